@@ -1,0 +1,1 @@
+"""SafetyNet: social insurance, social assistance and welfare, rules as code."""

@@ -1,0 +1,115 @@
+"""Exact money: amounts are integer fen (分), ratios are Decimal, rounding is a named parameter.
+
+Every function here works on a Python int or on a NumPy int64 array alike, so one household
+and ten million households are computed by the same arithmetic.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from safetynet.errors import InputError
+
+FEN_PER_YUAN = 100
+IntArray = npt.NDArray[np.int64]
+FenLike = TypeVar("FenLike", int, IntArray)
+
+
+class Rounding(StrEnum):
+    """How a computed amount is brought to its granularity (a policy parameter, not a habit)."""
+
+    HALF_UP = "half_up"  # 四舍五入: halves away from zero
+    HALF_EVEN = "half_even"  # banker's rounding
+    HALF_DOWN = "half_down"  # halves toward zero
+    DOWN = "down"  # truncate toward zero
+    UP = "up"  # away from zero
+    FLOOR = "floor"
+    CEILING = "ceiling"
+
+
+def yuan_to_fen(value: object, field: str = "amount", row: int | None = None) -> int:
+    """Parse an amount in yuan (str, int or Decimal; at most 2 decimals) into integer fen."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(field, f"expected an amount in yuan, got {value!r}", row)
+    if isinstance(value, float):
+        # Floats cannot carry money exactly; callers parse JSON with Decimal instead.
+        value = Decimal(repr(value))
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise InputError(field, f"{value!r} is not an amount in yuan", row) from None
+    if not amount.is_finite():
+        raise InputError(field, f"{value!r} is not a finite amount", row)
+    fen = amount * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise InputError(field, f"{value!r} has more than 2 decimal places (fen)", row)
+    return int(fen)
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    return (Decimal(int(fen)) / FEN_PER_YUAN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def format_yuan(fen: int) -> str:
+    """'1234.50' — the form amounts take in JSON output and notices."""
+    return f"{fen_to_yuan(fen):.2f}"
+
+
+def ratio_parts(ratio: Decimal | int | str) -> tuple[int, int]:
+    """A decimal ratio as an exact integer fraction (numerator, denominator > 0)."""
+    num, den = Decimal(str(ratio)).as_integer_ratio()
+    return num, den
+
+
+def div_round(numerator: FenLike, denominator: int, mode: Rounding) -> FenLike:
+    """Integer division ``numerator / denominator`` rounded by ``mode`` (denominator > 0)."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    if isinstance(numerator, int):
+        return int(_div_round_array(np.asarray([numerator], dtype=np.int64), denominator, mode)[0])
+    return _div_round_array(numerator, denominator, mode)
+
+
+def _div_round_array(n: IntArray, d: int, mode: Rounding) -> IntArray:
+    q = n // d
+    r = n - q * d  # 0 <= r < d
+    has_rest = r > 0
+    if mode is Rounding.FLOOR:
+        return q
+    if mode is Rounding.CEILING:
+        return q + has_rest
+    negative = n < 0
+    if mode is Rounding.DOWN:
+        return q + (has_rest & negative)
+    if mode is Rounding.UP:
+        return q + (has_rest & ~negative)
+    twice = 2 * r
+    above = twice > d
+    half = twice == d
+    if mode is Rounding.HALF_UP:
+        return q + above + (half & ~negative)
+    if mode is Rounding.HALF_DOWN:
+        return q + above + (half & negative)
+    if mode is Rounding.HALF_EVEN:
+        return q + above + (half & (q % 2 == 1))
+    raise ValueError(f"unknown rounding mode {mode}")
+
+
+def mul_ratio(fen: FenLike, ratio: Decimal | int | str, mode: Rounding = Rounding.HALF_UP) -> FenLike:
+    """``fen × ratio`` rounded to whole fen, exactly (no float anywhere)."""
+    num, den = ratio_parts(ratio)
+    if isinstance(fen, int):
+        return div_round(fen * num, den, mode)
+    return div_round(fen * np.int64(num), den, mode)
+
+
+def round_to_unit(fen: FenLike, unit_fen: int, mode: Rounding) -> FenLike:
+    """Round an amount in fen to a granularity: 1 (fen), 10 (jiao) or 100 (yuan)."""
+    if unit_fen == 1:
+        return fen
+    return div_round(fen, unit_fen, mode) * unit_fen

@@ -1,0 +1,1 @@
+"""Entry points: command line, REST API and web pages. They build commands; nothing is decided here."""

@@ -1,0 +1,1 @@
+"""The ``safetynet`` command line."""

@@ -1,0 +1,194 @@
+"""The ``safetynet`` command: turns arguments into calls of the service layer and prints results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from safetynet.errors import SafetyNetError
+
+app = typer.Typer(
+    help="SafetyNet: social assistance, welfare and social insurance, rules as code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+params_app = typer.Typer(help="Dated, cited, regional parameters.", no_args_is_help=True)
+cases_app = typer.Typer(help="Rule tests written as YAML case files.", no_args_is_help=True)
+app.add_typer(params_app, name="params")
+app.add_typer(cases_app, name="cases")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(fn: F) -> F:
+    """A user error becomes one line on stderr and exit code 2, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SafetyNetError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _date(value: str | None) -> dt.date:
+    from safetynet.policy.calculate import parse_date
+
+    return parse_date(value, "--date") if value else dt.date.today()
+
+
+@params_app.command("list")
+@reports_errors
+def params_list(
+    prefix: Annotated[str, typer.Argument(help="Only names starting with this.")] = "",
+) -> None:
+    """List every parameter with its unit and description."""
+    from safetynet.policy.parameters import default_tree
+
+    tree = default_tree()
+    table = Table("name", "unit", "description", box=None, pad_edge=False)
+    for name in tree.names():
+        if name.startswith(prefix):
+            spec = tree.spec(name)
+            table.add_row(name, spec.unit, spec.description)
+    out.print(table)
+
+
+@params_app.command("show")
+@reports_errors
+def params_show(
+    name: str,
+    region: Annotated[str, typer.Option(help="6-digit region code.")] = "000000",
+    date: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD); default today.")] = None,
+) -> None:
+    """Show the value in force for a region on a date, where it comes from, and its history."""
+    from safetynet.domain.regions import default_registry, validate_region_code
+    from safetynet.policy.calculate import parameter_record
+    from safetynet.policy.parameters import NATION, default_tree
+
+    tree = default_tree()
+    spec = tree.spec(name)
+    region = validate_region_code(region, "--region")
+    on = _date(date)
+    lineage = default_registry().lineage_codes(region) if region != NATION else [NATION]
+    out.print(f"[bold]{name}[/bold]  ({spec.unit})")
+    out.print(spec.description)
+    try:
+        rec = parameter_record(tree.resolve(name, on, lineage))
+        out.print(
+            f"\nIn force on {on} for {region}: [bold]{rec['value']}[/bold] "
+            f"(level {rec['level']}, since {rec['in_force_from']}, provenance {rec['provenance']})"
+        )
+        out.print(f"Source: {rec['citation']}", markup=False)
+    except SafetyNetError as exc:
+        out.print(f"\nNo value in force: {exc}", markup=False)
+    out.print("\nHistory by level:")
+    for level in lineage:
+        for v in tree.history(name, level):
+            label = "nation" if level == NATION else f"{level} {tree.region_names.get(level, '')}"
+            refs = "; ".join(r.cite() for r in v.references)
+            shown = "not in force" if v.value is None else str(v.value)
+            out.print(f"  {label:<14} {v.start}  {shown}  [{v.provenance}] {refs}", markup=False)
+
+
+@app.command("programs")
+def programs_cmd() -> None:
+    """List the programs the rules engine knows."""
+    from safetynet.policy.engine import programs
+
+    table = Table("id", "program", "period", box=None, pad_edge=False)
+    for pid, prog in programs().items():
+        table.add_row(pid, f"{prog.title} ({prog.title_zh})", prog.period)
+    out.print(table)
+
+
+@app.command("calc")
+@reports_errors
+def calc(
+    program_name: Annotated[str, typer.Argument(metavar="PROGRAM", help="e.g. dibao, tekun, childcare-subsidy")],
+    input_file: Annotated[Path, typer.Option("--input", help="Household JSON (see docs/inputs.md).")],
+    date: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD); default today.")] = None,
+    region: Annotated[str | None, typer.Option(help="6-digit region code; default from the input.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: NAME=VALUE (repeatable).")
+    ] = None,
+    explain: Annotated[bool, typer.Option(help="Show formulas and citations for each step.")] = False,
+) -> None:
+    """Calculate one program for one household and print JSON."""
+    from safetynet.policy.calculate import calculate, read_json, result_json
+    from safetynet.policy.engine import program
+    from safetynet.policy.parameters import default_tree, parse_override
+
+    prog = program(program_name)
+    household = read_json(input_file)
+    tree = default_tree()
+    overrides = dict(parse_override(tree, s) for s in (set_ or []))
+    on = _date(date)
+    ev, code = calculate(prog, household, on, region, overrides, explain=True)
+    result = result_json(ev, on, code, explain=True)
+    if not explain:
+        result.pop("parameters", None)
+        result["explanation"] = [
+            {"step": s["step"], "label": s["label"], "value": s["value"]} for s in result["explanation"]
+        ]
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+
+@cases_app.command("run")
+@reports_errors
+def cases_run(
+    path: Annotated[Path, typer.Argument(help="A case file or a folder of them.")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing cases too.")] = False,
+) -> None:
+    """Run YAML case files; print `N passed, N failed`; exit 1 on any failure."""
+    from safetynet.policy.cases import run_path
+
+    outcomes = run_path(path)
+    failed = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        if not o.passed or verbose:
+            mark = "[green]PASS[/green]" if o.passed else "[red]FAIL[/red]"
+            out.print(f"{mark} {o.file}[{o.index}] {o.name}", markup=True)
+            for f in o.failures:
+                out.print(f"       {f}", markup=False)
+    out.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed", markup=False)
+    if not outcomes:
+        err.print("error: no case files found")
+        raise typer.Exit(1)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("demo")
+@reports_errors
+def demo(
+    examples: Annotated[Path, typer.Option(help="Folder of example households.")] = Path("examples"),
+) -> None:
+    """Screen the example households against every program and explain the results."""
+    from safetynet.entrypoints.cli.demo import run_demo
+
+    run_demo(out, examples)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

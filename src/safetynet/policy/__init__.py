@@ -1,0 +1,1 @@
+"""Rules as code: parameters, programs and the engine that evaluates them."""

@@ -1,0 +1,239 @@
+"""The rules engine: programs, the parameters they read, and the explanation they leave behind.
+
+A program is a pure function of a ``Population`` (columns) and a ``Params`` view bound to one date
+and one region. It records each step of its arithmetic on a ``Trace``; in batch runs the trace is
+off and costs nothing, for a single household it becomes the explanation with citations. Because
+both use the same code, an explanation can never disagree with the amount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from abc import ABC, abstractmethod
+import pkgutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from safetynet.domain.money import Rounding, format_yuan, mul_ratio, round_to_unit
+from safetynet.domain.regions import default_registry
+from safetynet.errors import UnknownNameError
+from safetynet.policy.parameters import (
+    NATION,
+    ParameterTree,
+    Resolved,
+    default_tree,
+    scale_lookup,
+)
+from safetynet.policy.population import BoolArray, IntArray, Population
+
+Period = Literal["month", "year", "event"]
+StepKind = Literal["money", "bool", "int", "ratio", "text"]
+
+
+class Params:
+    """Parameter values for one date and one region, remembering every value read."""
+
+    def __init__(
+        self,
+        on: dt.date,
+        region: str,
+        tree: ParameterTree | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.on = on
+        self.region = region
+        self.tree = tree or default_tree()
+        self.lineage = (
+            default_registry().lineage_codes(region) if region != NATION else [NATION]
+        )
+        self.overrides = dict(overrides or {})
+        self._cache: dict[str, Resolved] = {}
+
+    def resolve(self, name: str) -> Resolved:
+        hit = self._cache.get(name)
+        if hit is None:
+            hit = self.tree.resolve(name, self.on, self.lineage, self.overrides)
+            self._cache[name] = hit
+        return hit
+
+    def used(self) -> list[Resolved]:
+        return list(self._cache.values())
+
+    def value(self, name: str) -> Any:
+        return self.resolve(name).value
+
+    def fen(self, name: str) -> int:
+        return int(self.value(name))
+
+    def ratio(self, name: str) -> Decimal:
+        return Decimal(self.value(name))
+
+    def int(self, name: str) -> int:
+        return int(self.value(name))
+
+    def flag(self, name: str) -> bool:
+        return bool(self.value(name))
+
+    def choice(self, name: str) -> str:
+        return str(self.value(name))
+
+    def rounding(self, name: str) -> Rounding:
+        return Rounding(self.value(name))
+
+    def table(self, name: str) -> dict[str, Any]:
+        return dict(self.value(name))
+
+    def scale(self, name: str, x: Decimal | int) -> Any:
+        return scale_lookup(self.value(name), x)
+
+    def list(self, name: str) -> tuple[str, ...]:
+        return tuple(self.value(name))
+
+    def with_date(self, on: dt.date) -> Params:
+        return Params(on, self.region, self.tree, self.overrides)
+
+
+@dataclass
+class Step:
+    key: str
+    label: str
+    value: Any
+    formula: str
+    parameters: list[str]
+
+
+class Trace:
+    """Records the steps of a computation for household ``row`` (or nothing, when off)."""
+
+    def __init__(self, pop: Population | None = None, row: int = 0, *, on: bool = False) -> None:
+        self.enabled = on
+        self.pop = pop
+        self.row = row
+        self.steps: list[Step] = []
+
+    def step(
+        self,
+        key: str,
+        label: str,
+        value: Any,
+        *,
+        kind: StepKind = "money",
+        formula: str = "",
+        params: Sequence[str] = (),
+    ) -> None:
+        if not self.enabled:
+            return
+        self.steps.append(Step(key, label, self._show(value, kind), formula, list(params)))
+
+    def _show(self, value: Any, kind: StepKind) -> Any:
+        if isinstance(value, np.ndarray) and self.pop is not None:
+            if len(value) == self.pop.n_households:
+                value = value[self.row]
+            elif len(value) == self.pop.n_persons:
+                members = np.flatnonzero(self.pop.household_of == self.row)
+                return [self._scalar(value[i], kind) for i in members]
+        return self._scalar(value, kind)
+
+    @staticmethod
+    def _scalar(v: Any, kind: StepKind) -> Any:
+        if kind == "money":
+            return format_yuan(int(v))
+        if kind == "bool":
+            return bool(v)
+        if kind == "int":
+            return int(v)
+        if kind == "ratio":
+            return str(v)
+        return v if isinstance(v, str) else str(v)
+
+
+@dataclass
+class ProgramResult:
+    """What a program decides for each household (and, where it pays persons, each person)."""
+
+    eligible: BoolArray
+    amount: IntArray  # fen per period, per household
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    person_amount: IntArray | None = None
+
+
+class Program(ABC):
+    """Base of every program module: one program, one module, one ``compute``."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    title_zh: ClassVar[str]
+    period: ClassVar[Period] = "month"
+    legal_basis: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
+        """Decide eligibility and amount for every household of ``pop``."""
+
+    # Helpers shared by all programs: exact arithmetic with the configured rounding.
+    @staticmethod
+    def times(amount: IntArray | int, ratio: Decimal, p: Params) -> Any:
+        mode = p.rounding("common.rounding.mode")
+        return mul_ratio(amount, ratio, mode) if isinstance(amount, int) else mul_ratio(
+            np.asarray(amount, dtype=np.int64), ratio, mode
+        )
+
+    @staticmethod
+    def round_amount(amount: IntArray, p: Params, unit_param: str = "common.rounding.unit") -> IntArray:
+        return round_to_unit(amount, p.fen(unit_param), p.rounding("common.rounding.mode"))
+
+
+_PROGRAMS: dict[str, Program] = {}
+
+
+def register(cls: type[Program]) -> type[Program]:
+    """Class decorator: make a program known to the engine under its glossary identifier."""
+    _PROGRAMS[cls.id] = cls()
+    return cls
+
+
+def programs() -> dict[str, Program]:
+    """Every program, discovered from ``safetynet.policy.programs`` (imported on first use)."""
+    if not _PROGRAMS:
+        import safetynet.policy.programs as pkg
+
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+    return dict(sorted(_PROGRAMS.items()))
+
+
+def program(name: str) -> Program:
+    key = name.replace("-", "_")
+    found = programs().get(key)
+    if found is None:
+        raise UnknownNameError("program", name, f"known programs: {', '.join(programs())}")
+    return found
+
+
+@dataclass
+class Evaluation:
+    program: Program
+    result: ProgramResult
+    params: Params
+    trace: Trace
+
+
+def evaluate(
+    prog: Program,
+    pop: Population,
+    on: dt.date,
+    region: str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    explain: bool = False,
+    tree: ParameterTree | None = None,
+) -> Evaluation:
+    params = Params(on, region, tree, overrides)
+    trace = Trace(pop, 0, on=explain)
+    result = prog.compute(pop, params, trace)
+    return Evaluation(prog, result, params, trace)

@@ -1,0 +1,448 @@
+"""Dated, cited, region-overridable parameters: loading the YAML tree and looking values up.
+
+A lookup is (name, date, region) → value, taken from the most specific level that has a value in
+force: overrides → county → prefecture city → province → nation (see docs/parameters.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+
+from safetynet.domain.money import Rounding, yuan_to_fen
+from safetynet.domain.regions import RegionRegistry, default_registry
+from safetynet.errors import CoverageError, InputError, SafetyNetError, UnknownNameError
+
+NATION = "000000"
+OVERRIDE = "override"
+
+UNITS = frozenset(
+    {
+        "yuan",
+        "yuan/month",
+        "yuan/year",
+        "yuan/day",
+        "ratio",
+        "months",
+        "days",
+        "working_days",
+        "years",
+        "count",
+        "bool",
+        "choice",
+        "rounding",
+        "table",
+        "scale",
+    }
+)
+MONEY_UNITS = frozenset({"yuan", "yuan/month", "yuan/year", "yuan/day"})
+
+
+class Provenance(StrEnum):
+    """How far a figure can be trusted (the tags of the rules reference)."""
+
+    SOURCE = "S"  # read in an official source
+    UNVERIFIED = "M"  # not yet checked against a source
+    ILLUSTRATIVE = "I"  # chosen for an example; never an official figure
+
+
+class ParameterFileError(SafetyNetError):
+    """A parameter file is malformed: the message names the file, the parameter and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    title: str
+    article: str = ""
+    url: str = ""
+    note: str = ""
+
+    def cite(self) -> str:
+        parts = [self.title]
+        if self.article:
+            parts.append(self.article)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class DatedValue:
+    start: dt.date
+    value: Any  # None ends coverage
+    provenance: Provenance
+    references: tuple[Reference, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    """The national definition of a parameter: what it means and in which unit."""
+
+    name: str
+    description: str
+    unit: str
+    table_unit: str = ""
+    scale_unit: str = ""
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """One looked-up value with everything needed to cite it."""
+
+    name: str
+    value: Any
+    unit: str
+    level: str  # region code of the level that answered, NATION, or OVERRIDE
+    start: dt.date | None
+    provenance: Provenance
+    references: tuple[Reference, ...]
+    description: str
+
+    def cite(self) -> str:
+        refs = "; ".join(r.cite() for r in self.references) or "no reference"
+        flag = {
+            Provenance.SOURCE: "",
+            Provenance.UNVERIFIED: " [M: unverified]",
+            Provenance.ILLUSTRATIVE: " [I: illustrative, not official]",
+        }[self.provenance]
+        return refs + flag
+
+
+@dataclass
+class ParameterTree:
+    """All parameters: national specs and the dated values of every level."""
+
+    specs: dict[str, ParameterSpec] = field(default_factory=dict)
+    # level code → name → ascending list of dated values
+    levels: dict[str, dict[str, list[DatedValue]]] = field(default_factory=dict)
+    region_names: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return sorted(self.specs)
+
+    def spec(self, name: str) -> ParameterSpec:
+        try:
+            return self.specs[name]
+        except KeyError:
+            raise UnknownNameError("parameter", name, _did_you_mean(name, self.specs)) from None
+
+    def history(self, name: str, level: str) -> list[DatedValue]:
+        return self.levels.get(level, {}).get(name, [])
+
+    def resolve(
+        self,
+        name: str,
+        on: dt.date,
+        lineage: Sequence[str],
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Resolved:
+        """The value in force on ``on`` at the most specific level of ``lineage`` (nation first)."""
+        spec = self.spec(name)
+        if overrides and name in overrides:
+            return Resolved(
+                name,
+                overrides[name],
+                spec.unit,
+                OVERRIDE,
+                None,
+                Provenance.ILLUSTRATIVE,
+                (Reference("value supplied by the user for this calculation"),),
+                spec.description,
+            )
+        for level in reversed(lineage):
+            found = _in_force(self.history(name, level), on)
+            if found is not None:
+                if found.value is None:
+                    break
+                return Resolved(
+                    name,
+                    found.value,
+                    spec.unit,
+                    level,
+                    found.start,
+                    found.provenance,
+                    found.references,
+                    spec.description,
+                )
+        region = lineage[-1] if lineage else NATION
+        earliest = [h[0].start for lv in lineage if (h := self.history(name, lv))]
+        hint = f" (earliest value from {min(earliest)})" if earliest else ""
+        raise CoverageError(
+            f"parameter {name} has no value in force on {on.isoformat()} for region {region} "
+            f"or the levels above it{hint}; set it for the region or pass --set {name}=VALUE"
+        )
+
+
+def _in_force(history: list[DatedValue], on: dt.date) -> DatedValue | None:
+    current = None
+    for item in history:
+        if item.start <= on:
+            current = item
+        else:
+            break
+    return current
+
+
+def _did_you_mean(name: str, known: Mapping[str, object]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(close)}?" if close else "see `safetynet params list`"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def _parameters_root() -> Traversable:
+    return resources.files("safetynet.policy") / "parameters"
+
+
+@functools.cache
+def default_tree() -> ParameterTree:
+    """The parameters shipped with the package (loaded once per process, on first use)."""
+    return load_tree(_parameters_root(), default_registry())
+
+
+def load_tree(root: Traversable, regions: RegionRegistry) -> ParameterTree:
+    tree = ParameterTree()
+    national: dict[str, list[DatedValue]] = {}
+    for path, rel in _yaml_files(root):
+        if rel[0] == "regions":
+            continue
+        doc = _read_yaml(path, "/".join(rel))
+        prefix = ".".join([*rel[:-1], rel[-1].removesuffix(".yaml")])
+        _load_node(doc, prefix, "/".join(rel), tree, national)
+    tree.levels[NATION] = national
+    regions_dir = root / "regions"
+    if regions_dir.is_dir():
+        for path, rel in _yaml_files(regions_dir):
+            _load_region(_read_yaml(path, "regions/" + "/".join(rel)), "/".join(rel), tree, regions)
+    return tree
+
+
+def _yaml_files(root: Traversable, rel: tuple[str, ...] = ()) -> Iterator[tuple[Traversable, tuple[str, ...]]]:
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.is_dir():
+            yield from _yaml_files(entry, (*rel, entry.name))
+        elif entry.name.endswith(".yaml"):
+            yield entry, (*rel, entry.name)
+
+
+def _read_yaml(path: Traversable, label: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParameterFileError(f"{label}: not valid YAML: {exc}") from None
+
+
+def _load_node(
+    node: Any, name: str, file: str, tree: ParameterTree, national: dict[str, list[DatedValue]]
+) -> None:
+    if not isinstance(node, dict):
+        raise ParameterFileError(f"{file}: {name}: expected a mapping")
+    if "values" in node:
+        spec = _parse_spec(node, name, file)
+        if name in tree.specs:
+            raise ParameterFileError(f"{file}: {name}: defined twice")
+        tree.specs[name] = spec
+        national[name] = _parse_values(node, spec, file)
+        return
+    for key, child in node.items():
+        if key in ("description", "reference", "metadata"):
+            continue
+        _load_node(child, f"{name}.{key}", file, tree, national)
+
+
+def _parse_spec(node: dict[str, Any], name: str, file: str) -> ParameterSpec:
+    where = f"{file}: {name}"
+    unit = node.get("unit")
+    if unit not in UNITS:
+        raise ParameterFileError(f"{where}: unit {unit!r} is not one of {sorted(UNITS)}")
+    description = node.get("description")
+    if not description:
+        raise ParameterFileError(f"{where}: a description is required")
+    if unit == "table" and node.get("table_unit") not in UNITS:
+        raise ParameterFileError(f"{where}: a table needs table_unit")
+    if unit == "scale" and node.get("scale_unit") not in UNITS:
+        raise ParameterFileError(f"{where}: a scale needs scale_unit")
+    choices = tuple(node.get("choices", ()))
+    if unit == "choice" and not choices:
+        raise ParameterFileError(f"{where}: a choice needs choices")
+    return ParameterSpec(
+        name,
+        str(description).strip(),
+        unit,
+        node.get("table_unit", ""),
+        node.get("scale_unit", ""),
+        choices,
+    )
+
+
+def _parse_references(raw: Any, where: str) -> tuple[Reference, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, dict):
+        raw = [raw]
+    refs = []
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("title"):
+            raise ParameterFileError(f"{where}: each reference needs a title")
+        refs.append(
+            Reference(
+                str(item["title"]),
+                str(item.get("article", "")),
+                str(item.get("url", "")),
+                str(item.get("note", "")),
+            )
+        )
+    return tuple(refs)
+
+
+def _parse_values(node: dict[str, Any], spec: ParameterSpec, file: str) -> list[DatedValue]:
+    where = f"{file}: {spec.name}"
+    default_refs = _parse_references(node.get("reference"), where)
+    default_prov = node.get("provenance")
+    values = node.get("values")
+    if not isinstance(values, dict) or not values:
+        raise ParameterFileError(f"{where}: values must map dates to values")
+    out = []
+    for start, raw in values.items():
+        if isinstance(start, str):
+            try:
+                start = dt.date.fromisoformat(start)
+            except ValueError:
+                raise ParameterFileError(f"{where}: {start!r} is not a date") from None
+        if not isinstance(start, dt.date):
+            raise ParameterFileError(f"{where}: {start!r} is not a date")
+        refs, prov, value = default_refs, default_prov, raw
+        if isinstance(raw, dict) and "value" in raw:
+            value = raw["value"]
+            refs = _parse_references(raw.get("reference"), where) or default_refs
+            prov = raw.get("provenance", default_prov)
+        try:
+            provenance = Provenance(str(prov))
+        except ValueError:
+            raise ParameterFileError(
+                f"{where}: provenance must be S, M or I (got {prov!r})"
+            ) from None
+        if not refs:
+            raise ParameterFileError(f"{where}: a parameter without a source is a bug: add reference")
+        parsed = None if value is None else coerce_value(spec, value, where)
+        out.append(DatedValue(start, parsed, provenance, refs))
+    out.sort(key=lambda d: d.start)
+    return out
+
+
+def _load_region(doc: Any, file: str, tree: ParameterTree, regions: RegionRegistry) -> None:
+    where = f"regions/{file}"
+    if not isinstance(doc, dict) or "region" not in doc or "parameters" not in doc:
+        raise ParameterFileError(f"{where}: expected keys region, name, parameters")
+    code = str(doc["region"])
+    if not regions.contains(code):
+        raise ParameterFileError(f"{where}: unknown region code {code}")
+    tree.region_names[code] = str(doc.get("name") or regions.get(code).name)
+    level = tree.levels.setdefault(code, {})
+    for name, node in (doc["parameters"] or {}).items():
+        if name not in tree.specs:
+            raise ParameterFileError(
+                f"{where}: {name} is not a national parameter; a region may only override one"
+            )
+        if not isinstance(node, dict) or "values" not in node:
+            raise ParameterFileError(f"{where}: {name}: expected values")
+        if "unit" in node and node["unit"] != tree.specs[name].unit:
+            raise ParameterFileError(f"{where}: {name}: unit must stay {tree.specs[name].unit}")
+        level[name] = _parse_values(node, tree.specs[name], where)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ParameterFileError(f"{where}: expected a number, got {value!r}")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise ParameterFileError(f"{where}: {value!r} is not a number") from None
+
+
+def _number(unit: str, value: Any, where: str) -> Any:
+    if unit in MONEY_UNITS:
+        try:
+            return yuan_to_fen(value, where)
+        except InputError as exc:
+            raise ParameterFileError(str(exc)) from None
+    if unit == "ratio":
+        return _decimal(value, where)
+    if unit == "bool":
+        if not isinstance(value, bool):
+            raise ParameterFileError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if unit == "rounding":
+        try:
+            return Rounding(str(value))
+        except ValueError:
+            raise ParameterFileError(
+                f"{where}: rounding must be one of {[r.value for r in Rounding]}"
+            ) from None
+    if unit == "choice":
+        return str(value)
+    number = _decimal(value, where)
+    if number != number.to_integral_value():
+        raise ParameterFileError(f"{where}: {unit} must be a whole number, got {value!r}")
+    return int(number)
+
+
+def coerce_value(spec: ParameterSpec, value: Any, where: str) -> Any:
+    """Turn a raw YAML/CLI value into the engine's form: money → fen, ratio → Decimal, …"""
+    if spec.unit == "table":
+        if not isinstance(value, dict) or not value:
+            raise ParameterFileError(f"{where}: a table value maps keys to numbers")
+        return {str(k): _number(spec.table_unit, v, f"{where}[{k}]") for k, v in value.items()}
+    if spec.unit == "scale":
+        if not isinstance(value, list) or not value:
+            raise ParameterFileError(f"{where}: a scale value is a list of {{from, value}} rows")
+        rows = []
+        for i, row in enumerate(value):
+            if not isinstance(row, dict) or "from" not in row or "value" not in row:
+                raise ParameterFileError(f"{where}[{i}]: a scale row needs from and value")
+            rows.append((_decimal(row["from"], where), _number(spec.scale_unit, row["value"], where)))
+        if [r[0] for r in rows] != sorted(r[0] for r in rows):
+            raise ParameterFileError(f"{where}: scale rows must ascend by 'from'")
+        return tuple(rows)
+    if spec.unit == "choice" and str(value) not in spec.choices:
+        raise ParameterFileError(f"{where}: {value!r} is not one of {list(spec.choices)}")
+    return _number(spec.unit, value, where)
+
+
+def parse_override(tree: ParameterTree, assignment: str) -> tuple[str, Any]:
+    """Parse ``NAME=VALUE`` from the command line (VALUE in YAML syntax for tables and scales)."""
+    if "=" not in assignment:
+        raise InputError("--set", f"expected NAME=VALUE, got {assignment!r}")
+    name, raw = assignment.split("=", 1)
+    name = name.strip()
+    spec = tree.spec(name)
+    try:
+        value = yaml.safe_load(raw) if spec.unit in ("table", "scale", "bool") else raw.strip()
+        return name, coerce_value(spec, value, f"--set {name}")
+    except (ParameterFileError, yaml.YAMLError) as exc:
+        raise InputError("--set", str(exc)) from None
+
+
+def scale_lookup(rows: tuple[tuple[Decimal, Any], ...], x: Decimal | int) -> Any:
+    """The value of the last row whose threshold is at or below ``x`` (None below the first)."""
+    result = None
+    for threshold, value in rows:
+        if x >= threshold:
+            result = value
+    return result

@@ -1,0 +1,358 @@
+"""Persons and households as columns: the one input shape every program computes over.
+
+A ``Population`` holds one NumPy array per field, for persons and for households, with persons
+grouped by household (each household's members are contiguous). One household from a JSON file and
+ten million from Parquet become the same structure, so the programs have a single code path.
+Money is int64 fen, dates are int32 YYYYMMDD, enumerations are small integer codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from safetynet.domain.identity import Sex, parse_identity_number
+from safetynet.domain.money import yuan_to_fen
+from safetynet.errors import InputError
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class Entity(StrEnum):
+    PERSON = "person"
+    HOUSEHOLD = "household"
+
+
+class Kind(StrEnum):
+    MONEY = "money"  # yuan in JSON, int64 fen in columns
+    INT = "int"
+    BOOL = "bool"
+    ENUM = "enum"  # a string in JSON, its index in ``choices`` in columns
+    DATE = "date"  # ISO date in JSON, int YYYYMMDD in columns
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input fact about a person or a household."""
+
+    name: str
+    entity: Entity
+    kind: Kind
+    description: str
+    default: Any = None  # JSON-level default; None means required
+    choices: tuple[str, ...] = ()
+    minimum: int | None = 0  # for money and int: the smallest allowed value
+    maximum: int | None = None
+    unit: str = ""
+
+    def code(self, choice: str) -> int:
+        return self.choices.index(choice)
+
+    def dtype(self) -> type[np.generic]:
+        if self.kind is Kind.BOOL:
+            return np.bool_
+        if self.kind is Kind.ENUM:
+            return np.int8
+        if self.kind is Kind.DATE:
+            return np.int32
+        return np.int64
+
+    def parse(self, raw: Any, where: str) -> int | bool:
+        """A JSON value → the column value, or an InputError naming ``where``."""
+        if self.kind is Kind.MONEY:
+            fen = yuan_to_fen(raw, where)
+            return self._bounded(fen, where, yuan=True)
+        if self.kind is Kind.INT:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise InputError(where, f"expected a whole number, got {raw!r}")
+            return self._bounded(raw, where)
+        if self.kind is Kind.BOOL:
+            if not isinstance(raw, bool):
+                raise InputError(where, f"expected true or false, got {raw!r}")
+            return raw
+        if self.kind is Kind.ENUM:
+            if raw not in self.choices:
+                raise InputError(where, f"{raw!r} is not one of {list(self.choices)}")
+            return self.choices.index(raw)
+        if self.kind is Kind.DATE:
+            try:
+                day = dt.date.fromisoformat(str(raw))
+            except ValueError:
+                raise InputError(where, f"{raw!r} is not a date (YYYY-MM-DD)") from None
+            return date_to_int(day)
+        raise AssertionError(self.kind)
+
+    def _bounded(self, value: int, where: str, *, yuan: bool = False) -> int:
+        shown = f"{value / 100:.2f}" if yuan else str(value)
+        if self.minimum is not None and value < self.minimum:
+            what = "negative" if self.minimum == 0 else f"below {self.minimum}"
+            raise InputError(where, f"{shown} is {what}; {self.description.rstrip('.')}")
+        if self.maximum is not None and value > self.maximum:
+            raise InputError(where, f"{shown} is above the maximum {self.maximum}")
+        return value
+
+
+def date_to_int(day: dt.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def int_to_date(value: int) -> dt.date:
+    return dt.date(value // 10000, value // 100 % 100, value % 100)
+
+
+class FieldRegistry:
+    """Every input field, declared once, by the module that uses it."""
+
+    def __init__(self) -> None:
+        self._fields: dict[str, Field] = {}
+
+    def declare(self, f: Field) -> Field:
+        existing = self._fields.get(f.name)
+        if existing is not None and existing != f:
+            raise ValueError(f"field {f.name} is declared twice with different definitions")
+        self._fields[f.name] = f
+        return f
+
+    def get(self, name: str) -> Field:
+        return self._fields[name]
+
+    def all(self, entity: Entity | None = None) -> list[Field]:
+        return [f for f in self._fields.values() if entity is None or f.entity is entity]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._fields
+
+
+FIELDS = FieldRegistry()
+
+
+def person_field(name: str, kind: Kind, description: str, **kw: Any) -> Field:
+    return FIELDS.declare(Field(name, Entity.PERSON, kind, description, **kw))
+
+
+def household_field(name: str, kind: Kind, description: str, **kw: Any) -> Field:
+    return FIELDS.declare(Field(name, Entity.HOUSEHOLD, kind, description, **kw))
+
+
+# -- The facts every program shares ----------------------------------------------------------
+
+RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other")
+HUKOU_TYPES = ("urban", "rural")
+DISABILITY_CATEGORIES = (
+    "none",
+    "visual",
+    "hearing",
+    "speech",
+    "physical",
+    "intellectual",
+    "mental",
+    "multiple",
+)
+
+person_field("birth_date", Kind.DATE, "Date of birth (taken from the identity number if absent).")
+person_field("sex", Kind.ENUM, "Sex (taken from the identity number if absent).", choices=("male", "female"))
+person_field("relation", Kind.ENUM, "Relation to the head of household.", default="other", choices=RELATIONS)
+person_field(
+    "excluded_reason",
+    Kind.ENUM,
+    "Why a registered member does not count as a co-residing family member "
+    "(2021 dibao measures art. 7): clergy away 3+ years, prisoner, compulsory drug "
+    "rehabilitation, declared missing.",
+    default="none",
+    choices=("none", "clergy_away", "prisoner", "drug_rehab", "missing"),
+)
+person_field(
+    "disability_category",
+    Kind.ENUM,
+    "Category on the disability certificate (none if no certificate).",
+    default="none",
+    choices=DISABILITY_CATEGORIES,
+)
+person_field(
+    "disability_grade",
+    Kind.INT,
+    "Grade on the disability certificate, 1 (most severe) to 4; 0 if none.",
+    default=0,
+    maximum=4,
+)
+person_field(
+    "has_serious_illness", Kind.BOOL, "Has a locally recognised major or serious disease.", default=False
+)
+household_field("hukou_type", Kind.ENUM, "Hukou type of the household.", default="urban", choices=HUKOU_TYPES)
+
+
+@dataclass
+class Population:
+    """Columns of persons and households; persons of one household are contiguous."""
+
+    persons: dict[str, np.ndarray] = field(default_factory=dict)
+    households: dict[str, np.ndarray] = field(default_factory=dict)
+    household_of: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    household_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._starts: IntArray | None = None
+
+    @property
+    def n_persons(self) -> int:
+        return len(self.household_of)
+
+    @property
+    def n_households(self) -> int:
+        return len(self.household_ids) if self.household_ids else self._n_households()
+
+    def _n_households(self) -> int:
+        return int(self.household_of[-1]) + 1 if self.n_persons else 0
+
+    @property
+    def starts(self) -> IntArray:
+        """Index of each household's first member (households are never empty)."""
+        if self._starts is None:
+            self._starts = np.flatnonzero(
+                np.concatenate(([True], self.household_of[1:] != self.household_of[:-1]))
+            ).astype(np.int64)
+        return self._starts
+
+    def p(self, name: str) -> np.ndarray:
+        try:
+            return self.persons[name]
+        except KeyError:
+            return self._default_column(name, Entity.PERSON, self.n_persons)
+
+    def h(self, name: str) -> np.ndarray:
+        try:
+            return self.households[name]
+        except KeyError:
+            return self._default_column(name, Entity.HOUSEHOLD, self.n_households)
+
+    def _default_column(self, name: str, entity: Entity, n: int) -> np.ndarray:
+        f = FIELDS.get(name)
+        if f.entity is not entity:
+            raise KeyError(f"{name} is a {f.entity} field")
+        if f.default is None:
+            raise InputError(name, "is required and missing")
+        value = f.parse(f.default, name)
+        column = np.full(n, value, dtype=f.dtype())
+        (self.persons if entity is Entity.PERSON else self.households)[name] = column
+        return column
+
+    # -- aggregation between persons and households (exact integer arithmetic) --
+
+    def sum_h(self, values: np.ndarray) -> IntArray:
+        if self.n_persons == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.add.reduceat(values.astype(np.int64, copy=False), self.starts)
+
+    def count_h(self, mask: np.ndarray) -> IntArray:
+        return self.sum_h(mask.astype(np.int64))
+
+    def any_h(self, mask: np.ndarray) -> BoolArray:
+        return self.count_h(mask) > 0
+
+    def max_h(self, values: np.ndarray) -> np.ndarray:
+        if self.n_persons == 0:
+            return values[:0]
+        return np.maximum.reduceat(values, self.starts)
+
+    def to_p(self, household_values: np.ndarray) -> np.ndarray:
+        return household_values[self.household_of]
+
+    def age(self, on: dt.date) -> IntArray:
+        """Age in completed years on ``on``."""
+        born = self.p("birth_date").astype(np.int64)
+        return (date_to_int(on) - born) // 10000
+
+    def age_in_months(self, on: dt.date) -> IntArray:
+        born = self.p("birth_date").astype(np.int64)
+        months = (on.year - born // 10000) * 12 + (on.month - born // 100 % 100)
+        return months - (on.day < born % 100)
+
+
+# -- Building a population from JSON households ----------------------------------------------
+
+
+def population_from_households(households: Sequence[Mapping[str, Any]]) -> Population:
+    """Validate JSON households and turn them into columns; every error names its field path."""
+    if not households:
+        raise InputError("households", "at least one household is required")
+    person_fields = FIELDS.all(Entity.PERSON)
+    household_fields = FIELDS.all(Entity.HOUSEHOLD)
+    p_cols: dict[str, list[Any]] = {f.name: [] for f in person_fields}
+    h_cols: dict[str, list[Any]] = {f.name: [] for f in household_fields}
+    household_of: list[int] = []
+    ids: list[str] = []
+    for hi, hh in enumerate(households):
+        hwhere = f"households[{hi}]" if len(households) > 1 else "household"
+        if not isinstance(hh, Mapping):
+            raise InputError(hwhere, "expected an object")
+        ids.append(str(hh.get("household_id", hi + 1)))
+        members = hh.get("members")
+        if not isinstance(members, list) or not members:
+            raise InputError(f"{hwhere}.members", "a household needs at least one member")
+        known = {f.name for f in household_fields} | {"members", "household_id", "region"}
+        _reject_unknown(hh, known, hwhere)
+        for f in household_fields:
+            h_cols[f.name].append(_value(f, hh, f"{hwhere}.{f.name}"))
+        for pi, person in enumerate(members):
+            pwhere = f"{hwhere}.members[{pi}]"
+            if not isinstance(person, Mapping):
+                raise InputError(pwhere, "expected an object")
+            person = _with_identity(person, pwhere)
+            _reject_unknown(person, {f.name for f in person_fields} | {"id_number", "name"}, pwhere)
+            for f in person_fields:
+                p_cols[f.name].append(_value(f, person, f"{pwhere}.{f.name}"))
+            household_of.append(hi)
+    pop = Population(household_ids=ids)
+    pop.household_of = np.asarray(household_of, dtype=np.int64)
+    for f in person_fields:
+        pop.persons[f.name] = np.asarray(p_cols[f.name], dtype=f.dtype())
+    for f in household_fields:
+        pop.households[f.name] = np.asarray(h_cols[f.name], dtype=f.dtype())
+    return pop
+
+
+def _reject_unknown(obj: Mapping[str, Any], known: Iterable[str], where: str) -> None:
+    import difflib
+
+    known_set = set(known)
+    for key in obj:
+        if key not in known_set:
+            close = difflib.get_close_matches(key, sorted(known_set), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(f"{where}.{key}", f"unknown field{hint}")
+
+
+def _value(f: Field, obj: Mapping[str, Any], where: str) -> int | bool:
+    if f.name in obj and obj[f.name] is not None:
+        return f.parse(obj[f.name], where)
+    if f.default is None:
+        raise InputError(where, "is required")
+    return f.parse(f.default, where)
+
+
+def _with_identity(person: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """Fill birth date and sex from the identity number, and check they agree if both are given."""
+    raw = person.get("id_number")
+    if raw is None:
+        return person
+    ident = parse_identity_number(str(raw), f"{where}.id_number")
+    out = dict(person)
+    born = ident.birth_date.isoformat()
+    if out.get("birth_date") not in (None, born):
+        raise InputError(
+            f"{where}.birth_date", f"{out['birth_date']} contradicts the identity number ({ident.masked})"
+        )
+    out["birth_date"] = born
+    sex = "male" if ident.sex is Sex.MALE else "female"
+    if out.get("sex") not in (None, sex):
+        raise InputError(f"{where}.sex", f"{out['sex']} contradicts the identity number ({ident.masked})")
+    out["sex"] = sex
+    return out
+

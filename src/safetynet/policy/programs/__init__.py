@@ -1,0 +1,1 @@
+"""One module per program; each registers itself with the engine on import."""
