@@ -70,7 +70,9 @@ def parse_identity_number(
         return IdentityNumber(number)
     if len(number) != 18:
         raise InputError(
-            field, f"an identity number has 18 characters (or 15 for old ones), got {len(number)}", row
+            field,
+            f"an identity number has 18 characters (or 15 for old ones), got {len(number)}",
+            row,
         )
     if not number[:17].isdigit():
         raise InputError(field, "the first 17 characters must be digits", row)
@@ -101,7 +103,9 @@ def _check_birth_date(number: str, field: str, row: int | None) -> None:
             field, f"birth date {number[6:14]} in the identity number is not a real date", row
         ) from None
     if born.year < 1850:
-        raise InputError(field, f"birth year {born.year} in the identity number is implausible", row)
+        raise InputError(
+            field, f"birth year {born.year} in the identity number is implausible", row
+        )
 
 
 def is_valid_identity_number(value: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +76,10 @@ def div_round(numerator: FenLike, denominator: int, mode: Rounding) -> FenLike:
 
 
 def _div_round_array(n: IntArray, d: int, mode: Rounding) -> IntArray:
+    return np.asarray(_div_round_raw(n, d, mode), dtype=np.int64)
+
+
+def _div_round_raw(n: IntArray, d: int, mode: Rounding) -> Any:
     q = n // d
     r = n - q * d  # 0 <= r < d
     has_rest = r > 0
@@ -100,7 +104,9 @@ def _div_round_array(n: IntArray, d: int, mode: Rounding) -> IntArray:
     raise ValueError(f"unknown rounding mode {mode}")
 
 
-def mul_ratio(fen: FenLike, ratio: Decimal | int | str, mode: Rounding = Rounding.HALF_UP) -> FenLike:
+def mul_ratio(
+    fen: FenLike, ratio: Decimal | int | str, mode: Rounding = Rounding.HALF_UP
+) -> FenLike:
     """``fen × ratio`` rounded to whole fen, exactly (no float anywhere)."""
     num, den = ratio_parts(ratio)
     if isinstance(fen, int):

@@ -28,7 +28,9 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise InputError(
+            str(path), f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
 
 
 def parse_date(value: Any, field: str = "date") -> dt.date:
@@ -73,9 +75,14 @@ def _show_value(r: Resolved) -> Any:
     if r.unit in ("yuan", "yuan/month", "yuan/year", "yuan/day"):
         return format_yuan(int(r.value))
     if r.unit == "table":
-        return {k: format_yuan(int(v)) if isinstance(v, int) else str(v) for k, v in r.value.items()}
+        return {
+            k: format_yuan(int(v)) if isinstance(v, int) else str(v) for k, v in r.value.items()
+        }
     if r.unit == "scale":
-        return [{"from": str(a), "value": format_yuan(int(b)) if isinstance(b, int) else str(b)} for a, b in r.value]
+        return [
+            {"from": str(a), "value": format_yuan(int(b)) if isinstance(b, int) else str(b)}
+            for a, b in r.value
+        ]
     if isinstance(r.value, Decimal | int | bool):
         return r.value if isinstance(r.value, bool) else str(r.value)
     return str(r.value)
@@ -124,7 +131,9 @@ def result_json(ev: Evaluation, on: dt.date, region: str, *, explain: bool) -> d
             }
             for s in ev.trace.steps
         ]
-        out["parameters"] = [parameter_record(r) for r in sorted(used.values(), key=lambda r: r.name)]
+        out["parameters"] = [
+            parameter_record(r) for r in sorted(used.values(), key=lambda r: r.name)
+        ]
     return out
 
 

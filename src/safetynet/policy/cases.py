@@ -24,7 +24,12 @@ from safetynet.domain.workdays import add_natural_days, add_working_days, workin
 from safetynet.errors import InputError, SafetyNetError
 from safetynet.policy.calculate import calculate, parse_date
 from safetynet.policy.engine import program
-from safetynet.policy.parameters import ParameterFileError, ParameterTree, coerce_value, default_tree
+from safetynet.policy.parameters import (
+    ParameterFileError,
+    ParameterTree,
+    coerce_value,
+    default_tree,
+)
 
 
 @dataclass
@@ -78,7 +83,9 @@ def run_case(case: Mapping[str, Any], tree: ParameterTree | None = None) -> list
         return [f"error: {exc}"]
 
 
-def _program_case(case: Mapping[str, Any], expected: Mapping[str, Any], tree: ParameterTree) -> list[str]:
+def _program_case(
+    case: Mapping[str, Any], expected: Mapping[str, Any], tree: ParameterTree
+) -> list[str]:
     prog = program(str(case["program"]))
     on = parse_date(case.get("date"), "date")
     overrides = {}
@@ -94,7 +101,9 @@ def _program_case(case: Mapping[str, Any], expected: Mapping[str, Any], tree: Pa
     if "error" in expected:
         return [f"expected an error containing {expected['error']!r}, but the case ran"]
     if "eligible" in expected and bool(ev.result.eligible[0]) != bool(expected["eligible"]):
-        failures.append(f"eligible: expected {expected['eligible']}, got {bool(ev.result.eligible[0])}")
+        failures.append(
+            f"eligible: expected {expected['eligible']}, got {bool(ev.result.eligible[0])}"
+        )
     if "amount" in expected:
         got = int(ev.result.amount[0])
         want = yuan_to_fen(expected["amount"], "expected.amount")
@@ -144,7 +153,9 @@ def _identity_case(case: Mapping[str, Any], expected: Mapping[str, Any]) -> list
         if key in expected and str(expected[key]) != got:
             failures.append(f"{key}: expected {expected[key]}, got {got}")
     if "error" in expected:
-        failures.append(f"expected an error containing {expected['error']!r}, but the number is valid")
+        failures.append(
+            f"expected an error containing {expected['error']!r}, but the number is valid"
+        )
     return failures
 
 
@@ -153,7 +164,11 @@ def _working_days_case(case: Mapping[str, Any], expected: Mapping[str, Any]) -> 
         year, month = (int(x) for x in str(case["month"]).split("-"))
         got_count = working_days_in_month(year, month)
         want_count = int(expected["working_days"])
-        return [] if got_count == want_count else [f"working_days: expected {want_count}, got {got_count}"]
+        return (
+            []
+            if got_count == want_count
+            else [f"working_days: expected {want_count}, got {got_count}"]
+        )
     start = parse_date(case["start"], "start")
     if "natural_days" in case:
         end = add_natural_days(start, int(case["natural_days"]))

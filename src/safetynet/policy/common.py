@@ -20,16 +20,31 @@ from safetynet.policy.population import (
 # the items in ``excluded_income`` never count, whatever the program.
 for _name, _desc in (
     ("wage_income", "Wages and salaries per month, before the employment-cost deduction."),
-    ("business_income", "Net business income per month (after costs, depreciation and production taxes)."),
-    ("property_income", "Net property income per month: interest, dividends, rent, land-contract transfer."),
-    ("transfer_income", "Net transfer income per month: support from relatives, compensation, gifts."),
+    (
+        "business_income",
+        "Net business income per month (after costs, depreciation and production taxes).",
+    ),
+    (
+        "property_income",
+        "Net property income per month: interest, dividends, rent, land-contract transfer.",
+    ),
+    (
+        "transfer_income",
+        "Net transfer income per month: support from relatives, compensation, gifts.",
+    ),
     ("pension_income", "Pensions and unemployment benefit received per month (counted)."),
     (
         "resident_pension_central",
         "The central basic pension of the residents' pension scheme received per month.",
     ),
-    ("support_paid_out", "Support paid out to relatives outside the household per month (deducted)."),
-    ("social_insurance_paid", "Personal social-insurance contributions and taxes per month (deducted)."),
+    (
+        "support_paid_out",
+        "Support paid out to relatives outside the household per month (deducted).",
+    ),
+    (
+        "social_insurance_paid",
+        "Personal social-insurance contributions and taxes per month (deducted).",
+    ),
     (
         "medical_rigid_spending",
         "Rigid extra spending per month caused by disability or serious illness.",
@@ -42,7 +57,9 @@ for _name, _desc in (
 ):
     person_field(_name, Kind.MONEY, _desc, default="0", unit="yuan/month")
 
-person_field("is_employed", Kind.BOOL, "Currently in work (employed or self-employed).", default=False)
+person_field(
+    "is_employed", Kind.BOOL, "Currently in work (employed or self-employed).", default=False
+)
 
 # -- assets (household) -------------------------------------------------------------------------
 household_field(
@@ -74,7 +91,9 @@ household_field(
     "The household is in the low-income population under dynamic monitoring.",
     default=False,
 )
-person_field("is_tekun_recipient", Kind.BOOL, "The person receives tekun support now.", default=False)
+person_field(
+    "is_tekun_recipient", Kind.BOOL, "The person receives tekun support now.", default=False
+)
 person_field(
     "receives_disability_living_subsidy",
     Kind.BOOL,

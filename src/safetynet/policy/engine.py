@@ -8,10 +8,11 @@ both use the same code, an explanation can never disagree with the amount.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import importlib
-from abc import ABC, abstractmethod
 import pkgutil
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,15 +22,19 @@ import numpy as np
 
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio, round_to_unit
 from safetynet.domain.regions import default_registry
-from safetynet.errors import UnknownNameError
+from safetynet.errors import CoverageError, UnknownNameError
 from safetynet.policy.parameters import (
     NATION,
     ParameterTree,
+    Provenance,
+    Reference,
     Resolved,
     default_tree,
     scale_lookup,
 )
 from safetynet.policy.population import BoolArray, IntArray, Population
+
+ILLUSTRATIVE_FALLBACK = "illustrative"
 
 Period = Literal["month", "year", "event"]
 StepKind = Literal["money", "bool", "int", "ratio", "text"]
@@ -44,20 +49,36 @@ class Params:
         region: str,
         tree: ParameterTree | None = None,
         overrides: Mapping[str, Any] | None = None,
+        fallbacks: Mapping[str, Any] | None = None,
     ) -> None:
         self.on = on
         self.region = region
         self.tree = tree or default_tree()
-        self.lineage = (
-            default_registry().lineage_codes(region) if region != NATION else [NATION]
-        )
+        self.lineage = default_registry().lineage_codes(region) if region != NATION else [NATION]
         self.overrides = dict(overrides or {})
+        # Values used only where the region has none in force: the demo's illustrative locality.
+        self.fallbacks = dict(fallbacks or {})
         self._cache: dict[str, Resolved] = {}
 
     def resolve(self, name: str) -> Resolved:
         hit = self._cache.get(name)
         if hit is None:
-            hit = self.tree.resolve(name, self.on, self.lineage, self.overrides)
+            try:
+                hit = self.tree.resolve(name, self.on, self.lineage, self.overrides)
+            except CoverageError:
+                if name not in self.fallbacks:
+                    raise
+                spec = self.tree.spec(name)
+                hit = Resolved(
+                    name,
+                    self.fallbacks[name],
+                    spec.unit,
+                    ILLUSTRATIVE_FALLBACK,
+                    None,
+                    Provenance.ILLUSTRATIVE,
+                    (Reference("illustrative value: the region has no value in force"),),
+                    spec.description,
+                )
             self._cache[name] = hit
         return hit
 
@@ -88,14 +109,14 @@ class Params:
     def table(self, name: str) -> dict[str, Any]:
         return dict(self.value(name))
 
-    def scale(self, name: str, x: Decimal | int) -> Any:
+    def scale(self, name: str, x: Decimal | builtins.int) -> Any:
         return scale_lookup(self.value(name), x)
 
-    def list(self, name: str) -> tuple[str, ...]:
+    def names(self, name: str) -> tuple[str, ...]:
         return tuple(self.value(name))
 
     def with_date(self, on: dt.date) -> Params:
-        return Params(on, self.region, self.tree, self.overrides)
+        return Params(on, self.region, self.tree, self.overrides, self.fallbacks)
 
 
 @dataclass
@@ -179,12 +200,16 @@ class Program(ABC):
     @staticmethod
     def times(amount: IntArray | int, ratio: Decimal, p: Params) -> Any:
         mode = p.rounding("common.rounding.mode")
-        return mul_ratio(amount, ratio, mode) if isinstance(amount, int) else mul_ratio(
-            np.asarray(amount, dtype=np.int64), ratio, mode
+        return (
+            mul_ratio(amount, ratio, mode)
+            if isinstance(amount, int)
+            else mul_ratio(np.asarray(amount, dtype=np.int64), ratio, mode)
         )
 
     @staticmethod
-    def round_amount(amount: IntArray, p: Params, unit_param: str = "common.rounding.unit") -> IntArray:
+    def round_amount(
+        amount: IntArray, p: Params, unit_param: str = "common.rounding.unit"
+    ) -> IntArray:
         return round_to_unit(amount, p.fen(unit_param), p.rounding("common.rounding.mode"))
 
 
@@ -232,8 +257,26 @@ def evaluate(
     overrides: Mapping[str, Any] | None = None,
     explain: bool = False,
     tree: ParameterTree | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
 ) -> Evaluation:
-    params = Params(on, region, tree, overrides)
+    params = Params(on, region, tree, overrides, fallbacks)
     trace = Trace(pop, 0, on=explain)
     result = prog.compute(pop, params, trace)
     return Evaluation(prog, result, params, trace)
+
+
+def evaluate_all(
+    pop: Population,
+    on: dt.date,
+    region: str,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    only: Sequence[str] | None = None,
+    tree: ParameterTree | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+) -> dict[str, ProgramResult]:
+    """Every program (or ``only`` those) over one population, sharing one parameter view."""
+    params = Params(on, region, tree, overrides, fallbacks)
+    trace = Trace()
+    chosen = [program(name) for name in only] if only else list(programs().values())
+    return {prog.id: prog.compute(pop, params, trace) for prog in chosen}

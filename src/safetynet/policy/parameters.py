@@ -229,7 +229,9 @@ def load_tree(root: Traversable, regions: RegionRegistry) -> ParameterTree:
     return tree
 
 
-def _yaml_files(root: Traversable, rel: tuple[str, ...] = ()) -> Iterator[tuple[Traversable, tuple[str, ...]]]:
+def _yaml_files(
+    root: Traversable, rel: tuple[str, ...] = ()
+) -> Iterator[tuple[Traversable, tuple[str, ...]]]:
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.is_dir():
             yield from _yaml_files(entry, (*rel, entry.name))
@@ -335,7 +337,9 @@ def _parse_values(node: dict[str, Any], spec: ParameterSpec, file: str) -> list[
                 f"{where}: provenance must be S, M or I (got {prov!r})"
             ) from None
         if not refs:
-            raise ParameterFileError(f"{where}: a parameter without a source is a bug: add reference")
+            raise ParameterFileError(
+                f"{where}: a parameter without a source is a bug: add reference"
+            )
         parsed = None if value is None else coerce_value(spec, value, where)
         out.append(DatedValue(start, parsed, provenance, refs))
     out.sort(key=lambda d: d.start)
@@ -416,7 +420,9 @@ def coerce_value(spec: ParameterSpec, value: Any, where: str) -> Any:
         for i, row in enumerate(value):
             if not isinstance(row, dict) or "from" not in row or "value" not in row:
                 raise ParameterFileError(f"{where}[{i}]: a scale row needs from and value")
-            rows.append((_decimal(row["from"], where), _number(spec.scale_unit, row["value"], where)))
+            rows.append(
+                (_decimal(row["from"], where), _number(spec.scale_unit, row["value"], where))
+            )
         if [r[0] for r in rows] != sorted(r[0] for r in rows):
             raise ParameterFileError(f"{where}: scale rows must ascend by 'from'")
         return tuple(rows)

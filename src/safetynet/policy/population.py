@@ -157,8 +157,12 @@ DISABILITY_CATEGORIES = (
 )
 
 person_field("birth_date", Kind.DATE, "Date of birth (taken from the identity number if absent).")
-person_field("sex", Kind.ENUM, "Sex (taken from the identity number if absent).", choices=("male", "female"))
-person_field("relation", Kind.ENUM, "Relation to the head of household.", default="other", choices=RELATIONS)
+person_field(
+    "sex", Kind.ENUM, "Sex (taken from the identity number if absent).", choices=("male", "female")
+)
+person_field(
+    "relation", Kind.ENUM, "Relation to the head of household.", default="other", choices=RELATIONS
+)
 person_field(
     "excluded_reason",
     Kind.ENUM,
@@ -183,9 +187,14 @@ person_field(
     maximum=4,
 )
 person_field(
-    "has_serious_illness", Kind.BOOL, "Has a locally recognised major or serious disease.", default=False
+    "has_serious_illness",
+    Kind.BOOL,
+    "Has a locally recognised major or serious disease.",
+    default=False,
 )
-household_field("hukou_type", Kind.ENUM, "Hukou type of the household.", default="urban", choices=HUKOU_TYPES)
+household_field(
+    "hukou_type", Kind.ENUM, "Hukou type of the household.", default="urban", choices=HUKOU_TYPES
+)
 
 
 @dataclass
@@ -282,6 +291,7 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
     """Validate JSON households and turn them into columns; every error names its field path."""
     if not households:
         raise InputError("households", "at least one household is required")
+    _declare_all_fields()
     person_fields = FIELDS.all(Entity.PERSON)
     household_fields = FIELDS.all(Entity.HOUSEHOLD)
     p_cols: dict[str, list[Any]] = {f.name: [] for f in person_fields}
@@ -318,6 +328,13 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
     return pop
 
 
+def _declare_all_fields() -> None:
+    """Program modules declare their input fields on import; make sure all of them are loaded."""
+    from safetynet.policy.engine import programs  # deferred: the engine imports this module
+
+    programs()
+
+
 def _reject_unknown(obj: Mapping[str, Any], known: Iterable[str], where: str) -> None:
     import difflib
 
@@ -347,12 +364,14 @@ def _with_identity(person: Mapping[str, Any], where: str) -> Mapping[str, Any]:
     born = ident.birth_date.isoformat()
     if out.get("birth_date") not in (None, born):
         raise InputError(
-            f"{where}.birth_date", f"{out['birth_date']} contradicts the identity number ({ident.masked})"
+            f"{where}.birth_date",
+            f"{out['birth_date']} contradicts the identity number ({ident.masked})",
         )
     out["birth_date"] = born
     sex = "male" if ident.sex is Sex.MALE else "female"
     if out.get("sex") not in (None, sex):
-        raise InputError(f"{where}.sex", f"{out['sex']} contradicts the identity number ({ident.masked})")
+        raise InputError(
+            f"{where}.sex", f"{out['sex']} contradicts the identity number ({ident.masked})"
+        )
     out["sex"] = sex
     return out
-

@@ -121,14 +121,23 @@ def programs_cmd() -> None:
 @app.command("calc")
 @reports_errors
 def calc(
-    program_name: Annotated[str, typer.Argument(metavar="PROGRAM", help="e.g. dibao, tekun, childcare-subsidy")],
-    input_file: Annotated[Path, typer.Option("--input", help="Household JSON (see docs/inputs.md).")],
+    program_name: Annotated[
+        str, typer.Argument(metavar="PROGRAM", help="e.g. dibao, tekun, childcare-subsidy")
+    ],
+    input_file: Annotated[
+        Path, typer.Option("--input", help="Household JSON (see docs/inputs.md).")
+    ],
     date: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD); default today.")] = None,
-    region: Annotated[str | None, typer.Option(help="6-digit region code; default from the input.")] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a parameter: NAME=VALUE (repeatable).")
+    region: Annotated[
+        str | None, typer.Option(help="6-digit region code; default from the input.")
     ] = None,
-    explain: Annotated[bool, typer.Option(help="Show formulas and citations for each step.")] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a parameter: NAME=VALUE (repeatable)."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option(help="Show formulas and citations for each step.")
+    ] = False,
 ) -> None:
     """Calculate one program for one household and print JSON."""
     from safetynet.policy.calculate import calculate, read_json, result_json
@@ -145,7 +154,8 @@ def calc(
     if not explain:
         result.pop("parameters", None)
         result["explanation"] = [
-            {"step": s["step"], "label": s["label"], "value": s["value"]} for s in result["explanation"]
+            {"step": s["step"], "label": s["label"], "value": s["value"]}
+            for s in result["explanation"]
         ]
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
 
@@ -154,7 +164,9 @@ def calc(
 @reports_errors
 def cases_run(
     path: Annotated[Path, typer.Argument(help="A case file or a folder of them.")],
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passing cases too.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List passing cases too.")
+    ] = False,
 ) -> None:
     """Run YAML case files; print `N passed, N failed`; exit 1 on any failure."""
     from safetynet.policy.cases import run_path
@@ -178,7 +190,9 @@ def cases_run(
 @app.command("demo")
 @reports_errors
 def demo(
-    examples: Annotated[Path, typer.Option(help="Folder of example households.")] = Path("examples"),
+    examples: Annotated[Path, typer.Option(help="Folder of example households.")] = Path(
+        "examples"
+    ),
 ) -> None:
     """Screen the example households against every program and explain the results."""
     from safetynet.entrypoints.cli.demo import run_demo

@@ -53,6 +53,11 @@ household_field(
 )
 
 P = "assistance.dibao."
+EMPLOYMENT_COST_PARAMS = {
+    "fixed": [P + "employment_cost_fixed_monthly"],
+    "wage_ratio": [P + "employment_cost_ratio"],
+    "minimum_wage_ratio": [P + "employment_cost_ratio", "common.economy.minimum_wage_monthly"],
+}
 
 
 def counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray:
@@ -75,12 +80,7 @@ def counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray:
         "Necessary employment cost deducted from wages",
         cost,
         formula=f"method {method}",
-        params=[P + "employment_cost_method"]
-        + {
-            "fixed": [P + "employment_cost_fixed_monthly"],
-            "wage_ratio": [P + "employment_cost_ratio"],
-            "minimum_wage_ratio": [P + "employment_cost_ratio", "common.economy.minimum_wage_monthly"],
-        }.get(method, []),
+        params=[P + "employment_cost_method", *EMPLOYMENT_COST_PARAMS.get(method, [])],
     )
     income = (
         wage
@@ -113,7 +113,7 @@ def counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray:
         "− support paid out − contributions and taxes",
         params=[P + "deduct_rigid_spending"],
     )
-    return income.astype(np.int64)
+    return np.asarray(income, dtype=np.int64)
 
 
 @register
@@ -137,7 +137,9 @@ class Dibao(Program):
         total = np.maximum(pop.sum_h(np.where(member, person_income, 0)), 0)
         t.step("counted_income", "Household counted income per month", total)
         per_capita = np.where(n > 0, total // np.maximum(n, 1), 0)
-        t.step("per_capita_income", "Per-capita counted income", per_capita, formula="income ÷ members")
+        t.step(
+            "per_capita_income", "Per-capita counted income", per_capita, formula="income ÷ members"
+        )
         line = standard * n  # comparing totals keeps the test exact: income/n < S  ⇔  income < S·n
         below_standard = (n > 0) & (total < line)
         t.step(
@@ -151,7 +153,9 @@ class Dibao(Program):
         eligible_household = below_standard & assets_ok
 
         amount = self._amount(pop, p, t, standard, n, total, eligible_household)
-        amount = amount + self._special_member_supplement(pop, p, t, standard, member, eligible_household)
+        amount = amount + self._special_member_supplement(
+            pop, p, t, standard, member, eligible_household
+        )
         amount = amount - self._job_refusal_cut(pop, p, t, amount, member, n, eligible_household)
 
         marginal_line = self.times(line, p.ratio(P + "marginal_multiple"), p)
@@ -170,7 +174,9 @@ class Dibao(Program):
         )
         in_exit, exit_amount = self._gradual_exit(pop, p, t, eligible_household)
 
-        household_amount = np.where(eligible_household, amount, 0) + np.where(in_exit, exit_amount, 0)
+        household_amount = np.where(eligible_household, amount, 0) + np.where(
+            in_exit, exit_amount, 0
+        )
         household_amount = household_amount + pop.sum_h(single)
         household_amount = self.round_amount(household_amount, p)
         eligible = eligible_household | in_exit | pop.any_h(single > 0)

@@ -1,0 +1,171 @@
+"""Parameter lookup: dates, regional inheritance, citations and the errors a policy officer sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from safetynet.domain.regions import default_registry
+from safetynet.errors import CoverageError, InputError, UnknownNameError
+from safetynet.policy.parameters import (
+    NATION,
+    ParameterFileError,
+    Provenance,
+    default_tree,
+    load_tree,
+    parse_override,
+)
+
+NATIONAL = """
+description: test program
+standard:
+  description: A standard set locally.
+  unit: yuan/month
+  provenance: S
+  values:
+    2020-01-01: null
+  reference:
+    - title: Interim Measures
+      article: art. 10
+multiple:
+  description: A national multiple.
+  unit: ratio
+  provenance: M
+  values:
+    2016-01-01: 1.3
+    2024-01-01: {value: 1.4, provenance: S, reference: [{title: New notice}]}
+  reference:
+    - title: Old opinion
+"""
+
+HUBEI = """
+region: "420000"
+name: 湖北省
+parameters:
+  assistance.test.standard:
+    provenance: S
+    values: {2024-01-01: 800}
+    reference: [{title: Hubei notice}]
+"""
+
+WUHAN = """
+region: "420100"
+name: 武汉市
+parameters:
+  assistance.test.standard:
+    provenance: S
+    values: {2025-07-01: 1000, 2026-07-01: null}
+    reference: [{title: Wuhan notice}]
+"""
+
+
+def make_tree(tmp_path: Path, *regions: str, national: str = NATIONAL) -> Path:
+    (tmp_path / "assistance").mkdir()
+    (tmp_path / "assistance" / "test.yaml").write_text(national, encoding="utf-8")
+    (tmp_path / "regions").mkdir()
+    for i, text in enumerate(regions):
+        (tmp_path / "regions" / f"r{i}.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def lineage(code: str) -> list[str]:
+    return default_registry().lineage_codes(code)
+
+
+def test_latest_value_in_force_is_used(tmp_path: Path) -> None:
+    tree = load_tree(make_tree(tmp_path), default_registry())
+    old = tree.resolve("assistance.test.multiple", dt.date(2023, 12, 31), [NATION])
+    new = tree.resolve("assistance.test.multiple", dt.date(2024, 1, 1), [NATION])
+    assert old.value == Decimal("1.3")
+    assert old.provenance is Provenance.UNVERIFIED
+    assert new.value == Decimal("1.4")
+    assert new.references[0].title == "New notice"
+
+
+def test_county_inherits_city_and_province_values(tmp_path: Path) -> None:
+    tree = load_tree(make_tree(tmp_path, HUBEI, WUHAN), default_registry())
+    district = lineage("420102")  # 江岸区, a district of Wuhan
+    assert tree.resolve("assistance.test.standard", dt.date(2025, 8, 1), district).value == 100000
+    # before Wuhan's own value starts, Hubei's answers
+    before = tree.resolve("assistance.test.standard", dt.date(2025, 1, 1), district)
+    assert before.value == 80000
+    assert before.level == "420000"
+    # another Hubei city inherits the province
+    assert (
+        tree.resolve("assistance.test.standard", dt.date(2025, 8, 1), lineage("420200")).value
+        == 80000
+    )
+    # and the national multiple is inherited everywhere
+    assert tree.resolve("assistance.test.multiple", dt.date(2025, 8, 1), district).level == NATION
+
+
+def test_a_null_value_ends_coverage(tmp_path: Path) -> None:
+    tree = load_tree(make_tree(tmp_path, WUHAN), default_registry())
+    with pytest.raises(CoverageError, match=r"assistance.test.standard .* 2026-08-01 .* 420100"):
+        tree.resolve("assistance.test.standard", dt.date(2026, 8, 1), lineage("420100"))
+
+
+def test_no_value_anywhere_names_parameter_date_and_region(tmp_path: Path) -> None:
+    tree = load_tree(make_tree(tmp_path), default_registry())
+    with pytest.raises(CoverageError, match=r"--set assistance\.test\.standard=VALUE"):
+        tree.resolve("assistance.test.standard", dt.date(2025, 1, 1), lineage("110105"))
+
+
+def test_unknown_parameter_suggests_a_name(tmp_path: Path) -> None:
+    tree = load_tree(make_tree(tmp_path), default_registry())
+    with pytest.raises(UnknownNameError, match=r"did you mean assistance\.test\.standard"):
+        tree.spec("assistance.test.standrd")
+
+
+def test_override_wins_and_is_flagged(tmp_path: Path) -> None:
+    tree = load_tree(make_tree(tmp_path), default_registry())
+    name, value = parse_override(tree, "assistance.test.standard=1000")
+    got = tree.resolve(name, dt.date(2025, 1, 1), [NATION], {name: value})
+    assert got.value == 100000
+    assert "[I: illustrative" in got.cite()
+
+
+@pytest.mark.parametrize(
+    ("bad", "fragment"),
+    [
+        ("assistance.test.standard=12.345", "more than 2 decimal places"),
+        ("assistance.test.standard", "expected NAME=VALUE"),
+    ],
+)
+def test_bad_overrides_are_refused(tmp_path: Path, bad: str, fragment: str) -> None:
+    tree = load_tree(make_tree(tmp_path), default_registry())
+    with pytest.raises(InputError, match=fragment):
+        parse_override(tree, bad)
+
+
+@pytest.mark.parametrize(
+    ("national", "fragment"),
+    [
+        (NATIONAL.replace("    - title: Old opinion\n", "    []\n"), "without a source"),
+        (NATIONAL.replace("unit: ratio", "unit: percent"), "unit 'percent'"),
+        (NATIONAL.replace("provenance: M", "provenance: X"), "provenance must be S, M or I"),
+        (NATIONAL.replace("2016-01-01: 1.3", "2016-01-01: lots"), "is not a number"),
+    ],
+)
+def test_malformed_parameter_files_are_named(tmp_path: Path, national: str, fragment: str) -> None:
+    with pytest.raises(ParameterFileError, match=fragment) as info:
+        load_tree(make_tree(tmp_path, national=national), default_registry())
+    assert "assistance/test.yaml" in str(info.value)
+
+
+def test_region_may_only_override_national_parameters(tmp_path: Path) -> None:
+    bad = WUHAN.replace("assistance.test.standard", "assistance.test.invented")
+    with pytest.raises(ParameterFileError, match="not a national parameter"):
+        load_tree(make_tree(tmp_path, bad), default_registry())
+
+
+def test_shipped_parameters_load_and_every_value_is_cited() -> None:
+    tree = default_tree()
+    assert len(tree.names()) > 20
+    for level in tree.levels.values():
+        for name, history in level.items():
+            for value in history:
+                assert value.references, name
