@@ -173,7 +173,9 @@ class ParameterTree:
                     spec.description,
                 )
         region = lineage[-1] if lineage else NATION
-        earliest = [h[0].start for lv in lineage if (h := self.history(name, lv))]
+        earliest = [
+            v.start for lv in lineage for v in self.history(name, lv) if v.value is not None
+        ]
         hint = f" (earliest value from {min(earliest)})" if earliest else ""
         raise CoverageError(
             f"parameter {name} has no value in force on {on.isoformat()} for region {region} "

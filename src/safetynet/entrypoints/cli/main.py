@@ -28,7 +28,7 @@ app.add_typer(params_app, name="params")
 app.add_typer(cases_app, name="cases")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,12 +62,11 @@ def params_list(
     from safetynet.policy.parameters import default_tree
 
     tree = default_tree()
-    table = Table("name", "unit", "description", box=None, pad_edge=False)
-    for name in tree.names():
-        if name.startswith(prefix):
-            spec = tree.spec(name)
-            table.add_row(name, spec.unit, spec.description)
-    out.print(table)
+    names = [n for n in tree.names() if n.startswith(prefix)]
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        spec = tree.spec(name)
+        out.print(f"{name:<{width}}  {spec.unit:<12} {spec.description}", markup=False)
 
 
 @params_app.command("show")
