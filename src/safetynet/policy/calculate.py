@@ -13,7 +13,14 @@ from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import validate_region_code
 from safetynet.errors import InputError
 from safetynet.policy.engine import Evaluation, Program, evaluate
-from safetynet.policy.parameters import NATION, OVERRIDE, ParameterTree, Resolved, default_tree
+from safetynet.policy.parameters import (
+    MONEY_UNITS,
+    NATION,
+    OVERRIDE,
+    ParameterTree,
+    Resolved,
+    default_tree,
+)
 from safetynet.policy.population import population_from_households
 
 
@@ -71,21 +78,20 @@ def period_label(prog: Program, on: dt.date) -> str:
     return on.isoformat()
 
 
+def _show_scalar(unit: str, value: Any) -> Any:
+    if unit in MONEY_UNITS:
+        return format_yuan(int(value))
+    if isinstance(value, bool):
+        return value
+    return str(value)
+
+
 def _show_value(r: Resolved) -> Any:
-    if r.unit in ("yuan", "yuan/month", "yuan/year", "yuan/day"):
-        return format_yuan(int(r.value))
     if r.unit == "table":
-        return {
-            k: format_yuan(int(v)) if isinstance(v, int) else str(v) for k, v in r.value.items()
-        }
+        return {k: _show_scalar(r.item_unit, v) for k, v in r.value.items()}
     if r.unit == "scale":
-        return [
-            {"from": str(a), "value": format_yuan(int(b)) if isinstance(b, int) else str(b)}
-            for a, b in r.value
-        ]
-    if isinstance(r.value, Decimal | int | bool):
-        return r.value if isinstance(r.value, bool) else str(r.value)
-    return str(r.value)
+        return [{"from": str(a), "value": _show_scalar(r.item_unit, b)} for a, b in r.value]
+    return _show_scalar(r.unit, r.value)
 
 
 def parameter_record(r: Resolved) -> dict[str, Any]:

@@ -78,6 +78,7 @@ class Params:
                     Provenance.ILLUSTRATIVE,
                     (Reference("illustrative value: the region has no value in force"),),
                     spec.description,
+                    spec.table_unit or spec.scale_unit,
                 )
             self._cache[name] = hit
         return hit
@@ -214,6 +215,7 @@ class Program(ABC):
 
 
 _PROGRAMS: dict[str, Program] = {}
+_DISCOVERED = False
 
 
 def register(cls: type[Program]) -> type[Program]:
@@ -224,11 +226,13 @@ def register(cls: type[Program]) -> type[Program]:
 
 def programs() -> dict[str, Program]:
     """Every program, discovered from ``safetynet.policy.programs`` (imported on first use)."""
-    if not _PROGRAMS:
+    global _DISCOVERED
+    if not _DISCOVERED:
         import safetynet.policy.programs as pkg
 
         for mod in pkgutil.iter_modules(pkg.__path__):
             importlib.import_module(f"{pkg.__name__}.{mod.name}")
+        _DISCOVERED = True
     return dict(sorted(_PROGRAMS.items()))
 
 

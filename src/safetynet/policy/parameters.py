@@ -105,6 +105,7 @@ class Resolved:
     provenance: Provenance
     references: tuple[Reference, ...]
     description: str
+    item_unit: str = ""  # the unit of a table's or a scale's values
 
     def cite(self) -> str:
         refs = "; ".join(r.cite() for r in self.references) or "no reference"
@@ -156,6 +157,7 @@ class ParameterTree:
                 Provenance.ILLUSTRATIVE,
                 (Reference("value supplied by the user for this calculation"),),
                 spec.description,
+                spec.table_unit or spec.scale_unit,
             )
         for level in reversed(lineage):
             found = _in_force(self.history(name, level), on)
@@ -171,6 +173,7 @@ class ParameterTree:
                     found.provenance,
                     found.references,
                     spec.description,
+                    spec.table_unit or spec.scale_unit,
                 )
         region = lineage[-1] if lineage else NATION
         earliest = [

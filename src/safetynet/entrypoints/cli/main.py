@@ -117,6 +117,14 @@ def programs_cmd() -> None:
     out.print(table)
 
 
+@app.command("fields")
+def fields_cmd() -> None:
+    """Print the reference of household input fields (Markdown, as in docs/inputs.md)."""
+    from safetynet.policy.inputs_doc import fields_markdown
+
+    sys.stdout.write(fields_markdown() + "\n")
+
+
 @app.command("calc")
 @reports_errors
 def calc(
