@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from safetynet.errors import UnknownNameError
 from safetynet.policy.engine import evaluate_all, program, programs
 from safetynet.policy.population import population_from_households
-
 from tests.policy.strategies import ON, household_strategy, illustrative_overrides
 
 OVERRIDES = illustrative_overrides()

@@ -273,6 +273,18 @@ class Population:
     def to_p(self, household_values: np.ndarray) -> np.ndarray:
         return household_values[self.household_of]
 
+    def tile(self, times: int) -> Population:
+        """The same households repeated ``times`` times (for demonstrations and benchmarks)."""
+        sizes = np.diff(np.append(self.starts, self.n_persons))
+        n = self.n_households
+        household_of = np.repeat(np.arange(n * times, dtype=np.int64), np.tile(sizes, times))
+        return Population(
+            persons={k: np.tile(v, times) for k, v in self.persons.items()},
+            households={k: np.tile(v, times) for k, v in self.households.items()},
+            household_of=household_of,
+            household_ids=[f"{hid}#{i}" for i in range(times) for hid in self.household_ids],
+        )
+
     def age(self, on: dt.date) -> IntArray:
         """Age in completed years on ``on``."""
         born = self.p("birth_date").astype(np.int64)

@@ -154,3 +154,22 @@ def test_cases_run_reports_counts_and_fails_on_a_wrong_expectation(tmp_path: Pat
     assert bad.exit_code == 1
     assert "1 failed" in bad.stdout
     assert "expected 2025-10-01, got 2025-09-30" in bad.stdout
+
+
+def test_input_reference_in_docs_is_current() -> None:
+    from safetynet.policy.inputs_doc import fields_markdown
+
+    doc = (ROOT / "docs" / "inputs.md").read_text(encoding="utf-8")
+    assert fields_markdown() in doc, (
+        "docs/inputs.md is stale: regenerate it with `safetynet fields`"
+    )
+
+
+def test_demo_screens_every_example_and_explains_dibao() -> None:
+    result = invoke("demo", "--examples", str(ROOT / "examples"))
+    assert result.exit_code == 0, result.output
+    for example in (ROOT / "examples").glob("*.json"):
+        assert example.name in result.stdout
+    assert "Why: dibao for dibao_household.json" in result.stdout
+    assert "[I: illustrative, not official]" in result.stdout
+    assert "110105198503010032" not in result.stdout
