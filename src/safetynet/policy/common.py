@@ -143,7 +143,7 @@ def is_urban(pop: Population) -> BoolArray:
     return urban
 
 
-def dibao_standard(pop: Population, p: Params, t: Trace) -> IntArray:
+def dibao_standard(pop: Population, p: Params, t: Trace | None = None) -> IntArray:
     """The monthly dibao standard per person that applies to each household (urban or rural)."""
     urban = is_urban(pop)
     names = []
@@ -154,8 +154,40 @@ def dibao_standard(pop: Population, p: Params, t: Trace) -> IntArray:
     if (~urban).any():
         standard[~urban] = p.fen("assistance.dibao.standard_monthly_rural")
         names.append("assistance.dibao.standard_monthly_rural")
-    t.step("dibao_standard", "Local dibao standard per person per month", standard, params=names)
+    if t is not None:
+        t.step(
+            "dibao_standard", "Local dibao standard per person per month", standard, params=names
+        )
     return standard
+
+
+def assets_within_limits(
+    pop: Population,
+    p: Params,
+    t: Trace,
+    prefix: str,
+    standard: IntArray,
+    n: IntArray,
+    label: str = "Assets within the local rules",
+) -> BoolArray:
+    """The local asset rule shared by dibao, tekun and the low-income programs, with parameters
+    under ``prefix``: financial assets within ``financial_assets_months`` × the dibao standard per
+    member, vehicles and homes within ``max_vehicles`` / ``max_homes``."""
+    months = p.int(prefix + "financial_assets_months")
+    financial_ok = pop.h("financial_assets") <= standard * n * months
+    vehicles_ok = pop.h("vehicles") <= p.int(prefix + "max_vehicles")
+    homes_ok = pop.h("homes") <= p.int(prefix + "max_homes")
+    ok: BoolArray = financial_ok & vehicles_ok & homes_ok
+    t.step(
+        "assets_ok",
+        label,
+        ok,
+        kind="bool",
+        formula="financial assets ≤ months × dibao standard × members; vehicles and homes "
+        "within the limits",
+        params=[prefix + "financial_assets_months", prefix + "max_vehicles", prefix + "max_homes"],
+    )
+    return ok
 
 
 def prev_year_disposable_income(pop: Population, p: Params, t: Trace) -> IntArray:

@@ -7,7 +7,12 @@ from decimal import Decimal
 
 import numpy as np
 
-from safetynet.policy.common import dibao_standard, is_family_member, is_severely_disabled
+from safetynet.policy.common import (
+    assets_within_limits,
+    dibao_standard,
+    is_family_member,
+    is_severely_disabled,
+)
 from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
 from safetynet.policy.population import (
     BoolArray,
@@ -149,7 +154,7 @@ class Dibao(Program):
             kind="bool",
             formula="per-capita income < standard",
         )
-        assets_ok = self._passes_asset_test(pop, p, t, standard, n)
+        assets_ok = assets_within_limits(pop, p, t, P + "assets.", standard, n)
         eligible_household = below_standard & assets_ok
 
         amount = self._amount(pop, p, t, standard, n, total, eligible_household)
@@ -196,31 +201,6 @@ class Dibao(Program):
             },
             person_amount=single,
         )
-
-    def _passes_asset_test(
-        self, pop: Population, p: Params, t: Trace, standard: IntArray, n: IntArray
-    ) -> BoolArray:
-        months = p.int(P + "assets.financial_assets_months")
-        financial_ok = pop.h("financial_assets") <= standard * n * months
-        vehicles_ok = pop.h("vehicles") <= p.int(P + "assets.max_vehicles")
-        homes_ok = pop.h("homes") <= p.int(P + "assets.max_homes")
-        ok: BoolArray = financial_ok & vehicles_ok & homes_ok
-        t.step(
-            "financial_assets_ok",
-            "Financial assets within the limit",
-            financial_ok,
-            kind="bool",
-            formula="financial assets ≤ months × standard × members",
-            params=[P + "assets.financial_assets_months"],
-        )
-        t.step(
-            "property_ok",
-            "Vehicles and homes within the limits",
-            vehicles_ok & homes_ok,
-            kind="bool",
-            params=[P + "assets.max_vehicles", P + "assets.max_homes"],
-        )
-        return ok
 
     def _amount(
         self,

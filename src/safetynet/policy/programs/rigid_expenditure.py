@@ -17,7 +17,12 @@ from decimal import Decimal
 
 import numpy as np
 
-from safetynet.policy.common import dibao_standard, is_family_member, prev_year_disposable_income
+from safetynet.policy.common import (
+    assets_within_limits,
+    dibao_standard,
+    is_family_member,
+    prev_year_disposable_income,
+)
 from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
 from safetynet.policy.population import (
     BoolArray,
@@ -28,7 +33,6 @@ from safetynet.policy.population import (
     household_field,
 )
 from safetynet.policy.programs.dibao import counted_income_per_person
-from safetynet.policy.programs.temporary_assistance import low_income_assets_ok
 
 SPENDING_FIELDS = (
     (
@@ -129,7 +133,7 @@ class RigidExpenditure(Program):
         )
 
         standard = dibao_standard(pop, p, t)
-        assets_ok = low_income_assets_ok(pop, p, t, P + "assets.", standard, n)
+        assets_ok = assets_within_limits(pop, p, t, P + "assets.", standard, n)
 
         spending = self._rigid_spending(pop, p, t, standard, n)
         threshold = p.ratio(P + "share_threshold")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from safetynet.errors import CoverageError, InputError
-from safetynet.policy.common import is_family_member, is_urban
+from safetynet.policy.common import assets_within_limits, dibao_standard, is_family_member, is_urban
 from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
 from safetynet.policy.parameters import NATION
 from safetynet.policy.population import (
@@ -318,36 +318,15 @@ class Tekun(Program):
     def _assets_ok(self, pop: Population, p: Params, t: Trace, member: BoolArray) -> BoolArray:
         """Art. 7: property rules are set by the city; the person's share of household assets."""
         n = np.maximum(pop.count_h(member), 1)
-        standard = self._household_dibao_standard(pop, p)
-        months = p.int(P + "assets.financial_assets_months")
-        financial_ok = pop.h("financial_assets") <= standard * n * months
-        vehicles_ok = pop.h("vehicles") <= p.int(P + "assets.max_vehicles")
-        homes_ok = pop.h("homes") <= p.int(P + "assets.max_homes")
-        ok: BoolArray = financial_ok & vehicles_ok & homes_ok
-        t.step(
-            "assets_ok",
+        return assets_within_limits(
+            pop,
+            p,
+            t,
+            P + "assets.",
+            dibao_standard(pop, p),
+            n,
             "Property within the local tekun rules",
-            ok,
-            kind="bool",
-            formula="per-capita financial assets ≤ months × dibao standard; vehicles and homes "
-            "within the limits",
-            params=[
-                P + "assets.financial_assets_months",
-                P + "assets.max_vehicles",
-                P + "assets.max_homes",
-            ],
         )
-        return ok
-
-    @staticmethod
-    def _household_dibao_standard(pop: Population, p: Params) -> IntArray:
-        urban = is_urban(pop)
-        standard = np.zeros(pop.n_households, dtype=np.int64)
-        if urban.any():
-            standard[urban] = p.fen("assistance.dibao.standard_monthly_urban")
-        if (~urban).any():
-            standard[~urban] = p.fen("assistance.dibao.standard_monthly_rural")
-        return standard
 
     # -- criterion 3: no supporter, or none able to support (art. 8) -----------------------------
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from safetynet.policy.common import dibao_standard, is_family_member, prev_year_disposable_income
+from safetynet.policy.common import (
+    assets_within_limits,
+    dibao_standard,
+    is_family_member,
+    prev_year_disposable_income,
+)
 from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
 from safetynet.policy.population import (
     FIELDS,
@@ -44,29 +49,6 @@ household_field(
 )
 
 P = "assistance.temporary_assistance."
-
-
-def low_income_assets_ok(
-    pop: Population, p: Params, t: Trace, prefix: str, standard: IntArray, n: IntArray
-) -> BoolArray:
-    """The local asset rule for low-income households, with parameters under ``prefix``:
-    per-capita financial assets within ``financial_assets_months`` × the dibao standard, vehicles
-    and homes within ``max_vehicles`` / ``max_homes``."""
-    months = p.int(prefix + "financial_assets_months")
-    financial_ok = pop.h("financial_assets") <= standard * n * months
-    vehicles_ok = pop.h("vehicles") <= p.int(prefix + "max_vehicles")
-    homes_ok = pop.h("homes") <= p.int(prefix + "max_homes")
-    ok: BoolArray = financial_ok & vehicles_ok & homes_ok
-    t.step(
-        "assets_ok",
-        "Assets within the local rules",
-        ok,
-        kind="bool",
-        formula="financial assets ≤ months × dibao standard × members; vehicles and homes "
-        "within the limits",
-        params=[prefix + "financial_assets_months", prefix + "max_vehicles", prefix + "max_homes"],
-    )
-    return ok
 
 
 @register
@@ -197,7 +179,7 @@ class TemporaryAssistance(Program):
             kind="bool",
             formula="annual income ÷ members < previous-year per-capita disposable income",
         )
-        assets_ok = low_income_assets_ok(pop, p, t, P + "spending.assets.", standard, n)
+        assets_ok = assets_within_limits(pop, p, t, P + "spending.assets.", standard, n)
         ok: BoolArray = income_ok & assets_ok
         return ok
 
