@@ -3,7 +3,6 @@ Figures are illustrative [I] (shared/policy/RULES.md §4) and passed as override
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -11,50 +10,20 @@ import pytest
 from safetynet.errors import CoverageError
 from safetynet.policy.calculate import calculate
 from safetynet.policy.engine import Evaluation, program
-from safetynet.policy.parameters import coerce_value, default_tree
-
-ON = dt.date(2025, 6, 1)
-E41: dict[str, Any] = {
-    "insurance.resident_medical.inpatient.deductible": {"3": 1000},
-    "insurance.resident_medical.inpatient.ratio": {"3": 0.6},
-    "insurance.resident_medical.inpatient.annual_cap": 500000,
-    "insurance.critical_illness.deductible": 15000,
-    "insurance.critical_illness.ratio_scale": [{"from": 0, "value": 0.6}],
-    "insurance.critical_illness.annual_cap": 400000,
-    "common.economy.per_capita_disposable_income_prev_year_urban": 30000,
-    "assistance.medical_assistance.annual_cap": 100000,
-    "assistance.medical_assistance.ratio": {
-        "tekun": 0.9,
-        "dibao": 0.7,
-        "monitored": 0.65,
-        "marginal": 0.65,
-        "illness_impoverished": 0.65,
-    },
-    "assistance.medical_assistance.premium_subsidy.fixed_amount": {
-        "dibao": 200,
-        "monitored": 100,
-        "marginal": 100,
-    },
-}
+from tests.policy.programs.medical_e41 import ON, overrides, patient
 
 
 def run(members: list[dict[str, Any]], **hh: Any) -> Evaluation:
-    tree = default_tree()
-    ov = {n: coerce_value(tree.spec(n), v, n) for n, v in E41.items()}
+    ov = overrides(
+        assistance__medical_assistance__premium_subsidy__fixed_amount={
+            "dibao": 200,
+            "monitored": 100,
+            "marginal": 100,
+        }
+    )
     household = {"hukou_type": "urban", "members": members, **hh}
     ev, _ = calculate(program("medical_assistance"), household, ON, "000000", ov)
     return ev
-
-
-def patient(**kw: Any) -> dict[str, Any]:
-    return {
-        "relation": "head",
-        "birth_date": "1968-04-01",
-        "sex": "male",
-        "medical_in_policy_cost": "50000",
-        "medical_hospital_level": 3,
-        **kw,
-    }
 
 
 def test_e4_1_dibao_assistance_is_7409_50() -> None:
