@@ -125,6 +125,10 @@ class ParameterTree:
     # level code → name → ascending list of dated values
     levels: dict[str, dict[str, list[DatedValue]]] = field(default_factory=dict)
     region_names: dict[str, str] = field(default_factory=dict)
+    # The tree does not change once loaded, so lookups without overrides are memoized.
+    _memo: dict[tuple[str, dt.date, tuple[str, ...]], Resolved] = field(
+        default_factory=dict, repr=False
+    )
 
     def names(self) -> list[str]:
         return sorted(self.specs)
@@ -146,19 +150,30 @@ class ParameterTree:
         overrides: Mapping[str, Any] | None = None,
     ) -> Resolved:
         """The value in force on ``on`` at the most specific level of ``lineage`` (nation first)."""
-        spec = self.spec(name)
         if overrides and name in overrides:
-            return Resolved(
-                name,
-                overrides[name],
-                spec.unit,
-                OVERRIDE,
-                None,
-                Provenance.ILLUSTRATIVE,
-                (Reference("value supplied by the user for this calculation"),),
-                spec.description,
-                spec.table_unit or spec.scale_unit,
-            )
+            return self._override(name, overrides[name])
+        key = (name, on, tuple(lineage))
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = self._lookup(name, on, lineage)
+        return hit
+
+    def _override(self, name: str, value: Any) -> Resolved:
+        spec = self.spec(name)
+        return Resolved(
+            name,
+            value,
+            spec.unit,
+            OVERRIDE,
+            None,
+            Provenance.ILLUSTRATIVE,
+            (Reference("value supplied by the user for this calculation"),),
+            spec.description,
+            spec.table_unit or spec.scale_unit,
+        )
+
+    def _lookup(self, name: str, on: dt.date, lineage: Sequence[str]) -> Resolved:
+        spec = self.spec(name)
         for level in reversed(lineage):
             found = _in_force(self.history(name, level), on)
             if found is not None:

@@ -9,6 +9,7 @@ Money is int64 fen, dates are int32 YYYYMMDD, enumerations are small integer cod
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,6 +65,10 @@ class Field:
             return np.int32
         return np.int64
 
+    def default_value(self) -> int | bool:
+        """The column value of the default (parsed once per field)."""
+        return _parsed_default(self)
+
     def parse(self, raw: Any, where: str) -> int | bool:
         """A JSON value → the column value, or an InputError naming ``where``."""
         if self.kind is Kind.MONEY:
@@ -97,6 +102,11 @@ class Field:
         if self.maximum is not None and value > self.maximum:
             raise InputError(where, f"{shown} is above the maximum {self.maximum}")
         return value
+
+
+@functools.cache
+def _parsed_default(f: Field) -> int | bool:
+    return f.parse(f.default, f.name)
 
 
 def date_to_int(day: dt.date) -> int:
@@ -208,6 +218,7 @@ class Population:
 
     def __post_init__(self) -> None:
         self._starts: IntArray | None = None
+        self._ends: IntArray | None = None
 
     @property
     def n_persons(self) -> int:
@@ -229,6 +240,13 @@ class Population:
             ).astype(np.int64)
         return self._starts
 
+    @property
+    def ends(self) -> IntArray:
+        """One past each household's last member."""
+        if self._ends is None:
+            self._ends = np.append(self.starts[1:], self.n_persons).astype(np.int64)
+        return self._ends
+
     def p(self, name: str) -> np.ndarray:
         try:
             return self.persons[name]
@@ -247,7 +265,7 @@ class Population:
             raise KeyError(f"{name} is a {f.entity} field")
         if f.default is None:
             raise InputError(name, "is required and missing")
-        value = f.parse(f.default, name)
+        value = f.default_value()
         column = np.full(n, value, dtype=f.dtype())
         (self.persons if entity is Entity.PERSON else self.households)[name] = column
         return column
@@ -255,12 +273,16 @@ class Population:
     # -- aggregation between persons and households (exact integer arithmetic) --
 
     def sum_h(self, values: np.ndarray) -> IntArray:
+        """Per-household sums, exact in int64 (a difference of cumulative sums, no float)."""
         if self.n_persons == 0:
             return np.zeros(0, dtype=np.int64)
-        return np.add.reduceat(values.astype(np.int64, copy=False), self.starts)
+        cumulative = np.empty(self.n_persons + 1, dtype=np.int64)
+        cumulative[0] = 0
+        np.cumsum(values, dtype=np.int64, out=cumulative[1:])
+        return cumulative[self.ends] - cumulative[self.starts]
 
     def count_h(self, mask: np.ndarray) -> IntArray:
-        return self.sum_h(mask.astype(np.int64))
+        return self.sum_h(mask)
 
     def any_h(self, mask: np.ndarray) -> BoolArray:
         return self.count_h(mask) > 0
@@ -275,7 +297,7 @@ class Population:
 
     def tile(self, times: int) -> Population:
         """The same households repeated ``times`` times (for demonstrations and benchmarks)."""
-        sizes = np.diff(np.append(self.starts, self.n_persons))
+        sizes = self.ends - self.starts
         n = self.n_households
         household_of = np.repeat(np.arange(n * times, dtype=np.int64), np.tile(sizes, times))
         return Population(
@@ -363,7 +385,7 @@ def _value(f: Field, obj: Mapping[str, Any], where: str) -> int | bool:
         return f.parse(obj[f.name], where)
     if f.default is None:
         raise InputError(where, "is required")
-    return f.parse(f.default, where)
+    return f.default_value()
 
 
 def _with_identity(person: Mapping[str, Any], where: str) -> Mapping[str, Any]:

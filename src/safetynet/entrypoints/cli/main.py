@@ -207,6 +207,18 @@ def demo(
     run_demo(out, examples)
 
 
+def _add_registry_commands() -> None:
+    # registry_cli imports this module's error decorator at call time, so it is wired in here.
+    from safetynet.entrypoints.cli.registry_cli import audit_app, db_app, import_app
+
+    app.add_typer(db_app, name="db")
+    app.add_typer(import_app, name="import")
+    app.add_typer(audit_app, name="audit")
+
+
+_add_registry_commands()
+
+
 def main() -> None:
     app()
 

@@ -300,13 +300,8 @@ def assistance_layer(
     shares = p.table(ASSIST + "deductible_income_share") if assisted_group.any() else {}
     in_table = _by_key(group, dict.fromkeys(shares, True), GROUPS, False).astype(bool)
     assisted = assisted_group & in_table
-    if not (assisted & (residual > 0)).any():
-        t.step(
-            "medical_assistance_paid",
-            "Medical assistance pays",
-            pay,
-            params=[ASSIST + "deductible_income_share"] if assisted_group.any() else [],
-        )
+    if not assisted.any():
+        t.step("medical_assistance_paid", "Medical assistance pays", pay)
         return pay, deductible
     income = pop.to_p(prev_year_disposable_income(pop, p, t))
     share_codes = {GROUPS.index(k): Decimal(v) for k, v in shares.items() if k in GROUPS}
@@ -318,6 +313,10 @@ def assistance_layer(
         formula="share by group × previous-year per-capita disposable income",
         params=[ASSIST + "deductible_income_share"],
     )
+    if not (assisted & (residual > 0)).any():
+        # Nobody has a cost left to assist: the ratios and the cap are not needed.
+        t.step("medical_assistance_paid", "Medical assistance pays", pay)
+        return pay, deductible
     ratios = p.table(ASSIST + "ratio")
     before = pop.p("medical_assistance_cost_ytd")
     after = before + residual

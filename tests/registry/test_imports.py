@@ -1,0 +1,557 @@
+"""Bulk import of county household lists: validation, quarantine, idempotency, files, CLI."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import typer
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from safetynet.audit.model import AuditEvent
+from safetynet.domain.identity import check_character
+from safetynet.entrypoints.cli.registry_cli import audit_app, db_app, import_app
+from safetynet.errors import InputError
+from safetynet.registry.db import (
+    Database,
+    DatabaseUnavailableError,
+    bootstrap,
+    require_current_schema,
+)
+from safetynet.registry.handlers import ImportHouseholds, import_households
+from safetynet.registry.imports import read_table, validate
+from safetynet.registry.model import Asset, Household, IncomeItem, Membership, Person
+from safetynet.registry.unit_of_work import UnitOfWork
+from tests.registry.helpers import (
+    ACTOR,
+    HEADERS,
+    count,
+    family,
+    id_number,
+    person,
+    run_import,
+    write_csv,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "registry" / "households_sample.csv"
+Clock = Callable[[], dt.datetime]
+
+
+def _bad_check_character() -> str:
+    good = id_number("19820202", 22)
+    return good[:17] + ("0" if good[17] != "0" else "1")
+
+
+def _impossible_birth_date() -> str:
+    first17 = "11010519820230022"
+    return first17 + check_character(first17)
+
+
+# Each validation kind: the spouse of household H1 gets a good value, the spouse of H2 a bad one.
+# (kind, good values, bad values, field named in quarantine, words of the reason)
+CASES: list[tuple[str, dict[str, str], dict[str, str], str, str]] = [
+    (
+        "id_check_character",
+        {},
+        {"id_number": _bad_check_character()},
+        "id_number",
+        "check character",
+    ),
+    ("id_birth_date", {}, {"id_number": _impossible_birth_date()}, "id_number", "not a real date"),
+    ("id_length", {}, {"id_number": "11010519820202"}, "id_number", "18 characters"),
+    ("region_format", {"region": "110101"}, {"region": "11010"}, "region", "expected 6 digits"),
+    ("region_unknown", {"region": "130102"}, {"region": "119999"}, "region", "unknown region code"),
+    (
+        "birth_date_real",
+        {"birth_date": "1982-02-02"},
+        {"birth_date": "1982-02-30"},
+        "birth_date",
+        "not a real date",
+    ),
+    (
+        "birth_date_agrees",
+        {"birth_date": "1982/02/02"},
+        {"birth_date": "1982-03-02"},
+        "birth_date",
+        "contradicts the identity number",
+    ),
+    (
+        "income_month",
+        {"wage_income": "100", "income_month": "2025-09"},
+        {"wage_income": "100", "income_month": "2025-13"},
+        "income_month",
+        "not a month",
+    ),
+    (
+        "amount_negative",
+        {"wage_income": "0", "income_month": "2025-09"},
+        {"wage_income": "-5", "income_month": "2025-09"},
+        "wage_income",
+        "negative",
+    ),
+    (
+        "amount_decimals",
+        {"deposits": "1234.56"},
+        {"deposits": "12.345"},
+        "deposits",
+        "more than 2 decimal",
+    ),
+    ("amount_text", {"deposits": "1,000"}, {"deposits": "abc"}, "deposits", "not an amount"),
+    (
+        "grade_range",
+        {"disability_category": "肢体", "disability_grade": "4"},
+        {"disability_category": "肢体", "disability_grade": "5"},
+        "disability_grade",
+        "outside 0-4",
+    ),
+    (
+        "grade_needs_category",
+        {"disability_category": "视力残疾", "disability_grade": "一级"},
+        {"disability_category": "无", "disability_grade": "2"},
+        "disability_grade",
+        "category is none",
+    ),
+    (
+        "self_care_range",
+        {"self_care_items_failed": "6"},
+        {"self_care_items_failed": "7"},
+        "self_care_items_failed",
+        "outside 0-6",
+    ),
+    (
+        "relation_vocabulary",
+        {"relation": "配偶"},
+        {"relation": "邻居"},
+        "relation",
+        "is not one of",
+    ),
+    (
+        "hukou_vocabulary",
+        {"hukou_type": "农村"},
+        {"hukou_type": "城里"},
+        "hukou_type",
+        "is not one of",
+    ),
+    ("required_field", {"name": "李四"}, {"name": ""}, "name", "is required"),
+    (
+        "duplicate_in_household",
+        {},
+        {"id_number": id_number("19800101", 21)},
+        "id_number",
+        "duplicate identity number",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "good", "bad", "field", "reason"), CASES, ids=[c[0] for c in CASES]
+)
+def test_each_validation_kind_quarantines_the_bad_household_and_keeps_the_good(
+    tmp_path: Path, kind: str, good: dict[str, str], bad: dict[str, str], field: str, reason: str
+) -> None:
+    h1, h2 = family("H1", 11), family("H2", 21)
+    h1[1].update(good)
+    h2[1].update(bad)
+    batch = validate(read_table(write_csv(tmp_path / f"{kind}.csv", h1 + h2)))
+    assert [h.household_no for h in batch.households] == ["H1"]
+    assert batch.read == 4
+    assert batch.quarantined_rows == 2  # the bad row and its household's good row
+    lines = {(q.row, q.field) for q in batch.quarantine}
+    assert (5, field) in lines, batch.quarantine
+    bad_line = next(q for q in batch.quarantine if q.row == 5 and q.field == field)
+    assert reason in bad_line.reason
+    partner = [q for q in batch.quarantine if q.row == 4]
+    assert partner
+    assert "household H2 has bad rows (5)" in partner[0].reason
+
+
+@pytest.mark.parametrize(
+    ("relations", "reason"),
+    [(("spouse", "child"), "has no head"), (("head", "户主"), "has 2 heads (rows 4, 5)")],
+)
+def test_a_household_needs_exactly_one_head(
+    tmp_path: Path, relations: tuple[str, str], reason: str
+) -> None:
+    h1, h2 = family("H1", 11), family("H2", 21)
+    h2[0]["relation"], h2[1]["relation"] = relations
+    batch = validate(read_table(write_csv(tmp_path / "heads.csv", h1 + h2)))
+    assert [h.household_no for h in batch.households] == ["H1"]
+    assert {(q.row, q.field) for q in batch.quarantine} == {(4, "relation"), (5, "relation")}
+    assert all(reason in q.reason for q in batch.quarantine)
+
+
+def test_a_person_in_two_households_of_the_file_quarantines_both(tmp_path: Path) -> None:
+    h1, h2, h3 = family("H1", 11), family("H2", 21), family("H3", 31)
+    h2[1]["id_number"] = h1[1]["id_number"]
+    batch = validate(read_table(write_csv(tmp_path / "twice.csv", h1 + h2 + h3)))
+    assert [h.household_no for h in batch.households] == ["H3"]
+    reasons = {q.row: q.reason for q in batch.quarantine if q.field == "id_number"}
+    assert "also in household H2 (row 5)" in reasons[3]
+    assert "also in household H1 (row 3)" in reasons[5]
+    assert batch.quarantined_rows == 4
+
+
+def test_reasons_never_show_a_full_identity_number(tmp_path: Path) -> None:
+    h1 = family("H1", 11)
+    h1[1]["birth_date"] = "1990-01-01"
+    batch = validate(read_table(write_csv(tmp_path / "mask.csv", h1)))
+    assert all(h1[1]["id_number"] not in q.reason for q in batch.quarantine)
+    assert any("*" in q.reason for q in batch.quarantine)
+
+
+def test_wages_need_a_month_from_the_file_or_the_option(tmp_path: Path) -> None:
+    rows = family("H1", 11)
+    rows[0]["wage_income"] = "2500"
+    path = write_csv(tmp_path / "wage.csv", rows)
+    without = validate(read_table(path))
+    assert {q.field for q in without.quarantine} == {"income_month", "household_no"}
+    with_option = validate(read_table(path), month="2025-08")
+    assert with_option.quarantine == []
+    assert with_option.households[0].members[0].income == {("wage", "2025-08"): 250000}
+
+
+# -- through the database (SQLite and PostgreSQL) --------------------------------------------
+
+
+def test_every_validation_kind_in_one_file_on_each_backend(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    rows: list[dict[str, str]] = []
+    for i, (_, good, bad, _, _) in enumerate(CASES):
+        good_family, bad_family = family(f"G{i}", 100 + 4 * i), family(f"B{i}", 102 + 4 * i)
+        good_family[1].update(good)
+        bad_family[1].update(bad)
+        if bad.get("id_number") == id_number("19800101", 21):  # duplicate-in-household case
+            bad_family[1]["id_number"] = bad_family[0]["id_number"]
+        rows += good_family + bad_family
+    report, batch = run_import(database, write_csv(tmp_path / "all.csv", rows), fixed_clock)
+    assert report.read == 4 * len(CASES)
+    assert report.accepted == 2 * len(CASES)
+    assert report.quarantined == 2 * len(CASES)
+    assert report.read == report.accepted + report.quarantined
+    assert count(database, Household) == len(CASES)
+    assert count(database, Person) == 2 * len(CASES)
+    for i, (_, _, _, field, reason) in enumerate(CASES):
+        bad_row = 2 + 4 * i + 3
+        assert any(
+            q.row == bad_row and q.field == field and reason in q.reason for q in batch.quarantine
+        ), (i, field)
+
+
+def test_reimporting_the_same_file_changes_nothing(database: Database, fixed_clock: Clock) -> None:
+    first, _ = run_import(database, SAMPLE, fixed_clock)
+    assert (first.households_created, first.persons_created) == (2, 7)
+    assert (first.read, first.accepted, first.quarantined) == (7, 7, 0)
+    tables = [Household, Person, Membership, IncomeItem, Asset, AuditEvent]
+    before = [count(database, t) for t in tables]
+    again, _ = run_import(database, SAMPLE, fixed_clock)
+    assert (again.households_unchanged, again.persons_unchanged) == (2, 7)
+    assert (again.households_created, again.households_updated, again.persons_updated) == (0, 0, 0)
+    assert [count(database, t) for t in tables] == before
+
+
+def test_changed_rows_update_and_are_audited(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    rows = family("H1", 11) + family("H2", 21)
+    rows[0].update(wage_income="1000", income_month="2025-09", deposits="500")
+    path = write_csv(tmp_path / "v1.csv", rows)
+    run_import(database, path, fixed_clock)
+    rows[0].update(wage_income="1100.50", deposits="600")
+    rows[1]["name"] = "新名字"
+    report, _ = run_import(database, write_csv(tmp_path / "v2.csv", rows), fixed_clock)
+    assert (report.households_updated, report.households_unchanged) == (1, 1)
+    assert (report.persons_updated, report.persons_unchanged) == (2, 2)
+    with database.sessions() as session:
+        wage = session.scalars(select(IncomeItem)).one()
+        assert wage.amount_fen == 110050
+        deposits = session.scalars(select(Asset).where(Asset.kind == "deposits")).all()
+        assert sorted(a.value_fen for a in deposits) == [60000]
+        events = [e.event for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert events[-4:] == ["IncomeCorrected", "PersonUpdated", "AssetUpdated", "HouseholdsImported"]
+
+
+def test_a_member_of_another_household_in_the_database_is_quarantined(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    run_import(database, write_csv(tmp_path / "a.csv", family("H1", 11)), fixed_clock)
+    moved = family("H2", 21)
+    moved[1]["id_number"] = family("H1", 11)[1]["id_number"]
+    report, batch = run_import(database, write_csv(tmp_path / "b.csv", moved), fixed_clock)
+    assert (report.accepted, report.quarantined) == (0, 2)
+    assert {q.row for q in batch.quarantine} == {2, 3}
+    assert all("already a member of household 110105/H1" in q.reason for q in batch.quarantine)
+    assert count(database, Household) == 1
+
+
+def test_an_existing_head_missing_from_the_file_blocks_a_second_head(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    run_import(database, write_csv(tmp_path / "a.csv", family("H1", 11)), fixed_clock)
+    other_head = [person("H1", "head", id_number=id_number("19900101", 51))]
+    report, batch = run_import(database, write_csv(tmp_path / "b.csv", other_head), fixed_clock)
+    assert report.quarantined == 1
+    assert "already has a head" in batch.quarantine[0].reason
+
+
+def test_a_failure_while_writing_leaves_no_half_import(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    run_import(database, SAMPLE, fixed_clock)
+    before = [count(database, t) for t in (Household, Person, AuditEvent)]
+    rows = [r for i in range(300) for r in family(f"N{i}", 200 + 2 * i)]
+
+    class BoomError(Exception):
+        pass
+
+    class FailAfterFirstChunk:
+        def start(self, description: str, total: int) -> None:
+            pass
+
+        def advance(self, amount: int = 1) -> None:
+            if amount > 1:  # the writer advances by chunks of households
+                raise BoomError
+
+    batch = validate(read_table(write_csv(tmp_path / "big.csv", rows)))
+    command = ImportHouseholds(batch, ACTOR, dt.date(2025, 9, 1), "big.csv")
+    with pytest.raises(BoomError), UnitOfWork(database.sessions) as uow:
+        import_households(command, uow, fixed_clock, FailAfterFirstChunk())
+    assert [count(database, t) for t in (Household, Person, AuditEvent)] == before
+
+
+# -- files: encodings, XLSX, columns ---------------------------------------------------------
+
+
+def test_gbk_csv_is_detected_and_imported(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(text.encode("gbk"))
+    assert read_table(path).encoding == "gb18030"
+    assert read_table(path, "gbk").encoding == "gbk"
+    report, _ = run_import(database, path, fixed_clock)
+    assert (report.accepted, report.persons_created) == (7, 7)
+    with database.sessions() as session:
+        assert session.scalars(select(Person.name).order_by(Person.id)).first() == "张伟"
+
+
+def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(SAMPLE.read_bytes().decode("utf-8").encode("utf-8-sig"))
+    assert read_table(path).columns[0] == "household_no"
+
+
+def test_wrong_or_undecodable_encodings_are_clear_errors(tmp_path: Path) -> None:
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gbk"))
+    with pytest.raises(InputError, match=r"is not valid utf-8.*--encoding"):
+        read_table(gbk, "utf-8")
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        read_table(gbk, "klingon")
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("utf-16"))
+    with pytest.raises(InputError, match=r"UTF-16.*--encoding"):
+        read_table(utf16)
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x81\x30\xff\xfe\xfd garbage")
+    with pytest.raises(InputError, match=r"neither UTF-8 nor GBK/GB18030.*--encoding"):
+        read_table(junk)
+
+
+def _xlsx(path: Path, rows: list[list[Any]], headers: list[str] | None = None) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(
+        headers
+        or [
+            "户编号",
+            "姓名",
+            "身份证号",
+            "与户主关系",
+            "户籍地",
+            "户籍性质",
+            "出生日期",
+            "月工资",
+            "收入月份",
+            "存款",
+        ]
+    )
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_xlsx_with_typed_cells_is_imported(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    head, spouse = id_number("19800101", 11), id_number("19820202", 22)
+    path = _xlsx(
+        tmp_path / "list.xlsx",
+        [
+            [
+                "H1",
+                "张伟",
+                head,
+                "户主",
+                110105,
+                "城镇",
+                dt.datetime(1980, 1, 1),
+                3200.5,
+                "2025-09",
+                15000,
+            ],
+            ["H1", "李娜", spouse, "配偶", "110105", "城镇", None, None, None, 0.5],
+        ],
+    )
+    report, batch = run_import(database, path, fixed_clock)
+    assert batch.quarantine == []
+    assert (report.accepted, report.households_created) == (2, 1)
+    with database.sessions() as session:
+        assert session.scalars(select(IncomeItem.amount_fen)).one() == 320050
+        assert session.scalars(select(Asset.value_fen)).one() == 1500050
+    again, _ = run_import(database, path, fixed_clock)
+    assert again.households_unchanged == 1
+
+
+def test_an_identity_number_typed_as_a_number_in_excel_is_quarantined(tmp_path: Path) -> None:
+    path = _xlsx(
+        tmp_path / "num.xlsx", [["H1", "张伟", 110105198001010112, "户主", "110105", "城镇"]]
+    )
+    batch = validate(read_table(path))
+    assert batch.quarantine[0].field == "id_number"
+    assert "stored as a number" in batch.quarantine[0].reason
+
+
+def test_a_corrupt_or_truncated_xlsx_is_a_clear_error_and_loses_nothing(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    run_import(database, SAMPLE, fixed_clock)
+    before = count(database, Person)
+    good = _xlsx(
+        tmp_path / "good.xlsx",
+        [["H9", "王五", id_number("19700101", 91), "户主", "110105", "城镇"]],
+    )
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(InputError, match=r"truncated\.xlsx: is not a readable XLSX workbook"):
+        read_table(truncated)
+    not_zip = tmp_path / "text.xlsx"
+    not_zip.write_text("household_no,name\n", encoding="utf-8")
+    with pytest.raises(InputError, match="corrupt or truncated"):
+        read_table(not_zip)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(item, source.read(item))
+    with pytest.raises(InputError, match=r"damaged.xlsx"):
+        read_table(damaged)
+    assert count(database, Person) == before
+
+
+def test_unknown_duplicate_or_missing_columns_are_clear_errors(tmp_path: Path) -> None:
+    rows = family("H1", 11)
+    with pytest.raises(InputError) as info:
+        read_table(write_csv(tmp_path / "u.csv", rows, [*HEADERS, "备注"]))
+    assert "unknown column '备注'" in str(info.value)
+    assert "户编号/household_no" in str(info.value)
+    with pytest.raises(InputError, match="did you mean 'id_number'"):
+        read_table(write_csv(tmp_path / "typo.csv", rows, ["household_no", "name", "id_numbr"]))
+    with pytest.raises(InputError, match="appears twice"):
+        read_table(write_csv(tmp_path / "d.csv", rows, [*HEADERS, "姓名"]))
+    with pytest.raises(InputError, match=r"required column.*与户主关系/relation"):
+        read_table(
+            write_csv(
+                tmp_path / "m.csv",
+                rows,
+                ["household_no", "name", "id_number", "region", "hukou_type"],
+            )
+        )
+    (tmp_path / "old.xls").write_bytes(b"x")
+    with pytest.raises(InputError, match=r"old \.xls format"):
+        read_table(tmp_path / "old.xls")
+
+
+def test_headers_with_units_full_width_brackets_and_english_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(
+        "户编号,姓名,身份证号,与户主关系,户籍地,户籍性质,月工资（元）,Income Month\n",
+        encoding="utf-8",
+    )
+    assert read_table(path).columns[-2:] == ("wage_income", "income_month")
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(db_app, name="db")
+    app.add_typer(import_app, name="import")
+    app.add_typer(audit_app, name="audit")
+    return app
+
+
+def test_cli_upgrade_import_quarantine_and_verify(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    app = _cli()
+    result = runner.invoke(app, ["db", "upgrade", "--url", url])
+    assert result.exit_code == 0, result.output
+    assert "is at revision 0001" in result.stdout
+    rows = family("H1", 11) + family("H2", 21)
+    rows[3]["region"] = "999999"
+    source = write_csv(tmp_path / "list.csv", rows)
+    result = runner.invoke(app, ["import", "households", str(source), "--url", url, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "read 4 rows: 2 accepted, 2 quarantined" in result.stdout
+    assert "households: 1 created, 0 updated, 0 unchanged" in result.stdout
+    quarantine = tmp_path / "list.quarantine.csv"
+    assert f"quarantine: {quarantine}" in result.stdout
+    with quarantine.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle))
+    assert lines[0] == ["row", "field", "reason", *HEADERS]
+    assert [line[:2] for line in lines[1:]] == [["4", "household_no"], ["5", "region"]]
+    assert lines[2][3:] == [rows[3].get(h, "") for h in HEADERS]
+    result = runner.invoke(app, ["audit", "verify", "--url", url])
+    assert result.exit_code == 0, result.output
+    assert "chain intact" in result.stdout
+
+
+def test_cli_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    app = _cli()
+    source = write_csv(tmp_path / "list.csv", family("H1", 11), [*HEADERS, "备注"])
+    result = runner.invoke(app, ["import", "households", str(source), "--url", url])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert "unknown column '备注'" in result.stderr
+    good = write_csv(tmp_path / "good.csv", family("H1", 11))
+    result = runner.invoke(app, ["import", "households", str(good), "--url", url])
+    assert result.exit_code == 2
+    assert "run `safetynet db upgrade`" in result.stderr
+    result = runner.invoke(app, ["db", "upgrade", "--url", "mysql://x@y/z"])
+    assert result.exit_code == 2
+    assert "not supported" in result.stderr
+
+
+def test_require_current_schema_refuses_an_empty_database(tmp_path: Path) -> None:
+    db = bootstrap(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(DatabaseUnavailableError, match="has no registry tables"):
+            require_current_schema(db)
+    finally:
+        db.dispose()
