@@ -295,6 +295,24 @@ class Population:
     def to_p(self, household_values: np.ndarray) -> np.ndarray:
         return household_values[self.household_of]
 
+    def person_rows(self, households: np.ndarray) -> IntArray:
+        """Indices of the members of the given households, household by household."""
+        starts = self.starts[households]
+        sizes = self.ends[households] - starts
+        first = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+        return np.asarray(first + np.arange(int(sizes.sum())), dtype=np.int64)
+
+    def take(self, households: np.ndarray) -> Population:
+        """A population of just the given households (indices), in that order."""
+        rows = self.person_rows(households)
+        sizes = self.ends[households] - self.starts[households]
+        return Population(
+            persons={k: v[rows] for k, v in self.persons.items()},
+            households={k: v[households] for k, v in self.households.items()},
+            household_of=np.repeat(np.arange(len(households), dtype=np.int64), sizes),
+            household_ids=[self.household_ids[i] for i in households] if self.household_ids else [],
+        )
+
     def tile(self, times: int) -> Population:
         """The same households repeated ``times`` times (for demonstrations and benchmarks)."""
         sizes = self.ends - self.starts
@@ -325,7 +343,7 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
     """Validate JSON households and turn them into columns; every error names its field path."""
     if not households:
         raise InputError("households", "at least one household is required")
-    _declare_all_fields()
+    declare_all_fields()
     person_fields = FIELDS.all(Entity.PERSON)
     household_fields = FIELDS.all(Entity.HOUSEHOLD)
     p_cols: dict[str, list[Any]] = {f.name: [] for f in person_fields}
@@ -362,7 +380,7 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
     return pop
 
 
-def _declare_all_fields() -> None:
+def declare_all_fields() -> None:
     """Program modules declare their input fields on import; make sure all of them are loaded."""
     from safetynet.policy.engine import programs  # deferred: the engine imports this module
 

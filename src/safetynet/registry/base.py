@@ -21,8 +21,9 @@ class Base(DeclarativeBase):
 
 
 def all_metadata() -> MetaData:
-    """The metadata with every table loaded (registry and audit), for Alembic and tests."""
+    """The metadata with every table loaded (registry, audit, batch), for Alembic and tests."""
     import safetynet.audit.model
+    import safetynet.batch.model
     import safetynet.registry.model  # noqa: F401  (imported for its tables)
 
     return Base.metadata

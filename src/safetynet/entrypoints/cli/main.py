@@ -214,6 +214,9 @@ def _add_registry_commands() -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(audit_app, name="audit")
+    from safetynet.entrypoints.cli.batch_cli import run_month_cmd
+
+    app.command("run-month")(run_month_cmd)
 
 
 _add_registry_commands()

@@ -1,0 +1,1 @@
+"""Population work by county: columnar snapshots, the synthetic population and the monthly runner."""

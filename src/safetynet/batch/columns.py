@@ -1,0 +1,145 @@
+"""Populations as Arrow tables and Parquet datasets partitioned by county.
+
+The layout on disk (docs/batch.md):
+
+    DIR/manifest.json
+    DIR/persons/county=<code>/part-0.parquet      one row per person, grouped by household
+    DIR/households/county=<code>/part-0.parquet   one row per household
+
+Columns hold the engine's own representation (money in int64 fen, dates as int32 YYYYMMDD,
+enumerations as int8 codes), so reading a county back into a ``Population`` copies nothing it does
+not have to. ``household_id`` links persons to households; ``person_id`` and ``id_number`` identify
+persons.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from safetynet.errors import InputError
+from safetynet.policy.population import FIELDS, Entity, Population, declare_all_fields
+
+MANIFEST = "manifest.json"
+KEY_COLUMNS = {"household_id", "person_id", "id_number", "region", "county"}
+
+
+@dataclass
+class CountyData:
+    """One county's snapshot: the population and the identifiers that go with it."""
+
+    county: str
+    population: Population
+    household_id: np.ndarray  # int64, one per household
+    region: np.ndarray  # str, the household's 6-digit region code
+    person_id: np.ndarray  # int64, one per person
+    id_number: np.ndarray | None  # str, one per person (None where the source has none)
+
+
+def population_to_tables(data: CountyData) -> tuple[pa.Table, pa.Table]:
+    pop = data.population
+    persons: dict[str, Any] = {
+        "household_id": data.household_id[pop.household_of],
+        "person_id": data.person_id,
+    }
+    if data.id_number is not None:
+        persons["id_number"] = data.id_number
+    for f in FIELDS.all(Entity.PERSON):
+        persons[f.name] = pop.p(f.name)
+    households: dict[str, Any] = {"household_id": data.household_id, "region": data.region}
+    for f in FIELDS.all(Entity.HOUSEHOLD):
+        households[f.name] = pop.h(f.name)
+    return pa.table(persons), pa.table(households)
+
+
+def write_county(root: Path, data: CountyData) -> None:
+    persons, households = population_to_tables(data)
+    for name, table in (("persons", persons), ("households", households)):
+        folder = root / name / f"county={data.county}"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "part-0.parquet.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        tmp.replace(folder / "part-0.parquet")  # a county appears whole or not at all
+
+
+def write_manifest(root: Path, info: dict[str, Any]) -> None:
+    (root / MANIFEST).write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    path = root / MANIFEST
+    if not path.is_file():
+        raise InputError(str(root), f"not a population dataset: {MANIFEST} is missing")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def counties(root: Path) -> list[str]:
+    folder = root / "households"
+    if not folder.is_dir():
+        raise InputError(str(root), "not a population dataset: households/ is missing")
+    return sorted(p.name.split("=", 1)[1] for p in folder.glob("county=*") if p.is_dir())
+
+
+def read_county(root: Path, county: str) -> CountyData:
+    """Read one county back into columns, checking the schema against the declared fields."""
+    declare_all_fields()
+    persons = pq.read_table(root / "persons" / f"county={county}" / "part-0.parquet")
+    households = pq.read_table(root / "households" / f"county={county}" / "part-0.parquet")
+    where = f"{root}/county={county}"
+    hh_ids = households.column("household_id").to_numpy()
+    p_hh = persons.column("household_id").to_numpy()
+    if len(p_hh) and np.any(p_hh[1:] < p_hh[:-1]):
+        raise InputError(where, "persons must be grouped by household_id in ascending order")
+    index = np.searchsorted(hh_ids, p_hh)
+    if (
+        len(hh_ids) == 0
+        or np.any(index >= len(hh_ids))
+        or np.any(hh_ids[np.minimum(index, len(hh_ids) - 1)] != p_hh)
+    ):
+        raise InputError(where, "a person refers to a household that is not in households/")
+    pop = Population()
+    pop.household_of = index.astype(np.int64)
+    for table, entity, target in (
+        (persons, Entity.PERSON, pop.persons),
+        (households, Entity.HOUSEHOLD, pop.households),
+    ):
+        for name in table.column_names:
+            if name in KEY_COLUMNS:
+                continue
+            if name not in FIELDS:
+                raise InputError(f"{where}: column {name}", "is not a declared input field")
+            f = FIELDS.get(name)
+            if f.entity is not entity:
+                raise InputError(f"{where}: column {name}", f"is a {f.entity} field")
+            target[name] = table.column(name).to_numpy().astype(f.dtype(), copy=False)
+    if len(np.unique(pop.household_of)) != len(hh_ids):
+        raise InputError(where, "a household has no members")
+    id_number = (
+        persons.column("id_number").to_numpy(zero_copy_only=False)
+        if "id_number" in persons.column_names
+        else None
+    )
+    return CountyData(
+        county=county,
+        population=pop,
+        household_id=hh_ids.astype(np.int64),
+        region=households.column("region").to_numpy(zero_copy_only=False),
+        person_id=persons.column("person_id").to_numpy().astype(np.int64),
+        id_number=id_number,
+    )
+
+
+def iter_counties(root: Path, only: list[str] | None = None) -> Iterator[CountyData]:
+    known = counties(root)
+    for county in only or known:
+        if county not in known:
+            raise InputError("--county", f"{county} is not in the dataset {root}")
+        yield read_county(root, county)

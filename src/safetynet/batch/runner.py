@@ -1,0 +1,383 @@
+"""The monthly run: every program of the rules core over a snapshot, one county at a time.
+
+``evaluate_county`` is a pure function of one county's snapshot, the month and the parameters: a
+distributed engine can run it unchanged. ``run_month`` does the I/O around it: it reads each county
+from the Parquet snapshot, writes the county's results to Parquet (atomically) and to the registry
+(in one transaction, replacing any earlier results of that county for the month), and records the
+county as finished, so an interrupted run resumes with the next county and never counts one twice.
+Memory is bounded by the largest county, whatever the population.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from safetynet.audit.log import Actor, append
+from safetynet.batch.columns import CountyData, counties, read_county, read_manifest
+from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
+from safetynet.domain.money import format_yuan
+from safetynet.errors import InputError
+from safetynet.policy.engine import Evaluation, Params, ProgramResult, Trace, evaluate, programs
+from safetynet.policy.population import Population
+from safetynet.registry.db import Database, require_current_schema
+
+SYSTEM = Actor(name="monthly-run", role="system")
+PROGRESS = "_progress.json"
+
+
+def parse_month(value: str) -> dt.date:
+    """'2025-09' → the first day of that month (the date the rules are applied on)."""
+    try:
+        year, month = (int(x) for x in value.split("-"))
+        return dt.date(year, month, 1)
+    except ValueError:
+        raise InputError("--month", f"{value!r} is not a month (YYYY-MM)") from None
+
+
+@dataclass
+class ProgramTotals:
+    program: str
+    period: str
+    households: int
+    persons: int
+    amount_fen: int
+
+
+@dataclass
+class CountyResult:
+    """What one county's evaluation produced (pure data, nothing written yet)."""
+
+    county: str
+    households: int
+    persons: int
+    totals: list[ProgramTotals]
+    results: pa.Table  # household_id, program, eligible, amount_fen: eligible rows only
+    person_results: pa.Table  # person_id, program, amount_fen: non-zero person amounts only
+
+
+def evaluate_county(
+    data: CountyData,
+    on: dt.date,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+) -> CountyResult:
+    """Every program for every household of one county: a pure function of its inputs."""
+    pop = data.population
+    regions = np.unique(data.region)
+    results: dict[str, ProgramResult] = {}
+    for region in regions:
+        # Households of one region share one parameter view; a county usually has one region.
+        rows = np.flatnonzero(data.region == region)
+        part = pop if len(regions) == 1 else pop.take(rows)
+        params = Params(on, str(region), None, overrides, fallbacks)
+        trace = Trace()
+        for pid, prog in programs().items():
+            res = prog.compute(part, params, trace)
+            results[pid] = res if len(regions) == 1 else _merge(results.get(pid), res, rows, pop)
+    sizes = pop.ends - pop.starts
+    totals, tables, person_tables = [], [], []
+    for pid, res in results.items():
+        chosen = res.eligible | (res.amount != 0)
+        totals.append(
+            ProgramTotals(
+                pid,
+                programs()[pid].period,
+                int(chosen.sum()),
+                int(sizes[chosen].sum()),
+                int(res.amount[chosen].sum()),
+            )
+        )
+        tables.append(
+            pa.table(
+                {
+                    "household_id": data.household_id[chosen],
+                    "program": pa.array([pid] * int(chosen.sum()), pa.string()),
+                    "eligible": res.eligible[chosen],
+                    "amount_fen": res.amount[chosen],
+                }
+            )
+        )
+        if res.person_amount is not None:
+            paid = res.person_amount != 0
+            person_tables.append(
+                pa.table(
+                    {
+                        "person_id": data.person_id[paid],
+                        "program": pa.array([pid] * int(paid.sum()), pa.string()),
+                        "amount_fen": res.person_amount[paid],
+                    }
+                )
+            )
+    empty_p = pa.table(
+        {"person_id": pa.array([], pa.int64()), "program": pa.array([], pa.string()),
+         "amount_fen": pa.array([], pa.int64())}
+    )  # fmt: skip
+    return CountyResult(
+        county=data.county,
+        households=pop.n_households,
+        persons=pop.n_persons,
+        totals=totals,
+        results=pa.concat_tables(tables),
+        person_results=pa.concat_tables(person_tables) if person_tables else empty_p,
+    )
+
+
+def _merge(
+    acc: ProgramResult | None, part: ProgramResult, rows: np.ndarray, pop: Population
+) -> ProgramResult:
+    """Place one region's results into the county-wide arrays."""
+    if acc is None:
+        acc = ProgramResult(
+            eligible=np.zeros(pop.n_households, dtype=np.bool_),
+            amount=np.zeros(pop.n_households, dtype=np.int64),
+            person_amount=None if part.person_amount is None else np.zeros(pop.n_persons, np.int64),
+        )
+    acc.eligible[rows] = part.eligible
+    acc.amount[rows] = part.amount
+    if part.person_amount is not None and acc.person_amount is not None:
+        acc.person_amount[pop.person_rows(rows)] = part.person_amount
+    return acc
+
+
+# -- the run: I/O around the pure county function ------------------------------------------------
+
+
+@dataclass
+class RunReport:
+    month: str
+    snapshot: Path
+    out: Path
+    finished: list[CountyResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # finished by an earlier, interrupted run
+
+
+def month_dir(out: Path, month: str) -> Path:
+    return out / f"month={month}"
+
+
+def _progress(folder: Path) -> list[str]:
+    path = folder / PROGRESS
+    if not path.is_file():
+        return []
+    done: list[str] = json.loads(path.read_text(encoding="utf-8"))["finished"]
+    return done
+
+
+def _mark_finished(folder: Path, done: list[str]) -> None:
+    tmp = folder / (PROGRESS + ".tmp")
+    tmp.write_text(json.dumps({"finished": done}), encoding="utf-8")
+    tmp.replace(folder / PROGRESS)
+
+
+def _write_parquet(folder: Path, result: CountyResult) -> None:
+    target = folder / f"county={result.county}"
+    target.mkdir(parents=True, exist_ok=True)
+    for name, table in (("results", result.results), ("person_results", result.person_results)):
+        tmp = target / f"{name}.parquet.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        tmp.replace(target / f"{name}.parquet")
+    summary = [t.__dict__ for t in result.totals]
+    (target / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+
+
+def _start_run(
+    session: Session, month: str, snapshot: Path, note: str, total: int, restart: bool
+) -> int:
+    run = session.scalar(select(MonthlyRun).where(MonthlyRun.month == month))
+    now = dt.datetime.now(dt.UTC)
+    if run is not None and restart:
+        session.delete(run)
+        session.flush()
+        run = None
+    if run is None:
+        run = MonthlyRun(
+            month=month,
+            snapshot=str(snapshot),
+            parameters_note=note,
+            status="running",
+            counties_total=total,
+            counties_done=0,
+            started_at=now,
+        )
+        session.add(run)
+        session.flush()
+        append(session, actor=SYSTEM, command="RunMonth", event="MonthlyRunStarted",
+               entity="monthly_run", entity_id=run.id,
+               after={"month": month, "snapshot": str(snapshot), "counties": total})  # fmt: skip
+    return run.id
+
+
+def _record_county(
+    session: Session, run_id: int, month: str, result: CountyResult, *, households: bool
+) -> None:
+    """Replace the county's rows for this run, in the caller's transaction."""
+    session.execute(delete(CountyProgramSummary).where(
+        CountyProgramSummary.run_id == run_id, CountyProgramSummary.county == result.county))  # fmt: skip
+    session.execute(delete(HouseholdResult).where(
+        HouseholdResult.run_id == run_id, HouseholdResult.county == result.county))  # fmt: skip
+    session.execute(
+        insert(CountyProgramSummary),
+        [{"run_id": run_id, "county": result.county, **t.__dict__} for t in result.totals],
+    )
+    if households and result.results.num_rows:
+        cols = result.results.to_pydict()
+        rows = [
+            {"run_id": run_id, "county": result.county, "household_id": h, "program": p,
+             "eligible": e, "amount_fen": a}
+            for h, p, e, a in zip(cols["household_id"], cols["program"], cols["eligible"],
+                                  cols["amount_fen"], strict=True)
+        ]  # fmt: skip
+        session.execute(insert(HouseholdResult), rows)
+    run = session.get(MonthlyRun, run_id)
+    assert run is not None
+    done = session.scalars(
+        select(CountyProgramSummary.county).where(CountyProgramSummary.run_id == run_id).distinct()
+    ).all()
+    run.counties_done = len(done)
+    if run.counties_done == run.counties_total:
+        run.status = "finished"
+        run.finished_at = dt.datetime.now(dt.UTC)
+    append(session, actor=SYSTEM, command="RunMonth", event="CountyEvaluated",
+           entity="monthly_run", entity_id=run_id,
+           after={"month": month, "county": result.county, "households": result.households,
+                  "programs": {t.program: [t.households, t.amount_fen] for t in result.totals}})  # fmt: skip
+
+
+def run_month(
+    snapshot: Path,
+    month: str,
+    out: Path,
+    *,
+    db: Database | None = None,
+    only: Sequence[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+    parameters_note: str = "",
+    restart: bool = False,
+    household_rows: bool = True,
+    on_county: Callable[[str, int, int], None] | None = None,
+) -> RunReport:
+    """Run every program over each county of ``snapshot`` for ``month``, resuming where it stopped."""
+    on = parse_month(month)
+    read_manifest(snapshot)
+    known = counties(snapshot)
+    chosen = list(only) if only else known
+    for county in chosen:
+        if county not in known:
+            raise InputError("--county", f"{county} is not in the snapshot {snapshot}")
+    folder = month_dir(out, month)
+    folder.mkdir(parents=True, exist_ok=True)
+    if restart:
+        _mark_finished(folder, [])
+    done = _progress(folder)
+    run_id = None
+    if db is not None:
+        require_current_schema(db)
+        with db.sessions.begin() as session:
+            run_id = _start_run(session, month, snapshot, parameters_note, len(chosen), restart)
+    report = RunReport(month, snapshot, out, skipped=[c for c in chosen if c in done])
+    todo = [c for c in chosen if c not in done]
+    for i, county in enumerate(todo):
+        result = evaluate_county(
+            read_county(snapshot, county), on, overrides=overrides, fallbacks=fallbacks
+        )
+        _write_parquet(folder, result)
+        if db is not None and run_id is not None:
+            with db.sessions.begin() as session:
+                _record_county(session, run_id, month, result, households=household_rows)
+        done.append(county)
+        _mark_finished(folder, done)
+        report.finished.append(result)
+        if on_county is not None:
+            on_county(county, i + 1, len(todo))
+    return report
+
+
+# -- reading results back ------------------------------------------------------------------------
+
+
+def month_totals(out: Path, month: str) -> dict[str, ProgramTotals]:
+    """Totals per program over every finished county of the month (from the Parquet results)."""
+    folder = month_dir(out, month)
+    totals: dict[str, ProgramTotals] = {}
+    for county in _progress(folder):
+        for row in json.loads(
+            (folder / f"county={county}" / "summary.json").read_text(encoding="utf-8")
+        ):
+            t = totals.setdefault(
+                row["program"], ProgramTotals(row["program"], row["period"], 0, 0, 0)
+            )
+            t.households += row["households"]
+            t.persons += row["persons"]
+            t.amount_fen += row["amount_fen"]
+    return totals
+
+
+@dataclass
+class LargestPayment:
+    county: str
+    household_id: int
+    monthly_fen: int
+    evaluations: list[Evaluation]
+
+
+def largest_monthly_payments(
+    snapshot: Path,
+    out: Path,
+    month: str,
+    n: int = 10,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+) -> list[LargestPayment]:
+    """The ``n`` households with the largest monthly total, each re-evaluated with explanations."""
+    folder = month_dir(out, month)
+    monthly = {pid for pid, prog in programs().items() if prog.period == "month"}
+    best: list[tuple[int, str, int]] = []
+    for county in _progress(folder):
+        table = pq.read_table(folder / f"county={county}" / "results.parquet").to_pydict()
+        per_household: dict[int, int] = {}
+        for h, p, a in zip(
+            table["household_id"], table["program"], table["amount_fen"], strict=True
+        ):
+            if p in monthly:
+                per_household[h] = per_household.get(h, 0) + a
+        best += [(amount, county, h) for h, amount in per_household.items()]
+    best.sort(key=lambda x: (-x[0], x[1], x[2]))
+    on = parse_month(month)
+    found = []
+    for amount, county, h in best[:n]:
+        data = read_county(snapshot, county)
+        row = int(np.searchsorted(data.household_id, h))
+        one = data.population.take(np.array([row]))
+        region = str(data.region[row])
+        evs = [
+            evaluate(prog, one, on, region, overrides=overrides, fallbacks=fallbacks, explain=True)
+            for pid, prog in programs().items()
+            if pid in monthly
+        ]
+        found.append(LargestPayment(county, h, amount, [e for e in evs if e.result.amount[0] > 0]))
+    return found
+
+
+def describe_totals(totals: Mapping[str, ProgramTotals]) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    unit = {"month": "per month", "year": "per year", "event": "one-off"}
+    for pid in sorted(totals):
+        t = totals[pid]
+        rows.append(
+            (pid, f"{t.households:,}", f"{t.persons:,}", format_yuan(t.amount_fen), unit[t.period])
+        )
+    return rows
