@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from safetynet.audit.log import Actor, append
 from safetynet.batch.columns import CountyData, counties, read_county, read_manifest
 from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
-from safetynet.domain.money import format_yuan
+from safetynet.domain.money import fen_to_yuan
 from safetynet.errors import InputError
 from safetynet.policy.engine import Evaluation, Params, ProgramResult, Trace, evaluate, programs
 from safetynet.policy.population import Population
@@ -377,7 +377,6 @@ def describe_totals(totals: Mapping[str, ProgramTotals]) -> list[tuple[str, str,
     unit = {"month": "per month", "year": "per year", "event": "one-off"}
     for pid in sorted(totals):
         t = totals[pid]
-        rows.append(
-            (pid, f"{t.households:,}", f"{t.persons:,}", format_yuan(t.amount_fen), unit[t.period])
-        )
+        amount = f"{fen_to_yuan(t.amount_fen):,.2f}"
+        rows.append((pid, f"{t.households:,}", f"{t.persons:,}", amount, unit[t.period]))
     return rows

@@ -165,11 +165,24 @@ def test_input_reference_in_docs_is_current() -> None:
     )
 
 
-def test_demo_screens_every_example_and_explains_dibao() -> None:
-    result = invoke("demo", "--examples", str(ROOT / "examples"))
+def test_screen_lists_every_program_and_what_is_missing() -> None:
+    result = invoke("screen", "--input", str(EXAMPLE), "--date", "2025-09-01")
     assert result.exit_code == 0, result.output
-    for example in (ROOT / "examples").glob("*.json"):
-        assert example.name in result.stdout
-    assert "Why: dibao for dibao_household.json" in result.stdout
-    assert "[I: illustrative, not official]" in result.stdout
-    assert "110105198503010032" not in result.stdout
+    assert "assistance.dibao.standard_monthly_urban" in result.stdout
+    fallback = str(ROOT / "examples" / "illustrative_locality.yaml")
+    filled = invoke(
+        "screen", "--input", str(EXAMPLE), "--date", "2025-09-01", "--fallback-parameters", fallback
+    )
+    assert "600.00/month" in filled.stdout
+
+
+def test_demo_runs_a_county_month_and_explains_the_largest_payments(tmp_path: Path) -> None:
+    result = invoke(
+        "demo", "--workdir", str(tmp_path / "demo"), "--persons", "3000",
+        "--examples", str(ROOT / "examples"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "3. Month 2025-09 evaluated" in result.stdout
+    assert "The ten largest monthly payments, and why" in result.stdout
+    assert " 1. household " in result.stdout
+    assert (tmp_path / "demo" / "safetynet.db").is_file()

@@ -194,17 +194,61 @@ def cases_run(
         raise typer.Exit(1)
 
 
+@app.command("screen")
+@reports_errors
+def screen_cmd(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="Household JSON (see docs/inputs.md).")
+    ],
+    date: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD); default today.")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="6-digit region code; default from the input.")
+    ] = None,
+    fallback_parameters: Annotated[
+        Path | None,
+        typer.Option(help="Illustrative values used only where the region has none (flagged [I])."),
+    ] = None,
+) -> None:
+    """One-door screening: check one household against every program and say why."""
+    from safetynet.domain.money import format_yuan
+    from safetynet.policy.calculate import read_json
+    from safetynet.policy.screening import load_parameter_values, screen
+
+    household = read_json(input_file)
+    fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
+    on = _date(date)
+    lines = screen(household, on, region, fallbacks=fallbacks)
+    width = max(len(line.program) for line in lines)
+    for line in lines:
+        if line.evaluation is None:
+            out.print(f"{line.program:<{width}}  undecided  {line.problem}", markup=False)
+        elif line.eligible:
+            unit = {"month": "/month", "year": "/year", "event": " once"}[line.period]
+            out.print(
+                f"{line.program:<{width}}  eligible   {format_yuan(line.amount_fen)}{unit}",
+                markup=False,
+            )
+        else:
+            out.print(f"{line.program:<{width}}  no", markup=False)
+
+
 @app.command("demo")
 @reports_errors
 def demo(
-    examples: Annotated[Path, typer.Option(help="Folder of example households.")] = Path(
+    workdir: Annotated[
+        Path, typer.Option(help="Where the demo database and files go (replaced).")
+    ] = Path("var/demo"),
+    persons: Annotated[int, typer.Option(help="Synthetic persons in the county.")] = 100_000,
+    county: Annotated[str, typer.Option(help="County code.")] = "310115",
+    month: Annotated[str, typer.Option(help="Month to run, YYYY-MM.")] = "2025-09",
+    examples: Annotated[Path, typer.Option(help="Folder with illustrative_locality.yaml.")] = Path(
         "examples"
     ),
 ) -> None:
-    """Screen the example households against every program and explain the results."""
+    """The main job on the embedded database: a synthetic county, one monthly run, a summary."""
     from safetynet.entrypoints.cli.demo import run_demo
 
-    run_demo(out, examples)
+    run_demo(out, workdir, examples, persons=persons, county=county, month=month)
 
 
 def _add_registry_commands() -> None:
@@ -217,6 +261,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.batch_cli import run_month_cmd
 
     app.command("run-month")(run_month_cmd)
+    from safetynet.entrypoints.cli.synth_cli import synth
+
+    app.command("synth")(synth)
 
 
 _add_registry_commands()

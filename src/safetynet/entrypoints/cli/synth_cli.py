@@ -1,0 +1,92 @@
+"""``safetynet synth``: write a synthetic population as Parquet partitioned by county.
+
+The command only parses its arguments and calls ``safetynet.batch.synth.generate``. ``main`` wires
+it in with ``app.command("synth")(synth)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+__all__ = ["DEFAULT_COUNTIES", "synth"]
+
+DEFAULT_COUNTIES = "510104,510181,510121"
+"""成都市: 锦江区 (a district), 都江堰市 (a county-level city), 金堂县 (a county)."""
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def synth(
+    persons: Annotated[
+        int, typer.Option("--persons", help="Number of persons in all, split evenly over counties.")
+    ] = 100_000,
+    counties: Annotated[
+        str,
+        typer.Option("--counties", help="Comma-separated 6-digit county-level codes (GB/T 2260)."),
+    ] = DEFAULT_COUNTIES,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 1,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Output folder (replaced if it holds a dataset).")
+    ] = Path("var/population"),
+    date: Annotated[
+        str | None, typer.Option("--date", help="Reference date (YYYY-MM-DD); default today.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Generate a deterministic, calibrated synthetic population (docs/synthetic-population.md)."""
+    from safetynet.entrypoints.cli.main import reports_errors  # main imports the CLI modules
+
+    reports_errors(_synth)(persons, counties, seed, out_dir, date, quiet=quiet)
+
+
+def _synth(
+    persons: int, counties: str, seed: int, out_dir: Path, date: str | None, *, quiet: bool
+) -> None:
+    from safetynet.batch.synth import county_region, generate
+    from safetynet.errors import InputError
+    from safetynet.policy.calculate import parse_date
+
+    on = parse_date(date, "--date") if date else dt.date.today()
+    codes = [c.strip() for c in counties.split(",") if c.strip()]
+    if not codes:
+        raise InputError("--counties", "at least one county code is required")
+    for code in codes:
+        county_region(code, "--counties")
+    if persons <= 0:
+        raise InputError("--persons", f"must be positive, got {persons}")
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task(f"county {codes[0]}", total=persons)
+
+        def advance(code: str, n: int, _households: int) -> None:
+            following = codes.index(code) + 1
+            label = f"county {codes[following]}" if following < len(codes) else "done"
+            progress.update(task, advance=n, description=label)
+
+        info = generate(out_dir, persons, codes, seed=seed, on=on, progress=advance)
+    for code, row in info["counts"].items():
+        out.print(
+            f"{code} {row['name']} ({row['type']}): {row['persons']:,} persons "
+            f"in {row['households']:,} households",
+            markup=False,
+        )
+    out.print(
+        f"{info['persons']:,} persons in {info['households']:,} households, seed {seed}, "
+        f"date {on.isoformat()} → {out_dir}",
+        markup=False,
+    )
