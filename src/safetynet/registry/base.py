@@ -21,9 +21,11 @@ class Base(DeclarativeBase):
 
 
 def all_metadata() -> MetaData:
-    """The metadata with every table loaded (registry, audit, batch), for Alembic and tests."""
+    """The metadata with every table loaded (registry, contributions, audit, batch), for Alembic and tests."""
     import safetynet.audit.model
     import safetynet.batch.model
+    import safetynet.cases.model
+    import safetynet.registry.contributions
     import safetynet.registry.model  # noqa: F401  (imported for its tables)
 
     return Base.metadata

@@ -258,6 +258,10 @@ def _add_registry_commands() -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(audit_app, name="audit")
+    from safetynet.entrypoints.cli.contributions_cli import contributions_app, import_contributions
+
+    app.add_typer(contributions_app, name="contributions")
+    import_app.command("contributions")(import_contributions)
     from safetynet.entrypoints.cli.batch_cli import run_month_cmd
 
     app.command("run-month")(run_month_cmd)

@@ -1,0 +1,189 @@
+"""Commands of the case workflow: what a user asks for, in the imperative.
+
+Every command names the actor (user, role, region) and the business date ``on`` on which the
+step happened; the deadlines are computed from those dates, the audit timestamp from the clock.
+``expected_version`` (optional) is the track version the user saw: if the track has changed since,
+the command is refused instead of acting on what the user did not see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from safetynet.audit.log import Actor
+
+__all__ = [
+    "AcceptApplication",
+    "AttachVerificationReport",
+    "ClosePublicNotice",
+    "Command",
+    "ConfirmTrack",
+    "DecideAppeal",
+    "GiveTownshipOpinion",
+    "LodgeAppeal",
+    "NotifyRefusal",
+    "PostPublicNotice",
+    "RecordDeath",
+    "RecordHomeVisit",
+    "RecordObjection",
+    "RefuseTrack",
+    "RegisterStaffRelative",
+    "ScheduleRecheck",
+    "StartInvestigation",
+    "StartPayment",
+    "SubmitApplication",
+    "SuspendTrack",
+    "TerminateTrack",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    actor: Actor
+    on: dt.date
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitApplication(Command):
+    """Lodge one application for a registered household at one door.
+
+    ``household`` is the household JSON of the rules core (stored as the application's facts).
+    ``programs`` are the tracks to open; by default every one-door program the screening finds
+    the household eligible for. ``region`` is where it is lodged; if that is not the hukou region
+    of the household, ``outside_hukou_basis`` must say which rule allows it.
+    """
+
+    household_region: str
+    household_no: str
+    region: str
+    household: Mapping[str, Any]
+    programs: tuple[str, ...] | None = None
+    emergency: bool = False
+    devolved: bool = False  # confirmation devolved to the township (dibao, 2022 notice)
+    outside_hukou_basis: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcceptApplication(Command):
+    application_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackCommand(Command):
+    track_id: int
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartInvestigation(TrackCommand):
+    investigators: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordHomeVisit(TrackCommand):
+    visitors: tuple[str, ...]
+    level: Literal["township", "county"] = "township"
+    notes: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachVerificationReport(TrackCommand):
+    report: Mapping[str, Any]
+    cross_check_requested_on: dt.date
+    cross_check_started_on: dt.date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GiveTownshipOpinion(TrackCommand):
+    proposal: Literal["approve", "refuse"]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostPublicNotice(TrackCommand):
+    """Post the township's opinion (``purpose="decision"``) or a proposed termination."""
+
+    purpose: Literal["decision", "termination"] = "decision"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordObjection(TrackCommand):
+    summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClosePublicNotice(TrackCommand):
+    """Close the notice; the file goes to the county, which receives it on ``county_received_on``
+    (the closing date if not given)."""
+
+    county_received_on: dt.date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmTrack(TrackCommand):
+    """Approve: the rules core computes the amount; enrolment starts the following month."""
+
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefuseTrack(TrackCommand):
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyRefusal(TrackCommand):
+    """Record that the written refusal notice was served."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartPayment(TrackCommand):
+    """Start payment of an approved track, or pay an emergency advance before the paperwork."""
+
+    advance_amount_fen: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleRecheck(TrackCommand):
+    frequency: Literal["annual", "half_yearly"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDeath(TrackCommand):
+    id_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuspendTrack(TrackCommand):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerminateTrack(TrackCommand):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LodgeAppeal(TrackCommand):
+    kind: Literal["reconsideration", "litigation"]
+    decision_known_on: dt.date
+    grounds: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideAppeal(Command):
+    appeal_id: int
+    outcome: Literal["upheld", "varied", "revoked", "dismissed"]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterStaffRelative(Command):
+    staff_name: str
+    staff_role: str
+    staff_region: str
+    id_number: str
+    relation: str

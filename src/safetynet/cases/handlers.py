@@ -1,0 +1,1034 @@
+"""Handlers of the case workflow: each command in one transaction with one audit entry.
+
+A handler loads what it needs through the unit of work, asks ``workflow`` whether the step is
+allowed and which deadlines it starts, writes, appends the audit entry and commits once; or it
+raises and leaves nothing behind. A decision that starts or changes an enrolment hands the same
+unit of work to the registry's enrolment handlers, which append their own entry and commit the
+whole step together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import inspect
+from sqlalchemy.orm.exc import StaleDataError
+
+from safetynet.audit.log import append
+from safetynet.cases import commands as c
+from safetynet.cases import events as e
+from safetynet.cases.model import Appeal, Application, Objection, StaffMember, StaffRelative, Track
+from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.cases.workflow import (
+    DECIDABLE,
+    DEPARTMENTS,
+    PAYABLE_STATES,
+    ConcurrentUpdateError,
+    DeadlineRules,
+    Procedure,
+    State,
+    WorkflowError,
+    first_day_of_next_month,
+    procedure_for,
+    require_state,
+)
+from safetynet.domain.identity import mask_identity_number, parse_identity_number
+from safetynet.domain.regions import default_registry, validate_region_code
+from safetynet.errors import InputError, UnknownNameError
+from safetynet.registry.handlers import (
+    ChangeEnrolment,
+    EnrolHousehold,
+    change_enrolment,
+    enrol_household,
+)
+from safetynet.registry.model import Household
+
+__all__ = ["HANDLERS", "Clock", "handle"]
+
+Clock = Callable[[], dt.datetime]
+E = TypeVar("E", bound=e.Event)
+
+# Kept out of the audit diff: large, and reproducible from the stored input and parameters.
+_NOT_AUDITED = frozenset({"explanation", "verification_report", "version"})
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _snapshot(row: object) -> dict[str, Any]:
+    return {
+        attr.key: _json(getattr(row, attr.key))
+        for attr in inspect(row).mapper.column_attrs
+        if attr.key not in _NOT_AUDITED
+    }
+
+
+def _diff(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    changed = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+
+def _rules(app: Application, uow: CaseUnitOfWork) -> DeadlineRules:
+    return DeadlineRules(uow.parameters, app.region_code)
+
+
+def _record(
+    uow: CaseUnitOfWork,
+    cmd: c.Command,
+    event: E,
+    now: dt.datetime,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> E:
+    append(
+        uow.session,
+        actor=cmd.actor,
+        command=type(cmd).__name__,
+        event=event.name,
+        entity=event.entity,
+        entity_id=event.entity_id,
+        before=before,
+        after=after,
+        occurred_at=now,
+    )
+    return event
+
+
+def _load(uow: CaseUnitOfWork, cmd: c.TrackCommand, action: str) -> tuple[Track, Application]:
+    track = uow.cases.track(cmd.track_id)
+    if track is None:
+        raise UnknownNameError("track", str(cmd.track_id))
+    if cmd.expected_version is not None and cmd.expected_version != track.version:
+        raise ConcurrentUpdateError(
+            action,
+            f"track {track.id}",
+            track.status,
+            f"it has changed since you read it (version {cmd.expected_version}, now "
+            f"{track.version}); reload it and try again",
+            track.program,
+        )
+    app = uow.cases.application(track.application_id)
+    assert app is not None  # a foreign key guarantees it
+    return track, app
+
+
+@contextmanager
+def _optimistic(track: Track, action: str) -> Iterator[None]:
+    """Map a lost optimistic-locking race (``StaleDataError`` at flush) to a clear error."""
+    subject, program, state = f"track {track.id}", track.program, track.status
+    try:
+        yield
+    except StaleDataError:
+        raise ConcurrentUpdateError(
+            action,
+            subject,
+            state,
+            "someone else changed it at the same time and their step was recorded first; "
+            "reload it and try again",
+            program,
+        ) from None
+
+
+def _not_before(track: Track, action: str, on: dt.date, earlier: dt.date | None, what: str) -> None:
+    if earlier is not None and on < earlier:
+        raise WorkflowError.for_track(track, action, f"{on} is before {what} ({earlier})")
+
+
+def _commit_track_change(
+    uow: CaseUnitOfWork,
+    cmd: c.TrackCommand,
+    track: Track,
+    before: Mapping[str, Any],
+    event: E,
+    now: dt.datetime,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    commit: bool = True,
+) -> E:
+    old_version = track.version
+    uow.session.flush()  # the version check happens here
+    b, a = _diff(before, _snapshot(track))
+    b["version"], a["version"] = old_version, track.version
+    _record(uow, cmd, event, now, b, a | dict(extra or {}))
+    if commit:
+        uow.commit()
+    return event
+
+
+def _household_id_numbers(uow: CaseUnitOfWork, app: Application) -> set[str]:
+    """Identity numbers of the household: its open members in the registry and the facts given."""
+    numbers = {
+        person.id_number
+        for _, person in uow.registry.open_members_of_households([app.household_id]).get(
+            app.household_id, []
+        )
+    }
+    for member in app.household_json.get("members", []):
+        if isinstance(member, Mapping) and member.get("id_number"):
+            numbers.add(str(member["id_number"]).upper())
+    return numbers
+
+
+def _relative_matches(uow: CaseUnitOfWork, numbers: set[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "staff_id": staff.id,
+            "staff": staff.name,
+            "staff_role": staff.role,
+            "staff_region": staff.region_code,
+            "relation": relative.relation,
+            "id_number": mask_identity_number(relative.id_number),
+        }
+        for relative, staff in uow.cases.relatives_matching(numbers)
+    ]
+
+
+def _household(uow: CaseUnitOfWork, app: Application) -> Household:
+    household = uow.session.get(Household, app.household_id)
+    assert household is not None  # a foreign key guarantees it
+    return household
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return first_day_of_next_month(day) - dt.timedelta(days=1)
+
+
+# -- intake ----------------------------------------------------------------------------------
+
+
+def submit_application(
+    cmd: c.SubmitApplication, uow: CaseUnitOfWork, clock: Clock
+) -> e.ApplicationSubmitted:
+    """Lodge the application, screen it against every program and open one track per program."""
+    from safetynet.policy.engine import programs  # deferred: loads every program module
+    from safetynet.policy.screening import screen
+
+    region = validate_region_code(cmd.region)
+    default_registry().get(region)
+    household = uow.registry.household(cmd.household_region, cmd.household_no)
+    if household is None:
+        raise UnknownNameError("household", f"{cmd.household_region}/{cmd.household_no}")
+    outside = region != household.region_code
+    if outside and not cmd.emergency and not cmd.outside_hukou_basis.strip():
+        raise InputError(
+            "outside_hukou_basis",
+            f"the application is lodged in {region} but the household's hukou is in "
+            f"{household.region_code}: say which rule allows it (e.g. dibao measures art. 5)",
+        )
+    lines = screen(cmd.household, cmd.on, region)
+    screening = [
+        {
+            "program": line.program,
+            "eligible": line.eligible,
+            "amount_fen": line.amount_fen,
+            **({"problem": line.problem} if line.problem else {}),
+        }
+        for line in lines
+    ]
+    known = programs()
+    if cmd.programs is not None:
+        wanted = list(dict.fromkeys(cmd.programs))
+        for program in wanted:
+            if program not in known:
+                raise UnknownNameError("program", program, f"known: {', '.join(sorted(known))}")
+            if program not in DEPARTMENTS:
+                raise InputError("programs", f"{program} is not applied for through the one door")
+    else:
+        wanted = [line.program for line in lines if line.eligible and line.program in DEPARTMENTS]
+    if cmd.emergency and "temporary_assistance" not in wanted:
+        wanted.append("temporary_assistance")
+    if not wanted:
+        raise InputError(
+            "programs", "the screening finds no program for this household: name the programs"
+        )
+    now = clock()
+    app = Application(
+        household_id=household.id,
+        region_code=region,
+        hukou_region_code=household.region_code,
+        lodged_outside_hukou=outside,
+        outside_hukou_basis=cmd.outside_hukou_basis.strip()
+        or ("emergency: assisted where it occurred" if outside else ""),
+        emergency=cmd.emergency,
+        lodged_on=cmd.on,
+        submitted_by=cmd.actor.name,
+        household_json=dict(cmd.household),
+        screening=screening,
+        relative_flag=False,
+        relative_matches=[],
+        created_at=now,
+    )
+    uow.cases.add(app)
+    uow.cases.flush()
+    matches = _relative_matches(uow, _household_id_numbers(uow, app))
+    app.relative_flag = bool(matches)
+    app.relative_matches = matches
+    tracks = []
+    for program in wanted:
+        procedure = procedure_for(program, emergency=cmd.emergency)
+        track = Track(
+            application_id=app.id,
+            program=program,
+            procedure=procedure.value,
+            department=DEPARTMENTS[program].value,
+            status=State.SUBMITTED.value,
+            devolved=cmd.devolved and procedure is Procedure.DIBAO,
+            investigators=[],
+            spot_check_selected=False,
+        )
+        uow.cases.add(track)
+        tracks.append(track)
+    uow.cases.flush()
+    event = e.ApplicationSubmitted(app.id, tuple(t.id for t in tracks))
+    after = {
+        "household_id": household.id,
+        "region_code": region,
+        "lodged_on": cmd.on.isoformat(),
+        "lodged_outside_hukou": outside,
+        "outside_hukou_basis": app.outside_hukou_basis,
+        "emergency": cmd.emergency,
+        "relative_flag": app.relative_flag,
+        "relative_matches": matches,
+        "eligible_in_screening": [s["program"] for s in screening if s["eligible"]],
+        "tracks": [
+            {"id": t.id, "program": t.program, "department": t.department, "procedure": t.procedure}
+            for t in tracks
+        ],
+    }
+    _record(uow, cmd, event, now, None, after)
+    uow.commit()
+    return event
+
+
+def accept_application(
+    cmd: c.AcceptApplication, uow: CaseUnitOfWork, clock: Clock
+) -> e.ApplicationAccepted:
+    """Accept the application: every track's statutory clock starts."""
+    app = uow.cases.application(cmd.application_id)
+    if app is None:
+        raise UnknownNameError("application", str(cmd.application_id))
+    if app.accepted_on is not None:
+        raise WorkflowError(
+            "accept", f"application {app.id}", "accepted", f"it was accepted on {app.accepted_on}"
+        )
+    if cmd.on < app.lodged_on:
+        raise InputError("on", f"{cmd.on} is before the application was lodged ({app.lodged_on})")
+    rules = _rules(app, uow)
+    now = clock()
+    app.accepted_on = cmd.on
+    app.accepted_by = cmd.actor.name
+    dues: dict[str, dict[str, Any]] = {}
+    for track in uow.cases.tracks_of(app.id):
+        track.status = State.ACCEPTED.value
+        track.accepted_by = cmd.actor.name
+        due = rules.on_acceptance(Procedure(track.procedure), cmd.on, devolved=track.devolved)
+        for name, value in due.items():
+            setattr(track, name, value)
+        dues[str(track.id)] = {"program": track.program} | {k: _json(v) for k, v in due.items()}
+    uow.session.flush()
+    event = e.ApplicationAccepted(app.id)
+    _record(
+        uow,
+        cmd,
+        event,
+        now,
+        {"accepted_on": None},
+        {"accepted_on": cmd.on.isoformat(), "tracks": dues},
+    )
+    uow.commit()
+    return event
+
+
+# -- investigation and review ----------------------------------------------------------------
+
+
+def start_investigation(
+    cmd: c.StartInvestigation, uow: CaseUnitOfWork, clock: Clock
+) -> e.InvestigationStarted:
+    action = "start the investigation of"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        allowed = {State.ACCEPTED}
+        if track.procedure == Procedure.EMERGENCY:
+            allowed.add(State.ADVANCE_PAID)
+        require_state(track, action, allowed)
+        _not_before(track, action, cmd.on, app.accepted_on, "the acceptance")
+        team = [name.strip() for name in dict.fromkeys(cmd.investigators) if name.strip()]
+        if len(team) < 2:
+            raise WorkflowError.for_track(
+                track, action, "an investigation team has at least 2 people"
+            )
+        before = _snapshot(track)
+        track.status = State.INVESTIGATING.value
+        track.investigation_started_on = cmd.on
+        track.investigators = sorted(set(track.investigators) | set(team))
+        late = track.investigation_start_due is not None and cmd.on > track.investigation_start_due
+        return _commit_track_change(
+            uow, cmd, track, before, e.InvestigationStarted(track.id), clock(), {"late": late}
+        )
+
+
+def record_home_visit(
+    cmd: c.RecordHomeVisit, uow: CaseUnitOfWork, clock: Clock
+) -> e.HomeVisitRecorded:
+    action = f"record a {cmd.level} home visit for"
+    track, _ = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        if cmd.level == "township":
+            require_state(track, action, {State.INVESTIGATING})
+        else:
+            require_state(
+                track,
+                action,
+                {
+                    State.INVESTIGATING,
+                    State.VERIFIED,
+                    State.TOWNSHIP_OPINION,
+                    State.NOTICE_POSTED,
+                    State.NOTICE_CLOSED,
+                },
+            )
+        if not [v for v in cmd.visitors if v.strip()]:
+            raise InputError("visitors", "name who visited")
+        _not_before(
+            track, action, cmd.on, track.investigation_started_on, "the investigation start"
+        )
+        before = _snapshot(track)
+        if cmd.level == "township":
+            track.home_visit_on = cmd.on
+            # Township visitors investigated the case: maker-checker keeps them from deciding it.
+            track.investigators = sorted(set(track.investigators) | set(cmd.visitors))
+        else:
+            track.county_home_visit_on = cmd.on
+        extra = {"visitors": list(cmd.visitors), "notes": cmd.notes}
+        return _commit_track_change(
+            uow, cmd, track, before, e.HomeVisitRecorded(track.id), clock(), extra
+        )
+
+
+def attach_verification_report(
+    cmd: c.AttachVerificationReport, uow: CaseUnitOfWork, clock: Clock
+) -> e.VerificationReportAttached:
+    action = "attach the verification report to"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, {State.INVESTIGATING})
+        if track.home_visit_on is None:
+            raise WorkflowError.for_track(track, action, "the home visit must be recorded first")
+        _not_before(
+            track,
+            action,
+            cmd.cross_check_requested_on,
+            track.investigation_started_on,
+            "the investigation start",
+        )
+        started = cmd.cross_check_started_on or cmd.cross_check_requested_on
+        if started < cmd.cross_check_requested_on:
+            raise InputError("cross_check_started_on", "is before the request")
+        before = _snapshot(track)
+        track.status = State.VERIFIED.value
+        track.verification_report = dict(cmd.report)
+        track.cross_check_requested_on = cmd.cross_check_requested_on
+        track.cross_check_start_due = _rules(app, uow).cross_check_start_due(
+            cmd.cross_check_requested_on
+        )
+        track.cross_check_started_on = started
+        return _commit_track_change(
+            uow, cmd, track, before, e.VerificationReportAttached(track.id), clock()
+        )
+
+
+def give_township_opinion(
+    cmd: c.GiveTownshipOpinion, uow: CaseUnitOfWork, clock: Clock
+) -> e.TownshipOpinionGiven:
+    action = "give the township opinion on"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        procedure = Procedure(track.procedure)
+        if procedure is Procedure.EMERGENCY:
+            raise WorkflowError.for_track(
+                track, action, "emergency assistance is confirmed on the verification report"
+            )
+        require_state(track, action, {State.VERIFIED})
+        reasons = [r.strip() for r in cmd.reasons if r.strip()]
+        if not reasons:
+            raise InputError("reasons", "an opinion gives its reasons")
+        before = _snapshot(track)
+        track.status = State.TOWNSHIP_OPINION.value
+        track.township_opinion_on = cmd.on
+        track.proposal = cmd.proposal
+        track.opinion_reasons = reasons
+        if procedure is Procedure.NO_NOTICE:
+            # No public notice: the file goes to the county with the opinion.
+            track.county_received_on = cmd.on
+            track.county_decision_due = _rules(app, uow).county_decision_due(procedure, cmd.on)
+        late = track.township_opinion_due is not None and cmd.on > track.township_opinion_due
+        return _commit_track_change(
+            uow, cmd, track, before, e.TownshipOpinionGiven(track.id), clock(), {"late": late}
+        )
+
+
+# -- public notice ---------------------------------------------------------------------------
+
+
+def post_public_notice(
+    cmd: c.PostPublicNotice, uow: CaseUnitOfWork, clock: Clock
+) -> e.PublicNoticePosted | e.TerminationNoticePosted:
+    termination = cmd.purpose == "termination"
+    action = "post the termination notice of" if termination else "post the public notice of"
+    track, app = _load(uow, cmd, action)
+    rules = _rules(app, uow)
+    procedure = Procedure(track.procedure)
+    with _optimistic(track, action):
+        event: e.PublicNoticePosted | e.TerminationNoticePosted
+        if termination:
+            if procedure is not Procedure.TEKUN:
+                raise WorkflowError.for_track(
+                    track, action, "only a tekun termination is publicly posted"
+                )
+            require_state(track, action, {State.PAYING, State.SUSPENDED})
+            event = e.TerminationNoticePosted(track.id)
+            status = State.TERMINATION_NOTICE
+        else:
+            if not rules.has_public_notice(procedure, cmd.on):
+                raise WorkflowError.for_track(
+                    track, action, f"{track.program} has no public notice; the county decides next"
+                )
+            require_state(track, action, {State.TOWNSHIP_OPINION})
+            _not_before(track, action, cmd.on, track.township_opinion_on, "the township opinion")
+            event = e.PublicNoticePosted(track.id)
+            status = State.NOTICE_POSTED
+        before = _snapshot(track)
+        track.status = status.value
+        track.notice_posted_on = cmd.on
+        track.notice_ends_on = rules.notice_ends(procedure, cmd.on, termination=termination)
+        return _commit_track_change(uow, cmd, track, before, event, clock())
+
+
+def record_objection(
+    cmd: c.RecordObjection, uow: CaseUnitOfWork, clock: Clock
+) -> e.ObjectionRecorded:
+    """An objection during the notice sends the track back to investigation (re-investigation or
+    democratic appraisal, then a new report, opinion and notice)."""
+    action = "record an objection to"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, {State.NOTICE_POSTED})
+        _not_before(track, action, cmd.on, track.notice_posted_on, "the notice was posted")
+        if track.notice_ends_on is not None and cmd.on > track.notice_ends_on:
+            raise WorkflowError.for_track(
+                track, action, f"the public notice ended on {track.notice_ends_on}"
+            )
+        if not cmd.summary.strip():
+            raise InputError("summary", "say what the objection is")
+        objection = Objection(
+            track_id=track.id,
+            lodged_on=cmd.on,
+            summary=cmd.summary.strip(),
+            recorded_by=cmd.actor.name,
+        )
+        uow.cases.add(objection)
+        uow.cases.flush()  # the objection's id, before the track changes
+        before = _snapshot(track)
+        track.status = State.INVESTIGATING.value
+        track.notice_posted_on = None
+        track.notice_ends_on = None
+        track.proposal = None
+        renewed = _rules(app, uow).renewed_opinion_due(Procedure(track.procedure), cmd.on)
+        if renewed is not None:
+            track.township_opinion_due = renewed
+        return _commit_track_change(
+            uow,
+            cmd,
+            track,
+            before,
+            e.ObjectionRecorded(track.id),
+            clock(),
+            {"objection_id": objection.id, "summary": objection.summary},
+        )
+
+
+def close_public_notice(
+    cmd: c.ClosePublicNotice, uow: CaseUnitOfWork, clock: Clock
+) -> e.PublicNoticeClosed:
+    action = "close the public notice of"
+    track, app = _load(uow, cmd, action)
+    rules = _rules(app, uow)
+    with _optimistic(track, action):
+        require_state(track, action, {State.NOTICE_POSTED})
+        if track.notice_ends_on is not None and cmd.on < track.notice_ends_on:
+            raise WorkflowError.for_track(
+                track, action, f"the public notice ends on {track.notice_ends_on}"
+            )
+        received = cmd.county_received_on or cmd.on
+        if received < cmd.on:
+            raise InputError("county_received_on", "is before the notice was closed")
+        procedure = Procedure(track.procedure)
+        selected = False
+        if procedure is Procedure.TEKUN:
+            # Select so that the county's share of visited files never drops below the ratio.
+            files, visited = uow.cases.spot_check_counts(app.region_code, track.program)
+            selected = visited < rules.spot_check_ratio(received) * (files + 1)
+        before = _snapshot(track)
+        track.status = State.NOTICE_CLOSED.value
+        if not track.devolved:
+            track.county_received_on = received
+            track.county_decision_due = rules.county_decision_due(procedure, received)
+        track.spot_check_selected = selected
+        return _commit_track_change(
+            uow, cmd, track, before, e.PublicNoticeClosed(track.id), clock()
+        )
+
+
+# -- decisions -------------------------------------------------------------------------------
+
+
+def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
+    require_state(track, action, DECIDABLE[Procedure(track.procedure)])
+    name = cmd.actor.name
+    if name == track.accepted_by or name in track.investigators:
+        raise WorkflowError.for_track(
+            track,
+            action,
+            f"{name} accepted or investigated this case; another official must decide it "
+            "(maker-checker)",
+        )
+
+
+def confirm_track(cmd: c.ConfirmTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackConfirmed:
+    """Approve: amount and explanation from the rules core; enrolment from the following month."""
+    from safetynet.policy.calculate import calculate, result_json
+    from safetynet.policy.engine import programs
+
+    action = "confirm"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        _check_decider(track, cmd, action)
+        # The register may have grown since the application was lodged: look again.
+        matches = _relative_matches(uow, _household_id_numbers(uow, app))
+        if matches and not app.relative_flag:
+            app.relative_flag = True
+            app.relative_matches = matches
+        if app.relative_flag and track.county_home_visit_on is None:
+            raise WorkflowError.for_track(
+                track,
+                action,
+                "the household includes a registered relative of staff: the county must visit "
+                "the home first (dibao measures art. 11)",
+            )
+        if track.spot_check_selected and track.county_home_visit_on is None:
+            raise WorkflowError.for_track(
+                track,
+                action,
+                "it was selected for the county spot check: record the county home visit first",
+            )
+        program = programs()[track.program]
+        monthly = program.period == "month"
+        start = first_day_of_next_month(cmd.on) if monthly else cmd.on
+        evaluation, region = calculate(
+            program,
+            app.household_json,
+            start,
+            app.region_code,
+            cmd.overrides,
+            explain=True,
+            tree=uow.parameters,
+        )
+        if not bool(evaluation.result.eligible[0]):
+            raise WorkflowError.for_track(
+                track,
+                action,
+                f"the rules core finds the household not eligible on {start}: refuse it with "
+                "reasons instead",
+            )
+        amount = int(evaluation.result.amount[0])
+        before = _snapshot(track)
+        track.status = State.APPROVED.value
+        track.decision = "approved"
+        track.decided_on = cmd.on
+        track.decided_by = cmd.actor.name
+        track.amount_fen = amount
+        track.explanation = result_json(evaluation, start, region, explain=True)
+        track.first_payment_month = start.strftime("%Y-%m") if monthly else None
+        event = e.TrackConfirmed(track.id)
+        extra = {"legal_basis": list(program.legal_basis)}
+        _commit_track_change(uow, cmd, track, before, event, clock(), extra, commit=False)
+        if monthly:
+            household = _household(uow, app)
+            current = uow.registry.current_enrolment(household.id, track.program)
+            if current is None:
+                enrol_household(
+                    EnrolHousehold(
+                        region=household.region_code,
+                        household_no=household.household_no,
+                        program=track.program,
+                        start=start,
+                        amount_fen=amount,
+                        actor=cmd.actor,
+                    ),
+                    uow,
+                    clock,
+                )  # commits the whole step
+            else:
+                change_enrolment(
+                    ChangeEnrolment(
+                        enrolment_id=current.id,
+                        reason=f"confirmed on track {track.id}",
+                        actor=cmd.actor,
+                        status="active",
+                        amount_fen=amount,
+                    ),
+                    uow,
+                    clock,
+                )
+        else:
+            uow.commit()
+        return event
+
+
+def refuse_track(cmd: c.RefuseTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackRefused:
+    """Refuse with reasons; the written notice is due within the refusal-notice limit."""
+    action = "refuse"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        _check_decider(track, cmd, action)
+        reasons = [r.strip() for r in cmd.reasons if r.strip()]
+        if not reasons:
+            raise InputError("reasons", "a refusal gives its reasons")
+        before = _snapshot(track)
+        track.status = State.REFUSED.value
+        track.decision = "refused"
+        track.decided_on = cmd.on
+        track.decided_by = cmd.actor.name
+        track.refusal_reasons = reasons
+        track.refusal_notice_due = _rules(app, uow).refusal_notice_due(
+            Procedure(track.procedure), cmd.on
+        )
+        return _commit_track_change(uow, cmd, track, before, e.TrackRefused(track.id), clock())
+
+
+def notify_refusal(cmd: c.NotifyRefusal, uow: CaseUnitOfWork, clock: Clock) -> e.RefusalNotified:
+    action = "record the refusal notice of"
+    track, _ = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, {State.REFUSED})
+        if track.refusal_notified_on is not None:
+            raise WorkflowError.for_track(
+                track, action, f"the notice was served on {track.refusal_notified_on}"
+            )
+        _not_before(track, action, cmd.on, track.decided_on, "the decision")
+        before = _snapshot(track)
+        track.refusal_notified_on = cmd.on
+        late = track.refusal_notice_due is not None and cmd.on > track.refusal_notice_due
+        return _commit_track_change(
+            uow, cmd, track, before, e.RefusalNotified(track.id), clock(), {"late": late}
+        )
+
+
+# -- payment and after -----------------------------------------------------------------------
+
+
+def start_payment(
+    cmd: c.StartPayment, uow: CaseUnitOfWork, clock: Clock
+) -> e.PaymentStarted | e.AdvancePaid:
+    action = "start payment of"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        before = _snapshot(track)
+        if track.procedure == Procedure.EMERGENCY and track.status == State.ACCEPTED:
+            # 先行救助: pay first, complete the check and the paperwork afterwards.
+            if cmd.advance_amount_fen is None or cmd.advance_amount_fen <= 0:
+                raise InputError("advance_amount_fen", "give the amount paid in advance")
+            track.status = State.ADVANCE_PAID.value
+            track.advance_paid_on = cmd.on
+            track.advance_amount_fen = cmd.advance_amount_fen
+            track.paperwork_due = _rules(app, uow).paperwork_due(cmd.on)
+            return _commit_track_change(uow, cmd, track, before, e.AdvancePaid(track.id), clock())
+        require_state(track, action, {State.APPROVED})
+        month = cmd.on.strftime("%Y-%m")
+        if track.first_payment_month is not None and month < track.first_payment_month:
+            raise WorkflowError.for_track(
+                track,
+                action,
+                f"payment starts in {track.first_payment_month}, the month after approval",
+            )
+        track.status = State.PAYING.value
+        track.payment_started_on = cmd.on
+        return _commit_track_change(uow, cmd, track, before, e.PaymentStarted(track.id), clock())
+
+
+def schedule_recheck(
+    cmd: c.ScheduleRecheck, uow: CaseUnitOfWork, clock: Clock
+) -> e.RecheckScheduled:
+    """Annual re-check for stable finances, half-yearly for irregular income with members able to
+    work; an earlier re-check after a death is kept."""
+    action = "schedule a re-check of"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, {State.PAYING, State.SUSPENDED})
+        due = _rules(app, uow).recheck_due(cmd.frequency, cmd.on)
+        before = _snapshot(track)
+        if not (
+            track.recheck_reason == "death"
+            and track.recheck_due is not None
+            and track.recheck_due <= due
+        ):
+            track.recheck_due = due
+            track.recheck_reason = cmd.frequency
+        return _commit_track_change(uow, cmd, track, before, e.RecheckScheduled(track.id), clock())
+
+
+def record_death(cmd: c.RecordDeath, uow: CaseUnitOfWork, clock: Clock) -> e.DeathRecorded:
+    action = "record a death in"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, PAYABLE_STATES | {State.APPROVED})
+        number = parse_identity_number(cmd.id_number).value
+        if number not in _household_id_numbers(uow, app):
+            raise InputError(
+                "id_number", f"{mask_identity_number(number)} is not a member of the household"
+            )
+        due = _rules(app, uow).death_recheck_due(cmd.on)
+        before = _snapshot(track)
+        if track.recheck_due is None or due < track.recheck_due or track.recheck_reason != "death":
+            track.recheck_due = min(due, track.recheck_due) if track.recheck_due else due
+            track.recheck_reason = "death"
+        extra = {"id_number": number, "died_on": cmd.on.isoformat()}
+        return _commit_track_change(
+            uow, cmd, track, before, e.DeathRecorded(track.id), clock(), extra
+        )
+
+
+def _change_current_enrolment(
+    uow: CaseUnitOfWork,
+    app: Application,
+    track: Track,
+    cmd: c.TrackCommand,
+    clock: Clock,
+    *,
+    status: str,
+    end: dt.date | None,
+    reason: str,
+) -> None:
+    current = uow.registry.current_enrolment(app.household_id, track.program)
+    if current is None:
+        uow.commit()
+        return
+    if end is not None and end < current.start_date:
+        end = current.start_date
+    change_enrolment(
+        ChangeEnrolment(
+            enrolment_id=current.id, reason=reason, actor=cmd.actor, status=status, end=end
+        ),
+        uow,
+        clock,
+    )  # commits the whole step
+
+
+def suspend_track(cmd: c.SuspendTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackSuspended:
+    action = "suspend"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, {State.PAYING})
+        if not cmd.reason.strip():
+            raise InputError("reason", "say why payment is suspended")
+        before = _snapshot(track)
+        track.status = State.SUSPENDED.value
+        track.suspended_on = cmd.on
+        track.end_reason = cmd.reason.strip()
+        event = e.TrackSuspended(track.id)
+        _commit_track_change(uow, cmd, track, before, event, clock(), commit=False)
+        _change_current_enrolment(
+            uow, app, track, cmd, clock, status="suspended", end=None, reason=cmd.reason.strip()
+        )
+        return event
+
+
+def terminate_track(cmd: c.TerminateTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackTerminated:
+    """End support; payment stops from the following month. Tekun needs its notice first."""
+    action = "terminate"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        if track.procedure == Procedure.TEKUN:
+            if track.status in (State.PAYING, State.SUSPENDED):
+                raise WorkflowError.for_track(
+                    track,
+                    action,
+                    "tekun support ends only after a public notice of the termination: post it "
+                    "first (tekun measures arts 24-26)",
+                )
+            require_state(track, action, {State.TERMINATION_NOTICE})
+            if track.notice_ends_on is not None and cmd.on < track.notice_ends_on:
+                raise WorkflowError.for_track(
+                    track, action, f"the termination notice ends on {track.notice_ends_on}"
+                )
+        else:
+            require_state(track, action, {State.PAYING, State.SUSPENDED})
+        if not cmd.reason.strip():
+            raise InputError("reason", "say why support ends")
+        before = _snapshot(track)
+        track.status = State.TERMINATED.value
+        track.terminated_on = cmd.on
+        track.end_reason = cmd.reason.strip()
+        event = e.TrackTerminated(track.id)
+        _commit_track_change(uow, cmd, track, before, event, clock(), commit=False)
+        _change_current_enrolment(
+            uow, app, track, cmd, clock, status="ended", end=_month_end(cmd.on), reason=cmd.reason
+        )
+        return event
+
+
+# -- appeals ---------------------------------------------------------------------------------
+
+_APPEALABLE = frozenset(
+    {
+        State.APPROVED,
+        State.REFUSED,
+        State.PAYING,
+        State.SUSPENDED,
+        State.TERMINATION_NOTICE,
+        State.TERMINATED,
+    }
+)
+
+
+def lodge_appeal(cmd: c.LodgeAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.AppealLodged:
+    action = f"lodge a {cmd.kind} against"
+    track, app = _load(uow, cmd, action)
+    require_state(track, action, _APPEALABLE)
+    if not cmd.grounds.strip():
+        raise InputError("grounds", "say what is appealed and why")
+    if track.decided_on is not None and cmd.decision_known_on < track.decided_on:
+        raise InputError("decision_known_on", f"is before the decision ({track.decided_on})")
+    if cmd.on < cmd.decision_known_on:
+        raise InputError("on", "is before the applicant knew of the decision")
+    rules = _rules(app, uow)
+    lodge_due = rules.appeal_lodge_due(cmd.kind, cmd.decision_known_on)
+    if cmd.on > lodge_due:
+        raise WorkflowError.for_track(
+            track, action, f"the time limit for a {cmd.kind} ended on {lodge_due}"
+        )
+    appeal = Appeal(
+        track_id=track.id,
+        kind=cmd.kind,
+        decision_known_on=cmd.decision_known_on,
+        lodged_on=cmd.on,
+        lodge_due=lodge_due,
+        decision_due=rules.appeal_decision_due(cmd.kind, cmd.on),
+        grounds=cmd.grounds.strip(),
+        status="lodged",
+    )
+    uow.cases.add(appeal)
+    uow.cases.flush()
+    event = e.AppealLodged(appeal.id)
+    _record(uow, cmd, event, clock(), None, _snapshot(appeal))
+    uow.commit()
+    return event
+
+
+def decide_appeal(cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.AppealDecided:
+    appeal = uow.cases.appeal(cmd.appeal_id)
+    if appeal is None:
+        raise UnknownNameError("appeal", str(cmd.appeal_id))
+    if appeal.status != "lodged":
+        raise WorkflowError(
+            "decide", f"appeal {appeal.id}", appeal.status, f"it was decided on {appeal.decided_on}"
+        )
+    if cmd.on < appeal.lodged_on:
+        raise InputError("on", f"is before the appeal was lodged ({appeal.lodged_on})")
+    reasons = [r.strip() for r in cmd.reasons if r.strip()]
+    if not reasons:
+        raise InputError("reasons", "a decision gives its reasons")
+    before = _snapshot(appeal)
+    appeal.status = "decided"
+    appeal.outcome = cmd.outcome
+    appeal.decided_on = cmd.on
+    appeal.reasons = reasons
+    uow.session.flush()
+    event = e.AppealDecided(appeal.id)
+    b, a = _diff(before, _snapshot(appeal))
+    _record(uow, cmd, event, clock(), b, a | {"track_id": appeal.track_id})
+    uow.commit()
+    return event
+
+
+# -- register of staff relatives -------------------------------------------------------------
+
+
+def register_staff_relative(
+    cmd: c.RegisterStaffRelative, uow: CaseUnitOfWork, clock: Clock
+) -> e.StaffRelativeRegistered:
+    number = parse_identity_number(cmd.id_number).value
+    region = validate_region_code(cmd.staff_region, "staff_region")
+    if not cmd.staff_name.strip():
+        raise InputError("staff_name", "is required")
+    if not cmd.relation.strip():
+        raise InputError("relation", "is required")
+    staff = uow.cases.staff_member(cmd.staff_name.strip(), region)
+    if staff is None:
+        staff = StaffMember(name=cmd.staff_name.strip(), role=cmd.staff_role, region_code=region)
+        uow.cases.add(staff)
+        uow.cases.flush()
+    if any(r.staff_id == staff.id for r, _ in uow.cases.relatives_matching({number})):
+        raise InputError(
+            "id_number", f"{mask_identity_number(number)} is already registered for {staff.name}"
+        )
+    relative = StaffRelative(staff_id=staff.id, id_number=number, relation=cmd.relation.strip())
+    uow.cases.add(relative)
+    uow.cases.flush()
+    event = e.StaffRelativeRegistered(relative.id)
+    after = {
+        "staff_id": staff.id,
+        "staff": staff.name,
+        "staff_role": staff.role,
+        "staff_region": region,
+        "relation": relative.relation,
+        "id_number": number,  # masked by the audit log
+    }
+    _record(uow, cmd, event, clock(), None, after)
+    uow.commit()
+    return event
+
+
+# -- dispatch --------------------------------------------------------------------------------
+
+HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
+    c.SubmitApplication: submit_application,
+    c.AcceptApplication: accept_application,
+    c.StartInvestigation: start_investigation,
+    c.RecordHomeVisit: record_home_visit,
+    c.AttachVerificationReport: attach_verification_report,
+    c.GiveTownshipOpinion: give_township_opinion,
+    c.PostPublicNotice: post_public_notice,
+    c.RecordObjection: record_objection,
+    c.ClosePublicNotice: close_public_notice,
+    c.ConfirmTrack: confirm_track,
+    c.RefuseTrack: refuse_track,
+    c.NotifyRefusal: notify_refusal,
+    c.StartPayment: start_payment,
+    c.ScheduleRecheck: schedule_recheck,
+    c.RecordDeath: record_death,
+    c.SuspendTrack: suspend_track,
+    c.TerminateTrack: terminate_track,
+    c.LodgeAppeal: lodge_appeal,
+    c.DecideAppeal: decide_appeal,
+    c.RegisterStaffRelative: register_staff_relative,
+}
+
+
+def handle(cmd: c.Command, uow: CaseUnitOfWork, clock: Clock) -> e.Event:
+    """Run the handler of ``cmd`` in one transaction; returns the event it recorded."""
+    try:
+        handler = HANDLERS[type(cmd)]
+    except KeyError:
+        raise UnknownNameError("command", type(cmd).__name__) from None
+    return handler(cmd, uow, clock)

@@ -1,0 +1,223 @@
+"""Tables of the case workflow: applications, their program tracks, objections, appeals, and the
+register of staff and their close relatives.
+
+One application per household application (one door); it fans out to one track per program, each
+with its department, its state and every statutory due date, stored when the step that starts it
+happens. Applications and tracks carry a ``version`` used for optimistic locking
+(``version_id_col``): a write based on an out-of-date read fails instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safetynet.cases.workflow import Department, Procedure, State
+from safetynet.domain.identity import mask_identity_number
+from safetynet.registry.base import Base
+
+__all__ = ["Appeal", "Application", "Objection", "StaffMember", "StaffRelative", "Track"]
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+STATES = tuple(s.value for s in State)
+PROCEDURES = tuple(p.value for p in Procedure)
+DEPARTMENT_CODES = tuple(d.value for d in Department)
+APPEAL_KINDS = ("reconsideration", "litigation")
+APPEAL_STATUSES = ("lodged", "decided")
+APPEAL_OUTCOMES = ("upheld", "varied", "revoked", "dismissed")
+
+
+class Application(Base):
+    """A household's application, lodged once at one door and screened against every program."""
+
+    __tablename__ = "case_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    hukou_region_code: Mapped[str] = mapped_column(String(6))
+    # Lodged where the applicant lives rather than at the hukou place, and on what basis.
+    lodged_outside_hukou: Mapped[bool] = mapped_column(Boolean, default=False)
+    outside_hukou_basis: Mapped[str] = mapped_column(Text, default="")
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    lodged_on: Mapped[dt.date] = mapped_column(Date)
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    accepted_by: Mapped[str | None] = mapped_column(String(100))
+    # The household facts as given at submission (the input of the rules core) and the one-door
+    # screening of every program on them.
+    household_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    screening: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    relative_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    relative_matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's declarative API)
+
+
+class Track(Base):
+    """One program of an application, following that program's procedure."""
+
+    __tablename__ = "case_tracks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("case_applications.id"), index=True)
+    program: Mapped[str] = mapped_column(String(60))
+    procedure: Mapped[str] = mapped_column(String(12))
+    department: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(20))
+    devolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Who handled the track before the decision (maker-checker: none of them may decide it).
+    accepted_by: Mapped[str | None] = mapped_column(String(100))
+    investigators: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    investigation_start_due: Mapped[dt.date | None] = mapped_column(Date)
+    investigation_started_on: Mapped[dt.date | None] = mapped_column(Date)
+    home_visit_on: Mapped[dt.date | None] = mapped_column(Date)
+    county_home_visit_on: Mapped[dt.date | None] = mapped_column(Date)
+    verification_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cross_check_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    cross_check_start_due: Mapped[dt.date | None] = mapped_column(Date)
+    cross_check_started_on: Mapped[dt.date | None] = mapped_column(Date)
+    township_opinion_due: Mapped[dt.date | None] = mapped_column(Date)
+    township_opinion_on: Mapped[dt.date | None] = mapped_column(Date)
+    proposal: Mapped[str | None] = mapped_column(String(10))
+    opinion_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    notice_posted_on: Mapped[dt.date | None] = mapped_column(Date)
+    notice_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    county_received_on: Mapped[dt.date | None] = mapped_column(Date)
+    county_decision_due: Mapped[dt.date | None] = mapped_column(Date)
+    spot_check_selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    overall_due: Mapped[dt.date | None] = mapped_column(Date)
+    overall_extended_due: Mapped[dt.date | None] = mapped_column(Date)
+
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    refusal_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    refusal_notice_due: Mapped[dt.date | None] = mapped_column(Date)
+    refusal_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    advance_paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    advance_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    paperwork_due: Mapped[dt.date | None] = mapped_column(Date)
+    first_payment_month: Mapped[str | None] = mapped_column(String(7))
+    payment_started_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    recheck_due: Mapped[dt.date | None] = mapped_column(Date)
+    recheck_reason: Mapped[str | None] = mapped_column(String(20))
+    suspended_on: Mapped[dt.date | None] = mapped_column(Date)
+    terminated_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's declarative API)
+    __table_args__ = (
+        UniqueConstraint("application_id", "program"),
+        CheckConstraint(_one_of("status", STATES), name="status"),
+        CheckConstraint(_one_of("procedure", PROCEDURES), name="procedure"),
+        CheckConstraint(_one_of("department", DEPARTMENT_CODES), name="department"),
+        CheckConstraint("proposal IS NULL OR proposal IN ('approve', 'refuse')", name="proposal"),
+        CheckConstraint("decision IS NULL OR decision IN ('approved', 'refused')", name="decision"),
+        CheckConstraint("amount_fen IS NULL OR amount_fen >= 0", name="amount_fen"),
+    )
+
+    def __repr__(self) -> str:
+        return f"Track({self.id}, {self.program}, {self.status})"
+
+
+class Objection(Base):
+    """An objection raised during a public notice; it sends the track back to investigation."""
+
+    __tablename__ = "case_objections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("case_tracks.id"), index=True)
+    lodged_on: Mapped[dt.date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class Appeal(Base):
+    """Administrative reconsideration or litigation against a track's decision."""
+
+    __tablename__ = "case_appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("case_tracks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    decision_known_on: Mapped[dt.date] = mapped_column(Date)
+    lodged_on: Mapped[dt.date] = mapped_column(Date)
+    lodge_due: Mapped[dt.date] = mapped_column(Date)
+    decision_due: Mapped[dt.date | None] = mapped_column(Date)
+    grounds: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    reasons: Mapped[list[str] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", APPEAL_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", APPEAL_STATUSES), name="status"),
+        CheckConstraint(
+            f"outcome IS NULL OR {_one_of('outcome', APPEAL_OUTCOMES)}", name="outcome"
+        ),
+    )
+
+
+class StaffMember(Base):
+    """A member of staff who handles cases (for the register of staff relatives, art. 11)."""
+
+    __tablename__ = "staff_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+
+    __table_args__ = (UniqueConstraint("name", "region_code"),)
+
+
+class StaffRelative(Base):
+    """A close relative of a member of staff; the identity number is stored, shown masked."""
+
+    __tablename__ = "staff_relatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    relation: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (UniqueConstraint("staff_id", "id_number"),)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_identity_number(self.id_number)
+
+    def __repr__(self) -> str:
+        return f"StaffRelative(id={self.id}, {self.masked_id_number})"

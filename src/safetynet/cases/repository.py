@@ -1,0 +1,74 @@
+"""Queries of the case tables; no commits here (the unit of work commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from safetynet.cases.model import Appeal, Application, StaffMember, StaffRelative, Track
+
+__all__ = ["CaseRepository"]
+
+
+class CaseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def application(self, application_id: int) -> Application | None:
+        return self.session.get(Application, application_id)
+
+    def track(self, track_id: int) -> Track | None:
+        return self.session.get(Track, track_id)
+
+    def tracks_of(self, application_id: int) -> list[Track]:
+        return list(
+            self.session.scalars(
+                select(Track).where(Track.application_id == application_id).order_by(Track.id)
+            )
+        )
+
+    def appeal(self, appeal_id: int) -> Appeal | None:
+        return self.session.get(Appeal, appeal_id)
+
+    def staff_member(self, name: str, region: str) -> StaffMember | None:
+        return self.session.scalars(
+            select(StaffMember).where(StaffMember.name == name, StaffMember.region_code == region)
+        ).one_or_none()
+
+    def relatives_matching(
+        self, id_numbers: Collection[str]
+    ) -> list[tuple[StaffRelative, StaffMember]]:
+        if not id_numbers:
+            return []
+        rows = self.session.execute(
+            select(StaffRelative, StaffMember)
+            .join(StaffMember, StaffMember.id == StaffRelative.staff_id)
+            .where(StaffRelative.id_number.in_(list(id_numbers)))
+            .order_by(StaffRelative.id)
+        )
+        return [(relative, staff) for relative, staff in rows]
+
+    def spot_check_counts(self, region: str, program: str) -> tuple[int, int]:
+        """Files of ``program`` the county of ``region`` has received, and how many it selected
+        for a spot check."""
+        received, selected = self.session.execute(
+            select(
+                func.count(Track.id),
+                func.coalesce(func.sum(case((Track.spot_check_selected, 1), else_=0)), 0),
+            )
+            .join(Application, Application.id == Track.application_id)
+            .where(
+                Application.region_code == region,
+                Track.program == program,
+                Track.county_received_on.is_not(None),
+            )
+        ).one()
+        return int(received), int(selected)

@@ -1,0 +1,40 @@
+"""The case workflow's unit of work: the registry's, plus the case repository on the same session
+and the parameter tree the deadlines are computed from.
+
+Being a registry ``UnitOfWork`` too, it can be handed to registry handlers (``enrol_household``)
+so that a decision and the enrolment it starts are one transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from safetynet.cases.repository import CaseRepository
+from safetynet.policy.parameters import ParameterTree, default_tree
+from safetynet.registry.unit_of_work import UnitOfWork
+
+__all__ = ["CaseUnitOfWork"]
+
+
+class CaseUnitOfWork(UnitOfWork):
+    """``with CaseUnitOfWork(db.sessions) as uow: ...``; ``parameters`` defaults to the shipped
+    parameter tree (a test or a locality can hand in another)."""
+
+    cases: CaseRepository
+
+    def __init__(
+        self, sessions: sessionmaker[Session], parameters: ParameterTree | None = None
+    ) -> None:
+        super().__init__(sessions)
+        self._parameters = parameters
+
+    @property
+    def parameters(self) -> ParameterTree:
+        if self._parameters is None:
+            self._parameters = default_tree()
+        return self._parameters
+
+    def __enter__(self) -> CaseUnitOfWork:
+        super().__enter__()
+        self.cases = CaseRepository(self.session)
+        return self

@@ -1,0 +1,167 @@
+"""Read-side queries of the case workflow: deadlines per office and the staff-relatives report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safetynet.cases.model import Appeal, Application, Track
+from safetynet.cases.workflow import State, pending_deadlines
+from safetynet.domain.regions import default_registry
+from safetynet.domain.workdays import add_working_days, working_days_between
+
+__all__ = [
+    "DeadlineRow",
+    "RelativeCase",
+    "overdue_and_due_soon",
+    "region_subtree",
+    "relatives_report",
+]
+
+
+def region_subtree(code: str) -> list[str]:
+    """``code`` and every division below it (the offices whose cases a region oversees)."""
+    registry = default_registry()
+    found = [registry.get(code).code]
+    for child in registry.children(code):
+        found.extend(region_subtree(child.code))
+    return found
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """One deadline of one track (or appeal) that is overdue or falls due soon."""
+
+    track_id: int
+    application_id: int
+    program: str
+    department: str
+    status: str
+    region: str
+    deadline: str
+    due: dt.date
+    overdue: bool
+    working_days_left: int  # negative when overdue
+    appeal_id: int | None = None
+
+
+def overdue_and_due_soon(
+    session: Session, office_region: str, today: dt.date, within_working_days: int = 3
+) -> list[DeadlineRow]:
+    """Deadlines of open tracks lodged in ``office_region`` (or below it) that have passed, or that
+    fall within ``within_working_days`` working days of ``today``; the most urgent first."""
+    horizon = add_working_days(today, within_working_days)
+    codes = region_subtree(office_region)
+    rows: list[DeadlineRow] = []
+
+    def left(due: dt.date) -> int:
+        if due >= today:
+            return working_days_between(today, due)
+        return -working_days_between(due, today)
+
+    tracks = session.execute(
+        select(Track, Application)
+        .join(Application, Application.id == Track.application_id)
+        .where(
+            Application.region_code.in_(codes),
+            Track.status.not_in([State.TERMINATED.value, State.APPROVED.value]),
+        )
+        .order_by(Track.id)
+    )
+    for track, app in tracks:
+        for name, due in pending_deadlines(track):
+            if due <= horizon:
+                rows.append(
+                    DeadlineRow(
+                        track.id,
+                        app.id,
+                        track.program,
+                        track.department,
+                        track.status,
+                        app.region_code,
+                        name,
+                        due,
+                        due < today,
+                        left(due),
+                    )
+                )
+    appeals = session.execute(
+        select(Appeal, Track, Application)
+        .join(Track, Track.id == Appeal.track_id)
+        .join(Application, Application.id == Track.application_id)
+        .where(
+            Application.region_code.in_(codes),
+            Appeal.status == "lodged",
+            Appeal.decision_due.is_not(None),
+        )
+    )
+    for appeal, track, app in appeals:
+        decision_due = appeal.decision_due
+        if decision_due is not None and decision_due <= horizon:
+            rows.append(
+                DeadlineRow(
+                    track.id,
+                    app.id,
+                    track.program,
+                    track.department,
+                    track.status,
+                    app.region_code,
+                    f"{appeal.kind}_decision",
+                    decision_due,
+                    decision_due < today,
+                    left(decision_due),
+                    appeal.id,
+                )
+            )
+    return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
+
+
+@dataclass(frozen=True)
+class RelativeCase:
+    """An application from a household with a registered relative of staff (identity numbers
+    masked), with the state of each track and whether the county has visited."""
+
+    application_id: int
+    household_id: int
+    region: str
+    lodged_on: dt.date
+    matches: list[dict[str, Any]]
+    tracks: list[dict[str, Any]]
+
+
+def relatives_report(session: Session, region: str) -> list[RelativeCase]:
+    codes = region_subtree(region)
+    apps = session.scalars(
+        select(Application)
+        .where(Application.region_code.in_(codes), Application.relative_flag.is_(True))
+        .order_by(Application.id)
+    )
+    report = []
+    for app in apps:
+        tracks = session.scalars(
+            select(Track).where(Track.application_id == app.id).order_by(Track.id)
+        )
+        report.append(
+            RelativeCase(
+                app.id,
+                app.household_id,
+                app.region_code,
+                app.lodged_on,
+                list(app.relative_matches),
+                [
+                    {
+                        "track_id": t.id,
+                        "program": t.program,
+                        "status": t.status,
+                        "county_home_visit_on": t.county_home_visit_on,
+                        "decided_by": t.decided_by,
+                    }
+                    for t in tracks
+                ],
+            )
+        )
+    return report

@@ -1,0 +1,227 @@
+"""``safetynet contributions``: import monthly contribution records and summarize a person's history.
+
+``import_contributions`` is also meant to be registered as ``safetynet import contributions`` (the
+lead wires it into ``registry_cli.import_app`` from ``main``). What is decided lives in
+``safetynet.registry.contribution_imports`` and ``safetynet.insurance.history``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from safetynet.entrypoints.cli.registry_cli import (
+    RichProgress,
+    UrlOption,
+    err,
+    out,
+    reports_errors,
+)
+from safetynet.errors import InputError
+
+__all__ = ["contributions_app", "import_contributions"]
+
+contributions_app = typer.Typer(
+    help="Insured persons' monthly contribution records.", no_args_is_help=True
+)
+
+
+def _actor() -> Any:
+    from safetynet.audit.log import Actor
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (some containers)
+        name = "unknown"
+    return Actor(name=name, role="insurance_clerk")
+
+
+def _month(value: str | None, field: str) -> str:
+    if value is None:
+        today = dt.date.today()
+        return f"{today.year:04d}-{today.month:02d}"
+    try:
+        day = dt.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise InputError(field, f"{value!r} is not a month (YYYY-MM)") from None
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@contributions_app.command("import")
+@reports_errors
+def import_contributions(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or XLSX, one row per person, scheme and month.")
+    ],
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding of a CSV file (default: detect UTF-8 or GBK/GB18030)."),
+    ] = None,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(help="Where to write rejected rows (default: FILE.quarantine.csv beside it)."),
+    ] = None,
+    out_of_clamp: Annotated[
+        str,
+        typer.Option(
+            "--out-of-clamp",
+            help="A base outside 60-300 % of the average wage: 'quarantine' the row (default) "
+            "or 'flag' it (imported and listed in FILE.flagged.csv).",
+        ),
+    ] = "quarantine",
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Import date (YYYY-MM-DD); later months are refused."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a parameter for the checks: NAME=VALUE (repeatable)."),
+    ] = None,
+    url: UrlOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Import contribution records: good rows are committed, bad ones go to the quarantine file."""
+    from safetynet.policy.parameters import default_tree, parse_override
+    from safetynet.registry.contribution_imports import (
+        ImportContributions,
+        default_flagged_path,
+        read_contributions,
+        validate_contributions,
+    )
+    from safetynet.registry.contribution_imports import (
+        import_contributions as handle,
+    )
+    from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.registry.handlers import system_clock
+    from safetynet.registry.imports import default_quarantine_path, write_quarantine
+    from safetynet.registry.unit_of_work import UnitOfWork
+
+    tree = default_tree()
+    overrides = dict(parse_override(tree, s) for s in (set_ or []))
+    if out_of_clamp not in ("quarantine", "flag"):
+        raise InputError("--out-of-clamp", f"{out_of_clamp!r} is not quarantine or flag")
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise InputError("--as-of", f"{as_of!r} is not a date (YYYY-MM-DD)") from None
+    table = read_contributions(file, encoding)
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        with RichProgress(quiet=quiet) as progress:
+            batch = validate_contributions(
+                table,
+                as_of=day,
+                out_of_clamp="flag" if out_of_clamp == "flag" else "quarantine",
+                tree=tree,
+                overrides=overrides,
+                progress=progress,
+            )
+            command = ImportContributions(batch, _actor(), f"{file.name} sha256:{digest}")
+            with UnitOfWork(db.sessions) as uow:
+                report = handle(command, uow, system_clock, progress)
+    finally:
+        db.dispose()
+
+    out.print(
+        f"read {report.read} rows: {report.accepted} accepted, {report.quarantined} quarantined",
+        markup=False,
+    )
+    out.print(
+        f"records: {report.created} created, {report.unchanged} unchanged "
+        f"({report.persons} persons)",
+        markup=False,
+    )
+    if batch.quarantine:
+        target = quarantine or default_quarantine_path(file)
+        write_quarantine(batch.quarantine, table.headers, target)
+        out.print(f"quarantine: {target}", markup=False)
+    else:
+        out.print("quarantine: none", markup=False)
+    if batch.flagged:
+        flagged = default_flagged_path(file)
+        write_quarantine(batch.flagged, table.headers, flagged)
+        out.print(
+            f"flagged (imported, see reasons): {report.flagged} rows in {flagged}", markup=False
+        )
+
+
+@contributions_app.command("history")
+@reports_errors
+def history(
+    id_number: Annotated[str, typer.Argument(help="Identity number of the insured person.")],
+    scheme: Annotated[str, typer.Option(help="Scheme code, e.g. employee_pension.")] = (
+        "employee_pension"
+    ),
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Summarize to the end of this month (YYYY-MM).")
+    ] = None,
+    account_region: Annotated[
+        str,
+        typer.Option(help="Region whose crediting rates apply (where the account is kept)."),
+    ] = "000000",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a parameter: NAME=VALUE (repeatable)."),
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Contribution months, gaps, average contribution index and account balance of one person."""
+    from safetynet.domain.identity import parse_identity_number
+    from safetynet.domain.money import format_yuan
+    from safetynet.insurance.history import (
+        MonthlyContribution,
+        pension_inputs,
+        summarize_with_parameters,
+    )
+    from safetynet.policy.parameters import default_tree, parse_override
+    from safetynet.registry.contribution_imports import load_history
+    from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.registry.unit_of_work import UnitOfWork
+
+    number = parse_identity_number(id_number).value
+    until = _month(as_of, "--as-of")
+    tree = default_tree()
+    overrides = dict(parse_override(tree, s) for s in (set_ or []))
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        with UnitOfWork(db.sessions) as uow:
+            records = [
+                MonthlyContribution(r.month, r.base_fen, r.account_credit_fen, r.region_code)
+                for r in load_history(uow, number, scheme)
+            ]
+    finally:
+        db.dispose()
+    summary = summarize_with_parameters(
+        [r for r in records if r.month <= until],
+        as_of=until,
+        account_region=account_region,
+        with_index=scheme != "resident_pension",
+        overrides=overrides,
+    )
+    out.print(f"{scheme}: {summary.months} months ({summary.first_month}..{summary.last_month})")
+    if summary.gaps:
+        shown = ", ".join(a if a == b else f"{a}..{b}" for a, b in summary.gaps)
+        out.print(f"gaps: {summary.gap_months} months: {shown}", markup=False)
+    else:
+        out.print("gaps: none", markup=False)
+    if summary.average_index is not None:
+        out.print(f"average contribution index: {summary.average_index_rounded(4)}", markup=False)
+    for year in summary.years:
+        rate = "not yet credited" if year.rate is None else f"rate {year.rate}"
+        out.print(
+            f"  {year.year}: {year.months} months, opening {format_yuan(year.opening_fen)}, "
+            f"credits {format_yuan(year.credits_fen)}, interest {format_yuan(year.interest_fen)} "
+            f"({rate}), closing {format_yuan(year.closing_fen)}",
+            markup=False,
+        )
+    out.print(f"account balance: {format_yuan(summary.account_balance_fen)}", markup=False)
+    if scheme == "employee_pension":
+        err.print(f"pension inputs: {pension_inputs(summary)}", markup=False)
