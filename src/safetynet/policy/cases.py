@@ -1,8 +1,8 @@
 """Rule tests as data: YAML case files that a caseworker can read and check by hand.
 
 Format (docs/case-files.md): a file holds one case or a list of cases. A case has a ``name`` (a
-sentence), a ``kind`` (``program`` by default, or ``identity`` / ``working_days`` for the domain test
-vectors), and for programs: ``program``, ``date``, ``region``, ``overrides``, ``input`` (one household,
+sentence), a ``kind`` (``program`` by default, ``identity`` / ``working_days`` for the domain test
+vectors, ``central_adjustment`` / ``pension_transfer`` for calculations over provinces or careers), and for programs: ``program``, ``date``, ``region``, ``overrides``, ``input`` (one household,
 as for ``safetynet calc``) and ``expected`` (``eligible``, ``amount``, ``outputs``, ``person_amount``,
 or ``error``: a fragment of the expected error message).
 """
@@ -10,7 +10,7 @@ or ``error``: a fragment of the expected error message).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,8 @@ def run_case(case: Mapping[str, Any], tree: ParameterTree | None = None) -> list
             return _working_days_case(case, expected)
         if kind == "program":
             return _program_case(case, expected, tree or default_tree())
+        if kind in JSON_KINDS:
+            return _json_case(JSON_KINDS[kind](), case, expected)
         return [f"unknown case kind {kind!r}"]
     except SafetyNetError as exc:
         want = expected.get("error") if isinstance(expected, dict) else None
@@ -138,6 +140,53 @@ def _compare(label: str, got: Any, want: Any) -> list[str]:
         ok = got == want
         shown = got.item() if isinstance(got, np.generic) else got
     return [] if ok else [f"{label}: expected {want}, got {shown}"]
+
+
+def _pooling() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    from safetynet.insurance.pooling import run_json
+
+    return run_json
+
+
+def _transfer() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    from safetynet.insurance.transfer import run_json
+
+    return run_json
+
+
+# Calculations over provinces or a person's career rather than households: input in, JSON out.
+JSON_KINDS: dict[str, Callable[[], Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
+    "central_adjustment": _pooling,
+    "pension_transfer": _transfer,
+}
+
+
+def _json_case(
+    fn: Callable[[Mapping[str, Any]], dict[str, Any]],
+    case: Mapping[str, Any],
+    expected: Mapping[str, Any],
+) -> list[str]:
+    doc = {
+        "date": case.get("date"),
+        "overrides": case.get("overrides"),
+        **(case.get("input") or {}),
+    }
+    got = fn(doc)
+    if "error" in expected:
+        return [f"expected an error containing {expected['error']!r}, but the case ran"]
+    failures = []
+    for key, want in expected.items():
+        if key == "provinces":
+            rows = {str(r.get("province")): r for r in got.get("provinces", [])}
+            for row in want:
+                name = str(row["province"])
+                for k, v in row.items():
+                    have = rows.get(name, {}).get(k)
+                    if str(have) != str(v):
+                        failures.append(f"provinces[{name}].{k}: expected {v}, got {have}")
+        elif str(got.get(key)) != str(want):
+            failures.append(f"{key}: expected {want}, got {got.get(key)}")
+    return failures
 
 
 def _identity_case(case: Mapping[str, Any], expected: Mapping[str, Any]) -> list[str]:
