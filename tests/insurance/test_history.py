@@ -133,14 +133,14 @@ def test_with_the_parameters_of_the_rules_engine() -> None:
     s = summarize_with_parameters(
         two_years()[:12],
         as_of="2020-12",
-        overrides={"insurance.pension_account.average_wage_monthly": 800_000},
+        overrides={"insurance.employee_pension.average_wage_monthly": 800_000},
     )
     assert s.average_index == Fraction(5, 4)
     assert s.account_balance_fen == 991_398
 
 
 def test_without_a_local_average_wage_the_error_names_the_parameter() -> None:
-    with pytest.raises(CoverageError, match=r"insurance\.pension_account\.average_wage_monthly"):
+    with pytest.raises(CoverageError, match=r"insurance\.employee_pension\.average_wage_monthly"):
         summarize_with_parameters(two_years()[:1], as_of="2020-12")
 
 

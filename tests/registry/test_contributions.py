@@ -41,7 +41,7 @@ SPOUSE = id_number("19820202", 12)
 UNKNOWN = id_number("19750505", 31)
 CHINESE = ["身份证号", "险种", "参保地", "缴费月份", "缴费基数", "单位缴费", "个人缴费"]
 AS_OF = dt.date(2025, 9, 15)
-W = {"insurance.pension_account.average_wage_monthly": 800_000}  # 8,000 yuan [I], engine form
+W = {"insurance.employee_pension.average_wage_monthly": 800_000}  # 8,000 yuan [I], engine form
 
 
 def row(
@@ -204,7 +204,7 @@ def test_without_a_local_average_wage_the_base_is_imported_and_flagged_as_unchec
     report, batch = run(database, write(tmp_path / "c.csv", [row()]), fixed_clock, overrides={})
     assert (report.created, report.flagged) == (1, 1)
     assert "not checked against the 60-300 % clamp" in batch.flagged[0].reason
-    assert "insurance.pension_account.average_wage_monthly" in batch.flagged[0].reason
+    assert "insurance.employee_pension.average_wage_monthly" in batch.flagged[0].reason
 
 
 def test_a_recorded_month_is_never_overwritten_by_an_import(
@@ -302,7 +302,7 @@ def test_cli_import_and_history(tmp_path: Path) -> None:
         "2025-09-15",
     ]
     result = runner.invoke(
-        app, [*args, "--set", "insurance.pension_account.average_wage_monthly=8000"]
+        app, [*args, "--set", "insurance.employee_pension.average_wage_monthly=8000"]
     )
     assert result.exit_code == 0, result.output
     assert "read 3 rows: 2 accepted, 1 quarantined" in result.stdout
@@ -319,7 +319,7 @@ def test_cli_import_and_history(tmp_path: Path) -> None:
             "--url",
             url,
             "--set",
-            "insurance.pension_account.average_wage_monthly=8000",
+            "insurance.employee_pension.average_wage_monthly=8000",
         ],
     )
     assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ months of base ÷ that month's average wage, as a ``Fraction``) and the personal
 yearly crediting. ``pension_inputs`` turns a summary into the employee_pension input fields.
 
 Conventions (docs/contributions.md):
-- the average wage of a month is ``insurance.pension_account.average_wage_monthly`` in force on the
+- the average wage of a month is ``insurance.employee_pension.average_wage_monthly`` in force on the
   first day of that month in the region where the month was paid;
 - interest is credited once a year, at 31 December: opening balance × rate + that year's credits ×
   rate × ``insurance.pension_account.current_year_credit_factor`` (劳办发〔1997〕116号, [M]),
@@ -41,7 +41,7 @@ __all__ = [
     "summarize_with_parameters",
 ]
 
-AVERAGE_WAGE = "insurance.pension_account.average_wage_monthly"
+AVERAGE_WAGE = "insurance.employee_pension.average_wage_monthly"
 CREDITING_RATE = "insurance.pension_account.crediting_rate"
 CURRENT_YEAR_FACTOR = "insurance.pension_account.current_year_credit_factor"
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")

@@ -85,7 +85,7 @@ _HEADER_TO_NAME = {
 # Schemes whose base is a wage clamped to 60-300 % of the average wage, and the parameters of
 # the clamp. The pension's clamp is used for unemployment and work injury too (most provinces set
 # one base for all the employee insurances) [I].
-AVERAGE_WAGE = "insurance.pension_account.average_wage_monthly"
+AVERAGE_WAGE = "insurance.employee_pension.average_wage_monthly"
 _PENSION = (
     "insurance.employee_pension.base_floor_ratio",
     "insurance.employee_pension.base_ceiling_ratio",

@@ -18,7 +18,7 @@ LOCAL: dict[str, Any] = {  # Heze inpatient figures [M]; the rest illustrative [
     "insurance.employee_medical.inpatient.ratio": {"1": 0.92, "2": 0.88, "3": 0.85},
     "insurance.employee_medical.inpatient.retiree_ratio_bonus": 0.03,
     "insurance.employee_medical.inpatient.annual_cap": 400000,
-    "insurance.pension_account.average_wage_monthly": 8000,
+    "insurance.employee_pension.average_wage_monthly": 8000,
     "insurance.employee_medical.contribution_employer_rate": 0.08,
     "insurance.employee_medical.personal_account.average_basic_pension_monthly": 3000,
     "insurance.employee_medical.outpatient.deductible": 200,
@@ -127,7 +127,7 @@ def test_missing_local_figures_name_the_parameter() -> None:
     with pytest.raises(CoverageError, match="contribution_employer_rate"):
         run(
             [{"medical_scheme": "employee", "wage_income": "8000"}],
-            overrides={"insurance.pension_account.average_wage_monthly": 8000},
+            overrides={"insurance.employee_pension.average_wage_monthly": 8000},
         )
 
 

@@ -65,7 +65,7 @@ person_field(
 )
 
 P = "insurance.employee_medical."
-AVERAGE_WAGE = "insurance.pension_account.average_wage_monthly"
+AVERAGE_WAGE = "insurance.employee_pension.average_wage_monthly"
 
 
 def insured_under(pop: Population, scheme: str) -> BoolArray:

@@ -1,0 +1,345 @@
+"""Urban employee basic pension (城镇职工基本养老保险): contributions on a clamped base, and the
+pension at retirement — basic pension, personal-account pension with the official divisor table,
+transitional pension for deemed years — and the yearly indexation of pensions in payment.
+See docs/programs/employee_pension.md."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from safetynet.domain.money import div_round, ratio_parts
+from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
+from safetynet.policy.programs.retirement_age import (
+    date_month_index,
+    first_member_value,
+    minimum_contribution_months,
+    month_index,
+    retirement,
+    yyyymm,
+)
+
+INDEX_UNIT = 10_000  # contribution indices are entered in ten-thousandths: 12000 = 1.2
+
+person_field(
+    "employee_pension_contributor_type",
+    Kind.ENUM,
+    "How the person contributes: employee (employer 16 % + individual 8 %) or flexible worker "
+    "(灵活就业人员, 20 % paid alone: 12 % pooled, 8 % to the account).",
+    default="employee",
+    choices=("employee", "flexible"),
+)
+person_field(
+    "employee_pension_wage",
+    Kind.MONEY,
+    "Own average monthly wage of the previous year (缴费工资); for a flexible worker, the base chosen. "
+    "Clamped to 60 %–300 % of the provincial average wage.",
+    default="0",
+    unit="yuan/month",
+)
+person_field(
+    "employee_pension_average_index",
+    Kind.INT,
+    "Average contribution index Ī (平均缴费指数) in ten-thousandths: 12000 = 1.2. "
+    "Each year's index lies between 0.6 and 3, so Ī does too.",
+    default=10_000,
+    minimum=6_000,
+    maximum=30_000,
+    unit="1/10000",
+)
+person_field(
+    "employee_pension_account_balance",
+    Kind.MONEY,
+    "Personal account balance (个人账户储存额) at retirement, interest included.",
+    default="0",
+    unit="yuan",
+)
+person_field(
+    "employee_pension_deemed_index",
+    Kind.INT,
+    "Deemed-years contribution index (视同缴费指数) in ten-thousandths: 10000 = 1.0.",
+    default=10_000,
+    maximum=30_000,
+    unit="1/10000",
+)
+person_field(
+    "employee_pension_retirement_age_months",
+    Kind.INT,
+    "Actual retirement age in months where it differs from the statutory rule (special early "
+    "retirement for hazardous work or illness); 0 = derive from birth date and category.",
+    default=0,
+    maximum=900,
+    unit="months",
+)
+person_field(
+    "employee_pension_awarded_monthly",
+    Kind.MONEY,
+    "For a pension already in payment: the monthly amount awarded at retirement (before later "
+    "adjustments); 0 = compute the award from the contribution record.",
+    default="0",
+    unit="yuan/month",
+)
+
+P = "insurance.employee_pension."
+R = "insurance.retirement_age."
+
+
+def div_round_by(numerator: IntArray, denominator: IntArray, p: Params) -> IntArray:
+    """numerator ÷ denominator element by element (denominator > 0), rounded with the common
+    mode; loops over the few distinct denominators (divisors), not over persons."""
+    mode = p.rounding("common.rounding.mode")
+    out = np.zeros(len(numerator), dtype=np.int64)
+    for d in np.unique(denominator[denominator > 0]):
+        rows = denominator == d
+        out[rows] = div_round(numerator[rows], int(d), mode)
+    return out
+
+
+def account_divisor(
+    age_months: IntArray, p: Params, t: Trace, who: BoolArray
+) -> tuple[IntArray, IntArray]:
+    """The divisor (计发月数) for each retirement age as an exact fraction (num, den): the 2005
+    table by whole years; between whole years by the documented method (floor or interpolate).
+    Ages below 40 use the row for 40, ages above 70 the row for 70."""
+    table = p.table(P + "account_divisor_by_age")
+    ages = sorted(int(k) for k in table)
+    low, high = ages[0], ages[-1]
+    row = np.asarray([int(table[str(min(max(a, low), high))]) for a in range(low, high + 2)])
+    years = age_months // 12
+    clamped = np.clip(years, low, high)
+    months = np.where((years >= low) & (years < high), age_months % 12, 0)
+    d_here = row[clamped - low]
+    method = p.choice(P + "divisor_fractional_age_method")
+    if method == "interpolate":
+        d_next = row[clamped - low + 1]
+        num = d_here * (12 - months) + d_next * months
+        den = np.full(len(age_months), 12, dtype=np.int64)
+    else:
+        num = d_here
+        den = np.ones(len(age_months), dtype=np.int64)
+    num = np.where(who, num, 0).astype(np.int64)
+    den = den.astype(np.int64)
+    t.step(
+        "account_divisor",
+        "Divisor (计发月数) for the age at retirement",
+        np.asarray(
+            [f"{a}/{b}" if b != 1 else str(a) for a, b in zip(num, den, strict=True)],
+            dtype=object,
+        )
+        if t.enabled
+        else num,
+        kind="text",
+        formula=f"2005 table by age; months beyond a whole year: method {method}",
+        params=[P + "account_divisor_by_age", P + "divisor_fractional_age_method"],
+    )
+    return num, den
+
+
+@register
+class EmployeePension(Program):
+    id = "employee_pension"
+    title = "Urban employee basic pension"
+    title_zh = "城镇职工基本养老保险"
+    period = "month"
+    legal_basis = (
+        "中华人民共和国社会保险法 (2010, amended 2018) arts 10-16",
+        "国务院关于完善企业职工基本养老保险制度的决定 (国发〔2005〕38号) items 3, 6",
+        "降低社会保险费率综合方案 (国办发〔2019〕13号) items 1-2",
+        "国务院关于渐进式延迟法定退休年龄的办法 (2024) arts 2-4",
+    )
+
+    def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
+        r = retirement(pop, p, t)
+        subject = r.subject
+        born = month_index(pop.p("birth_date"))
+        override = pop.p("employee_pension_retirement_age_months").astype(np.int64)
+        retire = np.where(subject & (override > 0), born + override, r.effective)
+        age = np.where(subject, retire - born, 0)
+        now = date_month_index(p.on)
+        reached = subject & (now >= retire)
+        minimum = np.where(subject, minimum_contribution_months(p, retire // 12), 0)
+        minimum_met = subject & (r.contribution_months >= minimum)
+        awarded = pop.p("employee_pension_awarded_monthly").astype(np.int64)
+        if (subject & (override > 0)).any():
+            t.step(
+                "retirement_age_override",
+                "Retirement age entered for special early retirement (months)",
+                np.where(subject & (override > 0), override, 0),
+                kind="int",
+                params=[R + "minimum_contribution_months_by_year"],
+            )
+        retiring = reached & minimum_met & (awarded == 0)
+        in_payment = reached & (awarded > 0)
+        contributing = subject & ~(reached & minimum_met) & (awarded == 0)
+        t.step(
+            "pension_status",
+            "Drawing a pension from the record (1), already in payment (2), contributing (3)",
+            np.where(retiring, 1, np.where(in_payment, 2, np.where(contributing, 3, 0))),
+            kind="int",
+            formula="retirement month reached and minimum met → pension; otherwise contributions "
+            "(延长缴费 after the retirement month until the minimum is met)",
+        )
+
+        base, employer, individual, account_part = self._contributions(pop, p, t, contributing)
+        basic, account, transitional, divisor = self._award(pop, p, t, retiring, age)
+        award = self.round_amount(basic + account + transitional, p)
+        indexed = self._indexation(p, t, in_payment, awarded, retire // 12)
+        pension = np.where(retiring, award, np.where(in_payment, indexed, 0)).astype(np.int64)
+        t.step("amount", "Monthly basic pension", pension)
+        paid = pension > 0
+
+        def first(values: np.ndarray) -> IntArray:
+            return first_member_value(pop, subject, values)
+
+        return ProgramResult(
+            eligible=pop.any_h(paid),
+            amount=pop.sum_h(pension),
+            outputs={
+                "basic_pension": pop.sum_h(basic),
+                "account_pension": pop.sum_h(account),
+                "transitional_pension": pop.sum_h(transitional),
+                "indexed_pension": pop.sum_h(np.where(in_payment, indexed, 0)),
+                "contribution_base": pop.sum_h(base),
+                "employer_contribution": pop.sum_h(employer),
+                "individual_contribution": pop.sum_h(individual),
+                "account_contribution": pop.sum_h(account_part),
+                "account_divisor": first(divisor),
+                "retirement_year_month": first(yyyymm(np.where(subject, retire, 0))),
+                "age_at_retirement_months": first(age),
+                "minimum_contribution_months": first(minimum),
+                "minimum_met": first(minimum_met).astype(bool),
+                "category_conflict": pop.any_h(r.category_conflict),
+            },
+            person_amount=pension,
+        )
+
+    def _contributions(
+        self, pop: Population, p: Params, t: Trace, who: BoolArray
+    ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        zero = np.zeros(pop.n_persons, dtype=np.int64)
+        if not who.any():
+            return zero, zero, zero, zero
+        average = p.fen(P + "average_wage_monthly")
+        floor = int(self.times(average, p.ratio(P + "base_floor_ratio"), p))
+        ceiling = int(self.times(average, p.ratio(P + "base_ceiling_ratio"), p))
+        base = np.where(who, np.clip(pop.p("employee_pension_wage"), floor, ceiling), 0)
+        t.step(
+            "contribution_base",
+            "Contribution base: own wage clamped to 60 %–300 % of the provincial average wage",
+            base,
+            formula="min(max(wage, floor × average), ceiling × average)",
+            params=[P + "average_wage_monthly", P + "base_floor_ratio", P + "base_ceiling_ratio"],
+        )
+        flexible = pop.p("employee_pension_contributor_type") == 1
+        employee = who & ~flexible
+        flex = who & flexible
+        employer = np.where(employee, self.times(base, p.ratio(P + "employer_rate"), p), 0)
+        names = [P + "employer_rate", P + "individual_rate"]
+        individual = np.where(employee, self.times(base, p.ratio(P + "individual_rate"), p), 0)
+        account = individual.copy()
+        if flex.any():
+            names += [P + "flexible_rate", P + "flexible_account_rate"]
+            individual = np.where(
+                flex, self.times(base, p.ratio(P + "flexible_rate"), p), individual
+            )
+            account = np.where(
+                flex, self.times(base, p.ratio(P + "flexible_account_rate"), p), account
+            )
+        t.step(
+            "employer_contribution",
+            "Employer contribution per month",
+            employer,
+            formula="base × employer rate",
+            params=[P + "employer_rate"],
+        )
+        t.step(
+            "individual_contribution",
+            "Contribution paid by the person per month (employee 8 %; flexible worker 20 %)",
+            individual,
+            formula="base × rate",
+            params=names[1:],
+        )
+        t.step("account_contribution", "Credited to the personal account per month", account)
+        return (
+            base.astype(np.int64),
+            employer.astype(np.int64),
+            individual.astype(np.int64),
+            account.astype(np.int64),
+        )
+
+    def _award(
+        self, pop: Population, p: Params, t: Trace, who: BoolArray, age: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        zero = np.zeros(pop.n_persons, dtype=np.int64)
+        if not who.any():
+            return zero, zero, zero, zero
+        mode = p.rounding("common.rounding.mode")
+        w = p.fen(P + "pension_base_monthly")
+        index = pop.p("employee_pension_average_index").astype(np.int64)
+        paid = pop.p("employee_pension_contribution_months").astype(np.int64)
+        deemed = pop.p("employee_pension_deemed_months").astype(np.int64)
+        n_months = paid + deemed
+        rnum, rden = ratio_parts(p.ratio(P + "basic_rate_per_year"))
+        basic = div_round(
+            w * (INDEX_UNIT + index) * n_months * rnum, 2 * INDEX_UNIT * 12 * rden, mode
+        )
+        basic = np.where(who, basic, 0).astype(np.int64)
+        t.step(
+            "basic_pension",
+            "Basic pension (基础养老金)",
+            basic,
+            formula="W × (1 + Ī) ÷ 2 × N years × 1 % (N = (paid + deemed months) ÷ 12)",
+            params=[P + "pension_base_monthly", P + "basic_rate_per_year"],
+        )
+
+        num, den = account_divisor(age, p, t, who)
+        balance = pop.p("employee_pension_account_balance").astype(np.int64)
+        account = np.where(who, div_round_by(balance * den, num, p), 0).astype(np.int64)
+        t.step(
+            "account_pension",
+            "Personal-account pension (个人账户养老金)",
+            account,
+            formula="account balance ÷ divisor",
+            params=[P + "account_divisor_by_age"],
+        )
+
+        transitional = np.zeros(pop.n_persons, dtype=np.int64)
+        has_deemed = who & (deemed > 0)
+        if has_deemed.any():
+            coefficient: Decimal = p.ratio(P + "transitional_coefficient")
+            cnum, cden = ratio_parts(coefficient)
+            d_index = pop.p("employee_pension_deemed_index").astype(np.int64)
+            value = div_round(w * d_index * deemed * cnum, INDEX_UNIT * 12 * cden, mode)
+            transitional = np.where(has_deemed, value, 0).astype(np.int64)
+            t.step(
+                "transitional_pension",
+                "Transitional pension (过渡性养老金) for deemed years",
+                transitional,
+                formula="W × deemed index × deemed years × provincial coefficient",
+                params=[P + "pension_base_monthly", P + "transitional_coefficient"],
+            )
+        divisor_shown = np.where(who, num // np.maximum(den, 1), 0).astype(np.int64)
+        return basic, account, transitional, divisor_shown
+
+    def _indexation(
+        self, p: Params, t: Trace, who: BoolArray, awarded: IntArray, retire_year: IntArray
+    ) -> IntArray:
+        if not who.any():
+            return np.zeros(len(awarded), dtype=np.int64)
+        rates = p.table(P + "indexation_rate_by_year")
+        amount = np.where(who, awarded, 0).astype(np.int64)
+        for year in sorted(rates, key=int):
+            y = int(year)
+            apply = who & (retire_year < y) & (y <= p.on.year)
+            uprated = self.times(amount, Decimal(1) + Decimal(rates[year]), p)
+            amount = np.where(apply, uprated, amount).astype(np.int64)
+        t.step(
+            "indexed_pension",
+            "Pension in payment after the yearly adjustments since the retirement year",
+            amount,
+            formula="award × (1 + rate) for each year after the retirement year up to the date",
+            params=[P + "indexation_rate_by_year"],
+        )
+        return amount

@@ -1,0 +1,364 @@
+"""Statutory retirement age after the 2024 reform (渐进式延迟法定退休年龄): the retirement month by
+birth date and category, the minimum contribution months by retirement year, and the flexible
+early/late retirement window. The functions here are shared by the pension programs; the program
+``retirement_age`` shows them for one person. See docs/programs/retirement_age.md.
+
+Months are counted as month indices (year × 12 + month − 1) and shown as YYYYMM integers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from safetynet.errors import InputError
+from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.population import (
+    FIELDS,
+    BoolArray,
+    IntArray,
+    Kind,
+    Population,
+    date_to_int,
+    person_field,
+)
+
+CATEGORIES = ("man", "woman_55", "woman_50")
+MAN, WOMAN_55, WOMAN_50 = 0, 1, 2
+
+person_field(
+    "employee_pension_insured",
+    Kind.BOOL,
+    "Insured in the urban employee basic pension (城镇职工基本养老保险), now or in the past.",
+    default=False,
+)
+person_field(
+    "pension_category",
+    Kind.ENUM,
+    "Retirement category (退休年龄类别): man (原60岁), woman_55 (女干部/管理技术岗, 原55岁), "
+    "woman_50 (女工人, 原50岁); auto = man for a male, woman_55 for a female.",
+    default="auto",
+    choices=("auto", *CATEGORIES),
+)
+person_field(
+    "employee_pension_contribution_months",
+    Kind.INT,
+    "Months of employee-pension contributions actually paid (实际缴费月数), up to the date.",
+    default=0,
+    unit="months",
+)
+person_field(
+    "employee_pension_deemed_months",
+    Kind.INT,
+    "Deemed contribution months (视同缴费月数) from service before personal accounts (about 1996).",
+    default=0,
+    unit="months",
+)
+person_field(
+    "retirement_flexible_months",
+    Kind.INT,
+    "Requested flexible retirement (弹性退休) in months: negative = earlier than the statutory month, "
+    "positive = later, 0 = at the statutory month.",
+    default=0,
+    minimum=-36,
+    maximum=36,
+    unit="months",
+)
+person_field(
+    "retirement_employer_consents",
+    Kind.BOOL,
+    "The employer agrees to a later (flexible delayed) retirement (所在单位与职工协商一致).",
+    default=False,
+)
+
+P = "insurance.retirement_age."
+
+
+def month_index(yyyymmdd: IntArray) -> IntArray:
+    """Dates as int YYYYMMDD → month index (year × 12 + month − 1)."""
+    d = np.asarray(yyyymmdd, dtype=np.int64)
+    out: IntArray = (d // 10000) * 12 + (d // 100 % 100) - 1
+    return out
+
+
+def date_month_index(on: dt.date) -> int:
+    return on.year * 12 + on.month - 1
+
+
+def yyyymm(index: IntArray) -> IntArray:
+    """Month index → YYYYMM integer (0 stays 0 where there is no month)."""
+    i = np.asarray(index, dtype=np.int64)
+    out: IntArray = np.where(i > 0, (i // 12) * 100 + i % 12 + 1, 0)
+    return out
+
+
+def yyyymm_to_index(value: int) -> int:
+    return (value // 100) * 12 + value % 100 - 1
+
+
+def pension_category(pop: Population) -> tuple[IntArray, BoolArray]:
+    """Each person's category code (0 man, 1 woman_55, 2 woman_50) and whether the given category
+    contradicts the person's sex (a man in a woman's category or the reverse)."""
+    raw = pop.p("pension_category").astype(np.int64)  # 0 auto, 1 man, 2 woman_55, 3 woman_50
+    female = pop.p("sex") == FIELDS.get("sex").code("female")
+    auto = np.where(female, WOMAN_55, MAN)
+    category: IntArray = np.where(raw == 0, auto, raw - 1).astype(np.int64)
+    conflict: BoolArray = (raw != 0) & (female != (category != MAN))
+    return category, conflict
+
+
+def _by_category(table: dict[str, int], category: IntArray) -> IntArray:
+    values = np.asarray([int(table[c]) for c in CATEGORIES], dtype=np.int64)
+    out: IntArray = values[category]
+    return out
+
+
+@dataclass
+class Retirement:
+    """Per-person retirement facts (month indices; 0 where not a subject)."""
+
+    subject: BoolArray
+    category: IntArray
+    category_conflict: BoolArray
+    original: IntArray
+    delay: IntArray
+    statutory: IntArray
+    effective: IntArray
+    flexible_allowed: BoolArray
+    earliest: IntArray
+    latest: IntArray
+    age_at_retirement: IntArray  # months, at the effective retirement month
+    minimum: IntArray  # minimum contribution months for the effective retirement year
+    contribution_months: IntArray  # paid + deemed
+    minimum_met: BoolArray
+    reached: BoolArray  # the calculation month is at or after the effective retirement month
+
+
+def statutory_retirement(
+    pop: Population, p: Params, t: Trace, category: IntArray, subject: BoolArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Original retirement month, delay in months and statutory retirement month (indices).
+
+    delay = 0 when k < 0, else min(cap, ⌊k / step⌋ + 1), with k = original month − reference
+    month (January 2025) — the step rule of the 2024 NPCSC decision and its annexed measures."""
+    born = month_index(pop.p("birth_date"))
+    original = born + _by_category(p.table(P + "original_age_months"), category)
+    cap = _by_category(p.table(P + "delay_cap_months"), category)
+    names = [P + "original_age_months", P + "delay_cap_months"]
+    delay = np.zeros(pop.n_persons, dtype=np.int64)
+    if (subject & (cap > 0)).any():
+        step = _by_category(p.table(P + "delay_step_months"), category)
+        reference = yyyymm_to_index(p.int(P + "delay_reference_month"))
+        k = original - reference
+        delay = np.where(k < 0, 0, np.minimum(cap, k // np.maximum(step, 1) + 1))
+        names += [P + "delay_step_months", P + "delay_reference_month"]
+    delay = np.where(subject, delay, 0).astype(np.int64)
+    statutory = original + delay
+    t.step(
+        "original_retirement_month",
+        "Original retirement month (birth month + original age 60 / 55 / 50)",
+        yyyymm(np.where(subject, original, 0)),
+        kind="int",
+        params=[P + "original_age_months"],
+    )
+    t.step(
+        "delay_months",
+        "Delay under the 2024 reform, in months",
+        delay,
+        kind="int",
+        formula="k = original month − January 2025; k < 0 → 0, else min(cap, ⌊k ÷ step⌋ + 1)",
+        params=names,
+    )
+    t.step(
+        "statutory_retirement_month",
+        "Statutory retirement month (YYYYMM)",
+        yyyymm(np.where(subject, statutory, 0)),
+        kind="int",
+        formula="original month + delay",
+    )
+    return original, delay, statutory
+
+
+def minimum_contribution_months(p: Params, year: IntArray) -> IntArray:
+    """Minimum contribution months for people reaching retirement in ``year`` (by row of the
+    dated scale: 180 through 2029, +6 a year from 2030, 240 from 2039)."""
+    out = np.zeros(len(year), dtype=np.int64)
+    for start, months in p.value(P + "minimum_contribution_months_by_year"):
+        out = np.where(year >= int(start), int(months), out)
+    return out
+
+
+def retirement(pop: Population, p: Params, t: Trace) -> Retirement:
+    """Statutory and effective retirement of every employee-pension insured person.
+
+    Bad input: a birth date after the calculation date is an error naming ``birth_date``; a category
+    contradicting the person's sex is not guessed away: the person is flagged (``category_conflict``)
+    and not computed (ineligible, all outputs 0)."""
+    insured = pop.p("employee_pension_insured").astype(bool)
+    born_int = pop.p("birth_date").astype(np.int64)
+    if (insured & (born_int > date_to_int(p.on))).any():
+        raise InputError(
+            "birth_date",
+            f"an insured person's birth date is after the date of calculation {p.on.isoformat()}",
+        )
+    category, conflict = pension_category(pop)
+    conflict &= insured
+    subject: BoolArray = insured & ~conflict
+    t.step(
+        "category_conflict",
+        "The retirement category contradicts the person's sex (not computed)",
+        conflict,
+        kind="bool",
+    )
+    original, delay, statutory = statutory_retirement(pop, p, t, category, subject)
+    now = date_month_index(p.on)
+    contributed = pop.p("employee_pension_contribution_months") + pop.p(
+        "employee_pension_deemed_months"
+    )
+    t.step(
+        "contribution_months",
+        "Contribution months, paid plus deemed",
+        np.where(subject, contributed, 0),
+        kind="int",
+    )
+
+    max_early = p.int(P + "flexible.max_early_months")
+    max_late = p.int(P + "flexible.max_late_months")
+    earliest = np.where(subject, np.maximum(statutory - max_early, original), 0)
+    latest = np.where(subject, statutory + max_late, 0)
+    request = pop.p("retirement_flexible_months").astype(np.int64)
+    wanted = statutory + request
+    early_ok = (request < 0) & (wanted >= earliest)
+    early_ok &= contributed >= minimum_contribution_months(p, wanted // 12)
+    late_ok = (request > 0) & (wanted <= latest)
+    if p.flag(P + "flexible.late_needs_employer_consent"):
+        late_ok &= pop.p("retirement_employer_consents").astype(bool)
+    allowed: BoolArray = subject & ((request == 0) | early_ok | late_ok)
+    effective = np.where(subject, np.where(allowed, wanted, statutory), 0)
+    t.step(
+        "flexible_window",
+        "Flexible retirement window: earliest and latest month (YYYYMM)",
+        np.asarray(
+            [f"{a}–{b}" for a, b in zip(yyyymm(earliest), yyyymm(latest), strict=True)],
+            dtype=object,
+        )
+        if t.enabled
+        else earliest,
+        kind="text",
+        formula="earliest = max(statutory − 36 months, original month) once the minimum is met; "
+        "latest = statutory + 36 months with the employer's consent",
+        params=[
+            P + "flexible.max_early_months",
+            P + "flexible.max_late_months",
+            P + "flexible.late_needs_employer_consent",
+        ],
+    )
+    t.step(
+        "flexible_request_allowed",
+        "The requested flexible retirement (if any) is within the rules",
+        allowed,
+        kind="bool",
+        formula="early: not before the earliest month and minimum met; late: not after the "
+        "latest month and the employer consents; otherwise the statutory month applies",
+    )
+    t.step(
+        "effective_retirement_month",
+        "Retirement month that applies (YYYYMM)",
+        yyyymm(effective),
+        kind="int",
+    )
+    born = month_index(born_int)
+    minimum = np.where(subject, minimum_contribution_months(p, effective // 12), 0)
+    minimum_met: BoolArray = subject & (contributed >= minimum)
+    t.step(
+        "minimum_contribution_months",
+        "Minimum contribution months for the retirement year",
+        minimum,
+        kind="int",
+        params=[P + "minimum_contribution_months_by_year"],
+    )
+    t.step("minimum_met", "Minimum contribution months met", minimum_met, kind="bool")
+    reached: BoolArray = subject & (now >= effective)
+    t.step(
+        "retirement_reached",
+        "The retirement month has been reached by the date",
+        reached,
+        kind="bool",
+    )
+    return Retirement(
+        subject=subject,
+        category=category,
+        category_conflict=conflict,
+        original=np.where(subject, original, 0),
+        delay=delay,
+        statutory=np.where(subject, statutory, 0),
+        effective=effective,
+        flexible_allowed=allowed,
+        earliest=earliest,
+        latest=latest,
+        age_at_retirement=np.where(subject, effective - born, 0),
+        minimum=minimum,
+        contribution_months=np.where(subject, contributed, 0),
+        minimum_met=minimum_met,
+        reached=reached,
+    )
+
+
+def first_member_value(pop: Population, mask: BoolArray, values: np.ndarray) -> IntArray:
+    """The value of the first person in each household for whom ``mask`` holds (0 if none)."""
+    if pop.n_persons == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = np.arange(pop.n_persons, dtype=np.int64)
+    first = np.minimum.reduceat(np.where(mask, rows, pop.n_persons), pop.starts)
+    padded = np.append(np.asarray(values, dtype=np.int64), 0)
+    out: IntArray = padded[first]
+    return out
+
+
+@register
+class RetirementAge(Program):
+    id = "retirement_age"
+    title = "Statutory retirement age (2025 reform)"
+    title_zh = "渐进式延迟法定退休年龄"
+    period = "event"
+    legal_basis = (
+        "全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定 (2024-09-13)",
+        "国务院关于渐进式延迟法定退休年龄的办法 arts 2-4 and annex tables",
+    )
+
+    def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
+        r = retirement(pop, p, t)
+        can_retire = r.reached & r.minimum_met
+        t.step(
+            "eligible",
+            "Reached the retirement month with the minimum contribution months",
+            can_retire,
+            kind="bool",
+        )
+        s = r.subject
+
+        def first(values: np.ndarray) -> IntArray:
+            return first_member_value(pop, s, values)
+
+        return ProgramResult(
+            eligible=pop.any_h(can_retire),
+            amount=np.zeros(pop.n_households, dtype=np.int64),
+            outputs={
+                "retirement_year_month": first(yyyymm(r.statutory)),
+                "delay_months": first(r.delay),
+                "age_at_retirement_months": first(
+                    np.where(s, r.statutory, 0) - np.where(s, month_index(pop.p("birth_date")), 0)
+                ),
+                "minimum_contribution_months": first(
+                    np.where(s, minimum_contribution_months(p, r.statutory // 12), 0)
+                ),
+                "earliest_flexible_month": first(yyyymm(r.earliest)),
+                "latest_flexible_month": first(yyyymm(r.latest)),
+                "effective_retirement_month": first(yyyymm(r.effective)),
+                "flexible_request_allowed": first(r.flexible_allowed).astype(bool),
+                "minimum_met": first(r.minimum_met).astype(bool),
+                "category_conflict": pop.any_h(r.category_conflict),
+            },
+        )
