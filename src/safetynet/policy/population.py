@@ -67,7 +67,11 @@ class Field:
 
     def default_value(self) -> int | bool:
         """The column value of the default (parsed once per field)."""
-        return _parsed_default(self)
+        return self._parsed_default
+
+    @functools.cached_property
+    def _parsed_default(self) -> int | bool:
+        return self.parse(self.default, self.name)
 
     def parse(self, raw: Any, where: str) -> int | bool:
         """A JSON value → the column value, or an InputError naming ``where``."""
@@ -102,11 +106,6 @@ class Field:
         if self.maximum is not None and value > self.maximum:
             raise InputError(where, f"{shown} is above the maximum {self.maximum}")
         return value
-
-
-@functools.cache
-def _parsed_default(f: Field) -> int | bool:
-    return f.parse(f.default, f.name)
 
 
 def date_to_int(day: dt.date) -> int:
@@ -276,6 +275,8 @@ class Population:
         """Per-household sums, exact in int64 (a difference of cumulative sums, no float)."""
         if self.n_persons == 0:
             return np.zeros(0, dtype=np.int64)
+        if len(self.starts) == 1:  # one household (a clerk's calculation): a plain sum
+            return np.array([values.sum(dtype=np.int64)], dtype=np.int64)
         cumulative = np.empty(self.n_persons + 1, dtype=np.int64)
         cumulative[0] = 0
         np.cumsum(values, dtype=np.int64, out=cumulative[1:])
@@ -340,16 +341,21 @@ class Population:
 
 
 def population_from_households(households: Sequence[Mapping[str, Any]]) -> Population:
-    """Validate JSON households and turn them into columns; every error names its field path."""
+    """Validate JSON households and turn them into columns; every error names its field path.
+
+    Columns start filled with each field's default; only the values a household actually gives
+    are parsed, so a household of three is as quick as its few facts.
+    """
     if not households:
         raise InputError("households", "at least one household is required")
     declare_all_fields()
-    person_fields = FIELDS.all(Entity.PERSON)
-    household_fields = FIELDS.all(Entity.HOUSEHOLD)
-    p_cols: dict[str, list[Any]] = {f.name: [] for f in person_fields}
-    h_cols: dict[str, list[Any]] = {f.name: [] for f in household_fields}
-    household_of: list[int] = []
+    h_fields = {f.name: f for f in FIELDS.all(Entity.HOUSEHOLD)}
+    p_fields = {f.name: f for f in FIELDS.all(Entity.PERSON)}
+    h_known = set(h_fields) | {"members", "household_id", "region"}
+    p_known = set(p_fields) | {"id_number", "name"}
     ids: list[str] = []
+    persons: list[tuple[str, Mapping[str, Any]]] = []
+    sizes: list[int] = []
     for hi, hh in enumerate(households):
         hwhere = f"households[{hi}]" if len(households) > 1 else "household"
         if not isinstance(hh, Mapping):
@@ -358,26 +364,42 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
         members = hh.get("members")
         if not isinstance(members, list) or not members:
             raise InputError(f"{hwhere}.members", "a household needs at least one member")
-        known = {f.name for f in household_fields} | {"members", "household_id", "region"}
-        _reject_unknown(hh, known, hwhere)
-        for f in household_fields:
-            h_cols[f.name].append(_value(f, hh, f"{hwhere}.{f.name}"))
+        _reject_unknown(hh, h_known, hwhere)
         for pi, person in enumerate(members):
             pwhere = f"{hwhere}.members[{pi}]"
             if not isinstance(person, Mapping):
                 raise InputError(pwhere, "expected an object")
             person = _with_identity(person, pwhere)
-            _reject_unknown(person, {f.name for f in person_fields} | {"id_number", "name"}, pwhere)
-            for f in person_fields:
-                p_cols[f.name].append(_value(f, person, f"{pwhere}.{f.name}"))
-            household_of.append(hi)
+            _reject_unknown(person, p_known, pwhere)
+            persons.append((pwhere, person))
+        sizes.append(len(members))
     pop = Population(household_ids=ids)
-    pop.household_of = np.asarray(household_of, dtype=np.int64)
-    for f in person_fields:
-        pop.persons[f.name] = np.asarray(p_cols[f.name], dtype=f.dtype())
-    for f in household_fields:
-        pop.households[f.name] = np.asarray(h_cols[f.name], dtype=f.dtype())
+    pop.household_of = np.repeat(np.arange(len(households), dtype=np.int64), sizes)
+    pop.households = _columns(h_fields, [(f"households[{i}]" if len(households) > 1 else "household", h)
+                                         for i, h in enumerate(households)])  # fmt: skip
+    pop.persons = _columns(p_fields, persons)
     return pop
+
+
+def _columns(
+    fields: Mapping[str, Field], rows: Sequence[tuple[str, Mapping[str, Any]]]
+) -> dict[str, np.ndarray]:
+    """One column per field: the default everywhere, then each row's given values parsed in."""
+    columns = {}
+    for name, f in fields.items():
+        if f.default is None:
+            missing = next((where for where, row in rows if row.get(name) is None), None)
+            if missing is not None:
+                raise InputError(f"{missing}.{name}", "is required")
+            columns[name] = np.zeros(len(rows), dtype=f.dtype())
+        else:
+            columns[name] = np.full(len(rows), f.default_value(), dtype=f.dtype())
+    for i, (where, row) in enumerate(rows):
+        for name, raw in row.items():
+            given = fields.get(name)
+            if given is not None and raw is not None:
+                columns[name][i] = given.parse(raw, f"{where}.{name}")
+    return columns
 
 
 def declare_all_fields() -> None:
@@ -396,14 +418,6 @@ def _reject_unknown(obj: Mapping[str, Any], known: Iterable[str], where: str) ->
             close = difflib.get_close_matches(key, sorted(known_set), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise InputError(f"{where}.{key}", f"unknown field{hint}")
-
-
-def _value(f: Field, obj: Mapping[str, Any], where: str) -> int | bool:
-    if f.name in obj and obj[f.name] is not None:
-        return f.parse(obj[f.name], where)
-    if f.default is None:
-        raise InputError(where, "is required")
-    return f.default_value()
 
 
 def _with_identity(person: Mapping[str, Any], where: str) -> Mapping[str, Any]:
