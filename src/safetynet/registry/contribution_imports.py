@@ -11,7 +11,6 @@ already recorded with other values. Rules and columns: docs/contributions.md.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,12 +32,12 @@ from safetynet.registry.imports import (
     QuarantineLine,
     RawRow,
     _money,
-    _normalise_header,
     _parse_month,
     _read_csv,
     _read_xlsx,
     _region,
     decode,
+    map_headers,
 )
 from safetynet.registry.unit_of_work import UnitOfWork
 
@@ -77,10 +76,6 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("name", ("姓名",), False, "name (not stored; for the reader of the file)"),
 )
-_HEADER_TO_NAME = {
-    **{c.name: c.name for c in COLUMNS},
-    **{alias: c.name for c in COLUMNS for alias in c.chinese},
-}
 
 # Schemes whose base is a wage clamped to 60-300 % of the average wage, and the parameters of
 # the clamp. The pension's clamp is used for unemployment and work injury too (most provinces set
@@ -116,28 +111,6 @@ class ContributionTable:
     encoding: str | None
 
 
-def _map_headers(headers: Sequence[str], where: str, encoding: str | None) -> list[str]:
-    columns: list[str] = []
-    for header in headers:
-        name = _HEADER_TO_NAME.get(_normalise_header(header))
-        if name is None:
-            accepted = ", ".join(f"{c.chinese[0]}/{c.name}" for c in COLUMNS)
-            close = difflib.get_close_matches(_normalise_header(header), list(_HEADER_TO_NAME), 1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            if encoding == "gb18030" and not close:
-                hint = " (if the headers look garbled, pass --encoding with the file's encoding)"
-            label = header if header else f"(empty header in column {len(columns) + 1})"
-            raise InputError(where, f"unknown column {label!r}{hint}; accepted columns: {accepted}")
-        if name in columns:
-            raise InputError(where, f"column {header!r} appears twice (as {name})")
-        columns.append(name)
-    missing = [c for c in COLUMNS if c.required and c.name not in columns]
-    if missing:
-        names = ", ".join(f"{c.chinese[0]}/{c.name}" for c in missing)
-        raise InputError(where, f"required column(s) missing: {names}")
-    return columns
-
-
 def read_contributions(path: Path, encoding: str | None = None) -> ContributionTable:
     """Read a CSV or XLSX contribution file; file-level problems raise ``InputError``."""
     if not path.is_file():
@@ -155,7 +128,7 @@ def read_contributions(path: Path, encoding: str | None = None) -> ContributionT
         )
     else:
         raise InputError(str(path), f"unknown file type {suffix!r}: expected .csv or .xlsx")
-    columns = _map_headers(headers, str(path), used)
+    columns = map_headers(headers, str(path), used, COLUMNS)
     named = [
         RawRow(
             r.number, r.cells, frozenset(columns[i] for i in r.numeric_indexes if i < len(columns))

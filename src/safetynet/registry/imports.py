@@ -289,14 +289,26 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def map_headers(headers: Sequence[str], where: str, encoding: str | None = None) -> list[str]:
-    """The registry column name of each header; unknown, repeated or missing columns are errors."""
+def header_lookup(spec: Sequence[Column]) -> dict[str, str]:
+    """Every accepted header (English name or Chinese alias) → the column name."""
+    return {**{c.name: c.name for c in spec}, **{a: c.name for c in spec for a in c.chinese}}
+
+
+def map_headers(
+    headers: Sequence[str],
+    where: str,
+    encoding: str | None = None,
+    spec: Sequence[Column] = COLUMNS,
+) -> list[str]:
+    """The column name of each header under ``spec`` (the household columns by default);
+    unknown, repeated or missing columns are errors."""
+    lookup = _HEADER_TO_NAME if spec is COLUMNS else header_lookup(spec)
     columns: list[str] = []
     for header in headers:
-        name = _HEADER_TO_NAME.get(_normalise_header(header))
+        name = lookup.get(_normalise_header(header))
         if name is None:
-            accepted = ", ".join(f"{c.chinese[0]}/{c.name}" for c in COLUMNS)
-            close = difflib.get_close_matches(_normalise_header(header), list(_HEADER_TO_NAME), 1)
+            accepted = ", ".join(f"{c.chinese[0]}/{c.name}" for c in spec)
+            close = difflib.get_close_matches(_normalise_header(header), list(lookup), 1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             if encoding == "gb18030" and not close:
                 hint = " (if the headers look garbled, pass --encoding with the file's encoding)"
@@ -305,7 +317,7 @@ def map_headers(headers: Sequence[str], where: str, encoding: str | None = None)
         if name in columns:
             raise InputError(where, f"column {header!r} appears twice (as {name})")
         columns.append(name)
-    missing = [c for c in COLUMNS if c.required and c.name not in columns]
+    missing = [c for c in spec if c.required and c.name not in columns]
     if missing:
         names = ", ".join(f"{c.chinese[0]}/{c.name}" for c in missing)
         raise InputError(where, f"required column(s) missing: {names}")
