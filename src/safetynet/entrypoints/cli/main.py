@@ -268,6 +268,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.synth_cli import synth
 
     app.command("synth")(synth)
+    from safetynet.entrypoints.cli.api_cli import serve
+
+    app.command("serve")(serve)
 
 
 _add_registry_commands()

@@ -1,0 +1,105 @@
+"""Typed dependencies of the routes: the service, the current user, and permission and region
+checks that run before the request body is read (so a refusal never depends on the body)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from safetynet.entrypoints.api.auth import User, UserDirectory
+from safetynet.entrypoints.api.policy import POLICY, Action, in_region
+from safetynet.entrypoints.api.service import CaseService
+
+__all__ = [
+    "CurrentUser",
+    "ScopedTrack",
+    "ServiceDep",
+    "allowed",
+    "not_found",
+    "scoped_region",
+    "scoped_track",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="A token from the users file.")
+
+
+def get_service(request: Request) -> CaseService:
+    service: CaseService = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[CaseService, Depends(get_service)]
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    directory: UserDirectory = request.app.state.users
+    user = directory.authenticate(credentials.credentials) if credentials is not None else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def not_found(kind: str, ident: object) -> HTTPException:
+    """The same answer for a row that does not exist and one outside the user's region."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{kind} {ident} not found")
+
+
+def _check(user: User, action: Action) -> None:
+    if action not in POLICY[user.role]:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"the role {user.role.value} may not {action.value}"
+        )
+
+
+def allowed(action: Action) -> Callable[[User], User]:
+    """A dependency: the current user, if their role may take ``action`` (else 403)."""
+
+    def dependency(user: CurrentUser) -> User:
+        _check(user, action)
+        return user
+
+    return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedTrack:
+    """A track the user may act on, found in their region."""
+
+    id: int
+    user: User
+
+
+def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTrack]:
+    """A dependency: the path's track, if the role may take ``action`` (else 403) and the track
+    is in the user's region (else 404, as for an unknown track)."""
+
+    def dependency(track_id: int, user: CurrentUser, service: ServiceDep) -> ScopedTrack:
+        _check(user, action)
+        region = service.track_region(track_id)
+        if region is None or not in_region(user.region, region):
+            raise not_found("track", track_id)
+        return ScopedTrack(track_id, user)
+
+    return dependency
+
+
+def scoped_region(region: str, user: CurrentUser) -> str:
+    """A dependency: the path's region, if it is the user's or below it (else 404)."""
+    from safetynet.domain.regions import default_registry
+
+    registry = default_registry()
+    if not registry.contains(region) or not in_region(user.region, region):
+        raise not_found("region", region)
+    return region

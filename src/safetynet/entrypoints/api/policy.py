@@ -1,0 +1,61 @@
+"""Who may do what through the API: the roles, the actions, and the table between them (policy).
+
+The table is the policy; docs/api.md shows it for people. Region scoping is separate: a user acts
+only on applications lodged in their region or below it (``in_region``).
+"""
+
+from enum import StrEnum
+
+from safetynet.domain.regions import default_registry
+
+__all__ = ["FULL_IDENTITY_ROLES", "POLICY", "Action", "Role", "in_region"]
+
+
+class Role(StrEnum):
+    INTAKE_CLERK = "intake_clerk"
+    INVESTIGATOR = "investigator"
+    TOWNSHIP_REVIEWER = "township_reviewer"
+    COUNTY_APPROVER = "county_approver"
+    AUDITOR = "auditor"
+
+
+class Action(StrEnum):
+    READ = "read"  # applications, tracks
+    DEADLINES = "deadlines"
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    START_INVESTIGATION = "start_investigation"
+    HOME_VISIT = "home_visit"
+    VERIFICATION = "verification"
+    TOWNSHIP_OPINION = "township_opinion"
+    POST_NOTICE = "post_notice"
+    OBJECTION = "objection"
+    CLOSE_NOTICE = "close_notice"
+    CONFIRM = "confirm"
+    REFUSE = "refuse"
+    START_PAYMENT = "start_payment"
+    AUDIT_VERIFY = "audit_verify"
+
+
+_READ = frozenset({Action.READ, Action.DEADLINES})
+
+POLICY: dict[Role, frozenset[Action]] = {
+    Role.INTAKE_CLERK: _READ | {Action.SUBMIT, Action.ACCEPT, Action.OBJECTION},
+    Role.INVESTIGATOR: _READ | {Action.START_INVESTIGATION, Action.HOME_VISIT, Action.VERIFICATION},
+    Role.TOWNSHIP_REVIEWER: _READ
+    | {Action.TOWNSHIP_OPINION, Action.POST_NOTICE, Action.OBJECTION, Action.CLOSE_NOTICE},
+    # The county visits the home itself where the rules ask for it (staff relatives, spot checks).
+    Role.COUNTY_APPROVER: _READ
+    | {Action.HOME_VISIT, Action.CONFIRM, Action.REFUSE, Action.START_PAYMENT},
+    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY},
+}
+"""Role → the actions it may take. Anything not listed is refused with 403."""
+
+FULL_IDENTITY_ROLES = frozenset({Role.INVESTIGATOR, Role.COUNTY_APPROVER})
+"""Roles that see full identity numbers, and only on a single application (they verify identity
+and decide); every list, and every other role, sees them masked."""
+
+
+def in_region(user_region: str, region: str) -> bool:
+    """Whether ``region`` is the user's region or lies below it."""
+    return user_region in default_registry().lineage_codes(region)

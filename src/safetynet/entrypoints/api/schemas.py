@@ -1,0 +1,212 @@
+"""Request and response bodies of the API: ``XCreate`` in, ``XPublic`` out, one body per action."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ActionBody",
+    "ApplicationCreate",
+    "ApplicationPublic",
+    "AuditProblemPublic",
+    "AuditReportPublic",
+    "CloseNoticeBody",
+    "DeadlinePublic",
+    "HomeVisitBody",
+    "InvestigationBody",
+    "ObjectionBody",
+    "OpinionBody",
+    "PaymentBody",
+    "PendingDeadline",
+    "PostNoticeBody",
+    "RefuseBody",
+    "TrackPublic",
+    "VerificationBody",
+]
+
+
+class ApplicationCreate(BaseModel):
+    """One application at one door for a registered household."""
+
+    household_region: str = Field(description="Region code of the household in the registry.")
+    household_no: str = Field(description="Household number in the registry.")
+    region: str = Field(
+        description="Region where the application is lodged (the user's region or below)."
+    )
+    household: dict[str, Any] = Field(
+        description="The household facts, as for `safetynet calc` (see `safetynet fields`)."
+    )
+    programs: list[str] | None = Field(
+        default=None, description="Programs applied for; default: every one the screening finds."
+    )
+    emergency: bool = False
+    devolved: bool = Field(
+        default=False, description="Dibao confirmation devolved to the township."
+    )
+    outside_hukou_basis: str = Field(
+        default="", description="The rule allowing lodging outside the hukou place."
+    )
+    on: dt.date | None = Field(default=None, description="Business date; default today.")
+
+
+class PendingDeadline(BaseModel):
+    deadline: str
+    due: dt.date
+
+
+class TrackPublic(BaseModel):
+    """One program of an application: its state, deadlines and decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_id: int
+    program: str
+    procedure: str
+    department: str
+    status: str
+    devolved: bool
+    version: int = Field(description="Send it back as `expected_version` with the next action.")
+    accepted_by: str | None
+    investigators: list[str]
+    investigation_start_due: dt.date | None
+    investigation_started_on: dt.date | None
+    home_visit_on: dt.date | None
+    county_home_visit_on: dt.date | None
+    cross_check_requested_on: dt.date | None
+    cross_check_start_due: dt.date | None
+    township_opinion_due: dt.date | None
+    township_opinion_on: dt.date | None
+    proposal: str | None
+    opinion_reasons: list[str] | None
+    notice_posted_on: dt.date | None
+    notice_ends_on: dt.date | None
+    county_received_on: dt.date | None
+    county_decision_due: dt.date | None
+    spot_check_selected: bool
+    overall_due: dt.date | None
+    overall_extended_due: dt.date | None
+    decision: str | None
+    decided_on: dt.date | None
+    decided_by: str | None
+    amount_fen: int | None
+    explanation: dict[str, Any] | None
+    refusal_reasons: list[str] | None
+    refusal_notice_due: dt.date | None
+    refusal_notified_on: dt.date | None
+    advance_paid_on: dt.date | None
+    advance_amount_fen: int | None
+    paperwork_due: dt.date | None
+    first_payment_month: str | None
+    payment_started_on: dt.date | None
+    recheck_due: dt.date | None
+    suspended_on: dt.date | None
+    terminated_on: dt.date | None
+    pending_deadlines: list[PendingDeadline] = Field(
+        default_factory=list, description="Deadlines that bind the track in its current state."
+    )
+
+
+class ApplicationPublic(BaseModel):
+    """An application with its tracks. Identity numbers are masked unless ``identity_numbers_masked``
+    is false (a single application read by an investigator or a county approver)."""
+
+    id: int
+    version: int
+    household_region: str
+    household_no: str
+    region: str
+    hukou_region: str
+    lodged_outside_hukou: bool
+    outside_hukou_basis: str
+    emergency: bool
+    lodged_on: dt.date
+    accepted_on: dt.date | None
+    submitted_by: str
+    accepted_by: str | None
+    household: dict[str, Any]
+    screening: list[dict[str, Any]]
+    relative_flag: bool
+    relative_matches: list[dict[str, Any]]
+    identity_numbers_masked: bool
+    tracks: list[TrackPublic]
+
+
+class ActionBody(BaseModel):
+    """Every action names the track version the user saw (optimistic locking: 409 if it changed)
+    and may give the business date of the step (default today)."""
+
+    expected_version: int
+    on: dt.date | None = None
+
+
+class InvestigationBody(ActionBody):
+    investigators: list[str] = Field(description="The team (at least two people).")
+
+
+class HomeVisitBody(ActionBody):
+    visitors: list[str]
+    level: Literal["township", "county"] = "township"
+    notes: str = ""
+
+
+class VerificationBody(ActionBody):
+    report: dict[str, Any]
+    cross_check_requested_on: dt.date
+    cross_check_started_on: dt.date | None = None
+
+
+class OpinionBody(ActionBody):
+    proposal: Literal["approve", "refuse"]
+    reasons: list[str]
+
+
+class PostNoticeBody(ActionBody):
+    purpose: Literal["decision", "termination"] = "decision"
+
+
+class ObjectionBody(ActionBody):
+    summary: str
+
+
+class CloseNoticeBody(ActionBody):
+    county_received_on: dt.date | None = None
+
+
+class RefuseBody(ActionBody):
+    reasons: list[str]
+
+
+class PaymentBody(ActionBody):
+    advance_amount_fen: int | None = None
+
+
+class DeadlinePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    track_id: int
+    application_id: int
+    program: str
+    department: str
+    status: str
+    region: str
+    deadline: str
+    due: dt.date
+    overdue: bool
+    working_days_left: int
+    appeal_id: int | None = None
+
+
+class AuditProblemPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    entry_id: int
+    kind: str
+    detail: str
+
+
+class AuditReportPublic(BaseModel):
+    entries: int
+    intact: bool
+    problems: list[AuditProblemPublic]

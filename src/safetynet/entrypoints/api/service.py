@@ -1,0 +1,179 @@
+"""The API's service layer: reads shaped for responses and commands handed to the workflow.
+
+Routes never touch the database; they call this. Every read takes the region subtree to look in,
+so a row outside it is simply not found.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from safetynet.audit.log import Actor, mask, verify
+from safetynet.audit.model import AuditEvent
+from safetynet.cases import commands as c
+from safetynet.cases.handlers import handle
+from safetynet.cases.model import Application, Track
+from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.cases.views import overdue_and_due_soon, region_subtree
+from safetynet.cases.workflow import ConcurrentUpdateError, pending_deadlines
+from safetynet.domain.regions import NATION_CODE
+from safetynet.entrypoints.api.policy import in_region
+from safetynet.entrypoints.api.schemas import (
+    ApplicationPublic,
+    AuditProblemPublic,
+    AuditReportPublic,
+    DeadlinePublic,
+    PendingDeadline,
+    TrackPublic,
+)
+from safetynet.policy.parameters import ParameterTree
+from safetynet.registry.db import Database
+from safetynet.registry.model import Household
+
+__all__ = ["CaseService", "Clock"]
+
+Clock = Callable[[], dt.datetime]
+# Business dates are those of the offices, in China's time zone.
+_LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def _track_public(track: Track) -> TrackPublic:
+    public = TrackPublic.model_validate(track)
+    public.explanation = mask(track.explanation) if track.explanation is not None else None
+    public.pending_deadlines = [
+        PendingDeadline(deadline=name, due=due) for name, due in pending_deadlines(track)
+    ]
+    return public
+
+
+class CaseService:
+    def __init__(self, db: Database, clock: Clock, parameters: ParameterTree | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.parameters = parameters
+
+    def today(self) -> dt.date:
+        return self.clock().astimezone(_LOCAL).date()
+
+    def _uow(self) -> CaseUnitOfWork:
+        return CaseUnitOfWork(self.db.sessions, self.parameters)
+
+    # -- scoping ----------------------------------------------------------------------------
+
+    def application_region(self, application_id: int) -> str | None:
+        with self.db.sessions() as session:
+            return session.scalar(
+                select(Application.region_code).where(Application.id == application_id)
+            )
+
+    def track_region(self, track_id: int) -> str | None:
+        with self.db.sessions() as session:
+            return session.scalar(
+                select(Application.region_code)
+                .join(Track, Track.application_id == Application.id)
+                .where(Track.id == track_id)
+            )
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def _application_public(
+        self, uow: CaseUnitOfWork, app: Application, *, full_identity: bool
+    ) -> ApplicationPublic:
+        household = uow.session.get(Household, app.household_id)
+        assert household is not None  # a foreign key guarantees it
+        facts = app.household_json if full_identity else mask(app.household_json)
+        return ApplicationPublic(
+            id=app.id,
+            version=app.version,
+            household_region=household.region_code,
+            household_no=household.household_no,
+            region=app.region_code,
+            hukou_region=app.hukou_region_code,
+            lodged_outside_hukou=app.lodged_outside_hukou,
+            outside_hukou_basis=app.outside_hukou_basis,
+            emergency=app.emergency,
+            lodged_on=app.lodged_on,
+            accepted_on=app.accepted_on,
+            submitted_by=app.submitted_by,
+            accepted_by=app.accepted_by,
+            household=facts,
+            screening=app.screening,
+            relative_flag=app.relative_flag,
+            relative_matches=mask(app.relative_matches),
+            identity_numbers_masked=not full_identity,
+            tracks=[_track_public(t) for t in uow.cases.tracks_of(app.id)],
+        )
+
+    def application(
+        self, application_id: int, within: str, *, full_identity: bool
+    ) -> ApplicationPublic | None:
+        with self._uow() as uow:
+            app = uow.cases.application(application_id)
+            if app is None or not in_region(within, app.region_code):
+                return None
+            return self._application_public(uow, app, full_identity=full_identity)
+
+    def applications(self, within: str, *, offset: int, limit: int) -> list[ApplicationPublic]:
+        """Applications lodged in ``within`` or below it, oldest first, identity numbers masked."""
+        query = select(Application).order_by(Application.id).offset(offset).limit(limit)
+        if within != NATION_CODE:
+            query = query.where(Application.region_code.in_(region_subtree(within)))
+        with self._uow() as uow:
+            return [
+                self._application_public(uow, app, full_identity=False)
+                for app in uow.session.scalars(query)
+            ]
+
+    def track(self, track_id: int, within: str) -> TrackPublic | None:
+        with self._uow() as uow:
+            track = uow.cases.track(track_id)
+            if track is None:
+                return None
+            app = uow.cases.application(track.application_id)
+            if app is None or not in_region(within, app.region_code):
+                return None
+            return _track_public(track)
+
+    def deadlines(self, region: str, today: dt.date, within_days: int) -> list[DeadlinePublic]:
+        with self.db.sessions() as session:
+            rows = overdue_and_due_soon(session, region, today, within_days)
+        return [DeadlinePublic.model_validate(row) for row in rows]
+
+    def verify_audit(self) -> AuditReportPublic:
+        with self.db.sessions() as session:
+            problems = verify(session)
+            count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        return AuditReportPublic(
+            entries=count,
+            intact=not problems,
+            problems=[AuditProblemPublic.model_validate(p) for p in problems],
+        )
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def submit(self, cmd: c.SubmitApplication) -> int:
+        with self._uow() as uow:
+            return handle(cmd, uow, self.clock).entity_id
+
+    def run(self, cmd: c.TrackCommand) -> None:
+        with self._uow() as uow:
+            handle(cmd, uow, self.clock)
+
+    def accept(self, actor: Actor, on: dt.date, track_id: int, expected_version: int) -> None:
+        """Accept the application of a track, if the track is still the version the user saw."""
+        with self._uow() as uow:
+            track = uow.cases.track(track_id)
+            assert track is not None  # scoped by the caller
+            if track.version != expected_version:
+                raise ConcurrentUpdateError(
+                    "accept",
+                    f"track {track.id}",
+                    track.status,
+                    f"it has changed since you read it (version {expected_version}, now "
+                    f"{track.version}); reload it and try again",
+                    track.program,
+                )
+            cmd = c.AcceptApplication(actor=actor, on=on, application_id=track.application_id)
+            handle(cmd, uow, self.clock)

@@ -1,0 +1,62 @@
+"""``safetynet serve``: the REST API under uvicorn, on the embedded database by default.
+
+The lead wires it into ``main.app`` with ``app.command("serve")(serve)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safetynet.errors import InputError
+
+__all__ = ["USERS_ENV_VAR", "serve"]
+
+USERS_ENV_VAR = "SAFETYNET_API_USERS"
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Database URL (default: $SAFETYNET_DATABASE_URL, else sqlite:///var/safetynet.db).",
+        ),
+    ] = None,
+    users: Annotated[
+        Path | None,
+        typer.Option(
+            "--users",
+            help=f"Users file, YAML or JSON, with token hashes (default: ${USERS_ENV_VAR}).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the case workflow REST API (OpenAPI at /docs and /openapi.json)."""
+    from safetynet.entrypoints.cli.main import reports_errors
+
+    reports_errors(_serve)(host, port, url, users)
+
+
+def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
+    import uvicorn
+
+    from safetynet.entrypoints.api import FileUserDirectory, create_app
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    path = users or (Path(os.environ[USERS_ENV_VAR]) if os.environ.get(USERS_ENV_VAR) else None)
+    if path is None:
+        raise InputError("--users", f"give the users file (or set ${USERS_ENV_VAR})")
+    if not path.is_file():
+        raise InputError("--users", f"{path} does not exist")
+    directory = FileUserDirectory.load(path)
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        uvicorn.run(create_app(db, users=directory), host=host, port=port)
+    finally:
+        db.dispose()

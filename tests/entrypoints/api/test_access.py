@@ -1,0 +1,94 @@
+"""Every role × (own region, other region) × endpoint: a role acts only where the policy lets
+it, and nobody sees or touches anything outside their region.
+
+The matrix is generated from the app's routes, so a new endpoint is covered as soon as it exists
+(it must declare the action it needs, ``x-action``, for the test to know what to expect).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from safetynet.entrypoints.api import POLICY, Action, Role
+from safetynet.registry.db import Database
+from tests.entrypoints.api.conftest import NEIGHBOUR, OTHER, OWN, act, auth, token
+from tests.entrypoints.api.flows import CLERK, HEAD, ok, submit_dibao
+
+SENTINEL_HOUSEHOLD = "HSECRET1"
+
+
+def _routes(client: TestClient) -> list[tuple[str, str, Action]]:
+    """Every operation of the app, read from its OpenAPI schema (which FastAPI builds from the
+    routers, so it lists every route included in the app)."""
+    found = []
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            assert "x-action" in operation, f"{method} {path} does not declare the action it needs"
+            found.append((method.upper(), path, Action(operation["x-action"])))
+    return found
+
+
+def _leaks(text: str, app: dict[str, Any]) -> list[str]:
+    secrets = [SENTINEL_HOUSEHOLD, HEAD, HEAD[-4:], app["lodged_on"], app["submitted_by"]]
+    return [s for s in secrets if s in text]
+
+
+def test_no_access_outside_the_users_region(client: TestClient, database: Database) -> None:
+    app = submit_dibao(client, database, SENTINEL_HOUSEHOLD)
+    tid = app["tracks"][0]["id"]
+    ok(act(client, CLERK, tid, "accept", "2025-09-26"))
+    values = {"application_id": str(app["id"]), "track_id": str(tid), "region": OWN}
+    submission = {
+        "household_region": OWN,
+        "household_no": SENTINEL_HOUSEHOLD,
+        "region": OWN,
+        "household": app["household"],
+        "programs": ["dibao"],
+        "on": "2025-09-25",
+    }
+    routes = _routes(client)
+    assert len(routes) >= 16
+    failures = []
+    checked = 0
+    for method, template, action in routes:
+        path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+        for role in Role:
+            for region in (OWN, OTHER):
+                body = submission if (method, template) == ("POST", "/applications") else {}
+                response = client.request(
+                    method, path, headers=auth(token(role, region)), json=body
+                )
+                checked += 1
+                status, text = response.status_code, response.text
+                where = f"{method} {path} as {role} in {region}: {status} {text[:200]}"
+                if action not in POLICY[role]:
+                    if status != 403:
+                        failures.append(f"expected 403: {where}")
+                elif region == OWN:
+                    if status in (401, 403, 404):
+                        failures.append(f"expected access: {where}")
+                elif status in (403, 404):
+                    if set(response.json()) != {"detail"} or _leaks(text, app):
+                        failures.append(f"refusal leaks data: {where}")
+                elif status != 200 or _leaks(text, app):
+                    failures.append(f"access outside the region: {where}")
+    assert failures == []
+    assert checked == len(routes) * len(Role) * 2
+
+
+def test_a_city_user_sees_the_districts_below_it_and_a_district_user_not_its_neighbours(
+    client: TestClient, database: Database
+) -> None:
+    app_id = submit_dibao(client, database, "H1")["id"]
+    city = token(Role.COUNTY_APPROVER, "310000")
+    assert client.get(f"/applications/{app_id}", headers=auth(city)).status_code == 200
+    neighbour = token(Role.COUNTY_APPROVER, NEIGHBOUR)
+    response = client.get(f"/applications/{app_id}", headers=auth(neighbour))
+    assert (response.status_code, response.json()) == (
+        404,
+        {"detail": f"application {app_id} not found"},
+    )
+    assert client.get("/applications", headers=auth(neighbour)).json() == []

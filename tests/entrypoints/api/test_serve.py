@@ -1,0 +1,53 @@
+"""``safetynet serve``: the users file is required; the app is handed to uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from fastapi import FastAPI
+from typer.testing import CliRunner
+
+from safetynet.entrypoints.api import hash_token
+from safetynet.entrypoints.cli.api_cli import serve
+from safetynet.registry.db import bootstrap, upgrade
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command("serve")(serve)
+    app.command("noop")(lambda: None)  # two commands, so "serve" is a subcommand as in main
+    return app
+
+
+def test_serve_needs_a_users_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SAFETYNET_API_USERS", raising=False)
+    result = CliRunner().invoke(_cli(), ["serve"])
+    assert result.exit_code == 2
+    assert "--users" in result.output
+
+
+def test_serve_runs_the_app_under_uvicorn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    db = bootstrap(url)
+    upgrade(db)
+    db.dispose()
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        f"users: [{{name: a, role: auditor, region: '000000', token_sha256: {hash_token('t')}}}]\n",
+        encoding="utf-8",
+    )
+    seen: dict[str, Any] = {}
+
+    def fake_run(app: FastAPI, host: str, port: int) -> None:  # stands in for the server
+        seen.update(app=app, host=host, port=port)
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    result = CliRunner().invoke(
+        _cli(), ["serve", "--url", url, "--users", str(users), "--port", "8123"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
+    assert "/audit/verify" in seen["app"].openapi()["paths"]
