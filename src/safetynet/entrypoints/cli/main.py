@@ -111,10 +111,10 @@ def programs_cmd() -> None:
     """List the programs the rules engine knows."""
     from safetynet.policy.engine import programs
 
-    table = Table("id", "program", "period", box=None, pad_edge=False)
-    for pid, prog in programs().items():
-        table.add_row(pid, f"{prog.title} ({prog.title_zh})", prog.period)
-    out.print(table)
+    found = programs()
+    width = max(len(pid) for pid in found)
+    for pid, prog in found.items():
+        out.print(f"{pid:<{width}}  {prog.period:<6} {prog.title} ({prog.title_zh})", markup=False)
 
 
 @app.command("fields")
