@@ -31,13 +31,13 @@ from safetynet.registry.imports import (
     ProgressSink,
     QuarantineLine,
     RawRow,
-    _money,
-    _parse_month,
-    _read_csv,
-    _read_xlsx,
-    _region,
     decode,
     map_headers,
+    parse_money,
+    parse_month,
+    parse_region,
+    read_csv_rows,
+    read_xlsx_rows,
 )
 from safetynet.registry.unit_of_work import UnitOfWork
 
@@ -117,11 +117,11 @@ def read_contributions(path: Path, encoding: str | None = None) -> ContributionT
         raise InputError(str(path), "no such file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        headers, rows = _read_xlsx(path)
+        headers, rows = read_xlsx_rows(path)
         used: str | None = None
     elif suffix in (".csv", ".txt"):
         text, used = decode(path.read_bytes(), encoding, str(path))
-        headers, rows = _read_csv(text, str(path))
+        headers, rows = read_csv_rows(text, str(path))
     elif suffix == ".xls":
         raise InputError(
             str(path), "the old .xls format is not supported: save the sheet as .xlsx or CSV"
@@ -351,15 +351,17 @@ def _parse(
         return None
     identity = attempt("id_number", lambda t: parse_identity_number(t, "id_number", raw_row.number))
     scheme = attempt("scheme", _scheme)
-    region = attempt("region", _region)
-    month = attempt("month", lambda t: _parse_month(t, "month"))
-    employer = attempt("employer", lambda t: _money(t, "employer"))
-    individual = attempt("individual", lambda t: _money(t, "individual"))
+    region = attempt("region", parse_region)
+    month = attempt("month", lambda t: parse_month(t, "month"))
+    employer = attempt("employer", lambda t: parse_money(t, "employer"))
+    individual = attempt("individual", lambda t: parse_money(t, "individual"))
     base_text = values.get("base", "").strip()
-    base = attempt("base", lambda t: _money(t, "base")) if base_text else None
+    base = attempt("base", lambda t: parse_money(t, "base")) if base_text else None
     credit_text = values.get("account_credit", "").strip()
     credit = (
-        attempt("account_credit", lambda t: _money(t, "account_credit")) if credit_text else None
+        attempt("account_credit", lambda t: parse_money(t, "account_credit"))
+        if credit_text
+        else None
     )
     if problems or identity is None or scheme is None or region is None or month is None:
         return None

@@ -121,7 +121,7 @@ _PERSON_COLUMNS = (
 )
 
 
-def _normalise_header(header: str) -> str:
+def normalise_header(header: str) -> str:
     text = unicodedata.normalize("NFKC", header).replace("\ufeff", "").strip().rstrip("*").strip()
     text = re.sub(r"\s*\([^)]*\)$", "", text)  # a unit in brackets: 月工资（元）
     return re.sub(r"[\s-]+", "_", text.lower())
@@ -157,11 +157,11 @@ def read_table(path: Path, encoding: str | None = None) -> RawTable:
         raise InputError(str(path), "no such file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        headers, rows = _read_xlsx(path)
+        headers, rows = read_xlsx_rows(path)
         used_encoding = None
     elif suffix in (".csv", ".txt"):
         text, used_encoding = decode(path.read_bytes(), encoding, str(path))
-        headers, rows = _read_csv(text, str(path))
+        headers, rows = read_csv_rows(text, str(path))
     elif suffix == ".xls":
         raise InputError(
             str(path), "the old .xls format is not supported: save the sheet as .xlsx or CSV"
@@ -215,7 +215,7 @@ def decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
         ) from None
 
 
-def _read_csv(text: str, where: str) -> tuple[list[str], list[_Row]]:
+def read_csv_rows(text: str, where: str) -> tuple[list[str], list[_Row]]:
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -241,7 +241,7 @@ def _split_header(
     return headers, rows
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], list[_Row]]:
+def read_xlsx_rows(path: Path) -> tuple[list[str], list[_Row]]:
     import openpyxl  # deferred: only XLSX imports need it
 
     records: list[list[str]] = []
@@ -305,10 +305,10 @@ def map_headers(
     lookup = _HEADER_TO_NAME if spec is COLUMNS else header_lookup(spec)
     columns: list[str] = []
     for header in headers:
-        name = lookup.get(_normalise_header(header))
+        name = lookup.get(normalise_header(header))
         if name is None:
             accepted = ", ".join(f"{c.chinese[0]}/{c.name}" for c in spec)
-            close = difflib.get_close_matches(_normalise_header(header), list(lookup), 1)
+            close = difflib.get_close_matches(normalise_header(header), list(lookup), 1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             if encoding == "gb18030" and not close:
                 hint = " (if the headers look garbled, pass --encoding with the file's encoding)"
@@ -437,7 +437,7 @@ def validate(
 ) -> ValidatedImport:
     """Check every row and every household; return what can be imported and what cannot."""
     sink = progress or NullProgress()
-    default_month = _parse_month(month, "--month") if month else None
+    default_month = parse_month(month, "--month") if month else None
     quarantine: list[QuarantineLine] = []
     raw = {r.number: r.cells for r in table.rows}
     groups: dict[str, list[PersonRecord]] = {}
@@ -624,10 +624,10 @@ def _parse_row(
     income: dict[tuple[str, str], int] = {}
     wage_text = _norm(values.get("wage_income", ""))
     if wage_text:
-        wage = attempt("wage_income", lambda t: _money(t, "wage_income"))
+        wage = attempt("wage_income", lambda t: parse_money(t, "wage_income"))
         month_text = _norm(values.get("income_month", ""))
         income_month = (
-            attempt("income_month", lambda t: _parse_month(t, "income_month"))
+            attempt("income_month", lambda t: parse_month(t, "income_month"))
             if month_text
             else default_month
         )
@@ -638,7 +638,7 @@ def _parse_row(
         if wage is not None and income_month is not None:
             income[("wage", income_month)] = wage
     elif _norm(values.get("income_month", "")):
-        attempt("income_month", lambda t: _parse_month(t, "income_month"))
+        attempt("income_month", lambda t: parse_month(t, "income_month"))
 
     assets: dict[str, AssetTotal] = {}
     for kind, (value_col, count_col, area_col) in _ASSET_PARTS.items():
@@ -646,7 +646,7 @@ def _parse_row(
             continue
         value = attempt(value_col, _money_or_zero(value_col)) if value_col in values else 0
         count = attempt(count_col, _count_or_zero(count_col)) if count_col in values else None
-        area = attempt(area_col, _area) if area_col in values else None
+        area = attempt(area_col, parse_area) if area_col in values else None
         assets[kind] = AssetTotal(value or 0, count, area)
 
     if problems or identity is None or relation is None:
@@ -707,14 +707,14 @@ def _optional_choice(
     return parse
 
 
-def _region(text: str) -> str:
+def parse_region(text: str) -> str:
     code = validate_region_code(text, "region")
     if code == NATION_CODE:
         raise InputError("region", "000000 stands for the whole nation, not a hukou region")
     return code
 
 
-def _date(text: str) -> dt.date | None:
+def parse_date_text(text: str) -> dt.date | None:
     if not text:
         return None
     match = _DATE_RE.fullmatch(text)
@@ -726,14 +726,14 @@ def _date(text: str) -> dt.date | None:
         raise InputError("birth_date", f"{text!r} is not a real date") from None
 
 
-def _parse_month(text: str, field_name: str) -> str:
+def parse_month(text: str, field_name: str) -> str:
     match = _MONTH_RE.fullmatch(text.strip())
     if match is None or not 1 <= int(match[2]) <= 12:
         raise InputError(field_name, f"{text!r} is not a month: expected YYYY-MM, e.g. 2025-09")
     return f"{match[1]}-{int(match[2]):02d}"
 
 
-def _money(text: str, field_name: str) -> int:
+def parse_money(text: str, field_name: str) -> int:
     fen = yuan_to_fen(text, field_name)
     if fen < 0:
         raise InputError(field_name, f"{text} is negative; amounts are 0 or more")
@@ -753,7 +753,7 @@ def _count(text: str, maximum: int, field_name: str = "count") -> int:
 
 
 def _money_or_zero(field_name: str | None) -> Callable[[str], int]:
-    return lambda text: _money(text, str(field_name)) if text else 0
+    return lambda text: parse_money(text, str(field_name)) if text else 0
 
 
 def _count_or_zero(field_name: str | None) -> Callable[[str], int]:
@@ -768,7 +768,7 @@ def _grade(text: str) -> int:
     return _count(text.removesuffix("级"), 4, "disability_grade")
 
 
-def _area(text: str) -> int:
+def parse_area(text: str) -> int:
     if not text:
         return 0
     try:
@@ -806,8 +806,8 @@ def _self_care(text: str) -> int:
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "sex": _sex,
-    "birth_date": _date,
-    "region": _region,
+    "birth_date": parse_date_text,
+    "region": parse_region,
     "hukou_type": _required_choice("hukou_type", HUKOU_TYPES),
     "disability_category": _optional_choice("disability_category", DISABILITY_CATEGORIES, "none"),
     "disability_grade": _grade,

@@ -270,6 +270,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.api_cli import serve
 
     app.command("serve")(serve)
+    from safetynet.entrypoints.cli.feeds_cli import feeds_app
+
+    app.add_typer(feeds_app, name="feeds")
 
 
 _add_registry_commands()

@@ -1,0 +1,80 @@
+"""Tables of department feeds: one ``feed_deliveries`` row per file loaded, and one long
+``feed_records`` table holding the accepted rows of every kind in typed columns (docs/feeds.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safetynet.registry.base import Base
+
+__all__ = ["FEED_KINDS", "FeedDelivery", "FeedRecord"]
+
+FEED_KINDS = ("deaths", "vehicles", "real_estate", "business", "wages", "hospital_bills")
+_KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in FEED_KINDS) + ")"
+
+
+class FeedDelivery(Base):
+    """One file delivered by a department and loaded once (its SHA-256 is unique)."""
+
+    __tablename__ = "feed_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    delivered_on: Mapped[dt.date] = mapped_column(Date)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    read_count: Mapped[int] = mapped_column(Integer)
+    accepted_count: Mapped[int] = mapped_column(Integer)
+    quarantined_count: Mapped[int] = mapped_column(Integer)
+    duplicate_count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(_KIND_CHECK, name="kind"),
+        CheckConstraint(
+            "read_count = accepted_count + quarantined_count "
+            "AND duplicate_count >= 0 AND duplicate_count <= quarantined_count",
+            name="counts",
+        ),
+    )
+
+
+class FeedRecord(Base):
+    """One accepted row of a delivery; which typed columns are filled depends on ``kind``."""
+
+    __tablename__ = "feed_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("feed_deliveries.id"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    event_date: Mapped[dt.date | None] = mapped_column(Date)
+    month: Mapped[str | None] = mapped_column(String(7))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    second_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    area_dm2: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "row_number"),
+        CheckConstraint(_KIND_CHECK, name="kind"),
+        CheckConstraint(
+            "(amount_fen IS NULL OR amount_fen >= 0) "
+            "AND (second_amount_fen IS NULL OR second_amount_fen >= 0) "
+            "AND (area_dm2 IS NULL OR area_dm2 >= 0)",
+            name="amounts",
+        ),
+    )

@@ -1,0 +1,291 @@
+"""Department feeds: each kind's validation (one good and one bad row), duplicates, unknown persons,
+wrong schemas, Chinese headers and XLSX, idempotent deliveries and the CLI (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from safetynet.audit.log import verify
+from safetynet.audit.model import AuditEvent
+from safetynet.entrypoints.cli.feeds_cli import feeds_app
+from safetynet.entrypoints.cli.registry_cli import db_app, import_app
+from safetynet.errors import InputError
+from safetynet.monitoring.feeds import (
+    AlreadyLoadedError,
+    LoadFeed,
+    LoadReport,
+    ValidatedFeed,
+    headers_of,
+    load_feed,
+    parse_kind,
+    read_feed,
+    validate_feed,
+)
+from safetynet.monitoring.model import FeedDelivery, FeedRecord
+from safetynet.registry.db import Database
+from safetynet.registry.unit_of_work import UnitOfWork
+from tests.registry.helpers import ACTOR, count, family, id_number, run_import, write_csv
+
+HEAD = id_number("19800101", 11)
+SPOUSE = id_number("19820202", 12)
+UNKNOWN = id_number("19750505", 31)
+DELIVERED = dt.date(2025, 9, 30)
+
+# kind -> (a good row, a bad row, the field and a fragment of the reason of the bad row)
+CASES: dict[str, tuple[list[str], list[str], str, str]] = {
+    "deaths": ([HEAD, "2025-09-01"], [SPOUSE, "2025-10-01"], "death_date", "after the delivery"),
+    "vehicles": (
+        [HEAD, "京A12345", "2024-03-01", "85000.00"],
+        [SPOUSE, "京B54321", "2024-03-01", "-1"],
+        "value",
+        "negative",
+    ),
+    "real_estate": (
+        [HEAD, "110105001001GB00001F0001", "89.50", "2010-05-20"],
+        [SPOUSE, "110105001001GB00002F0001", "89.505", "2010-05-20"],
+        "area",
+        "at most 2 decimals",
+    ),
+    "business": (
+        [HEAD, "91110105MA01ABCD1X", "2023-02-28", "100000"],
+        [SPOUSE, "91110105MA01ABCD2X", "2023-02-28", "10万"],
+        "capital",
+        "not an amount",
+    ),
+    "wages": ([HEAD, "2025-08", "6500.00"], [SPOUSE, "2025-10", "6500"], "month", "after"),
+    "hospital_bills": (
+        [HEAD, "2025-07-01", "12000.00", "3500.50"],
+        [SPOUSE, "2025-07-01", "12000", "3500.505"],
+        "out_of_pocket",
+        "more than 2 decimal",
+    ),
+}
+
+
+def write(path: Path, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    return path
+
+
+def people(db: Database, tmp_path: Path, clock: Callable[[], Any]) -> None:
+    run_import(db, write_csv(tmp_path / "households.csv", family("H1", 11)), clock)
+
+
+def load(
+    db: Database, kind: str, path: Path, clock: Callable[[], Any]
+) -> tuple[LoadReport, ValidatedFeed]:
+    feed = validate_feed(read_feed(parse_kind(kind), path), delivered_on=DELIVERED)
+    with UnitOfWork(db.sessions) as uow:
+        report = load_feed(LoadFeed(feed, ACTOR), uow, clock)
+    return report, feed
+
+
+def reasons(feed: ValidatedFeed) -> dict[int, str]:
+    return {q.row: f"{q.field}: {q.reason}" for q in feed.quarantine}
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_each_kind_accepts_a_good_row_and_quarantines_a_bad_one(
+    kind: str, database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    good, bad, field, reason = CASES[kind]
+    spec = parse_kind(kind)
+    path = write(tmp_path / f"{kind}.csv", headers_of(spec), [good, bad])
+    report, feed = load(database, kind, path, fixed_clock)
+    assert (report.read, report.accepted, report.quarantined, report.duplicates) == (2, 1, 1, 0)
+    assert list(reasons(feed)) == [3]
+    assert reasons(feed)[3].startswith(f"{field}: ")
+    assert reason in reasons(feed)[3]
+    with database.sessions() as session:
+        records = session.scalars(select(FeedRecord)).all()
+        assert [(r.kind, r.row_number) for r in records] == [(kind, 2)]
+        delivery = session.scalars(select(FeedDelivery)).one()
+        assert (delivery.kind, delivery.read_count, delivery.accepted_count) == (kind, 2, 1)
+        assert delivery.delivered_on == DELIVERED
+
+
+def test_typed_columns_hold_the_values(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    spec = parse_kind("hospital-bills")
+    load(
+        database,
+        "hospital-bills",
+        write(tmp_path / "h.csv", headers_of(spec), [CASES["hospital_bills"][0]]),
+        fixed_clock,
+    )
+    spec = parse_kind("real-estate")
+    load(
+        database,
+        "real-estate",
+        write(tmp_path / "r.csv", headers_of(spec), [CASES["real_estate"][0]]),
+        fixed_clock,
+    )
+    with database.sessions() as session:
+        bill, estate = session.scalars(select(FeedRecord).order_by(FeedRecord.id)).all()
+    assert (bill.event_date, bill.amount_fen, bill.second_amount_fen) == (
+        dt.date(2025, 7, 1),
+        1_200_000,
+        350_050,
+    )
+    assert (estate.reference, estate.area_dm2) == ("110105001001GB00001F0001", 8950)
+
+
+def test_bad_identity_number_is_quarantined_and_masked(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    wrong = HEAD[:-1] + ("0" if HEAD[-1] != "0" else "1")
+    path = write(tmp_path / "d.csv", ["id_number", "death_date"], [[wrong, "2025-09-01"]])
+    report, feed = load(database, "deaths", path, fixed_clock)
+    assert (report.accepted, report.quarantined) == (0, 1)
+    reason = reasons(feed)[2]
+    assert reason.startswith("id_number: ")
+    assert wrong not in reason
+
+
+def test_dates_must_be_real(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    path = write(tmp_path / "d.csv", ["id_number", "death_date"], [[HEAD, "2025-02-30"]])
+    _, feed = load(database, "deaths", path, fixed_clock)
+    assert "not a real date" in reasons(feed)[2]
+
+
+def test_unknown_person_is_quarantined(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    path = write(
+        tmp_path / "w.csv",
+        ["id_number", "month", "gross_wage"],
+        [[HEAD, "2025-08", "100"], [UNKNOWN, "2025-08", "100"]],
+    )
+    report, feed = load(database, "wages", path, fixed_clock)
+    assert (report.read, report.accepted, report.quarantined) == (2, 1, 1)
+    assert reasons(feed) == {3: "id_number: unknown person"}
+
+
+def test_duplicates_are_counted_once_and_conflicts_load_nothing(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    rows = [
+        [HEAD, "2025-08", "100"],
+        [HEAD, "2025-08", "100.00"],  # the same values: a duplicate of row 2
+        [SPOUSE, "2025-08", "100"],
+        [SPOUSE, "2025-08", "200"],  # the same month with another wage: a conflict
+    ]
+    path = write(tmp_path / "w.csv", ["id_number", "month", "gross_wage"], rows)
+    report, feed = load(database, "wages", path, fixed_clock)
+    assert (report.read, report.accepted, report.quarantined, report.duplicates) == (4, 1, 3, 1)
+    assert reasons(feed)[3] == "row: duplicate of row 2"
+    assert "conflict" in reasons(feed)[4]
+    assert "conflict" in reasons(feed)[5]
+    assert count(database, FeedRecord) == 1
+
+
+def test_same_file_twice_is_refused_and_writes_nothing(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    path = write(tmp_path / "d.csv", ["id_number", "death_date"], [[HEAD, "2025-09-01"]])
+    first, _ = load(database, "deaths", path, fixed_clock)
+    audits = count(database, AuditEvent)
+    with pytest.raises(AlreadyLoadedError, match=f"already loaded as delivery {first.delivery_id}"):
+        load(database, "deaths", path, fixed_clock)
+    assert count(database, FeedDelivery) == 1
+    assert count(database, FeedRecord) == 1
+    assert count(database, AuditEvent) == audits
+    with database.sessions() as session:
+        assert verify(session) == []
+        entry = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert entry is not None
+        assert entry.event == "FeedDelivered"
+        assert HEAD not in str(entry.after)
+
+
+@pytest.mark.parametrize(
+    ("headers", "named"),
+    [
+        (["id_number"], "death_date"),
+        (["id_number", "death_date", "cause"], "cause"),
+    ],
+)
+def test_wrong_schema_names_the_column(tmp_path: Path, headers: list[str], named: str) -> None:
+    path = write(tmp_path / "d.csv", headers, [[HEAD, "2025-09-01", "x"][: len(headers)]])
+    with pytest.raises(InputError) as caught:
+        read_feed(parse_kind("deaths"), path)
+    message = str(caught.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_unknown_kind() -> None:
+    with pytest.raises(InputError, match="not a feed kind"):
+        parse_kind("births")
+
+
+def test_chinese_headers_and_xlsx(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    import openpyxl
+
+    people(database, tmp_path, fixed_clock)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(headers_of(parse_kind("vehicles"), "zh")))
+    sheet.append(CASES["vehicles"][0])
+    path = tmp_path / "vehicles.xlsx"
+    workbook.save(path)
+    report, _ = load(database, "vehicles", path, fixed_clock)
+    assert (report.read, report.accepted) == (1, 1)
+    with database.sessions() as session:
+        record = session.scalars(select(FeedRecord)).one()
+    assert (record.reference, record.amount_fen) == ("京A12345", 8_500_000)
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(db_app, name="db")
+    app.add_typer(import_app, name="import")
+    app.add_typer(feeds_app, name="feeds")
+    return app
+
+
+def test_cli_load_prints_counts_and_refuses_a_second_load(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    app = _cli()
+    assert runner.invoke(app, ["db", "upgrade", "--url", url]).exit_code == 0
+    households = write_csv(tmp_path / "h.csv", family("H1", 11))
+    result = runner.invoke(app, ["import", "households", str(households), "--url", url, "--quiet"])
+    assert result.exit_code == 0, result.output
+    good, bad, _, _ = CASES["vehicles"]
+    path = write(tmp_path / "v.csv", headers_of(parse_kind("vehicles")), [good, bad, good])
+    args = ["feeds", "load", "vehicles", str(path), "--delivered", "2025-09-30", "--url", url]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "read 3 rows: 1 accepted, 2 quarantined (of which 1 duplicates)" in result.stdout
+    assert "京A12345" not in result.output
+    assert HEAD not in result.output
+    assert (tmp_path / "v.quarantine.csv").is_file()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "already loaded as delivery 1" in result.output
