@@ -17,6 +17,8 @@ from typing import Annotated, Any
 import typer
 
 from safetynet.entrypoints.cli.registry_cli import (
+    EncodingOption,
+    QuarantineOption,
     RichProgress,
     UrlOption,
     err,
@@ -59,14 +61,8 @@ def import_contributions(
     file: Annotated[
         Path, typer.Argument(help="CSV or XLSX, one row per person, scheme and month.")
     ],
-    encoding: Annotated[
-        str | None,
-        typer.Option(help="Text encoding of a CSV file (default: detect UTF-8 or GBK/GB18030)."),
-    ] = None,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="Where to write rejected rows (default: FILE.quarantine.csv beside it)."),
-    ] = None,
+    encoding: EncodingOption = None,
+    quarantine: QuarantineOption = None,
     out_of_clamp: Annotated[
         str,
         typer.Option(

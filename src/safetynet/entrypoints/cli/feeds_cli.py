@@ -12,7 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-from safetynet.entrypoints.cli.registry_cli import UrlOption, out, reports_errors
+from safetynet.entrypoints.cli.registry_cli import (
+    EncodingOption,
+    QuarantineOption,
+    UrlOption,
+    out,
+    reports_errors,
+)
 from safetynet.errors import InputError
 
 __all__ = ["feeds_app", "load"]
@@ -42,14 +48,8 @@ def load(
         str | None,
         typer.Option(help="Delivery date (YYYY-MM-DD, default today); later dates are refused."),
     ] = None,
-    encoding: Annotated[
-        str | None,
-        typer.Option(help="Text encoding of a CSV file (default: detect UTF-8 or GBK/GB18030)."),
-    ] = None,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="Where to write rejected rows (default: FILE.quarantine.csv beside it)."),
-    ] = None,
+    encoding: EncodingOption = None,
+    quarantine: QuarantineOption = None,
     url: UrlOption = None,
 ) -> None:
     """Load one delivery: good rows are stored, bad ones go to the quarantine file."""

@@ -33,6 +33,14 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(help="Text encoding of a CSV file (default: detect UTF-8 or GBK/GB18030)."),
+]
+QuarantineOption = Annotated[
+    Path | None,
+    typer.Option(help="Where to write rejected rows (default: FILE.quarantine.csv beside it)."),
+]
 UrlOption = Annotated[
     str | None,
     typer.Option(
@@ -128,14 +136,8 @@ def db_upgrade(url: UrlOption = None) -> None:
 @reports_errors
 def import_households(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX household list, one row per person.")],
-    encoding: Annotated[
-        str | None,
-        typer.Option(help="Text encoding of a CSV file (default: detect UTF-8 or GBK/GB18030)."),
-    ] = None,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="Where to write rejected rows (default: FILE.quarantine.csv beside it)."),
-    ] = None,
+    encoding: EncodingOption = None,
+    quarantine: QuarantineOption = None,
     month: Annotated[
         str | None, typer.Option(help="Month (YYYY-MM) of wages given without 收入月份.")
     ] = None,
