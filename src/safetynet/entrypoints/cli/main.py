@@ -273,6 +273,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.feeds_cli import feeds_app
 
     app.add_typer(feeds_app, name="feeds")
+    from safetynet.entrypoints.cli.notice_cli import notice
+
+    app.command("notice")(notice)
 
 
 _add_registry_commands()

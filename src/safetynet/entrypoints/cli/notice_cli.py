@@ -1,0 +1,55 @@
+"""``safetynet notice TRACK_ID``: the written notice of a track's decision as PDF.
+
+The lead wires it into ``main.app``: ``app.command("notice")(notice)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from safetynet.errors import SafetyNetError
+
+__all__ = ["notice"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def notice(
+    track_id: Annotated[int, typer.Argument(help="The track whose decision is notified.")],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the PDF (default: notice-TRACK_ID.pdf)."),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Database URL (default: $SAFETYNET_DATABASE_URL, else sqlite:///var/safetynet.db).",
+        ),
+    ] = None,
+) -> None:
+    """Write the approval or refusal notice of a decided track as PDF (identity numbers masked)."""
+    from safetynet.cases.notices import notice_data, render_notice
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    target = out_file or Path(f"notice-{track_id}.pdf")
+    try:
+        db = bootstrap(url)
+        try:
+            require_current_schema(db)
+            with db.sessions() as session:
+                data = notice_data(session, track_id)
+        finally:
+            db.dispose()
+        pdf = render_notice(data)
+    except SafetyNetError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    target.write_bytes(pdf)
+    kind = "approval" if data.decision == "approved" else "refusal"
+    out.print(f"wrote the {kind} notice of track {track_id} to {target} ({len(pdf)} bytes)")

@@ -1,0 +1,148 @@
+"""Written notices as PDF: an approval and a refusal from a real workflow, on SQLite and
+PostgreSQL; text extracted with pypdf."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import pytest
+import typer
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from safetynet.cases import commands as c
+from safetynet.cases.notices import notice_data, render_notice
+from safetynet.cases.workflow import WorkflowError
+from safetynet.domain.identity import mask_identity_number
+from safetynet.entrypoints.cli.notice_cli import notice
+from safetynet.errors import UnknownNameError
+from safetynet.registry.db import Database
+from tests.cases.helpers import (
+    APPROVER,
+    CLERK,
+    REVIEWER,
+    Clock,
+    example,
+    id_number,
+    investigate_and_propose,
+    register_household,
+    run,
+    submit,
+)
+
+D = dt.date
+HEAD = "110105198503010032"  # the head of examples/dibao_household.json
+
+
+def _accepted_dibao(db: Database, clock: Clock, proposal: str) -> int:
+    register_household(db, "H1", [HEAD, id_number("19870601", 4)])
+    app_id, tracks = submit(
+        db, clock, example("dibao_household.json"), "H1", D(2025, 9, 25), ("dibao",)
+    )
+    run(db, clock, c.AcceptApplication(actor=CLERK, on=D(2025, 9, 26), application_id=app_id))
+    tid = tracks[0]
+    investigate_and_propose(db, clock, tid, D(2025, 9, 28), proposal=proposal)
+    run(db, clock, c.PostPublicNotice(actor=REVIEWER, on=D(2025, 9, 29), track_id=tid))
+    run(db, clock, c.ClosePublicNotice(actor=REVIEWER, on=D(2025, 10, 9), track_id=tid))
+    return tid
+
+
+def _text(pdf: bytes) -> str:
+    """The PDF's text with all whitespace removed (wrapped lines may split a phrase)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+
+
+def _render(db: Database, track_id: int) -> bytes:
+    with db.sessions() as session:
+        return render_notice(notice_data(session, track_id))
+
+
+def test_approval_notice(database: Database, fixed_clock: Clock) -> None:
+    tid = _accepted_dibao(database, fixed_clock, "approve")
+    with database.sessions() as session, pytest.raises(WorkflowError, match="no decision yet"):
+        notice_data(session, tid)
+    run(database, fixed_clock, c.ConfirmTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid))
+
+    pdf = _render(database, tid)
+    assert pdf.startswith(b"%PDF-")
+    assert pdf == _render(database, tid)  # deterministic
+    text = _text(pdf)
+    assert "最低生活保障审批决定书" in text
+    assert "2550.00" in text  # (1,650 − 800) × 3 yuan a month
+    assert "2025年11月" in text  # the first payment month
+    assert "2025年10月10日" in text
+    assert "最低生活保障审核确认办法" in text  # a citation and the legal basis
+    assert "assistance.dibao.standard_monthly_urban" in text
+    assert "[M]" in text  # the Shanghai standard is unverified
+    assert mask_identity_number(HEAD) == "110***********0032"
+    assert "110***********0032" in text
+    assert HEAD not in text
+    assert HEAD.encode() not in pdf
+
+
+def test_refusal_notice(database: Database, fixed_clock: Clock) -> None:
+    tid = _accepted_dibao(database, fixed_clock, "refuse")
+    run(
+        database,
+        fixed_clock,
+        c.RefuseTrack(
+            actor=APPROVER, on=D(2025, 10, 10), track_id=tid, reasons=("家庭存款超过规定标准",)
+        ),
+    )
+    with database.sessions() as session:
+        data = notice_data(session, tid)
+    assert [(r.kind, r.limit, r.unit) for r in data.appeal_routes] == [
+        ("reconsideration", 60, "days"),
+        ("litigation", 6, "months"),
+    ]
+    pdf = render_notice(data)
+    assert pdf == render_notice(data)
+    text = _text(pdf)
+    assert "最低生活保障不予批准通知书" in text
+    assert "家庭存款超过规定标准" in text
+    assert "行政复议" in text
+    assert "60日内" in text
+    assert "6个月内" in text
+    assert "行政诉讼法" in text
+    assert "2025年10月14日前" in text  # the notice's own due date: 3 working days
+    assert "最低生活保障审核确认办法" in text  # legal basis
+    assert "110***********0032" in text
+    assert HEAD not in text
+
+
+def test_unknown_track(database: Database) -> None:
+    with database.sessions() as session, pytest.raises(UnknownNameError, match="track"):
+        notice_data(session, 999)
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(notice)
+    return app
+
+
+def test_cli_writes_the_pdf_and_reports_errors_in_one_line(
+    database: Database, fixed_clock: Clock, tmp_path: Path
+) -> None:
+    tid = _accepted_dibao(database, fixed_clock, "approve")
+    url = database.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    pending = runner.invoke(_cli(), [str(tid), "--url", url])
+    assert pending.exit_code == 2
+    assert pending.output.strip().splitlines() == [
+        f"error: cannot write the notice of track {tid} (dibao, notice_closed): it has no "
+        "decision yet (confirm or refuse it first)"
+    ]
+    unknown = runner.invoke(_cli(), ["999", "--url", url])
+    assert (unknown.exit_code, unknown.output.strip()) == (2, "error: unknown track '999'")
+
+    run(database, fixed_clock, c.ConfirmTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid))
+    target = tmp_path / "notice.pdf"
+    done = runner.invoke(_cli(), [str(tid), "--out", str(target), "--url", url])
+    assert done.exit_code == 0, done.output
+    assert "approval notice" in done.output
+    assert "最低生活保障审批决定书" in _text(target.read_bytes())
