@@ -3,7 +3,10 @@ optimistic locking and masking, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
+
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from safetynet.entrypoints.api import Role
 from safetynet.registry.db import Database
@@ -75,6 +78,19 @@ def test_refusal(client: TestClient, database: Database) -> None:
     )
     assert t["refusal_notice_due"] == "2025-11-04"  # 3 wd from Thursday 10-30
     assert t["amount_fen"] is None
+
+    notice = client.get(f"/tracks/{tid}/notice", headers=auth(CLERK))
+    assert (notice.status_code, notice.headers["content-type"]) == (200, "application/pdf")
+    text = "".join(PdfReader(io.BytesIO(notice.content)).pages[0].extract_text().split())
+    assert "不予批准通知书" in text
+    assert "assetsabovethelimit" in text
+
+
+def test_a_track_without_a_decision_has_no_notice(client: TestClient, database: Database) -> None:
+    tid = submit_dibao(client, database, "H3")["tracks"][0]["id"]
+    response = client.get(f"/tracks/{tid}/notice", headers=auth(CLERK))
+    assert response.status_code == 409
+    assert "no decision" in response.json()["detail"]
 
 
 def test_out_of_order_is_refused_with_the_reason(client: TestClient, database: Database) -> None:

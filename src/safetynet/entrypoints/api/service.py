@@ -136,6 +136,14 @@ class CaseService:
                 return None
             return _track_public(track)
 
+    def notice_pdf(self, track_id: int) -> bytes:
+        """The written notice of the track's decision (a track without a decision is refused)."""
+        from safetynet.cases.notices import notice_data, render_notice
+
+        with self.db.sessions() as session:
+            data = notice_data(session, track_id, self.parameters)
+        return render_notice(data)
+
     def deadlines(self, region: str, today: dt.date, within_days: int) -> list[DeadlinePublic]:
         with self.db.sessions() as session:
             rows = overdue_and_due_soon(session, region, today, within_days)

@@ -7,7 +7,7 @@ Each action builds one workflow command and hands it to the service; the body ca
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
@@ -53,6 +53,21 @@ def read_track(
     if found is None:
         raise not_found("track", track_id)
     return found
+
+
+@router.get(
+    "/{track_id}/notice",
+    openapi_extra={"x-action": Action.READ.value},
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def read_notice(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.READ))], service: ServiceDep
+) -> Response:
+    """The written notice of the track's decision as PDF: an approval with the amount, the first
+    payment month and the explanation with citations, or a refusal with reasons and the appeal
+    route. A track without a decision is refused (409)."""
+    return Response(content=service.notice_pdf(track.id), media_type="application/pdf")
 
 
 @router.post("/{track_id}/accept", openapi_extra={"x-action": Action.ACCEPT.value})
