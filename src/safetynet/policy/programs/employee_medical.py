@@ -120,7 +120,7 @@ class EmployeeMedical(Program):
     id = "employee_medical"
     title = "Employees' basic medical insurance"
     title_zh = "城镇职工基本医疗保险"
-    period = "month"
+    period = "event"  # the amount is the benefit for the stays and costs given; contributions are monthly outputs
     legal_basis = (
         "社会保险法 arts 23, 27-30",
         "国务院关于建立城镇职工基本医疗保险制度的决定 (国发〔1998〕44号)",

@@ -20,7 +20,7 @@ class ResidentMedical(Program):
     id = "resident_medical"
     title = "Residents' basic medical insurance"
     title_zh = "城乡居民基本医疗保险"
-    period = "month"
+    period = "event"  # the amount is the benefit for the stay given; financing figures are outputs
     legal_basis = (
         "社会保险法 arts 24-25",
         "国务院关于整合城乡居民基本医疗保险制度的意见 (国发〔2016〕3号)",
