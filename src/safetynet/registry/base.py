@@ -26,6 +26,7 @@ def all_metadata() -> MetaData:
     import safetynet.batch.model
     import safetynet.cases.model
     import safetynet.monitoring.model
+    import safetynet.payments.model
     import safetynet.registry.contributions
     import safetynet.registry.model  # noqa: F401  (imported for its tables)
 

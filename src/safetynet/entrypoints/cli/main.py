@@ -276,6 +276,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.notice_cli import notice
 
     app.command("notice")(notice)
+    from safetynet.entrypoints.cli.payments_cli import payments_app
+
+    app.add_typer(payments_app, name="payments")
 
 
 _add_registry_commands()

@@ -1,0 +1,186 @@
+"""The monthly roll on SQLite and PostgreSQL: who is paid, how much, and never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import typer
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from safetynet.audit.log import verify
+from safetynet.audit.model import AuditEvent
+from safetynet.entrypoints.cli.payments_cli import payments_app
+from safetynet.errors import InputError
+from safetynet.payments.model import PaymentInstruction, PaymentRun
+from safetynet.payments.roll import month_bounds, parse_month, roll_month
+from safetynet.registry.db import Database, bootstrap, upgrade
+from safetynet.registry.model import Enrolment
+from tests.payments.helpers import Spec, seed
+
+D = dt.date
+
+
+def _instructions(db: Database) -> dict[tuple[int, str, str], int]:
+    with db.sessions() as session:
+        rows = session.execute(
+            select(
+                PaymentInstruction.household_id,
+                PaymentInstruction.program,
+                PaymentInstruction.month,
+                PaymentInstruction.amount_fen,
+            )
+        ).all()
+    return {(h, p, m): a for h, p, m, a in rows}
+
+
+def test_roll_pays_active_enrolments_covering_the_month(database: Database) -> None:
+    specs = [
+        Spec(amount_fen=80_000),  # 1 open, paid
+        Spec(program="tekun", amount_fen=123_456),  # 2 paid, its own amount
+        Spec(status="suspended"),  # 3 suspended: not paid
+        Spec(status="ended", end=D(2025, 8, 31)),  # 4 ended: not paid
+        Spec(end=D(2025, 8, 31)),  # 5 ends before the month
+        Spec(start=D(2025, 10, 1)),  # 6 starts after the month
+        Spec(start=D(2025, 9, 30), amount_fen=50_000),  # 7 starts on the last day: paid
+        Spec(end=D(2025, 9, 1), amount_fen=70_000),  # 8 ends on the first day: paid
+        Spec(region="310115", amount_fen=90_000),  # 9 another county
+    ]
+    seed(database, specs)
+    report = roll_month(database, "2025-09", batch_size=2)
+    expected = {
+        (1, "dibao", "2025-09"): 80_000,
+        (2, "tekun", "2025-09"): 123_456,
+        (7, "dibao", "2025-09"): 50_000,
+        (8, "dibao", "2025-09"): 70_000,
+        (9, "dibao", "2025-09"): 90_000,
+    }
+    assert _instructions(database) == expected
+    assert (report.eligible, report.created, report.already_present) == (5, 5, 0)
+    assert report.batches == 3
+    with database.sessions() as session:
+        instruction = session.scalars(
+            select(PaymentInstruction).where(PaymentInstruction.household_id == 2)
+        ).one()
+        assert instruction.enrolment_id == 2
+        assert instruction.status == "pending"
+        assert instruction.account is None
+        assert instruction.run_id == report.run_id
+        run = session.get_one(PaymentRun, report.run_id)
+        assert run.status == "finished"
+        assert run.finished_at is not None
+        assert (run.eligible_count, run.created_count, run.present_count) == (5, 5, 0)
+        assert run.last_enrolment_id == 9
+
+
+def test_rerun_creates_nothing_and_audits_once_per_run(database: Database) -> None:
+    seed(database, [Spec(amount_fen=1000 + i) for i in range(7)])
+    first = roll_month(database, "2025-09", batch_size=3)
+    before = _instructions(database)
+    second = roll_month(database, "2025-09", batch_size=3)
+    assert (first.created, first.already_present) == (7, 0)
+    assert (second.eligible, second.created, second.already_present) == (7, 0, 7)
+    assert _instructions(database) == before
+    with database.sessions() as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [(e.event, e.entity_id) for e in events] == [
+            ("payment_roll_finished", str(first.run_id)),
+            ("payment_roll_finished", str(second.run_id)),
+        ]
+        assert events[1].after is not None
+        assert events[1].after["already_present"] == 7
+        assert verify(session) == []
+
+
+def test_new_enrolment_after_a_roll_is_added_by_the_next_roll(database: Database) -> None:
+    seed(database, [Spec(), Spec(status="suspended")])
+    assert roll_month(database, "2025-09").created == 1
+    with database.sessions.begin() as session:
+        session.get_one(Enrolment, 2).status = "active"
+    report = roll_month(database, "2025-09")
+    assert (report.created, report.already_present) == (1, 1)
+    assert set(_instructions(database)) == {(1, "dibao", "2025-09"), (2, "dibao", "2025-09")}
+
+
+def test_county_filter_and_separate_months(database: Database) -> None:
+    seed(database, [Spec(), Spec(region="310115"), Spec(region="310115")])
+    assert roll_month(database, "2025-09", county="310115").created == 2
+    assert roll_month(database, "2025-09").created == 1
+    assert roll_month(database, "2025-10").created == 3
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PaymentInstruction)) == 6
+
+
+def test_a_run_left_running_is_marked_interrupted(database: Database) -> None:
+    seed(database, [Spec()])
+    now = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
+    with database.sessions.begin() as session:
+        crashed = PaymentRun(
+            month="2025-09",
+            county=None,
+            started_at=now,
+            status="running",
+            batches=0,
+            eligible_count=0,
+            created_count=0,
+            present_count=0,
+        )
+        other = PaymentRun(
+            month="2025-09",
+            county="310115",
+            started_at=now,
+            status="running",
+            batches=0,
+            eligible_count=0,
+            created_count=0,
+            present_count=0,
+        )
+        session.add_all([crashed, other])
+    report = roll_month(database, "2025-09")
+    assert report.interrupted_runs == (crashed.id,)
+    with database.sessions() as session:
+        assert session.get_one(PaymentRun, crashed.id).status == "interrupted"
+        assert session.get_one(PaymentRun, other.id).status == "running"
+
+
+def test_bad_arguments_are_refused(database: Database) -> None:
+    for month in ("2025-13", "2025-9", "202509", "0000-01", "2025-00"):
+        with pytest.raises(InputError, match="not a month"):
+            roll_month(database, month)
+    with pytest.raises(InputError, match="county"):
+        roll_month(database, "2025-09", county="31")
+    with pytest.raises(InputError, match="batch_size"):
+        roll_month(database, "2025-09", batch_size=0)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(PaymentRun)) == 0
+
+
+def test_month_helpers() -> None:
+    assert parse_month("2024-02") == "2024-02"
+    assert month_bounds("2024-02") == (D(2024, 2, 1), D(2024, 2, 29))
+    assert month_bounds("2025-12") == (D(2025, 12, 1), D(2025, 12, 31))
+
+
+def test_cli_roll(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    db = bootstrap(url)
+    try:
+        upgrade(db)
+        seed(db, [Spec(), Spec(region="310115")])
+    finally:
+        db.dispose()
+    app = typer.Typer()
+    app.add_typer(payments_app, name="payments")
+    runner = CliRunner()
+    args = ["payments", "roll", "--month", "2025-09", "--url", url]
+    result = runner.invoke(app, [*args, "--county", "110105"])
+    assert result.exit_code == 0, result.output
+    assert "1 eligible: 1 created, 0 already present" in result.stdout
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 eligible: 1 created, 1 already present" in result.stdout
+    result = runner.invoke(app, ["payments", "roll", "--month", "2025-9", "--url", url])
+    assert result.exit_code == 2
+    assert "not a month" in result.stderr
