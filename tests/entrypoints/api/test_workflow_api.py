@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from safetynet.entrypoints.api import Role
 from safetynet.registry.db import Database
+from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import CITY, OWN, act, auth, call, token
 from tests.entrypoints.api.flows import (
     APPROVER,
@@ -160,3 +161,23 @@ def test_openapi_schema(client: TestClient) -> None:
     assert confirm["tags"] == ["tracks"]
     assert "maker-checker" in confirm["description"]
     assert confirm["x-action"] == "confirm"
+
+
+def test_tekun_township_opinion_limit_on_the_2026_calendar(
+    client: TestClient, database: Database
+) -> None:
+    register_household(database, "H26", [HEAD, id_number("19870601", 4)])
+    body = {
+        "household_region": OWN,
+        "household_no": "H26",
+        "region": OWN,
+        "household": example("dibao_household.json"),
+        "programs": ["tekun"],
+        "on": "2026-01-23",
+    }
+    created = client.post("/applications", headers=auth(CLERK), json=body)
+    assert created.status_code == 201, created.text
+    tid = created.json()["tracks"][0]["id"]
+    t = ok(act(client, CLERK, tid, "accept", "2026-01-26"))  # Monday
+    # 15 working days over the 2026 calendar end on Saturday 2026-02-14, an adjusted working day.
+    assert t["township_opinion_due"] == "2026-02-14"
