@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
-from safetynet.entrypoints.cli.feeds_cli import feeds_app
-from safetynet.entrypoints.cli.registry_cli import db_app, import_app
+from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
 from safetynet.monitoring.feeds import (
     AlreadyLoadedError,
@@ -33,7 +31,15 @@ from safetynet.monitoring.feeds import (
 from safetynet.monitoring.model import FeedDelivery, FeedRecord
 from safetynet.registry.db import Database
 from safetynet.registry.unit_of_work import UnitOfWork
-from tests.registry.helpers import ACTOR, count, family, id_number, run_import, write_csv
+from tests.registry.helpers import (
+    ACTOR,
+    cli_registry_with_household,
+    count,
+    family,
+    id_number,
+    run_import,
+    write_csv,
+)
 
 HEAD = id_number("19800101", 11)
 SPOUSE = id_number("19820202", 12)
@@ -261,22 +267,10 @@ def test_chinese_headers_and_xlsx(
     assert (record.reference, record.amount_fen) == ("京A12345", 8_500_000)
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.add_typer(db_app, name="db")
-    app.add_typer(import_app, name="import")
-    app.add_typer(feeds_app, name="feeds")
-    return app
-
-
 def test_cli_load_prints_counts_and_refuses_a_second_load(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    app = _cli()
-    assert runner.invoke(app, ["db", "upgrade", "--url", url]).exit_code == 0
-    households = write_csv(tmp_path / "h.csv", family("H1", 11))
-    result = runner.invoke(app, ["import", "households", str(households), "--url", url, "--quiet"])
-    assert result.exit_code == 0, result.output
+    app = cli
+    url = cli_registry_with_household(runner, tmp_path)
     good, bad, _, _ = CASES["vehicles"]
     path = write(tmp_path / "v.csv", headers_of(parse_kind("vehicles")), [good, bad, good])
     args = ["feeds", "load", "vehicles", str(path), "--delivered", "2025-09-30", "--url", url]

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from safetynet.audit.log import Actor
 from safetynet.domain.identity import check_character
+from safetynet.entrypoints.cli.main import app as cli
 from safetynet.registry.db import Database
 from safetynet.registry.handlers import ImportHouseholds, ImportReport, import_households
 from safetynet.registry.imports import ValidatedImport, read_table, validate
@@ -98,3 +100,13 @@ def run_import(
 def count(db: Database, model: Any) -> int:
     with db.sessions() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def cli_registry_with_household(runner: CliRunner, tmp_path: Path) -> str:
+    """Through the command line: a fresh SQLite registry with household H1 imported; its URL."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert runner.invoke(cli, ["db", "upgrade", "--url", url]).exit_code == 0
+    households = write_csv(tmp_path / "h.csv", family("H1", 11))
+    result = runner.invoke(cli, ["import", "households", str(households), "--url", url, "--quiet"])
+    assert result.exit_code == 0, result.output
+    return url

@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
-from safetynet.entrypoints.cli.contributions_cli import contributions_app
-from safetynet.entrypoints.cli.registry_cli import db_app, import_app
+from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
 from safetynet.insurance.history import MonthlyContribution, summarize
 from safetynet.registry.contribution_imports import (
@@ -34,7 +32,15 @@ from safetynet.registry.contribution_imports import (
 from safetynet.registry.contributions import ContributionRecord
 from safetynet.registry.db import Database
 from safetynet.registry.unit_of_work import UnitOfWork
-from tests.registry.helpers import ACTOR, count, family, id_number, run_import, write_csv
+from tests.registry.helpers import (
+    ACTOR,
+    cli_registry_with_household,
+    count,
+    family,
+    id_number,
+    run_import,
+    write_csv,
+)
 
 HEAD = id_number("19800101", 11)  # the head of household H1, born January 1980
 SPOUSE = id_number("19820202", 12)
@@ -272,22 +278,10 @@ def test_the_pension_summary_comes_from_the_recorded_history(
     assert summary.account_balance_fen == 420_540
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.add_typer(db_app, name="db")
-    app.add_typer(import_app, name="import")
-    app.add_typer(contributions_app, name="contributions")
-    return app
-
-
 def test_cli_import_and_history(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    app = _cli()
-    assert runner.invoke(app, ["db", "upgrade", "--url", url]).exit_code == 0
-    households = write_csv(tmp_path / "h.csv", family("H1", 11))
-    result = runner.invoke(app, ["import", "households", str(households), "--url", url, "--quiet"])
-    assert result.exit_code == 0, result.output
+    app = cli
+    url = cli_registry_with_household(runner, tmp_path)
     source = write(
         tmp_path / "c.csv", [row(month="2024-11"), row(month="2025-01"), row(who=UNKNOWN)]
     )

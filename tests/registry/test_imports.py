@@ -11,13 +11,12 @@ from typing import Any
 
 import openpyxl
 import pytest
-import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from safetynet.audit.model import AuditEvent
 from safetynet.domain.identity import check_character
-from safetynet.entrypoints.cli.registry_cli import audit_app, db_app, import_app
+from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
 from safetynet.registry.db import (
     Database,
@@ -496,18 +495,10 @@ def test_headers_with_units_full_width_brackets_and_english_aliases(tmp_path: Pa
 # -- the command line ------------------------------------------------------------------------
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.add_typer(db_app, name="db")
-    app.add_typer(import_app, name="import")
-    app.add_typer(audit_app, name="audit")
-    return app
-
-
 def test_cli_upgrade_import_quarantine_and_verify(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    app = _cli()
+    app = cli
     result = runner.invoke(app, ["db", "upgrade", "--url", url])
     assert result.exit_code == 0, result.output
     assert f"is at revision {head_revision()}" in result.stdout
@@ -533,7 +524,7 @@ def test_cli_upgrade_import_quarantine_and_verify(tmp_path: Path) -> None:
 def test_cli_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    app = _cli()
+    app = cli
     source = write_csv(tmp_path / "list.csv", family("H1", 11), [*HEADERS, "备注"])
     result = runner.invoke(app, ["import", "households", str(source), "--url", url])
     assert result.exit_code == 2
