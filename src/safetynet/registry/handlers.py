@@ -134,6 +134,13 @@ class _Writer:
     progress: ProgressSink
     report: ImportReport = field(default_factory=ImportReport)
 
+    def audit_change(self, noun: str, entity: str, entity_id: int, change: _Change) -> None:
+        """``<noun>Registered`` for a new row, ``<noun>Updated`` for a changed one, else nothing."""
+        if change.created:
+            self.audit(f"{noun}Registered", entity, entity_id, None, change.after)
+        elif change.after:
+            self.audit(f"{noun}Updated", entity, entity_id, change.before, change.after)
+
     def audit(
         self,
         event: str,
@@ -203,22 +210,12 @@ class _Writer:
         for record in accepted:
             household = households[record.key]
             h_change = household_change[record.key]
-            if h_change.created:
-                self.audit("HouseholdRegistered", "household", household.id, None, h_change.after)
-            elif h_change.after:
-                self.audit(
-                    "HouseholdUpdated", "household", household.id, h_change.before, h_change.after
-                )
+            self.audit_change("Household", "household", household.id, h_change)
             household_changed = bool(h_change.after)
             for member in record.members:
                 person = persons[member.id_number]
                 p_change = person_change[member.id_number]
-                if p_change.created:
-                    self.audit("PersonRegistered", "person", person.id, None, p_change.after)
-                elif p_change.after:
-                    self.audit(
-                        "PersonUpdated", "person", person.id, p_change.before, p_change.after
-                    )
+                self.audit_change("Person", "person", person.id, p_change)
                 changed = bool(p_change.after)
                 changed |= self.sync_membership(member.relation, person, household, memberships)
                 changed |= self.sync_income(member.income, person, income)
