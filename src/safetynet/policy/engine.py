@@ -83,6 +83,15 @@ class Params:
             self._cache[name] = hit
         return hit
 
+    def national(self, name: str) -> Resolved:
+        """The national value in force, whatever the region says (national statistics such as the
+        national urban per-capita income); recorded with the other values used."""
+        key = f"{name}@{NATION}"
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self.tree.resolve(name, self.on, [NATION], self.overrides)
+        return hit
+
     def used(self) -> list[Resolved]:
         return list(self._cache.values())
 

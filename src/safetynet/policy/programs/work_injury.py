@@ -14,7 +14,6 @@ from decimal import Decimal
 import numpy as np
 
 from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
-from safetynet.policy.parameters import NATION
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 
 EVENTS = ("none", "injured", "death")
@@ -100,11 +99,6 @@ P = "insurance.work_injury."
 AVG = P + "regional_average_monthly_wage"
 MIN_WAGE = "common.economy.minimum_wage_monthly"
 NATIONAL_INCOME = "common.economy.per_capita_disposable_income_prev_year_urban"
-
-
-def _national(p: Params) -> Params:
-    """The same date and overrides, looked up at the national level (for national statistics)."""
-    return Params(p.on, NATION, p.tree, p.overrides, p.fallbacks)
 
 
 @register
@@ -374,8 +368,8 @@ class WorkInjury(Program):
         fund_grades = [int(k) for k in p.table(P + "disability.allowance_ratio_fund")]
         full = dead & ~np.isin(grade, fund_grades)
         if full.any():
-            national = _national(p)
-            income = national.fen(NATIONAL_INCOME)
+            # The law takes the national figure, whatever the region sets locally.
+            income = int(p.national(NATIONAL_INCOME).value)
             multiple = p.int(P + "death.one_off_subsidy_multiple")
             subsidy = pop.count_h(full) * (income * multiple)
             t.step(
