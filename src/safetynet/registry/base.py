@@ -25,6 +25,7 @@ def all_metadata() -> MetaData:
     import safetynet.audit.model
     import safetynet.batch.model
     import safetynet.cases.model
+    import safetynet.monitoring.alerts_model
     import safetynet.monitoring.model
     import safetynet.payments.model
     import safetynet.registry.contributions

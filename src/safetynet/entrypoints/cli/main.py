@@ -279,6 +279,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.payments_cli import payments_app
 
     app.add_typer(payments_app, name="payments")
+    from safetynet.entrypoints.cli.monitoring_cli import monitor_app
+
+    app.add_typer(monitor_app, name="monitor")
 
 
 _add_registry_commands()
