@@ -72,9 +72,12 @@ def evaluate_county(
     *,
     overrides: Mapping[str, Any] | None = None,
     fallbacks: Mapping[str, Any] | None = None,
+    only: Sequence[str] | None = None,
 ) -> CountyResult:
-    """Every program for every household of one county: a pure function of its inputs."""
+    """Every program (or those in ``only``) for every household of one county: a pure function
+    of its inputs."""
     pop = data.population
+    chosen = {pid: prog for pid, prog in programs().items() if only is None or pid in only}
     regions = np.unique(data.region)
     results: dict[str, ProgramResult] = {}
     for region in regions:
@@ -83,7 +86,7 @@ def evaluate_county(
         part = pop if len(regions) == 1 else pop.take(rows)
         params = Params(on, str(region), None, overrides, fallbacks)
         trace = Trace()
-        for pid, prog in programs().items():
+        for pid, prog in chosen.items():
             res = prog.compute(part, params, trace)
             results[pid] = res if len(regions) == 1 else _merge(results.get(pid), res, rows, pop)
     sizes = pop.ends - pop.starts

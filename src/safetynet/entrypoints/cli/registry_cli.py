@@ -201,6 +201,52 @@ def import_households(
         out.print("quarantine: none", markup=False)
 
 
+@import_app.command("caseload")
+@reports_errors
+def import_caseload(
+    month: Annotated[str, typer.Option(help="Month the enrolments start, YYYY-MM.")],
+    snapshot: Annotated[
+        Path, typer.Option(help="Population snapshot (Parquet by county, docs/batch.md).")
+    ] = Path("var/population"),
+    county: Annotated[
+        list[str] | None, typer.Option(help="Only this county (6-digit code; repeatable).")
+    ] = None,
+    fallback_parameters: Annotated[
+        Path | None,
+        typer.Option(help="YAML of illustrative values used where a region has none [I]."),
+    ] = None,
+    url: UrlOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Enrol a snapshot's current dibao and tekun recipients, with the rules core's amounts."""
+    from safetynet.policy.screening import load_parameter_values
+    from safetynet.registry.caseload import CASELOAD_PROGRAMS, load_caseload
+    from safetynet.registry.db import bootstrap
+
+    fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
+    db = bootstrap(url)
+    try:
+        with RichProgress(quiet=quiet) as progress:
+            progress.start(f"caseload {month}", 0)
+
+            def tick(code: str, i: int, total: int) -> None:
+                progress.start(f"caseload {month}: {code}", total)
+                progress.advance(i)
+
+            report = load_caseload(
+                db, snapshot, month, only=county, fallbacks=fallbacks, on_county=tick
+            )
+    finally:
+        db.dispose()
+    for c in report.counties:
+        enrolled = ", ".join(f"{p} {c.enrolments.get(p, 0):,}" for p in CASELOAD_PROGRAMS)
+        out.print(
+            f"county {c.county}: {c.households:,} households and {c.persons:,} persons added; "
+            f"enrolments added: {enrolled}; {c.already_present:,} already present",
+            markup=False,
+        )
+
+
 @audit_app.command("verify")
 @reports_errors
 def audit_verify(url: UrlOption = None) -> None:

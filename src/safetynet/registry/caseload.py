@@ -1,0 +1,232 @@
+"""Bring a snapshot's current caseload into the registry: the households that receive dibao or
+tekun now, their members, and one active enrolment per household and program.
+
+This is the initial load of an existing caseload (from a predecessor system or, for the demo and
+the benchmarks, from a synthetic population): the snapshot's identifiers are the registry's, so
+``household_id`` and ``person_id`` are written as they are and a later export of the registry
+gives the same snapshot back. The monthly amount of each enrolment is the rules core's for the
+load month, with the same parameters as the monthly run.
+
+Each county is one transaction with one audit entry (``CaseloadLoaded``, counts only). Loading is
+idempotent: rows whose key exists (household id, person id or identity number, open membership,
+current enrolment) are left as they are and counted as already present, so a load interrupted at
+any point is completed by running it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from safetynet.audit.log import Actor, append
+from safetynet.batch.columns import counties as snapshot_counties
+from safetynet.batch.columns import read_county
+from safetynet.batch.runner import evaluate_county, parse_month
+from safetynet.errors import InputError
+from safetynet.policy.population import FIELDS
+from safetynet.registry.db import Database, require_current_schema
+from safetynet.registry.model import Enrolment, Household, Membership, Person
+
+__all__ = ["CASELOAD_PROGRAMS", "CaseloadReport", "load_caseload"]
+
+SYSTEM = Actor(name="caseload-load", role="system")
+CASELOAD_PROGRAMS = ("dibao", "tekun")
+CHUNK = 2_000  # rows per INSERT statement
+
+
+@dataclass
+class CountyCaseload:
+    county: str
+    households: int = 0
+    persons: int = 0
+    enrolments: dict[str, int] = field(default_factory=dict)
+    already_present: int = 0
+
+
+@dataclass
+class CaseloadReport:
+    month: str
+    counties: list[CountyCaseload] = field(default_factory=list)
+
+    @property
+    def households(self) -> int:
+        return sum(c.households for c in self.counties)
+
+    @property
+    def persons(self) -> int:
+        return sum(c.persons for c in self.counties)
+
+    def enrolments(self, program: str) -> int:
+        return sum(c.enrolments.get(program, 0) for c in self.counties)
+
+
+# The partial unique indexes that are the natural keys of open memberships and current enrolments.
+_PARTIAL = {"memberships": "end_date IS NULL", "enrolments": "status <> 'ended'"}
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]], key: Sequence[str]) -> int:
+    """Insert ``rows`` in chunks, skipping those whose ``key`` exists; how many went in."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    where = _PARTIAL.get(table.name)
+    statement = insert(table).on_conflict_do_nothing(
+        index_elements=list(key), index_where=None if where is None else text(where)
+    )
+    added = 0
+    for start in range(0, len(rows), CHUNK):
+        # RETURNING counts exactly the rows that went in (rowcount is unreliable for executemany).
+        added += len(
+            session.execute(statement.returning(table.c.id), rows[start : start + CHUNK]).all()
+        )
+    return added
+
+
+def _date(yyyymmdd: int) -> dt.date:
+    return dt.date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100)
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    choices = FIELDS.get(name).choices
+    assert choices is not None
+    return tuple(choices)
+
+
+def _load_county(
+    session: Session,
+    county: str,
+    snapshot: Path,
+    on: dt.date,
+    now: dt.datetime,
+    fallbacks: Mapping[str, Any] | None,
+    overrides: Mapping[str, Any] | None,
+) -> CountyCaseload:
+    data = read_county(snapshot, county)
+    if data.id_number is None:
+        raise InputError(f"{snapshot}/county={county}", "persons have no id_number column")
+    pop = data.population
+    result = evaluate_county(
+        data, on, overrides=overrides, fallbacks=fallbacks, only=CASELOAD_PROGRAMS
+    )
+    amounts = {p: np.zeros(pop.n_households, np.int64) for p in CASELOAD_PROGRAMS}
+    cols = result.results.to_pydict()
+    row_of = {int(h): i for i, h in enumerate(data.household_id)}
+    for h, p, a in zip(cols["household_id"], cols["program"], cols["amount_fen"], strict=True):
+        amounts[p][row_of[int(h)]] = a
+    tekun_persons = pop.sum_h(pop.p("is_tekun_recipient").astype(np.int64))
+    enrolled = {
+        "dibao": pop.h("is_dibao_recipient") & (amounts["dibao"] > 0),
+        "tekun": (tekun_persons > 0) & (amounts["tekun"] > 0),
+    }
+    chosen = np.flatnonzero(enrolled["dibao"] | enrolled["tekun"])
+    report = CountyCaseload(county)
+    if not len(chosen):
+        return report
+    hukou = np.array(_choices("hukou_type"))[pop.h("hukou_type")]
+    household_rows = [
+        {"id": int(data.household_id[i]), "region_code": str(data.region[i]),
+         "household_no": f"S{int(data.household_id[i])}", "statistical_code": None,
+         "hukou_type": str(hukou[i]), "created_at": now, "updated_at": now}
+        for i in chosen
+    ]  # fmt: skip
+    members = pop.person_rows(chosen)
+    sexes, relations = np.array(_choices("sex")), np.array(_choices("relation"))
+    birth = pop.p("birth_date")[members]  # YYYYMMDD
+    person_rows, membership_rows = [], []
+    for k, r in enumerate(members):
+        hh = int(pop.household_of[r])
+        person_rows.append(
+            {"id": int(data.person_id[r]), "id_number": str(data.id_number[r]),
+             "name": f"合成居民{int(data.person_id[r])}", "sex": str(sexes[pop.p("sex")[r]]),
+             "birth_date": _date(int(birth[k])),
+             "hukou_region_code": str(data.region[hh]), "hukou_type": str(hukou[hh]),
+             "created_at": now, "updated_at": now}
+        )  # fmt: skip
+        membership_rows.append(
+            {"person_id": int(data.person_id[r]), "household_id": int(data.household_id[hh]),
+             "relation": str(relations[pop.p("relation")[r]]), "start_date": on, "end_date": None}
+        )  # fmt: skip
+    enrolment_rows = [
+        {"household_id": int(data.household_id[i]), "program": program, "start_date": on,
+         "end_date": None, "amount_fen": int(amounts[program][i]), "status": "active", "version": 1}
+        for program in CASELOAD_PROGRAMS
+        for i in np.flatnonzero(enrolled[program])
+    ]  # fmt: skip
+    report.households = _insert(session, Household.__table__, household_rows, ["id"])
+    report.persons = _insert(session, Person.__table__, person_rows, ["id"])
+    _insert(session, Membership.__table__, membership_rows, ["person_id"])
+    for program in CASELOAD_PROGRAMS:
+        rows = [r for r in enrolment_rows if r["program"] == program]
+        report.enrolments[program] = _insert(
+            session, Enrolment.__table__, rows, ["household_id", "program"]
+        )
+    report.already_present = (
+        len(household_rows)
+        - report.households
+        + len(enrolment_rows)
+        - sum(report.enrolments.values())
+    )
+    append(
+        session,
+        actor=SYSTEM,
+        command="LoadCaseload",
+        event="CaseloadLoaded",
+        entity="county",
+        entity_id=county,
+        after={"month": f"{on:%Y-%m}", "snapshot": str(snapshot), "households": report.households,
+               "persons": report.persons, "enrolments": report.enrolments,
+               "already_present": report.already_present},
+        occurred_at=now,
+    )  # fmt: skip
+    return report
+
+
+def _advance_sequences(session: Session) -> None:
+    """Explicit ids leave PostgreSQL's sequences behind: move them past the largest id."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("households", "persons"):
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            )
+        )
+
+
+def load_caseload(
+    db: Database,
+    snapshot: Path,
+    month: str,
+    *,
+    only: Sequence[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    on_county: Callable[[str, int, int], None] | None = None,
+) -> CaseloadReport:
+    """Load the dibao and tekun caseload of each county of ``snapshot``, one transaction each."""
+    on = parse_month(month)
+    require_current_schema(db)
+    known = snapshot_counties(snapshot)
+    chosen = list(only) if only else known
+    for county in chosen:
+        if county not in known:
+            raise InputError("--county", f"{county} is not in the snapshot {snapshot}")
+    report = CaseloadReport(month)
+    for i, county in enumerate(chosen):
+        with db.sessions.begin() as session:
+            report.counties.append(
+                _load_county(session, county, snapshot, on, clock(), fallbacks, overrides)
+            )
+            _advance_sequences(session)
+        if on_county is not None:
+            on_county(county, i + 1, len(chosen))
+    return report
