@@ -82,6 +82,35 @@ def test_approval_notice(database: Database, fixed_clock: Clock) -> None:
     assert "110***********0032" in text
     assert HEAD not in text
     assert HEAD.encode() not in pdf
+    # Issued by the department responsible for dibao; the steps carry their Chinese labels.
+    assert "上海市浦东新区民政局" in text
+    assert "家庭月人均收入" in text
+    assert "差额救助金额" in text
+
+
+def test_the_issuing_department_follows_the_program(database: Database, fixed_clock: Clock) -> None:
+    register_household(database, "M1", [HEAD])
+    _, (tid,) = submit(
+        database,
+        fixed_clock,
+        example("dibao_household.json"),
+        "M1",
+        D(2025, 9, 25),
+        ("medical_assistance",),
+    )
+    run(
+        database, fixed_clock, c.AcceptApplication(actor=CLERK, on=D(2025, 9, 26), application_id=1)
+    )
+    investigate_and_propose(database, fixed_clock, tid, D(2025, 9, 28), proposal="refuse")
+    run(
+        database,
+        fixed_clock,
+        c.RefuseTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid, reasons=("no bills",)),
+    )
+    with database.sessions() as session:
+        data = notice_data(session, tid)
+    assert data.issuing_department == "上海市浦东新区医疗保障局"
+    assert "上海市浦东新区医疗保障局" in _text(render_notice(data))
 
 
 def test_refusal_notice(database: Database, fixed_clock: Clock) -> None:

@@ -22,16 +22,20 @@ __all__ = [
     "Command",
     "ConfirmTrack",
     "DecideAppeal",
+    "ExtendTimeLimit",
     "GiveTownshipOpinion",
     "LodgeAppeal",
     "NotifyRefusal",
     "PostPublicNotice",
     "RecordDeath",
     "RecordHomeVisit",
+    "RecordJobRefusal",
     "RecordObjection",
+    "RecordRecheck",
     "RefuseTrack",
     "RegisterStaffRelative",
     "ScheduleRecheck",
+    "StartGradualExit",
     "StartInvestigation",
     "StartPayment",
     "SubmitApplication",
@@ -152,8 +156,46 @@ class ScheduleRecheck(TrackCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordRecheck(TrackCommand):
+    """Record a periodic re-check and schedule the next one. ``household`` (the facts found, as
+    for ``SubmitApplication``) recalculates the amount from the following month; without it
+    nothing material changed and the amount stays (2021 dibao measures art. 31)."""
+
+    frequency: Literal["annual", "half_yearly"]
+    findings: str
+    household: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordDeath(TrackCommand):
     id_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtendTimeLimit(TrackCommand):
+    """Extend the overall time limit to its extended length (dibao: 30 → 45 working days), once,
+    before it expires, for a recorded reason (2021 dibao measures art. 22)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartGradualExit(TrackCommand):
+    """Income rose above the standard through work in ``income_rose_in`` (``YYYY-MM``): the
+    household keeps dibao for the gradual-exit period (渐退期) the rules core gives, then stops.
+    ``household`` are the facts after the rise."""
+
+    income_rose_in: str
+    household: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordJobRefusal(TrackCommand):
+    """A member able to work refused a suitable job offer without good reason; at the refusal
+    limit (3, art. 34) that member's share stops from the following month."""
+
+    id_number: str
+    offer: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,9 +217,15 @@ class LodgeAppeal(TrackCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class DecideAppeal(Command):
+    """Record the appeal's outcome. A decision in the applicant's favour (``revoked`` or
+    ``varied``) names the step the track goes back to: ``investigation`` (investigate again),
+    ``township_opinion`` (a new opinion on the file), ``decision`` (the county decides again) or
+    ``payment`` (a suspension or termination is undone and payment resumes)."""
+
     appeal_id: int
     outcome: Literal["upheld", "varied", "revoked", "dismissed"]
     reasons: tuple[str, ...]
+    reopen_at: Literal["investigation", "township_opinion", "decision", "payment"] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

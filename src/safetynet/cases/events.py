@@ -17,19 +17,24 @@ __all__ = [
     "ApplicationSubmitted",
     "DeathRecorded",
     "Event",
+    "GradualExitStarted",
     "HomeVisitRecorded",
     "InvestigationStarted",
+    "JobRefusalRecorded",
     "ObjectionRecorded",
     "PaymentStarted",
     "PublicNoticeClosed",
     "PublicNoticePosted",
+    "RecheckRecorded",
     "RecheckScheduled",
     "RefusalNotified",
     "StaffRelativeRegistered",
     "TerminationNoticePosted",
+    "TimeLimitExtended",
     "TownshipOpinionGiven",
     "TrackConfirmed",
     "TrackRefused",
+    "TrackReopened",
     "TrackSuspended",
     "TrackTerminated",
     "VerificationReportAttached",
@@ -99,7 +104,22 @@ class AdvancePaid(Event): ...
 class RecheckScheduled(Event): ...
 
 
+class RecheckRecorded(Event): ...
+
+
 class DeathRecorded(Event): ...
+
+
+class TimeLimitExtended(Event): ...
+
+
+class GradualExitStarted(Event): ...
+
+
+class JobRefusalRecorded(Event): ...
+
+
+class TrackReopened(Event): ...
 
 
 class TrackSuspended(Event): ...

@@ -20,22 +20,35 @@ from sqlalchemy.orm.exc import StaleDataError
 from safetynet.audit.log import append
 from safetynet.cases import commands as c
 from safetynet.cases import events as e
-from safetynet.cases.model import Appeal, Application, Objection, StaffMember, StaffRelative, Track
+from safetynet.cases.model import (
+    Appeal,
+    Application,
+    JobRefusal,
+    Objection,
+    StaffMember,
+    StaffRelative,
+    Track,
+)
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.workflow import (
     DECIDABLE,
     DEPARTMENTS,
+    OPEN_STATES,
     PAYABLE_STATES,
     ConcurrentUpdateError,
     DeadlineRules,
     Procedure,
     State,
     WorkflowError,
+    add_months,
     first_day_of_next_month,
+    month_end,
+    month_of,
     procedure_for,
     require_state,
 )
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
+from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import default_registry, validate_region_code
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.registry.handlers import (
@@ -199,7 +212,7 @@ def _household(uow: CaseUnitOfWork, app: Application) -> Household:
 
 
 def _month_end(day: dt.date) -> dt.date:
-    return first_day_of_next_month(day) - dt.timedelta(days=1)
+    return month_end(day)
 
 
 # -- intake ----------------------------------------------------------------------------------
@@ -825,6 +838,8 @@ def _change_current_enrolment(
         return
     if end is not None and end < current.start_date:
         end = current.start_date
+    if end is not None and current.end_date is not None and end > current.end_date:
+        end = current.end_date  # e.g. the end of a gradual-exit period: never pay longer
     change_enrolment(
         ChangeEnrolment(
             enrolment_id=current.id, reason=reason, actor=cmd.actor, status=status, end=end
@@ -872,7 +887,7 @@ def terminate_track(cmd: c.TerminateTrack, uow: CaseUnitOfWork, clock: Clock) ->
                     track, action, f"the termination notice ends on {track.notice_ends_on}"
                 )
         else:
-            require_state(track, action, {State.PAYING, State.SUSPENDED})
+            require_state(track, action, {State.PAYING, State.SUSPENDED, State.GRADUAL_EXIT})
         if not cmd.reason.strip():
             raise InputError("reason", "say why support ends")
         before = _snapshot(track)
@@ -887,6 +902,331 @@ def terminate_track(cmd: c.TerminateTrack, uow: CaseUnitOfWork, clock: Clock) ->
         return event
 
 
+# -- re-checks, extension, gradual exit, job refusals ----------------------------------------
+
+
+def _yuan(fen: int) -> str:
+    return format_yuan(fen)
+
+
+def _evaluate(
+    uow: CaseUnitOfWork, app: Application, track: Track, household: Mapping[str, Any], on: dt.date
+) -> Any:
+    """The rules core's evaluation of ``track``'s program for ``household`` on ``on``."""
+    from safetynet.policy.calculate import calculate
+    from safetynet.policy.engine import programs
+
+    evaluation, _ = calculate(
+        programs()[track.program], household, on, app.region_code, explain=True, tree=uow.parameters
+    )
+    return evaluation
+
+
+def _explained(app: Application, evaluation: Any, on: dt.date) -> Any:
+    from safetynet.policy.calculate import result_json
+
+    return result_json(evaluation, on, app.region_code, explain=True)
+
+
+def _change_amount_from(
+    uow: CaseUnitOfWork,
+    app: Application,
+    track: Track,
+    cmd: c.Command,
+    clock: Clock,
+    start: dt.date,
+    amount: int,
+    reason: str,
+) -> None:
+    """Pay ``amount`` from ``start`` (a first of month): an enrolment that has not started yet
+    changes in place; a running one ends the day before and a new one starts on ``start``, so the
+    months already paid keep their amount. Inside ``held_commits``: the caller commits."""
+    current = uow.registry.current_enrolment(app.household_id, track.program)
+    if current is None or current.amount_fen == amount:
+        return
+    if current.start_date >= start:
+        change_enrolment(
+            ChangeEnrolment(
+                enrolment_id=current.id, reason=reason, actor=cmd.actor, amount_fen=amount
+            ),
+            uow,
+            clock,
+        )
+        return
+    status, end = current.status, current.end_date
+    change_enrolment(
+        ChangeEnrolment(
+            enrolment_id=current.id,
+            reason=reason,
+            actor=cmd.actor,
+            status="ended",
+            end=start - dt.timedelta(days=1),
+        ),
+        uow,
+        clock,
+    )
+    household = _household(uow, app)
+    new_id = enrol_household(
+        EnrolHousehold(
+            region=household.region_code,
+            household_no=household.household_no,
+            program=track.program,
+            start=start,
+            amount_fen=amount,
+            actor=cmd.actor,
+            end=end,
+        ),
+        uow,
+        clock,
+    )
+    if status != "active":
+        change_enrolment(
+            ChangeEnrolment(enrolment_id=new_id, reason=reason, actor=cmd.actor, status=status),
+            uow,
+            clock,
+        )
+
+
+def record_recheck(cmd: c.RecordRecheck, uow: CaseUnitOfWork, clock: Clock) -> e.RecheckRecorded:
+    """A periodic re-check: with new facts the amount is recalculated from the following month;
+    the next re-check is scheduled (it also answers a re-check due after a death)."""
+    action = "record a re-check of"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, {State.PAYING, State.SUSPENDED})
+        _not_before(track, action, cmd.on, track.payment_started_on, "payment started")
+        if not cmd.findings.strip():
+            raise InputError("findings", "say what the re-check found")
+        rules = _rules(app, uow)
+        due = rules.recheck_due(cmd.frequency, cmd.on)
+        before = _snapshot(track)
+        extra: dict[str, Any] = {"findings": cmd.findings.strip()}
+        start = first_day_of_next_month(cmd.on)
+        amount = track.amount_fen
+        if cmd.household is not None:
+            evaluation = _evaluate(uow, app, track, cmd.household, start)
+            if not bool(evaluation.result.eligible[0]):
+                raise WorkflowError.for_track(
+                    track,
+                    action,
+                    f"the rules core finds the household no longer eligible on {start}: start "
+                    "the gradual exit or terminate it",
+                )
+            amount = int(evaluation.result.amount[0])
+            extra |= {"amount_from": start.isoformat(), "old_amount_fen": track.amount_fen}
+            track.amount_fen = amount
+            track.explanation = _explained(app, evaluation, start)
+            app.household_json = dict(cmd.household)
+        track.last_recheck_on = cmd.on
+        track.recheck_due = due
+        track.recheck_reason = cmd.frequency
+        event = e.RecheckRecorded(track.id)
+        with uow.held_commits():
+            _commit_track_change(uow, cmd, track, before, event, clock(), extra)
+            if amount is not None and cmd.household is not None:
+                _change_amount_from(
+                    uow, app, track, cmd, clock, start, amount, f"re-check on track {track.id}"
+                )
+        uow.commit()
+        return event
+
+
+def extend_time_limit(
+    cmd: c.ExtendTimeLimit, uow: CaseUnitOfWork, clock: Clock
+) -> e.TimeLimitExtended:
+    """Extend the overall limit to its extended length (dibao: 45 working days from acceptance),
+    once, before it expires, with the reason recorded."""
+    action = "extend the time limit of"
+    track, _ = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        require_state(track, action, OPEN_STATES - {State.SUBMITTED})
+        if track.limit_extended_on is not None:
+            raise WorkflowError.for_track(
+                track, action, f"it was already extended on {track.limit_extended_on} (only once)"
+            )
+        if track.overall_extended_due is None or track.overall_due is None:
+            what = (
+                "the limit where confirmation is devolved to the township"
+                if track.devolved
+                else f"the {track.procedure} procedure's limit"
+            )
+            raise WorkflowError.for_track(track, action, f"{what} cannot be extended")
+        if cmd.on > track.overall_due:
+            raise WorkflowError.for_track(
+                track, action, f"the time limit expired on {track.overall_due}"
+            )
+        reason = cmd.reason.strip()
+        if not reason:
+            raise InputError("reason", "say which special circumstance needs more time")
+        before = _snapshot(track)
+        track.overall_due = track.overall_extended_due
+        track.limit_extended_on = cmd.on
+        track.limit_extension_reason = reason
+        return _commit_track_change(uow, cmd, track, before, e.TimeLimitExtended(track.id), clock())
+
+
+def _month_label(text: str, field: str) -> dt.date:
+    try:
+        first = month_of(text)
+    except ValueError:
+        raise InputError(field, f"{text!r} is not a month (YYYY-MM)") from None
+    if first.strftime("%Y-%m") != text:
+        raise InputError(field, f"{text!r} is not a month (YYYY-MM)")
+    return first
+
+
+def start_gradual_exit(
+    cmd: c.StartGradualExit, uow: CaseUnitOfWork, clock: Clock
+) -> e.GradualExitStarted:
+    """Income rose above the standard through work: the rules core (dibao's gradual-exit rule and
+    its parameters) gives the months the household keeps dibao and the amount of each; payment
+    ends after the last of them."""
+    action = "start the gradual exit of"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        if track.procedure != Procedure.DIBAO:
+            raise WorkflowError.for_track(track, action, "only dibao has a gradual-exit period")
+        require_state(track, action, {State.PAYING})
+        risen = _month_label(cmd.income_rose_in, "income_rose_in")
+        if risen > cmd.on:
+            raise InputError("income_rose_in", f"is after the day of the step ({cmd.on})")
+        if track.payment_started_on is not None and month_end(risen) < track.payment_started_on:
+            raise InputError("income_rose_in", "is before payment started")
+        current = track.amount_fen or 0
+        facts = dict(cmd.household) | {
+            "is_dibao_recipient": True,
+            "income_rose_from_employment": True,
+            "dibao_current_amount": _yuan(current),
+        }
+        schedule: list[dict[str, Any]] = []
+        k = 0
+        limit: int | None = None
+        while limit is None or k <= limit:
+            month = add_months(risen, k)
+            evaluation = _evaluate(uow, app, track, facts | {"months_since_income_rose": k}, month)
+            if limit is None:
+                limit = evaluation.params.int("assistance.dibao.gradual_exit_months")
+            in_exit = bool(evaluation.result.outputs["in_gradual_exit"][0])
+            if not in_exit:
+                if k == 0 and bool(evaluation.result.eligible[0]):
+                    raise WorkflowError.for_track(
+                        track,
+                        action,
+                        "the rules core finds the household still eligible with these facts: "
+                        "record a re-check instead",
+                    )
+                if k == 0:
+                    raise WorkflowError.for_track(
+                        track,
+                        action,
+                        "the rules core gives no gradual-exit period for these facts (income "
+                        "must have risen through work): terminate it instead",
+                    )
+                break
+            schedule.append(
+                {"month": month.strftime("%Y-%m"), "amount_fen": int(evaluation.result.amount[0])}
+            )
+            k += 1
+        last = month_of(schedule[-1]["month"])
+        before = _snapshot(track)
+        track.status = State.GRADUAL_EXIT.value
+        track.gradual_exit_from = cmd.income_rose_in
+        track.gradual_exit_until = schedule[-1]["month"]
+        track.gradual_exit_schedule = schedule
+        track.end_reason = "gradual exit: income rose above the standard through work"
+        app.household_json = dict(cmd.household)
+        event = e.GradualExitStarted(track.id)
+        with uow.held_commits():
+            _commit_track_change(uow, cmd, track, before, event, clock())
+            enrolment = uow.registry.current_enrolment(app.household_id, track.program)
+            if enrolment is not None:
+                change_enrolment(
+                    ChangeEnrolment(
+                        enrolment_id=enrolment.id,
+                        reason=f"gradual exit on track {track.id} until {track.gradual_exit_until}",
+                        actor=cmd.actor,
+                        end=max(month_end(last), enrolment.start_date),
+                    ),
+                    uow,
+                    clock,
+                )
+        uow.commit()
+        return event
+
+
+def record_job_refusal(
+    cmd: c.RecordJobRefusal, uow: CaseUnitOfWork, clock: Clock
+) -> e.JobRefusalRecorded:
+    """Count a member's refused job offer; the rules core recalculates the amount with the count
+    (at the refusal limit that member's share stops) and the new amount applies from the
+    following month."""
+    action = "record a refused job offer in"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        if track.procedure != Procedure.DIBAO:
+            raise WorkflowError.for_track(
+                track, action, "the job-refusal rule is dibao's (2021 measures art. 34)"
+            )
+        require_state(track, action, {State.PAYING, State.SUSPENDED})
+        number = parse_identity_number(cmd.id_number).value
+        masked = mask_identity_number(number)
+        members = [dict(m) for m in app.household_json.get("members", []) if isinstance(m, Mapping)]
+        index = next(
+            (i for i, m in enumerate(members) if str(m.get("id_number", "")).upper() == number),
+            None,
+        )
+        if index is None:
+            raise InputError(
+                "id_number", f"{masked} is not a member in the household facts of the case"
+            )
+        if not cmd.offer.strip():
+            raise InputError("offer", "say which job was offered")
+        count = uow.cases.job_refusal_count(track.id, number) + 1
+        uow.cases.add(
+            JobRefusal(
+                track_id=track.id,
+                id_number=number,
+                refused_on=cmd.on,
+                offer=cmd.offer.strip(),
+                recorded_by=cmd.actor.name,
+            )
+        )
+        members[index]["refused_job_offers"] = count
+        facts = dict(app.household_json) | {"members": members}
+        start = first_day_of_next_month(cmd.on)
+        evaluation = _evaluate(uow, app, track, facts, start)
+        limit = evaluation.params.int("assistance.dibao.job_refusal_limit")
+        amount = int(evaluation.result.amount[0]) if bool(evaluation.result.eligible[0]) else 0
+        before = _snapshot(track)
+        extra: dict[str, Any] = {
+            "id_number": number,  # masked by the audit log
+            "offer": cmd.offer.strip(),
+            "refusals": count,
+            "limit": limit,
+        }
+        app.household_json = facts
+        if count >= limit and amount != track.amount_fen:
+            extra |= {"share_stopped_from": start.isoformat(), "old_amount_fen": track.amount_fen}
+            track.amount_fen = amount
+            track.explanation = _explained(app, evaluation, start)
+        event = e.JobRefusalRecorded(track.id)
+        with uow.held_commits():
+            _commit_track_change(uow, cmd, track, before, event, clock(), extra)
+            if "share_stopped_from" in extra:
+                _change_amount_from(
+                    uow,
+                    app,
+                    track,
+                    cmd,
+                    clock,
+                    start,
+                    amount,
+                    f"member {masked} refused {count} suitable job offers (track {track.id})",
+                )
+        uow.commit()
+        return event
+
+
 # -- appeals ---------------------------------------------------------------------------------
 
 _APPEALABLE = frozenset(
@@ -895,6 +1235,7 @@ _APPEALABLE = frozenset(
         State.REFUSED,
         State.PAYING,
         State.SUSPENDED,
+        State.GRADUAL_EXIT,
         State.TERMINATION_NOTICE,
         State.TERMINATED,
     }
@@ -935,7 +1276,83 @@ def lodge_appeal(cmd: c.LodgeAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.App
     return event
 
 
+_FAVOURABLE = frozenset({"revoked", "varied"})
+
+
+def _reopen(
+    cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock, track: Track, app: Application
+) -> dict[str, Any]:
+    """Send the track back to the step the appeal decision names; returns the audit extra."""
+    action = f"reopen at {cmd.reopen_at}"
+    step = cmd.reopen_at
+    procedure = Procedure(track.procedure)
+    if step == "payment":
+        require_state(track, action, {State.SUSPENDED, State.TERMINATED})
+        if track.payment_started_on is None:
+            raise WorkflowError.for_track(track, action, "payment never started")
+        stopped = track.terminated_on
+        track.status = State.PAYING.value
+        track.suspended_on = None
+        track.terminated_on = None
+        track.end_reason = None
+        current = uow.registry.current_enrolment(app.household_id, track.program)
+        if current is not None:
+            change_enrolment(
+                ChangeEnrolment(
+                    enrolment_id=current.id,
+                    reason=f"appeal {cmd.appeal_id} decided: payment resumes",
+                    actor=cmd.actor,
+                    status="active",
+                ),
+                uow,
+                clock,
+            )
+        elif stopped is not None and track.amount_fen is not None:
+            household = _household(uow, app)
+            enrol_household(
+                EnrolHousehold(
+                    region=household.region_code,
+                    household_no=household.household_no,
+                    program=track.program,
+                    start=first_day_of_next_month(stopped),
+                    amount_fen=track.amount_fen,
+                    actor=cmd.actor,
+                ),
+                uow,
+                clock,
+            )
+        return {"resumed_from": first_day_of_next_month(stopped).isoformat() if stopped else None}
+    require_state(track, action, {State.REFUSED, State.APPROVED, State.PAYING})
+    if step == "township_opinion" and procedure is Procedure.EMERGENCY:
+        raise WorkflowError.for_track(
+            track, action, "emergency assistance has no township opinion: reopen at decision"
+        )
+    track.decision = None
+    track.decided_on = None
+    track.decided_by = None
+    track.refusal_reasons = None
+    track.refusal_notice_due = None
+    track.refusal_notified_on = None
+    track.notice_posted_on = None
+    track.notice_ends_on = None
+    if step == "investigation":
+        track.status = State.INVESTIGATING.value
+        track.proposal = None
+    elif step == "township_opinion":
+        track.status = State.VERIFIED.value
+        track.proposal = None
+    else:
+        (state,) = DECIDABLE[procedure]
+        track.status = state.value
+        if not track.devolved:
+            track.county_received_on = cmd.on
+            track.county_decision_due = _rules(app, uow).county_decision_due(procedure, cmd.on)
+    return {"reopened_at": step}
+
+
 def decide_appeal(cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.AppealDecided:
+    """Record the outcome; a decision in the applicant's favour (revoked, varied) sends the track
+    back to the step it names, in the same transaction."""
     appeal = uow.cases.appeal(cmd.appeal_id)
     if appeal is None:
         raise UnknownNameError("appeal", str(cmd.appeal_id))
@@ -948,15 +1365,47 @@ def decide_appeal(cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.A
     reasons = [r.strip() for r in cmd.reasons if r.strip()]
     if not reasons:
         raise InputError("reasons", "a decision gives its reasons")
+    favourable = cmd.outcome in _FAVOURABLE
+    if favourable and cmd.reopen_at is None:
+        raise InputError(
+            "reopen_at",
+            f"a {cmd.outcome} decision names the step the case goes back to (investigation, "
+            "township_opinion, decision or payment)",
+        )
+    if not favourable and cmd.reopen_at is not None:
+        raise InputError("reopen_at", f"an appeal {cmd.outcome} reopens nothing")
+    now = clock()
     before = _snapshot(appeal)
     appeal.status = "decided"
     appeal.outcome = cmd.outcome
     appeal.decided_on = cmd.on
     appeal.reasons = reasons
+    appeal.reopened_at = cmd.reopen_at
     uow.session.flush()
     event = e.AppealDecided(appeal.id)
     b, a = _diff(before, _snapshot(appeal))
-    _record(uow, cmd, event, clock(), b, a | {"track_id": appeal.track_id})
+    _record(uow, cmd, event, now, b, a | {"track_id": appeal.track_id})
+    if cmd.reopen_at is not None:
+        track = uow.cases.track(appeal.track_id)
+        assert track is not None  # a foreign key guarantees it
+        app = uow.cases.application(track.application_id)
+        assert app is not None
+        action = f"reopen at {cmd.reopen_at}"
+        with _optimistic(track, action), uow.held_commits():
+            track_before = _snapshot(track)
+            old_version = track.version
+            extra = _reopen(cmd, uow, clock, track, app)
+            uow.session.flush()
+            tb, ta = _diff(track_before, _snapshot(track))
+            tb["version"], ta["version"] = old_version, track.version
+            _record(
+                uow,
+                cmd,
+                e.TrackReopened(track.id),
+                now,
+                tb,
+                ta | extra | {"appeal_id": appeal.id},
+            )
     uow.commit()
     return event
 
@@ -1016,6 +1465,10 @@ HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
     c.NotifyRefusal: notify_refusal,
     c.StartPayment: start_payment,
     c.ScheduleRecheck: schedule_recheck,
+    c.RecordRecheck: record_recheck,
+    c.ExtendTimeLimit: extend_time_limit,
+    c.StartGradualExit: start_gradual_exit,
+    c.RecordJobRefusal: record_job_refusal,
     c.RecordDeath: record_death,
     c.SuspendTrack: suspend_track,
     c.TerminateTrack: terminate_track,

@@ -31,7 +31,15 @@ from safetynet.cases.workflow import Department, Procedure, State
 from safetynet.domain.identity import mask_identity_number
 from safetynet.registry.base import Base
 
-__all__ = ["Appeal", "Application", "Objection", "StaffMember", "StaffRelative", "Track"]
+__all__ = [
+    "Appeal",
+    "Application",
+    "JobRefusal",
+    "Objection",
+    "StaffMember",
+    "StaffRelative",
+    "Track",
+]
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -45,6 +53,7 @@ DEPARTMENT_CODES = tuple(d.value for d in Department)
 APPEAL_KINDS = ("reconsideration", "litigation")
 APPEAL_STATUSES = ("lodged", "decided")
 APPEAL_OUTCOMES = ("upheld", "varied", "revoked", "dismissed")
+REOPEN_STEPS = ("investigation", "township_opinion", "decision", "payment")
 
 
 class Application(Base):
@@ -112,6 +121,9 @@ class Track(Base):
     spot_check_selected: Mapped[bool] = mapped_column(Boolean, default=False)
     overall_due: Mapped[dt.date | None] = mapped_column(Date)
     overall_extended_due: Mapped[dt.date | None] = mapped_column(Date)
+    # The overall limit extended (特殊情况可以延长): once, before it expires, with a reason.
+    limit_extended_on: Mapped[dt.date | None] = mapped_column(Date)
+    limit_extension_reason: Mapped[str | None] = mapped_column(Text)
 
     decision: Mapped[str | None] = mapped_column(String(10))
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -130,6 +142,11 @@ class Track(Base):
 
     recheck_due: Mapped[dt.date | None] = mapped_column(Date)
     recheck_reason: Mapped[str | None] = mapped_column(String(20))
+    last_recheck_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Gradual exit (渐退): the month income rose, the last month paid, and the amount per month.
+    gradual_exit_from: Mapped[str | None] = mapped_column(String(7))
+    gradual_exit_until: Mapped[str | None] = mapped_column(String(7))
+    gradual_exit_schedule: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     suspended_on: Mapped[dt.date | None] = mapped_column(Date)
     terminated_on: Mapped[dt.date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(Text)
@@ -180,14 +197,43 @@ class Appeal(Base):
     outcome: Mapped[str | None] = mapped_column(String(10))
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    # A decision in the applicant's favour sends the track back to this step.
+    reopened_at: Mapped[str | None] = mapped_column(String(20))
+    # Optimistic locking, as for tracks: two people recording one decision at once record one.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's declarative API)
     __table_args__ = (
         CheckConstraint(_one_of("kind", APPEAL_KINDS), name="kind"),
         CheckConstraint(_one_of("status", APPEAL_STATUSES), name="status"),
         CheckConstraint(
             f"outcome IS NULL OR {_one_of('outcome', APPEAL_OUTCOMES)}", name="outcome"
         ),
+        CheckConstraint(
+            f"reopened_at IS NULL OR {_one_of('reopened_at', REOPEN_STEPS)}", name="reopened_at"
+        ),
     )
+
+
+class JobRefusal(Base):
+    """A suitable job offer refused without good reason by a member of a dibao household
+    (2021 measures art. 34); the count per member decides when that member's share stops."""
+
+    __tablename__ = "case_job_refusals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("case_tracks.id"), index=True)
+    id_number: Mapped[str] = mapped_column(String(18))
+    refused_on: Mapped[dt.date] = mapped_column(Date)
+    offer: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_identity_number(self.id_number)
+
+    def __repr__(self) -> str:
+        return f"JobRefusal(id={self.id}, {self.masked_id_number})"
 
 
 class StaffMember(Base):

@@ -44,7 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.cases.model import Application, Track
-from safetynet.cases.workflow import PARAMETER_ROOT, WorkflowError
+from safetynet.cases.workflow import DEPARTMENT_TITLES_ZH, PARAMETER_ROOT, Department, WorkflowError
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import NATION_CODE, default_registry
@@ -52,7 +52,15 @@ from safetynet.errors import UnknownNameError
 from safetynet.policy.parameters import ParameterTree, Provenance, default_tree
 from safetynet.registry.model import Household, Membership, Person
 
-__all__ = ["FONT", "AppealRoute", "NoticeData", "notice_data", "render_notice"]
+__all__ = [
+    "FONT",
+    "STEP_LABELS_ZH",
+    "AppealRoute",
+    "NoticeData",
+    "issuing_department",
+    "notice_data",
+    "render_notice",
+]
 
 FONT = "STSong-Light"
 
@@ -61,6 +69,58 @@ _APPEAL_TITLES = {
     "litigation": "行政诉讼",
 }
 _UNITS_ZH = {"days": "日", "months": "个月"}
+
+# Chinese labels of the rules core's explanation steps (by step name) as a notice shows them; a
+# step not listed keeps the program's English label.
+STEP_LABELS_ZH: dict[str, str] = {
+    "members": "共同生活的家庭成员人数",
+    "excluded_income": "不计入家庭收入的项目",
+    "employment_cost": "扣减的必要就业成本",
+    "counted_income_person": "成员计入的月收入",
+    "counted_income": "家庭月收入合计",
+    "per_capita_income": "家庭月人均收入",
+    "below_standard": "月人均收入是否低于当地低保标准",
+    "difference_amount": "差额救助金额（（低保标准－人均收入）×人数）",
+    "banded_amount": "分档救助金额",
+    "special_member_supplement": "老年人、未成年人、重度残疾人、重病患者增发",
+    "job_refusal_cut": "无正当理由拒绝就业人员停发的份额",
+    "is_dibao_marginal": "是否为低保边缘家庭",
+    "single_person_amount": "单人户施保金额",
+    "gradual_exit": "是否处于渐退期",
+    "eligible": "是否符合条件",
+    "amount": "月保障金额",
+    "dibao_standard": "当地低保标准",
+    "rural_standard": "是否适用农村标准",
+    "no_labour_capacity": "是否无劳动能力",
+    "tekun_income": "特困人员收入",
+    "income_below_standard": "收入是否低于当地低保标准",
+    "no_able_supporter": "是否无法定赡养、抚养、扶养义务人或其无履行义务能力",
+    "eligible_person": "本人是否符合特困人员条件",
+    "basic_living": "基本生活标准",
+    "basic_living_floor": "基本生活标准下限（低保标准的倍数）",
+    "basic_living_local": "当地规定的基本生活标准",
+    "selfcare_tier": "生活自理能力等级",
+    "care": "照料护理标准",
+    "concentrated": "是否集中供养",
+    "chose_child_allowance": "是否选择儿童生活费",
+    "person_amount": "个人月供养金额",
+    "emergency_type": "是否为急难型",
+    "spending_type": "是否为支出型",
+    "annual_income": "家庭年收入",
+    "income_below_reference": "收入是否低于上年当地人均可支配收入",
+    "need": "救助需求",
+    "emergency_standard_amount": "急难型标准救助金额",
+    "cap": "救助金额上限",
+    "amount_above_cap": "超过上限的金额",
+    "needs_case_decision": "是否需一事一议",
+    "township_advance": "乡镇先行救助金额",
+    "county_top_up": "县级补足金额",
+    "total": "救助金额合计",
+    "standard": "保障标准",
+    "father_unable": "父亲是否无法履行抚养义务",
+    "mother_unable": "母亲是否无法履行抚养义务",
+    "unsupported": "是否为事实无人抚养儿童",
+}
 _FLAG = {Provenance.SOURCE: "", Provenance.UNVERIFIED: "M", Provenance.ILLUSTRATIVE: "I"}
 
 
@@ -98,6 +158,7 @@ class NoticeData:
     refusal_reasons: tuple[str, ...] = ()
     refusal_notice_due: dt.date | None = None
     appeal_routes: tuple[AppealRoute, ...] = field(default_factory=tuple)
+    issuing_department: str = ""  # e.g. 上海市浦东新区医疗保障局
 
 
 # -- gathering -------------------------------------------------------------------------------
@@ -132,6 +193,12 @@ def _applicant(session: Session, app: Application) -> tuple[str, str]:
             number = str(member.get("id_number") or "")
             return str(member.get("name") or ""), mask_identity_number(number) if number else ""
     return "", ""
+
+
+def issuing_department(region: str, department: str) -> str:
+    """The department that issues the notice: the region's name and the department's (the
+    track's department, the one responsible for its program)."""
+    return _region_name(region) + DEPARTMENT_TITLES_ZH[Department(department)]
 
 
 def _appeal_routes(tree: ParameterTree, region: str, on: dt.date) -> tuple[AppealRoute, ...]:
@@ -181,6 +248,7 @@ def notice_data(session: Session, track_id: int, tree: ParameterTree | None = No
         "applicant_name": name,
         "applicant_id_masked": masked,
         "legal_basis": legal_basis,
+        "issuing_department": issuing_department(app.region_code, track.department),
     }
     if track.decision == "approved":
         return NoticeData(
@@ -276,7 +344,8 @@ def _explanation_table(steps: Sequence[dict[str, Any]], st: dict[str, ParagraphS
         [_p("步骤", st["cell"]), _p("数值", st["cell"]), _p("参数与依据", st["cell"])]
     ]
     for step in steps:
-        label = str(step.get("label", step.get("step", "")))
+        name = str(step.get("step", ""))
+        label = STEP_LABELS_ZH.get(name) or str(step.get("label", name))
         if step.get("formula"):
             label += f"\n（{step['formula']}）"
         cites = [
@@ -398,7 +467,7 @@ def render_notice(data: NoticeData) -> bytes:
     story.append(_p("法律依据", st["h2"]))
     story.extend(_p(f"· {basis}", st["body"]) for basis in data.legal_basis)
     story.append(Spacer(1, 8 * mm))
-    story.append(_p(f"{data.region_name}民政部门", st["body"]))
+    story.append(_p(data.issuing_department or f"{data.region_name}民政局", st["body"]))
     story.append(_p(_date_zh(data.decided_on), st["body"]))
     story.append(Spacer(1, 4 * mm))
     story.append(_p("注：本通知书中的公民身份号码已作遮蔽处理。", st["small"]))

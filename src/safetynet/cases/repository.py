@@ -7,7 +7,14 @@ from collections.abc import Collection
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from safetynet.cases.model import Appeal, Application, StaffMember, StaffRelative, Track
+from safetynet.cases.model import (
+    Appeal,
+    Application,
+    JobRefusal,
+    StaffMember,
+    StaffRelative,
+    Track,
+)
 
 __all__ = ["CaseRepository"]
 
@@ -37,6 +44,30 @@ class CaseRepository:
 
     def appeal(self, appeal_id: int) -> Appeal | None:
         return self.session.get(Appeal, appeal_id)
+
+    def appeals_of(self, track_id: int) -> list[Appeal]:
+        return list(
+            self.session.scalars(
+                select(Appeal).where(Appeal.track_id == track_id).order_by(Appeal.id)
+            )
+        )
+
+    def job_refusals_of(self, track_id: int) -> list[JobRefusal]:
+        return list(
+            self.session.scalars(
+                select(JobRefusal).where(JobRefusal.track_id == track_id).order_by(JobRefusal.id)
+            )
+        )
+
+    def job_refusal_count(self, track_id: int, id_number: str) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count(JobRefusal.id)).where(
+                    JobRefusal.track_id == track_id, JobRefusal.id_number == id_number
+                )
+            )
+            or 0
+        )
 
     def staff_member(self, name: str, region: str) -> StaffMember | None:
         return self.session.scalars(

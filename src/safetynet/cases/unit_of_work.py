@@ -7,6 +7,9 @@ so that a decision and the enrolment it starts are one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from safetynet.cases.repository import CaseRepository
@@ -27,6 +30,7 @@ class CaseUnitOfWork(UnitOfWork):
     ) -> None:
         super().__init__(sessions)
         self._parameters = parameters
+        self._held = False
 
     @property
     def parameters(self) -> ParameterTree:
@@ -38,3 +42,19 @@ class CaseUnitOfWork(UnitOfWork):
         super().__enter__()
         self.cases = CaseRepository(self.session)
         return self
+
+    def commit(self) -> None:
+        if self._held:
+            self.session.flush()
+        else:
+            super().commit()
+
+    @contextmanager
+    def held_commits(self) -> Iterator[None]:
+        """Inside the block, registry handlers that commit only flush: several of them (end one
+        enrolment, start the next) and the case step become one transaction, committed after."""
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False

@@ -9,17 +9,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safetynet.cases.model import Appeal, Application, Track
+from safetynet.cases.model import Appeal, Application, StaffMember, StaffRelative, Track
 from safetynet.cases.workflow import State, pending_deadlines
+from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.regions import default_registry
 from safetynet.domain.workdays import add_working_days, working_days_between
 
 __all__ = [
     "DeadlineRow",
+    "RegisteredRelative",
     "RelativeCase",
     "overdue_and_due_soon",
     "region_subtree",
     "relatives_report",
+    "staff_register",
 ]
 
 
@@ -165,3 +168,38 @@ def relatives_report(session: Session, region: str) -> list[RelativeCase]:
             )
         )
     return report
+
+
+@dataclass(frozen=True)
+class RegisteredRelative:
+    """One entry of the register of staff and their close relatives (identity number masked)."""
+
+    relative_id: int
+    staff_id: int
+    staff: str
+    staff_role: str
+    staff_region: str
+    relation: str
+    id_number: str
+
+
+def staff_register(session: Session, region: str) -> list[RegisteredRelative]:
+    """The register entries of staff working in ``region`` or below it."""
+    rows = session.execute(
+        select(StaffRelative, StaffMember)
+        .join(StaffMember, StaffMember.id == StaffRelative.staff_id)
+        .where(StaffMember.region_code.in_(region_subtree(region)))
+        .order_by(StaffRelative.id)
+    )
+    return [
+        RegisteredRelative(
+            relative.id,
+            staff.id,
+            staff.name,
+            staff.role,
+            staff.region_code,
+            relative.relation,
+            mask_identity_number(relative.id_number),
+        )
+        for relative, staff in rows
+    ]

@@ -22,6 +22,7 @@ from safetynet.policy.parameters import ParameterTree
 __all__ = [
     "DECIDABLE",
     "DEPARTMENTS",
+    "DEPARTMENT_TITLES_ZH",
     "PARAMETER_ROOT",
     "ConcurrentUpdateError",
     "DeadlineRules",
@@ -32,6 +33,8 @@ __all__ = [
     "WorkflowError",
     "add_months",
     "first_day_of_next_month",
+    "month_end",
+    "month_of",
     "pending_deadlines",
     "procedure_for",
     "require_state",
@@ -53,6 +56,7 @@ class State(StrEnum):
     REFUSED = "refused"
     PAYING = "paying"
     SUSPENDED = "suspended"
+    GRADUAL_EXIT = "gradual_exit"  # dibao kept for the gradual-exit period after income rose
     TERMINATION_NOTICE = "termination_notice"
     TERMINATED = "terminated"
 
@@ -98,6 +102,17 @@ DEPARTMENTS: Mapping[str, Department] = {
     "disaster_assistance": Department.EMERGENCY_MANAGEMENT,
 }
 
+DEPARTMENT_TITLES_ZH: Mapping[Department, str] = {
+    Department.CIVIL_AFFAIRS: "民政局",
+    Department.HOUSING: "住房和城乡建设局",
+    Department.EDUCATION: "教育局",
+    Department.MEDICAL_SECURITY: "医疗保障局",
+    Department.HUMAN_RESOURCES: "人力资源和社会保障局",
+    Department.EMERGENCY_MANAGEMENT: "应急管理局",
+}
+"""The usual name of each department at county level, as it signs a notice (localities may name
+theirs differently; the region's name goes in front)."""
+
 DECIDABLE: Mapping[Procedure, frozenset[State]] = {
     Procedure.DIBAO: frozenset({State.NOTICE_CLOSED}),
     Procedure.TEKUN: frozenset({State.NOTICE_CLOSED}),
@@ -107,7 +122,9 @@ DECIDABLE: Mapping[Procedure, frozenset[State]] = {
 }
 """States in which the county (or the township, where devolved) may confirm or refuse."""
 
-PAYABLE_STATES = frozenset({State.PAYING, State.SUSPENDED, State.TERMINATION_NOTICE})
+PAYABLE_STATES = frozenset(
+    {State.PAYING, State.SUSPENDED, State.GRADUAL_EXIT, State.TERMINATION_NOTICE}
+)
 OPEN_STATES = frozenset(
     {
         State.SUBMITTED,
@@ -176,6 +193,7 @@ class TrackView(Protocol):
     recheck_due: dt.date | None
     notice_ends_on: dt.date | None
     decided_on: dt.date | None
+    gradual_exit_until: str | None
 
 
 # What each command needs, said the way a caseworker would read it.
@@ -232,6 +250,16 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def first_day_of_next_month(day: dt.date) -> dt.date:
     return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return first_day_of_next_month(day) - dt.timedelta(days=1)
+
+
+def month_of(label: str) -> dt.date:
+    """The first day of a ``YYYY-MM`` month."""
+    year, month = label.split("-")
+    return dt.date(int(year), int(month), 1)
 
 
 @dataclass(frozen=True)
@@ -386,4 +414,6 @@ def pending_deadlines(track: TrackView) -> list[tuple[str, dt.date]]:
         add("refusal_notice", track.refusal_notice_due)
     if state in (State.PAYING, State.SUSPENDED):
         add("recheck", track.recheck_due)
+    if state is State.GRADUAL_EXIT and track.gradual_exit_until is not None:
+        add("gradual_exit_end", month_end(month_of(track.gradual_exit_until)))
     return sorted(out, key=lambda item: item[1])

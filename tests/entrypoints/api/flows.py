@@ -81,6 +81,28 @@ def to_notice_closed(client: TestClient, tid: int, *, proposal: str = "approve")
     )
 
 
+def refused_with_appeal(client: TestClient, db: Database, household_no: str, seq: int) -> int:
+    """A dibao track refused on 2025-10-30 and an appeal lodged against it on 2025-11-03; returns
+    the appeal id."""
+    tid = submit_dibao(client, db, household_no, seq=seq)["tracks"][0]["id"]
+    ok(act(client, CLERK, tid, "accept", "2025-09-26"))
+    to_notice_closed(client, tid, proposal="refuse")
+    ok(act(client, APPROVER, tid, "refuse", "2025-10-30", reasons=["assets above the limit"]))
+    response = act(
+        client,
+        CLERK,
+        tid,
+        "appeals",
+        "2025-11-03",
+        kind="reconsideration",
+        decision_known_on="2025-10-31",
+        grounds="the car is needed for work",
+    )
+    assert response.status_code == 201, response.text
+    appeal_id: int = response.json()["id"]
+    return appeal_id
+
+
 __all__ = [
     "APPROVER",
     "CLERK",
@@ -89,6 +111,7 @@ __all__ = [
     "REVIEWER",
     "call",
     "ok",
+    "refused_with_appeal",
     "submit_dibao",
     "to_notice_closed",
 ]

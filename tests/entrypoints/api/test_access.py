@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from safetynet.entrypoints.api import POLICY, Action, Role
 from safetynet.registry.db import Database
 from tests.entrypoints.api.conftest import NEIGHBOUR, OTHER, OWN, act, auth, token
-from tests.entrypoints.api.flows import CLERK, HEAD, ok, submit_dibao
+from tests.entrypoints.api.flows import CLERK, HEAD, ok, refused_with_appeal, submit_dibao
 
 SENTINEL_HOUSEHOLD = "HSECRET1"
 
@@ -40,7 +40,13 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
     app = submit_dibao(client, database, SENTINEL_HOUSEHOLD)
     tid = app["tracks"][0]["id"]
     ok(act(client, CLERK, tid, "accept", "2025-09-26"))
-    values = {"application_id": str(app["id"]), "track_id": str(tid), "region": OWN}
+    appeal_id = refused_with_appeal(client, database, "HAPPEAL", seq=7)
+    values = {
+        "application_id": str(app["id"]),
+        "track_id": str(tid),
+        "region": OWN,
+        "appeal_id": str(appeal_id),
+    }
     submission = {
         "household_region": OWN,
         "household_no": SENTINEL_HOUSEHOLD,
@@ -50,7 +56,7 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
         "on": "2025-09-25",
     }
     routes = _routes(client)
-    assert len(routes) >= 16
+    assert len(routes) >= 31
     failures = []
     checked = 0
     for method, template, action in routes:

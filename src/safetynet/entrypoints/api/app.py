@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
 from safetynet.entrypoints.api.auth import UserDirectory
-from safetynet.entrypoints.api.routes import applications, audit, offices, tracks
+from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
 from safetynet.entrypoints.api.service import CaseService, Clock
 from safetynet.errors import SafetyNetError
 from safetynet.policy.parameters import ParameterTree
@@ -66,7 +66,7 @@ def create_app(
     )
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
-    for module in (applications, tracks, offices, audit):
+    for module in (applications, tracks, appeals, offices, audit):
         app.include_router(module.router)
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)

@@ -14,10 +14,12 @@ from safetynet.entrypoints.api.service import CaseService
 
 __all__ = [
     "CurrentUser",
+    "ScopedAppeal",
     "ScopedTrack",
     "ServiceDep",
     "allowed",
     "not_found",
+    "scoped_appeal",
     "scoped_region",
     "scoped_track",
 ]
@@ -91,6 +93,28 @@ def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTra
         if region is None or not in_region(user.region, region):
             raise not_found("track", track_id)
         return ScopedTrack(track_id, user)
+
+    return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedAppeal:
+    """An appeal the user may act on, against a track in their region."""
+
+    id: int
+    user: User
+
+
+def scoped_appeal(action: Action) -> Callable[[int, User, CaseService], ScopedAppeal]:
+    """A dependency: the path's appeal, if the role may take ``action`` (else 403) and the track
+    it is against is in the user's region (else 404, as for an unknown appeal)."""
+
+    def dependency(appeal_id: int, user: CurrentUser, service: ServiceDep) -> ScopedAppeal:
+        _check(user, action)
+        region = service.appeal_region(appeal_id)
+        if region is None or not in_region(user.region, region):
+            raise not_found("appeal", appeal_id)
+        return ScopedAppeal(appeal_id, user)
 
     return dependency
 

@@ -34,20 +34,67 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     REFUSE = "refuse"
     START_PAYMENT = "start_payment"
+    EXTEND_LIMIT = "extend_limit"
+    SCHEDULE_RECHECK = "schedule_recheck"
+    RECORD_RECHECK = "record_recheck"
+    RECORD_DEATH = "record_death"
+    RECORD_JOB_REFUSAL = "record_job_refusal"
+    SUSPEND = "suspend"
+    GRADUAL_EXIT = "gradual_exit"
+    TERMINATE = "terminate"
+    LODGE_APPEAL = "lodge_appeal"
+    DECIDE_APPEAL = "decide_appeal"
+    REGISTER_RELATIVE = "register_relative"
+    READ_RELATIVES = "read_relatives"  # the register and the report of flagged applications
     AUDIT_VERIFY = "audit_verify"
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES})
 
 POLICY: dict[Role, frozenset[Action]] = {
-    Role.INTAKE_CLERK: _READ | {Action.SUBMIT, Action.ACCEPT, Action.OBJECTION},
-    Role.INVESTIGATOR: _READ | {Action.START_INVESTIGATION, Action.HOME_VISIT, Action.VERIFICATION},
+    # The front desk also takes in appeals lodged there and reports of a member's death.
+    Role.INTAKE_CLERK: _READ
+    | {Action.SUBMIT, Action.ACCEPT, Action.OBJECTION, Action.LODGE_APPEAL, Action.RECORD_DEATH},
+    # Investigators carry out re-checks and record the job offers a member refused.
+    Role.INVESTIGATOR: _READ
+    | {
+        Action.START_INVESTIGATION,
+        Action.HOME_VISIT,
+        Action.VERIFICATION,
+        Action.RECORD_RECHECK,
+        Action.RECORD_JOB_REFUSAL,
+    },
     Role.TOWNSHIP_REVIEWER: _READ
-    | {Action.TOWNSHIP_OPINION, Action.POST_NOTICE, Action.OBJECTION, Action.CLOSE_NOTICE},
-    # The county visits the home itself where the rules ask for it (staff relatives, spot checks).
+    | {
+        Action.TOWNSHIP_OPINION,
+        Action.POST_NOTICE,
+        Action.OBJECTION,
+        Action.CLOSE_NOTICE,
+        Action.SCHEDULE_RECHECK,
+        Action.RECORD_RECHECK,
+        Action.RECORD_JOB_REFUSAL,
+    },
+    # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
+    # decides, extends the time limit, changes or ends support, records appeal decisions and
+    # keeps the register of staff relatives.
     Role.COUNTY_APPROVER: _READ
-    | {Action.HOME_VISIT, Action.CONFIRM, Action.REFUSE, Action.START_PAYMENT},
-    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY},
+    | {
+        Action.HOME_VISIT,
+        Action.CONFIRM,
+        Action.REFUSE,
+        Action.START_PAYMENT,
+        Action.EXTEND_LIMIT,
+        Action.SCHEDULE_RECHECK,
+        Action.RECORD_DEATH,
+        Action.SUSPEND,
+        Action.GRADUAL_EXIT,
+        Action.TERMINATE,
+        Action.LODGE_APPEAL,
+        Action.DECIDE_APPEAL,
+        Action.REGISTER_RELATIVE,
+        Action.READ_RELATIVES,
+    },
+    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES},
 }
 """Role → the actions it may take. Anything not listed is refused with 403."""
 

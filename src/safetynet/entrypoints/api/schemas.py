@@ -7,20 +7,34 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ActionBody",
+    "AppealCreate",
+    "AppealDecision",
+    "AppealPublic",
     "ApplicationCreate",
     "ApplicationPublic",
     "AuditProblemPublic",
     "AuditReportPublic",
     "CloseNoticeBody",
     "DeadlinePublic",
+    "DeathBody",
+    "ExtendLimitBody",
+    "GradualExitBody",
     "HomeVisitBody",
     "InvestigationBody",
+    "JobRefusalBody",
+    "JobRefusalPublic",
     "ObjectionBody",
     "OpinionBody",
     "PaymentBody",
     "PendingDeadline",
     "PostNoticeBody",
+    "ReasonBody",
+    "RecheckBody",
+    "RecheckScheduleBody",
     "RefuseBody",
+    "RelativeCasePublic",
+    "StaffRelativeCreate",
+    "StaffRelativePublic",
     "TrackPublic",
     "VerificationBody",
 ]
@@ -53,6 +67,20 @@ class ApplicationCreate(BaseModel):
 class PendingDeadline(BaseModel):
     deadline: str
     due: dt.date
+
+
+class JobRefusalPublic(BaseModel):
+    """A refused job offer of one member (identity number masked) and that member's count."""
+
+    id_number: str = Field(description="Masked.")
+    refused_on: dt.date
+    offer: str
+    count: int = Field(description="The member's refusals on this track up to this one.")
+
+
+class GradualExitMonth(BaseModel):
+    month: str
+    amount_fen: int
 
 
 class TrackPublic(BaseModel):
@@ -101,8 +129,17 @@ class TrackPublic(BaseModel):
     first_payment_month: str | None
     payment_started_on: dt.date | None
     recheck_due: dt.date | None
+    recheck_reason: str | None
+    last_recheck_on: dt.date | None
+    limit_extended_on: dt.date | None
+    limit_extension_reason: str | None
+    gradual_exit_from: str | None
+    gradual_exit_until: str | None
+    gradual_exit_schedule: list[GradualExitMonth] | None
     suspended_on: dt.date | None
     terminated_on: dt.date | None
+    end_reason: str | None
+    job_refusals: list[JobRefusalPublic] = Field(default_factory=list)
     pending_deadlines: list[PendingDeadline] = Field(
         default_factory=list, description="Deadlines that bind the track in its current state."
     )
@@ -180,6 +217,114 @@ class RefuseBody(ActionBody):
 
 class PaymentBody(ActionBody):
     advance_amount_fen: int | None = None
+
+
+class ExtendLimitBody(ActionBody):
+    reason: str = Field(description="The special circumstance that needs more time.")
+
+
+class RecheckScheduleBody(ActionBody):
+    frequency: Literal["annual", "half_yearly"]
+
+
+class RecheckBody(ActionBody):
+    frequency: Literal["annual", "half_yearly"] = Field(description="Of the next re-check.")
+    findings: str
+    household: dict[str, Any] | None = Field(
+        default=None,
+        description="The facts found, if they changed: the amount is recalculated from the "
+        "following month.",
+    )
+
+
+class DeathBody(ActionBody):
+    id_number: str = Field(description="The member who died (never echoed back).")
+
+
+class JobRefusalBody(ActionBody):
+    id_number: str = Field(description="The member who refused (never echoed back in full).")
+    offer: str
+
+
+class ReasonBody(ActionBody):
+    reason: str
+
+
+class GradualExitBody(ActionBody):
+    income_rose_in: str = Field(description="The month income rose above the standard, YYYY-MM.")
+    household: dict[str, Any] = Field(description="The household facts after the rise.")
+
+
+class AppealCreate(ActionBody):
+    kind: Literal["reconsideration", "litigation"]
+    decision_known_on: dt.date
+    grounds: str
+
+
+class AppealDecision(BaseModel):
+    expected_version: int = Field(description="The appeal version the user saw.")
+    outcome: Literal["upheld", "varied", "revoked", "dismissed"]
+    reasons: list[str]
+    reopen_at: Literal["investigation", "township_opinion", "decision", "payment"] | None = Field(
+        default=None,
+        description="For a decision in the applicant's favour (revoked, varied): the step the "
+        "track goes back to.",
+    )
+    on: dt.date | None = None
+
+
+class AppealPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    track_id: int
+    version: int
+    kind: str
+    decision_known_on: dt.date
+    lodged_on: dt.date
+    lodge_due: dt.date
+    decision_due: dt.date | None
+    grounds: str
+    status: str
+    outcome: str | None
+    decided_on: dt.date | None
+    reasons: list[str] | None
+    reopened_at: str | None
+
+
+class StaffRelativeCreate(BaseModel):
+    """A member of staff working in the office's region and one close relative of theirs."""
+
+    staff_name: str
+    staff_role: str
+    id_number: str = Field(description="The relative's; shown masked afterwards.")
+    relation: str
+    on: dt.date | None = None
+
+
+class StaffRelativePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    relative_id: int
+    staff_id: int
+    staff: str
+    staff_role: str
+    staff_region: str
+    relation: str
+    id_number: str = Field(description="Masked.")
+
+
+class RelativeCasePublic(BaseModel):
+    """An application from a household with a registered relative of staff."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    application_id: int
+    household_id: int
+    region: str
+    lodged_on: dt.date
+    matches: list[dict[str, Any]]
+    tracks: list[dict[str, Any]]
 
 
 class DeadlinePublic(BaseModel):

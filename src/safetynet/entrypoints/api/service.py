@@ -14,18 +14,27 @@ from safetynet.audit.log import Actor, mask, verify
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
 from safetynet.cases.handlers import handle
-from safetynet.cases.model import Application, Track
+from safetynet.cases.model import Appeal, Application, Track
 from safetynet.cases.unit_of_work import CaseUnitOfWork
-from safetynet.cases.views import overdue_and_due_soon, region_subtree
+from safetynet.cases.views import (
+    overdue_and_due_soon,
+    region_subtree,
+    relatives_report,
+    staff_register,
+)
 from safetynet.cases.workflow import ConcurrentUpdateError, pending_deadlines
 from safetynet.domain.regions import NATION_CODE
 from safetynet.entrypoints.api.policy import in_region
 from safetynet.entrypoints.api.schemas import (
+    AppealPublic,
     ApplicationPublic,
     AuditProblemPublic,
     AuditReportPublic,
     DeadlinePublic,
+    JobRefusalPublic,
     PendingDeadline,
+    RelativeCasePublic,
+    StaffRelativePublic,
     TrackPublic,
 )
 from safetynet.policy.parameters import ParameterTree
@@ -39,12 +48,25 @@ Clock = Callable[[], dt.datetime]
 _LOCAL = ZoneInfo("Asia/Shanghai")
 
 
-def _track_public(track: Track) -> TrackPublic:
+def _track_public(uow: CaseUnitOfWork, track: Track) -> TrackPublic:
     public = TrackPublic.model_validate(track)
     public.explanation = mask(track.explanation) if track.explanation is not None else None
     public.pending_deadlines = [
         PendingDeadline(deadline=name, due=due) for name, due in pending_deadlines(track)
     ]
+    counts: dict[str, int] = {}
+    refusals = []
+    for refusal in uow.cases.job_refusals_of(track.id):
+        counts[refusal.id_number] = counts.get(refusal.id_number, 0) + 1
+        refusals.append(
+            JobRefusalPublic(
+                id_number=refusal.masked_id_number,
+                refused_on=refusal.refused_on,
+                offer=refusal.offer,
+                count=counts[refusal.id_number],
+            )
+        )
+    public.job_refusals = refusals
     return public
 
 
@@ -76,6 +98,15 @@ class CaseService:
                 .where(Track.id == track_id)
             )
 
+    def appeal_region(self, appeal_id: int) -> str | None:
+        with self.db.sessions() as session:
+            return session.scalar(
+                select(Application.region_code)
+                .join(Track, Track.application_id == Application.id)
+                .join(Appeal, Appeal.track_id == Track.id)
+                .where(Appeal.id == appeal_id)
+            )
+
     # -- reads ------------------------------------------------------------------------------
 
     def _application_public(
@@ -103,7 +134,7 @@ class CaseService:
             relative_flag=app.relative_flag,
             relative_matches=mask(app.relative_matches),
             identity_numbers_masked=not full_identity,
-            tracks=[_track_public(t) for t in uow.cases.tracks_of(app.id)],
+            tracks=[_track_public(uow, t) for t in uow.cases.tracks_of(app.id)],
         )
 
     def application(
@@ -134,7 +165,28 @@ class CaseService:
             app = uow.cases.application(track.application_id)
             if app is None or not in_region(within, app.region_code):
                 return None
-            return _track_public(track)
+            return _track_public(uow, track)
+
+    def appeal(self, appeal_id: int, within: str) -> AppealPublic | None:
+        region = self.appeal_region(appeal_id)
+        if region is None or not in_region(within, region):
+            return None
+        with self._uow() as uow:
+            return AppealPublic.model_validate(uow.cases.appeal(appeal_id))
+
+    def appeals_of(self, track_id: int) -> list[AppealPublic]:
+        """The appeals against a track (the caller has scoped the track)."""
+        with self._uow() as uow:
+            return [AppealPublic.model_validate(a) for a in uow.cases.appeals_of(track_id)]
+
+    def staff_register(self, region: str) -> list[StaffRelativePublic]:
+        with self.db.sessions() as session:
+            return [StaffRelativePublic.model_validate(r) for r in staff_register(session, region)]
+
+    def relatives_report(self, region: str) -> list[RelativeCasePublic]:
+        with self.db.sessions() as session:
+            rows = relatives_report(session, region)
+        return [RelativeCasePublic.model_validate(r) for r in rows]
 
     def notice_pdf(self, track_id: int) -> bytes:
         """The written notice of the track's decision (a track without a decision is refused)."""
@@ -165,8 +217,24 @@ class CaseService:
         with self._uow() as uow:
             return handle(cmd, uow, self.clock).entity_id
 
-    def run(self, cmd: c.TrackCommand) -> None:
+    def run(self, cmd: c.Command) -> int:
+        """Hand ``cmd`` to its handler; returns the id of the row its event is about."""
         with self._uow() as uow:
+            return handle(cmd, uow, self.clock).entity_id
+
+    def decide_appeal(self, cmd: c.DecideAppeal, expected_version: int) -> None:
+        """Decide the appeal, if it is still the version the user saw."""
+        with self._uow() as uow:
+            appeal = uow.cases.appeal(cmd.appeal_id)
+            assert appeal is not None  # scoped by the caller
+            if appeal.version != expected_version:
+                raise ConcurrentUpdateError(
+                    "decide",
+                    f"appeal {appeal.id}",
+                    appeal.status,
+                    f"it has changed since you read it (version {expected_version}, now "
+                    f"{appeal.version}); reload it and try again",
+                )
             handle(cmd, uow, self.clock)
 
     def accept(self, actor: Actor, on: dt.date, track_id: int, expected_version: int) -> None:

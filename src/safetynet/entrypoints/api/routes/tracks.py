@@ -7,7 +7,7 @@ Each action builds one workflow command and hands it to the service; the body ca
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Response, status
 
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
@@ -15,13 +15,22 @@ from safetynet.entrypoints.api.deps import ScopedTrack, ServiceDep, allowed, not
 from safetynet.entrypoints.api.policy import Action
 from safetynet.entrypoints.api.schemas import (
     ActionBody,
+    AppealCreate,
+    AppealPublic,
     CloseNoticeBody,
+    DeathBody,
+    ExtendLimitBody,
+    GradualExitBody,
     HomeVisitBody,
     InvestigationBody,
+    JobRefusalBody,
     ObjectionBody,
     OpinionBody,
     PaymentBody,
     PostNoticeBody,
+    ReasonBody,
+    RecheckBody,
+    RecheckScheduleBody,
     RefuseBody,
     TrackPublic,
     VerificationBody,
@@ -293,3 +302,217 @@ def start_payment(
             advance_amount_fen=body.advance_amount_fen,
         ),
     )
+
+
+@router.post("/{track_id}/extend-limit", openapi_extra={"x-action": Action.EXTEND_LIMIT.value})
+def extend_limit(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.EXTEND_LIMIT))],
+    body: ExtendLimitBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Extend the overall time limit (dibao: 30 → 45 working days from acceptance) for a special
+    circumstance: once, before it expires, with the reason recorded. Not for a limit that has no
+    extended length (devolved confirmation, programs without one): 409."""
+    return _run(
+        service,
+        track,
+        c.ExtendTimeLimit(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            reason=body.reason,
+        ),
+    )
+
+
+@router.post(
+    "/{track_id}/schedule-recheck", openapi_extra={"x-action": Action.SCHEDULE_RECHECK.value}
+)
+def schedule_recheck(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.SCHEDULE_RECHECK))],
+    body: RecheckScheduleBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Schedule the periodic re-check of a paying track: annual (stable finances) or half-yearly
+    (irregular income, members able to work). An earlier re-check due after a death is kept."""
+    return _run(
+        service,
+        track,
+        c.ScheduleRecheck(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            frequency=body.frequency,
+        ),
+    )
+
+
+@router.post("/{track_id}/recheck", openapi_extra={"x-action": Action.RECORD_RECHECK.value})
+def record_recheck(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.RECORD_RECHECK))],
+    body: RecheckBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Record a re-check and schedule the next one. With changed household facts the rules core
+    recalculates the amount from the following month; a household no longer eligible is refused
+    here (409): start its gradual exit or terminate it."""
+    return _run(
+        service,
+        track,
+        c.RecordRecheck(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            frequency=body.frequency,
+            findings=body.findings,
+            household=body.household,
+        ),
+    )
+
+
+@router.post("/{track_id}/death", openapi_extra={"x-action": Action.RECORD_DEATH.value})
+def record_death(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.RECORD_DEATH))],
+    body: DeathBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Record the death of a household member on ``on``: the household is re-checked within 3
+    months of it."""
+    return _run(
+        service,
+        track,
+        c.RecordDeath(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            id_number=body.id_number,
+        ),
+    )
+
+
+@router.post(
+    "/{track_id}/job-refusals", openapi_extra={"x-action": Action.RECORD_JOB_REFUSAL.value}
+)
+def record_job_refusal(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.RECORD_JOB_REFUSAL))],
+    body: JobRefusalBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Record a suitable job offer a member refused without good reason (dibao). At the third
+    refusal that member's share stops from the following month and the amount is recalculated."""
+    return _run(
+        service,
+        track,
+        c.RecordJobRefusal(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            id_number=body.id_number,
+            offer=body.offer,
+        ),
+    )
+
+
+@router.post("/{track_id}/suspend", openapi_extra={"x-action": Action.SUSPEND.value})
+def suspend(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.SUSPEND))],
+    body: ReasonBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Suspend payment of a paying track, with the reason; the enrolment is suspended too."""
+    return _run(
+        service,
+        track,
+        c.SuspendTrack(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            reason=body.reason,
+        ),
+    )
+
+
+@router.post("/{track_id}/gradual-exit", openapi_extra={"x-action": Action.GRADUAL_EXIT.value})
+def gradual_exit(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.GRADUAL_EXIT))],
+    body: GradualExitBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Income rose above the standard through work: the household keeps dibao for the
+    gradual-exit period of the rules core (6 months after the month of the rise, nationally) and
+    payment ends after it. The months and amounts are in ``gradual_exit_schedule``."""
+    return _run(
+        service,
+        track,
+        c.StartGradualExit(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            income_rose_in=body.income_rose_in,
+            household=body.household,
+        ),
+    )
+
+
+@router.post("/{track_id}/terminate", openapi_extra={"x-action": Action.TERMINATE.value})
+def terminate(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.TERMINATE))],
+    body: ReasonBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """End support from the following month. Tekun needs its 7-day termination notice first
+    (``post-notice`` with ``purpose=termination``) and ends only once it has run (409 before)."""
+    return _run(
+        service,
+        track,
+        c.TerminateTrack(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            reason=body.reason,
+        ),
+    )
+
+
+@router.get("/{track_id}/appeals", openapi_extra={"x-action": Action.READ.value})
+def list_appeals(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.READ))], service: ServiceDep
+) -> list[AppealPublic]:
+    """The appeals lodged against the track, oldest first."""
+    return service.appeals_of(track.id)
+
+
+@router.post(
+    "/{track_id}/appeals",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={"x-action": Action.LODGE_APPEAL.value},
+)
+def lodge_appeal(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.LODGE_APPEAL))],
+    body: AppealCreate,
+    service: ServiceDep,
+) -> AppealPublic:
+    """Lodge an administrative reconsideration or a lawsuit against the track's decision, within
+    its time limit from the day the applicant knew of the decision (409 after it)."""
+    appeal_id = service.run(
+        c.LodgeAppeal(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            kind=body.kind,
+            decision_known_on=body.decision_known_on,
+            grounds=body.grounds,
+        )
+    )
+    found = service.appeal(appeal_id, track.user.region)
+    assert found is not None  # against a track in the user's region
+    return found

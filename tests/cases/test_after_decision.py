@@ -1,0 +1,479 @@
+"""Steps after (or around) a decision: extending the overall time limit, re-checks, gradual exit,
+refused job offers and appeals that reopen a track; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from safetynet.audit.log import verify
+from safetynet.audit.model import AuditEvent
+from safetynet.cases import commands as c
+from safetynet.cases.workflow import WorkflowError
+from safetynet.errors import InputError
+from safetynet.registry.db import Database
+from safetynet.registry.model import Enrolment
+from tests.cases.helpers import (
+    APPROVER,
+    APPROVER_2,
+    CLERK,
+    INVESTIGATOR,
+    REVIEWER,
+    Clock,
+    example,
+    id_number,
+    investigate_and_propose,
+    register_household,
+    run,
+    submit,
+    track,
+)
+
+D = dt.date
+HEAD = "110105198503010032"  # the head of examples/dibao_household.json, who earns 2,400
+
+
+def _household(head_wage: str | None = None) -> dict[str, Any]:
+    facts = example("dibao_household.json")
+    if head_wage is not None:
+        facts = copy.deepcopy(facts)
+        facts["members"][0]["wage_income"] = head_wage
+    return facts
+
+
+def _accepted(db: Database, clock: Clock, *, devolved: bool = False) -> int:
+    register_household(db, "H1", [HEAD, id_number("19870601", 4)])
+    _, (tid,) = submit(db, clock, _household(), "H1", D(2025, 9, 25), ("dibao",), devolved=devolved)
+    run(db, clock, c.AcceptApplication(actor=CLERK, on=D(2025, 9, 26), application_id=1))
+    return tid
+
+
+def _to_county(db: Database, clock: Clock, tid: int) -> None:
+    investigate_and_propose(db, clock, tid, D(2025, 9, 28))
+    run(db, clock, c.PostPublicNotice(actor=REVIEWER, on=D(2025, 9, 29), track_id=tid))
+    run(db, clock, c.ClosePublicNotice(actor=REVIEWER, on=D(2025, 10, 9), track_id=tid))
+
+
+def _paying(db: Database, clock: Clock) -> int:
+    """Approved on 2025-10-10 at 2,550 yuan a month, paid from November 2025."""
+    tid = _accepted(db, clock)
+    _to_county(db, clock, tid)
+    run(db, clock, c.ConfirmTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid))
+    run(db, clock, c.StartPayment(actor=APPROVER, on=D(2025, 11, 3), track_id=tid))
+    return tid
+
+
+def _enrolments(db: Database) -> list[tuple[str, dt.date, dt.date | None, int]]:
+    with db.sessions() as session:
+        rows = session.scalars(select(Enrolment).order_by(Enrolment.id))
+        return [(r.status, r.start_date, r.end_date, r.amount_fen) for r in rows]
+
+
+def test_the_overall_limit_is_extended_once_before_it_expires_with_a_reason(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _accepted(database, fixed_clock)
+    assert track(database, tid).overall_due == D(2025, 11, 13)  # 30 wd from 2025-09-26
+    with pytest.raises(InputError, match="reason"):
+        run(
+            database,
+            fixed_clock,
+            c.ExtendTimeLimit(actor=APPROVER, on=D(2025, 11, 3), track_id=tid, reason=" "),
+        )
+    with pytest.raises(WorkflowError, match="the time limit expired on 2025-11-13"):
+        run(
+            database,
+            fixed_clock,
+            c.ExtendTimeLimit(actor=APPROVER, on=D(2025, 11, 14), track_id=tid, reason="x"),
+        )
+    run(
+        database,
+        fixed_clock,
+        c.ExtendTimeLimit(
+            actor=APPROVER, on=D(2025, 11, 13), track_id=tid, reason="bank replies outstanding"
+        ),
+    )
+    t = track(database, tid)
+    # 45 working days from acceptance (RULES.md E1.4).
+    assert (t.overall_due, t.limit_extended_on, t.limit_extension_reason) == (
+        D(2025, 12, 4),
+        D(2025, 11, 13),
+        "bank replies outstanding",
+    )
+    with pytest.raises(WorkflowError, match="already extended on 2025-11-13 \\(only once\\)"):
+        run(
+            database,
+            fixed_clock,
+            c.ExtendTimeLimit(actor=APPROVER, on=D(2025, 11, 20), track_id=tid, reason="again"),
+        )
+    with database.sessions() as session:
+        entry = session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "TimeLimitExtended")
+        ).one()
+        assert entry.before is not None
+        assert entry.after is not None
+        assert (entry.before["overall_due"], entry.after["overall_due"]) == (
+            "2025-11-13",
+            "2025-12-04",
+        )
+
+
+def test_a_devolved_20_day_limit_is_not_extended(database: Database, fixed_clock: Clock) -> None:
+    tid = _accepted(database, fixed_clock, devolved=True)
+    with pytest.raises(WorkflowError, match="devolved to the township cannot be extended"):
+        run(
+            database,
+            fixed_clock,
+            c.ExtendTimeLimit(actor=APPROVER, on=D(2025, 10, 9), track_id=tid, reason="x"),
+        )
+
+
+def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _paying(database, fixed_clock)
+    run(
+        database,
+        fixed_clock,
+        c.RecordDeath(actor=CLERK, on=D(2025, 12, 15), track_id=tid, id_number=HEAD),
+    )
+    assert track(database, tid).recheck_due == D(2026, 3, 15)  # within 3 months of the death
+    run(
+        database,
+        fixed_clock,
+        c.RecordRecheck(
+            actor=INVESTIGATOR,
+            on=D(2026, 3, 10),
+            track_id=tid,
+            frequency="annual",
+            findings="the head now earns 3,000",
+            household=_household("3000.00"),
+        ),
+    )
+    t = track(database, tid)
+    # (1,650 − 3,000 / 3) × 3 = 1,950 yuan a month from April.
+    assert (t.amount_fen, t.last_recheck_on, t.recheck_due, t.recheck_reason) == (
+        195000,
+        D(2026, 3, 10),
+        D(2027, 3, 10),
+        "annual",
+    )
+    assert _enrolments(database) == [
+        ("ended", D(2025, 11, 1), D(2026, 3, 31), 255000),
+        ("active", D(2026, 4, 1), None, 195000),
+    ]
+    # Nothing material changed: the amount stays.
+    run(
+        database,
+        fixed_clock,
+        c.RecordRecheck(
+            actor=INVESTIGATOR,
+            on=D(2027, 3, 1),
+            track_id=tid,
+            frequency="half_yearly",
+            findings="no change",
+        ),
+    )
+    assert (track(database, tid).amount_fen, track(database, tid).recheck_due) == (
+        195000,
+        D(2027, 9, 1),
+    )
+    with pytest.raises(WorkflowError, match="no longer eligible on 2027-10-01"):
+        run(
+            database,
+            fixed_clock,
+            c.RecordRecheck(
+                actor=INVESTIGATOR,
+                on=D(2027, 9, 1),
+                track_id=tid,
+                frequency="annual",
+                findings="the head earns 6,000",
+                household=_household("6000.00"),
+            ),
+        )
+    with database.sessions() as session:
+        assert verify(session) == []
+
+
+def test_gradual_exit_keeps_the_amount_six_months_after_the_rise_then_stops(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _paying(database, fixed_clock)
+    with pytest.raises(WorkflowError, match="still eligible"):
+        run(
+            database,
+            fixed_clock,
+            c.StartGradualExit(
+                actor=APPROVER,
+                on=D(2025, 12, 20),
+                track_id=tid,
+                income_rose_in="2025-12",
+                household=_household("3000.00"),
+            ),
+        )
+    run(
+        database,
+        fixed_clock,
+        c.StartGradualExit(
+            actor=APPROVER,
+            on=D(2025, 12, 20),
+            track_id=tid,
+            income_rose_in="2025-12",
+            household=_household("6000.00"),  # 6,000 / 3 = 2,000 > 1,650
+        ),
+    )
+    t = track(database, tid)
+    # RULES.md E1.3: the amount continues through month m+6 (frozen, the national choice).
+    assert (t.status, t.gradual_exit_from, t.gradual_exit_until) == (
+        "gradual_exit",
+        "2025-12",
+        "2026-06",
+    )
+    assert t.gradual_exit_schedule == [
+        {"month": m, "amount_fen": 255000}
+        for m in ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06")
+    ]
+    assert _enrolments(database) == [("active", D(2025, 11, 1), D(2026, 6, 30), 255000)]
+    # Terminating at the end never pays longer than the period.
+    run(
+        database,
+        fixed_clock,
+        c.TerminateTrack(
+            actor=APPROVER, on=D(2026, 7, 1), track_id=tid, reason="gradual exit ended"
+        ),
+    )
+    assert _enrolments(database) == [("ended", D(2025, 11, 1), D(2026, 6, 30), 255000)]
+
+
+def test_the_third_refused_job_offer_stops_that_members_share_from_the_next_month(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _paying(database, fixed_clock)
+    with pytest.raises(InputError, match="not a member"):
+        run(
+            database,
+            fixed_clock,
+            c.RecordJobRefusal(
+                actor=INVESTIGATOR,
+                on=D(2025, 12, 1),
+                track_id=tid,
+                id_number=id_number("19500101", 5),
+                offer="warehouse clerk",
+            ),
+        )
+    for day in (1, 8):
+        run(
+            database,
+            fixed_clock,
+            c.RecordJobRefusal(
+                actor=INVESTIGATOR,
+                on=D(2025, 12, day),
+                track_id=tid,
+                id_number=HEAD,
+                offer="warehouse clerk",
+            ),
+        )
+        assert track(database, tid).amount_fen == 255000  # below the limit of 3
+    run(
+        database,
+        fixed_clock,
+        c.RecordJobRefusal(
+            actor=INVESTIGATOR,
+            on=D(2025, 12, 15),
+            track_id=tid,
+            id_number=HEAD,
+            offer="security guard",
+        ),
+    )
+    # 2,550 − 2,550 / 3 members = 1,700 yuan a month from January 2026.
+    assert track(database, tid).amount_fen == 170000
+    assert _enrolments(database) == [
+        ("ended", D(2025, 11, 1), D(2025, 12, 31), 255000),
+        ("active", D(2026, 1, 1), None, 170000),
+    ]
+    with database.sessions() as session:
+        entry = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.event == "JobRefusalRecorded")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert entry is not None
+        assert entry.after is not None
+        assert (entry.after["refusals"], entry.after["share_stopped_from"]) == (3, "2026-01-01")
+        assert HEAD not in str(entry.after)  # masked
+        assert verify(session) == []
+
+
+def _refused_with_appeal(db: Database, clock: Clock) -> tuple[int, int]:
+    tid = _accepted(db, clock)
+    _to_county(db, clock, tid)
+    run(db, clock, c.RefuseTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid, reasons=("a",)))
+    event = run(
+        db,
+        clock,
+        c.LodgeAppeal(
+            actor=CLERK,
+            on=D(2025, 11, 3),
+            track_id=tid,
+            kind="reconsideration",
+            decision_known_on=D(2025, 10, 13),
+            grounds="the car is needed for work",
+        ),
+    )
+    return tid, event.entity_id
+
+
+def test_an_appeal_in_the_applicants_favour_sends_the_track_back_to_the_county(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid, appeal_id = _refused_with_appeal(database, fixed_clock)
+    with pytest.raises(InputError, match="names the step"):
+        run(
+            database,
+            fixed_clock,
+            c.DecideAppeal(
+                actor=APPROVER_2,
+                on=D(2026, 1, 20),
+                appeal_id=appeal_id,
+                outcome="revoked",
+                reasons=("the car is exempt",),
+            ),
+        )
+    with pytest.raises(InputError, match="reopens nothing"):
+        run(
+            database,
+            fixed_clock,
+            c.DecideAppeal(
+                actor=APPROVER_2,
+                on=D(2026, 1, 20),
+                appeal_id=appeal_id,
+                outcome="upheld",
+                reasons=("x",),
+                reopen_at="decision",
+            ),
+        )
+    run(
+        database,
+        fixed_clock,
+        c.DecideAppeal(
+            actor=APPROVER_2,
+            on=D(2026, 1, 20),
+            appeal_id=appeal_id,
+            outcome="revoked",
+            reasons=("the car is exempt",),
+            reopen_at="decision",
+        ),
+    )
+    t = track(database, tid)
+    # The county decides again within 10 working days of the appeal decision (Tue 2026-01-20).
+    assert (t.status, t.decision, t.refusal_reasons, t.county_decision_due) == (
+        "notice_closed",
+        None,
+        None,
+        D(2026, 2, 3),
+    )
+    run(database, fixed_clock, c.ConfirmTrack(actor=APPROVER, on=D(2026, 1, 22), track_id=tid))
+    t = track(database, tid)
+    assert (t.status, t.amount_fen, t.first_payment_month) == ("approved", 255000, "2026-02")
+    with database.sessions() as session:
+        events = [e for (e,) in session.execute(select(AuditEvent.event).order_by(AuditEvent.id))]
+        assert events[-4:-1] == ["AppealDecided", "TrackReopened", "TrackConfirmed"]
+        assert verify(session) == []
+
+
+def test_an_appeal_can_send_the_track_back_to_investigation(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid, appeal_id = _refused_with_appeal(database, fixed_clock)
+    run(
+        database,
+        fixed_clock,
+        c.DecideAppeal(
+            actor=APPROVER_2,
+            on=D(2026, 1, 20),
+            appeal_id=appeal_id,
+            outcome="varied",
+            reasons=("investigate the car again",),
+            reopen_at="investigation",
+        ),
+    )
+    t = track(database, tid)
+    assert (t.status, t.proposal, t.decision, t.notice_ends_on) == (
+        "investigating",
+        None,
+        None,
+        None,
+    )
+    with pytest.raises(WorkflowError, match="the public notice must be closed first"):
+        run(database, fixed_clock, c.ConfirmTrack(actor=APPROVER, on=D(2026, 1, 21), track_id=tid))
+    run(
+        database,
+        fixed_clock,
+        c.AttachVerificationReport(
+            actor=INVESTIGATOR,
+            on=D(2026, 1, 21),
+            track_id=tid,
+            report={"car": "needed for work: exempt"},
+            cross_check_requested_on=D(2026, 1, 21),
+        ),
+    )
+    assert track(database, tid).status == "verified"
+
+
+def test_an_appeal_against_a_termination_resumes_payment(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _paying(database, fixed_clock)
+    run(
+        database,
+        fixed_clock,
+        c.TerminateTrack(actor=APPROVER, on=D(2025, 12, 10), track_id=tid, reason="moved away"),
+    )
+    event = run(
+        database,
+        fixed_clock,
+        c.LodgeAppeal(
+            actor=CLERK,
+            on=D(2025, 12, 20),
+            track_id=tid,
+            kind="reconsideration",
+            decision_known_on=D(2025, 12, 12),
+            grounds="they did not move",
+        ),
+    )
+    with pytest.raises(WorkflowError, match="reopen at investigation"):
+        run(
+            database,
+            fixed_clock,
+            c.DecideAppeal(
+                actor=APPROVER_2,
+                on=D(2026, 1, 20),
+                appeal_id=event.entity_id,
+                outcome="revoked",
+                reasons=("x",),
+                reopen_at="investigation",
+            ),
+        )
+    run(
+        database,
+        fixed_clock,
+        c.DecideAppeal(
+            actor=APPROVER_2,
+            on=D(2026, 1, 20),
+            appeal_id=event.entity_id,
+            outcome="revoked",
+            reasons=("they live at the address",),
+            reopen_at="payment",
+        ),
+    )
+    t = track(database, tid)
+    assert (t.status, t.terminated_on, t.end_reason) == ("paying", None, None)
+    # Paid again from the month after the termination: no month is lost.
+    assert _enrolments(database) == [
+        ("ended", D(2025, 11, 1), D(2025, 12, 31), 255000),
+        ("active", D(2026, 1, 1), None, 255000),
+    ]
