@@ -195,7 +195,7 @@ def _write_parquet(folder: Path, result: CountyResult) -> None:
     (target / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
 
 
-def _start_run(
+def start_run(
     session: Session, month: str, snapshot: Path, note: str, total: int, restart: bool
 ) -> int:
     run = session.scalar(select(MonthlyRun).where(MonthlyRun.month == month))
@@ -222,7 +222,7 @@ def _start_run(
     return run.id
 
 
-def _record_county(
+def record_county(
     session: Session, run_id: int, month: str, result: CountyResult, *, households: bool
 ) -> None:
     """Replace the county's rows for this run, in the caller's transaction."""
@@ -289,7 +289,7 @@ def run_month(
     if db is not None:
         require_current_schema(db)
         with db.sessions.begin() as session:
-            run_id = _start_run(session, month, snapshot, parameters_note, len(chosen), restart)
+            run_id = start_run(session, month, snapshot, parameters_note, len(chosen), restart)
     report = RunReport(month, snapshot, out, skipped=[c for c in chosen if c in done])
     todo = [c for c in chosen if c not in done]
     for i, county in enumerate(todo):
@@ -299,7 +299,7 @@ def run_month(
         _write_parquet(folder, result)
         if db is not None and run_id is not None:
             with db.sessions.begin() as session:
-                _record_county(session, run_id, month, result, households=household_rows)
+                record_county(session, run_id, month, result, households=household_rows)
         done.append(county)
         _mark_finished(folder, done)
         report.finished.append(result)
@@ -316,9 +316,10 @@ def month_totals(out: Path, month: str) -> dict[str, ProgramTotals]:
     folder = month_dir(out, month)
     totals: dict[str, ProgramTotals] = {}
     for county in _progress(folder):
-        for row in json.loads(
-            (folder / f"county={county}" / "summary.json").read_text(encoding="utf-8")
-        ):
+        path = folder / f"county={county}" / "summary.json"
+        if not path.is_file():  # a cycle that did not run the rules stage
+            continue
+        for row in json.loads(path.read_text(encoding="utf-8")):
             t = totals.setdefault(
                 row["program"], ProgramTotals(row["program"], row["period"], 0, 0, 0)
             )
@@ -350,7 +351,10 @@ def largest_monthly_payments(
     monthly = {pid for pid, prog in programs().items() if prog.period == "month"}
     best: list[tuple[int, str, int]] = []
     for county in _progress(folder):
-        table = pq.read_table(folder / f"county={county}" / "results.parquet").to_pydict()
+        path = folder / f"county={county}" / "results.parquet"
+        if not path.is_file():  # a cycle that did not run the rules stage
+            continue
+        table = pq.read_table(path).to_pydict()
         per_household: dict[int, int] = {}
         for h, p, a in zip(
             table["household_id"], table["program"], table["amount_fen"], strict=True

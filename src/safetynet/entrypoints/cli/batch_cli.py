@@ -1,9 +1,10 @@
-"""``safetynet run-month``: the monthly run over a county-partitioned snapshot."""
+"""``safetynet run-month``: the monthly cycle over a county-partitioned snapshot — feeds,
+comparison, alerts, the rules run and the payment roll (docs/cycle.md)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,12 +20,29 @@ def run_month_cmd(
     snapshot: Annotated[
         Path, typer.Option(help="Population snapshot (Parquet by county, see docs/batch.md).")
     ] = Path("var/population"),
+    feeds: Annotated[
+        Path | None,
+        typer.Option(help="Department feed files by kind and county (docs/cycle.md)."),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where results are written.")] = Path("var/results"),
+    stage: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Run only this stage (repeatable): feeds, compare, rules, payments. Default: "
+            "all that apply (feeds and compare need --feeds; payments needs the registry)."
+        ),
+    ] = None,
+    bank_files: Annotated[
+        Path | None, typer.Option(help="Write the month's bank files here (payments stage).")
+    ] = None,
     url: Annotated[
         str | None,
         typer.Option(help="Registry database URL (default SAFETYNET_DATABASE_URL or SQLite)."),
     ] = None,
     no_registry: Annotated[bool, typer.Option(help="Write Parquet results only.")] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="Counties evaluated at once (default: the CPU count).")
+    ] = None,
     restart: Annotated[bool, typer.Option(help="Forget earlier progress for this month.")] = False,
     fallback_parameters: Annotated[
         Path | None,
@@ -35,28 +53,43 @@ def run_month_cmd(
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
-    """Evaluate every program for every household, county by county; resumable."""
+    """Run the month's cycle, county by county; resumable, each stage also alone."""
     from safetynet.entrypoints.cli.main import out as console
     from safetynet.entrypoints.cli.main import reports_errors
 
     reports_errors(_run)(
-        month, county, snapshot, out, url, no_registry, restart, fallback_parameters, quiet, console
-    )
+        month=month, county=county, snapshot=snapshot, feeds=feeds, out=out, stage=stage,
+        bank_files=bank_files, url=url, no_registry=no_registry, workers=workers,
+        restart=restart, fallback_parameters=fallback_parameters, quiet=quiet, console=console,
+    )  # fmt: skip
+
+
+def default_stages(feeds: Path | None, registry: bool) -> tuple[str, ...]:
+    stages = ["feeds", "compare"] if feeds is not None else []
+    stages.append("rules")
+    if registry:
+        stages.append("payments")
+    return tuple(stages)
 
 
 def _run(
+    *,
     month: str,
     county: list[str] | None,
     snapshot: Path,
+    feeds: Path | None,
     out: Path,
+    stage: list[str] | None,
+    bank_files: Path | None,
     url: str | None,
     no_registry: bool,
+    workers: int | None,
     restart: bool,
     fallback_parameters: Path | None,
     quiet: bool,
     console: Console,
 ) -> None:
-    from safetynet.batch.runner import describe_totals, month_totals, run_month
+    from safetynet.batch.cycle import run_cycle
     from safetynet.policy.screening import load_parameter_values
     from safetynet.registry.db import bootstrap
 
@@ -66,6 +99,7 @@ def _run(
         if fallback_parameters
         else "regional parameters only"
     )
+    stages = tuple(stage) if stage else default_stages(feeds, not no_registry)
     db = None if no_registry else bootstrap(url)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -74,29 +108,99 @@ def _run(
         TimeElapsedColumn(),
         console=console,
         disable=quiet,
+        transient=True,
     )
-    with progress:
-        task = progress.add_task(f"run {month}", total=None)
+    try:
+        with progress:
+            task = progress.add_task(f"{month}: counties", total=None)
 
-        def tick(code: str, i: int, total: int) -> None:
-            progress.update(task, completed=i, total=total, description=f"run {month}: {code}")
+            def tick(code: str, i: int, total: int) -> None:
+                progress.update(task, completed=i, total=total, description=f"{month}: {code}")
 
-        report = run_month(
-            snapshot, month, out, db=db, only=county, fallbacks=fallbacks,
-            parameters_note=note, restart=restart, on_county=tick,
-        )  # fmt: skip
-    if db is not None:
-        db.dispose()
-    if report.skipped:
-        console.print(f"Resumed: {len(report.skipped)} counties were finished by an earlier run.")
-    for result in report.finished:
+            def step(name: str) -> None:
+                progress.update(task, description=f"{month}: {name}")
+
+            report = run_cycle(
+                snapshot, month, out, feeds=feeds, db=db, stages=stages, only=county,
+                workers=workers, bank_files=bank_files, fallbacks=fallbacks, restart=restart,
+                parameters_note=note, on_county=tick, on_stage=step,
+            )  # fmt: skip
+    finally:
+        if db is not None:
+            db.dispose()
+    print_report(console, report, stages)
+
+
+def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None:
+    """The run report: what each stage did, county by county, then the totals."""
+    from safetynet.batch.runner import describe_totals, month_totals
+    from safetynet.domain.money import format_yuan
+
+    if report.resumed:
+        console.print(f"Resumed: {len(report.resumed)} counties were finished by an earlier run.")
+    persons = sum(c.persons for c in report.counties)
+    households = sum(c.households for c in report.counties)
+    console.print(
+        f"Month {report.month}: {len(report.counties)} counties, {households:,} households, "
+        f"{persons:,} persons; stages: {', '.join(stages)}"
+    )
+    if "feeds" in stages:
+        feeds = Table("kind", "files", "read", "accepted", "quarantined", "of which duplicates",
+                      title="Feeds")  # fmt: skip
+        sums: dict[str, list[int]] = {}
+        for c in report.counties:
+            for f in c.feeds:
+                counts = sums.setdefault(f.kind, [0, 0, 0, 0, 0])
+                for i, n in enumerate((1, f.read, f.accepted, f.quarantined, f.duplicates)):
+                    counts[i] += n
+        for kind in sorted(sums):
+            feeds.add_row(kind, *(f"{n:,}" for n in sums[kind]))
+        console.print(feeds)
+        quarantined = sum(r[3] for r in sums.values())
+        if quarantined:
+            console.print(
+                f"Quarantined rows with their reasons: {report.out}/month={report.month}/"
+                "county=*/quarantine-<kind>.csv",
+                markup=False,
+            )
+    if "compare" in stages:
+        alerts = Table("county", "rule", "alerts raised", title="Alerts")
+        for c in report.counties:
+            for rule in sorted(c.alerts):
+                alerts.add_row(c.county, rule, f"{c.alerts[rule]:,}")
+        console.print(alerts)
+        differences = sum(c.differences for c in report.counties)
+        changed = sum(c.households_changed for c in report.counties)
         console.print(
-            f"county {result.county}: {result.households:,} households, {result.persons:,} persons"
+            f"Comparison: {differences:,} differences; {changed:,} households whose eligibility "
+            f"or amount the feeds change; {report.duplicate_alerts:,} alerts across counties "
+            "(paid in two regions or by exclusive programs)."
         )
-    table = Table(
-        "program", "households", "persons", "amount (yuan)", "period", title=f"Month {month}"
-    )
-    for row in describe_totals(month_totals(out, month)):
-        table.add_row(*row)
-    console.print(table)
-    console.print(f"Results: {out / f'month={month}'}", markup=False)
+        if report.stored_alerts or report.alerts_already_stored:
+            stored = sum(report.stored_alerts.values())
+            console.print(
+                f"Registry: {stored:,} new alerts stored, {report.alerts_already_stored:,} "
+                f"already stored or still open; {report.alerts_outside_registry:,} about "
+                "households the registry does not hold (in alerts.parquet)."
+            )
+    if "rules" in stages:
+        table = Table("program", "households", "persons", "amount (yuan)", "period",
+                      title=f"Rules run {report.month}")  # fmt: skip
+        for row in describe_totals(month_totals(report.out, report.month)):
+            table.add_row(*row)
+        console.print(table)
+    if report.roll is not None:
+        roll = report.roll
+        console.print(
+            f"Payment roll {report.month}: run {roll.run_id}, {roll.eligible:,} payable "
+            f"enrolments: {roll.created:,} instructions created, {roll.present:,} already "
+            "present (never twice)."
+        )
+    for bank in report.bank_files:
+        for written in bank.files:
+            console.print(
+                f"Bank file {written.path}: {written.count:,} payments, "
+                f"{format_yuan(written.total_fen)} yuan",
+                markup=False,
+            )
+    console.print(f"Results: {report.out / f'month={report.month}'}", markup=False)

@@ -1,0 +1,464 @@
+"""The monthly cycle: department feeds → comparison → alerts → rules → payments.
+
+Population work runs county by county as a pure function of the county's snapshot and feed files
+(``cycle_county``): the feeds are validated with the vectorized validator, the accepted records are
+compared with what the households declared, the alerts are raised, and every program of the rules
+core is evaluated. Counties run in worker processes (``workers``), so memory stays bounded by the
+largest counties in flight whatever the population. Each county's outputs are written to Parquet
+atomically and the county is recorded as finished, so an interrupted cycle resumes with the next
+county and never counts one twice.
+
+Then the step across counties (a person paid in two regions), and the registry stage: alerts are
+stored (idempotent per rule, subject and month; lifecycle in docs/monitoring.md), the payment roll
+creates the month's instructions exactly once (docs/payments.md) and the bank files are written.
+Each stage can also run alone: ``safetynet feeds load``, ``monitor run``, ``payments roll``,
+``payments bank-file`` (docs/cycle.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safetynet.audit.log import Actor
+from safetynet.batch.columns import counties as snapshot_counties
+from safetynet.batch.columns import read_county, read_manifest
+from safetynet.batch.runner import (
+    CountyResult,
+    ProgramTotals,
+    evaluate_county,
+    parse_month,
+    record_county,
+    start_run,
+)
+from safetynet.errors import InputError
+from safetynet.monitoring.records import FEED_RECORD_SCHEMA
+from safetynet.registry.db import Database, require_current_schema
+
+__all__ = [
+    "STAGES",
+    "CountyCycle",
+    "CycleReport",
+    "FeedCount",
+    "cycle_county",
+    "feed_files",
+    "run_cycle",
+]
+
+STAGES = ("feeds", "compare", "rules", "payments")
+PROGRESS = "_progress.json"  # the monthly run's progress file, with the stages that were run
+CYCLE_SUMMARY = "cycle.json"
+SYSTEM = Actor(name="monthly-cycle", role="system")
+
+
+@dataclass
+class FeedCount:
+    kind: str
+    file: str
+    read: int
+    accepted: int
+    quarantined: int
+    duplicates: int
+
+
+@dataclass
+class CountyCycle:
+    """What one county's population work produced (counts only; the rows are in Parquet)."""
+
+    county: str
+    households: int
+    persons: int
+    feeds: list[FeedCount] = field(default_factory=list)
+    records: int = 0
+    differences: int = 0
+    households_changed: int = 0  # households whose eligibility or amount the feeds change
+    alerts: dict[str, int] = field(default_factory=dict)  # rule -> alerts
+    recipients: int = 0
+    programs: list[dict[str, Any]] = field(default_factory=list)  # runner.ProgramTotals fields
+    seconds: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+
+@dataclass
+class CycleReport:
+    month: str
+    out: Path
+    counties: list[CountyCycle] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)  # counties finished by an earlier run
+    duplicate_alerts: int = 0
+    stored_alerts: dict[tuple[str, str], int] = field(default_factory=dict)
+    alerts_already_stored: int = 0
+    alerts_outside_registry: int = 0  # households the registry does not hold: Parquet only
+    roll: Any = None  # payments.roll.RollReport
+    bank_files: list[Any] = field(default_factory=list)  # payments.bankfile.BankFileReport
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def feed_files(feeds: Path | None, county: str) -> dict[str, Path]:
+    """The feed files of one county: ``FEEDS/<kind>/county=<code>/part-0.parquet``, the layout
+    of ``safetynet synth-feeds`` (docs/cycle.md)."""
+    from safetynet.batch.synth_feeds import feed_path
+    from safetynet.monitoring.feeds import FEEDS
+
+    if feeds is None:
+        return {}
+    found = {}
+    for kind in FEEDS:
+        path = feed_path(feeds, kind, county)
+        if path.is_file():
+            found[kind] = path
+    return found
+
+
+@dataclass(frozen=True)
+class CountyJob:
+    snapshot: Path
+    feeds: Path | None
+    county: str
+    month: str
+    folder: Path
+    delivered_on: dt.date
+    raised_on: dt.date
+    stages: tuple[str, ...]
+    overrides: Mapping[str, Any] | None
+    fallbacks: Mapping[str, Any] | None
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+
+
+def _write_quarantine(path: Path, lines: Sequence[Any], texts: pa.Table) -> None:
+    """Rejected rows with their reasons, as the feed loader's quarantine file (UTF-8 with BOM)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "field", "reason", *texts.column_names])
+        for q in lines:
+            writer.writerow([q.row, q.field, q.reason, *q.cells])
+    tmp.replace(path)
+
+
+def cycle_county(job: CountyJob) -> CountyCycle:
+    """One county's population work; writes its Parquet outputs into ``job.folder``."""
+    from safetynet.monitoring.alerts import raise_alerts, recipients_of
+    from safetynet.monitoring.columnar import validate_columns
+    from safetynet.monitoring.compare import compare_county
+    from safetynet.monitoring.feeds import FEEDS
+
+    clock = time.perf_counter()
+    data = read_county(job.snapshot, job.county)
+    on = parse_month(job.month)
+    pop = data.population
+    summary = CountyCycle(job.county, pop.n_households, pop.n_persons)
+    target = job.folder / f"county={job.county}"
+    target.mkdir(parents=True, exist_ok=True)
+    summary.seconds["read"] = time.perf_counter() - clock
+
+    if "feeds" in job.stages:
+        clock = time.perf_counter()
+        known = pa.array(data.id_number if data.id_number is not None else [], pa.string())
+        parts = []
+        for kind, path in feed_files(job.feeds, job.county).items():
+            checked = validate_columns(
+                FEEDS[kind], pq.read_table(path), delivered_on=job.delivered_on, known_ids=known
+            )
+            parts.append(checked.records)
+            summary.feeds.append(
+                FeedCount(kind, str(path), checked.read, checked.accepted,
+                          checked.quarantined_rows, checked.duplicates)
+            )  # fmt: skip
+            if checked.quarantine:
+                _write_quarantine(
+                    target / f"quarantine-{kind}.csv", checked.quarantine, checked.texts
+                )
+        records = pa.concat_tables(parts) if parts else FEED_RECORD_SCHEMA.empty_table()
+        summary.records = records.num_rows
+        _write(records, target / "records.parquet")
+        summary.seconds["feeds"] = time.perf_counter() - clock
+    else:
+        records = FEED_RECORD_SCHEMA.empty_table()
+
+    if "compare" in job.stages:
+        clock = time.perf_counter()
+        comparison = compare_county(
+            data, records, on, overrides=job.overrides, fallbacks=job.fallbacks
+        )
+        alerts = raise_alerts(
+            comparison, job.raised_on, overrides=job.overrides, fallbacks=job.fallbacks
+        )
+        recipients = recipients_of(data)
+        summary.differences = comparison.differences.num_rows
+        effects = comparison.effects
+        changed = effects.filter(effects.column("changed"))
+        summary.households_changed = len(set(changed.column("household_id").to_pylist()))
+        for rule in alerts.column("rule").to_pylist():
+            summary.alerts[rule] = summary.alerts.get(rule, 0) + 1
+        summary.recipients = recipients.num_rows
+        _write(comparison.differences, target / "differences.parquet")
+        _write(effects, target / "effects.parquet")
+        _write(alerts, target / "alerts.parquet")
+        _write(recipients, target / "recipients.parquet")
+        summary.seconds["compare"] = time.perf_counter() - clock
+
+    if "rules" in job.stages:
+        clock = time.perf_counter()
+        result = evaluate_county(data, on, overrides=job.overrides, fallbacks=job.fallbacks)
+        _write(result.results, target / "results.parquet")
+        _write(result.person_results, target / "person_results.parquet")
+        summary.programs = [asdict(t) for t in result.totals]
+        # The monthly run's own summary, so runner.month_totals reads the cycle's results too.
+        (target / "summary.json").write_text(
+            json.dumps(summary.programs, indent=1), encoding="utf-8"
+        )
+        summary.seconds["rules"] = time.perf_counter() - clock
+
+    (target / CYCLE_SUMMARY).write_text(json.dumps(asdict(summary), indent=1), encoding="utf-8")
+    return summary
+
+
+def month_folder(out: Path, month: str) -> Path:
+    return out / f"month={month}"
+
+
+def _progress(folder: Path, stages: Sequence[str]) -> list[str]:
+    """Counties finished by an earlier run of the same stages (other stages start afresh)."""
+    path = folder / PROGRESS
+    if not path.is_file():
+        return []
+    progress = json.loads(path.read_text(encoding="utf-8"))
+    if progress.get("stages") != list(stages):
+        return []
+    done: list[str] = progress["finished"]
+    return done
+
+
+def _mark_finished(folder: Path, done: list[str], stages: Sequence[str]) -> None:
+    tmp = folder / (PROGRESS + ".tmp")
+    tmp.write_text(json.dumps({"finished": done, "stages": list(stages)}), encoding="utf-8")
+    tmp.replace(folder / PROGRESS)
+
+
+def read_summary(folder: Path, county: str) -> CountyCycle:
+    raw = json.loads((folder / f"county={county}" / CYCLE_SUMMARY).read_text(encoding="utf-8"))
+    raw["feeds"] = [FeedCount(**f) for f in raw["feeds"]]
+    return CountyCycle(**raw)
+
+
+def _population_work(
+    jobs: list[CountyJob],
+    workers: int,
+    folder: Path,
+    done: list[str],
+    on_county: Callable[[str, int, int], None] | None,
+    on_finished: Callable[[CountyCycle], None],
+) -> list[CountyCycle]:
+    finished: list[CountyCycle] = []
+
+    def record(summary: CountyCycle) -> None:
+        on_finished(summary)
+        finished.append(summary)
+        done.append(summary.county)
+        _mark_finished(folder, done, jobs[0].stages)
+        if on_county is not None:
+            on_county(summary.county, len(finished), len(jobs))
+
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            record(cycle_county(job))
+        return finished
+    # Fork keeps the parameter trees already loaded; at most ``workers`` counties in flight.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: set[Future[CountyCycle]] = set()
+        queue = list(jobs)
+        while queue or pending:
+            while queue and len(pending) < workers:
+                pending.add(pool.submit(cycle_county, queue.pop(0)))
+            completed, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in completed:
+                record(future.result())
+    return finished
+
+
+def run_cycle(
+    snapshot: Path,
+    month: str,
+    out: Path,
+    *,
+    feeds: Path | None = None,
+    db: Database | None = None,
+    stages: Sequence[str] = STAGES,
+    only: Sequence[str] | None = None,
+    workers: int | None = None,
+    delivered_on: dt.date | None = None,
+    raised_on: dt.date | None = None,
+    bank_files: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+    restart: bool = False,
+    parameters_note: str = "",
+    on_county: Callable[[str, int, int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> CycleReport:
+    """Run the month's cycle over ``snapshot``; resumable. See the module docstring."""
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise InputError("--stage", f"{unknown[0]!r} is not a stage: one of {', '.join(STAGES)}")
+    on = parse_month(month)
+    last_day = (on.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    delivered_on = delivered_on or last_day
+    raised_on = raised_on or last_day
+    read_manifest(snapshot)
+    known = snapshot_counties(snapshot)
+    chosen = list(only) if only else known
+    for county in chosen:
+        if county not in known:
+            raise InputError("--county", f"{county} is not in the snapshot {snapshot}")
+    if "compare" in stages and "feeds" not in stages and feeds is not None:
+        raise InputError("--stage", "compare reads the feeds: run the feeds stage with it")
+    if "payments" in stages and db is None:
+        raise InputError("--url", "the payments stage needs the registry database")
+    if db is not None:
+        require_current_schema(db)
+    folder = month_folder(out, month)
+    folder.mkdir(parents=True, exist_ok=True)
+    population_stages = tuple(s for s in STAGES if s in stages and s != "payments")
+    if restart:
+        _mark_finished(folder, [], population_stages)
+    done = _progress(folder, population_stages)
+    report = CycleReport(month, out, resumed=[c for c in chosen if c in done])
+    jobs = [
+        CountyJob(snapshot, feeds, c, month, folder, delivered_on, raised_on,
+                  population_stages, overrides, fallbacks)
+        for c in chosen
+        if c not in done
+    ]  # fmt: skip
+    started = time.perf_counter()
+    if population_stages:
+        if on_stage is not None:
+            on_stage("population")
+        workers = workers or min(os.cpu_count() or 1, max(len(jobs), 1))
+        run_id = None
+        if db is not None and "rules" in stages:
+            with db.sessions.begin() as session:
+                run_id = start_run(session, month, snapshot, parameters_note, len(chosen), restart)
+
+        def finished(summary: CountyCycle) -> None:
+            """The county's program totals go to the registry before it counts as finished."""
+            if db is None or run_id is None:
+                return
+            totals = [ProgramTotals(**t) for t in summary.programs]
+            empty = pa.table({})
+            result = CountyResult(summary.county, summary.households, summary.persons, totals,
+                                  empty, empty)  # fmt: skip
+            with db.sessions.begin() as session:
+                record_county(session, run_id, month, result, households=False)
+
+        report.counties = [read_summary(folder, c) for c in report.resumed]
+        report.counties += _population_work(jobs, workers, folder, done, on_county, finished)
+        report.counties.sort(key=lambda c: c.county)
+    report.seconds["population"] = time.perf_counter() - started
+
+    if "compare" in stages:
+        started = time.perf_counter()
+        if on_stage is not None:
+            on_stage("across counties")
+        duplicates = _across_counties(folder, chosen, on, raised_on, overrides, fallbacks)
+        report.duplicate_alerts = duplicates.num_rows
+        report.seconds["across counties"] = time.perf_counter() - started
+        if db is not None:
+            started = time.perf_counter()
+            if on_stage is not None:
+                on_stage("alerts")
+            _store_alerts(db, folder, chosen, duplicates, report, clock)
+            report.seconds["alerts"] = time.perf_counter() - started
+
+    if "payments" in stages and db is not None:
+        from safetynet.payments.bankfile import export_bank_files
+        from safetynet.payments.roll import roll_month
+
+        started = time.perf_counter()
+        if on_stage is not None:
+            on_stage("payments")
+        report.roll = roll_month(db, month, actor=SYSTEM, clock=clock)
+        report.seconds["roll"] = time.perf_counter() - started
+        if bank_files is not None:
+            started = time.perf_counter()
+            for county in chosen:
+                report.bank_files.append(
+                    export_bank_files(db, month, county, bank_files, actor=SYSTEM, clock=clock)
+                )
+            report.seconds["bank files"] = time.perf_counter() - started
+    return report
+
+
+def _across_counties(
+    folder: Path,
+    chosen: Sequence[str],
+    on: dt.date,
+    raised_on: dt.date,
+    overrides: Mapping[str, Any] | None,
+    fallbacks: Mapping[str, Any] | None,
+) -> pa.Table:
+    """A person paid in two counties, or by two exclusive programs: one pass over all counties."""
+    from safetynet.monitoring.alerts import duplicate_alerts
+
+    tables = (pq.read_table(folder / f"county={c}" / "recipients.parquet") for c in chosen)
+    duplicates = duplicate_alerts(tables, on, raised_on, overrides=overrides, fallbacks=fallbacks)
+    _write(duplicates, folder / "duplicate_alerts.parquet")
+    return duplicates
+
+
+def _registered(session: Session, household_ids: Sequence[int]) -> set[int]:
+    from safetynet.registry.model import Household
+
+    wanted = sorted(set(household_ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        found.update(session.scalars(select(Household.id).where(Household.id.in_(chunk))))
+    return found
+
+
+def _store_alerts(
+    db: Database,
+    folder: Path,
+    chosen: Sequence[str],
+    duplicates: pa.Table,
+    report: CycleReport,
+    clock: Callable[[], dt.datetime],
+) -> None:
+    """Each county's alerts in one transaction; a re-run stores nothing twice. Alerts about
+    households the registry does not hold stay in the county's alerts.parquet and are counted."""
+    from safetynet.monitoring.alerts import store_alerts
+
+    for county in chosen:
+        alerts = pq.read_table(folder / f"county={county}" / "alerts.parquet")
+        mine = duplicates.filter(pc.equal(duplicates.column("county"), county))
+        alerts = pa.concat_tables([alerts, mine])
+        with db.sessions.begin() as session:
+            held = _registered(session, alerts.column("household_id").to_pylist())
+            inside = pc.is_in(alerts.column("household_id"), pa.array(sorted(held), pa.int64()))
+            report.alerts_outside_registry += alerts.num_rows - pc.sum(inside).as_py()
+            counts = store_alerts(session, alerts.filter(inside), actor=SYSTEM, clock=clock)
+        for key, n in counts.raised.items():
+            report.stored_alerts[key] = report.stored_alerts.get(key, 0) + n
+        report.alerts_already_stored += counts.repeated + counts.still_open
