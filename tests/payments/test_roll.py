@@ -65,7 +65,7 @@ def test_roll_pays_active_enrolments_covering_the_month(database: Database) -> N
             select(PaymentInstruction).where(PaymentInstruction.household_id == 2)
         ).one()
         assert instruction.enrolment_id == 2
-        assert instruction.status == "pending"
+        assert instruction.status == "held"  # no payee account recorded: held, not dropped
         assert instruction.account is None
         assert instruction.run_id == report.run_id
         run = session.get_one(PaymentRun, report.run_id)

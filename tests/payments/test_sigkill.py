@@ -1,9 +1,12 @@
 """Exactly once under SIGKILL (issue 5 item 5): kill the roll at random points, resume, count.
 
-A fresh PostgreSQL database gets ~3,000 enrolments (some not eligible). Twenty times a child
-process rolls the month and is killed with SIGKILL after a seeded random delay between 0 and the
-time a full roll takes; then a last roll runs to completion. Every eligible enrolment must have
-exactly one instruction, and nothing else may have one.
+A fresh PostgreSQL database gets ~3,000 enrolments (some not eligible), rolled for July and
+August. Then retroactive changes are recorded: amounts raised or lowered from July and deaths in
+July, so the September roll has arrears, overpayments, recoveries and offsets to make. Twenty
+times a child process rolls September and is killed with SIGKILL after a seeded random delay
+between 0 and the time a full roll takes; then a last roll runs to completion. Every eligible
+enrolment must have exactly one instruction with the hand-derivable amounts, every changed month
+exactly one adjustment, every overpayment exactly one recovery, and nothing else may exist.
 """
 
 from __future__ import annotations
@@ -20,9 +23,22 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select, text
 
-from safetynet.audit.log import verify
-from safetynet.payments.model import PaymentInstruction, PaymentRun
-from safetynet.payments.roll import roll_month
+from safetynet.audit.log import Actor, verify
+from safetynet.domain.money import Rounding, mul_ratio
+from safetynet.payments.entitlements import (
+    ChangeEntitlement,
+    EndEntitlement,
+    change_entitlement,
+    end_entitlement,
+)
+from safetynet.payments.model import (
+    PaymentAdjustment,
+    PaymentInstruction,
+    PaymentRecovery,
+    PaymentRun,
+)
+from safetynet.payments.roll import OFFSET_ROUNDING, OFFSET_SHARE, roll_month
+from safetynet.policy.parameters import default_tree
 from safetynet.registry.db import Database, bootstrap, upgrade
 from tests.conftest import _create_database, _drop_database, _ensure_postgres
 from tests.payments.helpers import Spec, seed
@@ -74,23 +90,77 @@ def _specs(rng: random.Random) -> list[Spec]:
     return specs
 
 
+def _retroactive_changes(
+    db: Database, specs: list[Spec], rng: random.Random
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Record changes from July for some paid enrolments: new amounts (raised or lowered) and
+    deaths on 2025-07-15. Returns {enrolment id: new amount} and {enrolment id: old amount} of
+    the dead."""
+    clerk = Actor("clerk", "payments_clerk")
+    at = dt.datetime(2025, 8, 20, 9, 0, tzinfo=dt.UTC)
+    changed: dict[int, int] = {}
+    dead: dict[int, int] = {}
+    for i, spec in enumerate(specs):
+        if spec.status != "active" or spec.end is not None or spec.start > dt.date(2025, 7, 1):
+            continue
+        roll = rng.random()
+        if roll < 0.08:
+            amount = spec.amount_fen + rng.randint(1, 5_000)
+        elif roll < 0.12:
+            amount = max(0, spec.amount_fen - rng.randint(1, 30_000))
+        elif roll < 0.15:
+            dead[i + 1] = spec.amount_fen
+            reason = "death reported late"
+            end_entitlement(
+                db, EndEntitlement(i + 1, dt.date(2025, 7, 15), reason, clerk), lambda: at
+            )
+            continue
+        else:
+            continue
+        changed[i + 1] = amount
+        change = ChangeEntitlement(i + 1, "2025-07", amount, "reassessed", clerk)
+        change_entitlement(db, change, lambda: at)
+    return changed, dead
+
+
 def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
     db = fresh_postgres
     rng = random.Random(20250905)
     specs = _specs(rng)
     seed(db, specs)
-    expected = {
-        (i + 1, s.program, MONTH): s.amount_fen
-        for i, s in enumerate(specs)
-        if s.status == "active" and s.end is None and s.start <= dt.date(2025, 9, 30)
-    }
-    assert len(expected) > 2500
-
+    assert roll_month(db, "2025-07", batch_size=BATCH).created > 2500
     # How long a full roll takes, timed on another month (same enrolments, same batches).
     began = time.monotonic()
     assert roll_month(db, "2025-08", batch_size=BATCH).created > 2500
     full = time.monotonic() - began
 
+    changed, dead = _retroactive_changes(db, specs, rng)
+    assert len(changed) > 200
+    assert len(dead) > 50
+    tree = default_tree()
+    share = tree.resolve(OFFSET_SHARE, dt.date(2025, 9, 1), ["000000"]).value
+    mode = Rounding(tree.resolve(OFFSET_ROUNDING, dt.date(2025, 9, 1), ["000000"]).value)
+    expected: dict[tuple[int, str, str], tuple[int, int, int]] = {}
+    expected_adjustments: dict[tuple[int, str], int] = {}
+    for i, s in enumerate(specs):
+        key = i + 1
+        if key in dead:
+            # July (the month of death) stays paid; August is overpaid in full.
+            if dead[key]:
+                expected_adjustments[(key, "2025-08")] = -dead[key]
+            continue
+        if not (s.status == "active" and s.end is None and s.start <= dt.date(2025, 9, 30)):
+            continue
+        amount = changed.get(key, s.amount_fen)
+        difference = amount - s.amount_fen
+        arrears = 2 * difference if difference > 0 else 0
+        offset = min(-2 * difference, mul_ratio(amount, share, mode)) if difference < 0 else 0
+        if difference:
+            expected_adjustments[(key, "2025-07")] = difference
+            expected_adjustments[(key, "2025-08")] = difference
+        expected[(key, s.program, MONTH)] = (amount, arrears, offset)
+    assert any(a for _, a, _ in expected.values())
+    assert any(o for _, _, o in expected.values())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     killed = 0
     for _ in range(KILLS):
@@ -146,12 +216,40 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
                 PaymentInstruction.program,
                 PaymentInstruction.month,
                 PaymentInstruction.amount_fen,
+                PaymentInstruction.arrears_fen,
+                PaymentInstruction.recovery_fen,
             ).where(PaymentInstruction.month == MONTH)
+        ).all()
+        adjustments = session.execute(
+            select(
+                PaymentAdjustment.enrolment_id,
+                PaymentAdjustment.for_month,
+                PaymentAdjustment.amount_fen,
+                PaymentAdjustment.roll_month,
+            )
+        ).all()
+        duplicate_adjustments = session.execute(
+            text(
+                "SELECT household_id, program, for_month, COUNT(*) FROM payment_adjustments "
+                "GROUP BY household_id, program, for_month HAVING COUNT(*) > 1"
+            )
+        ).all()
+        recoveries = session.execute(
+            select(PaymentRecovery.household_id, func.sum(PaymentRecovery.amount_fen)).group_by(
+                PaymentRecovery.household_id
+            )
         ).all()
         runs = session.scalars(select(PaymentRun.status).where(PaymentRun.month == MONTH)).all()
         audit_problems = verify(session)
     assert count == len(expected)
     assert duplicates == []
-    assert {(h, p, m): a for h, p, m, a in rows} == expected
+    assert {(h, p, m): (a, r, o) for h, p, m, a, r, o in rows} == expected
+    assert {(e, f): a for e, f, a, _ in adjustments} == expected_adjustments
+    assert {r for *_, r in adjustments} == {MONTH}
+    assert duplicate_adjustments == []
+    assert dict(recoveries) == {
+        h: -sum(a for (k, _), a in expected_adjustments.items() if k == h)
+        for h in {k for (k, _), a in expected_adjustments.items() if a < 0}
+    }
     assert runs.count("running") == 0
     assert audit_problems == []

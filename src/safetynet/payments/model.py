@@ -1,9 +1,9 @@
-"""Tables of the monthly payment roll (issue 5 items 4-5): ``payment_runs`` and
-``payment_instructions``.
+"""Tables of payments (issue 5 items 4-5): the monthly roll, payee accounts, the entitlement
+schedule, adjustments and recoveries, bank files and the bank's return files.
 
-An instruction is known by its natural key (household, program, month), which is UNIQUE: however
-often a month is rolled, and wherever a roll was interrupted, there is at most one instruction per
-key (docs/payments.md).
+An instruction is known by its natural key (household, program, month), an adjustment by
+(household, program, for_month, roll_month); both are UNIQUE: however often a month is rolled, and
+wherever a roll was interrupted, there is at most one row per key (docs/payments.md).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -24,10 +25,31 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from safetynet.registry.base import Base
 
-__all__ = ["INSTRUCTION_STATUSES", "RUN_STATUSES", "PaymentInstruction", "PaymentRun"]
+__all__ = [
+    "ADJUSTMENT_KINDS",
+    "BANK_RESULTS",
+    "ENTITLEMENT_CHANGE_KINDS",
+    "INSTRUCTION_STATUSES",
+    "RUN_STATUSES",
+    "BankFile",
+    "BankFileItem",
+    "BankReturn",
+    "EntitlementChange",
+    "PayeeAccount",
+    "PaymentAdjustment",
+    "PaymentInstruction",
+    "PaymentRecovery",
+    "PaymentRun",
+]
 
 RUN_STATUSES = ("running", "finished", "interrupted")
-INSTRUCTION_STATUSES = ("pending",)
+# pending: to be exported; held: no account for the month; settled: nothing to transfer (net 0);
+# exported: in a bank file; paid / failed: as the bank's return file says (failed is exported
+# again by the next bank file).
+INSTRUCTION_STATUSES = ("pending", "held", "settled", "exported", "paid", "failed")
+ADJUSTMENT_KINDS = ("arrears", "overpayment")
+ENTITLEMENT_CHANGE_KINDS = ("amount", "end")
+BANK_RESULTS = ("paid", "failed")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -54,6 +76,8 @@ class PaymentRun(Base):
     created_count: Mapped[int] = mapped_column(Integer)
     present_count: Mapped[int] = mapped_column(Integer)
     last_enrolment_id: Mapped[int | None] = mapped_column(Integer)
+    adjustment_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    held_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
@@ -69,8 +93,11 @@ class PaymentRun(Base):
 class PaymentInstruction(Base):
     """One payment to one household for one program and month, taken from its enrolment.
 
-    ``account`` stays NULL until the registry holds the household's bank account (social security
-    card account); the bank file (a later step) must refuse instructions without one.
+    ``amount_fen`` is the month's own entitlement; ``arrears_fen`` the arrears of earlier months
+    paid with it and ``recovery_fen`` the part of an overpayment offset against it, so the bank
+    transfers ``amount_fen + arrears_fen - recovery_fen``. ``account`` (full account number, shown
+    only masked) and ``bank_code`` come from the payee account valid in the month; without one the
+    instruction is ``held``.
     """
 
     __tablename__ = "payment_instructions"
@@ -85,6 +112,14 @@ class PaymentInstruction(Base):
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     run_id: Mapped[int] = mapped_column(ForeignKey("payment_runs.id"), index=True)
+    arrears_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    recovery_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    bank_code: Mapped[str | None] = mapped_column(String(12))
+    payee_account_id: Mapped[int | None] = mapped_column(ForeignKey("payee_accounts.id"))
+    bank_file_id: Mapped[int | None] = mapped_column(ForeignKey("bank_files.id"), index=True)
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    failure_code: Mapped[str | None] = mapped_column(String(20))
+    failure_text: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # The natural key: one instruction per (beneficiary household, program, month).
@@ -92,4 +127,184 @@ class PaymentInstruction(Base):
         CheckConstraint(_one_of("status", INSTRUCTION_STATUSES), name="status"),
         CheckConstraint("amount_fen >= 0", name="amount_fen"),
         CheckConstraint("length(month) = 7", name="month"),
+        CheckConstraint(
+            "arrears_fen >= 0 AND recovery_fen >= 0 AND recovery_fen <= amount_fen + arrears_fen",
+            name="net",
+        ),
+    )
+
+    @property
+    def net_fen(self) -> int:
+        """What the bank transfers."""
+        return self.amount_fen + self.arrears_fen - self.recovery_fen
+
+
+class PayeeAccount(Base):
+    """A household's social-security-card bank account, held by one of its members, valid from a
+    date (until ``valid_to``, inclusive, or open). For a month the account with the latest
+    ``valid_from`` among those valid on some day of the month is used."""
+
+    __tablename__ = "payee_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    holder_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    bank_code: Mapped[str] = mapped_column(String(12))
+    account_number: Mapped[str] = mapped_column(String(19))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("household_id", "valid_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="dates"),
+    )
+
+    def __repr__(self) -> str:
+        # Never reveal the account number in logs or tracebacks.
+        from safetynet.payments.accounts import mask_account
+
+        return f"PayeeAccount(id={self.id}, {mask_account(self.account_number)})"
+
+
+class EntitlementChange(Base):
+    """One entry of an enrolment's entitlement schedule (append-only): from ``from_month`` on the
+    monthly amount is ``amount_fen``; ``kind`` ``end`` records an enrolment ended (amount 0).
+    The entry in force for a month is the one with the latest ``from_month`` not after it, and
+    among those the latest recorded (highest id)."""
+
+    __tablename__ = "entitlement_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    from_month: Mapped[str] = mapped_column(String(7))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    effective_date: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ENTITLEMENT_CHANGE_KINDS), name="kind"),
+        CheckConstraint("amount_fen >= 0", name="amount_fen"),
+        CheckConstraint("length(from_month) = 7", name="from_month"),
+    )
+
+
+class PaymentAdjustment(Base):
+    """A correction found by the roll of ``roll_month`` for the earlier month ``for_month``:
+    due (schedule as known then) minus paid. Positive = arrears, paid with the roll month's
+    instruction (``instruction_id``); negative = overpayment, recorded as a recovery."""
+
+    __tablename__ = "payment_adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    program: Mapped[str] = mapped_column(String(60))
+    for_month: Mapped[str] = mapped_column(String(7))
+    roll_month: Mapped[str] = mapped_column(String(7))
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_before_fen: Mapped[int] = mapped_column(BigInteger)
+    instruction_id: Mapped[int | None] = mapped_column(ForeignKey("payment_instructions.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("payment_runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # The natural key: one adjustment per (household, program, month corrected, roll month).
+        UniqueConstraint("household_id", "program", "for_month", "roll_month"),
+        CheckConstraint(_one_of("kind", ADJUSTMENT_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'arrears' AND amount_fen > 0) OR (kind = 'overpayment' AND amount_fen < 0)",
+            name="amount_fen",
+        ),
+        CheckConstraint("amount_fen = due_fen - paid_before_fen", name="difference"),
+        CheckConstraint("for_month < roll_month", name="months"),
+    )
+
+
+class PaymentRecovery(Base):
+    """An overpayment to collect (one per overpayment adjustment). What is still outstanding is
+    derived: the household's recoveries in the program minus the offsets on its instructions."""
+
+    __tablename__ = "payment_recoveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    program: Mapped[str] = mapped_column(String(60))
+    adjustment_id: Mapped[int] = mapped_column(ForeignKey("payment_adjustments.id"), unique=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_fen"),)
+
+
+class BankFile(Base):
+    """One batch of instructions sent to the bank for a county and month (``sequence`` 1, 2, ...
+    as later batches follow: late rolls, retries)."""
+
+    __tablename__ = "bank_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county: Mapped[str] = mapped_column(String(6))
+    month: Mapped[str] = mapped_column(String(7))
+    sequence: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    record_count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("county", "month", "sequence"),
+        CheckConstraint("record_count > 0 AND total_fen > 0", name="totals"),
+    )
+
+
+class BankFileItem(Base):
+    """One detail record of a bank file, as sent, and the bank's result for it."""
+
+    __tablename__ = "bank_file_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_file_id: Mapped[int] = mapped_column(ForeignKey("bank_files.id"))
+    line: Mapped[int] = mapped_column(Integer)
+    instruction_id: Mapped[int] = mapped_column(ForeignKey("payment_instructions.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    bank_code: Mapped[str] = mapped_column(String(12))
+    account: Mapped[str] = mapped_column(String(19))
+    result: Mapped[str | None] = mapped_column(String(6))
+    result_date: Mapped[dt.date | None] = mapped_column(Date)
+    reason_code: Mapped[str | None] = mapped_column(String(20))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("bank_returns.id"))
+
+    __table_args__ = (
+        UniqueConstraint("bank_file_id", "instruction_id"),
+        UniqueConstraint("bank_file_id", "line"),
+        CheckConstraint(_one_of("result", BANK_RESULTS), name="result"),
+        CheckConstraint("amount_fen > 0", name="amount_fen"),
+    )
+
+
+class BankReturn(Base):
+    """One import of a bank return file, with its counts (read = applied + already + quarantined)."""
+
+    __tablename__ = "bank_returns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    read_count: Mapped[int] = mapped_column(Integer)
+    applied_count: Mapped[int] = mapped_column(Integer)
+    already_count: Mapped[int] = mapped_column(Integer)
+    quarantined_count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(
+            "read_count = applied_count + already_count + quarantined_count", name="counts"
+        ),
     )

@@ -15,31 +15,54 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.domain.money import Rounding, format_yuan, mul_ratio
+from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError
-from safetynet.payments.model import PaymentInstruction, PaymentRun
+from safetynet.payments.accounts import account_for_month
+from safetynet.payments.entitlements import ScheduleEntry, monthly_due
+from safetynet.payments.model import (
+    EntitlementChange,
+    PayeeAccount,
+    PaymentAdjustment,
+    PaymentInstruction,
+    PaymentRecovery,
+    PaymentRun,
+)
+from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
 
 __all__ = [
+    "ADJUSTMENT_KEY",
     "NATURAL_KEY",
+    "OFFSET_ROUNDING",
+    "OFFSET_SHARE",
     "SYSTEM_ACTOR",
+    "TOUCHABLE",
     "Clock",
     "RollReport",
     "eligible_enrolments",
     "month_bounds",
     "parse_month",
+    "roll_candidates",
     "roll_month",
 ]
 
 Clock = Callable[[], dt.datetime]
 NATURAL_KEY = ("household_id", "program", "month")
+ADJUSTMENT_KEY = ("household_id", "program", "for_month", "roll_month")
+# Instructions a roll may still change (not yet in a bank file).
+TOUCHABLE = ("pending", "held", "settled")
+OFFSET_SHARE = "payments.recovery.max_offset_share"
+OFFSET_ROUNDING = "payments.recovery.offset_rounding"
 SYSTEM_ACTOR = Actor(name="system", role="payments_clerk")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _COUNTY = re.compile(r"[0-9]{6}")
@@ -47,7 +70,13 @@ _COUNTY = re.compile(r"[0-9]{6}")
 
 @dataclass(frozen=True, slots=True)
 class RollReport:
-    """What one call of ``roll_month`` did: ``eligible = created + already_present``."""
+    """What one call of ``roll_month`` did: ``eligible = created + already_present``.
+
+    ``eligible`` counts the instructions of the month the run found or made (an enrolment paid
+    for the month, or an ended one whose arrears need a carrier); ``adjustments`` those it
+    recorded, ``arrears_fen`` and ``overpaid_fen`` their sums, ``held`` the instructions it left
+    without an account.
+    """
 
     run_id: int
     month: str
@@ -57,6 +86,10 @@ class RollReport:
     already_present: int
     batches: int
     interrupted_runs: tuple[int, ...]
+    adjustments: int = 0
+    arrears_fen: int = 0
+    overpaid_fen: int = 0
+    held: int = 0
 
 
 def _now() -> dt.datetime:
@@ -101,22 +134,350 @@ def eligible_enrolments(month: str, county: str | None = None) -> Select[int, in
     return query
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert ``rows``; those whose natural key exists are skipped. Returns how many went in."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(PaymentInstruction)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=list(NATURAL_KEY))
-        .returning(PaymentInstruction.id)
-    )
-    return len(session.execute(statement).all())
-
-
 def _same_scope(month: str, county: str | None) -> Any:
     county_clause = PaymentRun.county.is_(None) if county is None else PaymentRun.county == county
     return (PaymentRun.month == month) & county_clause
+
+
+def roll_candidates(
+    month: str, county: str | None = None
+) -> Select[int, int, str, dt.date, dt.date | None, int, bool, str]:
+    """The enrolments a roll of ``month`` looks at, in id order: those eligible for the month and
+    those (not suspended) with an instruction for an earlier month, whose paid months are checked
+    against the schedule as known now."""
+    first, last = month_bounds(month)
+    eligible = (Enrolment.status == "active") & (
+        Enrolment.end_date.is_(None) | (Enrolment.end_date >= first)
+    )
+    paid_before = exists().where(
+        PaymentInstruction.enrolment_id == Enrolment.id, PaymentInstruction.month < month
+    )
+    query = (
+        select(
+            Enrolment.id,
+            Enrolment.household_id,
+            Enrolment.program,
+            Enrolment.start_date,
+            Enrolment.end_date,
+            Enrolment.amount_fen,
+            eligible,
+            Household.region_code,
+        )
+        .join(Household, Household.id == Enrolment.household_id)
+        .where(
+            Enrolment.status != "suspended",
+            Enrolment.start_date <= last,
+            eligible | paid_before,
+        )
+        .order_by(Enrolment.id)
+    )
+    if county is not None:
+        query = query.where(Household.region_code == county)
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    id: int
+    household_id: int
+    program: str
+    start: dt.date
+    end: dt.date | None
+    amount_fen: int
+    eligible: bool
+    region: str
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.household_id, self.program)
+
+
+@dataclass
+class _Totals:
+    eligible: int = 0
+    created: int = 0
+    batches: int = 0
+    adjustments: int = 0
+    arrears_fen: int = 0
+    overpaid_fen: int = 0
+    held: int = 0
+
+
+class _RecoveryParams:
+    """The offset share and its rounding for a county, looked up once per county."""
+
+    def __init__(self, tree: ParameterTree, on: dt.date) -> None:
+        self.tree = tree
+        self.on = on
+        self._cache: dict[str, tuple[Decimal, Rounding]] = {}
+
+    def __call__(self, region: str) -> tuple[Decimal, Rounding]:
+        hit = self._cache.get(region)
+        if hit is None:
+            lineage = default_registry().lineage_codes(region)
+            share = Decimal(str(self.tree.resolve(OFFSET_SHARE, self.on, lineage).value))
+            mode = Rounding(self.tree.resolve(OFFSET_ROUNDING, self.on, lineage).value)
+            hit = self._cache[region] = (share, mode)
+        return hit
+
+
+def _insert_ignoring(
+    session: Session, model: Any, rows: list[dict[str, Any]], key: tuple[str, ...], *returning: Any
+) -> list[Any]:
+    """Insert ``rows``; those whose ``key`` exists are skipped. Returns the inserted rows."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(*returning)
+    )
+    return list(session.execute(statement).all())
+
+
+def _roll_batch(
+    session: Session,
+    month: str,
+    found: list[_Candidate],
+    run_id: int,
+    now: dt.datetime,
+    params: _RecoveryParams,
+    totals: _Totals,
+) -> None:
+    """One batch in one transaction: adjustments and recoveries for earlier paid months, then the
+    month's instructions (created, or brought up to date while not yet exported)."""
+    ids = [c.id for c in found]
+    households = sorted({c.household_id for c in found})
+    first, last = month_bounds(month)
+
+    entries: dict[int, list[ScheduleEntry]] = {}
+    for enrolment_id, entry_id, from_month, amount in session.execute(
+        select(
+            EntitlementChange.enrolment_id,
+            EntitlementChange.id,
+            EntitlementChange.from_month,
+            EntitlementChange.amount_fen,
+        ).where(EntitlementChange.enrolment_id.in_(ids))
+    ):
+        entries.setdefault(enrolment_id, []).append(ScheduleEntry(entry_id, from_month, amount))
+    paid_months: dict[int, dict[str, int]] = {}
+    for enrolment_id, paid_month, amount in session.execute(
+        select(
+            PaymentInstruction.enrolment_id, PaymentInstruction.month, PaymentInstruction.amount_fen
+        ).where(PaymentInstruction.enrolment_id.in_(ids), PaymentInstruction.month < month)
+    ):
+        paid_months.setdefault(enrolment_id, {})[paid_month] = amount
+    adjusted: dict[int, dict[str, int]] = {}
+    arrears_now: dict[int, int] = {}
+    for enrolment_id, for_month, roll_month_, amount in session.execute(
+        select(
+            PaymentAdjustment.enrolment_id,
+            PaymentAdjustment.for_month,
+            PaymentAdjustment.roll_month,
+            PaymentAdjustment.amount_fen,
+        ).where(PaymentAdjustment.enrolment_id.in_(ids))
+    ):
+        months = adjusted.setdefault(enrolment_id, {})
+        months[for_month] = months.get(for_month, 0) + amount
+        if roll_month_ == month and amount > 0:
+            arrears_now[enrolment_id] = arrears_now.get(enrolment_id, 0) + amount
+    current = {
+        (row.household_id, row.program): row
+        for row in session.scalars(
+            select(PaymentInstruction).where(
+                PaymentInstruction.month == month, PaymentInstruction.household_id.in_(households)
+            )
+        )
+    }
+    accounts: dict[int, list[PayeeAccount]] = {}
+    for account in session.scalars(
+        select(PayeeAccount)
+        .where(
+            PayeeAccount.household_id.in_(households),
+            PayeeAccount.valid_from <= last,
+            PayeeAccount.valid_to.is_(None) | (PayeeAccount.valid_to >= first),
+        )
+        .order_by(PayeeAccount.id)
+    ):
+        accounts.setdefault(account.household_id, []).append(account)
+    recovered = {
+        (h, p): int(total)
+        for h, p, total in session.execute(
+            select(
+                PaymentRecovery.household_id,
+                PaymentRecovery.program,
+                func.sum(PaymentRecovery.amount_fen),
+            )
+            .where(PaymentRecovery.household_id.in_(households))
+            .group_by(PaymentRecovery.household_id, PaymentRecovery.program)
+        )
+    }
+    offset_before = {
+        (h, p): int(total)
+        for h, p, total in session.execute(
+            select(
+                PaymentInstruction.household_id,
+                PaymentInstruction.program,
+                func.sum(PaymentInstruction.recovery_fen),
+            )
+            .where(
+                PaymentInstruction.household_id.in_(households),
+                PaymentInstruction.month != month,
+            )
+            .group_by(PaymentInstruction.household_id, PaymentInstruction.program)
+        )
+    }
+
+    new_rows: list[dict[str, Any]] = []
+    carriers: list[_Candidate] = []
+    for candidate in found:
+        existing = current.get(candidate.key)
+        if existing is not None and existing.status not in TOUCHABLE:
+            totals.eligible += 1  # exported or settled by the bank: frozen until the next month
+            continue
+        schedule = entries.get(candidate.id, [])
+        due_now = (
+            monthly_due(month, candidate.start, candidate.end, candidate.amount_fen, schedule)
+            if candidate.eligible
+            else 0
+        )
+        adjustments = []
+        for paid_month, instructed in sorted(paid_months.get(candidate.id, {}).items()):
+            paid = instructed + adjusted.get(candidate.id, {}).get(paid_month, 0)
+            due = monthly_due(
+                paid_month, candidate.start, candidate.end, candidate.amount_fen, schedule
+            )
+            if due != paid:
+                adjustments.append(
+                    {
+                        "household_id": candidate.household_id,
+                        "program": candidate.program,
+                        "for_month": paid_month,
+                        "roll_month": month,
+                        "enrolment_id": candidate.id,
+                        "kind": "arrears" if due > paid else "overpayment",
+                        "amount_fen": due - paid,
+                        "due_fen": due,
+                        "paid_before_fen": paid,
+                        "instruction_id": None,
+                        "run_id": run_id,
+                        "created_at": now,
+                    }
+                )
+        inserted = _insert_ignoring(
+            session,
+            PaymentAdjustment,
+            adjustments,
+            ADJUSTMENT_KEY,
+            PaymentAdjustment.id,
+            PaymentAdjustment.amount_fen,
+        )
+        new_arrears = sum(amount for _, amount in inserted if amount > 0)
+        overpaid = [(adjustment_id, -amount) for adjustment_id, amount in inserted if amount < 0]
+        _insert_ignoring(
+            session,
+            PaymentRecovery,
+            [
+                {
+                    "household_id": candidate.household_id,
+                    "program": candidate.program,
+                    "adjustment_id": adjustment_id,
+                    "amount_fen": amount,
+                    "created_at": now,
+                }
+                for adjustment_id, amount in overpaid
+            ],
+            ("adjustment_id",),
+            PaymentRecovery.id,
+        )
+        totals.adjustments += len(inserted)
+        totals.arrears_fen += new_arrears
+        totals.overpaid_fen += sum(amount for _, amount in overpaid)
+        recovered[candidate.key] = recovered.get(candidate.key, 0) + sum(a for _, a in overpaid)
+
+        arrears = arrears_now.get(candidate.id, 0) + new_arrears
+        if existing is None and not candidate.eligible and arrears == 0:
+            continue  # ended: nothing due this month and no arrears to carry
+        amount = (
+            due_now
+            if existing is None
+            else (due_now if candidate.eligible else existing.amount_fen)
+        )
+        share, mode = params(candidate.region)
+        outstanding = recovered.get(candidate.key, 0) - offset_before.get(candidate.key, 0)
+        offset = max(0, min(outstanding, mul_ratio(amount + arrears, share, mode)))
+        chosen = account_for_month(accounts.get(candidate.household_id, []), first, last)
+        payee = None if chosen is None else accounts[candidate.household_id][chosen]
+        net = amount + arrears - offset
+        status = "settled" if net == 0 else ("held" if payee is None else "pending")
+        values = {
+            "amount_fen": amount,
+            "arrears_fen": arrears,
+            "recovery_fen": offset,
+            "account": None if payee is None else payee.account_number,
+            "bank_code": None if payee is None else payee.bank_code,
+            "payee_account_id": None if payee is None else payee.id,
+            "status": status,
+        }
+        if existing is None:
+            new_rows.append(
+                {
+                    "household_id": candidate.household_id,
+                    "program": candidate.program,
+                    "month": month,
+                    "enrolment_id": candidate.id,
+                    "created_at": now,
+                    "run_id": run_id,
+                    **values,
+                }
+            )
+        else:
+            if any(getattr(existing, k) != v for k, v in values.items()):
+                session.execute(
+                    update(PaymentInstruction)
+                    .where(PaymentInstruction.id == existing.id)
+                    .values(**values)
+                )
+            totals.eligible += 1
+            totals.held += status == "held"
+        if arrears:
+            carriers.append(candidate)
+
+    # New instructions in one statement; a key made meanwhile by a concurrent roll is skipped
+    # (that roll decided it) and counted as present.
+    made = _insert_ignoring(
+        session,
+        PaymentInstruction,
+        new_rows,
+        NATURAL_KEY,
+        PaymentInstruction.id,
+        PaymentInstruction.status,
+    )
+    totals.created += len(made)
+    totals.eligible += len(new_rows)
+    totals.held += sum(status == "held" for _, status in made)
+    for candidate in carriers:
+        session.execute(
+            update(PaymentAdjustment)
+            .where(
+                PaymentAdjustment.enrolment_id == candidate.id,
+                PaymentAdjustment.roll_month == month,
+                PaymentAdjustment.amount_fen > 0,
+                PaymentAdjustment.instruction_id.is_(None),
+            )
+            .values(
+                instruction_id=select(PaymentInstruction.id)
+                .where(
+                    PaymentInstruction.household_id == candidate.household_id,
+                    PaymentInstruction.program == candidate.program,
+                    PaymentInstruction.month == month,
+                )
+                .scalar_subquery()
+            )
+        )
 
 
 def roll_month(
@@ -127,8 +488,10 @@ def roll_month(
     *,
     actor: Actor = SYSTEM_ACTOR,
     clock: Clock = _now,
+    tree: ParameterTree | None = None,
 ) -> RollReport:
-    """Create the missing payment instructions of ``month`` (optionally one county's).
+    """Create the missing payment instructions of ``month`` (optionally one county's), with the
+    adjustments of earlier months and the recoveries they call for.
 
     Safe to call again at any time, also after a crash: see the module docstring. Runs of the same
     month and county left ``running`` by a crash are marked ``interrupted`` by the next call.
@@ -167,45 +530,34 @@ def roll_month(
         session.flush()
         run_id = run.id
 
-    query = eligible_enrolments(month, county).limit(batch_size)
+    params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
+    query = roll_candidates(month, county).limit(batch_size)
     cursor = 0
-    eligible = created = batches = 0
+    totals = _Totals()
     while True:
         with db.sessions.begin() as session:
-            found = session.execute(query.where(Enrolment.id > cursor)).all()
+            found = [
+                _Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))
+            ]
             if not found:
                 break
-            now = clock()
-            rows = [
-                {
-                    "household_id": household_id,
-                    "program": program,
-                    "month": month,
-                    "amount_fen": amount_fen,
-                    "account": None,
-                    "enrolment_id": enrolment_id,
-                    "status": "pending",
-                    "created_at": now,
-                    "run_id": run_id,
-                }
-                for enrolment_id, household_id, program, amount_fen in found
-            ]
-            inserted = _insert_ignoring_duplicates(session, rows)
-            cursor = found[-1][0]
-            eligible += len(found)
-            created += inserted
-            batches += 1
+            _roll_batch(session, month, found, run_id, clock(), params, totals)
+            cursor = found[-1].id
+            totals.batches += 1
             session.execute(
                 update(PaymentRun)
                 .where(PaymentRun.id == run_id)
                 .values(
-                    batches=batches,
-                    eligible_count=eligible,
-                    created_count=created,
-                    present_count=eligible - created,
+                    batches=totals.batches,
+                    eligible_count=totals.eligible,
+                    created_count=totals.created,
+                    present_count=totals.eligible - totals.created,
                     last_enrolment_id=cursor,
+                    adjustment_count=totals.adjustments,
+                    held_count=totals.held,
                 )
             )
+    eligible, created, batches = totals.eligible, totals.created, totals.batches
 
     report = RollReport(
         run_id=run_id,
@@ -216,6 +568,10 @@ def roll_month(
         already_present=eligible - created,
         batches=batches,
         interrupted_runs=interrupted,
+        adjustments=totals.adjustments,
+        arrears_fen=totals.arrears_fen,
+        overpaid_fen=totals.overpaid_fen,
+        held=totals.held,
     )
     with db.sessions.begin() as session:
         session.execute(
@@ -238,6 +594,10 @@ def roll_month(
                 "already_present": eligible - created,
                 "batches": batches,
                 "interrupted_runs": list(interrupted),
+                "adjustments": totals.adjustments,
+                "arrears": format_yuan(totals.arrears_fen),
+                "overpaid": format_yuan(totals.overpaid_fen),
+                "held": totals.held,
             },
             occurred_at=clock(),
         )

@@ -1,24 +1,58 @@
-"""``safetynet payments``: the monthly payment roll (docs/payments.md). What is decided lives in
-``safetynet.payments.roll``. Wired into ``main`` as ``app.add_typer(payments_app, name="payments")``.
+"""``safetynet payments``: the monthly roll, payee accounts, entitlement changes, bank files,
+reconciliation and the report (docs/payments.md). What is decided lives in ``safetynet.payments``.
+Wired into ``main`` as ``app.add_typer(payments_app, name="payments")``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from safetynet.entrypoints.cli.registry_cli import UrlOption, out, reports_errors
+from safetynet.entrypoints.cli.registry_cli import EncodingOption, UrlOption, out, reports_errors
 
-__all__ = ["payments_app", "roll"]
+__all__ = [
+    "accounts_app",
+    "bank_file",
+    "entitlement_app",
+    "payments_app",
+    "reconcile",
+    "report",
+    "roll",
+]
 
-payments_app = typer.Typer(help="Payment instructions: the monthly roll.", no_args_is_help=True)
+payments_app = typer.Typer(
+    help="Payments: roll, accounts, entitlements, bank files, reconciliation.",
+    no_args_is_help=True,
+)
+accounts_app = typer.Typer(help="Payee accounts (social security card).", no_args_is_help=True)
+entitlement_app = typer.Typer(help="Retroactive entitlement changes.", no_args_is_help=True)
+payments_app.add_typer(accounts_app, name="accounts")
+payments_app.add_typer(entitlement_app, name="entitlement")
 
 
 @payments_app.callback()
 def _payments() -> None:
-    """Payment instructions: the monthly roll."""
+    """Payments: roll, accounts, entitlements, bank files, reconciliation."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _open(url: str | None) -> Any:
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+    except Exception:
+        db.dispose()
+        raise
+    return db
 
 
 def _actor(county: str | None) -> Any:
@@ -57,6 +91,205 @@ def roll(
         f"{report.created} created, {report.already_present} already present",
         markup=False,
     )
+    if report.adjustments or report.held:
+        from safetynet.domain.money import format_yuan
+
+        out.print(
+            f"{report.adjustments} adjustment(s): arrears {format_yuan(report.arrears_fen)} yuan, "
+            f"overpaid {format_yuan(report.overpaid_fen)} yuan (recoveries); "
+            f"{report.held} held without an account",
+            markup=False,
+        )
     if report.interrupted_runs:
         resumed = ", ".join(str(r) for r in report.interrupted_runs)
         out.print(f"completed interrupted run(s): {resumed}", markup=False)
+
+
+def _write_quarantine(lines: Any, headers: Any, source: Path, target: Path | None) -> Path | None:
+    from safetynet.registry.imports import default_quarantine_path, write_quarantine
+
+    if not lines:
+        return None
+    path = target or default_quarantine_path(source)
+    write_quarantine(lines, headers, path)
+    for line in lines:
+        out.print(f"row {line.row}, {line.field}: {line.reason}", markup=False)
+    return path
+
+
+QuarantineOption = Annotated[
+    Path | None,
+    typer.Option("--quarantine", help="Where rejected rows go (default: FILE.quarantine.csv)."),
+]
+
+
+@accounts_app.command("import")
+@reports_errors
+def accounts_import(
+    file: Annotated[Path, typer.Argument(help="CSV of payee accounts (docs/payments.md).")],
+    encoding: EncodingOption = None,
+    quarantine: QuarantineOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Import payee accounts; bad rows go to the quarantine file with their reasons."""
+    from safetynet.payments.accounts import import_accounts, read_accounts
+
+    batch = read_accounts(file, encoding)
+    db = _open(url)
+    try:
+        report = import_accounts(db, batch, actor=_actor(None), clock=_now)
+    finally:
+        db.dispose()
+    target = _write_quarantine(report.quarantine, report.headers, file, quarantine)
+    out.print(
+        f"read {report.read}: imported {report.imported}, already recorded "
+        f"{report.already_recorded}, quarantined {report.quarantined}",
+        markup=False,
+    )
+    if target is not None:
+        out.print(f"quarantined rows: {target}", markup=False)
+
+
+@entitlement_app.command("change")
+@reports_errors
+def entitlement_change(
+    enrolment: Annotated[int, typer.Option("--enrolment", help="Enrolment id.")],
+    from_month: Annotated[str, typer.Option("--from-month", help="First month, YYYY-MM.")],
+    amount: Annotated[str, typer.Option("--amount", help="Monthly amount in yuan.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    url: UrlOption = None,
+) -> None:
+    """Record a new monthly amount from a month on (the next roll pays arrears or recovers)."""
+    from safetynet.domain.money import yuan_to_fen
+    from safetynet.payments.entitlements import ChangeEntitlement, change_entitlement
+
+    command = ChangeEntitlement(
+        enrolment, from_month, yuan_to_fen(amount, "--amount"), reason, _actor(None)
+    )
+    db = _open(url)
+    try:
+        entry = change_entitlement(db, command, _now)
+    finally:
+        db.dispose()
+    out.print(
+        f"schedule entry {entry}: enrolment {enrolment} gets {amount} yuan a month "
+        f"from {from_month}",
+        markup=False,
+    )
+
+
+@entitlement_app.command("end")
+@reports_errors
+def entitlement_end(
+    enrolment: Annotated[int, typer.Option("--enrolment", help="Enrolment id.")],
+    end_date: Annotated[str, typer.Option("--date", help="Last day (e.g. of death), YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    url: UrlOption = None,
+) -> None:
+    """End an enrolment on a date; its month is paid in full, later months are recovered."""
+    from safetynet.errors import InputError
+    from safetynet.payments.entitlements import EndEntitlement, end_entitlement
+
+    try:
+        day = dt.date.fromisoformat(end_date)
+    except ValueError:
+        raise InputError("--date", f"{end_date!r} is not a date (YYYY-MM-DD)") from None
+    db = _open(url)
+    try:
+        entry = end_entitlement(db, EndEntitlement(enrolment, day, reason, _actor(None)), _now)
+    finally:
+        db.dispose()
+    out.print(f"schedule entry {entry}: enrolment {enrolment} ends on {day}", markup=False)
+
+
+@payments_app.command("bank-file")
+@reports_errors
+def bank_file(
+    month: Annotated[str, typer.Option("--month", help="Month, YYYY-MM.")],
+    county: Annotated[str, typer.Option("--county", help="County (6-digit code).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the files.")],
+    url: UrlOption = None,
+) -> None:
+    """Batch the county's payable instructions and write the month's bank files (repeatable)."""
+    from safetynet.domain.money import format_yuan
+    from safetynet.payments.bankfile import export_bank_files
+
+    db = _open(url)
+    try:
+        report = export_bank_files(db, month, county, out_dir, actor=_actor(county), clock=_now)
+    finally:
+        db.dispose()
+    if not report.files:
+        out.print(f"no payable instructions for {county} up to {month}", markup=False)
+    for f in report.files:
+        state = "new" if f.new else "rewritten, unchanged"
+        out.print(
+            f"{f.path} (file {f.file_id}, {state}): {f.count} records, "
+            f"{format_yuan(f.total_fen)} yuan, sha256 {f.sha256[:16]}",
+            markup=False,
+        )
+    if report.released_from_hold or report.still_held:
+        out.print(
+            f"{report.released_from_hold} released from hold; {report.still_held} still held "
+            "(no account)",
+            markup=False,
+        )
+
+
+@payments_app.command("reconcile")
+@reports_errors
+def reconcile(
+    file: Annotated[Path, typer.Argument(help="The bank's return file (CSV).")],
+    encoding: EncodingOption = None,
+    quarantine: QuarantineOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Mark exported instructions paid or failed from the bank's return file (repeatable)."""
+    from safetynet.payments.reconcile import reconcile_return_file
+
+    db = _open(url)
+    try:
+        report = reconcile_return_file(db, file, actor=_actor(None), clock=_now, encoding=encoding)
+    finally:
+        db.dispose()
+    target = _write_quarantine(report.quarantine, report.headers, file, quarantine)
+    out.print(
+        f"read {report.read}: paid {report.paid}, failed {report.failed}, already reconciled "
+        f"{report.already_reconciled}, quarantined {report.quarantined}",
+        markup=False,
+    )
+    if target is not None:
+        out.print(f"quarantined rows: {target}", markup=False)
+
+
+@payments_app.command("report")
+@reports_errors
+def report(
+    month: Annotated[str, typer.Option("--month", help="Month, YYYY-MM.")],
+    county: Annotated[
+        str | None, typer.Option("--county", help="Only this county (6-digit code).")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Paid in full and on time, per county and program."""
+    from safetynet.domain.money import format_yuan
+    from safetynet.payments.report import payment_report
+
+    db = _open(url)
+    try:
+        rows = payment_report(db, month, county)
+    finally:
+        db.dispose()
+    out.print(f"Paid in full and on time, {month}", markup=False)
+    if not rows:
+        out.print("no instructions and no outstanding recoveries", markup=False)
+    for r in rows:
+        out.print(
+            f"{r.county} {r.program} (on time = booked by {r.deadline}): "
+            f"payable {r.payable} ({format_yuan(r.payable_fen)} yuan); "
+            f"paid on time {r.paid_on_time}, paid late {r.paid_late} "
+            f"({format_yuan(r.paid_fen)} yuan); failed {r.failed}; held {r.held}; "
+            f"awaiting the bank {r.awaiting}; "
+            f"recoveries outstanding {format_yuan(r.outstanding_recoveries_fen)} yuan",
+            markup=False,
+        )

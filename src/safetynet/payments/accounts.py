@@ -1,0 +1,470 @@
+"""Payee accounts: a household's social-security-card bank account, imported from CSV with
+row-level validation and quarantine, and looked up by the roll for each month.
+
+Account numbers are stored in full (the bank file needs them) and shown only masked
+(``mask_account``: the first 4 and last 4 digits) in every message, display and quarantine file.
+Columns, bank codes and checks: docs/payments.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.orm import Session
+
+from safetynet.audit.log import Actor, append
+from safetynet.domain.identity import mask_identity_number, parse_identity_number
+from safetynet.errors import InputError
+from safetynet.payments.model import PayeeAccount
+from safetynet.registry.db import Database
+from safetynet.registry.imports import (
+    Column,
+    QuarantineLine,
+    RawRow,
+    decode,
+    map_headers,
+    parse_date_text,
+    parse_region,
+    read_csv_rows,
+)
+from safetynet.registry.model import Household, Membership, Person
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "BANK_CATEGORIES",
+    "AccountImportReport",
+    "AccountRow",
+    "ValidatedAccounts",
+    "account_for_month",
+    "import_accounts",
+    "mask_account",
+    "parse_account_number",
+    "parse_bank_code",
+    "read_accounts",
+]
+
+# Bank category codes: the first 3 digits of the 12-digit CNAPS bank number (支付系统行号) of the
+# banks that issue social security cards with a financial account (docs/payments.md).
+BANK_CATEGORIES: Mapping[str, str] = {
+    "102": "中国工商银行",
+    "103": "中国农业银行",
+    "104": "中国银行",
+    "105": "中国建设银行",
+    "301": "交通银行",
+    "302": "中信银行",
+    "303": "中国光大银行",
+    "304": "华夏银行",
+    "305": "中国民生银行",
+    "306": "广发银行",
+    "308": "招商银行",
+    "309": "兴业银行",
+    "310": "上海浦东发展银行",
+    "313": "城市商业银行",
+    "314": "农村商业银行",
+    "315": "恒丰银行",
+    "316": "浙商银行",
+    "317": "农村合作银行",
+    "402": "农村信用合作社",
+    "403": "中国邮政储蓄银行",
+}
+ACCOUNT_LENGTHS = range(12, 20)  # bank card and passbook account numbers: 12 to 19 digits
+_DIGITS = re.compile(r"[0-9]+")
+
+ACCOUNT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "region", ("行政区划代码", "户籍地", "户籍地代码"), True, "6-digit county of the household"
+    ),
+    Column("household_no", ("户编号", "户号"), True, "the county's household number"),
+    Column(
+        "holder_id_number",
+        ("持卡人身份证号", "身份证号", "公民身份号码"),
+        True,
+        "identity number of the card holder (a member of the household)",
+    ),
+    Column(
+        "bank_code",
+        ("开户行行号", "银行代码", "行号"),
+        True,
+        "bank: 3-digit category or 12-digit CNAPS number",
+    ),
+    Column("account_number", ("银行账号", "社保卡银行账号", "账号"), True, "12-19 digits"),
+    Column("valid_from", ("启用日期", "生效日期"), True, "YYYY-MM-DD"),
+    Column("valid_to", ("停用日期", "失效日期"), False, "YYYY-MM-DD, empty = open"),
+    Column("holder_name", ("持卡人姓名", "姓名"), False, "name (not stored; for the reader)"),
+)
+
+
+def mask_account(value: str) -> str:
+    """Keep the first 4 and the last 4 characters; stars in between (all stars if 8 or fewer)."""
+    value = value.strip()
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def parse_account_number(text: str, field_name: str = "account_number") -> str:
+    """An account number: digits only (spaces allowed between groups), 12 to 19 of them."""
+    compact = re.sub(r"[\s-]", "", text)
+    if not compact:
+        raise InputError(field_name, "is empty")
+    if not _DIGITS.fullmatch(compact):
+        raise InputError(field_name, f"{mask_account(compact)} has characters other than digits")
+    if len(compact) not in ACCOUNT_LENGTHS:
+        raise InputError(
+            field_name,
+            f"{mask_account(compact)} has {len(compact)} digits; expected 12 to 19",
+        )
+    return compact
+
+
+def parse_bank_code(text: str, field_name: str = "bank_code") -> str:
+    """A bank: its 3-digit category code or a 12-digit CNAPS number whose first 3 digits are one
+    of ``BANK_CATEGORIES``."""
+    code = text.strip()
+    if not _DIGITS.fullmatch(code) or len(code) not in (3, 12):
+        raise InputError(
+            field_name, f"{code!r} is neither a 3-digit bank code nor a 12-digit CNAPS number"
+        )
+    if code[:3] not in BANK_CATEGORIES:
+        raise InputError(
+            field_name, f"bank category {code[:3]} is not in the list of card-issuing banks"
+        )
+    return code
+
+
+# -- Reading and validating ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    row: int
+    region: str
+    household_no: str
+    holder_id_number: str
+    bank_code: str
+    account_number: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+    @property
+    def key(self) -> tuple[str, str, dt.date]:
+        return (self.region, self.household_no, self.valid_from)
+
+    @property
+    def values(self) -> tuple[str, str, str, dt.date | None]:
+        return (self.holder_id_number, self.bank_code, self.account_number, self.valid_to)
+
+
+@dataclass
+class ValidatedAccounts:
+    path: Path
+    headers: tuple[str, ...]
+    read: int
+    rows: list[AccountRow]
+    quarantine: list[QuarantineLine]
+    raw: dict[int, tuple[str, ...]] = field(repr=False)
+
+    def reject(self, record: AccountRow, field_name: str, reason: str) -> None:
+        self.rows.remove(record)
+        self.quarantine.append(QuarantineLine(record.row, field_name, reason, self.raw[record.row]))
+
+
+def _masked_cells(cells: tuple[str, ...], columns: Sequence[str]) -> tuple[str, ...]:
+    """The row as written, with the account number and identity number masked."""
+    masked = []
+    for i, cell in enumerate(cells):
+        name = columns[i] if i < len(columns) else ""
+        if name == "account_number":
+            masked.append(mask_account(re.sub(r"[\s-]", "", cell)))
+        elif name == "holder_id_number":
+            masked.append(mask_identity_number(cell))
+        else:
+            masked.append(cell)
+    return tuple(masked)
+
+
+def read_accounts(path: Path, encoding: str | None = None) -> ValidatedAccounts:
+    """Read and check a payee-account CSV (UTF-8 or GB18030); file-level problems raise
+    ``InputError``, row problems are quarantined. Checks against the database come later."""
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise InputError(str(path), f"unknown file type {path.suffix!r}: expected .csv")
+    text, used = decode(path.read_bytes(), encoding, str(path))
+    headers, raw_rows = read_csv_rows(text, str(path))
+    columns = map_headers(headers, str(path), used, ACCOUNT_COLUMNS)
+    rows = [RawRow(r.number, r.cells) for r in raw_rows]
+    raw = {r.number: _masked_cells(r.cells, columns) for r in rows}
+    accepted: list[AccountRow] = []
+    quarantine: list[QuarantineLine] = []
+    for raw_row in rows:
+        values = {
+            c: raw_row.cells[i] if i < len(raw_row.cells) else "" for i, c in enumerate(columns)
+        }
+        problems: list[tuple[str, str]] = []
+        if len(raw_row.cells) > len(columns) and any(raw_row.cells[len(columns) :]):
+            problems.append(
+                ("row", f"has {len(raw_row.cells)} cells but the header has {len(columns)}")
+            )
+        parsed = _parse_row(values, problems)
+        if problems or parsed is None:
+            quarantine.extend(
+                QuarantineLine(raw_row.number, f, r, raw[raw_row.number]) for f, r in problems
+            )
+            continue
+        accepted.append(AccountRow(raw_row.number, *parsed))
+    validated = ValidatedAccounts(path, tuple(headers), len(rows), accepted, quarantine, raw)
+    _reject_duplicates(validated)
+    return validated
+
+
+def _parse_row(
+    values: Mapping[str, str], problems: list[tuple[str, str]]
+) -> tuple[str, str, str, str, str, dt.date, dt.date | None] | None:
+    def attempt(name: str, parse: object) -> object:
+        try:
+            return parse(values.get(name, ""))  # type: ignore[operator]
+        except InputError as exc:
+            problems.append((name, exc.reason))
+            return None
+
+    def required_date(text: str) -> dt.date:
+        parsed = parse_date_text(text)
+        if parsed is None:
+            raise InputError("valid_from", "is empty")
+        return parsed
+
+    def household_no(text: str) -> str:
+        if not text.strip():
+            raise InputError("household_no", "is empty")
+        return text.strip()
+
+    def holder(text: str) -> str:
+        return parse_identity_number(text, "holder_id_number").value
+
+    region = attempt("region", parse_region)
+    number = attempt("household_no", household_no)
+    holder_id = attempt("holder_id_number", holder)
+    bank = attempt("bank_code", parse_bank_code)
+    account = attempt("account_number", parse_account_number)
+    valid_from = attempt("valid_from", required_date)
+    valid_to = attempt("valid_to", parse_date_text)
+    if isinstance(valid_from, dt.date) and isinstance(valid_to, dt.date) and valid_to < valid_from:
+        problems.append(("valid_to", f"{valid_to} is before valid_from {valid_from}"))
+    if problems:
+        return None
+    return (
+        str(region),
+        str(number),
+        str(holder_id),
+        str(bank),
+        str(account),
+        cast(dt.date, valid_from),
+        cast(dt.date | None, valid_to),
+    )
+
+
+def _reject_duplicates(batch: ValidatedAccounts) -> None:
+    """Rows repeating a (household, valid_from) of the file are all quarantined: which one is
+    meant cannot be told."""
+    seen: dict[tuple[str, str, dt.date], list[AccountRow]] = {}
+    for record in batch.rows:
+        seen.setdefault(record.key, []).append(record)
+    for key, records in seen.items():
+        if len(records) > 1:
+            rows = ", ".join(str(r.row) for r in records)
+            for record in records:
+                batch.reject(
+                    record,
+                    "valid_from",
+                    f"household {key[0]}/{key[1]} has {len(records)} accounts from {key[2]} "
+                    f"in this file (rows {rows})",
+                )
+
+
+# -- Importing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountImportReport:
+    """read = imported + already_recorded + quarantined."""
+
+    read: int
+    imported: int
+    already_recorded: int
+    quarantine: tuple[QuarantineLine, ...]
+    headers: tuple[str, ...]
+
+    @property
+    def quarantined(self) -> int:
+        return len({q.row for q in self.quarantine})
+
+
+def import_accounts(
+    db: Database,
+    batch: ValidatedAccounts,
+    *,
+    actor: Actor,
+    clock: object,
+) -> AccountImportReport:
+    """Check the rows against the registry and store the good ones, in one transaction with one
+    audit entry. Rows already recorded with the same values are counted, not stored twice."""
+    now: dt.datetime = clock()  # type: ignore[operator]
+    imported = already = 0
+    with db.sessions.begin() as session:
+        households = _households(session, {(r.region, r.household_no) for r in batch.rows})
+        persons = _persons(session, {r.holder_id_number for r in batch.rows})
+        for record in list(batch.rows):
+            household_id = households.get((record.region, record.household_no))
+            if household_id is None:
+                batch.reject(
+                    record,
+                    "household_no",
+                    f"unknown household {record.region}/{record.household_no}",
+                )
+                continue
+            person_id = persons.get(record.holder_id_number)
+            if person_id is None:
+                batch.reject(
+                    record,
+                    "holder_id_number",
+                    f"unknown person {mask_identity_number(record.holder_id_number)}",
+                )
+                continue
+            if not _is_member(session, person_id, household_id, record.valid_from, record.valid_to):
+                batch.reject(
+                    record,
+                    "holder_id_number",
+                    f"{mask_identity_number(record.holder_id_number)} is not a member of household "
+                    f"{record.region}/{record.household_no} while the account is valid",
+                )
+                continue
+            existing = session.scalars(
+                select(PayeeAccount).where(
+                    PayeeAccount.household_id == household_id,
+                    PayeeAccount.valid_from == record.valid_from,
+                )
+            ).one_or_none()
+            if existing is not None:
+                same = (
+                    existing.holder_person_id == person_id
+                    and existing.bank_code == record.bank_code
+                    and existing.account_number == record.account_number
+                    and existing.valid_to == record.valid_to
+                )
+                if same:
+                    already += 1
+                    batch.rows.remove(record)
+                    continue
+                batch.reject(
+                    record,
+                    "valid_from",
+                    f"household {record.region}/{record.household_no} already has account "
+                    f"{mask_account(existing.account_number)} from {record.valid_from}; "
+                    "a different account needs a different valid_from",
+                )
+                continue
+            session.add(
+                PayeeAccount(
+                    household_id=household_id,
+                    holder_person_id=person_id,
+                    bank_code=record.bank_code,
+                    account_number=record.account_number,
+                    valid_from=record.valid_from,
+                    valid_to=record.valid_to,
+                    created_at=now,
+                    source=batch.path.name,
+                )
+            )
+            imported += 1
+        batch.quarantine.sort(key=lambda q: q.row)
+        append(
+            session,
+            actor=actor,
+            command="payments accounts import",
+            event="payee_accounts_imported",
+            entity="payee_account_file",
+            entity_id=hashlib.sha256(batch.path.read_bytes()).hexdigest()[:16],
+            after={
+                "file": batch.path.name,
+                "read": batch.read,
+                "imported": imported,
+                "already_recorded": already,
+                "quarantined": len({q.row for q in batch.quarantine}),
+            },
+            occurred_at=now,
+        )
+    return AccountImportReport(
+        batch.read, imported, already, tuple(batch.quarantine), batch.headers
+    )
+
+
+def _households(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    wanted = list(keys)
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        clause = or_(
+            *(and_(Household.region_code == r, Household.household_no == n) for r, n in chunk)
+        )
+        for hid, region, number in session.execute(
+            select(Household.id, Household.region_code, Household.household_no).where(clause)
+        ):
+            found[(region, number)] = hid
+    return found
+
+
+def _persons(session: Session, id_numbers: Iterable[str]) -> dict[str, int]:
+    wanted = list(id_numbers)
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for pid, number in session.execute(
+            select(Person.id, Person.id_number).where(Person.id_number.in_(chunk))
+        ):
+            found[number] = pid
+    return found
+
+
+def _is_member(
+    session: Session, person_id: int, household_id: int, start: dt.date, end: dt.date | None
+) -> bool:
+    """A membership of the household overlapping the account's validity [start, end] (a
+    membership's end_date is exclusive)."""
+    starts_in_time = true() if end is None else Membership.start_date <= end
+    return (
+        session.scalar(
+            select(Membership.id)
+            .where(
+                Membership.person_id == person_id,
+                Membership.household_id == household_id,
+                starts_in_time,
+                (Membership.end_date.is_(None)) | (Membership.end_date > start),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def account_for_month(
+    accounts: Sequence[PayeeAccount],
+    first: dt.date,
+    last: dt.date,
+) -> int | None:
+    """The index in ``accounts`` of the account used for the month [first, last]: of those valid
+    on some day of it, the one with the latest ``valid_from``; None if there is none."""
+    best: tuple[dt.date, int] | None = None
+    for i, item in enumerate(accounts):
+        valid_from, valid_to = item.valid_from, item.valid_to
+        valid = valid_from <= last and (valid_to is None or valid_to >= first)
+        if valid and (best is None or valid_from > best[0]):
+            best = (valid_from, i)
+    return None if best is None else best[1]

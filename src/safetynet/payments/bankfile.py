@@ -1,0 +1,305 @@
+"""Bank files: the payable instructions of a county, in a documented fixed-width format, each
+instruction in exactly one batch at a time.
+
+``export_bank_files`` first (one transaction, one audit entry) puts every payable instruction of
+the county up to the month (``pending``; ``failed`` ones again, as a retry; ``held`` ones whose
+household now has an account) into a new batch and marks them ``exported`` with the batch's id,
+then writes every batch of that county and month from what the database holds, atomically
+(temporary file, then rename). Writing is a pure function of the stored batch, so generating again
+(or after a crash between the commit and the write) gives byte-identical files and never a second
+batch for the same instructions. Format, field by field: docs/payments.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+
+from safetynet.audit.log import Actor, append
+from safetynet.domain.money import format_yuan
+from safetynet.errors import InputError
+from safetynet.payments.accounts import account_for_month
+from safetynet.payments.model import BankFile, BankFileItem, PayeeAccount, PaymentInstruction
+from safetynet.payments.roll import month_bounds, parse_month
+from safetynet.registry.db import Database
+from safetynet.registry.model import Household
+
+__all__ = [
+    "ENCODING",
+    "FORMAT_VERSION",
+    "RECORD_LENGTH",
+    "BankFileReport",
+    "WrittenFile",
+    "export_bank_files",
+    "file_name",
+    "render",
+]
+
+FORMAT_VERSION = "01"
+RECORD_LENGTH = 120  # bytes before the CR LF that ends each record
+ENCODING = "ascii"  # every field is ASCII, so the file is also valid UTF-8 and GB18030
+_COUNTY = re.compile(r"[0-9]{6}")
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenFile:
+    file_id: int
+    sequence: int
+    path: Path
+    count: int
+    total_fen: int
+    sha256: str
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BankFileReport:
+    county: str
+    month: str
+    files: tuple[WrittenFile, ...]
+    released_from_hold: int
+    still_held: int
+
+
+def _field(value: str | int, width: int, *, numeric: bool = False) -> str:
+    text = f"{value:0{width}d}" if numeric and isinstance(value, int) else str(value)
+    if len(text) > width:
+        raise ValueError(f"{text!r} does not fit in {width} characters")
+    return text.rjust(width, "0") if numeric else text.ljust(width)
+
+
+def _record(*fields: str) -> bytes:
+    line = "".join(fields)
+    if len(line) > RECORD_LENGTH:
+        raise ValueError(f"record of {len(line)} characters exceeds {RECORD_LENGTH}")
+    return (line.ljust(RECORD_LENGTH) + "\r\n").encode(ENCODING)
+
+
+def file_name(county: str, month: str, sequence: int) -> str:
+    return f"SN{county}{month.replace('-', '')}{sequence:03d}.txt"
+
+
+def render(
+    batch: BankFile, items: list[BankFileItem], programs: dict[int, tuple[str, str]]
+) -> bytes:
+    """The file's bytes: header, one detail record per item in line order, trailer with the
+    SHA-256 of everything before it. ``programs`` maps an instruction id to (program, month)."""
+    body = _record(
+        "H",
+        FORMAT_VERSION,
+        _field(batch.id, 10, numeric=True),
+        batch.county,
+        batch.month.replace("-", ""),
+        _field(batch.sequence, 3, numeric=True),
+        _field(batch.record_count, 8, numeric=True),
+        _field(batch.total_fen, 15, numeric=True),
+        batch.created_at.strftime("%Y%m%d"),
+        _field(f"CIVIL-AFFAIRS-{batch.county}", 24),
+    )
+    for item in items:
+        program, month = programs[item.instruction_id]
+        body += _record(
+            "D",
+            _field(item.line, 6, numeric=True),
+            _field(item.instruction_id, 12, numeric=True),
+            month.replace("-", ""),
+            _field(program, 24),
+            _field(item.bank_code, 12),
+            _field(item.account, 19),
+            _field(item.amount_fen, 15, numeric=True),
+        )
+    checksum = hashlib.sha256(body).hexdigest()
+    return body + _record(
+        "T",
+        _field(batch.record_count, 8, numeric=True),
+        _field(batch.total_fen, 15, numeric=True),
+        checksum,
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def export_bank_files(
+    db: Database,
+    month: str,
+    county: str,
+    out_dir: Path,
+    *,
+    actor: Actor,
+    clock: Clock,
+) -> BankFileReport:
+    """Batch the county's payable instructions up to ``month`` (if any) and write every batch of
+    that county and month to ``out_dir``. Safe to repeat: see the module docstring."""
+    month = parse_month(month, "--month")
+    if not _COUNTY.fullmatch(county):
+        raise InputError("--county", f"{county!r} is not a 6-digit county code")
+    first, last = month_bounds(month)
+    now = clock()
+    released = 0
+    with db.sessions.begin() as session:
+        in_county = select(Household.id).where(Household.region_code == county)
+        scope = (
+            PaymentInstruction.household_id.in_(in_county),
+            PaymentInstruction.month <= month,
+        )
+        # Held instructions and failed ones (a retry) take the account valid in this month.
+        to_refresh = session.scalars(
+            select(PaymentInstruction)
+            .where(*scope, PaymentInstruction.status.in_(("held", "failed")))
+            .order_by(PaymentInstruction.id)
+            .with_for_update()
+        ).all()
+        households = {i.household_id for i in to_refresh}
+        accounts: dict[int, list[PayeeAccount]] = {}
+        if households:
+            for account in session.scalars(
+                select(PayeeAccount)
+                .where(PayeeAccount.household_id.in_(households))
+                .order_by(PayeeAccount.id)
+            ):
+                accounts.setdefault(account.household_id, []).append(account)
+        for instruction in to_refresh:
+            options = accounts.get(instruction.household_id, [])
+            chosen = account_for_month(options, first, last)
+            if chosen is None:
+                continue
+            account = options[chosen]
+            instruction.account = account.account_number
+            instruction.bank_code = account.bank_code
+            instruction.payee_account_id = account.id
+            if instruction.status == "held":
+                instruction.status = "pending"
+                released += 1
+        session.flush()
+        payable = session.scalars(
+            select(PaymentInstruction)
+            .where(*scope, PaymentInstruction.status.in_(("pending", "failed")))
+            .order_by(PaymentInstruction.month, PaymentInstruction.id)
+            .with_for_update()
+        ).all()
+        still_held = (
+            session.scalar(
+                select(func.count())
+                .select_from(PaymentInstruction)
+                .where(*scope, PaymentInstruction.status == "held")
+            )
+            or 0
+        )
+        new_id: int | None = None
+        if payable:
+            sequence = (
+                session.scalar(
+                    select(func.max(BankFile.sequence)).where(
+                        BankFile.county == county, BankFile.month == month
+                    )
+                )
+                or 0
+            ) + 1
+            batch = BankFile(
+                county=county,
+                month=month,
+                sequence=sequence,
+                created_at=now,
+                record_count=len(payable),
+                total_fen=sum(i.net_fen for i in payable),
+            )
+            session.add(batch)
+            session.flush()
+            new_id = batch.id
+            for line, instruction in enumerate(payable, start=1):
+                # pending and failed instructions always carry an account (roll, refresh above)
+                assert instruction.account is not None
+                assert instruction.bank_code is not None
+                session.add(
+                    BankFileItem(
+                        bank_file_id=batch.id,
+                        line=line,
+                        instruction_id=instruction.id,
+                        amount_fen=instruction.net_fen,
+                        bank_code=instruction.bank_code,
+                        account=instruction.account,
+                    )
+                )
+            session.execute(
+                update(PaymentInstruction)
+                .where(PaymentInstruction.id.in_([i.id for i in payable]))
+                .values(
+                    status="exported",
+                    bank_file_id=batch.id,
+                    failure_code=None,
+                    failure_text=None,
+                )
+            )
+        if payable or released:
+            append(
+                session,
+                actor=actor,
+                command="payments bank-file",
+                event="bank_file_created" if payable else "payments_released_from_hold",
+                entity="bank_file" if payable else "county_month",
+                entity_id=new_id if new_id is not None else f"{county}/{month}",
+                after={
+                    "county": county,
+                    "month": month,
+                    "records": len(payable),
+                    "total": format_yuan(sum(i.net_fen for i in payable)),
+                    "released_from_hold": released,
+                    "still_held": still_held,
+                },
+                occurred_at=now,
+            )
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with db.sessions() as session:
+        batches = session.scalars(
+            select(BankFile)
+            .where(BankFile.county == county, BankFile.month == month)
+            .order_by(BankFile.sequence)
+        ).all()
+        for batch in batches:
+            items = list(
+                session.scalars(
+                    select(BankFileItem)
+                    .where(BankFileItem.bank_file_id == batch.id)
+                    .order_by(BankFileItem.line)
+                )
+            )
+            programs = {
+                i: (p, m)
+                for i, p, m in session.execute(
+                    select(
+                        PaymentInstruction.id, PaymentInstruction.program, PaymentInstruction.month
+                    ).where(PaymentInstruction.id.in_([item.instruction_id for item in items]))
+                )
+            }
+            data = render(batch, items, programs)
+            path = out_dir / file_name(county, month, batch.sequence)
+            _write_atomically(path, data)
+            written.append(
+                WrittenFile(
+                    batch.id,
+                    batch.sequence,
+                    path,
+                    batch.record_count,
+                    batch.total_fen,
+                    hashlib.sha256(data).hexdigest(),
+                    batch.id == new_id,
+                )
+            )
+    return BankFileReport(county, month, tuple(written), released, still_held)

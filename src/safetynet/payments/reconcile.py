@@ -1,0 +1,253 @@
+"""Reconciliation: import the bank's return file and mark exported instructions paid or failed.
+
+Every row is checked against the batch it names; a row naming an unknown batch or instruction, an
+instruction not exported in that batch, a different amount or account, or repeating another row's
+instruction is quarantined with its reason (account numbers masked) and changes nothing. A row the
+database already holds with the same result is counted as already reconciled, so importing the
+same file twice changes nothing the second time. One transaction and one audit entry per import.
+Format: docs/payments.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from safetynet.audit.log import Actor, append
+from safetynet.errors import InputError
+from safetynet.payments.accounts import mask_account
+from safetynet.payments.model import BankFileItem, BankReturn, PaymentInstruction
+from safetynet.registry.db import Database
+from safetynet.registry.imports import (
+    Column,
+    QuarantineLine,
+    decode,
+    map_headers,
+    parse_date_text,
+    read_csv_rows,
+)
+
+__all__ = ["RETURN_COLUMNS", "ReconcileReport", "ReturnRow", "reconcile_return_file"]
+
+Clock = Callable[[], dt.datetime]
+RESULTS = {"paid": "paid", "成功": "paid", "failed": "failed", "失败": "failed"}
+
+RETURN_COLUMNS: tuple[Column, ...] = (
+    Column("file_id", ("批次号", "文件号"), True, "the bank file's id (header positions 4-13)"),
+    Column("instruction_id", ("指令号", "明细号"), True, "instruction id of the detail record"),
+    Column("account", ("账号", "银行账号"), True, "account credited"),
+    Column("amount_fen", ("金额分", "金额（分）"), True, "amount in fen"),
+    Column("result", ("结果", "处理结果"), True, "paid/成功 or failed/失败"),
+    Column("booked_on", ("入账日期", "记账日期"), False, "YYYY-MM-DD; required when paid"),
+    Column("reason_code", ("失败原因代码", "原因代码"), False, "required when failed"),
+    Column("reason_text", ("失败原因", "原因说明"), False, "the bank's explanation"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRow:
+    row: int
+    file_id: int
+    instruction_id: int
+    account: str
+    amount_fen: int
+    result: str
+    booked_on: dt.date | None
+    reason_code: str | None
+    reason_text: str | None
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """read = paid + failed + already_reconciled + quarantined (rows)."""
+
+    return_id: int
+    read: int
+    paid: int
+    failed: int
+    already_reconciled: int
+    quarantine: tuple[QuarantineLine, ...]
+    headers: tuple[str, ...]
+
+    @property
+    def quarantined(self) -> int:
+        return len({q.row for q in self.quarantine})
+
+
+def _integer(text: str, field: str) -> int:
+    if not text.strip().isdigit():
+        raise InputError(field, f"{text!r} is not a whole number")
+    return int(text.strip())
+
+
+def _parse(number: int, values: dict[str, str]) -> ReturnRow:
+    file_id = _integer(values.get("file_id", ""), "file_id")
+    instruction_id = _integer(values.get("instruction_id", ""), "instruction_id")
+    account = values.get("account", "").strip()
+    if not account.isdigit():
+        raise InputError("account", f"{mask_account(account)} is not an account number")
+    amount = _integer(values.get("amount_fen", ""), "amount_fen")
+    result = RESULTS.get(values.get("result", "").strip().lower())
+    if result is None:
+        raise InputError("result", f"{values.get('result', '')!r} is not paid/成功 or failed/失败")
+    booked = parse_date_text(values.get("booked_on", ""))
+    code = values.get("reason_code", "").strip() or None
+    text = values.get("reason_text", "").strip() or None
+    if result == "paid" and booked is None:
+        raise InputError("booked_on", "is required for a paid row")
+    if result == "failed" and code is None:
+        raise InputError("reason_code", "is required for a failed row")
+    return ReturnRow(number, file_id, instruction_id, account, amount, result, booked, code, text)
+
+
+def _masked(cells: tuple[str, ...], columns: list[str]) -> tuple[str, ...]:
+    return tuple(
+        mask_account(c) if i < len(columns) and columns[i] == "account" else c
+        for i, c in enumerate(cells)
+    )
+
+
+def reconcile_return_file(
+    db: Database, path: Path, *, actor: Actor, clock: Clock, encoding: str | None = None
+) -> ReconcileReport:
+    """Apply a return file (CSV, UTF-8 or GB18030); see the module docstring."""
+    if not path.is_file():
+        raise InputError(str(path), "no such file")
+    data = path.read_bytes()
+    text, used = decode(data, encoding, str(path))
+    headers, raw_rows = read_csv_rows(text, str(path))
+    columns = map_headers(headers, str(path), used, RETURN_COLUMNS)
+    quarantine: list[QuarantineLine] = []
+    raw = {r.number: _masked(r.cells, columns) for r in raw_rows}
+    parsed: list[ReturnRow] = []
+    for r in raw_rows:
+        values = {c: r.cells[i] if i < len(r.cells) else "" for i, c in enumerate(columns)}
+        try:
+            parsed.append(_parse(r.number, values))
+        except InputError as exc:
+            quarantine.append(QuarantineLine(r.number, exc.field, exc.reason, raw[r.number]))
+    by_key: dict[tuple[int, int], list[ReturnRow]] = {}
+    for row in parsed:
+        by_key.setdefault((row.file_id, row.instruction_id), []).append(row)
+    now = clock()
+    paid = failed = already = 0
+    with db.sessions.begin() as session:
+        for (file_id, instruction_id), rows in by_key.items():
+            if len(rows) > 1:
+                numbers = ", ".join(str(r.row) for r in rows)
+                for row in rows:
+                    quarantine.append(
+                        QuarantineLine(
+                            row.row,
+                            "instruction_id",
+                            f"instruction {instruction_id} of file {file_id} appears "
+                            f"{len(rows)} times (rows {numbers}); none was applied",
+                            raw[row.row],
+                        )
+                    )
+                continue
+            row = rows[0]
+
+            def reject(field: str, reason: str, row: ReturnRow = row) -> None:
+                quarantine.append(QuarantineLine(row.row, field, reason, raw[row.row]))
+
+            instruction = session.get(PaymentInstruction, instruction_id, with_for_update=True)
+            if instruction is None:
+                reject("instruction_id", f"unknown instruction {instruction_id}")
+                continue
+            item = session.scalars(
+                select(BankFileItem).where(
+                    BankFileItem.bank_file_id == file_id,
+                    BankFileItem.instruction_id == instruction_id,
+                )
+            ).one_or_none()
+            if item is None:
+                reject(
+                    "instruction_id",
+                    f"instruction {instruction_id} was not exported in bank file {file_id}",
+                )
+                continue
+            if row.amount_fen != item.amount_fen:
+                reject("amount_fen", f"{row.amount_fen} fen, but the file sent {item.amount_fen}")
+                continue
+            if row.account != item.account:
+                reject(
+                    "account",
+                    f"{mask_account(row.account)}, but the file sent {mask_account(item.account)}",
+                )
+                continue
+            if item.result is not None:
+                same = (item.result, item.result_date, item.reason_code) == (
+                    row.result,
+                    row.booked_on,
+                    row.reason_code,
+                )
+                if same:
+                    already += 1
+                else:
+                    reject(
+                        "result",
+                        f"instruction {instruction_id} of file {file_id} was already "
+                        f"reconciled as {item.result}; a different result is not applied",
+                    )
+                continue
+            item.result = row.result
+            item.result_date = row.booked_on
+            item.reason_code = row.reason_code
+            item.reason_text = row.reason_text
+            if instruction.bank_file_id == file_id and instruction.status == "exported":
+                instruction.status = row.result
+                instruction.paid_on = row.booked_on
+                instruction.failure_code = row.reason_code
+                instruction.failure_text = row.reason_text
+            if row.result == "paid":
+                paid += 1
+            else:
+                failed += 1
+        quarantine.sort(key=lambda q: q.row)
+        quarantined = len({q.row for q in quarantine})
+        record = BankReturn(
+            file_name=path.name,
+            sha256=hashlib.sha256(data).hexdigest(),
+            imported_at=now,
+            read_count=len(raw_rows),
+            applied_count=paid + failed,
+            already_count=already,
+            quarantined_count=quarantined,
+        )
+        session.add(record)
+        session.flush()
+        session.execute(
+            update(BankFileItem)
+            .where(
+                BankFileItem.return_id.is_(None),
+                BankFileItem.result.is_not(None),
+            )
+            .values(return_id=record.id)
+        )
+        append(
+            session,
+            actor=actor,
+            command="payments reconcile",
+            event="bank_return_reconciled",
+            entity="bank_return",
+            entity_id=record.id,
+            after={
+                "file": path.name,
+                "read": len(raw_rows),
+                "paid": paid,
+                "failed": failed,
+                "already_reconciled": already,
+                "quarantined": quarantined,
+            },
+            occurred_at=now,
+        )
+        return_id = record.id
+    return ReconcileReport(
+        return_id, len(raw_rows), paid, failed, already, tuple(quarantine), tuple(headers)
+    )

@@ -1,0 +1,158 @@
+"""The "paid in full and on time" report per county and program for one month.
+
+For the instructions of the month: how many are payable (something to transfer), paid on time
+(booked by the parameter ``payments.timeliness.paid_by_day`` of the month), paid late, failed,
+held (no account), still with the bank or not yet exported; and the recoveries still outstanding
+for the county and program (all months, as of now). Paid means paid in full: reconciliation
+refuses a return row whose amount differs from what was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from safetynet.domain.regions import default_registry
+from safetynet.payments.model import PaymentInstruction, PaymentRecovery
+from safetynet.payments.roll import month_bounds, parse_month
+from safetynet.policy.parameters import ParameterTree, default_tree
+from safetynet.registry.db import Database
+from safetynet.registry.model import Household
+
+__all__ = ["PAID_BY_DAY", "ReportRow", "payment_report"]
+
+PAID_BY_DAY = "payments.timeliness.paid_by_day"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    county: str
+    program: str
+    deadline: dt.date
+    payable: int
+    payable_fen: int
+    paid_on_time: int
+    paid_late: int
+    paid_fen: int
+    failed: int
+    held: int
+    awaiting: int  # pending or exported: no result yet
+    outstanding_recoveries_fen: int
+
+    @property
+    def on_time_share(self) -> float | None:
+        """Paid on time / payable, for display only (never used in money)."""
+        return None if self.payable == 0 else self.paid_on_time / self.payable
+
+
+def payment_report(
+    db: Database, month: str, county: str | None = None, *, tree: ParameterTree | None = None
+) -> list[ReportRow]:
+    """One row per county and program with instructions for ``month`` or outstanding recoveries."""
+    month = parse_month(month, "--month")
+    first, _ = month_bounds(month)
+    tree = tree or default_tree()
+    net = (
+        PaymentInstruction.amount_fen
+        + PaymentInstruction.arrears_fen
+        - PaymentInstruction.recovery_fen
+    )
+    with db.sessions() as session:
+        query = (
+            select(
+                Household.region_code,
+                PaymentInstruction.program,
+                PaymentInstruction.status,
+                PaymentInstruction.paid_on,
+                net,
+            )
+            .join(Household, Household.id == PaymentInstruction.household_id)
+            .where(PaymentInstruction.month == month, PaymentInstruction.status != "settled")
+        )
+        if county is not None:
+            query = query.where(Household.region_code == county)
+        instructions = session.execute(query).all()
+        recovered = (
+            select(
+                Household.region_code,
+                PaymentRecovery.program,
+                func.sum(PaymentRecovery.amount_fen),
+            )
+            .join(Household, Household.id == PaymentRecovery.household_id)
+            .group_by(Household.region_code, PaymentRecovery.program)
+        )
+        offsets = (
+            select(
+                Household.region_code,
+                PaymentInstruction.program,
+                func.sum(PaymentInstruction.recovery_fen),
+            )
+            .join(Household, Household.id == PaymentInstruction.household_id)
+            .group_by(Household.region_code, PaymentInstruction.program)
+        )
+        if county is not None:
+            recovered = recovered.where(Household.region_code == county)
+            offsets = offsets.where(Household.region_code == county)
+        outstanding: dict[tuple[str, str], int] = {
+            (c, p): int(total) for c, p, total in session.execute(recovered)
+        }
+        for c, p, total in session.execute(offsets):
+            if (c, p) in outstanding:
+                outstanding[(c, p)] -= int(total or 0)
+
+    deadlines: dict[str, dt.date] = {}
+
+    def deadline(region: str) -> dt.date:
+        if region not in deadlines:
+            lineage = default_registry().lineage_codes(region)
+            day = int(tree.resolve(PAID_BY_DAY, first, lineage).value)
+            deadlines[region] = first.replace(day=min(day, month_bounds(month)[1].day))
+        return deadlines[region]
+
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for region, program, status, paid_on, amount in instructions:
+        row = counts.setdefault(
+            (region, program),
+            dict.fromkeys(
+                (
+                    "payable",
+                    "payable_fen",
+                    "on_time",
+                    "late",
+                    "paid_fen",
+                    "failed",
+                    "held",
+                    "awaiting",
+                ),
+                0,
+            ),
+        )
+        row["payable"] += 1
+        row["payable_fen"] += amount
+        if status == "paid":
+            row["on_time" if paid_on is not None and paid_on <= deadline(region) else "late"] += 1
+            row["paid_fen"] += amount
+        elif status in ("failed", "held"):
+            row[status] += 1
+        else:
+            row["awaiting"] += 1
+    keys = sorted(set(counts) | {k for k, v in outstanding.items() if v > 0})
+    return [
+        ReportRow(
+            county=region,
+            program=program,
+            deadline=deadline(region),
+            payable=counts.get((region, program), {}).get("payable", 0),
+            payable_fen=counts.get((region, program), {}).get("payable_fen", 0),
+            paid_on_time=counts.get((region, program), {}).get("on_time", 0),
+            paid_late=counts.get((region, program), {}).get("late", 0),
+            paid_fen=counts.get((region, program), {}).get("paid_fen", 0),
+            failed=counts.get((region, program), {}).get("failed", 0),
+            held=counts.get((region, program), {}).get("held", 0),
+            awaiting=counts.get((region, program), {}).get("awaiting", 0),
+            outstanding_recoveries_fen=max(0, outstanding.get((region, program), 0)),
+        )
+        for region, program in keys
+    ]

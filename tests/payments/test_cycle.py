@@ -1,0 +1,217 @@
+"""Accounts, bank file, return file and report end to end on the sample households, through the
+CLI: what an operator types and sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from safetynet.audit.log import Actor, verify
+from safetynet.entrypoints.cli.main import app
+from safetynet.payments.accounts import import_accounts, read_accounts
+from safetynet.payments.bankfile import RECORD_LENGTH, export_bank_files
+from safetynet.payments.model import BankFile, BankFileItem, PaymentInstruction
+from safetynet.payments.reconcile import reconcile_return_file
+from safetynet.payments.report import payment_report
+from safetynet.payments.roll import roll_month
+from safetynet.registry.db import bootstrap, upgrade
+from safetynet.registry.handlers import EnrolHousehold, enrol_household
+from safetynet.registry.unit_of_work import UnitOfWork
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CLERK = Actor("clerk", "payments_clerk")
+NOW = dt.datetime(2025, 9, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def _clock() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    """A database with the two sample households, each enrolled in dibao from January."""
+    url = f"sqlite:///{tmp_path / 'cycle.db'}"
+    db = bootstrap(url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    households = EXAMPLES / "registry" / "households_sample.csv"
+    result = CliRunner().invoke(
+        app, ["import", "households", str(households), "--as-of", "2024-01-01", "--url", url]
+    )
+    assert result.exit_code == 0, result.output
+    db = bootstrap(url)
+    try:
+        for region, number, amount in (("110105", "H0001", 80_000), ("130102", "H0002", 120_000)):
+            with UnitOfWork(db.sessions) as uow:
+                command = EnrolHousehold(
+                    region, number, "dibao", dt.date(2025, 1, 1), amount, CLERK
+                )
+                enrol_household(command, uow, _clock)
+    finally:
+        db.dispose()
+    return url
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_bytes((EXAMPLES / "payments" / "accounts_sample.csv").read_bytes())
+    output = _run("payments", "accounts", "import", str(accounts), "--url", url)
+    assert "read 8: imported 2, already recorded 0, quarantined 6" in output
+    assert "row 4, holder_id_number: 130***********0139 is not a member of household" in output
+    assert "row 5, household_no: unknown household 110105/H0009" in output
+    assert "row 6, account_number: 6210********0123 has characters other than digits" in output
+    assert "row 7, bank_code: bank category 999 is not in the list" in output
+    assert "row 8, valid_from: household 130102/H0002 has 2 accounts from 2025-06-01" in output
+    assert "row 9, valid_from" in output
+    quarantine = (tmp_path / "accounts.quarantine.csv").read_text(encoding="utf-8-sig")
+    assert "6212260200099998888" not in quarantine  # account numbers are masked there too
+    assert "6212***********8888" in quarantine
+    assert "6212260200012345678" not in output
+    # The same file again imports nothing twice.
+    output = _run("payments", "accounts", "import", str(accounts), "--url", url)
+    assert "read 8: imported 0, already recorded 2, quarantined 6" in output
+
+    output = _run("payments", "roll", "--month", "2025-09", "--url", url)
+    assert "2 eligible: 2 created, 0 already present" in output
+
+    out_dir = tmp_path / "bank"
+    output = _run(
+        "payments", "bank-file", "--month", "2025-09", "--county", "110105", "--out", str(out_dir),
+        "--url", url,
+    )  # fmt: skip
+    assert "(file 1, new): 1 records, 800.00 yuan" in output
+    assert "6212260200012345678" not in output
+    path = out_dir / "SN110105202509001.txt"
+    first = path.read_bytes()
+    lines = first.split(b"\r\n")
+    assert [len(line) for line in lines] == [RECORD_LENGTH] * 3 + [0]
+    assert lines[0].startswith(
+        b"H01" + b"0000000001" + b"110105202509" + b"001" + b"00000001" + b"000000000080000"
+    )
+    assert lines[1][:25] == b"D000001000000000001202509"
+    assert b"6212260200012345678" in lines[1]
+    assert lines[1][80:95] == b"000000000080000"
+    checksum = hashlib.sha256(lines[0] + b"\r\n" + lines[1] + b"\r\n").hexdigest().encode()
+    assert lines[2][:24] == b"T00000001000000000080000"
+    assert lines[2][24:88] == checksum
+    # Generating again writes the same bytes and no new batch.
+    output = _run(
+        "payments", "bank-file", "--month", "2025-09", "--county", "110105", "--out", str(out_dir),
+        "--url", url,
+    )  # fmt: skip
+    assert "rewritten, unchanged" in output
+    assert path.read_bytes() == first
+    _run(
+        "payments", "bank-file", "--month", "2025-09", "--county", "130102", "--out", str(out_dir),
+        "--url", url,
+    )  # fmt: skip
+
+    returned = tmp_path / "return.csv"
+    returned.write_bytes((EXAMPLES / "payments" / "return_sample.csv").read_bytes())
+    output = _run("payments", "reconcile", str(returned), "--url", url)
+    # Row 3 is for instruction 2, which went out in file 2 (county 130102), not file 1.
+    assert "read 4: paid 1, failed 0, already reconciled 0, quarantined 3" in output
+    assert "row 3, instruction_id: instruction 2 was not exported in bank file 1" in output
+    assert "row 4, instruction_id: unknown instruction 99" in output
+    assert "row 5, instruction_id: instruction 1 was not exported in bank file 2" in output
+    output = _run("payments", "reconcile", str(returned), "--url", url)
+    assert "read 4: paid 0, failed 0, already reconciled 1, quarantined 3" in output
+
+    output = _run("payments", "report", "--month", "2025-09", "--url", url)
+    assert (
+        "110105 dibao (on time = booked by 2025-09-10): payable 1 (800.00 yuan); paid on time 1, "
+        "paid late 0 (800.00 yuan); failed 0; held 0; awaiting the bank 0; "
+        "recoveries outstanding 0.00 yuan"
+    ) in output
+    assert "130102 dibao (on time = booked by 2025-09-10): payable 1 (1200.00 yuan); " in output
+    assert "awaiting the bank 1;" in output
+
+
+def test_failed_payment_is_retried_in_the_next_file_and_late_payment_is_late(
+    url: str, tmp_path: Path
+) -> None:
+    db = bootstrap(url)
+    try:
+        roll_month(db, "2025-09", clock=_clock)  # no accounts yet: both held
+        rows = payment_report(db, "2025-09")
+        assert [(r.county, r.payable, r.held) for r in rows] == [("110105", 1, 1), ("130102", 1, 1)]
+        report = export_bank_files(db, "2025-09", "130102", tmp_path, actor=CLERK, clock=_clock)
+        assert (report.files, report.still_held) == ((), 1)
+        batch = read_accounts(EXAMPLES / "payments" / "accounts_sample.csv")
+        import_accounts(db, batch, actor=CLERK, clock=_clock)
+        report = export_bank_files(db, "2025-09", "130102", tmp_path, actor=CLERK, clock=_clock)
+        assert report.released_from_hold == 1
+        assert [(f.file_id, f.count, f.total_fen) for f in report.files] == [(1, 1, 120_000)]
+        returned = tmp_path / "r1.csv"
+        returned.write_text(
+            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
+            "1,2,6210985000000000123,120000,failed,,A03,账户已销户\n"
+            "1,2,6210985000000000123,120000,failed,,A03,账户已销户\n",
+            encoding="utf-8",
+        )
+        result = reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
+        assert (result.failed, result.quarantined) == (0, 2)  # a duplicated row applies nothing
+        returned.write_text(
+            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
+            "1,2,6210985000000000123,120001,failed,,A03,x\n"
+            "1,2,6210985000000000999,120000,failed,,A03,x\n",
+            encoding="utf-8",
+        )
+        result = reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
+        reasons = [q.reason for q in result.quarantine]
+        assert reasons[0] == "instruction 2 of file 1 appears 2 times (rows 2, 3); none was applied"
+        returned.write_text(
+            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
+            "1,2,6210985000000000123,120001,failed,,A03,x\n",
+            encoding="utf-8",
+        )
+        result = reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
+        assert [q.reason for q in result.quarantine] == ["120001 fen, but the file sent 120000"]
+        returned.write_text(
+            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
+            "1,2,6210985000000000123,120000,failed,,A03,账户已销户\n",
+            encoding="utf-8",
+        )
+        assert reconcile_return_file(db, returned, actor=CLERK, clock=_clock).failed == 1
+        rows = payment_report(db, "2025-09", "130102")
+        assert (rows[0].failed, rows[0].held) == (1, 0)
+        # The next bank file sends the same instruction again: no second instruction.
+        report = export_bank_files(db, "2025-09", "130102", tmp_path, actor=CLERK, clock=_clock)
+        assert [(f.file_id, f.sequence, f.new) for f in report.files] == [
+            (1, 1, False),
+            (2, 2, True),
+        ]
+        returned.write_text(
+            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
+            "2,2,6210985000000000123,120000,paid,2025-09-15,,\n",
+            encoding="utf-8",
+        )
+        assert reconcile_return_file(db, returned, actor=CLERK, clock=_clock).paid == 1
+        rows = payment_report(db, "2025-09", "130102")
+        # Paid on the 15th, after the 10th [I: payments.timeliness.paid_by_day]: late.
+        assert (rows[0].deadline, rows[0].paid_on_time, rows[0].paid_late) == (
+            dt.date(2025, 9, 10),
+            0,
+            1,
+        )
+        assert (rows[0].payable_fen, rows[0].paid_fen) == (120_000, 120_000)
+        with db.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(PaymentInstruction)) == 2
+            assert session.scalar(select(func.count()).select_from(BankFileItem)) == 2
+            assert session.scalar(select(func.count()).select_from(BankFile)) == 2
+            assert verify(session) == []
+    finally:
+        db.dispose()
