@@ -64,6 +64,44 @@ def run_month_cmd(
     )  # fmt: skip
 
 
+def synth_accounts_cmd(
+    out: Annotated[Path, typer.Option(help="The accounts CSV to write.")],
+    valid_from: Annotated[str, typer.Option(help="Start date of the accounts, YYYY-MM-DD.")],
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 1,
+    missing_share: Annotated[
+        float, typer.Option(help="Share of households left without an account (held payments).")
+    ] = 0.005,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Registry database URL (default SAFETYNET_DATABASE_URL or SQLite)."),
+    ] = None,
+) -> None:
+    """Write synthetic social-security-card accounts for the households the registry pays."""
+    from safetynet.entrypoints.cli.main import out as console
+    from safetynet.entrypoints.cli.main import reports_errors
+
+    def run() -> None:
+        from safetynet.batch.synth_accounts import write_synthetic_accounts
+        from safetynet.policy.calculate import parse_date
+        from safetynet.registry.db import bootstrap, require_current_schema
+
+        start = parse_date(valid_from, "--valid-from")
+        db = bootstrap(url)
+        try:
+            require_current_schema(db)
+            written, missing = write_synthetic_accounts(
+                db, out, start, seed=seed, missing_share=missing_share
+            )
+        finally:
+            db.dispose()
+        console.print(
+            f"{written:,} accounts written to {out}; {missing:,} households left without one",
+            markup=False,
+        )
+
+    reports_errors(run)()
+
+
 def default_stages(feeds: Path | None, registry: bool) -> tuple[str, ...]:
     stages = ["feeds", "compare"] if feeds is not None else []
     stages.append("rules")
@@ -192,15 +230,21 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
     if report.roll is not None:
         roll = report.roll
         console.print(
-            f"Payment roll {report.month}: run {roll.run_id}, {roll.eligible:,} payable "
-            f"enrolments: {roll.created:,} instructions created, {roll.present:,} already "
-            "present (never twice)."
+            f"Payment roll {report.month}: run {roll.run_id}, {roll.eligible:,} instructions "
+            f"for the month: {roll.created:,} created, {roll.already_present:,} already present "
+            f"(never twice); {roll.held:,} held without an account; {roll.adjustments:,} "
+            f"adjustments of earlier months: arrears {format_yuan(roll.arrears_fen)} yuan, "
+            f"overpaid {format_yuan(roll.overpaid_fen)} yuan."
         )
     for bank in report.bank_files:
         for written in bank.files:
             console.print(
                 f"Bank file {written.path}: {written.count:,} payments, "
-                f"{format_yuan(written.total_fen)} yuan",
+                f"{format_yuan(written.total_fen)} yuan{'' if written.new else ' (unchanged)'}",
                 markup=False,
+            )
+        if bank.still_held:
+            console.print(
+                f"county {bank.county}: {bank.still_held:,} instructions held (no account)"
             )
     console.print(f"Results: {report.out / f'month={report.month}'}", markup=False)

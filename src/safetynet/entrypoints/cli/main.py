@@ -261,9 +261,10 @@ def _add_registry_commands() -> None:
 
     app.add_typer(contributions_app, name="contributions")
     import_app.command("contributions")(import_contributions)
-    from safetynet.entrypoints.cli.batch_cli import run_month_cmd
+    from safetynet.entrypoints.cli.batch_cli import run_month_cmd, synth_accounts_cmd
 
     app.command("run-month")(run_month_cmd)
+    app.command("synth-accounts")(synth_accounts_cmd)
     from safetynet.entrypoints.cli.synth_cli import synth
 
     app.command("synth")(synth)
