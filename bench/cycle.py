@@ -148,7 +148,7 @@ def bench_size(
         if not sqlite:
             drop_postgres_database(url)
     manifest = json.loads((feeds / "manifest.json").read_text(encoding="utf-8"))
-    feed_rows = sum(int(n) for n in manifest.get("rows", {}).values())
+    feed_rows = sum(c["rows"] for kind in manifest["files"].values() for c in kind.values())
     shutil.rmtree(folder)
     return Row(persons, n_counties, feed_rows, enrolments, prepare, cycle, stdout)
 

@@ -105,3 +105,15 @@ def test_loading_again_adds_nothing(database: Database, snapshot: Path) -> None:
 def test_unknown_county_is_refused(database: Database, snapshot: Path) -> None:
     with pytest.raises(InputError, match="110105 is not in the snapshot"):
         load_caseload(database, snapshot, MONTH, only=["110105"])
+
+
+def test_everyone_loads_every_household_but_enrols_only_the_caseload(
+    database: Database, snapshot: Path
+) -> None:
+    want = expected(snapshot)
+    report = load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS, everyone=True)
+    data = read_county(snapshot, COUNTY)
+    assert report.households == data.population.n_households
+    assert report.persons == data.population.n_persons
+    assert report.enrolments("dibao") == len(want["dibao"])
+    assert report.enrolments("tekun") == len(want["tekun"])

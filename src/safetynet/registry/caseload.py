@@ -107,6 +107,7 @@ def _load_county(
     now: dt.datetime,
     fallbacks: Mapping[str, Any] | None,
     overrides: Mapping[str, Any] | None,
+    everyone: bool,
 ) -> CountyCaseload:
     data = read_county(snapshot, county)
     if data.id_number is None:
@@ -125,7 +126,11 @@ def _load_county(
         "dibao": pop.h("is_dibao_recipient") & (amounts["dibao"] > 0),
         "tekun": (tekun_persons > 0) & (amounts["tekun"] > 0),
     }
-    chosen = np.flatnonzero(enrolled["dibao"] | enrolled["tekun"])
+    chosen = (
+        np.arange(pop.n_households)
+        if everyone
+        else np.flatnonzero(enrolled["dibao"] | enrolled["tekun"])
+    )
     report = CountyCaseload(county)
     if not len(chosen):
         return report
@@ -211,8 +216,13 @@ def load_caseload(
     fallbacks: Mapping[str, Any] | None = None,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_county: Callable[[str, int, int], None] | None = None,
+    everyone: bool = False,
 ) -> CaseloadReport:
-    """Load the dibao and tekun caseload of each county of ``snapshot``, one transaction each."""
+    """Load the dibao and tekun caseload of each county of ``snapshot``, one transaction each.
+
+    With ``everyone``, every household and person of the snapshot goes into the registry (the
+    enrolments are still only the caseload's), so that monitoring can record alerts about
+    households not yet helped."""
     on = parse_month(month)
     require_current_schema(db)
     known = snapshot_counties(snapshot)
@@ -224,7 +234,7 @@ def load_caseload(
     for i, county in enumerate(chosen):
         with db.sessions.begin() as session:
             report.counties.append(
-                _load_county(session, county, snapshot, on, clock(), fallbacks, overrides)
+                _load_county(session, county, snapshot, on, clock(), fallbacks, overrides, everyone)
             )
             _advance_sequences(session)
         if on_county is not None:

@@ -176,13 +176,23 @@ def test_screen_lists_every_program_and_what_is_missing() -> None:
     assert "600.00/month" in filled.stdout
 
 
-def test_demo_runs_a_county_month_and_explains_the_largest_payments(tmp_path: Path) -> None:
+def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(tmp_path: Path) -> None:
     result = invoke(
-        "demo", "--workdir", str(tmp_path / "demo"), "--persons", "3000",
+        "demo", "--workdir", str(tmp_path / "demo"), "--persons", "6000",
         "--examples", str(ROOT / "examples"),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "3. Month 2025-09 evaluated" in result.stdout
-    assert "The ten largest monthly payments, and why" in result.stdout
-    assert " 1. household " in result.stdout
+    out = result.stdout
+    assert "5. The month's cycle" in out
+    assert "Planted and found" in out
+    # The simulated bank's two bad rows are refused by reconciliation, row by row.
+    assert "unknown instruction" in out
+    assert "but the file sent" in out
+    assert "Paid in full and on time, 2025-09" in out
+    assert "The ten largest monthly payments, and why" in out
+    assert " 1. household " in out
     assert (tmp_path / "demo" / "safetynet.db").is_file()
+    assert sorted(p.name for p in (tmp_path / "demo" / "bank").glob("*.txt")) == [
+        "SN310104202509001.txt",
+        "SN310115202509001.txt",
+    ]

@@ -1,26 +1,49 @@
 """``safetynet demo``: the whole monthly job on a laptop, on the embedded SQLite database.
 
-It builds the registry database, generates a synthetic county, runs every program for one month
-county by county, and prints what a county office would want to see first: recipients and totals
-per program, and the ten largest monthly payments with their explanations.
+It builds the registry database, generates a synthetic population of two counties, enrols their
+dibao and tekun caseload with social-security-card accounts, generates that month's department
+feeds with planted discrepancies, and runs the monthly cycle: feeds validated row by row,
+comparison, alerts, every program for every household, the payment roll and the bank files. A
+simulated bank answers; the return file is reconciled; the demo prints what a county office would
+want to see first: the alerts and whether they caught what was planted, the roll, "paid in full
+and on time", and the ten largest monthly payments with their explanations.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
+from safetynet.audit.log import Actor
 from safetynet.domain.money import format_yuan
 from safetynet.policy.calculate import parameter_record
 
 DEMO_MONTH = "2025-09"
-DEMO_COUNTY = "310115"  # 上海市浦东新区: Shanghai's own standards where it has them
+DEMO_COUNTIES = ("310115", "310104")  # 上海市浦东新区 and 徐汇区: Shanghai's own standards
 DEMO_PERSONS = 100_000
 DEMO_SEED = 20250901
+DEMO_ACTOR = Actor(name="demo", role="system")
+
+# Which alert rule should catch each kind of planted discrepancy.
+CAUGHT_BY = {
+    "recipient_died": "death",
+    "undeclared_vehicle": "new_vehicle",
+    "undeclared_property": "new_property",
+    "undeclared_business": "new_business",
+    "wage_above_declared": "income_crosses_standard",
+    "large_out_of_pocket": "medical_out_of_pocket",
+    "disaster_victim": "disaster_victim",
+    "paid_in_two_regions": "duplicate_payment",
+    "deposits_above_limit": "deposits_above_limit",
+}
 
 
 def run_demo(
@@ -29,75 +52,193 @@ def run_demo(
     examples: Path,
     *,
     persons: int = DEMO_PERSONS,
-    county: str = DEMO_COUNTY,
+    counties: Sequence[str] = DEMO_COUNTIES,
     month: str = DEMO_MONTH,
 ) -> None:
-    from safetynet.batch.runner import (
-        describe_totals,
-        largest_monthly_payments,
-        month_totals,
-        parse_month,
-        run_month,
-    )
+    from safetynet.batch.cycle import month_folder, run_cycle
+    from safetynet.batch.runner import parse_month
     from safetynet.batch.synth import generate
+    from safetynet.batch.synth_accounts import write_synthetic_accounts
+    from safetynet.batch.synth_feeds import generate_feeds
     from safetynet.domain.regions import default_registry
+    from safetynet.entrypoints.cli.batch_cli import print_report
+    from safetynet.payments.accounts import import_accounts, read_accounts
     from safetynet.policy.screening import load_parameter_values
+    from safetynet.registry.caseload import load_caseload
     from safetynet.registry.db import bootstrap, upgrade
 
     started = time.perf_counter()
     fallback_file = examples / "illustrative_locality.yaml"
     fallbacks = load_parameter_values(fallback_file)
-    name = default_registry().full_name(county)
-    out.rule("SafetyNet demo: one month for one county")
+    names = ", ".join(f"{c} {default_registry().full_name(c)}" for c in counties)
+    out.rule("SafetyNet demo: one month's cycle for two counties")
     out.print(
-        f"County {county} {name}, month {month}, {persons:,} synthetic persons.\n"
-        "The county's own standards are used where the parameter files have them; everything the "
+        f"Counties {names}; month {month}; {persons:,} synthetic persons.\n"
+        "The counties' own standards are used where the parameter files have them; everything a "
         f"region lacks comes from the ILLUSTRATIVE locality {fallback_file} and is flagged [I]. "
-        "Synthetic people, illustrative figures: nothing here is an official amount.\n"
+        "Synthetic people, illustrative figures: nothing here is an official amount.\n",
+        markup=False,
     )
 
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     db = bootstrap(f"sqlite:///{workdir / 'safetynet.db'}")
+    on = parse_month(month)
+    clock = _clock(on)
     step = time.perf_counter()
     upgrade(db)
-    out.print(
-        f"1. Registry database created: {workdir / 'safetynet.db'} ({time.perf_counter() - step:.1f} s)"
-    )
+    out.print(f"1. Registry database created: {workdir / 'safetynet.db'} ({_since(step)})")
 
     step = time.perf_counter()
     snapshot = workdir / "population"
-    generate(snapshot, persons, [county], seed=DEMO_SEED, on=parse_month(month))
-    out.print(f"2. Synthetic population written: {snapshot} ({time.perf_counter() - step:.1f} s)")
+    generate(snapshot, persons, list(counties), seed=DEMO_SEED, on=on)
+    out.print(f"2. Synthetic population written: {snapshot} ({_since(step)})")
 
     step = time.perf_counter()
-    results = workdir / "results"
-    report = run_month(
-        snapshot, month, results, db=db, fallbacks=fallbacks,
-        parameters_note=f"fallbacks from {fallback_file} [I]",
-    )  # fmt: skip
-    db.dispose()
-    finished = report.finished[0]
+    caseload = load_caseload(db, snapshot, month, fallbacks=fallbacks, clock=clock, everyone=True)
+    accounts_file = workdir / "accounts.csv"
+    write_synthetic_accounts(db, accounts_file, on, seed=DEMO_SEED)
+    accounts = import_accounts(db, read_accounts(accounts_file), actor=DEMO_ACTOR, clock=clock)
     out.print(
-        f"3. Month {month} evaluated: {finished.households:,} households, {finished.persons:,} persons, "
-        f"{len(finished.totals)} programs ({time.perf_counter() - step:.1f} s); results in {results} "
-        "and the registry\n"
+        f"3. Registry loaded: {caseload.households:,} households, {caseload.persons:,} persons; "
+        f"caseload enrolled from {month}: {caseload.enrolments('dibao'):,} dibao and "
+        f"{caseload.enrolments('tekun'):,} tekun enrolments; "
+        f"{accounts.imported:,} social-security-card accounts imported (a few households have "
+        f"none: their payments must be held) ({_since(step)})"
     )
 
-    table = Table(
-        "program", "households", "persons", "amount (yuan)", "period", title=f"{name}, {month}"
+    step = time.perf_counter()
+    feeds = workdir / "feeds"
+    manifest = generate_feeds(snapshot, feeds, month, DEMO_SEED)
+    planted = pq.read_table(feeds / "planted.parquet")
+    rows = sum(c["rows"] for kind in manifest["files"].values() for c in kind.values())
+    out.print(
+        f"4. Department feeds of {month} written: {feeds} — {len(manifest['files'])} "
+        f"kinds, {rows:,} rows, {planted.num_rows:,} planted discrepancies and a few bad rows "
+        f"per file ({_since(step)})\n"
     )
-    for row in describe_totals(month_totals(results, month)):
-        table.add_row(*row)
+
+    step = time.perf_counter()
+    results, bank = workdir / "results", workdir / "bank"
+    stages = ("feeds", "compare", "rules", "payments")
+    report = run_cycle(
+        snapshot, month, results, feeds=feeds, db=db, stages=stages, bank_files=bank,
+        fallbacks=fallbacks, parameters_note=f"fallbacks from {fallback_file} [I]", clock=clock,
+    )  # fmt: skip
+    out.print(f"5. The month's cycle ({_since(step)}):")
+    print_report(out, report, stages)
+
+    _planted_and_found(out, planted, month_folder(results, month))
+    _bank_round_trip(out, db, bank, workdir, month, on, clock)
+    db.dispose()
+    _largest_payments(out, snapshot, results, month, fallbacks)
+
+    out.print(f"\nDone in {time.perf_counter() - started:.1f} s. Where to look next:")
+    for line in (
+        f"the month's outputs, county by county: {results}/month={month}/ (Parquet: feed records, "
+        "differences, alerts, results; quarantine CSVs with the reason of every rejected row)",
+        f"the alerts and their lifecycle: ./run safetynet monitor alerts --url sqlite:///{workdir}/safetynet.db",
+        f"the payment report: ./run safetynet payments report --month {month} --url sqlite:///{workdir}/safetynet.db",
+        "one household, explained: ./run safetynet calc dibao --input examples/dibao_household.json "
+        "--date 2025-09-01 --set assistance.dibao.standard_monthly_urban=1000 --explain",
+        "a parameter and its sources: ./run safetynet params show assistance.dibao.standard_monthly_urban --region 310115",
+        "the cycle at scale: ./run bench cycle (docs/cycle.md, docs/performance.md)",
+        "the rules, program by program: docs/programs/; every worked example: ./run safetynet cases run cases/",
+    ):
+        out.print(f"  - {line}", markup=False)
+
+
+Clock = Callable[[], dt.datetime]
+
+
+def _clock(on: dt.date) -> Clock:
+    """The demo's clock: the month's last working days, so deadlines read naturally."""
+    moment = dt.datetime(on.year, on.month, 28, 9, 0, tzinfo=dt.UTC)
+    return lambda: moment
+
+
+def _since(start: float) -> str:
+    return f"{time.perf_counter() - start:.1f} s"
+
+
+def _planted_and_found(out: Console, planted: Any, folder: Path) -> None:
+    """For each kind of planted discrepancy: how many the alerts caught, by the expected rule."""
+    alerts = [pq.read_table(p) for p in sorted(folder.glob("county=*/alerts.parquet"))]
+    duplicates = folder / "duplicate_alerts.parquet"
+    if duplicates.is_file():
+        alerts.append(pq.read_table(duplicates))
+    raised = {
+        (rule, household)
+        for table in alerts
+        for rule, household in zip(
+            table.column("rule").to_pylist(), table.column("household_id").to_pylist(), strict=True
+        )
+    }
+    table = Table(
+        "planted discrepancy", "planted", "alert rule", "caught", title="Planted and found"
+    )
+    by_kind: dict[str, list[int]] = {}
+    for what, household in zip(
+        planted.column("discrepancy").to_pylist(),
+        planted.column("household_id").to_pylist(),
+        strict=True,
+    ):
+        counts = by_kind.setdefault(what, [0, 0])
+        counts[0] += 1
+        counts[1] += (CAUGHT_BY.get(what, ""), household) in raised
+    for what in sorted(by_kind):
+        n, caught = by_kind[what]
+        table.add_row(what, f"{n:,}", CAUGHT_BY.get(what, "-"), f"{caught:,}")
     out.print(table)
+
+
+def _bank_round_trip(
+    out: Console, db: Any, bank: Path, workdir: Path, month: str, on: dt.date, clock: Clock
+) -> None:
+    """The simulated bank answers; the return file is reconciled; paid in full and on time."""
+    from safetynet.batch.synth_bank import simulate_bank_return
+    from safetynet.payments.reconcile import reconcile_return_file
+    from safetynet.payments.report import payment_report
+
+    files = sorted(bank.glob("*.txt"))
+    answer = simulate_bank_return(
+        files, workdir / "bank-return.csv", on + dt.timedelta(days=7), seed=DEMO_SEED
+    )
+    result = reconcile_return_file(db, answer.path, actor=DEMO_ACTOR, clock=clock)
+    out.print(
+        f"\n6. The bank answered ({answer.path}): {answer.paid:,} booked, {answer.failed:,} "
+        f"failed, and {answer.planted_bad_rows} rows planted to be refused. Reconciled: "
+        f"paid {result.paid:,}, failed {result.failed:,} (sent again with the next bank file), "
+        f"quarantined {result.quarantined:,}:",
+        markup=False,
+    )
+    for line in result.quarantine[:5]:
+        out.print(f"   row {line.row}, {line.field}: {line.reason}", markup=False)
+    table = Table("county", "program", "payable", "amount (yuan)", "paid on time", "late",
+                  "failed", "held", "awaiting bank", title=f"Paid in full and on time, {month}")  # fmt: skip
+    for row in payment_report(db, month):
+        table.add_row(
+            row.county, row.program, f"{row.payable:,}", format_yuan(row.payable_fen),
+            f"{row.paid_on_time:,}", f"{row.paid_late:,}", f"{row.failed:,}", f"{row.held:,}",
+            f"{row.awaiting:,}",
+        )  # fmt: skip
+    out.print(table)
+
+
+def _largest_payments(
+    out: Console, snapshot: Path, results: Path, month: str, fallbacks: Mapping[str, Any]
+) -> None:
+    from safetynet.batch.runner import largest_monthly_payments
 
     out.print("\n[bold]The ten largest monthly payments, and why[/bold]")
     for rank, top in enumerate(
         largest_monthly_payments(snapshot, results, month, 10, fallbacks=fallbacks), 1
     ):
         out.print(
-            f"\n{rank:>2}. household {top.household_id}: {format_yuan(top.monthly_fen)} yuan a month"
+            f"\n{rank:>2}. household {top.household_id} (county {top.county}): "
+            f"{format_yuan(top.monthly_fen)} yuan a month",
+            markup=False,
         )
         for ev in top.evaluations:
             out.print(f"    {ev.program.id}: {format_yuan(int(ev.result.amount[0]))}", markup=False)
@@ -111,20 +252,6 @@ def run_demo(
                     if n in used
                 )
                 out.print(f"      {s.label}: {s.value} ({s.formula}) {cites}", markup=False)
-
-    out.print(f"\nDone in {time.perf_counter() - started:.1f} s. Where to look next:")
-    for line in (
-        f"results by county and program: {results}/month={month}/ (Parquet) and the tables "
-        "monthly_runs, county_program_summaries, household_results",
-        "one household, explained: ./run safetynet calc dibao --input examples/dibao_household.json "
-        "--date 2025-09-01 --set assistance.dibao.standard_monthly_urban=1000 --explain",
-        "one-door screening of a household: ./run safetynet screen --input examples/tekun.json",
-        "a parameter and its sources: ./run safetynet params show assistance.dibao.standard_monthly_urban --region 310115",
-        "your own population: ./run safetynet synth --persons 1000000 --out var/population; "
-        "./run safetynet run-month --month 2025-09",
-        "the rules, program by program: docs/programs/; every worked example: ./run safetynet cases run cases/",
-    ):
-        out.print(f"  - {line}", markup=False)
 
 
 def _nothing(value: object) -> bool:

@@ -237,17 +237,22 @@ def demo(
     workdir: Annotated[
         Path, typer.Option(help="Where the demo database and files go (replaced).")
     ] = Path("var/demo"),
-    persons: Annotated[int, typer.Option(help="Synthetic persons in the county.")] = 100_000,
-    county: Annotated[str, typer.Option(help="County code.")] = "310115",
+    persons: Annotated[int, typer.Option(help="Synthetic persons in all.")] = 100_000,
+    county: Annotated[
+        list[str] | None,
+        typer.Option(help="County code (repeatable; default 310115 and 310104, Shanghai)."),
+    ] = None,
     month: Annotated[str, typer.Option(help="Month to run, YYYY-MM.")] = "2025-09",
     examples: Annotated[Path, typer.Option(help="Folder with illustrative_locality.yaml.")] = Path(
         "examples"
     ),
 ) -> None:
-    """The main job on the embedded database: a synthetic county, one monthly run, a summary."""
-    from safetynet.entrypoints.cli.demo import run_demo
+    """The main job on the embedded database: a synthetic population, its feeds and caseload, one
+    month's cycle (feeds, alerts, rules, payments, bank return), a summary."""
+    from safetynet.entrypoints.cli.demo import DEMO_COUNTIES, run_demo
 
-    run_demo(out, workdir, examples, persons=persons, county=county, month=month)
+    counties = tuple(county) if county else DEMO_COUNTIES
+    run_demo(out, workdir, examples, persons=persons, counties=counties, month=month)
 
 
 def _add_registry_commands() -> None:

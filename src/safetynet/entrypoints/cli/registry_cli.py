@@ -215,6 +215,12 @@ def import_caseload(
         Path | None,
         typer.Option(help="YAML of illustrative values used where a region has none [I]."),
     ] = None,
+    everyone: Annotated[
+        bool,
+        typer.Option(
+            help="Load every household and person of the snapshot, not only the caseload."
+        ),
+    ] = False,
     url: UrlOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
@@ -234,7 +240,13 @@ def import_caseload(
                 progress.advance(i)
 
             report = load_caseload(
-                db, snapshot, month, only=county, fallbacks=fallbacks, on_county=tick
+                db,
+                snapshot,
+                month,
+                only=county,
+                fallbacks=fallbacks,
+                on_county=tick,
+                everyone=everyone,
             )
     finally:
         db.dispose()
