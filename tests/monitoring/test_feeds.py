@@ -44,6 +44,8 @@ from tests.registry.helpers import (
 HEAD = id_number("19800101", 11)
 SPOUSE = id_number("19820202", 12)
 UNKNOWN = id_number("19750505", 31)
+CHILD = id_number("20250901", 13)
+OTHER = id_number("19850303", 24)  # a spouse from outside the registry
 DELIVERED = dt.date(2025, 9, 30)
 
 # kind -> (a good row, a bad row, the field and a fragment of the reason of the bad row)
@@ -73,6 +75,54 @@ CASES: dict[str, tuple[list[str], list[str], str, str]] = {
         [SPOUSE, "2025-07-01", "12000", "3500.505"],
         "out_of_pocket",
         "more than 2 decimal",
+    ),
+    "births": (
+        [SPOUSE, CHILD, "2025-09-01"],
+        [HEAD, CHILD[:-1] + ("1" if CHILD[-1] != "1" else "2"), "2025-09-01"],
+        "child_id_number",
+        "check character",
+    ),
+    "marriages": (
+        [HEAD, OTHER, "2025-06-01", "结婚"],
+        [SPOUSE, OTHER, "2025-06-01", "engaged"],
+        "event",
+        "is not one of married, divorced",
+    ),
+    "hukou_moves": (
+        [HEAD, "2025-08-15", "510104"],
+        [SPOUSE, "2025-08-15", "999999"],
+        "to_region",
+        "unknown region code 999999",
+    ),
+    "social_insurance": (
+        [HEAD, "2025-08", "pension_contribution", "256.00"],
+        [SPOUSE, "2025-08", "pension", "100"],
+        "item",
+        "is not one of pension_contribution",
+    ),
+    "bank_deposits": (
+        [HEAD, "中国工商银行", "2025-09-01", "15000.00"],
+        [SPOUSE, "中国工商银行", "2025-09-01", "1,5000.5.0"],
+        "balance",
+        "not an amount",
+    ),
+    "disaster_victims": (
+        [HEAD, "DZ-2025-07", "2025-07-20", "房屋损坏", "8000"],
+        [SPOUSE, "DZ-2025-07", "2025-07-20", "flood", "8000"],
+        "damage",
+        "house_destroyed",
+    ),
+    "unemployment_registration": (
+        [HEAD, "2025-05-06", "registered"],
+        [SPOUSE, "2025-05-06", "paused"],
+        "status",
+        "registered, ended",
+    ),
+    "disability_certificates": (
+        [HEAD, "11010519800101111143", "2020-01-02", "肢体", "三级"],
+        [SPOUSE, "11010519820202121242", "2020-01-02", "physical", "5"],
+        "grade",
+        "is not a grade",
     ),
 }
 
@@ -244,7 +294,7 @@ def test_wrong_schema_names_the_column(tmp_path: Path, headers: list[str], named
 
 def test_unknown_kind() -> None:
     with pytest.raises(InputError, match="not a feed kind"):
-        parse_kind("births")
+        parse_kind("weather")
 
 
 def test_chinese_headers_and_xlsx(
@@ -283,3 +333,122 @@ def test_cli_load_prints_counts_and_refuses_a_second_load(tmp_path: Path) -> Non
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "already loaded as delivery 1" in result.output
+
+
+def test_new_kinds_fill_region_code_and_grade(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    for kind in ("marriages", "hukou_moves", "disability_certificates", "births"):
+        spec = parse_kind(kind)
+        load(
+            database,
+            kind,
+            write(tmp_path / f"{kind}.csv", headers_of(spec), [CASES[kind][0]]),
+            fixed_clock,
+        )
+    with database.sessions() as session:
+        records = {r.kind: r for r in session.scalars(select(FeedRecord))}
+    marriage = records["marriages"]
+    assert (marriage.reference, marriage.event_date, marriage.code) == (
+        OTHER,
+        dt.date(2025, 6, 1),
+        "married",  # 结婚
+    )
+    assert records["hukou_moves"].region_code == "510104"
+    certificate = records["disability_certificates"]
+    assert (certificate.reference, certificate.code, certificate.grade) == (
+        "11010519800101111143",
+        "physical",  # 肢体
+        3,  # 三级
+    )
+    assert (records["births"].reference, records["births"].event_date) == (
+        CHILD,
+        dt.date(2025, 9, 1),
+    )
+
+
+def test_a_second_identity_number_is_masked_in_reasons(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    people(database, tmp_path, fixed_clock)
+    _, bad, _, _ = CASES["births"]
+    path = write(tmp_path / "b.csv", headers_of(parse_kind("births")), [bad])
+    _, feed = load(database, "births", path, fixed_clock)
+    reason = reasons(feed)[2]
+    assert reason.startswith("child_id_number: check character")
+    assert bad[1] not in reason
+    assert bad[1][:3] + "*" in reason
+
+
+def test_parquet_with_chinese_names_and_typed_columns(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    people(database, tmp_path, fixed_clock)
+    table = pa.table(
+        {
+            "身份证号": [HEAD, SPOUSE, UNKNOWN],
+            "入院日期": pa.array([dt.date(2025, 7, 1), dt.date(2025, 10, 2), dt.date(2025, 7, 1)]),
+            "政策范围内费用": pa.array(
+                [decimal.Decimal("12000.00"), decimal.Decimal("10.00"), decimal.Decimal("1.00")],
+                pa.decimal128(12, 2),
+            ),
+            "个人自付": ["3500.50", "1", "0"],
+        }
+    )
+    path = tmp_path / "bills.parquet"
+    pq.write_table(table, path)
+    report, feed = load(database, "hospital_bills", path, fixed_clock)
+    assert (report.read, report.accepted, report.quarantined) == (3, 1, 2)
+    assert reasons(feed) == {
+        3: "admission_date: 2025-10-02 is after the delivery date (2025-09-30)",
+        4: "id_number: unknown person",
+    }
+    with database.sessions() as session:
+        record = session.scalars(select(FeedRecord)).one()
+    assert (record.event_date, record.amount_fen, record.second_amount_fen) == (
+        dt.date(2025, 7, 1),
+        1_200_000,
+        350_050,
+    )
+
+
+def test_parquet_identity_numbers_stored_as_numbers_are_refused(
+    database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    people(database, tmp_path, fixed_clock)
+    path = tmp_path / "deaths.parquet"
+    pq.write_table(pa.table({"id_number": [int(HEAD)], "death_date": ["2025-09-01"]}), path)
+    report, feed = load(database, "deaths", path, fixed_clock)
+    assert (report.read, report.quarantined) == (1, 1)
+    assert "stored as a number" in reasons(feed)[2]
+
+
+def test_cli_loads_a_parquet_file(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    runner = CliRunner()
+    url = cli_registry_with_household(runner, tmp_path)
+    good, bad, _, _ = CASES["vehicles"]
+    columns = list(zip(good, bad, good, strict=True))
+    path = tmp_path / "v.parquet"
+    pq.write_table(
+        pa.table(
+            dict(zip(headers_of(parse_kind("vehicles"), "zh"), map(list, columns), strict=True))
+        ),
+        path,
+    )
+    args = ["feeds", "load", "vehicles", str(path), "--delivered", "2025-09-30", "--url", url]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "read 3 rows: 1 accepted, 2 quarantined (of which 1 duplicates)" in result.stdout
+    assert (tmp_path / "v.quarantine.csv").is_file()

@@ -1,12 +1,15 @@
-"""Load a department feed (CSV or XLSX) as one versioned delivery, every row validated.
+"""Load a department feed (CSV, XLSX or Parquet) as one versioned delivery, every row validated.
 
 Reading, encoding detection, header mapping and the quarantine file are those of the household
 import (``registry.imports``); only the columns and the row checks differ per kind. A row is
 accepted or quarantined with its reasons, never silently dropped: bad identity numbers (masked in
 messages), dates that are not real or after the delivery date, amounts below 0 or with more than 2
-decimals, repeated rows (the first is kept, the others counted as duplicates), and identity
-numbers not in the registry ("unknown person"). A file whose SHA-256 was already loaded is refused
-before anything is written. Schemas and storage: docs/feeds.md.
+decimals, region codes not in the division list, codes outside a kind's vocabulary, grades outside
+1-4, repeated rows (the first is kept, the others counted as duplicates), and identity numbers not
+in the registry ("unknown person"). A file whose SHA-256 was already loaded is refused before
+anything is written. Parquet columns are turned into the same cell texts as a CSV file, so every
+format is checked by the same rules; ``monitoring.columnar`` validates large tables with vector
+operations and gives the same results. Schemas and storage: docs/feeds.md.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError, SafetyNetError
 from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord
+from safetynet.policy.population import DISABILITY_CATEGORIES
 from safetynet.registry.imports import (
     Column,
     QuarantineLine,
@@ -34,10 +40,12 @@ from safetynet.registry.imports import (
     parse_date_text,
     parse_money,
     parse_month,
+    parse_region,
     read_csv_rows,
     read_xlsx_rows,
 )
 from safetynet.registry.unit_of_work import UnitOfWork
+from safetynet.registry.vocabulary import SYNONYMS
 
 __all__ = [
     "FEEDS",
@@ -49,11 +57,15 @@ __all__ = [
     "LoadFeed",
     "LoadReport",
     "ValidatedFeed",
+    "arrow_texts",
     "file_sha256",
     "headers_of",
     "load_feed",
+    "parse_grade",
     "parse_kind",
+    "parse_vocabulary",
     "read_feed",
+    "reject_unknown",
     "validate_feed",
 ]
 
@@ -62,14 +74,25 @@ _ID = Column("id_number", ("身份证号", "身份证号码", "公民身份号�
 _NAME = Column("name", ("姓名",), False, "name (not stored; for the reader of the file)")
 
 
+PARSERS = ("date", "month", "money", "area", "text", "identity", "region", "code", "grade")
+
+
 @dataclass(frozen=True, slots=True)
 class FeedField:
-    """A column of a feed: how it is parsed and which ``feed_records`` column stores it."""
+    """A column of a feed: how it is parsed and which ``feed_records`` column stores it.
+
+    ``parser`` is one of ``PARSERS``; ``target`` one of event_date, month, reference, amount_fen,
+    second_amount_fen, area_dm2, region_code, code, grade. A ``code`` field takes one of
+    ``choices`` (or a Chinese word of ``synonyms``); an ``identity`` field is another person's
+    identity number, validated and masked like ``id_number``.
+    """
 
     column: Column
-    parser: str  # "date", "month", "money", "area" or "text"
-    target: str  # event_date, month, reference, amount_fen, second_amount_fen, area_dm2
+    parser: str
+    target: str
     secret: bool = False  # never echoed in a message (vehicle plates)
+    choices: tuple[str, ...] = ()
+    synonyms: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,12 +108,39 @@ class FeedSpec:
 
 
 def _f(
-    name: str, chinese: tuple[str, ...], parser: str, target: str, description: str
+    name: str,
+    chinese: tuple[str, ...],
+    parser: str,
+    target: str,
+    description: str,
+    choices: tuple[str, ...] = (),
+    synonyms: Mapping[str, str] | None = None,
 ) -> FeedField:
-    return FeedField(Column(name, chinese, True, description), parser, target, name == "plate")
+    return FeedField(
+        Column(name, chinese, True, description),
+        parser,
+        target,
+        name == "plate",
+        choices,
+        dict(synonyms or {}),
+    )
 
 
 _REGISTERED = ("登记日期", "注册登记日期", "登记时间")
+MARRIAGE_EVENTS = ("married", "divorced")
+SOCIAL_INSURANCE_ITEMS = (
+    "pension_contribution",
+    "medical_contribution",
+    "unemployment_contribution",
+    "pension_benefit",
+    "unemployment_benefit",
+    "work_injury_benefit",
+)
+DISASTER_DAMAGES = ("house_destroyed", "house_damaged", "property_loss", "injury")
+UNEMPLOYMENT_STATUSES = ("registered", "ended")
+CERTIFICATE_CATEGORIES = tuple(c for c in DISABILITY_CATEGORIES if c != "none")
+_CATEGORY_WORDS = {w: c for w, c in SYNONYMS["disability_category"].items() if c != "none"}
+_CATEGORY_WORDS.update({f"{w}残疾": c for w, c in list(_CATEGORY_WORDS.items())})
 FEEDS: Mapping[str, FeedSpec] = {
     spec.kind: spec
     for spec in (
@@ -173,6 +223,157 @@ FEEDS: Mapping[str, FeedSpec] = {
             ),
             ("admission_date",),
         ),
+        FeedSpec(
+            "births",
+            "civil registration: births (出生登记); the row is about the parent",
+            (
+                _f(
+                    "child_id_number",
+                    ("子女身份证号", "新生儿身份证号", "出生人口身份证号"),
+                    "identity",
+                    "reference",
+                    "the child's identity number",
+                ),
+                _f("birth_date", ("出生日期",), "date", "event_date", "YYYY-MM-DD"),
+            ),
+            ("child_id_number",),
+        ),
+        FeedSpec(
+            "marriages",
+            "civil registration: marriages and divorces (婚姻登记)",
+            (
+                _f(
+                    "spouse_id_number",
+                    ("配偶身份证号", "对方身份证号"),
+                    "identity",
+                    "reference",
+                    "the spouse's identity number",
+                ),
+                _f("registered_date", _REGISTERED, "date", "event_date", "YYYY-MM-DD"),
+                _f(
+                    "event",
+                    ("登记类型", "婚姻登记类型"),
+                    "code",
+                    "code",
+                    "married or divorced (结婚/离婚)",
+                    MARRIAGE_EVENTS,
+                    {"结婚": "married", "结婚登记": "married", "离婚": "divorced"}
+                    | {"离婚登记": "divorced"},
+                ),
+            ),
+            ("registered_date",),
+        ),
+        FeedSpec(
+            "hukou_moves",
+            "public security: hukou moves (户口迁移)",
+            (
+                _f("moved_date", ("迁移日期", "迁出日期"), "date", "event_date", "YYYY-MM-DD"),
+                _f(
+                    "to_region",
+                    ("迁入地", "迁入地代码", "迁入地区划代码"),
+                    "region",
+                    "region_code",
+                    "6-digit division code moved to",
+                ),
+            ),
+            ("moved_date",),
+        ),
+        FeedSpec(
+            "social_insurance",
+            "human resources and social security: contributions and benefits (社会保险)",
+            (
+                _f("month", ("所属月份", "费款所属期", "月份"), "month", "month", "YYYY-MM"),
+                _f(
+                    "item",
+                    ("险种项目", "项目"),
+                    "code",
+                    "code",
+                    "contribution or benefit (see docs/feeds.md)",
+                    SOCIAL_INSURANCE_ITEMS,
+                    {
+                        "养老保险缴费": "pension_contribution",
+                        "医疗保险缴费": "medical_contribution",
+                        "失业保险缴费": "unemployment_contribution",
+                        "养老金": "pension_benefit",
+                        "失业保险金": "unemployment_benefit",
+                        "工伤保险待遇": "work_injury_benefit",
+                    },
+                ),
+                _f("amount", ("金额",), "money", "amount_fen", "yuan in that month"),
+            ),
+            ("month", "item"),
+        ),
+        FeedSpec(
+            "bank_deposits",
+            "banks: entrusted verification replies on deposits (存款核查)",
+            (
+                _f("bank", ("银行", "开户银行"), "text", "reference", "bank name or code"),
+                _f("balance_date", ("余额日期", "查询日期"), "date", "event_date", "YYYY-MM-DD"),
+                _f("balance", ("余额", "存款余额"), "money", "amount_fen", "yuan"),
+            ),
+            ("bank", "balance_date"),
+        ),
+        FeedSpec(
+            "disaster_victims",
+            "emergency management: disaster victims (受灾人员)",
+            (
+                _f("disaster_id", ("灾害编号",), "text", "reference", "the disaster's number"),
+                _f("disaster_date", ("灾害日期", "受灾日期"), "date", "event_date", "YYYY-MM-DD"),
+                _f(
+                    "damage",
+                    ("受灾类型", "灾损类型"),
+                    "code",
+                    "code",
+                    "house_destroyed/house_damaged/property_loss/injury",
+                    DISASTER_DAMAGES,
+                    {
+                        "房屋倒塌": "house_destroyed",
+                        "房屋损坏": "house_damaged",
+                        "财产损失": "property_loss",
+                        "人员受伤": "injury",
+                    },
+                ),
+                _f("loss", ("损失金额", "评估损失"), "money", "amount_fen", "assessed loss, yuan"),
+            ),
+            ("disaster_id",),
+        ),
+        FeedSpec(
+            "unemployment_registration",
+            "human resources and social security: unemployment registration (失业登记)",
+            (
+                _f("registered_date", _REGISTERED, "date", "event_date", "YYYY-MM-DD"),
+                _f(
+                    "status",
+                    ("登记状态", "状态"),
+                    "code",
+                    "code",
+                    "registered or ended (登记/注销)",
+                    UNEMPLOYMENT_STATUSES,
+                    {"登记": "registered", "登记失业": "registered", "注销": "ended"}
+                    | {"终止": "ended"},
+                ),
+            ),
+            ("registered_date",),
+        ),
+        FeedSpec(
+            "disability_certificates",
+            "disabled persons' federation: disability certificates (残疾人证)",
+            (
+                _f("certificate_no", ("残疾人证号", "证号"), "text", "reference", "certificate"),
+                _f("issued_date", ("发证日期",), "date", "event_date", "YYYY-MM-DD"),
+                _f(
+                    "category",
+                    ("残疾类别",),
+                    "code",
+                    "code",
+                    "visual/hearing/speech/physical/intellectual/mental/multiple",
+                    CERTIFICATE_CATEGORIES,
+                    _CATEGORY_WORDS,
+                ),
+                _f("grade", ("残疾等级",), "grade", "grade", "1-4 (一级 to 四级)"),
+            ),
+            ("certificate_no",),
+        ),
     )
 }
 assert tuple(FEEDS) == FEED_KINDS
@@ -191,12 +392,34 @@ def parse_kind(text: str) -> FeedSpec:
 
 @dataclass(frozen=True)
 class FeedTable:
+    """A feed file as cell texts. CSV and XLSX files hold their rows; a Parquet file holds
+    ``arrow``, one text column per file column (``arrow_texts``), and makes rows on demand."""
+
     spec: FeedSpec
     path: Path
     sha256: str
     headers: tuple[str, ...]
     columns: tuple[str, ...]
     rows: list[RawRow]
+    arrow: pa.Table | None = None  # Parquet: the cell texts, column names = ``columns``
+    numeric: frozenset[str] = frozenset()  # Parquet: columns stored as numbers
+
+    @property
+    def count(self) -> int:
+        return self.arrow.num_rows if self.arrow is not None else len(self.rows)
+
+    def raw_rows(self) -> list[RawRow]:
+        if self.arrow is None:
+            return self.rows
+        texts = [self.arrow.column(i).to_pylist() for i in range(self.arrow.num_columns)]
+        return [
+            RawRow(i + FIRST_ROW, cells, self.numeric)
+            for i, cells in enumerate(zip(*texts, strict=True))
+        ]
+
+
+FIRST_ROW = 2
+"""The number of the first data row: the header is row 1, in Parquet files as in CSV."""
 
 
 def file_sha256(path: Path) -> str:
@@ -208,10 +431,13 @@ def file_sha256(path: Path) -> str:
 
 
 def read_feed(spec: FeedSpec, path: Path, encoding: str | None = None) -> FeedTable:
-    """Read a CSV or XLSX feed; file-level problems (wrong schema too) raise ``InputError``."""
+    """Read a CSV, XLSX or Parquet feed; file-level problems (wrong schema too) raise
+    ``InputError``."""
     if not path.is_file():
         raise InputError(str(path), "no such file")
     suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _read_parquet(spec, path)
     if suffix in (".xlsx", ".xlsm"):
         headers, rows = read_xlsx_rows(path)
         used: str | None = None
@@ -219,7 +445,9 @@ def read_feed(spec: FeedSpec, path: Path, encoding: str | None = None) -> FeedTa
         text, used = decode(path.read_bytes(), encoding, str(path))
         headers, rows = read_csv_rows(text, str(path))
     else:
-        raise InputError(str(path), f"unknown file type {suffix!r}: expected .csv or .xlsx")
+        raise InputError(
+            str(path), f"unknown file type {suffix!r}: expected .csv, .xlsx or .parquet"
+        )
     columns = map_headers(headers, str(path), used, spec.columns)
     named = [
         RawRow(
@@ -228,6 +456,79 @@ def read_feed(spec: FeedSpec, path: Path, encoding: str | None = None) -> FeedTa
         for r in rows
     ]
     return FeedTable(spec, path, file_sha256(path), tuple(headers), tuple(columns), named)
+
+
+def _read_parquet(spec: FeedSpec, path: Path) -> FeedTable:
+    import pyarrow.parquet as pq  # deferred: only Parquet feeds need it
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(str(path), f"is not a readable Parquet file ({exc})") from None
+    texts, columns, numeric = feed_texts(spec, table, str(path))
+    return FeedTable(
+        spec,
+        path,
+        file_sha256(path),
+        tuple(table.column_names),
+        columns,
+        [],
+        texts,
+        numeric,
+    )
+
+
+def feed_texts(
+    spec: FeedSpec, table: pa.Table, where: str
+) -> tuple[pa.Table, tuple[str, ...], frozenset[str]]:
+    """The cell texts of an Arrow table under ``spec``: (texts named by column, the column
+    names, the columns stored as numbers). Headers are mapped as in a CSV file."""
+    columns = tuple(map_headers(table.column_names, where, None, spec.columns))
+    numeric = frozenset(
+        name
+        for name, f in zip(columns, table.schema, strict=True)
+        if pa.types.is_integer(f.type)
+        or pa.types.is_floating(f.type)
+        or pa.types.is_decimal(f.type)
+    )
+    texts = pa.table(
+        [arrow_texts(table.column(i), f"{where}: column {name}") for i, name in enumerate(columns)],
+        names=list(columns),
+    )
+    return texts, columns, numeric
+
+
+def arrow_texts(column: pa.ChunkedArray | pa.Array, where: str = "column") -> pa.Array:
+    """A column as the texts a spreadsheet cell would show: strings trimmed, null as "", dates
+    YYYY-MM-DD, integers and decimals as written (decimals keep their scale: 6500.00), floats as
+    the shortest text that reads back as the same number, booleans 是/否."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        array = array.dictionary_decode()
+        kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        text = pc.utf8_trim_whitespace(array.cast(pa.string()))
+    elif pa.types.is_null(kind):
+        text = pa.array([""] * len(array), pa.string())
+    elif pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+        text = pc.cast(pc.cast(array, pa.date32()), pa.string())
+    elif pa.types.is_integer(kind) or pa.types.is_decimal(kind):
+        text = pc.cast(array, pa.string())
+    elif pa.types.is_floating(kind):
+        text = pa.array(
+            [
+                None if v is None else str(int(v)) if v.is_integer() else repr(v)
+                for v in array.to_pylist()
+            ],
+            pa.string(),
+        )
+    elif pa.types.is_boolean(kind):
+        text = pc.if_else(array, "是", "否")
+    else:
+        raise InputError(where, f"type {kind} is not supported: use text, a date or a number")
+    filled: pa.Array = pc.fill_null(text, "")
+    return filled
 
 
 # -- Validation ------------------------------------------------------------------------------
@@ -254,11 +555,11 @@ class ValidatedFeed:
     rows: list[FeedRow]
     quarantine: list[QuarantineLine]
     duplicates: int
-    raw: dict[int, tuple[str, ...]] = field(repr=False)
+    raw: Mapping[int, tuple[str, ...]] = field(repr=False)
 
     @property
     def read(self) -> int:
-        return len(self.table.rows)
+        return self.table.count
 
     @property
     def quarantined_rows(self) -> int:
@@ -275,10 +576,50 @@ def _text(text: str, name: str) -> str:
     return text
 
 
+_GRADE_WORDS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
+
+
+def parse_grade(text: str, field_name: str) -> int:
+    """A grade 1-4, written 3, 3级 or 三级."""
+    if text in _GRADE_WORDS:
+        return _GRADE_WORDS[text]
+    digits = text.removesuffix("级")
+    if digits in ("1", "2", "3", "4"):
+        return int(digits)
+    raise InputError(field_name, f"{text!r} is not a grade: 1, 2, 3 or 4 (一级 to 四级)")
+
+
+def parse_vocabulary(feed_field: FeedField, text: str) -> str:
+    """A code of ``feed_field.choices``, given as the code itself or one of its Chinese words."""
+    value = feed_field.synonyms.get(text)
+    if value is None and text.lower() in feed_field.choices:
+        value = text.lower()
+    if value is None:
+        listed = ", ".join(feed_field.choices)
+        words = ", ".join(feed_field.synonyms)
+        also = f" (or {words})" if words else ""
+        raise InputError(feed_field.column.name, f"{text!r} is not one of {listed}{also}")
+    return value
+
+
 def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any:
     name = feed_field.column.name
     if feed_field.parser == "text":
         return _text(text, name)
+    if feed_field.parser == "identity":
+        try:
+            return parse_identity_number(text, name).value
+        except InputError as exc:
+            raise InputError(name, _masked(exc.reason, text)) from None
+    if feed_field.parser == "region":
+        try:
+            return parse_region(text)
+        except InputError as exc:
+            raise InputError(name, exc.reason) from None
+    if feed_field.parser == "code":
+        return parse_vocabulary(feed_field, text)
+    if feed_field.parser == "grade":
+        return parse_grade(text, name)
     if feed_field.parser == "money":
         return parse_money(text, name)
     if feed_field.parser == "area":
@@ -299,10 +640,11 @@ def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any
 def validate_feed(table: FeedTable, *, delivered_on: dt.date) -> ValidatedFeed:
     """Check every row, then repeats within the file; return what can be loaded."""
     spec = table.spec
-    raw = {r.number: r.cells for r in table.rows}
+    rows = table.raw_rows()
+    raw = {r.number: r.cells for r in rows}
     quarantine: list[QuarantineLine] = []
     good: list[FeedRow] = []
-    for raw_row in table.rows:
+    for raw_row in rows:
         values = {
             c: raw_row.cells[i].strip() if i < len(raw_row.cells) else ""
             for i, c in enumerate(table.columns)
@@ -315,8 +657,20 @@ def validate_feed(table: FeedTable, *, delivered_on: dt.date) -> ValidatedFeed:
                 QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in problems
             )
 
-    # Repeats within the file: an identical row is a duplicate (the first is loaded, the others
-    # quarantined and counted); the same key with other values is a conflict (none is loaded).
+    kept, repeats, duplicates = resolve_repeats(spec, good, raw)
+    quarantine.extend(repeats)
+    quarantine.sort(key=lambda q: q.row)
+    kept.sort(key=lambda r: r.row)
+    return ValidatedFeed(table, delivered_on, kept, quarantine, duplicates, raw)
+
+
+def resolve_repeats(
+    spec: FeedSpec, good: Sequence[FeedRow], raw: Mapping[int, tuple[str, ...]]
+) -> tuple[list[FeedRow], list[QuarantineLine], int]:
+    """Repeats within the file, among rows that passed their own checks (in row order): an
+    identical row is a duplicate (the first is loaded, the others quarantined and counted); the
+    same key with other values is a conflict (none is loaded). (kept, quarantine, duplicates)."""
+    quarantine: list[QuarantineLine] = []
     by_key: dict[tuple[Any, ...], list[FeedRow]] = {}
     for record in good:
         by_key.setdefault(record.key(spec), []).append(record)
@@ -345,9 +699,12 @@ def validate_feed(table: FeedTable, *, delivered_on: dt.date) -> ValidatedFeed:
                     raw[r.row],
                 )
             )
-    quarantine.sort(key=lambda q: q.row)
-    kept.sort(key=lambda r: r.row)
-    return ValidatedFeed(table, delivered_on, kept, quarantine, duplicates, raw)
+    return kept, quarantine, duplicates
+
+
+_AS_NUMBER = (
+    "is stored as a number in the spreadsheet, which loses digits: format the column as text"
+)
 
 
 def _parse_row(
@@ -364,13 +721,7 @@ def _parse_row(
         return problems
     identity = None
     if "id_number" in raw_row.numeric:
-        problems.append(
-            (
-                "id_number",
-                "is stored as a number in the spreadsheet, which loses digits: "
-                "format the column as text",
-            )
-        )
+        problems.append(("id_number", _AS_NUMBER))
     else:
         try:
             identity = parse_identity_number(values["id_number"], "id_number", raw_row.number)
@@ -379,6 +730,9 @@ def _parse_row(
     parsed: dict[str, Any] = {}
     for feed_field in spec.fields:
         name = feed_field.column.name
+        if feed_field.parser == "identity" and name in raw_row.numeric:
+            problems.append((name, _AS_NUMBER))
+            continue
         try:
             parsed[feed_field.target] = _parse_value(feed_field, values[name], delivered_on)
         except InputError as exc:
@@ -393,6 +747,14 @@ def _masked(reason: str, text: str) -> str:
     """A reason about an identity number with the number itself masked."""
     text = text.strip()
     return reason.replace(text, mask_identity_number(text)) if len(text) > 7 else reason
+
+
+def reject_unknown(feed: ValidatedFeed, known: Callable[[str], bool]) -> None:
+    """Move the rows of persons not in the registry to quarantine ("unknown person")."""
+    for record in list(feed.rows):
+        if not known(record.id_number):
+            feed.reject(record, "id_number", "unknown person")
+    feed.quarantine.sort(key=lambda q: q.row)
 
 
 # -- Writing ---------------------------------------------------------------------------------
@@ -439,10 +801,7 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
     for start in range(0, len(numbers), CHUNK):
         found = uow.registry.persons_by_id_number(numbers[start : start + CHUNK])
         persons.update({number: p.id for number, p in found.items()})
-    for record in list(feed.rows):
-        if record.id_number not in persons:
-            feed.reject(record, "id_number", "unknown person")
-    feed.quarantine.sort(key=lambda q: q.row)
+    reject_unknown(feed, persons.__contains__)
     report = LoadReport(
         kind=table.spec.kind,
         read=feed.read,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
 )
@@ -21,7 +22,22 @@ from safetynet.registry.base import Base
 
 __all__ = ["FEED_KINDS", "FeedDelivery", "FeedRecord"]
 
-FEED_KINDS = ("deaths", "vehicles", "real_estate", "business", "wages", "hospital_bills")
+FEED_KINDS = (
+    "deaths",
+    "vehicles",
+    "real_estate",
+    "business",
+    "wages",
+    "hospital_bills",
+    "births",
+    "marriages",
+    "hukou_moves",
+    "social_insurance",
+    "bank_deposits",
+    "disaster_victims",
+    "unemployment_registration",
+    "disability_certificates",
+)
 _KIND_CHECK = "kind IN (" + ", ".join(f"'{k}'" for k in FEED_KINDS) + ")"
 
 
@@ -31,7 +47,7 @@ class FeedDelivery(Base):
     __tablename__ = "feed_deliveries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(32))
     file_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     delivered_on: Mapped[dt.date] = mapped_column(Date)
@@ -59,7 +75,7 @@ class FeedRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("feed_deliveries.id"))
     row_number: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(32))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     event_date: Mapped[dt.date | None] = mapped_column(Date)
     month: Mapped[str | None] = mapped_column(String(7))
@@ -67,6 +83,9 @@ class FeedRecord(Base):
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     second_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
     area_dm2: Mapped[int | None] = mapped_column(BigInteger)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    code: Mapped[str | None] = mapped_column(String(32))
+    grade: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (
         UniqueConstraint("delivery_id", "row_number"),

@@ -1,5 +1,6 @@
-"""``safetynet feeds``: load department feeds (deaths, vehicles, real estate, business, wages,
-hospital bills) as versioned deliveries. What is decided lives in ``safetynet.monitoring.feeds``;
+"""``safetynet feeds``: load department feeds (civil registration, hukou moves, vehicles, real
+estate, business, wages, social insurance, bank deposits, hospital bills, disaster victims,
+unemployment registration, disability certificates) as versioned deliveries. What is decided lives in ``safetynet.monitoring.feeds``;
 the schemas are in docs/feeds.md. Wired into ``main`` as ``app.add_typer(feeds_app, name="feeds")``.
 """
 
@@ -41,9 +42,13 @@ def _actor() -> Any:
 def load(
     kind: Annotated[
         str,
-        typer.Argument(help="deaths, vehicles, real-estate, business, wages or hospital-bills."),
+        typer.Argument(
+            help="deaths, births, marriages, hukou-moves, vehicles, real-estate, business, "
+            "wages, social-insurance, bank-deposits, hospital-bills, disaster-victims, "
+            "unemployment-registration or disability-certificates."
+        ),
     ],
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX, one row per record.")],
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or Parquet, one row per record.")],
     delivered: Annotated[
         str | None,
         typer.Option(help="Delivery date (YYYY-MM-DD, default today); later dates are refused."),
@@ -65,7 +70,16 @@ def load(
     except ValueError:
         raise InputError("--delivered", f"{delivered!r} is not a date (YYYY-MM-DD)") from None
     table = read_feed(spec, file, encoding)
-    feed = validate_feed(table, delivered_on=day)
+    if table.arrow is not None:
+        # A Parquet delivery may hold millions of rows: the vector validator, same results.
+        import pyarrow.parquet as pq
+
+        from safetynet.monitoring.columnar import validate_columns
+
+        columns = validate_columns(spec, pq.read_table(file), delivered_on=day)
+        feed = columns.to_validated(table, day)
+    else:
+        feed = validate_feed(table, delivered_on=day)
     db = bootstrap(url)
     try:
         require_current_schema(db)

@@ -1,7 +1,10 @@
-"""``safetynet synth``: write a synthetic population as Parquet partitioned by county.
+"""``safetynet synth``: write a synthetic population as Parquet partitioned by county;
+``safetynet synth-feeds``: write department feeds for it, with planted discrepancies.
 
-The command only parses its arguments and calls ``safetynet.batch.synth.generate``. ``main`` wires
-it in with ``app.command("synth")(synth)``.
+The commands only parse their arguments and call ``safetynet.batch.synth.generate`` and
+``safetynet.batch.synth_feeds.generate_feeds``. ``main`` wires
+it in with ``app.command("synth")(synth)``; ``synth_feeds`` is wired the same way as
+``app.command("synth-feeds")(synth_feeds)``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-__all__ = ["DEFAULT_COUNTIES", "synth"]
+__all__ = ["DEFAULT_COUNTIES", "synth", "synth_feeds"]
 
 DEFAULT_COUNTIES = "510104,510181,510121"
 """成都市: 锦江区 (a district), 都江堰市 (a county-level city), 金堂县 (a county)."""
@@ -88,5 +91,38 @@ def _synth(
     out.print(
         f"{info['persons']:,} persons in {info['households']:,} households, seed {seed}, "
         f"date {on.isoformat()} → {out_dir}",
+        markup=False,
+    )
+
+
+def synth_feeds(
+    month: Annotated[str, typer.Option("--month", help="The month of the feeds (YYYY-MM).")],
+    snapshot: Annotated[
+        Path, typer.Option("--snapshot", help="A population written by `safetynet synth`.")
+    ] = Path("var/population"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Output folder (replaced if it holds feeds).")
+    ] = Path("var/feeds"),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same feeds).")] = 1,
+) -> None:
+    """Write department feeds for a synthetic population, with planted discrepancies
+    (docs/synthetic-population.md, "Department feeds")."""
+    from safetynet.entrypoints.cli.main import reports_errors  # main imports the CLI modules
+
+    reports_errors(_synth_feeds)(snapshot, out_dir, month, seed)
+
+
+def _synth_feeds(snapshot: Path, out_dir: Path, month: str, seed: int) -> None:
+    from safetynet.batch.synth_feeds import generate_feeds
+
+    info = generate_feeds(snapshot, out_dir, month, seed)
+    for kind, by_county in info["files"].items():
+        rows = sum(c["rows"] for c in by_county.values())
+        bad = sum(c["bad_rows"] for c in by_county.values())
+        out.print(f"{kind}: {rows:,} rows in {len(by_county)} files ({bad} bad)", markup=False)
+    planted = ", ".join(f"{k} {v:,}" for k, v in info["planted"].items())
+    out.print(f"planted: {planted}", markup=False)
+    out.print(
+        f"month {info['month']}, delivered {info['delivered_on']}, seed {seed} → {out_dir}",
         markup=False,
     )
