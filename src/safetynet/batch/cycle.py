@@ -46,6 +46,7 @@ from safetynet.batch.runner import (
     record_county,
     start_run,
 )
+from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.registry.db import Database, require_current_schema
@@ -64,6 +65,10 @@ STAGES = ("feeds", "compare", "rules", "payments")
 PROGRESS = "_progress.json"  # the monthly run's progress file, with the stages that were run
 CYCLE_SUMMARY = "cycle.json"
 SYSTEM = Actor(name="monthly-cycle", role="system")
+OTHER_COUNTY_SCHEMA = FEED_RECORD_SCHEMA.append(pa.field("feed_county", pa.string())).append(
+    pa.field("row", pa.int64())
+)
+BENEFIT_CODES = ("pension_benefit", "unemployment_benefit", "work_injury_benefit")
 
 
 @dataclass
@@ -74,6 +79,7 @@ class FeedCount:
     accepted: int
     quarantined: int
     duplicates: int
+    other_county: int = 0  # valid rows about persons not in this county (matched across counties)
 
 
 @dataclass
@@ -100,6 +106,8 @@ class CycleReport:
     counties: list[CountyCycle] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)  # counties finished by an earlier run
     duplicate_alerts: int = 0
+    other_county_rows: int = 0  # valid feed rows about persons of another county of the snapshot
+    unknown_person_rows: int = 0  # valid feed rows about persons of no county: quarantined
     stored_alerts: dict[tuple[str, str], int] = field(default_factory=dict)
     alerts_already_stored: int = 0
     alerts_outside_registry: int = 0  # households the registry does not hold: Parquet only
@@ -173,16 +181,28 @@ def cycle_county(job: CountyJob) -> CountyCycle:
 
     if "feeds" in job.stages:
         clock = time.perf_counter()
-        known = pa.array(data.id_number if data.id_number is not None else [], pa.string())
-        parts = []
+        own = pa.array(data.id_number if data.id_number is not None else [], pa.string())
+        parts, others = [], []
         for kind, path in feed_files(job.feeds, job.county).items():
             checked = validate_columns(
-                FEEDS[kind], pq.read_table(path), delivered_on=job.delivered_on, known_ids=known
+                FEEDS[kind], pq.read_table(path), delivered_on=job.delivered_on
             )
-            parts.append(checked.records)
+            # A feed may name persons of another county: they are matched across counties
+            # (``_across_counties``), and quarantined there only if no county knows them.
+            mine = pc.is_in(checked.records.column("id_number"), value_set=own)
+            parts.append(checked.records.filter(mine))
+            other = checked.records.filter(pc.invert(mine))
+            if other.num_rows:
+                others.append(
+                    other.append_column(
+                        "feed_county", pa.array([job.county] * other.num_rows, pa.string())
+                    ).append_column(
+                        "row", pa.array(checked.rows[~mine.to_numpy(False)], pa.int64())
+                    )
+                )
             summary.feeds.append(
-                FeedCount(kind, str(path), checked.read, checked.accepted,
-                          checked.quarantined_rows, checked.duplicates)
+                FeedCount(kind, str(path), checked.read, checked.accepted - other.num_rows,
+                          checked.quarantined_rows, checked.duplicates, other.num_rows)
             )  # fmt: skip
             if checked.quarantine:
                 _write_quarantine(
@@ -191,6 +211,10 @@ def cycle_county(job: CountyJob) -> CountyCycle:
         records = pa.concat_tables(parts) if parts else FEED_RECORD_SCHEMA.empty_table()
         summary.records = records.num_rows
         _write(records, target / "records.parquet")
+        _write(
+            pa.concat_tables(others) if others else OTHER_COUNTY_SCHEMA.empty_table(),
+            target / "other_county.parquet",
+        )
         summary.seconds["feeds"] = time.perf_counter() - clock
     else:
         records = FEED_RECORD_SCHEMA.empty_table()
@@ -381,7 +405,9 @@ def run_cycle(
         started = time.perf_counter()
         if on_stage is not None:
             on_stage("across counties")
-        duplicates = _across_counties(folder, chosen, on, raised_on, overrides, fallbacks)
+        duplicates = _across_counties(
+            snapshot, folder, chosen, on, raised_on, overrides, fallbacks, report
+        )
         report.duplicate_alerts = duplicates.num_rows
         report.seconds["across counties"] = time.perf_counter() - started
         if db is not None:
@@ -411,20 +437,88 @@ def run_cycle(
 
 
 def _across_counties(
+    snapshot: Path,
     folder: Path,
     chosen: Sequence[str],
     on: dt.date,
     raised_on: dt.date,
     overrides: Mapping[str, Any] | None,
     fallbacks: Mapping[str, Any] | None,
+    report: CycleReport,
 ) -> pa.Table:
-    """A person paid in two counties, or by two exclusive programs: one pass over all counties."""
+    """One pass over all counties: feed rows about persons of another county are matched (the
+    rest are quarantined as unknown persons), and a person paid in two counties — as a recipient
+    in both, or a recipient in one with a social-insurance benefit paid in another — or by two
+    exclusive programs raises a supervision alert in the county that pays them."""
     from safetynet.monitoring.alerts import duplicate_alerts
 
-    tables = (pq.read_table(folder / f"county={c}" / "recipients.parquet") for c in chosen)
-    duplicates = duplicate_alerts(tables, on, raised_on, overrides=overrides, fallbacks=fallbacks)
+    recipients = pa.concat_tables(
+        [pq.read_table(folder / f"county={c}" / "recipients.parquet") for c in chosen]
+    )
+    other_parts = [
+        pq.read_table(path)
+        for c in chosen
+        if (path := folder / f"county={c}" / "other_county.parquet").is_file()
+    ]
+    other = pa.concat_tables(other_parts) if other_parts else OTHER_COUNTY_SCHEMA.empty_table()
+    entries = [recipients]
+    if other.num_rows:
+        known = pa.concat_tables(
+            [
+                pq.read_table(snapshot / "persons" / f"county={c}" / "part-0.parquet",
+                              columns=["id_number", "person_id", "household_id"])
+                for c in snapshot_counties(snapshot)
+            ]
+        )  # fmt: skip
+        matched = pc.is_in(other.column("id_number"), value_set=known.column("id_number"))
+        unknown = other.filter(pc.invert(matched))
+        report.other_county_rows += other.num_rows - unknown.num_rows
+        report.unknown_person_rows += unknown.num_rows
+        _write_unknown(folder / "quarantine-unknown-persons.csv", unknown)
+        benefits = other.filter(
+            pc.and_(matched, pc.is_in(other.column("code"), pa.array(BENEFIT_CODES)))
+        )
+        if benefits.num_rows:
+            who = known.take(pc.index_in(benefits.column("id_number"), known.column("id_number")))
+            entries.append(
+                pa.table(
+                    {"county": benefits.column("feed_county"),
+                     "household_id": who.column("household_id"),
+                     "person_id": who.column("person_id"),
+                     "id_number": benefits.column("id_number"),
+                     "program": benefits.column("code")},
+                    schema=recipients.schema,
+                )
+            )  # fmt: skip
+    duplicates = duplicate_alerts(entries, on, raised_on, overrides=overrides, fallbacks=fallbacks)
+    # Each county acts on the payments it makes: keep the alerts of the counties paying them.
+    paying = pc.is_in(
+        pc.binary_join_element_wise(
+            duplicates.column("county"),
+            pc.cast(duplicates.column("household_id"), pa.string()),
+            ":",
+        ),
+        value_set=pc.binary_join_element_wise(
+            recipients.column("county"),
+            pc.cast(recipients.column("household_id"), pa.string()),
+            ":",
+        ),
+    )
+    duplicates = duplicates.filter(paying)
     _write(duplicates, folder / "duplicate_alerts.parquet")
     return duplicates
+
+
+def _write_unknown(path: Path, unknown: pa.Table) -> None:
+    """Feed rows whose person no county of the snapshot knows, with the reason."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["feed_county", "kind", "row", "field", "reason", "id_number"])
+        for row in unknown.select(["feed_county", "kind", "row", "id_number"]).to_pylist():
+            writer.writerow([row["feed_county"], row["kind"], row["row"], "id_number",
+                             "unknown person", mask_identity_number(row["id_number"])])  # fmt: skip
+    tmp.replace(path)
 
 
 def _registered(session: Session, household_ids: Sequence[int]) -> set[int]:

@@ -137,7 +137,7 @@ class FeedRates:
     large_out_of_pocket_yuan: tuple[int, int] = (60_000, 200_000)
     paid_in_two_regions: float = 0.005  # of recipients; needs two counties or more
     paid_in_two_regions_benefit_yuan: int = 1_800  # the other county's unemployment benefit
-    deposits_above_limit: float = 0.01  # of monitored households
+    deposits_above_limit: float = 0.01  # of dibao households (their declared assets pass the test)
     deposits_above_limit_yuan: tuple[int, int] = (200_000, 500_000)  # added to the declared
     bad_rows: int = 4  # per non-empty file, of BAD_ROWS in order
 
@@ -652,7 +652,10 @@ class _CountyFeeds:
         c, r = self.c, self.rates
         asked = np.flatnonzero(c.monitored | (rng.random(len(c.head)) < r.bank_reply_share_others))
         balance = c.h("financial_assets")[asked].astype(np.int64)
-        planted = c.monitored[asked] & (rng.random(len(asked)) < r.deposits_above_limit)
+        # Dibao households passed the asset test on what they declared, so the hidden deposits
+        # are what moves them across the limit (a monitored household may fail it already).
+        dibao = c.h("is_dibao_recipient")[asked]
+        planted = dibao & (rng.random(len(asked)) < r.deposits_above_limit)
         low, high = r.deposits_above_limit_yuan
         balance = balance + np.where(planted, _yuan(rng, low, high, len(asked)), 0)
         self.truth.add(c, self._heads_of(asked[planted]), "bank_deposits", "deposits_above_limit")

@@ -183,22 +183,31 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
         f"{persons:,} persons; stages: {', '.join(stages)}"
     )
     if "feeds" in stages:
-        feeds = Table("kind", "files", "read", "accepted", "quarantined", "of which duplicates",
-                      title="Feeds")  # fmt: skip
+        feeds = Table("kind", "files", "read", "accepted", "not this county's", "quarantined",
+                      "duplicates", title="Feeds (read = accepted + not this county's + quarantined)")  # fmt: skip
         sums: dict[str, list[int]] = {}
         for c in report.counties:
             for f in c.feeds:
-                counts = sums.setdefault(f.kind, [0, 0, 0, 0, 0])
-                for i, n in enumerate((1, f.read, f.accepted, f.quarantined, f.duplicates)):
+                counts = sums.setdefault(f.kind, [0, 0, 0, 0, 0, 0])
+                values = (1, f.read, f.accepted, f.other_county, f.quarantined, f.duplicates)
+                for i, n in enumerate(values):
                     counts[i] += n
         for kind in sorted(sums):
             feeds.add_row(kind, *(f"{n:,}" for n in sums[kind]))
         console.print(feeds)
-        quarantined = sum(r[3] for r in sums.values())
+        quarantined = sum(r[4] for r in sums.values())
         if quarantined:
             console.print(
                 f"Quarantined rows with their reasons: {report.out}/month={report.month}/"
                 "county=*/quarantine-<kind>.csv",
+                markup=False,
+            )
+        if report.other_county_rows or report.unknown_person_rows:
+            console.print(
+                f"Rows about persons of another county: {report.other_county_rows:,} matched "
+                f"across counties; {report.unknown_person_rows:,} about persons no county knows, "
+                f"quarantined as unknown persons in {report.out}/month={report.month}/"
+                "quarantine-unknown-persons.csv",
                 markup=False,
             )
     if "compare" in stages:
