@@ -235,7 +235,13 @@ def cycle_county(job: CountyJob) -> CountyCycle:
         for rule in alerts.column("rule").to_pylist():
             summary.alerts[rule] = summary.alerts.get(rule, 0) + 1
         summary.recipients = recipients.num_rows
-        _write(comparison.differences, target / "differences.parquet")
+        # Polars' joins run in threads: sort, so that the same inputs give the same files.
+        differences = comparison.differences.sort_by(
+            [("household_id", "ascending"), ("person_id", "ascending"), ("kind", "ascending"),
+             ("item", "ascending"), ("event_date", "ascending"), ("reference", "ascending")]
+        )  # fmt: skip
+        effects = effects.sort_by([("household_id", "ascending"), ("program", "ascending")])
+        _write(differences, target / "differences.parquet")
         _write(effects, target / "effects.parquet")
         _write(alerts, target / "alerts.parquet")
         _write(recipients, target / "recipients.parquet")
@@ -307,8 +313,9 @@ def _population_work(
         for job in jobs:
             record(cycle_county(job))
         return finished
-    # Fork keeps the parameter trees already loaded; at most ``workers`` counties in flight.
-    context = multiprocessing.get_context("fork")
+    # Fresh interpreters ("spawn"): forking a process whose Polars or Arrow thread pools are
+    # running can deadlock the child. At most ``workers`` counties are in flight.
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: set[Future[CountyCycle]] = set()
         queue = list(jobs)

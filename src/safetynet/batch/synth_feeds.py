@@ -49,6 +49,7 @@ from safetynet.policy.population import FIELDS, date_to_int, declare_all_fields
 from safetynet.registry.imports import parse_month
 
 __all__ = [
+    "CAUGHT_BY_RULE",
     "DISCREPANCIES",
     "FEED_FILE",
     "PLANTED_FILE",
@@ -78,6 +79,20 @@ DISCREPANCIES = (
     "paid_in_two_regions",
     "deposits_above_limit",
 )
+# The monitoring rule (docs/monitoring.md) that must raise an alert for each planted discrepancy.
+CAUGHT_BY_RULE = {
+    "recipient_died": "death",
+    "undeclared_vehicle": "new_vehicle",
+    "undeclared_property": "new_property",
+    "undeclared_business": "new_business",
+    "wage_above_declared": "income_crosses_standard",
+    "large_out_of_pocket": "medical_out_of_pocket",
+    "disaster_victim": "disaster_victim",
+    "paid_in_two_regions": "duplicate_payment",
+    "deposits_above_limit": "deposits_above_limit",
+}
+assert tuple(CAUGHT_BY_RULE) == DISCREPANCIES
+
 PLANTED_SCHEMA = pa.schema(
     [
         pa.field("county", pa.string(), nullable=False),  # the person's county (snapshot)

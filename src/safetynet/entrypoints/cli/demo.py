@@ -32,19 +32,6 @@ DEMO_PERSONS = 100_000
 DEMO_SEED = 20250901
 DEMO_ACTOR = Actor(name="demo", role="system")
 
-# Which alert rule should catch each kind of planted discrepancy.
-CAUGHT_BY = {
-    "recipient_died": "death",
-    "undeclared_vehicle": "new_vehicle",
-    "undeclared_property": "new_property",
-    "undeclared_business": "new_business",
-    "wage_above_declared": "income_crosses_standard",
-    "large_out_of_pocket": "medical_out_of_pocket",
-    "disaster_victim": "disaster_victim",
-    "paid_in_two_regions": "duplicate_payment",
-    "deposits_above_limit": "deposits_above_limit",
-}
-
 
 def run_demo(
     out: Console,
@@ -164,6 +151,8 @@ def _since(start: float) -> str:
 
 def _planted_and_found(out: Console, planted: Any, folder: Path) -> None:
     """For each kind of planted discrepancy: how many the alerts caught, by the expected rule."""
+    from safetynet.batch.synth_feeds import CAUGHT_BY_RULE
+
     alerts = [pq.read_table(p) for p in sorted(folder.glob("county=*/alerts.parquet"))]
     duplicates = folder / "duplicate_alerts.parquet"
     if duplicates.is_file():
@@ -186,10 +175,10 @@ def _planted_and_found(out: Console, planted: Any, folder: Path) -> None:
     ):
         counts = by_kind.setdefault(what, [0, 0])
         counts[0] += 1
-        counts[1] += (CAUGHT_BY.get(what, ""), household) in raised
+        counts[1] += (CAUGHT_BY_RULE.get(what, ""), household) in raised
     for what in sorted(by_kind):
         n, caught = by_kind[what]
-        table.add_row(what, f"{n:,}", CAUGHT_BY.get(what, "-"), f"{caught:,}")
+        table.add_row(what, f"{n:,}", CAUGHT_BY_RULE.get(what, "-"), f"{caught:,}")
     out.print(table)
 
 

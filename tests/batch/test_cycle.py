@@ -1,0 +1,161 @@
+"""The monthly cycle: planted discrepancies are caught, nothing is counted or paid twice, an
+interrupted run resumes, and worker processes change nothing in the results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, select
+
+from safetynet.audit.log import Actor, verify
+from safetynet.batch import synth
+from safetynet.batch.cycle import month_folder, run_cycle
+from safetynet.batch.synth_accounts import write_synthetic_accounts
+from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
+from safetynet.errors import InputError
+from safetynet.monitoring.alerts_model import Alert
+from safetynet.payments.accounts import import_accounts, read_accounts
+from safetynet.payments.model import PaymentInstruction
+from safetynet.policy.screening import load_parameter_values
+from safetynet.registry.caseload import load_caseload
+from safetynet.registry.db import Database
+from safetynet.registry.model import Enrolment
+
+ROOT = Path(__file__).resolve().parents[2]
+FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")
+COUNTIES = ["310115", "310104"]
+MONTH = "2025-09"
+ON = dt.date(2025, 9, 1)
+MOMENT = dt.datetime(2025, 9, 28, 9, 0, tzinfo=dt.UTC)
+ACTOR = Actor(name="test", role="payments_clerk")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("cycle")
+    synth.generate(root / "population", 12_000, COUNTIES, seed=3, on=ON)
+    # More people paid in two regions than the default rate, so that a small population has some.
+    rates = FeedRates(paid_in_two_regions=0.05)
+    generate_feeds(root / "population", root / "feeds", MONTH, 3, rates=rates)
+    return root / "population", root / "feeds"
+
+
+def run(
+    snapshot: Path, feeds: Path, out: Path, db: Database | None = None, **options: object
+) -> object:
+    if db is None:
+        options.setdefault("stages", ("feeds", "compare", "rules"))
+    return run_cycle(
+        snapshot, MONTH, out, feeds=feeds, db=db, fallbacks=FALLBACKS,
+        clock=lambda: MOMENT, **options,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def alerts_by_household(folder: Path) -> set[tuple[str, int]]:
+    tables = [pq.read_table(p) for p in sorted(folder.glob("county=*/alerts.parquet"))]
+    tables.append(pq.read_table(folder / "duplicate_alerts.parquet"))
+    return {
+        (rule, household)
+        for t in tables
+        for rule, household in zip(
+            t.column("rule").to_pylist(), t.column("household_id").to_pylist(), strict=True
+        )
+    }
+
+
+def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
+    database: Database, inputs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    snapshot, feeds = inputs
+    load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS, everyone=True)
+    accounts = tmp_path / "accounts.csv"
+    written, missing = write_synthetic_accounts(database, accounts, ON, missing_share=0.05)
+    imported = import_accounts(database, read_accounts(accounts), actor=ACTOR, clock=lambda: MOMENT)
+    assert (imported.imported, imported.quarantined) == (written, 0)
+    report = run(snapshot, feeds, tmp_path / "out", database, bank_files=tmp_path / "bank")
+    folder = month_folder(tmp_path / "out", MONTH)
+
+    # Every row is accounted for: accepted, another county's, or quarantined with a reason.
+    for county in report.counties:  # type: ignore[attr-defined]
+        for f in county.feeds:
+            assert f.read == f.accepted + f.other_county + f.quarantined
+            assert f.quarantined >= 3  # the generator plants bad rows in every file
+    planted = pq.read_table(feeds / "planted.parquet").to_pylist()
+    assert {p["discrepancy"] for p in planted} >= {"recipient_died", "paid_in_two_regions"}
+    raised = alerts_by_household(folder)
+    missed = [
+        p for p in planted if (CAUGHT_BY_RULE[p["discrepancy"]], p["household_id"]) not in raised
+    ]
+    assert missed == []
+
+    with database.sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(Alert))
+        enrolments = session.scalar(select(func.count()).select_from(Enrolment))
+        instructions = session.scalar(select(func.count()).select_from(PaymentInstruction))
+    assert stored == sum(sum(c.alerts.values()) for c in report.counties) + report.duplicate_alerts  # type: ignore[attr-defined]
+    assert instructions == enrolments
+    assert report.roll.held == missing  # type: ignore[attr-defined]
+    bank_files = sorted((tmp_path / "bank").glob("*.txt"))
+    assert [p.name for p in bank_files] == ["SN310104202509001.txt", "SN310115202509001.txt"]
+    before = [p.read_bytes() for p in bank_files]
+
+    again = run(snapshot, feeds, tmp_path / "out", database, bank_files=tmp_path / "bank")
+    assert again.resumed == sorted(COUNTIES)  # type: ignore[attr-defined]
+    assert again.stored_alerts == {}  # type: ignore[attr-defined]
+    assert again.roll.created == 0  # type: ignore[attr-defined]
+    assert [p.read_bytes() for p in bank_files] == before
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == stored
+        assert session.scalar(select(func.count()).select_from(PaymentInstruction)) == instructions
+        assert verify(session) == []
+
+
+def test_an_interrupted_cycle_resumes_with_the_next_county(
+    inputs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    snapshot, feeds = inputs
+    whole = run(snapshot, feeds, tmp_path / "whole", workers=1)
+
+    class CrashError(Exception):
+        pass
+
+    def crash_after_first(county: str, *_: int) -> None:
+        raise CrashError(county)
+
+    with pytest.raises(CrashError):
+        run(snapshot, feeds, tmp_path / "resumed", workers=1, on_county=crash_after_first)
+    resumed = run(snapshot, feeds, tmp_path / "resumed", workers=1)
+    assert len(resumed.resumed) == 1  # type: ignore[attr-defined]
+    assert len(resumed.counties) == 2  # type: ignore[attr-defined]
+    for a, b in zip(whole.counties, resumed.counties, strict=True):  # type: ignore[attr-defined]
+        assert (a.county, a.records, a.differences, a.alerts, a.programs) == (
+            b.county, b.records, b.differences, b.alerts, b.programs,
+        )  # fmt: skip
+
+
+def test_worker_processes_give_the_same_results(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    snapshot, feeds = inputs
+    run(snapshot, feeds, tmp_path / "one", workers=1)
+    run(snapshot, feeds, tmp_path / "two", workers=2)
+    for county in COUNTIES:
+        for name in ("records", "alerts", "results", "differences", "effects"):
+            one = pq.read_table(
+                month_folder(tmp_path / "one", MONTH) / f"county={county}" / f"{name}.parquet"
+            )
+            two = pq.read_table(
+                month_folder(tmp_path / "two", MONTH) / f"county={county}" / f"{name}.parquet"
+            )
+            assert one.equals(two), (county, name)
+
+
+def test_stages_and_inputs_are_checked(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    snapshot, feeds = inputs
+    with pytest.raises(InputError, match="'audit' is not a stage"):
+        run(snapshot, feeds, tmp_path, stages=("feeds", "audit"))
+    with pytest.raises(InputError, match="payments stage needs the registry"):
+        run(snapshot, feeds, tmp_path, stages=("payments",))
+    with pytest.raises(InputError, match="110105 is not in the snapshot"):
+        run(snapshot, feeds, tmp_path, only=["110105"])
