@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.batch import synth
-from safetynet.batch.cycle import month_folder, run_cycle
+from safetynet.batch.cycle import CycleReport, month_folder, run_cycle
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
 from safetynet.errors import InputError
@@ -44,13 +45,13 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def run(
-    snapshot: Path, feeds: Path, out: Path, db: Database | None = None, **options: object
-) -> object:
+    snapshot: Path, feeds: Path, out: Path, db: Database | None = None, **options: Any
+) -> CycleReport:
     if db is None:
         options.setdefault("stages", ("feeds", "compare", "rules"))
     return run_cycle(
         snapshot, MONTH, out, feeds=feeds, db=db, fallbacks=FALLBACKS,
-        clock=lambda: MOMENT, **options,  # type: ignore[arg-type]
+        clock=lambda: MOMENT, **options,
     )  # fmt: skip
 
 
@@ -79,7 +80,7 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     folder = month_folder(tmp_path / "out", MONTH)
 
     # Every row is accounted for: accepted, another county's, or quarantined with a reason.
-    for county in report.counties:  # type: ignore[attr-defined]
+    for county in report.counties:
         for f in county.feeds:
             assert f.read == f.accepted + f.other_county + f.quarantined
             assert f.quarantined >= 3  # the generator plants bad rows in every file
@@ -95,17 +96,17 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
         stored = session.scalar(select(func.count()).select_from(Alert))
         enrolments = session.scalar(select(func.count()).select_from(Enrolment))
         instructions = session.scalar(select(func.count()).select_from(PaymentInstruction))
-    assert stored == sum(sum(c.alerts.values()) for c in report.counties) + report.duplicate_alerts  # type: ignore[attr-defined]
+    assert stored == sum(sum(c.alerts.values()) for c in report.counties) + report.duplicate_alerts
     assert instructions == enrolments
-    assert report.roll.held == missing  # type: ignore[attr-defined]
+    assert report.roll.held == missing
     bank_files = sorted((tmp_path / "bank").glob("*.txt"))
     assert [p.name for p in bank_files] == ["SN310104202509001.txt", "SN310115202509001.txt"]
     before = [p.read_bytes() for p in bank_files]
 
     again = run(snapshot, feeds, tmp_path / "out", database, bank_files=tmp_path / "bank")
-    assert again.resumed == sorted(COUNTIES)  # type: ignore[attr-defined]
-    assert again.stored_alerts == {}  # type: ignore[attr-defined]
-    assert again.roll.created == 0  # type: ignore[attr-defined]
+    assert again.resumed == sorted(COUNTIES)
+    assert again.stored_alerts == {}
+    assert again.roll.created == 0
     assert [p.read_bytes() for p in bank_files] == before
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Alert)) == stored
@@ -128,9 +129,9 @@ def test_an_interrupted_cycle_resumes_with_the_next_county(
     with pytest.raises(CrashError):
         run(snapshot, feeds, tmp_path / "resumed", workers=1, on_county=crash_after_first)
     resumed = run(snapshot, feeds, tmp_path / "resumed", workers=1)
-    assert len(resumed.resumed) == 1  # type: ignore[attr-defined]
-    assert len(resumed.counties) == 2  # type: ignore[attr-defined]
-    for a, b in zip(whole.counties, resumed.counties, strict=True):  # type: ignore[attr-defined]
+    assert len(resumed.resumed) == 1
+    assert len(resumed.counties) == 2
+    for a, b in zip(whole.counties, resumed.counties, strict=True):
         assert (a.county, a.records, a.differences, a.alerts, a.programs) == (
             b.county, b.records, b.differences, b.alerts, b.programs,
         )  # fmt: skip
