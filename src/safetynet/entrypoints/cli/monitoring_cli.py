@@ -1,11 +1,359 @@
-"""``safetynet monitor``: economic status verification and dynamic monitoring alerts."""
+"""``safetynet monitor``: economic status verification and dynamic monitoring alerts.
+
+Each command turns its arguments into a call of ``safetynet.monitoring.verification`` or
+``safetynet.monitoring.alerts`` and prints the result; identity numbers are printed masked.
+See docs/monitoring.md.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from safetynet.entrypoints.cli.registry_cli import UrlOption, out, reports_errors
+from safetynet.errors import InputError
 
 __all__ = ["monitor_app"]
 
 monitor_app = typer.Typer(
     help="Economic status verification and dynamic monitoring alerts.", no_args_is_help=True
 )
+
+FallbackOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="YAML of illustrative values used only where a region has none in force "
+        "(e.g. examples/illustrative_locality.yaml); they are flagged [I]."
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a parameter for this run: NAME=VALUE (repeatable)."),
+]
+
+
+def _actor(role: str = "monitoring_officer") -> Any:
+    from safetynet.audit.log import Actor
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (some containers)
+        name = "unknown"
+    return Actor(name=name, role=role)
+
+
+def _day(value: str | None, option: str) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(option, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _parameters(
+    fallback_parameters: Path | None, set_: list[str] | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from safetynet.policy.parameters import default_tree, parse_override
+    from safetynet.policy.screening import load_parameter_values
+
+    tree = default_tree()
+    overrides = dict(parse_override(tree, s) for s in (set_ or []))
+    fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
+    return overrides, fallbacks
+
+
+def _yuan(fen: int | None) -> str:
+    from safetynet.domain.money import format_yuan
+
+    return "" if fen is None else format_yuan(int(fen))
+
+
+def _value(unit: str, value: int | None) -> str:
+    if value is None:
+        return ""
+    if unit.startswith("fen"):
+        return _yuan(value)
+    if unit == "flag":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """A verification report as tables (the report holds masked identity numbers only)."""
+    out.print(
+        f"Verification report {report.get('verification_report_id', '')}: household "
+        f"{report['household_id']}, county {report['county']}, month {report['month']}",
+        markup=False,
+    )
+    sources = Table(title="Sources consulted")
+    sources.add_column("source")
+    sources.add_column("records", justify="right")
+    for s in report["sources"]:
+        sources.add_row(s["kind"], str(s["records"]))
+    out.print(sources)
+    if report["differences"]:
+        diffs = Table(title="Differences")
+        for name in ("person", "source", "item", "declared", "found", "date"):
+            diffs.add_column(name)
+        for d in report["differences"]:
+            diffs.add_row(
+                d["person"] or "(household)",
+                d["source"],
+                d["item"],
+                _value(d["unit"], d["declared"]),
+                _value(d["unit"], d["found"]),
+                d["event_date"] or "",
+            )
+        out.print(diffs)
+    else:
+        out.print("No difference between the declared facts and the feeds.")
+    if report["effects"]:
+        effects = Table(title="Eligibility under the rules core (declared → with the feeds)")
+        for name in ("program", "declared", "with the feeds", "changed"):
+            effects.add_column(name)
+        for e in report["effects"]:
+            d, f = e["declared"], e["found"]
+            effects.add_row(
+                e["program"],
+                f"{'eligible' if d['eligible'] else 'not eligible'} {_yuan(d['amount_fen'])}",
+                f"{'eligible' if f['eligible'] else 'not eligible'} {_yuan(f['amount_fen'])}",
+                "yes" if e["changed"] else "no",
+            )
+        out.print(effects)
+    out.print(
+        "Changes eligibility: " + ("yes" if report["changes_eligibility"] else "no"), markup=False
+    )
+
+
+@monitor_app.command("verify")
+@reports_errors
+def verify(
+    household: Annotated[int, typer.Option(help="Registry household id.")],
+    on: Annotated[str | None, typer.Option(help="Date of the check (default today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    fallback_parameters: FallbackOption = None,
+    set_: SetOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Verify one household against the feeds and store the report (ids masked)."""
+    from safetynet.monitoring.verification import verify_household
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    overrides, fallbacks = _parameters(fallback_parameters, set_)
+    day = _day(on, "--on")
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        report = verify_household(
+            db, household, day, overrides=overrides, fallbacks=fallbacks, actor=_actor()
+        )
+    finally:
+        db.dispose()
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+    else:
+        print_report(report)
+
+
+@monitor_app.command("run")
+@reports_errors
+def run(
+    month: Annotated[str, typer.Option(help="The month compared, YYYY-MM.")],
+    county: Annotated[
+        list[str] | None, typer.Option(help="Only this county (6-digit code; repeatable).")
+    ] = None,
+    raised: Annotated[
+        str | None, typer.Option(help="Date the alerts are raised (default today).")
+    ] = None,
+    fallback_parameters: FallbackOption = None,
+    set_: SetOption = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """Compare every county (or the ones given), store reports and alerts; print counts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from safetynet.batch.runner import parse_month
+    from safetynet.monitoring.verification import monitor_month
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    overrides, fallbacks = _parameters(fallback_parameters, set_)
+    first = parse_month(month)
+    day = _day(raised, "--raised")
+    db = bootstrap(url)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=out,
+        disable=quiet,
+    )
+    try:
+        require_current_schema(db)
+        with progress:
+            task = progress.add_task(f"monitor {month}", total=None)
+
+            def step(_county: str, done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = monitor_month(
+                db,
+                first,
+                raised_on=day,
+                counties=county,
+                overrides=overrides,
+                fallbacks=fallbacks,
+                actor=_actor("system"),
+                on_county=step,
+            )
+    finally:
+        db.dispose()
+    out.print(
+        f"month {result.month}: {len(result.counties)} counties, {result.households:,} households, "
+        f"{result.persons:,} persons, {result.records:,} feed records, "
+        f"{result.differences:,} differences, {result.reports:,} verification reports",
+        markup=False,
+    )
+    table = Table(title=f"Alerts raised for {result.month}")
+    for name in ("county", "rule", "found", "new"):
+        table.add_column(name, justify="right" if name in ("found", "new") else "left")
+    for c, r, n in result.found:
+        table.add_row(c, r, str(n), str(result.stored.raised.get((c, r), 0)))
+    out.print(table)
+    out.print(
+        f"new alerts: {sum(result.stored.raised.values())}; already stored for this month: "
+        f"{result.stored.repeated}; still open from an earlier month: {result.stored.still_open}",
+        markup=False,
+    )
+
+
+@monitor_app.command("alerts")
+@reports_errors
+def alerts(
+    office: Annotated[str | None, typer.Option(help="Only alerts owned by this office.")] = None,
+    county: Annotated[str | None, typer.Option(help="Only this county.")] = None,
+    overdue: Annotated[
+        bool, typer.Option(help="Only alerts not resolved and past their due date.")
+    ] = False,
+    on: Annotated[
+        str | None, typer.Option(help="Date overdue is judged on (default today).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved alerts.")] = False,
+    url: UrlOption = None,
+) -> None:
+    """List alerts by office and due date (evidence masked); overdue counts per office."""
+    from safetynet.monitoring.alerts import list_alerts, overdue_by_office
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    day = _day(on, "--on")
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        with db.sessions() as session:
+            rows = list_alerts(
+                session,
+                office=office,
+                county=county,
+                overdue_on=day if overdue else None,
+                include_resolved=all_,
+            )
+            late = overdue_by_office(session, day)
+            table = Table(title="Overdue alerts" if overdue else "Alerts")
+            for name in ("id", "office", "rule", "severity", "subject", "month", "due", "status"):
+                table.add_column(name, overflow="fold")
+            evidence = []
+            for a in rows:
+                table.add_row(
+                    str(a.id),
+                    a.office,
+                    a.rule,
+                    a.severity,
+                    f"{a.county}/{a.subject}",
+                    a.month,
+                    a.due_on.isoformat(),
+                    a.status if a.status != "resolved" else f"resolved: {a.outcome}",
+                )
+                evidence.append(
+                    f"{a.id} {a.rule}, household {a.household_id}: "
+                    + json.dumps(a.evidence, ensure_ascii=False, sort_keys=True)
+                )
+    finally:
+        db.dispose()
+    out.print(table)
+    for line in evidence:
+        out.print(line, markup=False)
+    summary = ", ".join(f"{o}: {n}" for o, n in late) or "none"
+    out.print(f"overdue on {day.isoformat()} per office: {summary}", markup=False)
+
+
+@monitor_app.command("assign")
+@reports_errors
+def assign(
+    alert_id: Annotated[int, typer.Argument(help="Alert id.")],
+    to: Annotated[str, typer.Option("--to", help="User the alert is assigned to.")],
+    office: Annotated[
+        str | None, typer.Option(help="Move the alert to this office as well.")
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="Date of the assignment (default today).")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Assign an alert to a user (and optionally another office)."""
+    from safetynet.monitoring.alerts import AssignAlert, assign_alert
+    from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.registry.handlers import system_clock
+    from safetynet.registry.unit_of_work import UnitOfWork
+
+    cmd = AssignAlert(
+        alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=_day(on, "--on")
+    )
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        with UnitOfWork(db.sessions) as uow:
+            version = assign_alert(cmd, uow, system_clock)
+    finally:
+        db.dispose()
+    out.print(f"alert {alert_id} assigned to {to} (version {version})", markup=False)
+
+
+@monitor_app.command("resolve")
+@reports_errors
+def resolve(
+    alert_id: Annotated[int, typer.Argument(help="Alert id.")],
+    outcome: Annotated[
+        str,
+        typer.Option(help="recheck_started, payment_stopped, referred or dismissed."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why (required for dismissed).")] = "",
+    on: Annotated[str | None, typer.Option(help="Date of the resolution (default today).")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Resolve an alert with an outcome; a confirmed re-check is linked to the paying case."""
+    from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
+    from safetynet.monitoring.alerts_model import Alert
+    from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.registry.handlers import system_clock
+    from safetynet.registry.unit_of_work import UnitOfWork
+
+    cmd = ResolveAlert(
+        alert_id=alert_id, outcome=outcome, reason=reason, actor=_actor(), on=_day(on, "--on")
+    )
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        with UnitOfWork(db.sessions) as uow:
+            version = resolve_alert(cmd, uow, system_clock)
+        with db.sessions() as session:
+            alert = session.get(Alert, alert_id)
+            track = None if alert is None else alert.track_id
+    finally:
+        db.dispose()
+    linked = f"; re-check on case track {track}" if track is not None else ""
+    out.print(f"alert {alert_id} resolved: {outcome} (version {version}){linked}", markup=False)
