@@ -25,7 +25,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +224,17 @@ def cycle_county(job: CountyJob) -> CountyCycle:
         comparison = compare_county(
             data, records, on, overrides=job.overrides, fallbacks=job.fallbacks
         )
+        # Polars' joins run in threads: sort, so that the same inputs give the same files.
+        comparison = replace(
+            comparison,
+            differences=comparison.differences.sort_by(
+                [("household_id", "ascending"), ("person_id", "ascending"), ("kind", "ascending"),
+                 ("item", "ascending"), ("event_date", "ascending"), ("reference", "ascending")]
+            ),
+            effects=comparison.effects.sort_by(
+                [("household_id", "ascending"), ("program", "ascending")]
+            ),
+        )  # fmt: skip
         alerts = raise_alerts(
             comparison, job.raised_on, overrides=job.overrides, fallbacks=job.fallbacks
         )
@@ -235,13 +246,7 @@ def cycle_county(job: CountyJob) -> CountyCycle:
         for rule in alerts.column("rule").to_pylist():
             summary.alerts[rule] = summary.alerts.get(rule, 0) + 1
         summary.recipients = recipients.num_rows
-        # Polars' joins run in threads: sort, so that the same inputs give the same files.
-        differences = comparison.differences.sort_by(
-            [("household_id", "ascending"), ("person_id", "ascending"), ("kind", "ascending"),
-             ("item", "ascending"), ("event_date", "ascending"), ("reference", "ascending")]
-        )  # fmt: skip
-        effects = effects.sort_by([("household_id", "ascending"), ("program", "ascending")])
-        _write(differences, target / "differences.parquet")
+        _write(comparison.differences, target / "differences.parquet")
         _write(effects, target / "effects.parquet")
         _write(alerts, target / "alerts.parquet")
         _write(recipients, target / "recipients.parquet")
