@@ -19,7 +19,7 @@ from safetynet.errors import InputError
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.caseload import load_caseload
 from safetynet.registry.db import Database
-from safetynet.registry.model import Enrolment, Household, Membership, Person
+from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")
@@ -117,3 +117,35 @@ def test_everyone_loads_every_household_but_enrols_only_the_caseload(
     assert report.persons == data.population.n_persons
     assert report.enrolments("dibao") == len(want["dibao"])
     assert report.enrolments("tekun") == len(want["tekun"])
+
+
+def test_declared_income_and_assets_go_to_the_registry_once(
+    database: Database, snapshot: Path
+) -> None:
+    data = read_county(snapshot, COUNTY)
+    pop = data.population
+    load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS, everyone=True)
+    load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS, everyone=True)
+    with database.sessions() as session:
+        wages = dict(
+            session.execute(
+                select(IncomeItem.person_id, IncomeItem.amount_fen).where(
+                    IncomeItem.kind == "wage", IncomeItem.month == MONTH
+                )
+            ).all()
+        )
+        deposits = dict(
+            session.execute(
+                select(Asset.household_id, func.sum(Asset.value_fen))
+                .where(Asset.kind == "deposits")
+                .group_by(Asset.household_id)
+            ).all()
+        )
+        vehicles = session.scalar(select(func.sum(Asset.count)).where(Asset.kind == "vehicle"))
+    declared = pop.p("wage_income")
+    assert wages == {int(data.person_id[i]): int(declared[i]) for i in np.flatnonzero(declared > 0)}
+    financial = pop.h("financial_assets")
+    assert deposits == {
+        int(data.household_id[i]): int(financial[i]) for i in np.flatnonzero(financial > 0)
+    }
+    assert vehicles == int(pop.h("vehicles").sum())

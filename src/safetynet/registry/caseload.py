@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from safetynet.batch.runner import evaluate_county, parse_month
 from safetynet.errors import InputError
 from safetynet.policy.population import FIELDS
 from safetynet.registry.db import Database, require_current_schema
-from safetynet.registry.model import Enrolment, Household, Membership, Person
+from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
 __all__ = ["CASELOAD_PROGRAMS", "CaseloadReport", "load_caseload"]
 
@@ -74,18 +74,27 @@ _PARTIAL = {"memberships": "end_date IS NULL", "enrolments": "status <> 'ended'"
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]], key: Sequence[str]) -> int:
     """Insert ``rows`` in chunks, skipping those whose ``key`` exists; how many went in."""
+    return len(_insert_returning(session, table, rows, key, "id"))
+
+
+def _insert_returning(
+    session: Session, table: Any, rows: list[dict[str, Any]], key: Sequence[str], column: str
+) -> list[Any]:
+    """Insert ``rows`` in chunks, skipping those whose ``key`` exists; ``column`` of those that
+    went in (RETURNING is exact, where rowcount is unreliable for executemany)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     where = _PARTIAL.get(table.name)
-    statement = insert(table).on_conflict_do_nothing(
-        index_elements=list(key), index_where=None if where is None else text(where)
-    )
-    added = 0
-    for start in range(0, len(rows), CHUNK):
-        # RETURNING counts exactly the rows that went in (rowcount is unreliable for executemany).
-        added += len(
-            session.execute(statement.returning(table.c.id), rows[start : start + CHUNK]).all()
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(
+            index_elements=list(key), index_where=None if where is None else text(where)
         )
+        .returning(table.c[column])
+    )
+    added: list[Any] = []
+    for start in range(0, len(rows), CHUNK):
+        added += session.scalars(statement, rows[start : start + CHUNK]).all()
     return added
 
 
@@ -164,7 +173,8 @@ def _load_county(
         for program in CASELOAD_PROGRAMS
         for i in np.flatnonzero(enrolled[program])
     ]  # fmt: skip
-    report.households = _insert(session, Household.__table__, household_rows, ["id"])
+    new_households = _insert_returning(session, Household.__table__, household_rows, ["id"], "id")
+    report.households = len(new_households)
     report.persons = _insert(session, Person.__table__, person_rows, ["id"])
     _insert(session, Membership.__table__, membership_rows, ["person_id"])
     for program in CASELOAD_PROGRAMS:
@@ -172,6 +182,7 @@ def _load_county(
         report.enrolments[program] = _insert(
             session, Enrolment.__table__, rows, ["household_id", "program"]
         )
+    _declared_facts(session, data, chosen, members, on, set(new_households))
     report.already_present = (
         len(household_rows)
         - report.households
@@ -191,6 +202,62 @@ def _load_county(
         occurred_at=now,
     )  # fmt: skip
     return report
+
+
+# snapshot income field -> registry income kind (docs/registry.md)
+INCOME_KINDS = {
+    "wage_income": "wage",
+    "business_income": "business",
+    "property_income": "property",
+    "transfer_income": "transfer",
+    "pension_income": "pension",
+}
+
+
+def _declared_facts(
+    session: Session,
+    data: Any,
+    chosen: np.ndarray,
+    members: np.ndarray,
+    on: dt.date,
+    new_households: set[int],
+) -> None:
+    """What the households declared, as the registry keeps it: each member's monthly income by
+    kind for the load month (unique per person, kind and month) and, for households added now,
+    their deposits, vehicles and homes."""
+    pop = data.population
+    month = f"{on:%Y-%m}"
+    income_rows = []
+    for name, kind in INCOME_KINDS.items():
+        values = pop.p(name)[members]
+        for k in np.flatnonzero(values > 0):
+            income_rows.append(
+                {"person_id": int(data.person_id[members[k]]), "kind": kind, "month": month,
+                 "amount_fen": int(values[k])}
+            )  # fmt: skip
+    _insert_returning(
+        session, IncomeItem.__table__, income_rows, ["person_id", "kind", "month"], "id"
+    )
+    asset_rows = []
+    financial, vehicles, homes = (pop.h(n) for n in ("financial_assets", "vehicles", "homes"))
+    for i in chosen:
+        household = int(data.household_id[i])
+        if household not in new_households:
+            continue
+        base = {"household_id": household, "source": "caseload", "area_dm2": None,
+                "description": f"declared, caseload load of {month}"}  # fmt: skip
+        if financial[i] > 0:
+            asset_rows.append(
+                {**base, "kind": "deposits", "value_fen": int(financial[i]), "count": None}
+            )
+        if vehicles[i] > 0:
+            asset_rows.append(
+                {**base, "kind": "vehicle", "value_fen": 0, "count": int(vehicles[i])}
+            )
+        if homes[i] > 0:
+            asset_rows.append({**base, "kind": "property", "value_fen": 0, "count": int(homes[i])})
+    for start in range(0, len(asset_rows), CHUNK):
+        session.execute(insert(Asset), asset_rows[start : start + CHUNK])
 
 
 def _advance_sequences(session: Session) -> None:
