@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -182,39 +183,47 @@ def cycle_county(job: CountyJob) -> CountyCycle:
     if "feeds" in job.stages:
         clock = time.perf_counter()
         own = pa.array(data.id_number if data.id_number is not None else [], pa.string())
-        parts, others = [], []
+        parts, rows = [], []
         for kind, path in feed_files(job.feeds, job.county).items():
             checked = validate_columns(
                 FEEDS[kind], pq.read_table(path), delivered_on=job.delivered_on
             )
-            # A feed may name persons of another county: they are matched across counties
-            # (``_across_counties``), and quarantined there only if no county knows them.
-            mine = pc.is_in(checked.records.column("id_number"), value_set=own)
-            parts.append(checked.records.filter(mine))
-            other = checked.records.filter(pc.invert(mine))
-            if other.num_rows:
-                others.append(
-                    other.append_column(
-                        "feed_county", pa.array([job.county] * other.num_rows, pa.string())
-                    ).append_column(
-                        "row", pa.array(checked.rows[~mine.to_numpy(False)], pa.int64())
-                    )
-                )
+            parts.append(checked.records)
+            rows.append(checked.rows)
             summary.feeds.append(
-                FeedCount(kind, str(path), checked.read, checked.accepted - other.num_rows,
-                          checked.quarantined_rows, checked.duplicates, other.num_rows)
+                FeedCount(kind, str(path), checked.read, checked.accepted,
+                          checked.quarantined_rows, checked.duplicates)
             )  # fmt: skip
             if checked.quarantine:
                 _write_quarantine(
                     target / f"quarantine-{kind}.csv", checked.quarantine, checked.texts
                 )
-        records = pa.concat_tables(parts) if parts else FEED_RECORD_SCHEMA.empty_table()
+        every = pa.concat_tables(parts) if parts else FEED_RECORD_SCHEMA.empty_table()
+        # A feed may name persons of another county: they are matched across counties
+        # (``_across_counties``), and quarantined there only if no county knows them. One
+        # lookup for all kinds: building the county's identity-number set is the costly part.
+        mine = pc.is_in(every.column("id_number"), value_set=own)
+        other = every.filter(pc.invert(mine))
+        if other.num_rows:
+            numbers = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+            other = other.append_column(
+                "feed_county", pa.array([job.county] * other.num_rows, pa.string())
+            ).append_column("row", pa.array(numbers[~mine.to_numpy(False)], pa.int64()))
+            elsewhere = dict(
+                zip(
+                    *np.unique(other.column("kind").to_numpy(False), return_counts=True),
+                    strict=True,
+                )
+            )
+            for count in summary.feeds:
+                moved = int(elsewhere.get(count.kind, 0))
+                count.accepted -= moved
+                count.other_county = moved
+        records = every.filter(mine)
+        _write(other if other.num_rows else OTHER_COUNTY_SCHEMA.empty_table(),
+               target / "other_county.parquet")  # fmt: skip
         summary.records = records.num_rows
         _write(records, target / "records.parquet")
-        _write(
-            pa.concat_tables(others) if others else OTHER_COUNTY_SCHEMA.empty_table(),
-            target / "other_county.parquet",
-        )
         summary.seconds["feeds"] = time.perf_counter() - clock
     else:
         records = FEED_RECORD_SCHEMA.empty_table()

@@ -256,4 +256,8 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
             console.print(
                 f"county {bank.county}: {bank.still_held:,} instructions held (no account)"
             )
+    if report.seconds:
+        console.print(
+            "Stage times: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+        )
     console.print(f"Results: {report.out / f'month={report.month}'}", markup=False)
