@@ -26,9 +26,11 @@ __all__ = [
     "GiveTownshipOpinion",
     "LodgeAppeal",
     "NotifyRefusal",
+    "OpenRecheck",
     "PostPublicNotice",
     "RecordDeath",
     "RecordHomeVisit",
+    "RecordJobAcceptance",
     "RecordJobRefusal",
     "RecordObjection",
     "RecordRecheck",
@@ -156,10 +158,25 @@ class ScheduleRecheck(TrackCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OpenRecheck(TrackCommand):
+    """Open a re-check of a paying, suspended or gradual-exit track because of monitoring alert
+    ``alert_id`` (about the track's household). It is due within
+    ``common.procedure.monitoring.recheck_limit`` working days of ``on``, or on ``due`` if the
+    office sets an earlier date. An alert not yet resolved is resolved ``recheck_started`` in the
+    same transaction. ``RecordRecheck`` closes it."""
+
+    alert_id: int
+    reason: str
+    due: dt.date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordRecheck(TrackCommand):
-    """Record a periodic re-check and schedule the next one. ``household`` (the facts found, as
-    for ``SubmitApplication``) recalculates the amount from the following month; without it
-    nothing material changed and the amount stays (2021 dibao measures art. 31)."""
+    """Record a re-check and schedule the next periodic one; it closes the re-checks opened on
+    the track (``OpenRecheck``) up to ``on``. ``household`` (the facts found, as for
+    ``SubmitApplication``) recalculates the amount from the following month; without it nothing
+    material changed and the amount stays (2021 dibao measures art. 31). In the gradual-exit
+    period only findings are recorded (the exit runs on; terminate to stop earlier)."""
 
     frequency: Literal["annual", "half_yearly"]
     findings: str
@@ -193,6 +210,16 @@ class StartGradualExit(TrackCommand):
 class RecordJobRefusal(TrackCommand):
     """A member able to work refused a suitable job offer without good reason; at the refusal
     limit (3, art. 34) that member's share stops from the following month."""
+
+    id_number: str
+    offer: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordJobAcceptance(TrackCommand):
+    """A member accepted a suitable job offer: the member's refusals "in a row" (art. 34) count
+    from zero again. A share already stopped stays stopped until a re-check recalculates the
+    household with the new job's income (``RecordRecheck`` with ``household``)."""
 
     id_number: str
     offer: str

@@ -20,11 +20,13 @@ __all__ = [
     "GradualExitStarted",
     "HomeVisitRecorded",
     "InvestigationStarted",
+    "JobAcceptanceRecorded",
     "JobRefusalRecorded",
     "ObjectionRecorded",
     "PaymentStarted",
     "PublicNoticeClosed",
     "PublicNoticePosted",
+    "RecheckOpened",
     "RecheckRecorded",
     "RecheckScheduled",
     "RefusalNotified",
@@ -117,6 +119,14 @@ class GradualExitStarted(Event): ...
 
 
 class JobRefusalRecorded(Event): ...
+
+
+class JobAcceptanceRecorded(Event): ...
+
+
+@dataclass(frozen=True)
+class RecheckOpened(Event):
+    entity: ClassVar[str] = "recheck"
 
 
 class TrackReopened(Event): ...

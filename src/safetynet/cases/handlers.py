@@ -14,27 +14,31 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from safetynet.audit.log import append
+from safetynet.audit.log import Actor, append
 from safetynet.cases import commands as c
 from safetynet.cases import events as e
 from safetynet.cases.model import (
     Appeal,
     Application,
+    JobAcceptance,
     JobRefusal,
     Objection,
+    Recheck,
     StaffMember,
     StaffRelative,
     Track,
 )
+from safetynet.cases.repository import CaseRepository
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.workflow import (
     DECIDABLE,
     DEPARTMENTS,
     OPEN_STATES,
     PAYABLE_STATES,
+    RECHECKABLE,
     ConcurrentUpdateError,
     DeadlineRules,
     Procedure,
@@ -51,15 +55,25 @@ from safetynet.domain.identity import mask_identity_number, parse_identity_numbe
 from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import default_registry, validate_region_code
 from safetynet.errors import InputError, UnknownNameError
+from safetynet.monitoring.alerts_model import Alert
+from safetynet.payments.entitlements import (
+    ChangeEntitlement,
+    ScheduleEntry,
+    monthly_due,
+    record_entitlement_change,
+)
+from safetynet.payments.model import EntitlementChange
+from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.handlers import (
     ChangeEnrolment,
     EnrolHousehold,
     change_enrolment,
     enrol_household,
 )
-from safetynet.registry.model import Household
+from safetynet.registry.model import Enrolment, Household
+from safetynet.registry.unit_of_work import UnitOfWork
 
-__all__ = ["HANDLERS", "Clock", "handle"]
+__all__ = ["HANDLERS", "Clock", "handle", "open_recheck_for_alert"]
 
 Clock = Callable[[], dt.datetime]
 E = TypeVar("E", bound=e.Event)
@@ -95,7 +109,7 @@ def _rules(app: Application, uow: CaseUnitOfWork) -> DeadlineRules:
 
 
 def _record(
-    uow: CaseUnitOfWork,
+    uow: UnitOfWork,
     cmd: c.Command,
     event: E,
     now: dt.datetime,
@@ -821,6 +835,130 @@ def record_death(cmd: c.RecordDeath, uow: CaseUnitOfWork, clock: Clock) -> e.Dea
         )
 
 
+def _open_recheck(
+    uow: UnitOfWork,
+    cases: CaseRepository,
+    parameters: ParameterTree,
+    cmd: c.OpenRecheck,
+    now: dt.datetime,
+) -> Recheck:
+    """Check and write the re-check with its audit entry; the caller commits."""
+    action = "open a re-check of"
+    track = cases.track(cmd.track_id)
+    if track is None:
+        raise UnknownNameError("track", str(cmd.track_id))
+    app = cases.application(track.application_id)
+    assert app is not None  # a foreign key guarantees it
+    require_state(track, action, RECHECKABLE)
+    alert = cases.alert(cmd.alert_id)
+    if alert is None or alert.household_id != app.household_id:
+        # The same answer for an unknown alert and another household's: nothing leaks.
+        raise InputError("alert_id", f"{cmd.alert_id} is not an alert about this household")
+    if alert.status == "resolved" and alert.outcome != "recheck_started":
+        raise WorkflowError.for_track(
+            track, action, f"alert {alert.id} was resolved as {alert.outcome}"
+        )
+    if alert.track_id is not None and alert.track_id != track.id:
+        raise WorkflowError.for_track(
+            track, action, f"alert {alert.id} belongs to track {alert.track_id}"
+        )
+    existing = cases.recheck_for_alert(alert.id)
+    if existing is not None:
+        raise WorkflowError.for_track(
+            track,
+            action,
+            f"alert {alert.id} already opened re-check {existing.id} (track {existing.track_id})",
+        )
+    if cmd.on < alert.raised_on:
+        raise InputError("on", f"{cmd.on} is before the alert was raised ({alert.raised_on})")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise InputError("reason", "say what the re-check is to establish")
+    limit = DeadlineRules(parameters, app.region_code).alert_recheck_due(cmd.on)
+    if cmd.due is not None and not cmd.on <= cmd.due <= limit:
+        raise InputError(
+            "due",
+            f"{cmd.due} is not between {cmd.on} and the time limit {limit} "
+            "(common.procedure.monitoring.recheck_limit)",
+        )
+    recheck = Recheck(
+        track_id=track.id,
+        alert_id=alert.id,
+        reason=reason,
+        opened_on=cmd.on,
+        opened_by=cmd.actor.name,
+        due=cmd.due or limit,
+        status="open",
+    )
+    cases.add(recheck)
+    cases.flush()
+    event = e.RecheckOpened(recheck.id)
+    after = _snapshot(recheck) | {"alert_rule": alert.rule, "time_limit": limit.isoformat()}
+    _record(uow, cmd, event, now, None, after)
+    return recheck
+
+
+def open_recheck(cmd: c.OpenRecheck, uow: CaseUnitOfWork, clock: Clock) -> e.RecheckOpened:
+    """Open a re-check because of a monitoring alert; an alert still open or assigned is
+    resolved ``recheck_started`` in the same transaction (its own audit entry)."""
+    from safetynet.monitoring.alerts import ResolveAlert, resolve_alert  # imports cases
+
+    _load(uow, cmd, "open a re-check of")  # unknown track, stale expected_version
+    with uow.held_commits():
+        recheck = _open_recheck(uow, uow.cases, uow.parameters, cmd, clock())
+        alert = uow.cases.alert(cmd.alert_id)
+        assert alert is not None  # checked above
+        if alert.status != "resolved":
+            resolve_alert(
+                ResolveAlert(
+                    alert_id=alert.id,
+                    outcome="recheck_started",
+                    actor=cmd.actor,
+                    on=cmd.on,
+                    reason=recheck.reason,
+                ),
+                uow,
+                clock,
+            )  # finds this re-check and links the alert to its track
+    uow.commit()
+    return e.RecheckOpened(recheck.id)
+
+
+def open_recheck_for_alert(
+    uow: UnitOfWork,
+    alert: Alert,
+    track_id: int | None,
+    *,
+    actor: Actor,
+    on: dt.date,
+    clock: Clock,
+    parameters: ParameterTree | None = None,
+) -> int | None:
+    """For ``ResolveAlert(outcome="recheck_started")``, in its transaction (nothing committed):
+    the track of the re-check already opened for the alert, else a re-check opened on
+    ``track_id`` as ``OpenRecheck`` opens it (due date, audit entry); ``None`` without a track."""
+    from safetynet.monitoring.alerts import ACTIONS  # imports cases
+
+    cases = uow.cases if isinstance(uow, CaseUnitOfWork) else CaseRepository(uow.session)
+    existing = cases.recheck_for_alert(alert.id)
+    if existing is not None:
+        return existing.track_id
+    if track_id is None:
+        return None
+    if parameters is None:
+        parameters = uow.parameters if isinstance(uow, CaseUnitOfWork) else default_tree()
+    cmd = c.OpenRecheck(
+        actor=actor,
+        on=on,
+        track_id=track_id,
+        alert_id=alert.id,
+        reason=f"monitoring alert {alert.id} ({alert.rule}, {alert.month}): "
+        f"{ACTIONS.get(alert.action, alert.action)}",
+    )
+    _open_recheck(uow, cases, parameters, cmd, clock())
+    return track_id
+
+
 def _change_current_enrolment(
     uow: CaseUnitOfWork,
     app: Application,
@@ -993,14 +1131,32 @@ def record_recheck(cmd: c.RecordRecheck, uow: CaseUnitOfWork, clock: Clock) -> e
     action = "record a re-check of"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
-        require_state(track, action, {State.PAYING, State.SUSPENDED})
+        require_state(track, action, RECHECKABLE)
         _not_before(track, action, cmd.on, track.payment_started_on, "payment started")
         if not cmd.findings.strip():
             raise InputError("findings", "say what the re-check found")
+        if track.status == State.GRADUAL_EXIT and cmd.household is not None:
+            raise WorkflowError.for_track(
+                track,
+                action,
+                "the household is in its gradual-exit period, which pays the amounts set when it "
+                "started: record the findings only, or terminate it",
+            )
         rules = _rules(app, uow)
         due = rules.recheck_due(cmd.frequency, cmd.on)
         before = _snapshot(track)
         extra: dict[str, Any] = {"findings": cmd.findings.strip()}
+        closed = [
+            r
+            for r in uow.cases.rechecks_of(track.id)
+            if r.status == "open" and r.opened_on <= cmd.on
+        ]
+        for recheck in closed:
+            recheck.status = "done"
+            recheck.closed_on = cmd.on
+            recheck.closed_by = cmd.actor.name
+        if closed:
+            extra["rechecks_closed"] = [r.id for r in closed]
         start = first_day_of_next_month(cmd.on)
         amount = track.amount_fen
         if cmd.household is not None:
@@ -1140,18 +1296,63 @@ def start_gradual_exit(
             _commit_track_change(uow, cmd, track, before, event, clock())
             enrolment = uow.registry.current_enrolment(app.household_id, track.program)
             if enrolment is not None:
+                reason = f"gradual exit on track {track.id} until {track.gradual_exit_until}"
                 change_enrolment(
                     ChangeEnrolment(
                         enrolment_id=enrolment.id,
-                        reason=f"gradual exit on track {track.id} until {track.gradual_exit_until}",
+                        reason=reason,
                         actor=cmd.actor,
                         end=max(month_end(last), enrolment.start_date),
                     ),
                     uow,
                     clock,
                 )
+                _schedule_amounts(uow, enrolment, schedule, cmd.actor, clock(), reason)
         uow.commit()
         return event
+
+
+def _schedule_amounts(
+    uow: CaseUnitOfWork,
+    enrolment: Enrolment,
+    schedule: list[dict[str, Any]],
+    actor: Actor,
+    now: dt.datetime,
+    reason: str,
+) -> None:
+    """Make the payments entitlement schedule say each month's amount of ``schedule`` (months
+    from the enrolment's start on): one entry from each month whose amount differs from what
+    the schedule already gives for it, so a frozen exit adds nothing and a tapered one a step a
+    month. The roll pays exactly these amounts, and the difference for months already paid."""
+    entries = [
+        ScheduleEntry(row.id, row.from_month, row.amount_fen)
+        for row in uow.session.scalars(
+            select(EntitlementChange)
+            .where(EntitlementChange.enrolment_id == enrolment.id)
+            .order_by(EntitlementChange.id)
+        )
+    ]
+    for item in schedule:
+        month, amount = item["month"], int(item["amount_fen"])
+        if month_of(month) < dt.date(enrolment.start_date.year, enrolment.start_date.month, 1):
+            continue  # paid under an earlier enrolment
+        due = monthly_due(
+            month, enrolment.start_date, enrolment.end_date, enrolment.amount_fen, entries
+        )
+        if due == amount:
+            continue
+        entry_id = record_entitlement_change(
+            uow.session,
+            ChangeEntitlement(
+                enrolment_id=enrolment.id,
+                from_month=month,
+                amount_fen=amount,
+                reason=f"{reason}: {month}",
+                actor=actor,
+            ),
+            now,
+        )
+        entries.append(ScheduleEntry(entry_id, month, amount))
 
 
 def record_job_refusal(
@@ -1181,6 +1382,11 @@ def record_job_refusal(
             )
         if not cmd.offer.strip():
             raise InputError("offer", "say which job was offered")
+        accepted = uow.cases.last_job_acceptance(track.id, number)
+        if accepted is not None and cmd.on < accepted.accepted_on:
+            raise InputError(
+                "on", f"{cmd.on} is before {masked} accepted a job offer ({accepted.accepted_on})"
+            )
         count = uow.cases.job_refusal_count(track.id, number) + 1
         uow.cases.add(
             JobRefusal(
@@ -1225,6 +1431,67 @@ def record_job_refusal(
                 )
         uow.commit()
         return event
+
+
+def record_job_acceptance(
+    cmd: c.RecordJobAcceptance, uow: CaseUnitOfWork, clock: Clock
+) -> e.JobAcceptanceRecorded:
+    """A member accepted a suitable job offer: their refusals in a row count from zero again
+    (the stored facts too). The amount does not change here: the new job's income, and a share
+    stopped for refusals, are recalculated by the next re-check."""
+    action = "record an accepted job offer in"
+    track, app = _load(uow, cmd, action)
+    with _optimistic(track, action):
+        if track.procedure != Procedure.DIBAO:
+            raise WorkflowError.for_track(
+                track, action, "the job-refusal rule is dibao's (2021 measures art. 34)"
+            )
+        require_state(track, action, {State.PAYING, State.SUSPENDED})
+        number = parse_identity_number(cmd.id_number).value
+        masked = mask_identity_number(number)
+        members = [dict(m) for m in app.household_json.get("members", []) if isinstance(m, Mapping)]
+        index = next(
+            (i for i, m in enumerate(members) if str(m.get("id_number", "")).upper() == number),
+            None,
+        )
+        if index is None:
+            raise InputError(
+                "id_number", f"{masked} is not a member in the household facts of the case"
+            )
+        if not cmd.offer.strip():
+            raise InputError("offer", "say which job was accepted")
+        refused = uow.cases.last_job_refusal(track.id, number)
+        accepted = uow.cases.last_job_acceptance(track.id, number)
+        for earlier, what in (
+            (refused.refused_on if refused else None, "refused an offer"),
+            (accepted.accepted_on if accepted else None, "accepted an offer"),
+        ):
+            if earlier is not None and cmd.on < earlier:
+                raise InputError("on", f"{cmd.on} is before {masked} {what} ({earlier})")
+        in_a_row = uow.cases.job_refusal_count(track.id, number)
+        acceptance = JobAcceptance(
+            track_id=track.id,
+            id_number=number,
+            accepted_on=cmd.on,
+            offer=cmd.offer.strip(),
+            after_refusal_id=refused.id if refused is not None else 0,
+            recorded_by=cmd.actor.name,
+        )
+        uow.cases.add(acceptance)
+        uow.cases.flush()
+        members[index]["refused_job_offers"] = 0
+        app.household_json = dict(app.household_json) | {"members": members}
+        before = _snapshot(track)
+        extra = {
+            "id_number": number,  # masked by the audit log
+            "offer": acceptance.offer,
+            "acceptance_id": acceptance.id,
+            "refusals_in_a_row_before": in_a_row,
+            "refusals_in_a_row": 0,
+        }
+        return _commit_track_change(
+            uow, cmd, track, before, e.JobAcceptanceRecorded(track.id), clock(), extra
+        )
 
 
 # -- appeals ---------------------------------------------------------------------------------
@@ -1469,6 +1736,8 @@ HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
     c.ExtendTimeLimit: extend_time_limit,
     c.StartGradualExit: start_gradual_exit,
     c.RecordJobRefusal: record_job_refusal,
+    c.RecordJobAcceptance: record_job_acceptance,
+    c.OpenRecheck: open_recheck,
     c.RecordDeath: record_death,
     c.SuspendTrack: suspend_track,
     c.TerminateTrack: terminate_track,

@@ -34,8 +34,10 @@ from safetynet.registry.base import Base
 __all__ = [
     "Appeal",
     "Application",
+    "JobAcceptance",
     "JobRefusal",
     "Objection",
+    "Recheck",
     "StaffMember",
     "StaffRelative",
     "Track",
@@ -54,6 +56,7 @@ APPEAL_KINDS = ("reconsideration", "litigation")
 APPEAL_STATUSES = ("lodged", "decided")
 APPEAL_OUTCOMES = ("upheld", "varied", "revoked", "dismissed")
 REOPEN_STEPS = ("investigation", "township_opinion", "decision", "payment")
+RECHECK_STATUSES = ("open", "done")
 
 
 class Application(Base):
@@ -234,6 +237,53 @@ class JobRefusal(Base):
 
     def __repr__(self) -> str:
         return f"JobRefusal(id={self.id}, {self.masked_id_number})"
+
+
+class JobAcceptance(Base):
+    """A suitable job offer accepted by a member of a dibao household: the member's refusals
+    "in a row" (2021 measures art. 34) count again from zero after it. ``after_refusal_id`` is
+    the member's last refusal on the track when the offer was accepted (none: 0), so the count
+    is the refusals recorded after it."""
+
+    __tablename__ = "case_job_acceptances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("case_tracks.id"), index=True)
+    id_number: Mapped[str] = mapped_column(String(18))
+    accepted_on: Mapped[dt.date] = mapped_column(Date)
+    offer: Mapped[str] = mapped_column(Text)
+    after_refusal_id: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_identity_number(self.id_number)
+
+    def __repr__(self) -> str:
+        return f"JobAcceptance(id={self.id}, {self.masked_id_number})"
+
+
+class Recheck(Base):
+    """A re-check of a paying (suspended, gradual-exit) track opened for a reason, e.g. a monitoring
+    alert, with its own due date; ``RecordRecheck`` closes it (``done``). One per alert."""
+
+    __tablename__ = "case_rechecks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("case_tracks.id"), index=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("monitoring_alerts.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    due: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(4))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (
+        CheckConstraint(_one_of("status", RECHECK_STATUSES), name="status"),
+        CheckConstraint("(status = 'done') = (closed_on IS NOT NULL)", name="closed_when_done"),
+    )
 
 
 class StaffMember(Base):

@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 from safetynet.cases.model import (
     Appeal,
     Application,
+    JobAcceptance,
     JobRefusal,
+    Recheck,
     StaffMember,
     StaffRelative,
     Track,
 )
+from safetynet.monitoring.alerts_model import Alert
 
 __all__ = ["CaseRepository"]
 
@@ -59,14 +62,57 @@ class CaseRepository:
             )
         )
 
+    def job_acceptances_of(self, track_id: int) -> list[JobAcceptance]:
+        return list(
+            self.session.scalars(
+                select(JobAcceptance)
+                .where(JobAcceptance.track_id == track_id)
+                .order_by(JobAcceptance.id)
+            )
+        )
+
+    def last_job_acceptance(self, track_id: int, id_number: str) -> JobAcceptance | None:
+        return self.session.scalars(
+            select(JobAcceptance)
+            .where(JobAcceptance.track_id == track_id, JobAcceptance.id_number == id_number)
+            .order_by(JobAcceptance.id.desc())
+            .limit(1)
+        ).first()
+
+    def last_job_refusal(self, track_id: int, id_number: str) -> JobRefusal | None:
+        return self.session.scalars(
+            select(JobRefusal)
+            .where(JobRefusal.track_id == track_id, JobRefusal.id_number == id_number)
+            .order_by(JobRefusal.id.desc())
+            .limit(1)
+        ).first()
+
     def job_refusal_count(self, track_id: int, id_number: str) -> int:
+        """The member's refusals in a row: those recorded since the last accepted offer."""
+        accepted = self.last_job_acceptance(track_id, id_number)
+        since = accepted.after_refusal_id if accepted is not None else 0
         return int(
             self.session.scalar(
                 select(func.count(JobRefusal.id)).where(
-                    JobRefusal.track_id == track_id, JobRefusal.id_number == id_number
+                    JobRefusal.track_id == track_id,
+                    JobRefusal.id_number == id_number,
+                    JobRefusal.id > since,
                 )
             )
             or 0
+        )
+
+    def alert(self, alert_id: int) -> Alert | None:
+        return self.session.get(Alert, alert_id)
+
+    def recheck_for_alert(self, alert_id: int) -> Recheck | None:
+        return self.session.scalars(select(Recheck).where(Recheck.alert_id == alert_id)).first()
+
+    def rechecks_of(self, track_id: int) -> list[Recheck]:
+        return list(
+            self.session.scalars(
+                select(Recheck).where(Recheck.track_id == track_id).order_by(Recheck.id)
+            )
         )
 
     def staff_member(self, name: str, region: str) -> StaffMember | None:

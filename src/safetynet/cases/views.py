@@ -9,8 +9,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safetynet.cases.model import Appeal, Application, StaffMember, StaffRelative, Track
-from safetynet.cases.workflow import State, pending_deadlines
+from safetynet.cases.model import (
+    Appeal,
+    Application,
+    Recheck,
+    StaffMember,
+    StaffRelative,
+    Track,
+)
+from safetynet.cases.workflow import RECHECKABLE, State, pending_deadlines
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.regions import default_registry
 from safetynet.domain.workdays import add_working_days, working_days_between
@@ -50,13 +57,16 @@ class DeadlineRow:
     overdue: bool
     working_days_left: int  # negative when overdue
     appeal_id: int | None = None
+    recheck_id: int | None = None
 
 
 def overdue_and_due_soon(
     session: Session, office_region: str, today: dt.date, within_working_days: int = 3
 ) -> list[DeadlineRow]:
     """Deadlines of open tracks lodged in ``office_region`` (or below it) that have passed, or that
-    fall within ``within_working_days`` working days of ``today``; the most urgent first."""
+    fall within ``within_working_days`` working days of ``today``; the most urgent first. Besides
+    each track's own deadlines: open appeals' decisions and open re-checks (``alert_recheck``,
+    opened from a monitoring alert)."""
     horizon = add_working_days(today, within_working_days)
     codes = region_subtree(office_region)
     rows: list[DeadlineRow] = []
@@ -120,6 +130,33 @@ def overdue_and_due_soon(
                     appeal.id,
                 )
             )
+    rechecks = session.execute(
+        select(Recheck, Track, Application)
+        .join(Track, Track.id == Recheck.track_id)
+        .join(Application, Application.id == Track.application_id)
+        .where(
+            Application.region_code.in_(codes),
+            Recheck.status == "open",
+            Recheck.due <= horizon,
+            Track.status.in_([s.value for s in RECHECKABLE]),
+        )
+    )
+    for recheck, track, app in rechecks:
+        rows.append(
+            DeadlineRow(
+                track.id,
+                app.id,
+                track.program,
+                track.department,
+                track.status,
+                app.region_code,
+                "alert_recheck",
+                recheck.due,
+                recheck.due < today,
+                left(recheck.due),
+                recheck_id=recheck.id,
+            )
+        )
     return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
 
 

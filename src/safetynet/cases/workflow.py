@@ -24,6 +24,7 @@ __all__ = [
     "DEPARTMENTS",
     "DEPARTMENT_TITLES_ZH",
     "PARAMETER_ROOT",
+    "RECHECKABLE",
     "ConcurrentUpdateError",
     "DeadlineRules",
     "Department",
@@ -125,6 +126,8 @@ DECIDABLE: Mapping[Procedure, frozenset[State]] = {
 PAYABLE_STATES = frozenset(
     {State.PAYING, State.SUSPENDED, State.GRADUAL_EXIT, State.TERMINATION_NOTICE}
 )
+RECHECKABLE = frozenset({State.PAYING, State.SUSPENDED, State.GRADUAL_EXIT})
+"""States in which a re-check may be opened (e.g. from a monitoring alert) and recorded."""
 OPEN_STATES = frozenset(
     {
         State.SUBMITTED,
@@ -377,6 +380,11 @@ class DeadlineRules:
 
     def death_recheck_due(self, died_on: dt.date) -> dt.date:
         return self.months("dibao.recheck_after_death", died_on)
+
+    def alert_recheck_due(self, opened_on: dt.date) -> dt.date:
+        """A re-check opened because of a monitoring alert: working days from the day it is
+        opened, counted as the alert's own time limit is (``add_working_days``)."""
+        return self.working_days("monitoring.recheck_limit", opened_on)
 
     def appeal_lodge_due(self, kind: str, known_on: dt.date) -> dt.date:
         if kind == "litigation":

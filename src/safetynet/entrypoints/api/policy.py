@@ -36,9 +36,11 @@ class Action(StrEnum):
     START_PAYMENT = "start_payment"
     EXTEND_LIMIT = "extend_limit"
     SCHEDULE_RECHECK = "schedule_recheck"
+    OPEN_RECHECK = "open_recheck"  # because of a monitoring alert
     RECORD_RECHECK = "record_recheck"
     RECORD_DEATH = "record_death"
     RECORD_JOB_REFUSAL = "record_job_refusal"
+    RECORD_JOB_ACCEPTANCE = "record_job_acceptance"
     SUSPEND = "suspend"
     GRADUAL_EXIT = "gradual_exit"
     TERMINATE = "terminate"
@@ -55,7 +57,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     # The front desk also takes in appeals lodged there and reports of a member's death.
     Role.INTAKE_CLERK: _READ
     | {Action.SUBMIT, Action.ACCEPT, Action.OBJECTION, Action.LODGE_APPEAL, Action.RECORD_DEATH},
-    # Investigators carry out re-checks and record the job offers a member refused.
+    # Investigators carry out re-checks and record the job offers a member refused or accepted.
     Role.INVESTIGATOR: _READ
     | {
         Action.START_INVESTIGATION,
@@ -63,7 +65,9 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.VERIFICATION,
         Action.RECORD_RECHECK,
         Action.RECORD_JOB_REFUSAL,
+        Action.RECORD_JOB_ACCEPTANCE,
     },
+    # The township office owns most monitoring alerts and opens the re-checks they call for.
     Role.TOWNSHIP_REVIEWER: _READ
     | {
         Action.TOWNSHIP_OPINION,
@@ -71,8 +75,10 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.OBJECTION,
         Action.CLOSE_NOTICE,
         Action.SCHEDULE_RECHECK,
+        Action.OPEN_RECHECK,
         Action.RECORD_RECHECK,
         Action.RECORD_JOB_REFUSAL,
+        Action.RECORD_JOB_ACCEPTANCE,
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
     # decides, extends the time limit, changes or ends support, records appeal decisions and
@@ -85,6 +91,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.START_PAYMENT,
         Action.EXTEND_LIMIT,
         Action.SCHEDULE_RECHECK,
+        Action.OPEN_RECHECK,
         Action.RECORD_DEATH,
         Action.SUSPEND,
         Action.GRADUAL_EXIT,

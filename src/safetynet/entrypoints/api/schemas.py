@@ -21,15 +21,19 @@ __all__ = [
     "GradualExitBody",
     "HomeVisitBody",
     "InvestigationBody",
+    "JobAcceptanceBody",
+    "JobAcceptancePublic",
     "JobRefusalBody",
     "JobRefusalPublic",
     "ObjectionBody",
+    "OpenRecheckBody",
     "OpinionBody",
     "PaymentBody",
     "PendingDeadline",
     "PostNoticeBody",
     "ReasonBody",
     "RecheckBody",
+    "RecheckPublic",
     "RecheckScheduleBody",
     "RefuseBody",
     "RelativeCasePublic",
@@ -75,7 +79,34 @@ class JobRefusalPublic(BaseModel):
     id_number: str = Field(description="Masked.")
     refused_on: dt.date
     offer: str
-    count: int = Field(description="The member's refusals on this track up to this one.")
+    count: int = Field(
+        description="The member's refusals in a row up to this one (an accepted offer starts "
+        "the count again)."
+    )
+
+
+class JobAcceptancePublic(BaseModel):
+    """A suitable job offer a member accepted (identity number masked)."""
+
+    id_number: str = Field(description="Masked.")
+    accepted_on: dt.date
+    offer: str
+
+
+class RecheckPublic(BaseModel):
+    """A re-check opened on the track because of a monitoring alert."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    alert_id: int
+    reason: str
+    opened_on: dt.date
+    opened_by: str
+    due: dt.date
+    status: str = Field(description="open, or done once a re-check is recorded.")
+    closed_on: dt.date | None
+    closed_by: str | None
 
 
 class GradualExitMonth(BaseModel):
@@ -140,6 +171,10 @@ class TrackPublic(BaseModel):
     terminated_on: dt.date | None
     end_reason: str | None
     job_refusals: list[JobRefusalPublic] = Field(default_factory=list)
+    job_acceptances: list[JobAcceptancePublic] = Field(default_factory=list)
+    rechecks: list[RecheckPublic] = Field(
+        default_factory=list, description="Re-checks opened because of monitoring alerts."
+    )
     pending_deadlines: list[PendingDeadline] = Field(
         default_factory=list, description="Deadlines that bind the track in its current state."
     )
@@ -246,6 +281,21 @@ class JobRefusalBody(ActionBody):
     offer: str
 
 
+class JobAcceptanceBody(ActionBody):
+    id_number: str = Field(description="The member who accepted (never echoed back in full).")
+    offer: str
+
+
+class OpenRecheckBody(ActionBody):
+    alert_id: int = Field(description="The monitoring alert about the track's household.")
+    reason: str = Field(description="What the re-check is to establish.")
+    due: dt.date | None = Field(
+        default=None,
+        description="An earlier due date set by the office; default and latest: the time limit "
+        "(common.procedure.monitoring.recheck_limit working days).",
+    )
+
+
 class ReasonBody(ActionBody):
     reason: str
 
@@ -341,6 +391,7 @@ class DeadlinePublic(BaseModel):
     overdue: bool
     working_days_left: int
     appeal_id: int | None = None
+    recheck_id: int | None = None
 
 
 class AuditProblemPublic(BaseModel):

@@ -22,7 +22,7 @@ from safetynet.cases.views import (
     relatives_report,
     staff_register,
 )
-from safetynet.cases.workflow import ConcurrentUpdateError, pending_deadlines
+from safetynet.cases.workflow import RECHECKABLE, ConcurrentUpdateError, pending_deadlines
 from safetynet.domain.regions import NATION_CODE
 from safetynet.entrypoints.api.policy import in_region
 from safetynet.entrypoints.api.schemas import (
@@ -31,8 +31,10 @@ from safetynet.entrypoints.api.schemas import (
     AuditProblemPublic,
     AuditReportPublic,
     DeadlinePublic,
+    JobAcceptancePublic,
     JobRefusalPublic,
     PendingDeadline,
+    RecheckPublic,
     RelativeCasePublic,
     StaffRelativePublic,
     TrackPublic,
@@ -51,22 +53,47 @@ _LOCAL = ZoneInfo("Asia/Shanghai")
 def _track_public(uow: CaseUnitOfWork, track: Track) -> TrackPublic:
     public = TrackPublic.model_validate(track)
     public.explanation = mask(track.explanation) if track.explanation is not None else None
+    deadlines = pending_deadlines(track)
+    rechecks = uow.cases.rechecks_of(track.id)
+    public.rechecks = [RecheckPublic.model_validate(r) for r in rechecks]
+    if track.status in RECHECKABLE:
+        deadlines += [("alert_recheck", r.due) for r in rechecks if r.status == "open"]
     public.pending_deadlines = [
-        PendingDeadline(deadline=name, due=due) for name, due in pending_deadlines(track)
+        PendingDeadline(deadline=name, due=due)
+        for name, due in sorted(deadlines, key=lambda item: item[1])
     ]
+    # Refusals in a row: an accepted offer starts a member's count again (it records the last
+    # refusal before it).
+    since: dict[str, list[int]] = {}
+    acceptances = []
+    for acceptance in uow.cases.job_acceptances_of(track.id):
+        since.setdefault(acceptance.id_number, []).append(acceptance.after_refusal_id)
+        acceptances.append(
+            JobAcceptancePublic(
+                id_number=acceptance.masked_id_number,
+                accepted_on=acceptance.accepted_on,
+                offer=acceptance.offer,
+            )
+        )
     counts: dict[str, int] = {}
+    last_reset: dict[str, int] = {}
     refusals = []
     for refusal in uow.cases.job_refusals_of(track.id):
-        counts[refusal.id_number] = counts.get(refusal.id_number, 0) + 1
+        number = refusal.id_number
+        reset = max((b for b in since.get(number, []) if b < refusal.id), default=0)
+        if reset != last_reset.get(number, 0):
+            counts[number], last_reset[number] = 0, reset
+        counts[number] = counts.get(number, 0) + 1
         refusals.append(
             JobRefusalPublic(
                 id_number=refusal.masked_id_number,
                 refused_on=refusal.refused_on,
                 offer=refusal.offer,
-                count=counts[refusal.id_number],
+                count=counts[number],
             )
         )
     public.job_refusals = refusals
+    public.job_acceptances = acceptances
     return public
 
 

@@ -23,8 +23,10 @@ from safetynet.entrypoints.api.schemas import (
     GradualExitBody,
     HomeVisitBody,
     InvestigationBody,
+    JobAcceptanceBody,
     JobRefusalBody,
     ObjectionBody,
+    OpenRecheckBody,
     OpinionBody,
     PaymentBody,
     PostNoticeBody,
@@ -349,15 +351,43 @@ def schedule_recheck(
     )
 
 
+@router.post("/{track_id}/rechecks", openapi_extra={"x-action": Action.OPEN_RECHECK.value})
+def open_recheck(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.OPEN_RECHECK))],
+    body: OpenRecheckBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Open a re-check of a paying, suspended or gradual-exit track because of monitoring alert
+    ``alert_id`` (about the track's household; 422 otherwise). It is due within the re-check
+    limit (30 working days [I]) or on an earlier ``due``; it is listed in the office's deadlines
+    as ``alert_recheck`` and closed by the next recorded re-check. An alert not yet resolved is
+    resolved ``recheck_started`` in the same transaction; one that opened a re-check already, or
+    was resolved otherwise, is refused (409)."""
+    return _run(
+        service,
+        track,
+        c.OpenRecheck(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            alert_id=body.alert_id,
+            reason=body.reason,
+            due=body.due,
+        ),
+    )
+
+
 @router.post("/{track_id}/recheck", openapi_extra={"x-action": Action.RECORD_RECHECK.value})
 def record_recheck(
     track: Annotated[ScopedTrack, Depends(scoped_track(Action.RECORD_RECHECK))],
     body: RecheckBody,
     service: ServiceDep,
 ) -> TrackPublic:
-    """Record a re-check and schedule the next one. With changed household facts the rules core
-    recalculates the amount from the following month; a household no longer eligible is refused
-    here (409): start its gradual exit or terminate it."""
+    """Record a re-check and schedule the next one; it closes the re-checks opened on the track
+    (``rechecks``). With changed household facts the rules core recalculates the amount from the
+    following month; a household no longer eligible is refused here (409): start its gradual exit
+    or terminate it. In the gradual-exit period only findings are recorded (409 with facts)."""
     return _run(
         service,
         track,
@@ -408,6 +438,31 @@ def record_job_refusal(
         service,
         track,
         c.RecordJobRefusal(
+            actor=track.user.actor,
+            on=_on(body, service),
+            track_id=track.id,
+            expected_version=body.expected_version,
+            id_number=body.id_number,
+            offer=body.offer,
+        ),
+    )
+
+
+@router.post(
+    "/{track_id}/job-acceptances", openapi_extra={"x-action": Action.RECORD_JOB_ACCEPTANCE.value}
+)
+def record_job_acceptance(
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.RECORD_JOB_ACCEPTANCE))],
+    body: JobAcceptanceBody,
+    service: ServiceDep,
+) -> TrackPublic:
+    """Record a suitable job offer a member accepted (dibao): the member's refusals in a row
+    count from zero again. The amount does not change here; a re-check with the new wage
+    recalculates it (also a share stopped for refusals)."""
+    return _run(
+        service,
+        track,
+        c.RecordJobAcceptance(
             actor=track.user.actor,
             on=_on(body, service),
             track_id=track.id,

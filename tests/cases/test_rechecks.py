@@ -1,0 +1,312 @@
+"""Re-checks opened because of a monitoring alert: by resolving the alert ``recheck_started`` or
+by ``OpenRecheck``; due within ``common.procedure.monitoring.recheck_limit`` working days, listed
+in the office's deadlines, closed by ``RecordRecheck``; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from safetynet.audit.log import verify
+from safetynet.audit.model import AuditEvent
+from safetynet.cases import commands as c
+from safetynet.cases.model import Recheck
+from safetynet.cases.views import overdue_and_due_soon
+from safetynet.cases.workflow import WorkflowError
+from safetynet.errors import InputError
+from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
+from safetynet.monitoring.alerts_model import Alert
+from safetynet.registry.db import Database
+from safetynet.registry.model import Household
+from safetynet.registry.unit_of_work import UnitOfWork
+from tests.cases.helpers import APPROVER, INVESTIGATOR, REGION, REVIEWER, Clock, run, track
+from tests.cases.test_after_decision import _household, _paying
+
+D = dt.date
+RAISED = D(2025, 11, 20)
+
+
+def _household_id(db: Database, household_no: str = "H1") -> int:
+    with db.sessions() as session:
+        found = session.scalar(select(Household.id).where(Household.household_no == household_no))
+        assert found is not None
+        return found
+
+
+def _alert(
+    db: Database,
+    household_id: int,
+    rule: str = "income_crosses_standard",
+    action: str = "recheck_income",
+    raised_on: dt.date = RAISED,
+) -> int:
+    """An open alert as the monthly comparison stores it (10-working-day limit)."""
+    with db.sessions.begin() as session:
+        alert = Alert(
+            rule=rule,
+            severity="high",
+            county=REGION,
+            office="township_office",
+            action=action,
+            household_id=household_id,
+            subject=f"household:{household_id}",
+            month="2025-10",
+            raised_on=raised_on,
+            due_on=raised_on + dt.timedelta(days=14),
+            evidence={},
+            status="open",
+            created_at=dt.datetime(2025, 11, 20, tzinfo=dt.UTC),
+            version=1,
+        )
+        session.add(alert)
+        session.flush()
+        return alert.id
+
+
+def _rechecks(db: Database) -> list[Recheck]:
+    with db.sessions() as session:
+        rows = list(session.scalars(select(Recheck).order_by(Recheck.id)))
+        session.expunge_all()
+        return rows
+
+
+def _events(db: Database) -> list[str]:
+    with db.sessions() as session:
+        return list(session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)))
+
+
+def test_resolving_an_alert_recheck_started_opens_a_recheck_on_the_paying_track(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _paying(database, fixed_clock)
+    alert_id = _alert(database, _household_id(database))
+    with UnitOfWork(database.sessions) as uow:
+        resolve_alert(
+            ResolveAlert(
+                alert_id=alert_id, outcome="recheck_started", actor=REVIEWER, on=D(2025, 12, 1)
+            ),
+            uow,
+            fixed_clock,
+        )
+    (recheck,) = _rechecks(database)
+    # 30 working days from Monday 2025-12-01: December has 22 after the 1st, then 2026-01-01..03
+    # are the New Year holiday, Sunday 01-04 is worked (23), 01-05..09 (28), 01-12, 01-13 (30).
+    assert (recheck.track_id, recheck.alert_id, recheck.due, recheck.status) == (
+        tid,
+        alert_id,
+        D(2026, 1, 13),
+        "open",
+    )
+    assert recheck.reason.startswith(f"monitoring alert {alert_id} (income_crosses_standard")
+    with database.sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        assert (alert.status, alert.outcome, alert.track_id) == ("resolved", "recheck_started", tid)
+    assert _events(database)[-2:] == ["RecheckOpened", "AlertResolved"]
+
+    # In the office's list: due soon on Friday 2026-01-09 (2 working days left), overdue after.
+    with database.sessions() as session:
+        soon = [
+            (r.deadline, r.due, r.overdue, r.working_days_left, r.recheck_id)
+            for r in overdue_and_due_soon(session, REGION, D(2026, 1, 9))
+        ]
+        late = [
+            (r.deadline, r.overdue, r.working_days_left)
+            for r in overdue_and_due_soon(session, REGION, D(2026, 1, 14))
+        ]
+    assert ("alert_recheck", D(2026, 1, 13), False, 2, recheck.id) in soon
+    assert ("alert_recheck", True, -1) in late
+
+    # Recording the re-check closes it; it leaves the list.
+    run(
+        database,
+        fixed_clock,
+        c.RecordRecheck(
+            actor=INVESTIGATOR,
+            on=D(2026, 1, 12),
+            track_id=tid,
+            frequency="annual",
+            findings="the wage feed counted a one-off bonus; income unchanged",
+        ),
+    )
+    (recheck,) = _rechecks(database)
+    assert (recheck.status, recheck.closed_on, recheck.closed_by) == (
+        "done",
+        D(2026, 1, 12),
+        "inv_wang",
+    )
+    with database.sessions() as session:
+        rows = overdue_and_due_soon(session, REGION, D(2026, 1, 14))
+        assert [r for r in rows if r.deadline == "alert_recheck"] == []
+        entry = session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "RecheckRecorded")
+        ).one()
+        assert entry.after is not None
+        assert entry.after["rechecks_closed"] == [recheck.id]
+        assert verify(session) == []
+
+
+def test_an_alert_that_asks_for_no_recheck_opens_none(
+    database: Database, fixed_clock: Clock
+) -> None:
+    _paying(database, fixed_clock)
+    alert_id = _alert(database, _household_id(database), "death", "stop_next_payment")
+    with UnitOfWork(database.sessions) as uow:
+        resolve_alert(
+            ResolveAlert(
+                alert_id=alert_id, outcome="recheck_started", actor=REVIEWER, on=D(2025, 12, 1)
+            ),
+            uow,
+            fixed_clock,
+        )
+    assert _rechecks(database) == []
+
+
+def test_open_recheck_resolves_the_alert_in_the_same_transaction(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _paying(database, fixed_clock)
+    household = _household_id(database)
+    alert_id = _alert(database, household, "new_vehicle", "recheck_assets")
+
+    def open_(
+        *,
+        on: dt.date | None = None,
+        alert: int = alert_id,
+        reason: str = "an undeclared car",
+        due: dt.date | None = None,
+    ) -> None:
+        cmd = c.OpenRecheck(
+            actor=REVIEWER,
+            on=on or D(2025, 12, 1),
+            track_id=tid,
+            alert_id=alert,
+            reason=reason,
+            due=due,
+        )
+        run(database, fixed_clock, cmd)
+
+    with pytest.raises(InputError, match="reason"):
+        open_(reason=" ")
+    with pytest.raises(InputError, match="due: 2026-01-14 is not between 2025-12-01 and the time"):
+        open_(due=D(2026, 1, 14))
+    with pytest.raises(InputError, match="on: 2025-11-19 is before the alert was raised"):
+        open_(on=D(2025, 11, 19))
+    with pytest.raises(InputError, match="999 is not an alert about this household"):
+        open_(alert=999)
+    with database.sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        assert alert.status == "open"  # nothing of the refused attempts was kept
+    assert _rechecks(database) == []
+
+    open_(due=D(2025, 12, 19))  # the office sets an earlier date than the 30-day limit
+    (recheck,) = _rechecks(database)
+    assert (recheck.due, recheck.reason, recheck.opened_by) == (
+        D(2025, 12, 19),
+        "an undeclared car",
+        "town_zhou",
+    )
+    with database.sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        assert (alert.status, alert.outcome, alert.track_id, alert.resolved_on) == (
+            "resolved",
+            "recheck_started",
+            tid,
+            D(2025, 12, 1),
+        )
+        assert verify(session) == []
+    assert _events(database)[-2:] == ["RecheckOpened", "AlertResolved"]
+    with pytest.raises(WorkflowError, match=f"alert {alert_id} already opened re-check"):
+        open_()
+
+    dismissed = _alert(database, household, "new_property", "recheck_assets")
+    with UnitOfWork(database.sessions) as uow:
+        resolve_alert(
+            ResolveAlert(
+                alert_id=dismissed,
+                outcome="dismissed",
+                reason="the flat was sold in 2019",
+                actor=REVIEWER,
+                on=D(2025, 12, 1),
+            ),
+            uow,
+            fixed_clock,
+        )
+    with pytest.raises(WorkflowError, match=f"alert {dismissed} was resolved as dismissed"):
+        open_(alert=dismissed)
+
+
+def test_a_recheck_in_the_gradual_exit_period_records_findings_only(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = _paying(database, fixed_clock)
+    run(
+        database,
+        fixed_clock,
+        c.StartGradualExit(
+            actor=APPROVER,
+            on=D(2025, 12, 20),
+            track_id=tid,
+            income_rose_in="2025-12",
+            household=_household("6000.00"),
+        ),
+    )
+    alert_id = _alert(database, _household_id(database), raised_on=D(2026, 1, 20))
+    run(
+        database,
+        fixed_clock,
+        c.OpenRecheck(
+            actor=APPROVER,
+            on=D(2026, 1, 26),
+            track_id=tid,
+            alert_id=alert_id,
+            reason="income above the standard again",
+        ),
+    )
+    with pytest.raises(WorkflowError, match="gradual-exit period"):
+        run(
+            database,
+            fixed_clock,
+            c.RecordRecheck(
+                actor=INVESTIGATOR,
+                on=D(2026, 2, 2),
+                track_id=tid,
+                frequency="annual",
+                findings="x",
+                household=_household("7000.00"),
+            ),
+        )
+    run(
+        database,
+        fixed_clock,
+        c.RecordRecheck(
+            actor=INVESTIGATOR,
+            on=D(2026, 2, 2),
+            track_id=tid,
+            frequency="annual",
+            findings="the wage is the one the gradual exit was started on",
+        ),
+    )
+    assert [r.status for r in _rechecks(database)] == ["done"]
+    assert track(database, tid).status == "gradual_exit"
+
+
+def test_no_recheck_is_opened_on_a_track_that_is_not_paying(
+    database: Database, fixed_clock: Clock
+) -> None:
+    from tests.cases.test_after_decision import _accepted
+
+    tid = _accepted(database, fixed_clock)
+    alert_id = _alert(database, _household_id(database))
+    with pytest.raises(WorkflowError, match=r"cannot open a re-check of track \d+ \(dibao"):
+        run(
+            database,
+            fixed_clock,
+            c.OpenRecheck(
+                actor=REVIEWER, on=D(2025, 12, 1), track_id=tid, alert_id=alert_id, reason="x"
+            ),
+        )
