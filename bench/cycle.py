@@ -122,7 +122,7 @@ def bench_size(
         ),
         "feeds": run_stage(
             ["synth-feeds", "--snapshot", str(snapshot), "--out", str(feeds), "--month", month,
-             "--seed", str(seed), "--quiet"]
+             "--seed", str(seed)]
         ),
     }  # fmt: skip
     url = f"sqlite:///{folder / 'registry.db'}" if sqlite else postgres_database()
