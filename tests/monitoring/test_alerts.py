@@ -406,3 +406,76 @@ def test_every_planted_discrepancy_raises_its_alert(tmp_path: Path) -> None:
     assert expected  # the generator planted something of each kind checked here
     assert {rule for rule, _ in expected} >= {"death", "income_crosses_standard"}
     assert expected - got == set()
+
+
+def _holds(db: Database) -> list[tuple[int | None, str, bool]]:
+    from safetynet.payments.model import PaymentHold
+
+    with db.sessions() as session:
+        return [
+            (h.alert_id, h.from_month, h.released_at is None)
+            for h in session.scalars(select(PaymentHold).order_by(PaymentHold.id))
+        ]
+
+
+def test_a_stop_payment_alert_holds_the_household_until_dismissed(
+    database: Database, fixed_clock: Clock
+) -> None:
+    household, person = _registered(database)
+    first = _store(database, _alert_rows(household, person), fixed_clock)
+    # Only the death alert (stop_next_payment) holds; the income re-check does not.
+    assert first.holds_placed == 1
+    assert _store(database, _alert_rows(household, person), fixed_clock).holds_placed == 0
+    ids = _ids(database)
+    # Nothing of September went to the bank: the hold starts with the alert's month.
+    assert _holds(database) == [(ids["death"], "2025-09", True)]
+    with UnitOfWork(database.sessions) as uow:
+        resolve_alert(
+            ResolveAlert(
+                alert_id=ids["income_crosses_standard"],
+                outcome="dismissed",
+                reason="seasonal wage",
+                actor=OFFICER,
+                on=dt.date(2025, 10, 10),
+            ),
+            uow,
+            fixed_clock,
+        )
+    assert _holds(database) == [(ids["death"], "2025-09", True)]
+    with UnitOfWork(database.sessions) as uow:
+        resolve_alert(
+            ResolveAlert(
+                alert_id=ids["death"],
+                outcome="dismissed",
+                reason="death record of a namesake",
+                actor=OFFICER,
+                on=dt.date(2025, 10, 10),
+            ),
+            uow,
+            fixed_clock,
+        )
+    assert _holds(database) == [(ids["death"], "2025-09", False)]
+    with database.sessions() as session:
+        events = session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)).all()
+        assert events[-2:] == ["AlertResolved", "PaymentHoldReleased"]
+        assert verify(session) == []
+
+
+def test_a_confirmed_death_keeps_its_hold_and_a_later_alert_adds_none(
+    database: Database, fixed_clock: Clock
+) -> None:
+    household, person = _registered(database)
+    _store(database, _alert_rows(household, person), fixed_clock)
+    death = _ids(database)["death"]
+    with UnitOfWork(database.sessions) as uow:
+        resolve_alert(
+            ResolveAlert(
+                alert_id=death, outcome="payment_stopped", actor=OFFICER, on=dt.date(2025, 10, 10)
+            ),
+            uow,
+            fixed_clock,
+        )
+    # The finding persists in October: a new alert, but the household is already held.
+    later = _store(database, _alert_rows(household, person, "2025-10"), fixed_clock)
+    assert (later.rows(), later.holds_placed) == ([("310115", "death", 1)], 0)
+    assert _holds(database) == [(death, "2025-09", True)]

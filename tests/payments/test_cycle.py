@@ -133,7 +133,8 @@ def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
     output = _run("payments", "report", "--month", "2025-09", "--url", url)
     assert (
         "110105 dibao (on time = booked by 2025-09-10): payable 1 (800.00 yuan); paid on time 1, "
-        "paid late 0 (800.00 yuan); failed 0; held 0; awaiting the bank 0; "
+        "paid late 0 (800.00 yuan); failed 0; held by a payment hold 0; "
+        "held without an account 0; awaiting the bank 0; "
         "recoveries outstanding 0.00 yuan"
     ) in output
     assert "130102 dibao (on time = booked by 2025-09-10): payable 1 (1200.00 yuan); " in output
@@ -215,3 +216,35 @@ def test_failed_payment_is_retried_in_the_next_file_and_late_payment_is_late(
             assert verify(session) == []
     finally:
         db.dispose()
+
+
+def test_holds_through_the_cli(url: str, tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_bytes((EXAMPLES / "payments" / "accounts_sample.csv").read_bytes())
+    _run("payments", "accounts", "import", str(accounts), "--url", url)
+    _run("payments", "roll", "--month", "2025-09", "--url", url)
+    output = _run(
+        "payments", "hold", "--household", "1", "--from-month", "2025-09",
+        "--reason", "death reported by phone", "--url", url,
+    )  # fmt: skip
+    assert "hold 1: household 1, all programs from 2025-09" in output
+    output = _run("payments", "holds", "--county", "110105", "--url", url)
+    # The household head's identity number, masked; never in full.
+    assert "hold 1: 110105 household H0001 (id 1), person 110***********0112; " in output
+    assert "all programs from 2025-09; 1 instruction(s) held; manual" in output
+    assert "110105198001010112" not in output
+    assert "no payment hold stands" in _run("payments", "holds", "--county", "130102", "--url", url)
+    output = _run("payments", "bank-file", "--month", "2025-09", "--county", "110105",
+                  "--out", str(tmp_path / "bank"), "--url", url)  # fmt: skip
+    assert "no payable instructions for 110105 up to 2025-09" in output
+    assert "1 still held (1 by a payment hold, 0 without an account)" in output
+    output = _run("payments", "report", "--month", "2025-09", "--county", "110105", "--url", url)
+    assert "held by a payment hold 1; held without an account 0; awaiting the bank 0" in output
+    output = _run("payments", "release", "1", "--reason", "not confirmed", "--url", url)
+    assert "hold 1 released: 1 instruction(s) payable again (next bank file)" in output
+    output = _run("payments", "bank-file", "--month", "2025-09", "--county", "110105",
+                  "--out", str(tmp_path / "bank"), "--url", url)  # fmt: skip
+    assert "1 records, 800.00 yuan" in output
+    result = CliRunner().invoke(app, ["payments", "release", "1", "--reason", "x", "--url", url])
+    assert result.exit_code != 0
+    assert "already released" in result.output

@@ -112,6 +112,7 @@ class CycleReport:
     stored_alerts: dict[tuple[str, str], int] = field(default_factory=dict)
     alerts_already_stored: int = 0
     alerts_outside_registry: int = 0  # households the registry does not hold: Parquet only
+    holds_placed: int = 0  # payment holds placed by stop_next_payment alerts
     roll: Any = None  # payments.roll.RollReport
     bank_files: list[Any] = field(default_factory=list)  # payments.bankfile.BankFileReport
     seconds: dict[str, float] = field(default_factory=dict)
@@ -577,3 +578,4 @@ def _store_alerts(
         for key, n in counts.raised.items():
             report.stored_alerts[key] = report.stored_alerts.get(key, 0) + n
         report.alerts_already_stored += counts.repeated + counts.still_open
+        report.holds_placed += counts.holds_placed

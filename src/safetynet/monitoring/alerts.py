@@ -10,6 +10,11 @@ with identity numbers masked; all of that is pure. ``store_alerts`` writes them 
 row per rule, subject and month; an alert still open from an earlier month is not raised again),
 and ``assign_alert`` / ``resolve_alert`` are the lifecycle commands, each one transaction with its
 audit entry.
+
+An alert whose action is ``stop_next_payment`` places a payment hold on its household (every
+program) in the transaction that stores it (``payments.holds``): from the alert's month, unless
+that month's instructions of the household have all gone to the bank, then from the month after.
+Dismissing the alert releases the hold; a confirmed outcome keeps it (docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ from safetynet.domain.workdays import add_working_days
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts_model import OUTCOMES, Alert
 from safetynet.monitoring.compare import Comparison
+from safetynet.payments.holds import (
+    PlaceHold,
+    active_holds,
+    first_stoppable_month,
+    place_hold_in,
+    release_holds_of_alert,
+)
 from safetynet.policy.engine import Params
 from safetynet.registry.unit_of_work import UnitOfWork
 
@@ -486,6 +498,7 @@ def alert_counts(alerts: pa.Table) -> list[tuple[str, str, int]]:
 # -- storage and lifecycle (registry) ------------------------------------------------------------
 
 RECHECK_ACTIONS = frozenset({"recheck_assets", "recheck_income", "recheck_household"})
+STOP_ACTION = "stop_next_payment"
 RECHECK_TRACK_STATES = ("paying", "suspended", "gradual_exit")
 
 
@@ -496,6 +509,7 @@ class StoreCounts:
     raised: dict[tuple[str, str], int] = field(default_factory=dict)  # new rows
     repeated: int = 0  # already stored for this month (a re-run)
     still_open: int = 0  # the same rule and subject is still open from an earlier month
+    holds_placed: int = 0  # payment holds placed by new stop_next_payment alerts
 
     def rows(self) -> list[tuple[str, str, int]]:
         return sorted((c, r, n) for (c, r), n in self.raised.items())
@@ -511,7 +525,10 @@ def store_alerts(
     """Insert the alerts that are new, in the caller's transaction, with one audit entry.
 
     A row whose (rule, subject, month) exists is a repeat of an earlier run and is skipped, as is
-    one whose rule and subject have an alert not yet resolved from an earlier month.
+    one whose rule and subject have an alert not yet resolved from an earlier month. Each new
+    alert whose action is ``stop_next_payment`` places a payment hold (its own audit entry), from
+    ``first_stoppable_month`` of the alert's month: a re-run stores no alert, so no second hold,
+    and none is placed while a hold on all the household's programs from that month stands.
     """
     counts = StoreCounts()
     if alerts.num_rows == 0:
@@ -553,6 +570,36 @@ def store_alerts(
         )
     if new:
         session.execute(insert(Alert), new)
+    stops = {(r["rule"], r["subject"], r["month"]) for r in new if r["action"] == STOP_ACTION}
+    if stops:
+        for alert_id, rule, subject, household_id, month in session.execute(
+            select(Alert.id, Alert.rule, Alert.subject, Alert.household_id, Alert.month)
+            .where(
+                Alert.action == STOP_ACTION,
+                Alert.subject.in_(sorted({subject for _, subject, _ in stops})),
+                Alert.month.in_(sorted({month for _, _, month in stops})),
+            )
+            .order_by(Alert.id)
+        ).all():
+            if (rule, subject, month) not in stops:
+                continue  # stored by an earlier run
+            from_month = first_stoppable_month(session, household_id, month)
+            standing = active_holds(session, [household_id]).get(household_id, [])
+            if any(h.program is None and h.from_month <= from_month for h in standing):
+                continue  # the household's payments are already stopped from that month
+            _, placed = place_hold_in(
+                session,
+                PlaceHold(
+                    household_id=household_id,
+                    from_month=from_month,
+                    reason=f"monitoring alert {alert_id} ({rule}, {month}): {ACTIONS[STOP_ACTION]}",
+                    actor=actor,
+                    source=f"alert {alert_id}",
+                    alert_id=alert_id,
+                ),
+                now,
+            )
+            counts.holds_placed += placed
     append(
         session,
         actor=actor,
@@ -564,6 +611,7 @@ def store_alerts(
             "raised": [[c, r, n] for c, r, n in counts.rows()],
             "repeated": counts.repeated,
             "still_open": counts.still_open,
+            "holds_placed": counts.holds_placed,
         },
         occurred_at=now,
     )
@@ -669,7 +717,9 @@ def _recheck_track(session: Session, household_id: int) -> int | None:
 
 def resolve_alert(cmd: ResolveAlert, uow: UnitOfWork, clock: Callable[[], dt.datetime]) -> int:
     """One transaction with its audit entry. A confirmed re-check of income, assets or the
-    household is linked to the household's paying case track (``track_id``) when it has one."""
+    household is linked to the household's paying case track (``track_id``) when it has one.
+    Dismissing an alert releases the payment hold it placed (with the release's own audit entry,
+    same transaction); any other outcome keeps the hold."""
     session = uow.session
     alert = _load(session, cmd.alert_id, cmd.expected_version)
     if alert.status == "resolved":
@@ -687,8 +737,14 @@ def resolve_alert(cmd: ResolveAlert, uow: UnitOfWork, clock: Callable[[], dt.dat
     alert.resolution_reason = reason or None
     alert.resolved_on = cmd.on
     alert.resolved_by = cmd.actor.name
-    if cmd.outcome == "recheck_started" and alert.action in RECHECK_ACTIONS:
-        alert.track_id = _recheck_track(session, alert.household_id)
+    if cmd.outcome == "recheck_started":
+        from safetynet.cases.handlers import open_recheck_for_alert  # cases imports this module
+
+        recheck = alert.action in RECHECK_ACTIONS
+        track = _recheck_track(session, alert.household_id) if recheck else None
+        alert.track_id = open_recheck_for_alert(
+            uow, alert, track, actor=cmd.actor, on=cmd.on, clock=clock
+        )
     session.flush()
     append(
         session,
@@ -701,6 +757,10 @@ def resolve_alert(cmd: ResolveAlert, uow: UnitOfWork, clock: Callable[[], dt.dat
         after=_state(alert),
         occurred_at=clock(),
     )
+    if cmd.outcome == "dismissed":
+        release_holds_of_alert(
+            session, alert.id, f"alert {alert.id} dismissed: {reason}", cmd.actor, clock()
+        )
     version = alert.version
     uow.commit()
     return version

@@ -579,3 +579,4 @@ def _merge(total: StoreCounts, part: StoreCounts) -> None:
         total.raised[key] = total.raised.get(key, 0) + n
     total.repeated += part.repeated
     total.still_open += part.still_open
+    total.holds_placed += part.holds_placed

@@ -3,7 +3,9 @@ instruction in exactly one batch at a time.
 
 ``export_bank_files`` first (one transaction, one audit entry) puts every payable instruction of
 the county up to the month (``pending``; ``failed`` ones again, as a retry; ``held`` ones whose
-household now has an account) into a new batch and marks them ``exported`` with the batch's id,
+household now has an account and that no payment hold keeps) into a new batch and marks them
+``exported`` with the batch's id; an instruction a standing hold covers is never exported (a
+pending or failed one becomes ``held`` under the hold),
 then writes every batch of that county and month from what the database holds, atomically
 (temporary file, then rename). Writing is a pure function of the stored batch, so generating again
 (or after a crash between the commit and the write) gives byte-identical files and never a second
@@ -26,7 +28,14 @@ from safetynet.audit.log import Actor, append
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
 from safetynet.payments.accounts import account_for_month
-from safetynet.payments.model import BankFile, BankFileItem, PayeeAccount, PaymentInstruction
+from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
+from safetynet.payments.model import (
+    BankFile,
+    BankFileItem,
+    PayeeAccount,
+    PaymentHold,
+    PaymentInstruction,
+)
 from safetynet.payments.roll import month_bounds, parse_month
 from safetynet.registry.db import Database
 from safetynet.registry.model import Household
@@ -67,6 +76,7 @@ class BankFileReport:
     files: tuple[WrittenFile, ...]
     released_from_hold: int
     still_held: int
+    held_by_hold: int = 0  # of still_held: kept by a payment hold (the rest have no account)
 
 
 def _field(value: str | int, width: int, *, numeric: bool = False) -> str:
@@ -157,10 +167,54 @@ def export_bank_files(
             PaymentInstruction.household_id.in_(in_county),
             PaymentInstruction.month <= month,
         )
-        # Held instructions and failed ones (a retry) take the account valid in this month.
+        # A standing payment hold keeps what it covers: pending and failed instructions under
+        # one become held (read before the instructions are locked, so a hold committed
+        # meanwhile has already turned its instructions held).
+        holds = active_holds(
+            session,
+            session.scalars(
+                select(PaymentHold.household_id).where(
+                    PaymentHold.household_id.in_(in_county), PaymentHold.released_at.is_(None)
+                )
+            ),
+        )
+        newly_held = 0
+        for instruction in session.scalars(
+            select(PaymentInstruction)
+            .where(
+                *scope,
+                PaymentInstruction.household_id.in_(list(holds))
+                | PaymentInstruction.hold_id.is_not(None),
+                PaymentInstruction.status.in_(("pending", "held", "failed")),
+            )
+            .order_by(PaymentInstruction.id)
+            .with_for_update()
+        ):
+            hold = covering_hold(
+                holds.get(instruction.household_id, []), instruction.program, instruction.month
+            )
+            if hold is None:
+                if instruction.hold_id is not None:
+                    # its hold was released while a roll was making it: no hold keeps it now
+                    instruction.hold_id = None
+                    instruction.held_reason = NO_ACCOUNT
+                continue
+            if instruction.hold_id == hold.id:
+                continue
+            newly_held += instruction.status != "held"
+            instruction.status = "held"
+            instruction.hold_id = hold.id
+            instruction.held_reason = hold.reason
+        session.flush()
+        # Held instructions no hold keeps and failed ones (a retry) take the account valid in
+        # this month.
         to_refresh = session.scalars(
             select(PaymentInstruction)
-            .where(*scope, PaymentInstruction.status.in_(("held", "failed")))
+            .where(
+                *scope,
+                PaymentInstruction.status.in_(("held", "failed")),
+                PaymentInstruction.hold_id.is_(None),
+            )
             .order_by(PaymentInstruction.id)
             .with_for_update()
         ).all()
@@ -184,6 +238,7 @@ def export_bank_files(
             instruction.payee_account_id = account.id
             if instruction.status == "held":
                 instruction.status = "pending"
+                instruction.held_reason = None
                 released += 1
         session.flush()
         payable = session.scalars(
@@ -192,14 +247,11 @@ def export_bank_files(
             .order_by(PaymentInstruction.month, PaymentInstruction.id)
             .with_for_update()
         ).all()
-        still_held = (
-            session.scalar(
-                select(func.count())
-                .select_from(PaymentInstruction)
-                .where(*scope, PaymentInstruction.status == "held")
+        still_held, held_by_hold = session.execute(
+            select(func.count(), func.count(PaymentInstruction.hold_id)).where(
+                *scope, PaymentInstruction.status == "held"
             )
-            or 0
-        )
+        ).one()
         new_id: int | None = None
         if payable:
             sequence = (
@@ -245,7 +297,7 @@ def export_bank_files(
                     failure_text=None,
                 )
             )
-        if payable or released:
+        if payable or released or newly_held:
             append(
                 session,
                 actor=actor,
@@ -260,6 +312,8 @@ def export_bank_files(
                     "total": format_yuan(sum(i.net_fen for i in payable)),
                     "released_from_hold": released,
                     "still_held": still_held,
+                    "held_by_payment_hold": held_by_hold,
+                    "newly_held_by_payment_hold": newly_held,
                 },
                 occurred_at=now,
             )
@@ -302,4 +356,4 @@ def export_bank_files(
                     batch.id == new_id,
                 )
             )
-    return BankFileReport(county, month, tuple(written), released, still_held)
+    return BankFileReport(county, month, tuple(written), released, still_held, held_by_hold)

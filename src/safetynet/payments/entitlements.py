@@ -38,6 +38,7 @@ __all__ = [
     "month_of",
     "monthly_due",
     "next_month",
+    "record_entitlement_change",
     "schedule",
 ]
 
@@ -124,52 +125,58 @@ def change_entitlement(db: Database, cmd: ChangeEntitlement, clock: Clock) -> in
     """Append a new amount to the schedule (one transaction with its audit entry); returns the
     entry's id. The next roll pays the difference for months already paid (arrears) or records
     it as an overpayment to recover."""
+    now = clock()
+    with db.sessions.begin() as session:
+        return record_entitlement_change(session, cmd, now)
+
+
+def record_entitlement_change(session: Session, cmd: ChangeEntitlement, now: dt.datetime) -> int:
+    """``change_entitlement`` inside the caller's transaction (flushed, not committed), for a
+    step that changes the schedule together with its own rows, e.g. a case decision."""
     from safetynet.payments.roll import parse_month
 
     from_month = parse_month(cmd.from_month, "from_month")
     if cmd.amount_fen < 0:
         raise InputError("amount", "is negative")
     reason = _reason(cmd.reason)
-    now = clock()
-    with db.sessions.begin() as session:
-        enrolment = _enrolment(session, cmd.enrolment_id)
-        if from_month < month_of(enrolment.start_date):
-            raise InputError(
-                "from_month",
-                f"{from_month} is before the enrolment starts ({enrolment.start_date})",
-            )
-        if enrolment.end_date is not None and from_month > month_of(enrolment.end_date):
-            raise InputError(
-                "from_month", f"{from_month} is after the enrolment ended ({enrolment.end_date})"
-            )
-        entry = EntitlementChange(
-            enrolment_id=enrolment.id,
-            kind="amount",
-            from_month=from_month,
-            amount_fen=cmd.amount_fen,
-            effective_date=None,
-            reason=reason,
-            recorded_at=now,
-            recorded_by=cmd.actor.name,
+    enrolment = _enrolment(session, cmd.enrolment_id)
+    if from_month < month_of(enrolment.start_date):
+        raise InputError(
+            "from_month",
+            f"{from_month} is before the enrolment starts ({enrolment.start_date})",
         )
-        session.add(entry)
-        session.flush()
-        append(
-            session,
-            actor=cmd.actor,
-            command="ChangeEntitlement",
-            event="EntitlementChanged",
-            entity="enrolment",
-            entity_id=enrolment.id,
-            after={
-                "entry": entry.id,
-                "from_month": from_month,
-                "amount": format_yuan(cmd.amount_fen),
-                "reason": reason,
-            },
-            occurred_at=now,
+    if enrolment.end_date is not None and from_month > month_of(enrolment.end_date):
+        raise InputError(
+            "from_month", f"{from_month} is after the enrolment ended ({enrolment.end_date})"
         )
-        return entry.id
+    entry = EntitlementChange(
+        enrolment_id=enrolment.id,
+        kind="amount",
+        from_month=from_month,
+        amount_fen=cmd.amount_fen,
+        effective_date=None,
+        reason=reason,
+        recorded_at=now,
+        recorded_by=cmd.actor.name,
+    )
+    session.add(entry)
+    session.flush()
+    append(
+        session,
+        actor=cmd.actor,
+        command="ChangeEntitlement",
+        event="EntitlementChanged",
+        entity="enrolment",
+        entity_id=enrolment.id,
+        after={
+            "entry": entry.id,
+            "from_month": from_month,
+            "amount": format_yuan(cmd.amount_fen),
+            "reason": reason,
+        },
+        occurred_at=now,
+    )
+    return entry.id
 
 
 def end_entitlement(db: Database, cmd: EndEntitlement, clock: Clock) -> int:

@@ -37,13 +37,15 @@ __all__ = [
     "EntitlementChange",
     "PayeeAccount",
     "PaymentAdjustment",
+    "PaymentHold",
     "PaymentInstruction",
     "PaymentRecovery",
     "PaymentRun",
 ]
 
 RUN_STATUSES = ("running", "finished", "interrupted")
-# pending: to be exported; held: no account for the month; settled: nothing to transfer (net 0);
+# pending: to be exported; held: under a payment hold (hold_id) or no account for the month;
+# settled: nothing to transfer (net 0);
 # exported: in a bank file; paid / failed: as the bank's return file says (failed is exported
 # again by the next bank file).
 INSTRUCTION_STATUSES = ("pending", "held", "settled", "exported", "paid", "failed")
@@ -97,7 +99,8 @@ class PaymentInstruction(Base):
     paid with it and ``recovery_fen`` the part of an overpayment offset against it, so the bank
     transfers ``amount_fen + arrears_fen - recovery_fen``. ``account`` (full account number, shown
     only masked) and ``bank_code`` come from the payee account valid in the month; without one the
-    instruction is ``held``.
+    instruction is ``held``. Under a payment hold it is ``held`` too, with ``hold_id`` naming the
+    hold; ``held_reason`` says why an instruction is held (and only a held one has one).
     """
 
     __tablename__ = "payment_instructions"
@@ -120,6 +123,8 @@ class PaymentInstruction(Base):
     paid_on: Mapped[dt.date | None] = mapped_column(Date)
     failure_code: Mapped[str | None] = mapped_column(String(20))
     failure_text: Mapped[str | None] = mapped_column(Text)
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("payment_holds.id"), index=True)
+    held_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # The natural key: one instruction per (beneficiary household, program, month).
@@ -131,6 +136,8 @@ class PaymentInstruction(Base):
             "arrears_fen >= 0 AND recovery_fen >= 0 AND recovery_fen <= amount_fen + arrears_fen",
             name="net",
         ),
+        CheckConstraint("hold_id IS NULL OR status = 'held'", name="hold"),
+        CheckConstraint("(status = 'held') = (held_reason IS NOT NULL)", name="held_reason"),
     )
 
     @property
@@ -308,3 +315,41 @@ class BankReturn(Base):
             "read_count = applied_count + already_count + quarantined_count", name="counts"
         ),
     )
+
+
+class PaymentHold(Base):
+    """A stop on a household's payments: of one program (or of all, ``program`` NULL) for every
+    month from ``from_month`` on, until released. ``alert_id`` names the monitoring alert that
+    placed it (at most one hold per alert); ``source`` says where it came from in words."""
+
+    __tablename__ = "payment_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    program: Mapped[str | None] = mapped_column(String(60))
+    from_month: Mapped[str] = mapped_column(String(7))
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(100))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_alerts.id"), unique=True)
+    placed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    placed_by: Mapped[str] = mapped_column(String(100))
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("length(from_month) = 7", name="from_month"),
+        CheckConstraint(
+            "(released_at IS NULL) = (released_by IS NULL) "
+            "AND (released_at IS NULL) = (release_reason IS NULL)",
+            name="release",
+        ),
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+    def covers(self, program: str, month: str) -> bool:
+        """Whether this hold, while it stands, stops ``program``'s payment for ``month``."""
+        return (self.program is None or self.program == program) and self.from_month <= month

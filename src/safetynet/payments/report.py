@@ -2,7 +2,7 @@
 
 For the instructions of the month: how many are payable (something to transfer), paid on time
 (booked by the parameter ``payments.timeliness.paid_by_day`` of the month), paid late, failed,
-held (no account), still with the bank or not yet exported; and the recoveries still outstanding
+held by a payment hold, held for want of an account, still with the bank or not yet exported; and the recoveries still outstanding
 for the county and program (all months, as of now). Paid means paid in full: reconciliation
 refuses a return row whose amount differs from what was sent.
 """
@@ -37,9 +37,10 @@ class ReportRow:
     paid_late: int
     paid_fen: int
     failed: int
-    held: int
+    held: int  # no payee account
     awaiting: int  # pending or exported: no result yet
     outstanding_recoveries_fen: int
+    held_by_hold: int = 0  # kept by a payment hold (payments.holds)
 
     @property
     def on_time_share(self) -> float | None:
@@ -67,6 +68,7 @@ def payment_report(
                 PaymentInstruction.status,
                 PaymentInstruction.paid_on,
                 net,
+                PaymentInstruction.hold_id,
             )
             .join(Household, Household.id == PaymentInstruction.household_id)
             .where(PaymentInstruction.month == month, PaymentInstruction.status != "settled")
@@ -112,7 +114,7 @@ def payment_report(
         return deadlines[region]
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    for region, program, status, paid_on, amount in instructions:
+    for region, program, status, paid_on, amount, hold_id in instructions:
         row = counts.setdefault(
             (region, program),
             dict.fromkeys(
@@ -124,6 +126,7 @@ def payment_report(
                     "paid_fen",
                     "failed",
                     "held",
+                    "held_by_hold",
                     "awaiting",
                 ),
                 0,
@@ -134,7 +137,9 @@ def payment_report(
         if status == "paid":
             row["on_time" if paid_on is not None and paid_on <= deadline(region) else "late"] += 1
             row["paid_fen"] += amount
-        elif status in ("failed", "held"):
+        elif status == "held":
+            row["held" if hold_id is None else "held_by_hold"] += 1
+        elif status == "failed":
             row[status] += 1
         else:
             row["awaiting"] += 1
@@ -151,6 +156,7 @@ def payment_report(
             paid_fen=counts.get((region, program), {}).get("paid_fen", 0),
             failed=counts.get((region, program), {}).get("failed", 0),
             held=counts.get((region, program), {}).get("held", 0),
+            held_by_hold=counts.get((region, program), {}).get("held_by_hold", 0),
             awaiting=counts.get((region, program), {}).get("awaiting", 0),
             outstanding_recoveries_fen=max(0, outstanding.get((region, program), 0)),
         )

@@ -28,6 +28,7 @@ from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.entitlements import ScheduleEntry, monthly_due
+from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
 from safetynet.payments.model import (
     EntitlementChange,
     PayeeAccount,
@@ -75,7 +76,8 @@ class RollReport:
     ``eligible`` counts the instructions of the month the run found or made (an enrolment paid
     for the month, or an ended one whose arrears need a carrier); ``adjustments`` those it
     recorded, ``arrears_fen`` and ``overpaid_fen`` their sums, ``held`` the instructions it left
-    without an account.
+    held (``held_by_hold`` of them under a payment hold, the rest without an account) and
+    ``settled_held`` the held instructions of earlier months it settled (no longer due).
     """
 
     run_id: int
@@ -90,6 +92,8 @@ class RollReport:
     arrears_fen: int = 0
     overpaid_fen: int = 0
     held: int = 0
+    held_by_hold: int = 0
+    settled_held: int = 0
 
 
 def _now() -> dt.datetime:
@@ -201,6 +205,8 @@ class _Totals:
     arrears_fen: int = 0
     overpaid_fen: int = 0
     held: int = 0
+    held_by_hold: int = 0
+    settled_held: int = 0
 
 
 class _RecoveryParams:
@@ -248,7 +254,12 @@ def _roll_batch(
     totals: _Totals,
 ) -> None:
     """One batch in one transaction: adjustments and recoveries for earlier paid months, then the
-    month's instructions (created, or brought up to date while not yet exported)."""
+    month's instructions (created, or brought up to date while not yet exported).
+
+    An instruction of an earlier month that a payment hold keeps has not been paid: it is brought
+    up to date with the schedule in place (e.g. an entitlement ended since: amount 0, settled)
+    instead of being corrected by an adjustment, so nothing is recovered that was never paid.
+    """
     ids = [c.id for c in found]
     households = sorted({c.household_id for c in found})
     first, last = month_bounds(month)
@@ -270,6 +281,19 @@ def _roll_batch(
         ).where(PaymentInstruction.enrolment_id.in_(ids), PaymentInstruction.month < month)
     ):
         paid_months.setdefault(enrolment_id, {})[paid_month] = amount
+    held_before: dict[int, list[PaymentInstruction]] = {}
+    for instruction in session.scalars(
+        select(PaymentInstruction)
+        .where(
+            PaymentInstruction.enrolment_id.in_(ids),
+            PaymentInstruction.month < month,
+            PaymentInstruction.status == "held",
+            PaymentInstruction.hold_id.is_not(None),
+        )
+        .order_by(PaymentInstruction.month)
+    ):
+        held_before.setdefault(instruction.enrolment_id, []).append(instruction)
+    holds = active_holds(session, households)
     adjusted: dict[int, dict[str, int]] = {}
     arrears_now: dict[int, int] = {}
     for enrolment_id, for_month, roll_month_, amount in session.execute(
@@ -344,6 +368,33 @@ def _roll_batch(
             if candidate.eligible
             else 0
         )
+        for instruction in held_before.get(candidate.id, []):
+            # Kept by a hold, never paid: bring its amount up to date (what the adjustments of
+            # its month already carry stays with them).
+            due = monthly_due(
+                instruction.month, candidate.start, candidate.end, candidate.amount_fen, schedule
+            )
+            target = max(0, due - adjusted.get(candidate.id, {}).get(instruction.month, 0))
+            if target == instruction.amount_fen:
+                continue
+            offset = min(instruction.recovery_fen, target + instruction.arrears_fen)
+            offset_before[candidate.key] = (
+                offset_before.get(candidate.key, 0) - instruction.recovery_fen + offset
+            )
+            settled = target + instruction.arrears_fen - offset == 0
+            session.execute(
+                update(PaymentInstruction)
+                .where(PaymentInstruction.id == instruction.id)
+                .values(
+                    amount_fen=target,
+                    recovery_fen=offset,
+                    status="settled" if settled else "held",
+                    hold_id=None if settled else instruction.hold_id,
+                    held_reason=None if settled else instruction.held_reason,
+                )
+            )
+            paid_months.setdefault(candidate.id, {})[instruction.month] = target
+            totals.settled_held += settled
         adjustments = []
         for paid_month, instructed in sorted(paid_months.get(candidate.id, {}).items()):
             paid = instructed + adjusted.get(candidate.id, {}).get(paid_month, 0)
@@ -401,9 +452,14 @@ def _roll_batch(
         arrears = arrears_now.get(candidate.id, 0) + new_arrears
         if existing is None and not candidate.eligible and arrears == 0:
             continue  # ended: nothing due this month and no arrears to carry
+        if existing is not None and existing.hold_id is not None:
+            # Kept by a hold: what the schedule says is due now (an ended entitlement: 0).
+            due_now = monthly_due(
+                month, candidate.start, candidate.end, candidate.amount_fen, schedule
+            )
         amount = (
             due_now
-            if existing is None
+            if existing is None or existing.hold_id is not None
             else (due_now if candidate.eligible else existing.amount_fen)
         )
         share, mode = params(candidate.region)
@@ -412,7 +468,13 @@ def _roll_batch(
         chosen = account_for_month(accounts.get(candidate.household_id, []), first, last)
         payee = None if chosen is None else accounts[candidate.household_id][chosen]
         net = amount + arrears - offset
-        status = "settled" if net == 0 else ("held" if payee is None else "pending")
+        hold = covering_hold(holds.get(candidate.household_id, []), candidate.program, month)
+        status = (
+            "settled" if net == 0 else ("held" if hold is not None or payee is None else "pending")
+        )
+        held_reason = None
+        if status == "held":
+            held_reason = NO_ACCOUNT if hold is None else hold.reason
         values = {
             "amount_fen": amount,
             "arrears_fen": arrears,
@@ -421,6 +483,8 @@ def _roll_batch(
             "bank_code": None if payee is None else payee.bank_code,
             "payee_account_id": None if payee is None else payee.id,
             "status": status,
+            "hold_id": None if status != "held" or hold is None else hold.id,
+            "held_reason": held_reason,
         }
         if existing is None:
             new_rows.append(
@@ -443,6 +507,7 @@ def _roll_batch(
                 )
             totals.eligible += 1
             totals.held += status == "held"
+            totals.held_by_hold += values["hold_id"] is not None
         if arrears:
             carriers.append(candidate)
 
@@ -455,10 +520,12 @@ def _roll_batch(
         NATURAL_KEY,
         PaymentInstruction.id,
         PaymentInstruction.status,
+        PaymentInstruction.hold_id,
     )
     totals.created += len(made)
     totals.eligible += len(new_rows)
-    totals.held += sum(status == "held" for _, status in made)
+    totals.held += sum(status == "held" for _, status, _ in made)
+    totals.held_by_hold += sum(hold_id is not None for _, _, hold_id in made)
     for candidate in carriers:
         session.execute(
             update(PaymentAdjustment)
@@ -572,6 +639,8 @@ def roll_month(
         arrears_fen=totals.arrears_fen,
         overpaid_fen=totals.overpaid_fen,
         held=totals.held,
+        held_by_hold=totals.held_by_hold,
+        settled_held=totals.settled_held,
     )
     with db.sessions.begin() as session:
         session.execute(
@@ -598,6 +667,8 @@ def roll_month(
                 "arrears": format_yuan(totals.arrears_fen),
                 "overpaid": format_yuan(totals.overpaid_fen),
                 "held": totals.held,
+                "held_by_hold": totals.held_by_hold,
+                "settled_held": totals.settled_held,
             },
             occurred_at=clock(),
         )

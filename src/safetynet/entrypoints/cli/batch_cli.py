@@ -228,7 +228,8 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
             console.print(
                 f"Registry: {stored:,} new alerts stored, {report.alerts_already_stored:,} "
                 f"already stored or still open; {report.alerts_outside_registry:,} about "
-                "households the registry does not hold (in alerts.parquet)."
+                "households the registry does not hold (in alerts.parquet); "
+                f"{report.holds_placed:,} payment holds placed (stop the next payment)."
             )
     if "rules" in stages:
         table = Table("program", "households", "persons", "amount (yuan)", "period",
@@ -241,7 +242,8 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
         console.print(
             f"Payment roll {report.month}: run {roll.run_id}, {roll.eligible:,} instructions "
             f"for the month: {roll.created:,} created, {roll.already_present:,} already present "
-            f"(never twice); {roll.held:,} held without an account; {roll.adjustments:,} "
+            f"(never twice); {roll.held - roll.held_by_hold:,} held without an account, "
+            f"{roll.held_by_hold:,} held by a payment hold; {roll.adjustments:,} "
             f"adjustments of earlier months: arrears {format_yuan(roll.arrears_fen)} yuan, "
             f"overpaid {format_yuan(roll.overpaid_fen)} yuan."
         )

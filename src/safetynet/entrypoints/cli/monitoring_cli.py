@@ -336,8 +336,11 @@ def resolve(
     url: UrlOption = None,
 ) -> None:
     """Resolve an alert with an outcome; a confirmed re-check is linked to the paying case."""
+    from sqlalchemy import select
+
     from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
     from safetynet.monitoring.alerts_model import Alert
+    from safetynet.payments.model import PaymentHold
     from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
     from safetynet.registry.unit_of_work import UnitOfWork
@@ -353,7 +356,11 @@ def resolve(
         with db.sessions() as session:
             alert = session.get(Alert, alert_id)
             track = None if alert is None else alert.track_id
+            hold = session.scalar(select(PaymentHold).where(PaymentHold.alert_id == alert_id))
+            held = None if hold is None else (hold.id, hold.released_at is None)
     finally:
         db.dispose()
     linked = f"; re-check on case track {track}" if track is not None else ""
+    if held is not None:
+        linked += f"; payment hold {held[0]} " + ("stands" if held[1] else "released")
     out.print(f"alert {alert_id} resolved: {outcome} (version {version}){linked}", markup=False)

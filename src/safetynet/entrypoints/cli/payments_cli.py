@@ -18,8 +18,11 @@ __all__ = [
     "accounts_app",
     "bank_file",
     "entitlement_app",
+    "hold",
+    "holds",
     "payments_app",
     "reconcile",
+    "release",
     "report",
     "roll",
 ]
@@ -91,13 +94,15 @@ def roll(
         f"{report.created} created, {report.already_present} already present",
         markup=False,
     )
-    if report.adjustments or report.held:
+    if report.adjustments or report.held or report.settled_held:
         from safetynet.domain.money import format_yuan
 
         out.print(
             f"{report.adjustments} adjustment(s): arrears {format_yuan(report.arrears_fen)} yuan, "
             f"overpaid {format_yuan(report.overpaid_fen)} yuan (recoveries); "
-            f"{report.held} held without an account",
+            f"{report.held_by_hold} held by a payment hold, "
+            f"{report.held - report.held_by_hold} held without an account; "
+            f"{report.settled_held} held instruction(s) of earlier months settled",
             markup=False,
         )
     if report.interrupted_runs:
@@ -231,7 +236,8 @@ def bank_file(
     if report.released_from_hold or report.still_held:
         out.print(
             f"{report.released_from_hold} released from hold; {report.still_held} still held "
-            "(no account)",
+            f"({report.held_by_hold} by a payment hold, "
+            f"{report.still_held - report.held_by_hold} without an account)",
             markup=False,
         )
 
@@ -288,8 +294,94 @@ def report(
             f"{r.county} {r.program} (on time = booked by {r.deadline}): "
             f"payable {r.payable} ({format_yuan(r.payable_fen)} yuan); "
             f"paid on time {r.paid_on_time}, paid late {r.paid_late} "
-            f"({format_yuan(r.paid_fen)} yuan); failed {r.failed}; held {r.held}; "
+            f"({format_yuan(r.paid_fen)} yuan); failed {r.failed}; "
+            f"held by a payment hold {r.held_by_hold}; held without an account {r.held}; "
             f"awaiting the bank {r.awaiting}; "
             f"recoveries outstanding {format_yuan(r.outstanding_recoveries_fen)} yuan",
             markup=False,
         )
+
+
+@payments_app.command("holds")
+@reports_errors
+def holds(
+    county: Annotated[
+        str | None, typer.Option("--county", help="Only this county (6-digit code).")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """List the payment holds that stand (identity numbers masked)."""
+    from safetynet.payments.holds import list_holds
+
+    db = _open(url)
+    try:
+        rows = list_holds(db, county)
+    finally:
+        db.dispose()
+    if not rows:
+        out.print("no payment hold stands", markup=False)
+    for r in rows:
+        out.print(
+            f"hold {r.id}: {r.county} household {r.household_no} (id {r.household_id})"
+            f"{'' if r.person is None else ', person ' + r.person}; "
+            f"{r.program or 'all programs'} from {r.from_month}; "
+            f"{r.held_instructions} instruction(s) held; {r.source}, placed "
+            f"{r.placed_at:%Y-%m-%d} by {r.placed_by}: {r.reason}",
+            markup=False,
+        )
+    out.print(f"{len(rows)} hold(s) stand", markup=False)
+
+
+@payments_app.command("hold")
+@reports_errors
+def hold(
+    household: Annotated[int, typer.Option("--household", help="Household id.")],
+    from_month: Annotated[str, typer.Option("--from-month", help="First month held, YYYY-MM.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    program: Annotated[
+        str | None, typer.Option("--program", help="Only this program (default: all).")
+    ] = None,
+    url: UrlOption = None,
+) -> None:
+    """Stop a household's payments from a month on, until the hold is released."""
+    from safetynet.payments.holds import PlaceHold, place_hold
+
+    command = PlaceHold(
+        household_id=household,
+        from_month=from_month,
+        reason=reason,
+        actor=_actor(None),
+        program=program,
+    )
+    db = _open(url)
+    try:
+        hold_id = place_hold(db, command, _now)
+    finally:
+        db.dispose()
+    out.print(
+        f"hold {hold_id}: household {household}, {program or 'all programs'} from {from_month}",
+        markup=False,
+    )
+
+
+@payments_app.command("release")
+@reports_errors
+def release(
+    hold_id: Annotated[int, typer.Argument(help="Hold id (payments holds).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    url: UrlOption = None,
+) -> None:
+    """Release a payment hold; the next bank file pays what it held."""
+    from safetynet.payments.holds import ReleaseHold, release_hold
+
+    db = _open(url)
+    try:
+        payable = release_hold(
+            db, ReleaseHold(hold_id=hold_id, reason=reason, actor=_actor(None)), _now
+        )
+    finally:
+        db.dispose()
+    out.print(
+        f"hold {hold_id} released: {payable} instruction(s) payable again (next bank file)",
+        markup=False,
+    )
