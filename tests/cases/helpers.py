@@ -1,12 +1,16 @@
-"""Builders for the case workflow tests: registered households, actors, and the steps of a case."""
+"""Builders for the case workflow tests: registered households, actors, the steps of a case, and
+the dibao case of ``examples/dibao_household.json`` taken to acceptance, the county or payment."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from safetynet.audit.log import Actor
 from safetynet.cases import commands as c
@@ -15,8 +19,9 @@ from safetynet.cases.handlers import handle
 from safetynet.cases.model import Track
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.domain.identity import check_character
+from safetynet.monitoring.alerts_model import Alert
 from safetynet.registry.db import Database
-from safetynet.registry.model import Household, Membership, Person
+from safetynet.registry.model import Enrolment, Household, Membership, Person
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "310115"  # Shanghai Pudong: the dibao standard is 1,650 yuan from 2025-07-01 [M]
@@ -27,6 +32,7 @@ REVIEWER = Actor("town_zhou", "township_reviewer", REGION)
 APPROVER = Actor("county_chen", "county_approver", REGION)
 APPROVER_2 = Actor("county_sun", "county_approver", REGION)
 TEAM = ("inv_wang", "inv_zhao")
+HEAD = "110105198503010032"  # the head of examples/dibao_household.json, who earns 2,400
 
 Clock = Callable[[], dt.datetime]
 
@@ -153,3 +159,86 @@ def investigate_and_propose(
             reasons=("household income below the standard",),
         ),
     )
+
+
+def dibao_household(head_wage: str | None = None) -> dict[str, Any]:
+    """The facts of ``examples/dibao_household.json``, the head earning ``head_wage`` if given."""
+    facts = example("dibao_household.json")
+    if head_wage is not None:
+        facts = copy.deepcopy(facts)
+        facts["members"][0]["wage_income"] = head_wage
+    return facts
+
+
+def accepted_dibao(db: Database, clock: Clock, *, devolved: bool = False) -> int:
+    """Household H1 (the head and one member) applies for dibao on 2025-09-25, accepted the next
+    day; returns the track."""
+    register_household(db, "H1", [HEAD, id_number("19870601", 4)])
+    app_id, (tid,) = submit(
+        db, clock, dibao_household(), "H1", dt.date(2025, 9, 25), ("dibao",), devolved=devolved
+    )
+    run(db, clock, c.AcceptApplication(actor=CLERK, on=dt.date(2025, 9, 26), application_id=app_id))
+    return tid
+
+
+def to_county(db: Database, clock: Clock, tid: int, proposal: str = "approve") -> None:
+    """Investigated and proposed on 2025-09-28, noticed from 2025-09-29 to 2025-10-09."""
+    investigate_and_propose(db, clock, tid, dt.date(2025, 9, 28), proposal=proposal)
+    run(db, clock, c.PostPublicNotice(actor=REVIEWER, on=dt.date(2025, 9, 29), track_id=tid))
+    run(db, clock, c.ClosePublicNotice(actor=REVIEWER, on=dt.date(2025, 10, 9), track_id=tid))
+
+
+def paying_dibao(db: Database, clock: Clock) -> int:
+    """Approved on 2025-10-10 at 2,550 yuan a month, paid from November 2025."""
+    tid = accepted_dibao(db, clock)
+    to_county(db, clock, tid)
+    run(db, clock, c.ConfirmTrack(actor=APPROVER, on=dt.date(2025, 10, 10), track_id=tid))
+    run(db, clock, c.StartPayment(actor=APPROVER, on=dt.date(2025, 11, 3), track_id=tid))
+    return tid
+
+
+def enrolment_rows(db: Database) -> list[tuple[str, dt.date, dt.date | None, int]]:
+    """Every enrolment as (status, start, end, amount in fen), oldest first."""
+    with db.sessions() as session:
+        rows = session.scalars(select(Enrolment).order_by(Enrolment.id))
+        return [(r.status, r.start_date, r.end_date, r.amount_fen) for r in rows]
+
+
+def household_id_of(db: Database, household_no: str = "H1") -> int:
+    with db.sessions() as session:
+        found = session.scalar(select(Household.id).where(Household.household_no == household_no))
+        assert found is not None
+        return found
+
+
+ALERT_RAISED = dt.date(2025, 11, 20)
+
+
+def open_alert(
+    db: Database,
+    household_id: int,
+    rule: str = "income_crosses_standard",
+    action: str = "recheck_income",
+    raised_on: dt.date = ALERT_RAISED,
+) -> int:
+    """An open alert as the monthly comparison stores it (10-working-day limit)."""
+    with db.sessions.begin() as session:
+        alert = Alert(
+            rule=rule,
+            severity="high",
+            county=REGION,
+            office="township_office",
+            action=action,
+            household_id=household_id,
+            subject=f"household:{household_id}",
+            month="2025-10",
+            raised_on=raised_on,
+            due_on=raised_on + dt.timedelta(days=14),
+            evidence={},
+            status="open",
+            created_at=dt.datetime(2025, 11, 20, tzinfo=dt.UTC),
+            version=1,
+        )
+        session.add(alert)
+        session.flush()
+        return alert.id

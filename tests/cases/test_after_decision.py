@@ -3,9 +3,8 @@ refused job offers and appeals that reopen a track; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from typing import Any
+from typing import Literal
 
 import pytest
 from sqlalchemy import select
@@ -16,67 +15,30 @@ from safetynet.cases import commands as c
 from safetynet.cases.workflow import WorkflowError
 from safetynet.errors import InputError
 from safetynet.registry.db import Database
-from safetynet.registry.model import Enrolment
 from tests.cases.helpers import (
     APPROVER,
     APPROVER_2,
     CLERK,
+    HEAD,
     INVESTIGATOR,
-    REVIEWER,
     Clock,
-    example,
+    accepted_dibao,
+    dibao_household,
+    enrolment_rows,
     id_number,
-    investigate_and_propose,
-    register_household,
+    paying_dibao,
     run,
-    submit,
+    to_county,
     track,
 )
 
 D = dt.date
-HEAD = "110105198503010032"  # the head of examples/dibao_household.json, who earns 2,400
-
-
-def _household(head_wage: str | None = None) -> dict[str, Any]:
-    facts = example("dibao_household.json")
-    if head_wage is not None:
-        facts = copy.deepcopy(facts)
-        facts["members"][0]["wage_income"] = head_wage
-    return facts
-
-
-def _accepted(db: Database, clock: Clock, *, devolved: bool = False) -> int:
-    register_household(db, "H1", [HEAD, id_number("19870601", 4)])
-    _, (tid,) = submit(db, clock, _household(), "H1", D(2025, 9, 25), ("dibao",), devolved=devolved)
-    run(db, clock, c.AcceptApplication(actor=CLERK, on=D(2025, 9, 26), application_id=1))
-    return tid
-
-
-def _to_county(db: Database, clock: Clock, tid: int) -> None:
-    investigate_and_propose(db, clock, tid, D(2025, 9, 28))
-    run(db, clock, c.PostPublicNotice(actor=REVIEWER, on=D(2025, 9, 29), track_id=tid))
-    run(db, clock, c.ClosePublicNotice(actor=REVIEWER, on=D(2025, 10, 9), track_id=tid))
-
-
-def _paying(db: Database, clock: Clock) -> int:
-    """Approved on 2025-10-10 at 2,550 yuan a month, paid from November 2025."""
-    tid = _accepted(db, clock)
-    _to_county(db, clock, tid)
-    run(db, clock, c.ConfirmTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid))
-    run(db, clock, c.StartPayment(actor=APPROVER, on=D(2025, 11, 3), track_id=tid))
-    return tid
-
-
-def _enrolments(db: Database) -> list[tuple[str, dt.date, dt.date | None, int]]:
-    with db.sessions() as session:
-        rows = session.scalars(select(Enrolment).order_by(Enrolment.id))
-        return [(r.status, r.start_date, r.end_date, r.amount_fen) for r in rows]
 
 
 def test_the_overall_limit_is_extended_once_before_it_expires_with_a_reason(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _accepted(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     assert track(database, tid).overall_due == D(2025, 11, 13)  # 30 wd from 2025-09-26
     with pytest.raises(InputError, match="reason"):
         run(
@@ -123,7 +85,7 @@ def test_the_overall_limit_is_extended_once_before_it_expires_with_a_reason(
 
 
 def test_a_devolved_20_day_limit_is_not_extended(database: Database, fixed_clock: Clock) -> None:
-    tid = _accepted(database, fixed_clock, devolved=True)
+    tid = accepted_dibao(database, fixed_clock, devolved=True)
     with pytest.raises(WorkflowError, match="devolved to the township cannot be extended"):
         run(
             database,
@@ -135,7 +97,7 @@ def test_a_devolved_20_day_limit_is_not_extended(database: Database, fixed_clock
 def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
+    tid = paying_dibao(database, fixed_clock)
     run(
         database,
         fixed_clock,
@@ -151,7 +113,7 @@ def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
             track_id=tid,
             frequency="annual",
             findings="the head now earns 3,000",
-            household=_household("3000.00"),
+            household=dibao_household("3000.00"),
         ),
     )
     t = track(database, tid)
@@ -162,7 +124,7 @@ def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
         D(2027, 3, 10),
         "annual",
     )
-    assert _enrolments(database) == [
+    assert enrolment_rows(database) == [
         ("ended", D(2025, 11, 1), D(2026, 3, 31), 255000),
         ("active", D(2026, 4, 1), None, 195000),
     ]
@@ -192,7 +154,7 @@ def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
                 track_id=tid,
                 frequency="annual",
                 findings="the head earns 6,000",
-                household=_household("6000.00"),
+                household=dibao_household("6000.00"),
             ),
         )
     with database.sessions() as session:
@@ -202,7 +164,7 @@ def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
 def test_gradual_exit_keeps_the_amount_six_months_after_the_rise_then_stops(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
+    tid = paying_dibao(database, fixed_clock)
     with pytest.raises(WorkflowError, match="still eligible"):
         run(
             database,
@@ -212,7 +174,7 @@ def test_gradual_exit_keeps_the_amount_six_months_after_the_rise_then_stops(
                 on=D(2025, 12, 20),
                 track_id=tid,
                 income_rose_in="2025-12",
-                household=_household("3000.00"),
+                household=dibao_household("3000.00"),
             ),
         )
     run(
@@ -223,7 +185,7 @@ def test_gradual_exit_keeps_the_amount_six_months_after_the_rise_then_stops(
             on=D(2025, 12, 20),
             track_id=tid,
             income_rose_in="2025-12",
-            household=_household("6000.00"),  # 6,000 / 3 = 2,000 > 1,650
+            household=dibao_household("6000.00"),  # 6,000 / 3 = 2,000 > 1,650
         ),
     )
     t = track(database, tid)
@@ -237,7 +199,7 @@ def test_gradual_exit_keeps_the_amount_six_months_after_the_rise_then_stops(
         {"month": m, "amount_fen": 255000}
         for m in ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06")
     ]
-    assert _enrolments(database) == [("active", D(2025, 11, 1), D(2026, 6, 30), 255000)]
+    assert enrolment_rows(database) == [("active", D(2025, 11, 1), D(2026, 6, 30), 255000)]
     # Terminating at the end never pays longer than the period.
     run(
         database,
@@ -246,13 +208,13 @@ def test_gradual_exit_keeps_the_amount_six_months_after_the_rise_then_stops(
             actor=APPROVER, on=D(2026, 7, 1), track_id=tid, reason="gradual exit ended"
         ),
     )
-    assert _enrolments(database) == [("ended", D(2025, 11, 1), D(2026, 6, 30), 255000)]
+    assert enrolment_rows(database) == [("ended", D(2025, 11, 1), D(2026, 6, 30), 255000)]
 
 
 def test_the_third_refused_job_offer_stops_that_members_share_from_the_next_month(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
+    tid = paying_dibao(database, fixed_clock)
     with pytest.raises(InputError, match="not a member"):
         run(
             database,
@@ -291,7 +253,7 @@ def test_the_third_refused_job_offer_stops_that_members_share_from_the_next_mont
     )
     # 2,550 − 2,550 / 3 members = 1,700 yuan a month from January 2026.
     assert track(database, tid).amount_fen == 170000
-    assert _enrolments(database) == [
+    assert enrolment_rows(database) == [
         ("ended", D(2025, 11, 1), D(2025, 12, 31), 255000),
         ("active", D(2026, 1, 1), None, 170000),
     ]
@@ -309,8 +271,8 @@ def test_the_third_refused_job_offer_stops_that_members_share_from_the_next_mont
 
 
 def _refused_with_appeal(db: Database, clock: Clock) -> tuple[int, int]:
-    tid = _accepted(db, clock)
-    _to_county(db, clock, tid)
+    tid = accepted_dibao(db, clock)
+    to_county(db, clock, tid)
     run(db, clock, c.RefuseTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid, reasons=("a",)))
     event = run(
         db,
@@ -327,47 +289,38 @@ def _refused_with_appeal(db: Database, clock: Clock) -> tuple[int, int]:
     return tid, event.entity_id
 
 
+def _decide(
+    db: Database,
+    clock: Clock,
+    appeal_id: int,
+    outcome: Literal["upheld", "varied", "revoked", "dismissed"],
+    reasons: tuple[str, ...],
+    reopen_at: Literal["investigation", "township_opinion", "decision", "payment"] | None = None,
+) -> None:
+    """The second county approver decides the appeal on 2026-01-20."""
+    run(
+        db,
+        clock,
+        c.DecideAppeal(
+            actor=APPROVER_2,
+            on=D(2026, 1, 20),
+            appeal_id=appeal_id,
+            outcome=outcome,
+            reasons=reasons,
+            reopen_at=reopen_at,
+        ),
+    )
+
+
 def test_an_appeal_in_the_applicants_favour_sends_the_track_back_to_the_county(
     database: Database, fixed_clock: Clock
 ) -> None:
     tid, appeal_id = _refused_with_appeal(database, fixed_clock)
     with pytest.raises(InputError, match="names the step"):
-        run(
-            database,
-            fixed_clock,
-            c.DecideAppeal(
-                actor=APPROVER_2,
-                on=D(2026, 1, 20),
-                appeal_id=appeal_id,
-                outcome="revoked",
-                reasons=("the car is exempt",),
-            ),
-        )
+        _decide(database, fixed_clock, appeal_id, "revoked", ("the car is exempt",))
     with pytest.raises(InputError, match="reopens nothing"):
-        run(
-            database,
-            fixed_clock,
-            c.DecideAppeal(
-                actor=APPROVER_2,
-                on=D(2026, 1, 20),
-                appeal_id=appeal_id,
-                outcome="upheld",
-                reasons=("x",),
-                reopen_at="decision",
-            ),
-        )
-    run(
-        database,
-        fixed_clock,
-        c.DecideAppeal(
-            actor=APPROVER_2,
-            on=D(2026, 1, 20),
-            appeal_id=appeal_id,
-            outcome="revoked",
-            reasons=("the car is exempt",),
-            reopen_at="decision",
-        ),
-    )
+        _decide(database, fixed_clock, appeal_id, "upheld", ("x",), "decision")
+    _decide(database, fixed_clock, appeal_id, "revoked", ("the car is exempt",), "decision")
     t = track(database, tid)
     # The county decides again within 10 working days of the appeal decision (Tue 2026-01-20).
     assert (t.status, t.decision, t.refusal_reasons, t.county_decision_due) == (
@@ -389,17 +342,8 @@ def test_an_appeal_can_send_the_track_back_to_investigation(
     database: Database, fixed_clock: Clock
 ) -> None:
     tid, appeal_id = _refused_with_appeal(database, fixed_clock)
-    run(
-        database,
-        fixed_clock,
-        c.DecideAppeal(
-            actor=APPROVER_2,
-            on=D(2026, 1, 20),
-            appeal_id=appeal_id,
-            outcome="varied",
-            reasons=("investigate the car again",),
-            reopen_at="investigation",
-        ),
+    _decide(
+        database, fixed_clock, appeal_id, "varied", ("investigate the car again",), "investigation"
     )
     t = track(database, tid)
     assert (t.status, t.proposal, t.decision, t.notice_ends_on) == (
@@ -427,7 +371,7 @@ def test_an_appeal_can_send_the_track_back_to_investigation(
 def test_an_appeal_against_a_termination_resumes_payment(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
+    tid = paying_dibao(database, fixed_clock)
     run(
         database,
         fixed_clock,
@@ -446,34 +390,14 @@ def test_an_appeal_against_a_termination_resumes_payment(
         ),
     )
     with pytest.raises(WorkflowError, match="reopen at investigation"):
-        run(
-            database,
-            fixed_clock,
-            c.DecideAppeal(
-                actor=APPROVER_2,
-                on=D(2026, 1, 20),
-                appeal_id=event.entity_id,
-                outcome="revoked",
-                reasons=("x",),
-                reopen_at="investigation",
-            ),
-        )
-    run(
-        database,
-        fixed_clock,
-        c.DecideAppeal(
-            actor=APPROVER_2,
-            on=D(2026, 1, 20),
-            appeal_id=event.entity_id,
-            outcome="revoked",
-            reasons=("they live at the address",),
-            reopen_at="payment",
-        ),
+        _decide(database, fixed_clock, event.entity_id, "revoked", ("x",), "investigation")
+    _decide(
+        database, fixed_clock, event.entity_id, "revoked", ("they live at the address",), "payment"
     )
     t = track(database, tid)
     assert (t.status, t.terminated_on, t.end_reason) == ("paying", None, None)
     # Paid again from the month after the termination: no month is lost.
-    assert _enrolments(database) == [
+    assert enrolment_rows(database) == [
         ("ended", D(2025, 11, 1), D(2025, 12, 31), 255000),
         ("active", D(2026, 1, 1), None, 255000),
     ]

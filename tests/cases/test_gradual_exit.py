@@ -23,8 +23,14 @@ from safetynet.policy.parameters import (
 )
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment
-from tests.cases.helpers import APPROVER, REGION, Clock, track
-from tests.cases.test_after_decision import _household, _paying
+from tests.cases.helpers import (
+    APPROVER,
+    REGION,
+    Clock,
+    dibao_household,
+    paying_dibao,
+    track,
+)
 
 D = dt.date
 TAPERED = "assistance.dibao.gradual_exit_amount"
@@ -53,7 +59,7 @@ def _roll(db: Database, clock: Clock, *months: str) -> None:
 def test_a_tapered_exit_is_paid_month_by_month_then_stops(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)  # 2,550 yuan a month from November 2025
+    tid = paying_dibao(database, fixed_clock)  # 2,550 yuan a month from November 2025
     _roll(database, fixed_clock, "2025-11", "2025-12", "2026-01")
     with CaseUnitOfWork(database.sessions, _tapered_tree()) as uow:
         handle(
@@ -62,7 +68,7 @@ def test_a_tapered_exit_is_paid_month_by_month_then_stops(
                 on=D(2026, 1, 20),  # recorded after January was paid in full
                 track_id=tid,
                 income_rose_in="2025-12",
-                household=_household("6000.00"),  # 6,000 / 3 = 2,000 > 1,650
+                household=dibao_household("6000.00"),  # 6,000 / 3 = 2,000 > 1,650
             ),
             uow,
             fixed_clock,
@@ -126,7 +132,7 @@ def test_a_tapered_exit_is_paid_month_by_month_then_stops(
 
 
 def test_a_frozen_exit_adds_nothing_to_the_schedule(database: Database, fixed_clock: Clock) -> None:
-    tid = _paying(database, fixed_clock)
+    tid = paying_dibao(database, fixed_clock)
     with CaseUnitOfWork(database.sessions) as uow:
         handle(
             c.StartGradualExit(
@@ -134,7 +140,7 @@ def test_a_frozen_exit_adds_nothing_to_the_schedule(database: Database, fixed_cl
                 on=D(2025, 12, 20),
                 track_id=tid,
                 income_rose_in="2025-12",
-                household=_household("6000.00"),
+                household=dibao_household("6000.00"),
             ),
             uow,
             fixed_clock,

@@ -22,10 +22,12 @@ from tests.cases.helpers import (
     APPROVER,
     APPROVER_2,
     CLERK,
+    HEAD,
     INVESTIGATOR,
     REGION,
     REVIEWER,
     Clock,
+    accepted_dibao,
     example,
     id_number,
     investigate_and_propose,
@@ -36,7 +38,6 @@ from tests.cases.helpers import (
 )
 
 D = dt.date
-HEAD = "110105198503010032"  # the head of examples/dibao_household.json
 TEKUN_CARE = {
     "assistance.tekun.care_standard_monthly": {
         "fully_lost": 50000,
@@ -46,25 +47,10 @@ TEKUN_CARE = {
 }
 
 
-def _dibao_case(db: Database, clock: Clock, *, devolved: bool = False) -> int:
-    register_household(db, "H1", [HEAD, id_number("19870601", 4)])
-    _, tracks = submit(
-        db,
-        clock,
-        example("dibao_household.json"),
-        "H1",
-        D(2025, 9, 25),
-        ("dibao",),
-        devolved=devolved,
-    )
-    run(db, clock, c.AcceptApplication(actor=CLERK, on=D(2025, 9, 26), application_id=1))
-    return tracks[0]
-
-
 def test_dibao_from_submission_to_first_payment_month(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _dibao_case(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     t = track(database, tid)
     assert (t.status, t.department, t.accepted_by) == ("accepted", "civil_affairs", "clerk_li")
     assert t.investigation_start_due == D(2025, 9, 30)  # 3 wd, counting adjusted Sunday 09-28
@@ -149,7 +135,7 @@ def test_dibao_from_submission_to_first_payment_month(
 def test_devolved_confirmation_has_a_20_working_day_limit(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _dibao_case(database, fixed_clock, devolved=True)
+    tid = accepted_dibao(database, fixed_clock, devolved=True)
     t = track(database, tid)
     assert (t.devolved, t.overall_due, t.overall_extended_due) == (True, D(2025, 10, 30), None)
 
@@ -157,7 +143,7 @@ def test_devolved_confirmation_has_a_20_working_day_limit(
 def test_refusal_records_reasons_and_the_three_day_notice(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _dibao_case(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     investigate_and_propose(database, fixed_clock, tid, D(2025, 9, 28), proposal="refuse")
     run(database, fixed_clock, c.PostPublicNotice(actor=REVIEWER, on=D(2025, 9, 29), track_id=tid))
     run(database, fixed_clock, c.ClosePublicNotice(actor=REVIEWER, on=D(2025, 10, 9), track_id=tid))
@@ -264,7 +250,7 @@ def _to_county(database: Database, clock: Clock, tid: int) -> None:
 def test_maker_checker_the_investigator_cannot_decide(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _dibao_case(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     _to_county(database, fixed_clock, tid)
     for actor in (INVESTIGATOR, CLERK):
         with pytest.raises(
@@ -300,7 +286,7 @@ def test_staff_relatives_are_flagged_visited_and_reported(
             relation="sibling",
         ),
     )
-    tid = _dibao_case(database, fixed_clock)  # the household has `relative` as a member
+    tid = accepted_dibao(database, fixed_clock)  # the household has `relative` as a member
     with database.sessions() as session:
         app = session.get(Application, 1)
         assert app is not None
@@ -342,7 +328,7 @@ def test_staff_relatives_are_flagged_visited_and_reported(
 def test_two_approvers_at_once_produce_exactly_one_decision(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _dibao_case(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     _to_county(database, fixed_clock, tid)
     # The second approver's session read the track before the first one decided it.
     with CaseUnitOfWork(database.sessions) as second:
@@ -380,7 +366,7 @@ def test_two_approvers_at_once_produce_exactly_one_decision(
 def test_an_objection_sends_the_track_back_to_investigation(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _dibao_case(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     investigate_and_propose(database, fixed_clock, tid, D(2025, 9, 28))
     run(database, fixed_clock, c.PostPublicNotice(actor=REVIEWER, on=D(2025, 9, 29), track_id=tid))
     run(
@@ -405,7 +391,7 @@ def test_an_objection_sends_the_track_back_to_investigation(
 def test_rechecks_annual_half_yearly_and_after_a_death(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _dibao_case(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     _to_county(database, fixed_clock, tid)
     run(database, fixed_clock, c.ConfirmTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid))
     with pytest.raises(WorkflowError, match="payment must have started"):
@@ -674,7 +660,7 @@ def test_lodging_outside_the_hukou_place_needs_a_basis(
 
 
 def test_appeals_have_their_own_time_limits(database: Database, fixed_clock: Clock) -> None:
-    tid = _dibao_case(database, fixed_clock)
+    tid = accepted_dibao(database, fixed_clock)
     _to_county(database, fixed_clock, tid)
     run(
         database,

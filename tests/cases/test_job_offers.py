@@ -15,8 +15,16 @@ from safetynet.cases import commands as c
 from safetynet.cases.model import Application
 from safetynet.errors import InputError
 from safetynet.registry.db import Database
-from tests.cases.helpers import INVESTIGATOR, Clock, id_number, run, track
-from tests.cases.test_after_decision import HEAD, _enrolments, _paying
+from tests.cases.helpers import (
+    HEAD,
+    INVESTIGATOR,
+    Clock,
+    enrolment_rows,
+    id_number,
+    paying_dibao,
+    run,
+    track,
+)
 
 D = dt.date
 
@@ -51,7 +59,7 @@ def _head_count(db: Database) -> int:
 def test_an_accepted_offer_starts_the_count_of_refusals_again(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)  # 2,550 yuan a month for 3 members
+    tid = paying_dibao(database, fixed_clock)  # 2,550 yuan a month for 3 members
     _refuse(database, fixed_clock, tid, D(2025, 12, 1))
     _refuse(database, fixed_clock, tid, D(2025, 12, 8))
     assert _head_count(database) == 2
@@ -68,12 +76,12 @@ def test_an_accepted_offer_starts_the_count_of_refusals_again(
     _refuse(database, fixed_clock, tid, D(2025, 12, 15))
     _refuse(database, fixed_clock, tid, D(2025, 12, 22))
     assert (_head_count(database), track(database, tid).amount_fen) == (2, 255000)
-    assert _enrolments(database) == [("active", D(2025, 11, 1), None, 255000)]
+    assert enrolment_rows(database) == [("active", D(2025, 11, 1), None, 255000)]
 
     # The third in a row stops his share from the following month: 2,550 − 2,550 / 3 = 1,700.
     _refuse(database, fixed_clock, tid, D(2025, 12, 29))
     assert (_head_count(database), track(database, tid).amount_fen) == (3, 170000)
-    assert _enrolments(database) == [
+    assert enrolment_rows(database) == [
         ("ended", D(2025, 11, 1), D(2025, 12, 31), 255000),
         ("active", D(2026, 1, 1), None, 170000),
     ]
@@ -93,7 +101,7 @@ def test_an_accepted_offer_starts_the_count_of_refusals_again(
 def test_accepting_an_offer_after_the_share_stopped_does_not_restore_it_by_itself(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
+    tid = paying_dibao(database, fixed_clock)
     for day in (1, 8, 15):
         _refuse(database, fixed_clock, tid, D(2025, 12, day))
     assert track(database, tid).amount_fen == 170000

@@ -23,30 +23,23 @@ from safetynet.registry.db import Database
 from tests.cases.helpers import (
     APPROVER,
     CLERK,
-    REVIEWER,
+    HEAD,
     Clock,
+    accepted_dibao,
     example,
-    id_number,
     investigate_and_propose,
     register_household,
     run,
     submit,
+    to_county,
 )
 
 D = dt.date
-HEAD = "110105198503010032"  # the head of examples/dibao_household.json
 
 
 def _accepted_dibao(db: Database, clock: Clock, proposal: str) -> int:
-    register_household(db, "H1", [HEAD, id_number("19870601", 4)])
-    app_id, tracks = submit(
-        db, clock, example("dibao_household.json"), "H1", D(2025, 9, 25), ("dibao",)
-    )
-    run(db, clock, c.AcceptApplication(actor=CLERK, on=D(2025, 9, 26), application_id=app_id))
-    tid = tracks[0]
-    investigate_and_propose(db, clock, tid, D(2025, 9, 28), proposal=proposal)
-    run(db, clock, c.PostPublicNotice(actor=REVIEWER, on=D(2025, 9, 29), track_id=tid))
-    run(db, clock, c.ClosePublicNotice(actor=REVIEWER, on=D(2025, 10, 9), track_id=tid))
+    tid = accepted_dibao(db, clock)
+    to_county(db, clock, tid, proposal)
     return tid
 
 

@@ -19,50 +19,23 @@ from safetynet.errors import InputError
 from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.registry.db import Database
-from safetynet.registry.model import Household
 from safetynet.registry.unit_of_work import UnitOfWork
-from tests.cases.helpers import APPROVER, INVESTIGATOR, REGION, REVIEWER, Clock, run, track
-from tests.cases.test_after_decision import _household, _paying
+from tests.cases.helpers import (
+    APPROVER,
+    INVESTIGATOR,
+    REGION,
+    REVIEWER,
+    Clock,
+    accepted_dibao,
+    dibao_household,
+    household_id_of,
+    open_alert,
+    paying_dibao,
+    run,
+    track,
+)
 
 D = dt.date
-RAISED = D(2025, 11, 20)
-
-
-def _household_id(db: Database, household_no: str = "H1") -> int:
-    with db.sessions() as session:
-        found = session.scalar(select(Household.id).where(Household.household_no == household_no))
-        assert found is not None
-        return found
-
-
-def _alert(
-    db: Database,
-    household_id: int,
-    rule: str = "income_crosses_standard",
-    action: str = "recheck_income",
-    raised_on: dt.date = RAISED,
-) -> int:
-    """An open alert as the monthly comparison stores it (10-working-day limit)."""
-    with db.sessions.begin() as session:
-        alert = Alert(
-            rule=rule,
-            severity="high",
-            county=REGION,
-            office="township_office",
-            action=action,
-            household_id=household_id,
-            subject=f"household:{household_id}",
-            month="2025-10",
-            raised_on=raised_on,
-            due_on=raised_on + dt.timedelta(days=14),
-            evidence={},
-            status="open",
-            created_at=dt.datetime(2025, 11, 20, tzinfo=dt.UTC),
-            version=1,
-        )
-        session.add(alert)
-        session.flush()
-        return alert.id
 
 
 def _rechecks(db: Database) -> list[Recheck]:
@@ -80,8 +53,8 @@ def _events(db: Database) -> list[str]:
 def test_resolving_an_alert_recheck_started_opens_a_recheck_on_the_paying_track(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
-    alert_id = _alert(database, _household_id(database))
+    tid = paying_dibao(database, fixed_clock)
+    alert_id = open_alert(database, household_id_of(database))
     with UnitOfWork(database.sessions) as uow:
         resolve_alert(
             ResolveAlert(
@@ -151,8 +124,8 @@ def test_resolving_an_alert_recheck_started_opens_a_recheck_on_the_paying_track(
 def test_an_alert_that_asks_for_no_recheck_opens_none(
     database: Database, fixed_clock: Clock
 ) -> None:
-    _paying(database, fixed_clock)
-    alert_id = _alert(database, _household_id(database), "death", "stop_next_payment")
+    paying_dibao(database, fixed_clock)
+    alert_id = open_alert(database, household_id_of(database), "death", "stop_next_payment")
     with UnitOfWork(database.sessions) as uow:
         resolve_alert(
             ResolveAlert(
@@ -167,9 +140,9 @@ def test_an_alert_that_asks_for_no_recheck_opens_none(
 def test_open_recheck_resolves_the_alert_in_the_same_transaction(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
-    household = _household_id(database)
-    alert_id = _alert(database, household, "new_vehicle", "recheck_assets")
+    tid = paying_dibao(database, fixed_clock)
+    household = household_id_of(database)
+    alert_id = open_alert(database, household, "new_vehicle", "recheck_assets")
 
     def open_(
         *,
@@ -223,7 +196,7 @@ def test_open_recheck_resolves_the_alert_in_the_same_transaction(
     with pytest.raises(WorkflowError, match=f"alert {alert_id} already opened re-check"):
         open_()
 
-    dismissed = _alert(database, household, "new_property", "recheck_assets")
+    dismissed = open_alert(database, household, "new_property", "recheck_assets")
     with UnitOfWork(database.sessions) as uow:
         resolve_alert(
             ResolveAlert(
@@ -243,7 +216,7 @@ def test_open_recheck_resolves_the_alert_in_the_same_transaction(
 def test_a_recheck_in_the_gradual_exit_period_records_findings_only(
     database: Database, fixed_clock: Clock
 ) -> None:
-    tid = _paying(database, fixed_clock)
+    tid = paying_dibao(database, fixed_clock)
     run(
         database,
         fixed_clock,
@@ -252,10 +225,10 @@ def test_a_recheck_in_the_gradual_exit_period_records_findings_only(
             on=D(2025, 12, 20),
             track_id=tid,
             income_rose_in="2025-12",
-            household=_household("6000.00"),
+            household=dibao_household("6000.00"),
         ),
     )
-    alert_id = _alert(database, _household_id(database), raised_on=D(2026, 1, 20))
+    alert_id = open_alert(database, household_id_of(database), raised_on=D(2026, 1, 20))
     run(
         database,
         fixed_clock,
@@ -277,7 +250,7 @@ def test_a_recheck_in_the_gradual_exit_period_records_findings_only(
                 track_id=tid,
                 frequency="annual",
                 findings="x",
-                household=_household("7000.00"),
+                household=dibao_household("7000.00"),
             ),
         )
     run(
@@ -298,10 +271,8 @@ def test_a_recheck_in_the_gradual_exit_period_records_findings_only(
 def test_no_recheck_is_opened_on_a_track_that_is_not_paying(
     database: Database, fixed_clock: Clock
 ) -> None:
-    from tests.cases.test_after_decision import _accepted
-
-    tid = _accepted(database, fixed_clock)
-    alert_id = _alert(database, _household_id(database))
+    tid = accepted_dibao(database, fixed_clock)
+    alert_id = open_alert(database, household_id_of(database))
     with pytest.raises(WorkflowError, match=r"cannot open a re-check of track \d+ \(dibao"):
         run(
             database,

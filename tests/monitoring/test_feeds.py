@@ -148,6 +148,13 @@ def load(
     return report, feed
 
 
+def load_rows(
+    db: Database, kind: str, path: Path, rows: Sequence[Sequence[str]], clock: Callable[[], Any]
+) -> tuple[LoadReport, ValidatedFeed]:
+    """Write ``rows`` to the CSV file ``path`` under ``kind``'s headers, then load it."""
+    return load(db, kind, write(path, headers_of(parse_kind(kind)), rows), clock)
+
+
 def reasons(feed: ValidatedFeed) -> dict[int, str]:
     return {q.row: f"{q.field}: {q.reason}" for q in feed.quarantine}
 
@@ -158,9 +165,7 @@ def test_each_kind_accepts_a_good_row_and_quarantines_a_bad_one(
 ) -> None:
     people(database, tmp_path, fixed_clock)
     good, bad, field, reason = CASES[kind]
-    spec = parse_kind(kind)
-    path = write(tmp_path / f"{kind}.csv", headers_of(spec), [good, bad])
-    report, feed = load(database, kind, path, fixed_clock)
+    report, feed = load_rows(database, kind, tmp_path / f"{kind}.csv", [good, bad], fixed_clock)
     assert (report.read, report.accepted, report.quarantined, report.duplicates) == (2, 1, 1, 0)
     assert list(reasons(feed)) == [3]
     assert reasons(feed)[3].startswith(f"{field}: ")
@@ -177,20 +182,10 @@ def test_typed_columns_hold_the_values(
     database: Database, tmp_path: Path, fixed_clock: Callable[[], Any]
 ) -> None:
     people(database, tmp_path, fixed_clock)
-    spec = parse_kind("hospital-bills")
-    load(
-        database,
-        "hospital-bills",
-        write(tmp_path / "h.csv", headers_of(spec), [CASES["hospital_bills"][0]]),
-        fixed_clock,
+    load_rows(
+        database, "hospital-bills", tmp_path / "h.csv", [CASES["hospital_bills"][0]], fixed_clock
     )
-    spec = parse_kind("real-estate")
-    load(
-        database,
-        "real-estate",
-        write(tmp_path / "r.csv", headers_of(spec), [CASES["real_estate"][0]]),
-        fixed_clock,
-    )
+    load_rows(database, "real-estate", tmp_path / "r.csv", [CASES["real_estate"][0]], fixed_clock)
     with database.sessions() as session:
         bill, estate = session.scalars(select(FeedRecord).order_by(FeedRecord.id)).all()
     assert (bill.event_date, bill.amount_fen, bill.second_amount_fen) == (
@@ -340,13 +335,7 @@ def test_new_kinds_fill_region_code_and_grade(
 ) -> None:
     people(database, tmp_path, fixed_clock)
     for kind in ("marriages", "hukou_moves", "disability_certificates", "births"):
-        spec = parse_kind(kind)
-        load(
-            database,
-            kind,
-            write(tmp_path / f"{kind}.csv", headers_of(spec), [CASES[kind][0]]),
-            fixed_clock,
-        )
+        load_rows(database, kind, tmp_path / f"{kind}.csv", [CASES[kind][0]], fixed_clock)
     with database.sessions() as session:
         records = {r.kind: r for r in session.scalars(select(FeedRecord))}
     marriage = records["marriages"]
@@ -373,8 +362,7 @@ def test_a_second_identity_number_is_masked_in_reasons(
 ) -> None:
     people(database, tmp_path, fixed_clock)
     _, bad, _, _ = CASES["births"]
-    path = write(tmp_path / "b.csv", headers_of(parse_kind("births")), [bad])
-    _, feed = load(database, "births", path, fixed_clock)
+    _, feed = load_rows(database, "births", tmp_path / "b.csv", [bad], fixed_clock)
     reason = reasons(feed)[2]
     assert reason.startswith("child_id_number: check character")
     assert bad[1] not in reason

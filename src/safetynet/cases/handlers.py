@@ -135,12 +135,12 @@ def _load(uow: CaseUnitOfWork, cmd: c.TrackCommand, action: str) -> tuple[Track,
     if track is None:
         raise UnknownNameError("track", str(cmd.track_id))
     if cmd.expected_version is not None and cmd.expected_version != track.version:
-        raise ConcurrentUpdateError(
+        raise ConcurrentUpdateError.changed_since_read(
             action,
             f"track {track.id}",
             track.status,
-            f"it has changed since you read it (version {cmd.expected_version}, now "
-            f"{track.version}); reload it and try again",
+            cmd.expected_version,
+            track.version,
             track.program,
         )
     app = uow.cases.application(track.application_id)
@@ -670,14 +670,13 @@ def confirm_track(cmd: c.ConfirmTrack, uow: CaseUnitOfWork, clock: Clock) -> e.T
             explain=True,
             tree=uow.parameters,
         )
-        if not bool(evaluation.result.eligible[0]):
-            raise WorkflowError.for_track(
-                track,
-                action,
-                f"the rules core finds the household not eligible on {start}: refuse it with "
-                "reasons instead",
-            )
-        amount = int(evaluation.result.amount[0])
+        amount = _eligible_amount(
+            evaluation,
+            track,
+            action,
+            f"the rules core finds the household not eligible on {start}: refuse it with "
+            "reasons instead",
+        )
         before = _snapshot(track)
         track.status = State.APPROVED.value
         track.decision = "approved"
@@ -1060,6 +1059,14 @@ def _evaluate(
     return evaluation
 
 
+def _eligible_amount(evaluation: Any, track: Track, action: str, refusal: str) -> int:
+    """The amount the rules core gives the household; a household it finds not eligible
+    is refused (409) with ``refusal``."""
+    if not bool(evaluation.result.eligible[0]):
+        raise WorkflowError.for_track(track, action, refusal)
+    return int(evaluation.result.amount[0])
+
+
 def _explained(app: Application, evaluation: Any, on: dt.date) -> Any:
     from safetynet.policy.calculate import result_json
 
@@ -1161,14 +1168,13 @@ def record_recheck(cmd: c.RecordRecheck, uow: CaseUnitOfWork, clock: Clock) -> e
         amount = track.amount_fen
         if cmd.household is not None:
             evaluation = _evaluate(uow, app, track, cmd.household, start)
-            if not bool(evaluation.result.eligible[0]):
-                raise WorkflowError.for_track(
-                    track,
-                    action,
-                    f"the rules core finds the household no longer eligible on {start}: start "
-                    "the gradual exit or terminate it",
-                )
-            amount = int(evaluation.result.amount[0])
+            amount = _eligible_amount(
+                evaluation,
+                track,
+                action,
+                f"the rules core finds the household no longer eligible on {start}: start "
+                "the gradual exit or terminate it",
+            )
             extra |= {"amount_from": start.isoformat(), "old_amount_fen": track.amount_fen}
             track.amount_fen = amount
             track.explanation = _explained(app, evaluation, start)
@@ -1355,6 +1361,37 @@ def _schedule_amounts(
         entries.append(ScheduleEntry(entry_id, month, amount))
 
 
+def _job_offer_member(
+    track: Track,
+    app: Application,
+    cmd: c.RecordJobRefusal | c.RecordJobAcceptance,
+    action: str,
+    verb: str,
+) -> tuple[str, str, list[dict[str, Any]], int]:
+    """Check a job offer recorded for a member of a paying or suspended dibao track: the
+    member's identity number, masked, the members of the stored household facts (copies, to
+    change) and that member's index among them. The job is ``verb`` ("offered", "accepted")."""
+    if track.procedure != Procedure.DIBAO:
+        raise WorkflowError.for_track(
+            track, action, "the job-refusal rule is dibao's (2021 measures art. 34)"
+        )
+    require_state(track, action, {State.PAYING, State.SUSPENDED})
+    number = parse_identity_number(cmd.id_number).value
+    masked = mask_identity_number(number)
+    members = [dict(m) for m in app.household_json.get("members", []) if isinstance(m, Mapping)]
+    index = next(
+        (i for i, m in enumerate(members) if str(m.get("id_number", "")).upper() == number),
+        None,
+    )
+    if index is None:
+        raise InputError(
+            "id_number", f"{masked} is not a member in the household facts of the case"
+        )
+    if not cmd.offer.strip():
+        raise InputError("offer", f"say which job was {verb}")
+    return number, masked, members, index
+
+
 def record_job_refusal(
     cmd: c.RecordJobRefusal, uow: CaseUnitOfWork, clock: Clock
 ) -> e.JobRefusalRecorded:
@@ -1364,24 +1401,7 @@ def record_job_refusal(
     action = "record a refused job offer in"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
-        if track.procedure != Procedure.DIBAO:
-            raise WorkflowError.for_track(
-                track, action, "the job-refusal rule is dibao's (2021 measures art. 34)"
-            )
-        require_state(track, action, {State.PAYING, State.SUSPENDED})
-        number = parse_identity_number(cmd.id_number).value
-        masked = mask_identity_number(number)
-        members = [dict(m) for m in app.household_json.get("members", []) if isinstance(m, Mapping)]
-        index = next(
-            (i for i, m in enumerate(members) if str(m.get("id_number", "")).upper() == number),
-            None,
-        )
-        if index is None:
-            raise InputError(
-                "id_number", f"{masked} is not a member in the household facts of the case"
-            )
-        if not cmd.offer.strip():
-            raise InputError("offer", "say which job was offered")
+        number, masked, members, index = _job_offer_member(track, app, cmd, action, "offered")
         accepted = uow.cases.last_job_acceptance(track.id, number)
         if accepted is not None and cmd.on < accepted.accepted_on:
             raise InputError(
@@ -1442,24 +1462,7 @@ def record_job_acceptance(
     action = "record an accepted job offer in"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
-        if track.procedure != Procedure.DIBAO:
-            raise WorkflowError.for_track(
-                track, action, "the job-refusal rule is dibao's (2021 measures art. 34)"
-            )
-        require_state(track, action, {State.PAYING, State.SUSPENDED})
-        number = parse_identity_number(cmd.id_number).value
-        masked = mask_identity_number(number)
-        members = [dict(m) for m in app.household_json.get("members", []) if isinstance(m, Mapping)]
-        index = next(
-            (i for i, m in enumerate(members) if str(m.get("id_number", "")).upper() == number),
-            None,
-        )
-        if index is None:
-            raise InputError(
-                "id_number", f"{masked} is not a member in the household facts of the case"
-            )
-        if not cmd.offer.strip():
-            raise InputError("offer", "say which job was accepted")
+        number, masked, members, index = _job_offer_member(track, app, cmd, action, "accepted")
         refused = uow.cases.last_job_refusal(track.id, number)
         accepted = uow.cases.last_job_acceptance(track.id, number)
         for earlier, what in (

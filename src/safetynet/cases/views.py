@@ -76,6 +76,29 @@ def overdue_and_due_soon(
             return working_days_between(today, due)
         return -working_days_between(due, today)
 
+    def row(
+        track: Track,
+        app: Application,
+        deadline: str,
+        due: dt.date,
+        appeal_id: int | None = None,
+        recheck_id: int | None = None,
+    ) -> DeadlineRow:
+        return DeadlineRow(
+            track.id,
+            app.id,
+            track.program,
+            track.department,
+            track.status,
+            app.region_code,
+            deadline,
+            due,
+            due < today,
+            left(due),
+            appeal_id,
+            recheck_id,
+        )
+
     tracks = session.execute(
         select(Track, Application)
         .join(Application, Application.id == Track.application_id)
@@ -88,20 +111,7 @@ def overdue_and_due_soon(
     for track, app in tracks:
         for name, due in pending_deadlines(track):
             if due <= horizon:
-                rows.append(
-                    DeadlineRow(
-                        track.id,
-                        app.id,
-                        track.program,
-                        track.department,
-                        track.status,
-                        app.region_code,
-                        name,
-                        due,
-                        due < today,
-                        left(due),
-                    )
-                )
+                rows.append(row(track, app, name, due))
     appeals = session.execute(
         select(Appeal, Track, Application)
         .join(Track, Track.id == Appeal.track_id)
@@ -116,19 +126,7 @@ def overdue_and_due_soon(
         decision_due = appeal.decision_due
         if decision_due is not None and decision_due <= horizon:
             rows.append(
-                DeadlineRow(
-                    track.id,
-                    app.id,
-                    track.program,
-                    track.department,
-                    track.status,
-                    app.region_code,
-                    f"{appeal.kind}_decision",
-                    decision_due,
-                    decision_due < today,
-                    left(decision_due),
-                    appeal.id,
-                )
+                row(track, app, f"{appeal.kind}_decision", decision_due, appeal_id=appeal.id)
             )
     rechecks = session.execute(
         select(Recheck, Track, Application)
@@ -142,21 +140,7 @@ def overdue_and_due_soon(
         )
     )
     for recheck, track, app in rechecks:
-        rows.append(
-            DeadlineRow(
-                track.id,
-                app.id,
-                track.program,
-                track.department,
-                track.status,
-                app.region_code,
-                "alert_recheck",
-                recheck.due,
-                recheck.due < today,
-                left(recheck.due),
-                recheck_id=recheck.id,
-            )
-        )
+        rows.append(row(track, app, "alert_recheck", recheck.due, recheck_id=recheck.id))
     return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
 
 

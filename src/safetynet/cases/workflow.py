@@ -177,6 +177,20 @@ class WorkflowError(SafetyNetError):
 class ConcurrentUpdateError(WorkflowError):
     """Someone else changed the track between reading and writing it (optimistic locking)."""
 
+    @classmethod
+    def changed_since_read(
+        cls, action: str, subject: str, state: str, read: int, now: int, program: str = ""
+    ) -> ConcurrentUpdateError:
+        """The version the user read (``read``) is no longer the current one (``now``)."""
+        return cls(
+            action,
+            subject,
+            state,
+            f"it has changed since you read it (version {read}, now {now}); reload it and try "
+            "again",
+            program,
+        )
+
 
 class TrackView(Protocol):
     """What the pure functions need to know of a track (the ``Track`` row satisfies it)."""

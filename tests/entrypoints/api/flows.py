@@ -81,6 +81,16 @@ def to_notice_closed(client: TestClient, tid: int, *, proposal: str = "approve")
     )
 
 
+def paying_dibao(client: TestClient, db: Database, household_no: str) -> int:
+    """A dibao track approved on 2025-10-30 and paid from 2025-11-03; returns the track id."""
+    tid = submit_dibao(client, db, household_no)["tracks"][0]["id"]
+    ok(act(client, CLERK, tid, "accept", "2025-09-26"))
+    to_notice_closed(client, tid)
+    ok(act(client, APPROVER, tid, "confirm", "2025-10-30"))
+    ok(act(client, APPROVER, tid, "start-payment", "2025-11-03"))
+    return int(tid)
+
+
 def refused_with_appeal(client: TestClient, db: Database, household_no: str, seq: int) -> int:
     """A dibao track refused on 2025-10-30 and an appeal lodged against it on 2025-11-03; returns
     the appeal id."""
@@ -111,6 +121,7 @@ __all__ = [
     "REVIEWER",
     "call",
     "ok",
+    "paying_dibao",
     "refused_with_appeal",
     "submit_dibao",
     "to_notice_closed",

@@ -29,22 +29,13 @@ from tests.entrypoints.api.flows import (
     INVESTIGATOR,
     REVIEWER,
     ok,
+    paying_dibao,
     refused_with_appeal,
     submit_dibao,
-    to_notice_closed,
 )
 
 AUDITOR = token(Role.AUDITOR, OWN)
 SPOUSE = id_number("19870601", 4)
-
-
-def _paying(client: TestClient, db: Database, household_no: str) -> int:
-    tid = submit_dibao(client, db, household_no)["tracks"][0]["id"]
-    ok(act(client, CLERK, tid, "accept", "2025-09-26"))
-    to_notice_closed(client, tid)
-    ok(act(client, APPROVER, tid, "confirm", "2025-10-30"))
-    ok(act(client, APPROVER, tid, "start-payment", "2025-11-03"))
-    return int(tid)
 
 
 def test_an_appeal_decided_in_the_applicants_favour_reopens_the_track(
@@ -102,7 +93,7 @@ def test_an_appeal_decided_in_the_applicants_favour_reopens_the_track(
 
 
 def test_rechecks_death_suspension_and_termination(client: TestClient, database: Database) -> None:
-    tid = _paying(client, database, "H2")
+    tid = paying_dibao(client, database, "H2")
     t = ok(act(client, REVIEWER, tid, "schedule-recheck", "2025-11-03", frequency="annual"))
     assert t["recheck_due"] == "2026-11-03"
     response = act(client, CLERK, tid, "death", "2025-11-30", id_number=HEAD)
@@ -200,7 +191,7 @@ def test_extension_gradual_exit_and_job_refusals(client: TestClient, database: D
     assert twice.status_code == 409
     assert "only once" in twice.json()["detail"]
 
-    paying = _paying(client, database, "H4")
+    paying = paying_dibao(client, database, "H4")
     for day in ("2025-12-01", "2025-12-08"):
         ok(act(client, INVESTIGATOR, paying, "job-refusals", day, id_number=HEAD, offer="cashier"))
     response = act(

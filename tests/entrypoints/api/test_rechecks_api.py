@@ -8,17 +8,24 @@ from fastapi.testclient import TestClient
 
 from safetynet.entrypoints.api import Role
 from safetynet.registry.db import Database
-from tests.cases.test_rechecks import _alert, _household_id
+from tests.cases.helpers import household_id_of, open_alert
 from tests.entrypoints.api.conftest import OTHER, OWN, act, call, token
-from tests.entrypoints.api.flows import APPROVER, CLERK, HEAD, INVESTIGATOR, REVIEWER, ok
-from tests.entrypoints.api.test_after_decision_api import _paying
+from tests.entrypoints.api.flows import (
+    APPROVER,
+    CLERK,
+    HEAD,
+    INVESTIGATOR,
+    REVIEWER,
+    ok,
+    paying_dibao,
+)
 
 
 def test_a_recheck_opened_from_an_alert_is_due_listed_and_closed(
     client: TestClient, database: Database
 ) -> None:
-    tid = _paying(client, database, "H1")
-    alert_id = _alert(database, _household_id(database, "H1"))
+    tid = paying_dibao(client, database, "H1")
+    alert_id = open_alert(database, household_id_of(database, "H1"))
     body = {"alert_id": alert_id, "reason": "wage feed above the standard"}
     # Roles that may not open a re-check: 403; another region's reviewer: 404.
     assert act(client, CLERK, tid, "rechecks", "2025-12-01", **body).status_code == 403
@@ -76,7 +83,7 @@ def test_a_recheck_opened_from_an_alert_is_due_listed_and_closed(
 def test_an_accepted_job_offer_restarts_the_count_of_refusals(
     client: TestClient, database: Database
 ) -> None:
-    tid = _paying(client, database, "H2")
+    tid = paying_dibao(client, database, "H2")
     for day in ("2025-12-01", "2025-12-08"):
         ok(act(client, INVESTIGATOR, tid, "job-refusals", day, id_number=HEAD, offer="cashier"))
     assert (

@@ -75,6 +75,17 @@ def allowed(action: Action) -> Callable[[User], User]:
     return dependency
 
 
+def _check_scoped(
+    user: User, action: Action, kind: str, ident: int, region_of: Callable[[int], str | None]
+) -> None:
+    """403 if the role may not take ``action``, before anything is looked up; then 404 if the row
+    does not exist (``region_of`` gives ``None``) or is outside the user's region."""
+    _check(user, action)
+    region = region_of(ident)
+    if region is None or not in_region(user.region, region):
+        raise not_found(kind, ident)
+
+
 @dataclass(frozen=True, slots=True)
 class ScopedTrack:
     """A track the user may act on, found in their region."""
@@ -88,10 +99,7 @@ def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTra
     is in the user's region (else 404, as for an unknown track)."""
 
     def dependency(track_id: int, user: CurrentUser, service: ServiceDep) -> ScopedTrack:
-        _check(user, action)
-        region = service.track_region(track_id)
-        if region is None or not in_region(user.region, region):
-            raise not_found("track", track_id)
+        _check_scoped(user, action, "track", track_id, service.track_region)
         return ScopedTrack(track_id, user)
 
     return dependency
@@ -110,10 +118,7 @@ def scoped_appeal(action: Action) -> Callable[[int, User, CaseService], ScopedAp
     it is against is in the user's region (else 404, as for an unknown appeal)."""
 
     def dependency(appeal_id: int, user: CurrentUser, service: ServiceDep) -> ScopedAppeal:
-        _check(user, action)
-        region = service.appeal_region(appeal_id)
-        if region is None or not in_region(user.region, region):
-            raise not_found("appeal", appeal_id)
+        _check_scoped(user, action, "appeal", appeal_id, service.appeal_region)
         return ScopedAppeal(appeal_id, user)
 
     return dependency

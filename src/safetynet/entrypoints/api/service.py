@@ -255,12 +255,8 @@ class CaseService:
             appeal = uow.cases.appeal(cmd.appeal_id)
             assert appeal is not None  # scoped by the caller
             if appeal.version != expected_version:
-                raise ConcurrentUpdateError(
-                    "decide",
-                    f"appeal {appeal.id}",
-                    appeal.status,
-                    f"it has changed since you read it (version {expected_version}, now "
-                    f"{appeal.version}); reload it and try again",
+                raise ConcurrentUpdateError.changed_since_read(
+                    "decide", f"appeal {appeal.id}", appeal.status, expected_version, appeal.version
                 )
             handle(cmd, uow, self.clock)
 
@@ -270,12 +266,12 @@ class CaseService:
             track = uow.cases.track(track_id)
             assert track is not None  # scoped by the caller
             if track.version != expected_version:
-                raise ConcurrentUpdateError(
+                raise ConcurrentUpdateError.changed_since_read(
                     "accept",
                     f"track {track.id}",
                     track.status,
-                    f"it has changed since you read it (version {expected_version}, now "
-                    f"{track.version}); reload it and try again",
+                    expected_version,
+                    track.version,
                     track.program,
                 )
             cmd = c.AcceptApplication(actor=actor, on=on, application_id=track.application_id)

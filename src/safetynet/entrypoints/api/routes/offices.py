@@ -2,9 +2,11 @@
 and their close relatives, and the applications flagged by that register."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.types import DecoratedCallable
 
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
@@ -22,11 +24,14 @@ __all__ = ["router"]
 router = APIRouter(prefix="/offices", tags=["offices"])
 
 
-@router.get(
-    "/{region}/deadlines",
-    dependencies=[Depends(allowed(Action.DEADLINES))],
-    openapi_extra={"x-action": Action.DEADLINES.value},
-)
+def _read(path: str, action: Action) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A GET route for the roles that may take ``action`` (403 for the others)."""
+    return router.get(
+        path, dependencies=[Depends(allowed(action))], openapi_extra={"x-action": action.value}
+    )
+
+
+@_read("/{region}/deadlines", Action.DEADLINES)
 def deadlines(
     region: Annotated[str, Depends(scoped_region)],
     service: ServiceDep,
@@ -67,11 +72,7 @@ def register_staff_relative(
     return entry
 
 
-@router.get(
-    "/{region}/staff-relatives",
-    dependencies=[Depends(allowed(Action.READ_RELATIVES))],
-    openapi_extra={"x-action": Action.READ_RELATIVES.value},
-)
+@_read("/{region}/staff-relatives", Action.READ_RELATIVES)
 def staff_relatives(
     region: Annotated[str, Depends(scoped_region)], service: ServiceDep
 ) -> list[StaffRelativePublic]:
@@ -80,11 +81,7 @@ def staff_relatives(
     return service.staff_register(region)
 
 
-@router.get(
-    "/{region}/relative-applications",
-    dependencies=[Depends(allowed(Action.READ_RELATIVES))],
-    openapi_extra={"x-action": Action.READ_RELATIVES.value},
-)
+@_read("/{region}/relative-applications", Action.READ_RELATIVES)
 def relative_applications(
     region: Annotated[str, Depends(scoped_region)], service: ServiceDep
 ) -> list[RelativeCasePublic]:

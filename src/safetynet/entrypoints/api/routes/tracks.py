@@ -5,10 +5,11 @@ Each action builds one workflow command and hands it to the service; the body ca
 """
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Depends, Response, status
 
+from safetynet.audit.log import Actor
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
 from safetynet.entrypoints.api.deps import ScopedTrack, ServiceDep, allowed, not_found, scoped_track
@@ -44,15 +45,34 @@ __all__ = ["router"]
 router = APIRouter(prefix="/tracks", tags=["tracks"])
 
 
-def _on(body: ActionBody, service: CaseService) -> dt.date:
-    return body.on or service.today()
+class _Step(TypedDict):
+    """What every track command carries: who takes the step, on which business date, on which
+    track, and the track version the user saw."""
+
+    actor: Actor
+    on: dt.date
+    track_id: int
+    expected_version: int
+
+
+def _step(track: ScopedTrack, body: ActionBody, service: CaseService) -> _Step:
+    return _Step(
+        actor=track.user.actor,
+        on=body.on or service.today(),
+        track_id=track.id,
+        expected_version=body.expected_version,
+    )
+
+
+def _reread(service: CaseService, track: ScopedTrack) -> TrackPublic:
+    found = service.track(track.id, track.user.region)
+    assert found is not None  # scoped before the step
+    return found
 
 
 def _run(service: CaseService, track: ScopedTrack, cmd: c.TrackCommand) -> TrackPublic:
     service.run(cmd)
-    found = service.track(track.id, track.user.region)
-    assert found is not None  # scoped before the step
-    return found
+    return _reread(service, track)
 
 
 @router.get("/{track_id}", openapi_extra={"x-action": Action.READ.value})
@@ -89,10 +109,8 @@ def accept(
 ) -> TrackPublic:
     """Accept the application the track belongs to: every track of it starts its statutory
     clocks (investigation start within 3 working days, overall limit)."""
-    service.accept(track.user.actor, _on(body, service), track.id, body.expected_version)
-    found = service.track(track.id, track.user.region)
-    assert found is not None  # scoped before the step
-    return found
+    service.accept(**_step(track, body, service))
+    return _reread(service, track)
 
 
 @router.post(
@@ -108,11 +126,7 @@ def start_investigation(
         service,
         track,
         c.StartInvestigation(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            investigators=tuple(body.investigators),
+            **_step(track, body, service), investigators=tuple(body.investigators)
         ),
     )
 
@@ -129,10 +143,7 @@ def home_visit(
         service,
         track,
         c.RecordHomeVisit(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
+            **_step(track, body, service),
             visitors=tuple(body.visitors),
             level=body.level,
             notes=body.notes,
@@ -151,10 +162,7 @@ def verification(
         service,
         track,
         c.AttachVerificationReport(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
+            **_step(track, body, service),
             report=body.report,
             cross_check_requested_on=body.cross_check_requested_on,
             cross_check_started_on=body.cross_check_started_on,
@@ -175,12 +183,7 @@ def township_opinion(
         service,
         track,
         c.GiveTownshipOpinion(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            proposal=body.proposal,
-            reasons=tuple(body.reasons),
+            **_step(track, body, service), proposal=body.proposal, reasons=tuple(body.reasons)
         ),
     )
 
@@ -193,15 +196,7 @@ def post_notice(
 ) -> TrackPublic:
     """Post the public notice (7 days, rolled to a working day)."""
     return _run(
-        service,
-        track,
-        c.PostPublicNotice(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            purpose=body.purpose,
-        ),
+        service, track, c.PostPublicNotice(**_step(track, body, service), purpose=body.purpose)
     )
 
 
@@ -213,15 +208,7 @@ def objection(
 ) -> TrackPublic:
     """Record an objection during the notice: the track goes back to investigation."""
     return _run(
-        service,
-        track,
-        c.RecordObjection(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            summary=body.summary,
-        ),
+        service, track, c.RecordObjection(**_step(track, body, service), summary=body.summary)
     )
 
 
@@ -237,11 +224,7 @@ def close_notice(
         service,
         track,
         c.ClosePublicNotice(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            county_received_on=body.county_received_on,
+            **_step(track, body, service), county_received_on=body.county_received_on
         ),
     )
 
@@ -254,16 +237,7 @@ def confirm(
 ) -> TrackPublic:
     """Approve: the rules core computes the amount; enrolment starts the following month. Refused
     (409) for whoever accepted or investigated the case (maker-checker)."""
-    return _run(
-        service,
-        track,
-        c.ConfirmTrack(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-        ),
-    )
+    return _run(service, track, c.ConfirmTrack(**_step(track, body, service)))
 
 
 @router.post("/{track_id}/refuse", openapi_extra={"x-action": Action.REFUSE.value})
@@ -274,15 +248,7 @@ def refuse(
 ) -> TrackPublic:
     """Refuse with reasons; the written notice is due within 3 working days."""
     return _run(
-        service,
-        track,
-        c.RefuseTrack(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            reasons=tuple(body.reasons),
-        ),
+        service, track, c.RefuseTrack(**_step(track, body, service), reasons=tuple(body.reasons))
     )
 
 
@@ -296,13 +262,7 @@ def start_payment(
     return _run(
         service,
         track,
-        c.StartPayment(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            advance_amount_fen=body.advance_amount_fen,
-        ),
+        c.StartPayment(**_step(track, body, service), advance_amount_fen=body.advance_amount_fen),
     )
 
 
@@ -316,15 +276,7 @@ def extend_limit(
     circumstance: once, before it expires, with the reason recorded. Not for a limit that has no
     extended length (devolved confirmation, programs without one): 409."""
     return _run(
-        service,
-        track,
-        c.ExtendTimeLimit(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            reason=body.reason,
-        ),
+        service, track, c.ExtendTimeLimit(**_step(track, body, service), reason=body.reason)
     )
 
 
@@ -339,15 +291,7 @@ def schedule_recheck(
     """Schedule the periodic re-check of a paying track: annual (stable finances) or half-yearly
     (irregular income, members able to work). An earlier re-check due after a death is kept."""
     return _run(
-        service,
-        track,
-        c.ScheduleRecheck(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            frequency=body.frequency,
-        ),
+        service, track, c.ScheduleRecheck(**_step(track, body, service), frequency=body.frequency)
     )
 
 
@@ -367,13 +311,7 @@ def open_recheck(
         service,
         track,
         c.OpenRecheck(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            alert_id=body.alert_id,
-            reason=body.reason,
-            due=body.due,
+            **_step(track, body, service), alert_id=body.alert_id, reason=body.reason, due=body.due
         ),
     )
 
@@ -392,10 +330,7 @@ def record_recheck(
         service,
         track,
         c.RecordRecheck(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
+            **_step(track, body, service),
             frequency=body.frequency,
             findings=body.findings,
             household=body.household,
@@ -412,15 +347,7 @@ def record_death(
     """Record the death of a household member on ``on``: the household is re-checked within 3
     months of it."""
     return _run(
-        service,
-        track,
-        c.RecordDeath(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            id_number=body.id_number,
-        ),
+        service, track, c.RecordDeath(**_step(track, body, service), id_number=body.id_number)
     )
 
 
@@ -438,12 +365,7 @@ def record_job_refusal(
         service,
         track,
         c.RecordJobRefusal(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            id_number=body.id_number,
-            offer=body.offer,
+            **_step(track, body, service), id_number=body.id_number, offer=body.offer
         ),
     )
 
@@ -463,12 +385,7 @@ def record_job_acceptance(
         service,
         track,
         c.RecordJobAcceptance(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            id_number=body.id_number,
-            offer=body.offer,
+            **_step(track, body, service), id_number=body.id_number, offer=body.offer
         ),
     )
 
@@ -480,17 +397,7 @@ def suspend(
     service: ServiceDep,
 ) -> TrackPublic:
     """Suspend payment of a paying track, with the reason; the enrolment is suspended too."""
-    return _run(
-        service,
-        track,
-        c.SuspendTrack(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            reason=body.reason,
-        ),
-    )
+    return _run(service, track, c.SuspendTrack(**_step(track, body, service), reason=body.reason))
 
 
 @router.post("/{track_id}/gradual-exit", openapi_extra={"x-action": Action.GRADUAL_EXIT.value})
@@ -506,10 +413,7 @@ def gradual_exit(
         service,
         track,
         c.StartGradualExit(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
+            **_step(track, body, service),
             income_rose_in=body.income_rose_in,
             household=body.household,
         ),
@@ -524,17 +428,7 @@ def terminate(
 ) -> TrackPublic:
     """End support from the following month. Tekun needs its 7-day termination notice first
     (``post-notice`` with ``purpose=termination``) and ends only once it has run (409 before)."""
-    return _run(
-        service,
-        track,
-        c.TerminateTrack(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
-            reason=body.reason,
-        ),
-    )
+    return _run(service, track, c.TerminateTrack(**_step(track, body, service), reason=body.reason))
 
 
 @router.get("/{track_id}/appeals", openapi_extra={"x-action": Action.READ.value})
@@ -559,10 +453,7 @@ def lodge_appeal(
     its time limit from the day the applicant knew of the decision (409 after it)."""
     appeal_id = service.run(
         c.LodgeAppeal(
-            actor=track.user.actor,
-            on=_on(body, service),
-            track_id=track.id,
-            expected_version=body.expected_version,
+            **_step(track, body, service),
             kind=body.kind,
             decision_known_on=body.decision_known_on,
             grounds=body.grounds,
