@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.money import format_yuan
@@ -273,29 +273,30 @@ def export_bank_files(
             session.add(batch)
             session.flush()
             new_id = batch.id
+            rows = []
             for line, instruction in enumerate(payable, start=1):
                 # pending and failed instructions always carry an account (roll, refresh above)
                 assert instruction.account is not None
                 assert instruction.bank_code is not None
-                session.add(
-                    BankFileItem(
-                        bank_file_id=batch.id,
-                        line=line,
-                        instruction_id=instruction.id,
-                        amount_fen=instruction.net_fen,
-                        bank_code=instruction.bank_code,
-                        account=instruction.account,
-                    )
-                )
+                rows.append(
+                    {"bank_file_id": batch.id, "line": line, "instruction_id": instruction.id,
+                     "amount_fen": instruction.net_fen, "bank_code": instruction.bank_code,
+                     "account": instruction.account}
+                )  # fmt: skip
+            session.execute(insert(BankFileItem), rows)
+            in_batch = select(BankFileItem.instruction_id).where(
+                BankFileItem.bank_file_id == batch.id
+            )
             session.execute(
                 update(PaymentInstruction)
-                .where(PaymentInstruction.id.in_([i.id for i in payable]))
+                .where(PaymentInstruction.id.in_(in_batch))
                 .values(
                     status="exported",
                     bank_file_id=batch.id,
                     failure_code=None,
                     failure_text=None,
                 )
+                .execution_options(synchronize_session=False)
             )
         if payable or released or newly_held:
             append(
@@ -339,7 +340,9 @@ def export_bank_files(
                 for i, p, m in session.execute(
                     select(
                         PaymentInstruction.id, PaymentInstruction.program, PaymentInstruction.month
-                    ).where(PaymentInstruction.id.in_([item.instruction_id for item in items]))
+                    )
+                    .join(BankFileItem, BankFileItem.instruction_id == PaymentInstruction.id)
+                    .where(BankFileItem.bank_file_id == batch.id)
                 )
             }
             data = render(batch, items, programs)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, any_, exists, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -227,21 +227,39 @@ class _RecoveryParams:
         return hit
 
 
+def among(session: Session, column: Any, values: Sequence[int]) -> Any:
+    """``column IN values``; on PostgreSQL as ``column = ANY(array)``, one parameter however
+    many values (thousands of parameters cost more to send than the query costs to run)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
 def _insert_ignoring(
     session: Session, model: Any, rows: list[dict[str, Any]], key: tuple[str, ...], *returning: Any
 ) -> list[Any]:
     """Insert ``rows``; those whose ``key`` exists are skipped. Returns the inserted rows."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter per column, unnested by the server: a short statement however
+        # many rows (thousands of scalar parameters cost more to send than to insert).
+        table = model.__table__
+        names = list(rows[0])
+        arrays = [literal([r[n] for r in rows], postgresql.ARRAY(table.c[n].type)) for n in names]
+        unnested = func.unnest(*arrays).table_valued(*names).render_derived()
+        statement = (
+            postgresql.insert(model)
+            .from_select(names, select(*(unnested.c[n] for n in names)))
+            .on_conflict_do_nothing(index_elements=list(key))
+            .returning(*returning)
+        )
+        return list(session.execute(statement).all())
+    # SQLite: one cached statement executed for all rows ("insertmanyvalues").
     statement = (
-        insert(model)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=list(key))
-        .returning(*returning)
+        sqlite.insert(model).on_conflict_do_nothing(index_elements=list(key)).returning(*returning)
     )
-    return list(session.execute(statement).all())
+    return list(session.execute(statement, rows).all())
 
 
 def _roll_batch(
@@ -271,21 +289,23 @@ def _roll_batch(
             EntitlementChange.id,
             EntitlementChange.from_month,
             EntitlementChange.amount_fen,
-        ).where(EntitlementChange.enrolment_id.in_(ids))
+        ).where(among(session, EntitlementChange.enrolment_id, ids))
     ):
         entries.setdefault(enrolment_id, []).append(ScheduleEntry(entry_id, from_month, amount))
     paid_months: dict[int, dict[str, int]] = {}
     for enrolment_id, paid_month, amount in session.execute(
         select(
             PaymentInstruction.enrolment_id, PaymentInstruction.month, PaymentInstruction.amount_fen
-        ).where(PaymentInstruction.enrolment_id.in_(ids), PaymentInstruction.month < month)
+        ).where(
+            among(session, PaymentInstruction.enrolment_id, ids), PaymentInstruction.month < month
+        )
     ):
         paid_months.setdefault(enrolment_id, {})[paid_month] = amount
     held_before: dict[int, list[PaymentInstruction]] = {}
     for instruction in session.scalars(
         select(PaymentInstruction)
         .where(
-            PaymentInstruction.enrolment_id.in_(ids),
+            among(session, PaymentInstruction.enrolment_id, ids),
             PaymentInstruction.month < month,
             PaymentInstruction.status == "held",
             PaymentInstruction.hold_id.is_not(None),
@@ -302,7 +322,7 @@ def _roll_batch(
             PaymentAdjustment.for_month,
             PaymentAdjustment.roll_month,
             PaymentAdjustment.amount_fen,
-        ).where(PaymentAdjustment.enrolment_id.in_(ids))
+        ).where(among(session, PaymentAdjustment.enrolment_id, ids))
     ):
         months = adjusted.setdefault(enrolment_id, {})
         months[for_month] = months.get(for_month, 0) + amount
@@ -312,7 +332,8 @@ def _roll_batch(
         (row.household_id, row.program): row
         for row in session.scalars(
             select(PaymentInstruction).where(
-                PaymentInstruction.month == month, PaymentInstruction.household_id.in_(households)
+                PaymentInstruction.month == month,
+                among(session, PaymentInstruction.household_id, households),
             )
         )
     }
@@ -320,7 +341,7 @@ def _roll_batch(
     for account in session.scalars(
         select(PayeeAccount)
         .where(
-            PayeeAccount.household_id.in_(households),
+            among(session, PayeeAccount.household_id, households),
             PayeeAccount.valid_from <= last,
             PayeeAccount.valid_to.is_(None) | (PayeeAccount.valid_to >= first),
         )
@@ -335,7 +356,7 @@ def _roll_batch(
                 PaymentRecovery.program,
                 func.sum(PaymentRecovery.amount_fen),
             )
-            .where(PaymentRecovery.household_id.in_(households))
+            .where(among(session, PaymentRecovery.household_id, households))
             .group_by(PaymentRecovery.household_id, PaymentRecovery.program)
         )
     }
@@ -348,7 +369,7 @@ def _roll_batch(
                 func.sum(PaymentInstruction.recovery_fen),
             )
             .where(
-                PaymentInstruction.household_id.in_(households),
+                among(session, PaymentInstruction.household_id, households),
                 PaymentInstruction.month != month,
             )
             .group_by(PaymentInstruction.household_id, PaymentInstruction.program)
@@ -551,7 +572,7 @@ def roll_month(
     db: Database,
     month: str,
     county: str | None = None,
-    batch_size: int = 500,
+    batch_size: int = 2000,
     *,
     actor: Actor = SYSTEM_ACTOR,
     clock: Clock = _now,
