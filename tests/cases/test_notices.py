@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -14,7 +15,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from safetynet.cases import commands as c
-from safetynet.cases.notices import notice_data, render_notice
+from safetynet.cases.notices import EMBEDDED_FONT_FILES, notice_data, render_notice
 from safetynet.cases.workflow import WorkflowError
 from safetynet.domain.identity import mask_identity_number
 from safetynet.entrypoints.cli.notice_cli import notice
@@ -79,6 +80,26 @@ def test_approval_notice(database: Database, fixed_clock: Clock) -> None:
     assert "上海市浦东新区民政局" in text
     assert "家庭月人均收入" in text
     assert "差额救助金额" in text
+
+
+def test_chinese_text_is_set_in_an_embedded_font(database: Database, fixed_clock: Clock) -> None:
+    if not any(path.is_file() for path in EMBEDDED_FONT_FILES):
+        pytest.skip("no TrueType CJK font installed (./run installs Debian's fonts-arphic-uming)")
+    tid = _accepted_dibao(database, fixed_clock, "approve")
+    run(database, fixed_clock, c.ConfirmTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid))
+    reader = PdfReader(io.BytesIO(_render(database, tid)))
+    resources: Any = reader.pages[0]["/Resources"]
+    fonts = resources["/Font"]
+    embedded = []
+    for ref in fonts.values():
+        font = ref.get_object()
+        descendants = font.get("/DescendantFonts")
+        for desc in [d.get_object() for d in descendants] if descendants else [font]:
+            descriptor = desc.get("/FontDescriptor")
+            if descriptor is not None and "/FontFile2" in descriptor.get_object():
+                embedded.append(str(desc["/BaseFont"]))
+    assert embedded
+    assert all("UMing" in name or "ZenHei" in name for name in embedded), embedded
 
 
 def test_the_issuing_department_follows_the_program(database: Database, fixed_clock: Clock) -> None:

@@ -12,10 +12,11 @@ and the parameter tree; ``render_notice(data)`` turns it into PDF bytes with rep
   ``common.procedure.appeal``) and the date by which the notice itself is due.
 
 Identity numbers are masked (``mask_identity_number``): ``NoticeData`` only ever holds the masked
-form, so the full number cannot reach the PDF. Chinese text uses reportlab's built-in CID font
-``STSong-Light`` (Adobe-GB1), which is referenced, not embedded: a viewer needs an Asian font
-pack to display it. The output is deterministic (``invariant=1``): the same data give the same
-bytes.
+form, so the full number cannot reach the PDF. Chinese text is set in AR PL UMing, embedded
+(subsetted) from Debian's ``fonts-arphic-uming`` (TrueType; ``./run`` installs it), so any viewer
+shows the notice as printed; where that font is absent, reportlab's built-in CID font
+``STSong-Light`` is used, referenced but not embedded (a viewer then needs an Asian font pack).
+The output is deterministic (``invariant=1``): the same data give the same bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -33,6 +35,7 @@ from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.platypus import (  # type: ignore[import-untyped]
     Paragraph,
     SimpleDocTemplate,
@@ -53,6 +56,7 @@ from safetynet.policy.parameters import ParameterTree, Provenance, default_tree
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [
+    "EMBEDDED_FONT",
     "FONT",
     "STEP_LABELS_ZH",
     "AppealRoute",
@@ -62,7 +66,13 @@ __all__ = [
     "render_notice",
 ]
 
-FONT = "STSong-Light"
+FONT = "STSong-Light"  # the CID fallback, referenced, not embedded
+EMBEDDED_FONT = "AR-PL-UMing"
+# TrueType CJK fonts from Debian packages that reportlab can embed (OpenType/CFF ones it cannot).
+EMBEDDED_FONT_FILES = (
+    Path("/usr/share/fonts/truetype/arphic/uming.ttc"),  # fonts-arphic-uming
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # fonts-wqy-zenhei
+)
 
 _APPEAL_TITLES = {
     "reconsideration": "行政复议",
@@ -269,14 +279,23 @@ def notice_data(session: Session, track_id: int, tree: ParameterTree | None = No
 # -- rendering -------------------------------------------------------------------------------
 
 
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
+def notice_font() -> str:
+    """The font notices are set in: an embedded TrueType CJK font if one is installed, else the
+    CID font."""
+    registered = pdfmetrics.getRegisteredFontNames()
+    if EMBEDDED_FONT in registered:
+        return EMBEDDED_FONT
+    for path in EMBEDDED_FONT_FILES:
+        if path.is_file():
+            pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=0))
+            return EMBEDDED_FONT
+    if FONT not in registered:
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     return FONT
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
+    font = notice_font()
     base = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=15, wordWrap="CJK")
     return {
         "title": ParagraphStyle(
