@@ -85,6 +85,12 @@ def bench_size(persons: int, county_size: int, month: str, workdir: Path, seed: 
     return Row(persons, n_counties, generate, parquet, registry)
 
 
+def growth_line(a_persons: int, a_seconds: float, b_persons: int, b_seconds: float) -> str:
+    """How time per person grows from the smaller size to the larger one."""
+    growth = (b_seconds / a_seconds) / (b_persons / a_persons)
+    return f"Time per person, {b_persons:,} vs {a_persons:,}: {growth:.2f}× (1.00 = linear)."
+
+
 def fmt_rate(persons: int, seconds: float) -> str:
     return f"{persons / seconds / 1e6:.2f} M/s" if seconds else "-"
 
@@ -110,10 +116,9 @@ def report(rows: list[Row], county_size: int, month: str) -> str:
         )
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
-        growth = (b.run_parquet.seconds / a.run_parquet.seconds) / (b.persons / a.persons)
         lines += [
             "",
-            f"Run time per person, {b.persons:,} vs {a.persons:,}: {growth:.2f}× (1.00 = linear).",
+            growth_line(a.persons, a.run_parquet.seconds, b.persons, b.run_parquet.seconds),
         ]
     lines += [
         "",

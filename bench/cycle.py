@@ -37,7 +37,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from batch import FALLBACKS, SAFETYNET, Stage, county_codes, run_stage
+from batch import FALLBACKS, SAFETYNET, Stage, county_codes, growth_line, run_stage
 from environment import machine, revision
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,11 +193,7 @@ def report(rows: list[Row], county_size: int, month: str, sqlite: bool) -> str:
         )
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
-        growth = (b.cycle.seconds / a.cycle.seconds) / (b.persons / a.persons)
-        lines += [
-            "",
-            f"Time per person, {b.persons:,} vs {a.persons:,}: {growth:.2f}× (1.00 = linear).",
-        ]
+        lines += ["", growth_line(a.persons, a.cycle.seconds, b.persons, b.cycle.seconds)]
     lines += [
         "",
         "Target (issue 5): 10 M persons ≤ 3 minutes on 2 cores, peak RSS ≤ 6 GiB, linear growth.",

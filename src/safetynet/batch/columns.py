@@ -15,7 +15,7 @@ persons.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,15 @@ def counties(root: Path) -> list[str]:
     if not folder.is_dir():
         raise InputError(str(root), "not a population dataset: households/ is missing")
     return sorted(p.name.split("=", 1)[1] for p in folder.glob("county=*") if p.is_dir())
+
+
+def choose_counties(root: Path, only: Sequence[str] | None = None) -> list[str]:
+    """The counties of the dataset, or those of ``only``, each checked to be in it."""
+    known = counties(root)
+    for county in only or ():
+        if county not in known:
+            raise InputError("--county", f"{county} is not in the snapshot {root}")
+    return list(only) if only else known
 
 
 def read_county(root: Path, county: str) -> CountyData:

@@ -37,8 +37,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor
+from safetynet.batch.columns import choose_counties, read_county, read_manifest
 from safetynet.batch.columns import counties as snapshot_counties
-from safetynet.batch.columns import read_county, read_manifest
 from safetynet.batch.runner import (
     CountyResult,
     ProgramTotals,
@@ -373,11 +373,7 @@ def run_cycle(
     delivered_on = delivered_on or last_day
     raised_on = raised_on or last_day
     read_manifest(snapshot)
-    known = snapshot_counties(snapshot)
-    chosen = list(only) if only else known
-    for county in chosen:
-        if county not in known:
-            raise InputError("--county", f"{county} is not in the snapshot {snapshot}")
+    chosen = choose_counties(snapshot, only)
     if "compare" in stages and "feeds" not in stages and feeds is not None:
         raise InputError("--stage", "compare reads the feeds: run the feeds stage with it")
     if "payments" in stages and db is None:

@@ -24,7 +24,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import CountyData, counties, read_county, read_manifest
+from safetynet.batch.columns import CountyData, choose_counties, read_county, read_manifest
 from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
 from safetynet.domain.money import fen_to_yuan
 from safetynet.errors import InputError
@@ -275,11 +275,7 @@ def run_month(
     """Run every program over each county of ``snapshot`` for ``month``, resuming where it stopped."""
     on = parse_month(month)
     read_manifest(snapshot)
-    known = counties(snapshot)
-    chosen = list(only) if only else known
-    for county in chosen:
-        if county not in known:
-            raise InputError("--county", f"{county} is not in the snapshot {snapshot}")
+    chosen = choose_counties(snapshot, only)
     folder = month_dir(out, month)
     folder.mkdir(parents=True, exist_ok=True)
     if restart:

@@ -27,8 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import counties as snapshot_counties
-from safetynet.batch.columns import read_county
+from safetynet.batch.columns import choose_counties, read_county
 from safetynet.batch.runner import evaluate_county, parse_month
 from safetynet.errors import InputError
 from safetynet.policy.population import FIELDS
@@ -292,11 +291,7 @@ def load_caseload(
     households not yet helped."""
     on = parse_month(month)
     require_current_schema(db)
-    known = snapshot_counties(snapshot)
-    chosen = list(only) if only else known
-    for county in chosen:
-        if county not in known:
-            raise InputError("--county", f"{county} is not in the snapshot {snapshot}")
+    chosen = choose_counties(snapshot, only)
     report = CaseloadReport(month)
     for i, county in enumerate(chosen):
         with db.sessions.begin() as session:
