@@ -51,7 +51,7 @@ from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.cases.helpers import register_household
-from tests.monitoring.test_compare import (
+from tests.monitoring.helpers import (
     FALLBACKS,
     HOUSEHOLDS,
     OVERRIDES,
@@ -241,6 +241,24 @@ def test_storing_a_month_twice_raises_nothing_new(database: Database, fixed_cloc
         assert verify(session) == []
 
 
+def _resolve(
+    db: Database,
+    clock: Clock,
+    alert_id: int,
+    outcome: str,
+    *,
+    on: dt.date = dt.date(2025, 10, 10),
+    reason: str = "",
+) -> None:
+    """The officer resolves the alert (on 10 October unless told), in a unit of work of its own."""
+    with UnitOfWork(db.sessions) as uow:
+        resolve_alert(
+            ResolveAlert(alert_id=alert_id, outcome=outcome, reason=reason, actor=OFFICER, on=on),
+            uow,
+            clock,
+        )
+
+
 def _ids(db: Database) -> dict[str, int]:
     with db.sessions() as session:
         return {a.rule: a.id for a in session.scalars(select(Alert))}
@@ -259,41 +277,13 @@ def test_assign_and_resolve(database: Database, fixed_clock: Clock) -> None:
             fixed_clock,
         )
     assert version == 2
-    with UnitOfWork(database.sessions) as uow, pytest.raises(InputError, match="reason"):
-        resolve_alert(
-            ResolveAlert(
-                alert_id=ids["death"], outcome="dismissed", actor=OFFICER, on=dt.date(2025, 10, 10)
-            ),
-            uow,
-            fixed_clock,
-        )
-    with UnitOfWork(database.sessions) as uow, pytest.raises(InputError, match="outcome"):
-        resolve_alert(
-            ResolveAlert(
-                alert_id=ids["death"], outcome="fixed", actor=OFFICER, on=dt.date(2025, 10, 10)
-            ),
-            uow,
-            fixed_clock,
-        )
-    with UnitOfWork(database.sessions) as uow:
-        resolve_alert(
-            ResolveAlert(
-                alert_id=ids["death"],
-                outcome="payment_stopped",
-                actor=OFFICER,
-                on=dt.date(2025, 10, 11),
-            ),
-            uow,
-            fixed_clock,
-        )
-    with UnitOfWork(database.sessions) as uow, pytest.raises(InputError, match="already resolved"):
-        resolve_alert(
-            ResolveAlert(
-                alert_id=ids["death"], outcome="referred", actor=OFFICER, on=dt.date(2025, 10, 12)
-            ),
-            uow,
-            fixed_clock,
-        )
+    with pytest.raises(InputError, match="reason"):
+        _resolve(database, fixed_clock, ids["death"], "dismissed")
+    with pytest.raises(InputError, match="outcome"):
+        _resolve(database, fixed_clock, ids["death"], "fixed")
+    _resolve(database, fixed_clock, ids["death"], "payment_stopped", on=dt.date(2025, 10, 11))
+    with pytest.raises(InputError, match="already resolved"):
+        _resolve(database, fixed_clock, ids["death"], "referred", on=dt.date(2025, 10, 12))
     with database.sessions() as session:
         alert = session.get(Alert, ids["death"])
         assert alert is not None
@@ -324,13 +314,8 @@ def test_a_confirmed_recheck_is_linked_to_the_paying_case(
         session.add(paying)
         session.flush()
         track_id = paying.id
-    with UnitOfWork(database.sessions) as uow:
-        resolve_alert(
-            ResolveAlert(alert_id=_ids(database)["income_crosses_standard"],
-                         outcome="recheck_started", actor=OFFICER, on=dt.date(2025, 10, 14)),
-            uow,
-            fixed_clock,
-        )  # fmt: skip
+    recheck = _ids(database)["income_crosses_standard"]
+    _resolve(database, fixed_clock, recheck, "recheck_started", on=dt.date(2025, 10, 14))
     with database.sessions() as session:
         alert = session.get(Alert, _ids(database)["income_crosses_standard"])
         assert alert is not None
@@ -429,31 +414,10 @@ def test_a_stop_payment_alert_holds_the_household_until_dismissed(
     ids = _ids(database)
     # Nothing of September went to the bank: the hold starts with the alert's month.
     assert _holds(database) == [(ids["death"], "2025-09", True)]
-    with UnitOfWork(database.sessions) as uow:
-        resolve_alert(
-            ResolveAlert(
-                alert_id=ids["income_crosses_standard"],
-                outcome="dismissed",
-                reason="seasonal wage",
-                actor=OFFICER,
-                on=dt.date(2025, 10, 10),
-            ),
-            uow,
-            fixed_clock,
-        )
+    wage = ids["income_crosses_standard"]
+    _resolve(database, fixed_clock, wage, "dismissed", reason="seasonal wage")
     assert _holds(database) == [(ids["death"], "2025-09", True)]
-    with UnitOfWork(database.sessions) as uow:
-        resolve_alert(
-            ResolveAlert(
-                alert_id=ids["death"],
-                outcome="dismissed",
-                reason="death record of a namesake",
-                actor=OFFICER,
-                on=dt.date(2025, 10, 10),
-            ),
-            uow,
-            fixed_clock,
-        )
+    _resolve(database, fixed_clock, ids["death"], "dismissed", reason="death record of a namesake")
     assert _holds(database) == [(ids["death"], "2025-09", False)]
     with database.sessions() as session:
         events = session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)).all()
@@ -467,14 +431,7 @@ def test_a_confirmed_death_keeps_its_hold_and_a_later_alert_adds_none(
     household, person = _registered(database)
     _store(database, _alert_rows(household, person), fixed_clock)
     death = _ids(database)["death"]
-    with UnitOfWork(database.sessions) as uow:
-        resolve_alert(
-            ResolveAlert(
-                alert_id=death, outcome="payment_stopped", actor=OFFICER, on=dt.date(2025, 10, 10)
-            ),
-            uow,
-            fixed_clock,
-        )
+    _resolve(database, fixed_clock, death, "payment_stopped")
     # The finding persists in October: a new alert, but the household is already held.
     later = _store(database, _alert_rows(household, person, "2025-10"), fixed_clock)
     assert (later.rows(), later.holds_placed) == ([("310115", "death", 1)], 0)

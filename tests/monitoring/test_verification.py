@@ -30,7 +30,7 @@ from safetynet.monitoring.verification import (
 from safetynet.registry.db import Database
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Person
 from tests.cases.helpers import register_household
-from tests.monitoring.test_compare import FALLBACKS, OVERRIDES, A, B
+from tests.monitoring.helpers import FALLBACKS, OVERRIDES, A, B
 
 Clock = Callable[[], dt.datetime]
 MONTH = dt.date(2025, 9, 1)

@@ -16,10 +16,10 @@ from safetynet.entrypoints.cli.main import app
 from safetynet.payments.accounts import import_accounts, read_accounts
 from safetynet.payments.bankfile import RECORD_LENGTH, export_bank_files
 from safetynet.payments.model import BankFile, BankFileItem, PaymentInstruction
-from safetynet.payments.reconcile import reconcile_return_file
+from safetynet.payments.reconcile import ReconcileReport, reconcile_return_file
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
-from safetynet.registry.db import bootstrap, upgrade
+from safetynet.registry.db import Database, bootstrap, upgrade
 from safetynet.registry.handlers import EnrolHousehold, enrol_household
 from safetynet.registry.unit_of_work import UnitOfWork
 
@@ -57,6 +57,15 @@ def url(tmp_path: Path) -> str:
     finally:
         db.dispose()
     return url
+
+
+RETURN_HEADER = "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text"
+
+
+def _reconcile(db: Database, returned: Path, *rows: str) -> ReconcileReport:
+    """Write the bank's return file (the header, then ``rows``) and reconcile it."""
+    returned.write_text("".join(f"{line}\n" for line in (RETURN_HEADER, *rows)), encoding="utf-8")
+    return reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
 
 
 def _run(*args: str) -> str:
@@ -157,36 +166,25 @@ def test_failed_payment_is_retried_in_the_next_file_and_late_payment_is_late(
         assert report.released_from_hold == 1
         assert [(f.file_id, f.count, f.total_fen) for f in report.files] == [(1, 1, 120_000)]
         returned = tmp_path / "r1.csv"
-        returned.write_text(
-            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
-            "1,2,6210985000000000123,120000,failed,,A03,账户已销户\n"
-            "1,2,6210985000000000123,120000,failed,,A03,账户已销户\n",
-            encoding="utf-8",
+        result = _reconcile(
+            db,
+            returned,
+            "1,2,6210985000000000123,120000,failed,,A03,账户已销户",
+            "1,2,6210985000000000123,120000,failed,,A03,账户已销户",
         )
-        result = reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
         assert (result.failed, result.quarantined) == (0, 2)  # a duplicated row applies nothing
-        returned.write_text(
-            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
-            "1,2,6210985000000000123,120001,failed,,A03,x\n"
-            "1,2,6210985000000000999,120000,failed,,A03,x\n",
-            encoding="utf-8",
+        result = _reconcile(
+            db,
+            returned,
+            "1,2,6210985000000000123,120001,failed,,A03,x",
+            "1,2,6210985000000000999,120000,failed,,A03,x",
         )
-        result = reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
         reasons = [q.reason for q in result.quarantine]
         assert reasons[0] == "instruction 2 of file 1 appears 2 times (rows 2, 3); none was applied"
-        returned.write_text(
-            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
-            "1,2,6210985000000000123,120001,failed,,A03,x\n",
-            encoding="utf-8",
-        )
-        result = reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
+        result = _reconcile(db, returned, "1,2,6210985000000000123,120001,failed,,A03,x")
         assert [q.reason for q in result.quarantine] == ["120001 fen, but the file sent 120000"]
-        returned.write_text(
-            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
-            "1,2,6210985000000000123,120000,failed,,A03,账户已销户\n",
-            encoding="utf-8",
-        )
-        assert reconcile_return_file(db, returned, actor=CLERK, clock=_clock).failed == 1
+        result = _reconcile(db, returned, "1,2,6210985000000000123,120000,failed,,A03,账户已销户")
+        assert result.failed == 1
         rows = payment_report(db, "2025-09", "130102")
         assert (rows[0].failed, rows[0].held) == (1, 0)
         # The next bank file sends the same instruction again: no second instruction.
@@ -195,12 +193,8 @@ def test_failed_payment_is_retried_in_the_next_file_and_late_payment_is_late(
             (1, 1, False),
             (2, 2, True),
         ]
-        returned.write_text(
-            "file_id,instruction_id,account,amount_fen,result,booked_on,reason_code,reason_text\n"
-            "2,2,6210985000000000123,120000,paid,2025-09-15,,\n",
-            encoding="utf-8",
-        )
-        assert reconcile_return_file(db, returned, actor=CLERK, clock=_clock).paid == 1
+        result = _reconcile(db, returned, "2,2,6210985000000000123,120000,paid,2025-09-15,,")
+        assert result.paid == 1
         rows = payment_report(db, "2025-09", "130102")
         # Paid on the 15th, after the 10th [I: payments.timeliness.paid_by_day]: late.
         assert (rows[0].deadline, rows[0].paid_on_time, rows[0].paid_late) == (

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -121,6 +122,34 @@ def _reason(text: str) -> str:
     return text.strip()
 
 
+def _add_entry(
+    session: Session,
+    entry: EntitlementChange,
+    *,
+    actor: Actor,
+    command: str,
+    event: str,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> int:
+    """Add the schedule entry and its audit entry (``after`` led by the entry's id) to the
+    session's transaction; returns the entry's id."""
+    session.add(entry)
+    session.flush()
+    append(
+        session,
+        actor=actor,
+        command=command,
+        event=event,
+        entity="enrolment",
+        entity_id=entry.enrolment_id,
+        before=before,
+        after={"entry": entry.id, **after},
+        occurred_at=entry.recorded_at,
+    )
+    return entry.id
+
+
 def change_entitlement(db: Database, cmd: ChangeEntitlement, clock: Clock) -> int:
     """Append a new amount to the schedule (one transaction with its audit entry); returns the
     entry's id. The next roll pays the difference for months already paid (arrears) or records
@@ -149,34 +178,27 @@ def record_entitlement_change(session: Session, cmd: ChangeEntitlement, now: dt.
         raise InputError(
             "from_month", f"{from_month} is after the enrolment ended ({enrolment.end_date})"
         )
-    entry = EntitlementChange(
-        enrolment_id=enrolment.id,
-        kind="amount",
-        from_month=from_month,
-        amount_fen=cmd.amount_fen,
-        effective_date=None,
-        reason=reason,
-        recorded_at=now,
-        recorded_by=cmd.actor.name,
-    )
-    session.add(entry)
-    session.flush()
-    append(
+    return _add_entry(
         session,
+        EntitlementChange(
+            enrolment_id=enrolment.id,
+            kind="amount",
+            from_month=from_month,
+            amount_fen=cmd.amount_fen,
+            effective_date=None,
+            reason=reason,
+            recorded_at=now,
+            recorded_by=cmd.actor.name,
+        ),
         actor=cmd.actor,
         command="ChangeEntitlement",
         event="EntitlementChanged",
-        entity="enrolment",
-        entity_id=enrolment.id,
         after={
-            "entry": entry.id,
             "from_month": from_month,
             "amount": format_yuan(cmd.amount_fen),
             "reason": reason,
         },
-        occurred_at=now,
     )
-    return entry.id
 
 
 def end_entitlement(db: Database, cmd: EndEntitlement, clock: Clock) -> int:
@@ -215,36 +237,30 @@ def end_entitlement(db: Database, cmd: EndEntitlement, clock: Clock) -> int:
                 reason=reason,
             )
         )
-        entry = EntitlementChange(
-            enrolment_id=enrolment.id,
-            kind="end",
-            from_month=next_month(month_of(cmd.end_date)),
-            amount_fen=0,
-            effective_date=cmd.end_date,
-            reason=reason,
-            recorded_at=now,
-            recorded_by=cmd.actor.name,
-        )
-        session.add(entry)
-        session.flush()
-        append(
+        nothing_due_from = next_month(month_of(cmd.end_date))
+        return _add_entry(
             session,
+            EntitlementChange(
+                enrolment_id=enrolment.id,
+                kind="end",
+                from_month=nothing_due_from,
+                amount_fen=0,
+                effective_date=cmd.end_date,
+                reason=reason,
+                recorded_at=now,
+                recorded_by=cmd.actor.name,
+            ),
             actor=cmd.actor,
             command="EndEntitlement",
             event="EntitlementEnded",
-            entity="enrolment",
-            entity_id=enrolment.id,
             before=before,
             after={
-                "entry": entry.id,
                 "status": "ended",
                 "end_date": cmd.end_date.isoformat(),
-                "nothing_due_from": entry.from_month,
+                "nothing_due_from": nothing_due_from,
                 "reason": reason,
             },
-            occurred_at=now,
         )
-        return entry.id
 
 
 def schedule(db: Database, enrolment_id: int) -> list[EntitlementChange]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from safetynet.domain.regions import default_registry
 from safetynet.payments.model import PaymentInstruction, PaymentRecovery
@@ -48,6 +49,21 @@ class ReportRow:
         return None if self.payable == 0 else self.paid_on_time / self.payable
 
 
+def _sums(
+    model: type[PaymentRecovery] | type[PaymentInstruction], amount: Any, county: str | None
+) -> Select[tuple[str, str, Any]]:
+    """The sum of ``amount`` per county and program over the rows of ``model`` (of one county,
+    or all)."""
+    query = (
+        select(Household.region_code, model.program, func.sum(amount))
+        .join(Household, Household.id == model.household_id)
+        .group_by(Household.region_code, model.program)
+    )
+    if county is not None:
+        query = query.where(Household.region_code == county)
+    return query
+
+
 def payment_report(
     db: Database, month: str, county: str | None = None, *, tree: ParameterTree | None = None
 ) -> list[ReportRow]:
@@ -76,27 +92,8 @@ def payment_report(
         if county is not None:
             query = query.where(Household.region_code == county)
         instructions = session.execute(query).all()
-        recovered = (
-            select(
-                Household.region_code,
-                PaymentRecovery.program,
-                func.sum(PaymentRecovery.amount_fen),
-            )
-            .join(Household, Household.id == PaymentRecovery.household_id)
-            .group_by(Household.region_code, PaymentRecovery.program)
-        )
-        offsets = (
-            select(
-                Household.region_code,
-                PaymentInstruction.program,
-                func.sum(PaymentInstruction.recovery_fen),
-            )
-            .join(Household, Household.id == PaymentInstruction.household_id)
-            .group_by(Household.region_code, PaymentInstruction.program)
-        )
-        if county is not None:
-            recovered = recovered.where(Household.region_code == county)
-            offsets = offsets.where(Household.region_code == county)
+        recovered = _sums(PaymentRecovery, PaymentRecovery.amount_fen, county)
+        offsets = _sums(PaymentInstruction, PaymentInstruction.recovery_fen, county)
         outstanding: dict[tuple[str, str], int] = {
             (c, p): int(total) for c, p, total in session.execute(recovered)
         }

@@ -235,6 +235,25 @@ def among(session: Session, column: Any, values: Sequence[int]) -> Any:
     return column.in_(values)
 
 
+def _sums(
+    session: Session,
+    model: type[PaymentRecovery] | type[PaymentInstruction],
+    amount: Any,
+    households: Sequence[int],
+    *where: Any,
+) -> dict[tuple[int, str], int]:
+    """The sum of ``amount`` per (household, program) over the rows of ``model`` of these
+    households (and ``where``)."""
+    return {
+        (h, p): int(total)
+        for h, p, total in session.execute(
+            select(model.household_id, model.program, func.sum(amount))
+            .where(among(session, model.household_id, households), *where)
+            .group_by(model.household_id, model.program)
+        )
+    }
+
+
 def _insert_ignoring(
     session: Session, model: Any, rows: list[dict[str, Any]], key: tuple[str, ...], *returning: Any
 ) -> list[Any]:
@@ -348,33 +367,14 @@ def _roll_batch(
         .order_by(PayeeAccount.id)
     ):
         accounts.setdefault(account.household_id, []).append(account)
-    recovered = {
-        (h, p): int(total)
-        for h, p, total in session.execute(
-            select(
-                PaymentRecovery.household_id,
-                PaymentRecovery.program,
-                func.sum(PaymentRecovery.amount_fen),
-            )
-            .where(among(session, PaymentRecovery.household_id, households))
-            .group_by(PaymentRecovery.household_id, PaymentRecovery.program)
-        )
-    }
-    offset_before = {
-        (h, p): int(total)
-        for h, p, total in session.execute(
-            select(
-                PaymentInstruction.household_id,
-                PaymentInstruction.program,
-                func.sum(PaymentInstruction.recovery_fen),
-            )
-            .where(
-                among(session, PaymentInstruction.household_id, households),
-                PaymentInstruction.month != month,
-            )
-            .group_by(PaymentInstruction.household_id, PaymentInstruction.program)
-        )
-    }
+    recovered = _sums(session, PaymentRecovery, PaymentRecovery.amount_fen, households)
+    offset_before = _sums(
+        session,
+        PaymentInstruction,
+        PaymentInstruction.recovery_fen,
+        households,
+        PaymentInstruction.month != month,
+    )
 
     new_rows: list[dict[str, Any]] = []
     carriers: list[_Candidate] = []

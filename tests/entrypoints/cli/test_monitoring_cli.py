@@ -15,7 +15,7 @@ from safetynet.domain.identity import mask_identity_number
 from safetynet.entrypoints.cli.main import app
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.registry.db import bootstrap
-from tests.monitoring.test_compare import A
+from tests.monitoring.helpers import A
 from tests.monitoring.test_verification import _setup
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +48,19 @@ def _actor(role: str = "monitoring_officer") -> Any:
     except (KeyError, OSError):  # no user name in this environment (some containers)
         name = "unknown"
     return Actor(name=name, role=role)
+
+
+@contextmanager
+def _database(url: str | None) -> Iterator[Any]:
+    """The database at the current schema, disposed of on the way out, whatever happens."""
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        yield db
+    finally:
+        db.dispose()
 
 
 def _day(value: str | None, option: str) -> dt.date:
@@ -144,18 +159,13 @@ def verify(
 ) -> None:
     """Verify one household against the feeds and store the report (ids masked)."""
     from safetynet.monitoring.verification import verify_household
-    from safetynet.registry.db import bootstrap, require_current_schema
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
     day = _day(on, "--on")
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
+    with _database(url) as db:
         report = verify_household(
             db, household, day, overrides=overrides, fallbacks=fallbacks, actor=_actor()
         )
-    finally:
-        db.dispose()
     if as_json:
         out.print_json(json.dumps(report, ensure_ascii=False))
     else:
@@ -182,12 +192,10 @@ def run(
 
     from safetynet.batch.runner import parse_month
     from safetynet.monitoring.verification import monitor_month
-    from safetynet.registry.db import bootstrap, require_current_schema
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
     first = parse_month(month)
     day = _day(raised, "--raised")
-    db = bootstrap(url)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -195,26 +203,22 @@ def run(
         console=out,
         disable=quiet,
     )
-    try:
-        require_current_schema(db)
-        with progress:
-            task = progress.add_task(f"monitor {month}", total=None)
+    with _database(url) as db, progress:
+        task = progress.add_task(f"monitor {month}", total=None)
 
-            def step(_county: str, done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+        def step(_county: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
 
-            result = monitor_month(
-                db,
-                first,
-                raised_on=day,
-                counties=county,
-                overrides=overrides,
-                fallbacks=fallbacks,
-                actor=_actor("system"),
-                on_county=step,
-            )
-    finally:
-        db.dispose()
+        result = monitor_month(
+            db,
+            first,
+            raised_on=day,
+            counties=county,
+            overrides=overrides,
+            fallbacks=fallbacks,
+            actor=_actor("system"),
+            on_county=step,
+        )
     out.print(
         f"month {result.month}: {len(result.counties)} counties, {result.households:,} households, "
         f"{result.persons:,} persons, {result.records:,} feed records, "
@@ -250,42 +254,36 @@ def alerts(
 ) -> None:
     """List alerts by office and due date (evidence masked); overdue counts per office."""
     from safetynet.monitoring.alerts import list_alerts, overdue_by_office
-    from safetynet.registry.db import bootstrap, require_current_schema
 
     day = _day(on, "--on")
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with db.sessions() as session:
-            rows = list_alerts(
-                session,
-                office=office,
-                county=county,
-                overdue_on=day if overdue else None,
-                include_resolved=all_,
+    with _database(url) as db, db.sessions() as session:
+        rows = list_alerts(
+            session,
+            office=office,
+            county=county,
+            overdue_on=day if overdue else None,
+            include_resolved=all_,
+        )
+        late = overdue_by_office(session, day)
+        table = Table(title="Overdue alerts" if overdue else "Alerts")
+        for name in ("id", "office", "rule", "severity", "subject", "month", "due", "status"):
+            table.add_column(name, overflow="fold")
+        evidence = []
+        for a in rows:
+            table.add_row(
+                str(a.id),
+                a.office,
+                a.rule,
+                a.severity,
+                f"{a.county}/{a.subject}",
+                a.month,
+                a.due_on.isoformat(),
+                a.status if a.status != "resolved" else f"resolved: {a.outcome}",
             )
-            late = overdue_by_office(session, day)
-            table = Table(title="Overdue alerts" if overdue else "Alerts")
-            for name in ("id", "office", "rule", "severity", "subject", "month", "due", "status"):
-                table.add_column(name, overflow="fold")
-            evidence = []
-            for a in rows:
-                table.add_row(
-                    str(a.id),
-                    a.office,
-                    a.rule,
-                    a.severity,
-                    f"{a.county}/{a.subject}",
-                    a.month,
-                    a.due_on.isoformat(),
-                    a.status if a.status != "resolved" else f"resolved: {a.outcome}",
-                )
-                evidence.append(
-                    f"{a.id} {a.rule}, household {a.household_id}: "
-                    + json.dumps(a.evidence, ensure_ascii=False, sort_keys=True)
-                )
-    finally:
-        db.dispose()
+            evidence.append(
+                f"{a.id} {a.rule}, household {a.household_id}: "
+                + json.dumps(a.evidence, ensure_ascii=False, sort_keys=True)
+            )
     out.print(table)
     for line in evidence:
         out.print(line, markup=False)
@@ -306,20 +304,14 @@ def assign(
 ) -> None:
     """Assign an alert to a user (and optionally another office)."""
     from safetynet.monitoring.alerts import AssignAlert, assign_alert
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
     from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = AssignAlert(
         alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=_day(on, "--on")
     )
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with UnitOfWork(db.sessions) as uow:
-            version = assign_alert(cmd, uow, system_clock)
-    finally:
-        db.dispose()
+    with _database(url) as db, UnitOfWork(db.sessions) as uow:
+        version = assign_alert(cmd, uow, system_clock)
     out.print(f"alert {alert_id} assigned to {to} (version {version})", markup=False)
 
 
@@ -341,16 +333,13 @@ def resolve(
     from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
     from safetynet.monitoring.alerts_model import Alert
     from safetynet.payments.model import PaymentHold
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
     from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = ResolveAlert(
         alert_id=alert_id, outcome=outcome, reason=reason, actor=_actor(), on=_day(on, "--on")
     )
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
+    with _database(url) as db:
         with UnitOfWork(db.sessions) as uow:
             version = resolve_alert(cmd, uow, system_clock)
         with db.sessions() as session:
@@ -358,8 +347,6 @@ def resolve(
             track = None if alert is None else alert.track_id
             hold = session.scalar(select(PaymentHold).where(PaymentHold.alert_id == alert_id))
             held = None if hold is None else (hold.id, hold.released_at is None)
-    finally:
-        db.dispose()
     linked = f"; re-check on case track {track}" if track is not None else ""
     if held is not None:
         linked += f"; payment hold {held[0]} " + ("stands" if held[1] else "released")

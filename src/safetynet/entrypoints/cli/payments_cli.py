@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -58,6 +59,18 @@ def _open(url: str | None) -> Any:
     return db
 
 
+T = TypeVar("T")
+
+
+def _with_database(url: str | None, work: Callable[[Any], T]) -> T:
+    """Open the database at the current schema, do the work and dispose of it, whatever happens."""
+    db = _open(url)
+    try:
+        return work(db)
+    finally:
+        db.dispose()
+
+
 def _actor(county: str | None) -> Any:
     from safetynet.audit.log import Actor
 
@@ -68,26 +81,24 @@ def _actor(county: str | None) -> Any:
     return Actor(name=name, role="payments_clerk", region=county)
 
 
+CountyOption = Annotated[
+    str | None, typer.Option("--county", help="Only this county (6-digit code).")
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (stored and audited).")]
+
+
 @payments_app.command("roll")
 @reports_errors
 def roll(
     month: Annotated[str, typer.Option("--month", help="Month to roll, YYYY-MM.")],
-    county: Annotated[
-        str | None, typer.Option("--county", help="Only this county (6-digit code).")
-    ] = None,
+    county: CountyOption = None,
     url: UrlOption = None,
 ) -> None:
     """Create the month's missing payment instructions; safe to rerun and to resume after a crash."""
     from safetynet.payments.roll import parse_month, roll_month
-    from safetynet.registry.db import bootstrap, require_current_schema
 
     month = parse_month(month, "--month")
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        report = roll_month(db, month, county, actor=_actor(county))
-    finally:
-        db.dispose()
+    report = _with_database(url, lambda db: roll_month(db, month, county, actor=_actor(county)))
     scope = f"county {report.county}" if report.county else "all counties"
     out.print(
         f"run {report.run_id} ({report.month}, {scope}): {report.eligible} eligible: "
@@ -122,6 +133,14 @@ def _write_quarantine(lines: Any, headers: Any, source: Path, target: Path | Non
     return path
 
 
+def _print_read(report: Any, source: Path, quarantine: Path | None, outcome: str) -> None:
+    """Write the rejected rows to the quarantine file and print what was read and what came of it."""
+    target = _write_quarantine(report.quarantine, report.headers, source, quarantine)
+    out.print(f"read {report.read}: {outcome}, quarantined {report.quarantined}", markup=False)
+    if target is not None:
+        out.print(f"quarantined rows: {target}", markup=False)
+
+
 QuarantineOption = Annotated[
     Path | None,
     typer.Option("--quarantine", help="Where rejected rows go (default: FILE.quarantine.csv)."),
@@ -140,19 +159,15 @@ def accounts_import(
     from safetynet.payments.accounts import import_accounts, read_accounts
 
     batch = read_accounts(file, encoding)
-    db = _open(url)
-    try:
-        report = import_accounts(db, batch, actor=_actor(None), clock=_now)
-    finally:
-        db.dispose()
-    target = _write_quarantine(report.quarantine, report.headers, file, quarantine)
-    out.print(
-        f"read {report.read}: imported {report.imported}, already recorded "
-        f"{report.already_recorded}, quarantined {report.quarantined}",
-        markup=False,
+    report = _with_database(
+        url, lambda db: import_accounts(db, batch, actor=_actor(None), clock=_now)
     )
-    if target is not None:
-        out.print(f"quarantined rows: {target}", markup=False)
+    _print_read(
+        report,
+        file,
+        quarantine,
+        f"imported {report.imported}, already recorded {report.already_recorded}",
+    )
 
 
 @entitlement_app.command("change")
@@ -161,7 +176,7 @@ def entitlement_change(
     enrolment: Annotated[int, typer.Option("--enrolment", help="Enrolment id.")],
     from_month: Annotated[str, typer.Option("--from-month", help="First month, YYYY-MM.")],
     amount: Annotated[str, typer.Option("--amount", help="Monthly amount in yuan.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    reason: ReasonOption,
     url: UrlOption = None,
 ) -> None:
     """Record a new monthly amount from a month on (the next roll pays arrears or recovers)."""
@@ -171,11 +186,7 @@ def entitlement_change(
     command = ChangeEntitlement(
         enrolment, from_month, yuan_to_fen(amount, "--amount"), reason, _actor(None)
     )
-    db = _open(url)
-    try:
-        entry = change_entitlement(db, command, _now)
-    finally:
-        db.dispose()
+    entry = _with_database(url, lambda db: change_entitlement(db, command, _now))
     out.print(
         f"schedule entry {entry}: enrolment {enrolment} gets {amount} yuan a month "
         f"from {from_month}",
@@ -188,7 +199,7 @@ def entitlement_change(
 def entitlement_end(
     enrolment: Annotated[int, typer.Option("--enrolment", help="Enrolment id.")],
     end_date: Annotated[str, typer.Option("--date", help="Last day (e.g. of death), YYYY-MM-DD.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    reason: ReasonOption,
     url: UrlOption = None,
 ) -> None:
     """End an enrolment on a date; its month is paid in full, later months are recovered."""
@@ -199,11 +210,8 @@ def entitlement_end(
         day = dt.date.fromisoformat(end_date)
     except ValueError:
         raise InputError("--date", f"{end_date!r} is not a date (YYYY-MM-DD)") from None
-    db = _open(url)
-    try:
-        entry = end_entitlement(db, EndEntitlement(enrolment, day, reason, _actor(None)), _now)
-    finally:
-        db.dispose()
+    command = EndEntitlement(enrolment, day, reason, _actor(None))
+    entry = _with_database(url, lambda db: end_entitlement(db, command, _now))
     out.print(f"schedule entry {entry}: enrolment {enrolment} ends on {day}", markup=False)
 
 
@@ -219,11 +227,10 @@ def bank_file(
     from safetynet.domain.money import format_yuan
     from safetynet.payments.bankfile import export_bank_files
 
-    db = _open(url)
-    try:
-        report = export_bank_files(db, month, county, out_dir, actor=_actor(county), clock=_now)
-    finally:
-        db.dispose()
+    report = _with_database(
+        url,
+        lambda db: export_bank_files(db, month, county, out_dir, actor=_actor(county), clock=_now),
+    )
     if not report.files:
         out.print(f"no payable instructions for {county} up to {month}", markup=False)
     for f in report.files:
@@ -253,39 +260,33 @@ def reconcile(
     """Mark exported instructions paid or failed from the bank's return file (repeatable)."""
     from safetynet.payments.reconcile import reconcile_return_file
 
-    db = _open(url)
-    try:
-        report = reconcile_return_file(db, file, actor=_actor(None), clock=_now, encoding=encoding)
-    finally:
-        db.dispose()
-    target = _write_quarantine(report.quarantine, report.headers, file, quarantine)
-    out.print(
-        f"read {report.read}: paid {report.paid}, failed {report.failed}, already reconciled "
-        f"{report.already_reconciled}, quarantined {report.quarantined}",
-        markup=False,
+    report = _with_database(
+        url,
+        lambda db: reconcile_return_file(
+            db, file, actor=_actor(None), clock=_now, encoding=encoding
+        ),
     )
-    if target is not None:
-        out.print(f"quarantined rows: {target}", markup=False)
+    _print_read(
+        report,
+        file,
+        quarantine,
+        f"paid {report.paid}, failed {report.failed}, "
+        f"already reconciled {report.already_reconciled}",
+    )
 
 
 @payments_app.command("report")
 @reports_errors
 def report(
     month: Annotated[str, typer.Option("--month", help="Month, YYYY-MM.")],
-    county: Annotated[
-        str | None, typer.Option("--county", help="Only this county (6-digit code).")
-    ] = None,
+    county: CountyOption = None,
     url: UrlOption = None,
 ) -> None:
     """Paid in full and on time, per county and program."""
     from safetynet.domain.money import format_yuan
     from safetynet.payments.report import payment_report
 
-    db = _open(url)
-    try:
-        rows = payment_report(db, month, county)
-    finally:
-        db.dispose()
+    rows = _with_database(url, lambda db: payment_report(db, month, county))
     out.print(f"Paid in full and on time, {month}", markup=False)
     if not rows:
         out.print("no instructions and no outstanding recoveries", markup=False)
@@ -305,19 +306,13 @@ def report(
 @payments_app.command("holds")
 @reports_errors
 def holds(
-    county: Annotated[
-        str | None, typer.Option("--county", help="Only this county (6-digit code).")
-    ] = None,
+    county: CountyOption = None,
     url: UrlOption = None,
 ) -> None:
     """List the payment holds that stand (identity numbers masked)."""
     from safetynet.payments.holds import list_holds
 
-    db = _open(url)
-    try:
-        rows = list_holds(db, county)
-    finally:
-        db.dispose()
+    rows = _with_database(url, lambda db: list_holds(db, county))
     if not rows:
         out.print("no payment hold stands", markup=False)
     for r in rows:
@@ -337,7 +332,7 @@ def holds(
 def hold(
     household: Annotated[int, typer.Option("--household", help="Household id.")],
     from_month: Annotated[str, typer.Option("--from-month", help="First month held, YYYY-MM.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    reason: ReasonOption,
     program: Annotated[
         str | None, typer.Option("--program", help="Only this program (default: all).")
     ] = None,
@@ -353,11 +348,7 @@ def hold(
         actor=_actor(None),
         program=program,
     )
-    db = _open(url)
-    try:
-        hold_id = place_hold(db, command, _now)
-    finally:
-        db.dispose()
+    hold_id = _with_database(url, lambda db: place_hold(db, command, _now))
     out.print(
         f"hold {hold_id}: household {household}, {program or 'all programs'} from {from_month}",
         markup=False,
@@ -368,19 +359,14 @@ def hold(
 @reports_errors
 def release(
     hold_id: Annotated[int, typer.Argument(help="Hold id (payments holds).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (stored and audited).")],
+    reason: ReasonOption,
     url: UrlOption = None,
 ) -> None:
     """Release a payment hold; the next bank file pays what it held."""
     from safetynet.payments.holds import ReleaseHold, release_hold
 
-    db = _open(url)
-    try:
-        payable = release_hold(
-            db, ReleaseHold(hold_id=hold_id, reason=reason, actor=_actor(None)), _now
-        )
-    finally:
-        db.dispose()
+    command = ReleaseHold(hold_id=hold_id, reason=reason, actor=_actor(None))
+    payable = _with_database(url, lambda db: release_hold(db, command, _now))
     out.print(
         f"hold {hold_id} released: {payable} instruction(s) payable again (next bank file)",
         markup=False,
