@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.batch import synth
-from safetynet.batch.cycle import CycleReport, month_folder, run_cycle
+from safetynet.batch.cycle import CycleReport, run_cycle
+from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
 from safetynet.errors import InputError
@@ -77,7 +78,7 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     imported = import_accounts(database, read_accounts(accounts), actor=ACTOR, clock=lambda: MOMENT)
     assert (imported.imported, imported.quarantined) == (written, 0)
     report = run(snapshot, feeds, tmp_path / "out", database, bank_files=tmp_path / "bank")
-    folder = month_folder(tmp_path / "out", MONTH)
+    folder = month_dir(tmp_path / "out", MONTH)
 
     # Every row is accounted for: accepted, another county's, or quarantined with a reason.
     for county in report.counties:
@@ -148,10 +149,10 @@ def test_worker_processes_give_the_same_results(inputs: tuple[Path, Path], tmp_p
     for county in COUNTIES:
         for name in ("records", "alerts", "results", "differences", "effects"):
             one = pq.read_table(
-                month_folder(tmp_path / "one", MONTH) / f"county={county}" / f"{name}.parquet"
+                month_dir(tmp_path / "one", MONTH) / f"county={county}" / f"{name}.parquet"
             )
             two = pq.read_table(
-                month_folder(tmp_path / "two", MONTH) / f"county={county}" / f"{name}.parquet"
+                month_dir(tmp_path / "two", MONTH) / f"county={county}" / f"{name}.parquet"
             )
             assert one.equals(two), (county, name)
 

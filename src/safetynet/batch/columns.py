@@ -64,9 +64,14 @@ def write_county(root: Path, data: CountyData) -> None:
     for name, table in (("persons", persons), ("households", households)):
         folder = root / name / f"county={data.county}"
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "part-0.parquet.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        tmp.replace(folder / "part-0.parquet")  # a county appears whole or not at all
+        write_parquet(table, folder / "part-0.parquet")  # a county appears whole or not at all
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` atomically: a reader sees the old file or the new, whole."""
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
 
 
 def write_manifest(root: Path, info: dict[str, Any]) -> None:

@@ -37,20 +37,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor
-from safetynet.batch.columns import choose_counties, read_county, read_manifest
+from safetynet.batch.columns import choose_counties, read_county, read_manifest, write_parquet
 from safetynet.batch.columns import counties as snapshot_counties
 from safetynet.batch.runner import (
     CountyResult,
     ProgramTotals,
     evaluate_county,
+    finished_counties,
+    mark_finished,
+    month_dir,
     parse_month,
     record_county,
     start_run,
+    write_summary,
 )
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
+from safetynet.monitoring.compare import month_end
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.registry.db import Database, require_current_schema
+from safetynet.registry.imports import write_quarantine
 
 __all__ = [
     "STAGES",
@@ -63,7 +69,6 @@ __all__ = [
 ]
 
 STAGES = ("feeds", "compare", "rules", "payments")
-PROGRESS = "_progress.json"  # the monthly run's progress file, with the stages that were run
 CYCLE_SUMMARY = "cycle.json"
 SYSTEM = Actor(name="monthly-cycle", role="system")
 OTHER_COUNTY_SCHEMA = FEED_RECORD_SCHEMA.append(pa.field("feed_county", pa.string())).append(
@@ -148,23 +153,6 @@ class CountyJob:
     fallbacks: Mapping[str, Any] | None
 
 
-def _write(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(path)
-
-
-def _write_quarantine(path: Path, lines: Sequence[Any], texts: pa.Table) -> None:
-    """Rejected rows with their reasons, as the feed loader's quarantine file (UTF-8 with BOM)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "field", "reason", *texts.column_names])
-        for q in lines:
-            writer.writerow([q.row, q.field, q.reason, *q.cells])
-    tmp.replace(path)
-
-
 def cycle_county(job: CountyJob) -> CountyCycle:
     """One county's population work; writes its Parquet outputs into ``job.folder``."""
     from safetynet.monitoring.alerts import raise_alerts, recipients_of
@@ -196,8 +184,10 @@ def cycle_county(job: CountyJob) -> CountyCycle:
                           checked.quarantined_rows, checked.duplicates)
             )  # fmt: skip
             if checked.quarantine:
-                _write_quarantine(
-                    target / f"quarantine-{kind}.csv", checked.quarantine, checked.texts
+                write_quarantine(
+                    checked.quarantine,
+                    checked.texts.column_names,
+                    target / f"quarantine-{kind}.csv",
                 )
         every = pa.concat_tables(parts) if parts else FEED_RECORD_SCHEMA.empty_table()
         # A feed may name persons of another county: they are matched across counties
@@ -221,10 +211,10 @@ def cycle_county(job: CountyJob) -> CountyCycle:
                 count.accepted -= moved
                 count.other_county = moved
         records = every.filter(mine)
-        _write(other if other.num_rows else OTHER_COUNTY_SCHEMA.empty_table(),
+        write_parquet(other if other.num_rows else OTHER_COUNTY_SCHEMA.empty_table(),
                target / "other_county.parquet")  # fmt: skip
         summary.records = records.num_rows
-        _write(records, target / "records.parquet")
+        write_parquet(records, target / "records.parquet")
         summary.seconds["feeds"] = time.perf_counter() - clock
     else:
         records = FEED_RECORD_SCHEMA.empty_table()
@@ -256,48 +246,23 @@ def cycle_county(job: CountyJob) -> CountyCycle:
         for rule in alerts.column("rule").to_pylist():
             summary.alerts[rule] = summary.alerts.get(rule, 0) + 1
         summary.recipients = recipients.num_rows
-        _write(comparison.differences, target / "differences.parquet")
-        _write(effects, target / "effects.parquet")
-        _write(alerts, target / "alerts.parquet")
-        _write(recipients, target / "recipients.parquet")
+        write_parquet(comparison.differences, target / "differences.parquet")
+        write_parquet(effects, target / "effects.parquet")
+        write_parquet(alerts, target / "alerts.parquet")
+        write_parquet(recipients, target / "recipients.parquet")
         summary.seconds["compare"] = time.perf_counter() - clock
 
     if "rules" in job.stages:
         clock = time.perf_counter()
         result = evaluate_county(data, on, overrides=job.overrides, fallbacks=job.fallbacks)
-        _write(result.results, target / "results.parquet")
-        _write(result.person_results, target / "person_results.parquet")
+        write_parquet(result.results, target / "results.parquet")
+        write_parquet(result.person_results, target / "person_results.parquet")
         summary.programs = [asdict(t) for t in result.totals]
-        # The monthly run's own summary, so runner.month_totals reads the cycle's results too.
-        (target / "summary.json").write_text(
-            json.dumps(summary.programs, indent=1), encoding="utf-8"
-        )
+        write_summary(target, result.totals)  # as the monthly run's, for runner.month_totals
         summary.seconds["rules"] = time.perf_counter() - clock
 
     (target / CYCLE_SUMMARY).write_text(json.dumps(asdict(summary), indent=1), encoding="utf-8")
     return summary
-
-
-def month_folder(out: Path, month: str) -> Path:
-    return out / f"month={month}"
-
-
-def _progress(folder: Path, stages: Sequence[str]) -> list[str]:
-    """Counties finished by an earlier run of the same stages (other stages start afresh)."""
-    path = folder / PROGRESS
-    if not path.is_file():
-        return []
-    progress = json.loads(path.read_text(encoding="utf-8"))
-    if progress.get("stages") != list(stages):
-        return []
-    done: list[str] = progress["finished"]
-    return done
-
-
-def _mark_finished(folder: Path, done: list[str], stages: Sequence[str]) -> None:
-    tmp = folder / (PROGRESS + ".tmp")
-    tmp.write_text(json.dumps({"finished": done, "stages": list(stages)}), encoding="utf-8")
-    tmp.replace(folder / PROGRESS)
 
 
 def read_summary(folder: Path, county: str) -> CountyCycle:
@@ -320,7 +285,7 @@ def _population_work(
         on_finished(summary)
         finished.append(summary)
         done.append(summary.county)
-        _mark_finished(folder, done, jobs[0].stages)
+        mark_finished(folder, done, jobs[0].stages)
         if on_county is not None:
             on_county(summary.county, len(finished), len(jobs))
 
@@ -369,7 +334,7 @@ def run_cycle(
     if unknown:
         raise InputError("--stage", f"{unknown[0]!r} is not a stage: one of {', '.join(STAGES)}")
     on = parse_month(month)
-    last_day = (on.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    last_day = month_end(on)
     delivered_on = delivered_on or last_day
     raised_on = raised_on or last_day
     read_manifest(snapshot)
@@ -380,12 +345,12 @@ def run_cycle(
         raise InputError("--url", "the payments stage needs the registry database")
     if db is not None:
         require_current_schema(db)
-    folder = month_folder(out, month)
+    folder = month_dir(out, month)
     folder.mkdir(parents=True, exist_ok=True)
     population_stages = tuple(s for s in STAGES if s in stages and s != "payments")
     if restart:
-        _mark_finished(folder, [], population_stages)
-    done = _progress(folder, population_stages)
+        mark_finished(folder, [], population_stages)
+    done = finished_counties(folder, population_stages)
     report = CycleReport(month, out, resumed=[c for c in chosen if c in done])
     jobs = [
         CountyJob(snapshot, feeds, c, month, folder, delivered_on, raised_on,
@@ -523,7 +488,7 @@ def _across_counties(
         ),
     )
     duplicates = duplicates.filter(paying)
-    _write(duplicates, folder / "duplicate_alerts.parquet")
+    write_parquet(duplicates, folder / "duplicate_alerts.parquet")
     return duplicates
 
 

@@ -24,7 +24,13 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import CountyData, choose_counties, read_county, read_manifest
+from safetynet.batch.columns import (
+    CountyData,
+    choose_counties,
+    read_county,
+    read_manifest,
+    write_parquet,
+)
 from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
 from safetynet.domain.money import fen_to_yuan
 from safetynet.errors import InputError
@@ -33,7 +39,8 @@ from safetynet.policy.population import Population
 from safetynet.registry.db import Database, require_current_schema
 
 SYSTEM = Actor(name="monthly-run", role="system")
-PROGRESS = "_progress.json"
+PROGRESS = "_progress.json"  # the finished counties of a month, with the stages that were run
+RULES_ONLY = ("rules",)
 
 
 def parse_month(value: str) -> dt.date:
@@ -170,29 +177,37 @@ def month_dir(out: Path, month: str) -> Path:
     return out / f"month={month}"
 
 
-def _progress(folder: Path) -> list[str]:
+def finished_counties(folder: Path, stages: Sequence[str] | None = None) -> list[str]:
+    """The counties an earlier run of the month finished; with ``stages``, only if that run ran
+    the same stages (a run of other stages starts afresh)."""
     path = folder / PROGRESS
     if not path.is_file():
         return []
-    done: list[str] = json.loads(path.read_text(encoding="utf-8"))["finished"]
+    progress = json.loads(path.read_text(encoding="utf-8"))
+    if stages is not None and progress.get("stages", ["rules"]) != list(stages):
+        return []
+    done: list[str] = progress["finished"]
     return done
 
 
-def _mark_finished(folder: Path, done: list[str]) -> None:
+def mark_finished(folder: Path, done: list[str], stages: Sequence[str]) -> None:
     tmp = folder / (PROGRESS + ".tmp")
-    tmp.write_text(json.dumps({"finished": done}), encoding="utf-8")
+    tmp.write_text(json.dumps({"finished": done, "stages": list(stages)}), encoding="utf-8")
     tmp.replace(folder / PROGRESS)
+
+
+def write_summary(target: Path, totals: Sequence[ProgramTotals]) -> None:
+    """The county's program totals, as ``month_totals`` reads them."""
+    summary = [t.__dict__ for t in totals]
+    (target / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
 
 
 def _write_parquet(folder: Path, result: CountyResult) -> None:
     target = folder / f"county={result.county}"
     target.mkdir(parents=True, exist_ok=True)
-    for name, table in (("results", result.results), ("person_results", result.person_results)):
-        tmp = target / f"{name}.parquet.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        tmp.replace(target / f"{name}.parquet")
-    summary = [t.__dict__ for t in result.totals]
-    (target / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    write_parquet(result.results, target / "results.parquet")
+    write_parquet(result.person_results, target / "person_results.parquet")
+    write_summary(target, result.totals)
 
 
 def start_run(
@@ -279,8 +294,8 @@ def run_month(
     folder = month_dir(out, month)
     folder.mkdir(parents=True, exist_ok=True)
     if restart:
-        _mark_finished(folder, [])
-    done = _progress(folder)
+        mark_finished(folder, [], RULES_ONLY)
+    done = finished_counties(folder, RULES_ONLY)
     run_id = None
     if db is not None:
         require_current_schema(db)
@@ -297,7 +312,7 @@ def run_month(
             with db.sessions.begin() as session:
                 record_county(session, run_id, month, result, households=household_rows)
         done.append(county)
-        _mark_finished(folder, done)
+        mark_finished(folder, done, RULES_ONLY)
         report.finished.append(result)
         if on_county is not None:
             on_county(county, i + 1, len(todo))
@@ -311,7 +326,7 @@ def month_totals(out: Path, month: str) -> dict[str, ProgramTotals]:
     """Totals per program over every finished county of the month (from the Parquet results)."""
     folder = month_dir(out, month)
     totals: dict[str, ProgramTotals] = {}
-    for county in _progress(folder):
+    for county in finished_counties(folder):
         path = folder / f"county={county}" / "summary.json"
         if not path.is_file():  # a cycle that did not run the rules stage
             continue
@@ -346,7 +361,7 @@ def largest_monthly_payments(
     folder = month_dir(out, month)
     monthly = {pid for pid, prog in programs().items() if prog.period == "month"}
     best: list[tuple[int, str, int]] = []
-    for county in _progress(folder):
+    for county in finished_counties(folder):
         path = folder / f"county={county}" / "results.parquet"
         if not path.is_file():  # a cycle that did not run the rules stage
             continue

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, any_, exists, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -38,6 +37,7 @@ from safetynet.payments.model import (
     PaymentRun,
 )
 from safetynet.policy.parameters import ParameterTree, default_tree
+from safetynet.registry.bulk import among, insert_new
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
 
@@ -227,14 +227,6 @@ class _RecoveryParams:
         return hit
 
 
-def among(session: Session, column: Any, values: Sequence[int]) -> Any:
-    """``column IN values``; on PostgreSQL as ``column = ANY(array)``, one parameter however
-    many values (thousands of parameters cost more to send than the query costs to run)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
-    return column.in_(values)
-
-
 def _sums(
     session: Session,
     model: type[PaymentRecovery] | type[PaymentInstruction],
@@ -252,33 +244,6 @@ def _sums(
             .group_by(model.household_id, model.program)
         )
     }
-
-
-def _insert_ignoring(
-    session: Session, model: Any, rows: list[dict[str, Any]], key: tuple[str, ...], *returning: Any
-) -> list[Any]:
-    """Insert ``rows``; those whose ``key`` exists are skipped. Returns the inserted rows."""
-    if not rows:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter per column, unnested by the server: a short statement however
-        # many rows (thousands of scalar parameters cost more to send than to insert).
-        table = model.__table__
-        names = list(rows[0])
-        arrays = [literal([r[n] for r in rows], postgresql.ARRAY(table.c[n].type)) for n in names]
-        unnested = func.unnest(*arrays).table_valued(*names).render_derived()
-        statement = (
-            postgresql.insert(model)
-            .from_select(names, select(*(unnested.c[n] for n in names)))
-            .on_conflict_do_nothing(index_elements=list(key))
-            .returning(*returning)
-        )
-        return list(session.execute(statement).all())
-    # SQLite: one cached statement executed for all rows ("insertmanyvalues").
-    statement = (
-        sqlite.insert(model).on_conflict_do_nothing(index_elements=list(key)).returning(*returning)
-    )
-    return list(session.execute(statement, rows).all())
 
 
 def _roll_batch(
@@ -439,7 +404,7 @@ def _roll_batch(
                         "created_at": now,
                     }
                 )
-        inserted = _insert_ignoring(
+        inserted = insert_new(
             session,
             PaymentAdjustment,
             adjustments,
@@ -449,7 +414,7 @@ def _roll_batch(
         )
         new_arrears = sum(amount for _, amount in inserted if amount > 0)
         overpaid = [(adjustment_id, -amount) for adjustment_id, amount in inserted if amount < 0]
-        _insert_ignoring(
+        insert_new(
             session,
             PaymentRecovery,
             [
@@ -534,7 +499,7 @@ def _roll_batch(
 
     # New instructions in one statement; a key made meanwhile by a concurrent roll is skipped
     # (that roll decided it) and counted as present.
-    made = _insert_ignoring(
+    made = insert_new(
         session,
         PaymentInstruction,
         new_rows,

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import insert, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -31,6 +30,7 @@ from safetynet.batch.columns import choose_counties, read_county
 from safetynet.batch.runner import evaluate_county, parse_month
 from safetynet.errors import InputError
 from safetynet.policy.population import FIELDS
+from safetynet.registry.bulk import insert_new
 from safetynet.registry.db import Database, require_current_schema
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
@@ -71,29 +71,20 @@ class CaseloadReport:
 _PARTIAL = {"memberships": "end_date IS NULL", "enrolments": "status <> 'ended'"}
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]], key: Sequence[str]) -> int:
-    """Insert ``rows`` in chunks, skipping those whose ``key`` exists; how many went in."""
-    return len(_insert_returning(session, table, rows, key, "id"))
-
-
-def _insert_returning(
-    session: Session, table: Any, rows: list[dict[str, Any]], key: Sequence[str], column: str
-) -> list[Any]:
-    """Insert ``rows`` in chunks, skipping those whose ``key`` exists; ``column`` of those that
-    went in (RETURNING is exact, where rowcount is unreliable for executemany)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    where = _PARTIAL.get(table.name)
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(
-            index_elements=list(key), index_where=None if where is None else text(where)
-        )
-        .returning(table.c[column])
-    )
-    added: list[Any] = []
+def _insert(
+    session: Session, table: Any, rows: list[dict[str, Any]], key: Sequence[str]
+) -> list[int]:
+    """Insert ``rows`` in chunks, skipping those whose natural ``key`` exists; the ids of those
+    that went in (RETURNING is exact, where rowcount is unreliable for executemany)."""
+    added: list[int] = []
     for start in range(0, len(rows), CHUNK):
-        added += session.scalars(statement, rows[start : start + CHUNK]).all()
+        added += [
+            row[0]
+            for row in insert_new(
+                session, table, rows[start : start + CHUNK], key, table.c.id,
+                index_where=_PARTIAL.get(table.name),
+            )
+        ]  # fmt: skip
     return added
 
 
@@ -172,14 +163,14 @@ def _load_county(
         for program in CASELOAD_PROGRAMS
         for i in np.flatnonzero(enrolled[program])
     ]  # fmt: skip
-    new_households = _insert_returning(session, Household.__table__, household_rows, ["id"], "id")
+    new_households = _insert(session, Household.__table__, household_rows, ["id"])
     report.households = len(new_households)
-    report.persons = _insert(session, Person.__table__, person_rows, ["id"])
+    report.persons = len(_insert(session, Person.__table__, person_rows, ["id"]))
     _insert(session, Membership.__table__, membership_rows, ["person_id"])
     for program in CASELOAD_PROGRAMS:
         rows = [r for r in enrolment_rows if r["program"] == program]
-        report.enrolments[program] = _insert(
-            session, Enrolment.__table__, rows, ["household_id", "program"]
+        report.enrolments[program] = len(
+            _insert(session, Enrolment.__table__, rows, ["household_id", "program"])
         )
     _declared_facts(session, data, chosen, members, on, set(new_households))
     report.already_present = (
@@ -234,9 +225,7 @@ def _declared_facts(
                 {"person_id": int(data.person_id[members[k]]), "kind": kind, "month": month,
                  "amount_fen": int(values[k])}
             )  # fmt: skip
-    _insert_returning(
-        session, IncomeItem.__table__, income_rows, ["person_id", "kind", "month"], "id"
-    )
+    _insert(session, IncomeItem.__table__, income_rows, ["person_id", "kind", "month"])
     asset_rows = []
     financial, vehicles, homes = (pop.h(n) for n in ("financial_assets", "vehicles", "homes"))
     for i in chosen:

@@ -42,8 +42,8 @@ def run_demo(
     counties: Sequence[str] = DEMO_COUNTIES,
     month: str = DEMO_MONTH,
 ) -> None:
-    from safetynet.batch.cycle import month_folder, run_cycle
-    from safetynet.batch.runner import parse_month
+    from safetynet.batch.cycle import run_cycle
+    from safetynet.batch.runner import month_dir, parse_month
     from safetynet.batch.synth import generate
     from safetynet.batch.synth_accounts import write_synthetic_accounts
     from safetynet.batch.synth_feeds import generate_feeds
@@ -116,7 +116,7 @@ def run_demo(
     out.print(f"5. The month's cycle ({_since(step)}):")
     print_report(out, report, stages)
 
-    _planted_and_found(out, planted, month_folder(results, month))
+    _planted_and_found(out, planted, month_dir(results, month))
     _bank_round_trip(out, db, bank, workdir, month, on, clock)
     db.dispose()
     _largest_payments(out, snapshot, results, month, fallbacks)
