@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
 from safetynet.cases.model import (
     Appeal,
@@ -18,20 +17,12 @@ from safetynet.cases.model import (
     Track,
 )
 from safetynet.monitoring.alerts_model import Alert
+from safetynet.registry.repository import SessionRepository
 
 __all__ = ["CaseRepository"]
 
 
-class CaseRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, row: object) -> None:
-        self.session.add(row)
-
-    def flush(self) -> None:
-        self.session.flush()
-
+class CaseRepository(SessionRepository):
     def application(self, application_id: int) -> Application | None:
         return self.session.get(Application, application_id)
 

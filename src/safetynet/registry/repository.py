@@ -18,10 +18,12 @@ from safetynet.registry.model import (
     RegionRow,
 )
 
-__all__ = ["RegistryRepository"]
+__all__ = ["RegistryRepository", "SessionRepository"]
 
 
-class RegistryRepository:
+class SessionRepository:
+    """What every repository does with its session: add rows and flush them."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -31,6 +33,8 @@ class RegistryRepository:
     def flush(self) -> None:
         self.session.flush()
 
+
+class RegistryRepository(SessionRepository):
     # -- regions --
 
     def ensure_regions(self, codes: Iterable[str]) -> None:

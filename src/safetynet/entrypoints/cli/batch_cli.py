@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 
@@ -128,6 +127,7 @@ def _run(
     console: Console,
 ) -> None:
     from safetynet.batch.cycle import run_cycle
+    from safetynet.entrypoints.cli.registry_cli import progress_bar
     from safetynet.policy.screening import load_parameter_values
     from safetynet.registry.db import bootstrap
 
@@ -139,15 +139,7 @@ def _run(
     )
     stages = tuple(stage) if stage else default_stages(feeds, not no_registry)
     db = None if no_registry else bootstrap(url)
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-        transient=True,
-    )
+    progress = progress_bar(console, quiet=quiet)
     try:
         with progress:
             task = progress.add_task(f"{month}: counties", total=None)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from safetynet.entrypoints.cli.registry_cli import UrlOption, out, reports_errors
+from safetynet.entrypoints.cli.registry_cli import UrlOption, out, progress_bar, reports_errors
 from safetynet.errors import InputError
 
 __all__ = ["monitor_app"]
@@ -188,7 +188,6 @@ def run(
     url: UrlOption = None,
 ) -> None:
     """Compare every county (or the ones given), store reports and alerts; print counts."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from safetynet.batch.runner import parse_month
     from safetynet.monitoring.verification import monitor_month
@@ -196,13 +195,7 @@ def run(
     overrides, fallbacks = _parameters(fallback_parameters, set_)
     first = parse_month(month)
     day = _day(raised, "--raised")
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=out,
-        disable=quiet,
-    )
+    progress = progress_bar(out, quiet=quiet)
     with _database(url) as db, progress:
         task = progress.add_task(f"monitor {month}", total=None)
 

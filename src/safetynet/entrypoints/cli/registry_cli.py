@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from safetynet.errors import InputError
 
-__all__ = ["audit_app", "db_app", "import_app"]
+__all__ = ["audit_app", "db_app", "import_app", "progress_bar"]
 
 db_app = typer.Typer(help="The registry database: create or migrate it.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports into the registry.", no_args_is_help=True)
@@ -62,19 +62,25 @@ def reports_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def progress_bar(console: Console, *, quiet: bool) -> Progress:
+    """The commands' progress bar: description, bar, done/total, time; it disappears when done
+    and is off when quiet or when ``console`` is not a terminal."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet or not console.is_terminal,
+        transient=True,
+    )
+
+
 class RichProgress:
     """A progress bar on stderr, one task per step; silent when quiet or not on a terminal."""
 
     def __init__(self, *, quiet: bool) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=quiet or not err.is_terminal,
-            transient=True,
-        )
+        self._progress = progress_bar(err, quiet=quiet)
         self._task: Any = None
 
     def __enter__(self) -> RichProgress:

@@ -15,7 +15,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from safetynet.entrypoints.cli.registry_cli import progress_bar
 
 __all__ = ["DEFAULT_COUNTIES", "synth", "synth_feeds"]
 
@@ -64,15 +65,7 @@ def _synth(
         county_region(code, "--counties")
     if persons <= 0:
         raise InputError("--persons", f"must be positive, got {persons}")
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet or not err.is_terminal,
-        transient=True,
-    )
+    progress = progress_bar(err, quiet=quiet)
     with progress:
         task = progress.add_task(f"county {codes[0]}", total=persons)
 
