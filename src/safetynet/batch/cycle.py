@@ -25,7 +25,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -224,17 +224,6 @@ def cycle_county(job: CountyJob) -> CountyCycle:
         comparison = compare_county(
             data, records, on, overrides=job.overrides, fallbacks=job.fallbacks
         )
-        # Polars' joins run in threads: sort, so that the same inputs give the same files.
-        comparison = replace(
-            comparison,
-            differences=comparison.differences.sort_by(
-                [("household_id", "ascending"), ("person_id", "ascending"), ("kind", "ascending"),
-                 ("item", "ascending"), ("event_date", "ascending"), ("reference", "ascending")]
-            ),
-            effects=comparison.effects.sort_by(
-                [("household_id", "ascending"), ("program", "ascending")]
-            ),
-        )  # fmt: skip
         alerts = raise_alerts(
             comparison, job.raised_on, overrides=job.overrides, fallbacks=job.fallbacks
         )

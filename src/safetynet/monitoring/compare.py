@@ -753,6 +753,13 @@ def compare_county(
         },
         schema=CONSULTED_SCHEMA,
     )
+    # Polars' joins run in threads: sort, so that the same inputs give the same tables (and the
+    # alerts raised from them the same order) whatever the scheduling.
+    differences = differences.sort_by(
+        [(c, "ascending") for c in ("household_id", "kind", "item", "person_id", "event_date",
+                                    "reference")]
+    )  # fmt: skip
+    effects = effects.sort_by([("household_id", "ascending"), ("program", "ascending")])
     return Comparison(
         county=data.county,
         month=month.replace(day=1),
