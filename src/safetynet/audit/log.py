@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from safetynet.audit.model import AuditEvent
-from safetynet.domain.identity import mask_identity_number
+from safetynet.domain.privacy import mask_value
 
 __all__ = ["GENESIS_HASH", "Actor", "Problem", "append", "canonical_json", "entry_hash", "verify"]
 
@@ -30,8 +29,6 @@ GENESIS_HASH = "0" * 64
 _TAIL_KEY = "safetynet.audit.tail"
 # Any pg_advisory_xact_lock key will do; this one spells "AUDT" in ASCII.
 _PG_LOCK_KEY = 0x41554454
-_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_ID_KEYS = frozenset({"id_number", "identity_number"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,19 +53,8 @@ class Problem:
 
 
 def mask(value: Any) -> Any:
-    """A copy of a JSON-like value with every identity number masked."""
-    if isinstance(value, Mapping):
-        return {
-            str(k): mask_identity_number(str(v))
-            if k in _ID_KEYS and isinstance(v, str)
-            else mask(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [mask(v) for v in value]
-    if isinstance(value, str):
-        return _ID_NUMBER.sub(lambda m: mask_identity_number(m.group(0)), value)
-    return value
+    """A copy of a JSON-like value with every identity number masked (``privacy.mask_value``)."""
+    return mask_value(value)
 
 
 def _utc_text(moment: dt.datetime) -> str:
