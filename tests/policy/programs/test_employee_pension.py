@@ -26,6 +26,8 @@ def run(
     person: dict[str, Any],
     on: dt.date = dt.date(2024, 12, 1),
     overrides: dict[str, Any] | None = None,
+    *,
+    explain: bool = False,
 ) -> Evaluation:
     tree = default_tree()
     values = {**ILLUSTRATIVE, **(overrides or {})}
@@ -36,7 +38,9 @@ def run(
         "employee_pension_insured": True,
         **person,
     }
-    ev, _ = calculate(program("employee_pension"), {"members": [member]}, on, "000000", coerced)
+    ev, _ = calculate(
+        program("employee_pension"), {"members": [member]}, on, "000000", coerced, explain=explain
+    )
     return ev
 
 
@@ -86,12 +90,31 @@ def test_contribution_base_is_clamped(wage: str, base: int, individual: int, emp
 def test_fractional_age_divisor_is_a_parameter_choice() -> None:
     person = {**E71, "birth_date": "1966-06-15"}  # retires 2026-11 at 60y5m
     on = dt.date(2026, 11, 1)
-    floor = run(person, on)
-    interpolated = run(
-        person, on, {"insurance.employee_pension.divisor_fractional_age_method": "interpolate"}
-    )
-    assert out(floor, "account_pension") == 143885
-    assert out(interpolated, "account_pension") == 146969
+    method = "insurance.employee_pension.divisor_fractional_age_method"
+    default = run(person, on)
+    floor = run(person, on, {method: "floor"})
+    interpolated = run(person, on, {method: "interpolate"})
+    assert out(floor, "account_pension") == 143885  # 200,000 ÷ 139
+    assert out(interpolated, "account_pension") == 146969  # 200,000 × 12 ÷ 1633
+    assert out(default, "account_pension") == 146951  # 200,000 ÷ 136.1
+    assert out(default, "account_divisor_tenths") == 1361
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "sex", "category", "tenths"),
+    [
+        ("1965-01-20", "male", "man", 1384),  # 60y1m: 139 − 7 ÷ 12 = 138.42 → 138.4
+        ("1975-01-20", "female", "woman_50", 1946),  # 50y1m: 195 − 5 ÷ 12 = 194.58 → 194.6
+    ],
+)
+def test_divisor_for_an_age_with_months_is_interpolated_to_one_decimal_from_2025(
+    birth_date: str, sex: str, category: str, tenths: int
+) -> None:
+    person = {**E71, "birth_date": birth_date, "sex": sex, "pension_category": category}
+    ev = run(person, dt.date(2025, 2, 10), explain=True)
+    assert out(ev, "account_divisor_tenths") == tenths
+    step = next(s for s in ev.trace.steps if s.key == "account_divisor")
+    assert f"{tenths // 10}.{tenths % 10}" in str(step.value)
 
 
 def test_pension_in_payment_is_uprated_each_year_after_retirement() -> None:
@@ -149,7 +172,7 @@ def test_index_out_of_range_is_an_input_error_naming_the_field() -> None:
     balance_fen=st.integers(0, 100_000_000),
     born=st.dates(dt.date(1955, 1, 1), dt.date(1975, 12, 31)),
     female=st.booleans(),
-    method=st.sampled_from(["floor", "interpolate"]),
+    method=st.sampled_from(["floor", "interpolate", "interpolate_one_decimal"]),
 )
 def test_one_more_year_of_contributions_never_lowers_the_pension(
     months: int,

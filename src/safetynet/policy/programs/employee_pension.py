@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from safetynet.domain.money import div_round, ratio_parts
+from safetynet.domain.money import Rounding, div_round, ratio_parts
 from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 from safetynet.policy.programs.retirement_age import (
@@ -101,8 +101,9 @@ def account_divisor(
     age_months: IntArray, p: Params, t: Trace, who: BoolArray
 ) -> tuple[IntArray, IntArray]:
     """The divisor (计发月数) for each retirement age as an exact fraction (num, den): the 2005
-    table by whole years; between whole years by the documented method (floor or interpolate).
-    Ages below 40 use the row for 40, ages above 70 the row for 70."""
+    table by whole years; between whole years by the method in force (floor, interpolate, or
+    interpolate rounded half up to one decimal). Ages below 40 use the row for 40, ages above 70
+    the row for 70."""
     table = p.table(P + "account_divisor_by_age")
     ages = sorted(int(k) for k in table)
     low, high = ages[0], ages[-1]
@@ -112,10 +113,16 @@ def account_divisor(
     months = np.where((years >= low) & (years < high), age_months % 12, 0)
     d_here = row[clamped - low]
     method = p.choice(P + "divisor_fractional_age_method")
-    if method == "interpolate":
+    if method in ("interpolate", "interpolate_one_decimal"):
         d_next = row[clamped - low + 1]
-        num = d_here * (12 - months) + d_next * months
-        den = np.full(len(age_months), 12, dtype=np.int64)
+        twelfths = d_here * (12 - months) + d_next * months
+        if method == "interpolate_one_decimal":
+            # d in tenths of a month: twelfths × 10 ÷ 12, rounded half up (四舍五入 to 0.1).
+            num = div_round(twelfths * 10, 12, Rounding.HALF_UP)
+            den = np.full(len(age_months), 10, dtype=np.int64)
+        else:
+            num = twelfths
+            den = np.full(len(age_months), 12, dtype=np.int64)
     else:
         num = d_here
         den = np.ones(len(age_months), dtype=np.int64)
@@ -125,8 +132,7 @@ def account_divisor(
         "account_divisor",
         "Divisor (计发月数) for the age at retirement",
         np.asarray(
-            [f"{a}/{b}" if b != 1 else str(a) for a, b in zip(num, den, strict=True)],
-            dtype=object,
+            [_divisor_text(int(a), int(b)) for a, b in zip(num, den, strict=True)], dtype=object
         )
         if t.enabled
         else num,
@@ -135,6 +141,20 @@ def account_divisor(
         params=[P + "account_divisor_by_age", P + "divisor_fractional_age_method"],
     )
     return num, den
+
+
+def _tenths(num: IntArray, den: IntArray) -> IntArray:
+    """A divisor num/den in tenths of a month, rounded half up (exact for dens 1 and 10)."""
+    den = np.maximum(den, 1)
+    return ((num * 20 + den) // (2 * den)).astype(np.int64)
+
+
+def _divisor_text(num: int, den: int) -> str:
+    if den == 1:
+        return str(num)
+    if den == 10:
+        return f"{num // 10}.{num % 10}"
+    return f"{num}/{den}"
 
 
 @register
@@ -205,7 +225,9 @@ class EmployeePension(Program):
                 "employer_contribution": pop.sum_h(employer),
                 "individual_contribution": pop.sum_h(individual),
                 "account_contribution": pop.sum_h(account_part),
-                "account_divisor": first(divisor),
+                # Whole months, and tenths for an age with months (138.4 → 1384).
+                "account_divisor": first(divisor[0] // np.maximum(divisor[1], 1)),
+                "account_divisor_tenths": first(_tenths(*divisor)),
                 "retirement_year_month": first(yyyymm(np.where(subject, retire, 0))),
                 "age_at_retirement_months": first(age),
                 "minimum_contribution_months": first(minimum),
@@ -271,10 +293,11 @@ class EmployeePension(Program):
 
     def _award(
         self, pop: Population, p: Params, t: Trace, who: BoolArray, age: IntArray
-    ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    ) -> tuple[IntArray, IntArray, IntArray, tuple[IntArray, IntArray]]:
+        """Basic, account and transitional pensions, and the divisor as (num, den)."""
         zero = np.zeros(pop.n_persons, dtype=np.int64)
         if not who.any():
-            return zero, zero, zero, zero
+            return zero, zero, zero, (zero, np.ones(pop.n_persons, dtype=np.int64))
         mode = p.rounding("common.rounding.mode")
         w = p.fen(P + "pension_base_monthly")
         index = pop.p("employee_pension_average_index").astype(np.int64)
@@ -320,8 +343,7 @@ class EmployeePension(Program):
                 formula="W × deemed index × deemed years × provincial coefficient",
                 params=[P + "pension_base_monthly", P + "transitional_coefficient"],
             )
-        divisor_shown = np.where(who, num // np.maximum(den, 1), 0).astype(np.int64)
-        return basic, account, transitional, divisor_shown
+        return basic, account, transitional, (num, den)
 
     def _indexation(
         self, p: Params, t: Trace, who: BoolArray, awarded: IntArray, retire_year: IntArray
