@@ -248,7 +248,7 @@ def validate_region_code(
 
 # 12-digit statistical division codes (统计用区划代码): county (6) + township (3) + village (3).
 # The township and village ranges below follow the GB/T 10114 convention as commonly described;
-# they are unverified against the standard's text ([M] in the project's rules reference).
+# they are unverified against the text of GB/T 10114 ([M]).
 
 
 class TownshipKind(StrEnum):

@@ -48,7 +48,7 @@ MONEY_UNITS = frozenset({"yuan", "yuan/month", "yuan/year", "yuan/day"})
 
 
 class Provenance(StrEnum):
-    """How far a figure can be trusted (the tags of the rules reference)."""
+    """How far a figure can be trusted: the provenance tag of docs/parameters.md."""
 
     SOURCE = "S"  # read in an official source
     UNVERIFIED = "M"  # not yet checked against a source
