@@ -96,7 +96,8 @@ def test_identity_numbers_check_character_matches_the_reference_vectors() -> Non
     ids = synth.identity_numbers("110105", born, np.array([False, True, True]))
     for value in ids:
         parse_identity_number(str(value))  # raises if the check character is wrong
-    assert ids[0] == "11010519491231002X"  # RULES.md §17: the first woman of that day
+    # GB 11643-1999 test vector (check character X): the first woman of that day.
+    assert ids[0] == "11010519491231002X"
 
 
 def shares_close(got: list[float], want: list[float], tolerance: float) -> None:

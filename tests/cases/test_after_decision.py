@@ -60,7 +60,7 @@ def test_the_overall_limit_is_extended_once_before_it_expires_with_a_reason(
         ),
     )
     t = track(database, tid)
-    # 45 working days from acceptance (RULES.md E1.4).
+    # 45 working days from acceptance (最低生活保障审核确认办法 art. 22; worked example E1.4).
     assert (t.overall_due, t.limit_extended_on, t.limit_extension_reason) == (
         D(2025, 12, 4),
         D(2025, 11, 13),
@@ -189,7 +189,8 @@ def test_gradual_exit_keeps_the_amount_six_months_after_the_rise_then_stops(
         ),
     )
     t = track(database, tid)
-    # RULES.md E1.3: the amount continues through month m+6 (frozen, the national choice).
+    # Worked example E1.3 (民发〔2022〕83号 [M]): the amount continues through month m+6 (frozen, the
+    # national choice).
     assert (t.status, t.gradual_exit_from, t.gradual_exit_until) == (
         "gradual_exit",
         "2025-12",

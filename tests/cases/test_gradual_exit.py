@@ -154,6 +154,7 @@ def test_a_frozen_exit_adds_nothing_to_the_schedule(database: Database, fixed_cl
                 PaymentInstruction.month
             )
         ).all()
-        # RULES.md E1.3: 2,550 a month from November through month m+6 (June 2026), then none.
+        # Worked example E1.3 (gradual exit of at most 6 months, 民发〔2022〕83号 [M]): 2,550 a month
+        # from November through month m+6 (June 2026), then none.
         months = ["2025-11", "2025-12", *(f"2026-{m:02d}" for m in range(1, 7))]
         assert [tuple(p) for p in paid] == [(m, 255000) for m in months]

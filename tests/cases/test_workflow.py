@@ -19,7 +19,8 @@ def rules() -> DeadlineRules:
 
 
 def test_dibao_limits_from_acceptance_match_rules_e1_4(rules: DeadlineRules) -> None:
-    # RULES.md E1.4: accepted Friday 2025-09-26; Sunday 09-28 is an adjusted working day.
+    # Worked example E1.4 (最低生活保障审核确认办法 arts 15, 22; cases/domain/working_days.yaml):
+    # accepted Friday 2025-09-26; Sunday 09-28 is an adjusted working day.
     due = rules.on_acceptance(Procedure.DIBAO, D(2025, 9, 26), devolved=False)
     assert due == {
         "investigation_start_due": D(2025, 9, 30),

@@ -1,5 +1,6 @@
 """Shared inputs of the medical tests: the illustrative [I] parameters of worked example E4.1
-(shared/policy/RULES.md §4) and a patient."""
+(triple protection, 国办发〔2021〕42号 [M]; cases/assistance/medical_settlement/e4_worked_examples.yaml)
+and a patient."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Medical assistance (医疗救助): the assistance layer by group, its cap, and the premium subsidy.
-Figures are illustrative [I] (shared/policy/RULES.md §4) and passed as overrides."""
+Figures are illustrative [I] (worked example E4.1, cases/assistance/medical_settlement/) and passed
+as overrides."""
 
 from __future__ import annotations
 

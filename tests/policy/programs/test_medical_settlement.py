@@ -1,6 +1,7 @@
 """One-stop settlement (三重保障): worked example E4.1 and its variants, caps, annual deductibles,
 tiered critical-illness bands, the same arithmetic for one household or many, and input errors.
-Figures are illustrative [I] (shared/policy/RULES.md §4) and passed as overrides."""
+Figures are illustrative [I] (worked example E4.1, cases/assistance/medical_settlement/) and passed
+as overrides."""
 
 from __future__ import annotations
 
