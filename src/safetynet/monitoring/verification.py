@@ -425,9 +425,10 @@ def store_reports(
 
 def _same_report(kept: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     bookkeeping = ("verification_report_id", "version")
-    return {k: v for k, v in kept.items() if k not in bookkeeping} == json.loads(
+    fresh: dict[str, Any] = json.loads(
         json.dumps({k: v for k, v in new.items() if k not in bookkeeping}, default=str)
     )
+    return {k: v for k, v in kept.items() if k not in bookkeeping} == fresh
 
 
 @dataclass
