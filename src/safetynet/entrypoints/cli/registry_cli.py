@@ -382,3 +382,28 @@ def audit_new_key(
         "Keep a copy of this file away from the database server.",
         markup=False,
     )
+
+
+@audit_app.command("read-id-number")
+@reports_errors
+def audit_read_id_number(
+    person_id: Annotated[int, typer.Argument(help="The person's id in the registry.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why the full number is needed (kept in the log).")
+    ],
+    url: UrlOption = None,
+) -> None:
+    """Print a person's full identity number; who, when and why go to the audit log first.
+
+    Everything else prints identity numbers masked: this is the one way to read one in full.
+    """
+    from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.registry.disclosure import read_full_id_number
+
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        number = read_full_id_number(db, actor=_actor(), person_id=person_id, reason=reason)
+    finally:
+        db.dispose()
+    out.print(number, markup=False)
