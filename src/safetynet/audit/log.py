@@ -59,6 +59,7 @@ GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry."""
 
 _TAIL_KEY = "safetynet.audit.tail"
+_CONFIG_KEY = "safetynet.audit.configuration"
 # Any pg_advisory_xact_lock key will do; this one spells "AUDT" in ASCII.
 _PG_LOCK_KEY = 0x41554454
 
@@ -158,6 +159,23 @@ def _url(session: Session) -> URL:
     return session.get_bind().engine.url
 
 
+def _configuration(session: Session) -> tuple[Keyring, Path | None]:
+    """The signing keyring and checkpoint file, looked up once per transaction (bulk imports
+    append an entry per row)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_CONFIG_KEY)
+    if cached is not None and cached[0] is transaction:
+        return cached[1], cached[2]
+    url = _url(session)
+    keyring = load_keyring(url)
+    if keyring is None:
+        where = default_keyring_path(url)
+        raise AuditKeyMissingError(str(where) if where else "a keyring file")
+    checkpoints = checkpoints_path(url)
+    session.info[_CONFIG_KEY] = (transaction, keyring, checkpoints)
+    return keyring, checkpoints
+
+
 def append(
     session: Session,
     *,
@@ -177,11 +195,7 @@ def append(
     written (``AuditKeyMissingError``), so the change it records is not made either. After the
     transaction commits, a signed checkpoint of the new head is added to the checkpoint file.
     """
-    url = _url(session)
-    keyring = load_keyring(url)
-    if keyring is None:
-        where = default_keyring_path(url)
-        raise AuditKeyMissingError(str(where) if where else "a keyring file")
+    keyring, checkpoints = _configuration(session)
     last_id, last_hash = _tail(session)
     moment = occurred_at if occurred_at is not None else dt.datetime.now(dt.UTC)
     entry = AuditEvent(
@@ -206,7 +220,7 @@ def append(
     entry.mac = keyring.mac(keyring.current_id, entry_mac_message(keyring.current_id, entry.hash))
     session.add(entry)
     session.info[_TAIL_KEY] = (session.get_transaction(), entry.id, entry.hash)
-    remember_head(session, entry.id, entry.hash, keyring, checkpoints_path(url))
+    remember_head(session, entry.id, entry.hash, keyring, checkpoints)
     return entry
 
 
