@@ -309,7 +309,7 @@ def audit_verify(url: UrlOption = None, checkpoints: CheckpointsOption = None) -
             err.print(f"... and {len(report.problems) - _SHOWN_PROBLEMS} more", markup=False)
         err.print(f"audit log: {len(report.problems)} problem(s); {summary}", markup=False)
         raise typer.Exit(1)
-    out.print(f"audit log: intact; {summary}", markup=False)
+    out.print(f"audit log: chain intact, every MAC and checkpoint valid; {summary}", markup=False)
 
 
 @audit_app.command("checkpoint")
