@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import os
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -370,13 +371,19 @@ def audit_new_key(
     The keys already there stay: entries written with them keep verifying. The secret is
     written to the file (mode 0600) and never printed.
     """
-    from safetynet.audit.keys import add_key, default_keyring_path
+    from safetynet.audit.keys import KEY_ENV_VAR, add_key, default_keyring_path
     from safetynet.registry.db import resolve_url
 
     path = keyring or default_keyring_path(resolve_url(url))
     if path is None:
         raise InputError("--keyring", "give the keyring file (or set $SAFETYNET_AUDIT_KEY_FILE)")
     new_id = add_key(path, key_id)
+    if os.environ.get(KEY_ENV_VAR):
+        err.print(
+            f"warning: ${KEY_ENV_VAR} is set and takes precedence over {path}: add the new key "
+            "to its value, or unset it and set $SAFETYNET_AUDIT_KEY_FILE",
+            markup=False,
+        )
     out.print(
         f"audit key {new_id!r} added to {path}; it signs new entries from now on. "
         "Keep a copy of this file away from the database server.",
