@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from safetynet.audit.checkpoints import (
+    CHECKPOINTS_ENV_VAR,
     Checkpoint,
     checkpoint_message,
     checkpoints_path,
@@ -284,7 +285,11 @@ def verify_log(
         found, unreadable = read_checkpoints(checkpoints)
         for line, reason in unreadable:
             report.problems.append(Problem(0, "checkpoint unreadable", reason, checkpoint=line))
-    signed = [c for c in found if _checkpoint_valid(c, keyring, report)]
+    if keyring is None and found:
+        report.problems.append(
+            Problem(0, "no key", f"{len(found)} checkpoints cannot be checked without the key")
+        )
+    signed = [c for c in found if keyring is not None and _checkpoint_valid(c, keyring, report)]
     report.checkpoints = len(found)
     # Past the first signed checkpoint every entry must carry a MAC: a key existed by then.
     keyed_from = min((c.entry_id for c in signed), default=None)
@@ -383,12 +388,17 @@ def verify_log(
         )
     _check_against_checkpoints(report, signed, hashes, last_id)
     if report.authenticated and not found:
+        where = (
+            f"no checkpoint file at {checkpoints} (deleted, or another location)"
+            if checkpoints is not None
+            else f"no checkpoint file is configured (${CHECKPOINTS_ENV_VAR})"
+        )
         report.problems.append(
             Problem(
                 0,
                 "checkpoints missing",
-                f"there are authenticated entries but no checkpoint file at {checkpoints} "
-                "(deleted, or another location): deleting the last entries would go unseen",
+                f"there are authenticated entries but {where}: deleting the last entries "
+                "would go unseen",
             )
         )
     if report.unauthenticated:
@@ -407,13 +417,8 @@ def verify_log(
     return report
 
 
-def _checkpoint_valid(c: Checkpoint, keyring: Keyring | None, report: Report) -> bool:
+def _checkpoint_valid(c: Checkpoint, keyring: Keyring, report: Report) -> bool:
     where = f"entry {c.entry_id}, written {c.at}"
-    if keyring is None:
-        report.problems.append(
-            Problem(0, "no key", f"cannot check the checkpoint ({where})", checkpoint=c.line)
-        )
-        return False
     if not keyring.has(c.key_id):
         report.problems.append(
             Problem(
