@@ -341,3 +341,22 @@ def test_verify_from_another_working_directory_as_a_command(
     )
     assert cut.returncode == 1
     assert "truncated after entry 2" in cut.stderr.decode()
+
+
+def test_a_rotated_key_signs_from_the_next_transaction_on(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived session picks up a new key at its next transaction, without a restart."""
+    with database.sessions() as session:
+        for i, keys in enumerate(
+            (f"test-key-1:{'5a' * 32}", f"test-key-1:{'5a' * 32},test-key-2:{'6b' * 32}")
+        ):
+            monkeypatch.setenv("SAFETYNET_AUDIT_KEY", keys)
+            append(session, actor=ACTOR, command="C", event="E", entity="thing", entity_id=i)
+            session.commit()
+    with database.sessions() as session:
+        assert session.scalars(select(AuditEvent.key_id).order_by(AuditEvent.id)).all() == [
+            "test-key-1",
+            "test-key-2",
+        ]
+    assert _cli_verify(database)[0] == 0

@@ -196,8 +196,8 @@ def append(
     written (``AuditKeyMissingError``), so the change it records is not made either. After the
     transaction commits, a signed checkpoint of the new head is added to the checkpoint file.
     """
+    last_id, last_hash = _tail(session)  # begins the transaction the configuration is kept for
     keyring, checkpoints = _configuration(session)
-    last_id, last_hash = _tail(session)
     moment = occurred_at if occurred_at is not None else dt.datetime.now(dt.UTC)
     entry = AuditEvent(
         id=last_id + 1,
