@@ -360,3 +360,28 @@ def test_a_rotated_key_signs_from_the_next_transaction_on(
             "test-key-2",
         ]
     assert _cli_verify(database)[0] == 0
+
+
+def test_concurrent_writers_leave_a_log_that_verifies(database: Database, audit_key: Path) -> None:
+    """Checkpoints of concurrent transactions may land out of order; none is a false alarm."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(start: int) -> None:
+        try:
+            _commit_entries(database, 15, start=start)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n * 100,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    checkpoints, unreadable = read_checkpoints(audit_key)
+    assert unreadable == []
+    assert sorted(c.entry_id for c in checkpoints) == list(range(1, 46))
+    code, output = _cli_verify(database)
+    assert code == 0, output
