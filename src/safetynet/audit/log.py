@@ -448,6 +448,11 @@ def _check_against_checkpoints(
     beyond = sorted((c for c in signed if c.entry_id > last_id), key=lambda c: c.entry_id)
     if beyond:
         c = beyond[-1]
+        gone = (
+            f"entry {c.entry_id} is"
+            if c.entry_id == last_id + 1
+            else f"entries {last_id + 1}-{c.entry_id} are"
+        )
         others = f" ({len(beyond) - 1} other checkpoints also lie beyond it)" if beyond[1:] else ""
         report.problems.append(
             Problem(
@@ -455,7 +460,7 @@ def _check_against_checkpoints(
                 "truncated",
                 f"the log ends at entry {last_id}, but the checkpoint written {c.at} signed "
                 f"{c.count} entries up to entry {c.entry_id}: truncated after entry {last_id}, "
-                f"entries {last_id + 1}-{c.entry_id} are gone{others}",
+                f"{gone} gone{others}",
                 checkpoint=c.line,
             )
         )

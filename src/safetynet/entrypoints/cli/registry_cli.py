@@ -301,7 +301,8 @@ def audit_verify(url: UrlOption = None, checkpoints: CheckpointsOption = None) -
         out.print(f"note: {note}", markup=False)
     summary = (
         f"{report.entries} entries ({report.authenticated} authenticated), "
-        f"{report.checkpoints} checkpoints in {path or '(no checkpoint file)'}"
+        f"{report.checkpoints} checkpoint{'' if report.checkpoints == 1 else 's'} in "
+        f"{path or '(no checkpoint file)'}"
     )
     if report.problems:
         for problem in report.problems[:_SHOWN_PROBLEMS]:
