@@ -141,10 +141,10 @@ def test_a_forged_entry_with_a_correct_hash_is_named(database: Database) -> None
     assert "audit entry 4: forged" in output
 
 
-def test_a_forged_entry_with_a_made_up_mac_is_named(database: Database) -> None:
+def test_an_entry_changed_and_rehashed_keeps_a_mac_that_no_longer_matches(database: Database) -> None:
     _commit_entries(database, 2)
     with database.engine.begin() as connection:
-        # Copying another entry's key id and MAC does not help: the MAC signs the hash.
+        # The entry keeps its key id and MAC, which signed the old hash.
         connection.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE id = 2"))
         row = connection.execute(text("SELECT prev_hash FROM audit_events WHERE id = 2")).one()
     with database.sessions() as session:
