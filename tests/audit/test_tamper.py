@@ -141,7 +141,9 @@ def test_a_forged_entry_with_a_correct_hash_is_named(database: Database) -> None
     assert "audit entry 4: forged" in output
 
 
-def test_an_entry_changed_and_rehashed_keeps_a_mac_that_no_longer_matches(database: Database) -> None:
+def test_an_entry_changed_and_rehashed_keeps_a_mac_that_no_longer_matches(
+    database: Database,
+) -> None:
     _commit_entries(database, 2)
     with database.engine.begin() as connection:
         # The entry keeps its key id and MAC, which signed the old hash.
