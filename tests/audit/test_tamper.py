@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, text
 from typer.testing import CliRunner
 
 from safetynet.audit.checkpoints import read_checkpoints
-from safetynet.audit.keys import add_key, parse_keyring
+from safetynet.audit.keys import add_key
 from safetynet.audit.log import GENESIS_HASH, Actor, append, entry_hash, verify, verify_log
 from safetynet.audit.model import AuditEvent
 from safetynet.entrypoints.cli.main import app
@@ -310,19 +310,6 @@ def test_verify_without_the_key_cannot_vouch_for_keyed_entries(
     code, output = _cli_verify(database)
     assert code == 1
     assert "no audit key is configured" in output
-
-
-def test_keyring_errors_name_the_line_and_never_the_secret() -> None:
-    from safetynet.errors import InputError
-
-    with pytest.raises(InputError, match=r"row 2.*at least 32") as short:
-        parse_keyring("a:" + "11" * 32 + "\nb:" + "22" * 8, "keys.txt")
-    assert "22" * 8 not in str(short.value)
-    with pytest.raises(InputError, match="appears twice"):
-        parse_keyring(f"a:{'11' * 32}, a:{'22' * 32}", "$SAFETYNET_AUDIT_KEY")
-    ring = parse_keyring(f"# comment\nold:{'11' * 32}\nnew:{'22' * 32}\n", "keys.txt")
-    assert ring.current_id == "new"
-    assert ring.has("old")
 
 
 def test_verify_from_another_working_directory_as_a_command(

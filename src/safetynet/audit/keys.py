@@ -174,7 +174,8 @@ def add_key(path: Path, key_id: str | None = None) -> str:
 
     The new key becomes the current one; the keys before it stay for verifying older entries.
     """
-    existing = parse_keyring(path.read_text(encoding="utf-8"), str(path)) if path.exists() else None
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    existing = parse_keyring(text, str(path)) if text.strip() else None
     if key_id is None:
         key_id = f"k{len(existing.keys) + 1 if existing else 1}-{secrets.token_hex(3)}"
     if not _KEY_ID.match(key_id):
@@ -189,5 +190,7 @@ def add_key(path: Path, key_id: str | None = None) -> str:
                 "# SafetyNet audit keyring: KEY_ID:SECRET_HEX, the last key signs. Keep every\n"
                 "# key (old entries verify with theirs) and a copy away from the database.\n"
             )
+        if text and not text.endswith("\n"):  # a file edited by hand, last line unfinished
+            handle.write("\n")
         handle.write(f"{key_id}:{secrets.token_hex(_MIN_SECRET_BYTES)}\n")
     return key_id
