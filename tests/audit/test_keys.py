@@ -12,8 +12,6 @@ from safetynet.errors import InputError
 
 
 def test_keyring_errors_name_the_line_and_never_the_secret() -> None:
-    from safetynet.errors import InputError
-
     with pytest.raises(InputError, match=r"row 2.*at least 32") as short:
         parse_keyring("a:" + "11" * 32 + "\nb:" + "22" * 8, "keys.txt")
     assert "22" * 8 not in str(short.value)
