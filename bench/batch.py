@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -136,6 +137,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20250901)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-batch")
     args = parser.parse_args()
+    # Throwaway registries: a key of their own, never the office's (docs/audit.md).
+    os.environ.setdefault("SAFETYNET_AUDIT_KEY", f"bench:{secrets.token_hex(32)}")
+    os.environ.setdefault("SAFETYNET_AUDIT_CHECKPOINTS", str(args.workdir / "audit.jsonl"))
     rows = []
     for persons in args.persons:
         row = bench_size(persons, args.county_size, args.month, args.workdir, args.seed)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -216,6 +218,9 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="The embedded registry instead.")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-cycle")
     args = parser.parse_args()
+    # Throwaway registries: a key of their own, never the office's (docs/audit.md).
+    os.environ.setdefault("SAFETYNET_AUDIT_KEY", f"bench:{secrets.token_hex(32)}")
+    os.environ.setdefault("SAFETYNET_AUDIT_CHECKPOINTS", str(args.workdir / "audit.jsonl"))
     rows = []
     for persons in args.persons:
         row = bench_size(

@@ -134,6 +134,24 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         _drop_database(url)
 
 
+TEST_AUDIT_KEYRING = "test-key-1:" + "5a" * 32
+"""The audit keyring every test runs with (tests of a missing key unset it)."""
+
+
+@pytest.fixture(autouse=True)
+def audit_key(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An audit key and a checkpoint file of this test's own, as an office configures them.
+
+    Set in the environment, so subprocesses (``safetynet`` run as a command) get them too.
+    Returns the checkpoint file's path.
+    """
+    checkpoints = tmp_path_factory.mktemp("audit") / "audit-checkpoints.jsonl"
+    monkeypatch.setenv("SAFETYNET_AUDIT_KEY", TEST_AUDIT_KEYRING)
+    monkeypatch.delenv("SAFETYNET_AUDIT_KEY_FILE", raising=False)
+    monkeypatch.setenv("SAFETYNET_AUDIT_CHECKPOINTS", str(checkpoints))
+    return checkpoints
+
+
 @pytest.fixture
 def fixed_clock() -> Callable[[], dt.datetime]:
     """A fake clock: the same instant on every call (audit timestamps become predictable)."""

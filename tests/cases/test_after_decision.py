@@ -402,3 +402,45 @@ def test_an_appeal_against_a_termination_resumes_payment(
         ("ended", D(2025, 11, 1), D(2025, 12, 31), 255000),
         ("active", D(2026, 1, 1), None, 255000),
     ]
+
+
+def test_the_facts_behind_each_amount_are_in_the_audit_log(
+    database: Database, fixed_clock: Clock
+) -> None:
+    """The household facts at the decision and at each re-check are recorded with the entry
+    that set the amount, identity numbers masked."""
+    tid = paying_dibao(database, fixed_clock)
+    run(
+        database,
+        fixed_clock,
+        c.RecordRecheck(
+            actor=INVESTIGATOR,
+            on=D(2026, 3, 10),
+            track_id=tid,
+            frequency="annual",
+            findings="the head now earns 3,000",
+            household=dibao_household("3000.00"),
+        ),
+    )
+    with database.sessions() as session:
+        entries = {
+            e.event: e.after
+            for e in session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.event.in_(["TrackConfirmed", "RecheckRecorded"])
+                )
+            )
+        }
+    decided, rechecked = entries["TrackConfirmed"], entries["RecheckRecorded"]
+    assert decided is not None
+    assert rechecked is not None
+    head_at_decision = decided["household_facts"]["members"][0]
+    head_at_recheck = rechecked["household_facts"]["members"][0]
+    assert (head_at_decision["wage_income"], head_at_recheck["wage_income"]) == (
+        "2400.00",
+        "3000.00",
+    )
+    assert decided["household_facts"]["financial_assets"] == "8000.00"
+    assert head_at_decision["id_number"] != HEAD
+    assert HEAD not in str(decided)
+    assert HEAD not in str(rechecked)

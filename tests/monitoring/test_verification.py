@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from safetynet.audit.log import verify
+from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import UnknownNameError
@@ -25,6 +25,7 @@ from safetynet.monitoring.verification import (
     KINDS,
     load_county,
     monitor_month,
+    store_reports,
     verify_household,
 )
 from safetynet.registry.db import Database
@@ -146,6 +147,37 @@ def test_verify_household_report_and_storage(database: Database, fixed_clock: Cl
         events = session.scalars(select(AuditEvent.event)).all()
         assert events.count("VerificationReportsStored") == 2
         assert verify(session) == []
+
+
+def test_a_later_verification_of_the_same_date_is_kept_beside_the_earlier(
+    database: Database, fixed_clock: Clock
+) -> None:
+    """Reports are never overwritten: the report an amount was decided on stays readable."""
+    household_id = _setup(database, fixed_clock)
+    on = dt.date(2025, 9, 30)
+    first = verify_household(
+        database, household_id, on, overrides=OVERRIDES, fallbacks=FALLBACKS, clock=fixed_clock
+    )
+    changed = {**first, "differences": [], "changes_eligibility": False}
+    with database.sessions() as session:
+        [second_id] = store_reports(
+            session, [changed], on, actor=Actor("monitor", "system"), clock=fixed_clock
+        )
+        session.commit()
+    assert second_id != first["verification_report_id"]
+    with database.sessions() as session:
+        rows = session.scalars(
+            select(VerificationReport).order_by(VerificationReport.version)
+        ).all()
+        assert [(r.id, r.version, r.differences) for r in rows] == [
+            (first["verification_report_id"], 1, 1),
+            (second_id, 2, 0),
+        ]
+        assert rows[0].report["differences"] == first["differences"]
+        entry = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert entry is not None
+        assert entry.after is not None
+        assert entry.after["new_versions"] == 1
 
 
 def test_an_unknown_household_is_named(database: Database) -> None:

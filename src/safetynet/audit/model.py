@@ -1,4 +1,4 @@
-"""The ``audit_events`` table: one row per recorded event, chained by SHA-256 hashes."""
+"""The ``audit_events`` table: one row per recorded event, chained by SHA-256 hashes and keyed."""
 
 from __future__ import annotations
 
@@ -33,3 +33,7 @@ class AuditEvent(Base):
     # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 of the hash under the keyring's key ``key_id``; both NULL on entries written
+    # before the audit key existed (migration 0014), which verify lists as unauthenticated.
+    key_id: Mapped[str | None] = mapped_column(String(40))
+    mac: Mapped[str | None] = mapped_column(String(64))

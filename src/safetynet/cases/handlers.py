@@ -104,6 +104,15 @@ def _diff(
     return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
 
 
+def _facts(household: Mapping[str, Any], cmd: c.Command | None = None) -> dict[str, Any]:
+    """The facts an amount was set on, for the audit entry (identity numbers masked there)."""
+    facts: dict[str, Any] = {"household_facts": dict(household)}
+    overrides = getattr(cmd, "overrides", None)
+    if overrides:
+        facts["parameter_overrides"] = dict(overrides)
+    return facts
+
+
 def _rules(app: Application, uow: CaseUnitOfWork) -> DeadlineRules:
     return DeadlineRules(uow.parameters, app.region_code)
 
@@ -686,7 +695,7 @@ def confirm_track(cmd: c.ConfirmTrack, uow: CaseUnitOfWork, clock: Clock) -> e.T
         track.explanation = result_json(evaluation, start, region, explain=True)
         track.first_payment_month = start.strftime("%Y-%m") if monthly else None
         event = e.TrackConfirmed(track.id)
-        extra = {"legal_basis": list(program.legal_basis)}
+        extra = {"legal_basis": list(program.legal_basis)} | _facts(app.household_json, cmd)
         _commit_track_change(uow, cmd, track, before, event, clock(), extra, commit=False)
         if monthly:
             household = _household(uow, app)
@@ -739,7 +748,9 @@ def refuse_track(cmd: c.RefuseTrack, uow: CaseUnitOfWork, clock: Clock) -> e.Tra
         track.refusal_notice_due = _rules(app, uow).refusal_notice_due(
             Procedure(track.procedure), cmd.on
         )
-        return _commit_track_change(uow, cmd, track, before, e.TrackRefused(track.id), clock())
+        return _commit_track_change(
+            uow, cmd, track, before, e.TrackRefused(track.id), clock(), _facts(app.household_json)
+        )
 
 
 def notify_refusal(cmd: c.NotifyRefusal, uow: CaseUnitOfWork, clock: Clock) -> e.RefusalNotified:
@@ -1182,6 +1193,7 @@ def record_recheck(cmd: c.RecordRecheck, uow: CaseUnitOfWork, clock: Clock) -> e
         track.last_recheck_on = cmd.on
         track.recheck_due = due
         track.recheck_reason = cmd.frequency
+        extra |= _facts(app.household_json)
         event = e.RecheckRecorded(track.id)
         with uow.held_commits():
             _commit_track_change(uow, cmd, track, before, event, clock(), extra)
@@ -1299,7 +1311,7 @@ def start_gradual_exit(
         app.household_json = dict(cmd.household)
         event = e.GradualExitStarted(track.id)
         with uow.held_commits():
-            _commit_track_change(uow, cmd, track, before, event, clock())
+            _commit_track_change(uow, cmd, track, before, event, clock(), _facts(facts))
             enrolment = uow.registry.current_enrolment(app.household_id, track.program)
             if enrolment is not None:
                 reason = f"gradual exit on track {track.id} until {track.gradual_exit_until}"
@@ -1429,7 +1441,7 @@ def record_job_refusal(
             "offer": cmd.offer.strip(),
             "refusals": count,
             "limit": limit,
-        }
+        } | _facts(facts)
         app.household_json = facts
         if count >= limit and amount != track.amount_fen:
             extra |= {"share_stopped_from": start.isoformat(), "old_amount_fen": track.amount_fen}

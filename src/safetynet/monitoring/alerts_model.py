@@ -101,5 +101,8 @@ class VerificationReport(Base):
     changes_eligibility: Mapped[bool] = mapped_column(Boolean)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # A later verification of the same household and date is a new version, never an update:
+    # the report an amount was decided on stays readable as it was.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
-    __table_args__ = (UniqueConstraint("household_id", "as_of"),)
+    __table_args__ = (UniqueConstraint("household_id", "as_of", "version"),)

@@ -12,6 +12,7 @@ a ``Comparison`` into a JSON report (identity numbers masked) that is stored in
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -353,37 +354,48 @@ def store_reports(
     actor: Actor,
     clock: Callable[[], dt.datetime],
 ) -> list[int]:
-    """Store reports (one per household and date; a later run of the same date replaces the
-    content) in the caller's transaction, with one audit entry; returns their ids."""
+    """Store reports in the caller's transaction, with one audit entry; returns their ids.
+
+    Reports are kept, never overwritten: a later run for the same household and date adds a
+    new version (``version`` 2, 3, ...) beside the earlier ones.
+    """
     if not reports:
         return []
     now = clock()
     households = [int(r["household_id"]) for r in reports]
-    existing: dict[int, VerificationReport] = {}
+    latest: dict[int, VerificationReport] = {}
     for part in _chunks(households):
         for found in session.scalars(
-            select(VerificationReport).where(
+            select(VerificationReport)
+            .where(
                 VerificationReport.household_id.in_(list(part)),
                 VerificationReport.as_of == as_of,
             )
+            .order_by(VerificationReport.version)
         ):
-            existing[found.household_id] = found
+            latest[found.household_id] = found
     stored: list[VerificationReport] = []
-    replaced = 0
+    versions = 0
     for report in reports:
         h = int(report["household_id"])
-        content = dict(report)
-        earlier = existing.get(h)
-        if earlier is None:
-            row = VerificationReport(household_id=h, as_of=as_of, created_at=now)
-            session.add(row)
-        else:
-            row = earlier
-            replaced += 1
-        row.county = str(report["county"])
-        row.differences = len(report["differences"])
-        row.changes_eligibility = bool(report["changes_eligibility"])
-        row.report = content
+        earlier = latest.get(h)
+        if earlier is not None and _same_report(earlier.report, report):
+            stored.append(earlier)  # a repeated run found the same: nothing new to keep
+            continue
+        version = 1 if earlier is None else earlier.version + 1
+        versions += version > 1
+        row = VerificationReport(
+            household_id=h,
+            as_of=as_of,
+            created_at=now,
+            version=version,
+            county=str(report["county"]),
+            differences=len(report["differences"]),
+            changes_eligibility=bool(report["changes_eligibility"]),
+            report=dict(report) | {"version": version},
+        )
+        session.add(row)
+        latest[h] = row
         stored.append(row)
     session.flush()
     for row in stored:
@@ -401,7 +413,7 @@ def store_reports(
         after={
             "as_of": as_of.isoformat(),
             "reports": len(stored),
-            "replaced": replaced,
+            "new_versions": versions,
             "households": households[:50],
             "with_differences": sum(1 for r in reports if r["differences"]),
             "changing_eligibility": sum(1 for r in reports if r["changes_eligibility"]),
@@ -409,6 +421,14 @@ def store_reports(
         occurred_at=now,
     )
     return [row.id for row in stored]
+
+
+def _same_report(kept: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    bookkeeping = ("verification_report_id", "version")
+    fresh: dict[str, Any] = json.loads(
+        json.dumps({k: v for k, v in new.items() if k not in bookkeeping}, default=str)
+    )
+    return {k: v for k, v in kept.items() if k not in bookkeeping} == fresh
 
 
 @dataclass

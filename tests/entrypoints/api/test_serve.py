@@ -51,3 +51,24 @@ def test_serve_runs_the_app_under_uvicorn(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 0, result.output
     assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
     assert "/audit/verify" in seen["app"].openapi()["paths"]
+
+
+def test_serve_refuses_to_start_without_an_audit_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A county office finds a missing audit key when it starts the server, not when the
+    first application cannot be recorded (ADR 0008)."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    db = bootstrap(url)
+    upgrade(db)
+    db.dispose()
+    users = tmp_path / "users.yaml"
+    users.write_text("users: []\n", encoding="utf-8")
+    monkeypatch.delenv("SAFETYNET_AUDIT_KEY")
+    served: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **_: served.append(app))
+    result = CliRunner().invoke(_cli(), ["serve", "--url", url, "--users", str(users)])
+    assert result.exit_code == 2
+    assert "no audit key is configured" in result.output
+    assert "safetynet audit new-key" in result.output
+    assert served == []

@@ -176,7 +176,12 @@ def test_screen_lists_every_program_and_what_is_missing() -> None:
     assert "600.00/month" in filled.stdout
 
 
-def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(tmp_path: Path) -> None:
+def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on a machine with nothing set up: the demo makes its own audit key.
+    monkeypatch.delenv("SAFETYNET_AUDIT_KEY")
+    monkeypatch.delenv("SAFETYNET_AUDIT_CHECKPOINTS")
     result = invoke(
         "demo", "--workdir", str(tmp_path / "demo"), "--persons", "6000",
         "--examples", str(ROOT / "examples"),
@@ -196,3 +201,8 @@ def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(tmp_path: P
         "SN310104202509001.txt",
         "SN310115202509001.txt",
     ]
+    assert "Audit key created for the demo" in out
+    assert (tmp_path / "demo" / "audit.keys").is_file()
+    assert (tmp_path / "demo" / "safetynet.audit-checkpoints.jsonl").is_file()
+    verified = invoke("audit", "verify", "--url", f"sqlite:///{tmp_path / 'demo' / 'safetynet.db'}")
+    assert verified.exit_code == 0, verified.output

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,6 +42,28 @@ def serve(
     reports_errors(_serve)(host, port, url, users)
 
 
+def _require_audit_setup(url: Any) -> None:
+    """Refuse to serve without an audit key and a checkpoint file (ADR 0008): every request
+    that changes something must be recorded, so find out now rather than at the first one."""
+    from safetynet.audit.checkpoints import CHECKPOINTS_ENV_VAR, checkpoints_path
+    from safetynet.audit.keys import AuditKeyMissingError, default_keyring_path, load_keyring
+
+    if load_keyring(url) is None:
+        where = default_keyring_path(url)
+        raise AuditKeyMissingError(str(where) if where else "a keyring file")
+    path = checkpoints_path(url)
+    if path is None:
+        raise InputError(f"${CHECKPOINTS_ENV_VAR}", "set the audit checkpoint file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"${CHECKPOINTS_ENV_VAR}", f"cannot append to {path}: {exc.strerror}"
+        ) from None
+
+
 def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
     import uvicorn
 
@@ -57,6 +79,7 @@ def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
     db = bootstrap(url)
     try:
         require_current_schema(db)
+        _require_audit_setup(db.engine.url)
         uvicorn.run(create_app(db, users=directory), host=host, port=port)
     finally:
         db.dispose()

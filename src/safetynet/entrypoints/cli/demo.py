@@ -33,6 +33,17 @@ DEMO_SEED = 20250901
 DEMO_ACTOR = Actor(name="demo", role="system")
 
 
+def _demo_audit_key(out: Console, url: Any) -> None:
+    """The demo's own audit key beside its database, unless one is configured: an office sets
+    its key up once (docs/audit.md); a demo must run with nothing set up."""
+    from safetynet.audit.keys import SIBLING_KEYRING, add_key, load_keyring
+
+    if load_keyring(url) is None:
+        path = Path(url.database).parent / SIBLING_KEYRING
+        add_key(path, "demo-1")
+        out.print(f"Audit key created for the demo: {path}", markup=False)
+
+
 def run_demo(
     out: Console,
     workdir: Path,
@@ -71,6 +82,7 @@ def run_demo(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     db = bootstrap(f"sqlite:///{workdir / 'safetynet.db'}")
+    _demo_audit_key(out, db.engine.url)
     on = parse_month(month)
     clock = _clock(on)
     step = time.perf_counter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import os
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -265,27 +266,152 @@ def import_caseload(
         )
 
 
+CheckpointsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        help="The checkpoint file (default: $SAFETYNET_AUDIT_CHECKPOINTS, else beside the "
+        "SQLite database; see docs/audit.md).",
+    ),
+]
+_SHOWN_PROBLEMS = 50
+
+
 @audit_app.command("verify")
 @reports_errors
-def audit_verify(url: UrlOption = None) -> None:
-    """Check the audit log's hash chain; name every altered, removed or reordered entry."""
-    from sqlalchemy import func, select
+def audit_verify(url: UrlOption = None, checkpoints: CheckpointsOption = None) -> None:
+    """Check the hash chain, every entry's HMAC and every checkpoint; exit 1 on any problem.
 
-    from safetynet.audit.log import verify
-    from safetynet.audit.model import AuditEvent
+    Names each altered, removed, reordered or forged entry, and each checkpoint that shows the
+    log was truncated or rewritten.
+    """
+    from safetynet.audit.checkpoints import checkpoints_path
+    from safetynet.audit.log import verify_log
     from safetynet.registry.db import bootstrap, require_current_schema
 
     db = bootstrap(url)
     try:
         require_current_schema(db)
+        path = checkpoints or checkpoints_path(db.engine.url)
         with db.sessions() as session:
-            problems = verify(session)
-            count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+            report = verify_log(session, checkpoints=path)
     finally:
         db.dispose()
-    if problems:
-        for problem in problems:
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False)
+    summary = (
+        f"{report.entries} entries ({report.authenticated} authenticated), "
+        f"{report.checkpoints} checkpoint{'' if report.checkpoints == 1 else 's'} in "
+        f"{path or '(no checkpoint file)'}"
+    )
+    if report.problems:
+        for problem in report.problems[:_SHOWN_PROBLEMS]:
             err.print(str(problem), markup=False)
-        err.print(f"audit log: {len(problems)} problem(s) in {count} entries", markup=False)
+        if len(report.problems) > _SHOWN_PROBLEMS:
+            err.print(f"... and {len(report.problems) - _SHOWN_PROBLEMS} more", markup=False)
+        err.print(f"audit log: {len(report.problems)} problem(s); {summary}", markup=False)
         raise typer.Exit(1)
-    out.print(f"audit log: {count} entries, chain intact", markup=False)
+    out.print(f"audit log: chain intact, every MAC and checkpoint valid; {summary}", markup=False)
+
+
+@audit_app.command("checkpoint")
+@reports_errors
+def audit_checkpoint(url: UrlOption = None, checkpoints: CheckpointsOption = None) -> None:
+    """Sign the chain's current head into the checkpoint file now.
+
+    Every command that adds entries already does this when it commits; run it after setting
+    up the key on an existing log, after a key rotation, or on a schedule.
+    """
+    from safetynet.audit.checkpoints import checkpoints_path
+    from safetynet.audit.keys import AuditKeyMissingError, default_keyring_path, load_keyring
+    from safetynet.audit.log import write_head_checkpoint
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        keyring = load_keyring(db.engine.url)
+        if keyring is None:
+            where = default_keyring_path(db.engine.url)
+            raise AuditKeyMissingError(str(where) if where else "a keyring file")
+        path = checkpoints or checkpoints_path(db.engine.url)
+        if path is None:
+            raise InputError("--checkpoints", "give the checkpoint file for this database")
+        with db.sessions() as session:
+            written = write_head_checkpoint(session, path, keyring)
+    finally:
+        db.dispose()
+    if written is None:
+        out.print("audit log: empty, nothing to sign", markup=False)
+        return
+    out.print(
+        f"checkpoint: entry {written.entry_id} ({written.head_hash[:12]}...) signed with key "
+        f"{written.key_id!r}, appended to {path}",
+        markup=False,
+    )
+
+
+@audit_app.command("new-key")
+@reports_errors
+def audit_new_key(
+    url: UrlOption = None,
+    keyring: Annotated[
+        Path | None,
+        typer.Option(
+            "--keyring",
+            help="The keyring file to add the key to (default: $SAFETYNET_AUDIT_KEY_FILE, "
+            "else audit.keys beside the SQLite database).",
+        ),
+    ] = None,
+    key_id: Annotated[
+        str | None, typer.Option("--id", help="The new key's id (default: generated).")
+    ] = None,
+) -> None:
+    """Add a new random audit key to a keyring file; it signs from now on (rotation).
+
+    The keys already there stay: entries written with them keep verifying. The secret is
+    written to the file (mode 0600) and never printed.
+    """
+    from safetynet.audit.keys import KEY_ENV_VAR, add_key, default_keyring_path
+    from safetynet.registry.db import resolve_url
+
+    path = keyring or default_keyring_path(resolve_url(url))
+    if path is None:
+        raise InputError("--keyring", "give the keyring file (or set $SAFETYNET_AUDIT_KEY_FILE)")
+    new_id = add_key(path, key_id)
+    if os.environ.get(KEY_ENV_VAR):
+        err.print(
+            f"warning: ${KEY_ENV_VAR} is set and takes precedence over {path}: add the new key "
+            "to its value, or unset it and set $SAFETYNET_AUDIT_KEY_FILE",
+            markup=False,
+        )
+    out.print(
+        f"audit key {new_id!r} added to {path}; it signs new entries from now on. "
+        "Keep a copy of this file away from the database server.",
+        markup=False,
+    )
+
+
+@audit_app.command("read-id-number")
+@reports_errors
+def audit_read_id_number(
+    person_id: Annotated[int, typer.Argument(help="The person's id in the registry.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why the full number is needed (kept in the log).")
+    ],
+    url: UrlOption = None,
+) -> None:
+    """Print a person's full identity number; who, when and why go to the audit log first.
+
+    Everything else prints identity numbers masked: this is the one way to read one in full.
+    """
+    from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.registry.disclosure import read_full_id_number
+
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        number = read_full_id_number(db, actor=_actor(), person_id=person_id, reason=reason)
+    finally:
+        db.dispose()
+    out.print(number, markup=False)
