@@ -104,7 +104,7 @@ CASES: dict[str, tuple[list[str], list[str], str, str]] = {
         [HEAD, "中国工商银行", "2025-09-01", "15000.00"],
         [SPOUSE, "中国工商银行", "2025-09-01", "1,5000.5.0"],
         "balance",
-        "not an amount",
+        "more than one decimal point",
     ),
     "disaster_victims": (
         [HEAD, "DZ-2025-07", "2025-07-20", "房屋损坏", "8000"],

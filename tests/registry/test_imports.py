@@ -463,8 +463,8 @@ def test_a_corrupt_or_truncated_xlsx_is_a_clear_error_and_loses_nothing(
 def test_unknown_duplicate_or_missing_columns_are_clear_errors(tmp_path: Path) -> None:
     rows = family("H1", 11)
     with pytest.raises(InputError) as info:
-        read_table(write_csv(tmp_path / "u.csv", rows, [*HEADERS, "备注"]))
-    assert "unknown column '备注'" in str(info.value)
+        read_table(write_csv(tmp_path / "u.csv", rows, [*HEADERS, "工号"]))
+    assert "unknown column '工号'" in str(info.value)
     assert "户编号/household_no" in str(info.value)
     with pytest.raises(InputError, match="did you mean 'id_number'"):
         read_table(write_csv(tmp_path / "typo.csv", rows, ["household_no", "name", "id_numbr"]))
@@ -525,12 +525,12 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     app = cli
-    source = write_csv(tmp_path / "list.csv", family("H1", 11), [*HEADERS, "备注"])
+    source = write_csv(tmp_path / "list.csv", family("H1", 11), [*HEADERS, "工号"])
     result = runner.invoke(app, ["import", "households", str(source), "--url", url])
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith("error: ")
-    assert "unknown column '备注'" in result.stderr
+    assert "unknown column '工号'" in result.stderr
     good = write_csv(tmp_path / "good.csv", family("H1", 11))
     result = runner.invoke(app, ["import", "households", str(good), "--url", url])
     assert result.exit_code == 2

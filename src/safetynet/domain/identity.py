@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
@@ -144,19 +148,38 @@ def _check_birth_date(
 
 
 def birth_place(number: str) -> dict[str, str] | None:
-    """stdnum's county of a number's first 6 digits, or None if the code was never a county.
+    """stdnum's province and county of a number's first 6 digits, or None if the code was never
+    a county.
 
     Numbers were issued from 1984 with the county code of that time, so a code that stdnum
     dates after the birth year (someone born in 1880 in a county coded later) is still known.
     """
+    if number[:6] not in county_codes():
+        return None
     try:
         return ric.get_birth_place(number)
-    except ValidationError:
+    except (ValidationError, KeyError):  # stdnum raises KeyError for a province-only code
         pass
-    from stdnum import numdb
+    if number[:6] not in county_codes():
+        return None
+    found = numdb.get("cn/loc").info(number[:6])
+    return {k: v for _, props in found for k, v in props.items()}
 
-    info = {k: v for _, props in numdb.get("cn/loc").info(number[:6]) for k, v in props.items()}
-    return info or None
+
+@functools.cache
+def county_codes() -> frozenset[str]:
+    """Every 6-digit code stdnum knows as a county at some time (its ``cn/loc`` database)."""
+
+    def walk(nodes: Any, prefix: str, county: bool) -> Iterator[str]:
+        for length, low, high, props, children in nodes:
+            for value in range(int(low), int(high) + 1):
+                code = prefix + str(value).zfill(length)
+                named = county or "county" in props
+                if len(code) == 6 and named:
+                    yield code
+                yield from walk(children, code, named)
+
+    return frozenset(walk(numdb.get("cn/loc").prefixes, "", False))
 
 
 def _check_birth_place(number: str, field: str, row: int | None) -> None:

@@ -32,17 +32,19 @@ from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord
 from safetynet.policy.population import DISABILITY_CATEGORIES
 from safetynet.registry.imports import (
     Column,
+    IntakeLimits,
     QuarantineLine,
     RawRow,
-    decode,
+    Sheet,
+    cell_problems,
+    intake_limits,
     map_headers,
     parse_area,
     parse_date_text,
     parse_money,
     parse_month,
     parse_region,
-    read_csv_rows,
-    read_xlsx_rows,
+    read_sheet,
 )
 from safetynet.registry.unit_of_work import UnitOfWork
 from safetynet.registry.vocabulary import SYNONYMS
@@ -403,6 +405,7 @@ class FeedTable:
     rows: list[RawRow]
     arrow: pa.Table | None = None  # Parquet: the cell texts, column names = ``columns``
     numeric: frozenset[str] = frozenset()  # Parquet: columns stored as numbers
+    sheet: Sheet | None = None  # CSV and XLSX: where the header was, which columns were ignored
 
     @property
     def count(self) -> int:
@@ -430,7 +433,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_feed(spec: FeedSpec, path: Path, encoding: str | None = None) -> FeedTable:
+def read_feed(
+    spec: FeedSpec, path: Path, encoding: str | None = None, header_row: int | None = None
+) -> FeedTable:
     """Read a CSV, XLSX or Parquet feed; file-level problems (wrong schema too) raise
     ``InputError``."""
     if not path.is_file():
@@ -438,24 +443,14 @@ def read_feed(spec: FeedSpec, path: Path, encoding: str | None = None) -> FeedTa
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _read_parquet(spec, path)
-    if suffix in (".xlsx", ".xlsm"):
-        headers, rows = read_xlsx_rows(path)
-        used: str | None = None
-    elif suffix in (".csv", ".txt"):
-        text, used = decode(path.read_bytes(), encoding, str(path))
-        headers, rows = read_csv_rows(text, str(path))
-    else:
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
         raise InputError(
             str(path), f"unknown file type {suffix!r}: expected .csv, .xlsx or .parquet"
         )
-    columns = map_headers(headers, str(path), used, spec.columns)
-    named = [
-        RawRow(
-            r.number, r.cells, frozenset(columns[i] for i in r.numeric_indexes if i < len(columns))
-        )
-        for r in rows
-    ]
-    return FeedTable(spec, path, file_sha256(path), tuple(headers), tuple(columns), named)
+    sheet = read_sheet(path, encoding, spec.columns, header_row)
+    return FeedTable(
+        spec, path, file_sha256(path), sheet.headers, sheet.columns, sheet.rows, sheet=sheet
+    )
 
 
 def _read_parquet(spec: FeedSpec, path: Path) -> FeedTable:
@@ -602,13 +597,16 @@ def parse_vocabulary(feed_field: FeedField, text: str) -> str:
     return value
 
 
-def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any:
+def _parse_value(feed_field: FeedField, text: str, limits: IntakeLimits) -> Any:
     name = feed_field.column.name
+    delivered_on = limits.as_of
     if feed_field.parser == "text":
         return _text(text, name)
     if feed_field.parser == "identity":
         try:
-            return parse_identity_number(text, name).value
+            return parse_identity_number(
+                text, name, as_of=delivered_on, earliest_birth=limits.earliest_birth
+            ).value
         except InputError as exc:
             raise InputError(name, _masked(exc.reason, text)) from None
     if feed_field.parser == "region":
@@ -621,7 +619,7 @@ def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any
     if feed_field.parser == "grade":
         return parse_grade(text, name)
     if feed_field.parser == "money":
-        return parse_money(text, name)
+        return parse_money(text, name, limits.maximum_fen)
     if feed_field.parser == "area":
         return parse_area(text)
     if feed_field.parser == "month":
@@ -629,8 +627,15 @@ def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any
         latest = f"{delivered_on.year:04d}-{delivered_on.month:02d}"
         if month > latest:
             raise InputError(name, f"{month} is after the delivery month ({latest})")
+        earliest = f"{limits.earliest_date.year:04d}-{limits.earliest_date.month:02d}"
+        if month < earliest:
+            raise InputError(
+                name,
+                f"{month} is implausibly early (before {earliest}, parameter "
+                "common.intake.business_date_years_back)",
+            )
         return month
-    day = parse_date_text(text)
+    day = parse_date_text(text, name, limits)
     assert day is not None  # blank is refused before parsing
     if day > delivered_on:
         raise InputError(name, f"{day} is after the delivery date ({delivered_on})")
@@ -649,7 +654,7 @@ def validate_feed(table: FeedTable, *, delivered_on: dt.date) -> ValidatedFeed:
             c: raw_row.cells[i].strip() if i < len(raw_row.cells) else ""
             for i, c in enumerate(table.columns)
         }
-        problems = _parse_row(spec, raw_row, values, delivered_on)
+        problems = _parse_row(spec, raw_row, values, delivered_on, table.columns)
         if isinstance(problems, FeedRow):
             good.append(problems)
         else:
@@ -708,12 +713,16 @@ _AS_NUMBER = (
 
 
 def _parse_row(
-    spec: FeedSpec, raw_row: RawRow, values: Mapping[str, str], delivered_on: dt.date
+    spec: FeedSpec,
+    raw_row: RawRow,
+    values: Mapping[str, str],
+    delivered_on: dt.date,
+    columns: Sequence[str] | None = None,
 ) -> FeedRow | list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    width = len(values)
-    if len(raw_row.cells) > width and any(raw_row.cells[width:]):
-        problems.append(("row", f"has {len(raw_row.cells)} cells but the header has {width}"))
+    problems = cell_problems(raw_row, list(values) if columns is None else columns)
+    if problems:
+        return problems
+    limits = intake_limits(delivered_on)
     for column in spec.columns:
         if column.required and not values.get(column.name, ""):
             problems.append((column.name, f"is required ({column.description})"))
@@ -724,7 +733,13 @@ def _parse_row(
         problems.append(("id_number", _AS_NUMBER))
     else:
         try:
-            identity = parse_identity_number(values["id_number"], "id_number", raw_row.number)
+            identity = parse_identity_number(
+                values["id_number"],
+                "id_number",
+                raw_row.number,
+                as_of=delivered_on,
+                earliest_birth=limits.earliest_birth,
+            )
         except InputError as exc:
             problems.append(("id_number", _masked(exc.reason, values["id_number"])))
     parsed: dict[str, Any] = {}
@@ -734,7 +749,7 @@ def _parse_row(
             problems.append((name, _AS_NUMBER))
             continue
         try:
-            parsed[feed_field.target] = _parse_value(feed_field, values[name], delivered_on)
+            parsed[feed_field.target] = _parse_value(feed_field, values[name], limits)
         except InputError as exc:
             reason = "is not valid" if feed_field.secret else exc.reason
             problems.append((name, reason))
