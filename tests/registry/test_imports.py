@@ -26,7 +26,7 @@ from safetynet.registry.db import (
     require_current_schema,
 )
 from safetynet.registry.handlers import ImportHouseholds, import_households
-from safetynet.registry.imports import read_table, validate
+from safetynet.registry.imports import parse_month, read_table, validate
 from safetynet.registry.model import Asset, Household, IncomeItem, Membership, Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
@@ -547,3 +547,163 @@ def test_require_current_schema_refuses_an_empty_database(tmp_path: Path) -> Non
             require_current_schema(db)
     finally:
         db.dispose()
+
+
+# -- Values and sheets as offices type and make them ------------------------------------------
+
+
+def test_a_decimal_comma_is_quarantined_not_read_as_a_thousands_separator(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        person(
+            "H1", id_number=id_number("19800101", 11), wage_income="12,50", income_month="2025-09"
+        ),
+        person(
+            "H2",
+            id_number=id_number("19800101", 13),
+            wage_income="1,200.50",
+            income_month="2025-09",
+        ),
+        person("H3", id_number=id_number("19800101", 15), deposits="１２，０００"),
+    ]
+    batch = validate(read_table(write_csv(tmp_path / "w.csv", rows)))
+    assert [(q.row, q.field) for q in batch.quarantine] == [(2, "wage_income")]
+    assert "thousands separator" in batch.quarantine[0].reason
+    accepted = {h.household_no: h for h in batch.households}
+    assert accepted["H2"].members[0].income == {("wage", "2025-09"): 120050}
+    assert accepted["H3"].assets["deposits"].value_fen == 1_200_000
+
+
+def test_birth_dates_after_the_record_date_or_implausibly_early_are_quarantined(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        person("H1", id_number=id_number("20250902", 11)),  # born after the record's date
+        person("H2", id_number=id_number("19800101", 13), birth_date="2099-01-01"),
+        person("H3", id_number=id_number("18800101", 15)),  # older than common.intake.oldest_age
+        person("H4", id_number=id_number("19800101", 17), birth_date="1980-01-01"),
+    ]
+    batch = validate(read_table(write_csv(tmp_path / "b.csv", rows)), as_of=dt.date(2025, 9, 1))
+    reasons = {q.row: (q.field, q.reason) for q in batch.quarantine}
+    assert reasons[2][0] == "id_number"
+    assert "after 2025-09-01" in reasons[2][1]
+    assert reasons[3][0] == "birth_date"
+    assert "after the record's date" in reasons[3][1]
+    assert reasons[4][0] == "id_number"
+    assert "implausible" in reasons[4][1]
+    assert [h.household_no for h in batch.households] == ["H4"]
+
+
+@pytest.mark.parametrize("text", ["2025年9月", "2025-09", "2025/9", "202509", "2025.9"])
+def test_a_month_in_the_forms_offices_write_it(text: str) -> None:
+    assert parse_month(text, "income_month") == "2025-09"
+
+
+def test_rural_and_urban_hukou_as_written_on_the_hukou_book(tmp_path: Path) -> None:
+    rows = [
+        person("H1", id_number=id_number("19800101", 11), hukou_type="非农业户口"),
+        person("H2", id_number=id_number("19800101", 13), hukou_type="农业户口"),
+    ]
+    batch = validate(read_table(write_csv(tmp_path / "k.csv", rows)))
+    assert {h.household_no: h.hukou_type for h in batch.households} == {
+        "H1": "urban",
+        "H2": "rural",
+    }
+
+
+_OFFICE_HEADERS = [
+    "序号",
+    "户编号",
+    "姓名",
+    "身份证号",
+    "与户主关系",
+    "户籍地",
+    "户口性质",
+    "月工资",
+    "备注",
+]
+
+
+def _office_rows() -> list[list[object]]:
+    return [
+        [
+            1,
+            "H1",
+            "户主",
+            id_number("19800101", 11),
+            "户主",
+            "110105",
+            "非农业户口",
+            "1,200.50",
+            "",
+        ],
+        [2, "H1", "配偶", id_number("19820202", 12), "配偶", "110105", "非农业户口", "", "无业"],
+        [3, "H2", "李四", id_number("19700101", 13), "户主", "110105", "农业户口", "", ""],
+    ]
+
+
+def test_an_office_workbook_with_title_merged_cells_and_numbered_empty_rows(
+    tmp_path: Path,
+) -> None:
+    """Title row merged over the sheet, a header cell merged over two columns' worth of rows,
+    户编号 merged down a household's rows, 序号 and 备注, and numbered rows left empty."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["XX街道2025年9月低保家庭花名册"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(_OFFICE_HEADERS))
+    sheet.append(["", "", "", "制表单位：XX街道", "", "", "", "", ""])
+    sheet.append(_OFFICE_HEADERS)
+    for values in _office_rows():
+        sheet.append(values)
+    # 户编号 H1 typed once and merged down over its two members' rows.
+    sheet.cell(5, 2).value = None
+    sheet.merge_cells(start_row=4, start_column=2, end_row=5, end_column=2)
+    for number in range(4, 9):
+        sheet.append([number] + [None] * 8)  # pre-numbered rows nobody filled
+    path = tmp_path / "花名册.xlsx"
+    workbook.save(path)
+
+    table = read_table(path, None)
+    assert table.header_row == 3
+    assert table.ignored == ("序号", "备注")
+    batch = validate(table, month="2025-09")
+    assert batch.quarantine == []
+    assert batch.read == 3
+    assert {h.household_no: (h.hukou_type, len(h.members)) for h in batch.households} == {
+        "H1": ("urban", 2),
+        "H2": ("rural", 1),
+    }
+    assert batch.households[0].members[0].income == {("wage", "2025-09"): 120050}
+
+
+def test_the_same_sheet_saved_as_csv_and_an_explicit_header_row(tmp_path: Path) -> None:
+    lines = [
+        ["XX街道2025年9月低保家庭花名册", "", "", "", "", "", "", "", ""],
+        _OFFICE_HEADERS,
+        *[[str(c) for c in r] for r in _office_rows()],
+        ["4", "", "", "", "", "", "", "", ""],
+        ["", "", "", "", "", "", "", "", ""],
+    ]
+    path = tmp_path / "花名册.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(lines)
+    table = read_table(path)
+    assert (table.header_row, table.ignored, len(table.rows)) == (2, ("序号", "备注"), 3)
+    assert read_table(path, header_row=2).rows == table.rows
+    with pytest.raises(InputError, match="unknown column"):
+        read_table(path, header_row=1)  # the title is not a header
+    with pytest.raises(InputError, match="--header-row"):
+        read_table(path, header_row=99)
+
+
+def test_a_nul_byte_after_the_first_4_kib_quarantines_its_row(tmp_path: Path) -> None:
+    rows = [person(f"H{i}", id_number=id_number("19800101", 11 + 2 * i)) for i in range(100)]
+    rows[-1]["name"] = "张\x00三"
+    path = write_csv(tmp_path / "nul.csv", rows)
+    assert path.read_bytes().index(b"\x00") > 4096
+    batch = validate(read_table(path))
+    assert [(q.row, q.field) for q in batch.quarantine] == [(101, "name")]
+    assert "control character (U+0000)" in batch.quarantine[0].reason
+    assert len(batch.households) == 99
