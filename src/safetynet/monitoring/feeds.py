@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +25,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError, SafetyNetError
-from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord
+from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord, FeedRejection
 from safetynet.policy.population import DISABILITY_CATEGORIES
 from safetynet.registry.imports import (
     Column,
@@ -68,6 +70,7 @@ __all__ = [
     "parse_vocabulary",
     "read_feed",
     "reject_unknown",
+    "rejections",
     "validate_feed",
 ]
 
@@ -780,7 +783,10 @@ class AlreadyLoadedError(SafetyNetError):
 
     def __init__(self, file_name: str, delivery_id: int) -> None:
         self.delivery_id = delivery_id
-        super().__init__(f"{file_name}: already loaded as delivery {delivery_id}")
+        super().__init__(
+            f"{file_name}: already loaded as delivery {delivery_id} (its rejected rows: "
+            f"safetynet feeds quarantine {delivery_id})"
+        )
 
 
 @dataclass(frozen=True)
@@ -835,10 +841,24 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
         accepted_count=report.accepted,
         quarantined_count=report.quarantined,
         duplicate_count=report.duplicates,
+        headers=json.dumps(list(table.headers), ensure_ascii=False),
     )
     session.add(delivery)
     session.flush()
     report.delivery_id = delivery.id
+    # The reasons are stored with the rows, in the same transaction: the quarantine file is
+    # written from them and can be written again (``rejections``), whatever happens after.
+    session.add_all(
+        FeedRejection(
+            delivery_id=delivery.id,
+            row_number=line.row,
+            field=line.field[:64],
+            reason=line.reason,
+            # JSON escapes control characters (\\u0000): the text stored never holds a NUL.
+            cells=json.dumps(list(line.cells), ensure_ascii=False),
+        )
+        for line in feed.quarantine
+    )
     session.add_all(
         FeedRecord(
             delivery_id=delivery.id,
@@ -870,6 +890,23 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
     )
     uow.commit()
     return report
+
+
+def rejections(session: Session, delivery_id: int) -> tuple[tuple[str, ...], list[QuarantineLine]]:
+    """The header and the quarantined rows of a delivery, as stored when it was loaded."""
+    delivery = session.get(FeedDelivery, delivery_id)
+    if delivery is None:
+        raise InputError("delivery", f"there is no feed delivery {delivery_id}")
+    headers = tuple(json.loads(delivery.headers)) if delivery.headers else ()
+    lines = [
+        QuarantineLine(r.row_number, r.field, r.reason, tuple(json.loads(r.cells)))
+        for r in session.scalars(
+            select(FeedRejection)
+            .where(FeedRejection.delivery_id == delivery_id)
+            .order_by(FeedRejection.row_number, FeedRejection.id)
+        )
+    ]
+    return headers, lines
 
 
 def headers_of(spec: FeedSpec, language: str = "en") -> Sequence[str]:

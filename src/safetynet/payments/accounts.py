@@ -318,12 +318,14 @@ def import_accounts(
     *,
     actor: Actor,
     clock: object,
+    dry_run: bool = False,
 ) -> AccountImportReport:
     """Check the rows against the registry and store the good ones, in one transaction with one
-    audit entry. Rows already recorded with the same values are counted, not stored twice."""
+    audit entry. Rows already recorded with the same values are counted, not stored twice. With
+    ``dry_run`` every check runs and the transaction is rolled back: nothing is written."""
     now: dt.datetime = clock()  # type: ignore[operator]
     imported = already = 0
-    with db.sessions.begin() as session:
+    with db.sessions() as session, session.begin() as transaction:
         households = _households(session, {(r.region, r.household_no) for r in batch.rows})
         persons = _persons(session, {r.holder_id_number for r in batch.rows})
         for record in list(batch.rows):
@@ -406,6 +408,8 @@ def import_accounts(
             },
             occurred_at=now,
         )
+        if dry_run:
+            transaction.rollback()
     return AccountImportReport(
         batch.read, imported, already, tuple(batch.quarantine), batch.headers
     )

@@ -166,8 +166,10 @@ def reconcile_return_file(
     clock: Clock,
     encoding: str | None = None,
     header_row: int | None = None,
+    dry_run: bool = False,
 ) -> ReconcileReport:
-    """Apply a return file (CSV, UTF-8 or GB18030); see the module docstring."""
+    """Apply a return file (CSV, UTF-8 or GB18030); see the module docstring. With ``dry_run``
+    every check runs and the transaction is rolled back: nothing is written."""
     sheet, parsed, quarantine = read_return_file(
         path, encoding, header_row=header_row, as_of=clock().date()
     )
@@ -179,7 +181,7 @@ def reconcile_return_file(
         by_key.setdefault((row.file_id, row.instruction_id), []).append(row)
     now = clock()
     paid = failed = already = 0
-    with db.sessions.begin() as session:
+    with db.sessions() as session, session.begin() as transaction:
         for (file_id, instruction_id), rows in by_key.items():
             if len(rows) > 1:
                 numbers = ", ".join(str(r.row) for r in rows)
@@ -291,6 +293,8 @@ def reconcile_return_file(
             occurred_at=now,
         )
         return_id = record.id
+        if dry_run:
+            transaction.rollback()
     return ReconcileReport(
         return_id, len(raw_rows), paid, failed, already, tuple(quarantine), tuple(headers)
     )
