@@ -295,7 +295,7 @@ def decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
             ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(where, "is UTF-16 text: save it as UTF-8 or pass --encoding utf-16")
-    if b"\x00" in data[:4096]:
+    if _looks_binary(data[:4096]):
         raise InputError(
             where, "looks like a binary file, not CSV text (an Excel workbook must end in .xlsx)"
         )
@@ -312,6 +312,16 @@ def decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
             f"is neither UTF-8 nor GBK/GB18030 text (byte {exc.start}); "
             "pass --encoding with the file's encoding",
         ) from None
+
+
+# Workbooks, old Excel files and Parquet files start with these bytes.
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"PAR1")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """A binary file rather than text with a stray NUL in a cell (that cell's row is quarantined):
+    a known binary signature, or NUL bytes making up more than a tenth of the start."""
+    return head.startswith(_BINARY_MAGIC) or head.count(0) * 10 > len(head)
 
 
 def read_csv_rows(
