@@ -18,6 +18,7 @@ from tempfile import TemporaryDirectory
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -284,3 +285,71 @@ def test_parquet_feeds(kind: str, data: st.DataObject) -> None:
     check(result.quarantine, result.read, result.accepted)
     amounts = result.records.column("amount_fen").to_pylist()
     assert all(a is None or 0 <= a < 2**63 for a in amounts)
+
+
+# -- Every date field is reported under its own name -----------------------------------------
+
+
+def _quarantined_fields(reader: str, headers: Sequence[str], row: list[str]) -> list[str]:
+    with TemporaryDirectory() as folder:
+        path = write(Path(folder) / "d.csv", headers, [row], False)
+        if reader == "households":
+            lines = validate(read_table(path), as_of=AS_OF).quarantine
+        elif reader == "contributions":
+            lines = validate_contributions(read_contributions(path), as_of=AS_OF).quarantine
+        elif reader == "accounts":
+            lines = read_accounts(path, as_of=AS_OF).quarantine
+        elif reader == "returns":
+            lines = read_return_file(path, as_of=AS_OF)[2]
+        else:
+            spec = parse_kind(reader)
+            lines = validate_feed(read_feed(spec, path), delivered_on=AS_OF).quarantine
+    return [f"{q.field}: {q.reason}" for q in lines]
+
+
+def _date_fields() -> list[tuple[str, Sequence[str], list[str], int, str]]:
+    """(reader, headers, good row, index of the date cell, its field) for every date and month
+    field of every reader."""
+    from tests.monitoring.test_feeds import CASES
+
+    cases: list[tuple[str, Sequence[str], list[str], int, str]] = [
+        ("households", HEADERS, _household_row(0), HEADERS.index("birth_date"), "birth_date"),
+        ("households", HEADERS, _household_row(0), HEADERS.index("income_month"), "income_month"),
+        ("contributions", CONTRIBUTION_HEADERS, _contribution_row(0), 3, "month"),
+        ("accounts", ACCOUNT_HEADERS, _account_row(0), 5, "valid_from"),
+        ("accounts", ACCOUNT_HEADERS, _account_row(0), 6, "valid_to"),
+        ("returns", RETURN_HEADERS, _return_row(0), 5, "booked_on"),
+    ]
+    for kind, (good, _, _, _) in sorted(CASES.items()):
+        spec = parse_kind(kind)
+        headers = list(headers_of(spec))
+        for feed_field in spec.fields:
+            if feed_field.parser in ("date", "month"):
+                name = feed_field.column.name
+                cases.append((kind, headers, list(good), headers.index(name), name))
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("reader", "headers", "good", "index", "field"),
+    _date_fields(),
+    ids=[f"{c[0]}-{c[4]}" for c in _date_fields()],
+)
+def test_each_date_field_is_reported_under_its_own_name(
+    reader: str, headers: Sequence[str], good: list[str], index: int, field: str
+) -> None:
+    month = field in ("income_month", "month")
+    bad = {
+        "2025-02-30" if not month else "2025-13": "not a",
+        "2099-01-01" if not month else "2099-01": "after",
+        "1970-01-01" if not month else "1970-01": "early",
+    }
+    if (
+        reader == "households" and field == "birth_date"
+    ):  # a birth date's window is the oldest plausible age
+        bad = {"2025-02-30": "not a", "2099-01-01": "after", "1850-01-01": "implausible"}
+    for text, reason in bad.items():
+        row = list(good)
+        row[index] = text
+        fields = _quarantined_fields(reader, headers, row)
+        assert any(f.startswith(f"{field}: ") and reason in f for f in fields), (text, fields)

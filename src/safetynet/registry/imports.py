@@ -660,6 +660,24 @@ class IntakeLimits:
             )
         return day
 
+    def check_month(self, month: str, field_name: str) -> str:
+        """A month (YYYY-MM) within the window of business dates."""
+        earliest = f"{self.earliest_date.year:04d}-{self.earliest_date.month:02d}"
+        latest = f"{self.latest_date.year:04d}-{self.latest_date.month:02d}"
+        if month < earliest:
+            raise InputError(
+                field_name,
+                f"{month} is implausibly early (before {earliest}, "
+                f"parameter {LIMIT_PARAMETERS}.business_date_years_back)",
+            )
+        if month > latest:
+            raise InputError(
+                field_name,
+                f"{month} is implausibly late (after {latest}, "
+                f"parameter {LIMIT_PARAMETERS}.business_date_days_ahead)",
+            )
+        return month
+
 
 def _years_before(day: dt.date, years: int) -> dt.date:
     try:
@@ -922,7 +940,10 @@ def _parse_row(
         wage = attempt("wage_income", lambda t: parse_money(t, "wage_income", limits.maximum_fen))
         month_text = _norm(values.get("income_month", ""))
         income_month = (
-            attempt("income_month", lambda t: parse_month(t, "income_month"))
+            attempt(
+                "income_month",
+                lambda t: limits.check_month(parse_month(t, "income_month"), "income_month"),
+            )
             if month_text
             else default_month
         )
@@ -933,7 +954,10 @@ def _parse_row(
         if wage is not None and income_month is not None:
             income[("wage", income_month)] = wage
     elif _norm(values.get("income_month", "")):
-        attempt("income_month", lambda t: parse_month(t, "income_month"))
+        attempt(
+            "income_month",
+            lambda t: limits.check_month(parse_month(t, "income_month"), "income_month"),
+        )
 
     assets: dict[str, AssetTotal] = {}
     for kind, (value_col, count_col, area_col) in _ASSET_PARTS.items():
