@@ -707,3 +707,36 @@ def test_a_nul_byte_after_the_first_4_kib_quarantines_its_row(tmp_path: Path) ->
     assert [(q.row, q.field) for q in batch.quarantine] == [(101, "name")]
     assert "control character (U+0000)" in batch.quarantine[0].reason
     assert len(batch.households) == 99
+
+
+def test_cli_exit_status_says_whether_every_row_was_accepted(tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert runner.invoke(cli, ["db", "upgrade", "--url", url]).exit_code == 0
+    args = ["import", "households", "--url", url, "--quiet", "--as-of", "2025-09-01"]
+    bad = family("H2", 21)
+    bad[0]["wage_income"], bad[0]["income_month"] = "12,50", "2025-09"
+    mixed = write_csv(tmp_path / "mixed.csv", family("H1", 11) + bad)
+
+    dry = runner.invoke(cli, [*args, str(mixed), "--dry-run"])
+    assert dry.exit_code == 1, dry.output
+    assert "read 4 rows: 2 accepted, 2 quarantined" in dry.stdout
+    assert "row 4, wage_income: '12,50': a thousands separator" in dry.stdout
+    assert "dry run: nothing was written" in dry.stdout
+    assert not (tmp_path / "mixed.quarantine.csv").exists()
+    database = bootstrap(url)
+    try:
+        assert count(database, Person) == 0
+    finally:
+        database.dispose()
+
+    result = runner.invoke(cli, [*args, str(mixed)])
+    assert result.exit_code == 1, result.output  # some rows quarantined, report printed
+    assert "read 4 rows: 2 accepted, 2 quarantined" in result.stdout
+    assert (tmp_path / "mixed.quarantine.csv").is_file()
+
+    clean = write_csv(tmp_path / "clean.csv", family("H3", 31))
+    assert runner.invoke(cli, [*args, str(clean)]).exit_code == 0
+    missing = runner.invoke(cli, [*args, str(tmp_path / "missing.csv")])
+    assert missing.exit_code == 2
+    assert "no such file" in missing.stderr
