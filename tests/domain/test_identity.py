@@ -109,3 +109,12 @@ def test_an_unknown_county_code_is_refused_and_a_known_one_gives_the_place() -> 
     place = birth_place("110105198001010014")
     assert place is not None
     assert "朝阳" in place.get("county", "")
+
+
+def test_a_county_newer_than_stdnums_data_is_known_from_the_division_list() -> None:
+    first17 = "33011320220101001"  # 临平区, created 2021
+    number = parse_identity_number(first17 + check_character(first17))
+    assert number.address_code == "330113"
+    place = birth_place(number.value)
+    assert place is not None
+    assert "临平" in place["county"]

@@ -160,16 +160,26 @@ def birth_place(number: str) -> dict[str, str] | None:
         return ric.get_birth_place(number)
     except (ValidationError, KeyError):  # stdnum raises KeyError for a province-only code
         pass
-    if number[:6] not in county_codes():
-        return None
     found = numdb.get("cn/loc").info(number[:6])
-    return {k: v for _, props in found for k, v in props.items()}
+    place = {k: v for _, props in found for k, v in props.items()}
+    if "county" not in place:
+        from safetynet.domain.regions import default_registry
+
+        place["county"] = default_registry().get(number[:6]).name
+    return place
 
 
 @functools.cache
 def county_codes() -> frozenset[str]:
-    """Every 6-digit code stdnum knows as a county at some time (its ``cn/loc`` database)."""
+    """Every 6-digit code of a county at some time: stdnum's ``cn/loc`` database, and the
+    packaged MCA division list (counties created after stdnum's data, such as 330113 临平区)."""
+    from safetynet.domain.regions import NATION_CODE, default_registry
 
+    listed = {r.code for r in default_registry().regions() if r.code != NATION_CODE}
+    return frozenset(_stdnum_counties()) | frozenset(listed)
+
+
+def _stdnum_counties() -> Iterator[str]:
     def walk(nodes: Any, prefix: str, county: bool) -> Iterator[str]:
         for length, low, high, props, children in nodes:
             for value in range(int(low), int(high) + 1):
@@ -179,7 +189,7 @@ def county_codes() -> frozenset[str]:
                     yield code
                 yield from walk(children, code, named)
 
-    return frozenset(walk(numdb.get("cn/loc").prefixes, "", False))
+    return walk(numdb.get("cn/loc").prefixes, "", False)
 
 
 def _check_birth_place(number: str, field: str, row: int | None) -> None:
