@@ -506,7 +506,7 @@ def test_cli_upgrade_import_quarantine_and_verify(tmp_path: Path) -> None:
     rows[3]["region"] = "999999"
     source = write_csv(tmp_path / "list.csv", rows)
     result = runner.invoke(app, ["import", "households", str(source), "--url", url, "--quiet"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows quarantined; the report printed
     assert "read 4 rows: 2 accepted, 2 quarantined" in result.stdout
     assert "households: 1 created, 0 updated, 0 unchanged" in result.stdout
     quarantine = tmp_path / "list.quarantine.csv"

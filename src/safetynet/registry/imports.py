@@ -10,6 +10,7 @@ problems (corrupt workbook, unknown column, undecodable text) raise ``InputError
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import difflib
 import functools
@@ -739,9 +740,10 @@ def validate(
     """Check every row and every household; return what can be imported and what cannot.
 
     ``as_of`` is the record's date (the start of the memberships, default today): birth dates
-    after it, or outside the plausible window of ``intake_limits``, are refused."""
+    after it are refused; the plausible window of ``intake_limits`` is that of today, the import
+    date (memberships may be back-dated, wages of later months still belong to the file)."""
     sink = progress or NullProgress()
-    limits = intake_limits(as_of)
+    limits = dataclasses.replace(intake_limits(), as_of=as_of or dt.date.today())
     default_month = parse_month(month, "--month") if month else None
     quarantine: list[QuarantineLine] = []
     raw = {r.number: r.cells for r in table.rows}
