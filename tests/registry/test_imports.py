@@ -26,7 +26,7 @@ from safetynet.registry.db import (
     require_current_schema,
 )
 from safetynet.registry.handlers import ImportHouseholds, import_households
-from safetynet.registry.imports import parse_month, read_table, validate
+from safetynet.registry.imports import parse_area, parse_month, read_table, validate
 from safetynet.registry.model import Asset, Household, IncomeItem, Membership, Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
@@ -740,3 +740,18 @@ def test_cli_exit_status_says_whether_every_row_was_accepted(tmp_path: Path) -> 
     missing = runner.invoke(cli, [*args, str(tmp_path / "missing.csv")])
     assert missing.exit_code == 2
     assert "no such file" in missing.stderr
+
+
+@pytest.mark.parametrize(("text", "dm2"), [("85.5", 8550), ("1,250.5", 125050), ("８５．５", 8550)])
+def test_an_area_as_typed(text: str, dm2: int) -> None:
+    assert parse_area(text) == dm2
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("12,50", "thousands separator"), ("1e3", "not an area"), ("9" * 25, "too large")],
+)
+def test_an_area_with_a_decimal_comma_or_out_of_range_is_refused(text: str, reason: str) -> None:
+    with pytest.raises(InputError, match=reason) as caught:
+        parse_area(text)
+    assert caught.value.field == "property_area"

@@ -79,6 +79,11 @@ def yuan_to_fen(
     return int(fen)
 
 
+def parse_decimal_text(raw: str, field: str, row: int | None = None) -> Decimal:
+    """A number as people type it (amounts, areas): the rules of ``yuan_to_fen`` for text."""
+    return _parse_amount_text(raw, field, row)
+
+
 def _parse_amount_text(raw: str, field: str, row: int | None) -> Decimal:
     text = raw.translate(_FULL_WIDTH).strip()
     if text.count(".") > 1:

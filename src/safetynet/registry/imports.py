@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from safetynet.domain.identity import Sex, parse_identity_number
-from safetynet.domain.money import yuan_to_fen
+from safetynet.domain.money import MAX_FEN, parse_decimal_text, yuan_to_fen
 from safetynet.domain.regions import NATION_CODE, parse_statistical_code, validate_region_code
 from safetynet.errors import InputError
 from safetynet.registry.vocabulary import (
@@ -1115,14 +1115,18 @@ def parse_area(text: str) -> int:
     if not text:
         return 0
     try:
-        area = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise InputError("property_area", f"{text!r} is not an area in m²") from None
+        area = parse_decimal_text(text, "property_area")
+    except InputError as exc:
+        raise InputError(
+            "property_area", exc.reason.replace("amount in yuan", "area in m²")
+        ) from None
     dm2 = area * 100
-    if not area.is_finite() or dm2 != dm2.to_integral_value():
+    if dm2 != dm2.to_integral_value():
         raise InputError("property_area", f"{text!r}: at most 2 decimals of m²")
     if area < 0:
         raise InputError("property_area", f"{text} is negative")
+    if dm2 > MAX_FEN:  # stored as 64-bit dm², like fen
+        raise InputError("property_area", f"{text!r} is too large for an area")
     return int(dm2)
 
 
