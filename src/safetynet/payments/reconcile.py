@@ -107,7 +107,7 @@ def _parse(number: int, values: dict[str, str], limits: IntakeLimits) -> ReturnR
     file_id = _integer(values.get("file_id", ""), "file_id", MAX_ID)
     instruction_id = _integer(values.get("instruction_id", ""), "instruction_id", MAX_ID)
     account = values.get("account", "").strip()
-    if not account.isdigit():
+    if not _WHOLE.fullmatch(account):
         raise InputError("account", f"{mask_account(account)} is not an account number")
     amount = _integer(values.get("amount_fen", ""), "amount_fen", limits.maximum_fen)
     result = RESULTS.get(values.get("result", "").strip().lower())
