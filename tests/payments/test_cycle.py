@@ -15,7 +15,7 @@ from safetynet.audit.log import Actor, verify
 from safetynet.entrypoints.cli.main import app
 from safetynet.payments.accounts import import_accounts, read_accounts
 from safetynet.payments.bankfile import RECORD_LENGTH, export_bank_files
-from safetynet.payments.model import BankFile, BankFileItem, PaymentInstruction
+from safetynet.payments.model import BankFile, BankFileItem, PayeeAccount, PaymentInstruction
 from safetynet.payments.reconcile import ReconcileReport, reconcile_return_file
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
@@ -243,3 +243,24 @@ def test_holds_through_the_cli(url: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["payments", "release", "1", "--reason", "x", "--url", url])
     assert result.exit_code != 0
     assert "already released" in result.output
+
+
+def test_a_dry_run_of_the_account_import_writes_nothing(url: str, tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.csv"
+    title = "XX区2025年社保卡账户清单\n"  # a title row above the header, as offices add
+    sample = (EXAMPLES / "payments" / "accounts_sample.csv").read_text(encoding="utf-8")
+    accounts.write_text(title + sample, encoding="utf-8")
+    output = _run("payments", "accounts", "import", str(accounts), "--url", url, "--dry-run",
+                  status=1)  # fmt: skip
+    assert "accounts.csv: header on row 2 (rows 1-1 above it ignored)" in output
+    assert "read 8: imported 2, already recorded 0, quarantined 6" in output
+    assert "row 5, household_no: unknown household 110105/H0009" not in output  # rows moved
+    assert "row 6, household_no: unknown household 110105/H0009" in output
+    assert "dry run: nothing was written" in output
+    assert not (tmp_path / "accounts.quarantine.csv").exists()
+    db = bootstrap(url)
+    try:
+        with db.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(PayeeAccount)) == 0
+    finally:
+        db.dispose()
