@@ -480,3 +480,21 @@ def test_the_reasons_survive_a_death_between_the_commit_and_the_quarantine_file(
     assert [(r[0], r[1]) for r in lines[1:]] == [("3", field)]
     assert reason in lines[1][2]
     assert lines[1][3:] == bad
+
+
+def test_a_delivery_with_a_title_row_and_numbered_lines_is_read(tmp_path: Path) -> None:
+    spec = parse_kind("vehicles")
+    headers = ["序号", *headers_of(spec, "zh"), "备注"]
+    good = CASES["vehicles"][0]
+    path = tmp_path / "v.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["XX县公安局交管大队2025年9月机动车登记信息"])
+        writer.writerow(headers)
+        writer.writerow(["1", *good, "新登记"])
+        writer.writerow(["2", *[""] * len(good), ""])  # a numbered line nobody filled
+    table = read_feed(spec, path)
+    assert table.sheet is not None
+    assert (table.sheet.header_row, table.sheet.ignored) == (2, ("序号", "备注"))
+    feed = validate_feed(table, delivered_on=dt.date(2025, 9, 30))
+    assert (feed.read, len(feed.rows), feed.quarantine) == (1, 1, [])
