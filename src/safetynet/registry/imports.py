@@ -5,6 +5,11 @@ English headers to the registry's column names); ``validate`` turns rows into wh
 ready to import and quarantined rows, each with its row number, field and reason. A household
 with any bad row is quarantined whole, so no half household is ever imported. File-level
 problems (corrupt workbook, unknown column, undecodable text) raise ``InputError``.
+
+It is also the intake kit of every other tabular reader (contributions, payee accounts, bank
+returns, feeds): ``read_sheet`` finds the header below title rows and ignores 序号/备注 columns,
+``cell_problems`` quarantines control characters, ``intake_limits`` gives the plausible window of
+dates and the largest amount (parameters ``common.intake.*``).
 """
 
 from __future__ import annotations
@@ -41,16 +46,23 @@ from safetynet.registry.vocabulary import (
 
 __all__ = [
     "COLUMNS",
+    "IGNORED",
+    "NON_DATA_HEADERS",
     "AssetTotal",
     "HouseholdRecord",
+    "IntakeLimits",
     "NullProgress",
     "PersonRecord",
     "ProgressSink",
     "QuarantineLine",
     "RawRow",
     "RawTable",
+    "Sheet",
     "ValidatedImport",
+    "cell_problems",
     "default_quarantine_path",
+    "intake_limits",
+    "read_sheet",
     "read_table",
     "validate",
     "write_quarantine",
