@@ -8,6 +8,8 @@ import pytest
 
 from safetynet.domain.identity import (
     Sex,
+    birth_place,
+    check_character,
     is_valid_identity_number,
     mask_identity_number,
     parse_identity_number,
@@ -63,3 +65,56 @@ def test_error_messages_never_show_the_full_number() -> None:
     with pytest.raises(InputError) as info:
         parse_identity_number("110105194912310021")
     assert "110105194912310021" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "11010519491231002²",  # superscript two as the check character
+        "1101051949123100²X",  # ... or among the first 17 (str.isdigit() says True)
+        "11010519491231002X".replace("9", "\u0669", 1),  # an Arabic-Indic nine
+        "11010549123100²",  # a 15-digit number
+    ],
+)
+def test_unicode_digits_are_refused_not_crashing(number: str) -> None:
+    with pytest.raises(InputError, match=r"digit"):
+        parse_identity_number(number)
+
+
+def test_a_birth_date_after_the_record_date_is_refused() -> None:
+    first17 = "11010520260301001"
+    number = first17 + check_character(first17)
+    assert parse_identity_number(number, as_of=dt.date(2026, 3, 1)).birth_date == dt.date(
+        2026, 3, 1
+    )
+    with pytest.raises(InputError, match="after 2026-02-28"):
+        parse_identity_number(number, as_of=dt.date(2026, 2, 28))
+    future = "11010520990101001"
+    with pytest.raises(InputError, match="after"):
+        parse_identity_number(future + check_character(future))
+
+
+def test_an_implausibly_early_birth_date_is_refused() -> None:
+    first17 = "11010518990101001"
+    number = first17 + check_character(first17)
+    assert parse_identity_number(number).birth_date.year == 1899
+    with pytest.raises(InputError, match="implausible"):
+        parse_identity_number(number, earliest_birth=dt.date(1901, 1, 1))
+
+
+def test_an_unknown_county_code_is_refused_and_a_known_one_gives_the_place() -> None:
+    first17 = "99999919800101001"
+    with pytest.raises(InputError, match="not a county code"):
+        parse_identity_number(first17 + check_character(first17))
+    place = birth_place("110105198001010014")
+    assert place is not None
+    assert "朝阳" in place.get("county", "")
+
+
+def test_a_county_newer_than_stdnums_data_is_known_from_the_division_list() -> None:
+    first17 = "33011320220101001"  # 临平区, created 2021
+    number = parse_identity_number(first17 + check_character(first17))
+    assert number.address_code == "330113"
+    place = birth_place(number.value)
+    assert place is not None
+    assert "临平" in place["county"]

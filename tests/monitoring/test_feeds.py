@@ -104,7 +104,7 @@ CASES: dict[str, tuple[list[str], list[str], str, str]] = {
         [HEAD, "中国工商银行", "2025-09-01", "15000.00"],
         [SPOUSE, "中国工商银行", "2025-09-01", "1,5000.5.0"],
         "balance",
-        "not an amount",
+        "more than one decimal point",
     ),
     "disaster_victims": (
         [HEAD, "DZ-2025-07", "2025-07-20", "房屋损坏", "8000"],
@@ -319,8 +319,13 @@ def test_cli_load_prints_counts_and_refuses_a_second_load(tmp_path: Path) -> Non
     good, bad, _, _ = CASES["vehicles"]
     path = write(tmp_path / "v.csv", headers_of(parse_kind("vehicles")), [good, bad, good])
     args = ["feeds", "load", "vehicles", str(path), "--delivered", "2025-09-30", "--url", url]
+    result = runner.invoke(app, [*args, "--dry-run"])
+    assert result.exit_code == 1, result.output  # rows would be quarantined
+    assert "dry run (vehicles): read 3 rows: 1 accepted, 2 quarantined" in result.stdout
+    assert "nothing was written" in result.stdout
+    assert not (tmp_path / "v.quarantine.csv").exists()
     result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # some rows quarantined, report printed
     assert "read 3 rows: 1 accepted, 2 quarantined (of which 1 duplicates)" in result.stdout
     assert "京A12345" not in result.output
     assert HEAD not in result.output
@@ -437,6 +442,59 @@ def test_cli_loads_a_parquet_file(tmp_path: Path) -> None:
     )
     args = ["feeds", "load", "vehicles", str(path), "--delivered", "2025-09-30", "--url", url]
     result = runner.invoke(cli, args)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows quarantined
     assert "read 3 rows: 1 accepted, 2 quarantined (of which 1 duplicates)" in result.stdout
     assert (tmp_path / "v.quarantine.csv").is_file()
+
+
+def test_the_reasons_survive_a_death_between_the_commit_and_the_quarantine_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reasons are stored with the rows: if writing the file fails after the commit, the
+    reload is refused (already loaded) but `feeds quarantine` writes the same file again."""
+    import safetynet.registry.imports as imports
+
+    runner = CliRunner()
+    url = cli_registry_with_household(runner, tmp_path)
+    good, bad, field, reason = CASES["vehicles"]
+    path = write(tmp_path / "v.csv", headers_of(parse_kind("vehicles")), [good, bad])
+    args = ["feeds", "load", "vehicles", str(path), "--delivered", "2025-09-30", "--url", url]
+
+    def dies(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt  # the process is stopped after its commit
+
+    with monkeypatch.context() as patched:
+        patched.setattr(imports, "write_quarantine", dies)
+        result = runner.invoke(cli, args)
+    assert result.exit_code == 130  # interrupted
+    assert not (tmp_path / "v.quarantine.csv").exists()
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 2
+    assert "safetynet feeds quarantine 1" in again.stderr
+    target = tmp_path / "again.csv"
+    exported = runner.invoke(cli, ["feeds", "quarantine", "1", "--out", str(target), "--url", url])
+    assert exported.exit_code == 0, exported.output
+    with target.open(encoding="utf-8-sig") as handle:
+        lines = list(csv.reader(handle))
+    assert lines[0][:3] == ["row", "field", "reason"]
+    assert [(r[0], r[1]) for r in lines[1:]] == [("3", field)]
+    assert reason in lines[1][2]
+    assert lines[1][3:] == bad
+
+
+def test_a_delivery_with_a_title_row_and_numbered_lines_is_read(tmp_path: Path) -> None:
+    spec = parse_kind("vehicles")
+    headers = ["序号", *headers_of(spec, "zh"), "备注"]
+    good = CASES["vehicles"][0]
+    path = tmp_path / "v.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["XX县公安局交管大队2025年9月机动车登记信息"])
+        writer.writerow(headers)
+        writer.writerow(["1", *good, "新登记"])
+        writer.writerow(["2", *[""] * len(good), ""])  # a numbered line nobody filled
+    table = read_feed(spec, path)
+    assert table.sheet is not None
+    assert (table.sheet.header_row, table.sheet.ignored) == (2, ("序号", "备注"))
+    feed = validate_feed(table, delivered_on=dt.date(2025, 9, 30))
+    assert (feed.read, len(feed.rows), feed.quarantine) == (1, 1, [])

@@ -15,7 +15,7 @@ from safetynet.audit.log import Actor, verify
 from safetynet.entrypoints.cli.main import app
 from safetynet.payments.accounts import import_accounts, read_accounts
 from safetynet.payments.bankfile import RECORD_LENGTH, export_bank_files
-from safetynet.payments.model import BankFile, BankFileItem, PaymentInstruction
+from safetynet.payments.model import BankFile, BankFileItem, PayeeAccount, PaymentInstruction
 from safetynet.payments.reconcile import ReconcileReport, reconcile_return_file
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
@@ -68,16 +68,17 @@ def _reconcile(db: Database, returned: Path, *rows: str) -> ReconcileReport:
     return reconcile_return_file(db, returned, actor=CLERK, clock=_clock)
 
 
-def _run(*args: str) -> str:
+def _run(*args: str, status: int = 0) -> str:
     result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == status, result.output
     return result.stdout
 
 
 def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
     accounts = tmp_path / "accounts.csv"
     accounts.write_bytes((EXAMPLES / "payments" / "accounts_sample.csv").read_bytes())
-    output = _run("payments", "accounts", "import", str(accounts), "--url", url)
+    # Rows were quarantined: exit status 1, the report printed all the same.
+    output = _run("payments", "accounts", "import", str(accounts), "--url", url, status=1)
     assert "read 8: imported 2, already recorded 0, quarantined 6" in output
     assert "row 4, holder_id_number: 130***********0139 is not a member of household" in output
     assert "row 5, household_no: unknown household 110105/H0009" in output
@@ -90,7 +91,7 @@ def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
     assert "6212***********8888" in quarantine
     assert "6212260200012345678" not in output
     # The same file again imports nothing twice.
-    output = _run("payments", "accounts", "import", str(accounts), "--url", url)
+    output = _run("payments", "accounts", "import", str(accounts), "--url", url, status=1)
     assert "read 8: imported 0, already recorded 2, quarantined 6" in output
 
     output = _run("payments", "roll", "--month", "2025-09", "--url", url)
@@ -130,13 +131,13 @@ def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
 
     returned = tmp_path / "return.csv"
     returned.write_bytes((EXAMPLES / "payments" / "return_sample.csv").read_bytes())
-    output = _run("payments", "reconcile", str(returned), "--url", url)
+    output = _run("payments", "reconcile", str(returned), "--url", url, status=1)
     # Row 3 is for instruction 2, which went out in file 2 (county 130102), not file 1.
     assert "read 4: paid 1, failed 0, already reconciled 0, quarantined 3" in output
     assert "row 3, instruction_id: instruction 2 was not exported in bank file 1" in output
     assert "row 4, instruction_id: unknown instruction 99" in output
     assert "row 5, instruction_id: instruction 1 was not exported in bank file 2" in output
-    output = _run("payments", "reconcile", str(returned), "--url", url)
+    output = _run("payments", "reconcile", str(returned), "--url", url, status=1)
     assert "read 4: paid 0, failed 0, already reconciled 1, quarantined 3" in output
 
     output = _run("payments", "report", "--month", "2025-09", "--url", url)
@@ -215,7 +216,7 @@ def test_failed_payment_is_retried_in_the_next_file_and_late_payment_is_late(
 def test_holds_through_the_cli(url: str, tmp_path: Path) -> None:
     accounts = tmp_path / "accounts.csv"
     accounts.write_bytes((EXAMPLES / "payments" / "accounts_sample.csv").read_bytes())
-    _run("payments", "accounts", "import", str(accounts), "--url", url)
+    _run("payments", "accounts", "import", str(accounts), "--url", url, status=1)
     _run("payments", "roll", "--month", "2025-09", "--url", url)
     output = _run(
         "payments", "hold", "--household", "1", "--from-month", "2025-09",
@@ -242,3 +243,24 @@ def test_holds_through_the_cli(url: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["payments", "release", "1", "--reason", "x", "--url", url])
     assert result.exit_code != 0
     assert "already released" in result.output
+
+
+def test_a_dry_run_of_the_account_import_writes_nothing(url: str, tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.csv"
+    title = "XX区2025年社保卡账户清单\n"  # a title row above the header, as offices add
+    sample = (EXAMPLES / "payments" / "accounts_sample.csv").read_text(encoding="utf-8")
+    accounts.write_text(title + sample, encoding="utf-8")
+    output = _run("payments", "accounts", "import", str(accounts), "--url", url, "--dry-run",
+                  status=1)  # fmt: skip
+    assert "accounts.csv: header on row 2 (rows 1-1 above it ignored)" in output
+    assert "read 8: imported 2, already recorded 0, quarantined 6" in output
+    assert "row 5, household_no: unknown household 110105/H0009" not in output  # rows moved
+    assert "row 6, household_no: unknown household 110105/H0009" in output
+    assert "dry run: nothing was written" in output
+    assert not (tmp_path / "accounts.quarantine.csv").exists()
+    db = bootstrap(url)
+    try:
+        with db.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(PayeeAccount)) == 0
+    finally:
+        db.dispose()

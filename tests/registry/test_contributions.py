@@ -234,8 +234,12 @@ def test_english_headers_and_an_unknown_column(tmp_path: Path) -> None:
     english = ["id_number", "scheme", "region", "month", "base", "employer", "individual"]
     table = read_contributions(write(tmp_path / "e.csv", [row(scheme="employee_pension")], english))
     assert table.columns == tuple(english)
-    with pytest.raises(InputError, match="unknown column '备注'"):
-        read_contributions(write(tmp_path / "x.csv", [[*row(), "x"]], [*CHINESE, "备注"]))
+    with pytest.raises(InputError, match="unknown column '工号'"):
+        read_contributions(write(tmp_path / "x.csv", [[*row(), "x"]], [*CHINESE, "工号"]))
+    # A remarks column (备注) is known to carry nothing to import: ignored, and said so.
+    remarks = read_contributions(write(tmp_path / "r.csv", [[*row(), "x"]], [*CHINESE, "备注"]))
+    assert remarks.sheet is not None
+    assert remarks.sheet.ignored == ("备注",)
     with pytest.raises(InputError, match="required column"):
         read_contributions(write(tmp_path / "y.csv", [row()[:6]], CHINESE[:6]))
 
@@ -298,7 +302,7 @@ def test_cli_import_and_history(tmp_path: Path) -> None:
     result = runner.invoke(
         app, [*args, "--set", "insurance.employee_pension.average_wage_monthly=8000"]
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a row quarantined; the report printed
     assert "read 3 rows: 2 accepted, 1 quarantined" in result.stdout
     assert "records: 2 created, 0 unchanged (1 persons)" in result.stdout
     assert (tmp_path / "c.quarantine.csv").is_file()

@@ -26,7 +26,7 @@ from safetynet.registry.db import (
     require_current_schema,
 )
 from safetynet.registry.handlers import ImportHouseholds, import_households
-from safetynet.registry.imports import read_table, validate
+from safetynet.registry.imports import parse_area, parse_month, read_table, validate
 from safetynet.registry.model import Asset, Household, IncomeItem, Membership, Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
@@ -463,8 +463,8 @@ def test_a_corrupt_or_truncated_xlsx_is_a_clear_error_and_loses_nothing(
 def test_unknown_duplicate_or_missing_columns_are_clear_errors(tmp_path: Path) -> None:
     rows = family("H1", 11)
     with pytest.raises(InputError) as info:
-        read_table(write_csv(tmp_path / "u.csv", rows, [*HEADERS, "备注"]))
-    assert "unknown column '备注'" in str(info.value)
+        read_table(write_csv(tmp_path / "u.csv", rows, [*HEADERS, "工号"]))
+    assert "unknown column '工号'" in str(info.value)
     assert "户编号/household_no" in str(info.value)
     with pytest.raises(InputError, match="did you mean 'id_number'"):
         read_table(write_csv(tmp_path / "typo.csv", rows, ["household_no", "name", "id_numbr"]))
@@ -506,7 +506,7 @@ def test_cli_upgrade_import_quarantine_and_verify(tmp_path: Path) -> None:
     rows[3]["region"] = "999999"
     source = write_csv(tmp_path / "list.csv", rows)
     result = runner.invoke(app, ["import", "households", str(source), "--url", url, "--quiet"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows quarantined; the report printed
     assert "read 4 rows: 2 accepted, 2 quarantined" in result.stdout
     assert "households: 1 created, 0 updated, 0 unchanged" in result.stdout
     quarantine = tmp_path / "list.quarantine.csv"
@@ -525,12 +525,12 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     app = cli
-    source = write_csv(tmp_path / "list.csv", family("H1", 11), [*HEADERS, "备注"])
+    source = write_csv(tmp_path / "list.csv", family("H1", 11), [*HEADERS, "工号"])
     result = runner.invoke(app, ["import", "households", str(source), "--url", url])
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith("error: ")
-    assert "unknown column '备注'" in result.stderr
+    assert "unknown column '工号'" in result.stderr
     good = write_csv(tmp_path / "good.csv", family("H1", 11))
     result = runner.invoke(app, ["import", "households", str(good), "--url", url])
     assert result.exit_code == 2
@@ -547,3 +547,211 @@ def test_require_current_schema_refuses_an_empty_database(tmp_path: Path) -> Non
             require_current_schema(db)
     finally:
         db.dispose()
+
+
+# -- Values and sheets as offices type and make them ------------------------------------------
+
+
+def test_a_decimal_comma_is_quarantined_not_read_as_a_thousands_separator(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        person(
+            "H1", id_number=id_number("19800101", 11), wage_income="12,50", income_month="2025-09"
+        ),
+        person(
+            "H2",
+            id_number=id_number("19800101", 13),
+            wage_income="1,200.50",
+            income_month="2025-09",
+        ),
+        person("H3", id_number=id_number("19800101", 15), deposits="１２，０００"),
+    ]
+    batch = validate(read_table(write_csv(tmp_path / "w.csv", rows)))
+    assert [(q.row, q.field) for q in batch.quarantine] == [(2, "wage_income")]
+    assert "thousands separator" in batch.quarantine[0].reason
+    accepted = {h.household_no: h for h in batch.households}
+    assert accepted["H2"].members[0].income == {("wage", "2025-09"): 120050}
+    assert accepted["H3"].assets["deposits"].value_fen == 1_200_000
+
+
+def test_birth_dates_after_the_record_date_or_implausibly_early_are_quarantined(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        person("H1", id_number=id_number("20250902", 11)),  # born after the record's date
+        person("H2", id_number=id_number("19800101", 13), birth_date="2099-01-01"),
+        person("H3", id_number=id_number("18800101", 15)),  # older than common.intake.oldest_age
+        person("H4", id_number=id_number("19800101", 17), birth_date="1980-01-01"),
+    ]
+    batch = validate(read_table(write_csv(tmp_path / "b.csv", rows)), as_of=dt.date(2025, 9, 1))
+    reasons = {q.row: (q.field, q.reason) for q in batch.quarantine}
+    assert reasons[2][0] == "id_number"
+    assert "after 2025-09-01" in reasons[2][1]
+    assert reasons[3][0] == "birth_date"
+    assert "after the record's date" in reasons[3][1]
+    assert reasons[4][0] == "id_number"
+    assert "implausible" in reasons[4][1]
+    assert [h.household_no for h in batch.households] == ["H4"]
+
+
+@pytest.mark.parametrize("text", ["2025年9月", "2025-09", "2025/9", "202509", "2025.9"])
+def test_a_month_in_the_forms_offices_write_it(text: str) -> None:
+    assert parse_month(text, "income_month") == "2025-09"
+
+
+def test_rural_and_urban_hukou_as_written_on_the_hukou_book(tmp_path: Path) -> None:
+    rows = [
+        person("H1", id_number=id_number("19800101", 11), hukou_type="非农业户口"),
+        person("H2", id_number=id_number("19800101", 13), hukou_type="农业户口"),
+    ]
+    batch = validate(read_table(write_csv(tmp_path / "k.csv", rows)))
+    assert {h.household_no: h.hukou_type for h in batch.households} == {
+        "H1": "urban",
+        "H2": "rural",
+    }
+
+
+_OFFICE_HEADERS = [
+    "序号",
+    "户编号",
+    "姓名",
+    "身份证号",
+    "与户主关系",
+    "户籍地",
+    "户口性质",
+    "月工资",
+    "备注",
+]
+
+
+def _office_rows() -> list[list[object]]:
+    return [
+        [
+            1,
+            "H1",
+            "户主",
+            id_number("19800101", 11),
+            "户主",
+            "110105",
+            "非农业户口",
+            "1,200.50",
+            "",
+        ],
+        [2, "H1", "配偶", id_number("19820202", 12), "配偶", "110105", "非农业户口", "", "无业"],
+        [3, "H2", "李四", id_number("19700101", 13), "户主", "110105", "农业户口", "", ""],
+    ]
+
+
+def test_an_office_workbook_with_title_merged_cells_and_numbered_empty_rows(
+    tmp_path: Path,
+) -> None:
+    """Title row merged over the sheet, a header cell merged over two columns' worth of rows,
+    户编号 merged down a household's rows, 序号 and 备注, and numbered rows left empty."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["XX街道2025年9月低保家庭花名册"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(_OFFICE_HEADERS))
+    sheet.append(["", "", "", "制表单位：XX街道", "", "", "", "", ""])
+    sheet.append(_OFFICE_HEADERS)
+    for values in _office_rows():
+        sheet.append(values)
+    # 户编号 H1 typed once and merged down over its two members' rows.
+    sheet.cell(5, 2).value = None
+    sheet.merge_cells(start_row=4, start_column=2, end_row=5, end_column=2)
+    for number in range(4, 9):
+        sheet.append([number] + [None] * 8)  # pre-numbered rows nobody filled
+    path = tmp_path / "花名册.xlsx"
+    workbook.save(path)
+
+    table = read_table(path, None)
+    assert table.header_row == 3
+    assert table.ignored == ("序号", "备注")
+    batch = validate(table, month="2025-09")
+    assert batch.quarantine == []
+    assert batch.read == 3
+    assert {h.household_no: (h.hukou_type, len(h.members)) for h in batch.households} == {
+        "H1": ("urban", 2),
+        "H2": ("rural", 1),
+    }
+    assert batch.households[0].members[0].income == {("wage", "2025-09"): 120050}
+
+
+def test_the_same_sheet_saved_as_csv_and_an_explicit_header_row(tmp_path: Path) -> None:
+    lines = [
+        ["XX街道2025年9月低保家庭花名册", "", "", "", "", "", "", "", ""],
+        _OFFICE_HEADERS,
+        *[[str(c) for c in r] for r in _office_rows()],
+        ["4", "", "", "", "", "", "", "", ""],
+        ["", "", "", "", "", "", "", "", ""],
+    ]
+    path = tmp_path / "花名册.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(lines)
+    table = read_table(path)
+    assert (table.header_row, table.ignored, len(table.rows)) == (2, ("序号", "备注"), 3)
+    assert read_table(path, header_row=2).rows == table.rows
+    with pytest.raises(InputError, match="unknown column"):
+        read_table(path, header_row=1)  # the title is not a header
+    with pytest.raises(InputError, match="--header-row"):
+        read_table(path, header_row=99)
+
+
+def test_a_nul_byte_after_the_first_4_kib_quarantines_its_row(tmp_path: Path) -> None:
+    rows = [person(f"H{i}", id_number=id_number("19800101", 11 + 2 * i)) for i in range(100)]
+    rows[-1]["name"] = "张\x00三"
+    path = write_csv(tmp_path / "nul.csv", rows)
+    assert path.read_bytes().index(b"\x00") > 4096
+    batch = validate(read_table(path))
+    assert [(q.row, q.field) for q in batch.quarantine] == [(101, "name")]
+    assert "control character (U+0000)" in batch.quarantine[0].reason
+    assert len(batch.households) == 99
+
+
+def test_cli_exit_status_says_whether_every_row_was_accepted(tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert runner.invoke(cli, ["db", "upgrade", "--url", url]).exit_code == 0
+    args = ["import", "households", "--url", url, "--quiet", "--as-of", "2025-09-01"]
+    bad = family("H2", 21)
+    bad[0]["wage_income"], bad[0]["income_month"] = "12,50", "2025-09"
+    mixed = write_csv(tmp_path / "mixed.csv", family("H1", 11) + bad)
+
+    dry = runner.invoke(cli, [*args, str(mixed), "--dry-run"])
+    assert dry.exit_code == 1, dry.output
+    assert "read 4 rows: 2 accepted, 2 quarantined" in dry.stdout
+    assert "row 4, wage_income: '12,50': a thousands separator" in dry.stdout
+    assert "dry run: nothing was written" in dry.stdout
+    assert not (tmp_path / "mixed.quarantine.csv").exists()
+    database = bootstrap(url)
+    try:
+        assert count(database, Person) == 0
+    finally:
+        database.dispose()
+
+    result = runner.invoke(cli, [*args, str(mixed)])
+    assert result.exit_code == 1, result.output  # some rows quarantined, report printed
+    assert "read 4 rows: 2 accepted, 2 quarantined" in result.stdout
+    assert (tmp_path / "mixed.quarantine.csv").is_file()
+
+    clean = write_csv(tmp_path / "clean.csv", family("H3", 31))
+    assert runner.invoke(cli, [*args, str(clean)]).exit_code == 0
+    missing = runner.invoke(cli, [*args, str(tmp_path / "missing.csv")])
+    assert missing.exit_code == 2
+    assert "no such file" in missing.stderr
+
+
+@pytest.mark.parametrize(("text", "dm2"), [("85.5", 8550), ("1,250.5", 125050), ("８５．５", 8550)])
+def test_an_area_as_typed(text: str, dm2: int) -> None:
+    assert parse_area(text) == dm2
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("12,50", "thousands separator"), ("1e3", "not an area"), ("9" * 25, "too large")],
+)
+def test_an_area_with_a_decimal_comma_or_out_of_range_is_refused(text: str, reason: str) -> None:
+    with pytest.raises(InputError, match=reason) as caught:
+        parse_area(text)
+    assert caught.value.field == "property_area"

@@ -116,7 +116,9 @@ _BANKS = (
     "中国邮政储蓄银行",
     "农村信用社",
 )
-_UNKNOWN_REGION = "999999"  # no county has it: identity numbers of persons outside the snapshot
+# A real county code of the past (潮阳县, 1983-1993), so the numbers are valid identity numbers,
+# but in no snapshot (the division list of today): persons outside the registry.
+_UNKNOWN_REGION = "440524"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ and ten million households are computed by the same arithmetic.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -32,23 +33,77 @@ class Rounding(StrEnum):
     CEILING = "ceiling"
 
 
-def yuan_to_fen(value: object, field: str = "amount", row: int | None = None) -> int:
-    """Parse an amount in yuan (str, int or Decimal; at most 2 decimals) into integer fen."""
+# The largest amount a signed 64-bit integer column holds, in fen: anything at or above 2^63 fen
+# cannot be stored, summed or compared by the database or NumPy.
+MAX_FEN = 2**63 - 1
+# An amount as people type it: an optional sign, digits with thousands separators only in their
+# place (1,234,567) or none at all, and an optional fraction. ASCII digits only: a superscript
+# or other Unicode digit passes str.isdigit() but is not a digit of an amount.
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?")
+_FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+
+
+def yuan_to_fen(
+    value: object,
+    field: str = "amount",
+    row: int | None = None,
+    *,
+    maximum_fen: int | None = None,
+) -> int:
+    """Parse an amount in yuan (str, int or Decimal; at most 2 decimals) into integer fen.
+
+    Text may use full-width characters and thousands separators in their valid positions only:
+    ``1,200.50`` and ``１２，０００`` are accepted, ``12,50`` and ``1,2,3`` refused, never guessed.
+    Amounts of 2^63 fen or more, or beyond ``maximum_fen`` either way, are refused.
+    """
     if isinstance(value, bool) or value is None:
         raise InputError(field, f"expected an amount in yuan, got {value!r}", row)
     if isinstance(value, float):
         # Floats cannot carry money exactly; callers parse JSON with Decimal instead.
         value = Decimal(repr(value))
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise InputError(field, f"{value!r} is not an amount in yuan", row) from None
+    if isinstance(value, int | Decimal):
+        amount = Decimal(value)
+    else:
+        amount = _parse_amount_text(str(value), field, row)
     if not amount.is_finite():
         raise InputError(field, f"{value!r} is not a finite amount", row)
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise InputError(field, f"{value!r} has more than 2 decimal places (fen)", row)
+    if abs(fen) > MAX_FEN:
+        raise InputError(field, f"{value!r} is too large for an amount (2^63 fen or more)", row)
+    if maximum_fen is not None and abs(fen) > maximum_fen:
+        raise InputError(
+            field, f"{value!r} is above the maximum of {format_yuan(maximum_fen)} yuan", row
+        )
     return int(fen)
+
+
+def parse_decimal_text(raw: str, field: str, row: int | None = None) -> Decimal:
+    """A number as people type it (amounts, areas): the rules of ``yuan_to_fen`` for text."""
+    return _parse_amount_text(raw, field, row)
+
+
+def _parse_amount_text(raw: str, field: str, row: int | None) -> Decimal:
+    text = raw.translate(_FULL_WIDTH).strip()
+    if text.count(".") > 1:
+        raise InputError(field, f"{raw!r} has more than one decimal point", row)
+    if text[1:].count("+") + text[1:].count("-") or text[:2] in ("+-", "-+", "--", "++"):
+        raise InputError(field, f"{raw!r}: a sign (+ or -) may only stand first", row)
+    if "," in text and _looks_numeric(text) and not _AMOUNT.fullmatch(text):
+        raise InputError(
+            field,
+            f"{raw!r}: a thousands separator (,) must stand between groups of 3 digits "
+            "(1,200.50); a decimal comma is not accepted, write 12.50",
+            row,
+        )
+    if not _AMOUNT.fullmatch(text) or not any(c in "0123456789" for c in text):
+        raise InputError(field, f"{raw!r} is not an amount in yuan", row)
+    return Decimal(text.replace(",", ""))
+
+
+def _looks_numeric(text: str) -> bool:
+    return all(c in "0123456789,.+-" for c in text)
 
 
 def fen_to_yuan(fen: int) -> Decimal:

@@ -29,6 +29,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from safetynet.domain.identity import county_codes
 from safetynet.domain.regions import NATION_CODE, default_registry
 from safetynet.monitoring.feeds import (
     FIRST_ROW,
@@ -41,7 +42,7 @@ from safetynet.monitoring.feeds import (
     resolve_repeats,
 )
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
-from safetynet.registry.imports import QuarantineLine, RawRow
+from safetynet.registry.imports import IntakeLimits, QuarantineLine, RawRow, intake_limits
 
 __all__ = ["ColumnarFeed", "validate_columns"]
 
@@ -126,6 +127,7 @@ def validate_columns(
     numbered from 2, as in a CSV file with its header. With ``known_ids``, rows of other
     persons are quarantined as "unknown person"."""
     texts, columns, numeric = feed_texts(spec, table, "table")
+    limits = intake_limits(delivered_on)
     n = texts.num_rows
     fast = np.ones(n, dtype=np.bool_)
     values: dict[str, pa.Array] = {}
@@ -136,14 +138,14 @@ def validate_columns(
         id_keys = np.zeros(n, dtype=np.int64)
     else:
         id_ok, id_keys = _identity_keys(id_text)
-        fast &= id_ok
+        fast &= id_ok & _identity_plausible(id_text, limits)
     for feed_field in spec.fields:
         name = feed_field.column.name
         text = texts.column(name).combine_chunks()
         if feed_field.parser == "identity" and name in numeric:
             fast[:] = False
             continue
-        ok, value = _check(feed_field.parser, feed_field.choices, text, delivered_on)
+        ok, value = _check(feed_field.parser, feed_field.choices, text, limits)
         fast &= ok
         values[feed_field.target] = value
 
@@ -156,7 +158,7 @@ def validate_columns(
         for index, row_cells in zip(slow, cells, strict=True):
             raw_row = RawRow(int(index) + FIRST_ROW, row_cells, numeric)
             parsed = _parse_row(
-                spec, raw_row, dict(zip(columns, row_cells, strict=True)), delivered_on
+                spec, raw_row, dict(zip(columns, row_cells, strict=True)), delivered_on, columns
             )
             if isinstance(parsed, FeedRow):
                 slow_good.append(parsed)
@@ -299,15 +301,20 @@ def _accepted(
 
 
 def _check(
-    parser: str, choices: tuple[str, ...], text: pa.Array, delivered_on: dt.date
+    parser: str, choices: tuple[str, ...], text: pa.Array, limits: IntakeLimits
 ) -> tuple[BoolArray, pa.Array]:
+    """Rows proven good by vector checks: never more lenient than the row validator (a row
+    not proven good here is decided by it)."""
     if parser == "identity":
-        return _identity_ok(text), text
+        return _identity_ok(text) & _identity_plausible(text, limits), text
     if parser == "date":
-        return _dates(text, delivered_on)
+        return _dates(text, limits)
     if parser == "month":
-        return _months(text, delivered_on)
-    if parser in ("money", "area"):
+        return _months(text, limits)
+    if parser == "money":
+        ok, value = _hundredths(text)
+        return ok & (value.to_numpy() <= limits.maximum_fen), value
+    if parser == "area":
         return _hundredths(text)
     if parser == "text":
         length = pc.utf8_length(text).to_numpy(zero_copy_only=False)
@@ -379,6 +386,27 @@ def _real_date(year: IntArray, month: IntArray, day: IntArray) -> BoolArray:
 
 def _identity_ok(text: pa.Array) -> BoolArray:
     return _identity_keys(text)[0]
+
+
+def _identity_plausible(text: pa.Array, limits: IntakeLimits) -> BoolArray:
+    """A known county code and a birth date within the intake's window (the checks of
+    ``parse_identity_number`` beyond format and check character)."""
+    county = pc.utf8_slice_codeunits(text, 0, 6)
+    known: BoolArray = pc.is_in(county, value_set=_county_codes()).to_numpy(zero_copy_only=False)
+    born = pc.utf8_slice_codeunits(text, 6, 14)
+    lowest = limits.earliest_birth.strftime("%Y%m%d")
+    highest = limits.as_of.strftime("%Y%m%d")
+    # Eight ASCII digits compare as text in date order; other texts fail the format check.
+    in_window = pc.and_(
+        pc.greater_equal(born, pa.scalar(lowest)), pc.less_equal(born, pa.scalar(highest))
+    )
+    window: BoolArray = pc.fill_null(in_window, False).to_numpy(zero_copy_only=False)
+    return known & window
+
+
+@cache
+def _county_codes() -> pa.Array:
+    return pa.array(sorted(county_codes()), pa.string())
 
 
 def _known_keys(text: pa.Array) -> IntArray:
@@ -465,8 +493,9 @@ def _swar(
     return results
 
 
-def _dates(text: pa.Array, delivered_on: dt.date) -> tuple[BoolArray, pa.Array]:
-    """YYYY-MM-DD, a real date, not after the delivery date."""
+def _dates(text: pa.Array, limits: IntakeLimits) -> tuple[BoolArray, pa.Array]:
+    """YYYY-MM-DD, a real date, not after the delivery date nor before the plausible window."""
+    delivered_on, earliest = limits.as_of, limits.earliest_date
     n = len(text)
     ok = np.zeros(n, dtype=np.bool_)
     days = np.zeros(n, dtype=np.int64)
@@ -481,6 +510,7 @@ def _dates(text: pa.Array, delivered_on: dt.date) -> tuple[BoolArray, pa.Array]:
         number = year * 10000 + month * 100 + day
         limit = delivered_on.year * 10000 + delivered_on.month * 100 + delivered_on.day
         good &= number <= limit
+        good &= number >= earliest.year * 10000 + earliest.month * 100 + earliest.day
         ok[index] = good
         days[index] = np.where(good, _days_from_civil(year, month, day), 0)
     return ok, pa.array(days.astype(np.int32), pa.int32()).cast(pa.date32())
@@ -498,8 +528,9 @@ def _days_from_civil(year: IntArray, month: IntArray, day: IntArray) -> IntArray
     return result
 
 
-def _months(text: pa.Array, delivered_on: dt.date) -> tuple[BoolArray, pa.Array]:
-    """YYYY-MM, a real month, not after the delivery month."""
+def _months(text: pa.Array, limits: IntakeLimits) -> tuple[BoolArray, pa.Array]:
+    """YYYY-MM, a real month, not after the delivery month nor before the plausible window."""
+    delivered_on, earliest = limits.as_of, limits.earliest_date
     ok = np.zeros(len(text), dtype=np.bool_)
     index, matrix = _fixed(text, 7)
     if len(index):
@@ -508,6 +539,7 @@ def _months(text: pa.Array, delivered_on: dt.date) -> tuple[BoolArray, pa.Array]
         year, month = _number(year_d), _number(month_d)
         good &= good_m & (matrix[:, 4] == ord("-")) & (month >= 1) & (month <= 12)
         good &= year * 100 + month <= delivered_on.year * 100 + delivered_on.month
+        good &= year * 100 + month >= earliest.year * 100 + earliest.month
         ok[index] = good
     return ok, text
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,25 +25,28 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError, SafetyNetError
-from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord
+from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord, FeedRejection
 from safetynet.policy.population import DISABILITY_CATEGORIES
 from safetynet.registry.imports import (
     Column,
+    IntakeLimits,
     QuarantineLine,
     RawRow,
-    decode,
+    Sheet,
+    cell_problems,
+    intake_limits,
     map_headers,
     parse_area,
     parse_date_text,
     parse_money,
     parse_month,
     parse_region,
-    read_csv_rows,
-    read_xlsx_rows,
+    read_sheet,
 )
 from safetynet.registry.unit_of_work import UnitOfWork
 from safetynet.registry.vocabulary import SYNONYMS
@@ -66,6 +70,7 @@ __all__ = [
     "parse_vocabulary",
     "read_feed",
     "reject_unknown",
+    "rejections",
     "validate_feed",
 ]
 
@@ -403,6 +408,7 @@ class FeedTable:
     rows: list[RawRow]
     arrow: pa.Table | None = None  # Parquet: the cell texts, column names = ``columns``
     numeric: frozenset[str] = frozenset()  # Parquet: columns stored as numbers
+    sheet: Sheet | None = None  # CSV and XLSX: where the header was, which columns were ignored
 
     @property
     def count(self) -> int:
@@ -430,7 +436,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_feed(spec: FeedSpec, path: Path, encoding: str | None = None) -> FeedTable:
+def read_feed(
+    spec: FeedSpec, path: Path, encoding: str | None = None, header_row: int | None = None
+) -> FeedTable:
     """Read a CSV, XLSX or Parquet feed; file-level problems (wrong schema too) raise
     ``InputError``."""
     if not path.is_file():
@@ -438,24 +446,14 @@ def read_feed(spec: FeedSpec, path: Path, encoding: str | None = None) -> FeedTa
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _read_parquet(spec, path)
-    if suffix in (".xlsx", ".xlsm"):
-        headers, rows = read_xlsx_rows(path)
-        used: str | None = None
-    elif suffix in (".csv", ".txt"):
-        text, used = decode(path.read_bytes(), encoding, str(path))
-        headers, rows = read_csv_rows(text, str(path))
-    else:
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
         raise InputError(
             str(path), f"unknown file type {suffix!r}: expected .csv, .xlsx or .parquet"
         )
-    columns = map_headers(headers, str(path), used, spec.columns)
-    named = [
-        RawRow(
-            r.number, r.cells, frozenset(columns[i] for i in r.numeric_indexes if i < len(columns))
-        )
-        for r in rows
-    ]
-    return FeedTable(spec, path, file_sha256(path), tuple(headers), tuple(columns), named)
+    sheet = read_sheet(path, encoding, spec.columns, header_row)
+    return FeedTable(
+        spec, path, file_sha256(path), sheet.headers, sheet.columns, sheet.rows, sheet=sheet
+    )
 
 
 def _read_parquet(spec: FeedSpec, path: Path) -> FeedTable:
@@ -602,13 +600,16 @@ def parse_vocabulary(feed_field: FeedField, text: str) -> str:
     return value
 
 
-def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any:
+def _parse_value(feed_field: FeedField, text: str, limits: IntakeLimits) -> Any:
     name = feed_field.column.name
+    delivered_on = limits.as_of
     if feed_field.parser == "text":
         return _text(text, name)
     if feed_field.parser == "identity":
         try:
-            return parse_identity_number(text, name).value
+            return parse_identity_number(
+                text, name, as_of=delivered_on, earliest_birth=limits.earliest_birth
+            ).value
         except InputError as exc:
             raise InputError(name, _masked(exc.reason, text)) from None
     if feed_field.parser == "region":
@@ -621,7 +622,7 @@ def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any
     if feed_field.parser == "grade":
         return parse_grade(text, name)
     if feed_field.parser == "money":
-        return parse_money(text, name)
+        return parse_money(text, name, limits.maximum_fen)
     if feed_field.parser == "area":
         return parse_area(text)
     if feed_field.parser == "month":
@@ -629,8 +630,15 @@ def _parse_value(feed_field: FeedField, text: str, delivered_on: dt.date) -> Any
         latest = f"{delivered_on.year:04d}-{delivered_on.month:02d}"
         if month > latest:
             raise InputError(name, f"{month} is after the delivery month ({latest})")
+        earliest = f"{limits.earliest_date.year:04d}-{limits.earliest_date.month:02d}"
+        if month < earliest:
+            raise InputError(
+                name,
+                f"{month} is implausibly early (before {earliest}, parameter "
+                "common.intake.business_date_years_back)",
+            )
         return month
-    day = parse_date_text(text)
+    day = parse_date_text(text, name, limits)
     assert day is not None  # blank is refused before parsing
     if day > delivered_on:
         raise InputError(name, f"{day} is after the delivery date ({delivered_on})")
@@ -649,7 +657,7 @@ def validate_feed(table: FeedTable, *, delivered_on: dt.date) -> ValidatedFeed:
             c: raw_row.cells[i].strip() if i < len(raw_row.cells) else ""
             for i, c in enumerate(table.columns)
         }
-        problems = _parse_row(spec, raw_row, values, delivered_on)
+        problems = _parse_row(spec, raw_row, values, delivered_on, table.columns)
         if isinstance(problems, FeedRow):
             good.append(problems)
         else:
@@ -708,12 +716,16 @@ _AS_NUMBER = (
 
 
 def _parse_row(
-    spec: FeedSpec, raw_row: RawRow, values: Mapping[str, str], delivered_on: dt.date
+    spec: FeedSpec,
+    raw_row: RawRow,
+    values: Mapping[str, str],
+    delivered_on: dt.date,
+    columns: Sequence[str] | None = None,
 ) -> FeedRow | list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    width = len(values)
-    if len(raw_row.cells) > width and any(raw_row.cells[width:]):
-        problems.append(("row", f"has {len(raw_row.cells)} cells but the header has {width}"))
+    problems = cell_problems(raw_row, list(values) if columns is None else columns)
+    if problems:
+        return problems
+    limits = intake_limits(delivered_on)
     for column in spec.columns:
         if column.required and not values.get(column.name, ""):
             problems.append((column.name, f"is required ({column.description})"))
@@ -724,7 +736,13 @@ def _parse_row(
         problems.append(("id_number", _AS_NUMBER))
     else:
         try:
-            identity = parse_identity_number(values["id_number"], "id_number", raw_row.number)
+            identity = parse_identity_number(
+                values["id_number"],
+                "id_number",
+                raw_row.number,
+                as_of=delivered_on,
+                earliest_birth=limits.earliest_birth,
+            )
         except InputError as exc:
             problems.append(("id_number", _masked(exc.reason, values["id_number"])))
     parsed: dict[str, Any] = {}
@@ -734,7 +752,7 @@ def _parse_row(
             problems.append((name, _AS_NUMBER))
             continue
         try:
-            parsed[feed_field.target] = _parse_value(feed_field, values[name], delivered_on)
+            parsed[feed_field.target] = _parse_value(feed_field, values[name], limits)
         except InputError as exc:
             reason = "is not valid" if feed_field.secret else exc.reason
             problems.append((name, reason))
@@ -765,7 +783,10 @@ class AlreadyLoadedError(SafetyNetError):
 
     def __init__(self, file_name: str, delivery_id: int) -> None:
         self.delivery_id = delivery_id
-        super().__init__(f"{file_name}: already loaded as delivery {delivery_id}")
+        super().__init__(
+            f"{file_name}: already loaded as delivery {delivery_id} (its rejected rows: "
+            f"safetynet feeds quarantine {delivery_id})"
+        )
 
 
 @dataclass(frozen=True)
@@ -820,10 +841,24 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
         accepted_count=report.accepted,
         quarantined_count=report.quarantined,
         duplicate_count=report.duplicates,
+        headers=json.dumps(list(table.headers), ensure_ascii=False),
     )
     session.add(delivery)
     session.flush()
     report.delivery_id = delivery.id
+    # The reasons are stored with the rows, in the same transaction: the quarantine file is
+    # written from them and can be written again (``rejections``), whatever happens after.
+    session.add_all(
+        FeedRejection(
+            delivery_id=delivery.id,
+            row_number=line.row,
+            field=line.field[:64],
+            reason=line.reason,
+            # JSON escapes control characters (\\u0000): the text stored never holds a NUL.
+            cells=json.dumps(list(line.cells), ensure_ascii=False),
+        )
+        for line in feed.quarantine
+    )
     session.add_all(
         FeedRecord(
             delivery_id=delivery.id,
@@ -855,6 +890,23 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
     )
     uow.commit()
     return report
+
+
+def rejections(session: Session, delivery_id: int) -> tuple[tuple[str, ...], list[QuarantineLine]]:
+    """The header and the quarantined rows of a delivery, as stored when it was loaded."""
+    delivery = session.get(FeedDelivery, delivery_id)
+    if delivery is None:
+        raise InputError("delivery", f"there is no feed delivery {delivery_id}")
+    headers = tuple(json.loads(delivery.headers)) if delivery.headers else ()
+    lines = [
+        QuarantineLine(r.row_number, r.field, r.reason, tuple(json.loads(r.cells)))
+        for r in session.scalars(
+            select(FeedRejection)
+            .where(FeedRejection.delivery_id == delivery_id)
+            .order_by(FeedRejection.row_number, FeedRejection.id)
+        )
+    ]
+    return headers, lines
 
 
 def headers_of(spec: FeedSpec, language: str = "en") -> Sequence[str]:

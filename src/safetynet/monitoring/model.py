@@ -14,13 +14,14 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safetynet.registry.base import Base
 
-__all__ = ["FEED_KINDS", "FeedDelivery", "FeedRecord"]
+__all__ = ["FEED_KINDS", "FeedDelivery", "FeedRecord", "FeedRejection"]
 
 FEED_KINDS = (
     "deaths",
@@ -56,6 +57,8 @@ class FeedDelivery(Base):
     accepted_count: Mapped[int] = mapped_column(Integer)
     quarantined_count: Mapped[int] = mapped_column(Integer)
     duplicate_count: Mapped[int] = mapped_column(Integer)
+    # The file's header cells as a JSON array, to write its quarantine file again at any time.
+    headers: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint(_KIND_CHECK, name="kind"),
@@ -97,3 +100,18 @@ class FeedRecord(Base):
             name="amounts",
         ),
     )
+
+
+class FeedRejection(Base):
+    """One reason a row of a delivery was quarantined, stored in the transaction that stores
+    the accepted rows: the quarantine file is written from here and can be written again
+    (``safetynet feeds quarantine``), so no reason is lost if the command dies after its commit."""
+
+    __tablename__ = "feed_rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("feed_deliveries.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    cells: Mapped[str] = mapped_column(Text)  # the row's cell texts as a JSON array

@@ -26,13 +26,14 @@ from safetynet.payments.model import PayeeAccount
 from safetynet.registry.db import Database
 from safetynet.registry.imports import (
     Column,
+    IntakeLimits,
     QuarantineLine,
-    RawRow,
-    decode,
-    map_headers,
+    Sheet,
+    cell_problems,
+    intake_limits,
     parse_date_text,
     parse_region,
-    read_csv_rows,
+    read_sheet,
 )
 from safetynet.registry.model import Household, Membership, Person
 
@@ -170,6 +171,7 @@ class ValidatedAccounts:
     rows: list[AccountRow]
     quarantine: list[QuarantineLine]
     raw: dict[int, tuple[str, ...]] = field(repr=False)
+    sheet: Sheet | None = field(default=None, repr=False)
 
     def reject(self, record: AccountRow, field_name: str, reason: str) -> None:
         self.rows.remove(record)
@@ -190,17 +192,19 @@ def _masked_cells(cells: tuple[str, ...], columns: Sequence[str]) -> tuple[str, 
     return tuple(masked)
 
 
-def read_accounts(path: Path, encoding: str | None = None) -> ValidatedAccounts:
+def read_accounts(
+    path: Path,
+    encoding: str | None = None,
+    *,
+    header_row: int | None = None,
+    as_of: dt.date | None = None,
+) -> ValidatedAccounts:
     """Read and check a payee-account CSV (UTF-8 or GB18030); file-level problems raise
-    ``InputError``, row problems are quarantined. Checks against the database come later."""
-    if not path.is_file():
-        raise InputError(str(path), "no such file")
-    if path.suffix.lower() not in (".csv", ".txt"):
-        raise InputError(str(path), f"unknown file type {path.suffix!r}: expected .csv")
-    text, used = decode(path.read_bytes(), encoding, str(path))
-    headers, raw_rows = read_csv_rows(text, str(path))
-    columns = map_headers(headers, str(path), used, ACCOUNT_COLUMNS)
-    rows = [RawRow(r.number, r.cells) for r in raw_rows]
+    ``InputError``, row problems are quarantined. Checks against the database come later.
+    Dates outside the plausible window of ``intake_limits(as_of)`` are refused."""
+    sheet = read_sheet(path, encoding, ACCOUNT_COLUMNS, header_row, xlsx=False)
+    headers, columns, rows = sheet.headers, sheet.columns, sheet.rows
+    limits = intake_limits(as_of)
     raw = {r.number: _masked_cells(r.cells, columns) for r in rows}
     accepted: list[AccountRow] = []
     quarantine: list[QuarantineLine] = []
@@ -208,25 +212,21 @@ def read_accounts(path: Path, encoding: str | None = None) -> ValidatedAccounts:
         values = {
             c: raw_row.cells[i] if i < len(raw_row.cells) else "" for i, c in enumerate(columns)
         }
-        problems: list[tuple[str, str]] = []
-        if len(raw_row.cells) > len(columns) and any(raw_row.cells[len(columns) :]):
-            problems.append(
-                ("row", f"has {len(raw_row.cells)} cells but the header has {len(columns)}")
-            )
-        parsed = _parse_row(values, problems)
+        problems = cell_problems(raw_row, columns)
+        parsed = _parse_row(values, problems, limits) if not problems else None
         if problems or parsed is None:
             quarantine.extend(
                 QuarantineLine(raw_row.number, f, r, raw[raw_row.number]) for f, r in problems
             )
             continue
         accepted.append(AccountRow(raw_row.number, *parsed))
-    validated = ValidatedAccounts(path, tuple(headers), len(rows), accepted, quarantine, raw)
+    validated = ValidatedAccounts(path, headers, len(rows), accepted, quarantine, raw, sheet)
     _reject_duplicates(validated)
     return validated
 
 
 def _parse_row(
-    values: Mapping[str, str], problems: list[tuple[str, str]]
+    values: Mapping[str, str], problems: list[tuple[str, str]], limits: IntakeLimits
 ) -> tuple[str, str, str, str, str, dt.date, dt.date | None] | None:
     def attempt(name: str, parse: object) -> object:
         try:
@@ -236,10 +236,13 @@ def _parse_row(
             return None
 
     def required_date(text: str) -> dt.date:
-        parsed = parse_date_text(text)
+        parsed = parse_date_text(text, "valid_from", limits)
         if parsed is None:
             raise InputError("valid_from", "is empty")
         return parsed
+
+    def optional_date(text: str) -> dt.date | None:
+        return parse_date_text(text, "valid_to", limits)
 
     def household_no(text: str) -> str:
         if not text.strip():
@@ -247,7 +250,9 @@ def _parse_row(
         return text.strip()
 
     def holder(text: str) -> str:
-        return parse_identity_number(text, "holder_id_number").value
+        return parse_identity_number(
+            text, "holder_id_number", as_of=limits.as_of, earliest_birth=limits.earliest_birth
+        ).value
 
     region = attempt("region", parse_region)
     number = attempt("household_no", household_no)
@@ -255,7 +260,7 @@ def _parse_row(
     bank = attempt("bank_code", parse_bank_code)
     account = attempt("account_number", parse_account_number)
     valid_from = attempt("valid_from", required_date)
-    valid_to = attempt("valid_to", parse_date_text)
+    valid_to = attempt("valid_to", optional_date)
     if isinstance(valid_from, dt.date) and isinstance(valid_to, dt.date) and valid_to < valid_from:
         problems.append(("valid_to", f"{valid_to} is before valid_from {valid_from}"))
     if problems:
@@ -313,12 +318,14 @@ def import_accounts(
     *,
     actor: Actor,
     clock: object,
+    dry_run: bool = False,
 ) -> AccountImportReport:
     """Check the rows against the registry and store the good ones, in one transaction with one
-    audit entry. Rows already recorded with the same values are counted, not stored twice."""
+    audit entry. Rows already recorded with the same values are counted, not stored twice. With
+    ``dry_run`` every check runs and the transaction is rolled back: nothing is written."""
     now: dt.datetime = clock()  # type: ignore[operator]
     imported = already = 0
-    with db.sessions.begin() as session:
+    with db.sessions() as session, session.begin() as transaction:
         households = _households(session, {(r.region, r.household_no) for r in batch.rows})
         persons = _persons(session, {r.holder_id_number for r in batch.rows})
         for record in list(batch.rows):
@@ -401,6 +408,8 @@ def import_accounts(
             },
             occurred_at=now,
         )
+        if dry_run:
+            transaction.rollback()
     return AccountImportReport(
         batch.read, imported, already, tuple(batch.quarantine), batch.headers
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +26,22 @@ from safetynet.payments.model import BankFileItem, BankReturn, PaymentInstructio
 from safetynet.registry.db import Database
 from safetynet.registry.imports import (
     Column,
+    IntakeLimits,
     QuarantineLine,
-    decode,
-    map_headers,
+    Sheet,
+    cell_problems,
+    intake_limits,
     parse_date_text,
-    read_csv_rows,
+    read_sheet,
 )
 
-__all__ = ["RETURN_COLUMNS", "ReconcileReport", "ReturnRow", "reconcile_return_file"]
+__all__ = [
+    "RETURN_COLUMNS",
+    "ReconcileReport",
+    "ReturnRow",
+    "read_return_file",
+    "reconcile_return_file",
+]
 
 Clock = Callable[[], dt.datetime]
 RESULTS = {"paid": "paid", "成功": "paid", "failed": "failed", "失败": "failed"}
@@ -79,23 +88,32 @@ class ReconcileReport:
         return len({q.row for q in self.quarantine})
 
 
-def _integer(text: str, field: str) -> int:
-    if not text.strip().isdigit():
-        raise InputError(field, f"{text!r} is not a whole number")
-    return int(text.strip())
+# Ids are stored in PostgreSQL integer (int4) columns; amounts in bigint fen.
+MAX_ID = 2**31 - 1
+_WHOLE = re.compile(r"[0-9]+")
 
 
-def _parse(number: int, values: dict[str, str]) -> ReturnRow:
-    file_id = _integer(values.get("file_id", ""), "file_id")
-    instruction_id = _integer(values.get("instruction_id", ""), "instruction_id")
+def _integer(text: str, field: str, maximum: int) -> int:
+    # ASCII digits only: a superscript digit passes str.isdigit() but int() refuses it.
+    if not _WHOLE.fullmatch(text.strip()):
+        raise InputError(field, f"{text!r} is not a whole number (digits 0-9)")
+    value = int(text.strip())
+    if value > maximum:
+        raise InputError(field, f"{text.strip()} is larger than the largest possible ({maximum})")
+    return value
+
+
+def _parse(number: int, values: dict[str, str], limits: IntakeLimits) -> ReturnRow:
+    file_id = _integer(values.get("file_id", ""), "file_id", MAX_ID)
+    instruction_id = _integer(values.get("instruction_id", ""), "instruction_id", MAX_ID)
     account = values.get("account", "").strip()
-    if not account.isdigit():
+    if not _WHOLE.fullmatch(account):
         raise InputError("account", f"{mask_account(account)} is not an account number")
-    amount = _integer(values.get("amount_fen", ""), "amount_fen")
+    amount = _integer(values.get("amount_fen", ""), "amount_fen", limits.maximum_fen)
     result = RESULTS.get(values.get("result", "").strip().lower())
     if result is None:
         raise InputError("result", f"{values.get('result', '')!r} is not paid/成功 or failed/失败")
-    booked = parse_date_text(values.get("booked_on", ""))
+    booked = parse_date_text(values.get("booked_on", ""), "booked_on", limits)
     code = values.get("reason_code", "").strip() or None
     text = values.get("reason_text", "").strip() or None
     if result == "paid" and booked is None:
@@ -112,31 +130,58 @@ def _masked(cells: tuple[str, ...], columns: list[str]) -> tuple[str, ...]:
     )
 
 
-def reconcile_return_file(
-    db: Database, path: Path, *, actor: Actor, clock: Clock, encoding: str | None = None
-) -> ReconcileReport:
-    """Apply a return file (CSV, UTF-8 or GB18030); see the module docstring."""
-    if not path.is_file():
-        raise InputError(str(path), "no such file")
-    data = path.read_bytes()
-    text, used = decode(data, encoding, str(path))
-    headers, raw_rows = read_csv_rows(text, str(path))
-    columns = map_headers(headers, str(path), used, RETURN_COLUMNS)
+def read_return_file(
+    path: Path,
+    encoding: str | None = None,
+    *,
+    header_row: int | None = None,
+    as_of: dt.date | None = None,
+) -> tuple[Sheet, list[ReturnRow], list[QuarantineLine]]:
+    """Read and check a return file without touching the database: its layout, the rows that
+    parse, and the rows that do not (each with its field and reason)."""
+    sheet = read_sheet(path, encoding, RETURN_COLUMNS, header_row, xlsx=False)
+    columns = sheet.columns
+    limits = intake_limits(as_of)
     quarantine: list[QuarantineLine] = []
-    raw = {r.number: _masked(r.cells, columns) for r in raw_rows}
     parsed: list[ReturnRow] = []
-    for r in raw_rows:
+    for r in sheet.rows:
         values = {c: r.cells[i] if i < len(r.cells) else "" for i, c in enumerate(columns)}
+        masked = _masked(r.cells, list(columns))
+        problems = cell_problems(r, columns)
+        if problems:
+            quarantine.extend(QuarantineLine(r.number, f, why, masked) for f, why in problems)
+            continue
         try:
-            parsed.append(_parse(r.number, values))
+            parsed.append(_parse(r.number, values, limits))
         except InputError as exc:
-            quarantine.append(QuarantineLine(r.number, exc.field, exc.reason, raw[r.number]))
+            quarantine.append(QuarantineLine(r.number, exc.field, exc.reason, masked))
+    return sheet, parsed, quarantine
+
+
+def reconcile_return_file(
+    db: Database,
+    path: Path,
+    *,
+    actor: Actor,
+    clock: Clock,
+    encoding: str | None = None,
+    header_row: int | None = None,
+    dry_run: bool = False,
+) -> ReconcileReport:
+    """Apply a return file (CSV, UTF-8 or GB18030); see the module docstring. With ``dry_run``
+    every check runs and the transaction is rolled back: nothing is written."""
+    sheet, parsed, quarantine = read_return_file(
+        path, encoding, header_row=header_row, as_of=clock().date()
+    )
+    data = path.read_bytes()
+    headers, raw_rows = sheet.headers, sheet.rows
+    raw = {r.number: _masked(r.cells, list(sheet.columns)) for r in raw_rows}
     by_key: dict[tuple[int, int], list[ReturnRow]] = {}
     for row in parsed:
         by_key.setdefault((row.file_id, row.instruction_id), []).append(row)
     now = clock()
     paid = failed = already = 0
-    with db.sessions.begin() as session:
+    with db.sessions() as session, session.begin() as transaction:
         for (file_id, instruction_id), rows in by_key.items():
             if len(rows) > 1:
                 numbers = ", ".join(str(r.row) for r in rows)
@@ -248,6 +293,8 @@ def reconcile_return_file(
             occurred_at=now,
         )
         return_id = record.id
+        if dry_run:
+            transaction.rollback()
     return ReconcileReport(
         return_id, len(raw_rows), paid, failed, already, tuple(quarantine), tuple(headers)
     )

@@ -27,17 +27,18 @@ from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.contributions import SCHEME_SYNONYMS, SCHEMES, ContributionRecord
 from safetynet.registry.imports import (
     Column,
+    IntakeLimits,
     NullProgress,
     ProgressSink,
     QuarantineLine,
     RawRow,
-    decode,
-    map_headers,
+    Sheet,
+    cell_problems,
+    intake_limits,
     parse_money,
     parse_month,
     parse_region,
-    read_csv_rows,
-    read_xlsx_rows,
+    read_sheet,
 )
 from safetynet.registry.unit_of_work import UnitOfWork
 
@@ -109,33 +110,15 @@ class ContributionTable:
     columns: tuple[str, ...]
     rows: list[RawRow]
     encoding: str | None
+    sheet: Sheet | None = None
 
 
-def read_contributions(path: Path, encoding: str | None = None) -> ContributionTable:
+def read_contributions(
+    path: Path, encoding: str | None = None, header_row: int | None = None
+) -> ContributionTable:
     """Read a CSV or XLSX contribution file; file-level problems raise ``InputError``."""
-    if not path.is_file():
-        raise InputError(str(path), "no such file")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        headers, rows = read_xlsx_rows(path)
-        used: str | None = None
-    elif suffix in (".csv", ".txt"):
-        text, used = decode(path.read_bytes(), encoding, str(path))
-        headers, rows = read_csv_rows(text, str(path))
-    elif suffix == ".xls":
-        raise InputError(
-            str(path), "the old .xls format is not supported: save the sheet as .xlsx or CSV"
-        )
-    else:
-        raise InputError(str(path), f"unknown file type {suffix!r}: expected .csv or .xlsx")
-    columns = map_headers(headers, str(path), used, COLUMNS)
-    named = [
-        RawRow(
-            r.number, r.cells, frozenset(columns[i] for i in r.numeric_indexes if i < len(columns))
-        )
-        for r in rows
-    ]
-    return ContributionTable(path, tuple(headers), tuple(columns), named, used)
+    sheet = read_sheet(path, encoding, COLUMNS, header_row)
+    return ContributionTable(path, sheet.headers, sheet.columns, sheet.rows, sheet.encoding, sheet)
 
 
 # -- Validation ------------------------------------------------------------------------------
@@ -253,20 +236,20 @@ def validate_contributions(
     quarantine: list[QuarantineLine] = []
     flagged: list[QuarantineLine] = []
     good: list[ContributionRow] = []
-    latest = f"{as_of.year:04d}-{as_of.month:02d}"
+    limits = intake_limits(as_of)
     sink.start("Validating contribution rows", len(table.rows))
     for raw_row in table.rows:
         values = {
             c: raw_row.cells[i] if i < len(raw_row.cells) else ""
             for i, c in enumerate(table.columns)
         }
-        problems: list[tuple[str, str]] = []
+        problems = cell_problems(raw_row, table.columns)
         notes: list[tuple[str, str]] = []
-        if len(raw_row.cells) > len(table.columns) and any(raw_row.cells[len(table.columns) :]):
-            problems.append(
-                ("row", f"has {len(raw_row.cells)} cells but the header has {len(table.columns)}")
-            )
-        record = _parse(raw_row, values, latest, rules, out_of_clamp, problems, notes)
+        record = (
+            _parse(raw_row, values, limits, rules, out_of_clamp, problems, notes)
+            if not problems
+            else None
+        )
         if problems or record is None:
             quarantine.extend(
                 QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in problems
@@ -322,7 +305,7 @@ def validate_contributions(
 def _parse(
     raw_row: RawRow,
     values: Mapping[str, str],
-    latest: str,
+    limits: IntakeLimits,
     rules: _Rules,
     out_of_clamp: OutOfClamp,
     problems: list[tuple[str, str]],
@@ -349,17 +332,25 @@ def _parse(
             )
         )
         return None
-    identity = attempt("id_number", lambda t: parse_identity_number(t, "id_number", raw_row.number))
+    latest = f"{limits.as_of.year:04d}-{limits.as_of.month:02d}"
+    earliest = f"{limits.earliest_date.year:04d}-{limits.earliest_date.month:02d}"
+    most = limits.maximum_fen
+    identity = attempt(
+        "id_number",
+        lambda t: parse_identity_number(
+            t, "id_number", raw_row.number, as_of=limits.as_of, earliest_birth=limits.earliest_birth
+        ),
+    )
     scheme = attempt("scheme", _scheme)
     region = attempt("region", parse_region)
     month = attempt("month", lambda t: parse_month(t, "month"))
-    employer = attempt("employer", lambda t: parse_money(t, "employer"))
-    individual = attempt("individual", lambda t: parse_money(t, "individual"))
+    employer = attempt("employer", lambda t: parse_money(t, "employer", most))
+    individual = attempt("individual", lambda t: parse_money(t, "individual", most))
     base_text = values.get("base", "").strip()
-    base = attempt("base", lambda t: parse_money(t, "base")) if base_text else None
+    base = attempt("base", lambda t: parse_money(t, "base", most)) if base_text else None
     credit_text = values.get("account_credit", "").strip()
     credit = (
-        attempt("account_credit", lambda t: parse_money(t, "account_credit"))
+        attempt("account_credit", lambda t: parse_money(t, "account_credit", most))
         if credit_text
         else None
     )
@@ -383,6 +374,14 @@ def _parse(
         )
     if month > latest:
         problems.append(("month", f"{month} is after the import date ({latest})"))
+    if month < earliest:
+        problems.append(
+            (
+                "month",
+                f"{month} is implausibly early (before {earliest}, parameter "
+                "common.intake.business_date_years_back)",
+            )
+        )
     born: dt.date = identity.birth_date
     sixteen = f"{born.year + MINIMUM_WORKING_AGE:04d}-{born.month:02d}"
     if month < sixteen:

@@ -5,13 +5,20 @@ English headers to the registry's column names); ``validate`` turns rows into wh
 ready to import and quarantined rows, each with its row number, field and reason. A household
 with any bad row is quarantined whole, so no half household is ever imported. File-level
 problems (corrupt workbook, unknown column, undecodable text) raise ``InputError``.
+
+It is also the intake kit of every other tabular reader (contributions, payee accounts, bank
+returns, feeds): ``read_sheet`` finds the header below title rows and ignores 序号/备注 columns,
+``cell_problems`` quarantines control characters, ``intake_limits`` gives the plausible window of
+dates and the largest amount (parameters ``common.intake.*``).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import difflib
+import functools
 import io
 import re
 import unicodedata
@@ -23,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from safetynet.domain.identity import Sex, parse_identity_number
-from safetynet.domain.money import yuan_to_fen
+from safetynet.domain.money import MAX_FEN, parse_decimal_text, yuan_to_fen
 from safetynet.domain.regions import NATION_CODE, parse_statistical_code, validate_region_code
 from safetynet.errors import InputError
 from safetynet.registry.vocabulary import (
@@ -39,16 +46,23 @@ from safetynet.registry.vocabulary import (
 
 __all__ = [
     "COLUMNS",
+    "IGNORED",
+    "NON_DATA_HEADERS",
     "AssetTotal",
     "HouseholdRecord",
+    "IntakeLimits",
     "NullProgress",
     "PersonRecord",
     "ProgressSink",
     "QuarantineLine",
     "RawRow",
     "RawTable",
+    "Sheet",
     "ValidatedImport",
+    "cell_problems",
     "default_quarantine_path",
+    "intake_limits",
+    "read_sheet",
     "read_table",
     "validate",
     "write_quarantine",
@@ -149,30 +163,128 @@ class RawTable:
     columns: tuple[str, ...]  # the registry's names, same order
     rows: list[RawRow]
     encoding: str | None  # None for XLSX
+    header_row: int = 1
+    ignored: tuple[str, ...] = ()
 
 
-def read_table(path: Path, encoding: str | None = None) -> RawTable:
+def read_table(path: Path, encoding: str | None = None, header_row: int | None = None) -> RawTable:
     """Read a CSV or XLSX household list; raise ``InputError`` naming the file if it cannot be."""
+    sheet = read_sheet(path, encoding, COLUMNS, header_row)
+    return RawTable(
+        path,
+        sheet.headers,
+        sheet.columns,
+        sheet.rows,
+        sheet.encoding,
+        sheet.header_row,
+        sheet.ignored,
+    )
+
+
+# Columns offices add to their sheets that carry nothing to import: a running number, remarks.
+NON_DATA_HEADERS = frozenset(
+    {
+        "序号",
+        "编号序号",
+        "行号",
+        "no",
+        "no.",
+        "#",
+        "备注",
+        "说明",
+        "remark",
+        "remarks",
+        "note",
+        "notes",
+    }
+)
+IGNORED = "_ignored"  # the column name of a non-data column
+HEADER_SEARCH_ROWS = 30  # a header is looked for among the first rows (title rows above it)
+# Control characters (NUL and the like) cannot be stored as text (PostgreSQL refuses NUL) and
+# never belong in a cell; tab and line breaks inside a quoted cell are ordinary text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A file's rows under its header: what every tabular reader of the intake starts from."""
+
+    headers: tuple[str, ...]  # as written in the file
+    columns: tuple[str, ...]  # the column names under the reader's spec (IGNORED for non-data)
+    rows: list[RawRow]
+    encoding: str | None  # None for XLSX
+    header_row: int  # the header's row number, 1-based
+    ignored: tuple[str, ...]  # headers of the non-data columns
+
+    def layout(self) -> str:
+        """One line for the report: where the header was found and which columns were ignored."""
+        parts = [f"header on row {self.header_row}"]
+        if self.header_row > 1:
+            parts[0] += f" (rows 1-{self.header_row - 1} above it ignored)"
+        if self.ignored:
+            parts.append("columns ignored: " + ", ".join(self.ignored))
+        return "; ".join(parts)
+
+
+def read_sheet(
+    path: Path,
+    encoding: str | None,
+    spec: Sequence[Column],
+    header_row: int | None = None,
+    *,
+    xlsx: bool = True,
+) -> Sheet:
+    """Read a CSV (or, when ``xlsx``, an XLSX) file under ``spec``: the header is found among the
+    first rows (or is ``header_row``), non-data columns are ignored, empty rows skipped."""
     if not path.is_file():
         raise InputError(str(path), "no such file")
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        headers, rows = read_xlsx_rows(path)
+    lookup = _HEADER_TO_NAME if spec is COLUMNS else header_lookup(spec)
+    expected = ".csv or .xlsx" if xlsx else ".csv"
+    if xlsx and suffix in (".xlsx", ".xlsm"):
+        headers, rows, at = read_xlsx_rows(path, lookup=lookup, header_row=header_row)
         used_encoding = None
     elif suffix in (".csv", ".txt"):
         text, used_encoding = decode(path.read_bytes(), encoding, str(path))
-        headers, rows = read_csv_rows(text, str(path))
-    elif suffix == ".xls":
+        headers, rows, at = read_csv_rows(text, str(path), lookup=lookup, header_row=header_row)
+    elif xlsx and suffix == ".xls":
         raise InputError(
             str(path), "the old .xls format is not supported: save the sheet as .xlsx or CSV"
         )
     else:
-        raise InputError(str(path), f"unknown file type {suffix!r}: expected .csv or .xlsx")
-    columns = map_headers(headers, str(path), used_encoding)
+        raise InputError(str(path), f"unknown file type {suffix!r}: expected {expected}")
+    columns = map_headers(headers, str(path), used_encoding, spec)
+    data = [i for i, c in enumerate(columns) if c != IGNORED]
     named_rows = [
-        RawRow(r.number, r.cells, frozenset(columns[i] for i in r.numeric_indexes)) for r in rows
+        RawRow(
+            r.number,
+            r.cells,
+            frozenset(columns[i] for i in r.numeric_indexes if i < len(columns)),
+        )
+        for r in rows
+        # A row with something only in 序号 or 备注 (numbered but empty lines) is an empty row.
+        if any(r.cells[i] for i in data if i < len(r.cells)) or any(r.cells[len(columns) :])
     ]
-    return RawTable(path, tuple(headers), tuple(columns), named_rows, used_encoding)
+    ignored = tuple(h for h, c in zip(headers, columns, strict=True) if c == IGNORED)
+    return Sheet(tuple(headers), tuple(columns), named_rows, used_encoding, at, ignored)
+
+
+def cell_problems(raw_row: RawRow, columns: Sequence[str]) -> list[tuple[str, str]]:
+    """Problems of a row before its values are parsed: more cells than the header, control
+    characters (a NUL byte) in a cell. Each is (field, reason)."""
+    problems: list[tuple[str, str]] = []
+    cells = raw_row.cells
+    if len(cells) > len(columns) and any(cells[len(columns) :]):
+        problems.append(("row", f"has {len(cells)} cells but the header has {len(columns)}"))
+    for i, cell in enumerate(cells):
+        bad = _CONTROL.search(cell)
+        if bad is not None:
+            name = columns[i] if i < len(columns) else "row"
+            code = f"U+{ord(bad.group()):04X}"
+            problems.append(
+                (name, f"contains a control character ({code}) at position {bad.start() + 1}")
+            )
+    return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +308,7 @@ def decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
             ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(where, "is UTF-16 text: save it as UTF-8 or pass --encoding utf-16")
-    if b"\x00" in data[:4096]:
+    if _looks_binary(data[:4096]):
         raise InputError(
             where, "looks like a binary file, not CSV text (an Excel workbook must end in .xlsx)"
         )
@@ -215,18 +327,64 @@ def decode(data: bytes, encoding: str | None, where: str) -> tuple[str, str]:
         ) from None
 
 
-def read_csv_rows(text: str, where: str) -> tuple[list[str], list[_Row]]:
+# Workbooks, old Excel files and Parquet files start with these bytes.
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"PAR1")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """A binary file rather than text with a stray NUL in a cell (that cell's row is quarantined):
+    a known binary signature, or NUL bytes making up more than a tenth of the start."""
+    return head.startswith(_BINARY_MAGIC) or head.count(0) * 10 > len(head)
+
+
+def read_csv_rows(
+    text: str,
+    where: str,
+    *,
+    lookup: Mapping[str, str] | None = None,
+    header_row: int | None = None,
+) -> tuple[list[str], list[_Row], int]:
+    """The header, the data rows and the header's row number of a CSV text."""
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise InputError(where, f"is not valid CSV: {exc}") from None
-    return _split_header(records, where)
+    return _split_header(records, where, (), lookup=lookup, header_row=header_row)
+
+
+def _find_header(
+    records: Sequence[Sequence[str]], lookup: Mapping[str, str] | None, header_row: int | None
+) -> int | None:
+    """Index of the header: ``header_row`` if given; else, among the first rows, the one with
+    the most known column names (a title row like XX街道2025年9月低保家庭花名册 has none);
+    else the first non-empty row."""
+    if header_row is not None:
+        if not 1 <= header_row <= len(records) or not any(
+            c.strip() for c in records[header_row - 1]
+        ):
+            raise InputError("--header-row", f"row {header_row} is empty or beyond the file")
+        return header_row - 1
+    first = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
+    if first is None or lookup is None:
+        return first
+    best, best_score = first, 0
+    for i, record in enumerate(records[: first + HEADER_SEARCH_ROWS]):
+        names = {lookup.get(normalise_header(c)) for c in record if c.strip()}
+        score = len(names - {None})
+        if score > best_score:
+            best, best_score = i, score
+    return best if best_score >= 2 else first
 
 
 def _split_header(
-    records: Sequence[Sequence[str]], where: str, numeric: Sequence[tuple[int, ...]] = ()
-) -> tuple[list[str], list[_Row]]:
-    header_at = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
+    records: Sequence[Sequence[str]],
+    where: str,
+    numeric: Sequence[tuple[int, ...]] = (),
+    *,
+    lookup: Mapping[str, str] | None = None,
+    header_row: int | None = None,
+) -> tuple[list[str], list[_Row], int]:
+    header_at = _find_header(records, lookup, header_row)
     if header_at is None:
         raise InputError(where, "is empty: expected a header row and one row per person")
     headers = [h.strip() for h in records[header_at]]
@@ -238,10 +396,38 @@ def _split_header(
         if not any(cells):
             continue
         rows.append(_Row(i + 1, cells, numeric[i] if numeric else ()))
-    return headers, rows
+    # A column with an empty header and no data (a spacer, or the tail of a merged header cell)
+    # is dropped; one with data keeps its empty header, which map_headers refuses.
+    empty = [
+        j
+        for j, h in enumerate(headers)
+        if not h and not any(j < len(r.cells) and r.cells[j] for r in rows)
+    ]
+    if empty:
+        keep = [j for j in range(len(headers)) if j not in set(empty)]
+        headers = [headers[j] for j in keep]
+        rows = [
+            _Row(
+                r.number,
+                tuple(c for j, c in enumerate(r.cells) if j not in set(empty)),
+                tuple(keep.index(j) for j in r.numeric_indexes if j in keep),
+            )
+            for r in rows
+        ]
+    return headers, rows, header_at + 1
 
 
-def read_xlsx_rows(path: Path) -> tuple[list[str], list[_Row]]:
+# Workbooks up to this size are opened in full so merged cells can be filled; larger ones are
+# streamed (read-only mode knows no merged cells, and a large data list seldom has them).
+_MERGE_AWARE_BYTES = 8 * 1024 * 1024
+
+
+def read_xlsx_rows(
+    path: Path,
+    *,
+    lookup: Mapping[str, str] | None = None,
+    header_row: int | None = None,
+) -> tuple[list[str], list[_Row], int]:
     import openpyxl  # deferred: only XLSX imports need it
 
     records: list[list[str]] = []
@@ -250,15 +436,30 @@ def read_xlsx_rows(path: Path) -> tuple[list[str], list[_Row]]:
         with warnings.catch_warnings():
             # openpyxl warns about styling and extensions it skips; styling carries no data.
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            streamed = path.stat().st_size > _MERGE_AWARE_BYTES
+            workbook = openpyxl.load_workbook(path, read_only=streamed, data_only=True)
             try:
                 sheet = workbook.worksheets[0]
-                for values in sheet.iter_rows(values_only=True):
-                    records.append([_cell_text(v) for v in values])
+                merged: dict[tuple[int, int], Any] = {}
+                if not streamed:
+                    # A merged cell holds its value in its top-left cell only: every cell of
+                    # the range gets it (a header over two rows, a household number over its
+                    # members' rows).
+                    for span in sheet.merged_cells.ranges:
+                        value = sheet.cell(span.min_row, span.min_col).value
+                        for r in range(span.min_row, span.max_row + 1):
+                            for c in range(span.min_col, span.max_col + 1):
+                                merged[(r, c)] = value
+                for r, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    cells = [
+                        merged.get((r, c), v) if v is None else v
+                        for c, v in enumerate(values, start=1)
+                    ]
+                    records.append([_cell_text(v) for v in cells])
                     numeric.append(
                         tuple(
                             i
-                            for i, v in enumerate(values)
+                            for i, v in enumerate(cells)
                             if isinstance(v, int | float) and not isinstance(v, bool)
                         )
                     )
@@ -272,7 +473,7 @@ def read_xlsx_rows(path: Path) -> tuple[list[str], list[_Row]]:
             f"is not a readable XLSX workbook ({type(exc).__name__}: {exc}); "
             "it may be corrupt or truncated: open and save it again in Excel or WPS",
         ) from None
-    return _split_header(records, str(path), numeric)
+    return _split_header(records, str(path), numeric, lookup=lookup, header_row=header_row)
 
 
 def _cell_text(value: Any) -> str:
@@ -305,6 +506,9 @@ def map_headers(
     lookup = _HEADER_TO_NAME if spec is COLUMNS else header_lookup(spec)
     columns: list[str] = []
     for header in headers:
+        if normalise_header(header) in NON_DATA_HEADERS:
+            columns.append(IGNORED)
+            continue
         name = lookup.get(normalise_header(header))
         if name is None:
             accepted = ", ".join(f"{c.chinese[0]}/{c.name}" for c in spec)
@@ -425,18 +629,133 @@ class NullProgress:
         pass
 
 
+# -- Plausibility limits ---------------------------------------------------------------------
+
+LIMIT_PARAMETERS = "common.intake"
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeLimits:
+    """The plausible window of dates and the largest amount of an import done on ``as_of``
+    (parameters ``common.intake.*``, overridable per region)."""
+
+    as_of: dt.date
+    earliest_birth: dt.date
+    earliest_date: dt.date
+    latest_date: dt.date
+    maximum_fen: int
+
+    def check_birth(
+        self, born: dt.date, field_name: str, record_date: dt.date | None = None
+    ) -> None:
+        latest = record_date or self.as_of
+        if born > latest:
+            raise InputError(field_name, f"birth date {born} is after the record's date ({latest})")
+        if born < self.earliest_birth:
+            raise InputError(
+                field_name,
+                f"birth date {born} is implausible (before {self.earliest_birth}, "
+                f"parameter {LIMIT_PARAMETERS}.oldest_age)",
+            )
+
+    def check_date(self, day: dt.date, field_name: str) -> dt.date:
+        if day < self.earliest_date:
+            raise InputError(
+                field_name,
+                f"{day} is implausibly early (before {self.earliest_date}, "
+                f"parameter {LIMIT_PARAMETERS}.business_date_years_back)",
+            )
+        if day > self.latest_date:
+            raise InputError(
+                field_name,
+                f"{day} is implausibly late (after {self.latest_date}, "
+                f"parameter {LIMIT_PARAMETERS}.business_date_days_ahead)",
+            )
+        return day
+
+    def check_month(self, month: str, field_name: str) -> str:
+        """A month (YYYY-MM) within the window of business dates."""
+        earliest = f"{self.earliest_date.year:04d}-{self.earliest_date.month:02d}"
+        latest = f"{self.latest_date.year:04d}-{self.latest_date.month:02d}"
+        if month < earliest:
+            raise InputError(
+                field_name,
+                f"{month} is implausibly early (before {earliest}, "
+                f"parameter {LIMIT_PARAMETERS}.business_date_years_back)",
+            )
+        if month > latest:
+            raise InputError(
+                field_name,
+                f"{month} is implausibly late (after {latest}, "
+                f"parameter {LIMIT_PARAMETERS}.business_date_days_ahead)",
+            )
+        return month
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def intake_limits(
+    as_of: dt.date | None = None,
+    *,
+    region: str = NATION_CODE,
+    overrides: Mapping[str, Any] | None = None,
+) -> IntakeLimits:
+    """The limits in force on ``as_of`` (default today) for ``region``."""
+    if not overrides:
+        return _limits_on(as_of or dt.date.today(), region)
+    return _resolve_limits(as_of or dt.date.today(), region, overrides)
+
+
+@functools.lru_cache(maxsize=64)
+def _limits_on(day: dt.date, region: str) -> IntakeLimits:
+    return _resolve_limits(day, region, None)
+
+
+def _resolve_limits(day: dt.date, region: str, overrides: Mapping[str, Any] | None) -> IntakeLimits:
+    from safetynet.domain.regions import default_registry
+    from safetynet.policy.parameters import default_tree
+
+    tree = default_tree()
+    levels = default_registry().lineage_codes(region)
+
+    def value(name: str) -> Any:
+        return tree.resolve(f"{LIMIT_PARAMETERS}.{name}", day, levels, overrides).value
+
+    return IntakeLimits(
+        as_of=day,
+        earliest_birth=_years_before(day, int(value("oldest_age"))),
+        earliest_date=_years_before(day, int(value("business_date_years_back"))),
+        latest_date=day + dt.timedelta(days=int(value("business_date_days_ahead"))),
+        maximum_fen=int(value("maximum_amount")),
+    )
+
+
 # -- Validation ------------------------------------------------------------------------------
 
-_MONTH_RE = re.compile(r"([0-9]{4})[-/.]?([0-9]{1,2})(?:[-/.]0?1)?")
+_MONTH_RE = re.compile(r"([0-9]{4})(?:[-/.]|年)?([0-9]{1,2})(?:月|[-/.]0?1)?")
 _DATE_RE = re.compile(r"([0-9]{4})[-/.年]?([0-9]{1,2})[-/.月]?([0-9]{1,2})日?")
 _GRADE_WORDS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "无": 0}
 
 
 def validate(
-    table: RawTable, *, month: str | None = None, progress: ProgressSink | None = None
+    table: RawTable,
+    *,
+    month: str | None = None,
+    progress: ProgressSink | None = None,
+    as_of: dt.date | None = None,
 ) -> ValidatedImport:
-    """Check every row and every household; return what can be imported and what cannot."""
+    """Check every row and every household; return what can be imported and what cannot.
+
+    ``as_of`` is the record's date (the start of the memberships, default today): birth dates
+    after it are refused; the plausible window of ``intake_limits`` is that of today, the import
+    date (memberships may be back-dated, wages of later months still belong to the file)."""
     sink = progress or NullProgress()
+    limits = dataclasses.replace(intake_limits(), as_of=as_of or dt.date.today())
     default_month = parse_month(month, "--month") if month else None
     quarantine: list[QuarantineLine] = []
     raw = {r.number: r.cells for r in table.rows}
@@ -447,12 +766,10 @@ def validate(
         cells = raw_row.cells
         values = {c: cells[i] if i < len(cells) else "" for i, c in enumerate(table.columns)}
         household_no = _norm(values.get("household_no", ""))
-        problems: list[tuple[str, str]] = []
-        if len(raw_row.cells) > len(table.columns) and any(raw_row.cells[len(table.columns) :]):
-            problems.append(
-                ("row", f"has {len(raw_row.cells)} cells but the header has {len(table.columns)}")
-            )
-        record = _parse_row(raw_row, values, default_month, problems)
+        problems = cell_problems(raw_row, table.columns)
+        record = (
+            _parse_row(raw_row, values, default_month, problems, limits) if not problems else None
+        )
         if problems or record is None:
             quarantine.extend(
                 QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in problems
@@ -571,6 +888,7 @@ def _parse_row(
     values: Mapping[str, str],
     default_month: str | None,
     problems: list[tuple[str, str]],
+    limits: IntakeLimits,
 ) -> PersonRecord | None:
     """Parse one row, appending each (field, reason) problem; None if a required part failed."""
     row = raw_row.number
@@ -601,11 +919,20 @@ def _parse_row(
             )
         )
         return None
-    identity = attempt("id_number", lambda t: parse_identity_number(t, "id_number", row))
+    identity = attempt(
+        "id_number",
+        lambda t: parse_identity_number(
+            t, "id_number", row, as_of=limits.as_of, earliest_birth=limits.earliest_birth
+        ),
+    )
     relation = attempt("relation", lambda t: _choice(t, "relation", RELATIONS))
     attributes: dict[str, Any] = {}
     for name_of_field in _PERSON_COLUMNS:
-        if name_of_field in values:
+        if name_of_field == "birth_date" and name_of_field in values:
+            attributes[name_of_field] = attempt(
+                name_of_field, lambda t: _birth_date(t, "birth_date", limits)
+            )
+        elif name_of_field in values:
             attributes[name_of_field] = attempt(name_of_field, _PARSERS[name_of_field])
     if "statistical_code" in values:
         attributes["statistical_code"] = attempt(
@@ -624,10 +951,13 @@ def _parse_row(
     income: dict[tuple[str, str], int] = {}
     wage_text = _norm(values.get("wage_income", ""))
     if wage_text:
-        wage = attempt("wage_income", lambda t: parse_money(t, "wage_income"))
+        wage = attempt("wage_income", lambda t: parse_money(t, "wage_income", limits.maximum_fen))
         month_text = _norm(values.get("income_month", ""))
         income_month = (
-            attempt("income_month", lambda t: parse_month(t, "income_month"))
+            attempt(
+                "income_month",
+                lambda t: limits.check_month(parse_month(t, "income_month"), "income_month"),
+            )
             if month_text
             else default_month
         )
@@ -638,13 +968,20 @@ def _parse_row(
         if wage is not None and income_month is not None:
             income[("wage", income_month)] = wage
     elif _norm(values.get("income_month", "")):
-        attempt("income_month", lambda t: parse_month(t, "income_month"))
+        attempt(
+            "income_month",
+            lambda t: limits.check_month(parse_month(t, "income_month"), "income_month"),
+        )
 
     assets: dict[str, AssetTotal] = {}
     for kind, (value_col, count_col, area_col) in _ASSET_PARTS.items():
         if not any(c in values for c in (value_col, count_col, area_col) if c):
             continue
-        value = attempt(value_col, _money_or_zero(value_col)) if value_col in values else 0
+        value = (
+            attempt(value_col, _money_or_zero(value_col, limits.maximum_fen))
+            if value_col in values
+            else 0
+        )
         count = attempt(count_col, _count_or_zero(count_col)) if count_col in values else None
         area = attempt(area_col, parse_area) if area_col in values else None
         assets[kind] = AssetTotal(value or 0, count, area)
@@ -714,16 +1051,30 @@ def parse_region(text: str) -> str:
     return code
 
 
-def parse_date_text(text: str) -> dt.date | None:
+def parse_date_text(
+    text: str, field_name: str, limits: IntakeLimits | None = None
+) -> dt.date | None:
+    """A date (YYYY-MM-DD, YYYY/M/D, YYYYMMDD, YYYY年M月D日) or None for an empty cell; any
+    problem is reported under ``field_name``; with ``limits``, a date outside the plausible
+    window of business dates is refused."""
+    text = text.strip()
     if not text:
         return None
     match = _DATE_RE.fullmatch(text)
     if match is None:
-        raise InputError("birth_date", f"{text!r} is not a date: expected YYYY-MM-DD")
+        raise InputError(field_name, f"{text!r} is not a date: expected YYYY-MM-DD")
     try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        day = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise InputError("birth_date", f"{text!r} is not a real date") from None
+        raise InputError(field_name, f"{text!r} is not a real date") from None
+    return limits.check_date(day, field_name) if limits is not None else day
+
+
+def _birth_date(text: str, field_name: str, limits: IntakeLimits) -> dt.date | None:
+    born = parse_date_text(text, field_name)
+    if born is not None:
+        limits.check_birth(born, field_name)
+    return born
 
 
 def parse_month(text: str, field_name: str) -> str:
@@ -733,8 +1084,12 @@ def parse_month(text: str, field_name: str) -> str:
     return f"{match[1]}-{int(match[2]):02d}"
 
 
-def parse_money(text: str, field_name: str) -> int:
-    fen = yuan_to_fen(text, field_name)
+def parse_money(text: str, field_name: str, maximum_fen: int | None = None) -> int:
+    """An amount in yuan as typed (see ``yuan_to_fen``), 0 or more and at most ``maximum_fen``
+    (default: the intake's maximum today)."""
+    if maximum_fen is None:
+        maximum_fen = intake_limits().maximum_fen
+    fen = yuan_to_fen(text, field_name, maximum_fen=maximum_fen)
     if fen < 0:
         raise InputError(field_name, f"{text} is negative; amounts are 0 or more")
     return fen
@@ -752,8 +1107,8 @@ def _count(text: str, maximum: int, field_name: str = "count") -> int:
     return int(number)
 
 
-def _money_or_zero(field_name: str | None) -> Callable[[str], int]:
-    return lambda text: parse_money(text, str(field_name)) if text else 0
+def _money_or_zero(field_name: str | None, maximum_fen: int | None) -> Callable[[str], int]:
+    return lambda text: parse_money(text, str(field_name), maximum_fen) if text else 0
 
 
 def _count_or_zero(field_name: str | None) -> Callable[[str], int]:
@@ -772,14 +1127,18 @@ def parse_area(text: str) -> int:
     if not text:
         return 0
     try:
-        area = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise InputError("property_area", f"{text!r} is not an area in m²") from None
+        area = parse_decimal_text(text, "property_area")
+    except InputError as exc:
+        raise InputError(
+            "property_area", exc.reason.replace("amount in yuan", "area in m²")
+        ) from None
     dm2 = area * 100
-    if not area.is_finite() or dm2 != dm2.to_integral_value():
+    if dm2 != dm2.to_integral_value():
         raise InputError("property_area", f"{text!r}: at most 2 decimals of m²")
     if area < 0:
         raise InputError("property_area", f"{text} is negative")
+    if dm2 > MAX_FEN:  # stored as 64-bit dm², like fen
+        raise InputError("property_area", f"{text!r} is too large for an area")
     return int(dm2)
 
 
@@ -806,7 +1165,7 @@ def _self_care(text: str) -> int:
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "sex": _sex,
-    "birth_date": parse_date_text,
+    "birth_date": lambda text: parse_date_text(text, "birth_date"),
     "region": parse_region,
     "hukou_type": _required_choice("hukou_type", HUKOU_TYPES),
     "disability_category": _optional_choice("disability_category", DISABILITY_CATEGORIES, "none"),

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from safetynet.registry.repository import RegistryRepository
 
-__all__ = ["UnitOfWork"]
+__all__ = ["DryRunUnitOfWork", "UnitOfWork"]
 
 
 class UnitOfWork:
@@ -40,3 +40,11 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+class DryRunUnitOfWork(UnitOfWork):
+    """A unit of work that never writes: ``commit`` only flushes, so the handler's checks
+    against the database run in full (``--dry-run``), and everything is rolled back at the end."""
+
+    def commit(self) -> None:
+        self.session.flush()

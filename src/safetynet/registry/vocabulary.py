@@ -77,7 +77,16 @@ SYNONYMS: Final = MappingProxyType(
             }
         ),
         "hukou_type": MappingProxyType(
-            {"城镇": "urban", "非农业": "urban", "农村": "rural", "农业": "rural"}
+            {
+                "城镇": "urban",
+                "非农业": "urban",
+                "非农业户口": "urban",
+                "城镇户口": "urban",
+                "农村": "rural",
+                "农业": "rural",
+                "农业户口": "rural",
+                "农村户口": "rural",
+            }
         ),
         "sex": MappingProxyType({"男": "male", "女": "female"}),
         "disability_category": MappingProxyType(

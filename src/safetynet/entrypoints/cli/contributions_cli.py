@@ -17,7 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from safetynet.entrypoints.cli.registry_cli import (
+    DryRunOption,
     EncodingOption,
+    HeaderRowOption,
     QuarantineOption,
     RichProgress,
     UrlOption,
@@ -81,8 +83,17 @@ def import_contributions(
     ] = None,
     url: UrlOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    header_row: HeaderRowOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
-    """Import contribution records: good rows are committed, bad ones go to the quarantine file."""
+    """Import contribution records: good rows are committed, bad ones go to the quarantine file.
+
+    Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
+    from safetynet.entrypoints.cli.registry_cli import (
+        finish_import,
+        report_quarantine,
+        unit_of_work,
+    )
     from safetynet.policy.parameters import default_tree, parse_override
     from safetynet.registry.contribution_imports import (
         ImportContributions,
@@ -95,8 +106,7 @@ def import_contributions(
     )
     from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
-    from safetynet.registry.imports import default_quarantine_path, write_quarantine
-    from safetynet.registry.unit_of_work import UnitOfWork
+    from safetynet.registry.imports import write_quarantine
 
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
@@ -106,7 +116,7 @@ def import_contributions(
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         raise InputError("--as-of", f"{as_of!r} is not a date (YYYY-MM-DD)") from None
-    table = read_contributions(file, encoding)
+    table = read_contributions(file, encoding, header_row)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     db = bootstrap(url)
     try:
@@ -121,11 +131,13 @@ def import_contributions(
                 progress=progress,
             )
             command = ImportContributions(batch, _actor(), f"{file.name} sha256:{digest}")
-            with UnitOfWork(db.sessions) as uow:
+            with unit_of_work(db.sessions, dry_run=dry_run) as uow:
                 report = handle(command, uow, system_clock, progress)
     finally:
         db.dispose()
 
+    if table.sheet is not None:
+        out.print(f"{file.name}: {table.sheet.layout()}", markup=False)
     out.print(
         f"read {report.read} rows: {report.accepted} accepted, {report.quarantined} quarantined",
         markup=False,
@@ -135,18 +147,14 @@ def import_contributions(
         f"({report.persons} persons)",
         markup=False,
     )
-    if batch.quarantine:
-        target = quarantine or default_quarantine_path(file)
-        write_quarantine(batch.quarantine, table.headers, target)
-        out.print(f"quarantine: {target}", markup=False)
-    else:
-        out.print("quarantine: none", markup=False)
-    if batch.flagged:
+    report_quarantine(batch.quarantine, table.headers, file, quarantine, dry_run=dry_run)
+    if batch.flagged and not dry_run:
         flagged = default_flagged_path(file)
         write_quarantine(batch.flagged, table.headers, flagged)
         out.print(
             f"flagged (imported, see reasons): {report.flagged} rows in {flagged}", markup=False
         )
+    finish_import(report.quarantined, dry_run=dry_run)
 
 
 @contributions_app.command("history")

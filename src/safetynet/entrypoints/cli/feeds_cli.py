@@ -14,7 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from safetynet.entrypoints.cli.registry_cli import (
+    DryRunOption,
     EncodingOption,
+    HeaderRowOption,
     QuarantineOption,
     UrlOption,
     out,
@@ -22,7 +24,7 @@ from safetynet.entrypoints.cli.registry_cli import (
 )
 from safetynet.errors import InputError
 
-__all__ = ["feeds_app", "load"]
+__all__ = ["feeds_app", "load", "quarantine_file"]
 
 feeds_app = typer.Typer(help="Department feeds for dynamic monitoring.", no_args_is_help=True)
 
@@ -56,20 +58,36 @@ def load(
     encoding: EncodingOption = None,
     quarantine: QuarantineOption = None,
     url: UrlOption = None,
+    header_row: HeaderRowOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
-    """Load one delivery: good rows are stored, bad ones go to the quarantine file."""
-    from safetynet.monitoring.feeds import LoadFeed, load_feed, parse_kind, read_feed, validate_feed
+    """Load one delivery: good rows are stored, bad ones go to the quarantine file.
+
+    The reasons are stored with the rows; the quarantine file is written from the database
+    (again at any time with ``feeds quarantine``). Exit status: 0 every row accepted, 1 some rows
+    quarantined, 2 the file could not be read."""
+    from safetynet.entrypoints.cli.registry_cli import (
+        finish_import,
+        report_quarantine,
+        unit_of_work,
+    )
+    from safetynet.monitoring.feeds import (
+        LoadFeed,
+        load_feed,
+        parse_kind,
+        read_feed,
+        rejections,
+        validate_feed,
+    )
     from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
-    from safetynet.registry.imports import default_quarantine_path, write_quarantine
-    from safetynet.registry.unit_of_work import UnitOfWork
 
     spec = parse_kind(kind)
     try:
         day = dt.date.fromisoformat(delivered) if delivered else dt.date.today()
     except ValueError:
         raise InputError("--delivered", f"{delivered!r} is not a date (YYYY-MM-DD)") from None
-    table = read_feed(spec, file, encoding)
+    table = read_feed(spec, file, encoding, header_row)
     if table.arrow is not None:
         # A Parquet delivery may hold millions of rows: the vector validator, same results.
         import pyarrow.parquet as pq
@@ -83,19 +101,47 @@ def load(
     db = bootstrap(url)
     try:
         require_current_schema(db)
-        with UnitOfWork(db.sessions) as uow:
+        with unit_of_work(db.sessions, dry_run=dry_run) as uow:
             report = load_feed(LoadFeed(feed, _actor()), uow, system_clock)
+        headers, lines = table.headers, list(feed.quarantine)
+        if not dry_run:
+            with db.sessions() as session:
+                headers, lines = rejections(session, report.delivery_id)
     finally:
         db.dispose()
+    if table.sheet is not None:
+        out.print(f"{file.name}: {table.sheet.layout()}", markup=False)
+    delivery = "dry run" if dry_run else f"delivery {report.delivery_id}"
     out.print(
-        f"delivery {report.delivery_id} ({report.kind}): read {report.read} rows: "
+        f"{delivery} ({report.kind}): read {report.read} rows: "
         f"{report.accepted} accepted, {report.quarantined} quarantined "
         f"(of which {report.duplicates} duplicates)",
         markup=False,
     )
-    if feed.quarantine:
-        target = quarantine or default_quarantine_path(file)
-        write_quarantine(feed.quarantine, table.headers, target)
-        out.print(f"quarantine: {target}", markup=False)
-    else:
-        out.print("quarantine: none", markup=False)
+    report_quarantine(lines, headers, file, quarantine, dry_run=dry_run)
+    finish_import(report.quarantined, dry_run=dry_run)
+
+
+@feeds_app.command("quarantine")
+@reports_errors
+def quarantine_file(
+    delivery: Annotated[int, typer.Argument(help="The delivery's number, as `feeds load` said.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write the rejected rows (CSV).")
+    ],
+    url: UrlOption = None,
+) -> None:
+    """Write a delivery's rejected rows and their reasons again, from the database."""
+    from safetynet.monitoring.feeds import rejections
+    from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.registry.imports import write_quarantine
+
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        with db.sessions() as session:
+            headers, lines = rejections(session, delivery)
+    finally:
+        db.dispose()
+    write_quarantine(lines, headers, out_file)
+    out.print(f"delivery {delivery}: {len(lines)} reason(s) written to {out_file}", markup=False)

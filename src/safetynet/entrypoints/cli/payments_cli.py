@@ -13,7 +13,15 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from safetynet.entrypoints.cli.registry_cli import EncodingOption, UrlOption, out, reports_errors
+from safetynet.entrypoints.cli.registry_cli import (
+    DryRunOption,
+    EncodingOption,
+    HeaderRowOption,
+    UrlOption,
+    finish_import,
+    out,
+    reports_errors,
+)
 
 __all__ = [
     "accounts_app",
@@ -121,21 +129,30 @@ def roll(
         out.print(f"completed interrupted run(s): {resumed}", markup=False)
 
 
-def _write_quarantine(lines: Any, headers: Any, source: Path, target: Path | None) -> Path | None:
+def _write_quarantine(
+    lines: Any, headers: Any, source: Path, target: Path | None, *, dry_run: bool = False
+) -> Path | None:
     from safetynet.registry.imports import default_quarantine_path, write_quarantine
 
     if not lines:
         return None
-    path = target or default_quarantine_path(source)
-    write_quarantine(lines, headers, path)
     for line in lines:
         out.print(f"row {line.row}, {line.field}: {line.reason}", markup=False)
+    if dry_run:
+        return None
+    path = target or default_quarantine_path(source)
+    write_quarantine(lines, headers, path)
     return path
 
 
-def _print_read(report: Any, source: Path, quarantine: Path | None, outcome: str) -> None:
-    """Write the rejected rows to the quarantine file and print what was read and what came of it."""
-    target = _write_quarantine(report.quarantine, report.headers, source, quarantine)
+def _print_read(
+    report: Any, source: Path, quarantine: Path | None, outcome: str, *, dry_run: bool = False
+) -> None:
+    """Write the rejected rows to the quarantine file (not in a dry run) and print what was read
+    and what came of it."""
+    target = _write_quarantine(
+        report.quarantine, report.headers, source, quarantine, dry_run=dry_run
+    )
     out.print(f"read {report.read}: {outcome}, quarantined {report.quarantined}", markup=False)
     if target is not None:
         out.print(f"quarantined rows: {target}", markup=False)
@@ -154,20 +171,29 @@ def accounts_import(
     encoding: EncodingOption = None,
     quarantine: QuarantineOption = None,
     url: UrlOption = None,
+    header_row: HeaderRowOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
-    """Import payee accounts; bad rows go to the quarantine file with their reasons."""
+    """Import payee accounts; bad rows go to the quarantine file with their reasons.
+
+    Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
     from safetynet.payments.accounts import import_accounts, read_accounts
 
-    batch = read_accounts(file, encoding)
+    batch = read_accounts(file, encoding, header_row=header_row)
     report = _with_database(
-        url, lambda db: import_accounts(db, batch, actor=_actor(None), clock=_now)
+        url,
+        lambda db: import_accounts(db, batch, actor=_actor(None), clock=_now, dry_run=dry_run),
     )
+    if batch.sheet is not None:
+        out.print(f"{file.name}: {batch.sheet.layout()}", markup=False)
     _print_read(
         report,
         file,
         quarantine,
         f"imported {report.imported}, already recorded {report.already_recorded}",
+        dry_run=dry_run,
     )
+    finish_import(report.quarantined, dry_run=dry_run)
 
 
 @entitlement_app.command("change")
@@ -256,14 +282,24 @@ def reconcile(
     encoding: EncodingOption = None,
     quarantine: QuarantineOption = None,
     url: UrlOption = None,
+    header_row: HeaderRowOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
-    """Mark exported instructions paid or failed from the bank's return file (repeatable)."""
+    """Mark exported instructions paid or failed from the bank's return file (repeatable).
+
+    Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
     from safetynet.payments.reconcile import reconcile_return_file
 
     report = _with_database(
         url,
         lambda db: reconcile_return_file(
-            db, file, actor=_actor(None), clock=_now, encoding=encoding
+            db,
+            file,
+            actor=_actor(None),
+            clock=_now,
+            encoding=encoding,
+            header_row=header_row,
+            dry_run=dry_run,
         ),
     )
     _print_read(
@@ -272,7 +308,9 @@ def reconcile(
         quarantine,
         f"paid {report.paid}, failed {report.failed}, "
         f"already reconciled {report.already_reconciled}",
+        dry_run=dry_run,
     )
+    finish_import(report.quarantined, dry_run=dry_run)
 
 
 @payments_app.command("report")

@@ -23,7 +23,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from safetynet.errors import InputError
 
-__all__ = ["audit_app", "db_app", "import_app", "progress_bar"]
+__all__ = [
+    "audit_app",
+    "db_app",
+    "finish_import",
+    "import_app",
+    "progress_bar",
+    "report_quarantine",
+    "unit_of_work",
+]
 
 db_app = typer.Typer(help="The registry database: create or migrate it.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports into the registry.", no_args_is_help=True)
@@ -41,6 +49,20 @@ EncodingOption = Annotated[
 QuarantineOption = Annotated[
     Path | None,
     typer.Option(help="Where to write rejected rows (default: FILE.quarantine.csv beside it)."),
+]
+HeaderRowOption = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row",
+        min=1,
+        help="Row number of the header (default: found among the first rows, below any title).",
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Check every row (against the database too) and report; write nothing."
+    ),
 ]
 UrlOption = Annotated[
     str | None,
@@ -106,6 +128,42 @@ class RichProgress:
             self._progress.advance(self._task, amount)
 
 
+def unit_of_work(sessions: Any, *, dry_run: bool) -> Any:
+    """The unit of work of an import: one that only flushes and rolls back for ``--dry-run``."""
+    from safetynet.registry.unit_of_work import DryRunUnitOfWork, UnitOfWork
+
+    return DryRunUnitOfWork(sessions) if dry_run else UnitOfWork(sessions)
+
+
+def report_quarantine(
+    lines: Any, headers: Any, source: Path, target: Path | None, *, dry_run: bool
+) -> None:
+    """Write the rejected rows to the quarantine file (FILE.quarantine.csv by default) and say
+    where; in a dry run, print them instead (row, field, reason) and write nothing."""
+    from safetynet.registry.imports import default_quarantine_path, write_quarantine
+
+    rows = sorted(lines, key=lambda q: q.row)
+    if not rows:
+        out.print("quarantine: none", markup=False)
+    elif dry_run:
+        for line in rows:
+            out.print(f"row {line.row}, {line.field}: {line.reason}", markup=False)
+    else:
+        path = target or default_quarantine_path(source)
+        write_quarantine(rows, headers, path)
+        out.print(f"quarantine: {path}", markup=False)
+
+
+def finish_import(quarantined: int, *, dry_run: bool) -> None:
+    """End an import command with its exit status: 0 when every row was accepted, 1 when some
+    rows were quarantined (the report is printed first); a file that cannot be read has already
+    ended the command with 2."""
+    if dry_run:
+        out.print("dry run: nothing was written", markup=False)
+    if quarantined:
+        raise typer.Exit(1)
+
+
 def _actor() -> Any:
     from safetynet.audit.log import Actor
 
@@ -154,38 +212,37 @@ def import_households(
     ] = None,
     url: UrlOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    header_row: HeaderRowOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
-    """Import households: good rows are committed, bad ones go to the quarantine file."""
+    """Import households: good rows are committed, bad ones go to the quarantine file.
+
+    Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
     from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import ImportHouseholds, system_clock
     from safetynet.registry.handlers import import_households as handle
-    from safetynet.registry.imports import (
-        default_quarantine_path,
-        read_table,
-        validate,
-        write_quarantine,
-    )
-    from safetynet.registry.unit_of_work import UnitOfWork
+    from safetynet.registry.imports import read_table, validate
 
     start = _parse_date(as_of, "--as-of")
-    table = read_table(file, encoding)
+    table = read_table(file, encoding, header_row)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     db = bootstrap(url)
     try:
         require_current_schema(db)
         with RichProgress(quiet=quiet) as progress:
-            batch = validate(table, month=month, progress=progress)
+            batch = validate(table, month=month, progress=progress, as_of=start)
             command = ImportHouseholds(
                 batch=batch,
                 actor=_actor(),
                 as_of=start,
                 source=f"{file.name} sha256:{digest}",
             )
-            with UnitOfWork(db.sessions) as uow:
+            with unit_of_work(db.sessions, dry_run=dry_run) as uow:
                 report = handle(command, uow, system_clock, progress)
     finally:
         db.dispose()
 
+    out.print(f"{file.name}: {_layout(table.header_row, table.ignored)}", markup=False)
     out.print(
         f"read {report.read} rows: {report.accepted} accepted, {report.quarantined} quarantined",
         markup=False,
@@ -200,12 +257,14 @@ def import_households(
         f"{report.persons_unchanged} unchanged",
         markup=False,
     )
-    if batch.quarantine:
-        target = quarantine or default_quarantine_path(file)
-        write_quarantine(sorted(batch.quarantine, key=lambda q: q.row), table.headers, target)
-        out.print(f"quarantine: {target}", markup=False)
-    else:
-        out.print("quarantine: none", markup=False)
+    report_quarantine(batch.quarantine, table.headers, file, quarantine, dry_run=dry_run)
+    finish_import(report.quarantined, dry_run=dry_run)
+
+
+def _layout(header_row: int, ignored: tuple[str, ...]) -> str:
+    from safetynet.registry.imports import Sheet
+
+    return Sheet((), (), [], None, header_row, ignored).layout()
 
 
 @import_app.command("caseload")
