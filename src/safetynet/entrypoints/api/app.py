@@ -8,13 +8,15 @@ import datetime as dt
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
 from safetynet.entrypoints.api.auth import UserDirectory
 from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
+from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
 from safetynet.entrypoints.api.service import CaseService, Clock
-from safetynet.errors import SafetyNetError
+from safetynet.errors import InputError, SafetyNetError, UnknownNameError
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.db import Database
 
@@ -43,9 +45,32 @@ async def _stale(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+def _location(exc: Exception) -> list[str]:
+    if isinstance(exc, InputError):
+        return ["body", *exc.field.split(".")]
+    if isinstance(exc, UnknownNameError):
+        return ["body", exc.kind]
+    return ["body"]
+
+
+async def _duplicate(_request: Request, _exc: Exception) -> JSONResponse:
+    # A unique constraint caught what the handler's own check could not see: the same step
+    # recorded by someone else at the same moment.
+    return _error(
+        status.HTTP_409_CONFLICT,
+        "it was recorded by someone else at the same time; reload it: it is recorded once",
+    )
+
+
 async def _user_error(_request: Request, exc: Exception) -> JSONResponse:
     # Bad values and unknown names in the body (a household, a program): the request is wrong.
-    return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+    # The answer has the shape of the API's other 422s (those of the request validation), so
+    # a client reads one schema: the field in ``loc`` and the reason in ``msg``.
+    reason = exc.reason if isinstance(exc, InputError) else str(exc)
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": [{"loc": _location(exc), "msg": reason, "type": "value_error"}]},
+    )
 
 
 def create_app(
@@ -63,6 +88,7 @@ def create_app(
             "One-door applications and the statutory procedure of social assistance, scoped to "
             "the user's region. See docs/api.md for roles, actions and errors."
         ),
+        responses=ERROR_RESPONSES,
     )
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
@@ -71,5 +97,6 @@ def create_app(
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(StaleDataError, _stale)
+    app.add_exception_handler(IntegrityError, _duplicate)
     app.add_exception_handler(SafetyNetError, _user_error)
     return app

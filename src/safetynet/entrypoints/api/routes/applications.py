@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
+from safetynet.entrypoints.api.bounds import ApplicationIdPath, Limit, Offset
 from safetynet.entrypoints.api.deps import ServiceDep, allowed, not_found
 from safetynet.entrypoints.api.policy import FULL_IDENTITY_ROLES, Action, in_region
 from safetynet.entrypoints.api.schemas import ApplicationCreate, ApplicationPublic
@@ -51,8 +52,8 @@ def submit_application(
 def list_applications(
     user: Annotated[User, Depends(allowed(Action.READ))],
     service: ServiceDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[ApplicationPublic]:
     """Applications lodged in the user's region or below it, oldest first; identity numbers are
     always masked here."""
@@ -61,7 +62,7 @@ def list_applications(
 
 @router.get("/{application_id}", openapi_extra={"x-action": Action.READ.value})
 def read_application(
-    application_id: int,
+    application_id: ApplicationIdPath,
     user: Annotated[User, Depends(allowed(Action.READ))],
     service: ServiceDep,
 ) -> ApplicationPublic:
