@@ -7,11 +7,13 @@ for tests, a clock and a parameter tree).
 import datetime as dt
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
+from safetynet.domain.privacy import mask_text
 from safetynet.entrypoints.api.auth import UserDirectory
 from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
 from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
@@ -62,6 +64,24 @@ async def _duplicate(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's own answer echoes each bad ``input``: megabytes of text back, an identity number
+    # in full, or a NaN that cannot be written as JSON at all (a 500). The field, the reason and
+    # the kind of error are what a client needs.
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in error["loc"]],
+            "msg": mask_text(str(error["msg"])),
+            "type": str(error["type"]),
+        }
+        for error in exc.errors()
+    ]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": errors}
+    )
+
+
 async def _user_error(_request: Request, exc: Exception) -> JSONResponse:
     # Bad values and unknown names in the body (a household, a program): the request is wrong.
     # The answer has the shape of the API's other 422s (those of the request validation), so
@@ -98,5 +118,6 @@ def create_app(
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _duplicate)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(SafetyNetError, _user_error)
     return app
