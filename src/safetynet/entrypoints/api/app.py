@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
 from safetynet.domain.privacy import mask_text
 from safetynet.entrypoints.api.auth import UserDirectory
+from safetynet.entrypoints.api.masking import MaskIdentityNumbers
 from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
 from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
 from safetynet.entrypoints.api.service import CaseService, Clock
@@ -114,6 +115,8 @@ def create_app(
     app.state.users = users
     for module in (applications, tracks, appeals, offices, audit):
         app.include_router(module.router)
+    # Every JSON answer, errors included, has its identity numbers masked whatever the field.
+    app.add_middleware(MaskIdentityNumbers, skip=frozenset({app.openapi_url or ""}))
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(StaleDataError, _stale)
