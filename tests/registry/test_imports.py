@@ -547,3 +547,17 @@ def test_require_current_schema_refuses_an_empty_database(tmp_path: Path) -> Non
             require_current_schema(db)
     finally:
         db.dispose()
+
+
+def test_a_quarantine_reason_that_quotes_an_identity_number_is_written_masked(
+    tmp_path: Path,
+) -> None:
+    from safetynet.registry.imports import QuarantineLine, write_quarantine
+
+    number = "110105198503010032"
+    path = tmp_path / "q.csv"
+    line = QuarantineLine(2, "note", f"mentions {number}", ("H1", number))
+    write_quarantine([line], ["household_no", "id_number"], path)
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1][:3] == ["2", "note", "mentions 110***********0032"]
+    assert rows[1][3:] == ["H1", number]  # the row as it was, to correct and import again
