@@ -41,7 +41,9 @@ def test_ids_beyond_the_database_integers_are_refused(
     assert _fields(page) == ["offset"]
 
 
-@pytest.mark.parametrize("amount", ["1e308", "NaN", "Infinity", "-1e400", 1e308, "1000000000.01"])
+@pytest.mark.parametrize(
+    "amount", ["1e308", "NaN", "Infinity", "-1e400", "1e999999999", 1e308, "1000000000.01"]
+)
 def test_amounts_beyond_the_stated_maximum_are_refused(
     client: TestClient, database: Database, amount: object
 ) -> None:
@@ -61,6 +63,26 @@ def test_amounts_beyond_the_stated_maximum_are_refused(
     assert _fields(response) == ["household"]
     assert "household.members[0].wage_income" in response.text
     assert "1,000,000,000.00 yuan" in response.text
+
+
+def test_an_amount_finer_than_a_fen_is_refused_not_rounded_to_zero(
+    client: TestClient, database: Database
+) -> None:
+    from tests.cases.helpers import register_household
+
+    register_household(database, "H9", ["110105198503010032"])
+    household = copy.deepcopy(example("dibao_household.json"))
+    household["members"][0]["wage_income"] = "1e-999999999"
+    body = {
+        "household_region": OWN,
+        "household_no": "H9",
+        "region": OWN,
+        "household": household,
+        "programs": ["dibao"],
+    }
+    response = client.post("/applications", headers=auth(CLERK), json=body)
+    assert _fields(response) == ["household"]
+    assert "more than 2 decimal places" in response.text
 
 
 def test_a_float_nan_or_huge_advance_is_refused(client: TestClient, database: Database) -> None:

@@ -54,6 +54,9 @@ MAX_AMOUNT_FEN = 100_000_000_000
 """The largest amount the API accepts: 1,000,000,000.00 yuan (in fen). No household's income,
 assets or payment comes near it, and any sum of such amounts stays far inside a bigint."""
 
+_MAX_YUAN = Decimal(MAX_AMOUNT_FEN) / 100
+_FEN = Decimal("0.01")
+
 _JSON_SAFE_INT = 2**53
 """Integers in free-form JSON: those every JSON reader keeps exact."""
 _MAX_DEPTH = 8
@@ -153,8 +156,11 @@ def _check_amount(value: Any, where: str) -> None:
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         return  # not a number at all: the rules core names it
-    if not amount.is_finite() or abs(amount) * 100 > MAX_AMOUNT_FEN:
+    # copy_abs and comparison are exact: no arithmetic that could overflow on 1e999999999.
+    if not amount.is_finite() or amount.copy_abs() > _MAX_YUAN:
         raise ValueError(f"{where}: {value!r} is not an amount up to 1,000,000,000.00 yuan")
+    if amount.quantize(_FEN) != amount:  # 1e-999999999 would underflow to 0 fen silently
+        raise ValueError(f"{where}: {value!r} has more than 2 decimal places (fen)")
 
 
 class _Walk:
