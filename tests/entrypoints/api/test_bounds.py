@@ -123,3 +123,28 @@ def test_a_lone_surrogate_and_a_region_that_is_not_a_code_are_refused(
     )
     assert _fields(response) == ["reason"]
     assert _fields(client.get("/offices/31011%00/deadlines", headers=auth(CLERK))) == ["region"]
+
+
+def test_dates_beyond_the_supported_range_are_refused(
+    client: TestClient, database: Database
+) -> None:
+    tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
+    # 9999-12-31 overflowed the appeal's time limits and the deadline look-ahead (500).
+    body = {
+        "expected_version": 1,
+        "kind": "reconsideration",
+        "decision_known_on": "9999-12-31",
+        "grounds": "g",
+    }
+    appeal = client.post(f"/tracks/{tid}/appeals", headers=auth(APPROVER), json=body)
+    assert _fields(appeal) == ["decision_known_on"]
+    deadlines = client.get(
+        f"/offices/{OWN}/deadlines", headers=auth(CLERK), params={"today": "9999-12-31"}
+    )
+    assert _fields(deadlines) == ["today"]
+    early = client.post(
+        f"/tracks/{tid}/accept",
+        headers=auth(CLERK),
+        json={"expected_version": 1, "on": "0001-01-01"},
+    )
+    assert _fields(early) == ["on"]

@@ -9,6 +9,7 @@ verification report) bounded in size and depth with every amount checked as an a
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import unicodedata
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ __all__ = [
     "AmountFen",
     "AppealIdPath",
     "ApplicationIdPath",
+    "BusinessDate",
+    "BusinessDateQuery",
     "HouseholdFacts",
     "IdNumberText",
     "JsonObject",
@@ -116,6 +119,19 @@ RegionPath = Annotated[
     str, Path(pattern=_REGION, description="A region code: 6 digits (GB/T 2260).")
 ]
 YearMonth = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}$")]
+
+# -- dates ------------------------------------------------------------------------------------------
+
+EARLIEST = dt.date(1949, 10, 1)
+LATEST = dt.date(2100, 12, 31)
+_DATES = f"{EARLIEST} … {LATEST}"
+# A hard technical bound, not the plausibility window of a record (the domain checks that): dates
+# near 9999-12-31 overflow deadline arithmetic, and the calendars (lunar holidays included) are
+# computed for years up to 2100.
+BusinessDate = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST, description=f"A date, {_DATES}.")]
+BusinessDateQuery = Annotated[
+    dt.date | None, Query(ge=EARLIEST, le=LATEST, description=f"A date, {_DATES}; default today.")
+]
 
 # -- money ----------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safetynet.entrypoints.api.bounds import (
     AlertId,
     AmountFen,
+    BusinessDate,
     HouseholdFacts,
     IdNumberText,
     JsonObject,
@@ -109,7 +110,7 @@ class ApplicationCreate(BaseModel):
     outside_hukou_basis: LongText = Field(
         default="", description="The rule allowing lodging outside the hukou place."
     )
-    on: dt.date | None = Field(default=None, description="Business date; default today.")
+    on: BusinessDate | None = Field(default=None, description="Business date; default today.")
 
 
 class PendingDeadline(BaseModel):
@@ -254,7 +255,7 @@ class ActionBody(BaseModel):
     and may give the business date of the step (default today)."""
 
     expected_version: Version
-    on: dt.date | None = None
+    on: BusinessDate | None = None
 
 
 class InvestigationBody(ActionBody):
@@ -269,8 +270,8 @@ class HomeVisitBody(ActionBody):
 
 class VerificationBody(ActionBody):
     report: JsonObject
-    cross_check_requested_on: dt.date
-    cross_check_started_on: dt.date | None = None
+    cross_check_requested_on: BusinessDate
+    cross_check_started_on: BusinessDate | None = None
 
 
 class OpinionBody(ActionBody):
@@ -287,7 +288,7 @@ class ObjectionBody(ActionBody):
 
 
 class CloseNoticeBody(ActionBody):
-    county_received_on: dt.date | None = None
+    county_received_on: BusinessDate | None = None
 
 
 class RefuseBody(ActionBody):
@@ -337,7 +338,7 @@ class JobAcceptanceBody(ActionBody):
 class OpenRecheckBody(ActionBody):
     alert_id: AlertId = Field(description="The monitoring alert about the track's household.")
     reason: LongText = Field(description="What the re-check is to establish.")
-    due: dt.date | None = Field(
+    due: BusinessDate | None = Field(
         default=None,
         description="An earlier due date set by the office; default and latest: the time limit "
         "(common.procedure.monitoring.recheck_limit working days).",
@@ -357,7 +358,7 @@ class GradualExitBody(ActionBody):
 
 class AppealCreate(ActionBody):
     kind: Literal["reconsideration", "litigation"]
-    decision_known_on: dt.date
+    decision_known_on: BusinessDate
     grounds: LongText
 
 
@@ -370,7 +371,7 @@ class AppealDecision(BaseModel):
         description="For a decision in the applicant's favour (revoked, varied): the step the "
         "track goes back to.",
     )
-    on: dt.date | None = None
+    on: BusinessDate | None = None
 
 
 class AppealPublic(BaseModel):
@@ -399,7 +400,7 @@ class StaffRelativeCreate(BaseModel):
     staff_role: Annotated[Name, Field(max_length=40)]
     id_number: IdNumberText = Field(description="The relative's; shown masked afterwards.")
     relation: Annotated[ShortText, Field(max_length=20)]
-    on: dt.date | None = None
+    on: BusinessDate | None = None
 
 
 class StaffRelativePublic(BaseModel):
