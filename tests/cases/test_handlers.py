@@ -706,7 +706,7 @@ def test_appeals_have_their_own_time_limits(database: Database, fixed_clock: Clo
             reasons=("valuation correct",),
         ),
     )
-    with pytest.raises(WorkflowError, match="it was decided on 2026-01-20"):
+    with pytest.raises(WorkflowError, match=r"already decided \(upheld\) on 2026-01-20"):
         run(
             database,
             fixed_clock,

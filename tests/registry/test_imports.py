@@ -755,3 +755,17 @@ def test_an_area_with_a_decimal_comma_or_out_of_range_is_refused(text: str, reas
     with pytest.raises(InputError, match=reason) as caught:
         parse_area(text)
     assert caught.value.field == "property_area"
+
+
+def test_a_quarantine_reason_that_quotes_an_identity_number_is_written_masked(
+    tmp_path: Path,
+) -> None:
+    from safetynet.registry.imports import QuarantineLine, write_quarantine
+
+    number = "110105198503010032"
+    path = tmp_path / "q.csv"
+    line = QuarantineLine(2, "note", f"mentions {number}", ("H1", number))
+    write_quarantine([line], ["household_no", "id_number"], path)
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1][:3] == ["2", "note", "mentions 110***********0032"]
+    assert rows[1][3:] == ["H1", number]  # the row as it was, to correct and import again

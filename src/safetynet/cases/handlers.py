@@ -23,6 +23,7 @@ from safetynet.cases import events as e
 from safetynet.cases.model import (
     Appeal,
     Application,
+    Death,
     JobAcceptance,
     JobRefusal,
     Objection,
@@ -629,7 +630,15 @@ def close_public_notice(
 
 
 def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
-    require_state(track, action, DECIDABLE[Procedure(track.procedure)])
+    allowed = DECIDABLE[Procedure(track.procedure)]
+    if track.status not in allowed and track.decision is not None:
+        raise WorkflowError.for_track(
+            track,
+            action,
+            f"it was already decided ({track.decision}) on {track.decided_on} by "
+            f"{track.decided_by}; a decision is recorded once (an appeal or a re-check changes it)",
+        )
+    require_state(track, action, allowed)
     name = cmd.actor.name
     if name == track.accepted_by or name in track.investigators:
         raise WorkflowError.for_track(
@@ -834,6 +843,23 @@ def record_death(cmd: c.RecordDeath, uow: CaseUnitOfWork, clock: Clock) -> e.Dea
             raise InputError(
                 "id_number", f"{mask_identity_number(number)} is not a member of the household"
             )
+        recorded = uow.cases.death(track.id, number)
+        if recorded is not None:
+            raise WorkflowError.for_track(
+                track,
+                action,
+                f"the death of {mask_identity_number(number)} was already recorded (died on "
+                f"{recorded.died_on}, by {recorded.recorded_by}); it is recorded once",
+            )
+        uow.cases.add(
+            Death(
+                track_id=track.id,
+                id_number=number,
+                died_on=cmd.on,
+                recorded_by=cmd.actor.name,
+                recorded_at=clock(),
+            )
+        )
         due = _rules(app, uow).death_recheck_due(cmd.on)
         before = _snapshot(track)
         if track.recheck_due is None or due < track.recheck_due or track.recheck_reason != "death":
@@ -1001,6 +1027,13 @@ def suspend_track(cmd: c.SuspendTrack, uow: CaseUnitOfWork, clock: Clock) -> e.T
     action = "suspend"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
+        if track.status == State.SUSPENDED:
+            raise WorkflowError.for_track(
+                track,
+                action,
+                f"payment was already suspended on {track.suspended_on}; a suspension is "
+                "recorded once",
+            )
         require_state(track, action, {State.PAYING})
         if not cmd.reason.strip():
             raise InputError("reason", "say why payment is suspended")
@@ -1021,6 +1054,13 @@ def terminate_track(cmd: c.TerminateTrack, uow: CaseUnitOfWork, clock: Clock) ->
     action = "terminate"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
+        if track.status == State.TERMINATED:
+            raise WorkflowError.for_track(
+                track,
+                action,
+                f"support was already ended on {track.terminated_on}; a termination is "
+                "recorded once",
+            )
         if track.procedure == Procedure.TEKUN:
             if track.status in (State.PAYING, State.SUSPENDED):
                 raise WorkflowError.for_track(
@@ -1640,7 +1680,11 @@ def decide_appeal(cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.A
         raise UnknownNameError("appeal", str(cmd.appeal_id))
     if appeal.status != "lodged":
         raise WorkflowError(
-            "decide", f"appeal {appeal.id}", appeal.status, f"it was decided on {appeal.decided_on}"
+            "decide",
+            f"appeal {appeal.id}",
+            appeal.status,
+            f"it was already decided ({appeal.outcome}) on {appeal.decided_on}; an appeal "
+            "decision is recorded once",
         )
     if cmd.on < appeal.lodged_on:
         raise InputError("on", f"is before the appeal was lodged ({appeal.lodged_on})")

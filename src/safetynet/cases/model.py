@@ -34,6 +34,7 @@ from safetynet.registry.base import Base
 __all__ = [
     "Appeal",
     "Application",
+    "Death",
     "JobAcceptance",
     "JobRefusal",
     "Objection",
@@ -216,6 +217,24 @@ class Appeal(Base):
             f"reopened_at IS NULL OR {_one_of('reopened_at', REOPEN_STEPS)}", name="reopened_at"
         ),
     )
+
+
+class Death(Base):
+    """The death of a household member, recorded on a track once (a second report of the same
+    death is refused, not applied twice)."""
+
+    __tablename__ = "case_deaths"
+    __table_args__ = (UniqueConstraint("track_id", "id_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("case_tracks.id"), index=True)
+    id_number: Mapped[str] = mapped_column(String(18))
+    died_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"Death(id={self.id}, {mask_identity_number(self.id_number)})"
 
 
 class JobRefusal(Base):

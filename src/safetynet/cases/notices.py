@@ -50,6 +50,7 @@ from safetynet.cases.model import Application, Track
 from safetynet.cases.workflow import DEPARTMENT_TITLES_ZH, PARAMETER_ROOT, Department, WorkflowError
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.money import format_yuan
+from safetynet.domain.privacy import mask_text
 from safetynet.domain.regions import NATION_CODE, default_registry
 from safetynet.errors import UnknownNameError
 from safetynet.policy.parameters import ParameterTree, Provenance, default_tree
@@ -338,7 +339,9 @@ def _flagged(citation: str, provenance: str) -> str:
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+    # Every text of a notice is drawn here: an identity number typed into a reason or any other
+    # free text is masked like the applicant's own.
+    return Paragraph(escape(mask_text(text)).replace("\n", "<br/>"), style)
 
 
 def _facts_table(rows: Sequence[tuple[str, str]], st: dict[str, ParagraphStyle]) -> Table:

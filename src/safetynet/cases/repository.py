@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from safetynet.cases.model import (
     Appeal,
     Application,
+    Death,
     JobAcceptance,
     JobRefusal,
     Recheck,
@@ -44,6 +45,11 @@ class CaseRepository(SessionRepository):
             self.session.scalars(
                 select(Appeal).where(Appeal.track_id == track_id).order_by(Appeal.id)
             )
+        )
+
+    def death(self, track_id: int, id_number: str) -> Death | None:
+        return self.session.scalar(
+            select(Death).where(Death.track_id == track_id, Death.id_number == id_number)
         )
 
     def job_refusals_of(self, track_id: int) -> list[JobRefusal]:

@@ -30,7 +30,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from safetynet.domain.identity import Sex, parse_identity_number
+<<<<<<< HEAD
 from safetynet.domain.money import MAX_FEN, parse_decimal_text, yuan_to_fen
+=======
+from safetynet.domain.money import yuan_to_fen
+from safetynet.domain.privacy import mask_text
+>>>>>>> i10-api
 from safetynet.domain.regions import NATION_CODE, parse_statistical_code, validate_region_code
 from safetynet.errors import InputError
 from safetynet.registry.vocabulary import (
@@ -1193,4 +1198,6 @@ def write_quarantine(lines: Iterable[QuarantineLine], headers: Sequence[str], pa
         writer = csv.writer(handle)
         writer.writerow(["row", "field", "reason", *headers])
         for line in lines:
-            writer.writerow([line.row, line.field, line.reason, *line.cells])
+            # The cells stay as they were in the file (the office corrects and re-imports them);
+            # the reason, which may quote a number, is masked like any display.
+            writer.writerow([line.row, line.field, mask_text(line.reason), *line.cells])

@@ -18,6 +18,9 @@ from tests.entrypoints.api.conftest import NEIGHBOUR, OTHER, OWN, act, auth, tok
 from tests.entrypoints.api.flows import CLERK, HEAD, ok, refused_with_appeal, submit_dibao
 
 SENTINEL_HOUSEHOLD = "HSECRET1"
+# Staff whose close relative (the head of the sentinel household) is on the register: one in the
+# region of the application, one in another province.
+OWN_STAFF, FAR_STAFF = "staff_own_secret", "staff_far_secret"
 
 
 def _routes(client: TestClient) -> list[tuple[str, str, Action]]:
@@ -36,8 +39,21 @@ def _leaks(text: str, app: dict[str, Any]) -> list[str]:
     return [s for s in secrets if s in text]
 
 
+def _register(client: TestClient, region: str, staff: str) -> None:
+    body = {"staff_name": staff, "staff_role": "clerk", "id_number": HEAD, "relation": "sibling"}
+    response = client.post(
+        f"/offices/{region}/staff-relatives",
+        headers=auth(token(Role.COUNTY_APPROVER, region)),
+        json=body,
+    )
+    assert response.status_code == 201, response.text
+
+
 def test_no_access_outside_the_users_region(client: TestClient, database: Database) -> None:
+    _register(client, OWN, OWN_STAFF)
+    _register(client, OTHER, FAR_STAFF)
     app = submit_dibao(client, database, SENTINEL_HOUSEHOLD)
+    assert app["relative_flag"]
     tid = app["tracks"][0]["id"]
     ok(act(client, CLERK, tid, "accept", "2025-09-26"))
     appeal_id = refused_with_appeal(client, database, "HAPPEAL", seq=7)
@@ -70,6 +86,11 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
                 checked += 1
                 status, text = response.status_code, response.text
                 where = f"{method} {path} as {role} in {region}: {status} {text[:200]}"
+                # The register is read only by the roles allowed to, and only for their region.
+                if FAR_STAFF in text or (
+                    OWN_STAFF in text and Action.READ_RELATIVES not in POLICY[role]
+                ):
+                    failures.append(f"register of staff relatives leaks: {where}")
                 if action not in POLICY[role]:
                     if status != 403:
                         failures.append(f"expected 403: {where}")

@@ -80,7 +80,7 @@ def test_an_appeal_decided_in_the_applicants_favour_reopens_the_track(
         json=body | {"expected_version": decided.json()["version"]},
     )
     assert again.status_code == 409
-    assert "decided on 2025-12-01" in again.json()["detail"]
+    assert "already decided (revoked) on 2025-12-01" in again.json()["detail"]
     t = call(client, APPROVER, "GET", f"/tracks/{tid}")
     # 10 working days from Monday 2025-12-01.
     assert (t["status"], t["decision"], t["county_decision_due"]) == (
@@ -100,6 +100,13 @@ def test_rechecks_death_suspension_and_termination(client: TestClient, database:
     t = ok(response)
     assert (t["recheck_due"], t["recheck_reason"]) == ("2026-02-28", "death")
     assert HEAD not in response.text
+    # The same death reported again (another day, the other door) is refused, not applied twice:
+    # the re-check stays due three months after the first report.
+    again = act(client, APPROVER, tid, "death", "2025-12-15", id_number=HEAD)
+    assert again.status_code == 409
+    assert "already recorded (died on 2025-11-30" in again.json()["detail"]
+    assert HEAD not in again.text
+    assert ok(client.get(f"/tracks/{tid}", headers=auth(APPROVER)))["recheck_due"] == "2026-02-28"
     household = copy.deepcopy(example("dibao_household.json"))
     household["members"][0]["wage_income"] = "3000.00"
     t = ok(
@@ -122,11 +129,13 @@ def test_rechecks_death_suspension_and_termination(client: TestClient, database:
     )
     t = ok(act(client, APPROVER, tid, "suspend", "2026-03-02", reason="did not attend re-check"))
     assert (t["status"], t["suspended_on"]) == ("suspended", "2026-03-02")
-    assert act(client, APPROVER, tid, "suspend", "2026-03-03", reason="again").status_code == 409
+    again = act(client, APPROVER, tid, "suspend", "2026-03-03", reason="again")
+    assert again.status_code == 409
+    assert "already suspended on 2026-03-02" in again.json()["detail"]
     t = ok(act(client, APPROVER, tid, "terminate", "2026-03-20", reason="moved abroad"))
     assert (t["status"], t["terminated_on"]) == ("terminated", "2026-03-20")
     late = act(client, APPROVER, tid, "terminate", "2026-03-21", reason="again")
-    assert (late.status_code, "support has ended" in late.json()["detail"]) == (409, True)
+    assert (late.status_code, "already ended on 2026-03-20" in late.json()["detail"]) == (409, True)
 
 
 def test_tekun_termination_waits_for_its_seven_day_notice(

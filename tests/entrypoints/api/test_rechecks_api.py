@@ -40,7 +40,15 @@ def test_a_recheck_opened_from_an_alert_is_due_listed_and_closed(
     unknown = act(client, REVIEWER, tid, "rechecks", "2025-12-01", alert_id=999, reason="x")
     assert (unknown.status_code, unknown.json()) == (
         422,
-        {"detail": "alert_id: 999 is not an alert about this household"},
+        {
+            "detail": [
+                {
+                    "loc": ["body", "alert_id"],
+                    "msg": "999 is not an alert about this household",
+                    "type": "value_error",
+                }
+            ]
+        },
     )
 
     t = ok(act(client, REVIEWER, tid, "rechecks", "2025-12-01", **body))

@@ -58,6 +58,12 @@ def test_dibao_from_application_to_first_payment(client: TestClient, database: D
         255000,
     )
     assert t["first_payment_month"] == "2025-11"  # the month after approval
+    # A decision is recorded once: confirming again, or refusing now, is refused with 409.
+    for action, body in (("confirm", {}), ("refuse", {"reasons": ["changed mind"]})):
+        again = act(client, "tok-approver-2", tid, action, "2025-10-31", **body)
+        assert again.status_code == 409
+        assert "already decided (approved) on 2025-10-30" in again.json()["detail"]
+    assert ok(client.get(f"/tracks/{tid}", headers=auth(APPROVER)))["amount_fen"] == 255000
 
     before = act(client, APPROVER, tid, "start-payment", "2025-10-31")
     assert before.status_code == 409  # before the first payment month
@@ -79,6 +85,9 @@ def test_refusal(client: TestClient, database: Database) -> None:
     )
     assert t["refusal_notice_due"] == "2025-11-04"  # 3 wd from Thursday 10-30
     assert t["amount_fen"] is None
+    again = act(client, APPROVER, tid, "refuse", "2025-10-31", reasons=["again"])
+    assert again.status_code == 409
+    assert "already decided (refused) on 2025-10-30" in again.json()["detail"]
 
     notice = client.get(f"/tracks/{tid}/notice", headers=auth(CLERK))
     assert (notice.status_code, notice.headers["content-type"]) == (200, "application/pdf")

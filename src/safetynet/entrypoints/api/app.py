@@ -7,14 +7,19 @@ for tests, a clock and a parameter tree).
 import datetime as dt
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
+from safetynet.domain.privacy import mask_text
 from safetynet.entrypoints.api.auth import UserDirectory
+from safetynet.entrypoints.api.masking import MaskIdentityNumbers
 from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
+from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
 from safetynet.entrypoints.api.service import CaseService, Clock
-from safetynet.errors import SafetyNetError
+from safetynet.errors import InputError, SafetyNetError, UnknownNameError
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.db import Database
 
@@ -43,9 +48,50 @@ async def _stale(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+def _location(exc: Exception) -> list[str]:
+    if isinstance(exc, InputError):
+        return ["body", *exc.field.split(".")]
+    if isinstance(exc, UnknownNameError):
+        return ["body", exc.kind]
+    return ["body"]
+
+
+async def _duplicate(_request: Request, _exc: Exception) -> JSONResponse:
+    # A unique constraint caught what the handler's own check could not see: the same step
+    # recorded by someone else at the same moment.
+    return _error(
+        status.HTTP_409_CONFLICT,
+        "it was recorded by someone else at the same time; reload it: it is recorded once",
+    )
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's own answer echoes each bad ``input``: megabytes of text back, an identity number
+    # in full, or a NaN that cannot be written as JSON at all (a 500). The field, the reason and
+    # the kind of error are what a client needs.
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in error["loc"]],
+            "msg": mask_text(str(error["msg"])),
+            "type": str(error["type"]),
+        }
+        for error in exc.errors()
+    ]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": errors}
+    )
+
+
 async def _user_error(_request: Request, exc: Exception) -> JSONResponse:
     # Bad values and unknown names in the body (a household, a program): the request is wrong.
-    return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+    # The answer has the shape of the API's other 422s (those of the request validation), so
+    # a client reads one schema: the field in ``loc`` and the reason in ``msg``.
+    reason = exc.reason if isinstance(exc, InputError) else str(exc)
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": [{"loc": _location(exc), "msg": reason, "type": "value_error"}]},
+    )
 
 
 def create_app(
@@ -63,13 +109,18 @@ def create_app(
             "One-door applications and the statutory procedure of social assistance, scoped to "
             "the user's region. See docs/api.md for roles, actions and errors."
         ),
+        responses=ERROR_RESPONSES,
     )
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
     for module in (applications, tracks, appeals, offices, audit):
         app.include_router(module.router)
+    # Every JSON answer, errors included, has its identity numbers masked whatever the field.
+    app.add_middleware(MaskIdentityNumbers, skip=frozenset({app.openapi_url or ""}))
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(StaleDataError, _stale)
+    app.add_exception_handler(IntegrityError, _duplicate)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(SafetyNetError, _user_error)
     return app

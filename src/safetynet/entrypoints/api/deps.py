@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from safetynet.entrypoints.api.auth import User, UserDirectory
+from safetynet.entrypoints.api.bounds import AppealIdPath, RegionPath, TrackIdPath
 from safetynet.entrypoints.api.policy import POLICY, Action, in_region
 from safetynet.entrypoints.api.service import CaseService
 
@@ -98,7 +99,7 @@ def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTra
     """A dependency: the path's track, if the role may take ``action`` (else 403) and the track
     is in the user's region (else 404, as for an unknown track)."""
 
-    def dependency(track_id: int, user: CurrentUser, service: ServiceDep) -> ScopedTrack:
+    def dependency(track_id: TrackIdPath, user: CurrentUser, service: ServiceDep) -> ScopedTrack:
         _check_scoped(user, action, "track", track_id, service.track_region)
         return ScopedTrack(track_id, user)
 
@@ -117,14 +118,14 @@ def scoped_appeal(action: Action) -> Callable[[int, User, CaseService], ScopedAp
     """A dependency: the path's appeal, if the role may take ``action`` (else 403) and the track
     it is against is in the user's region (else 404, as for an unknown appeal)."""
 
-    def dependency(appeal_id: int, user: CurrentUser, service: ServiceDep) -> ScopedAppeal:
+    def dependency(appeal_id: AppealIdPath, user: CurrentUser, service: ServiceDep) -> ScopedAppeal:
         _check_scoped(user, action, "appeal", appeal_id, service.appeal_region)
         return ScopedAppeal(appeal_id, user)
 
     return dependency
 
 
-def scoped_region(region: str, user: CurrentUser) -> str:
+def scoped_region(region: RegionPath, user: CurrentUser) -> str:
     """A dependency: the path's region, if it is the user's or below it (else 404)."""
     from safetynet.domain.regions import default_registry
 

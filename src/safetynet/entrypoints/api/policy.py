@@ -5,10 +5,11 @@ only on applications lodged in their region or below it (``in_region``).
 """
 
 from enum import StrEnum
+from typing import Protocol
 
 from safetynet.domain.regions import default_registry
 
-__all__ = ["FULL_IDENTITY_ROLES", "POLICY", "Action", "Role", "in_region"]
+__all__ = ["FULL_IDENTITY_ROLES", "POLICY", "Action", "Role", "in_region", "may"]
 
 
 class Role(StrEnum):
@@ -108,6 +109,16 @@ POLICY: dict[Role, frozenset[Action]] = {
 FULL_IDENTITY_ROLES = frozenset({Role.INVESTIGATOR, Role.COUNTY_APPROVER})
 """Roles that see full identity numbers, and only on a single application (they verify identity
 and decide); every list, and every other role, sees them masked."""
+
+
+class _HasRole(Protocol):
+    @property
+    def role(self) -> Role: ...
+
+
+def may(user: _HasRole, action: Action) -> bool:
+    """Whether the user's role may take ``action`` (the same table the routes are checked by)."""
+    return action in POLICY[user.role]
 
 
 def in_region(user_region: str, region: str) -> bool:

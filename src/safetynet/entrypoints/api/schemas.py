@@ -1,11 +1,30 @@
 """Request and response bodies of the API: ``XCreate`` in, ``XPublic`` out, one body per action."""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from safetynet.entrypoints.api.bounds import (
+    AlertId,
+    AmountFen,
+    BusinessDate,
+    HouseholdFacts,
+    IdNumberText,
+    JsonObject,
+    LongText,
+    Name,
+    Names,
+    Programs,
+    Reasons,
+    RegionCode,
+    ShortText,
+    Version,
+    YearMonth,
+)
+
 __all__ = [
+    "ERROR_RESPONSES",
     "ActionBody",
     "AppealCreate",
     "AppealDecision",
@@ -17,6 +36,7 @@ __all__ = [
     "CloseNoticeBody",
     "DeadlinePublic",
     "DeathBody",
+    "ErrorPublic",
     "ExtendLimitBody",
     "GradualExitBody",
     "HomeVisitBody",
@@ -44,28 +64,53 @@ __all__ = [
 ]
 
 
+class ErrorPublic(BaseModel):
+    """Why a request was refused (every 4xx answer but 422, which names the field)."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorPublic, "description": "The body is not JSON."},
+    401: {"model": ErrorPublic, "description": "No valid bearer token."},
+    403: {"model": ErrorPublic, "description": "The role may not take this action."},
+    404: {
+        "model": ErrorPublic,
+        "description": "Not found, or outside the user's region (the same answer for both).",
+    },
+    409: {
+        "model": ErrorPublic,
+        "description": "The step conflicts with the state: out of order, already recorded, "
+        "changed since read, maker-checker.",
+    },
+}
+"""The refusals every operation may give, declared in the OpenAPI with their body."""
+
+
 class ApplicationCreate(BaseModel):
     """One application at one door for a registered household."""
 
-    household_region: str = Field(description="Region code of the household in the registry.")
-    household_no: str = Field(description="Household number in the registry.")
-    region: str = Field(
+    household_region: RegionCode = Field(
+        description="Region code of the household in the registry."
+    )
+    household_no: ShortText = Field(description="Household number in the registry.")
+    region: RegionCode = Field(
         description="Region where the application is lodged (the user's region or below)."
     )
-    household: dict[str, Any] = Field(
+    household: HouseholdFacts = Field(
         description="The household facts, as for `safetynet calc` (see `safetynet fields`)."
     )
-    programs: list[str] | None = Field(
+    programs: Programs | None = Field(
         default=None, description="Programs applied for; default: every one the screening finds."
     )
     emergency: bool = False
     devolved: bool = Field(
         default=False, description="Dibao confirmation devolved to the township."
     )
-    outside_hukou_basis: str = Field(
+    outside_hukou_basis: LongText = Field(
         default="", description="The rule allowing lodging outside the hukou place."
     )
-    on: dt.date | None = Field(default=None, description="Business date; default today.")
+    on: BusinessDate | None = Field(default=None, description="Business date; default today.")
 
 
 class PendingDeadline(BaseModel):
@@ -209,29 +254,29 @@ class ActionBody(BaseModel):
     """Every action names the track version the user saw (optimistic locking: 409 if it changed)
     and may give the business date of the step (default today)."""
 
-    expected_version: int
-    on: dt.date | None = None
+    expected_version: Version
+    on: BusinessDate | None = None
 
 
 class InvestigationBody(ActionBody):
-    investigators: list[str] = Field(description="The team (at least two people).")
+    investigators: Names = Field(description="The team (at least two people).")
 
 
 class HomeVisitBody(ActionBody):
-    visitors: list[str]
+    visitors: Names
     level: Literal["township", "county"] = "township"
-    notes: str = ""
+    notes: LongText = ""
 
 
 class VerificationBody(ActionBody):
-    report: dict[str, Any]
-    cross_check_requested_on: dt.date
-    cross_check_started_on: dt.date | None = None
+    report: JsonObject
+    cross_check_requested_on: BusinessDate
+    cross_check_started_on: BusinessDate | None = None
 
 
 class OpinionBody(ActionBody):
     proposal: Literal["approve", "refuse"]
-    reasons: list[str]
+    reasons: Reasons
 
 
 class PostNoticeBody(ActionBody):
@@ -239,23 +284,23 @@ class PostNoticeBody(ActionBody):
 
 
 class ObjectionBody(ActionBody):
-    summary: str
+    summary: LongText
 
 
 class CloseNoticeBody(ActionBody):
-    county_received_on: dt.date | None = None
+    county_received_on: BusinessDate | None = None
 
 
 class RefuseBody(ActionBody):
-    reasons: list[str]
+    reasons: Reasons
 
 
 class PaymentBody(ActionBody):
-    advance_amount_fen: int | None = None
+    advance_amount_fen: AmountFen | None = None
 
 
 class ExtendLimitBody(ActionBody):
-    reason: str = Field(description="The special circumstance that needs more time.")
+    reason: LongText = Field(description="The special circumstance that needs more time.")
 
 
 class RecheckScheduleBody(ActionBody):
@@ -264,8 +309,8 @@ class RecheckScheduleBody(ActionBody):
 
 class RecheckBody(ActionBody):
     frequency: Literal["annual", "half_yearly"] = Field(description="Of the next re-check.")
-    findings: str
-    household: dict[str, Any] | None = Field(
+    findings: LongText
+    household: HouseholdFacts | None = Field(
         default=None,
         description="The facts found, if they changed: the amount is recalculated from the "
         "following month.",
@@ -273,23 +318,27 @@ class RecheckBody(ActionBody):
 
 
 class DeathBody(ActionBody):
-    id_number: str = Field(description="The member who died (never echoed back).")
+    id_number: IdNumberText = Field(description="The member who died (never echoed back).")
 
 
 class JobRefusalBody(ActionBody):
-    id_number: str = Field(description="The member who refused (never echoed back in full).")
-    offer: str
+    id_number: IdNumberText = Field(
+        description="The member who refused (never echoed back in full)."
+    )
+    offer: LongText
 
 
 class JobAcceptanceBody(ActionBody):
-    id_number: str = Field(description="The member who accepted (never echoed back in full).")
-    offer: str
+    id_number: IdNumberText = Field(
+        description="The member who accepted (never echoed back in full)."
+    )
+    offer: LongText
 
 
 class OpenRecheckBody(ActionBody):
-    alert_id: int = Field(description="The monitoring alert about the track's household.")
-    reason: str = Field(description="What the re-check is to establish.")
-    due: dt.date | None = Field(
+    alert_id: AlertId = Field(description="The monitoring alert about the track's household.")
+    reason: LongText = Field(description="What the re-check is to establish.")
+    due: BusinessDate | None = Field(
         default=None,
         description="An earlier due date set by the office; default and latest: the time limit "
         "(common.procedure.monitoring.recheck_limit working days).",
@@ -297,30 +346,32 @@ class OpenRecheckBody(ActionBody):
 
 
 class ReasonBody(ActionBody):
-    reason: str
+    reason: LongText
 
 
 class GradualExitBody(ActionBody):
-    income_rose_in: str = Field(description="The month income rose above the standard, YYYY-MM.")
-    household: dict[str, Any] = Field(description="The household facts after the rise.")
+    income_rose_in: YearMonth = Field(
+        description="The month income rose above the standard, YYYY-MM."
+    )
+    household: HouseholdFacts = Field(description="The household facts after the rise.")
 
 
 class AppealCreate(ActionBody):
     kind: Literal["reconsideration", "litigation"]
-    decision_known_on: dt.date
-    grounds: str
+    decision_known_on: BusinessDate
+    grounds: LongText
 
 
 class AppealDecision(BaseModel):
-    expected_version: int = Field(description="The appeal version the user saw.")
+    expected_version: Version = Field(description="The appeal version the user saw.")
     outcome: Literal["upheld", "varied", "revoked", "dismissed"]
-    reasons: list[str]
+    reasons: Reasons
     reopen_at: Literal["investigation", "township_opinion", "decision", "payment"] | None = Field(
         default=None,
         description="For a decision in the applicant's favour (revoked, varied): the step the "
         "track goes back to.",
     )
-    on: dt.date | None = None
+    on: BusinessDate | None = None
 
 
 class AppealPublic(BaseModel):
@@ -345,11 +396,11 @@ class AppealPublic(BaseModel):
 class StaffRelativeCreate(BaseModel):
     """A member of staff working in the office's region and one close relative of theirs."""
 
-    staff_name: str
-    staff_role: str
-    id_number: str = Field(description="The relative's; shown masked afterwards.")
-    relation: str
-    on: dt.date | None = None
+    staff_name: Name
+    staff_role: Annotated[Name, Field(max_length=40)]
+    id_number: IdNumberText = Field(description="The relative's; shown masked afterwards.")
+    relation: Annotated[ShortText, Field(max_length=20)]
+    on: BusinessDate | None = None
 
 
 class StaffRelativePublic(BaseModel):

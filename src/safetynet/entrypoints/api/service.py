@@ -6,6 +6,7 @@ so a row outside it is simply not found.
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -97,6 +98,14 @@ def _track_public(uow: CaseUnitOfWork, track: Track) -> TrackPublic:
     return public
 
 
+def _relatives_within(matches: list[dict[str, Any]], within: str) -> list[dict[str, Any]]:
+    """The register matches of staff working in ``within`` or below it: the register of another
+    county is not read from here (the application's ``relative_flag`` still says it is flagged)."""
+    return [
+        m for m in matches if m.get("staff_region") and in_region(within, str(m["staff_region"]))
+    ]
+
+
 class CaseService:
     def __init__(self, db: Database, clock: Clock, parameters: ParameterTree | None = None) -> None:
         self.db = db
@@ -137,7 +146,13 @@ class CaseService:
     # -- reads ------------------------------------------------------------------------------
 
     def _application_public(
-        self, uow: CaseUnitOfWork, app: Application, *, full_identity: bool
+        self,
+        uow: CaseUnitOfWork,
+        app: Application,
+        *,
+        full_identity: bool,
+        within: str,
+        relatives: bool,
     ) -> ApplicationPublic:
         household = uow.session.get(Household, app.household_id)
         assert household is not None  # a foreign key guarantees it
@@ -159,28 +174,38 @@ class CaseService:
             household=facts,
             screening=app.screening,
             relative_flag=app.relative_flag,
-            relative_matches=mask(app.relative_matches),
+            relative_matches=mask(_relatives_within(app.relative_matches, within))
+            if relatives
+            else [],
             identity_numbers_masked=not full_identity,
             tracks=[_track_public(uow, t) for t in uow.cases.tracks_of(app.id)],
         )
 
     def application(
-        self, application_id: int, within: str, *, full_identity: bool
+        self, application_id: int, within: str, *, full_identity: bool, relatives: bool
     ) -> ApplicationPublic | None:
+        """The application if it was lodged in ``within`` or below it. ``relatives``: whether the
+        reader may read the register of staff relatives (else the matches are left out)."""
         with self._uow() as uow:
             app = uow.cases.application(application_id)
             if app is None or not in_region(within, app.region_code):
                 return None
-            return self._application_public(uow, app, full_identity=full_identity)
+            return self._application_public(
+                uow, app, full_identity=full_identity, within=within, relatives=relatives
+            )
 
-    def applications(self, within: str, *, offset: int, limit: int) -> list[ApplicationPublic]:
+    def applications(
+        self, within: str, *, offset: int, limit: int, relatives: bool
+    ) -> list[ApplicationPublic]:
         """Applications lodged in ``within`` or below it, oldest first, identity numbers masked."""
         query = select(Application).order_by(Application.id).offset(offset).limit(limit)
         if within != NATION_CODE:
             query = query.where(Application.region_code.in_(region_subtree(within)))
         with self._uow() as uow:
             return [
-                self._application_public(uow, app, full_identity=False)
+                self._application_public(
+                    uow, app, full_identity=False, within=within, relatives=relatives
+                )
                 for app in uow.session.scalars(query)
             ]
 
@@ -213,7 +238,10 @@ class CaseService:
     def relatives_report(self, region: str) -> list[RelativeCasePublic]:
         with self.db.sessions() as session:
             rows = relatives_report(session, region)
-        return [RelativeCasePublic.model_validate(r) for r in rows]
+        report = [RelativeCasePublic.model_validate(r) for r in rows]
+        for case in report:
+            case.matches = mask(_relatives_within(case.matches, region))
+        return report
 
     def notice_pdf(self, track_id: int) -> bytes:
         """The written notice of the track's decision (a track without a decision is refused)."""

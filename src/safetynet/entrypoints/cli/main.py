@@ -163,7 +163,9 @@ def calc(
             {"step": s["step"], "label": s["label"], "value": s["value"]}
             for s in result["explanation"]
         ]
-    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    from safetynet.domain.privacy import mask_value
+
+    sys.stdout.write(json.dumps(mask_value(result), ensure_ascii=False, indent=2) + "\n")
 
 
 @cases_app.command("run")

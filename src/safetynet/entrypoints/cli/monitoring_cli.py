@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from safetynet.domain.privacy import mask_value
 from safetynet.entrypoints.cli.registry_cli import UrlOption, out, progress_bar, reports_errors
 from safetynet.errors import InputError
 
@@ -167,7 +168,7 @@ def verify(
             db, household, day, overrides=overrides, fallbacks=fallbacks, actor=_actor()
         )
     if as_json:
-        out.print_json(json.dumps(report, ensure_ascii=False))
+        out.print_json(json.dumps(mask_value(report), ensure_ascii=False))
     else:
         print_report(report)
 
@@ -275,7 +276,7 @@ def alerts(
             )
             evidence.append(
                 f"{a.id} {a.rule}, household {a.household_id}: "
-                + json.dumps(a.evidence, ensure_ascii=False, sort_keys=True)
+                + json.dumps(mask_value(a.evidence), ensure_ascii=False, sort_keys=True)
             )
     out.print(table)
     for line in evidence:

@@ -2,13 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from safetynet.cases import commands as c
+from safetynet.domain.regions import default_registry
 from safetynet.entrypoints.api.auth import User
+from safetynet.entrypoints.api.bounds import ApplicationIdPath, Limit, Offset
 from safetynet.entrypoints.api.deps import ServiceDep, allowed, not_found
-from safetynet.entrypoints.api.policy import FULL_IDENTITY_ROLES, Action, in_region
+from safetynet.entrypoints.api.policy import FULL_IDENTITY_ROLES, Action, in_region, may
 from safetynet.entrypoints.api.schemas import ApplicationCreate, ApplicationPublic
+from safetynet.errors import UnknownNameError
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -28,6 +31,14 @@ def submit_application(
             status.HTTP_403_FORBIDDEN,
             f"region {body.region} is outside the region you act for ({user.region})",
         )
+    # The region check comes before the registry is read: a household registered outside the
+    # user's region gets exactly the answer of one that does not exist, so the API reveals
+    # nothing about other regions' registries (lodging outside the hukou place is open to a
+    # user whose region covers both places).
+    if not default_registry().contains(body.household_region) or not in_region(
+        user.region, body.household_region
+    ):
+        raise UnknownNameError("household", f"{body.household_region}/{body.household_no}")
     application_id = service.submit(
         c.SubmitApplication(
             actor=user.actor,
@@ -42,7 +53,9 @@ def submit_application(
             outside_hukou_basis=body.outside_hukou_basis,
         )
     )
-    found = service.application(application_id, user.region, full_identity=False)
+    found = service.application(
+        application_id, user.region, full_identity=False, relatives=may(user, Action.READ_RELATIVES)
+    )
     assert found is not None  # just lodged in the user's region
     return found
 
@@ -51,24 +64,29 @@ def submit_application(
 def list_applications(
     user: Annotated[User, Depends(allowed(Action.READ))],
     service: ServiceDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[ApplicationPublic]:
     """Applications lodged in the user's region or below it, oldest first; identity numbers are
     always masked here."""
-    return service.applications(user.region, offset=offset, limit=limit)
+    return service.applications(
+        user.region, offset=offset, limit=limit, relatives=may(user, Action.READ_RELATIVES)
+    )
 
 
 @router.get("/{application_id}", openapi_extra={"x-action": Action.READ.value})
 def read_application(
-    application_id: int,
+    application_id: ApplicationIdPath,
     user: Annotated[User, Depends(allowed(Action.READ))],
     service: ServiceDep,
 ) -> ApplicationPublic:
     """One application with its tracks. Investigators and county approvers see full identity
     numbers (they verify identity and decide); every other role sees them masked."""
     found = service.application(
-        application_id, user.region, full_identity=user.role in FULL_IDENTITY_ROLES
+        application_id,
+        user.region,
+        full_identity=user.role in FULL_IDENTITY_ROLES,
+        relatives=may(user, Action.READ_RELATIVES),
     )
     if found is None:
         raise not_found("application", application_id)

@@ -1,7 +1,6 @@
 """``/offices/{region}/...``: an office's overdue and due-soon deadlines, its register of staff
 and their close relatives, and the applications flagged by that register."""
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from fastapi.types import DecoratedCallable
 
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
+from safetynet.entrypoints.api.bounds import BusinessDateQuery
 from safetynet.entrypoints.api.deps import ServiceDep, allowed, scoped_region
 from safetynet.entrypoints.api.policy import Action
 from safetynet.entrypoints.api.schemas import (
@@ -35,7 +35,7 @@ def _read(path: str, action: Action) -> Callable[[DecoratedCallable], DecoratedC
 def deadlines(
     region: Annotated[str, Depends(scoped_region)],
     service: ServiceDep,
-    today: Annotated[dt.date | None, Query(description="Default: today in China.")] = None,
+    today: BusinessDateQuery = None,
     within: Annotated[int, Query(ge=0, le=60, description="Working days ahead.")] = 3,
 ) -> list[DeadlinePublic]:
     """Deadlines of open tracks lodged in the region or below it (the user's region or below)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Response, status
 from safetynet.audit.log import Actor
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
+from safetynet.entrypoints.api.bounds import TrackIdPath
 from safetynet.entrypoints.api.deps import ScopedTrack, ServiceDep, allowed, not_found, scoped_track
 from safetynet.entrypoints.api.policy import Action
 from safetynet.entrypoints.api.schemas import (
@@ -77,7 +78,9 @@ def _run(service: CaseService, track: ScopedTrack, cmd: c.TrackCommand) -> Track
 
 @router.get("/{track_id}", openapi_extra={"x-action": Action.READ.value})
 def read_track(
-    track_id: int, user: Annotated[User, Depends(allowed(Action.READ))], service: ServiceDep
+    track_id: TrackIdPath,
+    user: Annotated[User, Depends(allowed(Action.READ))],
+    service: ServiceDep,
 ) -> TrackPublic:
     """One track: its state, version, deadlines (the pending ones listed) and decision."""
     found = service.track(track_id, user.region)

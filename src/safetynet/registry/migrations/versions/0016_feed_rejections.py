@@ -3,7 +3,7 @@ one row per (row, field, reason) of a quarantined row, and ``feed_deliveries.hea
 header cells, so the quarantine file can be written again from the database.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-05 11:30:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,241 @@
+"""The bounded types every request field of the API is declared with, defined once.
+
+Whatever a client sends must either fit the database and the rules core or be refused with 422
+naming the field: ids within PostgreSQL's integer columns (the narrower of the two backends),
+offsets and limits within a page, amounts within a stated maximum and exact (never a float),
+text of bounded length without control characters, and free-form JSON (household facts, a
+verification report) bounded in size and depth with every amount checked as an amount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import AfterValidator, Field, StringConstraints
+
+__all__ = [
+    "INT4_MAX",
+    "INT8_MAX",
+    "MAX_AMOUNT_FEN",
+    "AlertId",
+    "AmountFen",
+    "AppealIdPath",
+    "ApplicationIdPath",
+    "BusinessDate",
+    "BusinessDateQuery",
+    "HouseholdFacts",
+    "IdNumberText",
+    "JsonObject",
+    "Limit",
+    "LongText",
+    "Name",
+    "Names",
+    "Offset",
+    "Programs",
+    "Reasons",
+    "RegionCode",
+    "RegionPath",
+    "ShortText",
+    "TrackIdPath",
+    "Version",
+    "YearMonth",
+]
+
+INT4_MAX = 2**31 - 1
+"""PostgreSQL ``integer``: every id and version column of the case tables."""
+INT8_MAX = 2**63 - 1
+"""PostgreSQL ``bigint`` (and SQLite's integer): amount columns."""
+
+MAX_AMOUNT_FEN = 100_000_000_000
+"""The largest amount the API accepts: 1,000,000,000.00 yuan (in fen). No household's income,
+assets or payment comes near it, and any sum of such amounts stays far inside a bigint."""
+
+_MAX_YUAN = Decimal(MAX_AMOUNT_FEN) / 100
+_FEN = Decimal("0.01")
+
+_JSON_SAFE_INT = 2**53
+"""Integers in free-form JSON: those every JSON reader keeps exact."""
+_MAX_DEPTH = 8
+_MAX_ITEMS = 2_000  # values in one free-form object, all levels together
+_MAX_KEY = 100
+
+# Line breaks and tabs are text; every other C0/C1 control character (NUL included), lone
+# surrogates (not text, and PostgreSQL cannot store them) and non-characters are refused.
+_TEXT_WHITESPACE = frozenset("\n\r\t")
+
+
+def _bad_character(text: str, *, multiline: bool) -> str | None:
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc" and not (multiline and ch in _TEXT_WHITESPACE):
+            return f"U+{ord(ch):04X}"
+        if category == "Cs" or (category == "Cn" and (ord(ch) & 0xFFFE) == 0xFFFE):
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def _clean_line(text: str) -> str:
+    bad = _bad_character(text, multiline=False)
+    if bad is not None:
+        raise ValueError(f"contains the control or invalid character {bad}")
+    return text
+
+
+def _clean_text(text: str) -> str:
+    bad = _bad_character(text, multiline=True)
+    if bad is not None:
+        raise ValueError(f"contains the control or invalid character {bad}")
+    return text
+
+
+# -- ids, versions, paging ----------------------------------------------------------------------
+
+_ID = {"ge": 1, "le": INT4_MAX}
+
+TrackIdPath = Annotated[int, Path(description="A track id.", **_ID)]
+ApplicationIdPath = Annotated[int, Path(description="An application id.", **_ID)]
+AppealIdPath = Annotated[int, Path(description="An appeal id.", **_ID)]
+AlertId = Annotated[int, Field(**_ID)]
+Version = Annotated[
+    int, Field(ge=1, le=INT4_MAX, description="The version the user saw (optimistic locking).")
+]
+Offset = Annotated[int, Query(ge=0, le=INT4_MAX, description="Rows to skip.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Rows to return (at most 500).")]
+
+_REGION = r"^[0-9]{6}$"
+RegionCode = Annotated[
+    str,
+    StringConstraints(pattern=_REGION),
+    Field(description="A region code: 6 digits (GB/T 2260)."),
+]
+RegionPath = Annotated[
+    str, Path(pattern=_REGION, description="A region code: 6 digits (GB/T 2260).")
+]
+YearMonth = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}$")]
+
+# -- dates ------------------------------------------------------------------------------------------
+
+EARLIEST = dt.date(1949, 10, 1)
+LATEST = dt.date(2100, 12, 31)
+_DATES = f"{EARLIEST} … {LATEST}"
+# A hard technical bound, not the plausibility window of a record (the domain checks that): dates
+# near 9999-12-31 overflow deadline arithmetic, and the calendars (lunar holidays included) are
+# computed for years up to 2100.
+BusinessDate = Annotated[dt.date, Field(ge=EARLIEST, le=LATEST, description=f"A date, {_DATES}.")]
+BusinessDateQuery = Annotated[
+    dt.date | None, Query(ge=EARLIEST, le=LATEST, description=f"A date, {_DATES}; default today.")
+]
+
+# -- money ----------------------------------------------------------------------------------------
+
+AmountFen = Annotated[
+    int,
+    Field(ge=0, le=MAX_AMOUNT_FEN, description="An amount in fen (at most 1,000,000,000.00 yuan)."),
+]
+
+# -- text -----------------------------------------------------------------------------------------
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_clean_line)]
+"""A person's or a user's name, a role: one line, as stored (100 characters)."""
+ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_clean_line)]
+"""A one-line value: a household number, a relation, an offer of work."""
+LongText = Annotated[str, StringConstraints(max_length=4_000), AfterValidator(_clean_text)]
+"""Reasons, grounds, findings, notes: line breaks allowed, 4,000 characters."""
+IdNumberText = Annotated[
+    str, StringConstraints(min_length=15, max_length=24), AfterValidator(_clean_line)
+]
+"""An identity number as typed (spaces or hyphens between groups allowed; checked by the case
+handlers)."""
+
+# -- free-form JSON ----------------------------------------------------------------------------
+
+
+@cache
+def _money_fields() -> frozenset[str]:
+    from safetynet.policy.population import FIELDS, Kind, declare_all_fields
+
+    declare_all_fields()
+    return frozenset(f.name for f in FIELDS.all() if f.kind is Kind.MONEY)
+
+
+def _check_amount(value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return  # the rules core names the wrong type
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        return  # not a number at all: the rules core names it
+    # copy_abs and comparison are exact: no arithmetic that could overflow on 1e999999999.
+    if not amount.is_finite() or amount.copy_abs() > _MAX_YUAN:
+        raise ValueError(f"{where}: {value!r} is not an amount up to 1,000,000,000.00 yuan")
+    if amount.quantize(_FEN) != amount:  # 1e-999999999 would underflow to 0 fen silently
+        raise ValueError(f"{where}: {value!r} has more than 2 decimal places (fen)")
+
+
+class _Walk:
+    def __init__(self, money: frozenset[str]) -> None:
+        self.money = money
+        self.items = 0
+
+    def check(self, value: Any, where: str, depth: int) -> None:
+        self.items += 1
+        if self.items > _MAX_ITEMS:
+            raise ValueError(f"more than {_MAX_ITEMS} values")
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"{where}: nested more than {_MAX_DEPTH} levels")
+        if isinstance(value, str):
+            if len(value) > 4_000:
+                raise ValueError(f"{where}: longer than 4000 characters")
+            bad = _bad_character(value, multiline=True)
+            if bad is not None:
+                raise ValueError(f"{where}: contains the control or invalid character {bad}")
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, int):
+            if abs(value) > _JSON_SAFE_INT:
+                raise ValueError(f"{where}: {value} is out of range (at most 2^53)")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError(f"{where}: {value!r} is not a finite number")
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                key_text = str(key)
+                if len(key_text) > _MAX_KEY or _bad_character(key_text, multiline=False):
+                    raise ValueError(f"{where}: a key is too long or has control characters")
+                inner = f"{where}.{key_text}"
+                if key_text in self.money:
+                    _check_amount(item, inner)
+                self.check(item, inner, depth + 1)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.check(item, f"{where}[{i}]", depth + 1)
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    _Walk(frozenset()).check(value, "$", 0)
+    return value
+
+
+def _household_facts(value: dict[str, Any]) -> dict[str, Any]:
+    _Walk(_money_fields()).check(value, "household", 0)
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+"""A free-form object (a verification report): bounded in size, depth, text and numbers."""
+HouseholdFacts = Annotated[dict[str, Any], AfterValidator(_household_facts)]
+"""Household facts as for ``safetynet calc``: bounded like ``JsonObject``, and every amount field
+(``wage_income``, ``financial_assets``…) a finite amount up to the stated maximum."""
+
+Names = Annotated[list[Name], Field(max_length=50)]
+"""People named in one step (investigators, visitors)."""
+Reasons = Annotated[list[LongText], Field(max_length=50)]
+"""Reasons given for one opinion or decision."""
+Programs = Annotated[list[ShortText], Field(max_length=50)]

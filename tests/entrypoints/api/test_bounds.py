@@ -1,0 +1,150 @@
+"""The inputs that made the API answer 500 (ids beyond the database's integers, a huge offset or
+alert id, an amount of 1e308, a NUL byte, megabytes of text) are refused with 422 naming the
+field, on both backends."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safetynet.registry.db import Database
+from tests.cases.helpers import example
+from tests.entrypoints.api.conftest import OWN, auth
+from tests.entrypoints.api.flows import APPROVER, CLERK, REVIEWER, submit_dibao
+
+
+def _fields(response: Any) -> list[str]:
+    """The field each 422 names (``loc`` after body/path/query), in the declared error shape."""
+    assert response.status_code == 422, response.text
+    return [".".join(map(str, error["loc"][1:])) for error in response.json()["detail"]]
+
+
+@pytest.mark.parametrize("big", [2**31, 2**63, 10**30])
+def test_ids_beyond_the_database_integers_are_refused(
+    client: TestClient, database: Database, big: int
+) -> None:
+    tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
+    for path in (f"/tracks/{big}", f"/applications/{big}", f"/appeals/{big}"):
+        assert _fields(client.get(path, headers=auth(APPROVER)))[-1].endswith("_id")
+    post = client.post(
+        f"/tracks/{big}/confirm", headers=auth(APPROVER), json={"expected_version": 1}
+    )
+    assert _fields(post) == ["track_id"]
+    body = {"expected_version": big, "alert_id": big, "reason": "x"}
+    opened = client.post(f"/tracks/{tid}/rechecks", headers=auth(REVIEWER), json=body)
+    assert sorted(_fields(opened)) == ["alert_id", "expected_version"]
+    page = client.get("/applications", headers=auth(CLERK), params={"offset": big})
+    assert _fields(page) == ["offset"]
+
+
+@pytest.mark.parametrize(
+    "amount", ["1e308", "NaN", "Infinity", "-1e400", "1e999999999", 1e308, "1000000000.01"]
+)
+def test_amounts_beyond_the_stated_maximum_are_refused(
+    client: TestClient, database: Database, amount: object
+) -> None:
+    from tests.cases.helpers import register_household
+
+    register_household(database, "H9", ["110105198503010032"])
+    household = copy.deepcopy(example("dibao_household.json"))
+    household["members"][0]["wage_income"] = amount
+    body = {
+        "household_region": OWN,
+        "household_no": "H9",
+        "region": OWN,
+        "household": household,
+        "programs": ["dibao"],
+    }
+    response = client.post("/applications", headers=auth(CLERK), json=body)
+    assert _fields(response) == ["household"]
+    assert "household.members[0].wage_income" in response.text
+    assert "1,000,000,000.00 yuan" in response.text
+
+
+def test_an_amount_finer_than_a_fen_is_refused_not_rounded_to_zero(
+    client: TestClient, database: Database
+) -> None:
+    from tests.cases.helpers import register_household
+
+    register_household(database, "H9", ["110105198503010032"])
+    household = copy.deepcopy(example("dibao_household.json"))
+    household["members"][0]["wage_income"] = "1e-999999999"
+    body = {
+        "household_region": OWN,
+        "household_no": "H9",
+        "region": OWN,
+        "household": household,
+        "programs": ["dibao"],
+    }
+    response = client.post("/applications", headers=auth(CLERK), json=body)
+    assert _fields(response) == ["household"]
+    assert "more than 2 decimal places" in response.text
+
+
+def test_a_float_nan_or_huge_advance_is_refused(client: TestClient, database: Database) -> None:
+    tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
+    for advance in ("NaN", "1e308", str(2**63)):
+        response = client.post(
+            f"/tracks/{tid}/start-payment",
+            headers={**auth(APPROVER), "Content-Type": "application/json"},
+            content=f'{{"expected_version": 1, "advance_amount_fen": {advance}}}',
+        )
+        assert _fields(response) == ["advance_amount_fen"], advance
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("assets\x00hidden", "U+0000"), ("a\x1bb", "U+001B"), ("x" * 2_000_000, "at most 4000")],
+)
+def test_text_with_control_characters_or_megabytes_is_refused(
+    client: TestClient, database: Database, text: str, why: str
+) -> None:
+    tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
+    body = {"expected_version": 1, "reasons": [text]}
+    response = client.post(f"/tracks/{tid}/refuse", headers=auth(APPROVER), json=body)
+    assert _fields(response) == ["reasons.0"]
+    assert why in response.text
+    assert len(response.content) < 10_000  # the 2 MB are not echoed back
+
+
+def test_a_lone_surrogate_and_a_region_that_is_not_a_code_are_refused(
+    client: TestClient, database: Database
+) -> None:
+    tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
+    raw = json.dumps({"expected_version": 1, "reason": "moved \ud800"})
+    response = client.post(
+        f"/tracks/{tid}/suspend",
+        headers={**auth(APPROVER), "Content-Type": "application/json"},
+        content=raw,
+    )
+    assert _fields(response) == ["reason"]
+    assert _fields(client.get("/offices/31011%00/deadlines", headers=auth(CLERK))) == ["region"]
+
+
+def test_dates_beyond_the_supported_range_are_refused(
+    client: TestClient, database: Database
+) -> None:
+    tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
+    # 9999-12-31 overflowed the appeal's time limits and the deadline look-ahead (500).
+    body = {
+        "expected_version": 1,
+        "kind": "reconsideration",
+        "decision_known_on": "9999-12-31",
+        "grounds": "g",
+    }
+    appeal = client.post(f"/tracks/{tid}/appeals", headers=auth(APPROVER), json=body)
+    assert _fields(appeal) == ["decision_known_on"]
+    deadlines = client.get(
+        f"/offices/{OWN}/deadlines", headers=auth(CLERK), params={"today": "9999-12-31"}
+    )
+    assert _fields(deadlines) == ["today"]
+    early = client.post(
+        f"/tracks/{tid}/accept",
+        headers=auth(CLERK),
+        json={"expected_version": 1, "on": "0001-01-01"},
+    )
+    assert _fields(early) == ["on"]
