@@ -178,8 +178,7 @@ def test_screen_lists_every_program_and_what_is_missing() -> None:
 
 def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(tmp_path: Path) -> None:
     result = invoke(
-        "demo", "--workdir", str(tmp_path / "demo"), "--persons", "6000",
-        "--examples", str(ROOT / "examples"),
+        "demo", "--workdir", str(tmp_path / "demo"), "--persons", "6000"
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = result.stdout

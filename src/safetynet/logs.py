@@ -1,0 +1,122 @@
+"""The operations log: every command, API request and batch stage as one record (who, what, how
+long, outcome) through the standard ``logging`` module, as text or JSON lines, identity numbers
+masked; configured once at start-up by the CLI and the API app factory, never at import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from safetynet.domain.privacy import mask_text, mask_value
+from safetynet.errors import InputError
+from safetynet.settings import Settings
+
+__all__ = [
+    "JsonFormatter",
+    "MaskIdentityNumbers",
+    "TextFormatter",
+    "configure_logging",
+    "os_user",
+]
+
+# The attributes every LogRecord has; anything else on a record was passed in ``extra``.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_OURS = "_safetynet_handler"
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+class MaskIdentityNumbers(logging.Filter):
+    """Masks identity numbers in the formatted message and in every extra field of a record,
+    whatever logger it comes from (ours, uvicorn's, SQLAlchemy's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_text(record.getMessage())
+        record.args = None
+        for key, value in _extras(record).items():
+            setattr(record, key, mask_value(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        record.exc_info = None  # the masked text above is what is printed
+        return True
+
+
+def _time(record: logging.LogRecord) -> str:
+    moment = dt.datetime.fromtimestamp(record.created, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the record's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": _time(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data.update(_extras(record))
+        if record.exc_text:
+            data["exception"] = record.exc_text
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """``time LEVEL logger: message key=value ...`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = " ".join(f"{k}={v}" for k, v in _extras(record).items())
+        line = f"{_time(record)} {record.levelname} {record.name}: {record.getMessage()}"
+        line = f"{line} {fields}" if fields else line
+        return f"{line}\n{record.exc_text}" if record.exc_text else line
+
+
+def configure_logging(settings: Settings, *, default_file: Path | None = None) -> None:
+    """Send log records to the settings' log file (or ``default_file``, or stderr when neither is
+    given or the file is ``-``), in the settings' format and level.
+
+    Called at start-up; calling it again replaces the handler it installed before, so a test or a
+    second command in the same process never gets duplicated lines.
+    """
+    target = settings.log_file or default_file
+    handler: logging.Handler
+    if target is None or str(target) == "-":
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(target, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                settings.sources.get("log_file", "log file"),
+                f"cannot write the log file {target}: {exc.strerror}",
+            ) from None
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
+    handler.addFilter(MaskIdentityNumbers())
+    setattr(handler, _OURS, True)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    # The level is ours (the "safetynet" loggers); other libraries keep the root's WARNING.
+    logging.getLogger("safetynet").setLevel(logging.getLevelNamesMapping()[settings.log_level])
+
+
+def os_user() -> str:
+    """Who runs a command: the operating system's user name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (some containers)
+        return "unknown"
