@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from safetynet.entrypoints.cli.paths import output_file
 from safetynet.entrypoints.cli.registry_cli import (
     EncodingOption,
     QuarantineOption,
@@ -98,6 +99,8 @@ def import_contributions(
     from safetynet.registry.imports import default_quarantine_path, write_quarantine
     from safetynet.registry.unit_of_work import UnitOfWork
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
     if out_of_clamp not in ("quarantine", "flag"):

@@ -43,10 +43,10 @@ def prepare_workdir(workdir: Path) -> None:
     else (a file, a folder of someone's data) is refused, so a mistyped ``--workdir`` never costs a
     user their files.
     """
+    from safetynet.entrypoints.cli.paths import output_dir
     from safetynet.errors import InputError
 
-    if workdir.exists() and not workdir.is_dir():
-        raise InputError("--workdir", f"{workdir} is a file, not a folder")
+    output_dir(workdir, "--workdir")
     if workdir.is_dir() and any(workdir.iterdir()):
         if not (workdir / MARKER).is_file():
             raise InputError(

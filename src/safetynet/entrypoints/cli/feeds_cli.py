@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from safetynet.entrypoints.cli.paths import output_file
 from safetynet.entrypoints.cli.registry_cli import (
     EncodingOption,
     QuarantineOption,
@@ -64,6 +65,8 @@ def load(
     from safetynet.registry.imports import default_quarantine_path, write_quarantine
     from safetynet.registry.unit_of_work import UnitOfWork
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     spec = parse_kind(kind)
     try:
         day = dt.date.fromisoformat(delivered) if delivered else dt.date.today()

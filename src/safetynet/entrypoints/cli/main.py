@@ -65,15 +65,19 @@ class LoggedGroup(TyperGroup):
             )
 
     def _command_path(self, ctx: typer.Context, rest: list[str]) -> str:
+        """The command's words, e.g. ``payments accounts import``, without its arguments."""
         name = ctx.invoked_subcommand
         if name is None:
             return ctx.command_path
-        sub = self.get_command(ctx, name)
-        if isinstance(sub, TyperGroup):
-            following = next((w for w in rest if not w.startswith("-")), None)
-            if following is not None and sub.get_command(ctx, following) is not None:
-                return f"{name} {following}"
-        return name
+        words, sub = [name], self.get_command(ctx, name)
+        following = iter(w for w in rest if not w.startswith("-"))
+        while isinstance(sub, TyperGroup):
+            word = next(following, None)
+            if word is None or sub.get_command(ctx, word) is None:
+                break
+            words.append(word)
+            sub = sub.get_command(ctx, word)
+        return " ".join(words)
 
 
 app = typer.Typer(
@@ -294,8 +298,9 @@ def screen_cmd(
     from safetynet.policy.calculate import read_json
     from safetynet.policy.screening import load_parameter_values, screen
 
-    household = read_json(input_file_(input_file, "--input"))
+    input_file_(input_file, "--input")
     fallback_parameters = fallback_file(fallback_parameters)
+    household = read_json(input_file)
     fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
     on = _date(date)
     lines = screen(household, on, region, fallbacks=fallbacks)

@@ -46,8 +46,9 @@ def input_path(path: Path, option: str) -> Path:
 
 def _parent(path: Path, option: str) -> None:
     parent = path.parent
-    if parent.exists() and not parent.is_dir():
-        raise InputError(option, f"cannot create {path}: {parent} is a file, not a folder")
+    above = next((p for p in (path, *path.parents) if p.exists()), None)
+    if above is not None and above != path and not above.is_dir():
+        raise InputError(option, f"cannot create {path}: {above} is a file, not a folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from safetynet.entrypoints.cli.paths import output_dir, output_file
 from safetynet.entrypoints.cli.registry_cli import EncodingOption, UrlOption, out, reports_errors
 
 __all__ = [
@@ -158,6 +159,8 @@ def accounts_import(
     """Import payee accounts; bad rows go to the quarantine file with their reasons."""
     from safetynet.payments.accounts import import_accounts, read_accounts
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     batch = read_accounts(file, encoding)
     report = _with_database(
         url, lambda db: import_accounts(db, batch, actor=_actor(None), clock=_now)
@@ -227,6 +230,7 @@ def bank_file(
     from safetynet.domain.money import format_yuan
     from safetynet.payments.bankfile import export_bank_files
 
+    output_dir(out_dir, "--out")
     report = _with_database(
         url,
         lambda db: export_bank_files(db, month, county, out_dir, actor=_actor(county), clock=_now),
@@ -260,6 +264,8 @@ def reconcile(
     """Mark exported instructions paid or failed from the bank's return file (repeatable)."""
     from safetynet.payments.reconcile import reconcile_return_file
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     report = _with_database(
         url,
         lambda db: reconcile_return_file(

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from safetynet.entrypoints.cli.paths import fallback_file, input_dir, output_file
 from safetynet.errors import InputError
 
 __all__ = ["audit_app", "db_app", "import_app", "progress_bar"]
@@ -45,7 +46,8 @@ UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
-        help="Database URL (default: $SAFETYNET_DATABASE_URL, else sqlite:///var/safetynet.db).",
+        help="Database URL (default: $SAFETYNET_DATABASE_URL, the config file, else safetynet.db "
+        "in the SafetyNet home: docs/settings.md).",
     ),
 ]
 
@@ -166,6 +168,8 @@ def import_households(
     )
     from safetynet.registry.unit_of_work import UnitOfWork
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     start = _parse_date(as_of, "--as-of")
     table = read_table(file, encoding)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
@@ -212,14 +216,21 @@ def import_households(
 def import_caseload(
     month: Annotated[str, typer.Option(help="Month the enrolments start, YYYY-MM.")],
     snapshot: Annotated[
-        Path, typer.Option(help="Population snapshot (Parquet by county, docs/batch.md).")
-    ] = Path("var/population"),
+        Path | None,
+        typer.Option(
+            help="Population snapshot (Parquet by county, docs/batch.md; default: population/ "
+            "in the SafetyNet home, docs/settings.md)."
+        ),
+    ] = None,
     county: Annotated[
         list[str] | None, typer.Option(help="Only this county (6-digit code; repeatable).")
     ] = None,
     fallback_parameters: Annotated[
         Path | None,
-        typer.Option(help="YAML of illustrative values used where a region has none [I]."),
+        typer.Option(
+            help="Illustrative values used where a region has none [I]: a YAML file, or 'demo', "
+            "the illustrative locality shipped with SafetyNet."
+        ),
     ] = None,
     everyone: Annotated[
         bool,
@@ -234,7 +245,10 @@ def import_caseload(
     from safetynet.policy.screening import load_parameter_values
     from safetynet.registry.caseload import CASELOAD_PROGRAMS, load_caseload
     from safetynet.registry.db import bootstrap
+    from safetynet.settings import load_settings
 
+    snapshot = input_dir(snapshot or load_settings().path("population"), "--snapshot")
+    fallback_parameters = fallback_file(fallback_parameters)
     fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
     db = bootstrap(url)
     try:
