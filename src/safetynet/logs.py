@@ -82,6 +82,21 @@ class TextFormatter(logging.Formatter):
         return f"{line}\n{record.exc_text}" if record.exc_text else line
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(settings: Settings, *, default_file: Path | None = None) -> None:
     """Send log records to the settings' log file (or ``default_file``, or stderr when neither is
     given or the file is ``-``), in the settings' format and level.
@@ -92,7 +107,7 @@ def configure_logging(settings: Settings, *, default_file: Path | None = None) -
     target = settings.log_file or default_file
     handler: logging.Handler
     if target is None or str(target) == "-":
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
     else:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
 from safetynet.entrypoints.api.auth import UserDirectory
+from safetynet.entrypoints.api.request_log import RequestLog
 from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
 from safetynet.entrypoints.api.service import CaseService, Clock
 from safetynet.errors import SafetyNetError
@@ -55,7 +56,12 @@ def create_app(
     clock: Clock = _utc_now,
     parameters: ParameterTree | None = None,
 ) -> FastAPI:
-    """The API on ``db``, authenticating bearer tokens against ``users``."""
+    """The API on ``db``, authenticating bearer tokens against ``users``; logging is configured
+    from the settings (docs/settings.md) and every request is logged."""
+    from safetynet.logs import configure_logging
+    from safetynet.settings import load_settings
+
+    configure_logging(load_settings())
     app = FastAPI(
         title="SafetyNet case workflow API",
         version="0.1.0",
@@ -72,4 +78,5 @@ def create_app(
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(SafetyNetError, _user_error)
+    app.add_middleware(RequestLog, users=users)
     return app
