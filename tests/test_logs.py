@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,19 @@ def test_run_month_logs_each_stage_with_counts(json_log: Path, tmp_path: Path) -
     assert isinstance(population_stage["duration_ms"], int)
     commands = [r["command"] for r in _json_lines(json_log) if r.get("event") == "command"]
     assert commands == ["synth", "run-month"]
+
+
+def test_an_import_logs_its_counts(json_log: Path, tmp_path: Path, sqlite_template: Path) -> None:
+    database = tmp_path / "registry.db"
+    shutil.copyfile(sqlite_template, database)
+    sample = Path(__file__).resolve().parents[1] / "examples/registry/households_sample.csv"
+    result = CliRunner().invoke(
+        app, ["import", "households", str(sample), "--url", f"sqlite:///{database}", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    (stage,) = [r for r in _json_lines(json_log) if r.get("event") == "stage"]
+    assert stage["stage"] == "import households"
+    assert stage["outcome"] == "ok"
+    assert stage["households_created"] == 2
+    assert stage["persons_created"] == 7
+    assert isinstance(stage["duration_ms"], int)

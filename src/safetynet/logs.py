@@ -5,13 +5,17 @@ masked; configured once at start-up by the CLI and the API app factory, never at
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from safetynet.domain.privacy import mask_text, mask_value
 from safetynet.errors import InputError
@@ -22,8 +26,11 @@ __all__ = [
     "MaskIdentityNumbers",
     "TextFormatter",
     "configure_logging",
+    "logged_stage",
     "os_user",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # The attributes every LogRecord has; anything else on a record was passed in ``extra``.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -135,3 +142,56 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in this environment (some containers)
         return "unknown"
+
+
+def _counts(report: Any) -> dict[str, int]:
+    """The whole-number fields of a report dataclass (rows read, accepted, quarantined, ...)."""
+    if not dataclasses.is_dataclass(report) or isinstance(report, type):
+        return {}
+    counts = {}
+    for field in dataclasses.fields(report):
+        value = getattr(report, field.name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            # A field named like a LogRecord attribute ("created") would clash with it.
+            counts[f"n_{field.name}" if field.name in _STANDARD else field.name] = value
+    return counts
+
+
+def logged_stage(stage: str) -> Callable[[F], F]:
+    """Log one record per call of a batch stage (an import, a roll, a bank file): its counts
+    (the report's whole-number fields) and how long it took, or that it failed."""
+    log = logging.getLogger("safetynet.batch")
+
+    def decorate(fn: F) -> F:
+        @wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                report = fn(*args, **kwargs)
+            except BaseException as exc:
+                seconds = time.perf_counter() - started
+                log.warning(
+                    "%s failed after %.1f s: %s",
+                    stage,
+                    seconds,
+                    type(exc).__name__,
+                    extra={"event": "stage", "stage": stage, "outcome": "error",
+                           "duration_ms": round(seconds * 1000)},
+                )  # fmt: skip
+                raise
+            seconds = time.perf_counter() - started
+            counts = _counts(report)
+            summary = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            log.info(
+                "%s: %s in %.1f s",
+                stage,
+                summary or "done",
+                seconds,
+                extra={"event": "stage", "stage": stage, "outcome": "ok",
+                       "duration_ms": round(seconds * 1000), **counts},
+            )  # fmt: skip
+            return report
+
+        return run  # type: ignore[return-value]
+
+    return decorate

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from safetynet.audit.log import Actor, append
 from safetynet.errors import InputError
+from safetynet.logs import logged_stage
 from safetynet.payments.accounts import mask_account
 from safetynet.payments.model import BankFileItem, BankReturn, PaymentInstruction
 from safetynet.registry.db import Database
@@ -112,6 +113,7 @@ def _masked(cells: tuple[str, ...], columns: list[str]) -> tuple[str, ...]:
     )
 
 
+@logged_stage("reconcile bank return")
 def reconcile_return_file(
     db: Database, path: Path, *, actor: Actor, clock: Clock, encoding: str | None = None
 ) -> ReconcileReport:
