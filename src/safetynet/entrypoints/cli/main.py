@@ -296,7 +296,8 @@ def screen_cmd(
     """One-door screening: check one household against every program and say why."""
     from safetynet.domain.money import format_yuan
     from safetynet.policy.calculate import read_json
-    from safetynet.policy.screening import load_parameter_values, screen
+    from safetynet.policy.engine import ILLUSTRATIVE_FALLBACK
+    from safetynet.policy.screening import fallback_label, load_parameter_values, screen
 
     input_file_(input_file, "--input")
     fallback_parameters = fallback_file(fallback_parameters)
@@ -305,17 +306,31 @@ def screen_cmd(
     on = _date(date)
     lines = screen(household, on, region, fallbacks=fallbacks)
     width = max(len(line.program) for line in lines)
+    flagged = False
     for line in lines:
+        # An answer that rests on an illustrative fallback value is not an official one: say so.
+        mark = ""
+        if line.evaluation is not None and any(
+            r.level == ILLUSTRATIVE_FALLBACK for r in line.evaluation.params.used()
+        ):
+            mark, flagged = "  [I]", True
         if line.evaluation is None:
             out.print(f"{line.program:<{width}}  undecided  {line.problem}", markup=False)
         elif line.eligible:
             unit = {"month": "/month", "year": "/year", "event": " once"}[line.period]
             out.print(
-                f"{line.program:<{width}}  eligible   {format_yuan(line.amount_fen)}{unit}",
+                f"{line.program:<{width}}  eligible   {format_yuan(line.amount_fen)}{unit}{mark}",
                 markup=False,
             )
         else:
-            out.print(f"{line.program:<{width}}  no", markup=False)
+            out.print(f"{line.program:<{width}}  no{mark}", markup=False)
+    if flagged:
+        out.print(
+            "[I]: rests on illustrative values where the region has none ("
+            f"{fallback_label(fallback_parameters or '').removesuffix(' [I]')}): "
+            "not an official amount.",
+            markup=False,
+        )
 
 
 @app.command("demo")
