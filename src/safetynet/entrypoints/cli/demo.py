@@ -86,10 +86,12 @@ def run_demo(
     from safetynet.registry.db import bootstrap, upgrade
 
     started = time.perf_counter()
-    prepare_workdir(workdir)
+    # Every argument is checked before the folder of an earlier run is replaced.
+    on = parse_month(month)
+    names = ", ".join(f"{c} {default_registry().full_name(c)}" for c in counties)
     fallbacks = load_parameter_values(DEMO_FALLBACKS)
     flagged = fallback_label(DEMO_FALLBACKS)
-    names = ", ".join(f"{c} {default_registry().full_name(c)}" for c in counties)
+    prepare_workdir(workdir)
     out.rule("SafetyNet demo: one month's cycle for two counties")
     out.print(
         f"Counties {names}; month {month}; {persons:,} synthetic persons.\n"
@@ -100,7 +102,6 @@ def run_demo(
     )
 
     db = bootstrap(f"sqlite:///{workdir / 'safetynet.db'}")
-    on = parse_month(month)
     clock = _clock(on)
     step = time.perf_counter()
     upgrade(db)
