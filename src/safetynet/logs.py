@@ -145,15 +145,22 @@ def os_user() -> str:
 
 
 def _counts(report: Any) -> dict[str, int]:
-    """The whole-number fields of a report dataclass (rows read, accepted, quarantined, ...)."""
+    """The whole-number fields and properties of a report dataclass (rows read, accepted,
+    quarantined, ...)."""
     if not dataclasses.is_dataclass(report) or isinstance(report, type):
         return {}
+    names = [f.name for f in dataclasses.fields(report)]
+    # Totals a report computes (e.g. a caseload's households over its counties) count too.
+    names += [n for n, v in vars(type(report)).items() if isinstance(v, property)]
     counts = {}
-    for field in dataclasses.fields(report):
-        value = getattr(report, field.name)
+    for name in names:
+        try:
+            value = getattr(report, name)
+        except Exception:  # a report's own property must never fail the work it reports on
+            continue
         if isinstance(value, int) and not isinstance(value, bool):
             # A field named like a LogRecord attribute ("created") would clash with it.
-            counts[f"n_{field.name}" if field.name in _STANDARD else field.name] = value
+            counts[f"n_{name}" if name in _STANDARD else name] = value
     return counts
 
 

@@ -79,7 +79,7 @@ def run_demo(
     from safetynet.batch.synth_accounts import write_synthetic_accounts
     from safetynet.batch.synth_feeds import generate_feeds
     from safetynet.domain.regions import default_registry
-    from safetynet.entrypoints.cli.batch_cli import print_report
+    from safetynet.entrypoints.cli.batch_cli import log_stages, print_report
     from safetynet.payments.accounts import import_accounts, read_accounts
     from safetynet.policy.screening import fallback_label, load_parameter_values
     from safetynet.registry.caseload import load_caseload
@@ -143,6 +143,7 @@ def run_demo(
         snapshot, month, results, feeds=feeds, db=db, stages=stages, bank_files=bank,
         fallbacks=fallbacks, parameters_note=f"fallbacks from {flagged}", clock=clock,
     )  # fmt: skip
+    log_stages(report)
     out.print(f"5. The month's cycle ({_since(step)}):")
     print_report(out, report, stages)
 
