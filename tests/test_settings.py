@@ -87,3 +87,15 @@ def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
         load_settings({"SAFETYNET_CONFIG": str(tmp_path / "nowhere.toml")})
     # The default location may be absent: that is the normal case.
     assert load_settings({"XDG_CONFIG_HOME": str(tmp_path / "none"), "HOME": str(tmp_path)})
+
+
+def test_without_a_home_folder_the_user_is_told_to_set_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("no home")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    with pytest.raises(InputError, match="no home folder: set SAFETYNET_HOME"):
+        load_settings({})
+    assert load_settings({"SAFETYNET_HOME": str(tmp_path)}).home == tmp_path

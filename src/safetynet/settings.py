@@ -56,27 +56,39 @@ class Settings:
         return self.home.joinpath(*parts)
 
 
-def config_path(environ: Mapping[str, str] | None = None) -> Path:
+def config_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The config file to read: ``$SAFETYNET_CONFIG``, else the user's config folder (None when
+    the user has no home folder)."""
     env = os.environ if environ is None else environ
     if env.get(CONFIG_ENV):
         return Path(env[CONFIG_ENV]).expanduser()
-    base = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else _user_home() / ".config"
-    return base / "safetynet" / "config.toml"
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "safetynet" / "config.toml"
+    home = _user_home(env)
+    return home / ".config" / "safetynet" / "config.toml" if home else None
 
 
-def _user_home() -> Path:
+def _user_home(env: Mapping[str, str]) -> Path | None:
+    if env.get("HOME"):
+        return Path(env["HOME"])
     try:
         return Path.home()
     except RuntimeError:  # no HOME and no passwd entry (some containers)
-        return Path("/tmp")
+        return None
 
 
 def _default_home(env: Mapping[str, str]) -> Path:
-    base = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else _user_home() / ".local/share"
-    return base / "safetynet"
+    if env.get("XDG_DATA_HOME"):
+        return Path(env["XDG_DATA_HOME"]) / "safetynet"
+    home = _user_home(env)
+    if home is None:
+        raise InputError(ENV["home"], "this user has no home folder: set SAFETYNET_HOME")
+    return home / ".local" / "share" / "safetynet"
 
 
-def _read_config(path: Path, explicit: bool) -> dict[str, Any]:
+def _read_config(path: Path | None, explicit: bool) -> dict[str, Any]:
+    if path is None:
+        return {}
     if not path.exists():
         if explicit:
             raise InputError(CONFIG_ENV, f"{path} does not exist")
