@@ -135,3 +135,20 @@ def test_an_import_logs_its_counts(json_log: Path, tmp_path: Path, sqlite_templa
     assert stage["households_created"] == 2
     assert stage["persons_created"] == 7
     assert isinstance(stage["duration_ms"], int)
+
+
+def test_a_defect_is_logged_with_its_traceback_masked(
+    json_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safetynet.policy.engine
+
+    def broken() -> None:
+        raise RuntimeError(f"defect while reading {ID}")
+
+    monkeypatch.setattr(safetynet.policy.engine, "programs", broken)
+    result = CliRunner().invoke(app, ["programs"])
+    assert isinstance(result.exception, RuntimeError)
+    (record,) = _json_lines(json_log)
+    assert (record["outcome"], record["exit_code"], record["level"]) == ("error", 1, "ERROR")
+    assert f"RuntimeError: defect while reading {MASKED}" in record["exception"]
+    assert ID not in json_log.read_text(encoding="utf-8")

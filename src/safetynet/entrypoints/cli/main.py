@@ -32,28 +32,33 @@ class LoggedGroup(TyperGroup):
 
         rest = list(ctx.args)  # what follows the command's name (its subcommand, if a group)
         started = time.perf_counter()
-        code: int | str = 0
+        code, outcome, crash = 0, "ok", None
         try:
             return super().invoke(ctx)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
             raise
         except KeyboardInterrupt:
-            code = 130
+            code, outcome = 130, "interrupted"
             raise
         except Exception as exc:
-            code = getattr(exc, "exit_code", 1)
+            if isinstance(getattr(exc, "exit_code", None), int):  # typer.Exit, usage errors
+                code = exc.exit_code  # type: ignore[attr-defined]
+            else:  # a defect: its traceback goes to the log too (identity numbers masked)
+                code, outcome, crash = 1, "error", exc
             raise
         finally:
             command = self._command_path(ctx, rest)
             seconds = time.perf_counter() - started
-            outcome = "ok" if code == 0 else ("failed" if code in (1, 2) else "error")
+            if outcome == "ok" and code != 0:
+                outcome = "failed"
             log.log(
-                logging.INFO if code == 0 else logging.WARNING,
+                logging.INFO if code == 0 else logging.ERROR if crash else logging.WARNING,
                 "command %s: exit %s in %.2f s",
                 command,
                 code,
                 seconds,
+                exc_info=crash,
                 extra={
                     "event": "command",
                     "command": command,
