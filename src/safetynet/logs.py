@@ -34,11 +34,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # The attributes every LogRecord has; anything else on a record was passed in ``extra``.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Extras other libraries add that repeat the message (uvicorn's terminal colours).
+_NOISE = {"color_message"}
 _OURS = "_safetynet_handler"
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+    return {
+        k: v
+        for k, v in vars(record).items()
+        if k not in _STANDARD and k not in _NOISE and not k.startswith("_")
+    }
 
 
 class MaskIdentityNumbers(logging.Filter):
@@ -83,7 +89,7 @@ class TextFormatter(logging.Formatter):
     """``time LEVEL logger: message key=value ...`` on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        fields = " ".join(f"{k}={v}" for k, v in _extras(record).items())
+        fields = " ".join(f"{k}={v}" for k, v in _extras(record).items() if v is not None)
         line = f"{_time(record)} {record.levelname} {record.name}: {record.getMessage()}"
         line = f"{line} {fields}" if fields else line
         return f"{line}\n{record.exc_text}" if record.exc_text else line
@@ -132,8 +138,11 @@ def configure_logging(settings: Settings, *, default_file: Path | None = None) -
         root.removeHandler(old)
         old.close()
     root.addHandler(handler)
-    # The level is ours (the "safetynet" loggers); other libraries keep the root's WARNING.
-    logging.getLogger("safetynet").setLevel(logging.getLevelNamesMapping()[settings.log_level])
+    # The level is ours (the "safetynet" loggers, and the server's start and stop messages);
+    # other libraries keep the root's WARNING.
+    level = logging.getLevelNamesMapping()[settings.log_level]
+    for name in ("safetynet", "uvicorn"):
+        logging.getLogger(name).setLevel(level)
 
 
 def os_user() -> str:

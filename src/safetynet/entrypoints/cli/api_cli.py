@@ -57,6 +57,10 @@ def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
     db = bootstrap(url)
     try:
         require_current_schema(db)
-        uvicorn.run(create_app(db, users=directory), host=host, port=port)
+        # Uvicorn's own logging is left unconfigured so its records reach the handler the app
+        # factory installs (masking identity numbers); RequestLog replaces its access log, which
+        # would print raw URLs.
+        app = create_app(db, users=directory)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         db.dispose()
