@@ -157,3 +157,19 @@ def fixed_clock() -> Callable[[], dt.datetime]:
     """A fake clock: the same instant on every call (audit timestamps become predictable)."""
     moment = dt.datetime(2025, 9, 15, 8, 30, tzinfo=dt.UTC)
     return lambda: moment
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never read the developer's config file or write into their SafetyNet home."""
+    home = tmp_path_factory.mktemp("safetynet-home")
+    config = home / "config.toml"
+    config.write_text("", encoding="utf-8")
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("SAFETYNET_") and "TEST" not in n]:
+        del os.environ[name]
+    os.environ["SAFETYNET_HOME"] = str(home)
+    os.environ["SAFETYNET_CONFIG"] = str(config)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -189,3 +189,21 @@ def test_cli_writes_the_pdf_and_reports_errors_in_one_line(
     assert done.exit_code == 0, done.output
     assert "approval notice" in done.output
     assert "最低生活保障审批决定书" in _text(target.read_bytes())
+
+
+def test_cli_writes_into_a_folder_it_creates_and_refuses_a_directory_as_the_file(
+    database: Database, fixed_clock: Clock, tmp_path: Path
+) -> None:
+    tid = _accepted_dibao(database, fixed_clock, "approve")
+    run(database, fixed_clock, c.ConfirmTrack(actor=APPROVER, on=D(2025, 10, 10), track_id=tid))
+    url = database.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    target = tmp_path / "letters" / "2025" / "notice.pdf"  # the folders do not exist yet
+    done = runner.invoke(_cli(), [str(tid), "--out", str(target), "--url", url])
+    assert done.exit_code == 0, done.output
+    assert target.read_bytes().startswith(b"%PDF")
+    into_folder = runner.invoke(_cli(), [str(tid), "--out", str(tmp_path), "--url", url])
+    assert into_folder.exit_code == 2
+    assert (
+        into_folder.output.strip() == f"error: --out: {tmp_path} is a directory; give a file name"
+    )

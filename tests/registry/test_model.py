@@ -14,7 +14,7 @@ from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.registry import vocabulary
-from safetynet.registry.db import DEFAULT_URL, ENV_VAR, Database, bootstrap, resolve_url
+from safetynet.registry.db import ENV_VAR, Database, bootstrap, resolve_url
 from safetynet.registry.handlers import (
     ChangeEnrolment,
     EnrolHousehold,
@@ -159,11 +159,15 @@ def test_the_url_comes_from_the_argument_the_environment_or_the_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.chdir(tmp_path)
-    assert str(resolve_url()) == DEFAULT_URL
+    monkeypatch.setenv("SAFETYNET_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("SAFETYNET_HOME", str(tmp_path / "home"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "..")
+    # The default is the SafetyNet home folder, never the working directory.
+    assert resolve_url().database == str(tmp_path / "home" / "safetynet.db")
     db = bootstrap()
     db.dispose()
-    assert (tmp_path / "var").is_dir()
+    assert (tmp_path / "home").is_dir()
     monkeypatch.setenv(ENV_VAR, "postgresql://postgres@127.0.0.1:5432/x")
     assert resolve_url().drivername == "postgresql+psycopg"
     assert resolve_url("sqlite:///y.db").database == "y.db"

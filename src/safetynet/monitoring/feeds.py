@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError, SafetyNetError
+from safetynet.logs import logged_stage
 from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord, FeedRejection
 from safetynet.policy.population import DISABILITY_CATEGORIES
 from safetynet.registry.imports import (
@@ -805,6 +806,7 @@ class LoadReport:
     duplicates: int = 0
 
 
+@logged_stage("feeds load")
 def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) -> LoadReport:
     """Write one delivery and its accepted rows in one transaction, with one audit entry. Rows of
     persons not in the registry are moved to ``cmd.feed.quarantine`` ("unknown person")."""

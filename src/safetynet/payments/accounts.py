@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError
+from safetynet.logs import logged_stage
 from safetynet.payments.model import PayeeAccount
 from safetynet.registry.db import Database
 from safetynet.registry.imports import (
@@ -312,6 +313,7 @@ class AccountImportReport:
         return len({q.row for q in self.quarantine})
 
 
+@logged_stage("import accounts")
 def import_accounts(
     db: Database,
     batch: ValidatedAccounts,

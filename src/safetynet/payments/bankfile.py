@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select, update
 from safetynet.audit.log import Actor, append
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
+from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
 from safetynet.payments.model import (
@@ -144,6 +145,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+@logged_stage("bank files")
 def export_bank_files(
     db: Database,
     month: str,

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from safetynet.audit.log import Actor, append
 from safetynet.errors import InputError
+from safetynet.logs import logged_stage
 from safetynet.payments.accounts import mask_account
 from safetynet.payments.model import BankFileItem, BankReturn, PaymentInstruction
 from safetynet.registry.db import Database
@@ -158,6 +159,7 @@ def read_return_file(
     return sheet, parsed, quarantine
 
 
+@logged_stage("reconcile bank return")
 def reconcile_return_file(
     db: Database,
     path: Path,

@@ -25,6 +25,7 @@ from safetynet.audit.log import Actor, append
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError
+from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.entitlements import ScheduleEntry, monthly_due
 from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
@@ -533,6 +534,7 @@ def _roll_batch(
         )
 
 
+@logged_stage("payment roll")
 def roll_month(
     db: Database,
     month: str,

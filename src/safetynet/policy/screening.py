@@ -34,9 +34,40 @@ class ScreeningLine:
         return int(self.evaluation.result.amount[0]) if self.evaluation is not None else 0
 
 
-def load_parameter_values(path: Path) -> dict[str, Any]:
-    """A YAML mapping of parameter name → value (e.g. the illustrative locality), coerced."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+NAMED_FALLBACKS = ("demo",)
+"""Parameter sets shipped in the package (policy/localities/NAME.yaml), all illustrative [I]."""
+
+
+def fallback_label(source: Path | str) -> str:
+    """How a fallback set is named in reports: the shipped name or the file, always flagged [I]."""
+    name = str(source)
+    if name in NAMED_FALLBACKS and not Path(name).exists():
+        return f"the illustrative locality '{name}' shipped with SafetyNet [I]"
+    return f"{name} [I]"
+
+
+def load_parameter_values(path: Path | str) -> dict[str, Any]:
+    """A YAML mapping of parameter name → value, coerced: a file, or the name of a set shipped in
+    the package (``demo``, the illustrative locality), so it works from any directory."""
+    from importlib import resources
+
+    if str(path) in NAMED_FALLBACKS and not Path(path).exists():
+        shipped = resources.files("safetynet.policy") / "localities" / f"{path}.yaml"
+        text = shipped.read_text(encoding="utf-8")
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            names = ", ".join(NAMED_FALLBACKS)
+            raise InputError(str(path), f"no such file (or a shipped set: {names})") from None
+        except IsADirectoryError:
+            raise InputError(str(path), "is a directory, not a YAML file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(str(path), f"cannot be read: {exc}") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(str(path), f"not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise InputError(str(path), "expected a mapping of parameter names to values")
     tree = default_tree()

@@ -29,6 +29,7 @@ from safetynet.audit.log import Actor, append
 from safetynet.batch.columns import choose_counties, read_county
 from safetynet.batch.runner import evaluate_county, parse_month
 from safetynet.errors import InputError
+from safetynet.logs import logged_stage
 from safetynet.policy.population import FIELDS
 from safetynet.registry.bulk import insert_new
 from safetynet.registry.db import Database, require_current_schema
@@ -261,6 +262,7 @@ def _advance_sequences(session: Session) -> None:
         )
 
 
+@logged_stage("import caseload")
 def load_caseload(
     db: Database,
     snapshot: Path,

@@ -23,6 +23,7 @@ from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.errors import CoverageError, InputError, UnknownNameError
+from safetynet.logs import logged_stage
 from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.contributions import SCHEME_SYNONYMS, SCHEMES, ContributionRecord
 from safetynet.registry.imports import (
@@ -489,6 +490,7 @@ def _shown(values: tuple[str, int, int, int, int]) -> str:
     )
 
 
+@logged_stage("import contributions")
 def import_contributions(
     cmd: ImportContributions,
     uow: UnitOfWork,

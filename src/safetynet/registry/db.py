@@ -1,12 +1,12 @@
 """Build the database engine and sessions (in ``bootstrap``, never at import) and migrate it.
 
-The URL comes from the caller, else ``SAFETYNET_DATABASE_URL``, else an SQLite file
-``var/safetynet.db`` under the working directory. ``postgresql://`` URLs use psycopg 3.
+The URL comes from the caller (``--url``), else the settings (``SAFETYNET_DATABASE_URL``, the config
+file, else ``safetynet.db`` in the SafetyNet home folder: see ``safetynet.settings``), never from
+the working directory. ``postgresql://`` URLs use psycopg 3.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from safetynet.errors import InputError, SafetyNetError
 
 __all__ = [
-    "DEFAULT_URL",
     "ENV_VAR",
     "Database",
     "DatabaseUnavailableError",
@@ -35,7 +34,6 @@ __all__ = [
 ]
 
 ENV_VAR = "SAFETYNET_DATABASE_URL"
-DEFAULT_URL = "sqlite:///var/safetynet.db"
 
 
 class DatabaseUnavailableError(SafetyNetError):
@@ -60,8 +58,13 @@ class Database:
 
 def resolve_url(url: str | None = None) -> URL:
     """The URL to use, with the psycopg 3 driver for PostgreSQL and a checked form."""
-    raw = url or os.environ.get(ENV_VAR) or DEFAULT_URL
-    where = "--url" if url else (ENV_VAR if os.environ.get(ENV_VAR) else "default URL")
+    from safetynet.settings import load_settings
+
+    if url:
+        raw, where = url, "--url"
+    else:
+        settings = load_settings()
+        raw, where = settings.database_url, settings.sources["database_url"]
     try:
         parsed = make_url(raw)
     except ArgumentError:

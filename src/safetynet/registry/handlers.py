@@ -14,6 +14,7 @@ from typing import Any
 from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
+from safetynet.logs import logged_stage
 from safetynet.registry.imports import (
     AssetTotal,
     HouseholdRecord,
@@ -434,6 +435,7 @@ def _conflict(
     return None
 
 
+@logged_stage("import households")
 def import_households(
     cmd: ImportHouseholds, uow: UnitOfWork, clock: Clock, progress: ProgressSink | None = None
 ) -> ImportReport:

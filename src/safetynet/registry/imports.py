@@ -30,12 +30,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from safetynet.domain.identity import Sex, parse_identity_number
-<<<<<<< HEAD
 from safetynet.domain.money import MAX_FEN, parse_decimal_text, yuan_to_fen
-=======
-from safetynet.domain.money import yuan_to_fen
 from safetynet.domain.privacy import mask_text
->>>>>>> i10-api
 from safetynet.domain.regions import NATION_CODE, parse_statistical_code, validate_region_code
 from safetynet.errors import InputError
 from safetynet.registry.vocabulary import (

@@ -41,8 +41,8 @@ def test_serve_runs_the_app_under_uvicorn(tmp_path: Path, monkeypatch: pytest.Mo
     )
     seen: dict[str, Any] = {}
 
-    def fake_run(app: FastAPI, host: str, port: int) -> None:  # stands in for the server
-        seen.update(app=app, host=host, port=port)
+    def fake_run(app: FastAPI, host: str, port: int, **options: Any) -> None:  # the server
+        seen.update(app=app, host=host, port=port, **options)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
     result = CliRunner().invoke(
@@ -50,6 +50,8 @@ def test_serve_runs_the_app_under_uvicorn(tmp_path: Path, monkeypatch: pytest.Mo
     )
     assert result.exit_code == 0, result.output
     assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
+    # Uvicorn's records go through the masking log handler; its raw-URL access log is off.
+    assert (seen["log_config"], seen["access_log"]) == (None, False)
     assert "/audit/verify" in seen["app"].openapi()["paths"]
 
 

@@ -173,7 +173,19 @@ def test_screen_lists_every_program_and_what_is_missing() -> None:
     filled = invoke(
         "screen", "--input", str(EXAMPLE), "--date", "2025-09-01", "--fallback-parameters", fallback
     )
-    assert "600.00/month" in filled.stdout
+    assert "600.00/month  [I]" in filled.stdout
+
+
+def test_the_shipped_demo_locality_works_from_any_folder_and_is_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    filled = invoke(
+        "screen", "--input", str(EXAMPLE), "--date", "2025-09-01", "--fallback-parameters", "demo"
+    )
+    assert filled.exit_code == 0, filled.output
+    assert "600.00/month  [I]" in filled.stdout
+    assert "illustrative locality 'demo' shipped with SafetyNet" in filled.stdout
 
 
 def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(
@@ -183,8 +195,7 @@ def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(
     monkeypatch.delenv("SAFETYNET_AUDIT_KEY")
     monkeypatch.delenv("SAFETYNET_AUDIT_CHECKPOINTS")
     result = invoke(
-        "demo", "--workdir", str(tmp_path / "demo"), "--persons", "6000",
-        "--examples", str(ROOT / "examples"),
+        "demo", "--workdir", str(tmp_path / "demo"), "--persons", "6000"
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = result.stdout

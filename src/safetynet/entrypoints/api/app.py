@@ -16,6 +16,7 @@ from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
 from safetynet.domain.privacy import mask_text
 from safetynet.entrypoints.api.auth import UserDirectory
 from safetynet.entrypoints.api.masking import MaskIdentityNumbers
+from safetynet.entrypoints.api.request_log import RequestLog
 from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
 from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
 from safetynet.entrypoints.api.service import CaseService, Clock
@@ -101,7 +102,12 @@ def create_app(
     clock: Clock = _utc_now,
     parameters: ParameterTree | None = None,
 ) -> FastAPI:
-    """The API on ``db``, authenticating bearer tokens against ``users``."""
+    """The API on ``db``, authenticating bearer tokens against ``users``; logging is configured
+    from the settings (docs/settings.md) and every request is logged."""
+    from safetynet.logs import configure_logging
+    from safetynet.settings import load_settings
+
+    configure_logging(load_settings())
     app = FastAPI(
         title="SafetyNet case workflow API",
         version="0.1.0",
@@ -123,4 +129,5 @@ def create_app(
     app.add_exception_handler(IntegrityError, _duplicate)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(SafetyNetError, _user_error)
+    app.add_middleware(RequestLog, users=users)
     return app

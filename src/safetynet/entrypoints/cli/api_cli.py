@@ -25,7 +25,7 @@ def serve(
         str | None,
         typer.Option(
             "--url",
-            help="Database URL (default: $SAFETYNET_DATABASE_URL, else sqlite:///var/safetynet.db).",
+            help="Database URL (default: the settings, docs/settings.md).",
         ),
     ] = None,
     users: Annotated[
@@ -68,18 +68,22 @@ def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
     import uvicorn
 
     from safetynet.entrypoints.api import FileUserDirectory, create_app
+    from safetynet.entrypoints.cli.paths import input_file
     from safetynet.registry.db import bootstrap, require_current_schema
 
     path = users or (Path(os.environ[USERS_ENV_VAR]) if os.environ.get(USERS_ENV_VAR) else None)
     if path is None:
         raise InputError("--users", f"give the users file (or set ${USERS_ENV_VAR})")
-    if not path.is_file():
-        raise InputError("--users", f"{path} does not exist")
+    input_file(path, "--users" if users else f"${USERS_ENV_VAR}")
     directory = FileUserDirectory.load(path)
     db = bootstrap(url)
     try:
         require_current_schema(db)
         _require_audit_setup(db.engine.url)
-        uvicorn.run(create_app(db, users=directory), host=host, port=port)
+        # Uvicorn's own logging is left unconfigured so its records reach the handler the app
+        # factory installs (masking identity numbers); RequestLog replaces its access log, which
+        # would print raw URLs.
+        app = create_app(db, users=directory)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         db.dispose()

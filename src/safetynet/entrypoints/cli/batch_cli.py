@@ -17,13 +17,20 @@ def run_month_cmd(
         list[str] | None, typer.Option(help="Only this county (6-digit code; repeatable).")
     ] = None,
     snapshot: Annotated[
-        Path, typer.Option(help="Population snapshot (Parquet by county, see docs/batch.md).")
-    ] = Path("var/population"),
+        Path | None,
+        typer.Option(
+            help="Population snapshot (Parquet by county, see docs/batch.md; default: "
+            "population/ in the SafetyNet home, docs/settings.md)."
+        ),
+    ] = None,
     feeds: Annotated[
         Path | None,
         typer.Option(help="Department feed files by kind and county (docs/cycle.md)."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where results are written.")] = Path("var/results"),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where results are written (default: results/ in the SafetyNet home)."),
+    ] = None,
     stage: Annotated[
         list[str] | None,
         typer.Option(
@@ -46,8 +53,8 @@ def run_month_cmd(
     fallback_parameters: Annotated[
         Path | None,
         typer.Option(
-            help="YAML of illustrative values used only where a region has none in force "
-            "(e.g. examples/illustrative_locality.yaml); they are flagged [I]."
+            help="Illustrative values used only where a region has none in force, flagged [I]: "
+            "a YAML file, or 'demo', the illustrative locality shipped with SafetyNet."
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
@@ -55,7 +62,11 @@ def run_month_cmd(
     """Run the month's cycle, county by county; resumable, each stage also alone."""
     from safetynet.entrypoints.cli.main import out as console
     from safetynet.entrypoints.cli.main import reports_errors
+    from safetynet.settings import load_settings
 
+    home = load_settings()
+    snapshot = snapshot if snapshot is not None else home.path("population")
+    out = out if out is not None else home.path("results")
     reports_errors(_run)(
         month=month, county=county, snapshot=snapshot, feeds=feeds, out=out, stage=stage,
         bank_files=bank_files, url=url, no_registry=no_registry, workers=workers,
@@ -81,9 +92,11 @@ def synth_accounts_cmd(
 
     def run() -> None:
         from safetynet.batch.synth_accounts import write_synthetic_accounts
+        from safetynet.entrypoints.cli.paths import output_file
         from safetynet.policy.calculate import parse_date
         from safetynet.registry.db import bootstrap, require_current_schema
 
+        output_file(out, "--out")
         start = parse_date(valid_from, "--valid-from")
         db = bootstrap(url)
         try:
@@ -127,13 +140,21 @@ def _run(
     console: Console,
 ) -> None:
     from safetynet.batch.cycle import run_cycle
+    from safetynet.entrypoints.cli.paths import fallback_file, input_dir, output_dir
     from safetynet.entrypoints.cli.registry_cli import progress_bar
-    from safetynet.policy.screening import load_parameter_values
+    from safetynet.policy.screening import fallback_label, load_parameter_values
     from safetynet.registry.db import bootstrap
 
+    input_dir(snapshot, "--snapshot")
+    if feeds is not None:
+        input_dir(feeds, "--feeds")
+    output_dir(out, "--out")
+    if bank_files is not None:
+        output_dir(bank_files, "--bank-files")
+    fallback_parameters = fallback_file(fallback_parameters)
     fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
     note = (
-        f"fallbacks from {fallback_parameters} [I]"
+        f"fallbacks from {fallback_label(fallback_parameters)}"
         if fallback_parameters
         else "regional parameters only"
     )
@@ -158,7 +179,50 @@ def _run(
     finally:
         if db is not None:
             db.dispose()
+    log_stages(report)
     print_report(console, report, stages)
+
+
+def log_stages(report: Any) -> None:
+    """One log record per stage of a monthly run: its time and what it counted."""
+    import logging
+
+    log = logging.getLogger("safetynet.batch")
+    feeds = [f for c in report.counties for f in c.feeds]
+    # The county stage ("population") reads, checks feeds, compares and runs the rules per county.
+    per_county: dict[str, int] = {
+        "counties": len(report.counties),
+        "households": sum(c.households for c in report.counties),
+        "persons": sum(c.persons for c in report.counties),
+        "feed_rows_read": sum(f.read for f in feeds),
+        "feed_rows_accepted": sum(f.accepted for f in feeds),
+        "feed_rows_quarantined": sum(f.quarantined for f in feeds),
+        "differences": sum(c.differences for c in report.counties),
+    }
+    counts: dict[str, dict[str, int]] = {
+        "population": per_county,
+        "across counties": {"duplicate_alerts": report.duplicate_alerts},
+        "alerts": {
+            "alerts": sum(sum(c.alerts.values()) for c in report.counties),
+            "alerts_stored": sum(report.stored_alerts.values()),
+            "holds_placed": report.holds_placed,
+        },
+    }
+    if report.roll is not None:
+        counts["roll"] = {"instructions": report.roll.created, "held": report.roll.held}
+    counts["bank files"] = {
+        "bank_files": sum(len(b.files) for b in report.bank_files),
+        "payments": sum(w.count for b in report.bank_files for w in b.files),
+    }
+    for stage, seconds in report.seconds.items():
+        log.info(
+            "run-month %s, stage %s: %.1f s",
+            report.month,
+            stage,
+            seconds,
+            extra={"event": "stage", "run": "run-month", "month": report.month, "stage": stage,
+                   "duration_ms": round(seconds * 1000), **counts.get(stage, {})},
+        )  # fmt: skip
 
 
 def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from safetynet.entrypoints.cli.paths import output_file
 from safetynet.entrypoints.cli.registry_cli import (
     DryRunOption,
     EncodingOption,
@@ -108,6 +109,8 @@ def import_contributions(
     from safetynet.registry.handlers import system_clock
     from safetynet.registry.imports import write_quarantine
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
     if out_of_clamp not in ("quarantine", "flag"):

@@ -31,6 +31,38 @@ DEMO_COUNTIES = ("310115", "310104")  # 上海市浦东新区 and 徐汇区: Sha
 DEMO_PERSONS = 100_000
 DEMO_SEED = 20250901
 DEMO_ACTOR = Actor(name="demo", role="system")
+DEMO_FALLBACKS = "demo"  # the illustrative locality shipped in the package (policy/localities)
+MARKER = ".safetynet-demo"
+"""Written in every folder the demo creates: the demo only ever deletes a folder that has it."""
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """Empty ``workdir`` for a new run, deleting it only if an earlier demo created it.
+
+    A new or empty folder is used as is; a folder with the demo's marker is replaced; anything
+    else (a file, a folder of someone's data) is refused, so a mistyped ``--workdir`` never costs a
+    user their files.
+    """
+    from safetynet.entrypoints.cli.paths import output_dir
+    from safetynet.errors import InputError
+
+    output_dir(workdir, "--workdir")
+    if workdir.is_dir() and any(workdir.iterdir()):
+        if not (workdir / MARKER).is_file():
+            raise InputError(
+                "--workdir",
+                f"{workdir} already exists and was not created by the demo (it has no {MARKER} "
+                "file); the demo only replaces its own folders: give a new or empty folder",
+            )
+        shutil.rmtree(workdir)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / MARKER).write_text(
+            "Created by `safetynet demo`; the next demo run with this --workdir replaces it.\n",
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        raise InputError("--workdir", f"cannot create {workdir}: {exc.strerror}") from None
 
 
 def _demo_audit_key(out: Console, url: Any) -> None:
@@ -47,7 +79,6 @@ def _demo_audit_key(out: Console, url: Any) -> None:
 def run_demo(
     out: Console,
     workdir: Path,
-    examples: Path,
     *,
     persons: int = DEMO_PERSONS,
     counties: Sequence[str] = DEMO_COUNTIES,
@@ -59,31 +90,30 @@ def run_demo(
     from safetynet.batch.synth_accounts import write_synthetic_accounts
     from safetynet.batch.synth_feeds import generate_feeds
     from safetynet.domain.regions import default_registry
-    from safetynet.entrypoints.cli.batch_cli import print_report
+    from safetynet.entrypoints.cli.batch_cli import log_stages, print_report
     from safetynet.payments.accounts import import_accounts, read_accounts
-    from safetynet.policy.screening import load_parameter_values
+    from safetynet.policy.screening import fallback_label, load_parameter_values
     from safetynet.registry.caseload import load_caseload
     from safetynet.registry.db import bootstrap, upgrade
 
     started = time.perf_counter()
-    fallback_file = examples / "illustrative_locality.yaml"
-    fallbacks = load_parameter_values(fallback_file)
+    # Every argument is checked before the folder of an earlier run is replaced.
+    on = parse_month(month)
     names = ", ".join(f"{c} {default_registry().full_name(c)}" for c in counties)
+    fallbacks = load_parameter_values(DEMO_FALLBACKS)
+    flagged = fallback_label(DEMO_FALLBACKS)
+    prepare_workdir(workdir)
     out.rule("SafetyNet demo: one month's cycle for two counties")
     out.print(
         f"Counties {names}; month {month}; {persons:,} synthetic persons.\n"
         "The counties' own standards are used where the parameter files have them; everything a "
-        f"region lacks comes from the ILLUSTRATIVE locality {fallback_file} and is flagged [I]. "
+        f"region lacks comes from {flagged}, flagged [I] wherever shown. "
         "Synthetic people, illustrative figures: nothing here is an official amount.\n",
         markup=False,
     )
 
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
     db = bootstrap(f"sqlite:///{workdir / 'safetynet.db'}")
     _demo_audit_key(out, db.engine.url)
-    on = parse_month(month)
     clock = _clock(on)
     step = time.perf_counter()
     upgrade(db)
@@ -123,8 +153,9 @@ def run_demo(
     stages = ("feeds", "compare", "rules", "payments")
     report = run_cycle(
         snapshot, month, results, feeds=feeds, db=db, stages=stages, bank_files=bank,
-        fallbacks=fallbacks, parameters_note=f"fallbacks from {fallback_file} [I]", clock=clock,
+        fallbacks=fallbacks, parameters_note=f"fallbacks from {flagged}", clock=clock,
     )  # fmt: skip
+    log_stages(report)
     out.print(f"5. The month's cycle ({_since(step)}):")
     print_report(out, report, stages)
 
@@ -137,9 +168,9 @@ def run_demo(
     for line in (
         f"the month's outputs, county by county: {results}/month={month}/ (Parquet: feed records, "
         "differences, alerts, results; quarantine CSVs with the reason of every rejected row)",
-        f"the alerts and their lifecycle: ./run safetynet monitor alerts --url sqlite:///{workdir}/safetynet.db",
-        f"the payment report: ./run safetynet payments report --month {month} --url sqlite:///{workdir}/safetynet.db",
-        "one household, explained: ./run safetynet calc dibao --input examples/dibao_household.json "
+        f"the alerts and their lifecycle: safetynet monitor alerts --url sqlite:///{workdir.resolve()}/safetynet.db",
+        f"the payment report: safetynet payments report --month {month} --url sqlite:///{workdir.resolve()}/safetynet.db",
+        "one household, explained (from the repository): ./run safetynet calc dibao --input examples/dibao_household.json "
         "--date 2025-09-01 --set assistance.dibao.standard_monthly_urban=1000 --explain",
         "a parameter and its sources: ./run safetynet params show assistance.dibao.standard_monthly_urban --region 310115",
         "the cycle at scale: ./run bench cycle (docs/cycle.md, docs/performance.md)",

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from safetynet.entrypoints.cli.paths import output_file
 from safetynet.entrypoints.cli.registry_cli import (
     DryRunOption,
     EncodingOption,
@@ -82,6 +83,8 @@ def load(
     from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     spec = parse_kind(kind)
     try:
         day = dt.date.fromisoformat(delivered) if delivered else dt.date.today()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -12,11 +14,82 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
+from safetynet.entrypoints.cli.paths import fallback_file, input_path
+from safetynet.entrypoints.cli.paths import input_file as input_file_
 from safetynet.errors import SafetyNetError
 
+log = logging.getLogger("safetynet.cli")
+
+
+class LoggedGroup(TyperGroup):
+    """The top-level command group: one log record per command run (which command, who, how
+    long, exit code), whatever way it ends."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        from safetynet.logs import os_user
+
+        rest = list(ctx.args)  # what follows the command's name (its subcommand, if a group)
+        started = time.perf_counter()
+        code, outcome, crash = 0, "ok", None
+        try:
+            return super().invoke(ctx)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+            raise
+        except KeyboardInterrupt:
+            code, outcome = 130, "interrupted"
+            raise
+        except Exception as exc:
+            if isinstance(getattr(exc, "exit_code", None), int):  # typer.Exit, usage errors
+                code = exc.exit_code  # type: ignore[attr-defined]
+            else:  # a defect: its traceback goes to the log too (identity numbers masked)
+                code, outcome, crash = 1, "error", exc
+            raise
+        finally:
+            command = self._command_path(ctx, rest)
+            seconds = time.perf_counter() - started
+            if outcome == "ok" and code != 0:
+                outcome = "failed"
+            log.log(
+                logging.INFO if code == 0 else logging.ERROR if crash else logging.WARNING,
+                "command %s: exit %s in %.2f s",
+                command,
+                code,
+                seconds,
+                exc_info=crash,
+                extra={
+                    "event": "command",
+                    "command": command,
+                    "user": os_user(),
+                    "duration_ms": round(seconds * 1000),
+                    "exit_code": code,
+                    "outcome": outcome,
+                },
+            )
+
+    def _command_path(self, ctx: typer.Context, rest: list[str]) -> str:
+        """The command's words, e.g. ``payments accounts import``, without its arguments."""
+        name = ctx.invoked_subcommand
+        if name is None:
+            return ctx.command_path
+        words, sub = [name], self.get_command(ctx, name)
+        following = iter(w for w in rest if not w.startswith("-"))
+        while isinstance(sub, TyperGroup):
+            word = next(following, None)
+            if word is None or sub.get_command(ctx, word) is None:
+                break
+            words.append(word)
+            sub = sub.get_command(ctx, word)
+        return " ".join(words)
+
+
 app = typer.Typer(
-    help="SafetyNet: social assistance, welfare and social insurance, rules as code.",
+    cls=LoggedGroup,
+    help="SafetyNet: social assistance, welfare and social insurance, rules as code. "
+    "Where the database, outputs and logs go: docs/settings.md "
+    "(flag > environment variable > config file > default).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -44,6 +117,20 @@ def reports_errors(fn: F) -> F:
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def start_up() -> None:
+    """Read the settings once and configure logging, before any command runs."""
+    from safetynet.logs import configure_logging
+    from safetynet.settings import load_settings
+
+    try:
+        settings = load_settings()
+        configure_logging(settings, default_file=settings.path("logs", "safetynet.log"))
+    except SafetyNetError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
 
 
 def _date(value: str | None) -> dt.date:
@@ -151,7 +238,7 @@ def calc(
     from safetynet.policy.parameters import default_tree, parse_override
 
     prog = program(program_name)
-    household = read_json(input_file)
+    household = read_json(input_file_(input_file, "--input"))
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
     on = _date(date)
@@ -179,7 +266,7 @@ def cases_run(
     """Run YAML case files; print `N passed, N failed`; exit 1 on any failure."""
     from safetynet.policy.cases import run_path
 
-    outcomes = run_path(path)
+    outcomes = run_path(input_path(path, "PATH"))
     failed = [o for o in outcomes if not o.passed]
     for o in outcomes:
         if not o.passed or verbose:
@@ -207,54 +294,81 @@ def screen_cmd(
     ] = None,
     fallback_parameters: Annotated[
         Path | None,
-        typer.Option(help="Illustrative values used only where the region has none (flagged [I])."),
+        typer.Option(
+            help="Illustrative values used only where the region has none (flagged [I]): a YAML "
+            "file, or 'demo', the illustrative locality shipped with SafetyNet."
+        ),
     ] = None,
 ) -> None:
     """One-door screening: check one household against every program and say why."""
     from safetynet.domain.money import format_yuan
     from safetynet.policy.calculate import read_json
-    from safetynet.policy.screening import load_parameter_values, screen
+    from safetynet.policy.engine import ILLUSTRATIVE_FALLBACK
+    from safetynet.policy.screening import fallback_label, load_parameter_values, screen
 
+    input_file_(input_file, "--input")
+    fallback_parameters = fallback_file(fallback_parameters)
     household = read_json(input_file)
     fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
     on = _date(date)
     lines = screen(household, on, region, fallbacks=fallbacks)
     width = max(len(line.program) for line in lines)
+    flagged = False
     for line in lines:
+        # An answer that rests on an illustrative fallback value is not an official one: say so.
+        mark = ""
+        if line.evaluation is not None and any(
+            r.level == ILLUSTRATIVE_FALLBACK for r in line.evaluation.params.used()
+        ):
+            mark, flagged = "  [I]", True
         if line.evaluation is None:
             out.print(f"{line.program:<{width}}  undecided  {line.problem}", markup=False)
         elif line.eligible:
             unit = {"month": "/month", "year": "/year", "event": " once"}[line.period]
             out.print(
-                f"{line.program:<{width}}  eligible   {format_yuan(line.amount_fen)}{unit}",
+                f"{line.program:<{width}}  eligible   {format_yuan(line.amount_fen)}{unit}{mark}",
                 markup=False,
             )
         else:
-            out.print(f"{line.program:<{width}}  no", markup=False)
+            out.print(f"{line.program:<{width}}  no{mark}", markup=False)
+    if flagged:
+        out.print(
+            "[I]: rests on illustrative values where the region has none ("
+            f"{fallback_label(fallback_parameters or '').removesuffix(' [I]')}): "
+            "not an official amount.",
+            markup=False,
+        )
 
 
 @app.command("demo")
 @reports_errors
 def demo(
     workdir: Annotated[
-        Path, typer.Option(help="Where the demo database and files go (replaced).")
-    ] = Path("var/demo"),
+        Path | None,
+        typer.Option(
+            help="Where the demo database and files go (default: demo/ in the SafetyNet home, "
+            "docs/settings.md). A folder an earlier demo made is replaced; any other non-empty "
+            "folder is refused, never deleted."
+        ),
+    ] = None,
     persons: Annotated[int, typer.Option(help="Synthetic persons in all.")] = 100_000,
     county: Annotated[
         list[str] | None,
         typer.Option(help="County code (repeatable; default 310115 and 310104, Shanghai)."),
     ] = None,
     month: Annotated[str, typer.Option(help="Month to run, YYYY-MM.")] = "2025-09",
-    examples: Annotated[Path, typer.Option(help="Folder with illustrative_locality.yaml.")] = Path(
-        "examples"
-    ),
 ) -> None:
     """The main job on the embedded database: a synthetic population, its feeds and caseload, one
     month's cycle (feeds, alerts, rules, payments, bank return), a summary."""
     from safetynet.entrypoints.cli.demo import DEMO_COUNTIES, run_demo
+    from safetynet.errors import InputError
+    from safetynet.settings import load_settings
 
+    if persons <= 0:
+        raise InputError("--persons", f"must be positive, got {persons}")
     counties = tuple(county) if county else DEMO_COUNTIES
-    run_demo(out, workdir, examples, persons=persons, counties=counties, month=month)
+    folder = workdir if workdir is not None else load_settings().path("demo")
+    run_demo(out, folder, persons=persons, counties=counties, month=month)
 
 
 def _add_registry_commands() -> None:

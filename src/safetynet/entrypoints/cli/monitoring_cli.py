@@ -31,8 +31,8 @@ monitor_app = typer.Typer(
 FallbackOption = Annotated[
     Path | None,
     typer.Option(
-        help="YAML of illustrative values used only where a region has none in force "
-        "(e.g. examples/illustrative_locality.yaml); they are flagged [I]."
+        help="Illustrative values used only where a region has none in force, flagged [I]: a "
+        "YAML file, or 'demo', the illustrative locality shipped with SafetyNet."
     ),
 ]
 SetOption = Annotated[
@@ -76,9 +76,11 @@ def _day(value: str | None, option: str) -> dt.date:
 def _parameters(
     fallback_parameters: Path | None, set_: list[str] | None
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from safetynet.entrypoints.cli.paths import fallback_file
     from safetynet.policy.parameters import default_tree, parse_override
     from safetynet.policy.screening import load_parameter_values
 
+    fallback_parameters = fallback_file(fallback_parameters)
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
     fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None

@@ -23,22 +23,30 @@ def notice(
     track_id: Annotated[int, typer.Argument(help="The track whose decision is notified.")],
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Where to write the PDF (default: notice-TRACK_ID.pdf)."),
+        typer.Option(
+            "--out",
+            help="Where to write the PDF; its folder is created (default: "
+            "notices/notice-TRACK_ID.pdf in the SafetyNet home, docs/settings.md).",
+        ),
     ] = None,
     url: Annotated[
         str | None,
         typer.Option(
             "--url",
-            help="Database URL (default: $SAFETYNET_DATABASE_URL, else sqlite:///var/safetynet.db).",
+            help="Database URL (default: the settings, docs/settings.md).",
         ),
     ] = None,
 ) -> None:
     """Write the approval or refusal notice of a decided track as PDF (identity numbers masked)."""
     from safetynet.cases.notices import notice_data, render_notice
+    from safetynet.entrypoints.cli.paths import output_file
     from safetynet.registry.db import bootstrap, require_current_schema
+    from safetynet.settings import load_settings
 
-    target = out_file or Path(f"notice-{track_id}.pdf")
     try:
+        target = output_file(
+            out_file or load_settings().path("notices", f"notice-{track_id}.pdf"), "--out"
+        )
         db = bootstrap(url)
         try:
             require_current_schema(db)
@@ -50,6 +58,10 @@ def notice(
     except SafetyNetError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(exc.exit_code) from None
-    target.write_bytes(pdf)
+    try:
+        target.write_bytes(pdf)
+    except OSError as exc:
+        err.print(f"error: --out: cannot write {target}: {exc.strerror}", markup=False)
+        raise typer.Exit(2) from None
     kind = "approval" if data.decision == "approved" else "refusal"
     out.print(f"wrote the {kind} notice of track {track_id} to {target} ({len(pdf)} bytes)")

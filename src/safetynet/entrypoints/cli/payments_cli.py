@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from safetynet.entrypoints.cli.paths import output_dir, output_file
 from safetynet.entrypoints.cli.registry_cli import (
     DryRunOption,
     EncodingOption,
@@ -179,6 +180,8 @@ def accounts_import(
     Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
     from safetynet.payments.accounts import import_accounts, read_accounts
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     batch = read_accounts(file, encoding, header_row=header_row)
     report = _with_database(
         url,
@@ -253,6 +256,7 @@ def bank_file(
     from safetynet.domain.money import format_yuan
     from safetynet.payments.bankfile import export_bank_files
 
+    output_dir(out_dir, "--out")
     report = _with_database(
         url,
         lambda db: export_bank_files(db, month, county, out_dir, actor=_actor(county), clock=_now),
@@ -290,6 +294,8 @@ def reconcile(
     Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
     from safetynet.payments.reconcile import reconcile_return_file
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     report = _with_database(
         url,
         lambda db: reconcile_return_file(

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from safetynet.entrypoints.cli.paths import fallback_file, input_dir, output_file
 from safetynet.errors import InputError
 
 __all__ = [
@@ -68,7 +69,8 @@ UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
-        help="Database URL (default: $SAFETYNET_DATABASE_URL, else sqlite:///var/safetynet.db).",
+        help="Database URL (default: $SAFETYNET_DATABASE_URL, the config file, else safetynet.db "
+        "in the SafetyNet home: docs/settings.md).",
     ),
 ]
 
@@ -223,6 +225,8 @@ def import_households(
     from safetynet.registry.handlers import import_households as handle
     from safetynet.registry.imports import read_table, validate
 
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
     start = _parse_date(as_of, "--as-of")
     table = read_table(file, encoding, header_row)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
@@ -272,14 +276,21 @@ def _layout(header_row: int, ignored: tuple[str, ...]) -> str:
 def import_caseload(
     month: Annotated[str, typer.Option(help="Month the enrolments start, YYYY-MM.")],
     snapshot: Annotated[
-        Path, typer.Option(help="Population snapshot (Parquet by county, docs/batch.md).")
-    ] = Path("var/population"),
+        Path | None,
+        typer.Option(
+            help="Population snapshot (Parquet by county, docs/batch.md; default: population/ "
+            "in the SafetyNet home, docs/settings.md)."
+        ),
+    ] = None,
     county: Annotated[
         list[str] | None, typer.Option(help="Only this county (6-digit code; repeatable).")
     ] = None,
     fallback_parameters: Annotated[
         Path | None,
-        typer.Option(help="YAML of illustrative values used where a region has none [I]."),
+        typer.Option(
+            help="Illustrative values used where a region has none [I]: a YAML file, or 'demo', "
+            "the illustrative locality shipped with SafetyNet."
+        ),
     ] = None,
     everyone: Annotated[
         bool,
@@ -294,7 +305,10 @@ def import_caseload(
     from safetynet.policy.screening import load_parameter_values
     from safetynet.registry.caseload import CASELOAD_PROGRAMS, load_caseload
     from safetynet.registry.db import bootstrap
+    from safetynet.settings import load_settings
 
+    snapshot = input_dir(snapshot or load_settings().path("population"), "--snapshot")
+    fallback_parameters = fallback_file(fallback_parameters)
     fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
     db = bootstrap(url)
     try:

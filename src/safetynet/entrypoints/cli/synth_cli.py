@@ -37,8 +37,13 @@ def synth(
     ] = DEFAULT_COUNTIES,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 1,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Output folder (replaced if it holds a dataset).")
-    ] = Path("var/population"),
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output folder, replaced if it holds a dataset (default: population/ in the "
+            "SafetyNet home, docs/settings.md).",
+        ),
+    ] = None,
     date: Annotated[
         str | None, typer.Option("--date", help="Reference date (YYYY-MM-DD); default today.")
     ] = None,
@@ -46,17 +51,21 @@ def synth(
 ) -> None:
     """Generate a deterministic, calibrated synthetic population (docs/synthetic-population.md)."""
     from safetynet.entrypoints.cli.main import reports_errors  # main imports the CLI modules
+    from safetynet.settings import load_settings
 
-    reports_errors(_synth)(persons, counties, seed, out_dir, date, quiet=quiet)
+    folder = out_dir if out_dir is not None else load_settings().path("population")
+    reports_errors(_synth)(persons, counties, seed, folder, date, quiet=quiet)
 
 
 def _synth(
     persons: int, counties: str, seed: int, out_dir: Path, date: str | None, *, quiet: bool
 ) -> None:
     from safetynet.batch.synth import county_region, generate
+    from safetynet.entrypoints.cli.paths import output_dir
     from safetynet.errors import InputError
     from safetynet.policy.calculate import parse_date
 
+    output_dir(out_dir, "--out")
     on = parse_date(date, "--date") if date else dt.date.today()
     codes = [c.strip() for c in counties.split(",") if c.strip()]
     if not codes:
@@ -91,22 +100,39 @@ def _synth(
 def synth_feeds(
     month: Annotated[str, typer.Option("--month", help="The month of the feeds (YYYY-MM).")],
     snapshot: Annotated[
-        Path, typer.Option("--snapshot", help="A population written by `safetynet synth`.")
-    ] = Path("var/population"),
+        Path | None,
+        typer.Option(
+            "--snapshot",
+            help="A population written by `safetynet synth` (default: population/ in the "
+            "SafetyNet home).",
+        ),
+    ] = None,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Output folder (replaced if it holds feeds).")
-    ] = Path("var/feeds"),
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output folder, replaced if it holds feeds (default: feeds/ in the SafetyNet home).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same feeds).")] = 1,
 ) -> None:
     """Write department feeds for a synthetic population, with planted discrepancies
     (docs/synthetic-population.md, "Department feeds")."""
     from safetynet.entrypoints.cli.main import reports_errors  # main imports the CLI modules
+    from safetynet.settings import load_settings
 
+    home = load_settings()
+    snapshot = snapshot if snapshot is not None else home.path("population")
+    out_dir = out_dir if out_dir is not None else home.path("feeds")
     reports_errors(_synth_feeds)(snapshot, out_dir, month, seed)
 
 
 def _synth_feeds(snapshot: Path, out_dir: Path, month: str, seed: int) -> None:
     from safetynet.batch.synth_feeds import generate_feeds
+    from safetynet.entrypoints.cli.paths import input_dir, output_dir
+
+    input_dir(snapshot, "--snapshot")
+    output_dir(out_dir, "--out")
 
     info = generate_feeds(snapshot, out_dir, month, seed)
     for kind, by_county in info["files"].items():

@@ -1,0 +1,73 @@
+"""``safetynet demo`` from any folder, and a --workdir that is only ever deleted if the demo made it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from safetynet.entrypoints.cli.demo import MARKER, prepare_workdir
+from safetynet.entrypoints.cli.main import app
+
+SAFETYNET = str(Path(sys.executable).parent / "safetynet")
+
+
+def test_demo_works_from_a_folder_outside_the_repository(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    home = tmp_path / "home"
+    env = {**os.environ, "SAFETYNET_HOME": str(home)}
+    done = subprocess.run(
+        [SAFETYNET, "demo", "--persons", "3000"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert "Paid in full and on time, 2025-09" in done.stdout
+    assert "illustrative locality 'demo' shipped with SafetyNet [I]" in done.stdout
+    # Its files go to the SafetyNet home, not the working directory.
+    assert (home / "demo" / "safetynet.db").is_file()
+    assert (home / "demo" / MARKER).is_file()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_folder_the_demo_did_not_create_is_refused_and_kept(tmp_path: Path) -> None:
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.docx").write_text("years of work", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--workdir", str(precious), "--persons", "300"])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "--workdir" in result.output
+    assert "was not created by the demo" in result.output
+    assert (precious / "chapter1.docx").read_text(encoding="utf-8") == "years of work"
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--workdir", str(a_file)])
+    assert result.exit_code == 2
+    assert "is a file" in result.output
+    assert a_file.read_text(encoding="utf-8") == "x"
+
+
+def test_a_folder_the_demo_created_is_replaced_and_a_new_or_empty_one_used(tmp_path: Path) -> None:
+    earlier = tmp_path / "demo"
+    prepare_workdir(earlier)
+    (earlier / "safetynet.db").write_text("an earlier run", encoding="utf-8")
+    prepare_workdir(earlier)
+    assert sorted(p.name for p in earlier.iterdir()) == [MARKER]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    prepare_workdir(empty)
+    assert (empty / MARKER).is_file()
+    prepare_workdir(tmp_path / "new" / "deeper")
+    assert (tmp_path / "new" / "deeper" / MARKER).is_file()
