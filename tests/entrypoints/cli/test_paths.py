@@ -65,6 +65,11 @@ KINDS = {
     ("payments reconcile", "file"): INPUT_FILE,
     ("payments reconcile", "quarantine"): OUTPUT_FILE,
     ("monitor verify", "fallback_parameters"): INPUT_FILE,
+    # Read if it is there; a missing checkpoint file is verify's own finding (exit 1).
+    ("audit verify", "checkpoints"): OUTPUT_FILE,
+    ("audit checkpoint", "checkpoints"): OUTPUT_FILE,
+    ("audit new-key", "keyring"): OUTPUT_FILE,
+    ("feeds quarantine", "out_file"): OUTPUT_FILE,
     ("monitor run", "fallback_parameters"): INPUT_FILE,
 }
 

@@ -135,6 +135,7 @@ def quarantine_file(
     url: UrlOption = None,
 ) -> None:
     """Write a delivery's rejected rows and their reasons again, from the database."""
+    output_file(out_file, "--out")
     from safetynet.monitoring.feeds import rejections
     from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.imports import write_quarantine

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from safetynet.errors import InputError
 
-__all__ = ["fallback_file", "input_dir", "input_file", "input_path", "output_dir", "output_file"]
+__all__ = [
+    "fallback_file",
+    "input_dir",
+    "input_file",
+    "input_path",
+    "maybe_file",
+    "output_dir",
+    "output_file",
+]
 
 
 def input_file(path: Path, option: str) -> Path:
@@ -65,6 +73,17 @@ def output_file(path: Path, option: str) -> Path:
     if path.exists() and not os.access(path, os.W_OK):
         raise InputError(option, f"{path} cannot be written (permission denied)")
     _parent(path, option)
+    return path
+
+
+def maybe_file(path: Path, option: str) -> Path:
+    """A file that is read if it is there (its absence is the caller's finding, e.g. a deleted
+    checkpoint file): never a folder, never a path below a file."""
+    if path.exists():
+        return input_file(path, option)
+    above = next((p for p in path.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise InputError(option, f"{path} cannot exist: {above} is a file, not a folder")
     return path
 
 

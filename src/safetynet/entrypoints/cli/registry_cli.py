@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from safetynet.entrypoints.cli.paths import fallback_file, input_dir, output_file
+from safetynet.entrypoints.cli.paths import fallback_file, input_dir, maybe_file, output_file
 from safetynet.errors import InputError
 
 __all__ = [
@@ -365,7 +365,8 @@ def audit_verify(url: UrlOption = None, checkpoints: CheckpointsOption = None) -
     db = bootstrap(url)
     try:
         require_current_schema(db)
-        path = checkpoints or checkpoints_path(db.engine.url)
+        path = maybe_file(checkpoints, "--checkpoints") if checkpoints else None
+        path = path or checkpoints_path(db.engine.url)
         with db.sessions() as session:
             report = verify_log(session, checkpoints=path)
     finally:
@@ -407,7 +408,8 @@ def audit_checkpoint(url: UrlOption = None, checkpoints: CheckpointsOption = Non
         if keyring is None:
             where = default_keyring_path(db.engine.url)
             raise AuditKeyMissingError(str(where) if where else "a keyring file")
-        path = checkpoints or checkpoints_path(db.engine.url)
+        path = output_file(checkpoints, "--checkpoints") if checkpoints else None
+        path = path or checkpoints_path(db.engine.url)
         if path is None:
             raise InputError("--checkpoints", "give the checkpoint file for this database")
         with db.sessions() as session:
@@ -448,7 +450,8 @@ def audit_new_key(
     from safetynet.audit.keys import KEY_ENV_VAR, add_key, default_keyring_path
     from safetynet.registry.db import resolve_url
 
-    path = keyring or default_keyring_path(resolve_url(url))
+    path = output_file(keyring, "--keyring") if keyring else None
+    path = path or default_keyring_path(resolve_url(url))
     if path is None:
         raise InputError("--keyring", "give the keyring file (or set $SAFETYNET_AUDIT_KEY_FILE)")
     new_id = add_key(path, key_id)
