@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.domain.regions import default_registry
-from safetynet.errors import InputError
+from safetynet.errors import InputError, SafetyNetError
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.entitlements import ScheduleEntry, monthly_due
 from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
@@ -49,9 +51,11 @@ __all__ = [
     "SYSTEM_ACTOR",
     "TOUCHABLE",
     "Clock",
+    "RollInProgressError",
     "RollReport",
     "eligible_enrolments",
     "month_bounds",
+    "month_lock",
     "parse_month",
     "roll_candidates",
     "roll_month",
@@ -65,6 +69,8 @@ TOUCHABLE = ("pending", "held", "settled")
 OFFSET_SHARE = "payments.recovery.max_offset_share"
 OFFSET_ROUNDING = "payments.recovery.offset_rounding"
 SYSTEM_ACTOR = Actor(name="system", role="payments_clerk")
+# First key of the PostgreSQL advisory lock of a month's roll (the second is YYYYMM).
+ROLL_LOCK_SPACE = 5_010_001
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _COUNTY = re.compile(r"[0-9]{6}")
 
@@ -266,6 +272,21 @@ def _roll_batch(
     households = sorted({c.household_id for c in found})
     first, last = month_bounds(month)
 
+    # The month's instructions first, locked: whatever wrote them (a concurrent batch, a hold)
+    # has committed before the adjustments are read below, so the arrears read match the
+    # instructions written back (an instruction is never rewritten from an older read).
+    current = {
+        (row.household_id, row.program): row
+        for row in session.scalars(
+            select(PaymentInstruction)
+            .where(
+                PaymentInstruction.month == month,
+                among(session, PaymentInstruction.household_id, households),
+            )
+            .order_by(PaymentInstruction.id)
+            .with_for_update()
+        )
+    }
     entries: dict[int, list[ScheduleEntry]] = {}
     for enrolment_id, entry_id, from_month, amount in session.execute(
         select(
@@ -312,15 +333,6 @@ def _roll_batch(
         months[for_month] = months.get(for_month, 0) + amount
         if roll_month_ == month and amount > 0:
             arrears_now[enrolment_id] = arrears_now.get(enrolment_id, 0) + amount
-    current = {
-        (row.household_id, row.program): row
-        for row in session.scalars(
-            select(PaymentInstruction).where(
-                PaymentInstruction.month == month,
-                among(session, PaymentInstruction.household_id, households),
-            )
-        )
-    }
     accounts: dict[int, list[PayeeAccount]] = {}
     for account in session.scalars(
         select(PayeeAccount)
@@ -533,6 +545,52 @@ def _roll_batch(
         )
 
 
+class RollInProgressError(SafetyNetError):
+    """Another roll of the same month held the month's lock for longer than this one would wait."""
+
+
+@contextmanager
+def month_lock(db: Database, month: str, wait_seconds: float) -> Iterator[None]:
+    """Hold the month's roll lock while the block runs: one roll of a month at a time.
+
+    On PostgreSQL a session advisory lock on (``ROLL_LOCK_SPACE``, YYYYMM), taken on a connection
+    of its own: the server releases it when that connection ends, so a roll killed with SIGKILL
+    never leaves the month locked. A second roll waits up to ``wait_seconds`` and then gives up
+    with ``RollInProgressError``. On SQLite every batch already runs under the database's write
+    lock (BEGIN IMMEDIATE), so batches of two rolls never interleave inside a transaction.
+    """
+    if db.dialect != "postgresql":
+        yield
+        return
+    key = {"space": ROLL_LOCK_SPACE, "month": int(month.replace("-", ""))}
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        deadline = time.monotonic() + wait_seconds
+        while not connection.execute(
+            text("SELECT pg_try_advisory_lock(:space, :month)"), key
+        ).scalar_one():
+            if time.monotonic() >= deadline:
+                raise RollInProgressError(
+                    f"another roll of {month} is running{_running_run(db, month)}; "
+                    f"waited {wait_seconds:g} s: roll again once it has finished"
+                )
+            time.sleep(0.1)
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:space, :month)"), key)
+
+
+def _running_run(db: Database, month: str) -> str:
+    with db.sessions() as session:
+        row = session.execute(
+            select(PaymentRun.id, PaymentRun.started_at)
+            .where(PaymentRun.month == month, PaymentRun.status == "running")
+            .order_by(PaymentRun.id.desc())
+            .limit(1)
+        ).first()
+    return "" if row is None else f" (run {row[0]}, started {row[1]:%Y-%m-%d %H:%M:%S})"
+
+
 def roll_month(
     db: Database,
     month: str,
@@ -542,11 +600,14 @@ def roll_month(
     actor: Actor = SYSTEM_ACTOR,
     clock: Clock = _now,
     tree: ParameterTree | None = None,
+    wait_seconds: float = 900.0,
 ) -> RollReport:
     """Create the missing payment instructions of ``month`` (optionally one county's), with the
     adjustments of earlier months and the recoveries they call for.
 
-    Safe to call again at any time, also after a crash: see the module docstring. Runs of the same
+    Safe to call again at any time, also after a crash: see the module docstring. Rolls of one
+    month (whatever their county) run one at a time (``month_lock``): a second waits up to
+    ``wait_seconds`` for the first to finish, then completes whatever is left. Runs of the same
     month and county left ``running`` by a crash are marked ``interrupted`` by the next call.
     """
     month = parse_month(month)
@@ -554,7 +615,19 @@ def roll_month(
         raise InputError("county", f"{county!r} is not a 6-digit county code")
     if batch_size < 1:
         raise InputError("batch_size", "must be at least 1")
+    with month_lock(db, month, wait_seconds):
+        return _roll_locked(db, month, county, batch_size, actor, clock, tree)
 
+
+def _roll_locked(
+    db: Database,
+    month: str,
+    county: str | None,
+    batch_size: int,
+    actor: Actor,
+    clock: Clock,
+    tree: ParameterTree | None,
+) -> RollReport:
     with db.sessions.begin() as session:
         interrupted = tuple(
             session.scalars(
