@@ -4,11 +4,13 @@ interrupted run resumes, and worker processes change nothing in the results."""
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from rich.console import Console
 from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
@@ -17,9 +19,12 @@ from safetynet.batch.cycle import CycleReport, run_cycle
 from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
+from safetynet.entrypoints.cli.batch_cli import print_report
 from safetynet.errors import InputError
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.payments.accounts import import_accounts, read_accounts
+from safetynet.payments.bankfile import describe_held
+from safetynet.payments.holds import HELD_KINDS
 from safetynet.payments.model import PaymentInstruction
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.caseload import load_caseload
@@ -104,6 +109,17 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     deaths = sum(c.alerts.get("death", 0) for c in report.counties)
     assert report.roll.held - report.roll.held_by_hold == missing
     assert 0 < report.roll.held_by_hold <= deaths
+    # The run report says what keeps each held instruction (issue 10 item 8), not "no account"
+    # for all of them.
+    printed = StringIO()
+    print_report(Console(file=printed, width=300), report, ())
+    kinds = dict.fromkeys(HELD_KINDS, 0)
+    for bank in report.bank_files:
+        assert f"county {bank.county}: {describe_held(bank)}" in printed.getvalue()
+        for kind, count in bank.held_by_kind:
+            kinds[kind] += count
+    assert (kinds["no account"], kinds["payment hold"]) == (missing, report.roll.held_by_hold)
+    assert "(no account)" not in printed.getvalue()
     bank_files = sorted((tmp_path / "bank").glob("*.txt"))
     assert [p.name for p in bank_files] == ["SN310104202509001.txt", "SN310115202509001.txt"]
     before = [p.read_bytes() for p in bank_files]

@@ -231,7 +231,7 @@ def test_holds_through_the_cli(url: str, tmp_path: Path) -> None:
     output = _run("payments", "bank-file", "--month", "2025-09", "--county", "110105",
                   "--out", str(tmp_path / "bank"), "--url", url)  # fmt: skip
     assert "no payable instructions for 110105 up to 2025-09" in output
-    assert "1 still held (1 by a payment hold, 0 without an account)" in output
+    assert "still 1 held: 1 payment hold" in output
     output = _run("payments", "report", "--month", "2025-09", "--county", "110105", "--url", url)
     assert "held by a payment hold 1; held without an account 0; awaiting the bank 0" in output
     output = _run("payments", "release", "1", "--reason", "not confirmed", "--url", url)

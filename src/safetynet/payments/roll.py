@@ -29,7 +29,13 @@ from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError, SafetyNetError
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.entitlements import ScheduleEntry, monthly_due
-from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
+from safetynet.payments.holds import (
+    ENDED,
+    NO_ACCOUNT,
+    SUSPENDED,
+    active_holds,
+    covering_hold,
+)
 from safetynet.payments.model import (
     EntitlementChange,
     PayeeAccount,
@@ -313,7 +319,9 @@ def _roll_batch(
             among(session, PaymentInstruction.enrolment_id, ids),
             PaymentInstruction.month < month,
             PaymentInstruction.status == "held",
-            PaymentInstruction.hold_id.is_not(None),
+            PaymentInstruction.hold_id.is_not(None)
+            | PaymentInstruction.held_reason.startswith(ENDED)
+            | PaymentInstruction.held_reason.startswith(SUSPENDED),
         )
         .order_by(PaymentInstruction.month)
     ):
@@ -450,14 +458,19 @@ def _roll_batch(
         arrears = arrears_now.get(candidate.id, 0) + new_arrears
         if existing is None and not candidate.eligible and arrears == 0:
             continue  # ended: nothing due this month and no arrears to carry
-        if existing is not None and existing.hold_id is not None:
-            # Kept by a hold: what the schedule says is due now (an ended entitlement: 0).
+        kept = existing is not None and (
+            existing.hold_id is not None
+            or (existing.held_reason or "").startswith(ENDED)  # by the bank file's re-check
+        )
+        if kept:
+            # Kept by a hold, or by an end recorded after the roll: never paid, so what the
+            # schedule says is due now (an ended entitlement: 0).
             due_now = monthly_due(
                 month, candidate.start, candidate.end, candidate.amount_fen, schedule
             )
         amount = (
             due_now
-            if existing is None or existing.hold_id is not None
+            if existing is None or kept
             else (due_now if candidate.eligible else existing.amount_fen)
         )
         share, mode = params(candidate.region)

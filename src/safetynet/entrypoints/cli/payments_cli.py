@@ -225,7 +225,7 @@ def bank_file(
 ) -> None:
     """Batch the county's payable instructions and write the month's bank files (repeatable)."""
     from safetynet.domain.money import format_yuan
-    from safetynet.payments.bankfile import export_bank_files
+    from safetynet.payments.bankfile import describe_held, export_bank_files
 
     report = _with_database(
         url,
@@ -242,9 +242,12 @@ def bank_file(
         )
     if report.released_from_hold or report.still_held:
         out.print(
-            f"{report.released_from_hold} released from hold; {report.still_held} still held "
-            f"({report.held_by_hold} by a payment hold, "
-            f"{report.still_held - report.held_by_hold} without an account)",
+            f"{report.released_from_hold} released from hold; still {describe_held(report)}",
+            markup=False,
+        )
+    for instruction, instruction_month, reason in report.stopped:
+        out.print(
+            f"instruction {instruction} ({instruction_month}) held, no longer due: {reason}",
             markup=False,
         )
 
