@@ -4,6 +4,11 @@ interrupted run resumes, and worker processes change nothing in the results."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -181,3 +186,68 @@ def test_stages_and_inputs_are_checked(inputs: tuple[Path, Path], tmp_path: Path
         run(snapshot, feeds, tmp_path, stages=("payments",))
     with pytest.raises(InputError, match="110105 is not in the snapshot"):
         run(snapshot, feeds, tmp_path, only=["110105"])
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The living processes whose parent is ``pid``: pid → command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # ended meanwhile
+        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found[int(entry.name)] = command
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"  # a zombie has ended, only not yet reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_workers_end_with_a_killed_run_month(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    """SIGKILL of ``run-month`` in its population stage leaves no worker process behind."""
+    snapshot, _ = inputs
+    command = [
+        sys.executable, "-c", "from safetynet.entrypoints.cli.main import main; main()",
+        "run-month", "--month", MONTH, "--snapshot", str(snapshot), "--out", str(tmp_path),
+        "--no-registry", "--workers", "2", "--quiet",
+        "--fallback-parameters", str(ROOT / "examples" / "illustrative_locality.yaml"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as sink:
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+    workers: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline and child.poll() is None:
+            workers = {
+                pid: line for pid, line in _children(child.pid).items() if "spawn_main" in line
+            }
+            time.sleep(0.05)
+        assert len(workers) == 2, errors.read_text(errors="replace")
+        time.sleep(1.0)  # the workers are importing or evaluating their county
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in workers if _alive(pid)]
+        assert left == [], f"workers still running 5 s after their parent was killed: {left}"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
