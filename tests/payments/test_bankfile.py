@@ -20,6 +20,7 @@ from safetynet.payments.bankfile import describe_held
 from safetynet.payments.entitlements import EndEntitlement, end_entitlement
 from safetynet.payments.holds import PlaceHold, place_hold
 from safetynet.payments.model import BankFileItem, PaymentInstruction, PaymentRecovery
+from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
 from safetynet.registry.db import Database
 from safetynet.registry.handlers import ChangeEnrolment, change_enrolment
@@ -109,6 +110,14 @@ def test_an_event_recorded_after_the_roll_holds_the_instruction_at_the_bank_file
     again = _bank_file(database, "2025-09", tmp_path / "sep")
     assert (again.files, again.stopped, again.still_held) == ((), (), 1)
     assert _sent_fen(database) == {"2025-08": MONTHLY}
+    (row,) = payment_report(database, "2025-09")
+    counts = {
+        "no account": row.held,
+        "payment hold": row.held_by_hold,
+        "suspended": row.held_suspended,
+        "ended": row.held_ended,
+    }
+    assert counts == {k: int(k == kind) for k in counts}
 
 
 def test_a_death_after_the_roll_sends_nothing_after_it_and_recovers_only_what_was_paid(
