@@ -324,6 +324,7 @@ def _roll_batch(
             | PaymentInstruction.held_reason.startswith(SUSPENDED),
         )
         .order_by(PaymentInstruction.month)
+        .with_for_update()  # a bank file releasing one meanwhile is waited for, then seen
     ):
         held_before.setdefault(instruction.enrolment_id, []).append(instruction)
     holds = active_holds(session, households)
