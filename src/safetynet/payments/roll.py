@@ -28,7 +28,7 @@ from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError, SafetyNetError
 from safetynet.payments.accounts import account_for_month
-from safetynet.payments.entitlements import ScheduleEntry, monthly_due
+from safetynet.payments.entitlements import ScheduleEntry, month_of, monthly_due
 from safetynet.payments.holds import (
     ENDED,
     NO_ACCOUNT,
@@ -258,6 +258,41 @@ def _sums(
     }
 
 
+class _Owners:
+    """Which enrolment a month of a household's program belongs to: of the household's
+    enrolments in the program whose months include it, the latest (highest id); else the
+    enrolment the instruction or adjustment was made under.
+
+    A month paid under one enrolment is so checked against the enrolment that covers it now:
+    when an amount changes from a month already rolled (the enrolment ends, a new one starts with
+    the new amount), the new enrolment finds the month paid at the old amount and pays the
+    difference, instead of the old one recovering the whole month and nothing paying it again.
+    """
+
+    def __init__(self, session: Session, households: Sequence[int]) -> None:
+        self._covering: dict[tuple[int, str], list[tuple[int, str, str | None]]] = {}
+        for enrolment_id, household_id, program, start, end in session.execute(
+            select(
+                Enrolment.id,
+                Enrolment.household_id,
+                Enrolment.program,
+                Enrolment.start_date,
+                Enrolment.end_date,
+            ).where(among(session, Enrolment.household_id, households))
+        ):
+            self._covering.setdefault((household_id, program), []).append(
+                (enrolment_id, month_of(start), None if end is None else month_of(end))
+            )
+
+    def __call__(self, household_id: int, program: str, month: str, made_under: int) -> int:
+        found = [
+            enrolment_id
+            for enrolment_id, first, last in self._covering.get((household_id, program), [])
+            if first <= month and (last is None or month <= last)
+        ]
+        return max(found) if found else made_under
+
+
 def _roll_batch(
     session: Session,
     month: str,
@@ -303,15 +338,22 @@ def _roll_batch(
         ).where(among(session, EntitlementChange.enrolment_id, ids))
     ):
         entries.setdefault(enrolment_id, []).append(ScheduleEntry(entry_id, from_month, amount))
+    owner = _Owners(session, households)
     paid_months: dict[int, dict[str, int]] = {}
-    for enrolment_id, paid_month, amount in session.execute(
+    for enrolment_id, household_id, program, paid_month, amount in session.execute(
         select(
-            PaymentInstruction.enrolment_id, PaymentInstruction.month, PaymentInstruction.amount_fen
+            PaymentInstruction.enrolment_id,
+            PaymentInstruction.household_id,
+            PaymentInstruction.program,
+            PaymentInstruction.month,
+            PaymentInstruction.amount_fen,
         ).where(
-            among(session, PaymentInstruction.enrolment_id, ids), PaymentInstruction.month < month
+            among(session, PaymentInstruction.household_id, households),
+            PaymentInstruction.month < month,
         )
     ):
-        paid_months.setdefault(enrolment_id, {})[paid_month] = amount
+        paying = owner(household_id, program, paid_month, enrolment_id)
+        paid_months.setdefault(paying, {})[paid_month] = amount
     held_before: dict[int, list[PaymentInstruction]] = {}
     for instruction in session.scalars(
         select(PaymentInstruction)
@@ -330,15 +372,17 @@ def _roll_batch(
     holds = active_holds(session, households)
     adjusted: dict[int, dict[str, int]] = {}
     arrears_now: dict[int, int] = {}
-    for enrolment_id, for_month, roll_month_, amount in session.execute(
+    for enrolment_id, household_id, program, for_month, roll_month_, amount in session.execute(
         select(
             PaymentAdjustment.enrolment_id,
+            PaymentAdjustment.household_id,
+            PaymentAdjustment.program,
             PaymentAdjustment.for_month,
             PaymentAdjustment.roll_month,
             PaymentAdjustment.amount_fen,
-        ).where(among(session, PaymentAdjustment.enrolment_id, ids))
+        ).where(among(session, PaymentAdjustment.household_id, households))
     ):
-        months = adjusted.setdefault(enrolment_id, {})
+        months = adjusted.setdefault(owner(household_id, program, for_month, enrolment_id), {})
         months[for_month] = months.get(for_month, 0) + amount
         if roll_month_ == month and amount > 0:
             arrears_now[enrolment_id] = arrears_now.get(enrolment_id, 0) + amount
