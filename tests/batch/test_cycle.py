@@ -4,11 +4,18 @@ interrupted run resumes, and worker processes change nothing in the results."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from rich.console import Console
 from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
@@ -17,9 +24,12 @@ from safetynet.batch.cycle import CycleReport, run_cycle
 from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
+from safetynet.entrypoints.cli.batch_cli import print_report
 from safetynet.errors import InputError
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.payments.accounts import import_accounts, read_accounts
+from safetynet.payments.bankfile import describe_held
+from safetynet.payments.holds import HELD_KINDS
 from safetynet.payments.model import PaymentInstruction
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.caseload import load_caseload
@@ -104,6 +114,17 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     deaths = sum(c.alerts.get("death", 0) for c in report.counties)
     assert report.roll.held - report.roll.held_by_hold == missing
     assert 0 < report.roll.held_by_hold <= deaths
+    # The run report says what keeps each held instruction (issue 10 item 8), not "no account"
+    # for all of them.
+    printed = StringIO()
+    print_report(Console(file=printed, width=300), report, ())
+    kinds = dict.fromkeys(HELD_KINDS, 0)
+    for bank in report.bank_files:
+        assert f"county {bank.county}: {describe_held(bank)}" in printed.getvalue()
+        for kind, count in bank.held_by_kind:
+            kinds[kind] += count
+    assert (kinds["no account"], kinds["payment hold"]) == (missing, report.roll.held_by_hold)
+    assert "(no account)" not in printed.getvalue()
     bank_files = sorted((tmp_path / "bank").glob("*.txt"))
     assert [p.name for p in bank_files] == ["SN310104202509001.txt", "SN310115202509001.txt"]
     before = [p.read_bytes() for p in bank_files]
@@ -165,3 +186,68 @@ def test_stages_and_inputs_are_checked(inputs: tuple[Path, Path], tmp_path: Path
         run(snapshot, feeds, tmp_path, stages=("payments",))
     with pytest.raises(InputError, match="110105 is not in the snapshot"):
         run(snapshot, feeds, tmp_path, only=["110105"])
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The living processes whose parent is ``pid``: pid → command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # ended meanwhile
+        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found[int(entry.name)] = command
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"  # a zombie has ended, only not yet reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_workers_end_with_a_killed_run_month(inputs: tuple[Path, Path], tmp_path: Path) -> None:
+    """SIGKILL of ``run-month`` in its population stage leaves no worker process behind."""
+    snapshot, _ = inputs
+    command = [
+        sys.executable, "-c", "from safetynet.entrypoints.cli.main import main; main()",
+        "run-month", "--month", MONTH, "--snapshot", str(snapshot), "--out", str(tmp_path),
+        "--no-registry", "--workers", "2", "--quiet",
+        "--fallback-parameters", str(ROOT / "examples" / "illustrative_locality.yaml"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as sink:
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+    workers: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline and child.poll() is None:
+            workers = {
+                pid: line for pid, line in _children(child.pid).items() if "spawn_main" in line
+            }
+            time.sleep(0.05)
+        assert len(workers) == 2, errors.read_text(errors="replace")
+        time.sleep(1.0)  # the workers are importing or evaluating their county
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in workers if _alive(pid)]
+        assert left == [], f"workers still running 5 s after their parent was killed: {left}"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -144,8 +144,8 @@ def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
     assert (
         "110105 dibao (on time = booked by 2025-09-10): payable 1 (800.00 yuan); paid on time 1, "
         "paid late 0 (800.00 yuan); failed 0; held by a payment hold 0; "
-        "held without an account 0; awaiting the bank 0; "
-        "recoveries outstanding 0.00 yuan"
+        "held without an account 0; held, enrolment suspended 0; held, entitlement ended 0; "
+        "awaiting the bank 0; recoveries outstanding 0.00 yuan"
     ) in output
     assert "130102 dibao (on time = booked by 2025-09-10): payable 1 (1200.00 yuan); " in output
     assert "awaiting the bank 1;" in output
@@ -232,9 +232,12 @@ def test_holds_through_the_cli(url: str, tmp_path: Path) -> None:
     output = _run("payments", "bank-file", "--month", "2025-09", "--county", "110105",
                   "--out", str(tmp_path / "bank"), "--url", url)  # fmt: skip
     assert "no payable instructions for 110105 up to 2025-09" in output
-    assert "1 still held (1 by a payment hold, 0 without an account)" in output
+    assert "still 1 held: 1 payment hold" in output
     output = _run("payments", "report", "--month", "2025-09", "--county", "110105", "--url", url)
-    assert "held by a payment hold 1; held without an account 0; awaiting the bank 0" in output
+    assert (
+        "held by a payment hold 1; held without an account 0; held, enrolment suspended 0; "
+        in output
+    )
     output = _run("payments", "release", "1", "--reason", "not confirmed", "--url", url)
     assert "hold 1 released: 1 instruction(s) payable again (next bank file)" in output
     output = _run("payments", "bank-file", "--month", "2025-09", "--county", "110105",

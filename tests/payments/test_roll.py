@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from safetynet.audit.log import verify
@@ -18,7 +18,7 @@ from safetynet.payments.model import PaymentInstruction, PaymentRun
 from safetynet.payments.roll import month_bounds, parse_month, roll_month
 from safetynet.registry.db import Database, bootstrap, upgrade
 from safetynet.registry.model import Enrolment
-from tests.payments.helpers import Spec, seed
+from tests.payments.helpers import NOW, Spec, seed
 
 D = dt.date
 
@@ -184,3 +184,55 @@ def test_cli_roll(tmp_path: Path) -> None:
     result = runner.invoke(app, ["payments", "roll", "--month", "2025-9", "--url", url])
     assert result.exit_code == 2
     assert "not a month" in result.stderr
+
+
+@pytest.mark.parametrize(("new_amount", "adjustment"), [(90_000, 10_000), (60_000, -20_000)])
+def test_an_amount_changed_from_a_month_already_rolled_pays_only_the_difference(
+    database: Database, new_amount: int, adjustment: int
+) -> None:
+    """A re-check or decision changes the amount from October after October was rolled: the old
+    enrolment ends on 30 September and a new one starts on 1 October (as the case workflow
+    does). October was paid 800.00 under the old one; it is due ``new_amount`` under the new one:
+    November carries the difference (arrears, or a recovery), not a recovery of all October with
+    nothing paying it again."""
+    from safetynet.audit.log import Actor
+    from safetynet.payments.model import PaymentAdjustment, PaymentRecovery
+    from safetynet.registry.handlers import (
+        ChangeEnrolment,
+        EnrolHousehold,
+        change_enrolment,
+        enrol_household,
+    )
+    from safetynet.registry.unit_of_work import UnitOfWork
+
+    seed(database, [Spec(amount_fen=80_000)])
+    if database.dialect == "postgresql":  # seed gives explicit ids: move the sequence past them
+        with database.sessions.begin() as session:
+            session.execute(text("SELECT setval(pg_get_serial_sequence('enrolments', 'id'), 1)"))
+    roll_month(database, "2025-09")
+    roll_month(database, "2025-10")
+    clerk = Actor("clerk", "payments_clerk")
+    with UnitOfWork(database.sessions) as uow:
+        ended = ChangeEnrolment(1, "re-check", clerk, status="ended", end=dt.date(2025, 9, 30))
+        change_enrolment(ended, uow, lambda: NOW)
+    with UnitOfWork(database.sessions) as uow:
+        new = EnrolHousehold("110105", "H0000001", "dibao", dt.date(2025, 10, 1), new_amount, clerk)
+        enrol_household(new, uow, lambda: NOW)
+    november = roll_month(database, "2025-11")
+    with database.sessions() as session:
+        adjustments = session.execute(
+            select(PaymentAdjustment.for_month, PaymentAdjustment.amount_fen)
+        ).all()
+        recovered = session.scalar(select(func.sum(PaymentRecovery.amount_fen)))
+        row = session.execute(
+            select(PaymentInstruction.amount_fen, PaymentInstruction.arrears_fen).where(
+                PaymentInstruction.month == "2025-11"
+            )
+        ).one()
+    assert adjustments == [("2025-10", adjustment)]
+    assert (november.arrears_fen, november.overpaid_fen) == (
+        max(adjustment, 0),
+        max(-adjustment, 0),
+    )
+    assert recovered == (None if adjustment > 0 else -adjustment)
+    assert tuple(row) == (new_amount, max(adjustment, 0))

@@ -21,7 +21,9 @@ import csv
 import datetime as dt
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -283,9 +285,16 @@ def _population_work(
             record(cycle_county(job))
         return finished
     # Fresh interpreters ("spawn"): forking a process whose Polars or Arrow thread pools are
-    # running can deadlock the child. At most ``workers`` counties are in flight.
+    # running can deadlock the child. At most ``workers`` counties are in flight. Each worker
+    # ends with this process (``die_with_parent``), however this process ends.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    try:
         pending: set[Future[CountyCycle]] = set()
         queue = list(jobs)
         while queue or pending:
@@ -294,7 +303,47 @@ def _population_work(
             completed, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in completed:
                 record(future.result())
+    except BaseException:
+        # Interrupted (Ctrl-C, a failed county): stop the counties in flight now rather than
+        # wait for them; a resume redoes them.
+        stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return finished
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker as soon as the process that started it is gone.
+
+    A worker blocked on its job queue would otherwise wait forever after its parent is killed
+    (SIGKILL runs no clean-up), holding its memory. A daemon thread waits on the parent's
+    sentinel (a pipe the parent holds open; end of file when it dies) and, as a fallback, checks
+    the parent pid once a second.
+    """
+
+    def watch() -> None:
+        parent = multiprocessing.parent_process()
+        sentinel = None if parent is None else parent.sentinel
+        while os.getppid() == parent_pid:
+            if sentinel is None:
+                time.sleep(1.0)
+            elif multiprocessing.connection.wait([sentinel], timeout=1.0):
+                break
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued jobs and terminate the pool's worker processes at once."""
+    # ``_processes`` is private but the only handle on the workers; empty once shut down.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def run_cycle(

@@ -10,6 +10,14 @@ then writes every batch of that county and month from what the database holds, a
 (temporary file, then rename). Writing is a pure function of the stored batch, so generating again
 (or after a crash between the commit and the write) gives byte-identical files and never a second
 batch for the same instructions. Format, field by field: docs/payments.md.
+
+Before batching, every instruction about to be sent is checked again against its enrolment as it
+stands at that moment (rows locked, so a suspension or an end committed meanwhile is either seen
+or waits for the batch): one whose enrolment is suspended, or whose month lies after the month its
+entitlement ended (a death or a termination recorded after the roll), is ``held`` with the reason
+(``enrolment suspended: …``, ``entitlement ended on DATE: …``), never sent; once it stands again
+(suspension lifted) the next bank file sends it, and the next roll settles the months an end made
+not due, so nothing is recovered that was never paid.
 """
 
 from __future__ import annotations
@@ -21,15 +29,26 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
-from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
+from safetynet.payments.entitlements import month_of
+from safetynet.payments.holds import (
+    ENDED,
+    HELD_KINDS,
+    NO_ACCOUNT,
+    SUSPENDED,
+    active_holds,
+    covering_hold,
+    held_kind,
+)
 from safetynet.payments.model import (
     BankFile,
     BankFileItem,
@@ -39,7 +58,7 @@ from safetynet.payments.model import (
 )
 from safetynet.payments.roll import month_bounds, parse_month
 from safetynet.registry.db import Database
-from safetynet.registry.model import Household
+from safetynet.registry.model import Enrolment, EnrolmentHistory, Household
 
 __all__ = [
     "ENCODING",
@@ -47,6 +66,7 @@ __all__ = [
     "RECORD_LENGTH",
     "BankFileReport",
     "WrittenFile",
+    "describe_held",
     "export_bank_files",
     "file_name",
     "render",
@@ -77,7 +97,19 @@ class BankFileReport:
     files: tuple[WrittenFile, ...]
     released_from_hold: int
     still_held: int
-    held_by_hold: int = 0  # of still_held: kept by a payment hold (the rest have no account)
+    held_by_hold: int = 0  # of still_held: kept by a payment hold
+    # of still_held, how many each reason keeps ((kind, count) in ``HELD_KINDS`` order, kinds
+    # with none left out)
+    held_by_kind: tuple[tuple[str, int], ...] = ()
+    # instructions this call found no longer standing and held: (instruction id, month, reason)
+    stopped: tuple[tuple[int, str, str], ...] = ()
+
+
+def describe_held(report: BankFileReport) -> str:
+    """What keeps the county's held instructions, in words: ``3 held: 1 no account, 2 payment
+    hold`` (``ended``: a death or termination recorded after the roll)."""
+    kinds = ", ".join(f"{count:,} {kind}" for kind, count in report.held_by_kind)
+    return f"{report.still_held:,} held" + (f": {kinds}" if kinds else "")
 
 
 def _field(value: str | int, width: int, *, numeric: bool = False) -> str:
@@ -214,7 +246,11 @@ def export_bank_files(
             select(PaymentInstruction)
             .where(
                 *scope,
-                PaymentInstruction.status.in_(("held", "failed")),
+                (PaymentInstruction.status == "failed")
+                | (
+                    (PaymentInstruction.status == "held")
+                    & (PaymentInstruction.held_reason == NO_ACCOUNT)
+                ),
                 PaymentInstruction.hold_id.is_(None),
             )
             .order_by(PaymentInstruction.id)
@@ -243,17 +279,25 @@ def export_bank_files(
                 instruction.held_reason = None
                 released += 1
         session.flush()
+        stopped, resumed = _recheck(session, scope)
+        released += resumed
+        session.flush()
         payable = session.scalars(
             select(PaymentInstruction)
             .where(*scope, PaymentInstruction.status.in_(("pending", "failed")))
             .order_by(PaymentInstruction.month, PaymentInstruction.id)
             .with_for_update()
         ).all()
-        still_held, held_by_hold = session.execute(
-            select(func.count(), func.count(PaymentInstruction.hold_id)).where(
-                *scope, PaymentInstruction.status == "held"
-            )
-        ).one()
+        kinds: dict[str, int] = {}
+        for hold_id, reason, count in session.execute(
+            select(PaymentInstruction.hold_id, PaymentInstruction.held_reason, func.count())
+            .where(*scope, PaymentInstruction.status == "held")
+            .group_by(PaymentInstruction.hold_id, PaymentInstruction.held_reason)
+        ):
+            kind = held_kind(hold_id, reason)
+            kinds[kind] = kinds.get(kind, 0) + int(count)
+        still_held, held_by_hold = sum(kinds.values()), kinds.get("payment hold", 0)
+        held_by_kind = tuple((k, kinds[k]) for k in HELD_KINDS if kinds.get(k))
         new_id: int | None = None
         if payable:
             sequence = (
@@ -300,7 +344,7 @@ def export_bank_files(
                 )
                 .execution_options(synchronize_session=False)
             )
-        if payable or released or newly_held:
+        if payable or released or newly_held or stopped:
             append(
                 session,
                 actor=actor,
@@ -317,6 +361,10 @@ def export_bank_files(
                     "still_held": still_held,
                     "held_by_payment_hold": held_by_hold,
                     "newly_held_by_payment_hold": newly_held,
+                    "held_by_reason": dict(held_by_kind),
+                    "no_longer_standing": [
+                        {"instruction": i, "month": m, "reason": r} for i, m, r in stopped
+                    ],
                 },
                 occurred_at=now,
             )
@@ -361,4 +409,70 @@ def export_bank_files(
                     batch.id == new_id,
                 )
             )
-    return BankFileReport(county, month, tuple(written), released, still_held, held_by_hold)
+    return BankFileReport(
+        county,
+        month,
+        tuple(written),
+        released,
+        still_held,
+        held_by_hold,
+        held_by_kind,
+        tuple(stopped),
+    )
+
+
+def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, str, str]], int]:
+    """Check the instructions about to be sent (and those this check held before) against their
+    enrolments as they stand now (module docstring). Returns the instructions newly held, with
+    their reasons, and how many held ones stand again and are payable."""
+    rows = session.execute(
+        select(PaymentInstruction, Enrolment.status, Enrolment.end_date)
+        .join(Enrolment, Enrolment.id == PaymentInstruction.enrolment_id)
+        .where(
+            *scope,
+            PaymentInstruction.hold_id.is_(None),
+            PaymentInstruction.status.in_(("pending", "failed", "held")),
+        )
+        .order_by(PaymentInstruction.id)
+        .with_for_update()
+    ).all()
+    ids = {i.enrolment_id for i, status, _ in rows if status != "active"}
+    reasons: dict[int, str] = {}
+    for enrolment_id, text in session.execute(
+        select(EnrolmentHistory.enrolment_id, EnrolmentHistory.reason)
+        .where(EnrolmentHistory.enrolment_id.in_(ids))
+        .order_by(EnrolmentHistory.enrolment_id, EnrolmentHistory.version)
+    ):
+        reasons[enrolment_id] = text  # the last version's reason wins
+    stopped: list[tuple[int, str, str]] = []
+    resumed = 0
+    for instruction, status, end in rows:
+        why = reasons.get(instruction.enrolment_id) or "no reason recorded"
+        reason: str | None = None
+        if status == "suspended":
+            reason = f"{SUSPENDED}: {why}"
+        elif (
+            status == "ended"
+            and end is not None
+            and instruction.month > month_of(end)
+            and instruction.amount_fen > 0
+        ):
+            reason = f"{ENDED} on {end.isoformat()}: {why}"
+        if reason is None:
+            if instruction.status == "held" and held_kind(None, instruction.held_reason) in (
+                "suspended",
+                "ended",
+            ):
+                if instruction.account is None:
+                    instruction.held_reason = NO_ACCOUNT
+                else:
+                    instruction.status = "pending"
+                    instruction.held_reason = None
+                    resumed += 1
+            continue
+        if instruction.status == "held" and instruction.held_reason == reason:
+            continue
+        instruction.status = "held"
+        instruction.held_reason = reason
+        stopped.append((instruction.id, instruction.month, reason))
+    return stopped, resumed

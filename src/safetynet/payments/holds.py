@@ -30,14 +30,18 @@ from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [
+    "ENDED",
+    "HELD_KINDS",
     "NO_ACCOUNT",
     "SENT",
+    "SUSPENDED",
     "HoldRow",
     "PlaceHold",
     "ReleaseHold",
     "active_holds",
     "covering_hold",
     "first_stoppable_month",
+    "held_kind",
     "list_holds",
     "place_hold",
     "place_hold_in",
@@ -48,6 +52,12 @@ __all__ = [
 
 Clock = Callable[[], dt.datetime]
 NO_ACCOUNT = "no payee account valid in the month"
+# How the reason of an instruction the bank file found no longer standing begins (then the
+# enrolment's own reason, e.g. "death reported late"): ``payments.bankfile``.
+SUSPENDED = "enrolment suspended"
+ENDED = "entitlement ended"
+# What keeps a held instruction, in the order reports list them.
+HELD_KINDS = ("no account", "payment hold", "suspended", "ended")
 # Statuses of an instruction whose money has gone to the bank: a hold cannot stop it any more.
 # (``failed`` is not among them: the bank returned it, and its retry is a payment still to make.)
 SENT = ("exported", "paid")
@@ -124,6 +134,17 @@ def active_holds(session: Session, household_ids: Iterable[int]) -> dict[int, li
         ):
             out.setdefault(hold.household_id, []).append(hold)
     return out
+
+
+def held_kind(hold_id: int | None, held_reason: str | None) -> str:
+    """What keeps a held instruction: one of ``HELD_KINDS``."""
+    if hold_id is not None:
+        return "payment hold"
+    if held_reason is not None and held_reason.startswith(SUSPENDED):
+        return "suspended"
+    if held_reason is not None and held_reason.startswith(ENDED):
+        return "ended"
+    return "no account"
 
 
 def first_stoppable_month(session: Session, household_id: int, month: str) -> str:

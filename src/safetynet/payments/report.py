@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from safetynet.domain.regions import default_registry
+from safetynet.payments.holds import held_kind
 from safetynet.payments.model import PaymentInstruction, PaymentRecovery
 from safetynet.payments.roll import month_bounds, parse_month
 from safetynet.policy.parameters import ParameterTree, default_tree
@@ -38,10 +39,14 @@ class ReportRow:
     paid_late: int
     paid_fen: int
     failed: int
-    held: int  # no payee account
+    held: int  # no payee account valid in the month
     awaiting: int  # pending or exported: no result yet
     outstanding_recoveries_fen: int
     held_by_hold: int = 0  # kept by a payment hold (payments.holds)
+    # held by the bank file's check: the enrolment suspended, or the entitlement ended (a death
+    # or a termination recorded after the roll)
+    held_suspended: int = 0
+    held_ended: int = 0
 
     @property
     def on_time_share(self) -> float | None:
@@ -85,6 +90,7 @@ def payment_report(
                 PaymentInstruction.paid_on,
                 net,
                 PaymentInstruction.hold_id,
+                PaymentInstruction.held_reason,
             )
             .join(Household, Household.id == PaymentInstruction.household_id)
             .where(PaymentInstruction.month == month, PaymentInstruction.status != "settled")
@@ -111,7 +117,13 @@ def payment_report(
         return deadlines[region]
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    for region, program, status, paid_on, amount, hold_id in instructions:
+    column = {
+        "no account": "held",
+        "payment hold": "held_by_hold",
+        "suspended": "held_suspended",
+        "ended": "held_ended",
+    }
+    for region, program, status, paid_on, amount, hold_id, held_reason in instructions:
         row = counts.setdefault(
             (region, program),
             dict.fromkeys(
@@ -124,6 +136,8 @@ def payment_report(
                     "failed",
                     "held",
                     "held_by_hold",
+                    "held_suspended",
+                    "held_ended",
                     "awaiting",
                 ),
                 0,
@@ -135,7 +149,7 @@ def payment_report(
             row["on_time" if paid_on is not None and paid_on <= deadline(region) else "late"] += 1
             row["paid_fen"] += amount
         elif status == "held":
-            row["held" if hold_id is None else "held_by_hold"] += 1
+            row[column[held_kind(hold_id, held_reason)]] += 1
         elif status == "failed":
             row[status] += 1
         else:
@@ -154,6 +168,8 @@ def payment_report(
             failed=counts.get((region, program), {}).get("failed", 0),
             held=counts.get((region, program), {}).get("held", 0),
             held_by_hold=counts.get((region, program), {}).get("held_by_hold", 0),
+            held_suspended=counts.get((region, program), {}).get("held_suspended", 0),
+            held_ended=counts.get((region, program), {}).get("held_ended", 0),
             awaiting=counts.get((region, program), {}).get("awaiting", 0),
             outstanding_recoveries_fen=max(0, outstanding.get((region, program), 0)),
         )

@@ -13,22 +13,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.domain.regions import default_registry
-from safetynet.errors import InputError
+from safetynet.errors import InputError, SafetyNetError
 from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
-from safetynet.payments.entitlements import ScheduleEntry, monthly_due
-from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
+from safetynet.payments.entitlements import ScheduleEntry, month_of, monthly_due
+from safetynet.payments.holds import (
+    ENDED,
+    NO_ACCOUNT,
+    SUSPENDED,
+    active_holds,
+    covering_hold,
+)
 from safetynet.payments.model import (
     EntitlementChange,
     PayeeAccount,
@@ -50,9 +58,11 @@ __all__ = [
     "SYSTEM_ACTOR",
     "TOUCHABLE",
     "Clock",
+    "RollInProgressError",
     "RollReport",
     "eligible_enrolments",
     "month_bounds",
+    "month_lock",
     "parse_month",
     "roll_candidates",
     "roll_month",
@@ -66,6 +76,8 @@ TOUCHABLE = ("pending", "held", "settled")
 OFFSET_SHARE = "payments.recovery.max_offset_share"
 OFFSET_ROUNDING = "payments.recovery.offset_rounding"
 SYSTEM_ACTOR = Actor(name="system", role="payments_clerk")
+# First key of the PostgreSQL advisory lock of a month's roll (the second is YYYYMM).
+ROLL_LOCK_SPACE = 5_010_001
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _COUNTY = re.compile(r"[0-9]{6}")
 
@@ -247,6 +259,41 @@ def _sums(
     }
 
 
+class _Owners:
+    """Which enrolment a month of a household's program belongs to: of the household's
+    enrolments in the program whose months include it, the latest (highest id); else the
+    enrolment the instruction or adjustment was made under.
+
+    A month paid under one enrolment is so checked against the enrolment that covers it now:
+    when an amount changes from a month already rolled (the enrolment ends, a new one starts with
+    the new amount), the new enrolment finds the month paid at the old amount and pays the
+    difference, instead of the old one recovering the whole month and nothing paying it again.
+    """
+
+    def __init__(self, session: Session, households: Sequence[int]) -> None:
+        self._covering: dict[tuple[int, str], list[tuple[int, str, str | None]]] = {}
+        for enrolment_id, household_id, program, start, end in session.execute(
+            select(
+                Enrolment.id,
+                Enrolment.household_id,
+                Enrolment.program,
+                Enrolment.start_date,
+                Enrolment.end_date,
+            ).where(among(session, Enrolment.household_id, households))
+        ):
+            self._covering.setdefault((household_id, program), []).append(
+                (enrolment_id, month_of(start), None if end is None else month_of(end))
+            )
+
+    def __call__(self, household_id: int, program: str, month: str, made_under: int) -> int:
+        found = [
+            enrolment_id
+            for enrolment_id, first, last in self._covering.get((household_id, program), [])
+            if first <= month and (last is None or month <= last)
+        ]
+        return max(found) if found else made_under
+
+
 def _roll_batch(
     session: Session,
     month: str,
@@ -267,6 +314,21 @@ def _roll_batch(
     households = sorted({c.household_id for c in found})
     first, last = month_bounds(month)
 
+    # The month's instructions first, locked: whatever wrote them (a concurrent batch, a hold)
+    # has committed before the adjustments are read below, so the arrears read match the
+    # instructions written back (an instruction is never rewritten from an older read).
+    current = {
+        (row.household_id, row.program): row
+        for row in session.scalars(
+            select(PaymentInstruction)
+            .where(
+                PaymentInstruction.month == month,
+                among(session, PaymentInstruction.household_id, households),
+            )
+            .order_by(PaymentInstruction.id)
+            .with_for_update()
+        )
+    }
     entries: dict[int, list[ScheduleEntry]] = {}
     for enrolment_id, entry_id, from_month, amount in session.execute(
         select(
@@ -277,15 +339,22 @@ def _roll_batch(
         ).where(among(session, EntitlementChange.enrolment_id, ids))
     ):
         entries.setdefault(enrolment_id, []).append(ScheduleEntry(entry_id, from_month, amount))
+    owner = _Owners(session, households)
     paid_months: dict[int, dict[str, int]] = {}
-    for enrolment_id, paid_month, amount in session.execute(
+    for enrolment_id, household_id, program, paid_month, amount in session.execute(
         select(
-            PaymentInstruction.enrolment_id, PaymentInstruction.month, PaymentInstruction.amount_fen
+            PaymentInstruction.enrolment_id,
+            PaymentInstruction.household_id,
+            PaymentInstruction.program,
+            PaymentInstruction.month,
+            PaymentInstruction.amount_fen,
         ).where(
-            among(session, PaymentInstruction.enrolment_id, ids), PaymentInstruction.month < month
+            among(session, PaymentInstruction.household_id, households),
+            PaymentInstruction.month < month,
         )
     ):
-        paid_months.setdefault(enrolment_id, {})[paid_month] = amount
+        paying = owner(household_id, program, paid_month, enrolment_id)
+        paid_months.setdefault(paying, {})[paid_month] = amount
     held_before: dict[int, list[PaymentInstruction]] = {}
     for instruction in session.scalars(
         select(PaymentInstruction)
@@ -293,35 +362,31 @@ def _roll_batch(
             among(session, PaymentInstruction.enrolment_id, ids),
             PaymentInstruction.month < month,
             PaymentInstruction.status == "held",
-            PaymentInstruction.hold_id.is_not(None),
+            PaymentInstruction.hold_id.is_not(None)
+            | PaymentInstruction.held_reason.startswith(ENDED)
+            | PaymentInstruction.held_reason.startswith(SUSPENDED),
         )
         .order_by(PaymentInstruction.month)
+        .with_for_update()  # a bank file releasing one meanwhile is waited for, then seen
     ):
         held_before.setdefault(instruction.enrolment_id, []).append(instruction)
     holds = active_holds(session, households)
     adjusted: dict[int, dict[str, int]] = {}
     arrears_now: dict[int, int] = {}
-    for enrolment_id, for_month, roll_month_, amount in session.execute(
+    for enrolment_id, household_id, program, for_month, roll_month_, amount in session.execute(
         select(
             PaymentAdjustment.enrolment_id,
+            PaymentAdjustment.household_id,
+            PaymentAdjustment.program,
             PaymentAdjustment.for_month,
             PaymentAdjustment.roll_month,
             PaymentAdjustment.amount_fen,
-        ).where(among(session, PaymentAdjustment.enrolment_id, ids))
+        ).where(among(session, PaymentAdjustment.household_id, households))
     ):
-        months = adjusted.setdefault(enrolment_id, {})
+        months = adjusted.setdefault(owner(household_id, program, for_month, enrolment_id), {})
         months[for_month] = months.get(for_month, 0) + amount
         if roll_month_ == month and amount > 0:
             arrears_now[enrolment_id] = arrears_now.get(enrolment_id, 0) + amount
-    current = {
-        (row.household_id, row.program): row
-        for row in session.scalars(
-            select(PaymentInstruction).where(
-                PaymentInstruction.month == month,
-                among(session, PaymentInstruction.household_id, households),
-            )
-        )
-    }
     accounts: dict[int, list[PayeeAccount]] = {}
     for account in session.scalars(
         select(PayeeAccount)
@@ -439,14 +504,19 @@ def _roll_batch(
         arrears = arrears_now.get(candidate.id, 0) + new_arrears
         if existing is None and not candidate.eligible and arrears == 0:
             continue  # ended: nothing due this month and no arrears to carry
-        if existing is not None and existing.hold_id is not None:
-            # Kept by a hold: what the schedule says is due now (an ended entitlement: 0).
+        kept = existing is not None and (
+            existing.hold_id is not None
+            or (existing.held_reason or "").startswith(ENDED)  # by the bank file's re-check
+        )
+        if kept:
+            # Kept by a hold, or by an end recorded after the roll: never paid, so what the
+            # schedule says is due now (an ended entitlement: 0).
             due_now = monthly_due(
                 month, candidate.start, candidate.end, candidate.amount_fen, schedule
             )
         amount = (
             due_now
-            if existing is None or existing.hold_id is not None
+            if existing is None or kept
             else (due_now if candidate.eligible else existing.amount_fen)
         )
         share, mode = params(candidate.region)
@@ -534,6 +604,52 @@ def _roll_batch(
         )
 
 
+class RollInProgressError(SafetyNetError):
+    """Another roll of the same month held the month's lock for longer than this one would wait."""
+
+
+@contextmanager
+def month_lock(db: Database, month: str, wait_seconds: float) -> Iterator[None]:
+    """Hold the month's roll lock while the block runs: one roll of a month at a time.
+
+    On PostgreSQL a session advisory lock on (``ROLL_LOCK_SPACE``, YYYYMM), taken on a connection
+    of its own: the server releases it when that connection ends, so a roll killed with SIGKILL
+    never leaves the month locked. A second roll waits up to ``wait_seconds`` and then gives up
+    with ``RollInProgressError``. On SQLite every batch already runs under the database's write
+    lock (BEGIN IMMEDIATE), so batches of two rolls never interleave inside a transaction.
+    """
+    if db.dialect != "postgresql":
+        yield
+        return
+    key = {"space": ROLL_LOCK_SPACE, "month": int(month.replace("-", ""))}
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        deadline = time.monotonic() + wait_seconds
+        while not connection.execute(
+            text("SELECT pg_try_advisory_lock(:space, :month)"), key
+        ).scalar_one():
+            if time.monotonic() >= deadline:
+                raise RollInProgressError(
+                    f"another roll of {month} is running{_running_run(db, month)}; "
+                    f"waited {wait_seconds:g} s: roll again once it has finished"
+                )
+            time.sleep(0.1)
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:space, :month)"), key)
+
+
+def _running_run(db: Database, month: str) -> str:
+    with db.sessions() as session:
+        row = session.execute(
+            select(PaymentRun.id, PaymentRun.started_at)
+            .where(PaymentRun.month == month, PaymentRun.status == "running")
+            .order_by(PaymentRun.id.desc())
+            .limit(1)
+        ).first()
+    return "" if row is None else f" (run {row[0]}, started {row[1]:%Y-%m-%d %H:%M:%S})"
+
+
 @logged_stage("payment roll")
 def roll_month(
     db: Database,
@@ -544,11 +660,14 @@ def roll_month(
     actor: Actor = SYSTEM_ACTOR,
     clock: Clock = _now,
     tree: ParameterTree | None = None,
+    wait_seconds: float = 900.0,
 ) -> RollReport:
     """Create the missing payment instructions of ``month`` (optionally one county's), with the
     adjustments of earlier months and the recoveries they call for.
 
-    Safe to call again at any time, also after a crash: see the module docstring. Runs of the same
+    Safe to call again at any time, also after a crash: see the module docstring. Rolls of one
+    month (whatever their county) run one at a time (``month_lock``): a second waits up to
+    ``wait_seconds`` for the first to finish, then completes whatever is left. Runs of the same
     month and county left ``running`` by a crash are marked ``interrupted`` by the next call.
     """
     month = parse_month(month)
@@ -556,7 +675,19 @@ def roll_month(
         raise InputError("county", f"{county!r} is not a 6-digit county code")
     if batch_size < 1:
         raise InputError("batch_size", "must be at least 1")
+    with month_lock(db, month, wait_seconds):
+        return _roll_locked(db, month, county, batch_size, actor, clock, tree)
 
+
+def _roll_locked(
+    db: Database,
+    month: str,
+    county: str | None,
+    batch_size: int,
+    actor: Actor,
+    clock: Clock,
+    tree: ParameterTree | None,
+) -> RollReport:
     with db.sessions.begin() as session:
         interrupted = tuple(
             session.scalars(

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from safetynet.audit.log import Actor, append
+from safetynet.domain.events import publish
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.logs import logged_stage
+from safetynet.registry.events import IncomeChange, IncomeChanged
 from safetynet.registry.imports import (
     AssetTotal,
     HouseholdRecord,
@@ -134,6 +136,7 @@ class _Writer:
     now: dt.datetime
     progress: ProgressSink
     report: ImportReport = field(default_factory=ImportReport)
+    income_changes: list[IncomeChange] = field(default_factory=list)
 
     def audit_change(self, noun: str, entity: str, entity_id: int, change: _Change) -> None:
         """``<noun>Registered`` for a new row, ``<noun>Updated`` for a changed one, else nothing."""
@@ -219,7 +222,7 @@ class _Writer:
                 self.audit_change("Person", "person", person.id, p_change)
                 changed = bool(p_change.after)
                 changed |= self.sync_membership(member.relation, person, household, memberships)
-                changed |= self.sync_income(member.income, person, income)
+                changed |= self.sync_income(member.income, person, income, household.id)
                 if p_change.created:
                     self.report.persons_created += 1
                 elif changed:
@@ -328,6 +331,7 @@ class _Writer:
         items: dict[tuple[str, str], int],
         person: Person,
         existing: dict[tuple[int, str, str], IncomeItem],
+        household_id: int,
     ) -> bool:
         changed = False
         for (kind, month), amount in items.items():
@@ -339,9 +343,15 @@ class _Writer:
                 self.uow.registry.add(item)
                 existing[key] = item
                 self.audit("IncomeRecorded", "income_item", entity_id, None, {"amount_fen": amount})
+                self.income_changes.append(
+                    IncomeChange(household_id, person.id, kind, month, None, amount)
+                )
                 changed = True
             elif item.amount_fen != amount:
                 before = {"amount_fen": item.amount_fen}
+                self.income_changes.append(
+                    IncomeChange(household_id, person.id, kind, month, item.amount_fen, amount)
+                )
                 item.amount_fen = amount
                 self.audit(
                     "IncomeCorrected", "income_item", entity_id, before, {"amount_fen": amount}
@@ -459,6 +469,13 @@ def import_households(
                 "persons_created": report.persons_created,
                 "persons_updated": report.persons_updated,
             },
+        )
+    if writer.income_changes:
+        # Other areas follow in this transaction (payments: months already paid).
+        uow.session.flush()
+        publish(
+            uow.session,
+            IncomeChanged(tuple(writer.income_changes), cmd.source, cmd.actor, writer.now),
         )
     uow.commit()
     return report

@@ -229,6 +229,7 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
     """The run report: what each stage did, county by county, then the totals."""
     from safetynet.batch.runner import describe_totals, month_totals
     from safetynet.domain.money import format_yuan
+    from safetynet.payments.bankfile import describe_held
 
     if report.resumed:
         console.print(f"Resumed: {len(report.resumed)} counties were finished by an earlier run.")
@@ -311,8 +312,12 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
                 markup=False,
             )
         if bank.still_held:
+            console.print(f"county {bank.county}: {describe_held(bank)}", markup=False)
+        for instruction, month, reason in bank.stopped:
             console.print(
-                f"county {bank.county}: {bank.still_held:,} instructions held (no account)"
+                f"county {bank.county}: instruction {instruction} ({month}) held, no longer "
+                f"due: {reason}",
+                markup=False,
             )
     if report.seconds:
         console.print(

@@ -254,7 +254,7 @@ def bank_file(
 ) -> None:
     """Batch the county's payable instructions and write the month's bank files (repeatable)."""
     from safetynet.domain.money import format_yuan
-    from safetynet.payments.bankfile import export_bank_files
+    from safetynet.payments.bankfile import describe_held, export_bank_files
 
     output_dir(out_dir, "--out")
     report = _with_database(
@@ -272,9 +272,12 @@ def bank_file(
         )
     if report.released_from_hold or report.still_held:
         out.print(
-            f"{report.released_from_hold} released from hold; {report.still_held} still held "
-            f"({report.held_by_hold} by a payment hold, "
-            f"{report.still_held - report.held_by_hold} without an account)",
+            f"{report.released_from_hold} released from hold; still {describe_held(report)}",
+            markup=False,
+        )
+    for instruction, instruction_month, reason in report.stopped:
+        out.print(
+            f"instruction {instruction} ({instruction_month}) held, no longer due: {reason}",
             markup=False,
         )
 
@@ -341,6 +344,8 @@ def report(
             f"paid on time {r.paid_on_time}, paid late {r.paid_late} "
             f"({format_yuan(r.paid_fen)} yuan); failed {r.failed}; "
             f"held by a payment hold {r.held_by_hold}; held without an account {r.held}; "
+            f"held, enrolment suspended {r.held_suspended}; held, entitlement ended "
+            f"{r.held_ended}; "
             f"awaiting the bank {r.awaiting}; "
             f"recoveries outstanding {format_yuan(r.outstanding_recoveries_fen)} yuan",
             markup=False,

@@ -1,0 +1,33 @@
+"""Events the registry publishes for other areas (``safetynet.domain.events``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from safetynet.audit.log import Actor
+
+__all__ = ["IncomeChange", "IncomeChanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeChange:
+    """One income item of a person recorded or corrected: ``before_fen`` is None for a new item."""
+
+    household_id: int
+    person_id: int
+    kind: str
+    month: str
+    before_fen: int | None
+    after_fen: int
+
+
+@dataclass(frozen=True)
+class IncomeChanged:
+    """Income items were recorded or corrected (e.g. by an import), in the publisher's
+    transaction."""
+
+    changes: tuple[IncomeChange, ...]
+    source: str
+    actor: Actor
+    occurred_at: dt.datetime
