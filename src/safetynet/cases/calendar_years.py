@@ -16,7 +16,7 @@ from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.domain.calendar import OfficialYear, install_added_years, shipped_years
 from safetynet.domain.workdays import DeadlineBasis
 from safetynet.errors import InputError
-from safetynet.registry.calendar_years import OfficialCalendarYear, added_years
+from safetynet.registry.calendar_years import OfficialCalendarYear, added_years, forget_sync
 
 __all__ = ["AddCalendarYear", "CalendarYearAdded", "add_calendar_year", "recompute_provisional"]
 
@@ -34,7 +34,7 @@ class CalendarYearAdded:
     year: int
     recomputed: int  # provisional deadlines computed again
     moved: int  # of which the date changed
-    still_provisional: int  # of which still cross another year without a notice
+    still_provisional: int  # provisional deadlines left: they cross another year without a notice
 
 
 def add_calendar_year(
@@ -65,6 +65,7 @@ def add_calendar_year(
     uow.session.flush()
     previous = [y for y in added_years(uow.session) if y.year != year]
     install_added_years([*previous, cmd.calendar])
+    forget_sync()
     try:
         recomputed, moved, still = recompute_provisional(uow, cmd.actor, now)
         uow.commit()
@@ -78,7 +79,8 @@ def recompute_provisional(
     uow: CaseUnitOfWork, actor: Actor, now: dt.datetime
 ) -> tuple[int, int, int]:
     """Compute every stored provisional deadline again on the calendar now in force; each one
-    whose date or mark changes is written and audited. Returns (recomputed, moved, still)."""
+    whose date or mark changes is written and audited. Returns (recomputed, moved, still
+    provisional)."""
     recomputed = moved = still = 0
     for mapped in DEADLINE_TABLES:
         table: Any = mapped  # one of three models with the same two columns used here
@@ -89,11 +91,11 @@ def recompute_provisional(
             for name, raw in sorted((row.provisional_deadlines or {}).items()):
                 old: dt.date | None = getattr(row, name)
                 new = DeadlineBasis.from_json(raw).compute()
+                still += new.provisional
                 if new.provisional and new == old:
                     continue  # another year still without a notice; nothing changed
                 recomputed += 1
                 moved += new != old
-                still += new.provisional
                 setattr(row, name, new)
                 before: dict[str, Any] = {name: _text(old), "provisional": True}
                 after: dict[str, Any] = {name: new.isoformat(), "provisional": new.provisional}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from safetynet.domain.calendar import OfficialYear, install_added_years, parse_official_year
 from safetynet.registry.base import Base
 
-__all__ = ["OfficialCalendarYear", "added_years", "sync_calendar"]
+__all__ = ["OfficialCalendarYear", "added_years", "forget_sync", "sync_calendar"]
 
 
 class OfficialCalendarYear(Base):
@@ -49,3 +49,9 @@ def sync_calendar(session: Session) -> None:
     if key != _seen:
         install_added_years(added_years(session))
         _seen = key
+
+
+def forget_sync() -> None:
+    """The next ``sync_calendar`` reads the registry again (after installing years directly)."""
+    global _seen
+    _seen = None

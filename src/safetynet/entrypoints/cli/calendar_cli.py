@@ -196,8 +196,8 @@ def calendar_add_year(
         db.dispose()
     out.print(f"added the official calendar of {result.year}: {calendar.cite()}", markup=False)
     out.print(
-        f"{result.recomputed} provisional deadlines recomputed: {result.moved} moved, "
-        f"{result.still_provisional} still provisional (another year without a notice)",
+        f"{result.recomputed} provisional deadlines recomputed, {result.moved} moved; "
+        f"{result.still_provisional} still provisional (they cross a later year without a notice)",
         markup=False,
     )
 
