@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
 from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
+from safetynet.cases.notices import notice_data, render_notice
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.views import overdue_and_due_soon
 from safetynet.domain.calendar import install_added_years, parse_official_year
@@ -152,6 +156,15 @@ def test_a_deadline_in_a_later_year_stays_provisional_after_adding_2027(
     t = track(database, tid)
     assert t.refusal_notice_due == D(2028, 1, 3)  # 30, 31 December and, after 1 January, the 3rd
     assert "refusal_notice_due" in (t.provisional_deadlines or {})
+    with database.sessions() as session:
+        data = notice_data(session, tid)
+    assert data.refusal_notice_due_provisional
+    text = re.sub(
+        r"\s+",
+        "",
+        "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_notice(data))).pages),
+    )
+    assert "2028年1月3日前（3个工作日内）（暂定：2028年节假日安排公布后重新计算）" in text
     result = add_2027(database)
     t = track(database, tid)
     assert "refusal_notice_due" in (t.provisional_deadlines or {})  # 2028 has no notice yet
