@@ -15,7 +15,13 @@ from sqlalchemy import select
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
-from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
+from safetynet.cases.calendar_years import (
+    AddCalendarYear,
+    RecomputeProvisional,
+    add_calendar_year,
+    recompute_provisional_deadlines,
+)
+from safetynet.cases.model import Track
 from safetynet.cases.notices import notice_data, render_notice
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.views import overdue_and_due_soon
@@ -182,6 +188,26 @@ def test_a_year_is_added_once_and_never_over_a_shipped_one(database: Database) -
                 year=2026, holidays=[{"date": "2026-01-01", "name": "元旦"}], working_days=[]
             ),
         )
+
+
+def test_a_deadline_written_while_the_year_was_added_is_corrected_by_recompute(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = accepted_today(database, fixed_clock)
+    add_2027(database)
+    # As if the acceptance had been computed, before the year was added, by another process and
+    # committed after it: the track keeps a provisional mark for 2027.
+    with database.sessions.begin() as session:
+        row = session.get(Track, tid)
+        assert row is not None
+        row.overall_extended_due = D(2027, 2, 10)
+        row.provisional_deadlines = {
+            "overall_extended_due": {"start": "2026-12-05", "days": 45, "kind": "working"}
+        }
+    with CaseUnitOfWork(database.sessions) as uow:
+        assert recompute_provisional_deadlines(uow, RecomputeProvisional(ADMIN)) == (1, 1, 0)
+    t = track(database, tid)
+    assert (t.overall_extended_due, t.provisional_deadlines) == (D(2027, 2, 8), None)
 
 
 def test_another_process_sees_an_added_year_on_its_next_unit_of_work(

@@ -18,7 +18,14 @@ from safetynet.domain.workdays import DeadlineBasis
 from safetynet.errors import InputError
 from safetynet.registry.calendar_years import OfficialCalendarYear, added_years, forget_sync
 
-__all__ = ["AddCalendarYear", "CalendarYearAdded", "add_calendar_year", "recompute_provisional"]
+__all__ = [
+    "AddCalendarYear",
+    "CalendarYearAdded",
+    "RecomputeProvisional",
+    "add_calendar_year",
+    "recompute_provisional",
+    "recompute_provisional_deadlines",
+]
 
 COMMAND = "AddCalendarYear"
 
@@ -73,6 +80,24 @@ def add_calendar_year(
         install_added_years(previous)
         raise
     return CalendarYearAdded(year, recomputed, moved, still)
+
+
+@dataclass(frozen=True)
+class RecomputeProvisional:
+    actor: Actor
+
+
+def recompute_provisional_deadlines(
+    uow: CaseUnitOfWork,
+    cmd: RecomputeProvisional,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> tuple[int, int, int]:
+    """Recompute the stored provisional deadlines on the calendar in force (the registry's years
+    are read when the unit of work starts): for a deadline written by a process that had not yet
+    seen a year added at the same moment. Returns (recomputed, moved, still provisional)."""
+    result = recompute_provisional(uow, cmd.actor, clock())
+    uow.commit()
+    return result
 
 
 def recompute_provisional(

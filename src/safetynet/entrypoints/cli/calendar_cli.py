@@ -202,6 +202,33 @@ def calendar_add_year(
     )
 
 
+@calendar_app.command("recompute")
+@reports_errors
+def calendar_recompute(url: UrlOption = None) -> None:
+    """Compute the stored provisional deadlines again on the calendar in force (audited); for one
+    written while a year was being added."""
+    from safetynet.cases.calendar_years import (
+        RecomputeProvisional,
+        recompute_provisional_deadlines,
+    )
+    from safetynet.cases.unit_of_work import CaseUnitOfWork
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    db = bootstrap(url)
+    try:
+        require_current_schema(db)
+        with CaseUnitOfWork(db.sessions) as uow:
+            recomputed, moved, still = recompute_provisional_deadlines(
+                uow, RecomputeProvisional(_actor())
+            )
+    finally:
+        db.dispose()
+    out.print(
+        f"{recomputed} provisional deadlines recomputed, {moved} moved; {still} still provisional",
+        markup=False,
+    )
+
+
 @calendar_app.command("list")
 @reports_errors
 def calendar_list(url: UrlOption = None) -> None:
