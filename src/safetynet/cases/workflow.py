@@ -285,7 +285,8 @@ class DeadlineRules:
     """Deadline arithmetic from the ``common.procedure`` parameters of one region.
 
     Each limit is read as in force on the day of the step that starts it; working days follow the
-    official calendar (an uncovered year raises ``CoverageError``).
+    working-day calendar, and a date counted across a year with no official calendar yet is a
+    provisional ``Deadline`` (``domain/workdays.py``).
     """
 
     tree: ParameterTree
