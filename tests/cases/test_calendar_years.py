@@ -21,11 +21,12 @@ from safetynet.cases.calendar_years import (
     add_calendar_year,
     recompute_provisional_deadlines,
 )
-from safetynet.cases.model import Track
+from safetynet.cases.model import Appeal, Recheck, Track
 from safetynet.cases.notices import notice_data, render_notice
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.views import overdue_and_due_soon
 from safetynet.domain.calendar import install_added_years, parse_official_year
+from safetynet.domain.workdays import add_working_days
 from safetynet.errors import InputError
 from safetynet.registry.calendar_years import forget_sync
 from safetynet.registry.db import Database
@@ -220,3 +221,31 @@ def test_another_process_sees_an_added_year_on_its_next_unit_of_work(
     t = track(database, tid)
     assert t.provisional_deadlines is None
     assert t.overall_extended_due == D(2027, 2, 8)
+
+
+def test_an_extended_limit_keeps_its_provisional_mark(
+    database: Database, fixed_clock: Clock
+) -> None:
+    tid = accepted_today(database, fixed_clock)
+    run(
+        database,
+        fixed_clock,
+        c.ExtendTimeLimit(actor=APPROVER, on=D(2027, 1, 11), track_id=tid, reason="洪灾"),
+    )
+    t = track(database, tid)
+    assert t.overall_due == D(2027, 2, 10)
+    assert set(t.provisional_deadlines or {}) == {"overall_due", "overall_extended_due"}
+    add_2027(database)
+    assert track(database, tid).overall_due == D(2027, 2, 8)
+
+
+def test_every_date_column_of_rechecks_and_appeals_is_marked_when_set() -> None:
+    provisional = add_working_days(D(2026, 12, 25), 10)
+    recheck = Recheck(due=provisional)
+    appeal = Appeal(lodge_due=D(2026, 12, 30), decision_due=provisional)
+    assert recheck.provisional_deadlines == {
+        "due": {"start": "2026-12-25", "days": 10, "kind": "working"}
+    }
+    assert set(appeal.provisional_deadlines or {}) == {"decision_due"}
+    appeal.decision_due = add_working_days(D(2026, 12, 1), 3)  # official: the mark goes
+    assert appeal.provisional_deadlines is None
