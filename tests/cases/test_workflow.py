@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from safetynet.cases.workflow import DeadlineRules, Procedure, add_months
+from safetynet.domain.workdays import Deadline
 from safetynet.errors import CoverageError
 from safetynet.policy.parameters import default_tree
 
@@ -65,9 +66,24 @@ def test_appeal_limits(rules: DeadlineRules) -> None:
     assert rules.appeal_lodge_due("litigation", D(2025, 10, 10)) == D(2026, 4, 10)
 
 
-def test_an_uncovered_year_is_an_error_not_a_guess(rules: DeadlineRules) -> None:
-    with pytest.raises(CoverageError, match="does not cover 2027"):
-        rules.on_acceptance(Procedure.DIBAO, D(2026, 12, 28), devolved=False)
+def test_a_limit_into_a_year_without_a_notice_is_provisional_not_an_error(
+    rules: DeadlineRules,
+) -> None:
+    due = rules.on_acceptance(Procedure.DIBAO, D(2026, 12, 28), devolved=False)
+    # 3 working days stay in December 2026 (official); 30 reach the provisional 2027.
+    assert due["investigation_start_due"] == D(2026, 12, 31)
+    start = due["investigation_start_due"]
+    assert isinstance(start, Deadline)
+    assert not start.provisional
+    assert due["overall_due"] == D(2027, 2, 11)  # 1 January and 除夕 to 初三 (5-8 February) off
+    overall = due["overall_due"]
+    assert isinstance(overall, Deadline)
+    assert overall.provisional
+
+
+def test_years_beyond_the_lunar_tables_are_refused(rules: DeadlineRules) -> None:
+    with pytest.raises(CoverageError, match="no calendar for 2100"):
+        rules.on_acceptance(Procedure.DIBAO, D(2099, 12, 28), devolved=False)
 
 
 def test_add_months_clamps_to_the_end_of_a_short_month() -> None:

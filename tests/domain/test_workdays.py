@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy as copy_module
 import datetime as dt
+import pickle
 
 import pytest
 
 from safetynet.domain.workdays import (
+    Deadline,
+    DeadlineBasis,
     add_natural_days,
     add_working_days,
     is_working_day,
@@ -30,9 +34,39 @@ def test_holidays_do_not_count() -> None:
     assert add_working_days(dt.date(2025, 9, 26), 30) == dt.date(2025, 11, 13)
 
 
-def test_uncovered_year_is_an_error_not_a_guess() -> None:
-    with pytest.raises(CoverageError, match="2027"):
-        add_working_days(dt.date(2026, 12, 30), 5)
+def test_a_year_without_a_notice_gives_a_provisional_deadline_not_an_error() -> None:
+    # 10 working days after Friday 2026-12-25 on the provisional 2027 calendar: 4 days in
+    # December, 1 January a holiday, 5 the week after, the 10th on Monday 11 January.
+    due = add_working_days(dt.date(2026, 12, 25), 10)
+    assert due == dt.date(2027, 1, 11)
+    assert isinstance(due, Deadline)
+    assert due.provisional
+    assert due.basis == DeadlineBasis(dt.date(2026, 12, 25), 10, "working")
+    assert due.basis.compute() == due
+
+
+def test_a_deadline_inside_official_years_is_not_provisional() -> None:
+    due = add_working_days(dt.date(2026, 12, 1), 10)
+    assert due == dt.date(2026, 12, 15)
+    assert not due.provisional
+
+
+def test_natural_days_are_provisional_only_when_the_end_is_counted_on_a_provisional_year() -> None:
+    assert not add_natural_days(dt.date(2026, 11, 20), 30).provisional
+    assert add_natural_days(dt.date(2026, 12, 20), 30).provisional
+
+
+def test_a_deadline_keeps_its_mark_when_copied() -> None:
+    due = add_working_days(dt.date(2026, 12, 25), 10)
+    for copy in (pickle.loads(pickle.dumps(due)), copy_module.deepcopy(due)):
+        assert copy == due
+        assert copy.provisional
+        assert copy.basis == due.basis
+
+
+def test_years_beyond_the_lunar_tables_are_refused_with_a_reason() -> None:
+    with pytest.raises(CoverageError, match="2100"):
+        add_working_days(dt.date(2099, 12, 30), 5)
 
 
 def test_natural_days_roll_to_the_next_working_day() -> None:

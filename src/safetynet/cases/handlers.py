@@ -1273,7 +1273,12 @@ def extend_time_limit(
         if not reason:
             raise InputError("reason", "say which special circumstance needs more time")
         before = _snapshot(track)
+        # The extended limit keeps its provisional mark (the listener sees a plain date here).
+        marks = dict(track.provisional_deadlines or {})
         track.overall_due = track.overall_extended_due
+        if "overall_extended_due" in marks:
+            marks["overall_due"] = marks["overall_extended_due"]
+            track.provisional_deadlines = marks
         track.limit_extended_on = cmd.on
         track.limit_extension_reason = reason
         return _commit_track_change(uow, cmd, track, before, e.TimeLimitExtended(track.id), clock())

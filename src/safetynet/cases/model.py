@@ -24,11 +24,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safetynet.cases.workflow import Department, Procedure, State
 from safetynet.domain.identity import mask_identity_number
+from safetynet.domain.workdays import Deadline
 from safetynet.registry.base import Base
 
 __all__ = [
@@ -154,6 +156,9 @@ class Track(Base):
     suspended_on: Mapped[dt.date | None] = mapped_column(Date)
     terminated_on: Mapped[dt.date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(Text)
+    # Due dates computed across a year with no official calendar yet: name -> how it was computed
+    # (domain.workdays.DeadlineBasis), kept by the listener below and used to recompute them.
+    provisional_deadlines: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     version: Mapped[int] = mapped_column(Integer)
 
@@ -203,6 +208,7 @@ class Appeal(Base):
     reasons: Mapped[list[str] | None] = mapped_column(JSON)
     # A decision in the applicant's favour sends the track back to this step.
     reopened_at: Mapped[str | None] = mapped_column(String(20))
+    provisional_deadlines: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Optimistic locking, as for tracks: two people recording one decision at once record one.
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
@@ -298,6 +304,7 @@ class Recheck(Base):
     status: Mapped[str] = mapped_column(String(4))
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_by: Mapped[str | None] = mapped_column(String(100))
+    provisional_deadlines: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         CheckConstraint(_one_of("status", RECHECK_STATUSES), name="status"),
@@ -336,3 +343,27 @@ class StaffRelative(Base):
 
     def __repr__(self) -> str:
         return f"StaffRelative(id={self.id}, {self.masked_id_number})"
+
+
+# Provisional deadlines are marked where they are set, whatever the code path: assigning a
+# provisional ``Deadline`` to any date column records how it was computed; assigning anything
+# else to that column clears the mark.
+DEADLINE_TABLES: tuple[type[Track] | type[Recheck] | type[Appeal], ...] = (Track, Recheck, Appeal)
+
+
+def _mark_provisional(target: Any, value: Any, _old: Any, initiator: Any) -> None:
+    name = initiator.key
+    marks = dict(target.provisional_deadlines or {})
+    if isinstance(value, Deadline) and value.provisional and value.basis is not None:
+        marks[name] = value.basis.to_json()
+    elif name in marks:
+        del marks[name]
+    else:
+        return
+    target.provisional_deadlines = marks or None
+
+
+for _table in DEADLINE_TABLES:
+    for _column in _table.__table__.columns:
+        if isinstance(_column.type, Date):
+            event.listen(getattr(_table, _column.key), "set", _mark_provisional)

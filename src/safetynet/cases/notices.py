@@ -47,7 +47,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.cases.model import Application, Track
-from safetynet.cases.workflow import DEPARTMENT_TITLES_ZH, PARAMETER_ROOT, Department, WorkflowError
+from safetynet.cases.workflow import (
+    DEPARTMENT_TITLES_ZH,
+    PARAMETER_ROOT,
+    Department,
+    WorkflowError,
+    provisional_deadline,
+)
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.money import format_yuan
 from safetynet.domain.privacy import mask_text
@@ -168,6 +174,8 @@ class NoticeData:
     explanation: tuple[dict[str, Any], ...] = ()
     refusal_reasons: tuple[str, ...] = ()
     refusal_notice_due: dt.date | None = None
+    # Computed across a year whose official holiday calendar is not out yet: shown as 暂定.
+    refusal_notice_due_provisional: bool = False
     appeal_routes: tuple[AppealRoute, ...] = field(default_factory=tuple)
     issuing_department: str = ""  # e.g. 上海市浦东新区医疗保障局
 
@@ -273,6 +281,7 @@ def notice_data(session: Session, track_id: int, tree: ParameterTree | None = No
         **common,
         refusal_reasons=tuple(track.refusal_reasons or ()),
         refusal_notice_due=track.refusal_notice_due,
+        refusal_notice_due_provisional=provisional_deadline(track, "refusal_notice_due"),
         appeal_routes=_appeal_routes(tree or default_tree(), app.region_code, track.decided_on),
     )
 
@@ -313,6 +322,11 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 def _date_zh(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _provisional_mark(day: dt.date, provisional: bool) -> str:
+    """Said beside a due date computed before that year's holiday arrangements were published."""
+    return f"（暂定：{day.year}年节假日安排公布后重新计算）" if provisional else ""
 
 
 def _month_zh(month: str) -> str:
@@ -432,7 +446,9 @@ def _approval(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
 def _refusal(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
     facts = [("决定", "不予批准"), ("决定日期", _date_zh(data.decided_on))]
     if data.refusal_notice_due is not None:
-        facts.append(("本通知书送达期限", f"{_date_zh(data.refusal_notice_due)}前（3个工作日内）"))
+        due = data.refusal_notice_due
+        mark = _provisional_mark(due, data.refusal_notice_due_provisional)
+        facts.append(("本通知书送达期限", f"{_date_zh(due)}前（3个工作日内）{mark}"))
     story: list[Any] = [
         _p(f"经审核，你户申请的{data.program_title_zh}不符合条件，决定不予批准。", st["body"]),
         Spacer(1, 2 * mm),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from safetynet.cases.repository import CaseRepository
 from safetynet.policy.parameters import ParameterTree, default_tree
+from safetynet.registry.calendar_years import sync_calendar
 from safetynet.registry.unit_of_work import UnitOfWork
 
 __all__ = ["CaseUnitOfWork"]
@@ -41,6 +42,8 @@ class CaseUnitOfWork(UnitOfWork):
     def __enter__(self) -> CaseUnitOfWork:
         super().__enter__()
         self.cases = CaseRepository(self.session)
+        # Deadlines follow the calendar years added in the registry, also by another process.
+        sync_calendar(self.session)
         return self
 
     def commit(self) -> None:

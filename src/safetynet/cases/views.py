@@ -17,7 +17,12 @@ from safetynet.cases.model import (
     StaffRelative,
     Track,
 )
-from safetynet.cases.workflow import RECHECKABLE, State, pending_deadlines
+from safetynet.cases.workflow import (
+    RECHECKABLE,
+    State,
+    pending_deadlines,
+    provisional_deadline,
+)
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.regions import default_registry
 from safetynet.domain.workdays import add_working_days, working_days_between
@@ -58,6 +63,8 @@ class DeadlineRow:
     working_days_left: int  # negative when overdue
     appeal_id: int | None = None
     recheck_id: int | None = None
+    # Computed across a year with no official calendar yet: recomputed when it is added.
+    provisional: bool = False
 
 
 def overdue_and_due_soon(
@@ -83,6 +90,7 @@ def overdue_and_due_soon(
         due: dt.date,
         appeal_id: int | None = None,
         recheck_id: int | None = None,
+        provisional: bool = False,
     ) -> DeadlineRow:
         return DeadlineRow(
             track.id,
@@ -97,6 +105,7 @@ def overdue_and_due_soon(
             left(due),
             appeal_id,
             recheck_id,
+            provisional,
         )
 
     tracks = session.execute(
@@ -111,7 +120,9 @@ def overdue_and_due_soon(
     for track, app in tracks:
         for name, due in pending_deadlines(track):
             if due <= horizon:
-                rows.append(row(track, app, name, due))
+                rows.append(
+                    row(track, app, name, due, provisional=provisional_deadline(track, name))
+                )
     appeals = session.execute(
         select(Appeal, Track, Application)
         .join(Track, Track.id == Appeal.track_id)
@@ -126,7 +137,14 @@ def overdue_and_due_soon(
         decision_due = appeal.decision_due
         if decision_due is not None and decision_due <= horizon:
             rows.append(
-                row(track, app, f"{appeal.kind}_decision", decision_due, appeal_id=appeal.id)
+                row(
+                    track,
+                    app,
+                    f"{appeal.kind}_decision",
+                    decision_due,
+                    appeal_id=appeal.id,
+                    provisional=provisional_deadline(appeal, "decision_due"),
+                )
             )
     rechecks = session.execute(
         select(Recheck, Track, Application)
@@ -140,7 +158,16 @@ def overdue_and_due_soon(
         )
     )
     for recheck, track, app in rechecks:
-        rows.append(row(track, app, "alert_recheck", recheck.due, recheck_id=recheck.id))
+        rows.append(
+            row(
+                track,
+                app,
+                "alert_recheck",
+                recheck.due,
+                recheck_id=recheck.id,
+                provisional=provisional_deadline(recheck, "due"),
+            )
+        )
     return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
 
 

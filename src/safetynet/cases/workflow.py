@@ -38,6 +38,7 @@ __all__ = [
     "month_of",
     "pending_deadlines",
     "procedure_for",
+    "provisional_deadline",
     "require_state",
 ]
 
@@ -284,7 +285,8 @@ class DeadlineRules:
     """Deadline arithmetic from the ``common.procedure`` parameters of one region.
 
     Each limit is read as in force on the day of the step that starts it; working days follow the
-    official calendar (an uncovered year raises ``CoverageError``).
+    working-day calendar, and a date counted across a year with no official calendar yet is a
+    provisional ``Deadline`` (``domain/workdays.py``).
     """
 
     tree: ParameterTree
@@ -439,3 +441,23 @@ def pending_deadlines(track: TrackView) -> list[tuple[str, dt.date]]:
     if state is State.GRADUAL_EXIT and track.gradual_exit_until is not None:
         add("gradual_exit_end", month_end(month_of(track.gradual_exit_until)))
     return sorted(out, key=lambda item: item[1])
+
+
+# The stored column behind each name ``pending_deadlines`` gives (gradual_exit_end is a month's
+# end, never counted in working days).
+DEADLINE_FIELDS = {
+    "investigation_start": "investigation_start_due",
+    "township_opinion": "township_opinion_due",
+    "county_decision": "county_decision_due",
+    "overall": "overall_due",
+    "emergency_paperwork": "paperwork_due",
+    "refusal_notice": "refusal_notice_due",
+    "recheck": "recheck_due",
+}
+
+
+def provisional_deadline(track: Any, name: str) -> bool:
+    """Whether the deadline ``name`` of ``track`` (a name from ``pending_deadlines`` or a column)
+    was computed across a year with no official calendar yet."""
+    marks = getattr(track, "provisional_deadlines", None) or {}
+    return DEADLINE_FIELDS.get(name, name) in marks

@@ -45,6 +45,7 @@ from safetynet.monitoring.compare import (
 from safetynet.monitoring.model import FeedRecord
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.policy.population import FIELDS, Population, date_to_int, declare_all_fields
+from safetynet.registry.calendar_years import sync_calendar
 from safetynet.registry.db import Database
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
@@ -558,6 +559,8 @@ def monitor_month(
     recipients: list[pa.Table] = []
     for i, county in enumerate(chosen):
         with db.sessions.begin() as session:
+            # Alerts' due dates follow the calendar years an administrator added.
+            sync_calendar(session)
             data, records = load_county(session, county, month)
             if data.population.n_households == 0:
                 if counties:

@@ -223,9 +223,14 @@ def _working_days_case(case: Mapping[str, Any], expected: Mapping[str, Any]) -> 
         end = add_natural_days(start, int(case["natural_days"]))
     else:
         end = add_working_days(start, int(case["working_days"]))
+    if "error" in expected:
+        return [f"expected an error containing {expected['error']!r}, but got {end}"]
     want = expected["deadline"]
     want_day = want if isinstance(want, dt.date) else parse_date(want, "expected.deadline")
-    return [] if end == want_day else [f"deadline: expected {want_day}, got {end}"]
+    failures = [] if end == want_day else [f"deadline: expected {want_day}, got {end}"]
+    if "provisional" in expected and bool(expected["provisional"]) != end.provisional:
+        failures.append(f"provisional: expected {expected['provisional']}, got {end.provisional}")
+    return failures
 
 
 def run_path(path: Path) -> list[CaseOutcome]:

@@ -28,6 +28,7 @@ def all_metadata() -> MetaData:
     import safetynet.monitoring.alerts_model
     import safetynet.monitoring.model
     import safetynet.payments.model
+    import safetynet.registry.calendar_years
     import safetynet.registry.contributions
     import safetynet.registry.model  # noqa: F401  (imported for its tables)
 

@@ -60,7 +60,9 @@ def test_a_recheck_opened_from_an_alert_is_due_listed_and_closed(
         "open",
         f"{Role.TOWNSHIP_REVIEWER}_{OWN}",
     )
-    assert {"deadline": "alert_recheck", "due": "2026-01-13"} in t["pending_deadlines"]
+    assert {"deadline": "alert_recheck", "due": "2026-01-13", "provisional": False} in t[
+        "pending_deadlines"
+    ]
     again = act(client, REVIEWER, tid, "rechecks", "2025-12-02", **body)
     assert again.status_code == 409
     assert f"alert {alert_id} already opened re-check {recheck['id']}" in again.json()["detail"]

@@ -116,6 +116,11 @@ class ApplicationCreate(BaseModel):
 class PendingDeadline(BaseModel):
     deadline: str
     due: dt.date
+    provisional: bool = Field(
+        default=False,
+        description="Computed across a year with no official calendar yet (暂定); recomputed "
+        "when the year's calendar is added.",
+    )
 
 
 class JobRefusalPublic(BaseModel):
@@ -152,6 +157,9 @@ class RecheckPublic(BaseModel):
     status: str = Field(description="open, or done once a re-check is recorded.")
     closed_on: dt.date | None
     closed_by: str | None
+    due_provisional: bool = Field(
+        default=False, description="The due date is provisional (no official calendar yet)."
+    )
 
 
 class GradualExitMonth(BaseModel):
@@ -222,6 +230,11 @@ class TrackPublic(BaseModel):
     )
     pending_deadlines: list[PendingDeadline] = Field(
         default_factory=list, description="Deadlines that bind the track in its current state."
+    )
+    provisional_dates: list[str] = Field(
+        default_factory=list,
+        description="The date fields above computed across a year with no official calendar "
+        "yet (暂定); recomputed when the year's calendar is added.",
     )
 
 
@@ -391,6 +404,11 @@ class AppealPublic(BaseModel):
     decided_on: dt.date | None
     reasons: list[str] | None
     reopened_at: str | None
+    provisional_dates: list[str] = Field(
+        default_factory=list,
+        description="The date fields above computed across a year with no official calendar "
+        "yet (暂定); recomputed when the year's calendar is added.",
+    )
 
 
 class StaffRelativeCreate(BaseModel):
@@ -443,6 +461,10 @@ class DeadlinePublic(BaseModel):
     working_days_left: int
     appeal_id: int | None = None
     recheck_id: int | None = None
+    provisional: bool = Field(
+        default=False,
+        description="Computed across a year with no official calendar yet (暂定).",
+    )
 
 
 class AuditProblemPublic(BaseModel):

@@ -23,7 +23,12 @@ from safetynet.cases.views import (
     relatives_report,
     staff_register,
 )
-from safetynet.cases.workflow import RECHECKABLE, ConcurrentUpdateError, pending_deadlines
+from safetynet.cases.workflow import (
+    RECHECKABLE,
+    ConcurrentUpdateError,
+    pending_deadlines,
+    provisional_deadline,
+)
 from safetynet.domain.regions import NATION_CODE
 from safetynet.entrypoints.api.policy import in_region
 from safetynet.entrypoints.api.schemas import (
@@ -51,18 +56,35 @@ Clock = Callable[[], dt.datetime]
 _LOCAL = ZoneInfo("Asia/Shanghai")
 
 
+def _appeal_public(appeal: Appeal | None) -> AppealPublic:
+    public = AppealPublic.model_validate(appeal)
+    public.provisional_dates = sorted(appeal.provisional_deadlines or {}) if appeal else []
+    return public
+
+
 def _track_public(uow: CaseUnitOfWork, track: Track) -> TrackPublic:
     public = TrackPublic.model_validate(track)
     public.explanation = mask(track.explanation) if track.explanation is not None else None
     deadlines = pending_deadlines(track)
     rechecks = uow.cases.rechecks_of(track.id)
-    public.rechecks = [RecheckPublic.model_validate(r) for r in rechecks]
+    public.rechecks = [
+        RecheckPublic.model_validate(r).model_copy(
+            update={"due_provisional": provisional_deadline(r, "due")}
+        )
+        for r in rechecks
+    ]
+    provisional = {name for name, _ in deadlines if provisional_deadline(track, name)}
     if track.status in RECHECKABLE:
-        deadlines += [("alert_recheck", r.due) for r in rechecks if r.status == "open"]
+        for r in rechecks:
+            if r.status == "open":
+                deadlines.append(("alert_recheck", r.due))
+                if provisional_deadline(r, "due"):
+                    provisional.add("alert_recheck")
     public.pending_deadlines = [
-        PendingDeadline(deadline=name, due=due)
+        PendingDeadline(deadline=name, due=due, provisional=name in provisional)
         for name, due in sorted(deadlines, key=lambda item: item[1])
     ]
+    public.provisional_dates = sorted(track.provisional_deadlines or {})
     # Refusals in a row: an accepted offer starts a member's count again (it records the last
     # refusal before it).
     since: dict[str, list[int]] = {}
@@ -224,12 +246,12 @@ class CaseService:
         if region is None or not in_region(within, region):
             return None
         with self._uow() as uow:
-            return AppealPublic.model_validate(uow.cases.appeal(appeal_id))
+            return _appeal_public(uow.cases.appeal(appeal_id))
 
     def appeals_of(self, track_id: int) -> list[AppealPublic]:
         """The appeals against a track (the caller has scoped the track)."""
         with self._uow() as uow:
-            return [AppealPublic.model_validate(a) for a in uow.cases.appeals_of(track_id)]
+            return [_appeal_public(a) for a in uow.cases.appeals_of(track_id)]
 
     def staff_register(self, region: str) -> list[StaffRelativePublic]:
         with self.db.sessions() as session:

@@ -405,6 +405,10 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.monitoring_cli import monitor_app
 
     app.add_typer(monitor_app, name="monitor")
+    from safetynet.entrypoints.cli.calendar_cli import calendar_app, workdays_app
+
+    app.add_typer(calendar_app, name="calendar")
+    app.add_typer(workdays_app, name="workdays")
 
 
 _add_registry_commands()
