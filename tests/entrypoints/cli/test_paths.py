@@ -70,6 +70,7 @@ KINDS = {
     ("audit checkpoint", "checkpoints"): OUTPUT_FILE,
     ("audit new-key", "keyring"): OUTPUT_FILE,
     ("feeds quarantine", "out_file"): OUTPUT_FILE,
+    ("calendar add-year", "file"): INPUT_FILE,
     ("monitor run", "fallback_parameters"): INPUT_FILE,
 }
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from safetynet.entrypoints.cli.paths import input_file
 from safetynet.entrypoints.cli.registry_cli import UrlOption, out, reports_errors
 from safetynet.errors import InputError
 
@@ -182,6 +183,7 @@ def calendar_add_year(
     from safetynet.domain.calendar import read_official_year
     from safetynet.registry.db import bootstrap, require_current_schema
 
+    input_file(file, "FILE")
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
