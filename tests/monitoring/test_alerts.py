@@ -25,7 +25,12 @@ from safetynet.audit.model import AuditEvent
 from safetynet.batch.columns import CountyData, read_county
 from safetynet.batch.synth import generate
 from safetynet.batch.synth_feeds import delivery_date, feed_path, generate_feeds
-from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
+from safetynet.cases.calendar_years import (
+    AddCalendarYear,
+    RecomputeProvisional,
+    add_calendar_year,
+    recompute_provisional_deadlines,
+)
 from safetynet.cases.model import Application, Track
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.domain.calendar import install_added_years, parse_official_year
@@ -50,7 +55,7 @@ from safetynet.monitoring.alerts_model import Alert
 from safetynet.monitoring.columnar import validate_columns
 from safetynet.monitoring.compare import compare_county
 from safetynet.monitoring.feeds import FEEDS
-from safetynet.registry.calendar_years import forget_sync
+from safetynet.registry.calendar_years import OfficialCalendarYear, forget_sync
 from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Person
 from safetynet.registry.unit_of_work import UnitOfWork
@@ -541,3 +546,25 @@ def test_alerts_raised_before_the_year_was_added_are_stored_on_its_calendar(
     with database.sessions() as session:
         medical = session.scalars(select(Alert).where(Alert.rule == "medical_out_of_pocket")).one()
         assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 6), False)
+
+
+@pytest.mark.usefixtures("added_years_forgotten")
+def test_calendar_recompute_corrects_an_alert_stored_while_the_year_was_being_added(
+    database: Database, fixed_clock: Clock
+) -> None:
+    """An alert stored by a process that had not yet seen the year is corrected by ``safetynet
+    calendar recompute``, with its audit entry."""
+    household, person = _registered(database)
+    _store(database, _raised_at_year_end(household, person), fixed_clock)
+    with database.sessions.begin() as session:  # another process adds the year meanwhile
+        session.add(OfficialCalendarYear(year=2027, document=notice_2027(),
+                                         added_at=fixed_clock(), added_by="admin_he"))  # fmt: skip
+    with CaseUnitOfWork(database.sessions) as uow:
+        counts = recompute_provisional_deadlines(uow, RecomputeProvisional(ADMIN), fixed_clock)
+    assert counts == (1, 1, 0)
+    with database.sessions() as session:
+        medical = session.scalars(select(Alert).where(Alert.rule == "medical_out_of_pocket")).one()
+        assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 6), False)
+        events = session.scalars(select(AuditEvent.event)).all()
+        assert events.count("DeadlineRecomputed") == 1
+        assert verify(session) == []
