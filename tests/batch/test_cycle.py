@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,24 @@ from safetynet.batch.cycle import CycleReport, run_cycle
 from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
+from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
+from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.domain.calendar import install_added_years, parse_official_year
+from safetynet.domain.workdays import add_working_days
 from safetynet.entrypoints.cli.batch_cli import print_report
 from safetynet.errors import InputError
+from safetynet.monitoring.alerts import rule_settings
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.payments.accounts import import_accounts, read_accounts
 from safetynet.payments.bankfile import describe_held
 from safetynet.payments.holds import HELD_KINDS
 from safetynet.payments.model import PaymentInstruction
 from safetynet.policy.screening import load_parameter_values
+from safetynet.registry.calendar_years import forget_sync, sync_calendar
 from safetynet.registry.caseload import load_caseload
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment
+from tests.monitoring.test_alerts import notice_2027
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")
@@ -43,6 +51,15 @@ MONTH = "2025-09"
 ON = dt.date(2025, 9, 1)
 MOMENT = dt.datetime(2025, 9, 28, 9, 0, tzinfo=dt.UTC)
 ACTOR = Actor(name="test", role="payments_clerk")
+ADMIN = Actor("admin_he", "administrator")
+
+
+@pytest.fixture
+def added_years_forgotten() -> Iterator[None]:
+    """This process's calendar is the shipped one again after a test that adds a year."""
+    yield
+    install_added_years([])
+    forget_sync()
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +268,38 @@ def test_workers_end_with_a_killed_run_month(inputs: tuple[Path, Path], tmp_path
         for pid in workers:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.usefixtures("added_years_forgotten")
+def test_workers_count_due_dates_on_the_years_added_to_the_registry(
+    database: Database, inputs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A 2027 notice added to the registry (1-4 January off): the alerts the worker processes
+    raise on 28 December 2026 are due on the dates ``monitor run`` gives (the registry's years
+    installed), none of them provisional."""
+    snapshot, feeds = inputs
+    with CaseUnitOfWork(database.sessions) as uow:
+        add_calendar_year(uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())))
+    install_added_years([])  # only the registry knows 2027 when the cycle starts
+    forget_sync()
+    raised_on = dt.date(2026, 12, 28)
+    run(snapshot, feeds, tmp_path / "out", database, stages=("feeds", "compare"), workers=2,
+        raised_on=raised_on)  # fmt: skip
+    folder = month_dir(tmp_path / "out", MONTH)
+    tables = [pq.read_table(p) for p in sorted(folder.glob("county=*/alerts.parquet"))]
+    alerts = [a for t in tables for a in t.to_pylist()]
+    alerts += pq.read_table(folder / "duplicate_alerts.parquet").to_pylist()
+
+    # The calendar a monitor run counts on: the registry's years, as its unit of work syncs them.
+    with database.sessions() as session:
+        sync_calendar(session)
+    due = {
+        (county, rule): add_working_days(raised_on, s.sla)
+        for county in COUNTIES
+        for rule, s in rule_settings(raised_on, county, fallbacks=FALLBACKS).items()
+    }
+    assert [a for a in alerts if a["due_on"] != due[(a["county"], a["rule"])]] == []
+    assert [a for a in alerts if a["due_basis"] is not None] == []
+    in_2027 = {a["due_on"] for a in alerts if a["due_on"].year == 2027}
+    # 10 working days: 29-31 December, 5-8 and 11-13 January (12 January on the provisional 2027).
+    assert dt.date(2027, 1, 13) in in_2027

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,15 @@ from safetynet.audit.model import AuditEvent
 from safetynet.batch.columns import CountyData, read_county
 from safetynet.batch.synth import generate
 from safetynet.batch.synth_feeds import delivery_date, feed_path, generate_feeds
+from safetynet.cases.calendar_years import (
+    AddCalendarYear,
+    RecomputeProvisional,
+    add_calendar_year,
+    recompute_provisional_deadlines,
+)
 from safetynet.cases.model import Application, Track
+from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.domain.calendar import install_added_years, parse_official_year
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
 from safetynet.monitoring.alerts import (
@@ -47,6 +55,7 @@ from safetynet.monitoring.alerts_model import Alert
 from safetynet.monitoring.columnar import validate_columns
 from safetynet.monitoring.compare import compare_county
 from safetynet.monitoring.feeds import FEEDS
+from safetynet.registry.calendar_years import OfficialCalendarYear, forget_sync
 from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Person
 from safetynet.registry.unit_of_work import UnitOfWork
@@ -67,6 +76,8 @@ from tests.monitoring.helpers import (
 RAISED = dt.date(2025, 10, 9)
 MONTH = dt.date(2025, 9, 1)
 OFFICER = Actor("officer_he", "monitoring_officer", "310115")
+ADMIN = Actor("admin_he", "administrator")
+D = dt.date
 P = "assistance.monitoring.alerts."
 
 
@@ -436,3 +447,124 @@ def test_a_confirmed_death_keeps_its_hold_and_a_later_alert_adds_none(
     later = _store(database, _alert_rows(household, person, "2025-10"), fixed_clock)
     assert (later.rows(), later.holds_placed) == ([("310115", "death", 1)], 0)
     assert _holds(database) == [(death, "2025-09", True)]
+
+
+# -- due dates across a year with no official calendar yet ---------------------------------------
+
+AT_YEAR_END = dt.date(2026, 12, 28)  # a Monday; 2027 has no official calendar in the package
+
+
+def notice_2027() -> dict[str, Any]:
+    """A 2027 notice as a test makes it up (not the real one): 1-4 January off, no working
+    weekend day; the provisional calendar has only 1 January off."""
+    return {
+        "year": 2027,
+        "references": [{"title": "国务院办公厅关于2027年部分节假日安排的通知",
+                        "number": "国办发明电〔2026〕99号", "date": "2026-12-10"}],
+        "holidays": [{"date": f"2027-01-0{d}", "name": "元旦"} for d in (1, 2, 3, 4)],
+        "working_days": [],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def added_years_forgotten() -> Iterator[None]:
+    """This process's calendar is the shipped one again after a test that adds a year."""
+    yield
+    install_added_years([])
+    forget_sync()
+
+
+def test_a_due_date_that_crosses_into_a_year_without_a_notice_is_provisional() -> None:
+    raised = raise_alerts(compare(), AT_YEAR_END, overrides=OVERRIDES).to_pylist()
+    by_rule = {a["rule"]: a for a in raised}
+    # 3 working days: 29, 30, 31 December, all on the official 2026 calendar.
+    assert (by_rule["death"]["due_on"], by_rule["death"]["due_basis"]) == (D(2026, 12, 31), None)
+    # 10 working days: 29-31 December, then 4-8 and 11-12 January (1 January off).
+    income = by_rule["income_crosses_standard"]
+    assert income["due_on"] == D(2027, 1, 12)
+    assert json.loads(income["due_basis"]) == {"start": "2026-12-28", "days": 10, "kind": "working"}
+
+
+def _raised_at_year_end(household: int, person: int) -> pa.Table:
+    """The registered household's alerts as the rules raise them on 28 December 2026: a death
+    (3 working days) and a medical expense (5 working days, into 2027)."""
+    found = raise_alerts(compare(), AT_YEAR_END, overrides=OVERRIDES).to_pylist()
+    chosen = [a for a in found if a["rule"] in ("death", "medical_out_of_pocket")]
+    for a in chosen:
+        a.update(household_id=household, person_id=person, subject=f"person:{person}")
+    return pa.Table.from_pylist(chosen, schema=ALERT_SCHEMA)
+
+
+@pytest.mark.usefixtures("added_years_forgotten")
+def test_adding_the_year_moves_the_provisional_due_dates_with_an_audit_entry_each(
+    database: Database, fixed_clock: Clock
+) -> None:
+    household, person = _registered(database)
+    _store(database, _raised_at_year_end(household, person), fixed_clock)
+    with database.sessions() as session:
+        stored = {a.rule: a for a in list_alerts(session)}
+        death, medical = stored["death"], stored["medical_out_of_pocket"]
+        assert (death.due_on, death.due_provisional) == (D(2026, 12, 31), False)
+        # 29-31 December, 4 and 5 January.
+        assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 5), True)
+        medical_id = medical.id
+
+    with CaseUnitOfWork(database.sessions) as uow:
+        result = add_calendar_year(
+            uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
+        )
+    assert (result.recomputed, result.moved, result.still_provisional) == (1, 1, 0)
+    with database.sessions() as session:
+        medical = session.get_one(Alert, medical_id)
+        # 29-31 December, then 5 and 6 January: 4 January is off under the notice.
+        assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 6), False)
+        assert medical.provisional_deadlines is None
+        entries = session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "DeadlineRecomputed")
+        ).all()
+        assert [(e.entity, e.entity_id, e.before, e.after) for e in entries] == [
+            ("monitoring_alerts", str(medical_id),
+             {"due_on": "2027-01-05", "provisional": True},
+             {"due_on": "2027-01-06", "provisional": False}),
+        ]  # fmt: skip
+        assert verify(session) == []
+
+
+@pytest.mark.usefixtures("added_years_forgotten")
+def test_alerts_raised_before_the_year_was_added_are_stored_on_its_calendar(
+    database: Database, fixed_clock: Clock
+) -> None:
+    """A table raised before the notice was added (a resumed cycle's Parquet) is stored with the
+    date the calendar in force gives, not the provisional one it was raised with."""
+    household, person = _registered(database)
+    raised_earlier = _raised_at_year_end(household, person)
+    with CaseUnitOfWork(database.sessions) as uow:
+        add_calendar_year(
+            uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
+        )
+    _store(database, raised_earlier, fixed_clock)
+    with database.sessions() as session:
+        medical = session.scalars(select(Alert).where(Alert.rule == "medical_out_of_pocket")).one()
+        assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 6), False)
+
+
+@pytest.mark.usefixtures("added_years_forgotten")
+def test_calendar_recompute_corrects_an_alert_stored_while_the_year_was_being_added(
+    database: Database, fixed_clock: Clock
+) -> None:
+    """An alert stored by a process that had not yet seen the year is corrected by ``safetynet
+    calendar recompute``, with its audit entry."""
+    household, person = _registered(database)
+    _store(database, _raised_at_year_end(household, person), fixed_clock)
+    with database.sessions.begin() as session:  # another process adds the year meanwhile
+        session.add(OfficialCalendarYear(year=2027, document=notice_2027(),
+                                         added_at=fixed_clock(), added_by="admin_he"))  # fmt: skip
+    with CaseUnitOfWork(database.sessions) as uow:
+        counts = recompute_provisional_deadlines(uow, RecomputeProvisional(ADMIN), fixed_clock)
+    assert counts == (1, 1, 0)
+    with database.sessions() as session:
+        medical = session.scalars(select(Alert).where(Alert.rule == "medical_out_of_pocket")).one()
+        assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 6), False)
+        events = session.scalars(select(AuditEvent.event)).all()
+        assert events.count("DeadlineRecomputed") == 1
+        assert verify(session) == []

@@ -53,6 +53,7 @@ from safetynet.batch.runner import (
     start_run,
     write_summary,
 )
+from safetynet.domain.calendar import OfficialYear, install_added_years
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
 from safetynet.monitoring.compare import month_end
@@ -153,6 +154,10 @@ class CountyJob:
     stages: tuple[str, ...]
     overrides: Mapping[str, Any] | None
     fallbacks: Mapping[str, Any] | None
+    # The calendar years an administrator added to the registry, read once by the parent: a
+    # worker counts alerts' due dates on the same calendar as ``safetynet monitor run``. None:
+    # no registry, the shipped years (and provisional ones) only.
+    calendar_years: tuple[OfficialYear, ...] | None = None
 
 
 def cycle_county(job: CountyJob) -> CountyCycle:
@@ -163,6 +168,8 @@ def cycle_county(job: CountyJob) -> CountyCycle:
     from safetynet.monitoring.feeds import FEEDS
 
     clock = time.perf_counter()
+    if job.calendar_years is not None:
+        install_added_years(job.calendar_years)  # a no-op when already installed
     data = read_county(job.snapshot, job.county)
     on = parse_month(job.month)
     pop = data.population
@@ -381,8 +388,10 @@ def run_cycle(
         raise InputError("--stage", "compare reads the feeds: run the feeds stage with it")
     if "payments" in stages and db is None:
         raise InputError("--url", "the payments stage needs the registry database")
+    calendar_years = None
     if db is not None:
         require_current_schema(db)
+        calendar_years = _registry_calendar(db)
     folder = month_dir(out, month)
     folder.mkdir(parents=True, exist_ok=True)
     population_stages = tuple(s for s in STAGES if s in stages and s != "payments")
@@ -392,7 +401,7 @@ def run_cycle(
     report = CycleReport(month, out, resumed=[c for c in chosen if c in done])
     jobs = [
         CountyJob(snapshot, feeds, c, month, folder, delivered_on, raised_on,
-                  population_stages, overrides, fallbacks)
+                  population_stages, overrides, fallbacks, calendar_years)
         for c in chosen
         if c not in done
     ]  # fmt: skip
@@ -455,6 +464,18 @@ def run_cycle(
                 )
             report.seconds["bank files"] = time.perf_counter() - started
     return report
+
+
+def _registry_calendar(db: Database) -> tuple[OfficialYear, ...]:
+    """The calendar years added to the registry, installed in this process (the step across
+    counties and the stored alerts) and passed to the workers (``CountyJob.calendar_years``)."""
+    from safetynet.registry.calendar_years import added_years, forget_sync
+
+    with db.sessions() as session:
+        years = tuple(added_years(session))
+    install_added_years(years)
+    forget_sync()
+    return years
 
 
 def _across_counties(
@@ -567,6 +588,8 @@ def _store_alerts(
 
     for county in chosen:
         alerts = pq.read_table(folder / f"county={county}" / "alerts.parquet")
+        if "due_basis" not in alerts.column_names:  # written by a release without it
+            alerts = alerts.append_column("due_basis", pa.nulls(alerts.num_rows, pa.string()))
         mine = duplicates.filter(pc.equal(duplicates.column("county"), county))
         alerts = pa.concat_tables([alerts, mine])
         with db.sessions.begin() as session:

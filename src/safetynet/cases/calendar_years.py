@@ -14,8 +14,9 @@ from safetynet.audit.log import Actor, append
 from safetynet.cases.model import DEADLINE_TABLES
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.domain.calendar import OfficialYear, install_added_years, shipped_years
-from safetynet.domain.workdays import DeadlineBasis
+from safetynet.domain.workdays import Deadline, DeadlineBasis
 from safetynet.errors import InputError
+from safetynet.monitoring.alerts_model import Alert
 from safetynet.registry.calendar_years import OfficialCalendarYear, added_years, forget_sync
 
 __all__ = [
@@ -105,10 +106,10 @@ def recompute_provisional(
 ) -> tuple[int, int, int]:
     """Compute every stored provisional deadline again on the calendar now in force; each one
     whose date or mark changes is written and audited. Returns (recomputed, moved, still
-    provisional)."""
+    provisional). Monitoring alerts' due dates are among them."""
     recomputed = moved = still = 0
-    for mapped in DEADLINE_TABLES:
-        table: Any = mapped  # one of three models with the same two columns used here
+    for mapped in (*DEADLINE_TABLES, Alert):
+        table: Any = mapped  # one of four models with the same two columns used here
         rows = uow.session.scalars(
             select(table).where(table.provisional_deadlines.is_not(None)).order_by(table.id)
         )
@@ -122,6 +123,9 @@ def recompute_provisional(
                 recomputed += 1
                 moved += new != old
                 setattr(row, name, new)
+                if mapped is Alert:
+                    # Alerts are bulk-inserted and have no listener keeping their marks.
+                    row.provisional_deadlines = _marks(row.provisional_deadlines, name, new)
                 before: dict[str, Any] = {name: _text(old), "provisional": True}
                 after: dict[str, Any] = {name: new.isoformat(), "provisional": new.provisional}
                 append(
@@ -136,6 +140,13 @@ def recompute_provisional(
                     occurred_at=now,
                 )
     return recomputed, moved, still
+
+
+def _marks(marks: dict[str, Any] | None, name: str, new: Deadline) -> dict[str, Any] | None:
+    kept = {k: v for k, v in (marks or {}).items() if k != name}
+    if new.provisional and new.basis is not None:
+        kept[name] = new.basis.to_json()
+    return kept or None
 
 
 def _text(day: dt.date | None) -> str | None:

@@ -35,7 +35,7 @@ from safetynet.audit.log import Actor, append
 from safetynet.batch.columns import CountyData
 from safetynet.cases.model import Application, Track
 from safetynet.domain.identity import mask_identity_number
-from safetynet.domain.workdays import add_working_days
+from safetynet.domain.workdays import Deadline, DeadlineBasis, add_working_days
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts_model import OUTCOMES, Alert
 from safetynet.monitoring.compare import Comparison
@@ -127,6 +127,9 @@ ALERT_SCHEMA = pa.schema(
         pa.field("raised_on", pa.date32(), nullable=False),
         pa.field("due_on", pa.date32(), nullable=False),
         pa.field("evidence", pa.string(), nullable=False),  # JSON, identity numbers masked
+        # How a due date computed across a year with no official calendar yet was computed
+        # (DeadlineBasis as JSON); null for a due date on official years only.
+        pa.field("due_basis", pa.string()),
     ]
 )
 RECIPIENT_SCHEMA = pa.schema(
@@ -227,12 +230,18 @@ class _Builder:
         self.raised_on = raised_on
         self.rows: list[dict[str, Any]] = []
         self.seen: set[tuple[str, str]] = set()
-        self._due: dict[int, dt.date] = {}
+        self._due: dict[int, Deadline] = {}
 
-    def due(self, sla: int) -> dt.date:
+    def due(self, sla: int) -> Deadline:
         if sla not in self._due:
             self._due[sla] = add_working_days(self.raised_on, sla)
         return self._due[sla]
+
+    def due_basis(self, sla: int) -> str | None:
+        due = self.due(sla)
+        if not due.provisional or due.basis is None:
+            return None
+        return json.dumps(due.basis.to_json(), sort_keys=True)
 
     def add(
         self,
@@ -260,6 +269,7 @@ class _Builder:
                 "raised_on": self.raised_on,
                 "due_on": self.due(s.sla),
                 "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+                "due_basis": self.due_basis(s.sla),
             }
         )
 
@@ -549,6 +559,7 @@ def store_alerts(
             if status != "resolved":
                 open_before.add((rule, subject))
     new = []
+    recounted: dict[str, Deadline] = {}
     for r in rows:
         if (r["rule"], r["subject"], r["month"]) in known:
             counts.repeated += 1
@@ -559,10 +570,21 @@ def store_alerts(
         known.add((r["rule"], r["subject"], r["month"]))
         key = (r["county"], r["rule"])
         counts.raised[key] = counts.raised.get(key, 0) + 1
+        basis = r.pop("due_basis", None)
+        if basis:
+            # Counted again on the calendar in force now: the table may have been raised before
+            # a year was added (a resumed cycle's Parquet), and a stored date must not differ.
+            if basis not in recounted:
+                recounted[basis] = DeadlineBasis.from_json(json.loads(basis)).compute()
+            due = recounted[basis]
+            r["due_on"] = due
+            basis = json.dumps(due.basis.to_json()) if due.provisional and due.basis else None
         new.append(
             {
                 **r,
                 "evidence": json.loads(r["evidence"]),
+                # Bulk inserts bypass the model listener that marks tracks' deadlines: marked here.
+                "provisional_deadlines": {"due_on": json.loads(basis)} if basis else None,
                 "status": "open",
                 "created_at": now,
                 "version": 1,

@@ -68,6 +68,11 @@ class Alert(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     track_id: Mapped[int | None] = mapped_column(ForeignKey("case_tracks.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # A due date computed across a year with no official calendar yet: {"due_on": how it was
+    # computed (domain.workdays.DeadlineBasis)}, so that it is shown as provisional and computed
+    # again when the year is added (cases.calendar_years). SQL NULL otherwise, also when a
+    # bulk insert passes None.
+    provisional_deadlines: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's declarative API)
@@ -86,6 +91,11 @@ class Alert(Base):
         ),
         Index("ix_monitoring_alerts_office_status", "office", "status"),
     )
+
+    @property
+    def due_provisional(self) -> bool:
+        """The due date rests on a provisional calendar year (暂定)."""
+        return "due_on" in (self.provisional_deadlines or {})
 
 
 class VerificationReport(Base):

@@ -6,16 +6,20 @@ feed finds 3,000 a month, above the illustrative standard of 1,000 × 2 members)
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from safetynet.domain.calendar import install_added_years
 from safetynet.domain.identity import mask_identity_number
 from safetynet.entrypoints.cli.main import app
 from safetynet.monitoring.alerts_model import Alert
+from safetynet.registry.calendar_years import forget_sync
 from safetynet.registry.db import bootstrap
 from tests.monitoring.helpers import A
+from tests.monitoring.test_alerts import notice_2027
 from tests.monitoring.test_verification import _setup
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -101,3 +105,31 @@ def test_run_alerts_assign_resolve(tmp_path: Path) -> None:
         app, ["monitor", "alerts", "--overdue", "--on", "2025-10-23", "--url", url]
     )
     assert "per office: none" in after.output
+
+
+def test_an_alert_due_in_a_year_without_a_notice_is_listed_as_provisional_until_it_is_added(
+    tmp_path: Path,
+) -> None:
+    url, _ = _registry(tmp_path)
+    runner = CliRunner()
+    run = ["monitor", "run", "--month", "2025-09", "--raised", "2026-12-28", "--quiet",
+           "--url", url, *PARAMETERS]  # fmt: skip
+    try:
+        assert runner.invoke(app, run).exit_code == 0
+        wide = {"COLUMNS": "200"}
+        # 10 working days after Monday 28 December 2026 on the provisional 2027 (1 January off).
+        listed = runner.invoke(app, ["monitor", "alerts", "--url", url], env=wide)
+        assert listed.exit_code == 0, listed.output
+        assert "2027-01-12 (provisional)" in listed.output
+        notice = tmp_path / "2027.yaml"
+        notice.write_text(json.dumps(notice_2027(), ensure_ascii=False), encoding="utf-8")
+        added = runner.invoke(app, ["calendar", "add-year", str(notice), "--url", url])
+        assert added.exit_code == 0, added.output
+        assert "1 moved" in added.output
+        # 4 January is off under the notice.
+        after = runner.invoke(app, ["monitor", "alerts", "--url", url], env=wide)
+        assert "2027-01-13" in after.output
+        assert "provisional" not in after.output
+    finally:
+        install_added_years([])
+        forget_sync()

@@ -273,7 +273,7 @@ def alerts(
                 a.severity,
                 f"{a.county}/{a.subject}",
                 a.month,
-                a.due_on.isoformat(),
+                a.due_on.isoformat() + (" (provisional)" if a.due_provisional else ""),
                 a.status if a.status != "resolved" else f"resolved: {a.outcome}",
             )
             evidence.append(
