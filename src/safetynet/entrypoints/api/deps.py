@@ -78,21 +78,24 @@ def allowed(action: Action) -> Callable[[User], User]:
 
 def _check_scoped(
     user: User, action: Action, kind: str, ident: int, region_of: Callable[[int], str | None]
-) -> None:
+) -> str:
     """403 if the role may not take ``action``, before anything is looked up; then 404 if the row
-    does not exist (``region_of`` gives ``None``) or is outside the user's region."""
+    does not exist (``region_of`` gives ``None``) or is outside the user's region. Returns the
+    row's region."""
     _check(user, action)
     region = region_of(ident)
     if region is None or not in_region(user.region, region):
         raise not_found(kind, ident)
+    return region
 
 
 @dataclass(frozen=True, slots=True)
 class ScopedTrack:
-    """A track the user may act on, found in their region."""
+    """A track the user may act on, found in their region (``region``: where it was lodged)."""
 
     id: int
     user: User
+    region: str
 
 
 def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTrack]:
@@ -100,8 +103,8 @@ def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTra
     is in the user's region (else 404, as for an unknown track)."""
 
     def dependency(track_id: TrackIdPath, user: CurrentUser, service: ServiceDep) -> ScopedTrack:
-        _check_scoped(user, action, "track", track_id, service.track_region)
-        return ScopedTrack(track_id, user)
+        region = _check_scoped(user, action, "track", track_id, service.track_region)
+        return ScopedTrack(track_id, user, region)
 
     return dependency
 

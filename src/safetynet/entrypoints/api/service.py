@@ -30,6 +30,7 @@ from safetynet.cases.workflow import (
     provisional_deadline,
 )
 from safetynet.domain.regions import NATION_CODE
+from safetynet.entrypoints.api.bounds import maximum_amount_fen
 from safetynet.entrypoints.api.policy import in_region
 from safetynet.entrypoints.api.schemas import (
     AppealPublic,
@@ -136,6 +137,10 @@ class CaseService:
 
     def today(self) -> dt.date:
         return self.clock().astimezone(_LOCAL).date()
+
+    def maximum_amount_fen(self, on: dt.date, region: str) -> int:
+        """The largest amount accepted on ``on`` in ``region`` (common.intake.maximum_amount)."""
+        return maximum_amount_fen(on, region, self.parameters)
 
     def _uow(self) -> CaseUnitOfWork:
         return CaseUnitOfWork(self.db.sessions, self.parameters)
