@@ -9,18 +9,20 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from safetynet.entrypoints.api.auth import User, UserDirectory
-from safetynet.entrypoints.api.bounds import AppealIdPath, RegionPath, TrackIdPath
+from safetynet.entrypoints.api.bounds import AppealIdPath, PersonIdPath, RegionPath, TrackIdPath
 from safetynet.entrypoints.api.policy import POLICY, Action, in_region
 from safetynet.entrypoints.api.service import CaseService
 
 __all__ = [
     "CurrentUser",
     "ScopedAppeal",
+    "ScopedPerson",
     "ScopedTrack",
     "ServiceDep",
     "allowed",
     "not_found",
     "scoped_appeal",
+    "scoped_person",
     "scoped_region",
     "scoped_track",
 ]
@@ -124,6 +126,27 @@ def scoped_appeal(action: Action) -> Callable[[int, User, CaseService], ScopedAp
     def dependency(appeal_id: AppealIdPath, user: CurrentUser, service: ServiceDep) -> ScopedAppeal:
         _check_scoped(user, action, "appeal", appeal_id, service.appeal_region)
         return ScopedAppeal(appeal_id, user)
+
+    return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedPerson:
+    """A registry person the user's region covers."""
+
+    id: int
+    user: User
+
+
+def scoped_person(action: Action) -> Callable[[int, User, CaseService], ScopedPerson]:
+    """A dependency: the path's person, if the role may take ``action`` (else 403) and the user's
+    region covers them (else 404, as for an unknown person), before the body is read."""
+
+    def dependency(person_id: PersonIdPath, user: CurrentUser, service: ServiceDep) -> ScopedPerson:
+        _check(user, action)
+        if not service.person_in_region(person_id, user.region):
+            raise not_found("person", person_id)
+        return ScopedPerson(person_id, user)
 
     return dependency
 

@@ -48,6 +48,7 @@ from safetynet.entrypoints.api.schemas import (
 )
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.db import Database
+from safetynet.registry.disclosure import person_in_region, read_full_id_number
 from safetynet.registry.model import Household
 
 __all__ = ["CaseService", "Clock"]
@@ -137,6 +138,16 @@ class CaseService:
 
     def today(self) -> dt.date:
         return self.clock().astimezone(_LOCAL).date()
+
+    def person_in_region(self, person_id: int, region: str) -> bool:
+        return person_in_region(self.db, person_id, region)
+
+    def read_full_id_number(self, actor: Actor, person_id: int, reason: str) -> str:
+        """The person's full identity number, its reading (who, when, why) committed to the audit
+        log first; ``UnknownNameError`` for a person unknown or outside the actor's region."""
+        return read_full_id_number(
+            self.db, actor=actor, person_id=person_id, reason=reason, clock=self.clock
+        )
 
     def maximum_amount_fen(self, on: dt.date, region: str) -> int:
         """The largest amount accepted on ``on`` in ``region`` (common.intake.maximum_amount)."""
