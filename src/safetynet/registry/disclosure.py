@@ -21,7 +21,7 @@ from safetynet.errors import InputError, UnknownNameError
 from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Membership, Person
 
-__all__ = ["MIN_REASON_LENGTH", "read_full_id_number"]
+__all__ = ["MIN_REASON_LENGTH", "person_in_region", "read_full_id_number"]
 
 MIN_REASON_LENGTH = 4
 """Characters a reason needs at least (四个字 in Chinese says why; "x" does not)."""
@@ -68,9 +68,22 @@ def read_full_id_number(
     return number
 
 
+def person_in_region(db: Database, person_id: int, region: str) -> bool:
+    """Whether ``person_id`` exists and ``region`` covers them (their hukou or a household of
+    theirs lies in it or below it): the check ``read_full_id_number`` makes, for a caller that
+    must refuse before it reads anything else (the REST API's 404)."""
+    with db.sessions() as session:
+        person = session.get(Person, person_id)
+        return person is not None and _covers_region(session, region, person)
+
+
 def _covers(session: Session, actor: Actor, person: Person) -> bool:
     if actor.region is None:  # a user acting for no region in particular (the command line)
         return True
+    return _covers_region(session, actor.region, person)
+
+
+def _covers_region(session: Session, region: str, person: Person) -> bool:
     regions = {person.hukou_region_code}
     regions.update(
         session.scalars(
@@ -80,4 +93,4 @@ def _covers(session: Session, actor: Actor, person: Person) -> bool:
         )
     )
     registry = default_registry()
-    return any(actor.region in registry.lineage_codes(code) for code in regions)
+    return any(region in registry.lineage_codes(code) for code in regions)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from safetynet.domain.identity import Sex, parse_identity_number
 from safetynet.domain.money import MAX_FEN, parse_decimal_text, yuan_to_fen
@@ -44,6 +44,9 @@ from safetynet.registry.vocabulary import (
     SEXES,
     SYNONYMS,
 )
+
+if TYPE_CHECKING:
+    from safetynet.policy.parameters import ParameterTree
 
 __all__ = [
     "COLUMNS",
@@ -705,34 +708,41 @@ def intake_limits(
     *,
     region: str = NATION_CODE,
     overrides: Mapping[str, Any] | None = None,
+    tree: ParameterTree | None = None,
 ) -> IntakeLimits:
-    """The limits in force on ``as_of`` (default today) for ``region``."""
-    if not overrides:
+    """The limits in force on ``as_of`` (default today) for ``region``, from ``tree`` (default:
+    the shipped parameters)."""
+    if not overrides and tree is None:
         return _limits_on(as_of or dt.date.today(), region)
-    return _resolve_limits(as_of or dt.date.today(), region, overrides)
+    return _resolve_limits(as_of or dt.date.today(), region, overrides, tree)
 
 
 @functools.lru_cache(maxsize=64)
 def _limits_on(day: dt.date, region: str) -> IntakeLimits:
-    return _resolve_limits(day, region, None)
+    return _resolve_limits(day, region, None, None)
 
 
-def _resolve_limits(day: dt.date, region: str, overrides: Mapping[str, Any] | None) -> IntakeLimits:
+def _resolve_limits(
+    day: dt.date,
+    region: str,
+    overrides: Mapping[str, Any] | None,
+    tree: ParameterTree | None,
+) -> IntakeLimits:
     from safetynet.domain.regions import default_registry
     from safetynet.policy.parameters import default_tree
 
-    tree = default_tree()
+    parameters = tree if tree is not None else default_tree()
     levels = default_registry().lineage_codes(region)
 
     def value(name: str) -> Any:
-        return tree.resolve(f"{LIMIT_PARAMETERS}.{name}", day, levels, overrides).value
+        return parameters.resolve(f"{LIMIT_PARAMETERS}.{name}", day, levels, overrides).value
 
     return IntakeLimits(
         as_of=day,
         earliest_birth=_years_before(day, int(value("oldest_age"))),
         earliest_date=_years_before(day, int(value("business_date_years_back"))),
         latest_date=day + dt.timedelta(days=int(value("business_date_days_ahead"))),
-        maximum_fen=int(value("maximum_amount")),
+        maximum_fen=int(value("maximum_amount")),  # money parameters resolve in fen
     )
 
 

@@ -11,9 +11,11 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from safetynet.entrypoints.api import POLICY, Action, Role
 from safetynet.registry.db import Database
+from safetynet.registry.model import Person
 from tests.entrypoints.api.conftest import NEIGHBOUR, OTHER, OWN, act, auth, token
 from tests.entrypoints.api.flows import CLERK, HEAD, ok, refused_with_appeal, submit_dibao
 
@@ -57,11 +59,14 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
     tid = app["tracks"][0]["id"]
     ok(act(client, CLERK, tid, "accept", "2025-09-26"))
     appeal_id = refused_with_appeal(client, database, "HAPPEAL", seq=7)
+    with database.sessions() as session:
+        head = session.scalars(select(Person.id).where(Person.id_number == HEAD)).one()
     values = {
         "application_id": str(app["id"]),
         "track_id": str(tid),
         "region": OWN,
         "appeal_id": str(appeal_id),
+        "person_id": str(head),
     }
     submission = {
         "household_region": OWN,
@@ -71,15 +76,19 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
         "programs": ["dibao"],
         "on": "2025-09-25",
     }
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/applications"): submission,
+        ("POST", "/persons/{person_id}/id-number"): {"reason": "核对完整身份号码"},
+    }
     routes = _routes(client)
-    assert len(routes) >= 31
+    assert len(routes) >= 32
     failures = []
     checked = 0
     for method, template, action in routes:
         path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
         for role in Role:
             for region in (OWN, OTHER):
-                body = submission if (method, template) == ("POST", "/applications") else {}
+                body = bodies.get((method, template), {})
                 response = client.request(
                     method, path, headers=auth(token(role, region)), json=body
                 )

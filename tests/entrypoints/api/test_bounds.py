@@ -41,10 +41,8 @@ def test_ids_beyond_the_database_integers_are_refused(
     assert _fields(page) == ["offset"]
 
 
-@pytest.mark.parametrize(
-    "amount", ["1e308", "NaN", "Infinity", "-1e400", "1e999999999", 1e308, "1000000000.01"]
-)
-def test_amounts_beyond_the_stated_maximum_are_refused(
+@pytest.mark.parametrize("amount", ["1e308", "NaN", "Infinity", "-1e400", "1e999999999", 1e308])
+def test_amounts_that_are_not_finite_or_beyond_64_bit_fen_are_refused(
     client: TestClient, database: Database, amount: object
 ) -> None:
     from tests.cases.helpers import register_household
@@ -62,7 +60,30 @@ def test_amounts_beyond_the_stated_maximum_are_refused(
     response = client.post("/applications", headers=auth(CLERK), json=body)
     assert _fields(response) == ["household"]
     assert "household.members[0].wage_income" in response.text
-    assert "1,000,000,000.00 yuan" in response.text
+    assert "64-bit fen" in response.text
+
+
+@pytest.mark.parametrize("amount", ["100000000000.01", 100_000_000_001, "-100,000,000,000.01"])
+def test_amounts_above_the_intake_maximum_are_refused_naming_field_and_limit(
+    client: TestClient, database: Database, amount: object
+) -> None:
+    from tests.cases.helpers import register_household
+
+    register_household(database, "H9", ["110105198503010032"])
+    household = copy.deepcopy(example("dibao_household.json"))
+    household["members"][0]["wage_income"] = amount
+    body = {
+        "household_region": OWN,
+        "household_no": "H9",
+        "region": OWN,
+        "household": household,
+        "programs": ["dibao"],
+    }
+    response = client.post("/applications", headers=auth(CLERK), json=body)
+    assert _fields(response) == ["household"]
+    assert "household.members[0].wage_income" in response.text
+    assert "100,000,000,000.00 yuan" in response.text
+    assert "common.intake.maximum_amount in force on 2025-09-25 in 310115" in response.text
 
 
 def test_an_amount_finer_than_a_fen_is_refused_not_rounded_to_zero(

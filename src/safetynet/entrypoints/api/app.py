@@ -5,6 +5,7 @@ for tests, a clock and a parameter tree).
 """
 
 import datetime as dt
+import re
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +18,14 @@ from safetynet.domain.privacy import mask_text
 from safetynet.entrypoints.api.auth import UserDirectory
 from safetynet.entrypoints.api.masking import MaskIdentityNumbers
 from safetynet.entrypoints.api.request_log import RequestLog
-from safetynet.entrypoints.api.routes import appeals, applications, audit, offices, tracks
+from safetynet.entrypoints.api.routes import (
+    appeals,
+    applications,
+    audit,
+    offices,
+    persons,
+    tracks,
+)
 from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
 from safetynet.entrypoints.api.service import CaseService, Clock
 from safetynet.errors import InputError, SafetyNetError, UnknownNameError
@@ -119,10 +127,14 @@ def create_app(
     )
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
-    for module in (applications, tracks, appeals, offices, audit):
+    for module in (applications, tracks, appeals, offices, audit, persons):
         app.include_router(module.router)
     # Every JSON answer, errors included, has its identity numbers masked whatever the field.
-    app.add_middleware(MaskIdentityNumbers, skip=frozenset({app.openapi_url or ""}))
+    app.add_middleware(
+        MaskIdentityNumbers,
+        skip=frozenset({app.openapi_url or ""}),
+        disclosure=re.compile(persons.ID_NUMBER_PATH),
+    )
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(StaleDataError, _stale)

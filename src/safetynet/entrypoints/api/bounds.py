@@ -2,34 +2,47 @@
 
 Whatever a client sends must either fit the database and the rules core or be refused with 422
 naming the field: ids within PostgreSQL's integer columns (the narrower of the two backends),
-offsets and limits within a page, amounts within a stated maximum and exact (never a float),
+offsets and limits within a page, amounts exact (never a float) and within a bigint of fen,
 text of bounded length without control characters, and free-form JSON (household facts, a
 verification report) bounded in size and depth with every amount checked as an amount.
+
+The schema states technical limits only. The business maximum of an amount is a dated
+parameter (``common.intake.maximum_amount``, the one the imports use): ``refuse_amounts_above``
+checks it for the request's date and region once the route knows them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Path, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, Field, StringConstraints
 
+from safetynet.registry.disclosure import MIN_REASON_LENGTH
+
+if TYPE_CHECKING:
+    from safetynet.policy.parameters import ParameterTree
+
 __all__ = [
+    "AMOUNT_FEN_MAX",
     "INT4_MAX",
     "INT8_MAX",
-    "MAX_AMOUNT_FEN",
+    "MAXIMUM_AMOUNT_PARAMETER",
     "AlertId",
     "AmountFen",
     "AppealIdPath",
     "ApplicationIdPath",
     "BusinessDate",
     "BusinessDateQuery",
+    "DisclosureReason",
     "HouseholdFacts",
     "IdNumberText",
     "JsonObject",
@@ -38,6 +51,7 @@ __all__ = [
     "Name",
     "Names",
     "Offset",
+    "PersonIdPath",
     "Programs",
     "Reasons",
     "RegionCode",
@@ -46,6 +60,8 @@ __all__ = [
     "TrackIdPath",
     "Version",
     "YearMonth",
+    "maximum_amount_fen",
+    "refuse_amounts_above",
 ]
 
 INT4_MAX = 2**31 - 1
@@ -53,11 +69,16 @@ INT4_MAX = 2**31 - 1
 INT8_MAX = 2**63 - 1
 """PostgreSQL ``bigint`` (and SQLite's integer): amount columns."""
 
-MAX_AMOUNT_FEN = 100_000_000_000
-"""The largest amount the API accepts: 1,000,000,000.00 yuan (in fen). No household's income,
-assets or payment comes near it, and any sum of such amounts stays far inside a bigint."""
+MAXIMUM_AMOUNT_PARAMETER = "common.intake.maximum_amount"
+"""The largest amount accepted, in yuan: a dated parameter, overridable per region."""
 
-_MAX_YUAN = Decimal(MAX_AMOUNT_FEN) / 100
+AMOUNT_FEN_MAX = 2**63 - 1024
+"""The technical bound of an amount in fen stated in the schema: the largest value within a
+bigint that a double holds exactly (FastAPI's OpenAPI model writes bounds as floats, and 2^63-1
+would be written as 2^63)."""
+
+# The technical bound of an amount in yuan: what a bigint of fen holds.
+_MAX_YUAN = Decimal(INT8_MAX) / 100
 _FEN = Decimal("0.01")
 
 _JSON_SAFE_INT = 2**53
@@ -102,6 +123,7 @@ _ID = {"ge": 1, "le": INT4_MAX}
 TrackIdPath = Annotated[int, Path(description="A track id.", **_ID)]
 ApplicationIdPath = Annotated[int, Path(description="An application id.", **_ID)]
 AppealIdPath = Annotated[int, Path(description="An appeal id.", **_ID)]
+PersonIdPath = Annotated[int, Path(description="A person id (the registry's).", **_ID)]
 AlertId = Annotated[int, Field(**_ID)]
 Version = Annotated[
     int, Field(ge=1, le=INT4_MAX, description="The version the user saw (optimistic locking).")
@@ -137,7 +159,12 @@ BusinessDateQuery = Annotated[
 
 AmountFen = Annotated[
     int,
-    Field(ge=0, le=MAX_AMOUNT_FEN, description="An amount in fen (at most 1,000,000,000.00 yuan)."),
+    Field(
+        ge=0,
+        le=AMOUNT_FEN_MAX,
+        description=f"An amount in fen; at most the parameter {MAXIMUM_AMOUNT_PARAMETER} (yuan) "
+        "in force on the request's date in its region (422 above it).",
+    ),
 ]
 
 # -- text -----------------------------------------------------------------------------------------
@@ -148,6 +175,12 @@ ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_cl
 """A one-line value: a household number, a relation, an offer of work."""
 LongText = Annotated[str, StringConstraints(max_length=4_000), AfterValidator(_clean_text)]
 """Reasons, grounds, findings, notes: line breaks allowed, 4,000 characters."""
+DisclosureReason = Annotated[
+    str,
+    StringConstraints(min_length=MIN_REASON_LENGTH, max_length=1_000),
+    AfterValidator(_clean_text),
+]
+"""Why a full identity number is read: kept in the audit log (at least a few characters)."""
 IdNumberText = Annotated[
     str, StringConstraints(min_length=15, max_length=24), AfterValidator(_clean_line)
 ]
@@ -174,7 +207,7 @@ def _check_amount(value: Any, where: str) -> None:
         return  # not a number at all: the rules core names it
     # copy_abs and comparison are exact: no arithmetic that could overflow on 1e999999999.
     if not amount.is_finite() or amount.copy_abs() > _MAX_YUAN:
-        raise ValueError(f"{where}: {value!r} is not an amount up to 1,000,000,000.00 yuan")
+        raise ValueError(f"{where}: {value!r} is not a finite amount that fits 64-bit fen")
     if amount.quantize(_FEN) != amount:  # 1e-999999999 would underflow to 0 fen silently
         raise ValueError(f"{where}: {value!r} has more than 2 decimal places (fen)")
 
@@ -239,3 +272,68 @@ Names = Annotated[list[Name], Field(max_length=50)]
 Reasons = Annotated[list[LongText], Field(max_length=50)]
 """Reasons given for one opinion or decision."""
 Programs = Annotated[list[ShortText], Field(max_length=50)]
+
+
+# -- the business maximum of an amount --------------------------------------------------------
+
+
+def maximum_amount_fen(on: dt.date, region: str, tree: ParameterTree | None = None) -> int:
+    """The largest amount accepted on ``on`` in ``region``, in fen: the intake's parameter
+    (``common.intake.maximum_amount``), resolved like every parameter."""
+    from safetynet.registry.imports import intake_limits
+
+    return intake_limits(on, region=region, tree=tree).maximum_fen
+
+
+def _money_amounts(value: Any, where: str, money: frozenset[str]) -> list[tuple[str, Any, Decimal]]:
+    found: list[tuple[str, Any, Decimal]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            inner = f"{where}.{key}"
+            if key in money and not isinstance(item, bool) and isinstance(item, str | int | float):
+                # The schema has refused what is not a finite amount; the rules core names the
+                # rest (text that is not a number at all).
+                with contextlib.suppress(InvalidOperation):
+                    found.append((inner, item, Decimal(str(item).strip().replace(",", ""))))
+            found.extend(_money_amounts(item, inner, money))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found.extend(_money_amounts(item, f"{where}[{i}]", money))
+    return found
+
+
+def refuse_amounts_above(
+    maximum_fen: int,
+    *,
+    on: dt.date,
+    region: str,
+    fen: Mapping[str, int | None] | None = None,
+    households: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> None:
+    """422 naming every field above ``maximum_fen``: amounts in fen (``fen``: field → value)
+    and the amount fields of household facts in yuan (``households``: field → facts)."""
+    limit = f"{Decimal(maximum_fen) / 100:,.2f} yuan"
+    why = f"parameter {MAXIMUM_AMOUNT_PARAMETER} in force on {on.isoformat()} in {region}"
+    errors: list[dict[str, Any]] = []
+    for name, value in (fen or {}).items():
+        if value is not None and abs(value) > maximum_fen:
+            errors.append(
+                {
+                    "loc": ("body", name),
+                    "msg": f"{value} fen is above the maximum of {limit} ({why})",
+                    "type": "less_than_equal",
+                }
+            )
+    most = Decimal(maximum_fen) / 100
+    for name, facts in (households or {}).items():
+        for where, typed, amount in _money_amounts(facts, name, _money_fields()):
+            if amount.copy_abs() > most:
+                errors.append(
+                    {
+                        "loc": ("body", name),
+                        "msg": f"{where}: {typed!r} is above the maximum of {limit} ({why})",
+                        "type": "value_error",
+                    }
+                )
+    if errors:
+        raise RequestValidationError(errors)

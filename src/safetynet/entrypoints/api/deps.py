@@ -9,18 +9,20 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from safetynet.entrypoints.api.auth import User, UserDirectory
-from safetynet.entrypoints.api.bounds import AppealIdPath, RegionPath, TrackIdPath
+from safetynet.entrypoints.api.bounds import AppealIdPath, PersonIdPath, RegionPath, TrackIdPath
 from safetynet.entrypoints.api.policy import POLICY, Action, in_region
 from safetynet.entrypoints.api.service import CaseService
 
 __all__ = [
     "CurrentUser",
     "ScopedAppeal",
+    "ScopedPerson",
     "ScopedTrack",
     "ServiceDep",
     "allowed",
     "not_found",
     "scoped_appeal",
+    "scoped_person",
     "scoped_region",
     "scoped_track",
 ]
@@ -78,21 +80,24 @@ def allowed(action: Action) -> Callable[[User], User]:
 
 def _check_scoped(
     user: User, action: Action, kind: str, ident: int, region_of: Callable[[int], str | None]
-) -> None:
+) -> str:
     """403 if the role may not take ``action``, before anything is looked up; then 404 if the row
-    does not exist (``region_of`` gives ``None``) or is outside the user's region."""
+    does not exist (``region_of`` gives ``None``) or is outside the user's region. Returns the
+    row's region."""
     _check(user, action)
     region = region_of(ident)
     if region is None or not in_region(user.region, region):
         raise not_found(kind, ident)
+    return region
 
 
 @dataclass(frozen=True, slots=True)
 class ScopedTrack:
-    """A track the user may act on, found in their region."""
+    """A track the user may act on, found in their region (``region``: where it was lodged)."""
 
     id: int
     user: User
+    region: str
 
 
 def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTrack]:
@@ -100,8 +105,8 @@ def scoped_track(action: Action) -> Callable[[int, User, CaseService], ScopedTra
     is in the user's region (else 404, as for an unknown track)."""
 
     def dependency(track_id: TrackIdPath, user: CurrentUser, service: ServiceDep) -> ScopedTrack:
-        _check_scoped(user, action, "track", track_id, service.track_region)
-        return ScopedTrack(track_id, user)
+        region = _check_scoped(user, action, "track", track_id, service.track_region)
+        return ScopedTrack(track_id, user, region)
 
     return dependency
 
@@ -121,6 +126,27 @@ def scoped_appeal(action: Action) -> Callable[[int, User, CaseService], ScopedAp
     def dependency(appeal_id: AppealIdPath, user: CurrentUser, service: ServiceDep) -> ScopedAppeal:
         _check_scoped(user, action, "appeal", appeal_id, service.appeal_region)
         return ScopedAppeal(appeal_id, user)
+
+    return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedPerson:
+    """A registry person the user's region covers."""
+
+    id: int
+    user: User
+
+
+def scoped_person(action: Action) -> Callable[[int, User, CaseService], ScopedPerson]:
+    """A dependency: the path's person, if the role may take ``action`` (else 403) and the user's
+    region covers them (else 404, as for an unknown person), before the body is read."""
+
+    def dependency(person_id: PersonIdPath, user: CurrentUser, service: ServiceDep) -> ScopedPerson:
+        _check(user, action)
+        if not service.person_in_region(person_id, user.region):
+            raise not_found("person", person_id)
+        return ScopedPerson(person_id, user)
 
     return dependency
 

@@ -2,13 +2,16 @@
 
 A middleware rather than a per-field rule, so a reason, a note, an error message or a number sent
 as a JSON number is masked like ``id_number`` itself, and a field added later cannot forget it.
-The one exception is the policy's: the household facts of a single application read by a role
-that verifies identity (``identity_numbers_masked: false`` in that answer).
+Two exceptions, both the policy's: the household facts of a single application read by a role
+that verifies identity (``identity_numbers_masked: false`` in that answer), and the top-level
+``id_number`` of a successful answer of the disclosure route (``POST /persons/{id}/id-number``,
+matched by method and path, never by anything in the body), whose reading is logged.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,9 +42,16 @@ def mask_json(value: Any) -> Any:
 class MaskIdentityNumbers:
     """ASGI middleware: JSON response bodies pass through ``mask_json``."""
 
-    def __init__(self, app: ASGIApp, *, skip: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        skip: frozenset[str] = frozenset(),
+        disclosure: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.skip = skip  # paths answered as they are (the OpenAPI document)
+        self.disclosure = disclosure  # POST paths whose 200 answer keeps its top-level id_number
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in self.skip:
@@ -49,6 +59,11 @@ class MaskIdentityNumbers:
             return
         start: Message | None = None
         chunks: list[bytes] = []
+        disclosing = (
+            self.disclosure is not None
+            and scope.get("method") == "POST"
+            and self.disclosure.fullmatch(scope.get("path", "")) is not None
+        )
 
         async def capture(message: Message) -> None:
             nonlocal start
@@ -63,8 +78,13 @@ class MaskIdentityNumbers:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body", False):
                     return
+                data = json.loads(b"".join(chunks) or b"null")
+                if disclosing and start.get("status") == 200 and isinstance(data, dict):
+                    masked = {k: v if k == "id_number" else mask_json(v) for k, v in data.items()}
+                else:
+                    masked = mask_json(data)
                 body = json.dumps(
-                    mask_json(json.loads(b"".join(chunks) or b"null")),
+                    masked,
                     ensure_ascii=False,
                     allow_nan=False,
                     separators=(",", ":"),

@@ -50,6 +50,7 @@ class Action(StrEnum):
     REGISTER_RELATIVE = "register_relative"
     READ_RELATIVES = "read_relatives"  # the register and the report of flagged applications
     AUDIT_VERIFY = "audit_verify"
+    READ_FULL_ID_NUMBER = "read_full_id_number"  # one person's, with a reason, logged
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES})
@@ -58,9 +59,11 @@ POLICY: dict[Role, frozenset[Action]] = {
     # The front desk also takes in appeals lodged there and reports of a member's death.
     Role.INTAKE_CLERK: _READ
     | {Action.SUBMIT, Action.ACCEPT, Action.OBJECTION, Action.LODGE_APPEAL, Action.RECORD_DEATH},
-    # Investigators carry out re-checks and record the job offers a member refused or accepted.
+    # Investigators carry out re-checks and record the job offers a member refused or accepted;
+    # they verify identity, so they may read a full identity number (with a reason, logged).
     Role.INVESTIGATOR: _READ
     | {
+        Action.READ_FULL_ID_NUMBER,
         Action.START_INVESTIGATION,
         Action.HOME_VISIT,
         Action.VERIFICATION,
@@ -83,9 +86,11 @@ POLICY: dict[Role, frozenset[Action]] = {
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
     # decides, extends the time limit, changes or ends support, records appeal decisions and
-    # keeps the register of staff relatives.
+    # keeps the register of staff relatives; it decides, and may read a full identity number
+    # (with a reason, logged) to send to a bank or another department.
     Role.COUNTY_APPROVER: _READ
     | {
+        Action.READ_FULL_ID_NUMBER,
         Action.HOME_VISIT,
         Action.CONFIRM,
         Action.REFUSE,

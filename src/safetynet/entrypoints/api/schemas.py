@@ -9,6 +9,7 @@ from safetynet.entrypoints.api.bounds import (
     AlertId,
     AmountFen,
     BusinessDate,
+    DisclosureReason,
     HouseholdFacts,
     IdNumberText,
     JsonObject,
@@ -38,8 +39,10 @@ __all__ = [
     "DeathBody",
     "ErrorPublic",
     "ExtendLimitBody",
+    "FullIdNumberPublic",
     "GradualExitBody",
     "HomeVisitBody",
+    "IdNumberReadBody",
     "InvestigationBody",
     "JobAcceptanceBody",
     "JobAcceptancePublic",
@@ -261,6 +264,21 @@ class ApplicationPublic(BaseModel):
     relative_matches: list[dict[str, Any]]
     identity_numbers_masked: bool
     tracks: list[TrackPublic]
+
+
+class IdNumberReadBody(BaseModel):
+    """Why the full identity number is needed: kept in the audit log with who and when."""
+
+    reason: DisclosureReason = Field(
+        description="Why the full number is needed (e.g. a bank account to open); logged."
+    )
+
+
+class FullIdNumberPublic(BaseModel):
+    """One person's full identity number: the only answer of the API that is not masked."""
+
+    person_id: int
+    id_number: str = Field(description="In full; its reading is in the audit log.")
 
 
 class ActionBody(BaseModel):

@@ -30,6 +30,7 @@ from safetynet.cases.workflow import (
     provisional_deadline,
 )
 from safetynet.domain.regions import NATION_CODE
+from safetynet.entrypoints.api.bounds import maximum_amount_fen
 from safetynet.entrypoints.api.policy import in_region
 from safetynet.entrypoints.api.schemas import (
     AppealPublic,
@@ -47,6 +48,7 @@ from safetynet.entrypoints.api.schemas import (
 )
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.db import Database
+from safetynet.registry.disclosure import person_in_region, read_full_id_number
 from safetynet.registry.model import Household
 
 __all__ = ["CaseService", "Clock"]
@@ -136,6 +138,20 @@ class CaseService:
 
     def today(self) -> dt.date:
         return self.clock().astimezone(_LOCAL).date()
+
+    def person_in_region(self, person_id: int, region: str) -> bool:
+        return person_in_region(self.db, person_id, region)
+
+    def read_full_id_number(self, actor: Actor, person_id: int, reason: str) -> str:
+        """The person's full identity number, its reading (who, when, why) committed to the audit
+        log first; ``UnknownNameError`` for a person unknown or outside the actor's region."""
+        return read_full_id_number(
+            self.db, actor=actor, person_id=person_id, reason=reason, clock=self.clock
+        )
+
+    def maximum_amount_fen(self, on: dt.date, region: str) -> int:
+        """The largest amount accepted on ``on`` in ``region`` (common.intake.maximum_amount)."""
+        return maximum_amount_fen(on, region, self.parameters)
 
     def _uow(self) -> CaseUnitOfWork:
         return CaseUnitOfWork(self.db.sessions, self.parameters)

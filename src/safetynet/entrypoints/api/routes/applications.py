@@ -7,7 +7,12 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from safetynet.cases import commands as c
 from safetynet.domain.regions import default_registry
 from safetynet.entrypoints.api.auth import User
-from safetynet.entrypoints.api.bounds import ApplicationIdPath, Limit, Offset
+from safetynet.entrypoints.api.bounds import (
+    ApplicationIdPath,
+    Limit,
+    Offset,
+    refuse_amounts_above,
+)
 from safetynet.entrypoints.api.deps import ServiceDep, allowed, not_found
 from safetynet.entrypoints.api.policy import FULL_IDENTITY_ROLES, Action, in_region, may
 from safetynet.entrypoints.api.schemas import ApplicationCreate, ApplicationPublic
@@ -39,10 +44,18 @@ def submit_application(
         user.region, body.household_region
     ):
         raise UnknownNameError("household", f"{body.household_region}/{body.household_no}")
+    on = body.on or service.today()
+    # The maximum amount is that in force where the application is lodged.
+    refuse_amounts_above(
+        service.maximum_amount_fen(on, body.region),
+        on=on,
+        region=body.region,
+        households={"household": body.household},
+    )
     application_id = service.submit(
         c.SubmitApplication(
             actor=user.actor,
-            on=body.on or service.today(),
+            on=on,
             household_region=body.household_region,
             household_no=body.household_no,
             region=body.region,

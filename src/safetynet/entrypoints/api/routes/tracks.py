@@ -5,14 +5,14 @@ Each action builds one workflow command and hands it to the service; the body ca
 """
 
 import datetime as dt
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Depends, Response, status
 
 from safetynet.audit.log import Actor
 from safetynet.cases import commands as c
 from safetynet.entrypoints.api.auth import User
-from safetynet.entrypoints.api.bounds import TrackIdPath
+from safetynet.entrypoints.api.bounds import TrackIdPath, refuse_amounts_above
 from safetynet.entrypoints.api.deps import ScopedTrack, ServiceDep, allowed, not_found, scoped_track
 from safetynet.entrypoints.api.policy import Action
 from safetynet.entrypoints.api.schemas import (
@@ -62,6 +62,25 @@ def _step(track: ScopedTrack, body: ActionBody, service: CaseService) -> _Step:
         on=body.on or service.today(),
         track_id=track.id,
         expected_version=body.expected_version,
+    )
+
+
+def _amounts_within_maximum(
+    service: CaseService,
+    track: ScopedTrack,
+    step: _Step,
+    *,
+    fen: dict[str, int | None] | None = None,
+    households: dict[str, dict[str, Any] | None] | None = None,
+) -> None:
+    """422 for an amount above the maximum in force on the step's date where the track was
+    lodged (``common.intake.maximum_amount``)."""
+    refuse_amounts_above(
+        service.maximum_amount_fen(step["on"], track.region),
+        on=step["on"],
+        region=track.region,
+        fen=fen,
+        households=households,
     )
 
 
@@ -262,11 +281,11 @@ def start_payment(
     service: ServiceDep,
 ) -> TrackPublic:
     """Start payment of an approved track from its first payment month (or pay an emergency advance)."""
-    return _run(
-        service,
-        track,
-        c.StartPayment(**_step(track, body, service), advance_amount_fen=body.advance_amount_fen),
+    step = _step(track, body, service)
+    _amounts_within_maximum(
+        service, track, step, fen={"advance_amount_fen": body.advance_amount_fen}
     )
+    return _run(service, track, c.StartPayment(**step, advance_amount_fen=body.advance_amount_fen))
 
 
 @router.post("/{track_id}/extend-limit", openapi_extra={"x-action": Action.EXTEND_LIMIT.value})
@@ -329,11 +348,13 @@ def record_recheck(
     (``rechecks``). With changed household facts the rules core recalculates the amount from the
     following month; a household no longer eligible is refused here (409): start its gradual exit
     or terminate it. In the gradual-exit period only findings are recorded (409 with facts)."""
+    step = _step(track, body, service)
+    _amounts_within_maximum(service, track, step, households={"household": body.household})
     return _run(
         service,
         track,
         c.RecordRecheck(
-            **_step(track, body, service),
+            **step,
             frequency=body.frequency,
             findings=body.findings,
             household=body.household,
@@ -412,11 +433,13 @@ def gradual_exit(
     """Income rose above the standard through work: the household keeps dibao for the
     gradual-exit period of the rules core (6 months after the month of the rise, nationally) and
     payment ends after it. The months and amounts are in ``gradual_exit_schedule``."""
+    step = _step(track, body, service)
+    _amounts_within_maximum(service, track, step, households={"household": body.household})
     return _run(
         service,
         track,
         c.StartGradualExit(
-            **_step(track, body, service),
+            **step,
             income_rose_in=body.income_rose_in,
             household=body.household,
         ),
