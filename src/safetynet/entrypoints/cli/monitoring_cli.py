@@ -8,10 +8,7 @@ See docs/monitoring.md.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +16,14 @@ import typer
 from rich.table import Table
 
 from safetynet.domain.privacy import mask_value
-from safetynet.entrypoints.cli.registry_cli import UrlOption, out, progress_bar, reports_errors
+from safetynet.entrypoints.cli.registry_cli import (
+    UrlOption,
+    cli_actor,
+    current_database,
+    out,
+    progress_bar,
+    reports_errors,
+)
 from safetynet.errors import InputError
 
 __all__ = ["monitor_app"]
@@ -42,26 +46,7 @@ SetOption = Annotated[
 
 
 def _actor(role: str = "monitoring_officer") -> Any:
-    from safetynet.audit.log import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        name = "unknown"
-    return Actor(name=name, role=role)
-
-
-@contextmanager
-def _database(url: str | None) -> Iterator[Any]:
-    """The database at the current schema, disposed of on the way out, whatever happens."""
-    from safetynet.registry.db import bootstrap, require_current_schema
-
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        yield db
-    finally:
-        db.dispose()
+    return cli_actor(role)
 
 
 def _day(value: str | None, option: str) -> dt.date:
@@ -165,7 +150,7 @@ def verify(
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
     day = _day(on, "--on")
-    with _database(url) as db:
+    with current_database(url) as db:
         report = verify_household(
             db, household, day, overrides=overrides, fallbacks=fallbacks, actor=_actor()
         )
@@ -199,7 +184,7 @@ def run(
     first = parse_month(month)
     day = _day(raised, "--raised")
     progress = progress_bar(out, quiet=quiet)
-    with _database(url) as db, progress:
+    with current_database(url) as db, progress:
         task = progress.add_task(f"monitor {month}", total=None)
 
         def step(_county: str, done: int, total: int) -> None:
@@ -252,7 +237,7 @@ def alerts(
     from safetynet.monitoring.alerts import list_alerts, overdue_by_office
 
     day = _day(on, "--on")
-    with _database(url) as db, db.sessions() as session:
+    with current_database(url) as db, db.sessions() as session:
         rows = list_alerts(
             session,
             office=office,
@@ -306,7 +291,7 @@ def assign(
     cmd = AssignAlert(
         alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=_day(on, "--on")
     )
-    with _database(url) as db, UnitOfWork(db.sessions) as uow:
+    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
         version = assign_alert(cmd, uow, system_clock)
     out.print(f"alert {alert_id} assigned to {to} (version {version})", markup=False)
 
@@ -335,7 +320,7 @@ def resolve(
     cmd = ResolveAlert(
         alert_id=alert_id, outcome=outcome, reason=reason, actor=_actor(), on=_day(on, "--on")
     )
-    with _database(url) as db:
+    with current_database(url) as db:
         with UnitOfWork(db.sessions) as uow:
             version = resolve_alert(cmd, uow, system_clock)
         with db.sessions() as session:
