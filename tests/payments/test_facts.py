@@ -42,15 +42,21 @@ def _import(db: Database, tmp_path: Path, wage: str, month: str = "2025-09") -> 
     assert report.quarantined == 0
 
 
-def _enrolled(db: Database, tmp_path: Path) -> None:
-    _import(db, tmp_path, "500")
+def _enrol_the_household(db: Database, start: dt.date, amount_fen: int) -> int:
+    """Enrol the one household in the registry in dibao, active from ``start``; its id."""
     with db.sessions.begin() as session:
         household = session.scalars(select(Household.id)).one()
         session.execute(
             insert(Enrolment),
-            [{"household_id": household, "program": "dibao", "start_date": dt.date(2025, 8, 1),
-              "end_date": None, "amount_fen": 115_000, "status": "active", "version": 1}],
+            [{"household_id": household, "program": "dibao", "start_date": start,
+              "end_date": None, "amount_fen": amount_fen, "status": "active", "version": 1}],
         )  # fmt: skip
+    return int(household)
+
+
+def _enrolled(db: Database, tmp_path: Path) -> None:
+    _import(db, tmp_path, "500")
+    _enrol_the_household(db, dt.date(2025, 8, 1), 115_000)
     roll_month(db, "2025-08")
     roll_month(db, "2025-09")
 
@@ -129,13 +135,7 @@ def test_a_household_the_rules_cannot_evaluate_keeps_its_import_and_the_gap_is_a
     number = id_number(region="110105")
     row = person("H2", id_number=number, wage_income="500", income_month="2025-09")
     report, _ = run_import(database, write_csv(tmp_path / "a.csv", [row]), _clock)
-    with database.sessions.begin() as session:
-        household = session.scalars(select(Household.id)).one()
-        session.execute(
-            insert(Enrolment),
-            [{"household_id": household, "program": "dibao", "start_date": dt.date(2025, 9, 1),
-              "end_date": None, "amount_fen": 90_000, "status": "active", "version": 1}],
-        )  # fmt: skip
+    household = _enrol_the_household(database, dt.date(2025, 9, 1), 90_000)
     roll_month(database, "2025-09")
     row["wage_income"] = "700"
     report, _ = run_import(database, write_csv(tmp_path / "b.csv", [row]), _clock)
