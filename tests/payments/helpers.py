@@ -88,3 +88,21 @@ def duplicate_instructions(session: Session) -> list[Any]:
             )
         ).all()
     )
+
+
+def instruction(
+    db: Database, month: str, household: int | None = None
+) -> tuple[int, int, int, str]:
+    """(amount, arrears, recovery offset, status) of the month's one instruction (of
+    ``household``, where the test seeded several)."""
+    query = select(
+        PaymentInstruction.amount_fen,
+        PaymentInstruction.arrears_fen,
+        PaymentInstruction.recovery_fen,
+        PaymentInstruction.status,
+    ).where(PaymentInstruction.month == month)
+    if household is not None:
+        query = query.where(PaymentInstruction.household_id == household)
+    with db.sessions() as session:
+        row = session.execute(query).one()
+    return (row[0], row[1], row[2], row[3])

@@ -19,12 +19,12 @@ from safetynet.audit.model import AuditEvent
 from safetynet.payments.model import (
     EntitlementChange,
     PaymentAdjustment,
-    PaymentInstruction,
     PaymentRecovery,
 )
 from safetynet.payments.roll import roll_month
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
+from tests.payments.helpers import instruction
 from tests.registry.helpers import id_number, person, run_import, write_csv
 
 COUNTY = "310115"
@@ -61,19 +61,6 @@ def _enrolled(db: Database, tmp_path: Path) -> None:
     roll_month(db, "2025-09")
 
 
-def _instruction(db: Database, month: str) -> tuple[int, int, int]:
-    """(amount, arrears, recovery offset) of the month's instruction."""
-    with db.sessions() as session:
-        row = session.execute(
-            select(
-                PaymentInstruction.amount_fen,
-                PaymentInstruction.arrears_fen,
-                PaymentInstruction.recovery_fen,
-            ).where(PaymentInstruction.month == month)
-        ).one()
-    return (row[0], row[1], row[2])
-
-
 def _adjustments(db: Database, roll: str) -> dict[str, int]:
     with db.sessions() as session:
         return dict(
@@ -89,7 +76,7 @@ def test_income_corrected_after_payment_gives_a_recovery_then_arrears_to_the_fen
     database: Database, tmp_path: Path
 ) -> None:
     _enrolled(database, tmp_path)
-    assert _instruction(database, "2025-09") == (115_000, 0, 0)
+    assert instruction(database, "2025-09")[:3] == (115_000, 0, 0)
 
     # September's wage was 600.00, not 500.00: 100.00 yuan less was due for September.
     _import(database, tmp_path, "600")
@@ -101,7 +88,7 @@ def test_income_corrected_after_payment_gives_a_recovery_then_arrears_to_the_fen
         reasons = session.scalars(select(EntitlementChange.reason)).all()
     assert reasons == ["income of 2025-09 corrected (households-600-2025-09.csv)"]
     # September's wage stays the latest on record, so October is due 1,050.00 too.
-    amount, arrears, offset = _instruction(database, "2025-10")
+    amount, arrears, offset = instruction(database, "2025-10")[:3]
     assert (amount, arrears) == (105_000, 0)
     assert 0 < offset <= 10_000
 
@@ -111,7 +98,7 @@ def test_income_corrected_after_payment_gives_a_recovery_then_arrears_to_the_fen
     november = roll_month(database, "2025-11")
     assert _adjustments(database, "2025-11") == {"2025-09": 30_000, "2025-10": 30_000}
     assert november.arrears_fen == 60_000
-    assert _instruction(database, "2025-11")[:2] == (135_000, 60_000)
+    assert instruction(database, "2025-11")[:2] == (135_000, 60_000)
 
 
 def test_an_import_that_changes_no_paid_month_changes_no_schedule(
@@ -124,7 +111,7 @@ def test_an_import_that_changes_no_paid_month_changes_no_schedule(
         assert session.scalars(select(EntitlementChange.id)).all() == []
     roll_month(database, "2025-10")
     assert _adjustments(database, "2025-10") == {}
-    assert _instruction(database, "2025-10") == (115_000, 0, 0)
+    assert instruction(database, "2025-10")[:3] == (115_000, 0, 0)
 
 
 def test_a_household_the_rules_cannot_evaluate_keeps_its_import_and_the_gap_is_audited(
