@@ -68,13 +68,6 @@ def _reference(year: int) -> str:
     return "statutory holidays only: " + resolved.cite()
 
 
-def _day(text: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 @workdays_app.command("add")
 @reports_errors
 def workdays_add(
@@ -86,8 +79,9 @@ def workdays_add(
     """The day a limit of N working days ends (counted from the day after DATE), and whether it
     is provisional: counted across a year with no official calendar yet."""
     from safetynet.domain.workdays import add_working_days, calendar_sources
+    from safetynet.policy.calculate import parse_date
 
-    start = _day(date, "DATE")
+    start = parse_date(date, "DATE")
     if days < 0:
         raise InputError("N", "a time limit cannot be negative")
     _sync_from_registry(url)

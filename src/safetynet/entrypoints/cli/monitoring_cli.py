@@ -7,7 +7,6 @@ See docs/monitoring.md.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,11 +19,11 @@ from safetynet.entrypoints.cli.registry_cli import (
     UrlOption,
     cli_actor,
     current_database,
+    date_or_today,
     out,
     progress_bar,
     reports_errors,
 )
-from safetynet.errors import InputError
 
 __all__ = ["monitor_app"]
 
@@ -47,15 +46,6 @@ SetOption = Annotated[
 
 def _actor(role: str = "monitoring_officer") -> Any:
     return cli_actor(role)
-
-
-def _day(value: str | None, option: str) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(option, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _parameters(
@@ -149,7 +139,7 @@ def verify(
     from safetynet.monitoring.verification import verify_household
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
-    day = _day(on, "--on")
+    day = date_or_today(on, "--on")
     with current_database(url) as db:
         report = verify_household(
             db, household, day, overrides=overrides, fallbacks=fallbacks, actor=_actor()
@@ -182,7 +172,7 @@ def run(
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
     first = parse_month(month)
-    day = _day(raised, "--raised")
+    day = date_or_today(raised, "--raised")
     progress = progress_bar(out, quiet=quiet)
     with current_database(url) as db, progress:
         task = progress.add_task(f"monitor {month}", total=None)
@@ -236,7 +226,7 @@ def alerts(
     """List alerts by office and due date (evidence masked); overdue counts per office."""
     from safetynet.monitoring.alerts import list_alerts, overdue_by_office
 
-    day = _day(on, "--on")
+    day = date_or_today(on, "--on")
     with current_database(url) as db, db.sessions() as session:
         rows = list_alerts(
             session,
@@ -289,7 +279,7 @@ def assign(
     from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = AssignAlert(
-        alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=_day(on, "--on")
+        alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=date_or_today(on, "--on")
     )
     with current_database(url) as db, UnitOfWork(db.sessions) as uow:
         version = assign_alert(cmd, uow, system_clock)
@@ -318,7 +308,11 @@ def resolve(
     from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = ResolveAlert(
-        alert_id=alert_id, outcome=outcome, reason=reason, actor=_actor(), on=_day(on, "--on")
+        alert_id=alert_id,
+        outcome=outcome,
+        reason=reason,
+        actor=_actor(),
+        on=date_or_today(on, "--on"),
     )
     with current_database(url) as db:
         with UnitOfWork(db.sessions) as uow:

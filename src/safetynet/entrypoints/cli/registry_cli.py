@@ -29,6 +29,7 @@ __all__ = [
     "audit_app",
     "cli_actor",
     "current_database",
+    "date_or_today",
     "db_app",
     "finish_import",
     "import_app",
@@ -198,13 +199,11 @@ def _actor() -> Any:
     return cli_actor("registry_clerk")
 
 
-def _parse_date(value: str | None, field: str) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+def date_or_today(value: str | None, field: str) -> dt.date:
+    """The date given (YYYY-MM-DD), or today when none is; a bad one is an error naming ``field``."""
+    from safetynet.policy.calculate import parse_date
+
+    return dt.date.today() if value is None else parse_date(value, field)
 
 
 @db_app.command("upgrade")
@@ -248,7 +247,7 @@ def import_households(
 
     if quarantine is not None:
         output_file(quarantine, "--quarantine")
-    start = _parse_date(as_of, "--as-of")
+    start = date_or_today(as_of, "--as-of")
     table = read_table(file, encoding, header_row)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     with current_database(url) as db, RichProgress(quiet=quiet) as progress:
