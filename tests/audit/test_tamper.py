@@ -52,6 +52,13 @@ def _cli_verify(db: Database) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _verify_fails(db: Database) -> str:
+    """What ``audit verify`` printed, having asserted that it exited 1 (a problem found)."""
+    code, output = _cli_verify(db)
+    assert code == 1, output
+    return output
+
+
 def _forge(db: Database, entry_id: int, prev_hash: str, *, actor: str = "mallory") -> str:
     """Insert an entry with a correct SHA-256 chain hash but no key (as an attacker can)."""
     forged = AuditEvent(
@@ -114,18 +121,14 @@ def test_deleting_the_last_entries_is_named_by_the_checkpoint(database: Database
         problems = verify(session)
     assert [(p.entry_id, p.kind, p.checkpoint) for p in problems] == [(4, "truncated", 5)]
     assert "truncated after entry 3, entries 4-5 are gone" in problems[0].detail
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "audit checkpoint (line 5): truncated" in output
+    assert "audit checkpoint (line 5): truncated" in _verify_fails(database)
 
 
 def test_deleting_every_entry_is_named(database: Database) -> None:
     _commit_entries(database, 2)
     with database.engine.begin() as connection:
         connection.execute(delete(AuditEvent))
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "the log ends at entry 0" in output
+    assert "the log ends at entry 0" in _verify_fails(database)
 
 
 def test_a_forged_entry_with_a_correct_hash_is_named(database: Database) -> None:
@@ -136,9 +139,7 @@ def test_a_forged_entry_with_a_correct_hash_is_named(database: Database) -> None
     with database.sessions() as session:
         problems = verify(session)
     assert [(p.entry_id, p.kind) for p in problems] == [(4, "forged")]
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "audit entry 4: forged" in output
+    assert "audit entry 4: forged" in _verify_fails(database)
 
 
 def test_an_entry_changed_and_rehashed_keeps_a_mac_that_no_longer_matches(
@@ -199,8 +200,7 @@ def test_rewriting_and_rehashing_the_whole_chain_is_named(database: Database) ->
     rewritten = next(p for p in problems if p.kind == "rewritten")
     assert rewritten.checkpoint == 2
     assert "2 later checkpoints differ too" in rewritten.detail
-    code, output = _cli_verify(database)
-    assert code == 1
+    output = _verify_fails(database)
     assert "audit entries 2-4: forged" in output
     assert "audit checkpoint (line 2): rewritten" in output
 
@@ -210,8 +210,7 @@ def test_a_rehashed_chain_without_macs_is_named(database: Database) -> None:
     _commit_entries(database, 3)
     with database.engine.begin() as connection:
         connection.execute(text("UPDATE audit_events SET key_id = NULL, mac = NULL"))
-    code, output = _cli_verify(database)
-    assert code == 1
+    output = _verify_fails(database)
     assert "audit entries 2-3: forged" in output
     assert "follows the signed checkpoint" in output
 
@@ -222,17 +221,13 @@ def test_a_changed_checkpoint_line_is_named(database: Database, audit_key: Path)
     changed = json.loads(lines[1])
     changed["entry_id"] = changed["count"] = 1
     audit_key.write_text(lines[0] + "\n" + json.dumps(changed) + "\n", encoding="utf-8")
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "audit checkpoint (line 2): forged checkpoint" in output
+    assert "audit checkpoint (line 2): forged checkpoint" in _verify_fails(database)
 
 
 def test_a_deleted_checkpoint_file_is_named(database: Database, audit_key: Path) -> None:
     _commit_entries(database, 2)
     audit_key.unlink()
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "checkpoints missing" in output
+    assert "checkpoints missing" in _verify_fails(database)
 
 
 def test_entries_from_before_the_key_still_verify_and_are_listed(
@@ -257,9 +252,7 @@ def test_entries_from_before_the_key_still_verify_and_are_listed(
     # Deleting the keyed entry, or the old ones, is now caught by the checkpoints.
     with database.engine.begin() as connection:
         connection.execute(delete(AuditEvent).where(AuditEvent.id == 4))
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "truncated after entry 3" in output
+    assert "truncated after entry 3" in _verify_fails(database)
 
 
 def test_old_entries_verify_after_a_key_rotation(
@@ -282,9 +275,9 @@ def test_old_entries_verify_after_a_key_rotation(
     # Dropping the old key from the ring makes its entries unverifiable, and says so.
     text_ = keyring.read_text(encoding="utf-8").splitlines()
     keyring.write_text("\n".join(x for x in text_ if not x.startswith("2026-a")) + "\n")
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "audit entries 1-2: unknown key: it was signed with key '2026-a'" in output
+    assert "audit entries 1-2: unknown key: it was signed with key '2026-a'" in _verify_fails(
+        database
+    )
 
 
 def test_writing_without_a_key_is_refused_and_nothing_is_written(
@@ -307,9 +300,7 @@ def test_verify_without_the_key_cannot_vouch_for_keyed_entries(
 ) -> None:
     _commit_entries(database, 1)
     monkeypatch.delenv("SAFETYNET_AUDIT_KEY")
-    code, output = _cli_verify(database)
-    assert code == 1
-    assert "no audit key is configured" in output
+    assert "no audit key is configured" in _verify_fails(database)
 
 
 def test_verify_from_another_working_directory_as_a_command(

@@ -94,6 +94,22 @@ def test_a_devolved_20_day_limit_is_not_extended(database: Database, fixed_clock
         )
 
 
+def _recheck_head_earning_3000(db: Database, clock: Clock, tid: int) -> None:
+    """The annual re-check of 10 March 2026 finds the head now earning 3,000 yuan a month."""
+    run(
+        db,
+        clock,
+        c.RecordRecheck(
+            actor=INVESTIGATOR,
+            on=D(2026, 3, 10),
+            track_id=tid,
+            frequency="annual",
+            findings="the head now earns 3,000",
+            household=dibao_household("3000.00"),
+        ),
+    )
+
+
 def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
     database: Database, fixed_clock: Clock
 ) -> None:
@@ -104,18 +120,7 @@ def test_a_recheck_with_new_facts_changes_the_amount_from_the_following_month(
         c.RecordDeath(actor=CLERK, on=D(2025, 12, 15), track_id=tid, id_number=HEAD),
     )
     assert track(database, tid).recheck_due == D(2026, 3, 15)  # within 3 months of the death
-    run(
-        database,
-        fixed_clock,
-        c.RecordRecheck(
-            actor=INVESTIGATOR,
-            on=D(2026, 3, 10),
-            track_id=tid,
-            frequency="annual",
-            findings="the head now earns 3,000",
-            household=dibao_household("3000.00"),
-        ),
-    )
+    _recheck_head_earning_3000(database, fixed_clock, tid)
     t = track(database, tid)
     # (1,650 − 3,000 / 3) × 3 = 1,950 yuan a month from April.
     assert (t.amount_fen, t.last_recheck_on, t.recheck_due, t.recheck_reason) == (
@@ -410,18 +415,7 @@ def test_the_facts_behind_each_amount_are_in_the_audit_log(
     """The household facts at the decision and at each re-check are recorded with the entry
     that set the amount, identity numbers masked."""
     tid = paying_dibao(database, fixed_clock)
-    run(
-        database,
-        fixed_clock,
-        c.RecordRecheck(
-            actor=INVESTIGATOR,
-            on=D(2026, 3, 10),
-            track_id=tid,
-            frequency="annual",
-            findings="the head now earns 3,000",
-            household=dibao_household("3000.00"),
-        ),
-    )
+    _recheck_head_earning_3000(database, fixed_clock, tid)
     with database.sessions() as session:
         entries = {
             e.event: e.after

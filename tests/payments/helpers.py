@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
 
+from safetynet.payments.model import PaymentInstruction
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
 
@@ -56,3 +59,50 @@ def seed(db: Database, specs: list[Spec]) -> list[int]:
             session.execute(insert(Household), households[chunk : chunk + 1000])
             session.execute(insert(Enrolment), enrolments[chunk : chunk + 1000])
     return [h["id"] for h in households]  # type: ignore[misc]
+
+
+def month_instructions(session: Session, month: str) -> list[Any]:
+    """The month's instructions as (household, program, month, amount, arrears, recovery)."""
+    return list(
+        session.execute(
+            select(
+                PaymentInstruction.household_id,
+                PaymentInstruction.program,
+                PaymentInstruction.month,
+                PaymentInstruction.amount_fen,
+                PaymentInstruction.arrears_fen,
+                PaymentInstruction.recovery_fen,
+            ).where(PaymentInstruction.month == month)
+        ).all()
+    )
+
+
+def duplicate_instructions(session: Session) -> list[Any]:
+    """The (household, program, month) keys that hold more than one instruction, with the count:
+    empty whenever the roll kept its one-instruction-a-month promise."""
+    return list(
+        session.execute(
+            text(
+                "SELECT household_id, program, month, COUNT(*) FROM payment_instructions "
+                "GROUP BY household_id, program, month HAVING COUNT(*) > 1"
+            )
+        ).all()
+    )
+
+
+def instruction(
+    db: Database, month: str, household: int | None = None
+) -> tuple[int, int, int, str]:
+    """(amount, arrears, recovery offset, status) of the month's one instruction (of
+    ``household``, where the test seeded several)."""
+    query = select(
+        PaymentInstruction.amount_fen,
+        PaymentInstruction.arrears_fen,
+        PaymentInstruction.recovery_fen,
+        PaymentInstruction.status,
+    ).where(PaymentInstruction.month == month)
+    if household is not None:
+        query = query.where(PaymentInstruction.household_id == household)
+    with db.sessions() as session:
+        row = session.execute(query).one()
+    return (row[0], row[1], row[2], row[3])

@@ -25,7 +25,7 @@ from safetynet.payments.model import PaymentAdjustment, PaymentInstruction, Paym
 from safetynet.payments.roll import roll_month
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, EnrolmentHistory
-from tests.payments.helpers import Spec, seed
+from tests.payments.helpers import Spec, instruction, seed
 
 D = dt.date
 CLERK = Actor("clerk", "payments_clerk", "110105")
@@ -33,19 +33,6 @@ CLERK = Actor("clerk", "payments_clerk", "110105")
 
 def _at(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 9, 0, tzinfo=dt.UTC)
-
-
-def _instruction(db: Database, month: str, household: int = 1) -> tuple[int, int, int, str]:
-    with db.sessions() as session:
-        row = session.execute(
-            select(
-                PaymentInstruction.amount_fen,
-                PaymentInstruction.arrears_fen,
-                PaymentInstruction.recovery_fen,
-                PaymentInstruction.status,
-            ).where(PaymentInstruction.month == month, PaymentInstruction.household_id == household)
-        ).one()
-    return (row[0], row[1], row[2], row[3])
 
 
 def _adjustments(db: Database) -> list[tuple[str, str, int]]:
@@ -82,7 +69,7 @@ def test_raise_recorded_late_pays_arrears_and_a_late_death_is_recovered(
     # January and February are rolled at 800 yuan.
     for month in ("2025-01", "2025-02"):
         roll_month(database, month, clock=lambda: _at(D(2025, 1, 1)))
-    assert _instruction(database, "2025-02") == (80_000, 0, 0, "held")
+    assert instruction(database, "2025-02") == (80_000, 0, 0, "held")
 
     # On 2025-03-10 the standard is raised to 850 yuan, in force from January.
     change_entitlement(
@@ -92,14 +79,14 @@ def test_raise_recorded_late_pays_arrears_and_a_late_death_is_recovered(
     )
     report = roll_month(database, "2025-03")
     # March pays 850 + arrears (850 - 800) x 2 = 100 yuan: 950 yuan, to the fen.
-    assert _instruction(database, "2025-03") == (85_000, 10_000, 0, "held")
+    assert instruction(database, "2025-03") == (85_000, 10_000, 0, "held")
     assert (report.adjustments, report.arrears_fen, report.overpaid_fen) == (2, 10_000, 0)
     assert _adjustments(database) == [("2025-01", "2025-03", 5_000), ("2025-02", "2025-03", 5_000)]
     # Rolling March again, and rolling April, finds nothing more to adjust.
     assert roll_month(database, "2025-03").adjustments == 0
     for month in ("2025-04", "2025-05", "2025-06"):
         assert roll_month(database, month).adjustments == 0
-        assert _instruction(database, month) == (85_000, 0, 0, "held")
+        assert instruction(database, month) == (85_000, 0, 0, "held")
 
     # Death on 2025-04-20, reported on 2025-06-05, after the June roll.
     end_entitlement(
@@ -152,15 +139,15 @@ def test_overpayment_is_offset_at_most_a_share_of_each_payment(database: Databas
     )
     roll_month(database, "2025-04")
     # Outstanding 200 yuan; at most 20 % [I] of 700 = 140 yuan is withheld: 700 - 140 = 560.
-    assert _instruction(database, "2025-04") == (70_000, 0, 14_000, "held")
+    assert instruction(database, "2025-04") == (70_000, 0, 14_000, "held")
     roll_month(database, "2025-05")
     # The remaining 200 - 140 = 60 yuan: 700 - 60 = 640 is paid.
-    assert _instruction(database, "2025-05") == (70_000, 0, 6_000, "held")
+    assert instruction(database, "2025-05") == (70_000, 0, 6_000, "held")
     roll_month(database, "2025-06")
-    assert _instruction(database, "2025-06") == (70_000, 0, 0, "held")
+    assert instruction(database, "2025-06") == (70_000, 0, 0, "held")
     # A rerun of May keeps the same offset (nothing is withheld twice).
     roll_month(database, "2025-05")
-    assert _instruction(database, "2025-05") == (70_000, 0, 6_000, "held")
+    assert instruction(database, "2025-05") == (70_000, 0, 6_000, "held")
 
 
 def test_suspended_months_and_unrolled_months_are_not_arrears(database: Database) -> None:
@@ -169,7 +156,7 @@ def test_suspended_months_and_unrolled_months_are_not_arrears(database: Database
     roll_month(database, "2025-03")  # February was never rolled: no arrears for it
     assert _adjustments(database) == []
     roll_month(database, "2025-02")  # rolled late, it is paid once, by its own instruction
-    assert _instruction(database, "2025-02") == (80_000, 0, 0, "held")
+    assert instruction(database, "2025-02") == (80_000, 0, 0, "held")
     assert roll_month(database, "2025-04").adjustments == 0
 
 

@@ -19,12 +19,12 @@ from safetynet.audit.model import AuditEvent
 from safetynet.payments.model import (
     EntitlementChange,
     PaymentAdjustment,
-    PaymentInstruction,
     PaymentRecovery,
 )
 from safetynet.payments.roll import roll_month
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
+from tests.payments.helpers import instruction
 from tests.registry.helpers import id_number, person, run_import, write_csv
 
 COUNTY = "310115"
@@ -42,30 +42,23 @@ def _import(db: Database, tmp_path: Path, wage: str, month: str = "2025-09") -> 
     assert report.quarantined == 0
 
 
-def _enrolled(db: Database, tmp_path: Path) -> None:
-    _import(db, tmp_path, "500")
+def _enrol_the_household(db: Database, start: dt.date, amount_fen: int) -> int:
+    """Enrol the one household in the registry in dibao, active from ``start``; its id."""
     with db.sessions.begin() as session:
         household = session.scalars(select(Household.id)).one()
         session.execute(
             insert(Enrolment),
-            [{"household_id": household, "program": "dibao", "start_date": dt.date(2025, 8, 1),
-              "end_date": None, "amount_fen": 115_000, "status": "active", "version": 1}],
+            [{"household_id": household, "program": "dibao", "start_date": start,
+              "end_date": None, "amount_fen": amount_fen, "status": "active", "version": 1}],
         )  # fmt: skip
+    return int(household)
+
+
+def _enrolled(db: Database, tmp_path: Path) -> None:
+    _import(db, tmp_path, "500")
+    _enrol_the_household(db, dt.date(2025, 8, 1), 115_000)
     roll_month(db, "2025-08")
     roll_month(db, "2025-09")
-
-
-def _instruction(db: Database, month: str) -> tuple[int, int, int]:
-    """(amount, arrears, recovery offset) of the month's instruction."""
-    with db.sessions() as session:
-        row = session.execute(
-            select(
-                PaymentInstruction.amount_fen,
-                PaymentInstruction.arrears_fen,
-                PaymentInstruction.recovery_fen,
-            ).where(PaymentInstruction.month == month)
-        ).one()
-    return (row[0], row[1], row[2])
 
 
 def _adjustments(db: Database, roll: str) -> dict[str, int]:
@@ -83,7 +76,7 @@ def test_income_corrected_after_payment_gives_a_recovery_then_arrears_to_the_fen
     database: Database, tmp_path: Path
 ) -> None:
     _enrolled(database, tmp_path)
-    assert _instruction(database, "2025-09") == (115_000, 0, 0)
+    assert instruction(database, "2025-09")[:3] == (115_000, 0, 0)
 
     # September's wage was 600.00, not 500.00: 100.00 yuan less was due for September.
     _import(database, tmp_path, "600")
@@ -95,7 +88,7 @@ def test_income_corrected_after_payment_gives_a_recovery_then_arrears_to_the_fen
         reasons = session.scalars(select(EntitlementChange.reason)).all()
     assert reasons == ["income of 2025-09 corrected (households-600-2025-09.csv)"]
     # September's wage stays the latest on record, so October is due 1,050.00 too.
-    amount, arrears, offset = _instruction(database, "2025-10")
+    amount, arrears, offset = instruction(database, "2025-10")[:3]
     assert (amount, arrears) == (105_000, 0)
     assert 0 < offset <= 10_000
 
@@ -105,7 +98,7 @@ def test_income_corrected_after_payment_gives_a_recovery_then_arrears_to_the_fen
     november = roll_month(database, "2025-11")
     assert _adjustments(database, "2025-11") == {"2025-09": 30_000, "2025-10": 30_000}
     assert november.arrears_fen == 60_000
-    assert _instruction(database, "2025-11")[:2] == (135_000, 60_000)
+    assert instruction(database, "2025-11")[:2] == (135_000, 60_000)
 
 
 def test_an_import_that_changes_no_paid_month_changes_no_schedule(
@@ -118,7 +111,7 @@ def test_an_import_that_changes_no_paid_month_changes_no_schedule(
         assert session.scalars(select(EntitlementChange.id)).all() == []
     roll_month(database, "2025-10")
     assert _adjustments(database, "2025-10") == {}
-    assert _instruction(database, "2025-10") == (115_000, 0, 0)
+    assert instruction(database, "2025-10")[:3] == (115_000, 0, 0)
 
 
 def test_a_household_the_rules_cannot_evaluate_keeps_its_import_and_the_gap_is_audited(
@@ -129,13 +122,7 @@ def test_a_household_the_rules_cannot_evaluate_keeps_its_import_and_the_gap_is_a
     number = id_number(region="110105")
     row = person("H2", id_number=number, wage_income="500", income_month="2025-09")
     report, _ = run_import(database, write_csv(tmp_path / "a.csv", [row]), _clock)
-    with database.sessions.begin() as session:
-        household = session.scalars(select(Household.id)).one()
-        session.execute(
-            insert(Enrolment),
-            [{"household_id": household, "program": "dibao", "start_date": dt.date(2025, 9, 1),
-              "end_date": None, "amount_fen": 90_000, "status": "active", "version": 1}],
-        )  # fmt: skip
+    household = _enrol_the_household(database, dt.date(2025, 9, 1), 90_000)
     roll_month(database, "2025-09")
     row["wage_income"] = "700"
     report, _ = run_import(database, write_csv(tmp_path / "b.csv", [row]), _clock)

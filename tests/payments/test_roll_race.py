@@ -15,7 +15,7 @@ import random
 from multiprocessing.synchronize import Barrier
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from safetynet.audit.log import Actor
 from safetynet.domain.money import Rounding, mul_ratio
@@ -35,7 +35,7 @@ from safetynet.payments.roll import (
 )
 from safetynet.policy.parameters import default_tree
 from safetynet.registry.db import Database, bootstrap
-from tests.payments.helpers import Spec, seed
+from tests.payments.helpers import Spec, duplicate_instructions, month_instructions, seed
 from tests.payments.test_sigkill import fresh_postgres
 
 __all__ = ["fresh_postgres"]
@@ -120,21 +120,8 @@ def test_two_rolls_of_one_month_at_once_keep_every_arrear(fresh_postgres: Databa
             child.join(timeout=300)
             assert child.exitcode == 0, f"trial {trial}: a roll failed ({child.exitcode})"
         with db.sessions() as session:
-            rows = session.execute(
-                select(
-                    PaymentInstruction.household_id,
-                    PaymentInstruction.program,
-                    PaymentInstruction.amount_fen,
-                    PaymentInstruction.arrears_fen,
-                    PaymentInstruction.recovery_fen,
-                ).where(PaymentInstruction.month == MONTH)
-            ).all()
-            duplicates = session.execute(
-                text(
-                    "SELECT household_id, program, month FROM payment_instructions "
-                    "GROUP BY household_id, program, month HAVING COUNT(*) > 1"
-                )
-            ).all()
+            rows = month_instructions(session, MONTH)
+            duplicates = duplicate_instructions(session)
             adjustments = session.execute(
                 select(
                     PaymentAdjustment.enrolment_id,
@@ -150,7 +137,7 @@ def test_two_rolls_of_one_month_at_once_keep_every_arrear(fresh_postgres: Databa
             )
             runs = session.scalars(select(PaymentRun.status).where(PaymentRun.month == MONTH)).all()
         assert duplicates == []
-        got = {(h, p): (a, r, o) for h, p, a, r, o in rows}
+        got = {(h, p): (a, r, o) for h, p, _, a, r, o in rows}
         lost = {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
         assert lost == {}, f"trial {trial}: {len(lost)} instructions differ"
         assert len(rows) == len(expected)

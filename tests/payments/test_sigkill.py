@@ -41,7 +41,7 @@ from safetynet.payments.roll import OFFSET_ROUNDING, OFFSET_SHARE, roll_month
 from safetynet.policy.parameters import default_tree
 from safetynet.registry.db import Database, bootstrap, upgrade
 from tests.conftest import _create_database, _drop_database, _ensure_postgres
-from tests.payments.helpers import Spec, seed
+from tests.payments.helpers import Spec, duplicate_instructions, month_instructions, seed
 
 pytestmark = pytest.mark.postgres
 
@@ -204,22 +204,8 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
             .select_from(PaymentInstruction)
             .where(PaymentInstruction.month == MONTH)
         )
-        duplicates = session.execute(
-            text(
-                "SELECT household_id, program, month, COUNT(*) FROM payment_instructions "
-                "GROUP BY household_id, program, month HAVING COUNT(*) > 1"
-            )
-        ).all()
-        rows = session.execute(
-            select(
-                PaymentInstruction.household_id,
-                PaymentInstruction.program,
-                PaymentInstruction.month,
-                PaymentInstruction.amount_fen,
-                PaymentInstruction.arrears_fen,
-                PaymentInstruction.recovery_fen,
-            ).where(PaymentInstruction.month == MONTH)
-        ).all()
+        duplicates = duplicate_instructions(session)
+        rows = month_instructions(session, MONTH)
         adjustments = session.execute(
             select(
                 PaymentAdjustment.enrolment_id,

@@ -19,6 +19,18 @@ APPROVER = token(Role.COUNTY_APPROVER, OWN)
 TEAM = ["inv_wang", "inv_zhao"]
 
 
+def application_body(household_no: str, household: Any, **extra: Any) -> dict[str, Any]:
+    """The body of a dibao application for a household of the own county."""
+    return {
+        "household_region": OWN,
+        "household_no": household_no,
+        "region": OWN,
+        "household": household,
+        "programs": ["dibao"],
+        **extra,
+    }
+
+
 def submit_dibao(
     client: TestClient, db: Database, household_no: str, *, seq: int = 4, clerk: str = CLERK
 ) -> dict[str, Any]:
@@ -26,14 +38,7 @@ def submit_dibao(
     register_household(
         db, household_no, [HEAD if seq == 4 else id_number(seq=seq), id_number("19870601", seq)]
     )
-    body = {
-        "household_region": OWN,
-        "household_no": household_no,
-        "region": OWN,
-        "household": example("dibao_household.json"),
-        "programs": ["dibao"],
-        "on": "2025-09-25",
-    }
+    body = application_body(household_no, example("dibao_household.json"), on="2025-09-25")
     response = client.post("/applications", headers={"Authorization": f"Bearer {clerk}"}, json=body)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
@@ -91,14 +96,9 @@ def paying_dibao(client: TestClient, db: Database, household_no: str) -> int:
     return int(tid)
 
 
-def refused_with_appeal(client: TestClient, db: Database, household_no: str, seq: int) -> int:
-    """A dibao track refused on 2025-10-30 and an appeal lodged against it on 2025-11-03; returns
-    the appeal id."""
-    tid = submit_dibao(client, db, household_no, seq=seq)["tracks"][0]["id"]
-    ok(act(client, CLERK, tid, "accept", "2025-09-26"))
-    to_notice_closed(client, tid, proposal="refuse")
-    ok(act(client, APPROVER, tid, "refuse", "2025-10-30", reasons=["assets above the limit"]))
-    response = act(
+def lodge_appeal(client: TestClient, tid: int, grounds: str) -> Any:
+    """Ask on 2025-11-03 for reconsideration of the decision known on 2025-10-31."""
+    return act(
         client,
         CLERK,
         tid,
@@ -106,8 +106,18 @@ def refused_with_appeal(client: TestClient, db: Database, household_no: str, seq
         "2025-11-03",
         kind="reconsideration",
         decision_known_on="2025-10-31",
-        grounds="the car is needed for work",
+        grounds=grounds,
     )
+
+
+def refused_with_appeal(client: TestClient, db: Database, household_no: str, seq: int) -> int:
+    """A dibao track refused on 2025-10-30 and an appeal lodged against it on 2025-11-03; returns
+    the appeal id."""
+    tid = submit_dibao(client, db, household_no, seq=seq)["tracks"][0]["id"]
+    ok(act(client, CLERK, tid, "accept", "2025-09-26"))
+    to_notice_closed(client, tid, proposal="refuse")
+    ok(act(client, APPROVER, tid, "refuse", "2025-10-30", reasons=["assets above the limit"]))
+    response = lodge_appeal(client, tid, "the car is needed for work")
     assert response.status_code == 201, response.text
     appeal_id: int = response.json()["id"]
     return appeal_id
@@ -119,7 +129,9 @@ __all__ = [
     "HEAD",
     "INVESTIGATOR",
     "REVIEWER",
+    "application_body",
     "call",
+    "lodge_appeal",
     "ok",
     "paying_dibao",
     "refused_with_appeal",

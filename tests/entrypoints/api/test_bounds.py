@@ -14,7 +14,14 @@ from fastapi.testclient import TestClient
 from safetynet.registry.db import Database
 from tests.cases.helpers import example
 from tests.entrypoints.api.conftest import OWN, auth
-from tests.entrypoints.api.flows import APPROVER, CLERK, REVIEWER, submit_dibao
+from tests.entrypoints.api.flows import (
+    APPROVER,
+    CLERK,
+    HEAD,
+    REVIEWER,
+    application_body,
+    submit_dibao,
+)
 
 
 def _fields(response: Any) -> list[str]:
@@ -41,23 +48,22 @@ def test_ids_beyond_the_database_integers_are_refused(
     assert _fields(page) == ["offset"]
 
 
+def _apply_with_head_wage(client: TestClient, database: Database, wage: object) -> Any:
+    """Lodge a dibao application for a new household whose head earns ``wage`` (as sent)."""
+    from tests.cases.helpers import register_household
+
+    register_household(database, "H9", [HEAD])
+    household = copy.deepcopy(example("dibao_household.json"))
+    household["members"][0]["wage_income"] = wage
+    body = application_body("H9", household)
+    return client.post("/applications", headers=auth(CLERK), json=body)
+
+
 @pytest.mark.parametrize("amount", ["1e308", "NaN", "Infinity", "-1e400", "1e999999999", 1e308])
 def test_amounts_that_are_not_finite_or_beyond_64_bit_fen_are_refused(
     client: TestClient, database: Database, amount: object
 ) -> None:
-    from tests.cases.helpers import register_household
-
-    register_household(database, "H9", ["110105198503010032"])
-    household = copy.deepcopy(example("dibao_household.json"))
-    household["members"][0]["wage_income"] = amount
-    body = {
-        "household_region": OWN,
-        "household_no": "H9",
-        "region": OWN,
-        "household": household,
-        "programs": ["dibao"],
-    }
-    response = client.post("/applications", headers=auth(CLERK), json=body)
+    response = _apply_with_head_wage(client, database, amount)
     assert _fields(response) == ["household"]
     assert "household.members[0].wage_income" in response.text
     assert "64-bit fen" in response.text
@@ -67,19 +73,7 @@ def test_amounts_that_are_not_finite_or_beyond_64_bit_fen_are_refused(
 def test_amounts_above_the_intake_maximum_are_refused_naming_field_and_limit(
     client: TestClient, database: Database, amount: object
 ) -> None:
-    from tests.cases.helpers import register_household
-
-    register_household(database, "H9", ["110105198503010032"])
-    household = copy.deepcopy(example("dibao_household.json"))
-    household["members"][0]["wage_income"] = amount
-    body = {
-        "household_region": OWN,
-        "household_no": "H9",
-        "region": OWN,
-        "household": household,
-        "programs": ["dibao"],
-    }
-    response = client.post("/applications", headers=auth(CLERK), json=body)
+    response = _apply_with_head_wage(client, database, amount)
     assert _fields(response) == ["household"]
     assert "household.members[0].wage_income" in response.text
     assert "100,000,000,000.00 yuan" in response.text
@@ -89,19 +83,7 @@ def test_amounts_above_the_intake_maximum_are_refused_naming_field_and_limit(
 def test_an_amount_finer_than_a_fen_is_refused_not_rounded_to_zero(
     client: TestClient, database: Database
 ) -> None:
-    from tests.cases.helpers import register_household
-
-    register_household(database, "H9", ["110105198503010032"])
-    household = copy.deepcopy(example("dibao_household.json"))
-    household["members"][0]["wage_income"] = "1e-999999999"
-    body = {
-        "household_region": OWN,
-        "household_no": "H9",
-        "region": OWN,
-        "household": household,
-        "programs": ["dibao"],
-    }
-    response = client.post("/applications", headers=auth(CLERK), json=body)
+    response = _apply_with_head_wage(client, database, "1e-999999999")
     assert _fields(response) == ["household"]
     assert "more than 2 decimal places" in response.text
 

@@ -15,7 +15,15 @@ from safetynet.entrypoints.api.masking import mask_json
 from safetynet.registry.db import Database
 from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import OTHER, OWN, act, auth, token
-from tests.entrypoints.api.flows import APPROVER, CLERK, INVESTIGATOR, ok, submit_dibao
+from tests.entrypoints.api.flows import (
+    APPROVER,
+    CLERK,
+    INVESTIGATOR,
+    application_body,
+    lodge_appeal,
+    ok,
+    submit_dibao,
+)
 from tests.entrypoints.api.flows import to_notice_closed as notice_closed
 
 WITNESS = id_number("19700101", seq=21)  # someone's number typed into the free text
@@ -46,16 +54,7 @@ def test_identity_numbers_in_free_text_are_masked_for_every_role_and_on_the_noti
     assert (
         refused["refusal_reasons"][0] == f"assets of {WITNESS[:3]}{'*' * 11}{WITNESS[-4:]} counted"
     )
-    lodged = act(
-        client,
-        CLERK,
-        tid,
-        "appeals",
-        "2025-11-03",
-        kind="reconsideration",
-        decision_known_on="2025-10-31",
-        grounds=f"{WITNESS} is not a member",
-    )
+    lodged = lodge_appeal(client, tid, f"{WITNESS} is not a member")
     assert lodged.status_code == 201
     appeal_id = lodged.json()["id"]
     for role in Role:
@@ -85,13 +84,7 @@ def test_an_identity_number_sent_as_a_json_number_is_masked(
     household: dict[str, Any] = example("dibao_household.json")
     old_style = 110105870601002  # a 15-digit number, sent as a JSON number
     household["members"][1]["id_number"] = old_style
-    body = {
-        "household_region": OWN,
-        "household_no": "H2",
-        "region": OWN,
-        "household": household,
-        "programs": ["dibao"],
-    }
+    body = application_body("H2", household)
     lodged = client.post("/applications", headers=auth(CLERK), json=body)
     assert lodged.status_code == 201
     assert str(old_style) not in lodged.text

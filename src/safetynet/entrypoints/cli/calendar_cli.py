@@ -8,7 +8,6 @@ year, ``safetynet.cases.calendar_years``. Wired into ``main`` with ``add_typer``
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,13 @@ from typing import Annotated, Any
 import typer
 
 from safetynet.entrypoints.cli.paths import input_file
-from safetynet.entrypoints.cli.registry_cli import UrlOption, out, reports_errors
+from safetynet.entrypoints.cli.registry_cli import (
+    UrlOption,
+    cli_actor,
+    current_database,
+    out,
+    reports_errors,
+)
 from safetynet.errors import InputError
 
 __all__ = ["calendar_app", "workdays_app"]
@@ -33,33 +38,22 @@ _WEEKDAYS_ZH = "一二三四五六日"
 
 
 def _actor() -> Any:
-    from safetynet.audit.log import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        name = "unknown"
-    return Actor(name=name, role="administrator")
+    return cli_actor("administrator")
 
 
 def _sync_from_registry(url: str | None) -> None:
     """Install the years added in the registry, when there is a registry to read: a missing
     SQLite file means nothing was added, and is not created just to look."""
     from safetynet.registry.calendar_years import sync_calendar
-    from safetynet.registry.db import bootstrap, require_current_schema, resolve_url
+    from safetynet.registry.db import resolve_url
 
     parsed = resolve_url(url)
     if parsed.get_backend_name() == "sqlite" and (
         not parsed.database or not Path(parsed.database).exists()
     ):
         return
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with db.sessions() as session:
-            sync_calendar(session)
-    finally:
-        db.dispose()
+    with current_database(url) as db, db.sessions() as session:
+        sync_calendar(session)
 
 
 def _reference(year: int) -> str:
@@ -75,13 +69,6 @@ def _reference(year: int) -> str:
     return "statutory holidays only: " + resolved.cite()
 
 
-def _day(text: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 @workdays_app.command("add")
 @reports_errors
 def workdays_add(
@@ -93,8 +80,9 @@ def workdays_add(
     """The day a limit of N working days ends (counted from the day after DATE), and whether it
     is provisional: counted across a year with no official calendar yet."""
     from safetynet.domain.workdays import add_working_days, calendar_sources
+    from safetynet.policy.calculate import parse_date
 
-    start = _day(date, "DATE")
+    start = parse_date(date, "DATE")
     if days < 0:
         raise InputError("N", "a time limit cannot be negative")
     _sync_from_registry(url)
@@ -181,7 +169,6 @@ def calendar_add_year(
     from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
     from safetynet.cases.unit_of_work import CaseUnitOfWork
     from safetynet.domain.calendar import read_official_year
-    from safetynet.registry.db import bootstrap, require_current_schema
 
     input_file(file, "FILE")
     try:
@@ -189,13 +176,8 @@ def calendar_add_year(
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("FILE", f"cannot read {file}: {exc}") from None
     calendar = read_official_year(text, str(file))
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with CaseUnitOfWork(db.sessions) as uow:
-            result = add_calendar_year(uow, AddCalendarYear(_actor(), calendar))
-    finally:
-        db.dispose()
+    with current_database(url) as db, CaseUnitOfWork(db.sessions) as uow:
+        result = add_calendar_year(uow, AddCalendarYear(_actor(), calendar))
     out.print(f"added the official calendar of {result.year}: {calendar.cite()}", markup=False)
     out.print(
         f"{result.recomputed} provisional deadlines recomputed, {result.moved} moved; "
@@ -214,17 +196,11 @@ def calendar_recompute(url: UrlOption = None) -> None:
         recompute_provisional_deadlines,
     )
     from safetynet.cases.unit_of_work import CaseUnitOfWork
-    from safetynet.registry.db import bootstrap, require_current_schema
 
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with CaseUnitOfWork(db.sessions) as uow:
-            recomputed, moved, still = recompute_provisional_deadlines(
-                uow, RecomputeProvisional(_actor())
-            )
-    finally:
-        db.dispose()
+    with current_database(url) as db, CaseUnitOfWork(db.sessions) as uow:
+        recomputed, moved, still = recompute_provisional_deadlines(
+            uow, RecomputeProvisional(_actor())
+        )
     out.print(
         f"{recomputed} provisional deadlines recomputed, {moved} moved; {still} still provisional",
         markup=False,

@@ -9,7 +9,6 @@ lead wires it into ``registry_cli.import_app`` from ``main``). What is decided l
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +23,8 @@ from safetynet.entrypoints.cli.registry_cli import (
     QuarantineOption,
     RichProgress,
     UrlOption,
+    cli_actor,
+    current_database,
     err,
     out,
     reports_errors,
@@ -38,13 +39,7 @@ contributions_app = typer.Typer(
 
 
 def _actor() -> Any:
-    from safetynet.audit.log import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        name = "unknown"
-    return Actor(name=name, role="insurance_clerk")
+    return cli_actor("insurance_clerk")
 
 
 def _month(value: str | None, field: str) -> str:
@@ -105,7 +100,6 @@ def import_contributions(
     from safetynet.registry.contribution_imports import (
         import_contributions as handle,
     )
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
     from safetynet.registry.imports import write_quarantine
 
@@ -121,23 +115,18 @@ def import_contributions(
         raise InputError("--as-of", f"{as_of!r} is not a date (YYYY-MM-DD)") from None
     table = read_contributions(file, encoding, header_row)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with RichProgress(quiet=quiet) as progress:
-            batch = validate_contributions(
-                table,
-                as_of=day,
-                out_of_clamp="flag" if out_of_clamp == "flag" else "quarantine",
-                tree=tree,
-                overrides=overrides,
-                progress=progress,
-            )
-            command = ImportContributions(batch, _actor(), f"{file.name} sha256:{digest}")
-            with unit_of_work(db.sessions, dry_run=dry_run) as uow:
-                report = handle(command, uow, system_clock, progress)
-    finally:
-        db.dispose()
+    with current_database(url) as db, RichProgress(quiet=quiet) as progress:
+        batch = validate_contributions(
+            table,
+            as_of=day,
+            out_of_clamp="flag" if out_of_clamp == "flag" else "quarantine",
+            tree=tree,
+            overrides=overrides,
+            progress=progress,
+        )
+        command = ImportContributions(batch, _actor(), f"{file.name} sha256:{digest}")
+        with unit_of_work(db.sessions, dry_run=dry_run) as uow:
+            report = handle(command, uow, system_clock, progress)
 
     if table.sheet is not None:
         out.print(f"{file.name}: {table.sheet.layout()}", markup=False)
@@ -190,23 +179,17 @@ def history(
     )
     from safetynet.policy.parameters import default_tree, parse_override
     from safetynet.registry.contribution_imports import load_history
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.unit_of_work import UnitOfWork
 
     number = parse_identity_number(id_number).value
     until = _month(as_of, "--as-of")
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with UnitOfWork(db.sessions) as uow:
-            records = [
-                MonthlyContribution(r.month, r.base_fen, r.account_credit_fen, r.region_code)
-                for r in load_history(uow, number, scheme)
-            ]
-    finally:
-        db.dispose()
+    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
+        records = [
+            MonthlyContribution(r.month, r.base_fen, r.account_credit_fen, r.region_code)
+            for r in load_history(uow, number, scheme)
+        ]
     summary = summarize_with_parameters(
         [r for r in records if r.month <= until],
         as_of=until,
@@ -279,7 +262,6 @@ def pension(
     from safetynet.insurance.history import pension_from_history
     from safetynet.policy.calculate import parse_date
     from safetynet.policy.parameters import default_tree, parse_override
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.unit_of_work import UnitOfWork
 
     on = parse_date(date, "--date") if date else dt.date.today()
@@ -290,13 +272,8 @@ def pension(
         inputs["pension_category"] = category
     if deemed_index is not None:
         inputs["employee_pension_deemed_index"] = deemed_index
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with UnitOfWork(db.sessions) as uow:
-            result = pension_from_history(
-                uow, id_number, on, region=region, inputs=inputs, overrides=overrides
-            )
-    finally:
-        db.dispose()
+    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
+        result = pension_from_history(
+            uow, id_number, on, region=region, inputs=inputs, overrides=overrides
+        )
     sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")

@@ -7,7 +7,6 @@ the schemas are in docs/feeds.md. Wired into ``main`` as ``app.add_typer(feeds_a
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +19,8 @@ from safetynet.entrypoints.cli.registry_cli import (
     HeaderRowOption,
     QuarantineOption,
     UrlOption,
+    cli_actor,
+    current_database,
     out,
     reports_errors,
 )
@@ -31,13 +32,7 @@ feeds_app = typer.Typer(help="Department feeds for dynamic monitoring.", no_args
 
 
 def _actor() -> Any:
-    from safetynet.audit.log import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        name = "unknown"
-    return Actor(name=name, role="monitoring_clerk")
+    return cli_actor("monitoring_clerk")
 
 
 @feeds_app.command("load")
@@ -80,7 +75,6 @@ def load(
         rejections,
         validate_feed,
     )
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import system_clock
 
     if quarantine is not None:
@@ -101,17 +95,13 @@ def load(
         feed = columns.to_validated(table, day)
     else:
         feed = validate_feed(table, delivered_on=day)
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
+    with current_database(url) as db:
         with unit_of_work(db.sessions, dry_run=dry_run) as uow:
             report = load_feed(LoadFeed(feed, _actor()), uow, system_clock)
         headers, lines = table.headers, list(feed.quarantine)
         if not dry_run:
             with db.sessions() as session:
                 headers, lines = rejections(session, report.delivery_id)
-    finally:
-        db.dispose()
     if table.sheet is not None:
         out.print(f"{file.name}: {table.sheet.layout()}", markup=False)
     delivery = "dry run" if dry_run else f"delivery {report.delivery_id}"
@@ -137,15 +127,9 @@ def quarantine_file(
     """Write a delivery's rejected rows and their reasons again, from the database."""
     output_file(out_file, "--out")
     from safetynet.monitoring.feeds import rejections
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.imports import write_quarantine
 
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with db.sessions() as session:
-            headers, lines = rejections(session, delivery)
-    finally:
-        db.dispose()
+    with current_database(url) as db, db.sessions() as session:
+        headers, lines = rejections(session, delivery)
     write_quarantine(lines, headers, out_file)
     out.print(f"delivery {delivery}: {len(lines)} reason(s) written to {out_file}", markup=False)

@@ -7,11 +7,7 @@ See docs/monitoring.md.
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,8 +15,15 @@ import typer
 from rich.table import Table
 
 from safetynet.domain.privacy import mask_value
-from safetynet.entrypoints.cli.registry_cli import UrlOption, out, progress_bar, reports_errors
-from safetynet.errors import InputError
+from safetynet.entrypoints.cli.registry_cli import (
+    UrlOption,
+    cli_actor,
+    current_database,
+    date_or_today,
+    out,
+    progress_bar,
+    reports_errors,
+)
 
 __all__ = ["monitor_app"]
 
@@ -42,35 +45,7 @@ SetOption = Annotated[
 
 
 def _actor(role: str = "monitoring_officer") -> Any:
-    from safetynet.audit.log import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        name = "unknown"
-    return Actor(name=name, role=role)
-
-
-@contextmanager
-def _database(url: str | None) -> Iterator[Any]:
-    """The database at the current schema, disposed of on the way out, whatever happens."""
-    from safetynet.registry.db import bootstrap, require_current_schema
-
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        yield db
-    finally:
-        db.dispose()
-
-
-def _day(value: str | None, option: str) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(option, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return cli_actor(role)
 
 
 def _parameters(
@@ -164,8 +139,8 @@ def verify(
     from safetynet.monitoring.verification import verify_household
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
-    day = _day(on, "--on")
-    with _database(url) as db:
+    day = date_or_today(on, "--on")
+    with current_database(url) as db:
         report = verify_household(
             db, household, day, overrides=overrides, fallbacks=fallbacks, actor=_actor()
         )
@@ -197,9 +172,9 @@ def run(
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
     first = parse_month(month)
-    day = _day(raised, "--raised")
+    day = date_or_today(raised, "--raised")
     progress = progress_bar(out, quiet=quiet)
-    with _database(url) as db, progress:
+    with current_database(url) as db, progress:
         task = progress.add_task(f"monitor {month}", total=None)
 
         def step(_county: str, done: int, total: int) -> None:
@@ -251,8 +226,8 @@ def alerts(
     """List alerts by office and due date (evidence masked); overdue counts per office."""
     from safetynet.monitoring.alerts import list_alerts, overdue_by_office
 
-    day = _day(on, "--on")
-    with _database(url) as db, db.sessions() as session:
+    day = date_or_today(on, "--on")
+    with current_database(url) as db, db.sessions() as session:
         rows = list_alerts(
             session,
             office=office,
@@ -304,9 +279,9 @@ def assign(
     from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = AssignAlert(
-        alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=_day(on, "--on")
+        alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=date_or_today(on, "--on")
     )
-    with _database(url) as db, UnitOfWork(db.sessions) as uow:
+    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
         version = assign_alert(cmd, uow, system_clock)
     out.print(f"alert {alert_id} assigned to {to} (version {version})", markup=False)
 
@@ -333,9 +308,13 @@ def resolve(
     from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = ResolveAlert(
-        alert_id=alert_id, outcome=outcome, reason=reason, actor=_actor(), on=_day(on, "--on")
+        alert_id=alert_id,
+        outcome=outcome,
+        reason=reason,
+        actor=_actor(),
+        on=date_or_today(on, "--on"),
     )
-    with _database(url) as db:
+    with current_database(url) as db:
         with UnitOfWork(db.sessions) as uow:
             version = resolve_alert(cmd, uow, system_clock)
         with db.sessions() as session:

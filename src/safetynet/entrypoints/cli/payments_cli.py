@@ -6,7 +6,6 @@ Wired into ``main`` as ``app.add_typer(payments_app, name="payments")``.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -19,6 +18,8 @@ from safetynet.entrypoints.cli.registry_cli import (
     EncodingOption,
     HeaderRowOption,
     UrlOption,
+    cli_actor,
+    current_database,
     finish_import,
     out,
     reports_errors,
@@ -56,38 +57,17 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _open(url: str | None) -> Any:
-    from safetynet.registry.db import bootstrap, require_current_schema
-
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-    except Exception:
-        db.dispose()
-        raise
-    return db
-
-
 T = TypeVar("T")
 
 
 def _with_database(url: str | None, work: Callable[[Any], T]) -> T:
     """Open the database at the current schema, do the work and dispose of it, whatever happens."""
-    db = _open(url)
-    try:
+    with current_database(url) as db:
         return work(db)
-    finally:
-        db.dispose()
 
 
 def _actor(county: str | None) -> Any:
-    from safetynet.audit.log import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        name = "unknown"
-    return Actor(name=name, role="payments_clerk", region=county)
+    return cli_actor("payments_clerk", county)
 
 
 CountyOption = Annotated[

@@ -11,7 +11,8 @@ import datetime as dt
 import getpass
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,9 @@ from safetynet.errors import InputError
 
 __all__ = [
     "audit_app",
+    "cli_actor",
+    "current_database",
+    "date_or_today",
     "db_app",
     "finish_import",
     "import_app",
@@ -166,23 +170,40 @@ def finish_import(quarantined: int, *, dry_run: bool) -> None:
         raise typer.Exit(1)
 
 
-def _actor() -> Any:
+def cli_actor(role: str, region: str | None = None) -> Any:
+    """Who runs a command, as the audit log records them: the login name (``unknown`` where the
+    environment has none) acting in ``role`` for ``region``."""
     from safetynet.audit.log import Actor
 
     try:
         name = getpass.getuser()
     except (KeyError, OSError):  # no user name in this environment (some containers)
         name = "unknown"
-    return Actor(name=name, role="registry_clerk")
+    return Actor(name=name, role=role, region=region)
 
 
-def _parse_date(value: str | None, field: str) -> dt.date:
-    if value is None:
-        return dt.date.today()
+@contextmanager
+def current_database(url: str | None) -> Iterator[Any]:
+    """The database at the current schema, disposed of on the way out, whatever happens."""
+    from safetynet.registry.db import bootstrap, require_current_schema
+
+    db = bootstrap(url)
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        require_current_schema(db)
+        yield db
+    finally:
+        db.dispose()
+
+
+def _actor() -> Any:
+    return cli_actor("registry_clerk")
+
+
+def date_or_today(value: str | None, field: str) -> dt.date:
+    """The date given (YYYY-MM-DD), or today when none is; a bad one is an error naming ``field``."""
+    from safetynet.policy.calculate import parse_date
+
+    return dt.date.today() if value is None else parse_date(value, field)
 
 
 @db_app.command("upgrade")
@@ -220,31 +241,25 @@ def import_households(
     """Import households: good rows are committed, bad ones go to the quarantine file.
 
     Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.handlers import ImportHouseholds, system_clock
     from safetynet.registry.handlers import import_households as handle
     from safetynet.registry.imports import read_table, validate
 
     if quarantine is not None:
         output_file(quarantine, "--quarantine")
-    start = _parse_date(as_of, "--as-of")
+    start = date_or_today(as_of, "--as-of")
     table = read_table(file, encoding, header_row)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        with RichProgress(quiet=quiet) as progress:
-            batch = validate(table, month=month, progress=progress, as_of=start)
-            command = ImportHouseholds(
-                batch=batch,
-                actor=_actor(),
-                as_of=start,
-                source=f"{file.name} sha256:{digest}",
-            )
-            with unit_of_work(db.sessions, dry_run=dry_run) as uow:
-                report = handle(command, uow, system_clock, progress)
-    finally:
-        db.dispose()
+    with current_database(url) as db, RichProgress(quiet=quiet) as progress:
+        batch = validate(table, month=month, progress=progress, as_of=start)
+        command = ImportHouseholds(
+            batch=batch,
+            actor=_actor(),
+            as_of=start,
+            source=f"{file.name} sha256:{digest}",
+        )
+        with unit_of_work(db.sessions, dry_run=dry_run) as uow:
+            report = handle(command, uow, system_clock, progress)
 
     out.print(f"{file.name}: {_layout(table.header_row, table.ignored)}", markup=False)
     out.print(
@@ -360,17 +375,12 @@ def audit_verify(url: UrlOption = None, checkpoints: CheckpointsOption = None) -
     """
     from safetynet.audit.checkpoints import checkpoints_path
     from safetynet.audit.log import verify_log
-    from safetynet.registry.db import bootstrap, require_current_schema
 
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
+    with current_database(url) as db:
         path = maybe_file(checkpoints, "--checkpoints") if checkpoints else None
         path = path or checkpoints_path(db.engine.url)
         with db.sessions() as session:
             report = verify_log(session, checkpoints=path)
-    finally:
-        db.dispose()
     for note in report.notes:
         out.print(f"note: {note}", markup=False)
     summary = (
@@ -399,11 +409,8 @@ def audit_checkpoint(url: UrlOption = None, checkpoints: CheckpointsOption = Non
     from safetynet.audit.checkpoints import checkpoints_path
     from safetynet.audit.keys import AuditKeyMissingError, default_keyring_path, load_keyring
     from safetynet.audit.log import write_head_checkpoint
-    from safetynet.registry.db import bootstrap, require_current_schema
 
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
+    with current_database(url) as db:
         keyring = load_keyring(db.engine.url)
         if keyring is None:
             where = default_keyring_path(db.engine.url)
@@ -414,8 +421,6 @@ def audit_checkpoint(url: UrlOption = None, checkpoints: CheckpointsOption = Non
             raise InputError("--checkpoints", "give the checkpoint file for this database")
         with db.sessions() as session:
             written = write_head_checkpoint(session, path, keyring)
-    finally:
-        db.dispose()
     if written is None:
         out.print("audit log: empty, nothing to sign", markup=False)
         return
@@ -481,13 +486,8 @@ def audit_read_id_number(
 
     Everything else prints identity numbers masked: this is the one way to read one in full.
     """
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.registry.disclosure import read_full_id_number
 
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
+    with current_database(url) as db:
         number = read_full_id_number(db, actor=_actor(), person_id=person_id, reason=reason)
-    finally:
-        db.dispose()
     out.print(number, markup=False)
