@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, union, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -39,6 +39,7 @@ from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
+from safetynet.payments.deaths import KnownDeath, known_deaths
 from safetynet.payments.entitlements import month_of
 from safetynet.payments.holds import (
     ENDED,
@@ -58,7 +59,7 @@ from safetynet.payments.model import (
 )
 from safetynet.payments.roll import month_bounds, parse_month
 from safetynet.registry.db import Database
-from safetynet.registry.model import Enrolment, EnrolmentHistory, Household
+from safetynet.registry.model import Enrolment, EnrolmentHistory, Household, Membership
 
 __all__ = [
     "ENCODING",
@@ -279,7 +280,7 @@ def export_bank_files(
                 instruction.held_reason = None
                 released += 1
         session.flush()
-        stopped, resumed = _recheck(session, scope)
+        stopped, resumed = _recheck(session, scope, in_county)
         released += resumed
         session.flush()
         payable = session.scalars(
@@ -421,10 +422,13 @@ def export_bank_files(
     )
 
 
-def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, str, str]], int]:
+def _recheck(
+    session: Session, scope: tuple[Any, ...], in_county: Any
+) -> tuple[list[tuple[int, str, str]], int]:
     """Check the instructions about to be sent (and those this check held before) against their
-    enrolments as they stand now (module docstring). Returns the instructions newly held, with
-    their reasons, and how many held ones stand again and are payable."""
+    enrolments and the deaths recorded as they stand now (module docstring). Returns the
+    instructions newly held, with their reasons, and how many held ones stand again and are
+    payable."""
     rows = session.execute(
         select(PaymentInstruction, Enrolment.status, Enrolment.end_date)
         .join(Enrolment, Enrolment.id == PaymentInstruction.enrolment_id)
@@ -444,6 +448,7 @@ def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, 
         .order_by(EnrolmentHistory.enrolment_id, EnrolmentHistory.version)
     ):
         reasons[enrolment_id] = text  # the last version's reason wins
+    dead = _Deaths.load(session, in_county) if rows else None
     stopped: list[tuple[int, str, str]] = []
     resumed = 0
     for instruction, status, end in rows:
@@ -458,10 +463,13 @@ def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, 
             and instruction.amount_fen > 0
         ):
             reason = f"{ENDED} on {end.isoformat()}: {why}"
+        elif dead is not None:
+            reason = dead.reason(instruction)
         if reason is None:
             if instruction.status == "held" and held_kind(None, instruction.held_reason) in (
                 "suspended",
                 "ended",
+                "payee died",
             ):
                 if instruction.account is None:
                     instruction.held_reason = NO_ACCOUNT
@@ -476,3 +484,73 @@ def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, 
         instruction.held_reason = reason
         stopped.append((instruction.id, instruction.month, reason))
     return stopped, resumed
+
+
+@dataclass
+class _Deaths:
+    """The deaths recorded, by any door, of the county's members and account holders, with the
+    memberships and accounts needed to tell whom an instruction pays (three queries in all)."""
+
+    deaths: dict[int, KnownDeath]
+    members: dict[int, list[tuple[int, dt.date, dt.date | None]]]  # household → memberships
+    accounts: dict[int, list[PayeeAccount]]  # household → accounts, in id order
+
+    @classmethod
+    def load(cls, session: Session, in_county: Any) -> _Deaths:
+        members: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+        for household_id, person_id, start, end in session.execute(
+            select(
+                Membership.household_id,
+                Membership.person_id,
+                Membership.start_date,
+                Membership.end_date,
+            ).where(Membership.household_id.in_(in_county))
+        ):
+            members.setdefault(household_id, []).append((person_id, start, end))
+        accounts: dict[int, list[PayeeAccount]] = {}
+        for account in session.scalars(
+            select(PayeeAccount)
+            .where(PayeeAccount.household_id.in_(in_county))
+            .order_by(PayeeAccount.id)
+        ):
+            accounts.setdefault(account.household_id, []).append(account)
+        persons = union(
+            select(Membership.person_id).where(Membership.household_id.in_(in_county)),
+            select(PayeeAccount.holder_person_id).where(PayeeAccount.household_id.in_(in_county)),
+        )
+        return cls(known_deaths(session, persons), members, accounts)
+
+    def _dead_by(self, person_id: int, day: dt.date) -> KnownDeath | None:
+        death = self.deaths.get(person_id)
+        return death if death is not None and death.died_on <= day else None
+
+    def reason(self, instruction: PaymentInstruction) -> str | None:
+        """Why the instruction no longer stands for a death (None if it does). The payee dead
+        on or before the month's first day: another account of the household valid in the month,
+        held by someone alive, is taken instead, else it is held. A household left with no member
+        alive on that day (one person who died) is held too; the death of another member of a
+        larger household is for its re-check, not the bank file."""
+        first, last = month_bounds(instruction.month)
+        options = self.accounts.get(instruction.household_id, [])
+        holder = next(
+            (a.holder_person_id for a in options if a.id == instruction.payee_account_id), None
+        )
+        payee_death = None if holder is None else self._dead_by(holder, first)
+        if payee_death is not None:
+            chosen = account_for_month(options, first, last)
+            account = None if chosen is None else options[chosen]
+            if account is None or self._dead_by(account.holder_person_id, first) is not None:
+                return payee_death.reason
+            instruction.account = account.account_number
+            instruction.bank_code = account.bank_code
+            instruction.payee_account_id = account.id
+        alive, dead = False, []
+        for person_id, start, end in self.members.get(instruction.household_id, []):
+            death = self._dead_by(person_id, first)
+            if death is None:
+                alive = alive or (start <= first and (end is None or end >= first))
+            elif start <= death.died_on:
+                dead.append(death)
+        if dead and not alive:
+            return min(dead, key=lambda d: d.died_on).reason
+        return None
