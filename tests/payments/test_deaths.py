@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
@@ -27,8 +27,14 @@ from safetynet.monitoring.feeds import (
     validate_feed,
 )
 from safetynet.payments.bankfile import describe_held, export_bank_files
+from safetynet.payments.entitlements import EndEntitlement, end_entitlement
 from safetynet.payments.holds import ReleaseHold, release_hold
-from safetynet.payments.model import PayeeAccount, PaymentHold, PaymentInstruction
+from safetynet.payments.model import (
+    PayeeAccount,
+    PaymentHold,
+    PaymentInstruction,
+    PaymentRecovery,
+)
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
 from safetynet.registry.db import Database
@@ -243,3 +249,27 @@ def test_a_living_members_account_valid_in_the_month_is_paid_instead_of_the_dead
         assert (tmp_path / "SN310115202512001.txt").read_bytes().count(b"6217000010001234") == 1
     else:
         assert (report.files, december.status) == ((), "held")
+
+
+def test_a_month_held_for_a_death_and_then_ended_is_settled_never_recovered(
+    database: Database, tmp_path: Path
+) -> None:
+    _household(database)
+    _sent_in_august(database, tmp_path)
+    roll_month(database, "2025-09", actor=CLERK, clock=_at(dt.date(2025, 9, 1)))
+    _deaths_feed(database, tmp_path, ID_NUMBER, "2025-07-15")
+    assert _bank_file(database, "2025-09", tmp_path / "sep").files == ()
+    # The clerk ends the entitlement at the death; October's roll comes before any bank file.
+    end_entitlement(
+        database,
+        EndEntitlement(1, dt.date(2025, 7, 15), "death (deaths feed)", CLERK),
+        _at(dt.date(2025, 9, 25)),
+    )
+    october = roll_month(database, "2025-10", actor=CLERK, clock=_at(dt.date(2025, 10, 1)))
+    # August was sent after the death: recovered. September was never sent: settled at 0.
+    assert october.overpaid_fen == MONTHLY
+    september = _instruction(database, "2025-09")
+    assert (september.amount_fen, september.status) == (0, "settled")
+    with database.sessions() as session:
+        assert session.scalar(select(func.sum(PaymentRecovery.amount_fen))) == MONTHLY
+    assert _bank_file(database, "2025-10", tmp_path / "oct").files == ()
