@@ -17,7 +17,10 @@ or waits for the batch): one whose enrolment is suspended, or whose month lies a
 entitlement ended (a death or a termination recorded after the roll), is ``held`` with the reason
 (``enrolment suspended: …``, ``entitlement ended on DATE: …``), never sent; once it stands again
 (suspension lifted) the next bank file sends it, and the next roll settles the months an end made
-not due, so nothing is recovered that was never paid.
+not due, so nothing is recovered that was never paid. A death recorded by a case or the deaths
+feed (``payments.deaths``) on or before the month's first day holds the instruction too when it
+is the payee's (and no living member's account is valid in the month) or the household has no
+member left alive (``payee died on DATE (SOURCE)``).
 """
 
 from __future__ import annotations
