@@ -139,30 +139,36 @@ def render(
 ) -> bytes:
     """The file's bytes: header, one detail record per item in line order, trailer with the
     SHA-256 of everything before it. ``programs`` maps an instruction id to (program, month)."""
-    body = _record(
-        "H",
-        FORMAT_VERSION,
-        _field(batch.id, 10, numeric=True),
-        batch.county,
-        batch.month.replace("-", ""),
-        _field(batch.sequence, 3, numeric=True),
-        _field(batch.record_count, 8, numeric=True),
-        _field(batch.total_fen, 15, numeric=True),
-        batch.created_at.strftime("%Y%m%d"),
-        _field(f"CIVIL-AFFAIRS-{batch.county}", 24),
-    )
+    records = [
+        _record(
+            "H",
+            FORMAT_VERSION,
+            _field(batch.id, 10, numeric=True),
+            batch.county,
+            batch.month.replace("-", ""),
+            _field(batch.sequence, 3, numeric=True),
+            _field(batch.record_count, 8, numeric=True),
+            _field(batch.total_fen, 15, numeric=True),
+            batch.created_at.strftime("%Y%m%d"),
+            _field(f"CIVIL-AFFAIRS-{batch.county}", 24),
+        )
+    ]
     for item in items:
         program, month = programs[item.instruction_id]
-        body += _record(
-            "D",
-            _field(item.line, 6, numeric=True),
-            _field(item.instruction_id, 12, numeric=True),
-            month.replace("-", ""),
-            _field(program, 24),
-            _field(item.bank_code, 12),
-            _field(item.account, 19),
-            _field(item.amount_fen, 15, numeric=True),
+        # joined once below: adding to one bytes object per record took 7 s for 20,000 records
+        records.append(
+            _record(
+                "D",
+                _field(item.line, 6, numeric=True),
+                _field(item.instruction_id, 12, numeric=True),
+                month.replace("-", ""),
+                _field(program, 24),
+                _field(item.bank_code, 12),
+                _field(item.account, 19),
+                _field(item.amount_fen, 15, numeric=True),
+            )
         )
+    body = b"".join(records)
     checksum = hashlib.sha256(body).hexdigest()
     return body + _record(
         "T",
@@ -491,37 +497,62 @@ def _recheck(
 
 @dataclass
 class _Deaths:
-    """The deaths recorded, by any door, of the county's members and account holders, with the
-    memberships and accounts needed to tell whom an instruction pays (three queries in all)."""
+    """The deaths recorded, by any door, of the county's members and account holders (one
+    query), with the memberships and accounts of the households they concern, needed to tell
+    whom an instruction pays (read only for those households: usually few or none)."""
 
     deaths: dict[int, KnownDeath]
+    holders: dict[int, int]  # account id → holder, for the households concerned
     members: dict[int, list[tuple[int, dt.date, dt.date | None]]]  # household → memberships
     accounts: dict[int, list[PayeeAccount]]  # household → accounts, in id order
 
     @classmethod
     def load(cls, session: Session, in_county: Any) -> _Deaths:
-        members: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
-        for household_id, person_id, start, end in session.execute(
-            select(
-                Membership.household_id,
-                Membership.person_id,
-                Membership.start_date,
-                Membership.end_date,
-            ).where(Membership.household_id.in_(in_county))
-        ):
-            members.setdefault(household_id, []).append((person_id, start, end))
-        accounts: dict[int, list[PayeeAccount]] = {}
-        for account in session.scalars(
-            select(PayeeAccount)
-            .where(PayeeAccount.household_id.in_(in_county))
-            .order_by(PayeeAccount.id)
-        ):
-            accounts.setdefault(account.household_id, []).append(account)
         persons = union(
             select(Membership.person_id).where(Membership.household_id.in_(in_county)),
             select(PayeeAccount.holder_person_id).where(PayeeAccount.household_id.in_(in_county)),
         )
-        return cls(known_deaths(session, persons), members, accounts)
+        deaths = known_deaths(session, persons)
+        dead = sorted(deaths)
+        concerned: set[int] = set()
+        for start in range(0, len(dead), 900):
+            chunk = dead[start : start + 900]
+            concerned.update(
+                session.scalars(
+                    union(
+                        select(Membership.household_id).where(
+                            Membership.person_id.in_(chunk),
+                            Membership.household_id.in_(in_county),
+                        ),
+                        select(PayeeAccount.household_id).where(
+                            PayeeAccount.holder_person_id.in_(chunk),
+                            PayeeAccount.household_id.in_(in_county),
+                        ),
+                    )
+                )
+            )
+        households = sorted(concerned)
+        members: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+        accounts: dict[int, list[PayeeAccount]] = {}
+        for start in range(0, len(households), 900):
+            chunk = households[start : start + 900]
+            for household_id, person_id, begins, ends in session.execute(
+                select(
+                    Membership.household_id,
+                    Membership.person_id,
+                    Membership.start_date,
+                    Membership.end_date,
+                ).where(Membership.household_id.in_(chunk))
+            ):
+                members.setdefault(household_id, []).append((person_id, begins, ends))
+            for account in session.scalars(
+                select(PayeeAccount)
+                .where(PayeeAccount.household_id.in_(chunk))
+                .order_by(PayeeAccount.id)
+            ):
+                accounts.setdefault(account.household_id, []).append(account)
+        holders = {a.id: a.holder_person_id for found in accounts.values() for a in found}
+        return cls(deaths, holders, members, accounts)
 
     def _dead_by(self, person_id: int, day: dt.date) -> KnownDeath | None:
         death = self.deaths.get(person_id)
@@ -533,10 +564,14 @@ class _Deaths:
         held by someone alive, is taken instead, else it is held. A household left with no member
         alive on that day (one person who died) is held too; the death of another member of a
         larger household is for its re-check, not the bank file."""
+        if instruction.household_id not in self.members:
+            return None  # no member or account holder of the household is recorded dead
         first, last = month_bounds(instruction.month)
         options = self.accounts.get(instruction.household_id, [])
-        holder = next(
-            (a.holder_person_id for a in options if a.id == instruction.payee_account_id), None
+        holder = (
+            None
+            if instruction.payee_account_id is None
+            else self.holders.get(instruction.payee_account_id)
         )
         payee_death = None if holder is None else self._dead_by(holder, first)
         if payee_death is not None:
