@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
@@ -28,7 +28,7 @@ from safetynet.monitoring.feeds import (
 )
 from safetynet.payments.bankfile import describe_held, export_bank_files
 from safetynet.payments.entitlements import EndEntitlement, end_entitlement
-from safetynet.payments.holds import ReleaseHold, release_hold
+from safetynet.payments.holds import NO_ACCOUNT, ReleaseHold, release_hold
 from safetynet.payments.model import (
     PayeeAccount,
     PaymentHold,
@@ -273,3 +273,18 @@ def test_a_month_held_for_a_death_and_then_ended_is_settled_never_recovered(
     with database.sessions() as session:
         assert session.scalar(select(func.sum(PaymentRecovery.amount_fen))) == MONTHLY
     assert _bank_file(database, "2025-10", tmp_path / "oct").files == ()
+
+
+def test_a_one_person_household_whose_member_died_is_held_for_the_death_not_for_an_account(
+    database: Database, tmp_path: Path
+) -> None:
+    _household(database)
+    with database.sessions.begin() as session:
+        session.execute(delete(PayeeAccount))
+    roll_month(database, "2025-09", actor=CLERK, clock=_at(dt.date(2025, 9, 1)))
+    assert _instruction(database, "2025-09").held_reason == NO_ACCOUNT
+    delivery = _deaths_feed(database, tmp_path, ID_NUMBER, "2025-09-01")  # the first day counts
+    report = _bank_file(database, "2025-09", tmp_path)
+    reason = f"payee died on 2025-09-01 (deaths feed delivery {delivery})"
+    assert _instruction(database, "2025-09").held_reason == reason
+    assert report.held_by_kind == (("payee died", 1),)
