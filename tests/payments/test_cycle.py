@@ -145,7 +145,7 @@ def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
         "110105 dibao (on time = booked by 2025-09-10): payable 1 (800.00 yuan); paid on time 1, "
         "paid late 0 (800.00 yuan); failed 0; held by a payment hold 0; "
         "held without an account 0; held, enrolment suspended 0; held, entitlement ended 0; "
-        "awaiting the bank 0; recoveries outstanding 0.00 yuan"
+        "held, payee died 0; awaiting the bank 0; recoveries outstanding 0.00 yuan"
     ) in output
     assert "130102 dibao (on time = booked by 2025-09-10): payable 1 (1200.00 yuan); " in output
     assert "awaiting the bank 1;" in output

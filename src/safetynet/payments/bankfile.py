@@ -17,7 +17,10 @@ or waits for the batch): one whose enrolment is suspended, or whose month lies a
 entitlement ended (a death or a termination recorded after the roll), is ``held`` with the reason
 (``enrolment suspended: …``, ``entitlement ended on DATE: …``), never sent; once it stands again
 (suspension lifted) the next bank file sends it, and the next roll settles the months an end made
-not due, so nothing is recovered that was never paid.
+not due, so nothing is recovered that was never paid. A death recorded by a case or the deaths
+feed (``payments.deaths``) on or before the month's first day holds the instruction too when it
+is the payee's (and no living member's account is valid in the month) or the household has no
+member left alive (``payee died on DATE (SOURCE)``).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, union, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -39,6 +42,7 @@ from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
+from safetynet.payments.deaths import KnownDeath, known_deaths
 from safetynet.payments.entitlements import month_of
 from safetynet.payments.holds import (
     ENDED,
@@ -58,7 +62,7 @@ from safetynet.payments.model import (
 )
 from safetynet.payments.roll import month_bounds, parse_month
 from safetynet.registry.db import Database
-from safetynet.registry.model import Enrolment, EnrolmentHistory, Household
+from safetynet.registry.model import Enrolment, EnrolmentHistory, Household, Membership
 
 __all__ = [
     "ENCODING",
@@ -135,30 +139,36 @@ def render(
 ) -> bytes:
     """The file's bytes: header, one detail record per item in line order, trailer with the
     SHA-256 of everything before it. ``programs`` maps an instruction id to (program, month)."""
-    body = _record(
-        "H",
-        FORMAT_VERSION,
-        _field(batch.id, 10, numeric=True),
-        batch.county,
-        batch.month.replace("-", ""),
-        _field(batch.sequence, 3, numeric=True),
-        _field(batch.record_count, 8, numeric=True),
-        _field(batch.total_fen, 15, numeric=True),
-        batch.created_at.strftime("%Y%m%d"),
-        _field(f"CIVIL-AFFAIRS-{batch.county}", 24),
-    )
+    records = [
+        _record(
+            "H",
+            FORMAT_VERSION,
+            _field(batch.id, 10, numeric=True),
+            batch.county,
+            batch.month.replace("-", ""),
+            _field(batch.sequence, 3, numeric=True),
+            _field(batch.record_count, 8, numeric=True),
+            _field(batch.total_fen, 15, numeric=True),
+            batch.created_at.strftime("%Y%m%d"),
+            _field(f"CIVIL-AFFAIRS-{batch.county}", 24),
+        )
+    ]
     for item in items:
         program, month = programs[item.instruction_id]
-        body += _record(
-            "D",
-            _field(item.line, 6, numeric=True),
-            _field(item.instruction_id, 12, numeric=True),
-            month.replace("-", ""),
-            _field(program, 24),
-            _field(item.bank_code, 12),
-            _field(item.account, 19),
-            _field(item.amount_fen, 15, numeric=True),
+        # joined once below: adding to one bytes object per record took 7 s for 20,000 records
+        records.append(
+            _record(
+                "D",
+                _field(item.line, 6, numeric=True),
+                _field(item.instruction_id, 12, numeric=True),
+                month.replace("-", ""),
+                _field(program, 24),
+                _field(item.bank_code, 12),
+                _field(item.account, 19),
+                _field(item.amount_fen, 15, numeric=True),
+            )
         )
+    body = b"".join(records)
     checksum = hashlib.sha256(body).hexdigest()
     return body + _record(
         "T",
@@ -279,7 +289,7 @@ def export_bank_files(
                 instruction.held_reason = None
                 released += 1
         session.flush()
-        stopped, resumed = _recheck(session, scope)
+        stopped, resumed = _recheck(session, scope, in_county)
         released += resumed
         session.flush()
         payable = session.scalars(
@@ -421,10 +431,13 @@ def export_bank_files(
     )
 
 
-def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, str, str]], int]:
+def _recheck(
+    session: Session, scope: tuple[Any, ...], in_county: Any
+) -> tuple[list[tuple[int, str, str]], int]:
     """Check the instructions about to be sent (and those this check held before) against their
-    enrolments as they stand now (module docstring). Returns the instructions newly held, with
-    their reasons, and how many held ones stand again and are payable."""
+    enrolments and the deaths recorded as they stand now (module docstring). Returns the
+    instructions newly held, with their reasons, and how many held ones stand again and are
+    payable."""
     rows = session.execute(
         select(PaymentInstruction, Enrolment.status, Enrolment.end_date)
         .join(Enrolment, Enrolment.id == PaymentInstruction.enrolment_id)
@@ -444,6 +457,7 @@ def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, 
         .order_by(EnrolmentHistory.enrolment_id, EnrolmentHistory.version)
     ):
         reasons[enrolment_id] = text  # the last version's reason wins
+    dead = _Deaths.load(session, in_county) if rows else None
     stopped: list[tuple[int, str, str]] = []
     resumed = 0
     for instruction, status, end in rows:
@@ -458,10 +472,13 @@ def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, 
             and instruction.amount_fen > 0
         ):
             reason = f"{ENDED} on {end.isoformat()}: {why}"
+        elif dead is not None:
+            reason = dead.reason(instruction)
         if reason is None:
             if instruction.status == "held" and held_kind(None, instruction.held_reason) in (
                 "suspended",
                 "ended",
+                "payee died",
             ):
                 if instruction.account is None:
                     instruction.held_reason = NO_ACCOUNT
@@ -476,3 +493,102 @@ def _recheck(session: Session, scope: tuple[Any, ...]) -> tuple[list[tuple[int, 
         instruction.held_reason = reason
         stopped.append((instruction.id, instruction.month, reason))
     return stopped, resumed
+
+
+@dataclass
+class _Deaths:
+    """The deaths recorded, by any door, of the county's members and account holders (one
+    query), with the memberships and accounts of the households they concern, needed to tell
+    whom an instruction pays (read only for those households: usually few or none)."""
+
+    deaths: dict[int, KnownDeath]
+    holders: dict[int, int]  # account id → holder, for the households concerned
+    members: dict[int, list[tuple[int, dt.date, dt.date | None]]]  # household → memberships
+    accounts: dict[int, list[PayeeAccount]]  # household → accounts, in id order
+
+    @classmethod
+    def load(cls, session: Session, in_county: Any) -> _Deaths:
+        persons = union(
+            select(Membership.person_id).where(Membership.household_id.in_(in_county)),
+            select(PayeeAccount.holder_person_id).where(PayeeAccount.household_id.in_(in_county)),
+        )
+        deaths = known_deaths(session, persons)
+        dead = sorted(deaths)
+        concerned: set[int] = set()
+        for start in range(0, len(dead), 900):
+            chunk = dead[start : start + 900]
+            concerned.update(
+                session.scalars(
+                    union(
+                        select(Membership.household_id).where(
+                            Membership.person_id.in_(chunk),
+                            Membership.household_id.in_(in_county),
+                        ),
+                        select(PayeeAccount.household_id).where(
+                            PayeeAccount.holder_person_id.in_(chunk),
+                            PayeeAccount.household_id.in_(in_county),
+                        ),
+                    )
+                )
+            )
+        households = sorted(concerned)
+        members: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+        accounts: dict[int, list[PayeeAccount]] = {}
+        for start in range(0, len(households), 900):
+            chunk = households[start : start + 900]
+            for household_id, person_id, begins, ends in session.execute(
+                select(
+                    Membership.household_id,
+                    Membership.person_id,
+                    Membership.start_date,
+                    Membership.end_date,
+                ).where(Membership.household_id.in_(chunk))
+            ):
+                members.setdefault(household_id, []).append((person_id, begins, ends))
+            for account in session.scalars(
+                select(PayeeAccount)
+                .where(PayeeAccount.household_id.in_(chunk))
+                .order_by(PayeeAccount.id)
+            ):
+                accounts.setdefault(account.household_id, []).append(account)
+        holders = {a.id: a.holder_person_id for found in accounts.values() for a in found}
+        return cls(deaths, holders, members, accounts)
+
+    def _dead_by(self, person_id: int, day: dt.date) -> KnownDeath | None:
+        death = self.deaths.get(person_id)
+        return death if death is not None and death.died_on <= day else None
+
+    def reason(self, instruction: PaymentInstruction) -> str | None:
+        """Why the instruction no longer stands for a death (None if it does). The payee dead
+        on or before the month's first day: another account of the household valid in the month,
+        held by someone alive, is taken instead, else it is held. A household left with no member
+        alive on that day (one person who died) is held too; the death of another member of a
+        larger household is for its re-check, not the bank file."""
+        if instruction.household_id not in self.members:
+            return None  # no member or account holder of the household is recorded dead
+        first, last = month_bounds(instruction.month)
+        options = self.accounts.get(instruction.household_id, [])
+        holder = (
+            None
+            if instruction.payee_account_id is None
+            else self.holders.get(instruction.payee_account_id)
+        )
+        payee_death = None if holder is None else self._dead_by(holder, first)
+        if payee_death is not None:
+            chosen = account_for_month(options, first, last)
+            account = None if chosen is None else options[chosen]
+            if account is None or self._dead_by(account.holder_person_id, first) is not None:
+                return payee_death.reason
+            instruction.account = account.account_number
+            instruction.bank_code = account.bank_code
+            instruction.payee_account_id = account.id
+        alive, dead = False, []
+        for person_id, start, end in self.members.get(instruction.household_id, []):
+            death = self._dead_by(person_id, first)
+            if death is None:
+                alive = alive or (start <= first and (end is None or end >= first))
+            elif start <= death.died_on:
+                dead.append(death)
+        if dead and not alive:
+            return min(dead, key=lambda d: d.died_on).reason
+        return None

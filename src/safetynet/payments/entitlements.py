@@ -20,13 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError, UnknownNameError
-from safetynet.payments.model import EntitlementChange
+from safetynet.payments.model import EntitlementChange, PaymentInstruction
 from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, EnrolmentHistory
 
@@ -238,6 +238,21 @@ def end_entitlement(db: Database, cmd: EndEntitlement, clock: Clock) -> int:
             )
         )
         nothing_due_from = next_month(month_of(cmd.end_date))
+        # Months the bank file held for the death are now held for the end: the roll brings
+        # those up to date (settled at 0) instead of recovering money that was never sent.
+        from safetynet.payments.holds import DIED, ENDED
+
+        session.execute(
+            update(PaymentInstruction)
+            .where(
+                PaymentInstruction.enrolment_id == enrolment.id,
+                PaymentInstruction.month >= nothing_due_from,
+                PaymentInstruction.status == "held",
+                PaymentInstruction.hold_id.is_(None),
+                PaymentInstruction.held_reason.startswith(DIED),
+            )
+            .values(held_reason=f"{ENDED} on {cmd.end_date.isoformat()}: {reason}")
+        )
         return _add_entry(
             session,
             EntitlementChange(

@@ -30,6 +30,7 @@ from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [
+    "DIED",
     "ENDED",
     "HELD_KINDS",
     "NO_ACCOUNT",
@@ -56,8 +57,10 @@ NO_ACCOUNT = "no payee account valid in the month"
 # enrolment's own reason, e.g. "death reported late"): ``payments.bankfile``.
 SUSPENDED = "enrolment suspended"
 ENDED = "entitlement ended"
+# ... or whose payee (or the only member of the household) is recorded dead: ``payments.deaths``.
+DIED = "payee died"
 # What keeps a held instruction, in the order reports list them.
-HELD_KINDS = ("no account", "payment hold", "suspended", "ended")
+HELD_KINDS = ("no account", "payment hold", "suspended", "ended", "payee died")
 # Statuses of an instruction whose money has gone to the bank: a hold cannot stop it any more.
 # (``failed`` is not among them: the bank returned it, and its retry is a payment still to make.)
 SENT = ("exported", "paid")
@@ -144,6 +147,8 @@ def held_kind(hold_id: int | None, held_reason: str | None) -> str:
         return "suspended"
     if held_reason is not None and held_reason.startswith(ENDED):
         return "ended"
+    if held_reason is not None and held_reason.startswith(DIED):
+        return "payee died"
     return "no account"
 
 

@@ -47,6 +47,7 @@ class ReportRow:
     # or a termination recorded after the roll)
     held_suspended: int = 0
     held_ended: int = 0
+    held_died: int = 0  # the payee (or the household's only member) recorded dead
 
     @property
     def on_time_share(self) -> float | None:
@@ -122,6 +123,7 @@ def payment_report(
         "payment hold": "held_by_hold",
         "suspended": "held_suspended",
         "ended": "held_ended",
+        "payee died": "held_died",
     }
     for region, program, status, paid_on, amount, hold_id, held_reason in instructions:
         row = counts.setdefault(
@@ -138,6 +140,7 @@ def payment_report(
                     "held_by_hold",
                     "held_suspended",
                     "held_ended",
+                    "held_died",
                     "awaiting",
                 ),
                 0,
@@ -170,6 +173,7 @@ def payment_report(
             held_by_hold=counts.get((region, program), {}).get("held_by_hold", 0),
             held_suspended=counts.get((region, program), {}).get("held_suspended", 0),
             held_ended=counts.get((region, program), {}).get("held_ended", 0),
+            held_died=counts.get((region, program), {}).get("held_died", 0),
             awaiting=counts.get((region, program), {}).get("awaiting", 0),
             outstanding_recoveries_fen=max(0, outstanding.get((region, program), 0)),
         )

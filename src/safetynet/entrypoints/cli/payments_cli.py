@@ -325,7 +325,7 @@ def report(
             f"({format_yuan(r.paid_fen)} yuan); failed {r.failed}; "
             f"held by a payment hold {r.held_by_hold}; held without an account {r.held}; "
             f"held, enrolment suspended {r.held_suspended}; held, entitlement ended "
-            f"{r.held_ended}; "
+            f"{r.held_ended}; held, payee died {r.held_died}; "
             f"awaiting the bank {r.awaiting}; "
             f"recoveries outstanding {format_yuan(r.outstanding_recoveries_fen)} yuan",
             markup=False,
