@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from safetynet.registry.base import all_metadata
-from safetynet.registry.db import Database, bootstrap, upgrade
+from safetynet.bootstrap import all_metadata, upgrade
+from safetynet.db.engine import Database, create_database
 
 MAINTENANCE_URL = os.environ.get(
     "SAFETYNET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -77,7 +77,7 @@ def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL database for this test session."""
     _ensure_postgres()
     url = _create_database("safetynet_test")
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         upgrade(db)
     finally:
@@ -96,7 +96,7 @@ def _empty_tables(db: Database) -> None:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating and loading regions costs ~0.5 s)."""
     path = tmp_path_factory.mktemp("template") / "registry.db"
-    db = bootstrap(f"sqlite:///{path}")
+    db = create_database(f"sqlite:///{path}")
     try:
         upgrade(db)
     finally:
@@ -110,9 +110,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     if request.param == "sqlite":
         path = tmp_path / "registry.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        db = bootstrap(f"sqlite:///{path}")
+        db = create_database(f"sqlite:///{path}")
     else:
-        db = bootstrap(request.getfixturevalue("postgres_url"))
+        db = create_database(request.getfixturevalue("postgres_url"))
         _empty_tables(db)
     try:
         yield db

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from safetynet.db.engine import resolve_url
 from safetynet.errors import InputError
-from safetynet.registry.db import resolve_url
 from safetynet.settings import load_settings
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, text, update
 
 from safetynet.audit.log import GENESIS_HASH, Actor, append, verify
 from safetynet.audit.model import AuditEvent
-from safetynet.registry.db import Database
+from safetynet.db.engine import Database
 from tests.registry.helpers import id_number
 
 ACTOR = Actor("auditor", "reviewer", "110105")

@@ -22,8 +22,8 @@ from safetynet.audit.checkpoints import read_checkpoints
 from safetynet.audit.keys import add_key
 from safetynet.audit.log import GENESIS_HASH, Actor, append, entry_hash, verify, verify_log
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.entrypoints.cli.main import app
-from safetynet.registry.db import Database
 
 ACTOR = Actor("clerk", "caseworker", "110105")
 MOMENT = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)

@@ -21,12 +21,15 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.batch import synth
+from safetynet.batch.caseload import load_caseload
 from safetynet.batch.cycle import CycleReport, run_cycle
 from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
 from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
 from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.db.calendar_years import forget_sync, sync_calendar
+from safetynet.db.engine import Database
 from safetynet.domain.calendar import install_added_years, parse_official_year
 from safetynet.domain.workdays import add_working_days
 from safetynet.entrypoints.cli.batch_cli import print_report
@@ -38,9 +41,6 @@ from safetynet.payments.bankfile import describe_held
 from safetynet.payments.holds import HELD_KINDS
 from safetynet.payments.model import PaymentInstruction
 from safetynet.policy.screening import load_parameter_values
-from safetynet.registry.calendar_years import forget_sync, sync_calendar
-from safetynet.registry.caseload import load_caseload
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment
 from tests.monitoring.test_alerts import notice_2027
 

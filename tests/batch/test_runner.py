@@ -20,11 +20,11 @@ from safetynet.batch.runner import (
     month_totals,
     run_month,
 )
+from safetynet.db.engine import Database
 from safetynet.errors import InputError
 from safetynet.policy.engine import evaluate_all
 from safetynet.policy.population import population_from_households
 from safetynet.policy.screening import load_parameter_values
-from safetynet.registry.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")

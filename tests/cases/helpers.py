@@ -18,9 +18,9 @@ from safetynet.cases import events as e
 from safetynet.cases.handlers import handle
 from safetynet.cases.model import Track
 from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.db.engine import Database
 from safetynet.domain.identity import check_character
 from safetynet.monitoring.alerts_model import Alert
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household, Membership, Person
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,11 +25,11 @@ from safetynet.cases.model import Appeal, Recheck, Track
 from safetynet.cases.notices import notice_data, render_notice
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.views import overdue_and_due_soon
+from safetynet.db.calendar_years import forget_sync
+from safetynet.db.engine import Database
 from safetynet.domain.calendar import install_added_years, parse_official_year
 from safetynet.domain.workdays import add_working_days
 from safetynet.errors import InputError
-from safetynet.registry.calendar_years import forget_sync
-from safetynet.registry.db import Database
 from tests.cases.helpers import (
     APPROVER,
     CLERK,

@@ -12,6 +12,7 @@ from safetynet.audit.log import verify
 from safetynet.cases import commands as c
 from safetynet.cases.handlers import handle
 from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.db.engine import Database
 from safetynet.payments.model import EntitlementChange, PaymentAdjustment, PaymentInstruction
 from safetynet.payments.roll import roll_month
 from safetynet.policy.parameters import (
@@ -21,7 +22,6 @@ from safetynet.policy.parameters import (
     Reference,
     default_tree,
 )
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment
 from tests.cases.helpers import (
     APPROVER,

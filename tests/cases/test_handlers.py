@@ -15,8 +15,8 @@ from safetynet.cases.model import Application, Objection, Track
 from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.views import overdue_and_due_soon, relatives_report
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
+from safetynet.db.engine import Database
 from safetynet.errors import InputError
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment
 from tests.cases.helpers import (
     APPROVER,

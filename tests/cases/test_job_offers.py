@@ -13,8 +13,8 @@ from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
 from safetynet.cases.model import Application
+from safetynet.db.engine import Database
 from safetynet.errors import InputError
-from safetynet.registry.db import Database
 from tests.cases.helpers import (
     HEAD,
     INVESTIGATOR,

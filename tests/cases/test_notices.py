@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from safetynet.cases import commands as c
 from safetynet.cases.notices import EMBEDDED_FONT_FILES, notice_data, render_notice
 from safetynet.cases.workflow import WorkflowError
+from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
 from safetynet.entrypoints.cli.notice_cli import notice
 from safetynet.errors import UnknownNameError
-from safetynet.registry.db import Database
 from tests.cases.helpers import (
     APPROVER,
     CLERK,

@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.cli.contributions_cli import contributions_app
 from safetynet.errors import CoverageError, InputError, UnknownNameError
+from safetynet.insurance.contributions import ContributionRecord
 from safetynet.insurance.history import (
     BatchSummary,
     MonthlyContribution,
@@ -35,8 +37,6 @@ from safetynet.insurance.history import (
 )
 from safetynet.policy.calculate import calculate
 from safetynet.policy.engine import program
-from safetynet.registry.contributions import ContributionRecord
-from safetynet.registry.db import Database
 from safetynet.registry.model import Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import id_number, person, run_import, write_csv

@@ -33,6 +33,8 @@ from safetynet.cases.calendar_years import (
 )
 from safetynet.cases.model import Application, Track
 from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.db.calendar_years import OfficialCalendarYear, forget_sync
+from safetynet.db.engine import Database
 from safetynet.domain.calendar import install_added_years, parse_official_year
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
@@ -55,8 +57,6 @@ from safetynet.monitoring.alerts_model import Alert
 from safetynet.monitoring.columnar import validate_columns
 from safetynet.monitoring.compare import compare_county
 from safetynet.monitoring.feeds import FEEDS
-from safetynet.registry.calendar_years import OfficialCalendarYear, forget_sync
-from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.cases.helpers import register_household

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
 from safetynet.monitoring.feeds import (
@@ -29,7 +30,6 @@ from safetynet.monitoring.feeds import (
     validate_feed,
 )
 from safetynet.monitoring.model import FeedDelivery, FeedRecord
-from safetynet.registry.db import Database
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
     ACTOR,

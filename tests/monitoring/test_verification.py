@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import UnknownNameError
 from safetynet.monitoring.alerts_model import Alert, VerificationReport
@@ -28,7 +29,6 @@ from safetynet.monitoring.verification import (
     store_reports,
     verify_household,
 )
-from safetynet.registry.db import Database
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Person
 from tests.cases.helpers import register_household
 from tests.monitoring.helpers import FALLBACKS, OVERRIDES, A, B

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from safetynet.db.engine import Database
 from safetynet.payments.model import PaymentInstruction
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
 
 NOW = dt.datetime(2025, 9, 1, 8, 0, tzinfo=dt.UTC)

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from safetynet.audit.log import Actor, verify
+from safetynet.bootstrap import upgrade
+from safetynet.db.engine import Database, create_database
 from safetynet.entrypoints.cli.main import app
 from safetynet.payments.accounts import import_accounts, read_accounts
 from safetynet.payments.bankfile import RECORD_LENGTH, export_bank_files
@@ -19,7 +21,6 @@ from safetynet.payments.model import BankFile, BankFileItem, PayeeAccount, Payme
 from safetynet.payments.reconcile import ReconcileReport, reconcile_return_file
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
-from safetynet.registry.db import Database, bootstrap, upgrade
 from safetynet.registry.handlers import EnrolHousehold, enrol_household
 from safetynet.registry.unit_of_work import UnitOfWork
 
@@ -36,7 +37,7 @@ def _clock() -> dt.datetime:
 def url(tmp_path: Path) -> str:
     """A database with the two sample households, each enrolled in dibao from January."""
     url = f"sqlite:///{tmp_path / 'cycle.db'}"
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         upgrade(db)
     finally:
@@ -46,7 +47,7 @@ def url(tmp_path: Path) -> str:
         app, ["import", "households", str(households), "--as-of", "2024-01-01", "--url", url]
     )
     assert result.exit_code == 0, result.output
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         for region, number, amount in (("110105", "H0001", 80_000), ("130102", "H0002", 120_000)):
             with UnitOfWork(db.sessions) as uow:
@@ -154,7 +155,7 @@ def test_sample_cycle_through_the_cli(url: str, tmp_path: Path) -> None:
 def test_failed_payment_is_retried_in_the_next_file_and_late_payment_is_late(
     url: str, tmp_path: Path
 ) -> None:
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         roll_month(db, "2025-09", clock=_clock)  # no accounts yet: both held
         rows = payment_report(db, "2025-09")
@@ -261,7 +262,7 @@ def test_a_dry_run_of_the_account_import_writes_nothing(url: str, tmp_path: Path
     assert "row 6, household_no: unknown household 110105/H0009" in output
     assert "dry run: nothing was written" in output
     assert not (tmp_path / "accounts.quarantine.csv").exists()
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         with db.sessions() as session:
             assert session.scalar(select(func.count()).select_from(PayeeAccount)) == 0

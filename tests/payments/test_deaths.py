@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
+from safetynet.db.engine import Database
 from safetynet.monitoring.feeds import (
     LoadFeed,
     headers_of,
@@ -37,7 +38,6 @@ from safetynet.payments.model import (
 )
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
-from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.cases import helpers as cases

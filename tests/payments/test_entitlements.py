@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.payments.entitlements import (
     ChangeEntitlement,
@@ -23,7 +24,6 @@ from safetynet.payments.entitlements import (
 )
 from safetynet.payments.model import PaymentAdjustment, PaymentInstruction, PaymentRecovery
 from safetynet.payments.roll import roll_month
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, EnrolmentHistory
 from tests.payments.helpers import Spec, instruction, seed
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.payments.model import (
     EntitlementChange,
     PaymentAdjustment,
     PaymentRecovery,
 )
 from safetynet.payments.roll import roll_month
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
 from tests.payments.helpers import instruction
 from tests.registry.helpers import id_number, person, run_import, write_csv

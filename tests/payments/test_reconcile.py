@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor
+from safetynet.db.engine import Database
 from safetynet.payments.model import BankReturn
 from safetynet.payments.reconcile import reconcile_return_file
-from safetynet.registry.db import Database
 
 CLERK = Actor("tester", "payments_clerk")
 HEADERS = ["file_id", "instruction_id", "account", "amount_fen", "result", "booked_on"]

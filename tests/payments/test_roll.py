@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
+from safetynet.bootstrap import upgrade
+from safetynet.db.engine import Database, create_database
 from safetynet.entrypoints.cli.payments_cli import payments_app
 from safetynet.errors import InputError
 from safetynet.payments.model import PaymentInstruction, PaymentRun
 from safetynet.payments.roll import month_bounds, parse_month, roll_month
-from safetynet.registry.db import Database, bootstrap, upgrade
 from safetynet.registry.model import Enrolment
 from tests.payments.helpers import NOW, Spec, seed
 
@@ -165,7 +166,7 @@ def test_month_helpers() -> None:
 
 def test_cli_roll(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         upgrade(db)
         seed(db, [Spec(), Spec(region="310115")])

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from safetynet.audit.log import Actor
+from safetynet.db.engine import Database, create_database
 from safetynet.domain.money import Rounding, mul_ratio
 from safetynet.payments.entitlements import ChangeEntitlement, change_entitlement
 from safetynet.payments.model import (
@@ -34,7 +35,6 @@ from safetynet.payments.roll import (
     roll_month,
 )
 from safetynet.policy.parameters import default_tree
-from safetynet.registry.db import Database, bootstrap
 from tests.payments.helpers import Spec, duplicate_instructions, month_instructions, seed
 from tests.payments.test_sigkill import fresh_postgres
 
@@ -48,7 +48,7 @@ BATCH = 10
 
 
 def _roll_child(url: str, barrier: Barrier) -> None:
-    db = bootstrap(url)
+    db = create_database(url)
     with db.engine.connect():
         pass  # connected before the start, so both rolls begin together
     barrier.wait(timeout=60)

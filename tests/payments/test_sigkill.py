@@ -24,6 +24,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from safetynet.audit.log import Actor, verify
+from safetynet.bootstrap import upgrade
+from safetynet.db.engine import Database, create_database
 from safetynet.domain.money import Rounding, mul_ratio
 from safetynet.payments.entitlements import (
     ChangeEntitlement,
@@ -39,7 +41,6 @@ from safetynet.payments.model import (
 )
 from safetynet.payments.roll import OFFSET_ROUNDING, OFFSET_SHARE, roll_month
 from safetynet.policy.parameters import default_tree
-from safetynet.registry.db import Database, bootstrap, upgrade
 from tests.conftest import _create_database, _drop_database, _ensure_postgres
 from tests.payments.helpers import Spec, duplicate_instructions, month_instructions, seed
 
@@ -51,8 +52,9 @@ BATCH = 100
 CHILD = """
 import sys
 from safetynet.payments.roll import roll_month
-from safetynet.registry.db import bootstrap
-db = bootstrap(sys.argv[1])
+from safetynet.db.engine import create_database
+from safetynet.bootstrap import upgrade
+db = create_database(sys.argv[1])
 with db.engine.connect():
     pass
 print("ready", flush=True)
@@ -65,7 +67,7 @@ print("done", flush=True)
 def fresh_postgres() -> Iterator[Database]:
     _ensure_postgres()
     url = _create_database("safetynet_sigkill")
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         upgrade(db)
         yield db

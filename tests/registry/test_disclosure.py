@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.entrypoints.cli.main import app
 from safetynet.errors import InputError, UnknownNameError
-from safetynet.registry.db import Database
 from safetynet.registry.disclosure import read_full_id_number
 from safetynet.registry.model import Person
 from tests.cases.helpers import REGION, id_number, register_household

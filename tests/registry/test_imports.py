@@ -15,18 +15,19 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from safetynet.audit.model import AuditEvent
-from safetynet.domain.identity import check_character
-from safetynet.entrypoints.cli.main import app as cli
-from safetynet.errors import InputError
-from safetynet.registry.db import (
+from safetynet.db.engine import (
     Database,
     DatabaseUnavailableError,
-    bootstrap,
+    create_database,
     head_revision,
     require_current_schema,
 )
+from safetynet.domain.identity import check_character
+from safetynet.entrypoints.cli.main import app as cli
+from safetynet.errors import InputError
+from safetynet.intake import parse_area, parse_month
 from safetynet.registry.handlers import ImportHouseholds, import_households
-from safetynet.registry.imports import parse_area, parse_month, read_table, validate
+from safetynet.registry.imports import read_table, validate
 from safetynet.registry.model import Asset, Household, IncomeItem, Membership, Person
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
@@ -541,7 +542,7 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
 
 
 def test_require_current_schema_refuses_an_empty_database(tmp_path: Path) -> None:
-    db = bootstrap(f"sqlite:///{tmp_path / 'empty.db'}")
+    db = create_database(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
         with pytest.raises(DatabaseUnavailableError, match="has no registry tables"):
             require_current_schema(db)
@@ -724,7 +725,7 @@ def test_cli_exit_status_says_whether_every_row_was_accepted(tmp_path: Path) -> 
     assert "row 4, wage_income: '12,50': a thousands separator" in dry.stdout
     assert "dry run: nothing was written" in dry.stdout
     assert not (tmp_path / "mixed.quarantine.csv").exists()
-    database = bootstrap(url)
+    database = create_database(url)
     try:
         assert count(database, Person) == 0
     finally:
@@ -760,7 +761,7 @@ def test_an_area_with_a_decimal_comma_or_out_of_range_is_refused(text: str, reas
 def test_a_quarantine_reason_that_quotes_an_identity_number_is_written_masked(
     tmp_path: Path,
 ) -> None:
-    from safetynet.registry.imports import QuarantineLine, write_quarantine
+    from safetynet.intake import QuarantineLine, write_quarantine
 
     number = "110105198503010032"
     path = tmp_path / "q.csv"

@@ -22,6 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from safetynet.insurance.contribution_imports import (
+    read_contributions,
+    validate_contributions,
+)
+from safetynet.intake import QuarantineLine
 from safetynet.monitoring.columnar import validate_columns
 from safetynet.monitoring.feeds import (
     FEEDS,
@@ -32,11 +37,7 @@ from safetynet.monitoring.feeds import (
 )
 from safetynet.payments.accounts import read_accounts
 from safetynet.payments.reconcile import read_return_file
-from safetynet.registry.contribution_imports import (
-    read_contributions,
-    validate_contributions,
-)
-from safetynet.registry.imports import QuarantineLine, read_table, validate
+from safetynet.registry.imports import read_table, validate
 from tests.registry.helpers import HEADERS, id_number
 
 AS_OF = dt.date(2025, 9, 30)

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import ENV_VAR, Database, create_database, resolve_url
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.registry import vocabulary
-from safetynet.registry.db import ENV_VAR, Database, bootstrap, resolve_url
 from safetynet.registry.handlers import (
     ChangeEnrolment,
     EnrolHousehold,
@@ -146,7 +146,7 @@ def test_identity_numbers_are_masked_in_repr(two_households: Database) -> None:
 
 
 def test_sqlite_has_foreign_keys_and_wal(tmp_path: Path) -> None:
-    db = bootstrap(f"sqlite:///{tmp_path / 'x.db'}")
+    db = create_database(f"sqlite:///{tmp_path / 'x.db'}")
     try:
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -165,7 +165,7 @@ def test_the_url_comes_from_the_argument_the_environment_or_the_default(
     monkeypatch.chdir(tmp_path / "..")
     # The default is the SafetyNet home folder, never the working directory.
     assert resolve_url().database == str(tmp_path / "home" / "safetynet.db")
-    db = bootstrap()
+    db = create_database()
     db.dispose()
     assert (tmp_path / "home").is_dir()
     monkeypatch.setenv(ENV_VAR, "postgresql://postgres@127.0.0.1:5432/x")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safetynet.registry.base import Base
+from safetynet.db.base import Base
 
 __all__ = ["AuditEvent"]
 

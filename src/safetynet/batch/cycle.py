@@ -53,13 +53,13 @@ from safetynet.batch.runner import (
     start_run,
     write_summary,
 )
+from safetynet.db.engine import Database, require_current_schema
 from safetynet.domain.calendar import OfficialYear, install_added_years
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
+from safetynet.intake import write_quarantine
 from safetynet.monitoring.compare import month_end
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
-from safetynet.registry.db import Database, require_current_schema
-from safetynet.registry.imports import write_quarantine
 
 __all__ = [
     "STAGES",
@@ -469,7 +469,7 @@ def run_cycle(
 def _registry_calendar(db: Database) -> tuple[OfficialYear, ...]:
     """The calendar years added to the registry, installed in this process (the step across
     counties and the stored alerts) and passed to the workers (``CountyJob.calendar_years``)."""
-    from safetynet.registry.calendar_years import added_years, forget_sync
+    from safetynet.db.calendar_years import added_years, forget_sync
 
     with db.sessions() as session:
         years = tuple(added_years(session))

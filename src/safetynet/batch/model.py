@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safetynet.registry.base import Base
+from safetynet.db.base import Base
 
 __all__ = ["CountyProgramSummary", "HouseholdResult", "MonthlyRun"]
 

@@ -32,11 +32,11 @@ from safetynet.batch.columns import (
     write_parquet,
 )
 from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
+from safetynet.db.engine import Database, require_current_schema
 from safetynet.domain.money import fen_to_yuan
 from safetynet.errors import InputError
 from safetynet.policy.engine import Evaluation, Params, ProgramResult, Trace, evaluate, programs
 from safetynet.policy.population import Population
-from safetynet.registry.db import Database, require_current_schema
 
 SYSTEM = Actor(name="monthly-run", role="system")
 PROGRESS = "_progress.json"  # the finished counties of a month, with the stages that were run

@@ -17,9 +17,9 @@ import numpy as np
 from sqlalchemy import select
 from stdnum import luhn
 
+from safetynet.db.engine import Database
 from safetynet.errors import InputError
 from safetynet.payments.accounts import BANK_CATEGORIES
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household, Membership, Person
 
 __all__ = ["HEADERS", "write_synthetic_accounts"]

@@ -40,13 +40,13 @@ from safetynet.batch.synth import identity_numbers
 from safetynet.domain.identity import check_character
 from safetynet.domain.regions import RegionLevel, default_registry
 from safetynet.errors import InputError
+from safetynet.intake import parse_month
 from safetynet.monitoring.feeds import (
     DISASTER_DAMAGES,
     FEEDS,
     FeedSpec,
 )
 from safetynet.policy.population import FIELDS, date_to_int, declare_all_fields
-from safetynet.registry.imports import parse_month
 
 __all__ = [
     "CAUGHT_BY_RULE",

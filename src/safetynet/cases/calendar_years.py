@@ -13,11 +13,11 @@ from sqlalchemy import select
 from safetynet.audit.log import Actor, append
 from safetynet.cases.model import DEADLINE_TABLES
 from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.db.calendar_years import OfficialCalendarYear, added_years, forget_sync
 from safetynet.domain.calendar import OfficialYear, install_added_years, shipped_years
 from safetynet.domain.workdays import Deadline, DeadlineBasis
 from safetynet.errors import InputError
 from safetynet.monitoring.alerts_model import Alert
-from safetynet.registry.calendar_years import OfficialCalendarYear, added_years, forget_sync
 
 __all__ = [
     "AddCalendarYear",

@@ -29,9 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safetynet.cases.workflow import Department, Procedure, State
+from safetynet.db.base import Base
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.workdays import Deadline
-from safetynet.registry.base import Base
 
 __all__ = [
     "Appeal",

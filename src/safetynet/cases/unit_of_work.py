@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session, sessionmaker
 
 from safetynet.cases.repository import CaseRepository
+from safetynet.db.calendar_years import sync_calendar
 from safetynet.policy.parameters import ParameterTree, default_tree
-from safetynet.registry.calendar_years import sync_calendar
 from safetynet.registry.unit_of_work import UnitOfWork
 
 __all__ = ["CaseUnitOfWork"]

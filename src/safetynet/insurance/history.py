@@ -396,9 +396,9 @@ def pension_from_history(
     """
     from safetynet.domain.identity import mask_identity_number, parse_identity_number
     from safetynet.errors import UnknownNameError
+    from safetynet.insurance.contribution_imports import load_history
     from safetynet.policy.calculate import calculate, parameter_record, result_json
     from safetynet.policy.engine import program
-    from safetynet.registry.contribution_imports import load_history
 
     number = parse_identity_number(id_number, "id_number").value
     masked = mask_identity_number(number)

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from safetynet.domain.identity import county_codes
 from safetynet.domain.regions import NATION_CODE, default_registry
+from safetynet.intake import IntakeLimits, QuarantineLine, RawRow, intake_limits
 from safetynet.monitoring.feeds import (
     FIRST_ROW,
     FeedRow,
@@ -42,7 +43,6 @@ from safetynet.monitoring.feeds import (
     resolve_repeats,
 )
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
-from safetynet.registry.imports import IntakeLimits, QuarantineLine, RawRow, intake_limits
 
 __all__ = ["ColumnarFeed", "validate_columns"]
 

@@ -30,10 +30,7 @@ from sqlalchemy.orm import Session
 from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError, SafetyNetError
-from safetynet.logs import logged_stage
-from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord, FeedRejection
-from safetynet.policy.population import DISABILITY_CATEGORIES
-from safetynet.registry.imports import (
+from safetynet.intake import (
     Column,
     IntakeLimits,
     QuarantineLine,
@@ -49,6 +46,9 @@ from safetynet.registry.imports import (
     parse_region,
     read_sheet,
 )
+from safetynet.logs import logged_stage
+from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord, FeedRejection
+from safetynet.policy.population import DISABILITY_CATEGORIES
 from safetynet.registry.unit_of_work import UnitOfWork
 from safetynet.registry.vocabulary import SYNONYMS
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safetynet.registry.base import Base
+from safetynet.db.base import Base
 
 __all__ = ["FEED_KINDS", "FeedDelivery", "FeedRecord", "FeedRejection"]
 

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.batch.columns import CountyData
+from safetynet.db.calendar_years import sync_calendar
+from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts import (
@@ -45,8 +47,6 @@ from safetynet.monitoring.compare import (
 from safetynet.monitoring.model import FeedRecord
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.policy.population import FIELDS, Population, date_to_int, declare_all_fields
-from safetynet.registry.calendar_years import sync_calendar
-from safetynet.registry.db import Database
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
 __all__ = [

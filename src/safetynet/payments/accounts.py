@@ -20,12 +20,10 @@ from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError
-from safetynet.logs import logged_stage
-from safetynet.payments.model import PayeeAccount
-from safetynet.registry.db import Database
-from safetynet.registry.imports import (
+from safetynet.intake import (
     Column,
     IntakeLimits,
     QuarantineLine,
@@ -36,6 +34,8 @@ from safetynet.registry.imports import (
     parse_region,
     read_sheet,
 )
+from safetynet.logs import logged_stage
+from safetynet.payments.model import PayeeAccount
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [

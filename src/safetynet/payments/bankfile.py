@@ -38,6 +38,7 @@ from sqlalchemy import func, insert, select, union, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.engine import Database
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
@@ -61,7 +62,6 @@ from safetynet.payments.model import (
     PaymentInstruction,
 )
 from safetynet.payments.roll import month_bounds, parse_month
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, EnrolmentHistory, Household, Membership
 
 __all__ = [

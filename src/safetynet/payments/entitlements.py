@@ -24,10 +24,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.engine import Database
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.payments.model import EntitlementChange, PaymentInstruction
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, EnrolmentHistory
 
 __all__ = [

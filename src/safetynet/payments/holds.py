@@ -22,11 +22,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.payments.entitlements import next_month
 from safetynet.payments.model import PaymentHold, PaymentInstruction
-from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [

@@ -20,12 +20,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.engine import Database
 from safetynet.errors import InputError
-from safetynet.logs import logged_stage
-from safetynet.payments.accounts import mask_account
-from safetynet.payments.model import BankFileItem, BankReturn, PaymentInstruction
-from safetynet.registry.db import Database
-from safetynet.registry.imports import (
+from safetynet.intake import (
     Column,
     IntakeLimits,
     QuarantineLine,
@@ -35,6 +32,9 @@ from safetynet.registry.imports import (
     parse_date_text,
     read_sheet,
 )
+from safetynet.logs import logged_stage
+from safetynet.payments.accounts import mask_account
+from safetynet.payments.model import BankFileItem, BankReturn, PaymentInstruction
 
 __all__ = [
     "RETURN_COLUMNS",

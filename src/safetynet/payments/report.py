@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from safetynet.db.engine import Database
 from safetynet.domain.regions import default_registry
 from safetynet.payments.holds import held_kind
 from safetynet.payments.model import PaymentInstruction, PaymentRecovery
 from safetynet.payments.roll import month_bounds, parse_month
 from safetynet.policy.parameters import ParameterTree, default_tree
-from safetynet.registry.db import Database
 from safetynet.registry.model import Household
 
 __all__ = ["PAID_BY_DAY", "ReportRow", "payment_report"]

@@ -24,6 +24,8 @@ from sqlalchemy import Select, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.bulk import among, insert_new
+from safetynet.db.engine import Database
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError, SafetyNetError
@@ -46,8 +48,6 @@ from safetynet.payments.model import (
     PaymentRun,
 )
 from safetynet.policy.parameters import ParameterTree, default_tree
-from safetynet.registry.bulk import among, insert_new
-from safetynet.registry.db import Database
 from safetynet.registry.model import Enrolment, Household
 
 __all__ = [

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.engine import Database
 from safetynet.domain.privacy import mask_text
 from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError, UnknownNameError
-from safetynet.registry.db import Database
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = ["MIN_REASON_LENGTH", "person_in_region", "read_full_id_number"]

@@ -15,16 +15,10 @@ from safetynet.audit.log import Actor, append
 from safetynet.domain.events import publish
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
+from safetynet.intake import NullProgress, ProgressSink
 from safetynet.logs import logged_stage
 from safetynet.registry.events import IncomeChange, IncomeChanged
-from safetynet.registry.imports import (
-    AssetTotal,
-    HouseholdRecord,
-    NullProgress,
-    PersonRecord,
-    ProgressSink,
-    ValidatedImport,
-)
+from safetynet.registry.imports import AssetTotal, HouseholdRecord, PersonRecord, ValidatedImport
 from safetynet.registry.model import (
     Asset,
     Enrolment,

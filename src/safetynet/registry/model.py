@@ -27,8 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from safetynet.db.base import Base
 from safetynet.domain.identity import mask_identity_number
-from safetynet.registry.base import Base
 from safetynet.registry.vocabulary import (
     ASSET_KINDS,
     DISABILITY_CATEGORIES,

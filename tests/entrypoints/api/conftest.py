@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import InMemoryUserDirectory, Role, User, create_app
-from safetynet.registry.db import Database
 from tests.cases.helpers import REGION
 
 OWN = REGION  # Shanghai Pudong: the applications are lodged here

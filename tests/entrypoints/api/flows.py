@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
-from safetynet.registry.db import Database
 from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import OWN, act, call, token
 

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import POLICY, Action, Role
-from safetynet.registry.db import Database
 from safetynet.registry.model import Person
 from tests.entrypoints.api.conftest import NEIGHBOUR, OTHER, OWN, act, auth, token
 from tests.entrypoints.api.flows import CLERK, HEAD, ok, refused_with_appeal, submit_dibao

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 import tests.cases.helpers as core
 from safetynet.cases import commands as c
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
-from safetynet.registry.db import Database
 from tests.cases.helpers import (
     Clock,
     example,

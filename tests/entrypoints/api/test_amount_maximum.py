@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import InMemoryUserDirectory, create_app
 from safetynet.entrypoints.api.bounds import AMOUNT_FEN_MAX
 from safetynet.policy.parameters import (
@@ -21,7 +22,6 @@ from safetynet.policy.parameters import (
     Reference,
     default_tree,
 )
-from safetynet.registry.db import Database
 from tests.cases.helpers import example, register_household
 from tests.entrypoints.api.conftest import OWN, _clock, _users, auth
 from tests.entrypoints.api.flows import APPROVER, CLERK

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from safetynet.registry.db import Database
+from safetynet.db.engine import Database
 from tests.cases.helpers import example
 from tests.entrypoints.api.conftest import OWN, auth
 from tests.entrypoints.api.flows import (

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
 from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.db.calendar_years import forget_sync
+from safetynet.db.engine import Database
 from safetynet.domain.calendar import install_added_years, parse_official_year
-from safetynet.registry.calendar_years import forget_sync
-from safetynet.registry.db import Database
 from tests.cases.test_calendar_years import ADMIN, calendar_2027
 from tests.entrypoints.api.conftest import OWN, act, call
 from tests.entrypoints.api.flows import CLERK, ok, submit_dibao

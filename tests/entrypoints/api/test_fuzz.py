@@ -25,8 +25,8 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import POLICY, Action, InMemoryUserDirectory, Role, User, create_app
-from safetynet.registry.db import Database
 from tests.entrypoints.api.conftest import OWN, _clock, token
 from tests.entrypoints.api.flows import submit_dibao
 

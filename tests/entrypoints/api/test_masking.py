@@ -10,9 +10,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
 from safetynet.entrypoints.api.masking import mask_json
-from safetynet.registry.db import Database
 from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import OTHER, OWN, act, auth, token
 from tests.entrypoints.api.flows import (

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
-from safetynet.registry.db import Database
 from safetynet.registry.model import Person
 from tests.cases.helpers import register_household
 from tests.entrypoints.api.conftest import CITY, NEIGHBOUR, OTHER, OWN, auth, token

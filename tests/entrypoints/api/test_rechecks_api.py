@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
-from safetynet.registry.db import Database
 from tests.cases.helpers import household_id_of, open_alert
 from tests.entrypoints.api.conftest import OTHER, OWN, act, call, token
 from tests.entrypoints.api.flows import (

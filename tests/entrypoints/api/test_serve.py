@@ -10,9 +10,10 @@ import typer
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from safetynet.bootstrap import upgrade
+from safetynet.db.engine import create_database
 from safetynet.entrypoints.api import hash_token
 from safetynet.entrypoints.cli.api_cli import serve
-from safetynet.registry.db import bootstrap, upgrade
 
 
 def _cli() -> typer.Typer:
@@ -31,7 +32,7 @@ def test_serve_needs_a_users_file(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_serve_runs_the_app_under_uvicorn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    db = bootstrap(url)
+    db = create_database(url)
     upgrade(db)
     db.dispose()
     users = tmp_path / "users.yaml"
@@ -61,7 +62,7 @@ def test_serve_refuses_to_start_without_an_audit_key(
     """A county office finds a missing audit key when it starts the server, not when the
     first application cannot be recorded (ADR 0008)."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    db = bootstrap(url)
+    db = create_database(url)
     upgrade(db)
     db.dispose()
     users = tmp_path / "users.yaml"

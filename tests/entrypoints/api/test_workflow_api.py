@@ -8,8 +8,8 @@ import io
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
-from safetynet.registry.db import Database
 from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import CITY, OWN, act, auth, call, token
 from tests.entrypoints.api.flows import (

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from safetynet.db.calendar_years import forget_sync
+from safetynet.db.engine import Database
 from safetynet.domain.calendar import install_added_years
 from safetynet.entrypoints.cli.main import app
-from safetynet.registry.calendar_years import forget_sync
-from safetynet.registry.db import Database
 from tests.cases.test_calendar_years import calendar_2027
 
 

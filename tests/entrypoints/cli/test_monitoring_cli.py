@@ -12,12 +12,12 @@ from pathlib import Path
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from safetynet.db.calendar_years import forget_sync
+from safetynet.db.engine import create_database
 from safetynet.domain.calendar import install_added_years
 from safetynet.domain.identity import mask_identity_number
 from safetynet.entrypoints.cli.main import app
 from safetynet.monitoring.alerts_model import Alert
-from safetynet.registry.calendar_years import forget_sync
-from safetynet.registry.db import bootstrap
 from tests.monitoring.helpers import A
 from tests.monitoring.test_alerts import notice_2027
 from tests.monitoring.test_verification import _setup
@@ -34,7 +34,7 @@ def _registry(tmp_path: Path) -> tuple[str, int]:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade", "--url", url]).exit_code == 0
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         household = _setup(db, lambda: dt.datetime(2025, 10, 5, tzinfo=dt.UTC))
     finally:
@@ -78,7 +78,7 @@ def test_run_alerts_assign_resolve(tmp_path: Path) -> None:
     )
     assert "township_office: 1" in late.output
 
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         with db.sessions() as session:
             alert_id = session.scalars(select(Alert.id)).one()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
+from safetynet.db.engine import Database
 from safetynet.domain.privacy import mask_text
 from safetynet.entrypoints.api.auth import UserDirectory
 from safetynet.entrypoints.api.masking import MaskIdentityNumbers
@@ -30,7 +31,6 @@ from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
 from safetynet.entrypoints.api.service import CaseService, Clock
 from safetynet.errors import InputError, SafetyNetError, UnknownNameError
 from safetynet.policy.parameters import ParameterTree
-from safetynet.registry.db import Database
 
 __all__ = ["create_app"]
 

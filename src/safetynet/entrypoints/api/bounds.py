@@ -280,7 +280,7 @@ Programs = Annotated[list[ShortText], Field(max_length=50)]
 def maximum_amount_fen(on: dt.date, region: str, tree: ParameterTree | None = None) -> int:
     """The largest amount accepted on ``on`` in ``region``, in fen: the intake's parameter
     (``common.intake.maximum_amount``), resolved like every parameter."""
-    from safetynet.registry.imports import intake_limits
+    from safetynet.intake import intake_limits
 
     return intake_limits(on, region=region, tree=tree).maximum_fen
 

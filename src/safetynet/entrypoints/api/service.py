@@ -29,6 +29,7 @@ from safetynet.cases.workflow import (
     pending_deadlines,
     provisional_deadline,
 )
+from safetynet.db.engine import Database
 from safetynet.domain.regions import NATION_CODE
 from safetynet.entrypoints.api.bounds import maximum_amount_fen
 from safetynet.entrypoints.api.policy import in_region
@@ -47,7 +48,6 @@ from safetynet.entrypoints.api.schemas import (
     TrackPublic,
 )
 from safetynet.policy.parameters import ParameterTree
-from safetynet.registry.db import Database
 from safetynet.registry.disclosure import person_in_region, read_full_id_number
 from safetynet.registry.model import Household
 

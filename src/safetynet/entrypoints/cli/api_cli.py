@@ -37,7 +37,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the case workflow REST API (OpenAPI at /docs and /openapi.json)."""
-    from safetynet.entrypoints.cli.main import reports_errors
+    from safetynet.entrypoints.cli._common import reports_errors
 
     reports_errors(_serve)(host, port, url, users)
 
@@ -67,16 +67,16 @@ def _require_audit_setup(url: Any) -> None:
 def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
     import uvicorn
 
+    from safetynet.db.engine import create_database, require_current_schema
     from safetynet.entrypoints.api import FileUserDirectory, create_app
     from safetynet.entrypoints.cli.paths import input_file
-    from safetynet.registry.db import bootstrap, require_current_schema
 
     path = users or (Path(os.environ[USERS_ENV_VAR]) if os.environ.get(USERS_ENV_VAR) else None)
     if path is None:
         raise InputError("--users", f"give the users file (or set ${USERS_ENV_VAR})")
     input_file(path, "--users" if users else f"${USERS_ENV_VAR}")
     directory = FileUserDirectory.load(path)
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         require_current_schema(db)
         _require_audit_setup(db.engine.url)

@@ -60,8 +60,8 @@ def run_month_cmd(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run the month's cycle, county by county; resumable, each stage also alone."""
-    from safetynet.entrypoints.cli.main import out as console
-    from safetynet.entrypoints.cli.main import reports_errors
+    from safetynet.entrypoints.cli._common import out as console
+    from safetynet.entrypoints.cli._common import reports_errors
     from safetynet.settings import load_settings
 
     home = load_settings()
@@ -87,18 +87,18 @@ def synth_accounts_cmd(
     ] = None,
 ) -> None:
     """Write synthetic social-security-card accounts for the households the registry pays."""
-    from safetynet.entrypoints.cli.main import out as console
-    from safetynet.entrypoints.cli.main import reports_errors
+    from safetynet.entrypoints.cli._common import out as console
+    from safetynet.entrypoints.cli._common import reports_errors
 
     def run() -> None:
         from safetynet.batch.synth_accounts import write_synthetic_accounts
+        from safetynet.db.engine import create_database, require_current_schema
         from safetynet.entrypoints.cli.paths import output_file
         from safetynet.policy.calculate import parse_date
-        from safetynet.registry.db import bootstrap, require_current_schema
 
         output_file(out, "--out")
         start = parse_date(valid_from, "--valid-from")
-        db = bootstrap(url)
+        db = create_database(url)
         try:
             require_current_schema(db)
             written, missing = write_synthetic_accounts(
@@ -140,10 +140,10 @@ def _run(
     console: Console,
 ) -> None:
     from safetynet.batch.cycle import run_cycle
+    from safetynet.db.engine import create_database
+    from safetynet.entrypoints.cli._common import progress_bar
     from safetynet.entrypoints.cli.paths import fallback_file, input_dir, output_dir
-    from safetynet.entrypoints.cli.registry_cli import progress_bar
     from safetynet.policy.screening import fallback_label, load_parameter_values
-    from safetynet.registry.db import bootstrap
 
     input_dir(snapshot, "--snapshot")
     if feeds is not None:
@@ -159,7 +159,7 @@ def _run(
         else "regional parameters only"
     )
     stages = tuple(stage) if stage else default_stages(feeds, not no_registry)
-    db = None if no_registry else bootstrap(url)
+    db = None if no_registry else create_database(url)
     progress = progress_bar(console, quiet=quiet)
     try:
         with progress:

@@ -14,14 +14,14 @@ from typing import Annotated, Any
 
 import typer
 
-from safetynet.entrypoints.cli.paths import input_file
-from safetynet.entrypoints.cli.registry_cli import (
+from safetynet.entrypoints.cli._common import (
     UrlOption,
     cli_actor,
     current_database,
     out,
     reports_errors,
 )
+from safetynet.entrypoints.cli.paths import input_file
 from safetynet.errors import InputError
 
 __all__ = ["calendar_app", "workdays_app"]
@@ -44,8 +44,8 @@ def _actor() -> Any:
 def _sync_from_registry(url: str | None) -> None:
     """Install the years added in the registry, when there is a registry to read: a missing
     SQLite file means nothing was added, and is not created just to look."""
-    from safetynet.registry.calendar_years import sync_calendar
-    from safetynet.registry.db import resolve_url
+    from safetynet.db.calendar_years import sync_calendar
+    from safetynet.db.engine import resolve_url
 
     parsed = resolve_url(url)
     if parsed.get_backend_name() == "sqlite" and (

@@ -3,7 +3,7 @@ and calculate the employee pension from it (``pension``, JSON).
 
 ``import_contributions`` is also meant to be registered as ``safetynet import contributions`` (the
 lead wires it into ``registry_cli.import_app`` from ``main``). What is decided lives in
-``safetynet.registry.contribution_imports`` and ``safetynet.insurance.history``.
+``safetynet.insurance.contribution_imports`` and ``safetynet.insurance.history``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from safetynet.entrypoints.cli.paths import output_file
-from safetynet.entrypoints.cli.registry_cli import (
+from safetynet.entrypoints.cli._common import (
     DryRunOption,
     EncodingOption,
     HeaderRowOption,
@@ -29,6 +28,7 @@ from safetynet.entrypoints.cli.registry_cli import (
     out,
     reports_errors,
 )
+from safetynet.entrypoints.cli.paths import output_file
 from safetynet.errors import InputError
 
 __all__ = ["contributions_app", "import_contributions"]
@@ -85,23 +85,23 @@ def import_contributions(
     """Import contribution records: good rows are committed, bad ones go to the quarantine file.
 
     Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
-    from safetynet.entrypoints.cli.registry_cli import (
+    from safetynet.entrypoints.cli._common import (
         finish_import,
         report_quarantine,
         unit_of_work,
     )
-    from safetynet.policy.parameters import default_tree, parse_override
-    from safetynet.registry.contribution_imports import (
+    from safetynet.insurance.contribution_imports import (
         ImportContributions,
         default_flagged_path,
         read_contributions,
         validate_contributions,
     )
-    from safetynet.registry.contribution_imports import (
+    from safetynet.insurance.contribution_imports import (
         import_contributions as handle,
     )
+    from safetynet.intake import write_quarantine
+    from safetynet.policy.parameters import default_tree, parse_override
     from safetynet.registry.handlers import system_clock
-    from safetynet.registry.imports import write_quarantine
 
     if quarantine is not None:
         output_file(quarantine, "--quarantine")
@@ -172,13 +172,13 @@ def history(
     """Contribution months, gaps, average contribution index and account balance of one person."""
     from safetynet.domain.identity import parse_identity_number
     from safetynet.domain.money import format_yuan
+    from safetynet.insurance.contribution_imports import load_history
     from safetynet.insurance.history import (
         MonthlyContribution,
         pension_inputs,
         summarize_with_parameters,
     )
     from safetynet.policy.parameters import default_tree, parse_override
-    from safetynet.registry.contribution_imports import load_history
     from safetynet.registry.unit_of_work import UnitOfWork
 
     number = parse_identity_number(id_number).value

@@ -84,17 +84,18 @@ def run_demo(
     counties: Sequence[str] = DEMO_COUNTIES,
     month: str = DEMO_MONTH,
 ) -> None:
+    from safetynet.batch.caseload import load_caseload
     from safetynet.batch.cycle import run_cycle
     from safetynet.batch.runner import month_dir, parse_month
     from safetynet.batch.synth import generate
     from safetynet.batch.synth_accounts import write_synthetic_accounts
     from safetynet.batch.synth_feeds import generate_feeds
+    from safetynet.bootstrap import upgrade
+    from safetynet.db.engine import create_database
     from safetynet.domain.regions import default_registry
     from safetynet.entrypoints.cli.batch_cli import log_stages, print_report
     from safetynet.payments.accounts import import_accounts, read_accounts
     from safetynet.policy.screening import fallback_label, load_parameter_values
-    from safetynet.registry.caseload import load_caseload
-    from safetynet.registry.db import bootstrap, upgrade
 
     started = time.perf_counter()
     # Every argument is checked before the folder of an earlier run is replaced.
@@ -112,7 +113,7 @@ def run_demo(
         markup=False,
     )
 
-    db = bootstrap(f"sqlite:///{workdir / 'safetynet.db'}")
+    db = create_database(f"sqlite:///{workdir / 'safetynet.db'}")
     _demo_audit_key(out, db.engine.url)
     clock = _clock(on)
     step = time.perf_counter()

@@ -12,8 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from safetynet.entrypoints.cli.paths import output_file
-from safetynet.entrypoints.cli.registry_cli import (
+from safetynet.entrypoints.cli._common import (
     DryRunOption,
     EncodingOption,
     HeaderRowOption,
@@ -24,6 +23,7 @@ from safetynet.entrypoints.cli.registry_cli import (
     out,
     reports_errors,
 )
+from safetynet.entrypoints.cli.paths import output_file
 from safetynet.errors import InputError
 
 __all__ = ["feeds_app", "load", "quarantine_file"]
@@ -62,7 +62,7 @@ def load(
     The reasons are stored with the rows; the quarantine file is written from the database
     (again at any time with ``feeds quarantine``). Exit status: 0 every row accepted, 1 some rows
     quarantined, 2 the file could not be read."""
-    from safetynet.entrypoints.cli.registry_cli import (
+    from safetynet.entrypoints.cli._common import (
         finish_import,
         report_quarantine,
         unit_of_work,
@@ -126,8 +126,8 @@ def quarantine_file(
 ) -> None:
     """Write a delivery's rejected rows and their reasons again, from the database."""
     output_file(out_file, "--out")
+    from safetynet.intake import write_quarantine
     from safetynet.monitoring.feeds import rejections
-    from safetynet.registry.imports import write_quarantine
 
     with current_database(url) as db, db.sessions() as session:
         headers, lines = rejections(session, delivery)

@@ -7,15 +7,13 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
+from safetynet.entrypoints.cli._common import err, out, reports_errors
 from safetynet.entrypoints.cli.paths import fallback_file, input_path
 from safetynet.entrypoints.cli.paths import input_file as input_file_
 from safetynet.errors import SafetyNetError
@@ -98,25 +96,6 @@ params_app = typer.Typer(help="Dated, cited, regional parameters.", no_args_is_h
 cases_app = typer.Typer(help="Rule tests written as YAML case files.", no_args_is_help=True)
 app.add_typer(params_app, name="params")
 app.add_typer(cases_app, name="cases")
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def reports_errors(fn: F) -> F:
-    """A user error becomes one line on stderr and exit code 2, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SafetyNetError as exc:
-            err.print(f"error: {exc}", markup=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.callback()

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from safetynet.domain.privacy import mask_value
-from safetynet.entrypoints.cli.registry_cli import (
+from safetynet.entrypoints.cli._common import (
     UrlOption,
     cli_actor,
     current_database,

@@ -39,15 +39,15 @@ def notice(
 ) -> None:
     """Write the approval or refusal notice of a decided track as PDF (identity numbers masked)."""
     from safetynet.cases.notices import notice_data, render_notice
+    from safetynet.db.engine import create_database, require_current_schema
     from safetynet.entrypoints.cli.paths import output_file
-    from safetynet.registry.db import bootstrap, require_current_schema
     from safetynet.settings import load_settings
 
     try:
         target = output_file(
             out_file or load_settings().path("notices", f"notice-{track_id}.pdf"), "--out"
         )
-        db = bootstrap(url)
+        db = create_database(url)
         try:
             require_current_schema(db)
             with db.sessions() as session:

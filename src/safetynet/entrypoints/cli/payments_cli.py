@@ -12,8 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from safetynet.entrypoints.cli.paths import output_dir, output_file
-from safetynet.entrypoints.cli.registry_cli import (
+from safetynet.entrypoints.cli._common import (
     DryRunOption,
     EncodingOption,
     HeaderRowOption,
@@ -24,6 +23,7 @@ from safetynet.entrypoints.cli.registry_cli import (
     out,
     reports_errors,
 )
+from safetynet.entrypoints.cli.paths import output_dir, output_file
 
 __all__ = [
     "accounts_app",
@@ -113,7 +113,7 @@ def roll(
 def _write_quarantine(
     lines: Any, headers: Any, source: Path, target: Path | None, *, dry_run: bool = False
 ) -> Path | None:
-    from safetynet.registry.imports import default_quarantine_path, write_quarantine
+    from safetynet.intake import default_quarantine_path, write_quarantine
 
     if not lines:
         return None

@@ -7,212 +7,52 @@ these sub-apps into ``main.app``.
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import hashlib
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from types import TracebackType
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from safetynet.entrypoints.cli._common import (
+    DryRunOption,
+    EncodingOption,
+    HeaderRowOption,
+    QuarantineOption,
+    RichProgress,
+    UrlOption,
+    cli_actor,
+    current_database,
+    date_or_today,
+    err,
+    finish_import,
+    out,
+    report_quarantine,
+    reports_errors,
+    unit_of_work,
+)
 from safetynet.entrypoints.cli.paths import fallback_file, input_dir, maybe_file, output_file
 from safetynet.errors import InputError
 
-__all__ = [
-    "audit_app",
-    "cli_actor",
-    "current_database",
-    "date_or_today",
-    "db_app",
-    "finish_import",
-    "import_app",
-    "progress_bar",
-    "report_quarantine",
-    "unit_of_work",
-]
+__all__ = ["audit_app", "db_app", "import_app"]
 
 db_app = typer.Typer(help="The registry database: create or migrate it.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports into the registry.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EncodingOption = Annotated[
-    str | None,
-    typer.Option(help="Text encoding of a CSV file (default: detect UTF-8 or GBK/GB18030)."),
-]
-QuarantineOption = Annotated[
-    Path | None,
-    typer.Option(help="Where to write rejected rows (default: FILE.quarantine.csv beside it)."),
-]
-HeaderRowOption = Annotated[
-    int | None,
-    typer.Option(
-        "--header-row",
-        min=1,
-        help="Row number of the header (default: found among the first rows, below any title).",
-    ),
-]
-DryRunOption = Annotated[
-    bool,
-    typer.Option(
-        "--dry-run", help="Check every row (against the database too) and report; write nothing."
-    ),
-]
-UrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help="Database URL (default: $SAFETYNET_DATABASE_URL, the config file, else safetynet.db "
-        "in the SafetyNet home: docs/settings.md).",
-    ),
-]
-
-
-def reports_errors(fn: F) -> F:
-    """main.reports_errors, looked up when the command runs (main imports this module)."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from safetynet.entrypoints.cli.main import reports_errors as report
-
-        return report(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def progress_bar(console: Console, *, quiet: bool) -> Progress:
-    """The commands' progress bar: description, bar, done/total, time; it disappears when done
-    and is off when quiet or when ``console`` is not a terminal."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet or not console.is_terminal,
-        transient=True,
-    )
-
-
-class RichProgress:
-    """A progress bar on stderr, one task per step; silent when quiet or not on a terminal."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        self._progress = progress_bar(err, quiet=quiet)
-        self._task: Any = None
-
-    def __enter__(self) -> RichProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._progress.stop()
-
-    def start(self, description: str, total: int) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, visible=False)
-        self._task = self._progress.add_task(description, total=total)
-
-    def advance(self, amount: int = 1) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, amount)
-
-
-def unit_of_work(sessions: Any, *, dry_run: bool) -> Any:
-    """The unit of work of an import: one that only flushes and rolls back for ``--dry-run``."""
-    from safetynet.registry.unit_of_work import DryRunUnitOfWork, UnitOfWork
-
-    return DryRunUnitOfWork(sessions) if dry_run else UnitOfWork(sessions)
-
-
-def report_quarantine(
-    lines: Any, headers: Any, source: Path, target: Path | None, *, dry_run: bool
-) -> None:
-    """Write the rejected rows to the quarantine file (FILE.quarantine.csv by default) and say
-    where; in a dry run, print them instead (row, field, reason) and write nothing."""
-    from safetynet.registry.imports import default_quarantine_path, write_quarantine
-
-    rows = sorted(lines, key=lambda q: q.row)
-    if not rows:
-        out.print("quarantine: none", markup=False)
-    elif dry_run:
-        for line in rows:
-            out.print(f"row {line.row}, {line.field}: {line.reason}", markup=False)
-    else:
-        path = target or default_quarantine_path(source)
-        write_quarantine(rows, headers, path)
-        out.print(f"quarantine: {path}", markup=False)
-
-
-def finish_import(quarantined: int, *, dry_run: bool) -> None:
-    """End an import command with its exit status: 0 when every row was accepted, 1 when some
-    rows were quarantined (the report is printed first); a file that cannot be read has already
-    ended the command with 2."""
-    if dry_run:
-        out.print("dry run: nothing was written", markup=False)
-    if quarantined:
-        raise typer.Exit(1)
-
-
-def cli_actor(role: str, region: str | None = None) -> Any:
-    """Who runs a command, as the audit log records them: the login name (``unknown`` where the
-    environment has none) acting in ``role`` for ``region``."""
-    from safetynet.audit.log import Actor
-
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        name = "unknown"
-    return Actor(name=name, role=role, region=region)
-
-
-@contextmanager
-def current_database(url: str | None) -> Iterator[Any]:
-    """The database at the current schema, disposed of on the way out, whatever happens."""
-    from safetynet.registry.db import bootstrap, require_current_schema
-
-    db = bootstrap(url)
-    try:
-        require_current_schema(db)
-        yield db
-    finally:
-        db.dispose()
 
 
 def _actor() -> Any:
     return cli_actor("registry_clerk")
 
 
-def date_or_today(value: str | None, field: str) -> dt.date:
-    """The date given (YYYY-MM-DD), or today when none is; a bad one is an error naming ``field``."""
-    from safetynet.policy.calculate import parse_date
-
-    return dt.date.today() if value is None else parse_date(value, field)
-
-
 @db_app.command("upgrade")
 @reports_errors
 def db_upgrade(url: UrlOption = None) -> None:
     """Create the database, or migrate it to the current schema, and load the region list."""
-    from safetynet.registry.db import bootstrap, head_revision, upgrade
+    from safetynet.bootstrap import upgrade
+    from safetynet.db.engine import create_database, head_revision
 
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         upgrade(db)
         out.print(f"database {db.url} is at revision {head_revision()}", markup=False)
@@ -281,7 +121,7 @@ def import_households(
 
 
 def _layout(header_row: int, ignored: tuple[str, ...]) -> str:
-    from safetynet.registry.imports import Sheet
+    from safetynet.intake import Sheet
 
     return Sheet((), (), [], None, header_row, ignored).layout()
 
@@ -317,15 +157,15 @@ def import_caseload(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Enrol a snapshot's current dibao and tekun recipients, with the rules core's amounts."""
+    from safetynet.batch.caseload import CASELOAD_PROGRAMS, load_caseload
+    from safetynet.db.engine import create_database
     from safetynet.policy.screening import load_parameter_values
-    from safetynet.registry.caseload import CASELOAD_PROGRAMS, load_caseload
-    from safetynet.registry.db import bootstrap
     from safetynet.settings import load_settings
 
     snapshot = input_dir(snapshot or load_settings().path("population"), "--snapshot")
     fallback_parameters = fallback_file(fallback_parameters)
     fallbacks = load_parameter_values(fallback_parameters) if fallback_parameters else None
-    db = bootstrap(url)
+    db = create_database(url)
     try:
         with RichProgress(quiet=quiet) as progress:
             progress.start(f"caseload {month}", 0)
@@ -453,7 +293,7 @@ def audit_new_key(
     written to the file (mode 0600) and never printed.
     """
     from safetynet.audit.keys import KEY_ENV_VAR, add_key, default_keyring_path
-    from safetynet.registry.db import resolve_url
+    from safetynet.db.engine import resolve_url
 
     path = output_file(keyring, "--keyring") if keyring else None
     path = path or default_keyring_path(resolve_url(url))

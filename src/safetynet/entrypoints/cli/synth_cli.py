@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from safetynet.entrypoints.cli.registry_cli import progress_bar
+from safetynet.entrypoints.cli._common import progress_bar
 
 __all__ = ["DEFAULT_COUNTIES", "synth", "synth_feeds"]
 
@@ -50,7 +50,7 @@ def synth(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Generate a deterministic, calibrated synthetic population (docs/synthetic-population.md)."""
-    from safetynet.entrypoints.cli.main import reports_errors  # main imports the CLI modules
+    from safetynet.entrypoints.cli._common import reports_errors  # main imports the CLI modules
     from safetynet.settings import load_settings
 
     folder = out_dir if out_dir is not None else load_settings().path("population")
@@ -118,7 +118,7 @@ def synth_feeds(
 ) -> None:
     """Write department feeds for a synthetic population, with planted discrepancies
     (docs/synthetic-population.md, "Department feeds")."""
-    from safetynet.entrypoints.cli.main import reports_errors  # main imports the CLI modules
+    from safetynet.entrypoints.cli._common import reports_errors  # main imports the CLI modules
     from safetynet.settings import load_settings
 
     home = load_settings()

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
+from safetynet.db.engine import Database
 from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
-from safetynet.insurance.history import MonthlyContribution, summarize
-from safetynet.registry.contribution_imports import (
+from safetynet.insurance.contribution_imports import (
     ContributionImportReport,
     ImportContributions,
     ValidatedContributions,
@@ -29,8 +29,8 @@ from safetynet.registry.contribution_imports import (
     read_contributions,
     validate_contributions,
 )
-from safetynet.registry.contributions import ContributionRecord
-from safetynet.registry.db import Database
+from safetynet.insurance.contributions import ContributionRecord
+from safetynet.insurance.history import MonthlyContribution, summarize
 from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
     ACTOR,

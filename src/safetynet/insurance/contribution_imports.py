@@ -23,10 +23,8 @@ from safetynet.audit.log import Actor, append
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.errors import CoverageError, InputError, UnknownNameError
-from safetynet.logs import logged_stage
-from safetynet.policy.parameters import ParameterTree, default_tree
-from safetynet.registry.contributions import SCHEME_SYNONYMS, SCHEMES, ContributionRecord
-from safetynet.registry.imports import (
+from safetynet.insurance.contributions import SCHEME_SYNONYMS, SCHEMES, ContributionRecord
+from safetynet.intake import (
     Column,
     IntakeLimits,
     NullProgress,
@@ -41,6 +39,8 @@ from safetynet.registry.imports import (
     parse_region,
     read_sheet,
 )
+from safetynet.logs import logged_stage
+from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.unit_of_work import UnitOfWork
 
 __all__ = [

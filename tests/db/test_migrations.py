@@ -7,18 +7,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from safetynet.registry.base import all_metadata
-from safetynet.registry.db import (
-    alembic_config,
-    bootstrap,
-    current_revision,
-    head_revision,
-    upgrade,
-)
+from safetynet.bootstrap import all_metadata, upgrade
+from safetynet.db.engine import alembic_config, create_database, current_revision, head_revision
 
 
 def test_migrations_and_models_agree(empty_database_url: str) -> None:
-    db = bootstrap(empty_database_url)
+    db = create_database(empty_database_url)
     try:
         upgrade(db)
         assert current_revision(db) == head_revision()
@@ -30,7 +24,7 @@ def test_migrations_and_models_agree(empty_database_url: str) -> None:
 
 
 def test_upgrade_is_repeatable_and_downgrade_removes_everything(empty_database_url: str) -> None:
-    db = bootstrap(empty_database_url)
+    db = create_database(empty_database_url)
     try:
         upgrade(db)
         upgrade(db)  # a second run changes nothing and fails on nothing

@@ -18,18 +18,3 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def all_metadata() -> MetaData:
-    """The metadata with every table loaded (registry, contributions, audit, batch), for Alembic and tests."""
-    import safetynet.audit.model
-    import safetynet.batch.model
-    import safetynet.cases.model
-    import safetynet.monitoring.alerts_model
-    import safetynet.monitoring.model
-    import safetynet.payments.model
-    import safetynet.registry.calendar_years
-    import safetynet.registry.contributions
-    import safetynet.registry.model  # noqa: F401  (imported for its tables)
-
-    return Base.metadata

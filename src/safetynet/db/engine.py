@@ -1,4 +1,5 @@
-"""Build the database engine and sessions (in ``bootstrap``, never at import) and migrate it.
+"""Build the database engine and sessions (from ``safetynet.bootstrap``, never at import) and
+migrate the schema.
 
 The URL comes from the caller (``--url``), else the settings (``SAFETYNET_DATABASE_URL``, the config
 file, else ``safetynet.db`` in the SafetyNet home folder: see ``safetynet.settings``), never from
@@ -13,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,13 +25,12 @@ __all__ = [
     "ENV_VAR",
     "Database",
     "DatabaseUnavailableError",
-    "bootstrap",
+    "create_database",
     "current_revision",
     "head_revision",
+    "migrate",
     "require_current_schema",
     "resolve_url",
-    "sync_regions",
-    "upgrade",
 ]
 
 ENV_VAR = "SAFETYNET_DATABASE_URL"
@@ -80,7 +80,7 @@ def resolve_url(url: str | None = None) -> URL:
     return parsed
 
 
-def bootstrap(url: str | None = None) -> Database:
+def create_database(url: str | None = None) -> Database:
     """Create the engine and session factory for ``url`` (see ``resolve_url``)."""
     parsed = resolve_url(url)
     kwargs: dict[str, Any] = {"hide_parameters": True}  # identity numbers must not reach logs
@@ -128,7 +128,7 @@ def check_connection(db: Database) -> None:
 def alembic_config(connection: Connection) -> Config:
     """Alembic configured in code: the scripts ship inside the package, no alembic.ini."""
     config = Config()
-    config.set_main_option("script_location", "safetynet.registry:migrations")
+    config.set_main_option("script_location", "safetynet.db:migrations")
     config.attributes["connection"] = connection
     return config
 
@@ -146,10 +146,10 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", "safetynet.registry:migrations")
+    config.set_main_option("script_location", "safetynet.db:migrations")
     head = ScriptDirectory.from_config(config).get_current_head()
     if head is None:  # only if the package lost its migration scripts
-        raise RuntimeError("no migration scripts found in safetynet.registry.migrations")
+        raise RuntimeError("no migration scripts found in safetynet.db.migrations")
     return head
 
 
@@ -163,29 +163,9 @@ def require_current_schema(db: Database) -> None:
         )
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Create or migrate the schema to ``revision``, then load the region list."""
+def migrate(db: Database, revision: str = "head") -> None:
+    """Create or migrate the schema to ``revision`` (``safetynet.bootstrap.upgrade`` also loads
+    the reference data the areas keep in their tables)."""
     check_connection(db)
     with db.engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
-    with db.sessions.begin() as session:
-        sync_regions(session)
-
-
-def sync_regions(session: Session) -> int:
-    """Insert the packaged GB/T 2260 divisions that the table lacks; return how many."""
-    from safetynet.domain.regions import RegionLevel, default_registry
-    from safetynet.registry.model import RegionRow
-
-    present = set(session.scalars(select(RegionRow.code)))
-    missing = [
-        {"code": r.code, "name": r.name, "level": r.level.value, "parent_code": r.parent}
-        for r in default_registry().regions()
-        if r.code not in present and r.level is not RegionLevel.NATION
-    ]
-    # Parents before children: provinces, cities, counties (the rows are in code order).
-    rank = {"province": 0, "city": 1, "county": 2}
-    missing.sort(key=lambda r: (rank[str(r["level"])], str(r["code"])))
-    if missing:
-        session.execute(insert(RegionRow), missing)
-    return len(missing)

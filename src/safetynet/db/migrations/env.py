@@ -1,14 +1,12 @@
-"""Alembic environment: configured in code by ``safetynet.registry.db`` (no alembic.ini)."""
+"""Alembic environment: configured in code by ``safetynet.db.engine`` (no alembic.ini)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from safetynet.registry.base import all_metadata
-
 config = context.config
-target_metadata = all_metadata()
+target_metadata = config.attributes.get("target_metadata")
 
 
 def _configure(**kwargs: object) -> None:

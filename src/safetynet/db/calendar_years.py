@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from safetynet.db.base import Base
 from safetynet.domain.calendar import OfficialYear, install_added_years, parse_official_year
-from safetynet.registry.base import Base
 
 __all__ = ["OfficialCalendarYear", "added_years", "forget_sync", "sync_calendar"]
 
