@@ -27,9 +27,9 @@ from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
 from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.db.calendar_years import forget_sync, sync_calendar
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import install_added_years, parse_official_year
 from safetynet.domain.workdays import add_working_days
 from safetynet.entrypoints.cli.batch_cli import print_report
@@ -278,7 +278,7 @@ def test_workers_count_due_dates_on_the_years_added_to_the_registry(
     raise on 28 December 2026 are due on the dates ``monitor run`` gives (the registry's years
     installed), none of them provisional."""
     snapshot, feeds = inputs
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         add_calendar_year(uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())))
     install_added_years([])  # only the registry knows 2027 when the cycle starts
     forget_sync()

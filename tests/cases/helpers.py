@@ -17,8 +17,8 @@ from safetynet.cases import commands as c
 from safetynet.cases import events as e
 from safetynet.cases.handlers import handle
 from safetynet.cases.model import Track
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import check_character
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.registry.model import Enrolment, Household, Membership, Person
@@ -87,7 +87,7 @@ def register_household(
 
 
 def run(db: Database, clock: Clock, cmd: c.Command) -> e.Event:
-    with CaseUnitOfWork(db.sessions) as uow:
+    with UnitOfWork(db.sessions) as uow:
         return handle(cmd, uow, clock)
 
 

@@ -23,10 +23,10 @@ from safetynet.cases.calendar_years import (
 )
 from safetynet.cases.model import Appeal, Recheck, Track
 from safetynet.cases.notices import notice_data, render_notice
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.views import overdue_and_due_soon
 from safetynet.db.calendar_years import forget_sync
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import install_added_years, parse_official_year
 from safetynet.domain.workdays import add_working_days
 from safetynet.errors import InputError
@@ -84,7 +84,7 @@ def accepted_today(database: Database, clock: Clock) -> int:
 
 
 def add_2027(database: Database, doc: dict[str, Any] | None = None) -> Any:
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         return add_calendar_year(
             uow, AddCalendarYear(ADMIN, parse_official_year(doc or calendar_2027()))
         )
@@ -205,7 +205,7 @@ def test_a_deadline_written_while_the_year_was_added_is_corrected_by_recompute(
         row.provisional_deadlines = {
             "overall_extended_due": {"start": "2026-12-05", "days": 45, "kind": "working"}
         }
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         assert recompute_provisional_deadlines(uow, RecomputeProvisional(ADMIN)) == (1, 1, 0)
     t = track(database, tid)
     assert (t.overall_extended_due, t.provisional_deadlines) == (D(2027, 2, 8), None)

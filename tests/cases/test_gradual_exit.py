@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from safetynet.audit.log import verify
 from safetynet.cases import commands as c
 from safetynet.cases.handlers import handle
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.payments.model import EntitlementChange, PaymentAdjustment, PaymentInstruction
 from safetynet.payments.roll import roll_month
 from safetynet.policy.parameters import (
@@ -61,7 +61,7 @@ def test_a_tapered_exit_is_paid_month_by_month_then_stops(
 ) -> None:
     tid = paying_dibao(database, fixed_clock)  # 2,550 yuan a month from November 2025
     _roll(database, fixed_clock, "2025-11", "2025-12", "2026-01")
-    with CaseUnitOfWork(database.sessions, _tapered_tree()) as uow:
+    with UnitOfWork(database.sessions, parameters=_tapered_tree()) as uow:
         handle(
             c.StartGradualExit(
                 actor=APPROVER,
@@ -133,7 +133,7 @@ def test_a_tapered_exit_is_paid_month_by_month_then_stops(
 
 def test_a_frozen_exit_adds_nothing_to_the_schedule(database: Database, fixed_clock: Clock) -> None:
     tid = paying_dibao(database, fixed_clock)
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         handle(
             c.StartGradualExit(
                 actor=APPROVER,

@@ -12,10 +12,10 @@ from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
 from safetynet.cases.handlers import confirm_track
 from safetynet.cases.model import Application, Objection, Track
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.views import overdue_and_due_soon, relatives_report
 from safetynet.cases.workflow import ConcurrentUpdateError, WorkflowError
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import InputError
 from safetynet.registry.model import Enrolment
 from tests.cases.helpers import (
@@ -101,7 +101,7 @@ def test_dibao_from_submission_to_first_payment_month(
     assert t.explanation["amount"] == "2550.00"
     assert any("parameters" in step for step in t.explanation["explanation"])
 
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         enrolment = uow.session.scalars(select(Enrolment)).one()
         assert (enrolment.program, enrolment.start_date, enrolment.amount_fen) == (
             "dibao",
@@ -331,7 +331,7 @@ def test_two_approvers_at_once_produce_exactly_one_decision(
     tid = accepted_dibao(database, fixed_clock)
     _to_county(database, fixed_clock, tid)
     # The second approver's session read the track before the first one decided it.
-    with CaseUnitOfWork(database.sessions) as second:
+    with UnitOfWork(database.sessions) as second:
         seen = second.session.get(Track, tid)
         assert seen is not None
         assert seen.status == "notice_closed"

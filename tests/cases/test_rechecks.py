@@ -16,10 +16,10 @@ from safetynet.cases.model import Recheck
 from safetynet.cases.views import overdue_and_due_soon
 from safetynet.cases.workflow import WorkflowError
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import InputError
 from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
 from safetynet.monitoring.alerts_model import Alert
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.cases.helpers import (
     APPROVER,
     INVESTIGATOR,

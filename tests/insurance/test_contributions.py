@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
 from safetynet.insurance.contribution_imports import (
@@ -31,7 +32,6 @@ from safetynet.insurance.contribution_imports import (
 )
 from safetynet.insurance.contributions import ContributionRecord
 from safetynet.insurance.history import MonthlyContribution, summarize
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
     ACTOR,
     cli_registry_with_household,

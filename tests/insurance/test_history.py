@@ -21,6 +21,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.entrypoints.cli.contributions_cli import contributions_app
 from safetynet.errors import CoverageError, InputError, UnknownNameError
 from safetynet.insurance.contributions import ContributionRecord
@@ -38,7 +39,6 @@ from safetynet.insurance.history import (
 from safetynet.policy.calculate import calculate
 from safetynet.policy.engine import program
 from safetynet.registry.model import Person
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import id_number, person, run_import, write_csv
 
 RATES = {2020: Decimal("0.0604"), 2021: Decimal("0.0669")}

@@ -32,9 +32,9 @@ from safetynet.cases.calendar_years import (
     recompute_provisional_deadlines,
 )
 from safetynet.cases.model import Application, Track
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.db.calendar_years import OfficialCalendarYear, forget_sync
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import install_added_years, parse_official_year
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
@@ -58,7 +58,6 @@ from safetynet.monitoring.columnar import validate_columns
 from safetynet.monitoring.compare import compare_county
 from safetynet.monitoring.feeds import FEEDS
 from safetynet.registry.model import Household, Person
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.cases.helpers import register_household
 from tests.monitoring.helpers import (
     FALLBACKS,
@@ -509,7 +508,7 @@ def test_adding_the_year_moves_the_provisional_due_dates_with_an_audit_entry_eac
         assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 5), True)
         medical_id = medical.id
 
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         result = add_calendar_year(
             uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
         )
@@ -538,7 +537,7 @@ def test_alerts_raised_before_the_year_was_added_are_stored_on_its_calendar(
     date the calendar in force gives, not the provisional one it was raised with."""
     household, person = _registered(database)
     raised_earlier = _raised_at_year_end(household, person)
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         add_calendar_year(
             uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
         )
@@ -559,7 +558,7 @@ def test_calendar_recompute_corrects_an_alert_stored_while_the_year_was_being_ad
     with database.sessions.begin() as session:  # another process adds the year meanwhile
         session.add(OfficialCalendarYear(year=2027, document=notice_2027(),
                                          added_at=fixed_clock(), added_by="admin_he"))  # fmt: skip
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         counts = recompute_provisional_deadlines(uow, RecomputeProvisional(ADMIN), fixed_clock)
     assert counts == (1, 1, 0)
     with database.sessions() as session:

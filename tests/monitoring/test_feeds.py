@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
 from safetynet.monitoring.feeds import (
@@ -30,7 +31,6 @@ from safetynet.monitoring.feeds import (
     validate_feed,
 )
 from safetynet.monitoring.model import FeedDelivery, FeedRecord
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
     ACTOR,
     cli_registry_with_household,
@@ -452,7 +452,7 @@ def test_the_reasons_survive_a_death_between_the_commit_and_the_quarantine_file(
 ) -> None:
     """The reasons are stored with the rows: if writing the file fails after the commit, the
     reload is refused (already loaded) but `feeds quarantine` writes the same file again."""
-    import safetynet.registry.imports as imports
+    import safetynet.entrypoints.cli._common as common
 
     runner = CliRunner()
     url = cli_registry_with_household(runner, tmp_path)
@@ -464,7 +464,7 @@ def test_the_reasons_survive_a_death_between_the_commit_and_the_quarantine_file(
         raise KeyboardInterrupt  # the process is stopped after its commit
 
     with monkeypatch.context() as patched:
-        patched.setattr(imports, "write_quarantine", dies)
+        patched.setattr(common, "write_quarantine", dies)
         result = runner.invoke(cli, args)
     assert result.exit_code == 130  # interrupted
     assert not (tmp_path / "v.quarantine.csv").exists()

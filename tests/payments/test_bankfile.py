@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.payments.bankfile import describe_held
 from safetynet.payments.entitlements import EndEntitlement, end_entitlement
 from safetynet.payments.holds import PlaceHold, place_hold
@@ -24,7 +25,6 @@ from safetynet.payments.model import BankFileItem, PaymentInstruction, PaymentRe
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
 from safetynet.registry.handlers import ChangeEnrolment, change_enrolment
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.payments.test_holds import CLERK, MONTHLY, _at, _bank_file, _household, _sent_in_august
 
 

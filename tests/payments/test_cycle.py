@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from safetynet.audit.log import Actor, verify
 from safetynet.bootstrap import upgrade
 from safetynet.db.engine import Database, create_database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.entrypoints.cli.main import app
 from safetynet.payments.accounts import import_accounts, read_accounts
 from safetynet.payments.bankfile import RECORD_LENGTH, export_bank_files
@@ -22,7 +23,6 @@ from safetynet.payments.reconcile import ReconcileReport, reconcile_return_file
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
 from safetynet.registry.handlers import EnrolHousehold, enrol_household
-from safetynet.registry.unit_of_work import UnitOfWork
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CLERK = Actor("clerk", "payments_clerk")

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.monitoring.feeds import (
     LoadFeed,
     headers_of,
@@ -39,7 +40,6 @@ from safetynet.payments.model import (
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
 from safetynet.registry.model import Household, Person
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.cases import helpers as cases
 from tests.payments.test_holds import (
     CLERK,

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts import ALERT_SCHEMA, ResolveAlert, StoreCounts, resolve_alert
 from safetynet.monitoring.alerts import store_alerts as store
@@ -45,7 +46,6 @@ from safetynet.payments.model import (
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
 from safetynet.registry.model import Enrolment, Household, Person
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.cases.helpers import register_household
 
 Clock = Callable[[], dt.datetime]

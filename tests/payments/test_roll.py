@@ -197,6 +197,7 @@ def test_an_amount_changed_from_a_month_already_rolled_pays_only_the_difference(
     November carries the difference (arrears, or a recovery), not a recovery of all October with
     nothing paying it again."""
     from safetynet.audit.log import Actor
+    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.payments.model import PaymentAdjustment, PaymentRecovery
     from safetynet.registry.handlers import (
         ChangeEnrolment,
@@ -204,7 +205,6 @@ def test_an_amount_changed_from_a_month_already_rolled_pays_only_the_difference(
         change_enrolment,
         enrol_household,
     )
-    from safetynet.registry.unit_of_work import UnitOfWork
 
     seed(database, [Spec(amount_fen=80_000)])
     if database.dialect == "postgresql":  # seed gives explicit ids: move the sequence past them

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from safetynet.audit.log import Actor
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import check_character
 from safetynet.entrypoints.cli.main import app as cli
 from safetynet.registry.handlers import ImportHouseholds, ImportReport, import_households
 from safetynet.registry.imports import ValidatedImport, read_table, validate
-from safetynet.registry.unit_of_work import UnitOfWork
 
 ACTOR = Actor("tester", "registry_clerk", "110105")
 HEADERS = [

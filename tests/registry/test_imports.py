@@ -22,6 +22,7 @@ from safetynet.db.engine import (
     head_revision,
     require_current_schema,
 )
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import check_character
 from safetynet.entrypoints.cli.main import app as cli
 from safetynet.errors import InputError
@@ -29,7 +30,6 @@ from safetynet.intake import parse_area, parse_month
 from safetynet.registry.handlers import ImportHouseholds, import_households
 from safetynet.registry.imports import read_table, validate
 from safetynet.registry.model import Asset, Household, IncomeItem, Membership, Person
-from safetynet.registry.unit_of_work import UnitOfWork
 from tests.registry.helpers import (
     ACTOR,
     HEADERS,

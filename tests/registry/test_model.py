@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
 from safetynet.db.engine import ENV_VAR, Database, create_database, resolve_url
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.registry import vocabulary
 from safetynet.registry.handlers import (
@@ -24,7 +25,7 @@ from safetynet.registry.handlers import (
     move_person,
 )
 from safetynet.registry.model import EnrolmentHistory, IncomeItem, Membership, Person
-from safetynet.registry.unit_of_work import UnitOfWork
+from safetynet.registry.repository import RegistryRepository
 from tests.registry.helpers import ACTOR, family, id_number, run_import, write_csv
 
 Clock = Callable[[], dt.datetime]
@@ -71,9 +72,9 @@ def test_moving_household_keeps_the_history(two_households: Database, fixed_cloc
     with UnitOfWork(two_households.sessions) as uow:
         move_person(command, uow, fixed_clock)
     with UnitOfWork(two_households.sessions) as uow:
-        person = uow.registry.person(spouse)
+        person = uow.repo(RegistryRepository).person(spouse)
         assert person is not None
-        history = uow.registry.membership_history(person.id)
+        history = uow.repo(RegistryRepository).membership_history(person.id)
         assert [(h.household_no, m.start_date, m.end_date) for m, h in history] == [
             ("H1", dt.date(2025, 9, 1), dt.date(2025, 10, 1)),
             ("H2", dt.date(2025, 10, 1), None),

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from safetynet.audit.log import Actor, append
 from safetynet.cases.model import DEADLINE_TABLES
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.db.calendar_years import OfficialCalendarYear, added_years, forget_sync
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import OfficialYear, install_added_years, shipped_years
 from safetynet.domain.workdays import Deadline, DeadlineBasis
 from safetynet.errors import InputError
@@ -46,7 +46,7 @@ class CalendarYearAdded:
 
 
 def add_calendar_year(
-    uow: CaseUnitOfWork,
+    uow: UnitOfWork,
     cmd: AddCalendarYear,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> CalendarYearAdded:
@@ -89,7 +89,7 @@ class RecomputeProvisional:
 
 
 def recompute_provisional_deadlines(
-    uow: CaseUnitOfWork,
+    uow: UnitOfWork,
     cmd: RecomputeProvisional,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> tuple[int, int, int]:
@@ -101,9 +101,7 @@ def recompute_provisional_deadlines(
     return result
 
 
-def recompute_provisional(
-    uow: CaseUnitOfWork, actor: Actor, now: dt.datetime
-) -> tuple[int, int, int]:
+def recompute_provisional(uow: UnitOfWork, actor: Actor, now: dt.datetime) -> tuple[int, int, int]:
     """Compute every stored provisional deadline again on the calendar now in force; each one
     whose date or mark changes is written and audited. Returns (recomputed, moved, still
     provisional). Monitoring alerts' due dates are among them."""

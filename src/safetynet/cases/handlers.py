@@ -33,7 +33,6 @@ from safetynet.cases.model import (
     Track,
 )
 from safetynet.cases.repository import CaseRepository
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.cases.workflow import (
     DECIDABLE,
     DEPARTMENTS,
@@ -52,6 +51,7 @@ from safetynet.cases.workflow import (
     procedure_for,
     require_state,
 )
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import default_registry, validate_region_code
@@ -64,7 +64,7 @@ from safetynet.payments.entitlements import (
     record_entitlement_change,
 )
 from safetynet.payments.model import EntitlementChange
-from safetynet.policy.parameters import ParameterTree, default_tree
+from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.handlers import (
     ChangeEnrolment,
     EnrolHousehold,
@@ -72,7 +72,7 @@ from safetynet.registry.handlers import (
     enrol_household,
 )
 from safetynet.registry.model import Enrolment, Household
-from safetynet.registry.unit_of_work import UnitOfWork
+from safetynet.registry.repository import RegistryRepository
 
 __all__ = ["HANDLERS", "Clock", "handle", "open_recheck_for_alert"]
 
@@ -114,7 +114,7 @@ def _facts(household: Mapping[str, Any], cmd: c.Command | None = None) -> dict[s
     return facts
 
 
-def _rules(app: Application, uow: CaseUnitOfWork) -> DeadlineRules:
+def _rules(app: Application, uow: UnitOfWork) -> DeadlineRules:
     return DeadlineRules(uow.parameters, app.region_code)
 
 
@@ -140,8 +140,8 @@ def _record(
     return event
 
 
-def _load(uow: CaseUnitOfWork, cmd: c.TrackCommand, action: str) -> tuple[Track, Application]:
-    track = uow.cases.track(cmd.track_id)
+def _load(uow: UnitOfWork, cmd: c.TrackCommand, action: str) -> tuple[Track, Application]:
+    track = uow.repo(CaseRepository).track(cmd.track_id)
     if track is None:
         raise UnknownNameError("track", str(cmd.track_id))
     if cmd.expected_version is not None and cmd.expected_version != track.version:
@@ -153,7 +153,7 @@ def _load(uow: CaseUnitOfWork, cmd: c.TrackCommand, action: str) -> tuple[Track,
             track.version,
             track.program,
         )
-    app = uow.cases.application(track.application_id)
+    app = uow.repo(CaseRepository).application(track.application_id)
     assert app is not None  # a foreign key guarantees it
     return track, app
 
@@ -181,7 +181,7 @@ def _not_before(track: Track, action: str, on: dt.date, earlier: dt.date | None,
 
 
 def _commit_track_change(
-    uow: CaseUnitOfWork,
+    uow: UnitOfWork,
     cmd: c.TrackCommand,
     track: Track,
     before: Mapping[str, Any],
@@ -201,13 +201,13 @@ def _commit_track_change(
     return event
 
 
-def _household_id_numbers(uow: CaseUnitOfWork, app: Application) -> set[str]:
+def _household_id_numbers(uow: UnitOfWork, app: Application) -> set[str]:
     """Identity numbers of the household: its open members in the registry and the facts given."""
     numbers = {
         person.id_number
-        for _, person in uow.registry.open_members_of_households([app.household_id]).get(
-            app.household_id, []
-        )
+        for _, person in uow.repo(RegistryRepository)
+        .open_members_of_households([app.household_id])
+        .get(app.household_id, [])
     }
     for member in app.household_json.get("members", []):
         if isinstance(member, Mapping) and member.get("id_number"):
@@ -215,7 +215,7 @@ def _household_id_numbers(uow: CaseUnitOfWork, app: Application) -> set[str]:
     return numbers
 
 
-def _relative_matches(uow: CaseUnitOfWork, numbers: set[str]) -> list[dict[str, Any]]:
+def _relative_matches(uow: UnitOfWork, numbers: set[str]) -> list[dict[str, Any]]:
     return [
         {
             "staff_id": staff.id,
@@ -225,11 +225,11 @@ def _relative_matches(uow: CaseUnitOfWork, numbers: set[str]) -> list[dict[str, 
             "relation": relative.relation,
             "id_number": mask_identity_number(relative.id_number),
         }
-        for relative, staff in uow.cases.relatives_matching(numbers)
+        for relative, staff in uow.repo(CaseRepository).relatives_matching(numbers)
     ]
 
 
-def _household(uow: CaseUnitOfWork, app: Application) -> Household:
+def _household(uow: UnitOfWork, app: Application) -> Household:
     household = uow.session.get(Household, app.household_id)
     assert household is not None  # a foreign key guarantees it
     return household
@@ -243,7 +243,7 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 def submit_application(
-    cmd: c.SubmitApplication, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.SubmitApplication, uow: UnitOfWork, clock: Clock
 ) -> e.ApplicationSubmitted:
     """Lodge the application, screen it against every program and open one track per program."""
     from safetynet.policy.engine import programs  # deferred: loads every program module
@@ -251,7 +251,7 @@ def submit_application(
 
     region = validate_region_code(cmd.region)
     default_registry().get(region)
-    household = uow.registry.household(cmd.household_region, cmd.household_no)
+    household = uow.repo(RegistryRepository).household(cmd.household_region, cmd.household_no)
     if household is None:
         raise UnknownNameError("household", f"{cmd.household_region}/{cmd.household_no}")
     outside = region != household.region_code
@@ -304,8 +304,8 @@ def submit_application(
         relative_matches=[],
         created_at=now,
     )
-    uow.cases.add(app)
-    uow.cases.flush()
+    uow.repo(CaseRepository).add(app)
+    uow.repo(CaseRepository).flush()
     matches = _relative_matches(uow, _household_id_numbers(uow, app))
     app.relative_flag = bool(matches)
     app.relative_matches = matches
@@ -322,9 +322,9 @@ def submit_application(
             investigators=[],
             spot_check_selected=False,
         )
-        uow.cases.add(track)
+        uow.repo(CaseRepository).add(track)
         tracks.append(track)
-    uow.cases.flush()
+    uow.repo(CaseRepository).flush()
     event = e.ApplicationSubmitted(app.id, tuple(t.id for t in tracks))
     after = {
         "household_id": household.id,
@@ -347,10 +347,10 @@ def submit_application(
 
 
 def accept_application(
-    cmd: c.AcceptApplication, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.AcceptApplication, uow: UnitOfWork, clock: Clock
 ) -> e.ApplicationAccepted:
     """Accept the application: every track's statutory clock starts."""
-    app = uow.cases.application(cmd.application_id)
+    app = uow.repo(CaseRepository).application(cmd.application_id)
     if app is None:
         raise UnknownNameError("application", str(cmd.application_id))
     if app.accepted_on is not None:
@@ -364,7 +364,7 @@ def accept_application(
     app.accepted_on = cmd.on
     app.accepted_by = cmd.actor.name
     dues: dict[str, dict[str, Any]] = {}
-    for track in uow.cases.tracks_of(app.id):
+    for track in uow.repo(CaseRepository).tracks_of(app.id):
         track.status = State.ACCEPTED.value
         track.accepted_by = cmd.actor.name
         due = rules.on_acceptance(Procedure(track.procedure), cmd.on, devolved=track.devolved)
@@ -389,7 +389,7 @@ def accept_application(
 
 
 def start_investigation(
-    cmd: c.StartInvestigation, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.StartInvestigation, uow: UnitOfWork, clock: Clock
 ) -> e.InvestigationStarted:
     action = "start the investigation of"
     track, app = _load(uow, cmd, action)
@@ -414,9 +414,7 @@ def start_investigation(
         )
 
 
-def record_home_visit(
-    cmd: c.RecordHomeVisit, uow: CaseUnitOfWork, clock: Clock
-) -> e.HomeVisitRecorded:
+def record_home_visit(cmd: c.RecordHomeVisit, uow: UnitOfWork, clock: Clock) -> e.HomeVisitRecorded:
     action = f"record a {cmd.level} home visit for"
     track, _ = _load(uow, cmd, action)
     with _optimistic(track, action):
@@ -453,7 +451,7 @@ def record_home_visit(
 
 
 def attach_verification_report(
-    cmd: c.AttachVerificationReport, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.AttachVerificationReport, uow: UnitOfWork, clock: Clock
 ) -> e.VerificationReportAttached:
     action = "attach the verification report to"
     track, app = _load(uow, cmd, action)
@@ -485,7 +483,7 @@ def attach_verification_report(
 
 
 def give_township_opinion(
-    cmd: c.GiveTownshipOpinion, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.GiveTownshipOpinion, uow: UnitOfWork, clock: Clock
 ) -> e.TownshipOpinionGiven:
     action = "give the township opinion on"
     track, app = _load(uow, cmd, action)
@@ -518,7 +516,7 @@ def give_township_opinion(
 
 
 def post_public_notice(
-    cmd: c.PostPublicNotice, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.PostPublicNotice, uow: UnitOfWork, clock: Clock
 ) -> e.PublicNoticePosted | e.TerminationNoticePosted:
     termination = cmd.purpose == "termination"
     action = "post the termination notice of" if termination else "post the public notice of"
@@ -551,9 +549,7 @@ def post_public_notice(
         return _commit_track_change(uow, cmd, track, before, event, clock())
 
 
-def record_objection(
-    cmd: c.RecordObjection, uow: CaseUnitOfWork, clock: Clock
-) -> e.ObjectionRecorded:
+def record_objection(cmd: c.RecordObjection, uow: UnitOfWork, clock: Clock) -> e.ObjectionRecorded:
     """An objection during the notice sends the track back to investigation (re-investigation or
     democratic appraisal, then a new report, opinion and notice)."""
     action = "record an objection to"
@@ -573,8 +569,8 @@ def record_objection(
             summary=cmd.summary.strip(),
             recorded_by=cmd.actor.name,
         )
-        uow.cases.add(objection)
-        uow.cases.flush()  # the objection's id, before the track changes
+        uow.repo(CaseRepository).add(objection)
+        uow.repo(CaseRepository).flush()  # the objection's id, before the track changes
         before = _snapshot(track)
         track.status = State.INVESTIGATING.value
         track.notice_posted_on = None
@@ -595,7 +591,7 @@ def record_objection(
 
 
 def close_public_notice(
-    cmd: c.ClosePublicNotice, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.ClosePublicNotice, uow: UnitOfWork, clock: Clock
 ) -> e.PublicNoticeClosed:
     action = "close the public notice of"
     track, app = _load(uow, cmd, action)
@@ -613,7 +609,9 @@ def close_public_notice(
         selected = False
         if procedure is Procedure.TEKUN:
             # Select so that the county's share of visited files never drops below the ratio.
-            files, visited = uow.cases.spot_check_counts(app.region_code, track.program)
+            files, visited = uow.repo(CaseRepository).spot_check_counts(
+                app.region_code, track.program
+            )
             selected = visited < rules.spot_check_ratio(received) * (files + 1)
         before = _snapshot(track)
         track.status = State.NOTICE_CLOSED.value
@@ -649,7 +647,7 @@ def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
         )
 
 
-def confirm_track(cmd: c.ConfirmTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackConfirmed:
+def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.TrackConfirmed:
     """Approve: amount and explanation from the rules core; enrolment from the following month."""
     from safetynet.policy.calculate import calculate, result_json
     from safetynet.policy.engine import programs
@@ -708,7 +706,7 @@ def confirm_track(cmd: c.ConfirmTrack, uow: CaseUnitOfWork, clock: Clock) -> e.T
         _commit_track_change(uow, cmd, track, before, event, clock(), extra, commit=False)
         if monthly:
             household = _household(uow, app)
-            current = uow.registry.current_enrolment(household.id, track.program)
+            current = uow.repo(RegistryRepository).current_enrolment(household.id, track.program)
             if current is None:
                 enrol_household(
                     EnrolHousehold(
@@ -739,7 +737,7 @@ def confirm_track(cmd: c.ConfirmTrack, uow: CaseUnitOfWork, clock: Clock) -> e.T
         return event
 
 
-def refuse_track(cmd: c.RefuseTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackRefused:
+def refuse_track(cmd: c.RefuseTrack, uow: UnitOfWork, clock: Clock) -> e.TrackRefused:
     """Refuse with reasons; the written notice is due within the refusal-notice limit."""
     action = "refuse"
     track, app = _load(uow, cmd, action)
@@ -762,7 +760,7 @@ def refuse_track(cmd: c.RefuseTrack, uow: CaseUnitOfWork, clock: Clock) -> e.Tra
         )
 
 
-def notify_refusal(cmd: c.NotifyRefusal, uow: CaseUnitOfWork, clock: Clock) -> e.RefusalNotified:
+def notify_refusal(cmd: c.NotifyRefusal, uow: UnitOfWork, clock: Clock) -> e.RefusalNotified:
     action = "record the refusal notice of"
     track, _ = _load(uow, cmd, action)
     with _optimistic(track, action):
@@ -784,7 +782,7 @@ def notify_refusal(cmd: c.NotifyRefusal, uow: CaseUnitOfWork, clock: Clock) -> e
 
 
 def start_payment(
-    cmd: c.StartPayment, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.StartPayment, uow: UnitOfWork, clock: Clock
 ) -> e.PaymentStarted | e.AdvancePaid:
     action = "start payment of"
     track, app = _load(uow, cmd, action)
@@ -812,9 +810,7 @@ def start_payment(
         return _commit_track_change(uow, cmd, track, before, e.PaymentStarted(track.id), clock())
 
 
-def schedule_recheck(
-    cmd: c.ScheduleRecheck, uow: CaseUnitOfWork, clock: Clock
-) -> e.RecheckScheduled:
+def schedule_recheck(cmd: c.ScheduleRecheck, uow: UnitOfWork, clock: Clock) -> e.RecheckScheduled:
     """Annual re-check for stable finances, half-yearly for irregular income with members able to
     work; an earlier re-check after a death is kept."""
     action = "schedule a re-check of"
@@ -833,7 +829,7 @@ def schedule_recheck(
         return _commit_track_change(uow, cmd, track, before, e.RecheckScheduled(track.id), clock())
 
 
-def record_death(cmd: c.RecordDeath, uow: CaseUnitOfWork, clock: Clock) -> e.DeathRecorded:
+def record_death(cmd: c.RecordDeath, uow: UnitOfWork, clock: Clock) -> e.DeathRecorded:
     action = "record a death in"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
@@ -843,7 +839,7 @@ def record_death(cmd: c.RecordDeath, uow: CaseUnitOfWork, clock: Clock) -> e.Dea
             raise InputError(
                 "id_number", f"{mask_identity_number(number)} is not a member of the household"
             )
-        recorded = uow.cases.death(track.id, number)
+        recorded = uow.repo(CaseRepository).death(track.id, number)
         if recorded is not None:
             raise WorkflowError.for_track(
                 track,
@@ -851,7 +847,7 @@ def record_death(cmd: c.RecordDeath, uow: CaseUnitOfWork, clock: Clock) -> e.Dea
                 f"the death of {mask_identity_number(number)} was already recorded (died on "
                 f"{recorded.died_on}, by {recorded.recorded_by}); it is recorded once",
             )
-        uow.cases.add(
+        uow.repo(CaseRepository).add(
             Death(
                 track_id=track.id,
                 id_number=number,
@@ -934,15 +930,15 @@ def _open_recheck(
     return recheck
 
 
-def open_recheck(cmd: c.OpenRecheck, uow: CaseUnitOfWork, clock: Clock) -> e.RecheckOpened:
+def open_recheck(cmd: c.OpenRecheck, uow: UnitOfWork, clock: Clock) -> e.RecheckOpened:
     """Open a re-check because of a monitoring alert; an alert still open or assigned is
     resolved ``recheck_started`` in the same transaction (its own audit entry)."""
     from safetynet.monitoring.alerts import ResolveAlert, resolve_alert  # imports cases
 
     _load(uow, cmd, "open a re-check of")  # unknown track, stale expected_version
     with uow.held_commits():
-        recheck = _open_recheck(uow, uow.cases, uow.parameters, cmd, clock())
-        alert = uow.cases.alert(cmd.alert_id)
+        recheck = _open_recheck(uow, uow.repo(CaseRepository), uow.parameters, cmd, clock())
+        alert = uow.repo(CaseRepository).alert(cmd.alert_id)
         assert alert is not None  # checked above
         if alert.status != "resolved":
             resolve_alert(
@@ -975,14 +971,14 @@ def open_recheck_for_alert(
     ``track_id`` as ``OpenRecheck`` opens it (due date, audit entry); ``None`` without a track."""
     from safetynet.monitoring.alerts import ACTIONS  # imports cases
 
-    cases = uow.cases if isinstance(uow, CaseUnitOfWork) else CaseRepository(uow.session)
+    cases = uow.repo(CaseRepository)
     existing = cases.recheck_for_alert(alert.id)
     if existing is not None:
         return existing.track_id
     if track_id is None:
         return None
     if parameters is None:
-        parameters = uow.parameters if isinstance(uow, CaseUnitOfWork) else default_tree()
+        parameters = uow.parameters
     cmd = c.OpenRecheck(
         actor=actor,
         on=on,
@@ -996,7 +992,7 @@ def open_recheck_for_alert(
 
 
 def _change_current_enrolment(
-    uow: CaseUnitOfWork,
+    uow: UnitOfWork,
     app: Application,
     track: Track,
     cmd: c.TrackCommand,
@@ -1006,7 +1002,7 @@ def _change_current_enrolment(
     end: dt.date | None,
     reason: str,
 ) -> None:
-    current = uow.registry.current_enrolment(app.household_id, track.program)
+    current = uow.repo(RegistryRepository).current_enrolment(app.household_id, track.program)
     if current is None:
         uow.commit()
         return
@@ -1023,7 +1019,7 @@ def _change_current_enrolment(
     )  # commits the whole step
 
 
-def suspend_track(cmd: c.SuspendTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackSuspended:
+def suspend_track(cmd: c.SuspendTrack, uow: UnitOfWork, clock: Clock) -> e.TrackSuspended:
     action = "suspend"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
@@ -1049,7 +1045,7 @@ def suspend_track(cmd: c.SuspendTrack, uow: CaseUnitOfWork, clock: Clock) -> e.T
         return event
 
 
-def terminate_track(cmd: c.TerminateTrack, uow: CaseUnitOfWork, clock: Clock) -> e.TrackTerminated:
+def terminate_track(cmd: c.TerminateTrack, uow: UnitOfWork, clock: Clock) -> e.TrackTerminated:
     """End support; payment stops from the following month. Tekun needs its notice first."""
     action = "terminate"
     track, app = _load(uow, cmd, action)
@@ -1098,7 +1094,7 @@ def _yuan(fen: int) -> str:
 
 
 def _evaluate(
-    uow: CaseUnitOfWork, app: Application, track: Track, household: Mapping[str, Any], on: dt.date
+    uow: UnitOfWork, app: Application, track: Track, household: Mapping[str, Any], on: dt.date
 ) -> Any:
     """The rules core's evaluation of ``track``'s program for ``household`` on ``on``."""
     from safetynet.policy.calculate import calculate
@@ -1125,7 +1121,7 @@ def _explained(app: Application, evaluation: Any, on: dt.date) -> Any:
 
 
 def _change_amount_from(
-    uow: CaseUnitOfWork,
+    uow: UnitOfWork,
     app: Application,
     track: Track,
     cmd: c.Command,
@@ -1137,7 +1133,7 @@ def _change_amount_from(
     """Pay ``amount`` from ``start`` (a first of month): an enrolment that has not started yet
     changes in place; a running one ends the day before and a new one starts on ``start``, so the
     months already paid keep their amount. Inside ``held_commits``: the caller commits."""
-    current = uow.registry.current_enrolment(app.household_id, track.program)
+    current = uow.repo(RegistryRepository).current_enrolment(app.household_id, track.program)
     if current is None or current.amount_fen == amount:
         return
     if current.start_date >= start:
@@ -1183,7 +1179,7 @@ def _change_amount_from(
         )
 
 
-def record_recheck(cmd: c.RecordRecheck, uow: CaseUnitOfWork, clock: Clock) -> e.RecheckRecorded:
+def record_recheck(cmd: c.RecordRecheck, uow: UnitOfWork, clock: Clock) -> e.RecheckRecorded:
     """A periodic re-check: with new facts the amount is recalculated from the following month;
     the next re-check is scheduled (it also answers a re-check due after a death)."""
     action = "record a re-check of"
@@ -1206,7 +1202,7 @@ def record_recheck(cmd: c.RecordRecheck, uow: CaseUnitOfWork, clock: Clock) -> e
         extra: dict[str, Any] = {"findings": cmd.findings.strip()}
         closed = [
             r
-            for r in uow.cases.rechecks_of(track.id)
+            for r in uow.repo(CaseRepository).rechecks_of(track.id)
             if r.status == "open" and r.opened_on <= cmd.on
         ]
         for recheck in closed:
@@ -1245,9 +1241,7 @@ def record_recheck(cmd: c.RecordRecheck, uow: CaseUnitOfWork, clock: Clock) -> e
         return event
 
 
-def extend_time_limit(
-    cmd: c.ExtendTimeLimit, uow: CaseUnitOfWork, clock: Clock
-) -> e.TimeLimitExtended:
+def extend_time_limit(cmd: c.ExtendTimeLimit, uow: UnitOfWork, clock: Clock) -> e.TimeLimitExtended:
     """Extend the overall limit to its extended length (dibao: 45 working days from acceptance),
     once, before it expires, with the reason recorded."""
     action = "extend the time limit of"
@@ -1295,7 +1289,7 @@ def _month_label(text: str, field: str) -> dt.date:
 
 
 def start_gradual_exit(
-    cmd: c.StartGradualExit, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.StartGradualExit, uow: UnitOfWork, clock: Clock
 ) -> e.GradualExitStarted:
     """Income rose above the standard through work: the rules core (dibao's gradual-exit rule and
     its parameters) gives the months the household keeps dibao and the amount of each; payment
@@ -1357,7 +1351,9 @@ def start_gradual_exit(
         event = e.GradualExitStarted(track.id)
         with uow.held_commits():
             _commit_track_change(uow, cmd, track, before, event, clock(), _facts(facts))
-            enrolment = uow.registry.current_enrolment(app.household_id, track.program)
+            enrolment = uow.repo(RegistryRepository).current_enrolment(
+                app.household_id, track.program
+            )
             if enrolment is not None:
                 reason = f"gradual exit on track {track.id} until {track.gradual_exit_until}"
                 change_enrolment(
@@ -1376,7 +1372,7 @@ def start_gradual_exit(
 
 
 def _schedule_amounts(
-    uow: CaseUnitOfWork,
+    uow: UnitOfWork,
     enrolment: Enrolment,
     schedule: list[dict[str, Any]],
     actor: Actor,
@@ -1450,7 +1446,7 @@ def _job_offer_member(
 
 
 def record_job_refusal(
-    cmd: c.RecordJobRefusal, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.RecordJobRefusal, uow: UnitOfWork, clock: Clock
 ) -> e.JobRefusalRecorded:
     """Count a member's refused job offer; the rules core recalculates the amount with the count
     (at the refusal limit that member's share stops) and the new amount applies from the
@@ -1459,13 +1455,13 @@ def record_job_refusal(
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
         number, masked, members, index = _job_offer_member(track, app, cmd, action, "offered")
-        accepted = uow.cases.last_job_acceptance(track.id, number)
+        accepted = uow.repo(CaseRepository).last_job_acceptance(track.id, number)
         if accepted is not None and cmd.on < accepted.accepted_on:
             raise InputError(
                 "on", f"{cmd.on} is before {masked} accepted a job offer ({accepted.accepted_on})"
             )
-        count = uow.cases.job_refusal_count(track.id, number) + 1
-        uow.cases.add(
+        count = uow.repo(CaseRepository).job_refusal_count(track.id, number) + 1
+        uow.repo(CaseRepository).add(
             JobRefusal(
                 track_id=track.id,
                 id_number=number,
@@ -1511,7 +1507,7 @@ def record_job_refusal(
 
 
 def record_job_acceptance(
-    cmd: c.RecordJobAcceptance, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.RecordJobAcceptance, uow: UnitOfWork, clock: Clock
 ) -> e.JobAcceptanceRecorded:
     """A member accepted a suitable job offer: their refusals in a row count from zero again
     (the stored facts too). The amount does not change here: the new job's income, and a share
@@ -1520,15 +1516,15 @@ def record_job_acceptance(
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
         number, masked, members, index = _job_offer_member(track, app, cmd, action, "accepted")
-        refused = uow.cases.last_job_refusal(track.id, number)
-        accepted = uow.cases.last_job_acceptance(track.id, number)
+        refused = uow.repo(CaseRepository).last_job_refusal(track.id, number)
+        accepted = uow.repo(CaseRepository).last_job_acceptance(track.id, number)
         for earlier, what in (
             (refused.refused_on if refused else None, "refused an offer"),
             (accepted.accepted_on if accepted else None, "accepted an offer"),
         ):
             if earlier is not None and cmd.on < earlier:
                 raise InputError("on", f"{cmd.on} is before {masked} {what} ({earlier})")
-        in_a_row = uow.cases.job_refusal_count(track.id, number)
+        in_a_row = uow.repo(CaseRepository).job_refusal_count(track.id, number)
         acceptance = JobAcceptance(
             track_id=track.id,
             id_number=number,
@@ -1537,8 +1533,8 @@ def record_job_acceptance(
             after_refusal_id=refused.id if refused is not None else 0,
             recorded_by=cmd.actor.name,
         )
-        uow.cases.add(acceptance)
-        uow.cases.flush()
+        uow.repo(CaseRepository).add(acceptance)
+        uow.repo(CaseRepository).flush()
         members[index]["refused_job_offers"] = 0
         app.household_json = dict(app.household_json) | {"members": members}
         before = _snapshot(track)
@@ -1569,7 +1565,7 @@ _APPEALABLE = frozenset(
 )
 
 
-def lodge_appeal(cmd: c.LodgeAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.AppealLodged:
+def lodge_appeal(cmd: c.LodgeAppeal, uow: UnitOfWork, clock: Clock) -> e.AppealLodged:
     action = f"lodge a {cmd.kind} against"
     track, app = _load(uow, cmd, action)
     require_state(track, action, _APPEALABLE)
@@ -1595,8 +1591,8 @@ def lodge_appeal(cmd: c.LodgeAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.App
         grounds=cmd.grounds.strip(),
         status="lodged",
     )
-    uow.cases.add(appeal)
-    uow.cases.flush()
+    uow.repo(CaseRepository).add(appeal)
+    uow.repo(CaseRepository).flush()
     event = e.AppealLodged(appeal.id)
     _record(uow, cmd, event, clock(), None, _snapshot(appeal))
     uow.commit()
@@ -1607,7 +1603,7 @@ _FAVOURABLE = frozenset({"revoked", "varied"})
 
 
 def _reopen(
-    cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock, track: Track, app: Application
+    cmd: c.DecideAppeal, uow: UnitOfWork, clock: Clock, track: Track, app: Application
 ) -> dict[str, Any]:
     """Send the track back to the step the appeal decision names; returns the audit extra."""
     action = f"reopen at {cmd.reopen_at}"
@@ -1622,7 +1618,7 @@ def _reopen(
         track.suspended_on = None
         track.terminated_on = None
         track.end_reason = None
-        current = uow.registry.current_enrolment(app.household_id, track.program)
+        current = uow.repo(RegistryRepository).current_enrolment(app.household_id, track.program)
         if current is not None:
             change_enrolment(
                 ChangeEnrolment(
@@ -1677,10 +1673,10 @@ def _reopen(
     return {"reopened_at": step}
 
 
-def decide_appeal(cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.AppealDecided:
+def decide_appeal(cmd: c.DecideAppeal, uow: UnitOfWork, clock: Clock) -> e.AppealDecided:
     """Record the outcome; a decision in the applicant's favour (revoked, varied) sends the track
     back to the step it names, in the same transaction."""
-    appeal = uow.cases.appeal(cmd.appeal_id)
+    appeal = uow.repo(CaseRepository).appeal(cmd.appeal_id)
     if appeal is None:
         raise UnknownNameError("appeal", str(cmd.appeal_id))
     if appeal.status != "lodged":
@@ -1717,9 +1713,9 @@ def decide_appeal(cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.A
     b, a = _diff(before, _snapshot(appeal))
     _record(uow, cmd, event, now, b, a | {"track_id": appeal.track_id})
     if cmd.reopen_at is not None:
-        track = uow.cases.track(appeal.track_id)
+        track = uow.repo(CaseRepository).track(appeal.track_id)
         assert track is not None  # a foreign key guarantees it
-        app = uow.cases.application(track.application_id)
+        app = uow.repo(CaseRepository).application(track.application_id)
         assert app is not None
         action = f"reopen at {cmd.reopen_at}"
         with _optimistic(track, action), uow.held_commits():
@@ -1745,7 +1741,7 @@ def decide_appeal(cmd: c.DecideAppeal, uow: CaseUnitOfWork, clock: Clock) -> e.A
 
 
 def register_staff_relative(
-    cmd: c.RegisterStaffRelative, uow: CaseUnitOfWork, clock: Clock
+    cmd: c.RegisterStaffRelative, uow: UnitOfWork, clock: Clock
 ) -> e.StaffRelativeRegistered:
     number = parse_identity_number(cmd.id_number).value
     region = validate_region_code(cmd.staff_region, "staff_region")
@@ -1753,18 +1749,20 @@ def register_staff_relative(
         raise InputError("staff_name", "is required")
     if not cmd.relation.strip():
         raise InputError("relation", "is required")
-    staff = uow.cases.staff_member(cmd.staff_name.strip(), region)
+    staff = uow.repo(CaseRepository).staff_member(cmd.staff_name.strip(), region)
     if staff is None:
         staff = StaffMember(name=cmd.staff_name.strip(), role=cmd.staff_role, region_code=region)
-        uow.cases.add(staff)
-        uow.cases.flush()
-    if any(r.staff_id == staff.id for r, _ in uow.cases.relatives_matching({number})):
+        uow.repo(CaseRepository).add(staff)
+        uow.repo(CaseRepository).flush()
+    if any(
+        r.staff_id == staff.id for r, _ in uow.repo(CaseRepository).relatives_matching({number})
+    ):
         raise InputError(
             "id_number", f"{mask_identity_number(number)} is already registered for {staff.name}"
         )
     relative = StaffRelative(staff_id=staff.id, id_number=number, relation=cmd.relation.strip())
-    uow.cases.add(relative)
-    uow.cases.flush()
+    uow.repo(CaseRepository).add(relative)
+    uow.repo(CaseRepository).flush()
     event = e.StaffRelativeRegistered(relative.id)
     after = {
         "staff_id": staff.id,
@@ -1811,7 +1809,7 @@ HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
 }
 
 
-def handle(cmd: c.Command, uow: CaseUnitOfWork, clock: Clock) -> e.Event:
+def handle(cmd: c.Command, uow: UnitOfWork, clock: Clock) -> e.Event:
     """Run the handler of ``cmd`` in one transaction; returns the event it recorded."""
     try:
         handler = HANDLERS[type(cmd)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy import JSON, Connection, DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from safetynet.db.base import Base
@@ -26,15 +26,17 @@ class OfficialCalendarYear(Base):
     added_by: Mapped[str] = mapped_column(String(100))
 
 
-def added_years(session: Session) -> list[OfficialYear]:
-    rows = session.scalars(select(OfficialCalendarYear).order_by(OfficialCalendarYear.year))
-    return [parse_official_year(row.document) for row in rows]
+def added_years(session: Session | Connection) -> list[OfficialYear]:
+    documents = session.scalars(
+        select(OfficialCalendarYear.document).order_by(OfficialCalendarYear.year)
+    )
+    return [parse_official_year(document) for document in documents]
 
 
 _seen: tuple[tuple[int, str], ...] | None = None
 
 
-def sync_calendar(session: Session) -> None:
+def sync_calendar(session: Session | Connection) -> None:
     """Install the registry's added years into this process's calendar when they changed (one
     small query; the documents are read only when a year was added since the last look)."""
     global _seen

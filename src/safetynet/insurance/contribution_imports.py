@@ -20,6 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio
 from safetynet.errors import CoverageError, InputError, UnknownNameError
@@ -41,7 +42,7 @@ from safetynet.intake import (
 )
 from safetynet.logs import logged_stage
 from safetynet.policy.parameters import ParameterTree, default_tree
-from safetynet.registry.unit_of_work import UnitOfWork
+from safetynet.registry.repository import RegistryRepository
 
 __all__ = [
     "CLAMPED_SCHEMES",
@@ -503,7 +504,7 @@ def import_contributions(
     batch = cmd.batch
     now = clock()
     session = uow.session
-    repo = uow.registry
+    repo = uow.repo(RegistryRepository)
     report = ContributionImportReport(read=batch.read)
     sink.start("Writing contribution records", len(batch.rows))
     persons_seen: set[int] = set()
@@ -616,7 +617,7 @@ def load_history(uow: UnitOfWork, id_number: str, scheme: str) -> list[Contribut
     """A person's records of one scheme, in month order (raises if the person is unknown)."""
     if scheme not in SCHEMES:
         raise InputError("scheme", f"{scheme!r} is not one of {list(SCHEMES)}")
-    person = uow.registry.person(id_number)
+    person = uow.repo(RegistryRepository).person(id_number)
     if person is None:
         raise UnknownNameError("person", mask_identity_number(id_number), "not in the registry")
     return list(

@@ -36,12 +36,13 @@ import numpy.typing as npt
 
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio, ratio_parts
 from safetynet.errors import InputError
+from safetynet.registry.repository import RegistryRepository
 
 if TYPE_CHECKING:
+    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.policy.engine import ProgramResult
     from safetynet.policy.parameters import Resolved
     from safetynet.policy.population import Population
-    from safetynet.registry.unit_of_work import UnitOfWork
 
 IntArray = npt.NDArray[np.int64]
 
@@ -408,7 +409,7 @@ def pension_from_history(
             raise InputError(name, "comes from the recorded contribution history; not an input")
         if name in FROM_REGISTRY:
             raise InputError(name, "comes from the registry person; not an input")
-    person = uow.registry.person(number)
+    person = uow.repo(RegistryRepository).person(number)
     if person is None:
         raise UnknownNameError("person", masked, "not in the registry")
     as_of = f"{on.year:04d}-{on.month:02d}"

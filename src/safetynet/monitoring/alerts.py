@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from safetynet.audit.log import Actor, append
 from safetynet.batch.columns import CountyData
 from safetynet.cases.model import Application, Track
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.workdays import Deadline, DeadlineBasis, add_working_days
 from safetynet.errors import InputError, UnknownNameError
@@ -47,7 +48,6 @@ from safetynet.payments.holds import (
     release_holds_of_alert,
 )
 from safetynet.policy.engine import Params
-from safetynet.registry.unit_of_work import UnitOfWork
 
 __all__ = [
     "ACTIONS",

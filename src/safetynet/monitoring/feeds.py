@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError, SafetyNetError
 from safetynet.intake import (
@@ -49,7 +50,7 @@ from safetynet.intake import (
 from safetynet.logs import logged_stage
 from safetynet.monitoring.model import FEED_KINDS, FeedDelivery, FeedRecord, FeedRejection
 from safetynet.policy.population import DISABILITY_CATEGORIES
-from safetynet.registry.unit_of_work import UnitOfWork
+from safetynet.registry.repository import RegistryRepository
 from safetynet.registry.vocabulary import SYNONYMS
 
 __all__ = [
@@ -822,7 +823,7 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
     persons: dict[str, int] = {}
     numbers = sorted({r.id_number for r in feed.rows})
     for start in range(0, len(numbers), CHUNK):
-        found = uow.registry.persons_by_id_number(numbers[start : start + CHUNK])
+        found = uow.repo(RegistryRepository).persons_by_id_number(numbers[start : start + CHUNK])
         persons.update({number: p.id for number, p in found.items()})
     reject_unknown(feed, persons.__contains__)
     report = LoadReport(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.events import publish
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
@@ -28,7 +29,7 @@ from safetynet.registry.model import (
     Membership,
     Person,
 )
-from safetynet.registry.unit_of_work import UnitOfWork
+from safetynet.registry.repository import RegistryRepository
 from safetynet.registry.vocabulary import ENROLMENT_STATUSES, RELATIONS
 
 __all__ = [
@@ -171,7 +172,7 @@ class _Writer:
         return self.report
 
     def write_chunk(self, chunk: list[HouseholdRecord]) -> None:
-        repo = self.uow.registry
+        repo = self.uow.repo(RegistryRepository)
         repo.ensure_regions(
             {h.region for h in chunk} | {m.attributes["region"] for h in chunk for m in h.members}
         )
@@ -249,7 +250,7 @@ class _Writer:
                 created_at=self.now,
                 updated_at=self.now,
             )
-            self.uow.registry.add(household)
+            self.uow.repo(RegistryRepository).add(household)
             households[record.key] = household
             after = _state(household, ["region_code", "household_no"]) | wanted
             return _Change(created=True, after=after)
@@ -273,7 +274,7 @@ class _Writer:
             person = Person(
                 id_number=member.id_number, created_at=self.now, updated_at=self.now, **values
             )
-            self.uow.registry.add(person)
+            self.uow.repo(RegistryRepository).add(person)
             persons[member.id_number] = person
             after = {"id_number": member.id_number} | {k: _json(v) for k, v in values.items()}
             return _Change(created=True, after=after)
@@ -310,7 +311,7 @@ class _Writer:
             relation=relation,
             start_date=self.cmd.as_of,
         )
-        self.uow.registry.add(membership)
+        self.uow.repo(RegistryRepository).add(membership)
         memberships[person.id] = (membership, household)
         after = {
             "household_id": household.id,
@@ -334,7 +335,7 @@ class _Writer:
             entity_id = f"{person.id}/{kind}/{month}"
             if item is None:
                 item = IncomeItem(person_id=person.id, kind=kind, month=month, amount_fen=amount)
-                self.uow.registry.add(item)
+                self.uow.repo(RegistryRepository).add(item)
                 existing[key] = item
                 self.audit("IncomeRecorded", "income_item", entity_id, None, {"amount_fen": amount})
                 self.income_changes.append(
@@ -378,7 +379,7 @@ class _Writer:
                     description="totals from the county household list",
                     **wanted,
                 )
-                self.uow.registry.add(asset)
+                self.uow.repo(RegistryRepository).add(asset)
                 existing[(household.id, kind)] = asset
                 self.audit("AssetRecorded", "asset", entity_id, None, wanted)
                 changed = True
@@ -492,7 +493,7 @@ class MovePerson:
 
 def move_person(cmd: MovePerson, uow: UnitOfWork, clock: Clock) -> int:
     """Returns the id of the new membership."""
-    repo = uow.registry
+    repo = uow.repo(RegistryRepository)
     masked = mask_identity_number(cmd.id_number)
     if cmd.relation not in RELATIONS:
         raise InputError("relation", f"{cmd.relation!r} is not one of {list(RELATIONS)}")
@@ -579,7 +580,7 @@ def enrol_household(cmd: EnrolHousehold, uow: UnitOfWork, clock: Clock) -> int:
         raise InputError("amount", "is negative")
     if cmd.end is not None and cmd.end < cmd.start:
         raise InputError("end", f"{cmd.end} is before the start {cmd.start}")
-    repo = uow.registry
+    repo = uow.repo(RegistryRepository)
     household = repo.household(cmd.region, cmd.household_no)
     if household is None:
         raise UnknownNameError("household", f"{cmd.region}/{cmd.household_no}")
@@ -628,7 +629,7 @@ class ChangeEnrolment:
 
 def change_enrolment(cmd: ChangeEnrolment, uow: UnitOfWork, clock: Clock) -> int:
     """Returns the new version number."""
-    enrolment = uow.registry.enrolment(cmd.enrolment_id)
+    enrolment = uow.repo(RegistryRepository).enrolment(cmd.enrolment_id)
     if enrolment is None:
         raise UnknownNameError("enrolment", str(cmd.enrolment_id))
     if enrolment.status == "ended":
@@ -665,7 +666,7 @@ def change_enrolment(cmd: ChangeEnrolment, uow: UnitOfWork, clock: Clock) -> int
 
 
 def _history(uow: UnitOfWork, enrolment: Enrolment, now: dt.datetime, reason: str) -> None:
-    uow.registry.add(
+    uow.repo(RegistryRepository).add(
         EnrolmentHistory(
             enrolment_id=enrolment.id,
             version=enrolment.version,

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
-from safetynet.cases.unit_of_work import CaseUnitOfWork
 from safetynet.db.calendar_years import forget_sync
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import install_added_years, parse_official_year
 from tests.cases.test_calendar_years import ADMIN, calendar_2027
 from tests.entrypoints.api.conftest import OWN, act, call
@@ -42,7 +42,7 @@ def test_an_application_accepted_on_5_december_2026_gets_provisional_deadlines(
         ("overall", "2027-01-18", True),
     ]
 
-    with CaseUnitOfWork(database.sessions) as uow:
+    with UnitOfWork(database.sessions) as uow:
         add_calendar_year(uow, AddCalendarYear(ADMIN, parse_official_year(calendar_2027())))
     track = call(client, CLERK, "GET", f"/tracks/{tid}")
     assert track["provisional_dates"] == []

@@ -16,7 +16,7 @@ from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
 from safetynet.cases.handlers import handle
 from safetynet.cases.model import Appeal, Application, Track
-from safetynet.cases.unit_of_work import CaseUnitOfWork
+from safetynet.cases.repository import CaseRepository
 from safetynet.cases.views import (
     overdue_and_due_soon,
     region_subtree,
@@ -30,6 +30,7 @@ from safetynet.cases.workflow import (
     provisional_deadline,
 )
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.regions import NATION_CODE
 from safetynet.entrypoints.api.bounds import maximum_amount_fen
 from safetynet.entrypoints.api.policy import in_region
@@ -64,11 +65,11 @@ def _appeal_public(appeal: Appeal | None) -> AppealPublic:
     return public
 
 
-def _track_public(uow: CaseUnitOfWork, track: Track) -> TrackPublic:
+def _track_public(uow: UnitOfWork, track: Track) -> TrackPublic:
     public = TrackPublic.model_validate(track)
     public.explanation = mask(track.explanation) if track.explanation is not None else None
     deadlines = pending_deadlines(track)
-    rechecks = uow.cases.rechecks_of(track.id)
+    rechecks = uow.repo(CaseRepository).rechecks_of(track.id)
     public.rechecks = [
         RecheckPublic.model_validate(r).model_copy(
             update={"due_provisional": provisional_deadline(r, "due")}
@@ -91,7 +92,7 @@ def _track_public(uow: CaseUnitOfWork, track: Track) -> TrackPublic:
     # refusal before it).
     since: dict[str, list[int]] = {}
     acceptances = []
-    for acceptance in uow.cases.job_acceptances_of(track.id):
+    for acceptance in uow.repo(CaseRepository).job_acceptances_of(track.id):
         since.setdefault(acceptance.id_number, []).append(acceptance.after_refusal_id)
         acceptances.append(
             JobAcceptancePublic(
@@ -103,7 +104,7 @@ def _track_public(uow: CaseUnitOfWork, track: Track) -> TrackPublic:
     counts: dict[str, int] = {}
     last_reset: dict[str, int] = {}
     refusals = []
-    for refusal in uow.cases.job_refusals_of(track.id):
+    for refusal in uow.repo(CaseRepository).job_refusals_of(track.id):
         number = refusal.id_number
         reset = max((b for b in since.get(number, []) if b < refusal.id), default=0)
         if reset != last_reset.get(number, 0):
@@ -153,8 +154,8 @@ class CaseService:
         """The largest amount accepted on ``on`` in ``region`` (common.intake.maximum_amount)."""
         return maximum_amount_fen(on, region, self.parameters)
 
-    def _uow(self) -> CaseUnitOfWork:
-        return CaseUnitOfWork(self.db.sessions, self.parameters)
+    def _uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db.sessions, parameters=self.parameters)
 
     # -- scoping ----------------------------------------------------------------------------
 
@@ -185,7 +186,7 @@ class CaseService:
 
     def _application_public(
         self,
-        uow: CaseUnitOfWork,
+        uow: UnitOfWork,
         app: Application,
         *,
         full_identity: bool,
@@ -216,7 +217,7 @@ class CaseService:
             if relatives
             else [],
             identity_numbers_masked=not full_identity,
-            tracks=[_track_public(uow, t) for t in uow.cases.tracks_of(app.id)],
+            tracks=[_track_public(uow, t) for t in uow.repo(CaseRepository).tracks_of(app.id)],
         )
 
     def application(
@@ -225,7 +226,7 @@ class CaseService:
         """The application if it was lodged in ``within`` or below it. ``relatives``: whether the
         reader may read the register of staff relatives (else the matches are left out)."""
         with self._uow() as uow:
-            app = uow.cases.application(application_id)
+            app = uow.repo(CaseRepository).application(application_id)
             if app is None or not in_region(within, app.region_code):
                 return None
             return self._application_public(
@@ -249,10 +250,10 @@ class CaseService:
 
     def track(self, track_id: int, within: str) -> TrackPublic | None:
         with self._uow() as uow:
-            track = uow.cases.track(track_id)
+            track = uow.repo(CaseRepository).track(track_id)
             if track is None:
                 return None
-            app = uow.cases.application(track.application_id)
+            app = uow.repo(CaseRepository).application(track.application_id)
             if app is None or not in_region(within, app.region_code):
                 return None
             return _track_public(uow, track)
@@ -262,12 +263,12 @@ class CaseService:
         if region is None or not in_region(within, region):
             return None
         with self._uow() as uow:
-            return _appeal_public(uow.cases.appeal(appeal_id))
+            return _appeal_public(uow.repo(CaseRepository).appeal(appeal_id))
 
     def appeals_of(self, track_id: int) -> list[AppealPublic]:
         """The appeals against a track (the caller has scoped the track)."""
         with self._uow() as uow:
-            return [_appeal_public(a) for a in uow.cases.appeals_of(track_id)]
+            return [_appeal_public(a) for a in uow.repo(CaseRepository).appeals_of(track_id)]
 
     def staff_register(self, region: str) -> list[StaffRelativePublic]:
         with self.db.sessions() as session:
@@ -318,7 +319,7 @@ class CaseService:
     def decide_appeal(self, cmd: c.DecideAppeal, expected_version: int) -> None:
         """Decide the appeal, if it is still the version the user saw."""
         with self._uow() as uow:
-            appeal = uow.cases.appeal(cmd.appeal_id)
+            appeal = uow.repo(CaseRepository).appeal(cmd.appeal_id)
             assert appeal is not None  # scoped by the caller
             if appeal.version != expected_version:
                 raise ConcurrentUpdateError.changed_since_read(
@@ -329,7 +330,7 @@ class CaseService:
     def accept(self, actor: Actor, on: dt.date, track_id: int, expected_version: int) -> None:
         """Accept the application of a track, if the track is still the version the user saw."""
         with self._uow() as uow:
-            track = uow.cases.track(track_id)
+            track = uow.repo(CaseRepository).track(track_id)
             assert track is not None  # scoped by the caller
             if track.version != expected_version:
                 raise ConcurrentUpdateError.changed_since_read(

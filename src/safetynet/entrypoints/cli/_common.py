@@ -21,10 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from safetynet.audit.log import Actor
 from safetynet.db.engine import Database, create_database, require_current_schema
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import SafetyNetError
 from safetynet.intake import default_quarantine_path, write_quarantine
 from safetynet.policy.calculate import parse_date
-from safetynet.registry.unit_of_work import DryRunUnitOfWork, UnitOfWork
 
 __all__ = [
     "DryRunOption",
@@ -141,7 +141,7 @@ class RichProgress:
 
 def unit_of_work(sessions: Any, *, dry_run: bool) -> UnitOfWork:
     """The unit of work of an import: one that only flushes and rolls back for ``--dry-run``."""
-    return DryRunUnitOfWork(sessions) if dry_run else UnitOfWork(sessions)
+    return UnitOfWork(sessions, dry_run=dry_run)
 
 
 def report_quarantine(

@@ -167,7 +167,7 @@ def calendar_add_year(
     """Add a year's official calendar from its State Council notice; every deadline computed
     provisionally for that year is computed again (and audited)."""
     from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
-    from safetynet.cases.unit_of_work import CaseUnitOfWork
+    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.domain.calendar import read_official_year
 
     input_file(file, "FILE")
@@ -176,7 +176,7 @@ def calendar_add_year(
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("FILE", f"cannot read {file}: {exc}") from None
     calendar = read_official_year(text, str(file))
-    with current_database(url) as db, CaseUnitOfWork(db.sessions) as uow:
+    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
         result = add_calendar_year(uow, AddCalendarYear(_actor(), calendar))
     out.print(f"added the official calendar of {result.year}: {calendar.cite()}", markup=False)
     out.print(
@@ -195,9 +195,9 @@ def calendar_recompute(url: UrlOption = None) -> None:
         RecomputeProvisional,
         recompute_provisional_deadlines,
     )
-    from safetynet.cases.unit_of_work import CaseUnitOfWork
+    from safetynet.db.unit_of_work import UnitOfWork
 
-    with current_database(url) as db, CaseUnitOfWork(db.sessions) as uow:
+    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
         recomputed, moved, still = recompute_provisional_deadlines(
             uow, RecomputeProvisional(_actor())
         )

@@ -170,6 +170,7 @@ def history(
     url: UrlOption = None,
 ) -> None:
     """Contribution months, gaps, average contribution index and account balance of one person."""
+    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.domain.identity import parse_identity_number
     from safetynet.domain.money import format_yuan
     from safetynet.insurance.contribution_imports import load_history
@@ -179,7 +180,6 @@ def history(
         summarize_with_parameters,
     )
     from safetynet.policy.parameters import default_tree, parse_override
-    from safetynet.registry.unit_of_work import UnitOfWork
 
     number = parse_identity_number(id_number).value
     until = _month(as_of, "--as-of")
@@ -259,10 +259,10 @@ def pension(
     import json
     import sys
 
+    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.insurance.history import pension_from_history
     from safetynet.policy.calculate import parse_date
     from safetynet.policy.parameters import default_tree, parse_override
-    from safetynet.registry.unit_of_work import UnitOfWork
 
     on = parse_date(date, "--date") if date else dt.date.today()
     tree = default_tree()

@@ -274,9 +274,9 @@ def assign(
     url: UrlOption = None,
 ) -> None:
     """Assign an alert to a user (and optionally another office)."""
+    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.monitoring.alerts import AssignAlert, assign_alert
     from safetynet.registry.handlers import system_clock
-    from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = AssignAlert(
         alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=date_or_today(on, "--on")
@@ -301,11 +301,11 @@ def resolve(
     """Resolve an alert with an outcome; a confirmed re-check is linked to the paying case."""
     from sqlalchemy import select
 
+    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
     from safetynet.monitoring.alerts_model import Alert
     from safetynet.payments.model import PaymentHold
     from safetynet.registry.handlers import system_clock
-    from safetynet.registry.unit_of_work import UnitOfWork
 
     cmd = ResolveAlert(
         alert_id=alert_id,
