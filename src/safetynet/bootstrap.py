@@ -1,10 +1,17 @@
-"""Composition root: builds the database, the unit of work and the message bus once, and wires
-every area's event handlers (never at import time, never as default arguments).
+"""Composition root: builds the message bus once, with every area's command handlers and the event
+handlers through which areas react to each other (never at import time, never as default
+arguments).
 
-Entry points (CLI, API, batch) call ``bootstrap()`` and hand commands to the bus it returns.
+Entry points (CLI, API, batch) call ``bootstrap(db)`` and hand commands to the bus it returns, or
+take a unit of work from it (``bus.unit_of_work()``) whose events reach the wired handlers. This
+module is the only place that knows which area follows which event.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import MetaData
 
@@ -17,11 +24,23 @@ import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
+from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
 from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
+from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
+from safetynet.db.unit_of_work import UnitOfWork
+from safetynet.payments.facts import follow_income_changes
+from safetynet.policy.parameters import ParameterTree
+from safetynet.registry.events import IncomeChanged
 from safetynet.registry.regions import sync_regions
 
-__all__ = ["all_metadata", "upgrade"]
+__all__ = ["Clock", "all_metadata", "bootstrap", "event_handlers", "system_clock", "upgrade"]
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def all_metadata() -> MetaData:
@@ -34,3 +53,38 @@ def upgrade(db: Database, revision: str = "head") -> None:
     migrate(db, revision)
     with db.sessions.begin() as session:
         sync_regions(session)
+
+
+def _with_clock(handler: Callable[[Any, UnitOfWork, Clock], Any], clock: Clock) -> CommandHandler:
+    def run(command: Any, uow: UnitOfWork) -> Any:
+        return handler(command, uow, clock)
+
+    return run
+
+
+def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
+    """Every command the bus takes, with its handler (the clock given to those that ask)."""
+    return {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
+
+
+def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
+    """Who follows what: each event's handlers, called in this order in the publisher's
+    transaction."""
+    return {
+        # A registry import corrected or added income of a month: the payments already made for
+        # that month and later are checked against it (arrears or recoveries by the next roll).
+        IncomeChanged: (follow_income_changes,),
+    }
+
+
+def bootstrap(
+    db: Database, *, clock: Clock = system_clock, parameters: ParameterTree | None = None
+) -> MessageBus:
+    """The message bus on ``db``, every handler wired; ``parameters`` defaults to the shipped
+    tree."""
+    return MessageBus(
+        db.sessions,
+        command_handlers=command_handlers(clock),
+        event_handlers=event_handlers(),
+        parameters=parameters,
+    )

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from safetynet.audit.log import Actor
+from safetynet.bootstrap import bootstrap
 from safetynet.db.engine import Database
-from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import check_character
 from safetynet.entrypoints.cli.main import app as cli
 from safetynet.registry.handlers import ImportHouseholds, ImportReport, import_households
@@ -92,7 +92,7 @@ def run_import(
 
     batch = validate(read_table(path, encoding), month=month)
     command = ImportHouseholds(batch, ACTOR, dt.date(2025, 9, 1), path.name)
-    with UnitOfWork(db.sessions) as uow:
+    with bootstrap(db, clock=clock).unit_of_work() as uow:  # its events reach payments
         report = import_households(command, uow, clock)
     return report, batch
 

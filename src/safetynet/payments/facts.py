@@ -3,7 +3,7 @@ for a month already paid changes what was due for it, so the next roll pays arre
 recovery (docs/payments.md, "Facts corrected after payment").
 
 ``follow_income_changes`` handles the registry's ``IncomeChanged`` event (wired in
-``safetynet.domain.events``) in the import's own transaction. For each household with instructions
+``safetynet.bootstrap``) in the import's own transaction. For each household with instructions
 from the first changed month on, and each such month, the rules core evaluates the household from
 the registry twice, with the income in force for that month after the change and as it was before
 (only the changed items differ), and the difference is added to what the schedule says is due for
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import append
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import SafetyNetError
 from safetynet.payments.entitlements import (
     ChangeEntitlement,
@@ -37,8 +38,9 @@ from safetynet.registry.model import Enrolment, Household, IncomeItem
 __all__ = ["follow_income_changes"]
 
 
-def follow_income_changes(session: Session, event: IncomeChanged) -> None:
+def follow_income_changes(event: IncomeChanged, uow: UnitOfWork) -> None:
     """Bring the schedule of every enrolment paid for a changed month up to the new facts."""
+    session = uow.session
     by_household: dict[int, list[IncomeChange]] = defaultdict(list)
     for change in event.changes:
         by_household[change.household_id].append(change)

@@ -1,4 +1,4 @@
-"""Events the registry publishes for other areas (``safetynet.domain.events``)."""
+"""Events the registry emits for other areas (wired in ``safetynet.bootstrap``)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from safetynet.audit.log import Actor, append
 from safetynet.db.unit_of_work import UnitOfWork
-from safetynet.domain.events import publish
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.intake import NullProgress, ProgressSink
@@ -468,10 +467,7 @@ def import_households(
     if writer.income_changes:
         # Other areas follow in this transaction (payments: months already paid).
         uow.session.flush()
-        publish(
-            uow.session,
-            IncomeChanged(tuple(writer.income_changes), cmd.source, cmd.actor, writer.now),
-        )
+        uow.emit(IncomeChanged(tuple(writer.income_changes), cmd.source, cmd.actor, writer.now))
     uow.commit()
     return report
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, mask, verify
 from safetynet.audit.model import AuditEvent
+from safetynet.bootstrap import bootstrap
 from safetynet.cases import commands as c
-from safetynet.cases.handlers import handle
 from safetynet.cases.model import Appeal, Application, Track
 from safetynet.cases.repository import CaseRepository
 from safetynet.cases.views import (
@@ -136,6 +136,7 @@ class CaseService:
         self.db = db
         self.clock = clock
         self.parameters = parameters
+        self.bus = bootstrap(db, clock=clock, parameters=parameters)
 
     def today(self) -> dt.date:
         return self.clock().astimezone(_LOCAL).date()
@@ -155,7 +156,7 @@ class CaseService:
         return maximum_amount_fen(on, region, self.parameters)
 
     def _uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db.sessions, parameters=self.parameters)
+        return self.bus.unit_of_work()
 
     # -- scoping ----------------------------------------------------------------------------
 
@@ -309,12 +310,12 @@ class CaseService:
 
     def submit(self, cmd: c.SubmitApplication) -> int:
         with self._uow() as uow:
-            return handle(cmd, uow, self.clock).entity_id
+            return int(self.bus.handle(cmd, uow).entity_id)
 
     def run(self, cmd: c.Command) -> int:
         """Hand ``cmd`` to its handler; returns the id of the row its event is about."""
         with self._uow() as uow:
-            return handle(cmd, uow, self.clock).entity_id
+            return int(self.bus.handle(cmd, uow).entity_id)
 
     def decide_appeal(self, cmd: c.DecideAppeal, expected_version: int) -> None:
         """Decide the appeal, if it is still the version the user saw."""
@@ -325,7 +326,7 @@ class CaseService:
                 raise ConcurrentUpdateError.changed_since_read(
                     "decide", f"appeal {appeal.id}", appeal.status, expected_version, appeal.version
                 )
-            handle(cmd, uow, self.clock)
+            self.bus.handle(cmd, uow)
 
     def accept(self, actor: Actor, on: dt.date, track_id: int, expected_version: int) -> None:
         """Accept the application of a track, if the track is still the version the user saw."""
@@ -342,4 +343,4 @@ class CaseService:
                     track.program,
                 )
             cmd = c.AcceptApplication(actor=actor, on=on, application_id=track.application_id)
-            handle(cmd, uow, self.clock)
+            self.bus.handle(cmd, uow)

@@ -139,9 +139,12 @@ class RichProgress:
             self._progress.advance(self._task, amount)
 
 
-def unit_of_work(sessions: Any, *, dry_run: bool) -> UnitOfWork:
-    """The unit of work of an import: one that only flushes and rolls back for ``--dry-run``."""
-    return UnitOfWork(sessions, dry_run=dry_run)
+def unit_of_work(db: Database, *, dry_run: bool) -> UnitOfWork:
+    """The unit of work of an import, its events wired (``safetynet.bootstrap``): one that only
+    flushes and rolls back for ``--dry-run``."""
+    from safetynet.bootstrap import bootstrap  # every area's handlers: only when a command runs
+
+    return bootstrap(db).unit_of_work(dry_run=dry_run)
 
 
 def report_quarantine(

@@ -167,7 +167,6 @@ def calendar_add_year(
     """Add a year's official calendar from its State Council notice; every deadline computed
     provisionally for that year is computed again (and audited)."""
     from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
-    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.domain.calendar import read_official_year
 
     input_file(file, "FILE")
@@ -176,7 +175,9 @@ def calendar_add_year(
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("FILE", f"cannot read {file}: {exc}") from None
     calendar = read_official_year(text, str(file))
-    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
+    from safetynet.bootstrap import bootstrap
+
+    with current_database(url) as db, bootstrap(db).unit_of_work() as uow:
         result = add_calendar_year(uow, AddCalendarYear(_actor(), calendar))
     out.print(f"added the official calendar of {result.year}: {calendar.cite()}", markup=False)
     out.print(
@@ -191,13 +192,13 @@ def calendar_add_year(
 def calendar_recompute(url: UrlOption = None) -> None:
     """Compute the stored provisional deadlines again on the calendar in force (audited); for one
     written while a year was being added."""
+    from safetynet.bootstrap import bootstrap
     from safetynet.cases.calendar_years import (
         RecomputeProvisional,
         recompute_provisional_deadlines,
     )
-    from safetynet.db.unit_of_work import UnitOfWork
 
-    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
+    with current_database(url) as db, bootstrap(db).unit_of_work() as uow:
         recomputed, moved, still = recompute_provisional_deadlines(
             uow, RecomputeProvisional(_actor())
         )

@@ -125,7 +125,7 @@ def import_contributions(
             progress=progress,
         )
         command = ImportContributions(batch, _actor(), f"{file.name} sha256:{digest}")
-        with unit_of_work(db.sessions, dry_run=dry_run) as uow:
+        with unit_of_work(db, dry_run=dry_run) as uow:
             report = handle(command, uow, system_clock, progress)
 
     if table.sheet is not None:
@@ -170,7 +170,6 @@ def history(
     url: UrlOption = None,
 ) -> None:
     """Contribution months, gaps, average contribution index and account balance of one person."""
-    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.domain.identity import parse_identity_number
     from safetynet.domain.money import format_yuan
     from safetynet.insurance.contribution_imports import load_history
@@ -185,7 +184,9 @@ def history(
     until = _month(as_of, "--as-of")
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
-    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
+    from safetynet.bootstrap import bootstrap
+
+    with current_database(url) as db, bootstrap(db).unit_of_work() as uow:
         records = [
             MonthlyContribution(r.month, r.base_fen, r.account_credit_fen, r.region_code)
             for r in load_history(uow, number, scheme)
@@ -259,7 +260,6 @@ def pension(
     import json
     import sys
 
-    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.insurance.history import pension_from_history
     from safetynet.policy.calculate import parse_date
     from safetynet.policy.parameters import default_tree, parse_override
@@ -272,7 +272,9 @@ def pension(
         inputs["pension_category"] = category
     if deemed_index is not None:
         inputs["employee_pension_deemed_index"] = deemed_index
-    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
+    from safetynet.bootstrap import bootstrap
+
+    with current_database(url) as db, bootstrap(db).unit_of_work() as uow:
         result = pension_from_history(
             uow, id_number, on, region=region, inputs=inputs, overrides=overrides
         )

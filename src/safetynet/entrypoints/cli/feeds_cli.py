@@ -96,7 +96,7 @@ def load(
     else:
         feed = validate_feed(table, delivered_on=day)
     with current_database(url) as db:
-        with unit_of_work(db.sessions, dry_run=dry_run) as uow:
+        with unit_of_work(db, dry_run=dry_run) as uow:
             report = load_feed(LoadFeed(feed, _actor()), uow, system_clock)
         headers, lines = table.headers, list(feed.quarantine)
         if not dry_run:

@@ -274,14 +274,15 @@ def assign(
     url: UrlOption = None,
 ) -> None:
     """Assign an alert to a user (and optionally another office)."""
-    from safetynet.db.unit_of_work import UnitOfWork
     from safetynet.monitoring.alerts import AssignAlert, assign_alert
     from safetynet.registry.handlers import system_clock
 
     cmd = AssignAlert(
         alert_id=alert_id, assignee=to, office=office, actor=_actor(), on=date_or_today(on, "--on")
     )
-    with current_database(url) as db, UnitOfWork(db.sessions) as uow:
+    from safetynet.bootstrap import bootstrap
+
+    with current_database(url) as db, bootstrap(db).unit_of_work() as uow:
         version = assign_alert(cmd, uow, system_clock)
     out.print(f"alert {alert_id} assigned to {to} (version {version})", markup=False)
 
@@ -301,7 +302,7 @@ def resolve(
     """Resolve an alert with an outcome; a confirmed re-check is linked to the paying case."""
     from sqlalchemy import select
 
-    from safetynet.db.unit_of_work import UnitOfWork
+    from safetynet.bootstrap import bootstrap
     from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
     from safetynet.monitoring.alerts_model import Alert
     from safetynet.payments.model import PaymentHold
@@ -315,7 +316,7 @@ def resolve(
         on=date_or_today(on, "--on"),
     )
     with current_database(url) as db:
-        with UnitOfWork(db.sessions) as uow:
+        with bootstrap(db).unit_of_work() as uow:
             version = resolve_alert(cmd, uow, system_clock)
         with db.sessions() as session:
             alert = session.get(Alert, alert_id)

@@ -98,7 +98,7 @@ def import_households(
             as_of=start,
             source=f"{file.name} sha256:{digest}",
         )
-        with unit_of_work(db.sessions, dry_run=dry_run) as uow:
+        with unit_of_work(db, dry_run=dry_run) as uow:
             report = handle(command, uow, system_clock, progress)
 
     out.print(f"{file.name}: {_layout(table.header_row, table.ignored)}", markup=False)
