@@ -25,6 +25,7 @@ from safetynet.audit.model import AuditEvent
 from safetynet.batch.columns import CountyData, read_county
 from safetynet.batch.synth import generate
 from safetynet.batch.synth_feeds import delivery_date, feed_path, generate_feeds
+from safetynet.bootstrap import bootstrap
 from safetynet.cases.calendar_years import (
     AddCalendarYear,
     RecomputeProvisional,
@@ -231,8 +232,10 @@ def _alert_rows(household: int, person: int, month: str = "2025-09") -> pa.Table
 
 
 def _store(db: Database, table: pa.Table, clock: Clock) -> Any:
-    with db.sessions.begin() as session:
-        return store_alerts(session, table, actor=OFFICER, clock=clock)
+    with bootstrap(db).unit_of_work() as uow:
+        counts = store_alerts(uow, table, actor=OFFICER, clock=clock)
+        uow.commit()
+        return counts
 
 
 def test_storing_a_month_twice_raises_nothing_new(database: Database, fixed_clock: Clock) -> None:
@@ -260,8 +263,9 @@ def _resolve(
     on: dt.date = dt.date(2025, 10, 10),
     reason: str = "",
 ) -> None:
-    """The officer resolves the alert (on 10 October unless told), in a unit of work of its own."""
-    with UnitOfWork(db.sessions) as uow:
+    """The officer resolves the alert (on 10 October unless told), in a unit of work of its own
+    from the bus (payments and cases follow)."""
+    with bootstrap(db).unit_of_work() as uow:
         resolve_alert(
             ResolveAlert(alert_id=alert_id, outcome=outcome, reason=reason, actor=OFFICER, on=on),
             uow,

@@ -6,11 +6,15 @@ Each handler returns the event it recorded; the event's class name is the audit 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar
 
+from safetynet.audit.log import Actor
+
 __all__ = [
     "AdvancePaid",
+    "AmountsScheduled",
     "AppealDecided",
     "AppealLodged",
     "ApplicationAccepted",
@@ -126,6 +130,15 @@ class JobAcceptanceRecorded(Event): ...
 
 @dataclass(frozen=True)
 class RecheckOpened(Event):
+    """Also published for other areas: monitoring resolves the alert ``recheck_started`` (or
+    links it to ``track_id`` when already resolved so)."""
+
+    alert_id: int
+    track_id: int
+    actor: Actor
+    on: dt.date
+    reason: str
+    occurred_at: dt.datetime
     entity: ClassVar[str] = "recheck"
 
 
@@ -151,3 +164,18 @@ class AppealDecided(Event):
 @dataclass(frozen=True)
 class StaffRelativeRegistered(Event):
     entity: ClassVar[str] = "staff_relative"
+
+
+# -- published for other areas only (not an audit entry of their own) ---------------------------
+
+
+@dataclass(frozen=True)
+class AmountsScheduled:
+    """A decision set the amount of each month of ``schedule`` (YYYY-MM, fen) for an enrolment
+    (a gradual exit): payments makes its entitlement schedule say them."""
+
+    enrolment_id: int
+    schedule: tuple[tuple[str, int], ...]
+    reason: str
+    actor: Actor
+    occurred_at: dt.datetime

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.audit.log import Actor, append
@@ -56,14 +56,6 @@ from safetynet.domain.identity import mask_identity_number, parse_identity_numbe
 from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import default_registry, validate_region_code
 from safetynet.errors import InputError, UnknownNameError
-from safetynet.monitoring.alerts_model import Alert
-from safetynet.payments.entitlements import (
-    ChangeEntitlement,
-    ScheduleEntry,
-    monthly_due,
-    record_entitlement_change,
-)
-from safetynet.payments.model import EntitlementChange
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.handlers import (
     ChangeEnrolment,
@@ -74,7 +66,7 @@ from safetynet.registry.handlers import (
 from safetynet.registry.model import Enrolment, Household
 from safetynet.registry.repository import RegistryRepository
 
-__all__ = ["HANDLERS", "Clock", "handle", "open_recheck_for_alert"]
+__all__ = ["HANDLERS", "Clock", "ResolvedAlert", "handle", "open_recheck_of_alert"]
 
 Clock = Callable[[], dt.datetime]
 E = TypeVar("E", bound=e.Event)
@@ -873,8 +865,9 @@ def _open_recheck(
     parameters: ParameterTree,
     cmd: c.OpenRecheck,
     now: dt.datetime,
-) -> Recheck:
-    """Check and write the re-check with its audit entry; the caller commits."""
+) -> e.RecheckOpened:
+    """Check and write the re-check with its audit entry, and emit ``RecheckOpened`` (monitoring
+    resolves the alert, or links it to the track); the caller commits."""
     action = "open a re-check of"
     track = cases.track(cmd.track_id)
     if track is None:
@@ -924,71 +917,63 @@ def _open_recheck(
     )
     cases.add(recheck)
     cases.flush()
-    event = e.RecheckOpened(recheck.id)
+    event = e.RecheckOpened(recheck.id, alert.id, track.id, cmd.actor, cmd.on, reason, now)
     after = _snapshot(recheck) | {"alert_rule": alert.rule, "time_limit": limit.isoformat()}
     _record(uow, cmd, event, now, None, after)
-    return recheck
+    uow.emit(event)
+    return event
 
 
 def open_recheck(cmd: c.OpenRecheck, uow: UnitOfWork, clock: Clock) -> e.RecheckOpened:
-    """Open a re-check because of a monitoring alert; an alert still open or assigned is
-    resolved ``recheck_started`` in the same transaction (its own audit entry)."""
-    from safetynet.monitoring.alerts import ResolveAlert, resolve_alert  # imports cases
-
+    """Open a re-check because of a monitoring alert; monitoring follows ``RecheckOpened`` and
+    resolves an alert still open or assigned ``recheck_started`` in the same transaction (its
+    own audit entry)."""
     _load(uow, cmd, "open a re-check of")  # unknown track, stale expected_version
-    with uow.held_commits():
-        recheck = _open_recheck(uow, uow.repo(CaseRepository), uow.parameters, cmd, clock())
-        alert = uow.repo(CaseRepository).alert(cmd.alert_id)
-        assert alert is not None  # checked above
-        if alert.status != "resolved":
-            resolve_alert(
-                ResolveAlert(
-                    alert_id=alert.id,
-                    outcome="recheck_started",
-                    actor=cmd.actor,
-                    on=cmd.on,
-                    reason=recheck.reason,
-                ),
-                uow,
-                clock,
-            )  # finds this re-check and links the alert to its track
+    event = _open_recheck(uow, uow.repo(CaseRepository), uow.parameters, cmd, clock())
     uow.commit()
-    return e.RecheckOpened(recheck.id)
+    return event
 
 
-def open_recheck_for_alert(
-    uow: UnitOfWork,
-    alert: Alert,
-    track_id: int | None,
-    *,
-    actor: Actor,
-    on: dt.date,
-    clock: Clock,
-    parameters: ParameterTree | None = None,
-) -> int | None:
-    """For ``ResolveAlert(outcome="recheck_started")``, in its transaction (nothing committed):
-    the track of the re-check already opened for the alert, else a re-check opened on
-    ``track_id`` as ``OpenRecheck`` opens it (due date, audit entry); ``None`` without a track."""
-    from safetynet.monitoring.alerts import ACTIONS  # imports cases
+class ResolvedAlert(Protocol):
+    """What ``open_recheck_of_alert`` reads of monitoring's ``AlertResolved``."""
 
+    @property
+    def alert_id(self) -> int: ...
+    @property
+    def household_id(self) -> int: ...
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def on(self) -> dt.date: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def opens_recheck(self) -> bool: ...
+    @property
+    def recheck_reason(self) -> str: ...
+
+
+def open_recheck_of_alert(event: ResolvedAlert, uow: UnitOfWork) -> None:
+    """Follows monitoring's ``AlertResolved``: an alert resolved ``recheck_started`` that asks
+    for a re-check opens one on the household's paying track as ``OpenRecheck`` opens it (due
+    date, audit entry), unless the alert already has one or the household no such track. Its
+    ``RecheckOpened`` links the alert to the track."""
+    if not event.opens_recheck:
+        return
     cases = uow.repo(CaseRepository)
-    existing = cases.recheck_for_alert(alert.id)
-    if existing is not None:
-        return existing.track_id
+    if cases.recheck_for_alert(event.alert_id) is not None:
+        return
+    track_id = cases.recheckable_track_of(event.household_id)
     if track_id is None:
-        return None
-    if parameters is None:
-        parameters = uow.parameters
+        return
     cmd = c.OpenRecheck(
-        actor=actor,
-        on=on,
+        actor=event.actor,
+        on=event.on,
         track_id=track_id,
-        alert_id=alert.id,
-        reason=f"monitoring alert {alert.id} ({alert.rule}, {alert.month}): "
-        f"{ACTIONS.get(alert.action, alert.action)}",
+        alert_id=event.alert_id,
+        reason=event.recheck_reason,
     )
-    _open_recheck(uow, cases, parameters, cmd, clock())
-    return track_id
+    _open_recheck(uow, cases, uow.parameters, cmd, event.occurred_at)
 
 
 def _change_current_enrolment(
@@ -1379,39 +1364,11 @@ def _schedule_amounts(
     now: dt.datetime,
     reason: str,
 ) -> None:
-    """Make the payments entitlement schedule say each month's amount of ``schedule`` (months
-    from the enrolment's start on): one entry from each month whose amount differs from what
-    the schedule already gives for it, so a frozen exit adds nothing and a tapered one a step a
-    month. The roll pays exactly these amounts, and the difference for months already paid."""
-    entries = [
-        ScheduleEntry(row.id, row.from_month, row.amount_fen)
-        for row in uow.session.scalars(
-            select(EntitlementChange)
-            .where(EntitlementChange.enrolment_id == enrolment.id)
-            .order_by(EntitlementChange.id)
-        )
-    ]
-    for item in schedule:
-        month, amount = item["month"], int(item["amount_fen"])
-        if month_of(month) < dt.date(enrolment.start_date.year, enrolment.start_date.month, 1):
-            continue  # paid under an earlier enrolment
-        due = monthly_due(
-            month, enrolment.start_date, enrolment.end_date, enrolment.amount_fen, entries
-        )
-        if due == amount:
-            continue
-        entry_id = record_entitlement_change(
-            uow.session,
-            ChangeEntitlement(
-                enrolment_id=enrolment.id,
-                from_month=month,
-                amount_fen=amount,
-                reason=f"{reason}: {month}",
-                actor=actor,
-            ),
-            now,
-        )
-        entries.append(ScheduleEntry(entry_id, month, amount))
+    """Say each month's amount of ``schedule``: payments follows ``AmountsScheduled`` and makes
+    the enrolment's entitlement schedule say them (the roll pays exactly these amounts, and the
+    difference for months already paid)."""
+    months = tuple((str(item["month"]), int(item["amount_fen"])) for item in schedule)
+    uow.emit(e.AmountsScheduled(enrolment.id, months, reason, actor, now))
 
 
 def _job_offer_member(
