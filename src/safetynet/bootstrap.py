@@ -24,14 +24,14 @@ import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
-from safetynet.cases.events import AmountsScheduled, RecheckOpened
+from safetynet.cases.events import AmountsScheduled, CalendarChanged, RecheckOpened
 from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
 from safetynet.cases.handlers import open_recheck_of_alert
 from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
 from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
-from safetynet.monitoring.alerts import resolve_alert_of_recheck
+from safetynet.monitoring.alerts import recompute_alert_dues, resolve_alert_of_recheck
 from safetynet.monitoring.events import AlertResolved, AlertsStored
 from safetynet.payments.facts import follow_income_changes
 from safetynet.payments.reactions import (
@@ -103,6 +103,8 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             _follow(RecheckOpened, resolve_alert_of_recheck),
             # A gradual exit set the months' amounts: the entitlement schedule says them.
             _follow(AmountsScheduled, record_scheduled_amounts),
+            # A calendar year added: monitoring recomputes its alerts' provisional due dates.
+            _follow(CalendarChanged, recompute_alert_dues),
         )
     )
 

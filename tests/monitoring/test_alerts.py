@@ -512,7 +512,7 @@ def test_adding_the_year_moves_the_provisional_due_dates_with_an_audit_entry_eac
         assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 5), True)
         medical_id = medical.id
 
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         result = add_calendar_year(
             uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
         )
@@ -541,7 +541,7 @@ def test_alerts_raised_before_the_year_was_added_are_stored_on_its_calendar(
     date the calendar in force gives, not the provisional one it was raised with."""
     household, person = _registered(database)
     raised_earlier = _raised_at_year_end(household, person)
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         add_calendar_year(
             uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
         )
@@ -562,7 +562,7 @@ def test_calendar_recompute_corrects_an_alert_stored_while_the_year_was_being_ad
     with database.sessions.begin() as session:  # another process adds the year meanwhile
         session.add(OfficialCalendarYear(year=2027, document=notice_2027(),
                                          added_at=fixed_clock(), added_by="admin_he"))  # fmt: skip
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         counts = recompute_provisional_deadlines(uow, RecomputeProvisional(ADMIN), fixed_clock)
     assert counts == (1, 1, 0)
     with database.sessions() as session:

@@ -7,7 +7,7 @@ Each handler returns the event it recorded; the event's class name is the audit 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from safetynet.audit.log import Actor
@@ -19,6 +19,7 @@ __all__ = [
     "AppealLodged",
     "ApplicationAccepted",
     "ApplicationSubmitted",
+    "CalendarChanged",
     "DeathRecorded",
     "Event",
     "GradualExitStarted",
@@ -33,6 +34,7 @@ __all__ = [
     "RecheckOpened",
     "RecheckRecorded",
     "RecheckScheduled",
+    "RecomputeCounts",
     "RefusalNotified",
     "StaffRelativeRegistered",
     "TerminationNoticePosted",
@@ -179,3 +181,25 @@ class AmountsScheduled:
     reason: str
     actor: Actor
     occurred_at: dt.datetime
+
+
+@dataclass
+class RecomputeCounts:
+    """Provisional deadlines computed again: ``moved`` of them to another date, ``still``
+    provisional (they cross another year without a notice)."""
+
+    recomputed: int = 0
+    moved: int = 0
+    still: int = 0
+
+
+@dataclass(frozen=True)
+class CalendarChanged:
+    """The official calendar in force changed (a year added) or the stored provisional deadlines
+    are to be computed again (``command``): every area recomputes its own in the publisher's
+    transaction, with an audit entry each, and adds them to ``counts``."""
+
+    command: str
+    actor: Actor
+    occurred_at: dt.datetime
+    counts: RecomputeCounts = field(default_factory=RecomputeCounts)

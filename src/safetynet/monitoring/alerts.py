@@ -62,6 +62,7 @@ __all__ = [
     "overdue_by_office",
     "raise_alerts",
     "recipients_of",
+    "recompute_alert_dues",
     "resolve_alert",
     "resolve_alert_of_recheck",
     "rule_settings",
@@ -837,6 +838,61 @@ def resolve_alert_of_recheck(event: OpenedRecheck, uow: UnitOfWork) -> None:
         after=_state(alert),
         occurred_at=event.occurred_at,
     )
+
+
+class Counts(Protocol):
+    recomputed: int
+    moved: int
+    still: int
+
+
+class ChangedCalendar(Protocol):
+    """What ``recompute_alert_dues`` reads of the case workflow's ``CalendarChanged``."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def counts(self) -> Counts: ...
+
+
+def recompute_alert_dues(event: ChangedCalendar, uow: UnitOfWork) -> None:
+    """Follows ``CalendarChanged``: every alert's provisional due date computed again on the
+    calendar now in force; each one whose date or mark changes is written and audited
+    (``DeadlineRecomputed``), and counted in the event's counts."""
+    counts = event.counts
+    alerts = uow.session.scalars(
+        select(Alert).where(Alert.provisional_deadlines.is_not(None)).order_by(Alert.id)
+    )
+    for alert in alerts:
+        raw = (alert.provisional_deadlines or {}).get("due_on")
+        if raw is None:
+            continue
+        old = alert.due_on
+        new = DeadlineBasis.from_json(raw).compute()
+        counts.still += new.provisional
+        if new.provisional and new == old:
+            continue  # another year still without a notice; nothing changed
+        counts.recomputed += 1
+        counts.moved += new != old
+        alert.due_on = new
+        # Alerts are bulk-inserted and have no listener keeping their marks.
+        basis = new.basis.to_json() if new.provisional and new.basis is not None else None
+        alert.provisional_deadlines = {"due_on": basis} if basis else None
+        append(
+            uow.session,
+            actor=event.actor,
+            command=event.command,
+            event="DeadlineRecomputed",
+            entity=Alert.__tablename__,
+            entity_id=alert.id,
+            before={"due_on": old.isoformat(), "provisional": True},
+            after={"due_on": new.isoformat(), "provisional": new.provisional},
+            occurred_at=event.occurred_at,
+        )
 
 
 def list_alerts(
