@@ -238,8 +238,7 @@ def submit_application(
     cmd: c.SubmitApplication, uow: UnitOfWork, clock: Clock
 ) -> e.ApplicationSubmitted:
     """Lodge the application, screen it against every program and open one track per program."""
-    from safetynet.policy.engine import programs  # deferred: loads every program module
-    from safetynet.policy.screening import screen
+    from safetynet.policy.screening import screen  # deferred: loads every program module
 
     region = validate_region_code(cmd.region)
     default_registry().get(region)
@@ -263,22 +262,7 @@ def submit_application(
         }
         for line in lines
     ]
-    known = programs()
-    if cmd.programs is not None:
-        wanted = list(dict.fromkeys(cmd.programs))
-        for program in wanted:
-            if program not in known:
-                raise UnknownNameError("program", program, f"known: {', '.join(sorted(known))}")
-            if program not in DEPARTMENTS:
-                raise InputError("programs", f"{program} is not applied for through the one door")
-    else:
-        wanted = [line.program for line in lines if line.eligible and line.program in DEPARTMENTS]
-    if cmd.emergency and "temporary_assistance" not in wanted:
-        wanted.append("temporary_assistance")
-    if not wanted:
-        raise InputError(
-            "programs", "the screening finds no program for this household: name the programs"
-        )
+    wanted = _wanted_programs(cmd, [line.program for line in lines if line.eligible])
     now = clock()
     app = Application(
         household_id=household.id,
@@ -301,22 +285,7 @@ def submit_application(
     matches = _relative_matches(uow, _household_id_numbers(uow, app))
     app.relative_flag = bool(matches)
     app.relative_matches = matches
-    tracks = []
-    for program in wanted:
-        procedure = procedure_for(program, emergency=cmd.emergency)
-        track = Track(
-            application_id=app.id,
-            program=program,
-            procedure=procedure.value,
-            department=DEPARTMENTS[program].value,
-            status=State.SUBMITTED.value,
-            devolved=cmd.devolved and procedure is Procedure.DIBAO,
-            investigators=[],
-            spot_check_selected=False,
-        )
-        uow.repo(CaseRepository).add(track)
-        tracks.append(track)
-    uow.repo(CaseRepository).flush()
+    tracks = _open_tracks(uow, app, cmd, wanted)
     event = e.ApplicationSubmitted(app.id, tuple(t.id for t in tracks))
     after = {
         "household_id": household.id,
@@ -336,6 +305,53 @@ def submit_application(
     _record(uow, cmd, event, now, None, after)
     uow.commit()
     return event
+
+
+def _wanted_programs(cmd: c.SubmitApplication, eligible: list[str]) -> list[str]:
+    """The programs applied for: those named (each known and applied for through the one door),
+    else those the screening finds eligible; temporary assistance too in an emergency."""
+    from safetynet.policy.engine import programs  # deferred: loads every program module
+
+    if cmd.programs is not None:
+        known = programs()
+        wanted = list(dict.fromkeys(cmd.programs))
+        for program in wanted:
+            if program not in known:
+                raise UnknownNameError("program", program, f"known: {', '.join(sorted(known))}")
+            if program not in DEPARTMENTS:
+                raise InputError("programs", f"{program} is not applied for through the one door")
+    else:
+        wanted = [program for program in eligible if program in DEPARTMENTS]
+    if cmd.emergency and "temporary_assistance" not in wanted:
+        wanted.append("temporary_assistance")
+    if not wanted:
+        raise InputError(
+            "programs", "the screening finds no program for this household: name the programs"
+        )
+    return wanted
+
+
+def _open_tracks(
+    uow: UnitOfWork, app: Application, cmd: c.SubmitApplication, wanted: list[str]
+) -> list[Track]:
+    """One submitted track per program of ``wanted`` (flushed: they have their ids)."""
+    tracks = []
+    for program in wanted:
+        procedure = procedure_for(program, emergency=cmd.emergency)
+        track = Track(
+            application_id=app.id,
+            program=program,
+            procedure=procedure.value,
+            department=DEPARTMENTS[program].value,
+            status=State.SUBMITTED.value,
+            devolved=cmd.devolved and procedure is Procedure.DIBAO,
+            investigators=[],
+            spot_check_selected=False,
+        )
+        uow.repo(CaseRepository).add(track)
+        tracks.append(track)
+    uow.repo(CaseRepository).flush()
+    return tracks
 
 
 def accept_application(
@@ -641,31 +657,14 @@ def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
 
 def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.TrackConfirmed:
     """Approve: amount and explanation from the rules core; enrolment from the following month."""
-    from safetynet.policy.calculate import calculate, result_json
-    from safetynet.policy.engine import programs
+    from safetynet.policy.calculate import calculate, result_json  # deferred: every program
+    from safetynet.policy.engine import programs  # deferred: loads every program module
 
     action = "confirm"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
         _check_decider(track, cmd, action)
-        # The register may have grown since the application was lodged: look again.
-        matches = _relative_matches(uow, _household_id_numbers(uow, app))
-        if matches and not app.relative_flag:
-            app.relative_flag = True
-            app.relative_matches = matches
-        if app.relative_flag and track.county_home_visit_on is None:
-            raise WorkflowError.for_track(
-                track,
-                action,
-                "the household includes a registered relative of staff: the county must visit "
-                "the home first (dibao measures art. 11)",
-            )
-        if track.spot_check_selected and track.county_home_visit_on is None:
-            raise WorkflowError.for_track(
-                track,
-                action,
-                "it was selected for the county spot check: record the county home visit first",
-            )
+        _check_county_visit(uow, track, app, action)
         program = programs()[track.program]
         monthly = program.period == "month"
         start = first_day_of_next_month(cmd.on) if monthly else cmd.on
@@ -697,36 +696,73 @@ def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.Track
         extra = {"legal_basis": list(program.legal_basis)} | _facts(app.household_json, cmd)
         _commit_track_change(uow, cmd, track, before, event, clock(), extra, commit=False)
         if monthly:
-            household = _household(uow, app)
-            current = uow.repo(RegistryRepository).current_enrolment(household.id, track.program)
-            if current is None:
-                enrol_household(
-                    EnrolHousehold(
-                        region=household.region_code,
-                        household_no=household.household_no,
-                        program=track.program,
-                        start=start,
-                        amount_fen=amount,
-                        actor=cmd.actor,
-                    ),
-                    uow,
-                    clock,
-                )  # commits the whole step
-            else:
-                change_enrolment(
-                    ChangeEnrolment(
-                        enrolment_id=current.id,
-                        reason=f"confirmed on track {track.id}",
-                        actor=cmd.actor,
-                        status="active",
-                        amount_fen=amount,
-                    ),
-                    uow,
-                    clock,
-                )
+            _enrol_confirmed(uow, app, track, cmd, start, amount, clock)  # commits the step
         else:
             uow.commit()
         return event
+
+
+def _check_county_visit(uow: UnitOfWork, track: Track, app: Application, action: str) -> None:
+    """A household with a registered relative of staff (the register may have grown since the
+    application was lodged: looked at again), or selected for the spot check, needs the
+    county's home visit before a decision."""
+    matches = _relative_matches(uow, _household_id_numbers(uow, app))
+    if matches and not app.relative_flag:
+        app.relative_flag = True
+        app.relative_matches = matches
+    if app.relative_flag and track.county_home_visit_on is None:
+        raise WorkflowError.for_track(
+            track,
+            action,
+            "the household includes a registered relative of staff: the county must visit "
+            "the home first (dibao measures art. 11)",
+        )
+    if track.spot_check_selected and track.county_home_visit_on is None:
+        raise WorkflowError.for_track(
+            track,
+            action,
+            "it was selected for the county spot check: record the county home visit first",
+        )
+
+
+def _enrol_confirmed(
+    uow: UnitOfWork,
+    app: Application,
+    track: Track,
+    cmd: c.ConfirmTrack,
+    start: dt.date,
+    amount: int,
+    clock: Clock,
+) -> None:
+    """Enrol the household from ``start`` (or make its current enrolment active at ``amount``);
+    the registry's handler commits the whole step."""
+    household = _household(uow, app)
+    current = uow.repo(RegistryRepository).current_enrolment(household.id, track.program)
+    if current is None:
+        enrol_household(
+            EnrolHousehold(
+                region=household.region_code,
+                household_no=household.household_no,
+                program=track.program,
+                start=start,
+                amount_fen=amount,
+                actor=cmd.actor,
+            ),
+            uow,
+            clock,
+        )
+    else:
+        change_enrolment(
+            ChangeEnrolment(
+                enrolment_id=current.id,
+                reason=f"confirmed on track {track.id}",
+                actor=cmd.actor,
+                status="active",
+                amount_fen=amount,
+            ),
+            uow,
+            clock,
+        )
 
 
 def refuse_track(cmd: c.RefuseTrack, uow: UnitOfWork, clock: Clock) -> e.TrackRefused:
@@ -1296,35 +1332,7 @@ def start_gradual_exit(
             "income_rose_from_employment": True,
             "dibao_current_amount": _yuan(current),
         }
-        schedule: list[dict[str, Any]] = []
-        k = 0
-        limit: int | None = None
-        while limit is None or k <= limit:
-            month = add_months(risen, k)
-            evaluation = _evaluate(uow, app, track, facts | {"months_since_income_rose": k}, month)
-            if limit is None:
-                limit = evaluation.params.int("assistance.dibao.gradual_exit_months")
-            in_exit = bool(evaluation.result.outputs["in_gradual_exit"][0])
-            if not in_exit:
-                if k == 0 and bool(evaluation.result.eligible[0]):
-                    raise WorkflowError.for_track(
-                        track,
-                        action,
-                        "the rules core finds the household still eligible with these facts: "
-                        "record a re-check instead",
-                    )
-                if k == 0:
-                    raise WorkflowError.for_track(
-                        track,
-                        action,
-                        "the rules core gives no gradual-exit period for these facts (income "
-                        "must have risen through work): terminate it instead",
-                    )
-                break
-            schedule.append(
-                {"month": month.strftime("%Y-%m"), "amount_fen": int(evaluation.result.amount[0])}
-            )
-            k += 1
+        schedule = _exit_schedule(uow, app, track, facts, risen, action)
         last = month_of(schedule[-1]["month"])
         before = _snapshot(track)
         track.status = State.GRADUAL_EXIT.value
@@ -1354,6 +1362,48 @@ def start_gradual_exit(
                 _schedule_amounts(uow, enrolment, schedule, cmd.actor, clock(), reason)
         uow.commit()
         return event
+
+
+def _exit_schedule(
+    uow: UnitOfWork,
+    app: Application,
+    track: Track,
+    facts: dict[str, Any],
+    risen: dt.date,
+    action: str,
+) -> list[dict[str, Any]]:
+    """Each month of the gradual exit from the month of the rise on, with the rules core's
+    amount for it (up to ``assistance.dibao.gradual_exit_months`` after the first)."""
+    schedule: list[dict[str, Any]] = []
+    k = 0
+    limit: int | None = None
+    while limit is None or k <= limit:
+        month = add_months(risen, k)
+        evaluation = _evaluate(uow, app, track, facts | {"months_since_income_rose": k}, month)
+        if limit is None:
+            limit = evaluation.params.int("assistance.dibao.gradual_exit_months")
+        in_exit = bool(evaluation.result.outputs["in_gradual_exit"][0])
+        if not in_exit:
+            if k == 0 and bool(evaluation.result.eligible[0]):
+                raise WorkflowError.for_track(
+                    track,
+                    action,
+                    "the rules core finds the household still eligible with these facts: "
+                    "record a re-check instead",
+                )
+            if k == 0:
+                raise WorkflowError.for_track(
+                    track,
+                    action,
+                    "the rules core gives no gradual-exit period for these facts (income "
+                    "must have risen through work): terminate it instead",
+                )
+            break
+        schedule.append(
+            {"month": month.strftime("%Y-%m"), "amount_fen": int(evaluation.result.amount[0])}
+        )
+        k += 1
+    return schedule
 
 
 def _schedule_amounts(

@@ -321,32 +321,11 @@ def _standard_rules(
     tests = comparison.standard_tests
     if tests.num_rows == 0:
         return
-    flags = (
-        comparison.differences.group_by("household_id")
-        .aggregate([("is_recipient", "max"), ("is_monitored", "max")])
-        .to_pydict()
-    )
-    scope = {
-        h: (bool(r), bool(m))
-        for h, r, m in zip(
-            flags["household_id"], flags["is_recipient_max"], flags["is_monitored_max"], strict=True
-        )
-    }
+    scope = _household_scope(comparison)
     deposits = comparison.differences.filter(pc.field("item") == "financial_assets").to_pydict()
     deposit_found = dict(zip(deposits["household_id"], deposits["found"], strict=True))
     deposit_declared = dict(zip(deposits["household_id"], deposits["declared"], strict=True))
-    dibao = comparison.effects.filter(pc.field("program") == "dibao").to_pydict()
-    amounts = {
-        h: (bool(de), da, bool(fe), fa)
-        for h, de, da, fe, fa in zip(
-            dibao["household_id"],
-            dibao["declared_eligible"],
-            dibao["declared_amount_fen"],
-            dibao["found_eligible"],
-            dibao["found_amount_fen"],
-            strict=True,
-        )
-    }
+    amounts = _dibao_effects(comparison)
 
     def wanted(s: RuleSetting, household: int) -> bool:
         recipient, monitored = scope.get(household, (False, False))
@@ -399,6 +378,37 @@ def _standard_rules(
                     "dibao": dibao_effect,
                 },
             )
+
+
+def _household_scope(comparison: Comparison) -> dict[int, tuple[bool, bool]]:
+    """household → (a recipient, monitored), from the comparison's differences."""
+    flags = (
+        comparison.differences.group_by("household_id")
+        .aggregate([("is_recipient", "max"), ("is_monitored", "max")])
+        .to_pydict()
+    )
+    return {
+        h: (bool(r), bool(m))
+        for h, r, m in zip(
+            flags["household_id"], flags["is_recipient_max"], flags["is_monitored_max"], strict=True
+        )
+    }
+
+
+def _dibao_effects(comparison: Comparison) -> dict[int, tuple[bool, int, bool, int]]:
+    """household → dibao (declared eligible, declared amount, found eligible, found amount)."""
+    dibao = comparison.effects.filter(pc.field("program") == "dibao").to_pydict()
+    return {
+        h: (bool(de), da, bool(fe), fa)
+        for h, de, da, fe, fa in zip(
+            dibao["household_id"],
+            dibao["declared_eligible"],
+            dibao["declared_amount_fen"],
+            dibao["found_eligible"],
+            dibao["found_amount_fen"],
+            strict=True,
+        )
+    }
 
 
 # -- across counties -----------------------------------------------------------------------------
@@ -545,6 +555,35 @@ def store_alerts(
         return counts
     now = clock()
     rows = alerts.to_pylist()
+    known, open_before = _stored_before(session, rows)
+    new = _new_rows(rows, known, open_before, counts, now)
+    if new:
+        session.execute(insert(Alert), new)
+    if isinstance(target, UnitOfWork):
+        counts.holds_placed = _publish_stops(target, new, actor, now)
+    append(
+        session,
+        actor=actor,
+        command="RaiseAlerts",
+        event="AlertsRaised",
+        entity="monitoring_alerts",
+        entity_id=",".join(sorted({r["month"] for r in rows})),
+        after={
+            "raised": [[c, r, n] for c, r, n in counts.rows()],
+            "repeated": counts.repeated,
+            "still_open": counts.still_open,
+            "holds_placed": counts.holds_placed,
+        },
+        occurred_at=now,
+    )
+    return counts
+
+
+def _stored_before(
+    session: Session, rows: list[dict[str, Any]]
+) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
+    """Of the rows' subjects: the (rule, subject, month) stored, and the (rule, subject) with an
+    alert not yet resolved."""
     subjects = sorted({r["subject"] for r in rows})
     known: set[tuple[str, str, str]] = set()
     open_before: set[tuple[str, str]] = set()
@@ -558,6 +597,17 @@ def store_alerts(
             known.add((rule, subject, month))
             if status != "resolved":
                 open_before.add((rule, subject))
+    return known, open_before
+
+
+def _new_rows(
+    rows: list[dict[str, Any]],
+    known: set[tuple[str, str, str]],
+    open_before: set[tuple[str, str]],
+    counts: StoreCounts,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The rows to insert (neither a repeat nor still open), counted in ``counts``."""
     new = []
     recounted: dict[str, Deadline] = {}
     for r in rows:
@@ -590,26 +640,7 @@ def store_alerts(
                 "version": 1,
             }
         )
-    if new:
-        session.execute(insert(Alert), new)
-    if isinstance(target, UnitOfWork):
-        counts.holds_placed = _publish_stops(target, new, actor, now)
-    append(
-        session,
-        actor=actor,
-        command="RaiseAlerts",
-        event="AlertsRaised",
-        entity="monitoring_alerts",
-        entity_id=",".join(sorted({r["month"] for r in rows})),
-        after={
-            "raised": [[c, r, n] for c, r, n in counts.rows()],
-            "repeated": counts.repeated,
-            "still_open": counts.still_open,
-            "holds_placed": counts.holds_placed,
-        },
-        occurred_at=now,
-    )
-    return counts
+    return new
 
 
 def _publish_stops(
