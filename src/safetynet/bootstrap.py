@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
 
@@ -24,12 +24,21 @@ import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
+from safetynet.cases.events import AmountsScheduled, CalendarChanged, RecheckOpened
 from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
+from safetynet.cases.handlers import open_recheck_of_alert
 from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
 from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
+from safetynet.monitoring.alerts import recompute_alert_dues, resolve_alert_of_recheck
+from safetynet.monitoring.events import AlertResolved, AlertsStored
 from safetynet.payments.facts import follow_income_changes
+from safetynet.payments.reactions import (
+    place_holds_of_stops,
+    record_scheduled_amounts,
+    release_hold_of_dismissed_alert,
+)
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.events import IncomeChanged
 from safetynet.registry.regions import sync_regions
@@ -37,6 +46,7 @@ from safetynet.registry.regions import sync_regions
 __all__ = ["Clock", "all_metadata", "bootstrap", "event_handlers", "system_clock", "upgrade"]
 
 Clock = Callable[[], dt.datetime]
+Ev = TypeVar("Ev")
 
 
 def system_clock() -> dt.datetime:
@@ -67,14 +77,36 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     return {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
 
 
+def _follow(
+    kind: type[Ev], *handlers: Callable[[Ev, UnitOfWork], None]
+) -> tuple[type, Sequence[EventHandler]]:
+    """``kind`` with its handlers; type-checked: each handler takes ``kind`` (a follower in another
+    area reads it through a ``Protocol`` of its own)."""
+    return kind, handlers
+
+
 def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
     """Who follows what: each event's handlers, called in this order in the publisher's
     transaction."""
-    return {
-        # A registry import corrected or added income of a month: the payments already made for
-        # that month and later are checked against it (arrears or recoveries by the next roll).
-        IncomeChanged: (follow_income_changes,),
-    }
+    return dict(
+        (
+            # A registry import corrected or added income of a month: the payments already made
+            # for that month and later are checked against it (arrears or recoveries by the next
+            # roll).
+            _follow(IncomeChanged, follow_income_changes),
+            # Monitoring stored a run's alerts: those that stop the next payment place holds.
+            _follow(AlertsStored, place_holds_of_stops),
+            # An alert resolved: recheck_started opens the household's re-check (which links the
+            # alert to its track); dismissed releases the alert's payment hold.
+            _follow(AlertResolved, open_recheck_of_alert, release_hold_of_dismissed_alert),
+            # A re-check opened on an alert: the alert is resolved recheck_started (or linked).
+            _follow(RecheckOpened, resolve_alert_of_recheck),
+            # A gradual exit set the months' amounts: the entitlement schedule says them.
+            _follow(AmountsScheduled, record_scheduled_amounts),
+            # A calendar year added: monitoring recomputes its alerts' provisional due dates.
+            _follow(CalendarChanged, recompute_alert_dues),
+        )
+    )
 
 
 def bootstrap(

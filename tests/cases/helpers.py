@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 
 from safetynet.audit.log import Actor
+from safetynet.bootstrap import bootstrap
 from safetynet.cases import commands as c
 from safetynet.cases import events as e
 from safetynet.cases.handlers import handle
 from safetynet.cases.model import Track
 from safetynet.db.engine import Database
-from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import check_character
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.registry.model import Enrolment, Household, Membership, Person
@@ -87,7 +87,9 @@ def register_household(
 
 
 def run(db: Database, clock: Clock, cmd: c.Command) -> e.Event:
-    with UnitOfWork(db.sessions) as uow:
+    """``cmd`` in a unit of work of the bus: the other areas' followers react (monitoring to a
+    re-check opened, payments to a gradual exit's amounts)."""
+    with bootstrap(db).unit_of_work() as uow:
         return handle(cmd, uow, clock)
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from safetynet.audit.log import verify
+from safetynet.bootstrap import bootstrap
 from safetynet.cases import commands as c
 from safetynet.cases.handlers import handle
 from safetynet.db.engine import Database
@@ -61,7 +62,7 @@ def test_a_tapered_exit_is_paid_month_by_month_then_stops(
 ) -> None:
     tid = paying_dibao(database, fixed_clock)  # 2,550 yuan a month from November 2025
     _roll(database, fixed_clock, "2025-11", "2025-12", "2026-01")
-    with UnitOfWork(database.sessions, parameters=_tapered_tree()) as uow:
+    with bootstrap(database, parameters=_tapered_tree()).unit_of_work() as uow:
         handle(
             c.StartGradualExit(
                 actor=APPROVER,

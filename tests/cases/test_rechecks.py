@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
+from safetynet.bootstrap import bootstrap
 from safetynet.cases import commands as c
 from safetynet.cases.model import Recheck
 from safetynet.cases.views import overdue_and_due_soon
 from safetynet.cases.workflow import WorkflowError
 from safetynet.db.engine import Database
-from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import InputError
 from safetynet.monitoring.alerts import ResolveAlert, resolve_alert
 from safetynet.monitoring.alerts_model import Alert
@@ -55,7 +55,7 @@ def test_resolving_an_alert_recheck_started_opens_a_recheck_on_the_paying_track(
 ) -> None:
     tid = paying_dibao(database, fixed_clock)
     alert_id = open_alert(database, household_id_of(database))
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         resolve_alert(
             ResolveAlert(
                 alert_id=alert_id, outcome="recheck_started", actor=REVIEWER, on=D(2025, 12, 1)
@@ -77,7 +77,9 @@ def test_resolving_an_alert_recheck_started_opens_a_recheck_on_the_paying_track(
         alert = session.get(Alert, alert_id)
         assert alert is not None
         assert (alert.status, alert.outcome, alert.track_id) == ("resolved", "recheck_started", tid)
-    assert _events(database)[-2:] == ["RecheckOpened", "AlertResolved"]
+    # The resolution, then (cases following it) the re-check, then (monitoring following that)
+    # the alert's link to the track: each change its own entry, in one transaction.
+    assert _events(database)[-3:] == ["AlertResolved", "RecheckOpened", "AlertLinkedToTrack"]
 
     # In the office's list: due soon on Friday 2026-01-09 (2 working days left), overdue after.
     with database.sessions() as session:
@@ -126,7 +128,7 @@ def test_an_alert_that_asks_for_no_recheck_opens_none(
 ) -> None:
     paying_dibao(database, fixed_clock)
     alert_id = open_alert(database, household_id_of(database), "death", "stop_next_payment")
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         resolve_alert(
             ResolveAlert(
                 alert_id=alert_id, outcome="recheck_started", actor=REVIEWER, on=D(2025, 12, 1)
@@ -197,7 +199,7 @@ def test_open_recheck_resolves_the_alert_in_the_same_transaction(
         open_()
 
     dismissed = open_alert(database, household, "new_property", "recheck_assets")
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         resolve_alert(
             ResolveAlert(
                 alert_id=dismissed,

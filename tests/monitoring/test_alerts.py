@@ -25,6 +25,7 @@ from safetynet.audit.model import AuditEvent
 from safetynet.batch.columns import CountyData, read_county
 from safetynet.batch.synth import generate
 from safetynet.batch.synth_feeds import delivery_date, feed_path, generate_feeds
+from safetynet.bootstrap import bootstrap
 from safetynet.cases.calendar_years import (
     AddCalendarYear,
     RecomputeProvisional,
@@ -231,8 +232,10 @@ def _alert_rows(household: int, person: int, month: str = "2025-09") -> pa.Table
 
 
 def _store(db: Database, table: pa.Table, clock: Clock) -> Any:
-    with db.sessions.begin() as session:
-        return store_alerts(session, table, actor=OFFICER, clock=clock)
+    with bootstrap(db).unit_of_work() as uow:
+        counts = store_alerts(uow, table, actor=OFFICER, clock=clock)
+        uow.commit()
+        return counts
 
 
 def test_storing_a_month_twice_raises_nothing_new(database: Database, fixed_clock: Clock) -> None:
@@ -260,8 +263,9 @@ def _resolve(
     on: dt.date = dt.date(2025, 10, 10),
     reason: str = "",
 ) -> None:
-    """The officer resolves the alert (on 10 October unless told), in a unit of work of its own."""
-    with UnitOfWork(db.sessions) as uow:
+    """The officer resolves the alert (on 10 October unless told), in a unit of work of its own
+    from the bus (payments and cases follow)."""
+    with bootstrap(db).unit_of_work() as uow:
         resolve_alert(
             ResolveAlert(alert_id=alert_id, outcome=outcome, reason=reason, actor=OFFICER, on=on),
             uow,
@@ -508,7 +512,7 @@ def test_adding_the_year_moves_the_provisional_due_dates_with_an_audit_entry_eac
         assert (medical.due_on, medical.due_provisional) == (D(2027, 1, 5), True)
         medical_id = medical.id
 
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         result = add_calendar_year(
             uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
         )
@@ -537,7 +541,7 @@ def test_alerts_raised_before_the_year_was_added_are_stored_on_its_calendar(
     date the calendar in force gives, not the provisional one it was raised with."""
     household, person = _registered(database)
     raised_earlier = _raised_at_year_end(household, person)
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         add_calendar_year(
             uow, AddCalendarYear(ADMIN, parse_official_year(notice_2027())), fixed_clock
         )
@@ -558,7 +562,7 @@ def test_calendar_recompute_corrects_an_alert_stored_while_the_year_was_being_ad
     with database.sessions.begin() as session:  # another process adds the year meanwhile
         session.add(OfficialCalendarYear(year=2027, document=notice_2027(),
                                          added_at=fixed_clock(), added_by="admin_he"))  # fmt: skip
-    with UnitOfWork(database.sessions) as uow:
+    with bootstrap(database).unit_of_work() as uow:
         counts = recompute_provisional_deadlines(uow, RecomputeProvisional(ADMIN), fixed_clock)
     assert counts == (1, 1, 0)
     with database.sessions() as session:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
+from safetynet.bootstrap import bootstrap
 from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import UnknownNameError
@@ -189,7 +190,7 @@ def test_the_monthly_run_is_idempotent(database: Database, fixed_clock: Clock) -
     _setup(database, fixed_clock)
     first = monitor_month(
         database, MONTH, raised_on=RAISED, overrides=OVERRIDES, fallbacks=FALLBACKS,
-        clock=fixed_clock,
+        clock=fixed_clock, unit_of_work=bootstrap(database).unit_of_work,
     )  # fmt: skip
     assert first.counties == ["310115"]
     assert (first.households, first.persons, first.records, first.differences) == (1, 2, 2, 1)
@@ -197,7 +198,7 @@ def test_the_monthly_run_is_idempotent(database: Database, fixed_clock: Clock) -
     assert first.stored.rows() == [("310115", "income_crosses_standard", 1)]
     second = monitor_month(
         database, MONTH, raised_on=RAISED, overrides=OVERRIDES, fallbacks=FALLBACKS,
-        clock=fixed_clock,
+        clock=fixed_clock, unit_of_work=bootstrap(database).unit_of_work,
     )  # fmt: skip
     assert second.found == first.found
     assert (second.stored.rows(), second.stored.repeated) == ([], 1)
@@ -213,7 +214,7 @@ def test_two_exclusive_programs_from_the_registry(database: Database, fixed_cloc
     _setup(database, fixed_clock, tekun_too=True)
     run = monitor_month(
         database, MONTH, raised_on=RAISED, overrides=OVERRIDES, fallbacks=FALLBACKS,
-        clock=fixed_clock,
+        clock=fixed_clock, unit_of_work=bootstrap(database).unit_of_work,
     )  # fmt: skip
     # dibao household whose members are enrolled in tekun too: one supervision alert per member
     assert ("310115", "duplicate_payment", 2) in run.found

@@ -20,8 +20,8 @@ from sqlalchemy import delete, func, insert, select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
+from safetynet.bootstrap import bootstrap
 from safetynet.db.engine import Database
-from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts import ALERT_SCHEMA, ResolveAlert, StoreCounts, resolve_alert
 from safetynet.monitoring.alerts import store_alerts as store
@@ -119,8 +119,10 @@ def _death_alert(household: int, person: int, month: str = "2025-09") -> pa.Tabl
 
 
 def _store(db: Database, alerts: pa.Table) -> StoreCounts:
-    with db.sessions.begin() as session:
-        return store(session, alerts, actor=OFFICER, clock=_at(dt.date(2025, 10, 9)))
+    with bootstrap(db).unit_of_work() as uow:
+        counts = store(uow, alerts, actor=OFFICER, clock=_at(dt.date(2025, 10, 9)))
+        uow.commit()
+        return counts
 
 
 def _bank_file(db: Database, month: str, out: Path) -> BankFileReport:
@@ -144,7 +146,7 @@ def _instructions(db: Database) -> dict[str, tuple[int, str, int | None]]:
 def _resolve(db: Database, outcome: str, reason: str = "") -> None:
     with db.sessions() as session:
         alert_id = session.scalars(select(Alert.id)).one()
-    with UnitOfWork(db.sessions) as uow:
+    with bootstrap(db).unit_of_work() as uow:
         resolve_alert(
             ResolveAlert(
                 alert_id=alert_id,

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select
 
 from safetynet.audit.log import Actor, append
+from safetynet.cases.events import CalendarChanged
 from safetynet.cases.model import DEADLINE_TABLES
 from safetynet.db.calendar_years import OfficialCalendarYear, added_years, forget_sync
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import OfficialYear, install_added_years, shipped_years
-from safetynet.domain.workdays import Deadline, DeadlineBasis
+from safetynet.domain.workdays import DeadlineBasis
 from safetynet.errors import InputError
-from safetynet.monitoring.alerts_model import Alert
 
 __all__ = [
     "AddCalendarYear",
@@ -75,12 +75,23 @@ def add_calendar_year(
     install_added_years([*previous, cmd.calendar])
     forget_sync()
     try:
-        recomputed, moved, still = recompute_provisional(uow, cmd.actor, now)
+        recomputed, moved, still = _recompute_everywhere(uow, cmd.actor, now)
         uow.commit()
     except BaseException:
         install_added_years(previous)
         raise
     return CalendarYearAdded(year, recomputed, moved, still)
+
+
+def _recompute_everywhere(uow: UnitOfWork, actor: Actor, now: dt.datetime) -> tuple[int, int, int]:
+    """The case tables' provisional deadlines, then (``CalendarChanged``, published now) the
+    other areas' (monitoring alerts' due dates); the counts of all of them."""
+    event = CalendarChanged(COMMAND, actor, now)
+    recomputed, moved, still = recompute_provisional(uow, actor, now)
+    uow.emit(event)
+    uow.publish()
+    counts = event.counts
+    return recomputed + counts.recomputed, moved + counts.moved, still + counts.still
 
 
 @dataclass(frozen=True)
@@ -96,17 +107,17 @@ def recompute_provisional_deadlines(
     """Recompute the stored provisional deadlines on the calendar in force (the registry's years
     are read when the unit of work starts): for a deadline written by a process that had not yet
     seen a year added at the same moment. Returns (recomputed, moved, still provisional)."""
-    result = recompute_provisional(uow, cmd.actor, clock())
+    result = _recompute_everywhere(uow, cmd.actor, clock())
     uow.commit()
     return result
 
 
 def recompute_provisional(uow: UnitOfWork, actor: Actor, now: dt.datetime) -> tuple[int, int, int]:
-    """Compute every stored provisional deadline again on the calendar now in force; each one
-    whose date or mark changes is written and audited. Returns (recomputed, moved, still
-    provisional). Monitoring alerts' due dates are among them."""
+    """Compute every stored provisional deadline of the case tables again on the calendar now in
+    force; each one whose date or mark changes is written and audited. Returns (recomputed,
+    moved, still provisional). Monitoring's alerts follow ``CalendarChanged``."""
     recomputed = moved = still = 0
-    for mapped in (*DEADLINE_TABLES, Alert):
+    for mapped in DEADLINE_TABLES:
         table: Any = mapped  # one of four models with the same two columns used here
         rows = uow.session.scalars(
             select(table).where(table.provisional_deadlines.is_not(None)).order_by(table.id)
@@ -121,9 +132,6 @@ def recompute_provisional(uow: UnitOfWork, actor: Actor, now: dt.datetime) -> tu
                 recomputed += 1
                 moved += new != old
                 setattr(row, name, new)
-                if mapped is Alert:
-                    # Alerts are bulk-inserted and have no listener keeping their marks.
-                    row.provisional_deadlines = _marks(row.provisional_deadlines, name, new)
                 before: dict[str, Any] = {name: _text(old), "provisional": True}
                 after: dict[str, Any] = {name: new.isoformat(), "provisional": new.provisional}
                 append(
@@ -138,13 +146,6 @@ def recompute_provisional(uow: UnitOfWork, actor: Actor, now: dt.datetime) -> tu
                     occurred_at=now,
                 )
     return recomputed, moved, still
-
-
-def _marks(marks: dict[str, Any] | None, name: str, new: Deadline) -> dict[str, Any] | None:
-    kept = {k: v for k, v in (marks or {}).items() if k != name}
-    if new.provisional and new.basis is not None:
-        kept[name] = new.basis.to_json()
-    return kept or None
 
 
 def _text(day: dt.date | None) -> str | None:

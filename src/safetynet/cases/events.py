@@ -6,15 +6,20 @@ Each handler returns the event it recorded; the event's class name is the audit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import ClassVar
+
+from safetynet.audit.log import Actor
 
 __all__ = [
     "AdvancePaid",
+    "AmountsScheduled",
     "AppealDecided",
     "AppealLodged",
     "ApplicationAccepted",
     "ApplicationSubmitted",
+    "CalendarChanged",
     "DeathRecorded",
     "Event",
     "GradualExitStarted",
@@ -29,6 +34,7 @@ __all__ = [
     "RecheckOpened",
     "RecheckRecorded",
     "RecheckScheduled",
+    "RecomputeCounts",
     "RefusalNotified",
     "StaffRelativeRegistered",
     "TerminationNoticePosted",
@@ -126,6 +132,15 @@ class JobAcceptanceRecorded(Event): ...
 
 @dataclass(frozen=True)
 class RecheckOpened(Event):
+    """Also published for other areas: monitoring resolves the alert ``recheck_started`` (or
+    links it to ``track_id`` when already resolved so)."""
+
+    alert_id: int
+    track_id: int
+    actor: Actor
+    on: dt.date
+    reason: str
+    occurred_at: dt.datetime
     entity: ClassVar[str] = "recheck"
 
 
@@ -151,3 +166,40 @@ class AppealDecided(Event):
 @dataclass(frozen=True)
 class StaffRelativeRegistered(Event):
     entity: ClassVar[str] = "staff_relative"
+
+
+# -- published for other areas only (not an audit entry of their own) ---------------------------
+
+
+@dataclass(frozen=True)
+class AmountsScheduled:
+    """A decision set the amount of each month of ``schedule`` (YYYY-MM, fen) for an enrolment
+    (a gradual exit): payments makes its entitlement schedule say them."""
+
+    enrolment_id: int
+    schedule: tuple[tuple[str, int], ...]
+    reason: str
+    actor: Actor
+    occurred_at: dt.datetime
+
+
+@dataclass
+class RecomputeCounts:
+    """Provisional deadlines computed again: ``moved`` of them to another date, ``still``
+    provisional (they cross another year without a notice)."""
+
+    recomputed: int = 0
+    moved: int = 0
+    still: int = 0
+
+
+@dataclass(frozen=True)
+class CalendarChanged:
+    """The official calendar in force changed (a year added) or the stored provisional deadlines
+    are to be computed again (``command``): every area recomputes its own in the publisher's
+    transaction, with an audit entry each, and adds them to ``counts``."""
+
+    command: str
+    actor: Actor
+    occurred_at: dt.datetime
+    counts: RecomputeCounts = field(default_factory=RecomputeCounts)

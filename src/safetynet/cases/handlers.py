@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
 from safetynet.audit.log import Actor, append
@@ -56,14 +56,6 @@ from safetynet.domain.identity import mask_identity_number, parse_identity_numbe
 from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import default_registry, validate_region_code
 from safetynet.errors import InputError, UnknownNameError
-from safetynet.monitoring.alerts_model import Alert
-from safetynet.payments.entitlements import (
-    ChangeEntitlement,
-    ScheduleEntry,
-    monthly_due,
-    record_entitlement_change,
-)
-from safetynet.payments.model import EntitlementChange
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.handlers import (
     ChangeEnrolment,
@@ -74,7 +66,7 @@ from safetynet.registry.handlers import (
 from safetynet.registry.model import Enrolment, Household
 from safetynet.registry.repository import RegistryRepository
 
-__all__ = ["HANDLERS", "Clock", "handle", "open_recheck_for_alert"]
+__all__ = ["HANDLERS", "Clock", "ResolvedAlert", "handle", "open_recheck_of_alert"]
 
 Clock = Callable[[], dt.datetime]
 E = TypeVar("E", bound=e.Event)
@@ -246,8 +238,7 @@ def submit_application(
     cmd: c.SubmitApplication, uow: UnitOfWork, clock: Clock
 ) -> e.ApplicationSubmitted:
     """Lodge the application, screen it against every program and open one track per program."""
-    from safetynet.policy.engine import programs  # deferred: loads every program module
-    from safetynet.policy.screening import screen
+    from safetynet.policy.screening import screen  # deferred: loads every program module
 
     region = validate_region_code(cmd.region)
     default_registry().get(region)
@@ -271,22 +262,7 @@ def submit_application(
         }
         for line in lines
     ]
-    known = programs()
-    if cmd.programs is not None:
-        wanted = list(dict.fromkeys(cmd.programs))
-        for program in wanted:
-            if program not in known:
-                raise UnknownNameError("program", program, f"known: {', '.join(sorted(known))}")
-            if program not in DEPARTMENTS:
-                raise InputError("programs", f"{program} is not applied for through the one door")
-    else:
-        wanted = [line.program for line in lines if line.eligible and line.program in DEPARTMENTS]
-    if cmd.emergency and "temporary_assistance" not in wanted:
-        wanted.append("temporary_assistance")
-    if not wanted:
-        raise InputError(
-            "programs", "the screening finds no program for this household: name the programs"
-        )
+    wanted = _wanted_programs(cmd, [line.program for line in lines if line.eligible])
     now = clock()
     app = Application(
         household_id=household.id,
@@ -309,22 +285,7 @@ def submit_application(
     matches = _relative_matches(uow, _household_id_numbers(uow, app))
     app.relative_flag = bool(matches)
     app.relative_matches = matches
-    tracks = []
-    for program in wanted:
-        procedure = procedure_for(program, emergency=cmd.emergency)
-        track = Track(
-            application_id=app.id,
-            program=program,
-            procedure=procedure.value,
-            department=DEPARTMENTS[program].value,
-            status=State.SUBMITTED.value,
-            devolved=cmd.devolved and procedure is Procedure.DIBAO,
-            investigators=[],
-            spot_check_selected=False,
-        )
-        uow.repo(CaseRepository).add(track)
-        tracks.append(track)
-    uow.repo(CaseRepository).flush()
+    tracks = _open_tracks(uow, app, cmd, wanted)
     event = e.ApplicationSubmitted(app.id, tuple(t.id for t in tracks))
     after = {
         "household_id": household.id,
@@ -344,6 +305,53 @@ def submit_application(
     _record(uow, cmd, event, now, None, after)
     uow.commit()
     return event
+
+
+def _wanted_programs(cmd: c.SubmitApplication, eligible: list[str]) -> list[str]:
+    """The programs applied for: those named (each known and applied for through the one door),
+    else those the screening finds eligible; temporary assistance too in an emergency."""
+    from safetynet.policy.engine import programs  # deferred: loads every program module
+
+    if cmd.programs is not None:
+        known = programs()
+        wanted = list(dict.fromkeys(cmd.programs))
+        for program in wanted:
+            if program not in known:
+                raise UnknownNameError("program", program, f"known: {', '.join(sorted(known))}")
+            if program not in DEPARTMENTS:
+                raise InputError("programs", f"{program} is not applied for through the one door")
+    else:
+        wanted = [program for program in eligible if program in DEPARTMENTS]
+    if cmd.emergency and "temporary_assistance" not in wanted:
+        wanted.append("temporary_assistance")
+    if not wanted:
+        raise InputError(
+            "programs", "the screening finds no program for this household: name the programs"
+        )
+    return wanted
+
+
+def _open_tracks(
+    uow: UnitOfWork, app: Application, cmd: c.SubmitApplication, wanted: list[str]
+) -> list[Track]:
+    """One submitted track per program of ``wanted`` (flushed: they have their ids)."""
+    tracks = []
+    for program in wanted:
+        procedure = procedure_for(program, emergency=cmd.emergency)
+        track = Track(
+            application_id=app.id,
+            program=program,
+            procedure=procedure.value,
+            department=DEPARTMENTS[program].value,
+            status=State.SUBMITTED.value,
+            devolved=cmd.devolved and procedure is Procedure.DIBAO,
+            investigators=[],
+            spot_check_selected=False,
+        )
+        uow.repo(CaseRepository).add(track)
+        tracks.append(track)
+    uow.repo(CaseRepository).flush()
+    return tracks
 
 
 def accept_application(
@@ -649,31 +657,14 @@ def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
 
 def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.TrackConfirmed:
     """Approve: amount and explanation from the rules core; enrolment from the following month."""
-    from safetynet.policy.calculate import calculate, result_json
-    from safetynet.policy.engine import programs
+    from safetynet.policy.calculate import calculate, result_json  # deferred: every program
+    from safetynet.policy.engine import programs  # deferred: loads every program module
 
     action = "confirm"
     track, app = _load(uow, cmd, action)
     with _optimistic(track, action):
         _check_decider(track, cmd, action)
-        # The register may have grown since the application was lodged: look again.
-        matches = _relative_matches(uow, _household_id_numbers(uow, app))
-        if matches and not app.relative_flag:
-            app.relative_flag = True
-            app.relative_matches = matches
-        if app.relative_flag and track.county_home_visit_on is None:
-            raise WorkflowError.for_track(
-                track,
-                action,
-                "the household includes a registered relative of staff: the county must visit "
-                "the home first (dibao measures art. 11)",
-            )
-        if track.spot_check_selected and track.county_home_visit_on is None:
-            raise WorkflowError.for_track(
-                track,
-                action,
-                "it was selected for the county spot check: record the county home visit first",
-            )
+        _check_county_visit(uow, track, app, action)
         program = programs()[track.program]
         monthly = program.period == "month"
         start = first_day_of_next_month(cmd.on) if monthly else cmd.on
@@ -705,36 +696,73 @@ def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.Track
         extra = {"legal_basis": list(program.legal_basis)} | _facts(app.household_json, cmd)
         _commit_track_change(uow, cmd, track, before, event, clock(), extra, commit=False)
         if monthly:
-            household = _household(uow, app)
-            current = uow.repo(RegistryRepository).current_enrolment(household.id, track.program)
-            if current is None:
-                enrol_household(
-                    EnrolHousehold(
-                        region=household.region_code,
-                        household_no=household.household_no,
-                        program=track.program,
-                        start=start,
-                        amount_fen=amount,
-                        actor=cmd.actor,
-                    ),
-                    uow,
-                    clock,
-                )  # commits the whole step
-            else:
-                change_enrolment(
-                    ChangeEnrolment(
-                        enrolment_id=current.id,
-                        reason=f"confirmed on track {track.id}",
-                        actor=cmd.actor,
-                        status="active",
-                        amount_fen=amount,
-                    ),
-                    uow,
-                    clock,
-                )
+            _enrol_confirmed(uow, app, track, cmd, start, amount, clock)  # commits the step
         else:
             uow.commit()
         return event
+
+
+def _check_county_visit(uow: UnitOfWork, track: Track, app: Application, action: str) -> None:
+    """A household with a registered relative of staff (the register may have grown since the
+    application was lodged: looked at again), or selected for the spot check, needs the
+    county's home visit before a decision."""
+    matches = _relative_matches(uow, _household_id_numbers(uow, app))
+    if matches and not app.relative_flag:
+        app.relative_flag = True
+        app.relative_matches = matches
+    if app.relative_flag and track.county_home_visit_on is None:
+        raise WorkflowError.for_track(
+            track,
+            action,
+            "the household includes a registered relative of staff: the county must visit "
+            "the home first (dibao measures art. 11)",
+        )
+    if track.spot_check_selected and track.county_home_visit_on is None:
+        raise WorkflowError.for_track(
+            track,
+            action,
+            "it was selected for the county spot check: record the county home visit first",
+        )
+
+
+def _enrol_confirmed(
+    uow: UnitOfWork,
+    app: Application,
+    track: Track,
+    cmd: c.ConfirmTrack,
+    start: dt.date,
+    amount: int,
+    clock: Clock,
+) -> None:
+    """Enrol the household from ``start`` (or make its current enrolment active at ``amount``);
+    the registry's handler commits the whole step."""
+    household = _household(uow, app)
+    current = uow.repo(RegistryRepository).current_enrolment(household.id, track.program)
+    if current is None:
+        enrol_household(
+            EnrolHousehold(
+                region=household.region_code,
+                household_no=household.household_no,
+                program=track.program,
+                start=start,
+                amount_fen=amount,
+                actor=cmd.actor,
+            ),
+            uow,
+            clock,
+        )
+    else:
+        change_enrolment(
+            ChangeEnrolment(
+                enrolment_id=current.id,
+                reason=f"confirmed on track {track.id}",
+                actor=cmd.actor,
+                status="active",
+                amount_fen=amount,
+            ),
+            uow,
+            clock,
+        )
 
 
 def refuse_track(cmd: c.RefuseTrack, uow: UnitOfWork, clock: Clock) -> e.TrackRefused:
@@ -873,8 +901,9 @@ def _open_recheck(
     parameters: ParameterTree,
     cmd: c.OpenRecheck,
     now: dt.datetime,
-) -> Recheck:
-    """Check and write the re-check with its audit entry; the caller commits."""
+) -> e.RecheckOpened:
+    """Check and write the re-check with its audit entry, and emit ``RecheckOpened`` (monitoring
+    resolves the alert, or links it to the track); the caller commits."""
     action = "open a re-check of"
     track = cases.track(cmd.track_id)
     if track is None:
@@ -924,71 +953,63 @@ def _open_recheck(
     )
     cases.add(recheck)
     cases.flush()
-    event = e.RecheckOpened(recheck.id)
+    event = e.RecheckOpened(recheck.id, alert.id, track.id, cmd.actor, cmd.on, reason, now)
     after = _snapshot(recheck) | {"alert_rule": alert.rule, "time_limit": limit.isoformat()}
     _record(uow, cmd, event, now, None, after)
-    return recheck
+    uow.emit(event)
+    return event
 
 
 def open_recheck(cmd: c.OpenRecheck, uow: UnitOfWork, clock: Clock) -> e.RecheckOpened:
-    """Open a re-check because of a monitoring alert; an alert still open or assigned is
-    resolved ``recheck_started`` in the same transaction (its own audit entry)."""
-    from safetynet.monitoring.alerts import ResolveAlert, resolve_alert  # imports cases
-
+    """Open a re-check because of a monitoring alert; monitoring follows ``RecheckOpened`` and
+    resolves an alert still open or assigned ``recheck_started`` in the same transaction (its
+    own audit entry)."""
     _load(uow, cmd, "open a re-check of")  # unknown track, stale expected_version
-    with uow.held_commits():
-        recheck = _open_recheck(uow, uow.repo(CaseRepository), uow.parameters, cmd, clock())
-        alert = uow.repo(CaseRepository).alert(cmd.alert_id)
-        assert alert is not None  # checked above
-        if alert.status != "resolved":
-            resolve_alert(
-                ResolveAlert(
-                    alert_id=alert.id,
-                    outcome="recheck_started",
-                    actor=cmd.actor,
-                    on=cmd.on,
-                    reason=recheck.reason,
-                ),
-                uow,
-                clock,
-            )  # finds this re-check and links the alert to its track
+    event = _open_recheck(uow, uow.repo(CaseRepository), uow.parameters, cmd, clock())
     uow.commit()
-    return e.RecheckOpened(recheck.id)
+    return event
 
 
-def open_recheck_for_alert(
-    uow: UnitOfWork,
-    alert: Alert,
-    track_id: int | None,
-    *,
-    actor: Actor,
-    on: dt.date,
-    clock: Clock,
-    parameters: ParameterTree | None = None,
-) -> int | None:
-    """For ``ResolveAlert(outcome="recheck_started")``, in its transaction (nothing committed):
-    the track of the re-check already opened for the alert, else a re-check opened on
-    ``track_id`` as ``OpenRecheck`` opens it (due date, audit entry); ``None`` without a track."""
-    from safetynet.monitoring.alerts import ACTIONS  # imports cases
+class ResolvedAlert(Protocol):
+    """What ``open_recheck_of_alert`` reads of monitoring's ``AlertResolved``."""
 
+    @property
+    def alert_id(self) -> int: ...
+    @property
+    def household_id(self) -> int: ...
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def on(self) -> dt.date: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def opens_recheck(self) -> bool: ...
+    @property
+    def recheck_reason(self) -> str: ...
+
+
+def open_recheck_of_alert(event: ResolvedAlert, uow: UnitOfWork) -> None:
+    """Follows monitoring's ``AlertResolved``: an alert resolved ``recheck_started`` that asks
+    for a re-check opens one on the household's paying track as ``OpenRecheck`` opens it (due
+    date, audit entry), unless the alert already has one or the household no such track. Its
+    ``RecheckOpened`` links the alert to the track."""
+    if not event.opens_recheck:
+        return
     cases = uow.repo(CaseRepository)
-    existing = cases.recheck_for_alert(alert.id)
-    if existing is not None:
-        return existing.track_id
+    if cases.recheck_for_alert(event.alert_id) is not None:
+        return
+    track_id = cases.recheckable_track_of(event.household_id)
     if track_id is None:
-        return None
-    if parameters is None:
-        parameters = uow.parameters
+        return
     cmd = c.OpenRecheck(
-        actor=actor,
-        on=on,
+        actor=event.actor,
+        on=event.on,
         track_id=track_id,
-        alert_id=alert.id,
-        reason=f"monitoring alert {alert.id} ({alert.rule}, {alert.month}): "
-        f"{ACTIONS.get(alert.action, alert.action)}",
+        alert_id=event.alert_id,
+        reason=event.recheck_reason,
     )
-    _open_recheck(uow, cases, parameters, cmd, clock())
-    return track_id
+    _open_recheck(uow, cases, uow.parameters, cmd, event.occurred_at)
 
 
 def _change_current_enrolment(
@@ -1311,35 +1332,7 @@ def start_gradual_exit(
             "income_rose_from_employment": True,
             "dibao_current_amount": _yuan(current),
         }
-        schedule: list[dict[str, Any]] = []
-        k = 0
-        limit: int | None = None
-        while limit is None or k <= limit:
-            month = add_months(risen, k)
-            evaluation = _evaluate(uow, app, track, facts | {"months_since_income_rose": k}, month)
-            if limit is None:
-                limit = evaluation.params.int("assistance.dibao.gradual_exit_months")
-            in_exit = bool(evaluation.result.outputs["in_gradual_exit"][0])
-            if not in_exit:
-                if k == 0 and bool(evaluation.result.eligible[0]):
-                    raise WorkflowError.for_track(
-                        track,
-                        action,
-                        "the rules core finds the household still eligible with these facts: "
-                        "record a re-check instead",
-                    )
-                if k == 0:
-                    raise WorkflowError.for_track(
-                        track,
-                        action,
-                        "the rules core gives no gradual-exit period for these facts (income "
-                        "must have risen through work): terminate it instead",
-                    )
-                break
-            schedule.append(
-                {"month": month.strftime("%Y-%m"), "amount_fen": int(evaluation.result.amount[0])}
-            )
-            k += 1
+        schedule = _exit_schedule(uow, app, track, facts, risen, action)
         last = month_of(schedule[-1]["month"])
         before = _snapshot(track)
         track.status = State.GRADUAL_EXIT.value
@@ -1371,6 +1364,48 @@ def start_gradual_exit(
         return event
 
 
+def _exit_schedule(
+    uow: UnitOfWork,
+    app: Application,
+    track: Track,
+    facts: dict[str, Any],
+    risen: dt.date,
+    action: str,
+) -> list[dict[str, Any]]:
+    """Each month of the gradual exit from the month of the rise on, with the rules core's
+    amount for it (up to ``assistance.dibao.gradual_exit_months`` after the first)."""
+    schedule: list[dict[str, Any]] = []
+    k = 0
+    limit: int | None = None
+    while limit is None or k <= limit:
+        month = add_months(risen, k)
+        evaluation = _evaluate(uow, app, track, facts | {"months_since_income_rose": k}, month)
+        if limit is None:
+            limit = evaluation.params.int("assistance.dibao.gradual_exit_months")
+        in_exit = bool(evaluation.result.outputs["in_gradual_exit"][0])
+        if not in_exit:
+            if k == 0 and bool(evaluation.result.eligible[0]):
+                raise WorkflowError.for_track(
+                    track,
+                    action,
+                    "the rules core finds the household still eligible with these facts: "
+                    "record a re-check instead",
+                )
+            if k == 0:
+                raise WorkflowError.for_track(
+                    track,
+                    action,
+                    "the rules core gives no gradual-exit period for these facts (income "
+                    "must have risen through work): terminate it instead",
+                )
+            break
+        schedule.append(
+            {"month": month.strftime("%Y-%m"), "amount_fen": int(evaluation.result.amount[0])}
+        )
+        k += 1
+    return schedule
+
+
 def _schedule_amounts(
     uow: UnitOfWork,
     enrolment: Enrolment,
@@ -1379,39 +1414,11 @@ def _schedule_amounts(
     now: dt.datetime,
     reason: str,
 ) -> None:
-    """Make the payments entitlement schedule say each month's amount of ``schedule`` (months
-    from the enrolment's start on): one entry from each month whose amount differs from what
-    the schedule already gives for it, so a frozen exit adds nothing and a tapered one a step a
-    month. The roll pays exactly these amounts, and the difference for months already paid."""
-    entries = [
-        ScheduleEntry(row.id, row.from_month, row.amount_fen)
-        for row in uow.session.scalars(
-            select(EntitlementChange)
-            .where(EntitlementChange.enrolment_id == enrolment.id)
-            .order_by(EntitlementChange.id)
-        )
-    ]
-    for item in schedule:
-        month, amount = item["month"], int(item["amount_fen"])
-        if month_of(month) < dt.date(enrolment.start_date.year, enrolment.start_date.month, 1):
-            continue  # paid under an earlier enrolment
-        due = monthly_due(
-            month, enrolment.start_date, enrolment.end_date, enrolment.amount_fen, entries
-        )
-        if due == amount:
-            continue
-        entry_id = record_entitlement_change(
-            uow.session,
-            ChangeEntitlement(
-                enrolment_id=enrolment.id,
-                from_month=month,
-                amount_fen=amount,
-                reason=f"{reason}: {month}",
-                actor=actor,
-            ),
-            now,
-        )
-        entries.append(ScheduleEntry(entry_id, month, amount))
+    """Say each month's amount of ``schedule``: payments follows ``AmountsScheduled`` and makes
+    the enrolment's entitlement schedule say them (the roll pays exactly these amounts, and the
+    difference for months already paid)."""
+    months = tuple((str(item["month"]), int(item["amount_fen"])) for item in schedule)
+    uow.emit(e.AmountsScheduled(enrolment.id, months, reason, actor, now))
 
 
 def _job_offer_member(

@@ -20,7 +20,9 @@ from safetynet.cases.model import (
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.registry.repository import SessionRepository
 
-__all__ = ["CaseRepository"]
+__all__ = ["RECHECK_TRACK_STATES", "CaseRepository"]
+
+RECHECK_TRACK_STATES = ("paying", "suspended", "gradual_exit")
 
 
 class CaseRepository(SessionRepository):
@@ -104,6 +106,19 @@ class CaseRepository(SessionRepository):
 
     def recheck_for_alert(self, alert_id: int) -> Recheck | None:
         return self.session.scalars(select(Recheck).where(Recheck.alert_id == alert_id)).first()
+
+    def recheckable_track_of(self, household_id: int) -> int | None:
+        """The household's track a re-check belongs to (paying, suspended or in gradual exit)."""
+        return self.session.scalar(
+            select(Track.id)
+            .join(Application, Application.id == Track.application_id)
+            .where(
+                Application.household_id == household_id,
+                Track.status.in_(RECHECK_TRACK_STATES),
+            )
+            .order_by(Track.id)
+            .limit(1)
+        )
 
     def rechecks_of(self, track_id: int) -> list[Recheck]:
         return list(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,10 @@ class DeadlineRow:
     provisional: bool = False
 
 
+# (track, application, deadline name, due, appeal id, re-check id, provisional)
+_Due = tuple[Track, Application, str, dt.date, int | None, int | None, bool]
+
+
 def overdue_and_due_soon(
     session: Session, office_region: str, today: dt.date, within_working_days: int = 3
 ) -> list[DeadlineRow]:
@@ -76,23 +81,14 @@ def overdue_and_due_soon(
     opened from a monitoring alert)."""
     horizon = add_working_days(today, within_working_days)
     codes = region_subtree(office_region)
-    rows: list[DeadlineRow] = []
 
     def left(due: dt.date) -> int:
         if due >= today:
             return working_days_between(today, due)
         return -working_days_between(due, today)
 
-    def row(
-        track: Track,
-        app: Application,
-        deadline: str,
-        due: dt.date,
-        appeal_id: int | None = None,
-        recheck_id: int | None = None,
-        provisional: bool = False,
-    ) -> DeadlineRow:
-        return DeadlineRow(
+    rows = [
+        DeadlineRow(
             track.id,
             app.id,
             track.program,
@@ -107,7 +103,17 @@ def overdue_and_due_soon(
             recheck_id,
             provisional,
         )
+        for track, app, deadline, due, appeal_id, recheck_id, provisional in (
+            *_track_deadlines(session, codes, horizon),
+            *_appeal_deadlines(session, codes, horizon),
+            *_recheck_deadlines(session, codes, horizon),
+        )
+    ]
+    return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
 
+
+def _track_deadlines(session: Session, codes: Collection[str], horizon: dt.date) -> list[_Due]:
+    """The open tracks' own deadlines up to ``horizon``."""
     tracks = session.execute(
         select(Track, Application)
         .join(Application, Application.id == Track.application_id)
@@ -117,12 +123,16 @@ def overdue_and_due_soon(
         )
         .order_by(Track.id)
     )
-    for track, app in tracks:
-        for name, due in pending_deadlines(track):
-            if due <= horizon:
-                rows.append(
-                    row(track, app, name, due, provisional=provisional_deadline(track, name))
-                )
+    return [
+        (track, app, name, due, None, None, provisional_deadline(track, name))
+        for track, app in tracks
+        for name, due in pending_deadlines(track)
+        if due <= horizon
+    ]
+
+
+def _appeal_deadlines(session: Session, codes: Collection[str], horizon: dt.date) -> list[_Due]:
+    """The decisions of lodged appeals due up to ``horizon``."""
     appeals = session.execute(
         select(Appeal, Track, Application)
         .join(Track, Track.id == Appeal.track_id)
@@ -133,19 +143,17 @@ def overdue_and_due_soon(
             Appeal.decision_due.is_not(None),
         )
     )
+    out: list[_Due] = []
     for appeal, track, app in appeals:
-        decision_due = appeal.decision_due
-        if decision_due is not None and decision_due <= horizon:
-            rows.append(
-                row(
-                    track,
-                    app,
-                    f"{appeal.kind}_decision",
-                    decision_due,
-                    appeal_id=appeal.id,
-                    provisional=provisional_deadline(appeal, "decision_due"),
-                )
-            )
+        due = appeal.decision_due
+        if due is not None and due <= horizon:
+            provisional = provisional_deadline(appeal, "decision_due")
+            out.append((track, app, f"{appeal.kind}_decision", due, appeal.id, None, provisional))
+    return out
+
+
+def _recheck_deadlines(session: Session, codes: Collection[str], horizon: dt.date) -> list[_Due]:
+    """Open re-checks (opened from a monitoring alert) due up to ``horizon``."""
     rechecks = session.execute(
         select(Recheck, Track, Application)
         .join(Track, Track.id == Recheck.track_id)
@@ -157,18 +165,10 @@ def overdue_and_due_soon(
             Track.status.in_([s.value for s in RECHECKABLE]),
         )
     )
-    for recheck, track, app in rechecks:
-        rows.append(
-            row(
-                track,
-                app,
-                "alert_recheck",
-                recheck.due,
-                recheck_id=recheck.id,
-                provisional=provisional_deadline(recheck, "due"),
-            )
-        )
-    return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
+    return [
+        (track, app, "alert_recheck", r.due, None, r.id, provisional_deadline(r, "due"))
+        for r, track, app in rechecks
+    ]
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,13 @@ row per rule, subject and month; an alert still open from an earlier month is no
 and ``assign_alert`` / ``resolve_alert`` are the lifecycle commands, each one transaction with its
 audit entry.
 
-An alert whose action is ``stop_next_payment`` places a payment hold on its household (every
-program) in the transaction that stores it (``payments.holds``): from the alert's month, unless
-that month's instructions of the household have all gone to the bank, then from the month after.
-Dismissing the alert releases the hold; a confirmed outcome keeps it (docs/monitoring.md).
+Other areas follow the events stored and resolved alerts emit (``monitoring.events``, wired in
+``safetynet.bootstrap``), in the same transaction: an alert whose action is ``stop_next_payment``
+places a payment hold on its household (every program; ``payments.reactions``) from the alert's
+month, unless that month's instructions of the household have all gone to the bank, then from the
+month after. Dismissing the alert releases the hold; a confirmed outcome keeps it
+(docs/monitoring.md). Resolving an alert ``recheck_started`` opens a re-check (cases), and opening
+a re-check resolves its alert (``resolve_alert_of_recheck``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -33,20 +36,13 @@ from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.batch.columns import CountyData
-from safetynet.cases.model import Application, Track
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.workdays import Deadline, DeadlineBasis, add_working_days
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts_model import OUTCOMES, Alert
 from safetynet.monitoring.compare import Comparison
-from safetynet.payments.holds import (
-    PlaceHold,
-    active_holds,
-    first_stoppable_month,
-    place_hold_in,
-    release_holds_of_alert,
-)
+from safetynet.monitoring.events import AlertResolved, AlertsStored, PaymentStop
 from safetynet.policy.engine import Params
 
 __all__ = [
@@ -55,6 +51,7 @@ __all__ = [
     "RECIPIENT_SCHEMA",
     "RULES",
     "AssignAlert",
+    "OpenedRecheck",
     "ResolveAlert",
     "RuleSetting",
     "StoreCounts",
@@ -65,7 +62,9 @@ __all__ = [
     "overdue_by_office",
     "raise_alerts",
     "recipients_of",
+    "recompute_alert_dues",
     "resolve_alert",
+    "resolve_alert_of_recheck",
     "rule_settings",
     "store_alerts",
 ]
@@ -322,32 +321,11 @@ def _standard_rules(
     tests = comparison.standard_tests
     if tests.num_rows == 0:
         return
-    flags = (
-        comparison.differences.group_by("household_id")
-        .aggregate([("is_recipient", "max"), ("is_monitored", "max")])
-        .to_pydict()
-    )
-    scope = {
-        h: (bool(r), bool(m))
-        for h, r, m in zip(
-            flags["household_id"], flags["is_recipient_max"], flags["is_monitored_max"], strict=True
-        )
-    }
+    scope = _household_scope(comparison)
     deposits = comparison.differences.filter(pc.field("item") == "financial_assets").to_pydict()
     deposit_found = dict(zip(deposits["household_id"], deposits["found"], strict=True))
     deposit_declared = dict(zip(deposits["household_id"], deposits["declared"], strict=True))
-    dibao = comparison.effects.filter(pc.field("program") == "dibao").to_pydict()
-    amounts = {
-        h: (bool(de), da, bool(fe), fa)
-        for h, de, da, fe, fa in zip(
-            dibao["household_id"],
-            dibao["declared_eligible"],
-            dibao["declared_amount_fen"],
-            dibao["found_eligible"],
-            dibao["found_amount_fen"],
-            strict=True,
-        )
-    }
+    amounts = _dibao_effects(comparison)
 
     def wanted(s: RuleSetting, household: int) -> bool:
         recipient, monitored = scope.get(household, (False, False))
@@ -400,6 +378,37 @@ def _standard_rules(
                     "dibao": dibao_effect,
                 },
             )
+
+
+def _household_scope(comparison: Comparison) -> dict[int, tuple[bool, bool]]:
+    """household → (a recipient, monitored), from the comparison's differences."""
+    flags = (
+        comparison.differences.group_by("household_id")
+        .aggregate([("is_recipient", "max"), ("is_monitored", "max")])
+        .to_pydict()
+    )
+    return {
+        h: (bool(r), bool(m))
+        for h, r, m in zip(
+            flags["household_id"], flags["is_recipient_max"], flags["is_monitored_max"], strict=True
+        )
+    }
+
+
+def _dibao_effects(comparison: Comparison) -> dict[int, tuple[bool, int, bool, int]]:
+    """household → dibao (declared eligible, declared amount, found eligible, found amount)."""
+    dibao = comparison.effects.filter(pc.field("program") == "dibao").to_pydict()
+    return {
+        h: (bool(de), da, bool(fe), fa)
+        for h, de, da, fe, fa in zip(
+            dibao["household_id"],
+            dibao["declared_eligible"],
+            dibao["declared_amount_fen"],
+            dibao["found_eligible"],
+            dibao["found_amount_fen"],
+            strict=True,
+        )
+    }
 
 
 # -- across counties -----------------------------------------------------------------------------
@@ -509,7 +518,6 @@ def alert_counts(alerts: pa.Table) -> list[tuple[str, str, int]]:
 
 RECHECK_ACTIONS = frozenset({"recheck_assets", "recheck_income", "recheck_household"})
 STOP_ACTION = "stop_next_payment"
-RECHECK_TRACK_STATES = ("paying", "suspended", "gradual_exit")
 
 
 @dataclass
@@ -526,7 +534,7 @@ class StoreCounts:
 
 
 def store_alerts(
-    session: Session,
+    target: UnitOfWork | Session,
     alerts: pa.Table,
     *,
     actor: Actor,
@@ -535,16 +543,47 @@ def store_alerts(
     """Insert the alerts that are new, in the caller's transaction, with one audit entry.
 
     A row whose (rule, subject, month) exists is a repeat of an earlier run and is skipped, as is
-    one whose rule and subject have an alert not yet resolved from an earlier month. Each new
-    alert whose action is ``stop_next_payment`` places a payment hold (its own audit entry), from
-    ``first_stoppable_month`` of the alert's month: a re-run stores no alert, so no second hold,
-    and none is placed while a hold on all the household's programs from that month stands.
+    one whose rule and subject have an alert not yet resolved from an earlier month. The new
+    alerts whose action is ``stop_next_payment`` are published at once, in one ``AlertsStored``
+    on ``target`` (a unit of work of the bus): payments places their holds (each with its own
+    audit entry) before this returns, and a re-run stores no alert, so no second hold. A bare
+    session (a caller not on the bus) stores the alerts only.
     """
+    session = target.session if isinstance(target, UnitOfWork) else target
     counts = StoreCounts()
     if alerts.num_rows == 0:
         return counts
     now = clock()
     rows = alerts.to_pylist()
+    known, open_before = _stored_before(session, rows)
+    new = _new_rows(rows, known, open_before, counts, now)
+    if new:
+        session.execute(insert(Alert), new)
+    if isinstance(target, UnitOfWork):
+        counts.holds_placed = _publish_stops(target, new, actor, now)
+    append(
+        session,
+        actor=actor,
+        command="RaiseAlerts",
+        event="AlertsRaised",
+        entity="monitoring_alerts",
+        entity_id=",".join(sorted({r["month"] for r in rows})),
+        after={
+            "raised": [[c, r, n] for c, r, n in counts.rows()],
+            "repeated": counts.repeated,
+            "still_open": counts.still_open,
+            "holds_placed": counts.holds_placed,
+        },
+        occurred_at=now,
+    )
+    return counts
+
+
+def _stored_before(
+    session: Session, rows: list[dict[str, Any]]
+) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]]]:
+    """Of the rows' subjects: the (rule, subject, month) stored, and the (rule, subject) with an
+    alert not yet resolved."""
     subjects = sorted({r["subject"] for r in rows})
     known: set[tuple[str, str, str]] = set()
     open_before: set[tuple[str, str]] = set()
@@ -558,6 +597,17 @@ def store_alerts(
             known.add((rule, subject, month))
             if status != "resolved":
                 open_before.add((rule, subject))
+    return known, open_before
+
+
+def _new_rows(
+    rows: list[dict[str, Any]],
+    known: set[tuple[str, str, str]],
+    open_before: set[tuple[str, str]],
+    counts: StoreCounts,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The rows to insert (neither a repeat nor still open), counted in ``counts``."""
     new = []
     recounted: dict[str, Deadline] = {}
     for r in rows:
@@ -590,54 +640,34 @@ def store_alerts(
                 "version": 1,
             }
         )
-    if new:
-        session.execute(insert(Alert), new)
+    return new
+
+
+def _publish_stops(
+    uow: UnitOfWork, new: list[dict[str, Any]], actor: Actor, now: dt.datetime
+) -> int:
+    """Publish the new stop_next_payment alerts in one ``AlertsStored``; the holds placed."""
     stops = {(r["rule"], r["subject"], r["month"]) for r in new if r["action"] == STOP_ACTION}
-    if stops:
-        for alert_id, rule, subject, household_id, month in session.execute(
-            select(Alert.id, Alert.rule, Alert.subject, Alert.household_id, Alert.month)
-            .where(
-                Alert.action == STOP_ACTION,
-                Alert.subject.in_(sorted({subject for _, subject, _ in stops})),
-                Alert.month.in_(sorted({month for _, _, month in stops})),
-            )
-            .order_by(Alert.id)
-        ).all():
-            if (rule, subject, month) not in stops:
-                continue  # stored by an earlier run
-            from_month = first_stoppable_month(session, household_id, month)
-            standing = active_holds(session, [household_id]).get(household_id, [])
-            if any(h.program is None and h.from_month <= from_month for h in standing):
-                continue  # the household's payments are already stopped from that month
-            _, placed = place_hold_in(
-                session,
-                PlaceHold(
-                    household_id=household_id,
-                    from_month=from_month,
-                    reason=f"monitoring alert {alert_id} ({rule}, {month}): {ACTIONS[STOP_ACTION]}",
-                    actor=actor,
-                    source=f"alert {alert_id}",
-                    alert_id=alert_id,
-                ),
-                now,
-            )
-            counts.holds_placed += placed
-    append(
-        session,
-        actor=actor,
-        command="RaiseAlerts",
-        event="AlertsRaised",
-        entity="monitoring_alerts",
-        entity_id=",".join(sorted({r["month"] for r in rows})),
-        after={
-            "raised": [[c, r, n] for c, r, n in counts.rows()],
-            "repeated": counts.repeated,
-            "still_open": counts.still_open,
-            "holds_placed": counts.holds_placed,
-        },
-        occurred_at=now,
-    )
-    return counts
+    if not stops:
+        return 0
+    found = []
+    for alert_id, rule, subject, household_id, month in uow.session.execute(
+        select(Alert.id, Alert.rule, Alert.subject, Alert.household_id, Alert.month)
+        .where(
+            Alert.action == STOP_ACTION,
+            Alert.subject.in_(sorted({subject for _, subject, _ in stops})),
+            Alert.month.in_(sorted({month for _, _, month in stops})),
+        )
+        .order_by(Alert.id)
+    ).all():
+        if (rule, subject, month) not in stops:
+            continue  # stored by an earlier run
+        reason = f"monitoring alert {alert_id} ({rule}, {month}): {ACTIONS[STOP_ACTION]}"
+        found.append(PaymentStop(alert_id, household_id, month, reason))
+    event = AlertsStored(tuple(found), actor, now)
+    uow.emit(event)
+    uow.publish()  # the holds are placed now, so that the run's audit entry counts them
+    return len(event.holds_placed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -726,24 +756,25 @@ def assign_alert(cmd: AssignAlert, uow: UnitOfWork, clock: Callable[[], dt.datet
     return version
 
 
-def _recheck_track(session: Session, household_id: int) -> int | None:
-    """The household's track that a re-check belongs to (paying, suspended or in gradual exit)."""
-    return session.scalar(
-        select(Track.id)
-        .join(Application, Application.id == Track.application_id)
-        .where(Application.household_id == household_id, Track.status.in_(RECHECK_TRACK_STATES))
-        .order_by(Track.id)
-        .limit(1)
-    )
-
-
 def resolve_alert(cmd: ResolveAlert, uow: UnitOfWork, clock: Callable[[], dt.datetime]) -> int:
-    """One transaction with its audit entry. A confirmed re-check of income, assets or the
-    household is linked to the household's paying case track (``track_id``) when it has one.
-    Dismissing an alert releases the payment hold it placed (with the release's own audit entry,
-    same transaction); any other outcome keeps the hold."""
+    """One transaction with its audit entry; returns the alert's new version. ``AlertResolved``
+    is published in it: resolved ``recheck_started``, an alert asking for a re-check of income,
+    assets or the household opens one on the household's paying case track (cases), which links
+    the alert to that track; dismissed, the payment hold it placed is released (payments, with
+    the release's own audit entry); any other outcome keeps the hold."""
+    alert = _load(uow.session, cmd.alert_id, cmd.expected_version)
+    _resolve(uow, alert, cmd, clock())
+    uow.publish()  # the followers' changes (a link to a track) are in the version returned
+    session_version = alert.version
+    uow.commit()
+    return session_version
+
+
+def _resolve(
+    uow: UnitOfWork, alert: Alert, cmd: ResolveAlert, now: dt.datetime, track_id: int | None = None
+) -> None:
+    """Check and resolve the alert with its audit entry, and emit ``AlertResolved``."""
     session = uow.session
-    alert = _load(session, cmd.alert_id, cmd.expected_version)
     if alert.status == "resolved":
         raise InputError("alert", f"alert {alert.id} is already resolved ({alert.outcome})")
     if cmd.outcome not in OUTCOMES:
@@ -759,14 +790,7 @@ def resolve_alert(cmd: ResolveAlert, uow: UnitOfWork, clock: Callable[[], dt.dat
     alert.resolution_reason = reason or None
     alert.resolved_on = cmd.on
     alert.resolved_by = cmd.actor.name
-    if cmd.outcome == "recheck_started":
-        from safetynet.cases.handlers import open_recheck_for_alert  # cases imports this module
-
-        recheck = alert.action in RECHECK_ACTIONS
-        track = _recheck_track(session, alert.household_id) if recheck else None
-        alert.track_id = open_recheck_for_alert(
-            uow, alert, track, actor=cmd.actor, on=cmd.on, clock=clock
-        )
+    alert.track_id = track_id
     session.flush()
     append(
         session,
@@ -777,15 +801,129 @@ def resolve_alert(cmd: ResolveAlert, uow: UnitOfWork, clock: Callable[[], dt.dat
         entity_id=alert.id,
         before=before,
         after=_state(alert),
-        occurred_at=clock(),
+        occurred_at=now,
     )
-    if cmd.outcome == "dismissed":
-        release_holds_of_alert(
-            session, alert.id, f"alert {alert.id} dismissed: {reason}", cmd.actor, clock()
+    opens = cmd.outcome == "recheck_started" and alert.action in RECHECK_ACTIONS
+    uow.emit(
+        AlertResolved(
+            alert_id=alert.id,
+            household_id=alert.household_id,
+            outcome=cmd.outcome,
+            reason=reason,
+            actor=cmd.actor,
+            on=cmd.on,
+            occurred_at=now,
+            opens_recheck=opens and track_id is None,
+            recheck_reason=f"monitoring alert {alert.id} ({alert.rule}, {alert.month}): "
+            f"{ACTIONS.get(alert.action, alert.action)}",
         )
-    version = alert.version
-    uow.commit()
-    return version
+    )
+
+
+class OpenedRecheck(Protocol):
+    """What ``resolve_alert_of_recheck`` reads of the case workflow's ``RecheckOpened``."""
+
+    @property
+    def alert_id(self) -> int: ...
+    @property
+    def track_id(self) -> int: ...
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def on(self) -> dt.date: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+
+
+def resolve_alert_of_recheck(event: OpenedRecheck, uow: UnitOfWork) -> None:
+    """Follows ``RecheckOpened``: an alert still open or assigned is resolved ``recheck_started``
+    on the re-check's track (its own audit entry); one already resolved so without a track (the
+    re-check was opened by its resolution) is linked to the track (audit entry
+    ``AlertLinkedToTrack``)."""
+    alert = _load(uow.session, event.alert_id, None)
+    if alert.status != "resolved":
+        cmd = ResolveAlert(
+            alert_id=alert.id,
+            outcome="recheck_started",
+            actor=event.actor,
+            on=event.on,
+            reason=event.reason,
+        )
+        _resolve(uow, alert, cmd, event.occurred_at, track_id=event.track_id)
+        return
+    if alert.outcome != "recheck_started" or alert.track_id is not None:
+        return  # the case workflow refuses a re-check of any other alert
+    before = _state(alert)
+    alert.track_id = event.track_id
+    uow.session.flush()
+    append(
+        uow.session,
+        actor=event.actor,
+        command="OpenRecheck",
+        event="AlertLinkedToTrack",
+        entity="monitoring_alert",
+        entity_id=alert.id,
+        before=before,
+        after=_state(alert),
+        occurred_at=event.occurred_at,
+    )
+
+
+class Counts(Protocol):
+    recomputed: int
+    moved: int
+    still: int
+
+
+class ChangedCalendar(Protocol):
+    """What ``recompute_alert_dues`` reads of the case workflow's ``CalendarChanged``."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def actor(self) -> Actor: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def counts(self) -> Counts: ...
+
+
+def recompute_alert_dues(event: ChangedCalendar, uow: UnitOfWork) -> None:
+    """Follows ``CalendarChanged``: every alert's provisional due date computed again on the
+    calendar now in force; each one whose date or mark changes is written and audited
+    (``DeadlineRecomputed``), and counted in the event's counts."""
+    counts = event.counts
+    alerts = uow.session.scalars(
+        select(Alert).where(Alert.provisional_deadlines.is_not(None)).order_by(Alert.id)
+    )
+    for alert in alerts:
+        raw = (alert.provisional_deadlines or {}).get("due_on")
+        if raw is None:
+            continue
+        old = alert.due_on
+        new = DeadlineBasis.from_json(raw).compute()
+        counts.still += new.provisional
+        if new.provisional and new == old:
+            continue  # another year still without a notice; nothing changed
+        counts.recomputed += 1
+        counts.moved += new != old
+        alert.due_on = new
+        # Alerts are bulk-inserted and have no listener keeping their marks.
+        basis = new.basis.to_json() if new.provisional and new.basis is not None else None
+        alert.provisional_deadlines = {"due_on": basis} if basis else None
+        append(
+            uow.session,
+            actor=event.actor,
+            command=event.command,
+            event="DeadlineRecomputed",
+            entity=Alert.__tablename__,
+            entity_id=alert.id,
+            before={"due_on": old.isoformat(), "provisional": True},
+            after={"due_on": new.isoformat(), "provisional": new.provisional},
+            occurred_at=event.occurred_at,
+        )
 
 
 def list_alerts(

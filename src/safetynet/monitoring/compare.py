@@ -676,6 +676,60 @@ def _records_frame(records: pa.Table) -> pl.DataFrame:
     return frame
 
 
+def _differences(data: CountyData, found: pl.DataFrame) -> pa.Table:
+    """The findings as ``DIFFERENCE_SCHEMA`` rows, each with whether its household is a recipient
+    or monitored."""
+    pop = data.population
+    tekun = pop.any_h(np.asarray(pop.p("is_tekun_recipient"), np.bool_))
+    recipient = np.asarray(pop.h("is_dibao_recipient"), np.bool_) | tekun
+    monitored = (
+        recipient
+        | np.asarray(pop.h("is_dibao_marginal_registered"), np.bool_)
+        | np.asarray(pop.h("is_low_income_monitored"), np.bool_)
+    )
+    rows = found["row"].to_numpy()
+    hh = found["hh"].to_numpy()
+    is_person = rows >= 0
+    person_id = np.where(is_person, data.person_id[np.maximum(rows, 0)], 0)
+    id_numbers = np.asarray(data.id_number).astype(object)[np.maximum(rows, 0)]
+    differences = pa.table(
+        {
+            "household_id": data.household_id[hh],
+            "person_id": pa.array(person_id, pa.int64(), mask=~is_person),
+            "id_number": pa.array(id_numbers.astype(str), pa.string(), mask=~is_person),
+            "kind": found["kind"].to_arrow(),
+            "item": found["item"].to_arrow(),
+            "unit": found["unit"].to_arrow(),
+            "declared": found["declared"].to_arrow(),
+            "found": found["found"].to_arrow(),
+            "event_date": found["event_date"].to_arrow(),
+            "reference": found["reference"].to_arrow(),
+            "code": found["code"].to_arrow(),
+            "amount_fen": found["amount_fen"].to_arrow(),
+            "is_recipient": recipient[hh],
+            "is_monitored": monitored[hh],
+        }
+    )
+    return differences.cast(DIFFERENCE_SCHEMA).sort_by(
+        [("household_id", "ascending"), ("kind", "ascending"), ("item", "ascending")]
+    )
+
+
+def _consulted(data: CountyData, rec: pl.DataFrame) -> pa.Table:
+    """Feed records matched, by household and kind (``CONSULTED_SCHEMA``)."""
+    consulted_frame = (
+        rec.group_by("hh", "kind").agg(records=pl.len().cast(pl.Int64)).sort("hh", "kind")
+    )
+    return pa.table(
+        {
+            "household_id": data.household_id[consulted_frame["hh"].to_numpy()],
+            "kind": consulted_frame["kind"].to_arrow(),
+            "records": consulted_frame["records"].to_arrow(),
+        },
+        schema=CONSULTED_SCHEMA,
+    )
+
+
 def compare_county(
     data: CountyData,
     records: pa.Table,
@@ -708,51 +762,9 @@ def compare_county(
     rec = _with(rec, "hh", pop.household_of[rec["row"].to_numpy()])
     found = _findings(ctx, rec, persons)
 
-    tekun = pop.any_h(np.asarray(pop.p("is_tekun_recipient"), np.bool_))
-    recipient = np.asarray(pop.h("is_dibao_recipient"), np.bool_) | tekun
-    monitored = (
-        recipient
-        | np.asarray(pop.h("is_dibao_marginal_registered"), np.bool_)
-        | np.asarray(pop.h("is_low_income_monitored"), np.bool_)
-    )
-    rows = found["row"].to_numpy()
-    hh = found["hh"].to_numpy()
-    is_person = rows >= 0
-    person_id = np.where(is_person, data.person_id[np.maximum(rows, 0)], 0)
-    id_numbers = np.asarray(data.id_number).astype(object)[np.maximum(rows, 0)]
-    differences = pa.table(
-        {
-            "household_id": data.household_id[hh],
-            "person_id": pa.array(person_id, pa.int64(), mask=~is_person),
-            "id_number": pa.array(id_numbers.astype(str), pa.string(), mask=~is_person),
-            "kind": found["kind"].to_arrow(),
-            "item": found["item"].to_arrow(),
-            "unit": found["unit"].to_arrow(),
-            "declared": found["declared"].to_arrow(),
-            "found": found["found"].to_arrow(),
-            "event_date": found["event_date"].to_arrow(),
-            "reference": found["reference"].to_arrow(),
-            "code": found["code"].to_arrow(),
-            "amount_fen": found["amount_fen"].to_arrow(),
-            "is_recipient": recipient[hh],
-            "is_monitored": monitored[hh],
-        }
-    )
-    differences = differences.cast(DIFFERENCE_SCHEMA).sort_by(
-        [("household_id", "ascending"), ("kind", "ascending"), ("item", "ascending")]
-    )
+    differences = _differences(data, found)
     effects, standards = _effects(data, found, month, programs, overrides, fallbacks)
-    consulted_frame = (
-        rec.group_by("hh", "kind").agg(records=pl.len().cast(pl.Int64)).sort("hh", "kind")
-    )
-    consulted = pa.table(
-        {
-            "household_id": data.household_id[consulted_frame["hh"].to_numpy()],
-            "kind": consulted_frame["kind"].to_arrow(),
-            "records": consulted_frame["records"].to_arrow(),
-        },
-        schema=CONSULTED_SCHEMA,
-    )
+    consulted = _consulted(data, rec)
     # Polars' joins run in threads: sort, so that the same inputs give the same tables (and the
     # alerts raised from them the same order) whatever the scheduling.
     differences = differences.sort_by(

@@ -27,6 +27,7 @@ from safetynet.audit.log import Actor, append
 from safetynet.batch.columns import CountyData
 from safetynet.db.calendar_years import sync_calendar
 from safetynet.db.engine import Database
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts import (
@@ -543,6 +544,7 @@ def monitor_month(
     month: dt.date,
     *,
     raised_on: dt.date,
+    unit_of_work: Callable[[], UnitOfWork],
     counties: Sequence[str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     fallbacks: Mapping[str, Any] | None = None,
@@ -552,13 +554,16 @@ def monitor_month(
 ) -> MonitoringRun:
     """Compare each county from the registry, store its reports and alerts (one transaction per
     county), then the step across counties (duplicate payments). Running the same month again
-    adds no alert and replaces the reports of the same date."""
+    adds no alert and replaces the reports of the same date. ``unit_of_work``: the bus's
+    (``bootstrap(db).unit_of_work``), whose followers place the payment holds of the alerts
+    that stop the next payment."""
     moment = clock or (lambda: dt.datetime.now(dt.UTC))
     chosen = list(counties) if counties else registry_counties(db)
     run = MonitoringRun(_month_text(month))
     recipients: list[pa.Table] = []
     for i, county in enumerate(chosen):
-        with db.sessions.begin() as session:
+        with unit_of_work() as uow:
+            session = uow.session
             # Alerts' due dates follow the calendar years an administrator added.
             sync_calendar(session)
             data, records = load_county(session, county, month)
@@ -575,7 +580,8 @@ def monitor_month(
             households = sorted(set(comparison.differences.column("household_id").to_pylist()))
             reports = [household_report(comparison, h) for h in households]
             store_reports(session, reports, month_end(month), actor=actor, clock=moment)
-            _merge(run.stored, store_alerts(session, found, actor=actor, clock=moment))
+            _merge(run.stored, store_alerts(uow, found, actor=actor, clock=moment))
+            uow.commit()
         recipients.append(recipients_of(data))
         run.counties.append(county)
         run.households += data.population.n_households
@@ -590,8 +596,9 @@ def monitor_month(
         recipients, month, raised_on, overrides=overrides, fallbacks=fallbacks
     )
     if duplicates.num_rows:
-        with db.sessions.begin() as session:
-            _merge(run.stored, store_alerts(session, duplicates, actor=actor, clock=moment))
+        with unit_of_work() as uow:
+            _merge(run.stored, store_alerts(uow, duplicates, actor=actor, clock=moment))
+            uow.commit()
         run.found += alert_counts(duplicates)
     run.found.sort()
     return run

@@ -168,6 +168,7 @@ def run(
     """Compare every county (or the ones given), store reports and alerts; print counts."""
 
     from safetynet.batch.runner import parse_month
+    from safetynet.bootstrap import bootstrap
     from safetynet.monitoring.verification import monitor_month
 
     overrides, fallbacks = _parameters(fallback_parameters, set_)
@@ -184,6 +185,7 @@ def run(
             db,
             first,
             raised_on=day,
+            unit_of_work=bootstrap(db).unit_of_work,
             counties=county,
             overrides=overrides,
             fallbacks=fallbacks,
