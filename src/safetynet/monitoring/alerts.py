@@ -47,7 +47,7 @@ from safetynet.payments.holds import (
     place_hold_in,
     release_holds_of_alert,
 )
-from safetynet.policy.engine import Params
+from safetynet.policy.engine import Params, monitored_programs, program
 
 __all__ = [
     "ACTIONS",
@@ -405,19 +405,17 @@ def _standard_rules(
 # -- across counties -----------------------------------------------------------------------------
 
 
-def recipients_of(data: CountyData, programs: Iterable[str] = ("dibao", "tekun")) -> pa.Table:
-    """Who is paid in this county now: every member of a dibao household and every tekun person
+def recipients_of(data: CountyData, programs: Iterable[str] | None = None) -> pa.Table:
+    """Who is paid in this county now, for each monitored program (``ProgramInfo.monitored``,
+    or ``programs``): every member of a recipient household, or each recipient person
     (``RECIPIENT_SCHEMA``), for the step across counties."""
     pop = data.population
     if data.id_number is None:
         return RECIPIENT_SCHEMA.empty_table()
     ids = np.asarray(data.id_number).astype(str)
-    chosen = set(programs)
+    chosen = monitored_programs() if programs is None else tuple(programs)
     parts = []
-    masks = {
-        "dibao": pop.to_p(np.asarray(pop.h("is_dibao_recipient"), np.bool_)),
-        "tekun": np.asarray(pop.p("is_tekun_recipient"), np.bool_),
-    }
+    masks = {pid: program(pid).info.recipient_persons(pop) for pid in chosen}
     for program, mask in masks.items():
         if program not in chosen:
             continue

@@ -32,13 +32,12 @@ import pyarrow as pa
 from safetynet.batch.columns import CountyData
 from safetynet.errors import InputError
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
-from safetynet.policy.engine import Params, evaluate_all
+from safetynet.policy.engine import Params, evaluate_all, monitored_programs
 from safetynet.policy.population import FIELDS, Population, declare_all_fields
 
 __all__ = [
     "CONSULTED_SCHEMA",
     "CORRECTING_ITEMS",
-    "DEFAULT_PROGRAMS",
     "DIFFERENCE_SCHEMA",
     "EFFECT_SCHEMA",
     "STANDARD_TEST_SCHEMA",
@@ -49,7 +48,6 @@ __all__ = [
 ]
 
 P = "assistance.monitoring.comparison."
-DEFAULT_PROGRAMS = ("dibao", "tekun")
 BENEFIT_CODES = ("pension_benefit", "unemployment_benefit", "work_injury_benefit")
 CONTRIBUTION_CODES = ("pension_contribution", "medical_contribution", "unemployment_contribution")
 # Items the rules core reads: a household with one of these is re-evaluated with the found value.
@@ -683,7 +681,7 @@ def compare_county(
     *,
     overrides: Mapping[str, Any] | None = None,
     fallbacks: Mapping[str, Any] | None = None,
-    programs: Sequence[str] = DEFAULT_PROGRAMS,
+    programs: Sequence[str] | None = None,
 ) -> Comparison:
     """Compare one county's declared facts with its feed records for ``month`` (a pure function).
 
@@ -741,6 +739,7 @@ def compare_county(
     differences = differences.cast(DIFFERENCE_SCHEMA).sort_by(
         [("household_id", "ascending"), ("kind", "ascending"), ("item", "ascending")]
     )
+    programs = monitored_programs() if programs is None else tuple(programs)
     effects, standards = _effects(data, found, month, programs, overrides, fallbacks)
     consulted_frame = (
         rec.group_by("hh", "kind").agg(records=pl.len().cast(pl.Int64)).sort("hh", "kind")
