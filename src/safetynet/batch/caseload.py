@@ -120,9 +120,7 @@ def _load_county(
     row_of = {int(h): i for i, h in enumerate(data.household_id)}
     for h, p, a in zip(cols["household_id"], cols["program"], cols["amount_fen"], strict=True):
         amounts[p][row_of[int(h)]] = a
-    enrolled = {
-        p: program(p).info.recipient_households(pop) & (amounts[p] > 0) for p in caseload
-    }
+    enrolled = {p: program(p).info.recipient_households(pop) & (amounts[p] > 0) for p in caseload}
     anyone = np.zeros(pop.n_households, np.bool_)
     for mask in enrolled.values():
         anyone |= mask

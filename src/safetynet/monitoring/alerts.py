@@ -416,9 +416,7 @@ def recipients_of(data: CountyData, programs: Iterable[str] | None = None) -> pa
     chosen = monitored_programs() if programs is None else tuple(programs)
     parts = []
     masks = {pid: program(pid).info.recipient_persons(pop) for pid in chosen}
-    for program, mask in masks.items():
-        if program not in chosen:
-            continue
+    for pid, mask in masks.items():
         rows = np.flatnonzero(mask)
         parts.append(
             pa.table(
@@ -427,7 +425,7 @@ def recipients_of(data: CountyData, programs: Iterable[str] | None = None) -> pa
                     "household_id": data.household_id[pop.household_of[rows]],
                     "person_id": data.person_id[rows],
                     "id_number": ids[rows],
-                    "program": pa.array([program] * len(rows), pa.string()),
+                    "program": pa.array([pid] * len(rows), pa.string()),
                 },
                 schema=RECIPIENT_SCHEMA,
             )

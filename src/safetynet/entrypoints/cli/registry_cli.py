@@ -158,8 +158,8 @@ def import_caseload(
 ) -> None:
     """Enrol a snapshot's current dibao and tekun recipients, with the rules core's amounts."""
     from safetynet.batch.caseload import load_caseload
-    from safetynet.policy.engine import caseload_programs
     from safetynet.db.engine import create_database
+    from safetynet.policy.engine import caseload_programs
     from safetynet.policy.screening import load_parameter_values
     from safetynet.settings import load_settings
 
