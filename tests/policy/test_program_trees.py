@@ -9,6 +9,7 @@ import pytest
 
 from safetynet.policy.engine import Program, programs
 from safetynet.policy.parameters import default_tree
+from safetynet.policy.population import FIELDS, declare_all_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMETERS = ROOT / "src" / "safetynet" / "policy" / "parameters"
@@ -37,9 +38,7 @@ def test_the_parameters_the_metadata_names_exist(prog: Program) -> None:
 
 
 def test_the_caseload_and_the_monitored_programs_have_recipient_columns() -> None:
-    from safetynet.policy.population import FIELDS, declare_all_fields
-
     declare_all_fields()
     for prog in programs().values():
         if prog.info.caseload or prog.info.monitored:
-            assert prog.info.recipients in FIELDS.names()
+            assert prog.info.recipients in FIELDS
