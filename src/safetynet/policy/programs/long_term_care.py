@@ -64,15 +64,7 @@ class LongTermCare(Program):
     id = "long_term_care"
     title = "Long-term care insurance benefit"
     title_zh = "长期护理保险待遇"
-    info = ProgramInfo(
-        Tier.INSURANCE,
-        "insurance.long_term_care",
-        in_force="insurance.long_term_care.scheme_in_force",
-        local_parameters=(
-            "insurance.long_term_care.financing_rate",
-            "insurance.long_term_care.cap_by_setting",
-        ),
-    )
+    info = ProgramInfo(Tier.INSURANCE, "insurance.long_term_care")
     period = "month"
     legal_basis = (
         "人社厅发〔2016〕80号 (pilots) [M]",
