@@ -343,7 +343,9 @@ def index_range(
 
 
 def _range_text(bounds: tuple[int, int]) -> str:
-    return f"{Decimal(bounds[0]) / 10_000}–{Decimal(bounds[1]) / 10_000}"
+    """'0.6–3.0' for (6000, 30000): each bound with at least one decimal."""
+    shown = [format((Decimal(b) / 10_000).normalize(), "f") for b in bounds]
+    return "–".join(t if "." in t else t + ".0" for t in shown)
 
 
 @dataclass(frozen=True)
