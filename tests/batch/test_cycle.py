@@ -26,6 +26,7 @@ from safetynet.batch.cycle import CycleReport, run_cycle
 from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_accounts import write_synthetic_accounts
 from safetynet.batch.synth_feeds import CAUGHT_BY_RULE, FeedRates, generate_feeds
+from safetynet.bootstrap import bootstrap
 from safetynet.cases.calendar_years import AddCalendarYear, add_calendar_year
 from safetynet.db.calendar_years import forget_sync, sync_calendar
 from safetynet.db.engine import Database
@@ -77,6 +78,8 @@ def run(
 ) -> CycleReport:
     if db is None:
         options.setdefault("stages", ("feeds", "compare", "rules"))
+    else:  # alerts stored through the bus place their payment holds
+        options.setdefault("unit_of_work", bootstrap(db, clock=lambda: MOMENT).unit_of_work)
     return run_cycle(
         snapshot, MONTH, out, feeds=feeds, db=db, fallbacks=FALLBACKS,
         clock=lambda: MOMENT, **options,

@@ -32,13 +32,13 @@ from safetynet.db.bulk import insert_new
 from safetynet.db.engine import Database, require_current_schema
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
+from safetynet.policy.engine import caseload_programs, program
 from safetynet.policy.population import FIELDS
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
-__all__ = ["CASELOAD_PROGRAMS", "CaseloadReport", "load_caseload"]
+__all__ = ["CaseloadReport", "load_caseload"]
 
 SYSTEM = Actor(name="caseload-load", role="system")
-CASELOAD_PROGRAMS = ("dibao", "tekun")
 CHUNK = 2_000  # rows per INSERT statement
 
 
@@ -113,24 +113,18 @@ def _load_county(
     if data.id_number is None:
         raise InputError(f"{snapshot}/county={county}", "persons have no id_number column")
     pop = data.population
-    result = evaluate_county(
-        data, on, overrides=overrides, fallbacks=fallbacks, only=CASELOAD_PROGRAMS
-    )
-    amounts = {p: np.zeros(pop.n_households, np.int64) for p in CASELOAD_PROGRAMS}
+    caseload = caseload_programs()  # ProgramInfo.caseload: dibao and tekun as shipped
+    result = evaluate_county(data, on, overrides=overrides, fallbacks=fallbacks, only=caseload)
+    amounts = {p: np.zeros(pop.n_households, np.int64) for p in caseload}
     cols = result.results.to_pydict()
     row_of = {int(h): i for i, h in enumerate(data.household_id)}
     for h, p, a in zip(cols["household_id"], cols["program"], cols["amount_fen"], strict=True):
         amounts[p][row_of[int(h)]] = a
-    tekun_persons = pop.sum_h(pop.p("is_tekun_recipient").astype(np.int64))
-    enrolled = {
-        "dibao": pop.h("is_dibao_recipient") & (amounts["dibao"] > 0),
-        "tekun": (tekun_persons > 0) & (amounts["tekun"] > 0),
-    }
-    chosen = (
-        np.arange(pop.n_households)
-        if everyone
-        else np.flatnonzero(enrolled["dibao"] | enrolled["tekun"])
-    )
+    enrolled = {p: program(p).info.recipient_households(pop) & (amounts[p] > 0) for p in caseload}
+    anyone = np.zeros(pop.n_households, np.bool_)
+    for mask in enrolled.values():
+        anyone |= mask
+    chosen = np.arange(pop.n_households) if everyone else np.flatnonzero(anyone)
     report = CountyCaseload(county)
     if not len(chosen):
         return report
@@ -159,18 +153,18 @@ def _load_county(
              "relation": str(relations[pop.p("relation")[r]]), "start_date": on, "end_date": None}
         )  # fmt: skip
     enrolment_rows = [
-        {"household_id": int(data.household_id[i]), "program": program, "start_date": on,
-         "end_date": None, "amount_fen": int(amounts[program][i]), "status": "active", "version": 1}
-        for program in CASELOAD_PROGRAMS
-        for i in np.flatnonzero(enrolled[program])
+        {"household_id": int(data.household_id[i]), "program": pid, "start_date": on,
+         "end_date": None, "amount_fen": int(amounts[pid][i]), "status": "active", "version": 1}
+        for pid in caseload
+        for i in np.flatnonzero(enrolled[pid])
     ]  # fmt: skip
     new_households = _insert(session, Household.__table__, household_rows, ["id"])
     report.households = len(new_households)
     report.persons = len(_insert(session, Person.__table__, person_rows, ["id"]))
     _insert(session, Membership.__table__, membership_rows, ["person_id"])
-    for program in CASELOAD_PROGRAMS:
-        rows = [r for r in enrolment_rows if r["program"] == program]
-        report.enrolments[program] = len(
+    for pid in caseload:
+        rows = [r for r in enrolment_rows if r["program"] == pid]
+        report.enrolments[pid] = len(
             _insert(session, Enrolment.__table__, rows, ["household_id", "program"])
         )
     _declared_facts(session, data, chosen, members, on, set(new_households))

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +54,21 @@ from safetynet.batch.runner import (
     write_summary,
 )
 from safetynet.db.engine import Database, require_current_schema
+from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import OfficialYear, install_added_years
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
 from safetynet.intake import write_quarantine
+from safetynet.monitoring.alerts import store_alerts
 from safetynet.monitoring.compare import month_end
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
+from safetynet.policy.parameters import ParameterTree
 
 __all__ = [
     "STAGES",
     "CountyCycle",
     "CycleReport",
+    "CycleSettings",
     "FeedCount",
     "cycle_county",
     "feed_files",
@@ -158,6 +162,7 @@ class CountyJob:
     # worker counts alerts' due dates on the same calendar as ``safetynet monitor run``. None:
     # no registry, the shipped years (and provisional ones) only.
     calendar_years: tuple[OfficialYear, ...] | None = None
+    tree: ParameterTree | None = None  # None: the shipped parameters
 
 
 def cycle_county(job: CountyJob) -> CountyCycle:
@@ -252,7 +257,9 @@ def cycle_county(job: CountyJob) -> CountyCycle:
 
     if "rules" in job.stages:
         clock = time.perf_counter()
-        result = evaluate_county(data, on, overrides=job.overrides, fallbacks=job.fallbacks)
+        result = evaluate_county(
+            data, on, overrides=job.overrides, fallbacks=job.fallbacks, tree=job.tree
+        )
         write_parquet(result.results, target / "results.parquet")
         write_parquet(result.person_results, target / "person_results.parquet")
         summary.programs = [asdict(t) for t in result.totals]
@@ -353,117 +360,177 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
+@dataclass(frozen=True)
+class CycleSettings:
+    """How a month's cycle runs (``run_cycle``): everything but the snapshot, month and output.
+
+    ``feeds``: the department feed files (None: no feeds); ``db``: the registry (needed by the
+    payments stage; without it alerts and totals stay in Parquet); ``only``: these counties;
+    ``workers``: county processes (default: one per core, at most one per county);
+    ``delivered_on``/``raised_on``: default the month's last day; ``bank_files``: where the bank
+    files go (None: none written); ``tree``: the parameters (the shipped ones by default; a
+    deployment's own programs bring theirs); ``restart``: forget the counties already finished.
+    """
+
+    feeds: Path | None = None
+    db: Database | None = None
+    stages: Sequence[str] = STAGES
+    only: Sequence[str] | None = None
+    workers: int | None = None
+    delivered_on: dt.date | None = None
+    raised_on: dt.date | None = None
+    bank_files: Path | None = None
+    overrides: Mapping[str, Any] | None = None
+    fallbacks: Mapping[str, Any] | None = None
+    tree: ParameterTree | None = None
+    restart: bool = False
+    parameters_note: str = ""
+    on_county: Callable[[str, int, int], None] | None = None
+    on_stage: Callable[[str], None] | None = None
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    # The bus's unit of work on ``db`` (``safetynet.bootstrap``): the alerts stored through it
+    # place their payment holds in the same transaction. Required with ``db``.
+    unit_of_work: Callable[[], UnitOfWork] | None = None
+
+    def stage(self, name: str) -> None:
+        if self.on_stage is not None:
+            self.on_stage(name)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the checks of ``run_cycle`` settled before any work."""
+
+    on: dt.date
+    delivered_on: dt.date
+    raised_on: dt.date
+    chosen: list[str]
+    folder: Path
+    population_stages: tuple[str, ...]
+    calendar_years: tuple[OfficialYear, ...] | None
+
+
 def run_cycle(
     snapshot: Path,
     month: str,
     out: Path,
-    *,
-    feeds: Path | None = None,
-    db: Database | None = None,
-    stages: Sequence[str] = STAGES,
-    only: Sequence[str] | None = None,
-    workers: int | None = None,
-    delivered_on: dt.date | None = None,
-    raised_on: dt.date | None = None,
-    bank_files: Path | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    fallbacks: Mapping[str, Any] | None = None,
-    restart: bool = False,
-    parameters_note: str = "",
-    on_county: Callable[[str, int, int], None] | None = None,
-    on_stage: Callable[[str], None] | None = None,
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    settings: CycleSettings | None = None,
+    **options: Any,
 ) -> CycleReport:
-    """Run the month's cycle over ``snapshot``; resumable. See the module docstring."""
-    unknown = [s for s in stages if s not in STAGES]
+    """Run the month's cycle over ``snapshot``; resumable. See the module docstring.
+
+    ``options`` are ``CycleSettings`` fields, replacing those of ``settings``."""
+    s = replace(settings or CycleSettings(), **options)
+    plan = _plan(snapshot, month, out, s)
+    done = finished_counties(plan.folder, plan.population_stages)
+    report = CycleReport(month, out, resumed=[c for c in plan.chosen if c in done])
+    started = time.perf_counter()
+    if plan.population_stages:
+        _population(snapshot, month, plan, done, report, s)
+    report.seconds["population"] = time.perf_counter() - started
+    if "compare" in s.stages:
+        _compare_across(snapshot, plan, report, s)
+    if "payments" in s.stages and s.db is not None:
+        _payments(s.db, month, plan.chosen, report, s)
+    return report
+
+
+def _plan(snapshot: Path, month: str, out: Path, s: CycleSettings) -> _Plan:
+    """Check the request (stages, month, snapshot, counties, registry) before any work."""
+    unknown = [x for x in s.stages if x not in STAGES]
     if unknown:
         raise InputError("--stage", f"{unknown[0]!r} is not a stage: one of {', '.join(STAGES)}")
     on = parse_month(month)
     last_day = month_end(on)
-    delivered_on = delivered_on or last_day
-    raised_on = raised_on or last_day
     read_manifest(snapshot)
-    chosen = choose_counties(snapshot, only)
-    if "compare" in stages and "feeds" not in stages and feeds is not None:
+    chosen = choose_counties(snapshot, s.only)
+    if "compare" in s.stages and "feeds" not in s.stages and s.feeds is not None:
         raise InputError("--stage", "compare reads the feeds: run the feeds stage with it")
-    if "payments" in stages and db is None:
+    if "payments" in s.stages and s.db is None:
         raise InputError("--url", "the payments stage needs the registry database")
     calendar_years = None
-    if db is not None:
-        require_current_schema(db)
-        calendar_years = _registry_calendar(db)
+    if s.db is not None:
+        require_current_schema(s.db)
+        calendar_years = _registry_calendar(s.db)
     folder = month_dir(out, month)
     folder.mkdir(parents=True, exist_ok=True)
-    population_stages = tuple(s for s in STAGES if s in stages and s != "payments")
-    if restart:
+    population_stages = tuple(x for x in STAGES if x in s.stages and x != "payments")
+    if s.restart:
         mark_finished(folder, [], population_stages)
-    done = finished_counties(folder, population_stages)
-    report = CycleReport(month, out, resumed=[c for c in chosen if c in done])
+    return _Plan(on, s.delivered_on or last_day, s.raised_on or last_day, chosen, folder,
+                 population_stages, calendar_years)  # fmt: skip
+
+
+def _population(
+    snapshot: Path, month: str, plan: _Plan, done: list[str], report: CycleReport, s: CycleSettings
+) -> None:
+    """Each county's population work (in worker processes), its totals to the registry."""
     jobs = [
-        CountyJob(snapshot, feeds, c, month, folder, delivered_on, raised_on,
-                  population_stages, overrides, fallbacks, calendar_years)
-        for c in chosen
+        CountyJob(snapshot, s.feeds, c, month, plan.folder, plan.delivered_on, plan.raised_on,
+                  plan.population_stages, s.overrides, s.fallbacks, plan.calendar_years, s.tree)
+        for c in plan.chosen
         if c not in done
     ]  # fmt: skip
+    s.stage("population")
+    workers = s.workers or min(os.cpu_count() or 1, max(len(jobs), 1))
+    db, run_id = s.db, None
+    if db is not None and "rules" in s.stages:
+        with db.sessions.begin() as session:
+            run_id = start_run(
+                session, month, snapshot, s.parameters_note, len(plan.chosen), s.restart
+            )
+
+    def finished(summary: CountyCycle) -> None:
+        """The county's program totals go to the registry before it counts as finished."""
+        if db is None or run_id is None:
+            return
+        totals = [ProgramTotals(**t) for t in summary.programs]
+        empty = pa.table({})
+        result = CountyResult(summary.county, summary.households, summary.persons, totals,
+                              empty, empty)  # fmt: skip
+        with db.sessions.begin() as session:
+            record_county(session, run_id, month, result, households=False)
+
+    report.counties = [read_summary(plan.folder, c) for c in report.resumed]
+    report.counties += _population_work(jobs, workers, plan.folder, done, s.on_county, finished)
+    report.counties.sort(key=lambda c: c.county)
+
+
+def _compare_across(snapshot: Path, plan: _Plan, report: CycleReport, s: CycleSettings) -> None:
+    """The step across counties, then (with a registry) the alerts stored."""
     started = time.perf_counter()
-    if population_stages:
-        if on_stage is not None:
-            on_stage("population")
-        workers = workers or min(os.cpu_count() or 1, max(len(jobs), 1))
-        run_id = None
-        if db is not None and "rules" in stages:
-            with db.sessions.begin() as session:
-                run_id = start_run(session, month, snapshot, parameters_note, len(chosen), restart)
-
-        def finished(summary: CountyCycle) -> None:
-            """The county's program totals go to the registry before it counts as finished."""
-            if db is None or run_id is None:
-                return
-            totals = [ProgramTotals(**t) for t in summary.programs]
-            empty = pa.table({})
-            result = CountyResult(summary.county, summary.households, summary.persons, totals,
-                                  empty, empty)  # fmt: skip
-            with db.sessions.begin() as session:
-                record_county(session, run_id, month, result, households=False)
-
-        report.counties = [read_summary(folder, c) for c in report.resumed]
-        report.counties += _population_work(jobs, workers, folder, done, on_county, finished)
-        report.counties.sort(key=lambda c: c.county)
-    report.seconds["population"] = time.perf_counter() - started
-
-    if "compare" in stages:
+    s.stage("across counties")
+    duplicates = _across_counties(
+        snapshot, plan.folder, plan.chosen, plan.on, plan.raised_on, s.overrides, s.fallbacks,
+        report,
+    )  # fmt: skip
+    report.duplicate_alerts = duplicates.num_rows
+    report.seconds["across counties"] = time.perf_counter() - started
+    if s.db is not None:
         started = time.perf_counter()
-        if on_stage is not None:
-            on_stage("across counties")
-        duplicates = _across_counties(
-            snapshot, folder, chosen, on, raised_on, overrides, fallbacks, report
-        )
-        report.duplicate_alerts = duplicates.num_rows
-        report.seconds["across counties"] = time.perf_counter() - started
-        if db is not None:
-            started = time.perf_counter()
-            if on_stage is not None:
-                on_stage("alerts")
-            _store_alerts(db, folder, chosen, duplicates, report, clock)
-            report.seconds["alerts"] = time.perf_counter() - started
+        s.stage("alerts")
+        _store_alerts(s, plan.folder, plan.chosen, duplicates, report)
+        report.seconds["alerts"] = time.perf_counter() - started
 
-    if "payments" in stages and db is not None:
-        from safetynet.payments.bankfile import export_bank_files
-        from safetynet.payments.roll import roll_month
 
+def _payments(
+    db: Database, month: str, chosen: Sequence[str], report: CycleReport, s: CycleSettings
+) -> None:
+    """The month's payment roll and, with ``bank_files``, each county's bank files."""
+    from safetynet.payments.bankfile import export_bank_files
+    from safetynet.payments.roll import roll_month
+
+    started = time.perf_counter()
+    s.stage("payments")
+    report.roll = roll_month(db, month, actor=SYSTEM, clock=s.clock)
+    report.seconds["roll"] = time.perf_counter() - started
+    if s.bank_files is not None:
         started = time.perf_counter()
-        if on_stage is not None:
-            on_stage("payments")
-        report.roll = roll_month(db, month, actor=SYSTEM, clock=clock)
-        report.seconds["roll"] = time.perf_counter() - started
-        if bank_files is not None:
-            started = time.perf_counter()
-            for county in chosen:
-                report.bank_files.append(
-                    export_bank_files(db, month, county, bank_files, actor=SYSTEM, clock=clock)
-                )
-            report.seconds["bank files"] = time.perf_counter() - started
-    return report
+        for county in chosen:
+            report.bank_files.append(
+                export_bank_files(db, month, county, s.bank_files, actor=SYSTEM, clock=s.clock)
+            )
+        report.seconds["bank files"] = time.perf_counter() - started
 
 
 def _registry_calendar(db: Database) -> tuple[OfficialYear, ...]:
@@ -575,28 +642,29 @@ def _registered(session: Session, household_ids: Sequence[int]) -> set[int]:
 
 
 def _store_alerts(
-    db: Database,
+    s: CycleSettings,
     folder: Path,
     chosen: Sequence[str],
     duplicates: pa.Table,
     report: CycleReport,
-    clock: Callable[[], dt.datetime],
 ) -> None:
-    """Each county's alerts in one transaction; a re-run stores nothing twice. Alerts about
-    households the registry does not hold stay in the county's alerts.parquet and are counted."""
-    from safetynet.monitoring.alerts import store_alerts
-
+    """Each county's alerts in one transaction, with the payment holds they place; a re-run
+    stores nothing twice. Alerts about households the registry does not hold stay in the county's
+    alerts.parquet and are counted."""
+    if s.unit_of_work is None:
+        raise ValueError("run_cycle with a registry needs the bus's unit_of_work (bootstrap)")
     for county in chosen:
         alerts = pq.read_table(folder / f"county={county}" / "alerts.parquet")
         if "due_basis" not in alerts.column_names:  # written by a release without it
             alerts = alerts.append_column("due_basis", pa.nulls(alerts.num_rows, pa.string()))
         mine = duplicates.filter(pc.equal(duplicates.column("county"), county))
         alerts = pa.concat_tables([alerts, mine])
-        with db.sessions.begin() as session:
-            held = _registered(session, alerts.column("household_id").to_pylist())
+        with s.unit_of_work() as uow:
+            held = _registered(uow.session, alerts.column("household_id").to_pylist())
             inside = pc.is_in(alerts.column("household_id"), pa.array(sorted(held), pa.int64()))
             report.alerts_outside_registry += alerts.num_rows - pc.sum(inside).as_py()
-            counts = store_alerts(session, alerts.filter(inside), actor=SYSTEM, clock=clock)
+            counts = store_alerts(uow, alerts.filter(inside), actor=SYSTEM, clock=s.clock)
+            uow.commit()
         for key, n in counts.raised.items():
             report.stored_alerts[key] = report.stored_alerts.get(key, 0) + n
         report.alerts_already_stored += counts.repeated + counts.still_open

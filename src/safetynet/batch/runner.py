@@ -35,7 +35,16 @@ from safetynet.batch.model import CountyProgramSummary, HouseholdResult, Monthly
 from safetynet.db.engine import Database, require_current_schema
 from safetynet.domain.money import fen_to_yuan
 from safetynet.errors import InputError
-from safetynet.policy.engine import Evaluation, Params, ProgramResult, Trace, evaluate, programs
+from safetynet.policy.engine import (
+    Evaluation,
+    Params,
+    ProgramResult,
+    Trace,
+    compute,
+    evaluate,
+    programs,
+)
+from safetynet.policy.parameters import ParameterTree
 from safetynet.policy.population import Population
 
 SYSTEM = Actor(name="monthly-run", role="system")
@@ -80,9 +89,12 @@ def evaluate_county(
     overrides: Mapping[str, Any] | None = None,
     fallbacks: Mapping[str, Any] | None = None,
     only: Sequence[str] | None = None,
+    tree: ParameterTree | None = None,
 ) -> CountyResult:
     """Every program (or those in ``only``) for every household of one county: a pure function
-    of its inputs."""
+    of its inputs (``tree``: the parameters, the shipped ones by default). A program not in force
+    in a region, or local-only without the region's value, is not eligible there (never an
+    error: ``engine.compute``)."""
     pop = data.population
     chosen = {pid: prog for pid, prog in programs().items() if only is None or pid in only}
     regions = np.unique(data.region)
@@ -91,10 +103,10 @@ def evaluate_county(
         # Households of one region share one parameter view; a county usually has one region.
         rows = np.flatnonzero(data.region == region)
         part = pop if len(regions) == 1 else pop.take(rows)
-        params = Params(on, str(region), None, overrides, fallbacks)
+        params = Params(on, str(region), tree, overrides, fallbacks)
         trace = Trace()
         for pid, prog in chosen.items():
-            res = prog.compute(part, params, trace)
+            res = compute(prog, part, params, trace)
             results[pid] = res if len(regions) == 1 else _merge(results.get(pid), res, rows, pop)
     sizes = pop.ends - pop.starts
     totals, tables, person_tables = [], [], []
@@ -286,6 +298,7 @@ def run_month(
     restart: bool = False,
     household_rows: bool = True,
     on_county: Callable[[str, int, int], None] | None = None,
+    tree: ParameterTree | None = None,
 ) -> RunReport:
     """Run every program over each county of ``snapshot`` for ``month``, resuming where it stopped."""
     on = parse_month(month)
@@ -305,7 +318,7 @@ def run_month(
     todo = [c for c in chosen if c not in done]
     for i, county in enumerate(todo):
         result = evaluate_county(
-            read_county(snapshot, county), on, overrides=overrides, fallbacks=fallbacks
+            read_county(snapshot, county), on, overrides=overrides, fallbacks=fallbacks, tree=tree
         )
         _write_parquet(folder, result)
         if db is not None and run_id is not None:

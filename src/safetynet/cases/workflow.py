@@ -8,7 +8,7 @@ and a track is anything with the attributes of ``TrackView``. The handlers
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from safetynet.domain.regions import NATION_CODE, default_registry
 from safetynet.domain.workdays import add_natural_days, add_working_days
 from safetynet.errors import SafetyNetError
+from safetynet.policy.engine import Department, Procedure, program, programs
 from safetynet.policy.parameters import ParameterTree
 
 __all__ = [
@@ -63,46 +64,31 @@ class State(StrEnum):
     TERMINATED = "terminated"
 
 
-class Procedure(StrEnum):
-    """Which statutory procedure a track follows."""
+class _Departments(Mapping[str, Department]):
+    """The department responsible for each program a one-door application can fan out to, read
+    from the programs' metadata (``ProgramInfo.department``; 社会救助暂行办法 arts 3, 28, 33, 37,
+    42, 20: civil affairs leads and hands the specialised assistance to the department in
+    charge). Programs without one (social insurance, the automatic price subsidy) are not applied
+    for through the one door. Read on use, so a program registered later is included."""
 
-    DIBAO = "dibao"  # 2021 dibao measures: notice, county decision, 30/45/20 working days
-    TEKUN = "tekun"  # 2021 tekun measures: 15 + notice + 15, county spot checks
-    NO_NOTICE = "no_notice"  # de-facto-unsupported children: 15 + 15, no public notice
-    EMERGENCY = "emergency"  # emergency temporary assistance: paid first, documented after
-    GENERIC = "generic"  # programs whose own procedure is not modelled yet
+    def _map(self) -> dict[str, Department]:
+        return {
+            pid: prog.info.department
+            for pid, prog in programs().items()
+            if prog.info.department is not None
+        }
+
+    def __getitem__(self, program: str) -> Department:
+        return self._map()[program]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._map())
 
 
-class Department(StrEnum):
-    CIVIL_AFFAIRS = "civil_affairs"
-    HOUSING = "housing"
-    EDUCATION = "education"
-    MEDICAL_SECURITY = "medical_security"
-    HUMAN_RESOURCES = "human_resources"
-    EMERGENCY_MANAGEMENT = "emergency_management"
-
-
-# The department responsible for each program a one-door application can fan out to (社会救助
-# 暂行办法 arts 3, 28, 33, 37, 42, 20: civil affairs leads and hands the specialised assistance to
-# the department in charge). Programs not listed here (social insurance, the automatic price
-# subsidy) are not applied for through the one door.
-DEPARTMENTS: Mapping[str, Department] = {
-    "dibao": Department.CIVIL_AFFAIRS,
-    "tekun": Department.CIVIL_AFFAIRS,
-    "temporary_assistance": Department.CIVIL_AFFAIRS,
-    "rigid_expenditure": Department.CIVIL_AFFAIRS,
-    "unsupported_child_allowance": Department.CIVIL_AFFAIRS,
-    "orphan_allowance": Department.CIVIL_AFFAIRS,
-    "disability_living_subsidy": Department.CIVIL_AFFAIRS,
-    "disability_nursing_subsidy": Department.CIVIL_AFFAIRS,
-    "advanced_age_allowance": Department.CIVIL_AFFAIRS,
-    "childcare_subsidy": Department.CIVIL_AFFAIRS,
-    "medical_assistance": Department.MEDICAL_SECURITY,
-    "education_assistance": Department.EDUCATION,
-    "housing_assistance": Department.HOUSING,
-    "employment_assistance": Department.HUMAN_RESOURCES,
-    "disaster_assistance": Department.EMERGENCY_MANAGEMENT,
-}
+DEPARTMENTS: Mapping[str, Department] = _Departments()
 
 DEPARTMENT_TITLES_ZH: Mapping[Department, str] = {
     Department.CIVIL_AFFAIRS: "民政局",
@@ -143,16 +129,10 @@ OPEN_STATES = frozenset(
 )
 
 
-def procedure_for(program: str, *, emergency: bool = False) -> Procedure:
-    if program == "dibao":
-        return Procedure.DIBAO
-    if program == "tekun":
-        return Procedure.TEKUN
-    if program == "unsupported_child_allowance":
-        return Procedure.NO_NOTICE
-    if program == "temporary_assistance" and emergency:
-        return Procedure.EMERGENCY
-    return Procedure.GENERIC
+def procedure_for(program_id: str, *, emergency: bool = False) -> Procedure:
+    """The procedure a track of ``program_id`` follows (``ProgramInfo.procedure``; emergency
+    temporary assistance is paid first and documented after)."""
+    return program(program_id).info.procedure_for(emergency=emergency)
 
 
 class WorkflowError(SafetyNetError):

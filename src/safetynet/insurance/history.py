@@ -35,7 +35,9 @@ import numpy as np
 import numpy.typing as npt
 
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio, ratio_parts
-from safetynet.errors import InputError
+from safetynet.errors import CoverageError, InputError
+from safetynet.policy.engine import Params
+from safetynet.policy.parameters import NATION
 from safetynet.registry.repository import RegistryRepository
 
 if TYPE_CHECKING:
@@ -317,7 +319,33 @@ FROM_HISTORY = (
 """Inputs of employee_pension that the recorded history answers (never typed in beside it)."""
 FROM_REGISTRY = ("birth_date", "sex", "id_number", "employee_pension_insured")
 """Inputs taken from the registry person."""
-INDEX_RANGE = (6_000, 30_000)  # Ī in ten-thousandths: each year's index lies in 0.6–3.0
+FLOOR, CEILING = (
+    "insurance.employee_pension.base_floor_ratio",
+    "insurance.employee_pension.base_ceiling_ratio",
+)
+
+
+def index_range(
+    on: dt.date, region: str = NATION, overrides: Mapping[str, Any] | None = None
+) -> tuple[int, int]:
+    """The bounds of Ī in ten-thousandths: each month's base is clamped to the floor and ceiling
+    ratios of the average wage (the 60–300 % of 国办发〔2019〕13号 as shipped), so its index, and
+    the average of them, lies between the two ratios in force on ``on`` (before their first
+    dated value, the first one: the check is a plausibility bound on recorded bases)."""
+    p = Params(on, region, None, overrides)
+    try:
+        return int(p.ratio(FLOOR) * 10_000), int(p.ratio(CEILING) * 10_000)
+    except CoverageError:
+        first = min(v.start for name in (FLOOR, CEILING) for v in p.tree.history(name, NATION))
+        if first <= on:
+            raise
+        return index_range(first, region, overrides)
+
+
+def _range_text(bounds: tuple[int, int]) -> str:
+    """'0.6–3.0' for (6000, 30000): each bound with at least one decimal."""
+    shown = [format((Decimal(b) / 10_000).normalize(), "f") for b in bounds]
+    return "–".join(t if "." in t else t + ".0" for t in shown)
 
 
 @dataclass(frozen=True)
@@ -432,12 +460,13 @@ def pension_from_history(
     )
     answered = pension_inputs(summary)
     index = answered["employee_pension_average_index"]
-    if not INDEX_RANGE[0] <= index <= INDEX_RANGE[1]:
+    bounds = index_range(on, where, overrides)
+    if not bounds[0] <= index <= bounds[1]:
         raise InputError(
             "employee_pension_average_index",
             f"the recorded history gives Ī = {summary.average_index_rounded(4)}, outside "
-            "0.6–3.0: bases outside the 60–300 % clamp were recorded (see the flagged imports); "
-            "correct the records",
+            f"{_range_text(bounds)}: bases outside the contribution-base clamp were recorded (see "
+            "the flagged imports); correct the records",
         )
     member: dict[str, Any] = {
         "birth_date": person.birth_date.isoformat(),
@@ -698,20 +727,21 @@ def population_from_batch(
 
     ``birth_date`` as YYYYMMDD, ``sex`` as the field's codes (0 male, 1 female), ``category`` as
     ``pension_category`` codes (0 auto). Persons without a contributed month are not insured
-    here. Ī outside 0.6–3.0 is an error naming the first such row, never clipped.
+    here. Ī outside the contribution-base clamp (``index_range``) is an error naming the first such row, never clipped.
     """
     from safetynet.policy.population import Population, declare_all_fields
 
     declare_all_fields()
     n = len(summary.months)
     insured = summary.months > 0
-    low, high = INDEX_RANGE
+    bounds = index_range(dt.date.fromisoformat(summary.as_of + "-01"))
+    low, high = bounds
     bad = np.flatnonzero(insured & ((summary.average_index < low) | (summary.average_index > high)))
     if len(bad):
         row = int(bad[0])
         raise InputError(
             f"persons[{row}].employee_pension_average_index",
-            f"{summary.average_index[row]} (ten-thousandths) is outside 0.6–3.0 "
+            f"{summary.average_index[row]} (ten-thousandths) is outside {_range_text(bounds)} "
             f"({len(bad)} persons): bases outside the clamp were recorded",
         )
     persons: dict[str, np.ndarray] = {

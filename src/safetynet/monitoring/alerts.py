@@ -43,7 +43,7 @@ from safetynet.errors import InputError, UnknownNameError
 from safetynet.monitoring.alerts_model import OUTCOMES, Alert
 from safetynet.monitoring.compare import Comparison
 from safetynet.monitoring.events import AlertResolved, AlertsStored, PaymentStop
-from safetynet.policy.engine import Params
+from safetynet.policy.engine import Params, monitored_programs, program
 
 __all__ = [
     "ACTIONS",
@@ -414,22 +414,18 @@ def _dibao_effects(comparison: Comparison) -> dict[int, tuple[bool, int, bool, i
 # -- across counties -----------------------------------------------------------------------------
 
 
-def recipients_of(data: CountyData, programs: Iterable[str] = ("dibao", "tekun")) -> pa.Table:
-    """Who is paid in this county now: every member of a dibao household and every tekun person
+def recipients_of(data: CountyData, programs: Iterable[str] | None = None) -> pa.Table:
+    """Who is paid in this county now, for each monitored program (``ProgramInfo.monitored``,
+    or ``programs``): every member of a recipient household, or each recipient person
     (``RECIPIENT_SCHEMA``), for the step across counties."""
     pop = data.population
     if data.id_number is None:
         return RECIPIENT_SCHEMA.empty_table()
     ids = np.asarray(data.id_number).astype(str)
-    chosen = set(programs)
+    chosen = monitored_programs() if programs is None else tuple(programs)
     parts = []
-    masks = {
-        "dibao": pop.to_p(np.asarray(pop.h("is_dibao_recipient"), np.bool_)),
-        "tekun": np.asarray(pop.p("is_tekun_recipient"), np.bool_),
-    }
-    for program, mask in masks.items():
-        if program not in chosen:
-            continue
+    masks = {pid: program(pid).info.recipient_persons(pop) for pid in chosen}
+    for pid, mask in masks.items():
         rows = np.flatnonzero(mask)
         parts.append(
             pa.table(
@@ -438,7 +434,7 @@ def recipients_of(data: CountyData, programs: Iterable[str] = ("dibao", "tekun")
                     "household_id": data.household_id[pop.household_of[rows]],
                     "person_id": data.person_id[rows],
                     "id_number": ids[rows],
-                    "program": pa.array([program] * len(rows), pa.string()),
+                    "program": pa.array([pid] * len(rows), pa.string()),
                 },
                 schema=RECIPIENT_SCHEMA,
             )
@@ -534,7 +530,7 @@ class StoreCounts:
 
 
 def store_alerts(
-    target: UnitOfWork | Session,
+    uow: UnitOfWork,
     alerts: pa.Table,
     *,
     actor: Actor,
@@ -545,11 +541,10 @@ def store_alerts(
     A row whose (rule, subject, month) exists is a repeat of an earlier run and is skipped, as is
     one whose rule and subject have an alert not yet resolved from an earlier month. The new
     alerts whose action is ``stop_next_payment`` are published at once, in one ``AlertsStored``
-    on ``target`` (a unit of work of the bus): payments places their holds (each with its own
-    audit entry) before this returns, and a re-run stores no alert, so no second hold. A bare
-    session (a caller not on the bus) stores the alerts only.
+    on ``uow`` (a unit of work of the bus): payments places their holds (each with its own
+    audit entry) before this returns, and a re-run stores no alert, so no second hold.
     """
-    session = target.session if isinstance(target, UnitOfWork) else target
+    session = uow.session
     counts = StoreCounts()
     if alerts.num_rows == 0:
         return counts
@@ -559,8 +554,7 @@ def store_alerts(
     new = _new_rows(rows, known, open_before, counts, now)
     if new:
         session.execute(insert(Alert), new)
-    if isinstance(target, UnitOfWork):
-        counts.holds_placed = _publish_stops(target, new, actor, now)
+    counts.holds_placed = _publish_stops(uow, new, actor, now)
     append(
         session,
         actor=actor,

@@ -32,13 +32,12 @@ import pyarrow as pa
 from safetynet.batch.columns import CountyData
 from safetynet.errors import InputError
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
-from safetynet.policy.engine import Params, evaluate_all
+from safetynet.policy.engine import Params, evaluate_all, monitored_programs
 from safetynet.policy.population import FIELDS, Population, declare_all_fields
 
 __all__ = [
     "CONSULTED_SCHEMA",
     "CORRECTING_ITEMS",
-    "DEFAULT_PROGRAMS",
     "DIFFERENCE_SCHEMA",
     "EFFECT_SCHEMA",
     "STANDARD_TEST_SCHEMA",
@@ -49,7 +48,6 @@ __all__ = [
 ]
 
 P = "assistance.monitoring.comparison."
-DEFAULT_PROGRAMS = ("dibao", "tekun")
 BENEFIT_CODES = ("pension_benefit", "unemployment_benefit", "work_injury_benefit")
 CONTRIBUTION_CODES = ("pension_contribution", "medical_contribution", "unemployment_contribution")
 # Items the rules core reads: a household with one of these is re-evaluated with the found value.
@@ -737,7 +735,7 @@ def compare_county(
     *,
     overrides: Mapping[str, Any] | None = None,
     fallbacks: Mapping[str, Any] | None = None,
-    programs: Sequence[str] = DEFAULT_PROGRAMS,
+    programs: Sequence[str] | None = None,
 ) -> Comparison:
     """Compare one county's declared facts with its feed records for ``month`` (a pure function).
 
@@ -763,6 +761,7 @@ def compare_county(
     found = _findings(ctx, rec, persons)
 
     differences = _differences(data, found)
+    programs = monitored_programs() if programs is None else tuple(programs)
     effects, standards = _effects(data, found, month, programs, overrides, fallbacks)
     consulted = _consulted(data, rec)
     # Polars' joins run in threads: sort, so that the same inputs give the same tables (and the

@@ -40,7 +40,6 @@ from safetynet.monitoring.alerts import (
 )
 from safetynet.monitoring.alerts_model import VerificationReport
 from safetynet.monitoring.compare import (
-    DEFAULT_PROGRAMS,
     Comparison,
     compare_county,
     month_end,
@@ -451,7 +450,7 @@ def verify_county(
     household_ids: Sequence[int] | None = None,
     overrides: Mapping[str, Any] | None = None,
     fallbacks: Mapping[str, Any] | None = None,
-    programs: Sequence[str] = DEFAULT_PROGRAMS,
+    programs: Sequence[str] | None = None,  # None: the monitored programs (ProgramInfo)
     actor: Actor = SYSTEM,
     clock: Callable[[], dt.datetime] | None = None,
     all_households: bool = False,

@@ -13,9 +13,10 @@ import datetime as dt
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -193,6 +194,84 @@ class ProgramResult:
     person_amount: IntArray | None = None
 
 
+class Tier(StrEnum):
+    """The pillar a program belongs to; also the first folder of its parameters and case files."""
+
+    INSURANCE = "insurance"  # social insurance: contributory
+    ASSISTANCE = "assistance"  # social assistance (社会救助): means-tested
+    WELFARE = "welfare"  # welfare allowances (福利津贴): categorical
+
+
+class Department(StrEnum):
+    """The department in charge of a program a one-door application can fan out to."""
+
+    CIVIL_AFFAIRS = "civil_affairs"
+    HOUSING = "housing"
+    EDUCATION = "education"
+    MEDICAL_SECURITY = "medical_security"
+    HUMAN_RESOURCES = "human_resources"
+    EMERGENCY_MANAGEMENT = "emergency_management"
+
+
+class Procedure(StrEnum):
+    """Which statutory procedure an application track follows."""
+
+    DIBAO = "dibao"  # 2021 dibao measures: notice, county decision, 30/45/20 working days
+    TEKUN = "tekun"  # 2021 tekun measures: 15 + notice + 15, county spot checks
+    NO_NOTICE = "no_notice"  # de-facto-unsupported children: 15 + 15, no public notice
+    EMERGENCY = "emergency"  # emergency temporary assistance: paid first, documented after
+    GENERIC = "generic"  # programs whose own procedure is not modelled yet
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    """What the rest of the system needs to know of a program, kept on the program itself.
+
+    ``parameters`` is the program's parameter group (``assistance.dibao``: the file
+    ``policy/parameters/assistance/dibao.yaml``); its first part is the tier. ``department`` is
+    set for the programs a one-door application (一门受理) fans out to (社会救助暂行办法 arts 3,
+    28, 33, 37, 42, 20: civil affairs leads and hands specialised assistance to the department in
+    charge). ``caseload``: current recipients are loaded into the registry as enrolments and paid
+    by the roll; ``recipients``: the population column that marks current recipients for the
+    monitoring (the comparison and the step across counties). ``in_force``: a dated bool
+    parameter; where it is false or has no value the program is "not in force here".
+    ``local_parameters``: values only a locality sets (a local-only program); where one has no
+    value in force the program is "not available here" — not eligible, with a trace step, never
+    an error for the batch.
+    """
+
+    tier: Tier
+    parameters: str
+    department: Department | None = None
+    procedure: Procedure = Procedure.GENERIC
+    emergency_procedure: bool = False  # may follow Procedure.EMERGENCY (paid first)
+    caseload: bool = False
+    monitored: bool = False
+    recipients: str = ""
+    in_force: str = ""
+    local_parameters: tuple[str, ...] = ()
+
+    @property
+    def one_door(self) -> bool:
+        """Applied for through the one-door intake (a department takes the application)."""
+        return self.department is not None
+
+    def procedure_for(self, *, emergency: bool = False) -> Procedure:
+        return Procedure.EMERGENCY if emergency and self.emergency_procedure else self.procedure
+
+    def recipient_persons(self, pop: Population) -> BoolArray:
+        """Persons paid now (every member, where the ``recipients`` column is a household's)."""
+        if self.recipients in pop.households:
+            return pop.to_p(np.asarray(pop.h(self.recipients), np.bool_))
+        return np.asarray(pop.p(self.recipients), np.bool_)
+
+    def recipient_households(self, pop: Population) -> BoolArray:
+        """Households paid now (with at least one paid member, for a person's column)."""
+        if self.recipients in pop.households:
+            return np.asarray(pop.h(self.recipients), np.bool_)
+        return pop.any_h(np.asarray(pop.p(self.recipients), np.bool_))
+
+
 class Program(ABC):
     """Base of every program module: one program, one module, one ``compute``."""
 
@@ -201,6 +280,7 @@ class Program(ABC):
     title_zh: ClassVar[str]
     period: ClassVar[Period] = "month"
     legal_basis: ClassVar[tuple[str, ...]] = ()
+    info: ClassVar[ProgramInfo]
 
     @abstractmethod
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
@@ -228,9 +308,26 @@ _DISCOVERED = False
 
 
 def register(cls: type[Program]) -> type[Program]:
-    """Class decorator: make a program known to the engine under its glossary identifier."""
+    """Class decorator: make a program known to the engine under its glossary identifier.
+
+    This is the public registration API: a deployment's own (e.g. local) program is a ``Program``
+    subclass with its ``ProgramInfo``, registered here, with its parameters in the tree."""
+    info = getattr(cls, "info", None)
+    if not isinstance(info, ProgramInfo):
+        raise TypeError(f"program {cls.__name__} needs info = ProgramInfo(...)")
+    if info.parameters.split(".")[0] != info.tier.value:
+        raise TypeError(
+            f"program {cls.id}: parameter group {info.parameters} is not under its tier {info.tier}"
+        )
+    if (info.caseload or info.monitored) and not info.recipients:
+        raise TypeError(f"program {cls.id}: a caseload or monitored program names its recipients")
     _PROGRAMS[cls.id] = cls()
     return cls
+
+
+def unregister(program_id: str) -> None:
+    """Forget a registered program (a test's or a deployment's own)."""
+    _PROGRAMS.pop(program_id, None)
 
 
 def programs() -> dict[str, Program]:
@@ -243,6 +340,58 @@ def programs() -> dict[str, Program]:
             importlib.import_module(f"{pkg.__name__}.{mod.name}")
         _DISCOVERED = True
     return dict(sorted(_PROGRAMS.items()))
+
+
+def programs_where(test: Callable[[ProgramInfo], bool]) -> tuple[str, ...]:
+    """The identifiers of the programs whose metadata passes ``test``, in identifier order."""
+    return tuple(pid for pid, prog in programs().items() if test(prog.info))
+
+
+def caseload_programs() -> tuple[str, ...]:
+    """The programs whose current recipients are the registry's caseload (enrolments)."""
+    return programs_where(lambda info: info.caseload)
+
+
+def monitored_programs() -> tuple[str, ...]:
+    """The programs whose recipients the monthly monitoring compares and matches."""
+    return programs_where(lambda info: info.monitored)
+
+
+def not_available(prog: Program, p: Params) -> str:
+    """Why ``prog`` does not apply on ``p``'s date in ``p``'s region ("" when it does): not in
+    force, or a local-only program without the local value."""
+    info = prog.info
+    if info.in_force:
+        try:
+            in_force = p.flag(info.in_force)
+        except CoverageError:
+            in_force = False
+        if not in_force:
+            return f"not in force on {p.on.isoformat()} in region {p.region}"
+    for name in info.local_parameters:
+        try:
+            p.resolve(name)
+        except CoverageError:
+            return f"no local value of {name} in force on {p.on.isoformat()} in region {p.region}"
+    return ""
+
+
+def compute(prog: Program, pop: Population, p: Params, t: Trace) -> ProgramResult:
+    """``prog.compute``, or "not eligible here" (with the reason as a trace step) where the
+    program is not in force or, being local-only, has no local value: never an error for a batch
+    over many regions. Every other missing parameter still raises ``CoverageError``."""
+    reason = not_available(prog, p)
+    if not reason:
+        return prog.compute(pop, p, t)
+    t.step("not_available_here", "Not eligible here: the program does not apply", reason,
+           kind="text", params=[n for n in (prog.info.in_force, *prog.info.local_parameters) if n])  # fmt: skip
+    t.step("eligible", f"Eligible for {prog.id}", False, kind="bool")
+    return ProgramResult(
+        eligible=np.zeros(pop.n_households, dtype=np.bool_),
+        amount=np.zeros(pop.n_households, dtype=np.int64),
+        outputs={},
+        person_amount=np.zeros(pop.n_persons, dtype=np.int64),
+    )
 
 
 def program(name: str) -> Program:
@@ -274,7 +423,7 @@ def evaluate(
 ) -> Evaluation:
     params = Params(on, region, tree, overrides, fallbacks)
     trace = Trace(pop, 0, on=explain)
-    result = prog.compute(pop, params, trace)
+    result = compute(prog, pop, params, trace)
     return Evaluation(prog, result, params, trace)
 
 
@@ -292,4 +441,4 @@ def evaluate_all(
     params = Params(on, region, tree, overrides, fallbacks)
     trace = Trace()
     chosen = [program(name) for name in only] if only else list(programs().values())
-    return {prog.id: prog.compute(pop, params, trace) for prog in chosen}
+    return {prog.id: compute(prog, pop, params, trace) for prog in chosen}

@@ -232,21 +232,32 @@ def default_tree() -> ParameterTree:
     return load_tree(_parameters_root(), default_registry())
 
 
-def load_tree(root: Traversable, regions: RegionRegistry) -> ParameterTree:
+def load_tree(root: Traversable, regions: RegionRegistry, *more: Traversable) -> ParameterTree:
+    """The parameters of ``root`` and of any ``more`` folders of the same layout (a deployment's
+    own programs bring their parameters: ``<tier>/<group>.yaml`` and ``regions/<code>.yaml``)."""
     tree = ParameterTree()
     national: dict[str, list[DatedValue]] = {}
-    for path, rel in _yaml_files(root):
-        if rel[0] == "regions":
-            continue
-        doc = _read_yaml(path, "/".join(rel))
-        prefix = ".".join([*rel[:-1], rel[-1].removesuffix(".yaml")])
-        _load_node(doc, prefix, "/".join(rel), tree, national)
+    roots = (root, *more)
+    for folder in roots:
+        for path, rel in _yaml_files(folder):
+            if rel[0] == "regions":
+                continue
+            doc = _read_yaml(path, "/".join(rel))
+            prefix = ".".join([*rel[:-1], rel[-1].removesuffix(".yaml")])
+            _load_node(doc, prefix, "/".join(rel), tree, national)
     tree.levels[NATION] = national
-    regions_dir = root / "regions"
-    if regions_dir.is_dir():
-        for path, rel in _yaml_files(regions_dir):
-            _load_region(_read_yaml(path, "regions/" + "/".join(rel)), "/".join(rel), tree, regions)
+    for folder in roots:
+        regions_dir = folder / "regions"
+        if regions_dir.is_dir():
+            for path, rel in _yaml_files(regions_dir):
+                label = "regions/" + "/".join(rel)
+                _load_region(_read_yaml(path, label), "/".join(rel), tree, regions)
     return tree
+
+
+def shipped_tree_with(*more: Traversable) -> ParameterTree:
+    """The shipped parameters together with those of ``more`` folders (``load_tree``)."""
+    return load_tree(_parameters_root(), default_registry(), *more)
 
 
 def _yaml_files(

@@ -53,9 +53,18 @@ def test_amount_is_per_child() -> None:
     assert [int(x) for x in ev.result.person_amount] == [360000, 360000]
 
 
-def test_before_2025_is_not_covered() -> None:
+def test_before_2025_is_not_in_force_so_not_eligible_with_the_reason() -> None:
+    ev = run(["2023-01-01"], on=dt.date(2024, 6, 1))
+    assert not ev.result.eligible.any()
+    assert not ev.result.amount.any()
+    step = next(s for s in ev.trace.steps if s.key == "not_available_here")
+    assert step.value.startswith("not in force on 2024-06-01")
+    assert step.parameters == ["welfare.childcare_subsidy.in_force"]
+    # The subsidy's own amounts still have no value then: the program does not read them.
     with pytest.raises(CoverageError, match="amount_yearly"):
-        run(["2023-01-01"], on=dt.date(2024, 6, 1))
+        default_tree().resolve(
+            "welfare.childcare_subsidy.amount_yearly", dt.date(2024, 6, 1), ["000000"]
+        )
 
 
 def test_bad_birth_date_names_the_field() -> None:

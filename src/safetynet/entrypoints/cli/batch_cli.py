@@ -140,6 +140,7 @@ def _run(
     console: Console,
 ) -> None:
     from safetynet.batch.cycle import run_cycle
+    from safetynet.bootstrap import bootstrap
     from safetynet.db.engine import create_database
     from safetynet.entrypoints.cli._common import progress_bar
     from safetynet.entrypoints.cli.paths import fallback_file, input_dir, output_dir
@@ -175,6 +176,7 @@ def _run(
                 snapshot, month, out, feeds=feeds, db=db, stages=stages, only=county,
                 workers=workers, bank_files=bank_files, fallbacks=fallbacks, restart=restart,
                 parameters_note=note, on_county=tick, on_stage=step,
+                unit_of_work=None if db is None else bootstrap(db).unit_of_work,
             )  # fmt: skip
     finally:
         if db is not None:

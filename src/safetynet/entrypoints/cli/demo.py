@@ -90,7 +90,7 @@ def run_demo(
     from safetynet.batch.synth import generate
     from safetynet.batch.synth_accounts import write_synthetic_accounts
     from safetynet.batch.synth_feeds import generate_feeds
-    from safetynet.bootstrap import upgrade
+    from safetynet.bootstrap import bootstrap, upgrade
     from safetynet.db.engine import create_database
     from safetynet.domain.regions import default_registry
     from safetynet.entrypoints.cli.batch_cli import log_stages, print_report
@@ -155,6 +155,7 @@ def run_demo(
     report = run_cycle(
         snapshot, month, results, feeds=feeds, db=db, stages=stages, bank_files=bank,
         fallbacks=fallbacks, parameters_note=f"fallbacks from {flagged}", clock=clock,
+        unit_of_work=bootstrap(db, clock=clock).unit_of_work,
     )  # fmt: skip
     log_stages(report)
     out.print(f"5. The month's cycle ({_since(step)}):")

@@ -157,8 +157,9 @@ def import_caseload(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Enrol a snapshot's current dibao and tekun recipients, with the rules core's amounts."""
-    from safetynet.batch.caseload import CASELOAD_PROGRAMS, load_caseload
+    from safetynet.batch.caseload import load_caseload
     from safetynet.db.engine import create_database
+    from safetynet.policy.engine import caseload_programs
     from safetynet.policy.screening import load_parameter_values
     from safetynet.settings import load_settings
 
@@ -186,7 +187,7 @@ def import_caseload(
     finally:
         db.dispose()
     for c in report.counties:
-        enrolled = ", ".join(f"{p} {c.enrolments.get(p, 0):,}" for p in CASELOAD_PROGRAMS)
+        enrolled = ", ".join(f"{p} {c.enrolments.get(p, 0):,}" for p in caseload_programs())
         out.print(
             f"county {c.county}: {c.households:,} households and {c.persons:,} persons added; "
             f"enrolments added: {enrolled}; {c.already_present:,} already present",

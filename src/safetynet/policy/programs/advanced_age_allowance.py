@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import Kind, Population, person_field
 
 person_field(
@@ -23,6 +32,12 @@ class AdvancedAgeAllowance(Program):
     id = "advanced_age_allowance"
     title = "Advanced-age allowance"
     title_zh = "高龄津贴"
+    info = ProgramInfo(
+        Tier.WELFARE,
+        "welfare.advanced_age",
+        department=Department.CIVIL_AFFAIRS,
+        local_parameters=("welfare.advanced_age.allowance_monthly",),
+    )
     period = "month"
     legal_basis = (
         "local rules, e.g. 北京市老年人养老服务补贴津贴管理实施办法 (京民养老发〔2019〕160号)",

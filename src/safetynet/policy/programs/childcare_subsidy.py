@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from safetynet.domain.money import div_round
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import IntArray, Kind, Population, person_field
 
 person_field(
@@ -52,6 +61,12 @@ class ChildcareSubsidy(Program):
     id = "childcare_subsidy"
     title = "National childcare subsidy"
     title_zh = "育儿补贴"
+    info = ProgramInfo(
+        Tier.WELFARE,
+        "welfare.childcare_subsidy",
+        department=Department.CIVIL_AFFAIRS,
+        in_force="welfare.childcare_subsidy.in_force",
+    )
     period = "year"
     legal_basis = ("育儿补贴制度实施方案 (中共中央办公厅、国务院办公厅, 2025)",)
 

@@ -13,7 +13,17 @@ from safetynet.policy.common import (
     is_family_member,
     is_severely_disabled,
 )
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Procedure,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import (
     BoolArray,
     IntArray,
@@ -126,6 +136,15 @@ class Dibao(Program):
     id = "dibao"
     title = "Minimum living allowance"
     title_zh = "最低生活保障"
+    info = ProgramInfo(
+        Tier.ASSISTANCE,
+        "assistance.dibao",
+        department=Department.CIVIL_AFFAIRS,
+        procedure=Procedure.DIBAO,
+        caseload=True,
+        monitored=True,
+        recipients="is_dibao_recipient",
+    )
     period = "month"
     legal_basis = (
         "社会救助暂行办法 arts 9-13",
@@ -253,8 +272,15 @@ class Dibao(Program):
         if ratio == 0:
             return np.zeros(pop.n_households, dtype=np.int64)
         age = pop.age(p.on)
+        elderly, adult = (
+            p.int(P + "special_member.elderly_age"),
+            p.int(P + "special_member.adult_age"),
+        )
         special = member & (
-            (age >= 60) | (age < 18) | is_severely_disabled(pop) | pop.p("has_serious_illness")
+            (age >= elderly)
+            | (age < adult)
+            | is_severely_disabled(pop)
+            | pop.p("has_serious_illness")
         )
         extra = np.where(eligible, pop.count_h(special) * self.times(standard, ratio, p), 0)
         t.step(
@@ -262,7 +288,11 @@ class Dibao(Program):
             "Supplement for elderly, minor, severely disabled or seriously ill members",
             extra,
             formula="special members × ratio × standard",
-            params=[P + "special_member_supplement_ratio"],
+            params=[
+                P + "special_member_supplement_ratio",
+                P + "special_member.elderly_age",
+                P + "special_member.adult_age",
+            ],
         )
         return extra.astype(np.int64)
 
@@ -308,7 +338,8 @@ class Dibao(Program):
         qualifies = in_marginal & (severe | pop.p("has_serious_illness"))
         qualifies |= pop.p("is_clergy_in_venue")
         if p.flag(P + "single_person.includes_adult_unemployed_severely_disabled"):
-            adult_jobless = (pop.age(p.on) >= 18) & ~pop.p("is_employed") & severe
+            adult = pop.age(p.on) >= p.int(P + "special_member.adult_age")
+            adult_jobless = adult & ~pop.p("is_employed") & severe
             qualifies |= member & adult_jobless & pop.to_p(assets_ok)
         # A household that is itself eligible is paid as a whole, never twice.
         qualifies &= ~pop.to_p(eligible_household)
@@ -330,6 +361,7 @@ class Dibao(Program):
                 P + "single_person.amount_method",
                 P + "single_person.standard_ratio",
                 P + "single_person.includes_adult_unemployed_severely_disabled",
+                P + "special_member.adult_age",
             ],
         )
         return single

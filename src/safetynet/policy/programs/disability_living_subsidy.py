@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from safetynet.policy.common import is_family_member
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import Population
 
 P = "welfare.disability."
@@ -18,6 +27,7 @@ class DisabilityLivingSubsidy(Program):
     id = "disability_living_subsidy"
     title = "Living subsidy for needy disabled people"
     title_zh = "困难残疾人生活补贴"
+    info = ProgramInfo(Tier.WELFARE, "welfare.disability", department=Department.CIVIL_AFFAIRS)
     period = "month"
     legal_basis = (
         "国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见 (国发〔2015〕52号)",

@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from safetynet.policy.common import is_family_member
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import FIELDS, BoolArray, Kind, Population, person_field
 
 person_field(
@@ -31,6 +40,7 @@ class DisabilityNursingSubsidy(Program):
     id = "disability_nursing_subsidy"
     title = "Nursing subsidy for severely disabled people"
     title_zh = "重度残疾人护理补贴"
+    info = ProgramInfo(Tier.WELFARE, "welfare.disability", department=Department.CIVIL_AFFAIRS)
     period = "month"
     legal_basis = (
         "国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见 (国发〔2015〕52号)",

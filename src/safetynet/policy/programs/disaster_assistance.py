@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from safetynet.policy.common import is_family_member
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import FIELDS, Kind, Population, household_field, person_field
 
 person_field(
@@ -44,6 +53,11 @@ class DisasterAssistance(Program):
     id = "disaster_assistance"
     title = "Assistance for disaster victims"
     title_zh = "受灾人员救助"
+    info = ProgramInfo(
+        Tier.ASSISTANCE,
+        "assistance.disaster_assistance",
+        department=Department.EMERGENCY_MANAGEMENT,
+    )
     period = "event"
     legal_basis = (
         "社会救助暂行办法 arts 20-26",

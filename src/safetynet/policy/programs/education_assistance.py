@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from safetynet.policy.common import is_family_member
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import FIELDS, IntArray, Kind, Population, person_field
 
 STAGES = (
@@ -53,6 +62,9 @@ class EducationAssistance(Program):
     id = "education_assistance"
     title = "Education assistance"
     title_zh = "教育救助"
+    info = ProgramInfo(
+        Tier.ASSISTANCE, "assistance.education_assistance", department=Department.EDUCATION
+    )
     period = "year"
     legal_basis = (
         "社会救助暂行办法 arts 33-36",

@@ -9,7 +9,15 @@ from decimal import Decimal
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import (
     FIELDS,
     BoolArray,
@@ -120,6 +128,7 @@ class EmployeeMedical(Program):
     id = "employee_medical"
     title = "Employees' basic medical insurance"
     title_zh = "城镇职工基本医疗保险"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.employee_medical")
     period = "event"  # the amount is the benefit for the stays and costs given; contributions are monthly outputs
     legal_basis = (
         "社会保险法 arts 23, 27-30",

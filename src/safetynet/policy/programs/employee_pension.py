@@ -10,7 +10,15 @@ from decimal import Decimal
 import numpy as np
 
 from safetynet.domain.money import Rounding, div_round, ratio_parts
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 from safetynet.policy.programs.retirement_age import (
     date_month_index,
@@ -162,6 +170,7 @@ class EmployeePension(Program):
     id = "employee_pension"
     title = "Urban employee basic pension"
     title_zh = "城镇职工基本养老保险"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.employee_pension")
     period = "month"
     legal_basis = (
         "中华人民共和国社会保险法 (2010, amended 2018) arts 10-16",

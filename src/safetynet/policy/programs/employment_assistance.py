@@ -7,7 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from safetynet.policy.common import is_family_member, is_severely_disabled, is_urban
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import FIELDS, BoolArray, Kind, Population, person_field
 
 # ``refused_job_offers`` is declared by the dibao module, which owns the refusal rule.
@@ -59,6 +68,9 @@ class EmploymentAssistance(Program):
     id = "employment_assistance"
     title = "Employment assistance"
     title_zh = "就业救助"
+    info = ProgramInfo(
+        Tier.ASSISTANCE, "assistance.employment_assistance", department=Department.HUMAN_RESOURCES
+    )
     period = "month"
     legal_basis = (
         "社会救助暂行办法 arts 42-46",

@@ -9,7 +9,16 @@ from decimal import Decimal
 import numpy as np
 
 from safetynet.policy.common import is_family_member, is_urban
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import FIELDS, Kind, Population, household_field
 
 household_field(
@@ -42,6 +51,9 @@ class HousingAssistance(Program):
     id = "housing_assistance"
     title = "Housing assistance"
     title_zh = "住房救助"
+    info = ProgramInfo(
+        Tier.ASSISTANCE, "assistance.housing_assistance", department=Department.HOUSING
+    )
     period = "month"
     legal_basis = (
         "社会救助暂行办法 arts 37-41",

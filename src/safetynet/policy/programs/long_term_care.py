@@ -8,7 +8,15 @@ from decimal import Decimal
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import FIELDS, BoolArray, IntArray, Kind, Population, person_field
 
 # medical_scheme (resident / employee) is declared by the medical programs; make sure it exists.
@@ -56,6 +64,7 @@ class LongTermCare(Program):
     id = "long_term_care"
     title = "Long-term care insurance benefit"
     title_zh = "长期护理保险待遇"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.long_term_care")
     period = "month"
     legal_basis = (
         "人社厅发〔2016〕80号 (pilots) [M]",

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import FIELDS, IntArray, Population
 from safetynet.policy.programs.medical_layers import (
     ASSIST,
@@ -25,6 +34,9 @@ class MedicalAssistance(Program):
     id = "medical_assistance"
     title = "Medical assistance"
     title_zh = "医疗救助"
+    info = ProgramInfo(
+        Tier.ASSISTANCE, "assistance.medical_assistance", department=Department.MEDICAL_SECURITY
+    )
     period = "event"
     legal_basis = (
         "社会救助暂行办法 arts 27-32",

@@ -4,7 +4,15 @@ critical-illness insurance and medical assistance applied to one inpatient stay.
 
 from __future__ import annotations
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import Population
 from safetynet.policy.programs.medical_layers import settle
 
@@ -16,6 +24,7 @@ class MedicalSettlement(Program):
         "One-stop settlement of basic insurance, critical-illness insurance and medical assistance"
     )
     title_zh = "一站式结算（三重保障）"
+    info = ProgramInfo(Tier.ASSISTANCE, "assistance.medical_assistance")
     period = "event"
     legal_basis = (
         "社会救助暂行办法 arts 27-32",

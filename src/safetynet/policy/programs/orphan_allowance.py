@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 
 PARENT_STATUSES = (
@@ -118,6 +127,7 @@ class OrphanAllowance(Program):
     id = "orphan_allowance"
     title = "Orphans' basic living allowance"
     title_zh = "孤儿基本生活费"
+    info = ProgramInfo(Tier.WELFARE, "welfare.orphan", department=Department.CIVIL_AFFAIRS)
     period = "month"
     legal_basis = ("国务院办公厅关于加强孤儿保障工作的意见 (国办发〔2010〕54号)",)
 

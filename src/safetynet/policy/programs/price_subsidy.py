@@ -12,7 +12,15 @@ from decimal import Decimal
 import numpy as np
 
 from safetynet.policy.common import dibao_standard, is_family_member
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.parameters import NATION
 from safetynet.policy.population import BoolArray, Kind, Population, person_field
 
@@ -68,6 +76,7 @@ class PriceSubsidy(Program):
     id = "price_subsidy"
     title = "Temporary price subsidy (price-linkage mechanism)"
     title_zh = "价格临时补贴"
+    info = ProgramInfo(Tier.ASSISTANCE, "assistance.price_subsidy")
     period = "month"
     legal_basis = (
         "关于进一步健全社会救助和保障标准与物价上涨挂钩联动机制的通知 (发改价格〔2021〕1553号)",

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import Population
 from safetynet.policy.programs.employee_medical import insured_under
 from safetynet.policy.programs.medical_layers import basic_insurance_layer
@@ -20,6 +28,7 @@ class ResidentMedical(Program):
     id = "resident_medical"
     title = "Residents' basic medical insurance"
     title_zh = "城乡居民基本医疗保险"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.resident_medical")
     period = "event"  # the amount is the benefit for the stay given; financing figures are outputs
     legal_basis = (
         "社会保险法 arts 24-25",

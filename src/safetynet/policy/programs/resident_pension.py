@@ -11,7 +11,15 @@ import numpy as np
 
 from safetynet.domain.money import div_round
 from safetynet.policy.common import is_severely_disabled
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 
 person_field(
@@ -57,6 +65,7 @@ class ResidentPension(Program):
     id = "resident_pension"
     title = "Urban and rural residents' basic pension"
     title_zh = "城乡居民基本养老保险"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.resident_pension")
     period = "month"
     legal_basis = (
         "国务院关于建立统一的城乡居民基本养老保险制度的意见 (国发〔2014〕8号) items 4-7",

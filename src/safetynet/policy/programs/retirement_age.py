@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from safetynet.errors import InputError
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import (
     FIELDS,
     BoolArray,
@@ -322,6 +330,7 @@ class RetirementAge(Program):
     id = "retirement_age"
     title = "Statutory retirement age (2025 reform)"
     title_zh = "渐进式延迟法定退休年龄"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.retirement_age")
     period = "event"
     legal_basis = (
         "全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定 (2024-09-13)",

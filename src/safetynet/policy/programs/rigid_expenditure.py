@@ -23,7 +23,16 @@ from safetynet.policy.common import (
     is_family_member,
     prev_year_disposable_income,
 )
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import (
     BoolArray,
     IntArray,
@@ -97,6 +106,9 @@ class RigidExpenditure(Program):
     id = "rigid_expenditure"
     title = "Rigid-expenditure hardship household"
     title_zh = "刚性支出困难家庭"
+    info = ProgramInfo(
+        Tier.ASSISTANCE, "assistance.rigid_expenditure", department=Department.CIVIL_AFFAIRS
+    )
     period = "event"
     legal_basis = (
         "刚性支出困难家庭认定办法 (MCA, in force 2025-01-01)",

@@ -12,7 +12,17 @@ import numpy as np
 
 from safetynet.errors import CoverageError, InputError
 from safetynet.policy.common import assets_within_limits, dibao_standard, is_family_member, is_urban
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Procedure,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.parameters import NATION
 from safetynet.policy.population import (
     FIELDS,
@@ -139,6 +149,15 @@ class Tekun(Program):
     id = "tekun"
     title = "Support for the extremely poor"
     title_zh = "特困人员救助供养"
+    info = ProgramInfo(
+        Tier.ASSISTANCE,
+        "assistance.tekun",
+        department=Department.CIVIL_AFFAIRS,
+        procedure=Procedure.TEKUN,
+        caseload=True,
+        monitored=True,
+        recipients="is_tekun_recipient",
+    )
     period = "month"
     legal_basis = (
         "社会救助暂行办法 arts 14-19",

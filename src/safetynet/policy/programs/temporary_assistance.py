@@ -16,7 +16,16 @@ from safetynet.policy.common import (
     is_family_member,
     prev_year_disposable_income,
 )
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import (
     FIELDS,
     BoolArray,
@@ -56,6 +65,12 @@ class TemporaryAssistance(Program):
     id = "temporary_assistance"
     title = "Temporary assistance"
     title_zh = "临时救助"
+    info = ProgramInfo(
+        Tier.ASSISTANCE,
+        "assistance.temporary_assistance",
+        department=Department.CIVIL_AFFAIRS,
+        emergency_procedure=True,
+    )
     period = "event"
     legal_basis = (
         "社会救助暂行办法 arts 47-49",

@@ -8,7 +8,15 @@ from decimal import Decimal
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import IntArray, Kind, Population, person_field
 
 STOP_EVENTS = (
@@ -68,6 +76,7 @@ class Unemployment(Program):
     id = "unemployment"
     title = "Unemployment insurance benefit"
     title_zh = "失业保险金"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.unemployment")
     period = "month"
     legal_basis = ("失业保险条例 (1999) arts 14, 15, 17, 18", "社会保险法 arts 45-47")
 

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Department,
+    Params,
+    Procedure,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import BoolArray, Population
 from safetynet.policy.programs.orphan_allowance import (
     is_child,
@@ -42,6 +52,12 @@ class UnsupportedChildAllowance(Program):
     id = "unsupported_child_allowance"
     title = "De-facto-unsupported children's allowance"
     title_zh = "事实无人抚养儿童基本生活补贴"
+    info = ProgramInfo(
+        Tier.WELFARE,
+        "welfare.orphan",
+        department=Department.CIVIL_AFFAIRS,
+        procedure=Procedure.NO_NOTICE,
+    )
     period = "month"
     legal_basis = ("关于进一步加强事实无人抚养儿童保障工作的意见 (民发〔2019〕62号)",)
 

@@ -13,7 +13,15 @@ from decimal import Decimal
 
 import numpy as np
 
-from safetynet.policy.engine import Params, Program, ProgramResult, Trace, register
+from safetynet.policy.engine import (
+    Params,
+    Program,
+    ProgramInfo,
+    ProgramResult,
+    Tier,
+    Trace,
+    register,
+)
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 
 EVENTS = ("none", "injured", "death")
@@ -106,6 +114,7 @@ class WorkInjury(Program):
     id = "work_injury"
     title = "Work-related injury insurance benefits"
     title_zh = "工伤保险待遇"
+    info = ProgramInfo(Tier.INSURANCE, "insurance.work_injury")
     period = "month"
     legal_basis = (
         "工伤保险条例 (2003, revised 2010) arts 33-39, 64",
