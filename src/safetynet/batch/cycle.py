@@ -39,8 +39,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor
-from safetynet.batch.columns import choose_counties, read_county, read_manifest, write_parquet
-from safetynet.batch.columns import counties as snapshot_counties
 from safetynet.batch.runner import (
     CountyResult,
     ProgramTotals,
@@ -60,6 +58,13 @@ from safetynet.errors import InputError
 from safetynet.intake import write_quarantine
 from safetynet.monitoring.compare import month_end
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
+from safetynet.registry.county_data import (
+    choose_counties,
+    read_county,
+    read_manifest,
+    write_parquet,
+)
+from safetynet.registry.county_data import counties as snapshot_counties
 
 __all__ = [
     "STAGES",

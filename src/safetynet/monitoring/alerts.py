@@ -32,7 +32,6 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import CountyData
 from safetynet.cases.model import Application, Track
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number
@@ -48,6 +47,7 @@ from safetynet.payments.holds import (
     release_holds_of_alert,
 )
 from safetynet.policy.engine import Params
+from safetynet.registry.county_data import CountyData
 
 __all__ = [
     "ACTIONS",
