@@ -29,12 +29,22 @@ from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
 from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
+from safetynet.insurance import pooling, transfer
 from safetynet.payments.facts import follow_income_changes
+from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.events import IncomeChanged
 from safetynet.registry.regions import sync_regions
 
-__all__ = ["Clock", "all_metadata", "bootstrap", "event_handlers", "system_clock", "upgrade"]
+__all__ = [
+    "Clock",
+    "all_metadata",
+    "bootstrap",
+    "case_file_kinds",
+    "event_handlers",
+    "system_clock",
+    "upgrade",
+]
 
 Clock = Callable[[], dt.datetime]
 
@@ -74,6 +84,14 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
         # A registry import corrected or added income of a month: the payments already made for
         # that month and later are checked against it (arrears or recoveries by the next roll).
         IncomeChanged: (follow_income_changes,),
+    }
+
+
+def case_file_kinds() -> Mapping[str, JsonKind]:
+    """The calculations a rule case file may name besides programs (``safetynet cases run``)."""
+    return {
+        "central_adjustment": pooling.run_json,
+        "pension_transfer": transfer.run_json,
     }
 
 
