@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import MetaData
@@ -24,6 +25,7 @@ import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
+from safetynet.batch.income_effects import income_effect
 from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
 from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
@@ -83,7 +85,7 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
     return {
         # A registry import corrected or added income of a month: the payments already made for
         # that month and later are checked against it (arrears or recoveries by the next roll).
-        IncomeChanged: (follow_income_changes,),
+        IncomeChanged: (partial(follow_income_changes, effect=income_effect),),
     }
 
 
