@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
@@ -24,6 +25,7 @@ import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
+from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import AmountsScheduled, CalendarChanged, RecheckOpened
 from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
 from safetynet.cases.handlers import open_recheck_of_alert
@@ -31,6 +33,7 @@ from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
 from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
+from safetynet.insurance import pooling, transfer
 from safetynet.monitoring.alerts import recompute_alert_dues, resolve_alert_of_recheck
 from safetynet.monitoring.events import AlertResolved, AlertsStored
 from safetynet.payments.facts import follow_income_changes
@@ -39,11 +42,20 @@ from safetynet.payments.reactions import (
     record_scheduled_amounts,
     release_hold_of_dismissed_alert,
 )
+from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.events import IncomeChanged
 from safetynet.registry.regions import sync_regions
 
-__all__ = ["Clock", "all_metadata", "bootstrap", "event_handlers", "system_clock", "upgrade"]
+__all__ = [
+    "Clock",
+    "all_metadata",
+    "bootstrap",
+    "case_file_kinds",
+    "event_handlers",
+    "system_clock",
+    "upgrade",
+]
 
 Clock = Callable[[], dt.datetime]
 Ev = TypeVar("Ev")
@@ -93,7 +105,7 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             # A registry import corrected or added income of a month: the payments already made
             # for that month and later are checked against it (arrears or recoveries by the next
             # roll).
-            _follow(IncomeChanged, follow_income_changes),
+            _follow(IncomeChanged, partial(follow_income_changes, effect=income_effect)),
             # Monitoring stored a run's alerts: those that stop the next payment place holds.
             _follow(AlertsStored, place_holds_of_stops),
             # An alert resolved: recheck_started opens the household's re-check (which links the
@@ -107,6 +119,14 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             _follow(CalendarChanged, recompute_alert_dues),
         )
     )
+
+
+def case_file_kinds() -> Mapping[str, JsonKind]:
+    """The calculations a rule case file may name besides programs (``safetynet cases run``)."""
+    return {
+        "central_adjustment": pooling.run_json,
+        "pension_transfer": transfer.run_json,
+    }
 
 
 def bootstrap(

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from safetynet.audit.log import verify
 from safetynet.batch import synth
 from safetynet.batch.caseload import load_caseload
-from safetynet.batch.columns import read_county
 from safetynet.batch.runner import evaluate_county
 from safetynet.db.engine import Database
 from safetynet.domain.identity import parse_identity_number
 from safetynet.errors import InputError
 from safetynet.policy.screening import load_parameter_values
+from safetynet.registry.county_data import read_county
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
 ROOT = Path(__file__).resolve().parents[2]

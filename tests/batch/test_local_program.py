@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from safetynet.batch import synth
-from safetynet.batch.columns import read_county
 from safetynet.batch.cycle import CycleSettings, run_cycle
 from safetynet.batch.runner import month_dir, run_month
 from safetynet.errors import CoverageError
@@ -34,6 +33,7 @@ from safetynet.policy.engine import (
 from safetynet.policy.parameters import ParameterTree, shipped_tree_with
 from safetynet.policy.population import Population
 from safetynet.policy.screening import load_parameter_values
+from safetynet.registry.county_data import read_county
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")

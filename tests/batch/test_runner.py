@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 
 from safetynet.audit.log import verify
-from safetynet.batch.columns import CountyData, read_county, write_county, write_manifest
 from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
 from safetynet.batch.runner import (
     evaluate_county,
@@ -25,6 +24,7 @@ from safetynet.errors import InputError
 from safetynet.policy.engine import evaluate_all
 from safetynet.policy.population import population_from_households
 from safetynet.policy.screening import load_parameter_values
+from safetynet.registry.county_data import CountyData, read_county, write_county, write_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")

@@ -13,11 +13,11 @@ import typer
 from typer.testing import CliRunner
 
 from safetynet.batch import synth
-from safetynet.batch.columns import CountyData, counties, read_county, read_manifest
 from safetynet.domain.identity import Sex, parse_identity_number
 from safetynet.errors import InputError
 from safetynet.policy.engine import evaluate_all, programs
 from safetynet.policy.population import FIELDS, Entity, Population, int_to_date
+from safetynet.registry.county_data import CountyData, counties, read_county, read_manifest
 from tests.policy.strategies import illustrative_overrides
 
 ON = dt.date(2025, 9, 1)

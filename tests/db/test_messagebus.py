@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import Actor, append
 from safetynet.audit.model import AuditEvent
+from safetynet.batch.income_effects import income_effect
 from safetynet.bootstrap import event_handlers
 from safetynet.db.engine import Database
 from safetynet.db.messagebus import MessageBus
@@ -118,4 +119,6 @@ def test_an_unknown_command_is_named(database: Database) -> None:
 
 def test_the_wiring_names_a_follower_for_the_registrys_income_corrections() -> None:
     followers = event_handlers()[IncomeChanged]
-    assert [f.__name__ for f in followers] == ["follow_income_changes"]
+    # Bound with the rules core's evaluation (functools.partial): the follower is what it wraps.
+    assert [getattr(f, "func", f).__name__ for f in followers] == ["follow_income_changes"]
+    assert [getattr(f, "keywords", {}).get("effect") for f in followers] == [income_effect]

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from safetynet.batch.columns import CountyData
 from safetynet.domain.identity import check_character
 from safetynet.monitoring.compare import Comparison, compare_county
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.policy.population import population_from_households
 from safetynet.policy.screening import load_parameter_values
+from safetynet.registry.county_data import CountyData
 
 COUNTY = "310115"
 MONTH = dt.date(2025, 9, 1)

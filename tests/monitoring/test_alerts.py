@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from safetynet.audit.log import Actor, verify
 from safetynet.audit.model import AuditEvent
-from safetynet.batch.columns import CountyData, read_county
 from safetynet.batch.synth import generate
 from safetynet.batch.synth_feeds import delivery_date, feed_path, generate_feeds
 from safetynet.bootstrap import bootstrap
@@ -58,6 +57,7 @@ from safetynet.monitoring.alerts_model import Alert
 from safetynet.monitoring.columnar import validate_columns
 from safetynet.monitoring.compare import compare_county
 from safetynet.monitoring.feeds import FEEDS
+from safetynet.registry.county_data import CountyData, read_county
 from safetynet.registry.model import Household, Person
 from tests.cases.helpers import register_household
 from tests.monitoring.helpers import (

@@ -26,7 +26,6 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import choose_counties, read_county
 from safetynet.batch.runner import evaluate_county, parse_month
 from safetynet.db.bulk import insert_new
 from safetynet.db.engine import Database, require_current_schema
@@ -34,6 +33,7 @@ from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import caseload_programs, program
 from safetynet.policy.population import FIELDS
+from safetynet.registry.county_data import choose_counties, read_county
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
 __all__ = ["CaseloadReport", "load_caseload"]

@@ -39,8 +39,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor
-from safetynet.batch.columns import choose_counties, read_county, read_manifest, write_parquet
-from safetynet.batch.columns import counties as snapshot_counties
 from safetynet.batch.runner import (
     CountyResult,
     ProgramTotals,
@@ -53,16 +51,30 @@ from safetynet.batch.runner import (
     start_run,
     write_summary,
 )
+from safetynet.batch.synth_feeds import feed_path
+from safetynet.db.calendar_years import added_years, forget_sync
 from safetynet.db.engine import Database, require_current_schema
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.calendar import OfficialYear, install_added_years
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError
 from safetynet.intake import write_quarantine
-from safetynet.monitoring.alerts import store_alerts
-from safetynet.monitoring.compare import month_end
+from safetynet.monitoring.alerts import duplicate_alerts, raise_alerts, recipients_of, store_alerts
+from safetynet.monitoring.columnar import validate_columns
+from safetynet.monitoring.compare import compare_county, month_end
+from safetynet.monitoring.feeds import FEEDS
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
+from safetynet.payments.bankfile import export_bank_files
+from safetynet.payments.roll import roll_month
 from safetynet.policy.parameters import ParameterTree
+from safetynet.registry.county_data import (
+    choose_counties,
+    read_county,
+    read_manifest,
+    write_parquet,
+)
+from safetynet.registry.county_data import counties as snapshot_counties
+from safetynet.registry.model import Household
 
 __all__ = [
     "STAGES",
@@ -133,8 +145,6 @@ class CycleReport:
 def feed_files(feeds: Path | None, county: str) -> dict[str, Path]:
     """The feed files of one county: ``FEEDS/<kind>/county=<code>/part-0.parquet``, the layout
     of ``safetynet synth-feeds`` (docs/cycle.md)."""
-    from safetynet.batch.synth_feeds import feed_path
-    from safetynet.monitoring.feeds import FEEDS
 
     if feeds is None:
         return {}
@@ -167,10 +177,6 @@ class CountyJob:
 
 def cycle_county(job: CountyJob) -> CountyCycle:
     """One county's population work; writes its Parquet outputs into ``job.folder``."""
-    from safetynet.monitoring.alerts import raise_alerts, recipients_of
-    from safetynet.monitoring.columnar import validate_columns
-    from safetynet.monitoring.compare import compare_county
-    from safetynet.monitoring.feeds import FEEDS
 
     clock = time.perf_counter()
     if job.calendar_years is not None:
@@ -517,8 +523,6 @@ def _payments(
     db: Database, month: str, chosen: Sequence[str], report: CycleReport, s: CycleSettings
 ) -> None:
     """The month's payment roll and, with ``bank_files``, each county's bank files."""
-    from safetynet.payments.bankfile import export_bank_files
-    from safetynet.payments.roll import roll_month
 
     started = time.perf_counter()
     s.stage("payments")
@@ -536,7 +540,6 @@ def _payments(
 def _registry_calendar(db: Database) -> tuple[OfficialYear, ...]:
     """The calendar years added to the registry, installed in this process (the step across
     counties and the stored alerts) and passed to the workers (``CountyJob.calendar_years``)."""
-    from safetynet.db.calendar_years import added_years, forget_sync
 
     with db.sessions() as session:
         years = tuple(added_years(session))
@@ -559,7 +562,6 @@ def _across_counties(
     rest are quarantined as unknown persons), and a person paid in two counties — as a recipient
     in both, or a recipient in one with a social-insurance benefit paid in another — or by two
     exclusive programs raises a supervision alert in the county that pays them."""
-    from safetynet.monitoring.alerts import duplicate_alerts
 
     recipients = pa.concat_tables(
         [pq.read_table(folder / f"county={c}" / "recipients.parquet") for c in chosen]
@@ -631,7 +633,6 @@ def _write_unknown(path: Path, unknown: pa.Table) -> None:
 
 
 def _registered(session: Session, household_ids: Sequence[int]) -> set[int]:
-    from safetynet.registry.model import Household
 
     wanted = sorted(set(household_ids))
     found: set[int] = set()

@@ -24,13 +24,6 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import (
-    CountyData,
-    choose_counties,
-    read_county,
-    read_manifest,
-    write_parquet,
-)
 from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
 from safetynet.db.engine import Database, require_current_schema
 from safetynet.domain.money import fen_to_yuan
@@ -46,6 +39,13 @@ from safetynet.policy.engine import (
 )
 from safetynet.policy.parameters import ParameterTree
 from safetynet.policy.population import Population
+from safetynet.registry.county_data import (
+    CountyData,
+    choose_counties,
+    read_county,
+    read_manifest,
+    write_parquet,
+)
 
 SYSTEM = Actor(name="monthly-run", role="system")
 PROGRESS = "_progress.json"  # the finished counties of a month, with the stages that were run

@@ -5,7 +5,7 @@
 filled, fully vectorized with NumPy (no per-person Python). It is a pure function of
 (county, n, seed, on): the county's random generator is ``np.random.default_rng([seed, county])``.
 ``generate(out, persons, counties, seed=..., on=...)`` splits the persons evenly over the counties,
-generates ONE county at a time and writes it with ``batch.columns.write_county``, so memory is
+generates ONE county at a time and writes it with ``registry.county_data.write_county``, so memory is
 bounded by the largest county, then writes the manifest.
 
 The targets (household sizes, age structure, urban/rural income quintiles, income sources,
@@ -40,7 +40,6 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from safetynet.batch.columns import MANIFEST, CountyData, write_county, write_manifest
 from safetynet.domain.regions import Region, RegionLevel, default_registry
 from safetynet.errors import InputError
 from safetynet.policy.population import (
@@ -52,6 +51,7 @@ from safetynet.policy.population import (
     date_to_int,
     declare_all_fields,
 )
+from safetynet.registry.county_data import MANIFEST, CountyData, write_county, write_manifest
 
 GENERATOR_VERSION = "1"
 """Bump when the same (county, n, seed, date) would give different data."""

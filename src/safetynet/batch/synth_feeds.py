@@ -34,8 +34,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from safetynet.batch.columns import counties as snapshot_counties
-from safetynet.batch.columns import read_manifest
 from safetynet.batch.synth import identity_numbers
 from safetynet.domain.identity import check_character
 from safetynet.domain.regions import RegionLevel, default_registry
@@ -47,6 +45,8 @@ from safetynet.monitoring.feeds import (
     FeedSpec,
 )
 from safetynet.policy.population import FIELDS, date_to_int, declare_all_fields
+from safetynet.registry.county_data import counties as snapshot_counties
+from safetynet.registry.county_data import read_manifest
 
 __all__ = [
     "CAUGHT_BY_RULE",

@@ -56,7 +56,10 @@ from safetynet.domain.identity import mask_identity_number, parse_identity_numbe
 from safetynet.domain.money import format_yuan
 from safetynet.domain.regions import default_registry, validate_region_code
 from safetynet.errors import InputError, UnknownNameError
+from safetynet.policy.calculate import calculate, result_json
+from safetynet.policy.engine import programs
 from safetynet.policy.parameters import ParameterTree
+from safetynet.policy.screening import screen
 from safetynet.registry.handlers import (
     ChangeEnrolment,
     EnrolHousehold,
@@ -238,7 +241,6 @@ def submit_application(
     cmd: c.SubmitApplication, uow: UnitOfWork, clock: Clock
 ) -> e.ApplicationSubmitted:
     """Lodge the application, screen it against every program and open one track per program."""
-    from safetynet.policy.screening import screen  # deferred: loads every program module
 
     region = validate_region_code(cmd.region)
     default_registry().get(region)
@@ -310,7 +312,6 @@ def submit_application(
 def _wanted_programs(cmd: c.SubmitApplication, eligible: list[str]) -> list[str]:
     """The programs applied for: those named (each known and applied for through the one door),
     else those the screening finds eligible; temporary assistance too in an emergency."""
-    from safetynet.policy.engine import programs  # deferred: loads every program module
 
     if cmd.programs is not None:
         known = programs()
@@ -657,8 +658,6 @@ def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
 
 def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.TrackConfirmed:
     """Approve: amount and explanation from the rules core; enrolment from the following month."""
-    from safetynet.policy.calculate import calculate, result_json  # deferred: every program
-    from safetynet.policy.engine import programs  # deferred: loads every program module
 
     action = "confirm"
     track, app = _load(uow, cmd, action)
@@ -1118,8 +1117,6 @@ def _evaluate(
     uow: UnitOfWork, app: Application, track: Track, household: Mapping[str, Any], on: dt.date
 ) -> Any:
     """The rules core's evaluation of ``track``'s program for ``household`` on ``on``."""
-    from safetynet.policy.calculate import calculate
-    from safetynet.policy.engine import programs
 
     evaluation, _ = calculate(
         programs()[track.program], household, on, app.region_code, explain=True, tree=uow.parameters
@@ -1136,7 +1133,6 @@ def _eligible_amount(evaluation: Any, track: Track, action: str, refusal: str) -
 
 
 def _explained(app: Application, evaluation: Any, on: dt.date) -> Any:
-    from safetynet.policy.calculate import result_json
 
     return result_json(evaluation, on, app.region_code, explain=True)
 

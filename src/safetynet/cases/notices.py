@@ -59,6 +59,7 @@ from safetynet.domain.money import format_yuan
 from safetynet.domain.privacy import mask_text
 from safetynet.domain.regions import NATION_CODE, default_registry
 from safetynet.errors import UnknownNameError
+from safetynet.policy.engine import programs
 from safetynet.policy.parameters import ParameterTree, Provenance, default_tree
 from safetynet.registry.model import Household, Membership, Person
 
@@ -234,7 +235,6 @@ def _appeal_routes(tree: ParameterTree, region: str, on: dt.date) -> tuple[Appea
 def notice_data(session: Session, track_id: int, tree: ParameterTree | None = None) -> NoticeData:
     """What the notice of ``track_id``'s decision shows; an unknown track or one without a
     decision is refused with the reason."""
-    from safetynet.policy.engine import programs
 
     track = session.get(Track, track_id)
     if track is None:

@@ -14,12 +14,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from safetynet.errors import InputError, SafetyNetError
+from safetynet.settings import load_settings
 
 __all__ = [
     "ENV_VAR",
@@ -58,8 +61,6 @@ class Database:
 
 def resolve_url(url: str | None = None) -> URL:
     """The URL to use, with the psycopg 3 driver for PostgreSQL and a checked form."""
-    from safetynet.settings import load_settings
-
     if url:
         raw, where = url, "--url"
     else:
@@ -135,16 +136,12 @@ def alembic_config(connection: Connection) -> Config:
 
 def current_revision(db: Database) -> str | None:
     """The schema revision the database is at (None if it was never migrated)."""
-    from alembic.runtime.migration import MigrationContext
-
     check_connection(db)
     with db.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
     config = Config()
     config.set_main_option("script_location", "safetynet.db:migrations")
     head = ScriptDirectory.from_config(config).get_current_head()

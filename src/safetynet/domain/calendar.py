@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
@@ -35,9 +35,11 @@ __all__ = [
     "NoticeReference",
     "OfficialYear",
     "Source",
+    "StatutoryHolidays",
     "WorkCalendar",
     "active_calendar",
     "install_added_years",
+    "install_statutory_holidays",
     "parse_official_year",
     "provisional_holidays",
     "read_official_year",
@@ -273,6 +275,24 @@ def _lunar(year: int, month: int, day: int) -> dt.date:
     return solar
 
 
+StatutoryHolidays = Callable[[int], Mapping[str, int]]
+"""The days of each statutory holiday (``new_year``, ``spring_festival``, ...) under the Measures
+on National Holidays in force on 1 January of a year."""
+
+_statutory: StatutoryHolidays | None = None
+
+
+def install_statutory_holidays(days_of_year: StatutoryHolidays) -> None:
+    """Where the provisional calendar takes the statutory holidays of a year from. The days are a
+    dated parameter (``STATUTORY_PARAMETER``), which this layer cannot read:
+    ``safetynet.policy.parameters`` installs its reader when it is loaded."""
+    global _statutory, _active
+    with _lock:
+        _statutory = days_of_year
+        _active = None
+    provisional_holidays.cache_clear()
+
+
 @functools.cache
 def provisional_holidays(year: int) -> dict[dt.date, str]:
     """The statutory holidays of ``year`` under the Measures on National Holidays in force on
@@ -282,13 +302,12 @@ def provisional_holidays(year: int) -> dict[dt.date, str]:
             f"no calendar for {year}: no official notice has been added for it, and the "
             f"provisional calendar covers {FIRST_PROVISIONAL_YEAR}-{LAST_PROVISIONAL_YEAR} only"
         )
-    # Imported here: the parameter tree's modules import this package's siblings.
-    from safetynet.domain.regions import NATION_CODE
-    from safetynet.policy.parameters import default_tree
-
-    counts: Mapping[str, int] = (
-        default_tree().resolve(STATUTORY_PARAMETER, dt.date(year, 1, 1), [NATION_CODE]).value
-    )
+    if _statutory is None:
+        raise CoverageError(
+            f"no calendar for {year}: no official notice has been added for it, and the statutory "
+            "holidays are not loaded (safetynet.policy.parameters installs them)"
+        )
+    counts = _statutory(year)
     qingming = next(
         day
         for day, name in chinese_calendar.get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 30))

@@ -14,6 +14,7 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from safetynet.domain.regions import NATION_CODE, default_registry
 from safetynet.errors import InputError
 
 # GB 11643 numbers were first issued in 1984 (15 digits); no holder was born before this year.
@@ -163,8 +164,6 @@ def birth_place(number: str) -> dict[str, str] | None:
     found = numdb.get("cn/loc").info(number[:6])
     place = {k: v for _, props in found for k, v in props.items()}
     if "county" not in place:
-        from safetynet.domain.regions import default_registry
-
         place["county"] = default_registry().get(number[:6]).name
     return place
 
@@ -173,8 +172,6 @@ def birth_place(number: str) -> dict[str, str] | None:
 def county_codes() -> frozenset[str]:
     """Every 6-digit code of a county at some time: stdnum's ``cn/loc`` database, and the
     packaged MCA division list (counties created after stdnum's data, such as 330113 临平区)."""
-    from safetynet.domain.regions import NATION_CODE, default_registry
-
     listed = {r.code for r in default_registry().regions() if r.code != NATION_CODE}
     return frozenset(_stdnum_counties()) | frozenset(listed)
 

@@ -41,6 +41,7 @@ from safetynet.intake import (
     read_sheet,
 )
 from safetynet.logs import logged_stage
+from safetynet.policy.engine import Params
 from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.repository import RegistryRepository
 
@@ -178,8 +179,6 @@ class _Rules:
     """Parameter look-ups for one month and region, cached (a file has few distinct pairs)."""
 
     def __init__(self, tree: ParameterTree, overrides: Mapping[str, Any] | None) -> None:
-        from safetynet.policy.engine import Params  # deferred: loads the rules engine
-
         self._params = Params
         self.tree = tree
         self.overrides = dict(overrides or {})

@@ -29,22 +29,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from safetynet.db.unit_of_work import UnitOfWork
+from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.domain.money import Rounding, format_yuan, mul_ratio, ratio_parts
-from safetynet.errors import CoverageError, InputError
-from safetynet.policy.engine import Params
-from safetynet.policy.parameters import NATION
+from safetynet.errors import CoverageError, InputError, UnknownNameError
+from safetynet.insurance.contribution_imports import load_history
+from safetynet.policy.calculate import calculate, parameter_record, result_json
+from safetynet.policy.engine import Params, ProgramResult, evaluate_all, program
+from safetynet.policy.parameters import NATION, Resolved
+from safetynet.policy.population import Population, declare_all_fields
 from safetynet.registry.repository import RegistryRepository
-
-if TYPE_CHECKING:
-    from safetynet.db.unit_of_work import UnitOfWork
-    from safetynet.policy.engine import ProgramResult
-    from safetynet.policy.parameters import Resolved
-    from safetynet.policy.population import Population
 
 IntArray = npt.NDArray[np.int64]
 
@@ -261,8 +260,6 @@ def _summarize_citing(
     overrides: Mapping[str, Any] | None,
 ) -> tuple[HistorySummary, list[Resolved]]:
     """``summarize_with_parameters`` and every parameter value it read (to cite them)."""
-    from safetynet.policy.engine import Params  # deferred: loads the parameter tree
-
     cache: dict[tuple[str, dt.date], Params] = {}
 
     def params(region: str, on: dt.date) -> Params:
@@ -423,12 +420,6 @@ def pension_from_history(
     to the region of the last record. The program is evaluated by ``calculate`` with its
     explanation: no formula is written twice.
     """
-    from safetynet.domain.identity import mask_identity_number, parse_identity_number
-    from safetynet.errors import UnknownNameError
-    from safetynet.insurance.contribution_imports import load_history
-    from safetynet.policy.calculate import calculate, parameter_record, result_json
-    from safetynet.policy.engine import program
-
     number = parse_identity_number(id_number, "id_number").value
     masked = mask_identity_number(number)
     extra = dict(inputs or {})
@@ -729,8 +720,6 @@ def population_from_batch(
     ``pension_category`` codes (0 auto). Persons without a contributed month are not insured
     here. Ī outside the contribution-base clamp (``index_range``) is an error naming the first such row, never clipped.
     """
-    from safetynet.policy.population import Population, declare_all_fields
-
     declare_all_fields()
     n = len(summary.months)
     insured = summary.months > 0
@@ -775,8 +764,6 @@ def pensions_from_batch(
     fallbacks: Mapping[str, Any] | None = None,
 ) -> ProgramResult:
     """The employee_pension program over a ``population_from_batch`` (vectorized, no trace)."""
-    from safetynet.policy.engine import evaluate_all
-
     return evaluate_all(
         population,
         on,

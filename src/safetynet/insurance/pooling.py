@@ -33,8 +33,16 @@ from typing import Any
 
 from safetynet.domain.money import Rounding, format_yuan, yuan_to_fen
 from safetynet.errors import InputError
+from safetynet.policy.calculate import parse_date
 from safetynet.policy.engine import Params
-from safetynet.policy.parameters import NATION, ParameterTree, Resolved
+from safetynet.policy.parameters import (
+    NATION,
+    ParameterFileError,
+    ParameterTree,
+    Resolved,
+    coerce_value,
+    default_tree,
+)
 
 P = "insurance.central_adjustment."
 RATIO = P + "contribution_ratio"
@@ -273,9 +281,6 @@ def result_json(result: AdjustmentResult) -> dict[str, Any]:
 
 def run_json(doc: Mapping[str, Any], tree: ParameterTree | None = None) -> dict[str, Any]:
     """``{"date": "2020-06-30", "provinces": [...], "overrides": {...}?}`` → the result as JSON."""
-    from safetynet.policy.calculate import parse_date
-    from safetynet.policy.parameters import ParameterFileError, coerce_value, default_tree
-
     if not isinstance(doc, Mapping):
         raise InputError("input", "expected a JSON object")
     if "date" not in doc:

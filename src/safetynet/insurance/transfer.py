@@ -31,6 +31,7 @@ from typing import Any, Literal
 from safetynet.domain.money import Rounding, format_yuan, yuan_to_fen
 from safetynet.errors import InputError
 from safetynet.insurance.pooling import round_fen
+from safetynet.policy.calculate import parse_date
 from safetynet.policy.engine import Params
 from safetynet.policy.parameters import NATION, ParameterTree, Resolved
 
@@ -362,8 +363,6 @@ def periods_from_json(rows: Any) -> list[ContributionPeriod]:
 def run_json(doc: Mapping[str, Any], tree: ParameterTree | None = None) -> dict[str, Any]:
     """``{"date", "account_balance", "periods", "from_place"?, "hukou_place"?}`` → amounts moved
     and, if ``hukou_place`` is given, where the pension is claimed."""
-    from safetynet.policy.calculate import parse_date
-
     if not isinstance(doc, Mapping):
         raise InputError("input", "expected a JSON object")
     for key in ("date", "account_balance", "periods"):

@@ -6,13 +6,11 @@ import datetime as dt
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from safetynet.domain.regions import NATION_CODE
+from safetynet.domain.regions import NATION_CODE, default_registry
 from safetynet.errors import InputError
-
-if TYPE_CHECKING:
-    from safetynet.policy.parameters import ParameterTree
+from safetynet.policy.parameters import ParameterTree, default_tree
 
 __all__ = ["LIMIT_PARAMETERS", "IntakeLimits", "intake_limits"]
 
@@ -110,9 +108,6 @@ def _resolve_limits(
     overrides: Mapping[str, Any] | None,
     tree: ParameterTree | None,
 ) -> IntakeLimits:
-    from safetynet.domain.regions import default_registry
-    from safetynet.policy.parameters import default_tree
-
     parameters = tree if tree is not None else default_tree()
     levels = default_registry().lineage_codes(region)
 

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import CountyData
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.workdays import Deadline, DeadlineBasis, add_working_days
@@ -44,6 +44,7 @@ from safetynet.monitoring.alerts_model import OUTCOMES, Alert
 from safetynet.monitoring.compare import Comparison
 from safetynet.monitoring.events import AlertResolved, AlertsStored, PaymentStop
 from safetynet.policy.engine import Params, monitored_programs, program
+from safetynet.registry.county_data import CountyData
 
 __all__ = [
     "ACTIONS",
@@ -453,7 +454,6 @@ def duplicate_alerts(
     """``duplicate_payment`` alerts over every county's recipients: a person paid in two counties,
     or by two programs the county's parameters call exclusive. One alert per county where the
     person is paid (each county's office acts on its own payment)."""
-    import polars as pl
 
     tables = [t for t in recipients if t.num_rows]
     if not tables:

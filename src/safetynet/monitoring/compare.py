@@ -29,11 +29,11 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from safetynet.batch.columns import CountyData
 from safetynet.errors import InputError
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.policy.engine import Params, evaluate_all, monitored_programs
 from safetynet.policy.population import FIELDS, Population, declare_all_fields
+from safetynet.registry.county_data import CountyData
 
 __all__ = [
     "CONSULTED_SCHEMA",

@@ -24,7 +24,6 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.batch.columns import CountyData
 from safetynet.db.calendar_years import sync_calendar
 from safetynet.db.engine import Database
 from safetynet.db.unit_of_work import UnitOfWork
@@ -47,6 +46,7 @@ from safetynet.monitoring.compare import (
 from safetynet.monitoring.model import FeedRecord
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.policy.population import FIELDS, Population, date_to_int, declare_all_fields
+from safetynet.registry.county_data import CountyData
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
 __all__ = [

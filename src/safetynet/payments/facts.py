@@ -3,20 +3,21 @@ for a month already paid changes what was due for it, so the next roll pays arre
 recovery (docs/payments.md, "Facts corrected after payment").
 
 ``follow_income_changes`` handles the registry's ``IncomeChanged`` event (wired in
-``safetynet.bootstrap``) in the import's own transaction. For each household with instructions
-from the first changed month on, and each such month, the rules core evaluates the household from
-the registry twice, with the income in force for that month after the change and as it was before
-(only the changed items differ), and the difference is added to what the schedule says is due for
-that month: the change of the facts, and nothing else, reaches the schedule. Whatever else
-differs between the registry and the decided amount (facts only the case file holds) stays as
-decided.
+``safetynet.bootstrap``, which hands it the rules core's evaluation, ``IncomeEffect``: this area
+does not import the batch runner) in the import's own transaction. For each household with
+instructions from the first changed month on, and each such month, the rules core evaluates the
+household from the registry twice, with the income in force for that month after the change and
+as it was before (only the changed items differ), and the difference is added to what the
+schedule says is due for that month: the change of the facts, and nothing else, reaches the
+schedule. Whatever else differs between the registry and the decided amount (facts only the case
+file holds) stays as decided.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,11 +36,36 @@ from safetynet.payments.model import EntitlementChange, PaymentInstruction
 from safetynet.registry.events import IncomeChange, IncomeChanged
 from safetynet.registry.model import Enrolment, Household, IncomeItem
 
-__all__ = ["follow_income_changes"]
+__all__ = ["IncomeEffect", "IncomeShift", "follow_income_changes"]
 
 
-def follow_income_changes(event: IncomeChanged, uow: UnitOfWork) -> None:
-    """Bring the schedule of every enrolment paid for a changed month up to the new facts."""
+class IncomeShift(NamedTuple):
+    """A person's income of one kind (``wage``, ``pension``, ...) moved by ``fen`` (after minus
+    before) for the month evaluated."""
+
+    person_id: int
+    kind: str
+    fen: int
+
+
+class IncomeEffect(Protocol):
+    """Per program, how much ``shifts`` move the household's amount for ``month`` (``YYYY-MM``),
+    after minus before, as the rules core computes it from the registry
+    (``safetynet.batch.income_effects.income_effect``)."""
+
+    def __call__(
+        self,
+        session: Session,
+        household: Household,
+        month: str,
+        programs: Sequence[str],
+        shifts: Sequence[IncomeShift],
+    ) -> Mapping[str, int]: ...
+
+
+def follow_income_changes(event: IncomeChanged, uow: UnitOfWork, effect: IncomeEffect) -> None:
+    """Bring the schedule of every enrolment paid for a changed month up to the new facts;
+    ``effect`` evaluates what a change of income moves (bootstrap binds it)."""
     session = uow.session
     by_household: dict[int, list[IncomeChange]] = defaultdict(list)
     for change in event.changes:
@@ -57,7 +83,7 @@ def follow_income_changes(event: IncomeChanged, uow: UnitOfWork) -> None:
         if not paid:
             continue  # nothing paid yet for these months: decisions set what is paid
         try:
-            _follow(session, event, household_id, changes, paid)
+            _follow(session, effect, event, household_id, changes, paid)
         except SafetyNetError as error:
             # The rules cannot be evaluated for the household (e.g. parameters missing for its
             # region): the import stands, and the gap is on record for a clerk to act on.
@@ -75,6 +101,7 @@ def follow_income_changes(event: IncomeChanged, uow: UnitOfWork) -> None:
 
 def _follow(
     session: Session,
+    effect: IncomeEffect,
     event: IncomeChanged,
     household_id: int,
     changes: list[IncomeChange],
@@ -90,7 +117,11 @@ def _follow(
     }
     programs = sorted({e.program for e in enrolments.values()})
     months = sorted({m for _, m in paid})
-    delta = {m: _effect(session, household, changes, m, programs) for m in months}
+    delta = {
+        m: effect(session, household, m, programs, shifts)
+        for m in months
+        if (shifts := _shifts(session, changes, m))
+    }
     reason = f"income of {', '.join(sorted({c.month for c in changes}))} corrected ({event.source})"
     for enrolment_id in sorted(enrolments):
         enrolment = enrolments[enrolment_id]
@@ -112,7 +143,8 @@ def _follow(
 
         # What each month is due with the change of the facts, against the schedule as it was.
         targets = {
-            m: max(0, _due(enrolment, m, entries) + delta[m].get(enrolment.program, 0)) for m in own
+            m: max(0, _due(enrolment, m, entries) + delta.get(m, {}).get(enrolment.program, 0))
+            for m in own
         }
         for month in own:
             if _due(enrolment, month, entries) == targets[month]:
@@ -137,51 +169,16 @@ def _due(enrolment: Enrolment, month: str, schedule: list[ScheduleEntry]) -> int
     )
 
 
-def _effect(
-    session: Session,
-    household: Household,
-    changes: list[IncomeChange],
-    month: str,
-    programs: list[str],
-) -> dict[str, int]:
-    """Per program, how much the changes of income move the household's amount for ``month``
-    (after minus before), as the rules core computes it from the registry."""
-    from safetynet.batch.runner import evaluate_county
-    from safetynet.monitoring.verification import INCOME_FIELDS, load_county
-
-    first = dt.date.fromisoformat(f"{month}-01")
-    shifts: list[tuple[int, str, int]] = []  # person, population field, after - before
+def _shifts(session: Session, changes: list[IncomeChange], month: str) -> list[IncomeShift]:
+    """The changes of income in force for ``month``: after minus before, per person and kind."""
+    shifts = []
     for change in changes:
-        field = INCOME_FIELDS.get(change.kind)
-        if field is None or change.month > month:
+        if change.month > month:
             continue
         before = _in_force_before(session, change, changes, month)
         if before is not None and before != change.after_fen:
-            shifts.append((change.person_id, field, change.after_fen - before))
-    if not shifts:
-        return {}
-    amounts: list[dict[str, int]] = []
-    for revert in (False, True):
-        data, _ = load_county(session, household.region_code, first, [household.id])
-        if revert:
-            row_of = {int(p): i for i, p in enumerate(data.person_id)}
-            for person_id, field, shift in shifts:
-                if person_id in row_of:
-                    data.population.persons[field][row_of[person_id]] -= shift
-        result = evaluate_county(data, first, only=programs)
-        amounts.append(
-            {
-                program: int(amount) if eligible else 0
-                for program, eligible, amount in zip(
-                    result.results.column("program").to_pylist(),
-                    result.results.column("eligible").to_pylist(),
-                    result.results.column("amount_fen").to_pylist(),
-                    strict=True,
-                )
-            }
-        )
-    now_, then = amounts
-    return {p: now_.get(p, 0) - then.get(p, 0) for p in programs}
+            shifts.append(IncomeShift(change.person_id, change.kind, change.after_fen - before))
+    return shifts
 
 
 def _in_force_before(

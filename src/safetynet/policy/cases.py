@@ -64,8 +64,20 @@ def load_cases(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield i, item
 
 
-def run_case(case: Mapping[str, Any], tree: ParameterTree | None = None) -> list[str]:
-    """Run one case; return the list of mismatches (empty when it passes)."""
+JsonKind = Callable[[Mapping[str, Any]], dict[str, Any]]
+"""A calculation over provinces or a person's career rather than households: the case's input in,
+JSON out. The kinds belong to layers above the rules (``insurance``), so the runner is handed them
+(``safetynet.bootstrap.case_file_kinds``)."""
+
+
+def run_case(
+    case: Mapping[str, Any],
+    tree: ParameterTree | None = None,
+    json_kinds: Mapping[str, JsonKind] | None = None,
+) -> list[str]:
+    """Run one case; return the list of mismatches (empty when it passes). ``json_kinds``: the
+    calculation kinds other than programs and the domain vectors, by name."""
+    kinds = json_kinds or {}
     kind = case.get("kind", "program")
     expected = case.get("expected", {})
     try:
@@ -75,8 +87,8 @@ def run_case(case: Mapping[str, Any], tree: ParameterTree | None = None) -> list
             return _working_days_case(case, expected)
         if kind == "program":
             return _program_case(case, expected, tree or default_tree())
-        if kind in JSON_KINDS:
-            return _json_case(JSON_KINDS[kind](), case, expected)
+        if kind in kinds:
+            return _json_case(kinds[kind], case, expected)
         return [f"unknown case kind {kind!r}"]
     except SafetyNetError as exc:
         want = expected.get("error") if isinstance(expected, dict) else None
@@ -142,27 +154,8 @@ def _compare(label: str, got: Any, want: Any) -> list[str]:
     return [] if ok else [f"{label}: expected {want}, got {shown}"]
 
 
-def _pooling() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    from safetynet.insurance.pooling import run_json
-
-    return run_json
-
-
-def _transfer() -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    from safetynet.insurance.transfer import run_json
-
-    return run_json
-
-
-# Calculations over provinces or a person's career rather than households: input in, JSON out.
-JSON_KINDS: dict[str, Callable[[], Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
-    "central_adjustment": _pooling,
-    "pension_transfer": _transfer,
-}
-
-
 def _json_case(
-    fn: Callable[[Mapping[str, Any]], dict[str, Any]],
+    fn: JsonKind,
     case: Mapping[str, Any],
     expected: Mapping[str, Any],
 ) -> list[str]:
@@ -233,9 +226,11 @@ def _working_days_case(case: Mapping[str, Any], expected: Mapping[str, Any]) -> 
     return failures
 
 
-def run_path(path: Path) -> list[CaseOutcome]:
+def run_path(path: Path, json_kinds: Mapping[str, JsonKind] | None = None) -> list[CaseOutcome]:
     outcomes = []
     for file in case_files(path):
         for i, case in load_cases(file):
-            outcomes.append(CaseOutcome(file, i, str(case["name"]), run_case(case)))
+            outcomes.append(
+                CaseOutcome(file, i, str(case["name"]), run_case(case, json_kinds=json_kinds))
+            )
     return outcomes

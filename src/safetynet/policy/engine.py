@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import importlib
-import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from safetynet.policy.parameters import (
     default_tree,
     scale_lookup,
 )
-from safetynet.policy.population import BoolArray, IntArray, Population
+from safetynet.policy.population import BoolArray, IntArray, Population, load_program_modules
 
 ILLUSTRATIVE_FALLBACK = "illustrative"
 
@@ -304,7 +302,6 @@ class Program(ABC):
 
 
 _PROGRAMS: dict[str, Program] = {}
-_DISCOVERED = False
 
 
 def register(cls: type[Program]) -> type[Program]:
@@ -332,13 +329,7 @@ def unregister(program_id: str) -> None:
 
 def programs() -> dict[str, Program]:
     """Every program, discovered from ``safetynet.policy.programs`` (imported on first use)."""
-    global _DISCOVERED
-    if not _DISCOVERED:
-        import safetynet.policy.programs as pkg
-
-        for mod in pkgutil.iter_modules(pkg.__path__):
-            importlib.import_module(f"{pkg.__name__}.{mod.name}")
-        _DISCOVERED = True
+    load_program_modules()
     return dict(sorted(_PROGRAMS.items()))
 
 

@@ -7,6 +7,7 @@ force: overrides → county → prefecture city → province → nation (see doc
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from typing import Any
 
 import yaml
 
+from safetynet.domain.calendar import STATUTORY_PARAMETER, install_statutory_holidays
 from safetynet.domain.money import Rounding, yuan_to_fen
-from safetynet.domain.regions import RegionRegistry, default_registry
+from safetynet.domain.regions import NATION_CODE, RegionRegistry, default_registry
 from safetynet.errors import CoverageError, InputError, SafetyNetError, UnknownNameError
 
 NATION = "000000"
@@ -212,8 +214,6 @@ def _in_force(history: list[DatedValue], on: dt.date) -> DatedValue | None:
 
 
 def _did_you_mean(name: str, known: Mapping[str, object]) -> str:
-    import difflib
-
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
     return f"did you mean {', '.join(close)}?" if close else "see `safetynet params list`"
 
@@ -483,3 +483,17 @@ def scale_lookup(rows: tuple[tuple[Decimal, Any], ...], x: Decimal | int) -> Any
         if x >= threshold:
             result = value
     return result
+
+
+def statutory_holiday_days(year: int) -> Mapping[str, int]:
+    """The days of each statutory holiday under the Measures in force on 1 January of ``year``,
+    from the shipped tree (the provisional working-day calendar counts on them)."""
+    days: Mapping[str, int] = (
+        default_tree().resolve(STATUTORY_PARAMETER, dt.date(year, 1, 1), [NATION_CODE]).value
+    )
+    return days
+
+
+# The working-day calendar (domain layer) cannot read the tree: it is handed the reader here, so
+# any process that loads the parameters has the provisional calendar's holidays.
+install_statutory_holidays(statutory_holiday_days)

@@ -9,7 +9,10 @@ Money is int64 fen, dates are int32 YYYYMMDD, enumerations are small integer cod
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
+import importlib
+import pkgutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -18,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+import safetynet.policy.programs as program_modules  # the package only: its modules load on demand
 from safetynet.domain.identity import Sex, parse_identity_number
 from safetynet.domain.money import yuan_to_fen
 from safetynet.errors import InputError
@@ -402,16 +406,25 @@ def _columns(
     return columns
 
 
+_LOADED = False
+
+
+def load_program_modules() -> None:
+    """Import every module of ``safetynet.policy.programs`` (once per process): each declares its
+    input fields here and registers its program with the engine on import."""
+    global _LOADED
+    if not _LOADED:
+        for module in pkgutil.iter_modules(program_modules.__path__):
+            importlib.import_module(f"{program_modules.__name__}.{module.name}")
+        _LOADED = True
+
+
 def declare_all_fields() -> None:
     """Program modules declare their input fields on import; make sure all of them are loaded."""
-    from safetynet.policy.engine import programs  # deferred: the engine imports this module
-
-    programs()
+    load_program_modules()
 
 
 def _reject_unknown(obj: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    import difflib
-
     known_set = set(known)
     for key in obj:
         if key not in known_set:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,6 @@ def fallback_label(source: Path | str) -> str:
 def load_parameter_values(path: Path | str) -> dict[str, Any]:
     """A YAML mapping of parameter name → value, coerced: a file, or the name of a set shipped in
     the package (``demo``, the illustrative locality), so it works from any directory."""
-    from importlib import resources
-
     if str(path) in NAMED_FALLBACKS and not Path(path).exists():
         shipped = resources.files("safetynet.policy") / "localities" / f"{path}.yaml"
         text = shipped.read_text(encoding="utf-8")

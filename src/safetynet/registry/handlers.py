@@ -17,6 +17,7 @@ from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.intake import NullProgress, ProgressSink
 from safetynet.logs import logged_stage
+from safetynet.policy.engine import programs
 from safetynet.registry.events import IncomeChange, IncomeChanged
 from safetynet.registry.imports import AssetTotal, HouseholdRecord, PersonRecord, ValidatedImport
 from safetynet.registry.model import (
@@ -567,8 +568,6 @@ class EnrolHousehold:
 
 def enrol_household(cmd: EnrolHousehold, uow: UnitOfWork, clock: Clock) -> int:
     """Start an enrolment (status active, version 1); returns its id."""
-    from safetynet.policy.engine import programs  # deferred: loads every program module
-
     known = programs()
     if cmd.program not in known:
         raise UnknownNameError("program", cmd.program, f"known: {', '.join(sorted(known))}")

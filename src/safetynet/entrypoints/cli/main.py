@@ -243,9 +243,10 @@ def cases_run(
     ] = False,
 ) -> None:
     """Run YAML case files; print `N passed, N failed`; exit 1 on any failure."""
+    from safetynet.bootstrap import case_file_kinds
     from safetynet.policy.cases import run_path
 
-    outcomes = run_path(input_path(path, "PATH"))
+    outcomes = run_path(input_path(path, "PATH"), case_file_kinds())
     failed = [o for o in outcomes if not o.passed]
     for o in outcomes:
         if not o.passed or verbose:
