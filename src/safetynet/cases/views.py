@@ -76,38 +76,52 @@ def overdue_and_due_soon(
     opened from a monitoring alert)."""
     horizon = add_working_days(today, within_working_days)
     codes = region_subtree(office_region)
-    rows: list[DeadlineRow] = []
+    rows = [
+        *_track_deadlines(session, codes, today, horizon),
+        *_appeal_deadlines(session, codes, today, horizon),
+        *_recheck_deadlines(session, codes, today, horizon),
+    ]
+    return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
 
-    def left(due: dt.date) -> int:
-        if due >= today:
-            return working_days_between(today, due)
-        return -working_days_between(due, today)
 
-    def row(
-        track: Track,
-        app: Application,
-        deadline: str,
-        due: dt.date,
-        appeal_id: int | None = None,
-        recheck_id: int | None = None,
-        provisional: bool = False,
-    ) -> DeadlineRow:
-        return DeadlineRow(
-            track.id,
-            app.id,
-            track.program,
-            track.department,
-            track.status,
-            app.region_code,
-            deadline,
-            due,
-            due < today,
-            left(due),
-            appeal_id,
-            recheck_id,
-            provisional,
-        )
+def _deadline_row(
+    today: dt.date,
+    track: Track,
+    app: Application,
+    deadline: str,
+    due: dt.date,
+    appeal_id: int | None = None,
+    recheck_id: int | None = None,
+    provisional: bool = False,
+) -> DeadlineRow:
+    return DeadlineRow(
+        track.id,
+        app.id,
+        track.program,
+        track.department,
+        track.status,
+        app.region_code,
+        deadline,
+        due,
+        due < today,
+        _working_days_left(today, due),
+        appeal_id,
+        recheck_id,
+        provisional,
+    )
 
+
+def _working_days_left(today: dt.date, due: dt.date) -> int:
+    """Working days from ``today`` to ``due``; negative when overdue."""
+    if due >= today:
+        return working_days_between(today, due)
+    return -working_days_between(due, today)
+
+
+def _track_deadlines(
+    session: Session, codes: list[str], today: dt.date, horizon: dt.date
+) -> list[DeadlineRow]:
+    """The pending deadlines of open tracks, due by ``horizon``."""
     tracks = session.execute(
         select(Track, Application)
         .join(Application, Application.id == Track.application_id)
@@ -117,12 +131,18 @@ def overdue_and_due_soon(
         )
         .order_by(Track.id)
     )
-    for track, app in tracks:
-        for name, due in pending_deadlines(track):
-            if due <= horizon:
-                rows.append(
-                    row(track, app, name, due, provisional=provisional_deadline(track, name))
-                )
+    return [
+        _deadline_row(today, track, app, name, due, provisional=provisional_deadline(track, name))
+        for track, app in tracks
+        for name, due in pending_deadlines(track)
+        if due <= horizon
+    ]
+
+
+def _appeal_deadlines(
+    session: Session, codes: list[str], today: dt.date, horizon: dt.date
+) -> list[DeadlineRow]:
+    """The decisions of lodged appeals, due by ``horizon``."""
     appeals = session.execute(
         select(Appeal, Track, Application)
         .join(Track, Track.id == Appeal.track_id)
@@ -133,11 +153,13 @@ def overdue_and_due_soon(
             Appeal.decision_due.is_not(None),
         )
     )
+    rows: list[DeadlineRow] = []
     for appeal, track, app in appeals:
         decision_due = appeal.decision_due
         if decision_due is not None and decision_due <= horizon:
             rows.append(
-                row(
+                _deadline_row(
+                    today,
                     track,
                     app,
                     f"{appeal.kind}_decision",
@@ -146,6 +168,13 @@ def overdue_and_due_soon(
                     provisional=provisional_deadline(appeal, "decision_due"),
                 )
             )
+    return rows
+
+
+def _recheck_deadlines(
+    session: Session, codes: list[str], today: dt.date, horizon: dt.date
+) -> list[DeadlineRow]:
+    """Open re-checks of tracks that can be re-checked, due by ``horizon``."""
     rechecks = session.execute(
         select(Recheck, Track, Application)
         .join(Track, Track.id == Recheck.track_id)
@@ -157,18 +186,18 @@ def overdue_and_due_soon(
             Track.status.in_([s.value for s in RECHECKABLE]),
         )
     )
-    for recheck, track, app in rechecks:
-        rows.append(
-            row(
-                track,
-                app,
-                "alert_recheck",
-                recheck.due,
-                recheck_id=recheck.id,
-                provisional=provisional_deadline(recheck, "due"),
-            )
+    return [
+        _deadline_row(
+            today,
+            track,
+            app,
+            "alert_recheck",
+            recheck.due,
+            recheck_id=recheck.id,
+            provisional=provisional_deadline(recheck, "due"),
         )
-    return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
+        for recheck, track, app in rechecks
+    ]
 
 
 @dataclass(frozen=True)
