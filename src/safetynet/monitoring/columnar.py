@@ -127,11 +127,47 @@ def validate_columns(
     numbered from 2, as in a CSV file with its header. With ``known_ids``, rows of other
     persons are quarantined as "unknown person"."""
     texts, columns, numeric = feed_texts(spec, table, "table")
-    limits = intake_limits(delivered_on)
+    vectors = _vector_checks(spec, texts, numeric, intake_limits(delivered_on))
+    slow_good, quarantine = _slow_rows(spec, texts, columns, numeric, vectors.fast, delivered_on)
+    accepted, rows, keys = _in_row_order(spec, vectors, slow_good)
+
+    # Rows are sorted once by identity number; that order finds repeated persons and unknown ones.
+    by_person = np.argsort(keys)
+    sorted_keys = keys[by_person]
+    keep, lines, duplicates = _repeats(spec, texts, accepted, rows, by_person, sorted_keys)
+    quarantine.extend(lines)
+    if known_ids is not None:
+        unknown, lines = _unknown_persons(texts, rows, keep, by_person, sorted_keys, known_ids)
+        quarantine.extend(lines)
+        keep &= ~unknown
+
+    if not keep.all():
+        accepted = accepted.filter(pa.array(keep))
+        rows = rows[keep]
+    quarantine.sort(key=lambda q: q.row)
+    result = ColumnarFeed(spec, accepted, rows, quarantine, texts.num_rows, duplicates, texts)
+    assert result.read == result.accepted + result.quarantined_rows
+    return result
+
+
+@dataclass
+class _Vectors:
+    """The vector checks of every row: which rows are proven good in their plain form, the
+    parsed values by target, the identity texts and their integer keys."""
+
+    fast: BoolArray
+    values: dict[str, pa.Array]
+    id_text: pa.Array
+    id_keys: IntArray
+
+
+def _vector_checks(
+    spec: FeedSpec, texts: pa.Table, numeric: frozenset[str], limits: IntakeLimits
+) -> _Vectors:
+    """Every field's vector check; a row is fast only if every check proves it good."""
     n = texts.num_rows
     fast = np.ones(n, dtype=np.bool_)
     values: dict[str, pa.Array] = {}
-
     id_text = texts.column("id_number").combine_chunks()
     if "id_number" in numeric:
         fast[:] = False
@@ -148,8 +184,19 @@ def validate_columns(
         ok, value = _check(feed_field.parser, feed_field.choices, text, limits)
         fast &= ok
         values[feed_field.target] = value
+    return _Vectors(fast, values, id_text, id_keys)
 
-    # The rows the vector checks cannot prove good: the row validator decides them.
+
+def _slow_rows(
+    spec: FeedSpec,
+    texts: pa.Table,
+    columns: tuple[str, ...],
+    numeric: frozenset[str],
+    fast: BoolArray,
+    delivered_on: dt.date,
+) -> tuple[list[FeedRow], list[QuarantineLine]]:
+    """The rows the vector checks cannot prove good, decided by the row validator: the rows
+    it accepts, and the quarantine lines of the others."""
     slow = np.flatnonzero(~fast)
     quarantine: list[QuarantineLine] = []
     slow_good: list[FeedRow] = []
@@ -166,30 +213,41 @@ def validate_columns(
                 quarantine.extend(
                     QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in parsed
                 )
+    return slow_good, quarantine
 
-    # Accepted so far: the fast rows and the rows the row validator accepted, in row order.
-    fast_index = np.flatnonzero(fast)
-    targets = [f.target for f in spec.fields]
-    accepted = _accepted(spec, id_text, values, fast_index, slow_good)
+
+def _in_row_order(
+    spec: FeedSpec, vectors: _Vectors, slow_good: Sequence[FeedRow]
+) -> tuple[pa.Table, IntArray, IntArray]:
+    """Accepted so far: the fast rows and the rows the row validator accepted, in row order,
+    with their row numbers and identity keys."""
+    fast_index = np.flatnonzero(vectors.fast)
+    accepted = _accepted(spec, vectors.id_text, vectors.values, fast_index, slow_good)
     rows = np.concatenate(
         [fast_index + FIRST_ROW, np.array([r.row for r in slow_good], dtype=np.int64)]
     )
-    order = np.argsort(rows, kind="stable") if slow_good else np.zeros(0, np.int64)
-    if slow_good:
-        rows = rows[order]
-        accepted = accepted.take(pa.array(order))
-
-    # Repeats: only rows whose key occurs more than once are resolved one by one. Rows are
-    # sorted once by identity number; that order finds repeated persons and unknown ones.
     keys = np.concatenate(
-        [id_keys[fast_index], np.array([_key(r.id_number) for r in slow_good], np.int64)]
+        [vectors.id_keys[fast_index], np.array([_key(r.id_number) for r in slow_good], np.int64)]
     )
     if slow_good:
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+        accepted = accepted.take(pa.array(order))
         keys = keys[order]
-    by_person = np.argsort(keys)
-    sorted_keys = keys[by_person]
+    return accepted, rows, keys
+
+
+def _repeats(
+    spec: FeedSpec,
+    texts: pa.Table,
+    accepted: pa.Table,
+    rows: IntArray,
+    by_person: IntArray,
+    sorted_keys: IntArray,
+) -> tuple[BoolArray, list[QuarantineLine], int]:
+    """Repeats: only rows whose key occurs more than once are resolved one by one. Gives the
+    rows to keep, the quarantine lines of the others and the number of duplicates."""
     keep = np.ones(len(rows), dtype=np.bool_)
-    duplicates = 0
     same = sorted_keys[1:] == sorted_keys[:-1]
     repeated = np.zeros(len(rows), dtype=np.bool_)
     repeated[by_person[1:][same]] = True
@@ -202,44 +260,46 @@ def validate_columns(
         )
         assert isinstance(frame, pl.DataFrame)
         repeated[candidates] = frame.is_duplicated().to_numpy()
-    if repeated.any():
-        where = np.flatnonzero(repeated)
-        subset = accepted.select(["id_number", *targets]).take(pa.array(where)).to_pylist()
-        records = [
-            FeedRow(int(rows[i]), d["id_number"], {t: d[t] for t in targets})
-            for i, d in zip(where, subset, strict=True)
-        ]
-        raw = dict(
-            zip((r.row for r in records), _cells(texts, rows[where] - FIRST_ROW), strict=True)
-        )
-        kept, lines, duplicates = resolve_repeats(spec, records, raw)
-        kept_rows = {r.row for r in kept}
-        keep[where] = [int(rows[i]) in kept_rows for i in where]
-        quarantine.extend(lines)
+    if not repeated.any():
+        return keep, [], 0
+    targets = [f.target for f in spec.fields]
+    where = np.flatnonzero(repeated)
+    subset = accepted.select(["id_number", *targets]).take(pa.array(where)).to_pylist()
+    records = [
+        FeedRow(int(rows[i]), d["id_number"], {t: d[t] for t in targets})
+        for i, d in zip(where, subset, strict=True)
+    ]
+    raw = dict(zip((r.row for r in records), _cells(texts, rows[where] - FIRST_ROW), strict=True))
+    kept, lines, duplicates = resolve_repeats(spec, records, raw)
+    kept_rows = {r.row for r in kept}
+    keep[where] = [int(rows[i]) in kept_rows for i in where]
+    return keep, lines, duplicates
 
-    # Persons not in the registry: a merge of the sorted keys with the sorted known keys.
-    if known_ids is not None:
-        known_sorted = _known_keys(_as_array(known_ids))
-        found = np.zeros(len(rows), dtype=np.bool_)
-        if len(known_sorted):
-            position = np.minimum(np.searchsorted(known_sorted, sorted_keys), len(known_sorted) - 1)
-            found[by_person] = known_sorted[position] == sorted_keys
-        unknown = keep & ~found
-        if unknown.any():
-            where = np.flatnonzero(unknown)
-            quarantine.extend(
-                QuarantineLine(int(rows[i]), "id_number", "unknown person", cells)
-                for i, cells in zip(where, _cells(texts, rows[where] - FIRST_ROW), strict=True)
-            )
-            keep &= ~unknown
 
-    if not keep.all():
-        accepted = accepted.filter(pa.array(keep))
-        rows = rows[keep]
-    quarantine.sort(key=lambda q: q.row)
-    result = ColumnarFeed(spec, accepted, rows, quarantine, n, duplicates, texts)
-    assert result.read == result.accepted + result.quarantined_rows
-    return result
+def _unknown_persons(
+    texts: pa.Table,
+    rows: IntArray,
+    keep: BoolArray,
+    by_person: IntArray,
+    sorted_keys: IntArray,
+    known_ids: Iterable[str] | pa.Array | pa.ChunkedArray,
+) -> tuple[BoolArray, list[QuarantineLine]]:
+    """Kept rows of persons not in the registry, by a merge of the sorted keys with the
+    sorted known keys, and their quarantine lines."""
+    known_sorted = _known_keys(_as_array(known_ids))
+    found = np.zeros(len(rows), dtype=np.bool_)
+    if len(known_sorted):
+        position = np.minimum(np.searchsorted(known_sorted, sorted_keys), len(known_sorted) - 1)
+        found[by_person] = known_sorted[position] == sorted_keys
+    unknown = keep & ~found
+    if not unknown.any():
+        return unknown, []
+    where = np.flatnonzero(unknown)
+    lines = [
+        QuarantineLine(int(rows[i]), "id_number", "unknown person", cells)
+        for i, cells in zip(where, _cells(texts, rows[where] - FIRST_ROW), strict=True)
+    ]
+    return unknown, lines
 
 
 def _key(id_number: str) -> int:

@@ -21,7 +21,7 @@ under ``assistance.monitoring.comparison`` (docs/monitoring.md).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -402,40 +402,35 @@ def _disability(ctx: _Context, rec: pl.DataFrame) -> list[pl.DataFrame]:
     return [_frame(df, "disability_certificates", "disability_grade", "grade")]
 
 
+_Finder = Callable[[_Context, pl.DataFrame, pl.DataFrame], list[pl.DataFrame]]
+
+# The findings of each feed kind: (context, the kind's records, the persons of the snapshot).
+_FINDERS: dict[str, _Finder] = {
+    "wages": lambda ctx, df, _: _wages(ctx, df),
+    "social_insurance": lambda ctx, df, _: _social_insurance(ctx, df),
+    "bank_deposits": lambda ctx, df, _: _deposits(ctx, df),
+    "vehicles": lambda ctx, df, _: _registrations(ctx, df, "vehicles", "vehicles", ctx.vehicle_min),
+    "real_estate": lambda ctx, df, _: _registrations(ctx, df, "real_estate", "homes"),
+    "business": lambda ctx, df, _: _business(ctx, df),
+    "deaths": lambda ctx, df, _: _deaths(ctx, df),
+    "births": _births,
+    "marriages": _marriages,
+    "hukou_moves": lambda ctx, df, _: _hukou_moves(ctx, df),
+    "hospital_bills": lambda ctx, df, _: _hospital(ctx, df),
+    "disaster_victims": lambda ctx, df, _: _disasters(ctx, df),
+    "unemployment_registration": lambda ctx, df, _: _unemployment(ctx, df),
+    "disability_certificates": lambda ctx, df, _: _disability(ctx, df),
+}
+
+
 def _findings(ctx: _Context, rec: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
     by_kind = {k[0]: v for k, v in rec.partition_by("kind", as_dict=True).items()}
     frames: list[pl.DataFrame] = []
     for kind, df in by_kind.items():
-        if kind == "wages":
-            frames += _wages(ctx, df)
-        elif kind == "social_insurance":
-            frames += _social_insurance(ctx, df)
-        elif kind == "bank_deposits":
-            frames += _deposits(ctx, df)
-        elif kind == "vehicles":
-            frames += _registrations(ctx, df, "vehicles", "vehicles", ctx.vehicle_min)
-        elif kind == "real_estate":
-            frames += _registrations(ctx, df, "real_estate", "homes")
-        elif kind == "business":
-            frames += _business(ctx, df)
-        elif kind == "deaths":
-            frames += _deaths(ctx, df)
-        elif kind == "births":
-            frames += _births(ctx, df, persons)
-        elif kind == "marriages":
-            frames += _marriages(ctx, df, persons)
-        elif kind == "hukou_moves":
-            frames += _hukou_moves(ctx, df)
-        elif kind == "hospital_bills":
-            frames += _hospital(ctx, df)
-        elif kind == "disaster_victims":
-            frames += _disasters(ctx, df)
-        elif kind == "unemployment_registration":
-            frames += _unemployment(ctx, df)
-        elif kind == "disability_certificates":
-            frames += _disability(ctx, df)
-        else:
+        finder = _FINDERS.get(str(kind))
+        if finder is None:
             raise InputError("kind", f"{kind!r} is not a feed kind the comparison knows")
+        frames += finder(ctx, df, persons)
     frames = [f for f in frames if not f.is_empty()]
     if not frames:
         return pl.DataFrame(schema=_FRAME_SCHEMA)
@@ -562,20 +557,38 @@ def _effects(
     # Households of which someone is still alive, as indices into ``hh_rows``.
     alive_hh = _alive_households(sub, rows_in_sub, found)
     after_part = _evaluate(corrected, regions[alive_hh], month, programs, overrides, fallbacks)
-    n = len(hh_rows)
+    after = _widened(after_part, alive_hh, len(hh_rows), programs)
+    household_id = data.household_id[hh_rows]
+    effects = _effect_table(household_id, programs, before, after)
+    if "dibao" not in programs:
+        return effects, STANDARD_TEST_SCHEMA.empty_table()
+    financial = _financial_tests(sub, regions, found, month, overrides, fallbacks)
+    return effects, _standard_tests(household_id, before, after, financial)
+
+
+def _widened(part: _Results, alive_hh: np.ndarray, n: int, programs: Sequence[str]) -> _Results:
+    """The results of the households still alive spread over all ``n`` affected households
+    (not eligible, no amount, zero outputs where all members died)."""
     after = _Results(
         {pid: np.zeros(n, np.bool_) for pid in programs},
         {pid: np.zeros(n, np.int64) for pid in programs},
         {},
     )
     for pid in programs:
-        after.eligible[pid][alive_hh] = after_part.eligible[pid]
-        after.amount[pid][alive_hh] = after_part.amount[pid]
-    for name, column in after_part.outputs.items():
+        after.eligible[pid][alive_hh] = part.eligible[pid]
+        after.amount[pid][alive_hh] = part.amount[pid]
+    for name, column in part.outputs.items():
         full = np.zeros(n, column.dtype)
         full[alive_hh] = column
         after.outputs[name] = full
-    household_id = data.household_id[hh_rows]
+    return after
+
+
+def _effect_table(
+    household_id: np.ndarray, programs: Sequence[str], before: _Results, after: _Results
+) -> pa.Table:
+    """EFFECT_SCHEMA: each program on the declared and on the found facts, by household."""
+    n = len(household_id)
     tables = []
     for pid in programs:
         changed = (before.eligible[pid] != after.eligible[pid]) | (
@@ -595,16 +608,21 @@ def _effects(
                 schema=EFFECT_SCHEMA,
             )
         )
-    effects = pa.concat_tables(tables).sort_by([("household_id", "ascending")])
-    if "dibao" not in programs:
-        return effects, STANDARD_TEST_SCHEMA.empty_table()
+    return pa.concat_tables(tables).sort_by([("household_id", "ascending")])
+
+
+def _standard_tests(
+    household_id: np.ndarray,
+    before: _Results,
+    after: _Results,
+    financial: tuple[np.ndarray, np.ndarray],
+) -> pa.Table:
+    """STANDARD_TEST_SCHEMA: the dibao income and asset tests on the declared and found facts."""
     b, a = before.outputs, after.outputs
-    declared_financial, found_financial = _financial_tests(
-        sub, regions, found, month, overrides, fallbacks
-    )
+    declared_financial, found_financial = financial
     # Per-capita income is the whole-fen floor of counted income over members, so with a standard
     # in whole fen "per capita < standard" is the dibao program's own "income < standard × members".
-    standards = pa.table(
+    return pa.table(
         {
             "household_id": household_id,
             "standard_fen": b["standard"].astype(np.int64),
@@ -622,7 +640,6 @@ def _effects(
         },
         schema=STANDARD_TEST_SCHEMA,
     )
-    return effects, standards
 
 
 def _financial_tests(
@@ -675,8 +692,8 @@ def _records_frame(records: pa.Table) -> pl.DataFrame:
 
 
 def _differences(data: CountyData, found: pl.DataFrame) -> pa.Table:
-    """The findings as ``DIFFERENCE_SCHEMA`` rows, each with whether its household is a recipient
-    or monitored."""
+    """DIFFERENCE_SCHEMA: the findings with their household, person and identity number, and
+    whether the household receives or is monitored."""
     pop = data.population
     tekun = pop.any_h(np.asarray(pop.p("is_tekun_recipient"), np.bool_))
     recipient = np.asarray(pop.h("is_dibao_recipient"), np.bool_) | tekun
@@ -714,7 +731,7 @@ def _differences(data: CountyData, found: pl.DataFrame) -> pa.Table:
 
 
 def _consulted(data: CountyData, rec: pl.DataFrame) -> pa.Table:
-    """Feed records matched, by household and kind (``CONSULTED_SCHEMA``)."""
+    """CONSULTED_SCHEMA: the records consulted per household and feed kind."""
     consulted_frame = (
         rec.group_by("hh", "kind").agg(records=pl.len().cast(pl.Int64)).sort("hh", "kind")
     )

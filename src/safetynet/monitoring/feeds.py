@@ -820,11 +820,7 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
     if earlier is not None:
         raise AlreadyLoadedError(table.path.name, earlier)
     now = clock()
-    persons: dict[str, int] = {}
-    numbers = sorted({r.id_number for r in feed.rows})
-    for start in range(0, len(numbers), CHUNK):
-        found = uow.repo(RegistryRepository).persons_by_id_number(numbers[start : start + CHUNK])
-        persons.update({number: p.id for number, p in found.items()})
+    persons = _registered_persons(uow, feed)
     reject_unknown(feed, persons.__contains__)
     report = LoadReport(
         kind=table.spec.kind,
@@ -834,44 +830,11 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
         duplicates=feed.duplicates,
     )
     assert report.read == report.accepted + report.quarantined
-    delivery = FeedDelivery(
-        kind=table.spec.kind,
-        file_name=table.path.name[:255],
-        sha256=table.sha256,
-        delivered_on=feed.delivered_on,
-        loaded_at=now,
-        read_count=report.read,
-        accepted_count=report.accepted,
-        quarantined_count=report.quarantined,
-        duplicate_count=report.duplicates,
-        headers=json.dumps(list(table.headers), ensure_ascii=False),
-    )
+    delivery = _delivery(feed, report, now)
     session.add(delivery)
     session.flush()
     report.delivery_id = delivery.id
-    # The reasons are stored with the rows, in the same transaction: the quarantine file is
-    # written from them and can be written again (``rejections``), whatever happens after.
-    session.add_all(
-        FeedRejection(
-            delivery_id=delivery.id,
-            row_number=line.row,
-            field=line.field[:64],
-            reason=line.reason,
-            # JSON escapes control characters (\\u0000): the text stored never holds a NUL.
-            cells=json.dumps(list(line.cells), ensure_ascii=False),
-        )
-        for line in feed.quarantine
-    )
-    session.add_all(
-        FeedRecord(
-            delivery_id=delivery.id,
-            row_number=record.row,
-            kind=table.spec.kind,
-            person_id=persons[record.id_number],
-            **record.values,
-        )
-        for record in feed.rows
-    )
+    _add_rows(session, delivery.id, feed, persons)
     append(
         session,
         actor=cmd.actor,
@@ -893,6 +856,61 @@ def load_feed(cmd: LoadFeed, uow: UnitOfWork, clock: Callable[[], dt.datetime]) 
     )
     uow.commit()
     return report
+
+
+def _registered_persons(uow: UnitOfWork, feed: ValidatedFeed) -> dict[str, int]:
+    """Identity number -> person id of the feed's persons found in the registry."""
+    persons: dict[str, int] = {}
+    numbers = sorted({r.id_number for r in feed.rows})
+    for start in range(0, len(numbers), CHUNK):
+        found = uow.repo(RegistryRepository).persons_by_id_number(numbers[start : start + CHUNK])
+        persons.update({number: p.id for number, p in found.items()})
+    return persons
+
+
+def _delivery(feed: ValidatedFeed, report: LoadReport, now: dt.datetime) -> FeedDelivery:
+    table = feed.table
+    return FeedDelivery(
+        kind=table.spec.kind,
+        file_name=table.path.name[:255],
+        sha256=table.sha256,
+        delivered_on=feed.delivered_on,
+        loaded_at=now,
+        read_count=report.read,
+        accepted_count=report.accepted,
+        quarantined_count=report.quarantined,
+        duplicate_count=report.duplicates,
+        headers=json.dumps(list(table.headers), ensure_ascii=False),
+    )
+
+
+def _add_rows(
+    session: Session, delivery_id: int, feed: ValidatedFeed, persons: Mapping[str, int]
+) -> None:
+    """The delivery's quarantine lines and accepted records."""
+    # The reasons are stored with the rows, in the same transaction: the quarantine file is
+    # written from them and can be written again (``rejections``), whatever happens after.
+    session.add_all(
+        FeedRejection(
+            delivery_id=delivery_id,
+            row_number=line.row,
+            field=line.field[:64],
+            reason=line.reason,
+            # JSON escapes control characters (\\u0000): the text stored never holds a NUL.
+            cells=json.dumps(list(line.cells), ensure_ascii=False),
+        )
+        for line in feed.quarantine
+    )
+    session.add_all(
+        FeedRecord(
+            delivery_id=delivery_id,
+            row_number=record.row,
+            kind=feed.table.spec.kind,
+            person_id=persons[record.id_number],
+            **record.values,
+        )
+        for record in feed.rows
+    )
 
 
 def rejections(session: Session, delivery_id: int) -> tuple[tuple[str, ...], list[QuarantineLine]]:

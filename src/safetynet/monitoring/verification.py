@@ -156,13 +156,21 @@ def _population(
     month: dt.date,
     end: dt.date,
 ) -> Population:
-    n_p, n_h = len(members), len(households)
-    f = FIELDS.get
     pop = Population()
     pop.household_of = np.asarray([position[m.household_id] for m, _ in members], dtype=np.int64)
     pop.households["hukou_type"] = np.asarray(
-        [f("hukou_type").code(h.hukou_type) for h in households], dtype=np.int8
+        [FIELDS.get("hukou_type").code(h.hukou_type) for h in households], dtype=np.int8
     )
+    _person_fields(pop, members)
+    _incomes(session, pop, [p for _, p in members], month)
+    _assets(session, pop, position, len(households))
+    _enrolments(session, pop, position, len(households), month, end)
+    return pop
+
+
+def _person_fields(pop: Population, members: list[tuple[Membership, Person]]) -> None:
+    """The persons' registry fields, one column each."""
+    f = FIELDS.get
     persons = [p for _, p in members]
     pop.persons["birth_date"] = np.asarray(
         [date_to_int(p.birth_date) for p in persons], dtype=np.int32
@@ -186,9 +194,13 @@ def _population(
     pop.persons["unemployment_registered"] = np.asarray(
         [p.employment == "unemployed" for p in persons], dtype=np.bool_
     )
+
+
+def _incomes(session: Session, pop: Population, persons: list[Person], month: dt.date) -> None:
+    """Each person's income columns: the latest month on record up to the compared month, per
+    person and income kind."""
     row_of = {p.id: i for i, p in enumerate(persons)}
     ids = list(row_of)
-    # The latest month on record up to the compared month, per person and income kind.
     latest: dict[tuple[int, str], tuple[str, int]] = {}
     for part in _chunks(ids):
         for item in session.scalars(
@@ -200,15 +212,18 @@ def _population(
             if key not in latest or latest[key][0] < item.month:
                 latest[key] = (item.month, item.amount_fen)
     for name in INCOME_FIELDS.values():
-        pop.persons[name] = np.zeros(n_p, dtype=np.int64)
+        pop.persons[name] = np.zeros(len(persons), dtype=np.int64)
     for (person_id, kind), (_, value) in latest.items():
         if kind in INCOME_FIELDS:
             pop.persons[INCOME_FIELDS[kind]][row_of[person_id]] += value
+
+
+def _assets(session: Session, pop: Population, position: Mapping[int, int], n_h: int) -> None:
+    """Each household's financial assets, vehicles and homes."""
     financial = np.zeros(n_h, dtype=np.int64)
     vehicles = np.zeros(n_h, dtype=np.int64)
     homes = np.zeros(n_h, dtype=np.int64)
-    hh_ids = list(position)
-    for part in _chunks(hh_ids):
+    for part in _chunks(list(position)):
         for asset in session.scalars(select(Asset).where(Asset.household_id.in_(list(part)))):
             i = position[asset.household_id]
             if asset.kind in ("deposits", "securities"):
@@ -220,11 +235,23 @@ def _population(
     pop.households["financial_assets"] = financial
     pop.households["vehicles"] = vehicles
     pop.households["homes"] = homes
+
+
+def _enrolments(
+    session: Session,
+    pop: Population,
+    position: Mapping[int, int],
+    n_h: int,
+    month: dt.date,
+    end: dt.date,
+) -> None:
+    """Each household's active enrolments in the month: dibao (and its amount), tekun, and the
+    monitored programmes."""
     dibao = np.zeros(n_h, dtype=np.bool_)
     tekun = np.zeros(n_h, dtype=np.bool_)
     monitored = np.zeros(n_h, dtype=np.bool_)
     amount = np.zeros(n_h, dtype=np.int64)
-    for part in _chunks(hh_ids):
+    for part in _chunks(list(position)):
         for e in session.scalars(
             select(Enrolment).where(
                 Enrolment.household_id.in_(list(part)),
@@ -246,7 +273,6 @@ def _population(
     pop.households["is_low_income_monitored"] = monitored
     # A tekun enrolment is the household's; its members are the persons supported.
     pop.persons["is_tekun_recipient"] = tekun[pop.household_of]
-    return pop
 
 
 def _records(
