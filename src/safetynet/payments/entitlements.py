@@ -28,6 +28,7 @@ from safetynet.db.engine import Database
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.payments.model import EntitlementChange, PaymentInstruction
+from safetynet.payments.months import parse_month
 from safetynet.registry.model import Enrolment, EnrolmentHistory
 
 __all__ = [
@@ -162,8 +163,6 @@ def change_entitlement(db: Database, cmd: ChangeEntitlement, clock: Clock) -> in
 def record_entitlement_change(session: Session, cmd: ChangeEntitlement, now: dt.datetime) -> int:
     """``change_entitlement`` inside the caller's transaction (flushed, not committed), for a
     step that changes the schedule together with its own rows, e.g. a case decision."""
-    from safetynet.payments.roll import parse_month
-
     from_month = parse_month(cmd.from_month, "from_month")
     if cmd.amount_fen < 0:
         raise InputError("amount", "is negative")

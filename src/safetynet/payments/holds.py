@@ -27,6 +27,7 @@ from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.payments.entitlements import next_month
 from safetynet.payments.model import PaymentHold, PaymentInstruction
+from safetynet.payments.months import parse_month
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [
@@ -169,8 +170,6 @@ def first_stoppable_month(session: Session, household_id: int, month: str) -> st
 def place_hold_in(session: Session, cmd: PlaceHold, now: dt.datetime) -> tuple[int, bool]:
     """Place the hold in the caller's transaction, with its audit entry. Returns (hold id,
     whether it is new): a hold for an alert that already has one is not placed twice."""
-    from safetynet.payments.roll import parse_month
-
     from_month = parse_month(cmd.from_month, "from_month")
     reason = _text(cmd.reason, "reason")
     program = None if cmd.program is None else _text(cmd.program, "program")
