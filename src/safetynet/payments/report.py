@@ -19,7 +19,7 @@ from safetynet.db.engine import Database
 from safetynet.domain.regions import default_registry
 from safetynet.payments.holds import held_kind
 from safetynet.payments.model import PaymentInstruction, PaymentRecovery
-from safetynet.payments.roll import month_bounds, parse_month
+from safetynet.payments.months import month_bounds, parse_month
 from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.model import Household
 
