@@ -44,7 +44,6 @@ from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.deaths import KnownDeath, known_deaths
-from safetynet.payments.entitlements import month_of
 from safetynet.payments.holds import (
     ENDED,
     HELD_KINDS,
@@ -61,7 +60,7 @@ from safetynet.payments.model import (
     PaymentHold,
     PaymentInstruction,
 )
-from safetynet.payments.months import month_bounds, parse_month
+from safetynet.payments.months import month_bounds, month_of, parse_month
 from safetynet.registry.model import Enrolment, EnrolmentHistory, Household, Membership
 
 __all__ = [

@@ -27,8 +27,9 @@ from safetynet.audit.log import Actor, append
 from safetynet.db.engine import Database
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError, UnknownNameError
+from safetynet.payments.holds import DIED, ENDED
 from safetynet.payments.model import EntitlementChange, PaymentInstruction
-from safetynet.payments.months import parse_month
+from safetynet.payments.months import month_of, next_month, parse_month
 from safetynet.registry.model import Enrolment, EnrolmentHistory
 
 __all__ = [
@@ -45,15 +46,6 @@ __all__ = [
 ]
 
 Clock = Callable[[], dt.datetime]
-
-
-def month_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +231,6 @@ def end_entitlement(db: Database, cmd: EndEntitlement, clock: Clock) -> int:
         nothing_due_from = next_month(month_of(cmd.end_date))
         # Months the bank file held for the death are now held for the end: the roll brings
         # those up to date (settled at 0) instead of recovering money that was never sent.
-        from safetynet.payments.holds import DIED, ENDED
-
         session.execute(
             update(PaymentInstruction)
             .where(

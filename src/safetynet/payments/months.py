@@ -7,9 +7,18 @@ import re
 
 from safetynet.errors import InputError
 
-__all__ = ["month_bounds", "parse_month"]
+__all__ = ["month_bounds", "month_of", "next_month", "parse_month"]
 
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def parse_month(value: str, field: str = "month") -> str:

@@ -30,7 +30,7 @@ from safetynet.domain.money import Rounding, format_yuan
 from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError, SafetyNetError
 from safetynet.logs import logged_stage
-from safetynet.payments.entitlements import ScheduleEntry, month_of
+from safetynet.payments.entitlements import ScheduleEntry
 from safetynet.payments.holds import ENDED, SUSPENDED, active_holds
 from safetynet.payments.model import (
     EntitlementChange,
@@ -40,7 +40,7 @@ from safetynet.payments.model import (
     PaymentRecovery,
     PaymentRun,
 )
-from safetynet.payments.months import month_bounds, parse_month
+from safetynet.payments.months import month_bounds, month_of, parse_month
 from safetynet.payments.roll_plan import (
     TOUCHABLE,
     Account,
@@ -705,6 +705,34 @@ def _roll_locked(
     clock: Clock,
     tree: ParameterTree | None,
 ) -> RollReport:
+    run_id, interrupted = _start_run(db, month, county, clock)
+    params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
+    totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
+    report = RollReport(
+        run_id=run_id,
+        month=month,
+        county=county,
+        eligible=totals.eligible,
+        created=totals.created,
+        already_present=totals.eligible - totals.created,
+        batches=totals.batches,
+        interrupted_runs=interrupted,
+        adjustments=totals.adjustments,
+        arrears_fen=totals.arrears_fen,
+        overpaid_fen=totals.overpaid_fen,
+        held=totals.held,
+        held_by_hold=totals.held_by_hold,
+        settled_held=totals.settled_held,
+    )
+    _finish_run(db, report, actor, clock)
+    return report
+
+
+def _start_run(
+    db: Database, month: str, county: str | None, clock: Clock
+) -> tuple[int, tuple[int, ...]]:
+    """A new run of the month and county, the runs left ``running`` by a crash marked
+    ``interrupted``: (the run's id, the interrupted runs' ids)."""
     with db.sessions.begin() as session:
         interrupted = tuple(
             session.scalars(
@@ -731,9 +759,20 @@ def _roll_locked(
         )
         session.add(run)
         session.flush()
-        run_id = run.id
+        return run.id, interrupted
 
-    params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
+
+def _roll_batches(
+    db: Database,
+    month: str,
+    county: str | None,
+    batch_size: int,
+    run_id: int,
+    clock: Clock,
+    params: _RecoveryParams,
+) -> _Totals:
+    """Every batch of candidates in enrolment-id order, each in its own transaction that also
+    records the run's progress."""
     query = roll_candidates(month, county).limit(batch_size)
     cursor = 0
     totals = _Totals()
@@ -741,7 +780,7 @@ def _roll_locked(
         with db.sessions.begin() as session:
             found = [Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))]
             if not found:
-                break
+                return totals
             _roll_batch(session, month, found, run_id, clock(), params, totals)
             cursor = found[-1].id
             totals.batches += 1
@@ -758,28 +797,14 @@ def _roll_locked(
                     held_count=totals.held,
                 )
             )
-    eligible, created, batches = totals.eligible, totals.created, totals.batches
 
-    report = RollReport(
-        run_id=run_id,
-        month=month,
-        county=county,
-        eligible=eligible,
-        created=created,
-        already_present=eligible - created,
-        batches=batches,
-        interrupted_runs=interrupted,
-        adjustments=totals.adjustments,
-        arrears_fen=totals.arrears_fen,
-        overpaid_fen=totals.overpaid_fen,
-        held=totals.held,
-        held_by_hold=totals.held_by_hold,
-        settled_held=totals.settled_held,
-    )
+
+def _finish_run(db: Database, report: RollReport, actor: Actor, clock: Clock) -> None:
+    """Mark the run finished, with its one audit entry."""
     with db.sessions.begin() as session:
         session.execute(
             update(PaymentRun)
-            .where(PaymentRun.id == run_id)
+            .where(PaymentRun.id == report.run_id)
             .values(status="finished", finished_at=clock())
         )
         append(
@@ -788,22 +813,21 @@ def _roll_locked(
             command="payments roll",
             event="payment_roll_finished",
             entity="payment_run",
-            entity_id=run_id,
+            entity_id=report.run_id,
             after={
-                "month": month,
-                "county": county,
-                "eligible": eligible,
-                "created": created,
-                "already_present": eligible - created,
-                "batches": batches,
-                "interrupted_runs": list(interrupted),
-                "adjustments": totals.adjustments,
-                "arrears": format_yuan(totals.arrears_fen),
-                "overpaid": format_yuan(totals.overpaid_fen),
-                "held": totals.held,
-                "held_by_hold": totals.held_by_hold,
-                "settled_held": totals.settled_held,
+                "month": report.month,
+                "county": report.county,
+                "eligible": report.eligible,
+                "created": report.created,
+                "already_present": report.already_present,
+                "batches": report.batches,
+                "interrupted_runs": list(report.interrupted_runs),
+                "adjustments": report.adjustments,
+                "arrears": format_yuan(report.arrears_fen),
+                "overpaid": format_yuan(report.overpaid_fen),
+                "held": report.held,
+                "held_by_hold": report.held_by_hold,
+                "settled_held": report.settled_held,
             },
             occurred_at=clock(),
         )
-    return report
