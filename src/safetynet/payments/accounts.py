@@ -35,6 +35,7 @@ from safetynet.intake import (
     read_sheet,
 )
 from safetynet.logs import logged_stage
+from safetynet.payments.masking import mask_account
 from safetynet.payments.model import PayeeAccount
 from safetynet.registry.model import Household, Membership, Person
 
@@ -101,14 +102,6 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("valid_to", ("停用日期", "失效日期"), False, "YYYY-MM-DD, empty = open"),
     Column("holder_name", ("持卡人姓名", "姓名"), False, "name (not stored; for the reader)"),
 )
-
-
-def mask_account(value: str) -> str:
-    """Keep the first 4 and the last 4 characters; stars in between (all stars if 8 or fewer)."""
-    value = value.strip()
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
 def parse_account_number(text: str, field_name: str = "account_number") -> str:
@@ -313,6 +306,97 @@ class AccountImportReport:
         return len({q.row for q in self.quarantine})
 
 
+# Why a row is not stored: (field, reason).
+_Rejection = tuple[str, str]
+
+
+def _holder_in_household(
+    session: Session,
+    record: AccountRow,
+    households: Mapping[tuple[str, str], int],
+    persons: Mapping[str, int],
+) -> tuple[int, int] | _Rejection:
+    """(household id, holder's person id) of the row, or why not: the household and the person
+    must be known and the holder a member while the account is valid."""
+    household_id = households.get((record.region, record.household_no))
+    if household_id is None:
+        return ("household_no", f"unknown household {record.region}/{record.household_no}")
+    person_id = persons.get(record.holder_id_number)
+    masked = mask_identity_number(record.holder_id_number)
+    if person_id is None:
+        return ("holder_id_number", f"unknown person {masked}")
+    if not _is_member(session, person_id, household_id, record.valid_from, record.valid_to):
+        return (
+            "holder_id_number",
+            f"{masked} is not a member of household "
+            f"{record.region}/{record.household_no} while the account is valid",
+        )
+    return household_id, person_id
+
+
+def _against_existing(
+    existing: PayeeAccount, record: AccountRow, person_id: int
+) -> _Rejection | None:
+    """None if the account recorded from the same day is the row's own (already recorded), else
+    why the row is refused (pure)."""
+    same = (
+        existing.holder_person_id == person_id
+        and existing.bank_code == record.bank_code
+        and existing.account_number == record.account_number
+        and existing.valid_to == record.valid_to
+    )
+    if same:
+        return None
+    return (
+        "valid_from",
+        f"household {record.region}/{record.household_no} already has account "
+        f"{mask_account(existing.account_number)} from {record.valid_from}; "
+        "a different account needs a different valid_from",
+    )
+
+
+def _store_rows(session: Session, batch: ValidatedAccounts, now: dt.datetime) -> tuple[int, int]:
+    """Check each row against the registry and the accounts recorded, store the new ones;
+    (imported, already recorded)."""
+    imported = already = 0
+    households = _households(session, {(r.region, r.household_no) for r in batch.rows})
+    persons = _persons(session, {r.holder_id_number for r in batch.rows})
+    for record in list(batch.rows):
+        found = _holder_in_household(session, record, households, persons)
+        if isinstance(found[0], str):
+            batch.reject(record, *found)
+            continue
+        household_id, person_id = found
+        existing = session.scalars(
+            select(PayeeAccount).where(
+                PayeeAccount.household_id == household_id,
+                PayeeAccount.valid_from == record.valid_from,
+            )
+        ).one_or_none()
+        if existing is not None:
+            refused = _against_existing(existing, record, person_id)
+            if refused is None:
+                already += 1
+                batch.rows.remove(record)
+            else:
+                batch.reject(record, *refused)
+            continue
+        session.add(
+            PayeeAccount(
+                household_id=household_id,
+                holder_person_id=person_id,
+                bank_code=record.bank_code,
+                account_number=record.account_number,
+                valid_from=record.valid_from,
+                valid_to=record.valid_to,
+                created_at=now,
+                source=batch.path.name,
+            )
+        )
+        imported += 1
+    return imported, already
+
+
 @logged_stage("import accounts")
 def import_accounts(
     db: Database,
@@ -326,73 +410,8 @@ def import_accounts(
     audit entry. Rows already recorded with the same values are counted, not stored twice. With
     ``dry_run`` every check runs and the transaction is rolled back: nothing is written."""
     now: dt.datetime = clock()  # type: ignore[operator]
-    imported = already = 0
     with db.sessions() as session, session.begin() as transaction:
-        households = _households(session, {(r.region, r.household_no) for r in batch.rows})
-        persons = _persons(session, {r.holder_id_number for r in batch.rows})
-        for record in list(batch.rows):
-            household_id = households.get((record.region, record.household_no))
-            if household_id is None:
-                batch.reject(
-                    record,
-                    "household_no",
-                    f"unknown household {record.region}/{record.household_no}",
-                )
-                continue
-            person_id = persons.get(record.holder_id_number)
-            if person_id is None:
-                batch.reject(
-                    record,
-                    "holder_id_number",
-                    f"unknown person {mask_identity_number(record.holder_id_number)}",
-                )
-                continue
-            if not _is_member(session, person_id, household_id, record.valid_from, record.valid_to):
-                batch.reject(
-                    record,
-                    "holder_id_number",
-                    f"{mask_identity_number(record.holder_id_number)} is not a member of household "
-                    f"{record.region}/{record.household_no} while the account is valid",
-                )
-                continue
-            existing = session.scalars(
-                select(PayeeAccount).where(
-                    PayeeAccount.household_id == household_id,
-                    PayeeAccount.valid_from == record.valid_from,
-                )
-            ).one_or_none()
-            if existing is not None:
-                same = (
-                    existing.holder_person_id == person_id
-                    and existing.bank_code == record.bank_code
-                    and existing.account_number == record.account_number
-                    and existing.valid_to == record.valid_to
-                )
-                if same:
-                    already += 1
-                    batch.rows.remove(record)
-                    continue
-                batch.reject(
-                    record,
-                    "valid_from",
-                    f"household {record.region}/{record.household_no} already has account "
-                    f"{mask_account(existing.account_number)} from {record.valid_from}; "
-                    "a different account needs a different valid_from",
-                )
-                continue
-            session.add(
-                PayeeAccount(
-                    household_id=household_id,
-                    holder_person_id=person_id,
-                    bank_code=record.bank_code,
-                    account_number=record.account_number,
-                    valid_from=record.valid_from,
-                    valid_to=record.valid_to,
-                    created_at=now,
-                    source=batch.path.name,
-                )
-            )
-            imported += 1
+        imported, already = _store_rows(session, batch, now)
         batch.quarantine.sort(key=lambda q: q.row)
         append(
             session,

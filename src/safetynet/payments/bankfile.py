@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,6 @@ from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.deaths import KnownDeath, known_deaths
-from safetynet.payments.entitlements import month_of
 from safetynet.payments.holds import (
     ENDED,
     HELD_KINDS,
@@ -61,7 +60,7 @@ from safetynet.payments.model import (
     PaymentHold,
     PaymentInstruction,
 )
-from safetynet.payments.roll import month_bounds, parse_month
+from safetynet.payments.months import month_bounds, month_of, parse_month
 from safetynet.registry.model import Enrolment, EnrolmentHistory, Household, Membership
 
 __all__ = [
@@ -187,6 +186,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+@dataclass(frozen=True, slots=True)
+class _HeldCounts:
+    """How many of the county's instructions each reason keeps held."""
+
+    kinds: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+    @property
+    def by_hold(self) -> int:
+        return self.kinds.get("payment hold", 0)
+
+    @property
+    def by_kind(self) -> tuple[tuple[str, int], ...]:
+        return tuple((k, self.kinds[k]) for k in HELD_KINDS if self.kinds.get(k))
+
+
 @logged_stage("bank files")
 def export_bank_files(
     db: Database,
@@ -204,91 +222,14 @@ def export_bank_files(
         raise InputError("--county", f"{county!r} is not a 6-digit county code")
     first, last = month_bounds(month)
     now = clock()
-    released = 0
     with db.sessions.begin() as session:
         in_county = select(Household.id).where(Household.region_code == county)
         scope = (
             PaymentInstruction.household_id.in_(in_county),
             PaymentInstruction.month <= month,
         )
-        # A standing payment hold keeps what it covers: pending and failed instructions under
-        # one become held (read before the instructions are locked, so a hold committed
-        # meanwhile has already turned its instructions held).
-        holds = active_holds(
-            session,
-            session.scalars(
-                select(PaymentHold.household_id).where(
-                    PaymentHold.household_id.in_(in_county), PaymentHold.released_at.is_(None)
-                )
-            ),
-        )
-        newly_held = 0
-        for instruction in session.scalars(
-            select(PaymentInstruction)
-            .where(
-                *scope,
-                PaymentInstruction.household_id.in_(list(holds))
-                | PaymentInstruction.hold_id.is_not(None),
-                PaymentInstruction.status.in_(("pending", "held", "failed")),
-            )
-            .order_by(PaymentInstruction.id)
-            .with_for_update()
-        ):
-            hold = covering_hold(
-                holds.get(instruction.household_id, []), instruction.program, instruction.month
-            )
-            if hold is None:
-                if instruction.hold_id is not None:
-                    # its hold was released while a roll was making it: no hold keeps it now
-                    instruction.hold_id = None
-                    instruction.held_reason = NO_ACCOUNT
-                continue
-            if instruction.hold_id == hold.id:
-                continue
-            newly_held += instruction.status != "held"
-            instruction.status = "held"
-            instruction.hold_id = hold.id
-            instruction.held_reason = hold.reason
-        session.flush()
-        # Held instructions no hold keeps and failed ones (a retry) take the account valid in
-        # this month.
-        to_refresh = session.scalars(
-            select(PaymentInstruction)
-            .where(
-                *scope,
-                (PaymentInstruction.status == "failed")
-                | (
-                    (PaymentInstruction.status == "held")
-                    & (PaymentInstruction.held_reason == NO_ACCOUNT)
-                ),
-                PaymentInstruction.hold_id.is_(None),
-            )
-            .order_by(PaymentInstruction.id)
-            .with_for_update()
-        ).all()
-        households = {i.household_id for i in to_refresh}
-        accounts: dict[int, list[PayeeAccount]] = {}
-        if households:
-            for account in session.scalars(
-                select(PayeeAccount)
-                .where(PayeeAccount.household_id.in_(households))
-                .order_by(PayeeAccount.id)
-            ):
-                accounts.setdefault(account.household_id, []).append(account)
-        for instruction in to_refresh:
-            options = accounts.get(instruction.household_id, [])
-            chosen = account_for_month(options, first, last)
-            if chosen is None:
-                continue
-            account = options[chosen]
-            instruction.account = account.account_number
-            instruction.bank_code = account.bank_code
-            instruction.payee_account_id = account.id
-            if instruction.status == "held":
-                instruction.status = "pending"
-                instruction.held_reason = None
-                released += 1
-        session.flush()
+        newly_held = _apply_holds(session, scope, in_county)
+        released = _refresh_accounts(session, scope, first, last)
         stopped, resumed = _recheck(session, scope, in_county)
         released += resumed
         session.flush()
@@ -298,62 +239,8 @@ def export_bank_files(
             .order_by(PaymentInstruction.month, PaymentInstruction.id)
             .with_for_update()
         ).all()
-        kinds: dict[str, int] = {}
-        for hold_id, reason, count in session.execute(
-            select(PaymentInstruction.hold_id, PaymentInstruction.held_reason, func.count())
-            .where(*scope, PaymentInstruction.status == "held")
-            .group_by(PaymentInstruction.hold_id, PaymentInstruction.held_reason)
-        ):
-            kind = held_kind(hold_id, reason)
-            kinds[kind] = kinds.get(kind, 0) + int(count)
-        still_held, held_by_hold = sum(kinds.values()), kinds.get("payment hold", 0)
-        held_by_kind = tuple((k, kinds[k]) for k in HELD_KINDS if kinds.get(k))
-        new_id: int | None = None
-        if payable:
-            sequence = (
-                session.scalar(
-                    select(func.max(BankFile.sequence)).where(
-                        BankFile.county == county, BankFile.month == month
-                    )
-                )
-                or 0
-            ) + 1
-            batch = BankFile(
-                county=county,
-                month=month,
-                sequence=sequence,
-                created_at=now,
-                record_count=len(payable),
-                total_fen=sum(i.net_fen for i in payable),
-            )
-            session.add(batch)
-            session.flush()
-            new_id = batch.id
-            rows = []
-            for line, instruction in enumerate(payable, start=1):
-                # pending and failed instructions always carry an account (roll, refresh above)
-                assert instruction.account is not None
-                assert instruction.bank_code is not None
-                rows.append(
-                    {"bank_file_id": batch.id, "line": line, "instruction_id": instruction.id,
-                     "amount_fen": instruction.net_fen, "bank_code": instruction.bank_code,
-                     "account": instruction.account}
-                )  # fmt: skip
-            session.execute(insert(BankFileItem), rows)
-            in_batch = select(BankFileItem.instruction_id).where(
-                BankFileItem.bank_file_id == batch.id
-            )
-            session.execute(
-                update(PaymentInstruction)
-                .where(PaymentInstruction.id.in_(in_batch))
-                .values(
-                    status="exported",
-                    bank_file_id=batch.id,
-                    failure_code=None,
-                    failure_text=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
+        held = _held_counts(session, scope)
+        new_id = _make_batch(session, county, month, now, payable) if payable else None
         if payable or released or newly_held or stopped:
             append(
                 session,
@@ -368,17 +255,192 @@ def export_bank_files(
                     "records": len(payable),
                     "total": format_yuan(sum(i.net_fen for i in payable)),
                     "released_from_hold": released,
-                    "still_held": still_held,
-                    "held_by_payment_hold": held_by_hold,
+                    "still_held": held.total,
+                    "held_by_payment_hold": held.by_hold,
                     "newly_held_by_payment_hold": newly_held,
-                    "held_by_reason": dict(held_by_kind),
+                    "held_by_reason": dict(held.by_kind),
                     "no_longer_standing": [
                         {"instruction": i, "month": m, "reason": r} for i, m, r in stopped
                     ],
                 },
                 occurred_at=now,
             )
+    written = _write_files(db, county, month, out_dir, new_id)
+    return BankFileReport(
+        county,
+        month,
+        tuple(written),
+        released,
+        held.total,
+        held.by_hold,
+        held.by_kind,
+        tuple(stopped),
+    )
 
+
+def _apply_holds(session: Session, scope: tuple[Any, ...], in_county: Any) -> int:
+    """A standing payment hold keeps what it covers: pending and failed instructions under one
+    become held (holds read before the instructions are locked, so a hold committed meanwhile
+    has already turned its instructions held). Returns how many became held."""
+    holds = active_holds(
+        session,
+        session.scalars(
+            select(PaymentHold.household_id).where(
+                PaymentHold.household_id.in_(in_county), PaymentHold.released_at.is_(None)
+            )
+        ),
+    )
+    newly_held = 0
+    for instruction in session.scalars(
+        select(PaymentInstruction)
+        .where(
+            *scope,
+            PaymentInstruction.household_id.in_(list(holds))
+            | PaymentInstruction.hold_id.is_not(None),
+            PaymentInstruction.status.in_(("pending", "held", "failed")),
+        )
+        .order_by(PaymentInstruction.id)
+        .with_for_update()
+    ):
+        hold = covering_hold(
+            holds.get(instruction.household_id, []), instruction.program, instruction.month
+        )
+        if hold is None:
+            if instruction.hold_id is not None:
+                # its hold was released while a roll was making it: no hold keeps it now
+                instruction.hold_id = None
+                instruction.held_reason = NO_ACCOUNT
+            continue
+        if instruction.hold_id == hold.id:
+            continue
+        newly_held += instruction.status != "held"
+        instruction.status = "held"
+        instruction.hold_id = hold.id
+        instruction.held_reason = hold.reason
+    session.flush()
+    return newly_held
+
+
+def _refresh_accounts(
+    session: Session, scope: tuple[Any, ...], first: dt.date, last: dt.date
+) -> int:
+    """Held instructions no hold keeps and failed ones (a retry) take the account valid in the
+    month [first, last]. Returns how many held ones so became pending."""
+    to_refresh = session.scalars(
+        select(PaymentInstruction)
+        .where(
+            *scope,
+            (PaymentInstruction.status == "failed")
+            | (
+                (PaymentInstruction.status == "held")
+                & (PaymentInstruction.held_reason == NO_ACCOUNT)
+            ),
+            PaymentInstruction.hold_id.is_(None),
+        )
+        .order_by(PaymentInstruction.id)
+        .with_for_update()
+    ).all()
+    households = {i.household_id for i in to_refresh}
+    accounts: dict[int, list[PayeeAccount]] = {}
+    if households:
+        for account in session.scalars(
+            select(PayeeAccount)
+            .where(PayeeAccount.household_id.in_(households))
+            .order_by(PayeeAccount.id)
+        ):
+            accounts.setdefault(account.household_id, []).append(account)
+    released = 0
+    for instruction in to_refresh:
+        options = accounts.get(instruction.household_id, [])
+        chosen = account_for_month(options, first, last)
+        if chosen is None:
+            continue
+        account = options[chosen]
+        instruction.account = account.account_number
+        instruction.bank_code = account.bank_code
+        instruction.payee_account_id = account.id
+        if instruction.status == "held":
+            instruction.status = "pending"
+            instruction.held_reason = None
+            released += 1
+    session.flush()
+    return released
+
+
+def _held_counts(session: Session, scope: tuple[Any, ...]) -> _HeldCounts:
+    kinds: dict[str, int] = {}
+    for hold_id, reason, count in session.execute(
+        select(PaymentInstruction.hold_id, PaymentInstruction.held_reason, func.count())
+        .where(*scope, PaymentInstruction.status == "held")
+        .group_by(PaymentInstruction.hold_id, PaymentInstruction.held_reason)
+    ):
+        kind = held_kind(hold_id, reason)
+        kinds[kind] = kinds.get(kind, 0) + int(count)
+    return _HeldCounts(kinds)
+
+
+def _batch_rows(batch_id: int, payable: Sequence[PaymentInstruction]) -> list[dict[str, Any]]:
+    """The items of a new batch, one per payable instruction in line order."""
+    rows = []
+    for line, instruction in enumerate(payable, start=1):
+        # pending and failed instructions always carry an account (roll, refresh above)
+        assert instruction.account is not None
+        assert instruction.bank_code is not None
+        rows.append(
+            {"bank_file_id": batch_id, "line": line, "instruction_id": instruction.id,
+             "amount_fen": instruction.net_fen, "bank_code": instruction.bank_code,
+             "account": instruction.account}
+        )  # fmt: skip
+    return rows
+
+
+def _make_batch(
+    session: Session,
+    county: str,
+    month: str,
+    now: dt.datetime,
+    payable: Sequence[PaymentInstruction],
+) -> int:
+    """A new batch (the next sequence of the county and month) of the payable instructions,
+    marked ``exported`` with its id. Returns the batch's id."""
+    sequence = (
+        session.scalar(
+            select(func.max(BankFile.sequence)).where(
+                BankFile.county == county, BankFile.month == month
+            )
+        )
+        or 0
+    ) + 1
+    batch = BankFile(
+        county=county,
+        month=month,
+        sequence=sequence,
+        created_at=now,
+        record_count=len(payable),
+        total_fen=sum(i.net_fen for i in payable),
+    )
+    session.add(batch)
+    session.flush()
+    session.execute(insert(BankFileItem), _batch_rows(batch.id, payable))
+    in_batch = select(BankFileItem.instruction_id).where(BankFileItem.bank_file_id == batch.id)
+    session.execute(
+        update(PaymentInstruction)
+        .where(PaymentInstruction.id.in_(in_batch))
+        .values(
+            status="exported",
+            bank_file_id=batch.id,
+            failure_code=None,
+            failure_text=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return batch.id
+
+
+def _write_files(
+    db: Database, county: str, month: str, out_dir: Path, new_id: int | None
+) -> list[WrittenFile]:
+    """Write every batch of the county and month from what the database holds (atomically)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with db.sessions() as session:
@@ -419,16 +481,7 @@ def export_bank_files(
                     batch.id == new_id,
                 )
             )
-    return BankFileReport(
-        county,
-        month,
-        tuple(written),
-        released,
-        still_held,
-        held_by_hold,
-        held_by_kind,
-        tuple(stopped),
-    )
+    return written
 
 
 def _recheck(

@@ -27,7 +27,9 @@ from safetynet.audit.log import Actor, append
 from safetynet.db.engine import Database
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError, UnknownNameError
+from safetynet.payments.holds import DIED, ENDED
 from safetynet.payments.model import EntitlementChange, PaymentInstruction
+from safetynet.payments.months import month_of, next_month, parse_month
 from safetynet.registry.model import Enrolment, EnrolmentHistory
 
 __all__ = [
@@ -44,15 +46,6 @@ __all__ = [
 ]
 
 Clock = Callable[[], dt.datetime]
-
-
-def month_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +155,6 @@ def change_entitlement(db: Database, cmd: ChangeEntitlement, clock: Clock) -> in
 def record_entitlement_change(session: Session, cmd: ChangeEntitlement, now: dt.datetime) -> int:
     """``change_entitlement`` inside the caller's transaction (flushed, not committed), for a
     step that changes the schedule together with its own rows, e.g. a case decision."""
-    from safetynet.payments.roll import parse_month
-
     from_month = parse_month(cmd.from_month, "from_month")
     if cmd.amount_fen < 0:
         raise InputError("amount", "is negative")
@@ -240,8 +231,6 @@ def end_entitlement(db: Database, cmd: EndEntitlement, clock: Clock) -> int:
         nothing_due_from = next_month(month_of(cmd.end_date))
         # Months the bank file held for the death are now held for the end: the roll brings
         # those up to date (settled at 0) instead of recovering money that was never sent.
-        from safetynet.payments.holds import DIED, ENDED
-
         session.execute(
             update(PaymentInstruction)
             .where(

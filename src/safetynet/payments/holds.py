@@ -18,15 +18,16 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
-from safetynet.payments.entitlements import next_month
+from safetynet.monitoring.alerts_model import Alert
 from safetynet.payments.model import PaymentHold, PaymentInstruction
+from safetynet.payments.months import next_month, parse_month
 from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [
@@ -169,8 +170,6 @@ def first_stoppable_month(session: Session, household_id: int, month: str) -> st
 def place_hold_in(session: Session, cmd: PlaceHold, now: dt.datetime) -> tuple[int, bool]:
     """Place the hold in the caller's transaction, with its audit entry. Returns (hold id,
     whether it is new): a hold for an alert that already has one is not placed twice."""
-    from safetynet.payments.roll import parse_month
-
     from_month = parse_month(cmd.from_month, "from_month")
     reason = _text(cmd.reason, "reason")
     program = None if cmd.program is None else _text(cmd.program, "program")
@@ -318,10 +317,6 @@ def release_holds_of_alert(
 def list_holds(db: Database, county: str | None = None) -> list[HoldRow]:
     """The holds that stand, by county and id; the person is the alert's (or the household
     head), its identity number masked."""
-    from sqlalchemy import func
-
-    from safetynet.monitoring.alerts_model import Alert
-
     with db.sessions() as session:
         query = (
             select(PaymentHold, Household.region_code, Household.household_no, Alert.person_id)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safetynet.db.base import Base
+from safetynet.payments.masking import mask_account
 
 __all__ = [
     "ADJUSTMENT_KINDS",
@@ -170,8 +171,6 @@ class PayeeAccount(Base):
 
     def __repr__(self) -> str:
         # Never reveal the account number in logs or tracebacks.
-        from safetynet.payments.accounts import mask_account
-
         return f"PayeeAccount(id={self.id}, {mask_account(self.account_number)})"
 
 

@@ -16,8 +16,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.db.engine import Database
@@ -159,6 +161,174 @@ def read_return_file(
     return sheet, parsed, quarantine
 
 
+def _unique_rows(
+    parsed: list[ReturnRow], raw: dict[int, tuple[str, ...]]
+) -> tuple[list[ReturnRow], list[QuarantineLine]]:
+    """The rows naming an (batch, instruction) pair once, and the quarantine lines of those that
+    name one more than once (none of them is applied)."""
+    by_key: dict[tuple[int, int], list[ReturnRow]] = {}
+    for row in parsed:
+        by_key.setdefault((row.file_id, row.instruction_id), []).append(row)
+    unique: list[ReturnRow] = []
+    quarantine: list[QuarantineLine] = []
+    for (file_id, instruction_id), rows in by_key.items():
+        if len(rows) == 1:
+            unique.append(rows[0])
+            continue
+        numbers = ", ".join(str(r.row) for r in rows)
+        quarantine.extend(
+            QuarantineLine(
+                row.row,
+                "instruction_id",
+                f"instruction {instruction_id} of file {file_id} appears "
+                f"{len(rows)} times (rows {numbers}); none was applied",
+                raw[row.row],
+            )
+            for row in rows
+        )
+    return unique, quarantine
+
+
+# What a return row does: "apply" it, count it as "already" reconciled, or (field, reason) why
+# it is quarantined.
+_Verdict = Literal["apply", "already"] | tuple[str, str]
+
+
+def _verdict(
+    row: ReturnRow, instruction: PaymentInstruction | None, item: BankFileItem | None
+) -> _Verdict:
+    """Whether the row matches what the batch sent (pure: no database)."""
+    file_id, instruction_id = row.file_id, row.instruction_id
+    if instruction is None:
+        return ("instruction_id", f"unknown instruction {instruction_id}")
+    if item is None:
+        return (
+            "instruction_id",
+            f"instruction {instruction_id} was not exported in bank file {file_id}",
+        )
+    if row.amount_fen != item.amount_fen:
+        return ("amount_fen", f"{row.amount_fen} fen, but the file sent {item.amount_fen}")
+    if row.account != item.account:
+        return (
+            "account",
+            f"{mask_account(row.account)}, but the file sent {mask_account(item.account)}",
+        )
+    if item.result is None:
+        return "apply"
+    if (item.result, item.result_date, item.reason_code) == (
+        row.result,
+        row.booked_on,
+        row.reason_code,
+    ):
+        return "already"
+    return (
+        "result",
+        f"instruction {instruction_id} of file {file_id} was already "
+        f"reconciled as {item.result}; a different result is not applied",
+    )
+
+
+def _apply_result(row: ReturnRow, instruction: PaymentInstruction, item: BankFileItem) -> None:
+    item.result = row.result
+    item.result_date = row.booked_on
+    item.reason_code = row.reason_code
+    item.reason_text = row.reason_text
+    if instruction.bank_file_id == row.file_id and instruction.status == "exported":
+        instruction.status = row.result
+        instruction.paid_on = row.booked_on
+        instruction.failure_code = row.reason_code
+        instruction.failure_text = row.reason_text
+
+
+@dataclass
+class _Counts:
+    paid: int = 0
+    failed: int = 0
+    already: int = 0
+
+
+def _apply_rows(
+    session: Session,
+    rows: list[ReturnRow],
+    raw: dict[int, tuple[str, ...]],
+    quarantine: list[QuarantineLine],
+) -> _Counts:
+    """Check each row against its batch (rows locked) and apply those that match."""
+    counts = _Counts()
+    for row in rows:
+        instruction = session.get(PaymentInstruction, row.instruction_id, with_for_update=True)
+        item = None
+        if instruction is not None:
+            item = session.scalars(
+                select(BankFileItem).where(
+                    BankFileItem.bank_file_id == row.file_id,
+                    BankFileItem.instruction_id == row.instruction_id,
+                )
+            ).one_or_none()
+        verdict = _verdict(row, instruction, item)
+        if verdict == "already":
+            counts.already += 1
+        elif verdict == "apply":
+            assert instruction is not None  # checked by _verdict
+            assert item is not None
+            _apply_result(row, instruction, item)
+            counts.paid += row.result == "paid"
+            counts.failed += row.result != "paid"
+        else:
+            field, reason = verdict
+            quarantine.append(QuarantineLine(row.row, field, reason, raw[row.row]))
+    return counts
+
+
+def _record_return(
+    session: Session,
+    path: Path,
+    read: int,
+    counts: _Counts,
+    quarantined: int,
+    actor: Actor,
+    now: dt.datetime,
+) -> int:
+    """The import's row (with the items it reconciled pointed at it) and its audit entry."""
+    record = BankReturn(
+        file_name=path.name,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        imported_at=now,
+        read_count=read,
+        applied_count=counts.paid + counts.failed,
+        already_count=counts.already,
+        quarantined_count=quarantined,
+    )
+    session.add(record)
+    session.flush()
+    session.execute(
+        update(BankFileItem)
+        .where(
+            BankFileItem.return_id.is_(None),
+            BankFileItem.result.is_not(None),
+        )
+        .values(return_id=record.id)
+    )
+    append(
+        session,
+        actor=actor,
+        command="payments reconcile",
+        event="bank_return_reconciled",
+        entity="bank_return",
+        entity_id=record.id,
+        after={
+            "file": path.name,
+            "read": read,
+            "paid": counts.paid,
+            "failed": counts.failed,
+            "already_reconciled": counts.already,
+            "quarantined": quarantined,
+        },
+        occurred_at=now,
+    )
+    return record.id
+
+
 @logged_stage("reconcile bank return")
 def reconcile_return_file(
     db: Database,
@@ -175,128 +345,24 @@ def reconcile_return_file(
     sheet, parsed, quarantine = read_return_file(
         path, encoding, header_row=header_row, as_of=clock().date()
     )
-    data = path.read_bytes()
-    headers, raw_rows = sheet.headers, sheet.rows
-    raw = {r.number: _masked(r.cells, list(sheet.columns)) for r in raw_rows}
-    by_key: dict[tuple[int, int], list[ReturnRow]] = {}
-    for row in parsed:
-        by_key.setdefault((row.file_id, row.instruction_id), []).append(row)
+    read = len(sheet.rows)
+    raw = {r.number: _masked(r.cells, list(sheet.columns)) for r in sheet.rows}
+    rows, duplicated = _unique_rows(parsed, raw)
+    quarantine.extend(duplicated)
     now = clock()
-    paid = failed = already = 0
     with db.sessions() as session, session.begin() as transaction:
-        for (file_id, instruction_id), rows in by_key.items():
-            if len(rows) > 1:
-                numbers = ", ".join(str(r.row) for r in rows)
-                for row in rows:
-                    quarantine.append(
-                        QuarantineLine(
-                            row.row,
-                            "instruction_id",
-                            f"instruction {instruction_id} of file {file_id} appears "
-                            f"{len(rows)} times (rows {numbers}); none was applied",
-                            raw[row.row],
-                        )
-                    )
-                continue
-            row = rows[0]
-
-            def reject(field: str, reason: str, row: ReturnRow = row) -> None:
-                quarantine.append(QuarantineLine(row.row, field, reason, raw[row.row]))
-
-            instruction = session.get(PaymentInstruction, instruction_id, with_for_update=True)
-            if instruction is None:
-                reject("instruction_id", f"unknown instruction {instruction_id}")
-                continue
-            item = session.scalars(
-                select(BankFileItem).where(
-                    BankFileItem.bank_file_id == file_id,
-                    BankFileItem.instruction_id == instruction_id,
-                )
-            ).one_or_none()
-            if item is None:
-                reject(
-                    "instruction_id",
-                    f"instruction {instruction_id} was not exported in bank file {file_id}",
-                )
-                continue
-            if row.amount_fen != item.amount_fen:
-                reject("amount_fen", f"{row.amount_fen} fen, but the file sent {item.amount_fen}")
-                continue
-            if row.account != item.account:
-                reject(
-                    "account",
-                    f"{mask_account(row.account)}, but the file sent {mask_account(item.account)}",
-                )
-                continue
-            if item.result is not None:
-                same = (item.result, item.result_date, item.reason_code) == (
-                    row.result,
-                    row.booked_on,
-                    row.reason_code,
-                )
-                if same:
-                    already += 1
-                else:
-                    reject(
-                        "result",
-                        f"instruction {instruction_id} of file {file_id} was already "
-                        f"reconciled as {item.result}; a different result is not applied",
-                    )
-                continue
-            item.result = row.result
-            item.result_date = row.booked_on
-            item.reason_code = row.reason_code
-            item.reason_text = row.reason_text
-            if instruction.bank_file_id == file_id and instruction.status == "exported":
-                instruction.status = row.result
-                instruction.paid_on = row.booked_on
-                instruction.failure_code = row.reason_code
-                instruction.failure_text = row.reason_text
-            if row.result == "paid":
-                paid += 1
-            else:
-                failed += 1
+        counts = _apply_rows(session, rows, raw, quarantine)
         quarantine.sort(key=lambda q: q.row)
         quarantined = len({q.row for q in quarantine})
-        record = BankReturn(
-            file_name=path.name,
-            sha256=hashlib.sha256(data).hexdigest(),
-            imported_at=now,
-            read_count=len(raw_rows),
-            applied_count=paid + failed,
-            already_count=already,
-            quarantined_count=quarantined,
-        )
-        session.add(record)
-        session.flush()
-        session.execute(
-            update(BankFileItem)
-            .where(
-                BankFileItem.return_id.is_(None),
-                BankFileItem.result.is_not(None),
-            )
-            .values(return_id=record.id)
-        )
-        append(
-            session,
-            actor=actor,
-            command="payments reconcile",
-            event="bank_return_reconciled",
-            entity="bank_return",
-            entity_id=record.id,
-            after={
-                "file": path.name,
-                "read": len(raw_rows),
-                "paid": paid,
-                "failed": failed,
-                "already_reconciled": already,
-                "quarantined": quarantined,
-            },
-            occurred_at=now,
-        )
-        return_id = record.id
+        return_id = _record_return(session, path, read, counts, quarantined, actor, now)
         if dry_run:
             transaction.rollback()
     return ReconcileReport(
-        return_id, len(raw_rows), paid, failed, already, tuple(quarantine), tuple(headers)
+        return_id,
+        read,
+        counts.paid,
+        counts.failed,
+        counts.already,
+        tuple(quarantine),
+        tuple(sheet.headers),
     )

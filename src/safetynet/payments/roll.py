@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -26,19 +26,12 @@ from sqlalchemy.orm import Session
 from safetynet.audit.log import Actor, append
 from safetynet.db.bulk import among, insert_new
 from safetynet.db.engine import Database
-from safetynet.domain.money import Rounding, format_yuan, mul_ratio
+from safetynet.domain.money import Rounding, format_yuan
 from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError, SafetyNetError
 from safetynet.logs import logged_stage
-from safetynet.payments.accounts import account_for_month
-from safetynet.payments.entitlements import ScheduleEntry, month_of, monthly_due
-from safetynet.payments.holds import (
-    ENDED,
-    NO_ACCOUNT,
-    SUSPENDED,
-    active_holds,
-    covering_hold,
-)
+from safetynet.payments.entitlements import ScheduleEntry
+from safetynet.payments.holds import ENDED, SUSPENDED, active_holds
 from safetynet.payments.model import (
     EntitlementChange,
     PayeeAccount,
@@ -46,6 +39,20 @@ from safetynet.payments.model import (
     PaymentInstruction,
     PaymentRecovery,
     PaymentRun,
+)
+from safetynet.payments.months import month_bounds, month_of, parse_month
+from safetynet.payments.roll_plan import (
+    TOUCHABLE,
+    Account,
+    Candidate,
+    CurrentInstruction,
+    HeldBefore,
+    Hold,
+    InstructionValues,
+    RollInputs,
+    RollParams,
+    RollPlan,
+    plan_roll,
 )
 from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.model import Enrolment, Household
@@ -60,7 +67,9 @@ __all__ = [
     "Clock",
     "RollInProgressError",
     "RollReport",
+    "apply_roll_plan",
     "eligible_enrolments",
+    "load_roll_inputs",
     "month_bounds",
     "month_lock",
     "parse_month",
@@ -71,14 +80,11 @@ __all__ = [
 Clock = Callable[[], dt.datetime]
 NATURAL_KEY = ("household_id", "program", "month")
 ADJUSTMENT_KEY = ("household_id", "program", "for_month", "roll_month")
-# Instructions a roll may still change (not yet in a bank file).
-TOUCHABLE = ("pending", "held", "settled")
 OFFSET_SHARE = "payments.recovery.max_offset_share"
 OFFSET_ROUNDING = "payments.recovery.offset_rounding"
 SYSTEM_ACTOR = Actor(name="system", role="payments_clerk")
 # First key of the PostgreSQL advisory lock of a month's roll (the second is YYYYMM).
 ROLL_LOCK_SPACE = 5_010_001
-_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _COUNTY = re.compile(r"[0-9]{6}")
 
 
@@ -111,20 +117,6 @@ class RollReport:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def parse_month(value: str, field: str = "month") -> str:
-    """``value`` checked as a calendar month ``YYYY-MM``."""
-    if not _MONTH.fullmatch(value) or not 1 <= int(value[5:]) <= 12 or value[:4] == "0000":
-        raise InputError(field, f"{value!r} is not a month (YYYY-MM)")
-    return value
-
-
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """The first and last day of ``month`` (YYYY-MM)."""
-    first = dt.date.fromisoformat(f"{parse_month(month)}-01")
-    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return first, following - dt.timedelta(days=1)
 
 
 def eligible_enrolments(month: str, county: str | None = None) -> Select[int, int, str, int]:
@@ -193,22 +185,6 @@ def roll_candidates(
     return query
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    id: int
-    household_id: int
-    program: str
-    start: dt.date
-    end: dt.date | None
-    amount_fen: int
-    eligible: bool
-    region: str
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.household_id, self.program)
-
-
 @dataclass
 class _Totals:
     eligible: int = 0
@@ -238,6 +214,9 @@ class _RecoveryParams:
             mode = Rounding(self.tree.resolve(OFFSET_ROUNDING, self.on, lineage).value)
             hit = self._cache[region] = (share, mode)
         return hit
+
+    def for_batch(self, found: Sequence[Candidate]) -> RollParams:
+        return RollParams(offsets={c.region: self(c.region) for c in found})
 
 
 def _sums(
@@ -294,31 +273,23 @@ class _Owners:
         return max(found) if found else made_under
 
 
-def _roll_batch(
-    session: Session,
-    month: str,
-    found: list[_Candidate],
-    run_id: int,
-    now: dt.datetime,
-    params: _RecoveryParams,
-    totals: _Totals,
-) -> None:
-    """One batch in one transaction: adjustments and recoveries for earlier paid months, then the
-    month's instructions (created, or brought up to date while not yet exported).
+# -- Load: what a batch reads, as plain data ---------------------------------------------------
 
-    An instruction of an earlier month that a payment hold keeps has not been paid: it is brought
-    up to date with the schedule in place (e.g. an entitlement ended since: amount 0, settled)
-    instead of being corrected by an adjustment, so nothing is recovered that was never paid.
-    """
-    ids = [c.id for c in found]
-    households = sorted({c.household_id for c in found})
-    first, last = month_bounds(month)
+_VALUE_COLUMNS = tuple(f.name for f in fields(InstructionValues))
 
-    # The month's instructions first, locked: whatever wrote them (a concurrent batch, a hold)
-    # has committed before the adjustments are read below, so the arrears read match the
-    # instructions written back (an instruction is never rewritten from an older read).
-    current = {
-        (row.household_id, row.program): row
+
+def _values_of(instruction: PaymentInstruction) -> InstructionValues:
+    return InstructionValues(**{name: getattr(instruction, name) for name in _VALUE_COLUMNS})
+
+
+def _load_current(
+    session: Session, month: str, households: Sequence[int]
+) -> dict[tuple[int, str], CurrentInstruction]:
+    """The month's instructions, locked: whatever wrote them (a concurrent batch, a hold) has
+    committed before the adjustments are read, so the arrears read match the instructions
+    written back (an instruction is never rewritten from an older read)."""
+    return {
+        (row.household_id, row.program): CurrentInstruction(row.id, _values_of(row))
         for row in session.scalars(
             select(PaymentInstruction)
             .where(
@@ -329,6 +300,9 @@ def _roll_batch(
             .with_for_update()
         )
     }
+
+
+def _load_schedules(session: Session, ids: Sequence[int]) -> dict[int, list[ScheduleEntry]]:
     entries: dict[int, list[ScheduleEntry]] = {}
     for enrolment_id, entry_id, from_month, amount in session.execute(
         select(
@@ -339,8 +313,14 @@ def _roll_batch(
         ).where(among(session, EntitlementChange.enrolment_id, ids))
     ):
         entries.setdefault(enrolment_id, []).append(ScheduleEntry(entry_id, from_month, amount))
-    owner = _Owners(session, households)
-    paid_months: dict[int, dict[str, int]] = {}
+    return entries
+
+
+def _load_paid(
+    session: Session, month: str, households: Sequence[int], owner: _Owners
+) -> dict[int, dict[str, int]]:
+    """The amounts instructed for the months before ``month``, by the enrolment covering each."""
+    paid: dict[int, dict[str, int]] = {}
     for enrolment_id, household_id, program, paid_month, amount in session.execute(
         select(
             PaymentInstruction.enrolment_id,
@@ -353,10 +333,18 @@ def _roll_batch(
             PaymentInstruction.month < month,
         )
     ):
-        paying = owner(household_id, program, paid_month, enrolment_id)
-        paid_months.setdefault(paying, {})[paid_month] = amount
-    held_before: dict[int, list[PaymentInstruction]] = {}
-    for instruction in session.scalars(
+        paid.setdefault(owner(household_id, program, paid_month, enrolment_id), {})[paid_month] = (
+            amount
+        )
+    return paid
+
+
+def _load_held_before(
+    session: Session, month: str, ids: Sequence[int]
+) -> dict[int, list[HeldBefore]]:
+    """Instructions of earlier months kept by a hold, an end or a suspension, locked."""
+    held: dict[int, list[HeldBefore]] = {}
+    for row in session.scalars(
         select(PaymentInstruction)
         .where(
             among(session, PaymentInstruction.enrolment_id, ids),
@@ -369,8 +357,25 @@ def _roll_batch(
         .order_by(PaymentInstruction.month)
         .with_for_update()  # a bank file releasing one meanwhile is waited for, then seen
     ):
-        held_before.setdefault(instruction.enrolment_id, []).append(instruction)
-    holds = active_holds(session, households)
+        held.setdefault(row.enrolment_id, []).append(
+            HeldBefore(
+                row.id,
+                row.month,
+                row.amount_fen,
+                row.arrears_fen,
+                row.recovery_fen,
+                row.hold_id,
+                row.held_reason,
+            )
+        )
+    return held
+
+
+def _load_adjusted(
+    session: Session, month: str, households: Sequence[int], owner: _Owners
+) -> tuple[dict[int, dict[str, int]], dict[int, int]]:
+    """The adjustments recorded so far per month of the covering enrolment, and the arrears
+    recorded by a roll of ``month`` per enrolment."""
     adjusted: dict[int, dict[str, int]] = {}
     arrears_now: dict[int, int] = {}
     for enrolment_id, household_id, program, for_month, roll_month_, amount in session.execute(
@@ -387,8 +392,14 @@ def _roll_batch(
         months[for_month] = months.get(for_month, 0) + amount
         if roll_month_ == month and amount > 0:
             arrears_now[enrolment_id] = arrears_now.get(enrolment_id, 0) + amount
-    accounts: dict[int, list[PayeeAccount]] = {}
-    for account in session.scalars(
+    return adjusted, arrears_now
+
+
+def _load_accounts(
+    session: Session, households: Sequence[int], first: dt.date, last: dt.date
+) -> dict[int, list[Account]]:
+    accounts: dict[int, list[Account]] = {}
+    for row in session.scalars(
         select(PayeeAccount)
         .where(
             among(session, PayeeAccount.household_id, households),
@@ -397,179 +408,157 @@ def _roll_batch(
         )
         .order_by(PayeeAccount.id)
     ):
-        accounts.setdefault(account.household_id, []).append(account)
-    recovered = _sums(session, PaymentRecovery, PaymentRecovery.amount_fen, households)
-    offset_before = _sums(
-        session,
-        PaymentInstruction,
-        PaymentInstruction.recovery_fen,
-        households,
-        PaymentInstruction.month != month,
+        accounts.setdefault(row.household_id, []).append(
+            Account(row.id, row.bank_code, row.account_number, row.valid_from, row.valid_to)
+        )
+    return accounts
+
+
+def _load_holds(session: Session, households: Sequence[int]) -> dict[int, list[Hold]]:
+    return {
+        household: [Hold(h.id, h.program, h.from_month, h.reason) for h in holds]
+        for household, holds in active_holds(session, households).items()
+    }
+
+
+def load_roll_inputs(session: Session, month: str, found: Sequence[Candidate]) -> RollInputs:
+    """Everything ``plan_roll`` needs for these candidates, read in the caller's transaction
+    (the month's instructions first and locked: ``_load_current``)."""
+    ids = [c.id for c in found]
+    households = sorted({c.household_id for c in found})
+    first, last = month_bounds(month)
+    current = _load_current(session, month, households)
+    schedules = _load_schedules(session, ids)
+    owner = _Owners(session, households)
+    paid = _load_paid(session, month, households, owner)
+    held_before = _load_held_before(session, month, ids)
+    holds = _load_holds(session, households)
+    adjusted, arrears_now = _load_adjusted(session, month, households, owner)
+    return RollInputs(
+        month=month,
+        first=first,
+        last=last,
+        candidates=found,
+        current=current,
+        schedules=schedules,
+        paid=paid,
+        held_before=held_before,
+        adjusted=adjusted,
+        arrears_now=arrears_now,
+        accounts=_load_accounts(session, households, first, last),
+        holds=holds,
+        recovered=_sums(session, PaymentRecovery, PaymentRecovery.amount_fen, households),
+        offset_before=_sums(
+            session,
+            PaymentInstruction,
+            PaymentInstruction.recovery_fen,
+            households,
+            PaymentInstruction.month != month,
+        ),
     )
 
-    new_rows: list[dict[str, Any]] = []
-    carriers: list[_Candidate] = []
-    for candidate in found:
-        existing = current.get(candidate.key)
-        if existing is not None and existing.status not in TOUCHABLE:
-            totals.eligible += 1  # exported or settled by the bank: frozen until the next month
-            continue
-        schedule = entries.get(candidate.id, [])
-        due_now = (
-            monthly_due(month, candidate.start, candidate.end, candidate.amount_fen, schedule)
-            if candidate.eligible
-            else 0
-        )
-        for instruction in held_before.get(candidate.id, []):
-            # Kept by a hold, never paid: bring its amount up to date (what the adjustments of
-            # its month already carry stays with them).
-            due = monthly_due(
-                instruction.month, candidate.start, candidate.end, candidate.amount_fen, schedule
-            )
-            target = max(0, due - adjusted.get(candidate.id, {}).get(instruction.month, 0))
-            if target == instruction.amount_fen:
-                continue
-            offset = min(instruction.recovery_fen, target + instruction.arrears_fen)
-            offset_before[candidate.key] = (
-                offset_before.get(candidate.key, 0) - instruction.recovery_fen + offset
-            )
-            settled = target + instruction.arrears_fen - offset == 0
-            session.execute(
-                update(PaymentInstruction)
-                .where(PaymentInstruction.id == instruction.id)
-                .values(
-                    amount_fen=target,
-                    recovery_fen=offset,
-                    status="settled" if settled else "held",
-                    hold_id=None if settled else instruction.hold_id,
-                    held_reason=None if settled else instruction.held_reason,
-                )
-            )
-            paid_months.setdefault(candidate.id, {})[instruction.month] = target
-            totals.settled_held += settled
-        adjustments = []
-        for paid_month, instructed in sorted(paid_months.get(candidate.id, {}).items()):
-            paid = instructed + adjusted.get(candidate.id, {}).get(paid_month, 0)
-            due = monthly_due(
-                paid_month, candidate.start, candidate.end, candidate.amount_fen, schedule
-            )
-            if due != paid:
-                adjustments.append(
-                    {
-                        "household_id": candidate.household_id,
-                        "program": candidate.program,
-                        "for_month": paid_month,
-                        "roll_month": month,
-                        "enrolment_id": candidate.id,
-                        "kind": "arrears" if due > paid else "overpayment",
-                        "amount_fen": due - paid,
-                        "due_fen": due,
-                        "paid_before_fen": paid,
-                        "instruction_id": None,
-                        "run_id": run_id,
-                        "created_at": now,
-                    }
-                )
-        inserted = insert_new(
-            session,
-            PaymentAdjustment,
-            adjustments,
-            ADJUSTMENT_KEY,
-            PaymentAdjustment.id,
-            PaymentAdjustment.amount_fen,
-        )
-        new_arrears = sum(amount for _, amount in inserted if amount > 0)
-        overpaid = [(adjustment_id, -amount) for adjustment_id, amount in inserted if amount < 0]
-        insert_new(
-            session,
-            PaymentRecovery,
-            [
-                {
-                    "household_id": candidate.household_id,
-                    "program": candidate.program,
-                    "adjustment_id": adjustment_id,
-                    "amount_fen": amount,
-                    "created_at": now,
-                }
-                for adjustment_id, amount in overpaid
-            ],
-            ("adjustment_id",),
-            PaymentRecovery.id,
-        )
-        totals.adjustments += len(inserted)
-        totals.arrears_fen += new_arrears
-        totals.overpaid_fen += sum(amount for _, amount in overpaid)
-        recovered[candidate.key] = recovered.get(candidate.key, 0) + sum(a for _, a in overpaid)
 
-        arrears = arrears_now.get(candidate.id, 0) + new_arrears
-        if existing is None and not candidate.eligible and arrears == 0:
-            continue  # ended: nothing due this month and no arrears to carry
-        kept = existing is not None and (
-            existing.hold_id is not None
-            or (existing.held_reason or "").startswith(ENDED)  # by the bank file's re-check
-        )
-        if kept:
-            # Kept by a hold, or by an end recorded after the roll: never paid, so what the
-            # schedule says is due now (an ended entitlement: 0).
-            due_now = monthly_due(
-                month, candidate.start, candidate.end, candidate.amount_fen, schedule
+# -- Apply: write a plan in the caller's transaction ----------------------------------------
+
+
+def _apply_held_updates(session: Session, plan: RollPlan, totals: _Totals) -> None:
+    for held in plan.held_updates:
+        session.execute(
+            update(PaymentInstruction)
+            .where(PaymentInstruction.id == held.id)
+            .values(
+                amount_fen=held.amount_fen,
+                recovery_fen=held.recovery_fen,
+                status=held.status,
+                hold_id=held.hold_id,
+                held_reason=held.held_reason,
             )
-        amount = (
-            due_now
-            if existing is None or kept
-            else (due_now if candidate.eligible else existing.amount_fen)
         )
-        share, mode = params(candidate.region)
-        outstanding = recovered.get(candidate.key, 0) - offset_before.get(candidate.key, 0)
-        offset = max(0, min(outstanding, mul_ratio(amount + arrears, share, mode)))
-        chosen = account_for_month(accounts.get(candidate.household_id, []), first, last)
-        payee = None if chosen is None else accounts[candidate.household_id][chosen]
-        net = amount + arrears - offset
-        hold = covering_hold(holds.get(candidate.household_id, []), candidate.program, month)
-        status = (
-            "settled" if net == 0 else ("held" if hold is not None or payee is None else "pending")
-        )
-        held_reason = None
-        if status == "held":
-            held_reason = NO_ACCOUNT if hold is None else hold.reason
-        values = {
-            "amount_fen": amount,
-            "arrears_fen": arrears,
-            "recovery_fen": offset,
-            "account": None if payee is None else payee.account_number,
-            "bank_code": None if payee is None else payee.bank_code,
-            "payee_account_id": None if payee is None else payee.id,
-            "status": status,
-            "hold_id": None if status != "held" or hold is None else hold.id,
-            "held_reason": held_reason,
+    totals.settled_held += plan.settled_held
+
+
+def _apply_adjustments(
+    session: Session, plan: RollPlan, month: str, run_id: int, now: dt.datetime, totals: _Totals
+) -> None:
+    """Insert the adjustments (a key present already is skipped) and, for the overpayments
+    inserted, their recoveries."""
+    rows = [
+        {
+            "household_id": a.household_id,
+            "program": a.program,
+            "for_month": a.for_month,
+            "roll_month": month,
+            "enrolment_id": a.enrolment_id,
+            "kind": a.kind,
+            "amount_fen": a.amount_fen,
+            "due_fen": a.due_fen,
+            "paid_before_fen": a.paid_before_fen,
+            "instruction_id": None,
+            "run_id": run_id,
+            "created_at": now,
         }
-        if existing is None:
-            new_rows.append(
-                {
-                    "household_id": candidate.household_id,
-                    "program": candidate.program,
-                    "month": month,
-                    "enrolment_id": candidate.id,
-                    "created_at": now,
-                    "run_id": run_id,
-                    **values,
-                }
-            )
-        else:
-            if any(getattr(existing, k) != v for k, v in values.items()):
-                session.execute(
-                    update(PaymentInstruction)
-                    .where(PaymentInstruction.id == existing.id)
-                    .values(**values)
-                )
-            totals.eligible += 1
-            totals.held += status == "held"
-            totals.held_by_hold += values["hold_id"] is not None
-        if arrears:
-            carriers.append(candidate)
+        for a in plan.adjustments
+    ]
+    inserted = insert_new(
+        session,
+        PaymentAdjustment,
+        rows,
+        ADJUSTMENT_KEY,
+        PaymentAdjustment.id,
+        PaymentAdjustment.amount_fen,
+        PaymentAdjustment.household_id,
+        PaymentAdjustment.program,
+    )
+    overpaid = [(i, -amount, h, p) for i, amount, h, p in inserted if amount < 0]
+    insert_new(
+        session,
+        PaymentRecovery,
+        [
+            {
+                "household_id": h,
+                "program": p,
+                "adjustment_id": adjustment_id,
+                "amount_fen": amount,
+                "created_at": now,
+            }
+            for adjustment_id, amount, h, p in sorted(overpaid)
+        ],
+        ("adjustment_id",),
+        PaymentRecovery.id,
+    )
+    totals.adjustments += len(inserted)
+    totals.arrears_fen += sum(amount for _, amount, _, _ in inserted if amount > 0)
+    totals.overpaid_fen += sum(amount for _, amount, _, _ in overpaid)
 
-    # New instructions in one statement; a key made meanwhile by a concurrent roll is skipped
-    # (that roll decided it) and counted as present.
+
+def _apply_instructions(
+    session: Session, plan: RollPlan, month: str, run_id: int, now: dt.datetime, totals: _Totals
+) -> None:
+    """Update the month's instructions that changed, then insert the new ones in one statement;
+    a key made meanwhile by a concurrent roll is skipped (that roll decided it) and counted as
+    present."""
+    for planned in plan.updates:
+        session.execute(
+            update(PaymentInstruction)
+            .where(PaymentInstruction.id == planned.existing_id)
+            .values(**asdict(planned.values))
+        )
+    existing = plan.updates + plan.unchanged
+    totals.eligible += plan.frozen + len(existing)
+    totals.held += sum(p.values.status == "held" for p in existing)
+    totals.held_by_hold += sum(p.values.hold_id is not None for p in existing)
+    new_rows = [
+        {
+            "household_id": p.candidate.household_id,
+            "program": p.candidate.program,
+            "month": month,
+            "enrolment_id": p.candidate.id,
+            "created_at": now,
+            "run_id": run_id,
+            **asdict(p.values),
+        }
+        for p in plan.new
+    ]
     made = insert_new(
         session,
         PaymentInstruction,
@@ -583,7 +572,11 @@ def _roll_batch(
     totals.eligible += len(new_rows)
     totals.held += sum(status == "held" for _, status, _ in made)
     totals.held_by_hold += sum(hold_id is not None for _, _, hold_id in made)
-    for candidate in carriers:
+
+
+def _link_arrears(session: Session, plan: RollPlan, month: str) -> None:
+    """Point this roll's arrears at the month's instruction that carries them."""
+    for candidate in plan.carriers:
         session.execute(
             update(PaymentAdjustment)
             .where(
@@ -602,6 +595,30 @@ def _roll_batch(
                 .scalar_subquery()
             )
         )
+
+
+def apply_roll_plan(
+    session: Session, plan: RollPlan, month: str, run_id: int, now: dt.datetime, totals: _Totals
+) -> None:
+    """Write ``plan`` in the caller's transaction, counting into ``totals``."""
+    _apply_held_updates(session, plan, totals)
+    _apply_adjustments(session, plan, month, run_id, now, totals)
+    _apply_instructions(session, plan, month, run_id, now, totals)
+    _link_arrears(session, plan, month)
+
+
+def _roll_batch(
+    session: Session,
+    month: str,
+    found: list[Candidate],
+    run_id: int,
+    now: dt.datetime,
+    params: _RecoveryParams,
+    totals: _Totals,
+) -> None:
+    """One batch in one transaction: load, plan (``payments.roll_plan``), apply."""
+    plan = plan_roll(load_roll_inputs(session, month, found), params.for_batch(found))
+    apply_roll_plan(session, plan, month, run_id, now, totals)
 
 
 class RollInProgressError(SafetyNetError):
@@ -688,6 +705,34 @@ def _roll_locked(
     clock: Clock,
     tree: ParameterTree | None,
 ) -> RollReport:
+    run_id, interrupted = _start_run(db, month, county, clock)
+    params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
+    totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
+    report = RollReport(
+        run_id=run_id,
+        month=month,
+        county=county,
+        eligible=totals.eligible,
+        created=totals.created,
+        already_present=totals.eligible - totals.created,
+        batches=totals.batches,
+        interrupted_runs=interrupted,
+        adjustments=totals.adjustments,
+        arrears_fen=totals.arrears_fen,
+        overpaid_fen=totals.overpaid_fen,
+        held=totals.held,
+        held_by_hold=totals.held_by_hold,
+        settled_held=totals.settled_held,
+    )
+    _finish_run(db, report, actor, clock)
+    return report
+
+
+def _start_run(
+    db: Database, month: str, county: str | None, clock: Clock
+) -> tuple[int, tuple[int, ...]]:
+    """A new run of the month and county, the runs left ``running`` by a crash marked
+    ``interrupted``: (the run's id, the interrupted runs' ids)."""
     with db.sessions.begin() as session:
         interrupted = tuple(
             session.scalars(
@@ -714,19 +759,28 @@ def _roll_locked(
         )
         session.add(run)
         session.flush()
-        run_id = run.id
+        return run.id, interrupted
 
-    params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
+
+def _roll_batches(
+    db: Database,
+    month: str,
+    county: str | None,
+    batch_size: int,
+    run_id: int,
+    clock: Clock,
+    params: _RecoveryParams,
+) -> _Totals:
+    """Every batch of candidates in enrolment-id order, each in its own transaction that also
+    records the run's progress."""
     query = roll_candidates(month, county).limit(batch_size)
     cursor = 0
     totals = _Totals()
     while True:
         with db.sessions.begin() as session:
-            found = [
-                _Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))
-            ]
+            found = [Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))]
             if not found:
-                break
+                return totals
             _roll_batch(session, month, found, run_id, clock(), params, totals)
             cursor = found[-1].id
             totals.batches += 1
@@ -743,28 +797,14 @@ def _roll_locked(
                     held_count=totals.held,
                 )
             )
-    eligible, created, batches = totals.eligible, totals.created, totals.batches
 
-    report = RollReport(
-        run_id=run_id,
-        month=month,
-        county=county,
-        eligible=eligible,
-        created=created,
-        already_present=eligible - created,
-        batches=batches,
-        interrupted_runs=interrupted,
-        adjustments=totals.adjustments,
-        arrears_fen=totals.arrears_fen,
-        overpaid_fen=totals.overpaid_fen,
-        held=totals.held,
-        held_by_hold=totals.held_by_hold,
-        settled_held=totals.settled_held,
-    )
+
+def _finish_run(db: Database, report: RollReport, actor: Actor, clock: Clock) -> None:
+    """Mark the run finished, with its one audit entry."""
     with db.sessions.begin() as session:
         session.execute(
             update(PaymentRun)
-            .where(PaymentRun.id == run_id)
+            .where(PaymentRun.id == report.run_id)
             .values(status="finished", finished_at=clock())
         )
         append(
@@ -773,22 +813,21 @@ def _roll_locked(
             command="payments roll",
             event="payment_roll_finished",
             entity="payment_run",
-            entity_id=run_id,
+            entity_id=report.run_id,
             after={
-                "month": month,
-                "county": county,
-                "eligible": eligible,
-                "created": created,
-                "already_present": eligible - created,
-                "batches": batches,
-                "interrupted_runs": list(interrupted),
-                "adjustments": totals.adjustments,
-                "arrears": format_yuan(totals.arrears_fen),
-                "overpaid": format_yuan(totals.overpaid_fen),
-                "held": totals.held,
-                "held_by_hold": totals.held_by_hold,
-                "settled_held": totals.settled_held,
+                "month": report.month,
+                "county": report.county,
+                "eligible": report.eligible,
+                "created": report.created,
+                "already_present": report.already_present,
+                "batches": report.batches,
+                "interrupted_runs": list(report.interrupted_runs),
+                "adjustments": report.adjustments,
+                "arrears": format_yuan(report.arrears_fen),
+                "overpaid": format_yuan(report.overpaid_fen),
+                "held": report.held,
+                "held_by_hold": report.held_by_hold,
+                "settled_held": report.settled_held,
             },
             occurred_at=clock(),
         )
-    return report
