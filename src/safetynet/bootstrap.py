@@ -46,6 +46,7 @@ from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.events import IncomeChanged
 from safetynet.registry.regions import sync_regions
+from safetynet.registry.rolls import ImportRoll, import_roll
 
 __all__ = [
     "Clock",
@@ -86,7 +87,11 @@ def _with_clock(handler: Callable[[Any, UnitOfWork, Clock], Any], clock: Clock) 
 
 def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     """Every command the bus takes, with its handler (the clock given to those that ask)."""
-    return {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
+    handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
+        **CASE_HANDLERS,
+        ImportRoll: import_roll,
+    }
+    return {kind: _with_clock(handler, clock) for kind, handler in handlers.items()}
 
 
 def _follow(
