@@ -24,6 +24,7 @@ import safetynet.insurance.contributions
 import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
+import safetynet.registry.change_model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import AmountsScheduled, CalendarChanged, RecheckOpened
@@ -36,6 +37,7 @@ from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.insurance import pooling, transfer
 from safetynet.monitoring.alerts import recompute_alert_dues, resolve_alert_of_recheck
 from safetynet.monitoring.events import AlertResolved, AlertsStored
+from safetynet.payments.account_changes import check_account, record_account_change
 from safetynet.payments.facts import follow_income_changes
 from safetynet.payments.reactions import (
     place_holds_of_stops,
@@ -44,7 +46,15 @@ from safetynet.payments.reactions import (
 )
 from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
-from safetynet.registry.events import IncomeChanged
+from safetynet.registry.changes import (
+    ApproveChange,
+    RejectChange,
+    RequestChange,
+    approve_change,
+    reject_change,
+    request_change,
+)
+from safetynet.registry.events import BankAccountChanged, IncomeChanged
 from safetynet.registry.regions import sync_regions
 
 __all__ = [
@@ -86,7 +96,16 @@ def _with_clock(handler: Callable[[Any, UnitOfWork, Clock], Any], clock: Clock) 
 
 def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     """Every command the bus takes, with its handler (the clock given to those that ask)."""
-    return {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
+    handlers = {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
+    # Registry change requests (maker-checker); a requested bank account is checked by
+    # payments' rules, which the registry does not import.
+    registry: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
+        RequestChange: partial(request_change, check_account=check_account),
+        ApproveChange: approve_change,
+        RejectChange: reject_change,
+    }
+    handlers.update({kind: _with_clock(h, clock) for kind, h in registry.items()})
+    return handlers
 
 
 def _follow(
@@ -106,6 +125,9 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             # for that month and later are checked against it (arrears or recoveries by the next
             # roll).
             _follow(IncomeChanged, partial(follow_income_changes, effect=income_effect)),
+            # An approved registry change request gives a household a new bank account: payments
+            # records it (ending the account in force) or refuses the approval.
+            _follow(BankAccountChanged, record_account_change),
             # Monitoring stored a run's alerts: those that stop the next payment place holds.
             _follow(AlertsStored, place_holds_of_stops),
             # An alert resolved: recheck_started opens the household's re-check (which links the
