@@ -3,8 +3,8 @@
 Queries only: nothing here writes. A search takes any of an identity number (exact; a legacy
 15-digit number is converted to its 18-digit form), a name (exact, its start, or a part), an
 address (a part of it), a region (a GB/T 2260 code: the county, or every county of a city or
-province) or the start of a statistical code (a township, a village), all of which must hold;
-the answer is one page and the total count. Identity numbers are masked in every hit; names
+province) or the start of a statistical code (a township, a village), all of which must hold
+(none: everything in the searcher's region); the answer is one page and the total count. Identity numbers are masked in every hit; names
 are shown. The searcher's region (``within``) limits what is found: a household by where it is
 registered, a person by their current household or, with none, their hukou.
 """
@@ -143,8 +143,6 @@ def _in_region(column: Any, code: str) -> ColumnElement[bool]:
 
 def _checked(q: SearchQuery) -> SearchQuery:
     """The query with its values checked (``InputError`` naming the field) and normalised."""
-    if not (q.id_number or q.name or q.address or q.region):
-        raise InputError("query", "give an identity number, a name, an address or a region")
     if not 1 <= q.limit <= MAX_PAGE:
         raise InputError("limit", f"is {q.limit}; expected 1 to {MAX_PAGE}")
     if not 0 <= q.offset <= MAX_OFFSET:

@@ -7,9 +7,9 @@ account numbers appear only masked. Request fields use the bounded types of ``bo
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from safetynet.entrypoints.api.bounds import (
     AmountFen,
@@ -34,6 +34,15 @@ __all__ = [
 ]
 
 _FROM = ConfigDict(from_attributes=True)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything the registry writes is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
+"""A moment, always with its offset (RFC 3339 ``date-time``)."""
 
 
 class PersonHitPublic(BaseModel):
@@ -121,7 +130,7 @@ class AssetPublic(BaseModel):
 class EnrolmentVersionPublic(BaseModel):
     model_config = _FROM
     version: int
-    changed_at: dt.datetime
+    changed_at: UtcDateTime
     status: str
     start_date: dt.date
     end_date: dt.date | None
@@ -150,9 +159,9 @@ class ChangeRequestPublic(BaseModel):
     details: dict[str, Any] = Field(description="What is asked; identity and account masked.")
     reason: str
     requested_by: str
-    requested_at: dt.datetime
+    requested_at: UtcDateTime
     decided_by: str | None
-    decided_at: dt.datetime | None
+    decided_at: UtcDateTime | None
     decision_note: str | None
 
 
@@ -167,7 +176,7 @@ class ChangeRequestPage(BaseModel):
 class HistoryEntryPublic(BaseModel):
     model_config = _FROM
     entry_id: int
-    occurred_at: dt.datetime
+    occurred_at: UtcDateTime
     actor: str
     role: str
     command: str
@@ -187,8 +196,8 @@ class HouseholdPublic(BaseModel):
     hukou_type: str
     statistical_code: str | None
     address: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     members: list[MemberPublic] = Field(description="Current members first, then past ones.")
     income: list[MonthIncomePublic] = Field(description="Current members' income, newest first.")
     assets: list[AssetPublic]
