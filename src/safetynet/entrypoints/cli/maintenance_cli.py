@@ -7,7 +7,6 @@ their arguments, call a query of ``registry.search`` or hand a command to the bu
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -36,6 +35,24 @@ registry_app.add_typer(change_app, name="change")
 
 LimitOption = Annotated[int, typer.Option("--limit", min=1, max=100, help="Rows per page.")]
 OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Rows to skip (paging).")]
+
+
+def _table(*headers: str, title: str) -> Table:
+    """A table whose cells fold rather than cut: a masked number or a household number is
+    never shortened to an ellipsis on a narrow terminal."""
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, overflow="fold", no_wrap=header in _WHOLE)
+    return table
+
+
+# Short codes and numbers kept on one line; the free text around them wraps instead.
+_WHOLE = frozenset({"request", "kind", "status", "identity number", "month", "region/number"})
+
+
+def _compact(values: dict[str, Any] | None) -> str:
+    """``key=value`` pairs of a JSON object (already masked), for one table cell."""
+    return ", ".join(f"{k}={v}" for k, v in (values or {}).items())
 
 
 def _yuan(fen: int | None) -> str:
@@ -89,7 +106,7 @@ def search(
     with current_database(url) as db, db.sessions() as session:
         if persons:
             people = search_persons(session, query)
-            table = Table("person", "identity number", "name", "sex", "born", "household",
+            table = _table("person", "identity number", "name", "sex", "born", "household",
                           "relation", "address", title=f"{people.total} persons")  # fmt: skip
             for p in people.hits:
                 where = f"{p.region}/{p.household_no}" if p.household_id else "(none)"
@@ -98,7 +115,7 @@ def search(
             total, shown = people.total, len(people.hits)
         else:
             households = search_households(session, query)
-            table = Table("household", "region/number", "address", "head", "head's identity number",
+            table = _table("household", "region/number", "address", "head", "head's identity number",
                           "members", title=f"{households.total} households")  # fmt: skip
             for h in households.hits:
                 table.add_row(str(h.household_id), f"{h.region}/{h.household_no}",
@@ -133,24 +150,24 @@ def show(
         f"address {view.address or '-'}",
         markup=False,
     )
-    members = Table("person", "identity number", "name", "sex", "born", "relation", "from",
+    members = _table("person", "identity number", "name", "sex", "born", "relation", "from",
                     "until", title="Members (current first)")  # fmt: skip
     for m in view.members:
         members.add_row(str(m.person_id), m.id_number, m.name, m.sex, str(m.birth_date),
                         m.relation, str(m.start_date), str(m.end_date or ""))  # fmt: skip
     out.print(members)
-    income = Table("month", "person", "kind", "amount (yuan)", title="Income by month")
+    income = _table("month", "person", "kind", "amount (yuan)", title="Income by month")
     for month in view.income:
         for item in month.items:
             income.add_row(month.month, item.name, item.kind, _yuan(item.amount_fen))
         income.add_row(month.month, "", "total", _yuan(month.total_fen), style="bold")
     out.print(income)
-    assets = Table("kind", "value (yuan)", "count", "area (m²)", "source", title="Assets")
+    assets = _table("kind", "value (yuan)", "count", "area (m²)", "source", title="Assets")
     for a in view.assets:
         area = "" if a.area_dm2 is None else f"{a.area_dm2 / 100:.2f}"
         assets.add_row(a.kind, _yuan(a.value_fen), str(a.count or ""), area, a.source)
     out.print(assets)
-    enrolments = Table("enrolment", "program", "version", "status", "from", "until",
+    enrolments = _table("enrolment", "program", "version", "status", "from", "until",
                        "amount (yuan)", "reason", title="Enrolments and their versions")  # fmt: skip
     for e in view.enrolments:
         for v in e.history:
@@ -159,21 +176,21 @@ def show(
                                v.reason)  # fmt: skip
     out.print(enrolments)
     out.print(_requests_table(view.change_requests, "Change requests"))
-    log = Table("entry", "when", "who", "role", "event", "about", "after",
+    log = _table("entry", "when", "who", "role", "event", "about", "after",
                 title=f"History (newest {history})")  # fmt: skip
     for entry in view.history[:history]:
         log.add_row(str(entry.entry_id), f"{entry.occurred_at:%Y-%m-%d %H:%M}", entry.actor,
                     entry.role, entry.event, f"{entry.entity} {entry.entity_id}",
-                    json.dumps(entry.after, ensure_ascii=False) if entry.after else "")  # fmt: skip
+                    _compact(entry.after))  # fmt: skip
     out.print(log)
 
 
 def _requests_table(requests: Any, title: str) -> Table:
-    table = Table("request", "household", "kind", "status", "details", "reason", "asked by",
+    table = _table("request", "household", "kind", "status", "details", "reason", "asked by",
                   "decided by", title=title)  # fmt: skip
     for r in requests:
         table.add_row(str(r.request_id), str(r.household_id), r.kind, r.status,
-                      json.dumps(r.details, ensure_ascii=False), r.reason,
+                      _compact(r.details), r.reason,
                       f"{r.requested_by} {r.requested_at:%Y-%m-%d}",
                       f"{r.decided_by} {r.decided_at:%Y-%m-%d}" if r.decided_by else "")  # fmt: skip
     return table
