@@ -164,16 +164,20 @@ def _checked(q: SearchQuery) -> SearchQuery:
     return SearchQuery(number, name, q.name_match, address, region, q.within, q.offset, q.limit)
 
 
+def _starts_with(session: Session, column: Any, prefix: str) -> ColumnElement[bool]:
+    condition: ColumnElement[bool] = column.like(f"{_like(prefix)}%", escape="\\")
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's LIKE ignores the index; the same prefix as a range of the binary order uses it.
+        condition = and_(condition, column >= prefix, column < prefix + "\U0010ffff")
+    return condition
+
+
 def _name_condition(session: Session, name: str, match: NameMatch) -> ColumnElement[bool]:
     if match == "exact":
         return Person.name == name
     if match == "contains":
         return Person.name.like(f"%{_like(name)}%", escape="\\")
-    condition: ColumnElement[bool] = Person.name.like(f"{_like(name)}%", escape="\\")
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite's LIKE ignores the index; the same prefix as a range of the binary order uses it.
-        condition = and_(condition, Person.name >= name, Person.name < name + "\U0010ffff")
-    return condition
+    return _starts_with(session, Person.name, name)
 
 
 def _person_conditions(session: Session, q: SearchQuery) -> list[ColumnElement[bool]]:
@@ -185,14 +189,14 @@ def _person_conditions(session: Session, q: SearchQuery) -> list[ColumnElement[b
     return found
 
 
-def _household_conditions(q: SearchQuery) -> list[ColumnElement[bool]]:
+def _household_conditions(session: Session, q: SearchQuery) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if q.address:
         found.append(Household.address.like(f"%{_like(q.address)}%", escape="\\"))
     if q.region and len(q.region) == 6:
         found.append(_in_region(Household.region_code, q.region))
     elif q.region:
-        found.append(Household.statistical_code.like(f"{q.region}%"))
+        found.append(_starts_with(session, Household.statistical_code, q.region))
     return found
 
 
@@ -208,7 +212,7 @@ def _count(session: Session, query: Select[*tuple[Any, ...]]) -> int:
 def search_persons(session: Session, query: SearchQuery) -> SearchPage[PersonHit]:
     """Persons matching every criterion, by name, each with their current household."""
     q = _checked(query)
-    household_criteria = _household_conditions(q)
+    household_criteria = _household_conditions(session, q)
     join = and_(Membership.person_id == Person.id, Membership.end_date.is_(None))
     stmt = (
         select(Person, Membership, Household)
@@ -249,7 +253,7 @@ def search_households(session: Session, query: SearchQuery) -> SearchPage[Househ
     q = _checked(query)
     stmt = (
         select(Household)
-        .where(*_household_conditions(q), _in_region(Household.region_code, q.within))
+        .where(*_household_conditions(session, q), _in_region(Household.region_code, q.within))
         .order_by(Household.region_code, Household.household_no)
     )
     person_criteria = _person_conditions(session, q)
