@@ -43,9 +43,8 @@ from safetynet.registry.search import (
 COUNTIES = ("110105", "310115", "440106", "510107")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = [a + b for a in "伟芳娜敏静丽强磊军洋" for b in ("", "华", "明", "红")]
-STREETS = [
-    f"{a}{b}路" for a in "东西南北中新和平幸福光明人民解放建设" for b in "一二三四五六七八九十"
-]
+_WORDS = ("东", "西", "南", "北", "中", "新", "和平", "幸福", "光明", "人民", "解放", "建设")
+STREETS = [f"{a}{b}路" for a in _WORDS for b in "一二三四五六七八九十"]
 NOW = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from safetynet.audit.model import AuditEvent
@@ -80,10 +80,6 @@ class SearchQuery:
     within: str = NATION_CODE
     offset: int = 0
     limit: int = 20
-
-    @property
-    def has_person_criteria(self) -> bool:
-        return bool(self.id_number or self.name)
 
 
 @dataclass(frozen=True)
@@ -258,17 +254,13 @@ def search_households(session: Session, query: SearchQuery) -> SearchPage[Househ
     )
     person_criteria = _person_conditions(session, q)
     if person_criteria:
-        stmt = stmt.where(
-            exists(
-                select(Membership.id)
-                .join(Person, Person.id == Membership.person_id)
-                .where(
-                    Membership.household_id == Household.id,
-                    Membership.end_date.is_(None),
-                    *person_criteria,
-                )
-            )
+        # The households of the matching persons (found by their index), not a test per household.
+        members = (
+            select(Membership.household_id)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Membership.end_date.is_(None), *person_criteria)
         )
+        stmt = stmt.where(Household.id.in_(members))
     total, page = _count(session, stmt), stmt.offset(q.offset).limit(q.limit)
     households = list(session.scalars(page))
     ids = [h.id for h in households]
