@@ -1,7 +1,8 @@
 """Registry search and change requests (issue 12, "Registry search and maintenance").
 
 ``households.address`` (住址, searched by its text), indexes for a search by name (exact or its
-start) and by statistical-code prefix (township, village), and ``change_requests``: a household's
+start) and by statistical-code prefix (township, village), an index of the audit log by what an
+entry is about (a household's history), and ``change_requests``: a household's
 facts changed by one person and approved by another (ADR 0011).
 
 Revision ID: 0019
@@ -38,6 +39,8 @@ def upgrade() -> None:
             unique=False,
             postgresql_ops={"name": "text_pattern_ops"},
         )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_entity", ["entity", "entity_id"], unique=False)
     op.create_table(
         "change_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -81,6 +84,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_change_requests_status")
         batch_op.drop_index("ix_change_requests_household")
     op.drop_table("change_requests")
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_entity")
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.drop_index("ix_persons_name")
     with op.batch_alter_table("households", schema=None) as batch_op:
