@@ -307,3 +307,24 @@ def test_requests_that_cannot_be_made_name_the_field(
     assert refused.value.field == field
     with database.sessions() as session:
         assert session.scalars(select(ChangeRequest)).all() == []
+
+
+def test_the_head_changes_in_two_approved_requests(
+    registry: MessageBus, database: Database
+) -> None:
+    with pytest.raises(InputError, match="change the head's relation first"):
+        _request(registry, "fact_change", id_number=SPOUSE, field="relation", value="户主")
+    first = _request(registry, "fact_change", id_number=HEAD, field="relation", value="其他")
+    registry.handle(ApproveChange(first, APPROVER))
+    second = _request(registry, "fact_change", id_number=SPOUSE, field="relation", value="户主")
+    registry.handle(ApproveChange(second, APPROVER))
+    with database.sessions() as session:
+        relations = dict(
+            session.execute(
+                select(Person.id_number, Membership.relation).join(
+                    Membership, Membership.person_id == Person.id
+                )
+            ).all()
+        )
+    assert (relations[HEAD], relations[SPOUSE]) == ("other", "head")
+    assert [e.actor for e in _entries(database, "MemberRelationChanged")] == [APPROVER.name] * 2

@@ -406,7 +406,11 @@ def _fact(uow: UnitOfWork, household: Household, d: ChangeDetails) -> dict[str, 
     if where != "household":
         details["id_number"] = _identity(d.id_number)
         if name == "relation" and details["value"] == "head" and _has_head(uow, household.id):
-            raise InputError("value", f"household {household.household_no} already has a head")
+            raise InputError(
+                "value",
+                f"household {household.household_no} already has a head: change the head's "
+                "relation first (a household has one head)",
+            )
     if _fact_value(uow, household, details) == details["value"]:
         raise InputError("value", f"{name} is already {details['value']!r}")
     return details
