@@ -24,6 +24,7 @@ import safetynet.insurance.contributions
 import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
+import safetynet.registry.change_model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import AmountsScheduled, CalendarChanged, RecheckOpened
@@ -44,6 +45,7 @@ from safetynet.monitoring.alerts import (
     resolve_alert_of_recheck,
 )
 from safetynet.monitoring.events import AlertResolved, AlertsStored
+from safetynet.payments.account_changes import check_account, record_account_change
 from safetynet.payments.facts import follow_income_changes
 from safetynet.payments.reactions import (
     place_holds_of_stops,
@@ -52,7 +54,15 @@ from safetynet.payments.reactions import (
 )
 from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
-from safetynet.registry.events import IncomeChanged
+from safetynet.registry.changes import (
+    ApproveChange,
+    RejectChange,
+    RequestChange,
+    approve_change,
+    reject_change,
+    request_change,
+)
+from safetynet.registry.events import BankAccountChanged, IncomeChanged
 from safetynet.registry.handlers import (
     ChangeEnrolment,
     EnrolHousehold,
@@ -115,6 +125,11 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
         ImportContributions: import_contributions,
         AssignAlert: assign_alert,
         ResolveAlert: resolve_alert,
+        # Registry change requests (maker-checker); a requested bank account is checked by
+        # payments' rules, which the registry does not import.
+        RequestChange: partial(request_change, check_account=check_account),
+        ApproveChange: approve_change,
+        RejectChange: reject_change,
     }
     return {kind: _with_clock(handler, clock) for kind, handler in handlers.items()}
 
@@ -136,6 +151,9 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             # for that month and later are checked against it (arrears or recoveries by the next
             # roll).
             _follow(IncomeChanged, partial(follow_income_changes, effect=income_effect)),
+            # An approved registry change request gives a household a new bank account: payments
+            # records it (ending the account in force) or refuses the approval.
+            _follow(BankAccountChanged, record_account_change),
             # Monitoring stored a run's alerts: those that stop the next payment place holds.
             _follow(AlertsStored, place_holds_of_stops),
             # An alert resolved: recheck_started opens the household's re-check (which links the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safetynet.db.base import Base
@@ -37,3 +37,6 @@ class AuditEvent(Base):
     # before the audit key existed (migration 0014), which verify lists as unauthenticated.
     key_id: Mapped[str | None] = mapped_column(String(40))
     mac: Mapped[str | None] = mapped_column(String(64))
+
+    # The history of one thing (a household and what belongs to it: registry.search).
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from safetynet.audit.log import Actor
 
-__all__ = ["IncomeChange", "IncomeChanged"]
+__all__ = ["BankAccountChanged", "IncomeChange", "IncomeChanged"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +31,22 @@ class IncomeChanged:
     source: str
     actor: Actor
     occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BankAccountChanged:
+    """An approved change request gives a household a new bank account from ``valid_from``
+    (payments records it, in the publisher's transaction, or refuses it)."""
+
+    request_id: int
+    household_id: int
+    holder_person_id: int
+    bank_code: str
+    account_number: str
+    valid_from: dt.date
+    actor: Actor
+    occurred_at: dt.datetime
+
+    def __repr__(self) -> str:
+        # Never reveal the account number in logs or tracebacks.
+        return f"BankAccountChanged(request {self.request_id}, household {self.household_id})"

@@ -240,6 +240,9 @@ class _Writer:
         wanted: dict[str, Any] = {"hukou_type": record.hukou_type}
         if record.statistical_code_given:
             wanted["statistical_code"] = record.statistical_code
+        head = next(m for m in record.members if m.relation == "head")
+        if "address" in head.attributes:  # the head's row gives the household's address
+            wanted["address"] = head.attributes["address"]
         household = households.get(record.key)
         if household is None:
             household = Household(
@@ -247,6 +250,7 @@ class _Writer:
                 household_no=record.household_no,
                 hukou_type=record.hukou_type,
                 statistical_code=record.statistical_code,
+                address=wanted.get("address"),
                 created_at=self.now,
                 updated_at=self.now,
             )

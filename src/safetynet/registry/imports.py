@@ -38,6 +38,7 @@ from safetynet.intake import (
     parse_region,
     read_sheet,
 )
+from safetynet.registry.model import ADDRESS_LENGTH
 from safetynet.registry.vocabulary import (
     DISABILITY_CATEGORIES,
     EMPLOYMENT,
@@ -68,6 +69,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("region", ("户籍地", "户籍地代码", "行政区划代码"), True, "6-digit hukou region"),
     Column("hukou_type", ("户籍性质", "户口性质"), True, "城镇/农村 (urban/rural)"),
     Column("statistical_code", ("统计区划代码",), False, "12-digit statistical code"),
+    Column("address", ("住址", "家庭住址", "地址"), False, "the household's address"),
     Column("sex", ("性别",), False, "男/女; must agree with the identity number"),
     Column("birth_date", ("出生日期",), False, "YYYY-MM-DD; must agree with the identity number"),
     Column("disability_category", ("残疾类别",), False, "无/视力/听力/言语/肢体/智力/精神/多重"),
@@ -412,6 +414,8 @@ def _parse_row(
             "statistical_code",
             lambda t: parse_statistical_code(t).code if t else None,
         )
+    if "address" in values:
+        attributes["address"] = attempt("address", _address)
     if identity is not None:
         _check_against_identity(identity, attributes, values, problems)
     if attributes.get("disability_grade") is not None and "disability_category" in attributes:
@@ -555,6 +559,12 @@ def _sex(text: str) -> str | None:
 
 def _required_choice(field_name: str, choices: tuple[str, ...]) -> Callable[[str], str]:
     return lambda text: _choice(text, field_name, choices)
+
+
+def _address(text: str) -> str | None:
+    if len(text) > ADDRESS_LENGTH:
+        raise InputError("address", f"has {len(text)} characters; at most {ADDRESS_LENGTH}")
+    return " ".join(text.split()) or None
 
 
 def _self_care(text: str) -> int:

@@ -43,6 +43,7 @@ from safetynet.registry.vocabulary import (
 )
 
 __all__ = [
+    "ADDRESS_LENGTH",
     "Asset",
     "Enrolment",
     "EnrolmentHistory",
@@ -52,6 +53,10 @@ __all__ = [
     "Person",
     "RegionRow",
 ]
+
+
+ADDRESS_LENGTH = 200
+"""Characters a household's address may have."""
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -86,10 +91,19 @@ class Household(Base):
     hukou_type: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Where the household lives (住址), as the office writes it; searched by its text.
+    address: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
 
     __table_args__ = (
         UniqueConstraint("region_code", "household_no"),
         CheckConstraint(_one_of("hukou_type", HUKOU_TYPES), name="hukou_type"),
+        # A search by township or village is a prefix of the statistical code (LIKE 'p%' uses
+        # a btree index on PostgreSQL only with the pattern operator class).
+        Index(
+            "ix_households_statistical_code",
+            "statistical_code",
+            postgresql_ops={"statistical_code": "text_pattern_ops"},
+        ),
     )
 
     def __repr__(self) -> str:
@@ -129,6 +143,8 @@ class Person(Base):
         CheckConstraint("self_care_items_failed BETWEEN 0 AND 6", name="self_care_items_failed"),
         CheckConstraint(_one_of("schooling", SCHOOLING), name="schooling"),
         CheckConstraint(_one_of("employment", EMPLOYMENT), name="employment"),
+        # Searches by a name or the start of one (registry.search).
+        Index("ix_persons_name", "name", postgresql_ops={"name": "text_pattern_ops"}),
     )
 
     @property

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from safetynet.db.engine import Database
 from safetynet.entrypoints.api import POLICY, Action, Role
-from safetynet.registry.model import Person
+from safetynet.registry.model import Household, Person
 from tests.entrypoints.api.conftest import NEIGHBOUR, OTHER, OWN, act, auth, token
 from tests.entrypoints.api.flows import CLERK, HEAD, ok, refused_with_appeal, submit_dibao
 
@@ -61,12 +61,23 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
     appeal_id = refused_with_appeal(client, database, "HAPPEAL", seq=7)
     with database.sessions() as session:
         head = session.scalars(select(Person.id).where(Person.id_number == HEAD)).one()
+        household = session.scalars(
+            select(Household.id).where(Household.household_no == SENTINEL_HOUSEHOLD)
+        ).one()
+    change = {"kind": "fact_change", "field": "address", "value": "浦东新区一路1号"}
+    change["reason"] = "地址变更 moved"
+    created = client.post(
+        f"/registry/households/{household}/change-requests", headers=auth(CLERK), json=change
+    )
+    assert created.status_code == 201, created.text
     values = {
         "application_id": str(app["id"]),
         "track_id": str(tid),
         "region": OWN,
         "appeal_id": str(appeal_id),
         "person_id": str(head),
+        "household_id": str(household),
+        "request_id": str(created.json()["request_id"]),
     }
     submission = {
         "household_region": OWN,
@@ -79,6 +90,8 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/applications"): submission,
         ("POST", "/persons/{person_id}/id-number"): {"reason": "核对完整身份号码"},
+        ("POST", "/registry/households/{household_id}/change-requests"): change,
+        ("POST", "/registry/change-requests/{request_id}/reject"): {"reason": "无法核实地址"},
     }
     routes = _routes(client)
     assert len(routes) >= 32

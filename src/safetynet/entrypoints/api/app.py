@@ -18,6 +18,7 @@ from safetynet.db.engine import Database
 from safetynet.domain.privacy import mask_text
 from safetynet.entrypoints.api.auth import UserDirectory
 from safetynet.entrypoints.api.masking import MaskIdentityNumbers
+from safetynet.entrypoints.api.registry_service import RegistryService
 from safetynet.entrypoints.api.request_log import RequestLog
 from safetynet.entrypoints.api.routes import (
     appeals,
@@ -25,12 +26,14 @@ from safetynet.entrypoints.api.routes import (
     audit,
     offices,
     persons,
+    registry,
     tracks,
 )
 from safetynet.entrypoints.api.schemas import ERROR_RESPONSES
 from safetynet.entrypoints.api.service import CaseService, Clock
 from safetynet.errors import InputError, SafetyNetError, UnknownNameError
 from safetynet.policy.parameters import ParameterTree
+from safetynet.registry.changes import ChangeRefusedError
 
 __all__ = ["create_app"]
 
@@ -127,7 +130,8 @@ def create_app(
     )
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
-    for module in (applications, tracks, appeals, offices, audit, persons):
+    app.state.registry = RegistryService(db, app.state.service.bus)
+    for module in (applications, tracks, appeals, offices, audit, persons, registry):
         app.include_router(module.router)
     # Every JSON answer, errors included, has its identity numbers masked whatever the field.
     app.add_middleware(
@@ -137,6 +141,7 @@ def create_app(
     )
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)
+    app.add_exception_handler(ChangeRefusedError, _workflow_error)  # maker-checker, decided
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _duplicate)
     app.add_exception_handler(RequestValidationError, _invalid_request)

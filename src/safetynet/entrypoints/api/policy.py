@@ -51,14 +51,24 @@ class Action(StrEnum):
     READ_RELATIVES = "read_relatives"  # the register and the report of flagged applications
     AUDIT_VERIFY = "audit_verify"
     READ_FULL_ID_NUMBER = "read_full_id_number"  # one person's, with a reason, logged
+    REGISTRY_READ = "registry_read"  # search households and persons, one household whole
+    REQUEST_CHANGE = "request_change"  # of a household's facts (registry change requests)
+    DECIDE_CHANGE = "decide_change"  # approve or reject a change request (maker-checker)
 
 
-_READ = frozenset({Action.READ, Action.DEADLINES})
+_READ = frozenset({Action.READ, Action.DEADLINES, Action.REGISTRY_READ})
 
 POLICY: dict[Role, frozenset[Action]] = {
     # The front desk also takes in appeals lodged there and reports of a member's death.
     Role.INTAKE_CLERK: _READ
-    | {Action.SUBMIT, Action.ACCEPT, Action.OBJECTION, Action.LODGE_APPEAL, Action.RECORD_DEATH},
+    | {
+        Action.SUBMIT,
+        Action.ACCEPT,
+        Action.OBJECTION,
+        Action.LODGE_APPEAL,
+        Action.RECORD_DEATH,
+        Action.REQUEST_CHANGE,
+    },
     # Investigators carry out re-checks and record the job offers a member refused or accepted;
     # they verify identity, so they may read a full identity number (with a reason, logged).
     Role.INVESTIGATOR: _READ
@@ -70,6 +80,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.RECORD_RECHECK,
         Action.RECORD_JOB_REFUSAL,
         Action.RECORD_JOB_ACCEPTANCE,
+        Action.REQUEST_CHANGE,
     },
     # The township office owns most monitoring alerts and opens the re-checks they call for.
     Role.TOWNSHIP_REVIEWER: _READ
@@ -83,6 +94,8 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.RECORD_RECHECK,
         Action.RECORD_JOB_REFUSAL,
         Action.RECORD_JOB_ACCEPTANCE,
+        Action.REQUEST_CHANGE,
+        Action.DECIDE_CHANGE,
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
     # decides, extends the time limit, changes or ends support, records appeal decisions and
@@ -106,6 +119,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.DECIDE_APPEAL,
         Action.REGISTER_RELATIVE,
         Action.READ_RELATIVES,
+        Action.DECIDE_CHANGE,
     },
     Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES},
 }

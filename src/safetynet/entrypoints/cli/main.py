@@ -358,6 +358,9 @@ def _add_registry_commands() -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(audit_app, name="audit")
+    from safetynet.entrypoints.cli.maintenance_cli import registry_app
+
+    app.add_typer(registry_app, name="registry")
     from safetynet.entrypoints.cli.contributions_cli import contributions_app, import_contributions
 
     app.add_typer(contributions_app, name="contributions")
