@@ -23,6 +23,7 @@ from safetynet.entrypoints.cli._common import (
     out,
     reports_errors,
 )
+from safetynet.entrypoints.cli.awards_cli import awards, providers_app, reserve_app
 from safetynet.entrypoints.cli.paths import output_dir, output_file
 
 __all__ = [
@@ -46,6 +47,9 @@ accounts_app = typer.Typer(help="Payee accounts (social security card).", no_arg
 entitlement_app = typer.Typer(help="Retroactive entitlement changes.", no_args_is_help=True)
 payments_app.add_typer(accounts_app, name="accounts")
 payments_app.add_typer(entitlement_app, name="entitlement")
+payments_app.add_typer(reserve_app, name="reserve")
+payments_app.add_typer(providers_app, name="providers")
+payments_app.command("awards")(reports_errors(awards))
 
 
 @payments_app.callback()
@@ -103,6 +107,16 @@ def roll(
             f"{report.held_by_hold} held by a payment hold, "
             f"{report.held - report.held_by_hold} held without an account; "
             f"{report.settled_held} held instruction(s) of earlier months settled",
+            markup=False,
+        )
+    if report.awards_created:
+        from safetynet.domain.money import format_yuan
+
+        out.print(
+            f"one-off awards: {report.awards_created} instructed "
+            f"({format_yuan(report.awards_fen)} yuan), {report.awards_held} held, "
+            f"{report.awards_settled} with nothing left after the advances "
+            "(list: safetynet payments awards)",
             markup=False,
         )
     if report.interrupted_runs:
