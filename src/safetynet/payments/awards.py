@@ -40,7 +40,12 @@ from safetynet.payments.model import (
     Provider,
     ReserveEntry,
 )
-from safetynet.payments.reserve import ReservePayment, pay_from_reserve, validate_township
+from safetynet.payments.reserve import (
+    RESERVE_PROGRAM,
+    ReservePayment,
+    pay_from_reserve,
+    validate_township,
+)
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.model import Household
 
@@ -125,6 +130,11 @@ def _check(award: AwardedBenefit) -> str | None:
         raise InputError("amount", "an award is not negative")
     if award.payee != "township_reserve":
         return None
+    if award.program != RESERVE_PROGRAM:
+        raise InputError(
+            "payee",
+            f"the township reserve (临时救助备用金) pays {RESERVE_PROGRAM} only, not {award.program}",
+        )
     if award.township is None:
         raise InputError("township", "a payment from the township reserve names the township")
     return validate_township(award.township)
@@ -323,10 +333,13 @@ class AwardRow:
 
 
 def list_awards(
-    db: Database, county: str | None = None, due_by: dt.date | None = None
+    db: Database,
+    county: str | None = None,
+    due_by: dt.date | None = None,
+    due_from: dt.date | None = None,
 ) -> list[AwardRow]:
-    """The one-off awards (of one county; due on or before ``due_by``), in id order, with how
-    each is being paid."""
+    """The one-off awards (of one county; due from ``due_from`` up to ``due_by``), in id order,
+    with how each is being paid."""
     query = (
         select(
             OneOffAward,
@@ -346,6 +359,8 @@ def list_awards(
         query = query.where(Household.region_code == county)
     if due_by is not None:
         query = query.where(OneOffAward.due_on <= due_by)
+    if due_from is not None:
+        query = query.where(OneOffAward.due_on >= due_from)
     rows = []
     with db.sessions() as session:
         for award, region, household_no, instruction_id, status, month, entry in session.execute(

@@ -31,6 +31,7 @@ from safetynet.policy.parameters import ParameterTree
 
 __all__ = [
     "ADVANCE_LIMIT",
+    "RESERVE_PROGRAM",
     "ReservePayment",
     "ReserveRefusedError",
     "ReserveRow",
@@ -43,6 +44,8 @@ __all__ = [
 
 Clock = Callable[[], dt.datetime]
 ADVANCE_LIMIT = "assistance.temporary_assistance.township_advance_limit"
+# The reserve is temporary assistance's (临时救助备用金): no other program is paid from it.
+RESERVE_PROGRAM = "temporary_assistance"
 _TOWNSHIP = re.compile(r"[0-9]{9}")
 
 

@@ -325,9 +325,13 @@ def report(
 ) -> None:
     """Paid in full and on time, per county and program."""
     from safetynet.domain.money import format_yuan
+    from safetynet.payments.awards import list_awards
+    from safetynet.payments.months import month_bounds
     from safetynet.payments.report import payment_report
 
+    first, last = month_bounds(month)
     rows = _with_database(url, lambda db: payment_report(db, month, county))
+    awards = _with_database(url, lambda db: list_awards(db, county, last, first))
     out.print(f"Paid in full and on time, {month}", markup=False)
     if not rows:
         out.print("no instructions and no outstanding recoveries", markup=False)
@@ -342,6 +346,24 @@ def report(
             f"{r.held_ended}; held, payee died {r.held_died}; "
             f"awaiting the bank {r.awaiting}; "
             f"recoveries outstanding {format_yuan(r.outstanding_recoveries_fen)} yuan",
+            markup=False,
+        )
+    _print_awards(month, awards)
+
+
+def _print_awards(month: str, awards: list[Any]) -> None:
+    """The one-off awards due in the month, by county, program and how they are paid."""
+    from safetynet.domain.money import format_yuan
+
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for a in awards:
+        counts = groups.setdefault((a.county, a.program, a.state), [0, 0])
+        counts[0] += 1
+        counts[1] += a.payable_fen
+    for (region, program, state), (n, fen) in sorted(groups.items()):
+        out.print(
+            f"{region} {program} one-off awards due in {month}: {n} ({format_yuan(fen)} yuan "
+            f"payable) {state}",
             markup=False,
         )
 
