@@ -58,8 +58,8 @@ def test_a_decision_published_twice_records_one_award(database: Database) -> Non
 
 
 def test_the_final_award_pays_what_the_advance_left(database: Database) -> None:
-    # Worked example E3.1 (docs/programs/temporary_assistance.md): 3,000 yuan advance, 6,000 yuan awarded in all: the county's
-    # decision pays the remaining 3,000.
+    # Worked example E3.1 (docs/programs/temporary_assistance.md): 3,000 yuan advance, 6,000
+    # yuan awarded in all: the county's decision pays the remaining 3,000.
     h = household(database)
     publish(database, award(h, 300_000, kind="advance", reason="先行救助"))
     publish(database, award(h, 600_000, sequence=2))
