@@ -27,7 +27,12 @@ import safetynet.payments.model
 import safetynet.registry.change_model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect
-from safetynet.cases.events import AmountsScheduled, CalendarChanged, RecheckOpened
+from safetynet.cases.events import (
+    AmountsScheduled,
+    BenefitAwarded,
+    CalendarChanged,
+    RecheckOpened,
+)
 from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
 from safetynet.cases.handlers import open_recheck_of_alert
 from safetynet.db.base import Base
@@ -46,6 +51,7 @@ from safetynet.monitoring.alerts import (
 )
 from safetynet.monitoring.events import AlertResolved, AlertsStored
 from safetynet.payments.account_changes import check_account, record_account_change
+from safetynet.payments.awards import record_benefit_award
 from safetynet.payments.facts import follow_income_changes
 from safetynet.payments.reactions import (
     place_holds_of_stops,
@@ -163,6 +169,9 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             _follow(RecheckOpened, resolve_alert_of_recheck),
             # A gradual exit set the months' amounts: the entitlement schedule says them.
             _follow(AmountsScheduled, record_scheduled_amounts),
+            # A one-off benefit was awarded (or its emergency advance granted): payments records
+            # it once and pays it by the next roll, or at once from the township reserve.
+            _follow(BenefitAwarded, record_benefit_award),
             # A calendar year added: monitoring recomputes its alerts' provisional due dates.
             _follow(CalendarChanged, recompute_alert_dues),
         )

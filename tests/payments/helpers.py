@@ -62,7 +62,8 @@ def seed(db: Database, specs: list[Spec]) -> list[int]:
 
 
 def month_instructions(session: Session, month: str) -> list[Any]:
-    """The month's instructions as (household, program, month, amount, arrears, recovery)."""
+    """The month's monthly instructions (one-off awards left out) as (household, program, month,
+    amount, arrears, recovery)."""
     return list(
         session.execute(
             select(
@@ -72,7 +73,7 @@ def month_instructions(session: Session, month: str) -> list[Any]:
                 PaymentInstruction.amount_fen,
                 PaymentInstruction.arrears_fen,
                 PaymentInstruction.recovery_fen,
-            ).where(PaymentInstruction.month == month)
+            ).where(PaymentInstruction.month == month, PaymentInstruction.award_id.is_(None))
         ).all()
     )
 
@@ -84,7 +85,7 @@ def duplicate_instructions(session: Session) -> list[Any]:
         session.execute(
             text(
                 "SELECT household_id, program, month, COUNT(*) FROM payment_instructions "
-                "GROUP BY household_id, program, month HAVING COUNT(*) > 1"
+                "WHERE award_id IS NULL GROUP BY household_id, program, month HAVING COUNT(*) > 1"
             )
         ).all()
     )

@@ -7,6 +7,9 @@ times a child process rolls September and is killed with SIGKILL after a seeded 
 between 0 and the time a full roll takes; then a last roll runs to completion. Every eligible
 enrolment must have exactly one instruction with the hand-derivable amounts, every changed month
 exactly one adjustment, every overpayment exactly one recovery, and nothing else may exist.
+One-off awards due in September (temporary assistance, disaster grants, one in twelve settled to
+nothing by an advance) are rolled by the same killed children after the enrolments: each must end
+with exactly one instruction, of its payable amount.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from safetynet.audit.log import Actor, verify
 from safetynet.bootstrap import upgrade
@@ -34,6 +37,7 @@ from safetynet.payments.entitlements import (
     end_entitlement,
 )
 from safetynet.payments.model import (
+    OneOffAward,
     PaymentAdjustment,
     PaymentInstruction,
     PaymentRecovery,
@@ -49,14 +53,25 @@ pytestmark = pytest.mark.postgres
 MONTH = "2025-09"
 KILLS = 20
 BATCH = 100
+AWARDS = 1500
 CHILD = """
 import sys
+import safetynet.payments.roll_awards as awards
 from safetynet.payments.roll import roll_month
 from safetynet.db.engine import create_database
-from safetynet.bootstrap import upgrade
 db = create_database(sys.argv[1])
 with db.engine.connect():
     pass
+apply = awards._apply
+def announced(*args, **kwargs):
+    # a batch of one-off awards is written, not yet committed: say so and wait for the parent,
+    # which kills the roll here or lets it go on
+    made = apply(*args, **kwargs)
+    print("award batch", flush=True)
+    sys.stdin.readline()
+    return made
+if sys.argv[4] == "wait":
+    awards._apply = announced
 print("ready", flush=True)
 roll_month(db, sys.argv[2], batch_size=int(sys.argv[3]))
 print("done", flush=True)
@@ -125,6 +140,41 @@ def _retroactive_changes(
     return changed, dead
 
 
+def _kill_at_award_batch(child: subprocess.Popen[str], k: int) -> None:
+    """Let the child commit k - 1 batches of awards, then kill it in the k-th (or let it finish
+    when fewer are left)."""
+    assert child.stdin is not None
+    assert child.stdout is not None
+    while child.stdout.readline() == "award batch\n":
+        k -= 1
+        if k == 0:
+            os.kill(child.pid, signal.SIGKILL)
+            return
+        child.stdin.write("\n")
+        child.stdin.flush()
+
+
+def _seed_awards(db: Database, households: int, rng: random.Random) -> dict[int, int]:
+    """One-off awards due in September, as the case workflow records them (straight into the
+    table: ``BenefitAwarded`` is tested elsewhere). Returns {award id: payable}."""
+    at = dt.datetime(2025, 9, 2, 9, 0, tzinfo=dt.UTC)
+    rows = []
+    for i in range(AWARDS):
+        amount = rng.randint(1, 900_000)
+        deducted = amount if i % 12 == 0 else 0
+        rows.append(
+            {"id": i + 1, "program": ("temporary_assistance", "disaster_assistance")[i % 2],
+             "case_id": i + 1, "sequence": 1, "kind": "award",
+             "household_id": rng.randint(1, households), "amount_fen": amount,
+             "deducted_fen": deducted, "payable_fen": amount - deducted, "payee": "household",
+             "due_on": dt.date(2025, 9, rng.randint(1, 30)), "reason": "approved",
+             "recorded_at": at, "recorded_by": "county_chen"}
+        )  # fmt: skip
+    with db.sessions.begin() as session:
+        session.execute(insert(OneOffAward), rows)
+    return {r["id"]: r["payable_fen"] for r in rows}  # type: ignore[misc]
+
+
 def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
     db = fresh_postgres
     rng = random.Random(20250905)
@@ -137,6 +187,7 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
     full = time.monotonic() - began
 
     changed, dead = _retroactive_changes(db, specs, rng)
+    awards = _seed_awards(db, len(specs), rng)
     assert len(changed) > 200
     assert len(dead) > 50
     tree = default_tree()
@@ -165,9 +216,13 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
     assert any(o for _, _, o in expected.values())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     killed = 0
-    for _ in range(KILLS):
+    after_kill: list[int] = []  # awards instructed when each killed child died
+    for attempt in range(KILLS):
+        wait = "wait" if attempt % 2 else "free"
+        url = db.engine.url.render_as_string(False)
         child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, db.engine.url.render_as_string(False), MONTH, str(BATCH)],
+            [sys.executable, "-c", CHILD, url, MONTH, str(BATCH), wait],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -176,7 +231,12 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
         try:
             assert child.stdout is not None
             assert child.stdout.readline() == "ready\n", child.communicate()[1]
-            time.sleep(rng.uniform(0, full))
+            if wait == "wait":
+                # every other child is killed while it rolls the awards (after the enrolments),
+                # with its k-th batch of awards written and not committed
+                _kill_at_award_batch(child, rng.randint(1, 4))
+            else:
+                time.sleep(rng.uniform(0, full))
             if child.poll() is None:
                 os.kill(child.pid, signal.SIGKILL)
             _, errors = child.communicate(timeout=60)
@@ -186,6 +246,15 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
                 child.communicate()
         if child.returncode == -signal.SIGKILL:
             killed += 1
+            with db.sessions() as session:
+                after_kill.append(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(PaymentInstruction)
+                        .where(PaymentInstruction.award_id.is_not(None))
+                    )
+                    or 0
+                )
         else:
             assert child.returncode == 0, errors
     assert killed >= KILLS // 2, f"only {killed} of {KILLS} children were killed mid-roll"
@@ -194,18 +263,35 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
         partial = session.scalar(
             select(func.count())
             .select_from(PaymentInstruction)
-            .where(PaymentInstruction.month == MONTH)
+            .where(PaymentInstruction.month == MONTH, PaymentInstruction.award_id.is_(None))
+        )
+        awards_before = session.scalar(
+            select(func.count())
+            .select_from(PaymentInstruction)
+            .where(PaymentInstruction.award_id.is_not(None))
         )
     final = roll_month(db, MONTH, batch_size=BATCH)
     assert final.eligible == len(expected)
     assert final.created == len(expected) - (partial or 0)
+    assert final.awards_created == AWARDS - (awards_before or 0)
+    assert any(0 < n < AWARDS for n in after_kill), f"none killed amid the awards: {after_kill}"
 
     with db.sessions() as session:
         count = session.scalar(
             select(func.count())
             .select_from(PaymentInstruction)
-            .where(PaymentInstruction.month == MONTH)
+            .where(PaymentInstruction.month == MONTH, PaymentInstruction.award_id.is_(None))
         )
+        paid_awards = session.execute(
+            select(
+                PaymentInstruction.award_id,
+                func.count(),
+                func.sum(PaymentInstruction.amount_fen),
+                func.min(PaymentInstruction.month),
+            )
+            .where(PaymentInstruction.award_id.is_not(None))
+            .group_by(PaymentInstruction.award_id)
+        ).all()
         duplicates = duplicate_instructions(session)
         rows = month_instructions(session, MONTH)
         adjustments = session.execute(
@@ -238,6 +324,9 @@ def test_sigkill_at_random_points_then_resume(fresh_postgres: Database) -> None:
     assert dict(recoveries) == {
         h: -sum(a for (k, _), a in expected_adjustments.items() if k == h)
         for h in {k for (k, _), a in expected_adjustments.items() if a < 0}
+    }
+    assert {a: (n, total, m) for a, n, total, m in paid_awards} == {
+        a: (1, payable, MONTH) for a, payable in awards.items()
     }
     assert runs.count("running") == 0
     assert audit_problems == []

@@ -128,11 +128,20 @@ class ClosePublicNotice(TrackCommand):
     county_received_on: dt.date | None = None
 
 
+Payee = Literal["household", "provider", "township_reserve"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConfirmTrack(TrackCommand):
-    """Approve: the rules core computes the amount; enrolment starts the following month."""
+    """Approve: the rules core computes the amount; enrolment starts the following month. A
+    one-off or per-event program is awarded instead, paid once: to the household's account, to
+    ``provider`` (medical assistance settled with the hospital: the provider's code) or at once
+    from the reserve of ``township`` (9-digit code); the case's emergency advance is deducted."""
 
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    paid_to: Payee = "household"
+    provider: str | None = None
+    township: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,9 +156,13 @@ class NotifyRefusal(TrackCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class StartPayment(TrackCommand):
-    """Start payment of an approved track, or pay an emergency advance before the paperwork."""
+    """Start payment of an approved track, or pay an emergency advance before the paperwork:
+    through the bank to the household's account, or at once from the reserve of ``township``
+    (``paid_to="township_reserve"``)."""
 
     advance_amount_fen: int | None = None
+    paid_to: Literal["household", "township_reserve"] = "household"
+    township: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ __all__ = [
     "AppealLodged",
     "ApplicationAccepted",
     "ApplicationSubmitted",
+    "BenefitAwarded",
     "CalendarChanged",
     "DeathRecorded",
     "Event",
@@ -178,6 +179,28 @@ class AmountsScheduled:
 
     enrolment_id: int
     schedule: tuple[tuple[str, int], ...]
+    reason: str
+    actor: Actor
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BenefitAwarded:
+    """A one-off or per-event benefit was decided on track ``case_id`` (an emergency advance,
+    ``kind="advance"``, or the decided award, ``kind="award"``): payments records it, known by
+    (program, case, sequence), and pays it once, to the household's account, to the provider
+    (``provider``: its code) or at once from the reserve of ``township`` (9 digits)."""
+
+    program: str
+    case_id: int
+    sequence: int
+    kind: str
+    household_id: int
+    amount_fen: int
+    payee: str
+    provider: str | None
+    township: str | None
+    due_on: dt.date
     reason: str
     actor: Actor
     occurred_at: dt.datetime

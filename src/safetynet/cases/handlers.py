@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import inspect
@@ -697,8 +698,56 @@ def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.Track
         if monthly:
             _enrol_confirmed(uow, app, track, cmd, start, amount, clock)  # commits the step
         else:
+            # one-off or per-event: awarded once, the emergency advance deducted by payments
+            sequence = 2 if track.advance_amount_fen else 1
+            _award(uow, app, track, cmd, _Award("award", sequence, amount, "approved"), clock)
             uow.commit()
         return event
+
+
+@dataclass(frozen=True)
+class _Award:
+    kind: str
+    sequence: int
+    amount_fen: int
+    what: str
+
+
+def _award(
+    uow: UnitOfWork,
+    app: Application,
+    track: Track,
+    cmd: c.ConfirmTrack | c.StartPayment,
+    award: _Award,
+    clock: Clock,
+) -> None:
+    """Publish the award of a one-off benefit (``BenefitAwarded``): payments records it and pays
+    it once (a township named is the lodging county's)."""
+    township = cmd.township.strip() if cmd.township else None
+    if cmd.paid_to == "township_reserve" and (township is None or township[:6] != app.region_code):
+        raise InputError(
+            "township",
+            f"a payment from the township reserve names a township of {app.region_code} "
+            f"(9 digits, where the application was lodged), not {township!r}",
+        )
+    provider = cmd.provider if isinstance(cmd, c.ConfirmTrack) else None
+    uow.emit(
+        e.BenefitAwarded(
+            program=track.program,
+            case_id=track.id,
+            sequence=award.sequence,
+            kind=award.kind,
+            household_id=app.household_id,
+            amount_fen=award.amount_fen,
+            payee=cmd.paid_to,
+            provider=provider,
+            township=township if cmd.paid_to == "township_reserve" else None,
+            due_on=cmd.on,
+            reason=f"track {track.id} ({track.program}) {award.what} on {cmd.on}",
+            actor=cmd.actor,
+            occurred_at=clock(),
+        )
+    )
 
 
 def _check_county_visit(uow: UnitOfWork, track: Track, app: Application, action: str) -> None:
@@ -823,6 +872,8 @@ def start_payment(
             track.advance_paid_on = cmd.on
             track.advance_amount_fen = cmd.advance_amount_fen
             track.paperwork_due = _rules(app, uow).paperwork_due(cmd.on)
+            advance = _Award("advance", 1, cmd.advance_amount_fen, "emergency advance (先行救助)")
+            _award(uow, app, track, cmd, advance, clock)
             return _commit_track_change(uow, cmd, track, before, e.AdvancePaid(track.id), clock())
         require_state(track, action, {State.APPROVED})
         month = cmd.on.strftime("%Y-%m")

@@ -336,6 +336,7 @@ def _refresh_accounts(
                 & (PaymentInstruction.held_reason == NO_ACCOUNT)
             ),
             PaymentInstruction.hold_id.is_(None),
+            PaymentInstruction.provider_id.is_(None),  # a provider is paid to its own account
         )
         .order_by(PaymentInstruction.id)
         .with_for_update()
@@ -514,6 +515,7 @@ def _recheck(
     stopped: list[tuple[int, str, str]] = []
     resumed = 0
     for instruction, status, end in rows:
+        assert instruction.enrolment_id is not None  # joined with its enrolment
         why = reasons.get(instruction.enrolment_id) or "no reason recorded"
         reason: str | None = None
         if status == "suspended":

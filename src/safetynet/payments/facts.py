@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import append
@@ -73,10 +73,14 @@ def follow_income_changes(event: IncomeChanged, uow: UnitOfWork, effect: IncomeE
     for household_id, changes in sorted(by_household.items()):
         earliest = min(c.month for c in changes)
         paid = session.execute(
-            select(PaymentInstruction.enrolment_id, PaymentInstruction.month)
+            select(
+                func.coalesce(PaymentInstruction.enrolment_id, 0),  # never NULL: filtered below
+                PaymentInstruction.month,
+            )
             .where(
                 PaymentInstruction.household_id == household_id,
                 PaymentInstruction.month >= earliest,
+                PaymentInstruction.enrolment_id.is_not(None),  # one-off awards are not monthly
             )
             .order_by(PaymentInstruction.month)
         ).all()

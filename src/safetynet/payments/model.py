@@ -1,8 +1,9 @@
 """Tables of payments (issue 5 items 4-5): the monthly roll, payee accounts, the entitlement
 schedule, adjustments and recoveries, bank files and the bank's return files.
 
-An instruction is known by its natural key (household, program, month), an adjustment by
-(household, program, for_month, roll_month); both are UNIQUE: however often a month is rolled, and
+A monthly instruction is known by its natural key (household, program, month), an adjustment by
+(household, program, for_month, roll_month); a one-off award by (program, case, sequence) and the
+instruction paying it by its award; all are UNIQUE: however often a month is rolled, and
 wherever a roll was interrupted, there is at most one row per key (docs/payments.md).
 """
 
@@ -16,10 +17,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,20 +31,27 @@ from safetynet.payments.masking import mask_account
 
 __all__ = [
     "ADJUSTMENT_KINDS",
+    "AWARD_KINDS",
     "BANK_RESULTS",
     "ENTITLEMENT_CHANGE_KINDS",
     "INSTRUCTION_STATUSES",
+    "PAYEE_KINDS",
+    "RESERVE_ENTRY_KINDS",
     "RUN_STATUSES",
     "BankFile",
     "BankFileItem",
     "BankReturn",
     "EntitlementChange",
+    "OneOffAward",
     "PayeeAccount",
     "PaymentAdjustment",
     "PaymentHold",
     "PaymentInstruction",
     "PaymentRecovery",
     "PaymentRun",
+    "Provider",
+    "ReserveEntry",
+    "TownshipReserve",
 ]
 
 RUN_STATUSES = ("running", "finished", "interrupted")
@@ -53,6 +63,12 @@ INSTRUCTION_STATUSES = ("pending", "held", "settled", "exported", "paid", "faile
 ADJUSTMENT_KINDS = ("arrears", "overpayment")
 ENTITLEMENT_CHANGE_KINDS = ("amount", "end")
 BANK_RESULTS = ("paid", "failed")
+# One-off awards: an advance paid before the full procedure (先行救助), or a decided award (the
+# final decision deducts the case's advances). Paid to the household's account, to a provider
+# (medical assistance settled with the hospital), or at once from the township reserve.
+AWARD_KINDS = ("advance", "award")
+PAYEE_KINDS = ("household", "provider", "township_reserve")
+RESERVE_ENTRY_KINDS = ("top_up", "payment")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -112,7 +128,7 @@ class PaymentInstruction(Base):
     month: Mapped[str] = mapped_column(String(7))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     account: Mapped[str | None] = mapped_column(Text)
-    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"), index=True)
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     run_id: Mapped[int] = mapped_column(ForeignKey("payment_runs.id"), index=True)
@@ -126,10 +142,25 @@ class PaymentInstruction(Base):
     failure_text: Mapped[str | None] = mapped_column(Text)
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("payment_holds.id"), index=True)
     held_reason: Mapped[str | None] = mapped_column(Text)
+    # A one-off award's instruction: the award (its natural key) and, paid to a provider, the
+    # provider; a monthly instruction has an enrolment instead.
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("one_off_awards.id"), unique=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
 
     __table_args__ = (
-        # The natural key: one instruction per (beneficiary household, program, month).
-        UniqueConstraint("household_id", "program", "month"),
+        # The natural key of a monthly instruction: one per (beneficiary household, program,
+        # month); a one-off award's instruction is known by its award (UNIQUE above).
+        Index(
+            "uq_payment_instructions_monthly_key",
+            "household_id",
+            "program",
+            "month",
+            unique=True,
+            sqlite_where=text("award_id IS NULL"),
+            postgresql_where=text("award_id IS NULL"),
+        ),
+        CheckConstraint("(award_id IS NULL) <> (enrolment_id IS NULL)", name="source"),
+        CheckConstraint("provider_id IS NULL OR award_id IS NOT NULL", name="provider"),
         CheckConstraint(_one_of("status", INSTRUCTION_STATUSES), name="status"),
         CheckConstraint("amount_fen >= 0", name="amount_fen"),
         CheckConstraint("length(month) = 7", name="month"),
@@ -242,11 +273,18 @@ class PaymentRecovery(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     program: Mapped[str] = mapped_column(String(60))
-    adjustment_id: Mapped[int] = mapped_column(ForeignKey("payment_adjustments.id"), unique=True)
+    adjustment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payment_adjustments.id"), unique=True
+    )
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # An advance above the final award (the decision reduced it): recovered like an overpayment.
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("one_off_awards.id"), unique=True)
 
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_fen"),)
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_fen"),
+        CheckConstraint("(adjustment_id IS NULL) <> (award_id IS NULL)", name="source"),
+    )
 
 
 class BankFile(Base):
@@ -352,3 +390,98 @@ class PaymentHold(Base):
     def covers(self, program: str, month: str) -> bool:
         """Whether this hold, while it stands, stops ``program``'s payment for ``month``."""
         return (self.program is None or self.program == program) and self.from_month <= month
+
+
+class Provider(Base):
+    """A provider paid directly for a household's benefit (a hospital settling medical assistance
+    one-stop, 一站式结算), with the bank account it is paid to. ``code`` is the office's own
+    identifier (e.g. the medical-insurance institution code)."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    county: Mapped[str] = mapped_column(String(6))
+    bank_code: Mapped[str] = mapped_column(String(12))
+    account_number: Mapped[str] = mapped_column(String(19))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    def __repr__(self) -> str:
+        return f"Provider(id={self.id}, {self.code}, {mask_account(self.account_number)})"
+
+
+class OneOffAward(Base):
+    """A one-off or per-event benefit decided on a case: paid once, by the roll of the first month
+    on or after ``due_on`` (its instruction's natural key is the award), or at once from the
+    township reserve. Known by (``program``, ``case_id``, ``sequence``): a decision published
+    twice records one award. ``payable_fen`` is ``amount_fen`` less the case's advances
+    (``deducted_fen``); an advance above the award is a recovery (``payment_recoveries``)."""
+
+    __tablename__ = "one_off_awards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    deducted_fen: Mapped[int] = mapped_column(BigInteger)
+    payable_fen: Mapped[int] = mapped_column(BigInteger)
+    payee: Mapped[str] = mapped_column(String(20))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    township: Mapped[str | None] = mapped_column(String(9))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        UniqueConstraint("program", "case_id", "sequence"),
+        CheckConstraint(_one_of("kind", AWARD_KINDS), name="kind"),
+        CheckConstraint(_one_of("payee", PAYEE_KINDS), name="payee"),
+        CheckConstraint("amount_fen >= 0 AND deducted_fen >= 0", name="amounts"),
+        CheckConstraint("payable_fen = amount_fen - deducted_fen", name="payable"),
+        CheckConstraint("(payee = 'provider') = (provider_id IS NOT NULL)", name="provider"),
+        CheckConstraint("(payee = 'township_reserve') = (township IS NOT NULL)", name="township"),
+    )
+
+
+class TownshipReserve(Base):
+    """A township's reserve for small emergency payments (乡镇临时救助备用金): its balance, which
+    reserve payments lower and the county's top-ups raise (each a ``ReserveEntry``)."""
+
+    __tablename__ = "township_reserves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    township: Mapped[str] = mapped_column(String(9), unique=True)
+    county: Mapped[str] = mapped_column(String(6), index=True)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("balance_fen >= 0", name="balance_fen"),)
+
+
+class ReserveEntry(Base):
+    """One movement of a township reserve: a top-up by the county or a payment of an award (at
+    most one per award), with the balance after it."""
+
+    __tablename__ = "reserve_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reserve_id: Mapped[int] = mapped_column(ForeignKey("township_reserves.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("one_off_awards.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", RESERVE_ENTRY_KINDS), name="kind"),
+        CheckConstraint("amount_fen > 0 AND balance_after_fen >= 0", name="amounts"),
+        CheckConstraint("(kind = 'payment') = (award_id IS NOT NULL)", name="award"),
+    )

@@ -41,6 +41,7 @@ from safetynet.payments.model import (
     PaymentRun,
 )
 from safetynet.payments.months import month_bounds, month_of, parse_month
+from safetynet.payments.roll_awards import roll_awards
 from safetynet.payments.roll_plan import (
     TOUCHABLE,
     Account,
@@ -79,6 +80,9 @@ __all__ = [
 
 Clock = Callable[[], dt.datetime]
 NATURAL_KEY = ("household_id", "program", "month")
+# The monthly key is a unique index on the instructions without an award (a one-off award's
+# instruction is known by its award: ``payments.roll_awards``).
+MONTHLY = "award_id IS NULL"
 ADJUSTMENT_KEY = ("household_id", "program", "for_month", "roll_month")
 OFFSET_SHARE = "payments.recovery.max_offset_share"
 OFFSET_ROUNDING = "payments.recovery.offset_rounding"
@@ -113,6 +117,12 @@ class RollReport:
     held: int = 0
     held_by_hold: int = 0
     settled_held: int = 0
+    # One-off awards (``payments.roll_awards``): instructions made for awards due by the month,
+    # their sum, and how many of them are held or settled (nothing left after the advances).
+    awards_created: int = 0
+    awards_fen: int = 0
+    awards_held: int = 0
+    awards_settled: int = 0
 
 
 def _now() -> dt.datetime:
@@ -294,6 +304,7 @@ def _load_current(
             select(PaymentInstruction)
             .where(
                 PaymentInstruction.month == month,
+                PaymentInstruction.award_id.is_(None),
                 among(session, PaymentInstruction.household_id, households),
             )
             .order_by(PaymentInstruction.id)
@@ -331,8 +342,10 @@ def _load_paid(
         ).where(
             among(session, PaymentInstruction.household_id, households),
             PaymentInstruction.month < month,
+            PaymentInstruction.award_id.is_(None),
         )
     ):
+        assert enrolment_id is not None  # a monthly instruction (no award) has its enrolment
         paid.setdefault(owner(household_id, program, paid_month, enrolment_id), {})[paid_month] = (
             amount
         )
@@ -357,6 +370,7 @@ def _load_held_before(
         .order_by(PaymentInstruction.month)
         .with_for_update()  # a bank file releasing one meanwhile is waited for, then seen
     ):
+        assert row.enrolment_id is not None  # selected by enrolment
         held.setdefault(row.enrolment_id, []).append(
             HeldBefore(
                 row.id,
@@ -567,6 +581,7 @@ def _apply_instructions(
         PaymentInstruction.id,
         PaymentInstruction.status,
         PaymentInstruction.hold_id,
+        index_where=MONTHLY,
     )
     totals.created += len(made)
     totals.eligible += len(new_rows)
@@ -708,6 +723,7 @@ def _roll_locked(
     run_id, interrupted = _start_run(db, month, county, clock)
     params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
     totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
+    awards = roll_awards(db, month, county, batch_size, run_id, clock)
     report = RollReport(
         run_id=run_id,
         month=month,
@@ -723,6 +739,10 @@ def _roll_locked(
         held=totals.held,
         held_by_hold=totals.held_by_hold,
         settled_held=totals.settled_held,
+        awards_created=awards.created,
+        awards_fen=awards.created_fen,
+        awards_held=awards.held,
+        awards_settled=awards.settled,
     )
     _finish_run(db, report, actor, clock)
     return report
@@ -828,6 +848,10 @@ def _finish_run(db: Database, report: RollReport, actor: Actor, clock: Clock) ->
                 "held": report.held,
                 "held_by_hold": report.held_by_hold,
                 "settled_held": report.settled_held,
+                "one_off_awards_instructed": report.awards_created,
+                "one_off_awards_total": format_yuan(report.awards_fen),
+                "one_off_awards_held": report.awards_held,
+                "one_off_awards_settled": report.awards_settled,
             },
             occurred_at=clock(),
         )

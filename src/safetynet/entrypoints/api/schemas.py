@@ -326,8 +326,30 @@ class RefuseBody(ActionBody):
     reasons: Reasons
 
 
+Township = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{9}$", description="9-digit township code (county code + 3 digits)."),
+]
+
+
 class PaymentBody(ActionBody):
     advance_amount_fen: AmountFen | None = None
+    paid_to: Literal["household", "township_reserve"] = Field(
+        default="household",
+        description="An emergency advance: through the bank to the household's account, or at "
+        "once from the township reserve (临时救助备用金) of ``township``.",
+    )
+    township: Township | None = None
+
+
+class ConfirmBody(ActionBody):
+    paid_to: Literal["household", "provider", "township_reserve"] = Field(
+        default="household",
+        description="A one-off award: to the household's account, to ``provider`` (medical "
+        "assistance settled with the hospital) or at once from the reserve of ``township``.",
+    )
+    provider: str | None = Field(default=None, min_length=1, max_length=40)
+    township: Township | None = None
 
 
 class ExtendLimitBody(ActionBody):

@@ -23,6 +23,7 @@ from safetynet.entrypoints.cli._common import (
     out,
     reports_errors,
 )
+from safetynet.entrypoints.cli.awards_cli import awards, providers_app, reserve_app
 from safetynet.entrypoints.cli.paths import output_dir, output_file
 
 __all__ = [
@@ -46,6 +47,9 @@ accounts_app = typer.Typer(help="Payee accounts (social security card).", no_arg
 entitlement_app = typer.Typer(help="Retroactive entitlement changes.", no_args_is_help=True)
 payments_app.add_typer(accounts_app, name="accounts")
 payments_app.add_typer(entitlement_app, name="entitlement")
+payments_app.add_typer(reserve_app, name="reserve")
+payments_app.add_typer(providers_app, name="providers")
+payments_app.command("awards")(reports_errors(awards))
 
 
 @payments_app.callback()
@@ -103,6 +107,16 @@ def roll(
             f"{report.held_by_hold} held by a payment hold, "
             f"{report.held - report.held_by_hold} held without an account; "
             f"{report.settled_held} held instruction(s) of earlier months settled",
+            markup=False,
+        )
+    if report.awards_created:
+        from safetynet.domain.money import format_yuan
+
+        out.print(
+            f"one-off awards: {report.awards_created} instructed "
+            f"({format_yuan(report.awards_fen)} yuan), {report.awards_held} held, "
+            f"{report.awards_settled} with nothing left after the advances "
+            "(list: safetynet payments awards)",
             markup=False,
         )
     if report.interrupted_runs:
@@ -311,9 +325,13 @@ def report(
 ) -> None:
     """Paid in full and on time, per county and program."""
     from safetynet.domain.money import format_yuan
+    from safetynet.payments.awards import list_awards
+    from safetynet.payments.months import month_bounds
     from safetynet.payments.report import payment_report
 
+    first, last = month_bounds(month)
     rows = _with_database(url, lambda db: payment_report(db, month, county))
+    awards = _with_database(url, lambda db: list_awards(db, county, last, first))
     out.print(f"Paid in full and on time, {month}", markup=False)
     if not rows:
         out.print("no instructions and no outstanding recoveries", markup=False)
@@ -328,6 +346,24 @@ def report(
             f"{r.held_ended}; held, payee died {r.held_died}; "
             f"awaiting the bank {r.awaiting}; "
             f"recoveries outstanding {format_yuan(r.outstanding_recoveries_fen)} yuan",
+            markup=False,
+        )
+    _print_awards(month, awards)
+
+
+def _print_awards(month: str, awards: list[Any]) -> None:
+    """The one-off awards due in the month, by county, program and how they are paid."""
+    from safetynet.domain.money import format_yuan
+
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for a in awards:
+        counts = groups.setdefault((a.county, a.program, a.state), [0, 0])
+        counts[0] += 1
+        counts[1] += a.payable_fen
+    for (region, program, state), (n, fen) in sorted(groups.items()):
+        out.print(
+            f"{region} {program} one-off awards due in {month}: {n} ({format_yuan(fen)} yuan "
+            f"payable) {state}",
             markup=False,
         )
 

@@ -20,6 +20,7 @@ from safetynet.entrypoints.api.schemas import (
     AppealCreate,
     AppealPublic,
     CloseNoticeBody,
+    ConfirmBody,
     DeathBody,
     ExtendLimitBody,
     GradualExitBody,
@@ -254,12 +255,17 @@ def close_notice(
 @router.post("/{track_id}/confirm", openapi_extra={"x-action": Action.CONFIRM.value})
 def confirm(
     track: Annotated[ScopedTrack, Depends(scoped_track(Action.CONFIRM))],
-    body: ActionBody,
+    body: ConfirmBody,
     service: ServiceDep,
 ) -> TrackPublic:
-    """Approve: the rules core computes the amount; enrolment starts the following month. Refused
-    (409) for whoever accepted or investigated the case (maker-checker)."""
-    return _run(service, track, c.ConfirmTrack(**_step(track, body, service)))
+    """Approve: the rules core computes the amount; enrolment starts the following month (a
+    one-off program is awarded and paid once, the emergency advance deducted). Refused (409) for
+    whoever accepted or investigated the case (maker-checker)."""
+    step = _step(track, body, service)
+    confirm = c.ConfirmTrack(
+        **step, paid_to=body.paid_to, provider=body.provider, township=body.township
+    )
+    return _run(service, track, confirm)
 
 
 @router.post("/{track_id}/refuse", openapi_extra={"x-action": Action.REFUSE.value})
@@ -285,7 +291,13 @@ def start_payment(
     _amounts_within_maximum(
         service, track, step, fen={"advance_amount_fen": body.advance_amount_fen}
     )
-    return _run(service, track, c.StartPayment(**step, advance_amount_fen=body.advance_amount_fen))
+    start = c.StartPayment(
+        **step,
+        advance_amount_fen=body.advance_amount_fen,
+        paid_to=body.paid_to,
+        township=body.township,
+    )
+    return _run(service, track, start)
 
 
 @router.post("/{track_id}/extend-limit", openapi_extra={"x-action": Action.EXTEND_LIMIT.value})
