@@ -40,6 +40,8 @@ KINDS = {
     ("demo", "workdir"): OUTPUT_DIR,
     ("import households", "file"): INPUT_FILE,
     ("import households", "quarantine"): OUTPUT_FILE,
+    ("import roll", "file"): INPUT_FILE,
+    ("import roll", "quarantine"): OUTPUT_FILE,
     ("import caseload", "snapshot"): INPUT_DIR,
     ("import caseload", "fallback_parameters"): INPUT_FILE,
     ("import contributions", "file"): INPUT_FILE,
@@ -78,6 +80,7 @@ KINDS = {
 # option; the rest of the class goes through ``safetynet.entrypoints.cli.paths``.
 READER_CHECKED = {
     ("import households", "file"),
+    ("import roll", "file"),
     ("import contributions", "file"),
     ("contributions import", "file"),
     ("feeds load", "file"),
