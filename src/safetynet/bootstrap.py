@@ -24,6 +24,7 @@ import safetynet.insurance.contributions
 import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
+import safetynet.registry.duplicates_model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import AmountsScheduled, CalendarChanged, RecheckOpened
@@ -44,6 +45,7 @@ from safetynet.payments.reactions import (
 )
 from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
+from safetynet.registry.duplicates import HANDLERS as DUPLICATE_HANDLERS
 from safetynet.registry.events import IncomeChanged
 from safetynet.registry.regions import sync_regions
 
@@ -86,7 +88,9 @@ def _with_clock(handler: Callable[[Any, UnitOfWork, Clock], Any], clock: Clock) 
 
 def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     """Every command the bus takes, with its handler (the clock given to those that ask)."""
-    return {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
+    handlers = {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
+    handlers |= {kind: _with_clock(handler, clock) for kind, handler in DUPLICATE_HANDLERS.items()}
+    return handlers
 
 
 def _follow(
