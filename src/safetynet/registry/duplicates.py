@@ -320,7 +320,7 @@ def duplicate_pairs(
             pair.decided_at,
             pair.kept_person_id,
         )
-        for pair, a, b in session.execute(query).tuples()
+        for pair, a, b in session.execute(query)
     ]
 
 
@@ -459,11 +459,12 @@ def _move_memberships(
 
 
 def _move_income(session: Session, kept_id: int, merged_id: int) -> tuple[int, int]:
-    taken = set(
-        session.execute(
+    taken = {
+        (kind, month)
+        for kind, month in session.execute(
             select(IncomeItem.kind, IncomeItem.month).where(IncomeItem.person_id == kept_id)
-        ).tuples()
-    )
+        )
+    }
     items = list(session.scalars(select(IncomeItem).where(IncomeItem.person_id == merged_id)))
     movable = [i.id for i in items if (i.kind, i.month) not in taken]
     for start in range(0, len(movable), _IN_CHUNK):

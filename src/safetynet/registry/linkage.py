@@ -47,8 +47,12 @@ __all__ = [
 LINKAGE_PARAMETERS = "common.linkage"
 UNIQUE_ID = "person_id"
 
-# Splink logs every SQL step at INFO; its progress is not ours to show.
-logging.getLogger("splink").setLevel(logging.WARNING)
+
+def _quiet_splink() -> None:
+    """Splink logs its steps, and at WARNING the levels no pair fell into during training (they
+    keep Splink's default m, e.g. "same province" when every person is of one province); the
+    stored model shows which, so the log is left to errors."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +301,7 @@ def train_model(
     pinyin (trains birth date, identity number, sex and region). Twins, who agree on all but the
     given name, are in neither block, so they do not teach the model that a match may have
     another name."""
+    _quiet_splink()
     table = records if isinstance(records, pa.Table) else features(records)
     if table.num_rows < settings.minimum_training_persons:
         raise TooFewPersonsError(
@@ -345,6 +350,7 @@ def score_within(
     table = records if isinstance(records, pa.Table) else features(records)
     if table.num_rows < 2:
         return []
+    _quiet_splink()
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(table), dict(model), log_level=None)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
@@ -362,6 +368,7 @@ def score_between(
     ``threshold``."""
     if not new or not existing:
         return []
+    _quiet_splink()
     db_api = DuckDBAPI()
     left = db_api.register(features(new))
     right = db_api.register(features(existing))
