@@ -23,10 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from pypinyin import lazy_pinyin
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-from splink import comparison_level_library as cll
-from splink import comparison_library as cl
 
 from safetynet.domain.regions import NATION_CODE, default_registry
 from safetynet.policy.parameters import ParameterTree, default_tree
@@ -115,6 +111,8 @@ def linkage_settings(
 @functools.lru_cache(maxsize=65536)
 def name_pinyin(name: str) -> str:
     """Toneless pinyin of a name, syllables joined: 王伟 and 王玮 both read ``wangwei``."""
+    from pypinyin import lazy_pinyin  # loads its dictionaries (~0.6 s): only to compare names
+
     return "".join(lazy_pinyin(name, errors="ignore")).lower()
 
 
@@ -166,7 +164,7 @@ def features(records: Iterable[LinkageRecord]) -> pa.Table:
 # -- the model -------------------------------------------------------------------------------
 
 
-def _name_comparison() -> Any:
+def _name_comparison(cl: Any, cll: Any) -> Any:
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
@@ -187,7 +185,7 @@ def _name_comparison() -> Any:
     )
 
 
-def _birth_date_comparison() -> Any:
+def _birth_date_comparison(cl: Any, cll: Any) -> Any:
     one_part = (
         "(birth_year_l = birth_year_r AND birth_month_l = birth_month_r)"
         " OR (birth_year_l = birth_year_r AND birth_day_l = birth_day_r)"
@@ -206,7 +204,7 @@ def _birth_date_comparison() -> Any:
     )
 
 
-def _identity_comparison() -> Any:
+def _identity_comparison(cl: Any, cll: Any) -> Any:
     serial_one_digit = "id_place_l = id_place_r AND hamming(id_serial_l, id_serial_r) = 1"
     return cl.CustomComparison(
         output_column_name="identity_number",
@@ -226,7 +224,7 @@ def _identity_comparison() -> Any:
     )
 
 
-def _region_comparison() -> Any:
+def _region_comparison(cl: Any, cll: Any) -> Any:
     return cl.CustomComparison(
         output_column_name="region",
         comparison_levels=[
@@ -239,14 +237,14 @@ def _region_comparison() -> Any:
     )
 
 
-def _sex_comparison() -> Any:
+def _sex_comparison(cl: Any, cll: Any) -> Any:
     return cl.CustomComparison(
         output_column_name="sex",
         comparison_levels=[cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()],
     )
 
 
-def _address_comparison() -> Any:
+def _address_comparison(cl: Any, cll: Any) -> Any:
     return cl.CustomComparison(
         output_column_name="address",
         comparison_levels=[
@@ -258,28 +256,30 @@ def _address_comparison() -> Any:
     )
 
 
-BLOCKING_RULES = (
-    block_on("birth_date"),
-    block_on("name_pinyin", "birth_year"),
-    block_on("id_place", "id_serial", "sex"),
-)
+# Candidate pairs: persons who agree on one of these (each a list of columns).
+BLOCKING_RULES = (("birth_date",), ("name_pinyin", "birth_year"), ("id_place", "id_serial", "sex"))
 
 
-def _settings(with_address: bool) -> SettingsCreator:
+def _settings(with_address: bool) -> Any:
+    # Splink and DuckDB take ~1 s to import: only when a model is trained or applied.
+    from splink import SettingsCreator, block_on  # (see above)
+    from splink import comparison_level_library as cll  # (see above)
+    from splink import comparison_library as cl  # (see above)
+
     comparisons = [
-        _name_comparison(),
-        _birth_date_comparison(),
-        _identity_comparison(),
-        _sex_comparison(),
-        _region_comparison(),
+        _name_comparison(cl, cll),
+        _birth_date_comparison(cl, cll),
+        _identity_comparison(cl, cll),
+        _sex_comparison(cl, cll),
+        _region_comparison(cl, cll),
     ]
     if with_address:
-        comparisons.append(_address_comparison())
+        comparisons.append(_address_comparison(cl, cll))
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name=UNIQUE_ID,
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
+        blocking_rules_to_generate_predictions=[block_on(*rule) for rule in BLOCKING_RULES],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
@@ -301,6 +301,8 @@ def train_model(
     pinyin (trains birth date, identity number, sex and region). Twins, who agree on all but the
     given name, are in neither block, so they do not teach the model that a match may have
     another name."""
+    from splink import DuckDBAPI, Linker, block_on  # ~1 s to import: only when training
+
     _quiet_splink()
     table = records if isinstance(records, pa.Table) else features(records)
     if table.num_rows < settings.minimum_training_persons:
@@ -350,6 +352,8 @@ def score_within(
     table = records if isinstance(records, pa.Table) else features(records)
     if table.num_rows < 2:
         return []
+    from splink import DuckDBAPI, Linker  # ~1 s to import: only when a model is applied
+
     _quiet_splink()
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(table), dict(model), log_level=None)
@@ -368,6 +372,8 @@ def score_between(
     ``threshold``."""
     if not new or not existing:
         return []
+    from splink import DuckDBAPI, Linker  # ~1 s to import: only when a model is applied
+
     _quiet_splink()
     db_api = DuckDBAPI()
     left = db_api.register(features(new))
