@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from safetynet.audit.model import AuditEvent
 from safetynet.bootstrap import bootstrap
@@ -27,9 +27,8 @@ from safetynet.registry.handlers import ImportHouseholds, import_households
 from safetynet.registry.imports import read_table, validate
 from safetynet.registry.linkage import LinkageRecord, linkage_settings, train_model
 from safetynet.registry.model import Household, IncomeItem, Membership, Person
+from tests.registry.duplicates_helpers import NOW, seed, store_model
 from tests.registry.helpers import ACTOR, id_number, person, write_csv
-
-NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
 def clock() -> dt.datetime:
@@ -44,34 +43,6 @@ def synthetic() -> SyntheticRegistry:
 @pytest.fixture(scope="module")
 def trained(synthetic: SyntheticRegistry) -> dict[str, Any]:
     return train_model(synthetic.records, linkage_settings(NOW.date()))
-
-
-def seed(db: Database, records: list[LinkageRecord]) -> None:
-    with db.sessions.begin() as session:
-        session.add_all(
-            Person(
-                id=r.person_id,
-                id_number=r.id_number,
-                name=r.name,
-                sex=r.sex,
-                birth_date=r.birth_date,
-                hukou_region_code=r.region,
-                hukou_type="urban",
-                created_at=NOW,
-                updated_at=NOW,
-            )
-            for r in records
-        )
-        session.flush()
-        if session.get_bind().dialect.name == "postgresql":  # explicit ids: move the sequence on
-            session.execute(
-                text("SELECT setval(pg_get_serial_sequence('persons', 'id'), max(id)) FROM persons")
-            )
-
-
-def store_model(db: Database, settings: dict[str, Any]) -> None:
-    with db.sessions.begin() as session:
-        session.add(DuplicateModel(trained_at=NOW, scope="test", persons=0, settings=settings))
 
 
 def events(db: Database, name: str) -> list[AuditEvent]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from safetynet.audit.log import Actor, append
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number
-from safetynet.domain.regions import NATION_CODE
+from safetynet.domain.regions import NATION_CODE, RegionLevel, default_registry
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.registry.duplicates_model import DuplicateModel, DuplicatePair, PersonMerge
 from safetynet.registry.imports import HouseholdRecord, PersonRecord, ValidatedImport
@@ -96,6 +96,19 @@ def _person_columns() -> _PersonRows:
     )
 
 
+_PREFIX_LENGTH = {
+    RegionLevel.NATION: 0,
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+}
+
+
+def _prefix(region: str) -> str:
+    """The leading digits every code within ``region`` shares (GB/T 2260: 2 province, 4 city)."""
+    return region[: _PREFIX_LENGTH[default_registry().get(region).level]]
+
+
 def _latest_model(session: Session) -> DuplicateModel | None:
     return session.scalars(
         select(DuplicateModel).order_by(DuplicateModel.id.desc()).limit(1)
@@ -132,7 +145,7 @@ def find_duplicates(cmd: FindDuplicates, uow: UnitOfWork, clock: Clock) -> FindR
     settings = _settings(uow, now.date(), cmd.region)
     query = _person_columns().where(_not_merged()).order_by(Person.id)
     if cmd.region is not None:
-        query = query.where(Person.hukou_region_code.startswith(cmd.region.rstrip("0") or "0"))
+        query = query.where(Person.hukou_region_code.startswith(_prefix(cmd.region)))
     table = features(_records(session, query))
     model = _latest_model(session) if not cmd.train else None
     if model is None:
@@ -294,7 +307,7 @@ def duplicate_pairs(
     if status is not None:
         query = query.where(DuplicatePair.status == status)
     if region is not None:
-        prefix = region.rstrip("0") or "0"
+        prefix = _prefix(region)
         query = query.where(
             or_(
                 left.hukou_region_code.startswith(prefix),

@@ -389,6 +389,9 @@ def _add_registry_commands() -> None:
 
     app.add_typer(calendar_app, name="calendar")
     app.add_typer(workdays_app, name="workdays")
+    from safetynet.entrypoints.cli.duplicates_cli import registry_app
+
+    app.add_typer(registry_app, name="registry")
 
 
 _add_registry_commands()
