@@ -108,12 +108,18 @@ def linkage_settings(
 # -- features --------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=65536)
 def name_pinyin(name: str) -> str:
-    """Toneless pinyin of a name, syllables joined: 王伟 and 王玮 both read ``wangwei``."""
+    """Toneless pinyin of a name, syllables joined: 王伟 and 王玮 both read ``wangwei``.
+
+    Character by character (a name is no phrase to segment), each looked up once."""
+    return "".join(_char_pinyin(char) for char in name)
+
+
+@functools.lru_cache(maxsize=32768)  # more than the characters names are written with
+def _char_pinyin(char: str) -> str:
     from pypinyin import lazy_pinyin  # loads its dictionaries (~0.6 s): only to compare names
 
-    return "".join(lazy_pinyin(name, errors="ignore")).lower()
+    return "".join(lazy_pinyin(char, errors="ignore")).lower()
 
 
 _SCHEMA = pa.schema(
