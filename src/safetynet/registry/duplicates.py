@@ -549,6 +549,12 @@ def hold_likely_duplicates(
     number of households held. Without a stored model (none trained yet) only merged persons are
     held."""
     session = uow.session
+    model = _latest_model(session)
+    if (
+        model is None
+        and session.scalars(select(PersonMerge.merged_person_id).limit(1)).first() is None
+    ):
+        return 0  # nothing to check against: a registry's first imports pay one query
     members = [(h, m) for h in batch.households for m in h.members]
     registered = _registered(session, [m.id_number for _, m in members])
     held: dict[int, tuple[HouseholdRecord, str, str]] = {}
@@ -566,7 +572,6 @@ def hold_likely_duplicates(
                     ),
                 ),
             )
-    model = _latest_model(session)
     new = [(h, m) for h, m in members if m.id_number not in registered and id(h) not in held]
     if model is not None and new:
         threshold = _settings(uow, now.date(), None).intake_hold_probability
