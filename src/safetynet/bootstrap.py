@@ -25,6 +25,7 @@ import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
 import safetynet.registry.change_model
+import safetynet.registry.duplicates_model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import (
@@ -68,6 +69,7 @@ from safetynet.registry.changes import (
     reject_change,
     request_change,
 )
+from safetynet.registry.duplicates import HANDLERS as DUPLICATE_HANDLERS
 from safetynet.registry.events import BankAccountChanged, IncomeChanged
 from safetynet.registry.handlers import (
     ChangeEnrolment,
@@ -123,6 +125,7 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     """Every command the bus takes, with its handler (the clock given to those that ask)."""
     handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
         **CASE_HANDLERS,
+        **DUPLICATE_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,

@@ -18,6 +18,7 @@ from safetynet.errors import InputError, UnknownNameError
 from safetynet.intake import NullProgress, ProgressSink
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import programs
+from safetynet.registry.duplicates import hold_likely_duplicates
 from safetynet.registry.events import IncomeChange, IncomeChanged
 from safetynet.registry.imports import AssetTotal, HouseholdRecord, PersonRecord, ValidatedImport
 from safetynet.registry.model import (
@@ -98,6 +99,7 @@ class ImportHouseholds:
     actor: Actor
     as_of: dt.date  # start date of new memberships
     source: str  # what was imported, for the audit log (file name and digest)
+    accept_duplicates: bool = False  # import likely duplicates anyway (audited)
 
 
 @dataclass
@@ -162,6 +164,9 @@ class _Writer:
 
     def run(self) -> ImportReport:
         batch = self.cmd.batch
+        hold_likely_duplicates(
+            self.uow, batch, actor=self.cmd.actor, accept=self.cmd.accept_duplicates, now=self.now
+        )
         self.progress.start("Writing households", len(batch.households))
         for chunk in _chunks(list(batch.households), CHUNK):
             self.write_chunk(chunk)

@@ -358,8 +358,10 @@ def _add_registry_commands() -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(audit_app, name="audit")
+    from safetynet.entrypoints.cli.duplicates_cli import duplicates_app
     from safetynet.entrypoints.cli.maintenance_cli import registry_app
 
+    registry_app.add_typer(duplicates_app, name="duplicates")
     app.add_typer(registry_app, name="registry")
     from safetynet.entrypoints.cli.contributions_cli import contributions_app, import_contributions
 

@@ -77,6 +77,13 @@ def import_households(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     header_row: HeaderRowOption = None,
     dry_run: DryRunOption = False,
+    accept_duplicate: Annotated[
+        bool,
+        typer.Option(
+            "--accept-duplicate",
+            help="Import persons held as likely duplicates of registered ones (audited).",
+        ),
+    ] = False,
 ) -> None:
     """Import households: good rows are committed, bad ones go to the quarantine file.
 
@@ -97,6 +104,7 @@ def import_households(
             actor=_actor(),
             as_of=start,
             source=f"{file.name} sha256:{digest}",
+            accept_duplicates=accept_duplicate,
         )
         with unit_of_work(db, dry_run=dry_run) as uow:
             report = handle(command, uow, system_clock, progress)
