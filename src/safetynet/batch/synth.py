@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from safetynet.batch import synth_calibration, synth_insurance
 from safetynet.domain.regions import Region, RegionLevel, default_registry
 from safetynet.errors import InputError
 from safetynet.policy.population import (
@@ -53,7 +54,7 @@ from safetynet.policy.population import (
 )
 from safetynet.registry.county_data import MANIFEST, CountyData, write_county, write_manifest
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 """Bump when the same (county, n, seed, date) would give different data."""
 
 IntArray = npt.NDArray[np.int64]
@@ -93,10 +94,11 @@ def income_year(on: dt.date) -> int:
     return earlier[-1] if earlier else years[0]
 
 
-def quintile_targets(urban: bool, on: dt.date) -> list[float]:
-    """Target per-capita disposable income of the five household quintile groups, yuan/year."""
+def quintile_targets(urban: bool, on: dt.date, scale: float = 1.0) -> list[float]:
+    """Target per-capita disposable income of the five household quintile groups, yuan/year,
+    times the county's income scale (``synth_calibration.income_scale``)."""
     kind = "urban" if urban else "rural"
-    return [float(x) for x in target(f"income.quintile_means.{kind}")[income_year(on)]]
+    return [float(x) * scale for x in target(f"income.quintile_means.{kind}")[income_year(on)]]
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,10 @@ def generate_county(
     region = county_region(county)
     declare_all_fields()
     rng = np.random.default_rng([seed, int(region.code)])
-    pop = _population(rng, n_persons, on, urban_share(region.code))
+    lines = synth_calibration.dibao_lines(region.code, on)
+    scale = synth_calibration.income_scale(lines)
+    pop, tekun_h = _population(rng, n_persons, on, region.code, scale)
+    _assistance_status(pop, rng, region.code, on, lines, tekun_h)
     n_h = pop.n_households
     born = pop.p("birth_date")
     male = pop.p("sex") == _code("sex", "male")
@@ -447,7 +452,12 @@ def _structure(
     return members, htype, head_age
 
 
-def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -> Population:
+def _population(
+    rng: np.random.Generator, n: int, on: dt.date, county: str, scale: tuple[float, float]
+) -> tuple[Population, BoolArray]:
+    """The county's persons and households, and which households are tekun (one elderly person
+    without support); the assistance flags are set afterwards (``_assistance_status``)."""
+    urban_p = urban_share(county)
     sizes = household_sizes(rng, n)
     n_h = len(sizes)
     m, htype, _ = _structure(rng, sizes, n)
@@ -515,8 +525,25 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     wage_job = in_work & (rng.random(n) < np.where(urban, 0.88, 0.55))
     self_employed = in_work & ~wage_job
     old_farmer = ~urban & (age >= 60) & (age < 75) & (rng.random(n) < 0.4)
-    employed = in_work | old_farmer
     insured = wage_job & (urban | (rng.random(n) < 0.3))
+
+    # -- careers: who has an employee-pension history, who is retired under the 2024 reform --
+    people = Population(
+        persons={
+            "birth_date": birth_date,
+            "sex": np.where(m.male, _code("sex", "male"), _code("sex", "female")).astype(np.int8),
+        },
+        household_of=h,
+    )
+    careers = synth_insurance.careers(
+        rng, people, on, county, urban=urban, working=in_work, insured_job=insured
+    )
+    employee_pension = careers.employee_pensioner
+    in_work &= ~employee_pension  # a pensioner's wage job has ended
+    wage_job &= in_work
+    insured &= in_work
+    self_employed = in_work & ~wage_job
+    employed = in_work | old_farmer
 
     # -- potential incomes (yuan/month) by source: they set the rank and the split --
     wage_pot = np.where(urban, _lognormal(rng, 5_200, 0.6, n), _lognormal(rng, 3_600, 0.55, n))
@@ -524,7 +551,6 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     business_pot = np.where(urban, _lognormal(rng, 5_000, 0.8, n), _lognormal(rng, 2_600, 0.8, n))
     business_pot *= self_employed | old_farmer
     old = age >= 60
-    employee_pension = old & (rng.random(n) < np.where(urban, 0.75, 0.08))
     pension_pot = np.where(
         employee_pension, _lognormal(rng, 3_700, 0.4, n), np.where(old, 60.0, 0.0)
     )
@@ -534,13 +560,10 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     property_h *= rng.random(n_h) < np.where(urban_h, 0.55, 0.25)
     property_pot = np.where(m.pos == 0, property_h[h], 0.0)
 
-    # -- planted tekun candidates: elderly living alone, no pension, no supporter --
-    planted = target("planted.tekun_share_of_elderly_living_alone")
-    tekun_h = (
-        (htype == SINGLE)
-        & (age[np.flatnonzero(m.pos == 0)] >= 60)
-        & (rng.random(n_h) < np.where(urban_h, float(planted["urban"]), float(planted["rural"])))
-    )
+    # -- tekun: elderly living alone, no employee pension, no supporter; the target count --
+    heads = np.flatnonzero(m.pos == 0)
+    candidates = (htype == SINGLE) & (age[heads] >= 60) & ~employee_pension[heads]
+    tekun_h = synth_calibration.tekun_persons(rng, candidates, urban_h, sizes, county)
     tekun = tekun_h[h]
     for arr in (wage_pot, business_pot, pension_pot, property_pot):
         arr[tekun] = 0.0
@@ -550,7 +573,7 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     wage_job &= ~tekun
 
     resident_central = np.where(
-        old & ~employee_pension, float(target("income.resident_pension_central")), 0.0
+        careers.resident_pensioner, float(target("income.resident_pension_central")), 0.0
     )
 
     # -- rank within hukou type, map onto the calibrated distribution --
@@ -567,7 +590,7 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
         idx = np.flatnonzero(urban_h == is_urban)
         if len(idx) == 0:
             continue
-        means = quintile_targets(is_urban, on)
+        means = quintile_targets(is_urban, on, scale[0] if is_urban else scale[1])
         order = idx[np.argsort(score[idx], kind="stable")]
         z = np.sort(rng.standard_normal(len(idx)))
         quintile = np.arange(len(idx)) * 5 // len(idx)
@@ -617,12 +640,9 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     vehicles[tekun_h] = 0
     homes = np.where(tekun_h, np.minimum(homes, 1), homes)
 
-    # -- current assistance status (what the registry would hold) [I] --
-    r = rng.random(n_h)
-    dibao_h = (group_rank < 0.035) & (r < 0.85) & ~tekun_h
-    marginal_h = (group_rank >= 0.035) & (group_rank < 0.06) & (r < 0.5)
-    monitored_h = (group_rank < 0.10) & ~dibao_h & (rng.random(n_h) < 0.5)
-    tekun_recipient = tekun & (rng.random(n) < 0.8)
+    # -- low-income monitoring (the poorest tenth, half of them) [I]; dibao and tekun status is
+    # set after the calibration (_assistance_status) --
+    monitored_h = (group_rank < 0.10) & (rng.random(n_h) < 0.5)
     emergency_h = rng.random(n_h) < 0.002
     emergency_need = np.where(emergency_h, _fen(_lognormal(rng, 5_000, 0.8, n_h)), 0)
     ill_h = np.bincount(h, ill, minlength=n_h) > 0
@@ -635,7 +655,6 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     in_hospital = rng.random(n) < rate * np.where(age >= 60, 2.5, 0.67)
     cost = _lognormal(rng, float(target("hospital.in_policy_cost_median")), 0.9, n)
     hospital_level = 1 + _pick(rng, [0.25, 0.40, 0.35], n)
-    scheme = np.where(insured | (employee_pension & urban), 1, 0).astype(np.int8)
 
     # -- planted children: orphans and de-facto unsupported children in skipped generations --
     kids = target("planted.skipped_generation_children")
@@ -659,9 +678,10 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     ).astype(np.int8)
     status_months = np.where(unsupported, rng.integers(12, 60, n), 0)
 
-    # -- planted unemployment-benefit claimants --
-    claim_p = float(target("planted.unemployment_claimants"))
-    claimant = urban & working_age & ~in_work & ~in_education & (rng.random(n) < claim_p)
+    insurance = synth_insurance.insurance_columns(
+        rng, careers, people, on, county, wage=wage, pension=pension, urban=urban,
+        claimant_pool=working_age & ~in_work & ~in_education,
+    )  # fmt: skip
 
     pop = Population()
     pop.household_of = h
@@ -685,7 +705,6 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
             "education_is_boarding": boarding,
             "medical_in_policy_cost": _fen(cost) * in_hospital,
             "medical_hospital_level": hospital_level.astype(np.int64),
-            "medical_scheme": scheme,
             "child_father_status": father,
             "child_mother_status": mother,
             "child_father_status_months": status_months.astype(np.int64),
@@ -693,15 +712,7 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
             "tekun_supporter_status": np.where(
                 tekun, _code("tekun_supporter_status", "none"), 0
             ).astype(np.int8),
-            "is_tekun_recipient": tekun_recipient,
-            "unemployment_registered": claimant,
-            "unemployment_involuntary": claimant,
-            "unemployment_contribution_years": np.where(claimant, rng.integers(1, 21, n), 0).astype(
-                np.int64
-            ),
-            "unemployment_months_drawn": np.where(claimant, rng.integers(0, 6, n), 0).astype(
-                np.int64
-            ),
+            **insurance,
         }
     )
     pop.households.update(
@@ -715,8 +726,6 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
             "housing_tenure": tenure,
             "housing_floor_area_per_person": np.round(area).astype(np.int64),
             "housing_is_dilapidated": dilapidated,
-            "is_dibao_recipient": dibao_h,
-            "is_dibao_marginal_registered": marginal_h,
             "is_low_income_monitored": monitored_h,
             "temporary_assistance_type": np.where(
                 emergency_h, _code("temporary_assistance_type", "emergency"), 0
@@ -726,7 +735,27 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
         }
     )
     fill_defaults(pop, on)
-    return pop
+    return pop, tekun_h
+
+
+def _assistance_status(
+    pop: Population,
+    rng: np.random.Generator,
+    county: str,
+    on: dt.date,
+    lines: synth_calibration.DibaoLines,
+    tekun_h: BoolArray,
+) -> None:
+    """Calibrate dibao eligibility to the target shares, then the registry's status: recipients
+    with the take-up, half the dibao-marginal households registered, monitoring not for dibao."""
+    result = synth_calibration.calibrate(pop, county, on, rng, lines, tekun_h)
+    dibao = result.eligible & ~tekun_h
+    synth_calibration.recipients(pop, rng, dibao, pop.to_p(tekun_h))
+    marginal = result.outputs["is_dibao_marginal"].astype(np.bool_) & ~dibao
+    pop.households["is_dibao_marginal_registered"] = marginal & (
+        rng.random(pop.n_households) < 0.5
+    )
+    pop.households["is_low_income_monitored"] &= ~pop.h("is_dibao_recipient")
 
 
 def _rake(
@@ -798,7 +827,7 @@ def fill_defaults(pop: Population, on: dt.date) -> None:
         columns[f.name] = np.full(sizes[f.entity], value, dtype=f.dtype())
 
 
-GENERATED = frozenset(
+GENERATED = synth_insurance.GENERATED_INSURANCE | frozenset(
     {
         "birth_date",
         "sex",
