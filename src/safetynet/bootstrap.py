@@ -34,7 +34,15 @@ from safetynet.db.engine import Database, migrate
 from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.insurance import pooling, transfer
-from safetynet.monitoring.alerts import recompute_alert_dues, resolve_alert_of_recheck
+from safetynet.insurance.contribution_imports import ImportContributions, import_contributions
+from safetynet.monitoring.alerts import (
+    AssignAlert,
+    ResolveAlert,
+    assign_alert,
+    recompute_alert_dues,
+    resolve_alert,
+    resolve_alert_of_recheck,
+)
 from safetynet.monitoring.events import AlertResolved, AlertsStored
 from safetynet.payments.facts import follow_income_changes
 from safetynet.payments.reactions import (
@@ -45,7 +53,18 @@ from safetynet.payments.reactions import (
 from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.events import IncomeChanged
+from safetynet.registry.handlers import (
+    ChangeEnrolment,
+    EnrolHousehold,
+    ImportHouseholds,
+    MovePerson,
+    change_enrolment,
+    enrol_household,
+    import_households,
+    move_person,
+)
 from safetynet.registry.regions import sync_regions
+from safetynet.registry.rolls import ImportRoll, import_roll
 
 __all__ = [
     "Clock",
@@ -86,7 +105,18 @@ def _with_clock(handler: Callable[[Any, UnitOfWork, Clock], Any], clock: Clock) 
 
 def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     """Every command the bus takes, with its handler (the clock given to those that ask)."""
-    return {kind: _with_clock(handler, clock) for kind, handler in CASE_HANDLERS.items()}
+    handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
+        **CASE_HANDLERS,
+        ImportHouseholds: import_households,
+        ImportRoll: import_roll,
+        MovePerson: move_person,
+        EnrolHousehold: enrol_household,
+        ChangeEnrolment: change_enrolment,
+        ImportContributions: import_contributions,
+        AssignAlert: assign_alert,
+        ResolveAlert: resolve_alert,
+    }
+    return {kind: _with_clock(handler, clock) for kind, handler in handlers.items()}
 
 
 def _follow(

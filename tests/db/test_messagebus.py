@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,12 +13,17 @@ from sqlalchemy import func, select
 from safetynet.audit.log import Actor, append
 from safetynet.audit.model import AuditEvent
 from safetynet.batch.income_effects import income_effect
-from safetynet.bootstrap import event_handlers
+from safetynet.bootstrap import bootstrap, command_handlers, event_handlers
 from safetynet.db.engine import Database
 from safetynet.db.messagebus import MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.errors import UnknownNameError
+from safetynet.insurance.contribution_imports import ImportContributions
+from safetynet.monitoring.alerts import AssignAlert, ResolveAlert
 from safetynet.registry.events import IncomeChanged
+from safetynet.registry.handlers import ChangeEnrolment, EnrolHousehold, ImportHouseholds
+from safetynet.registry.imports import read_table, validate
+from safetynet.registry.rolls import ImportRoll
 
 ACTOR = Actor(name="clerk", role="registry_clerk", region="110101")
 AT = dt.datetime(2025, 9, 1, 8, tzinfo=dt.UTC)
@@ -122,3 +128,25 @@ def test_the_wiring_names_a_follower_for_the_registrys_income_corrections() -> N
     # Bound with the rules core's evaluation (functools.partial): the follower is what it wraps.
     assert [getattr(f, "func", f).__name__ for f in followers] == ["follow_income_changes"]
     assert [getattr(f, "keywords", {}).get("effect") for f in followers] == [income_effect]
+
+
+def test_the_bus_takes_every_areas_commands(database: Database, tmp_path: Path) -> None:
+    """A household imported, enrolled and its enrolment changed, each by a command handed to the
+    bus (no handler called directly), each in its own transaction and audited."""
+    from tests.registry.helpers import family, write_csv
+
+    bus = bootstrap(database, clock=lambda: AT)
+    batch = validate(read_table(write_csv(tmp_path / "h.csv", family("H1", 11))))
+    report = bus.handle(ImportHouseholds(batch, ACTOR, dt.date(2025, 9, 1), "h.csv"))
+    assert report.households_created == 1
+    enrolment = bus.handle(
+        EnrolHousehold("110105", "H1", "dibao", dt.date(2025, 9, 1), 80_000, ACTOR)
+    )
+    version = bus.handle(ChangeEnrolment(enrolment, "review", ACTOR, amount_fen=90_000))
+    assert version == 2
+    with database.sessions() as session:
+        events = list(session.scalars(select(AuditEvent.event).order_by(AuditEvent.id)))
+    assert events[-2:] == ["HouseholdEnrolled", "EnrolmentChanged"]
+    assert {ImportContributions, AssignAlert, ResolveAlert, ImportRoll} <= set(
+        command_handlers(lambda: AT)
+    )

@@ -33,10 +33,10 @@ from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import caseload_programs, program
 from safetynet.policy.population import FIELDS
-from safetynet.registry.county_data import choose_counties, read_county
+from safetynet.registry.county_data import CountyData, choose_counties, read_county
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
-__all__ = ["CaseloadReport", "load_caseload"]
+__all__ = ["CaseloadReport", "current_caseload", "load_caseload"]
 
 SYSTEM = Actor(name="caseload-load", role="system")
 CHUNK = 2_000  # rows per INSERT statement
@@ -99,6 +99,27 @@ def _choices(name: str) -> tuple[str, ...]:
     return tuple(choices)
 
 
+def current_caseload(
+    data: CountyData,
+    on: dt.date,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each caseload program's monthly amount per household (the rules core's, on ``on``) and
+    which households it pays now: marked as recipients in the snapshot with an amount above 0."""
+    pop = data.population
+    caseload = caseload_programs()
+    result = evaluate_county(data, on, overrides=overrides, fallbacks=fallbacks, only=caseload)
+    amounts = {p: np.zeros(pop.n_households, np.int64) for p in caseload}
+    cols = result.results.to_pydict()
+    row_of = {int(h): i for i, h in enumerate(data.household_id)}
+    for h, p, a in zip(cols["household_id"], cols["program"], cols["amount_fen"], strict=True):
+        amounts[p][row_of[int(h)]] = a
+    enrolled = {p: program(p).info.recipient_households(pop) & (amounts[p] > 0) for p in caseload}
+    return amounts, enrolled
+
+
 def _load_county(
     session: Session,
     county: str,
@@ -114,13 +135,7 @@ def _load_county(
         raise InputError(f"{snapshot}/county={county}", "persons have no id_number column")
     pop = data.population
     caseload = caseload_programs()  # ProgramInfo.caseload: dibao and tekun as shipped
-    result = evaluate_county(data, on, overrides=overrides, fallbacks=fallbacks, only=caseload)
-    amounts = {p: np.zeros(pop.n_households, np.int64) for p in caseload}
-    cols = result.results.to_pydict()
-    row_of = {int(h): i for i, h in enumerate(data.household_id)}
-    for h, p, a in zip(cols["household_id"], cols["program"], cols["amount_fen"], strict=True):
-        amounts[p][row_of[int(h)]] = a
-    enrolled = {p: program(p).info.recipient_households(pop) & (amounts[p] > 0) for p in caseload}
+    amounts, enrolled = current_caseload(data, on, overrides=overrides, fallbacks=fallbacks)
     anyone = np.zeros(pop.n_households, np.bool_)
     for mask in enrolled.values():
         anyone |= mask

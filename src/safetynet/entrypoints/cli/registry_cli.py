@@ -120,6 +120,46 @@ def import_households(
     finish_import(report.quarantined, dry_run=dry_run)
 
 
+@import_app.command("roll")
+@reports_errors
+def import_roll(
+    file: Annotated[
+        Path, typer.Argument(help="CSV or XLSX roll (保障名册): one row per household and program.")
+    ],
+    encoding: EncodingOption = None,
+    quarantine: QuarantineOption = None,
+    url: UrlOption = None,
+    header_row: HeaderRowOption = None,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Import a program's current roll as enrolments: households already in the registry
+    (户编号, 户籍地), the program, the monthly amount and the start date.
+
+    Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
+    from safetynet.bootstrap import bootstrap
+    from safetynet.registry.rolls import ImportRoll, read_roll, validate_roll
+
+    if quarantine is not None:
+        output_file(quarantine, "--quarantine")
+    sheet = read_roll(file, encoding, header_row)
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    roll = validate_roll(sheet, date_or_today(None, "--as-of"))
+    command = ImportRoll(roll=roll, actor=_actor(), source=f"{file.name} sha256:{digest}")
+    with current_database(url) as db:
+        bus = bootstrap(db)
+        with bus.unit_of_work(dry_run=dry_run) as uow:
+            report = bus.handle(command, uow)
+    out.print(f"{file.name}: {_layout(sheet.header_row, sheet.ignored)}", markup=False)
+    enrolled = ", ".join(f"{n} {p}" for p, n in sorted(report.enrolled.items())) or "none"
+    out.print(
+        f"read {report.read} rows: enrolled {enrolled}; {report.changed} amounts changed, "
+        f"{report.already_present} already present, {report.quarantined} quarantined",
+        markup=False,
+    )
+    report_quarantine(roll.quarantine, sheet.headers, file, quarantine, dry_run=dry_run)
+    finish_import(report.quarantined, dry_run=dry_run)
+
+
 def _layout(header_row: int, ignored: tuple[str, ...]) -> str:
     from safetynet.intake import Sheet
 
