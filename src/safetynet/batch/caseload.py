@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -36,7 +36,7 @@ from safetynet.policy.population import FIELDS
 from safetynet.registry.county_data import CountyData, choose_counties, read_county
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
-__all__ = ["CaseloadReport", "current_caseload", "load_caseload"]
+__all__ = ["CaseloadReport", "Coverage", "caseload_coverage", "current_caseload", "load_caseload"]
 
 SYSTEM = Actor(name="caseload-load", role="system")
 CHUNK = 2_000  # rows per INSERT statement
@@ -302,3 +302,48 @@ def load_caseload(
         if on_county is not None:
             on_county(county, i + 1, len(chosen))
     return report
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A caseload program in one month: the households its rules find eligible (with an amount)
+    and those enrolled in the registry (current enrolments)."""
+
+    program: str
+    eligible: int
+    enrolled: int
+
+    @property
+    def ratio(self) -> float:
+        return self.enrolled / self.eligible if self.eligible else 0.0
+
+
+def caseload_coverage(db: Database, results: Path) -> list[Coverage]:
+    """Eligible against enrolled for every caseload program, from a month's results folder
+    (``results/month=M``, the rules run's ``results.parquet`` of each county) and the registry.
+
+    A household eligible for both dibao and tekun counts for tekun only: a person supported as
+    extremely poor is below the dibao line too, and is not also on dibao."""
+    import pyarrow.parquet as pq
+
+    eligible: dict[str, set[int]] = {p: set() for p in caseload_programs()}
+    for path in sorted(results.glob("county=*/results.parquet")):
+        table = pq.read_table(path, columns=["household_id", "program", "eligible", "amount_fen"])
+        cols = table.to_pydict()
+        for h, p, ok, amount in zip(
+            cols["household_id"], cols["program"], cols["eligible"], cols["amount_fen"],
+            strict=True,
+        ):  # fmt: skip
+            if p in eligible and ok and amount > 0:
+                eligible[p].add(int(h))
+    if "dibao" in eligible and "tekun" in eligible:
+        eligible["dibao"] -= eligible["tekun"]
+    with db.sessions() as session:
+        enrolled = dict(
+            session.execute(
+                select(Enrolment.program, func.count())
+                .where(Enrolment.status != "ended")
+                .group_by(Enrolment.program)
+            ).all()
+        )
+    return [Coverage(p, len(eligible[p]), int(enrolled.get(p, 0))) for p in eligible]

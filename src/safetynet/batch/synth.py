@@ -752,9 +752,7 @@ def _assistance_status(
     dibao = result.eligible & ~tekun_h
     synth_calibration.recipients(pop, rng, dibao, pop.to_p(tekun_h))
     marginal = result.outputs["is_dibao_marginal"].astype(np.bool_) & ~dibao
-    pop.households["is_dibao_marginal_registered"] = marginal & (
-        rng.random(pop.n_households) < 0.5
-    )
+    pop.households["is_dibao_marginal_registered"] = marginal & (rng.random(pop.n_households) < 0.5)
     pop.households["is_low_income_monitored"] &= ~pop.h("is_dibao_recipient")
 
 

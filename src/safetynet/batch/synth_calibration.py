@@ -113,7 +113,11 @@ def target_shares(county: str) -> dict[str, dict[str, float]]:
 
 
 def tekun_persons(
-    rng: np.random.Generator, candidates: BoolArray, urban: BoolArray, persons: IntArray, county: str
+    rng: np.random.Generator,
+    candidates: BoolArray,
+    urban: BoolArray,
+    persons: IntArray,
+    county: str,
 ) -> BoolArray:
     """Exactly the target number of tekun households among ``candidates`` (one-person households),
     per hukou group: round(target share × the group's persons), drawn at random."""
@@ -140,9 +144,7 @@ def _scale_households(pop: Population, factor: FloatArray) -> None:
         pop.persons[name] = np.round(column * per_person).astype(column.dtype)
 
 
-def _choose(
-    order: IntArray, sizes: IntArray, want: float
-) -> tuple[IntArray, IntArray]:
+def _choose(order: IntArray, sizes: IntArray, want: float) -> tuple[IntArray, IntArray]:
     """Split households ``order`` (poorest first) into those whose persons add up to ``want`` and
     the rest; the household that crosses ``want`` is kept when that lands closer."""
     total = np.cumsum(sizes[order])
@@ -354,13 +356,69 @@ def _target_tolerance(name: str) -> float:
 
 
 __all__ = [
+    "CHECKED_PROGRAMS",
     "CalibrationRow",
-    "calibration_table",
     "DibaoLines",
+    "ProgramCount",
     "calibrate",
+    "calibration_table",
     "dibao_lines",
     "income_scale",
+    "program_counts",
     "recipients",
     "target_shares",
     "tekun_persons",
 ]
+
+
+@dataclass(frozen=True)
+class ProgramCount:
+    """One program on a generated county: households eligible with an amount, households marked
+    as current recipients among them, persons paid and the month's amount (fen)."""
+
+    program: str
+    eligible: int
+    recipients: int
+    persons_paid: int
+    amount_fen: int
+
+
+CHECKED_PROGRAMS = (
+    "dibao",
+    "tekun",
+    "employee_pension",
+    "resident_pension",
+    "unemployment",
+    "employee_medical",
+    "resident_medical",
+)
+
+
+def program_counts(
+    pop: Population, county: str, on: dt.date, fallbacks: dict[str, Any] | None = None
+) -> list[ProgramCount]:
+    """The programs the calibration is about, on one generated county (dibao without the tekun
+    households, as in ``calibration_table``)."""
+    lines = dibao_lines(county, on)
+    params = Params(on, county, fallbacks={**(fallbacks or {}), **lines.fallbacks})
+    results = {pid: compute(program(pid), pop, params, Trace()) for pid in CHECKED_PROGRAMS}
+    tekun_person = results["tekun"].person_amount
+    assert tekun_person is not None
+    tekun_h = pop.any_h(tekun_person > 0)
+    rows = []
+    for pid, res in results.items():
+        paid = res.eligible & (res.amount > 0)
+        if pid == "dibao":
+            paid &= ~tekun_h
+        info = program(pid).info
+        marked = info.recipient_households(pop) & paid if info.recipients else paid
+        if res.person_amount is None or pid == "dibao":
+            persons = int((pop.ends - pop.starts)[paid].sum())
+        else:
+            persons = int((pop.to_p(paid) & (res.person_amount > 0)).sum())
+        rows.append(
+            ProgramCount(
+                pid, int(paid.sum()), int(marked.sum()), persons, int(res.amount[paid].sum())
+            )
+        )
+    return rows

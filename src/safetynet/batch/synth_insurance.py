@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +48,7 @@ SHORT_RECORD_SHARE = 0.03  # insured elderly with fewer than 15 years, not (yet)
 ACCOUNTS_FROM = 1996 * 12  # personal accounts from January 1996: earlier service is deemed
 
 
-def _target(name: str) -> object:
+def _target(name: str) -> Any:
     from safetynet.batch.synth import target  # the one calibration file (no import cycle)
 
     return target(name)
@@ -66,7 +67,9 @@ class Careers:
     retiring: BoolArray  # retires this month: the pension is awarded from the record now
     resident_insured_old: BoolArray  # 60+, no employee pension, insured in the residents' scheme
     grandfathered: BoolArray  # 60 or older when the residents' scheme began: no contributions due
-    resident_pensioner: BoolArray  # of those, draws the residents' pension (15 years or grandfathered)
+    resident_pensioner: (
+        BoolArray  # of those, draws the residents' pension (15 years or grandfathered)
+    )
 
     @property
     def employee_pensioner(self) -> BoolArray:
@@ -102,13 +105,13 @@ def careers(
     born = month_index(pop.p("birth_date"))
     age = pop.age(on)
     female = pop.p("sex") == FIELDS.get("sex").code("female")
-    rates: dict[str, float] = _target("insurance.employee_history_share")  # type: ignore[assignment]
+    rates: dict[str, float] = _target("insurance.employee_history_share")
     was_employee = rng.random(n) < np.where(urban, rates["urban"], rates["rural"])
     history = insured_job | (~working & (age >= 30) & was_employee)
-    workers = float(_target("insurance.women_worker_category_share"))  # type: ignore[arg-type]
-    category = np.where(
-        female, np.where(rng.random(n) < workers, WOMAN_50, WOMAN_55), MAN
-    ).astype(np.int64)
+    workers = float(_target("insurance.women_worker_category_share"))
+    category = np.where(female, np.where(rng.random(n) < workers, WOMAN_50, WOMAN_55), MAN).astype(
+        np.int64
+    )
     p = Params(on, county)
     try:
         _, _, statutory = statutory_retirement(pop, p, Trace(), category, history)
@@ -125,7 +128,7 @@ def careers(
     reached = history & (statutory <= now) & (paid + deemed >= minimum) & (statutory > start)
     retiring = reached & (statutory == now)
     retired = reached & ~retiring
-    resident_share = float(_target("insurance.resident_pension_drawing_share"))  # type: ignore[arg-type]
+    resident_share = float(_target("insurance.resident_pension_drawing_share"))
     resident = (age >= 60) & ~reached & (rng.random(n) < resident_share)
     grandfathered = resident & (age >= 60 + (on.year - SCHEME_YEAR))
     short = resident & ~grandfathered & (rng.random(n) < SHORT_RECORD_SHARE)
@@ -188,8 +191,8 @@ def insurance_columns(
     deemed = np.where(c.history, deemed, 0)
     index = np.clip(rng.lognormal(0.0, 0.3, n) * np.where(urban, 1.0, 0.8), 0.6, 3.0)
     index_units = np.where(c.history, np.round(index * INDEX_UNIT), INDEX_UNIT).astype(np.int64)
-    average_wage = int(_target("insurance.average_wage_monthly")) * 100  # type: ignore[call-overload]
-    growth = float(_target("insurance.account_growth_factor"))  # type: ignore[arg-type]
+    average_wage = int(_target("insurance.average_wage_monthly")) * 100
+    growth = float(_target("insurance.account_growth_factor"))
     balance = np.round(paid * 0.08 * average_wage * index * growth).astype(np.int64)
     retire_year = c.retirement // 12
     awarded = np.where(
@@ -211,11 +214,11 @@ def insurance_columns(
     ).astype(np.int64)
 
     # Unemployment insurance: registered, involuntarily out of work, with their insured years.
-    claim_share = float(_target("insurance.unemployment_registered_share"))  # type: ignore[arg-type]
+    claim_share = float(_target("insurance.unemployment_registered_share"))
     claimant = claimant_pool & c.history & (rng.random(n) < claim_share)
     claim_years = np.minimum((paid + deemed) // 12, 30)
 
-    coverage = float(_target("insurance.medical_coverage"))  # type: ignore[arg-type]
+    coverage = float(_target("insurance.medical_coverage"))
     employee_scheme = (c.history & (wage > 0)) | c.employee_pensioner
     return {
         "employee_pension_insured": c.history,
@@ -241,9 +244,7 @@ def insurance_columns(
         "unemployment_registered": claimant,
         "unemployment_involuntary": claimant,
         "unemployment_contribution_years": np.where(claimant, claim_years, 0).astype(np.int64),
-        "unemployment_months_drawn": np.where(claimant, rng.integers(0, 6, n), 0).astype(
-            np.int64
-        ),
+        "unemployment_months_drawn": np.where(claimant, rng.integers(0, 6, n), 0).astype(np.int64),
     }
 
 

@@ -357,32 +357,30 @@ def _against_existing(
 
 def _store_rows(session: Session, batch: ValidatedAccounts, now: dt.datetime) -> tuple[int, int]:
     """Check each row against the registry and the accounts recorded, store the new ones;
-    (imported, already recorded)."""
+    (imported, already recorded). The accounts recorded and those added from this file are looked
+    up in memory (no flush per row): a second row of the file for the same household and day meets
+    the first exactly as it would meet a recorded one."""
     imported = already = 0
     households = _households(session, {(r.region, r.household_no) for r in batch.rows})
     persons = _persons(session, {r.holder_id_number for r in batch.rows})
-    for record in list(batch.rows):
-        found = _holder_in_household(session, record, households, persons)
-        if isinstance(found[0], str):
-            batch.reject(record, *found)
-            continue
-        household_id, person_id = found
-        existing = session.scalars(
-            select(PayeeAccount).where(
-                PayeeAccount.household_id == household_id,
-                PayeeAccount.valid_from == record.valid_from,
-            )
-        ).one_or_none()
-        if existing is not None:
-            refused = _against_existing(existing, record, person_id)
-            if refused is None:
-                already += 1
-                batch.rows.remove(record)
-            else:
-                batch.reject(record, *refused)
-            continue
-        session.add(
-            PayeeAccount(
+    known = _accounts(session, set(households.values()))
+    with session.no_autoflush:
+        for record in list(batch.rows):
+            found = _holder_in_household(session, record, households, persons)
+            if isinstance(found[0], str):
+                batch.reject(record, *found)
+                continue
+            household_id, person_id = found
+            existing = known.get((household_id, record.valid_from))
+            if existing is not None:
+                refused = _against_existing(existing, record, person_id)
+                if refused is None:
+                    already += 1
+                    batch.rows.remove(record)
+                else:
+                    batch.reject(record, *refused)
+                continue
+            account = PayeeAccount(
                 household_id=household_id,
                 holder_person_id=person_id,
                 bank_code=record.bank_code,
@@ -392,9 +390,22 @@ def _store_rows(session: Session, batch: ValidatedAccounts, now: dt.datetime) ->
                 created_at=now,
                 source=batch.path.name,
             )
-        )
-        imported += 1
+            session.add(account)
+            known[(household_id, record.valid_from)] = account
+            imported += 1
     return imported, already
+
+
+def _accounts(session: Session, household_ids: set[int]) -> dict[tuple[int, dt.date], PayeeAccount]:
+    """The accounts recorded for these households, by (household, valid from)."""
+    wanted = sorted(household_ids)
+    found: dict[tuple[int, dt.date], PayeeAccount] = {}
+    for start in range(0, len(wanted), 500):
+        for account in session.scalars(
+            select(PayeeAccount).where(PayeeAccount.household_id.in_(wanted[start : start + 500]))
+        ):
+            found[(account.household_id, account.valid_from)] = account
+    return found
 
 
 @logged_stage("import accounts")
