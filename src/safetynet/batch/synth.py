@@ -953,7 +953,17 @@ def summary(pop: Population, on: dt.date) -> dict[str, Any]:
         "urban_household_share": float(urban_h.mean()),
         "disability_prevalence": float((pop.p("disability_grade") > 0).mean()),
     }
+    elderly = age >= 60
+    employee = pop.p("is_employee_pension_recipient")
+    resident = pop.p("is_resident_pension_recipient")
     for name, mask in (("urban", urban_h), ("rural", ~urban_h)):
+        old = elderly & pop.to_p(mask)
+        if old.any():
+            out[f"pensions_60_plus_{name}"] = {
+                "employee": float((employee & old).sum() / old.sum()),
+                "resident": float((resident & old).sum() / old.sum()),
+                "none": float((old & ~employee & ~resident).sum() / old.sum()),
+            }
         if mask.sum() >= 5:
             out[f"quintile_means_{name}"] = quintile_means(pc[mask], sizes[mask])
             out[f"mean_income_{name}"] = float((pc[mask] * sizes[mask]).sum() / sizes[mask].sum())

@@ -54,6 +54,9 @@ SCALED_INCOME = (
     "pension_income",
 )
 """Every income the dibao program counts, scaled together so the net wage stays net."""
+SCALED_WITH_INCOME = ("employee_pension_wage", "employee_pension_awarded_monthly")
+"""Insurance inputs that follow the income: the contribution wage is the wage, and an award in
+payment is the pension received before the yearly adjustments."""
 ROUNDS = 3
 
 
@@ -139,7 +142,7 @@ def _evaluate(pop: Population, county: str, on: dt.date, lines: DibaoLines) -> P
 def _scale_households(pop: Population, factor: FloatArray) -> None:
     """Multiply every counted income of each household's members by the household's factor."""
     per_person = factor[pop.household_of]
-    for name in SCALED_INCOME:
+    for name in (*SCALED_INCOME, *SCALED_WITH_INCOME):
         column = pop.persons[name]
         pop.persons[name] = np.round(column * per_person).astype(column.dtype)
 
