@@ -1,4 +1,4 @@
-"""Loading a snapshot's dibao and tekun caseload into the registry: the rules core's amounts, the
+"""Loading a snapshot's caseload (dibao, tekun, pensions in payment) into the registry: the rules core's amounts, the
 snapshot's identifiers, once however often it runs."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from safetynet.batch.runner import evaluate_county
 from safetynet.db.engine import Database
 from safetynet.domain.identity import parse_identity_number
 from safetynet.errors import InputError
+from safetynet.policy.engine import caseload_programs, program
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.county_data import read_county
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
@@ -36,17 +37,20 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def expected(snapshot: Path) -> dict[str, dict[int, int]]:
-    """Household id -> monthly amount per program, straight from the monthly run's county function."""
+    """Household id -> monthly amount per caseload program (dibao, tekun and the pensions in
+    payment), straight from the monthly run's county function."""
     data = read_county(snapshot, COUNTY)
     pop = data.population
     result = evaluate_county(data, ON, fallbacks=FALLBACKS).results.to_pydict()
-    dibao_h = set(data.household_id[pop.h("is_dibao_recipient")].tolist())
-    tekun_h = set(data.household_id[pop.household_of[pop.p("is_tekun_recipient")]].tolist())
-    found: dict[str, dict[int, int]] = {"dibao": {}, "tekun": {}}
+    paid = {
+        p: set(data.household_id[program(p).info.recipient_households(pop)].tolist())
+        for p in caseload_programs()
+    }
+    found: dict[str, dict[int, int]] = {p: {} for p in caseload_programs()}
     for h, p, a in zip(
         result["household_id"], result["program"], result["amount_fen"], strict=True
     ):
-        if a > 0 and ((p == "dibao" and h in dibao_h) or (p == "tekun" and h in tekun_h)):
+        if a > 0 and p in paid and h in paid[p]:
             found[p][h] = a
     return found
 
@@ -55,16 +59,18 @@ def test_recipients_are_enrolled_with_the_rules_amount(database: Database, snaps
     want = expected(snapshot)
     assert want["dibao"]  # the synthetic county has both caseloads
     assert want["tekun"]
+    assert want["employee_pension"]  # and pensions in payment
+    assert want["resident_pension"]
     report = load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS)
-    assert report.enrolments("dibao") == len(want["dibao"])
-    assert report.enrolments("tekun") == len(want["tekun"])
+    for p in caseload_programs():
+        assert report.enrolments(p) == len(want[p]), p
     with database.sessions() as session:
-        got: dict[str, dict[int, int]] = {"dibao": {}, "tekun": {}}
+        got: dict[str, dict[int, int]] = {p: {} for p in caseload_programs()}
         for e in session.scalars(select(Enrolment)):
             assert (e.status, e.start_date, e.end_date) == ("active", ON, None)
             got[e.program][e.household_id] = e.amount_fen
         assert got == want
-        households = set(want["dibao"]) | set(want["tekun"])
+        households = set().union(*(set(w) for w in want.values()))
         assert session.scalar(select(func.count()).select_from(Household)) == len(households)
         data = read_county(snapshot, COUNTY)
         assert data.id_number is not None
