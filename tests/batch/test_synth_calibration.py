@@ -96,7 +96,7 @@ def test_every_caseload_program_enrols_close_to_what_its_rules_find(
         assert not (enrolled[program] & ~(amounts[program] > 0)).any(), program
 
 
-def test_same_seed_same_calibration(shanghai: CountyData) -> None:
+def test_same_seed_same_calibration() -> None:
     small = synth.generate_county(SHANGHAI, 20_000, seed=5, on=ON).population
     again = synth.generate_county(SHANGHAI, 20_000, seed=5, on=ON).population
     for name in ("wage_income", "pension_income", "transfer_income"):

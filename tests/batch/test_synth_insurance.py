@@ -115,7 +115,9 @@ def test_contribution_records_are_consistent_with_work(district: CountyData) -> 
     assert (months[~history] == 0).all()
     assert (months <= np.maximum(age - 16, 0) * 12 + 12).all()  # never more than a working life
     insured_worker = history & (pop.p("wage_income") > 0) & ~pop.p("employee_medical_retired")
-    assert (pop.p("employee_pension_wage")[insured_worker] == pop.p("wage_income")[insured_worker]).all()
+    assert (
+        pop.p("employee_pension_wage")[insured_worker] == pop.p("wage_income")[insured_worker]
+    ).all()
     index = pop.p("employee_pension_average_index")[history]
     assert index.min() >= 6_000
     assert index.max() <= 30_000
