@@ -130,11 +130,11 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
         # A household without an account has each of its enrolments held (a pensioner couple on
         # dibao holds three instructions, not one).
         with_account = select(PayeeAccount.household_id)
-        unpaid = session.scalar(
+        unpaid = session.execute(
             select(func.count())
             .select_from(Enrolment)
             .where(Enrolment.household_id.not_in(with_account))
-        )
+        ).scalar_one()
     assert 0 < missing <= unpaid
     assert stored == sum(sum(c.alerts.values()) for c in report.counties) + report.duplicate_alerts
     assert instructions == enrolments
