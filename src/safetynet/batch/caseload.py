@@ -134,7 +134,7 @@ def _load_county(
     if data.id_number is None:
         raise InputError(f"{snapshot}/county={county}", "persons have no id_number column")
     pop = data.population
-    caseload = caseload_programs()  # ProgramInfo.caseload: dibao and tekun as shipped
+    caseload = caseload_programs()  # ProgramInfo.caseload: dibao, tekun and the pensions
     amounts, enrolled = current_caseload(data, on, overrides=overrides, fallbacks=fallbacks)
     anyone = np.zeros(pop.n_households, np.bool_)
     for mask in enrolled.values():
@@ -284,7 +284,8 @@ def load_caseload(
     on_county: Callable[[str, int, int], None] | None = None,
     everyone: bool = False,
 ) -> CaseloadReport:
-    """Load the dibao and tekun caseload of each county of ``snapshot``, one transaction each.
+    """Load the caseload (dibao, tekun, pensions in payment) of each county of ``snapshot``, one
+    transaction each.
 
     With ``everyone``, every household and person of the snapshot goes into the registry (the
     enrolments are still only the caseload's), so that monitoring can record alerts about
