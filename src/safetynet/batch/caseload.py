@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -325,8 +326,6 @@ def caseload_coverage(db: Database, results: Path) -> list[Coverage]:
 
     A household eligible for both dibao and tekun counts for tekun only: a person supported as
     extremely poor is below the dibao line too, and is not also on dibao."""
-    import pyarrow.parquet as pq
-
     eligible: dict[str, set[int]] = {p: set() for p in caseload_programs()}
     for path in sorted(results.glob("county=*/results.parquet")):
         table = pq.read_table(path, columns=["household_id", "program", "eligible", "amount_fen"])

@@ -353,7 +353,7 @@ def calibration_table(
 
 
 def _target_tolerance(name: str) -> float:
-    from safetynet.batch.synth import calibration
+    from safetynet.batch.synth import calibration  # the one calibration file (no import cycle)
 
     return float(calibration()["targets"][name]["tolerance"])
 
