@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import verify
 from safetynet.batch import synth
-from safetynet.batch.caseload import load_caseload
-from safetynet.batch.runner import evaluate_county
+from safetynet.batch.caseload import caseload_coverage, load_caseload
+from safetynet.batch.runner import evaluate_county, month_dir, run_month
 from safetynet.db.engine import Database
 from safetynet.domain.identity import parse_identity_number
 from safetynet.errors import InputError
@@ -155,3 +155,28 @@ def test_declared_income_and_assets_go_to_the_registry_once(
         int(data.household_id[i]): int(financial[i]) for i in np.flatnonzero(financial > 0)
     }
     assert vehicles == int(pop.h("vehicles").sum())
+
+
+def test_coverage_sets_the_months_eligible_against_the_enrolled(
+    database: Database, snapshot: Path, tmp_path: Path
+) -> None:
+    want = expected(snapshot)
+    load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS)
+    run_month(snapshot, MONTH, tmp_path, fallbacks=FALLBACKS)
+    rows = {r.program: r for r in caseload_coverage(database, month_dir(tmp_path, MONTH))}
+    assert set(rows) == set(caseload_programs())
+    data = read_county(snapshot, COUNTY)
+    result = evaluate_county(data, ON, fallbacks=FALLBACKS).results.to_pydict()
+    paid: dict[str, set[int]] = {p: set() for p in caseload_programs()}
+    for h, p, ok, a in zip(
+        result["household_id"], result["program"], result["eligible"], result["amount_fen"],
+        strict=True,
+    ):  # fmt: skip
+        if p in paid and ok and a > 0:
+            paid[p].add(h)
+    for program_id, row in rows.items():
+        assert row.enrolled == len(want[program_id]), program_id
+        # A household supported as tekun is not counted as dibao-eligible.
+        extra = paid["tekun"] if program_id == "dibao" else set()
+        assert row.eligible == len(paid[program_id] - extra), program_id
+        assert row.ratio == (row.enrolled / row.eligible if row.eligible else 0.0)
