@@ -452,28 +452,11 @@ def _structure(
     return members, htype, head_age
 
 
-def _population(
-    rng: np.random.Generator, n: int, on: dt.date, county: str, scale: tuple[float, float]
-) -> tuple[Population, BoolArray]:
-    """The county's persons and households, and which households are tekun (one elderly person
-    without support); the assistance flags are set afterwards (``_assistance_status``)."""
-    urban_p = urban_share(county)
-    sizes = household_sizes(rng, n)
-    n_h = len(sizes)
-    m, htype, _ = _structure(rng, sizes, n)
-    h = m.household_of
-
-    # Birth dates from continuous ages: ``age`` years (of 365.2425 days) before ``on``.
-    days = np.datetime64(on.isoformat(), "D") - np.floor(m.age * 365.2425 + 1).astype(
-        "timedelta64[D]"
-    )
-    birth_date = _dates_to_int(days)
-    age = (date_to_int(on) - birth_date.astype(np.int64)) // 10000  # completed years
-
-    urban_h = rng.random(n_h) < urban_p
-    urban = urban_h[h]
-
-    # -- disability and illness --
+def _disability_and_illness(
+    rng: np.random.Generator, age: IntArray
+) -> tuple[npt.NDArray[np.int8], IntArray, BoolArray]:
+    """Disability category and grade (certificate), and serious illness, by age."""
+    n = len(age)
     # Prevalence rises with age [I]; scaled so that the expected prevalence is the target.
     dis_rate = np.select([age < 15, age < 60, age < 75], [0.012, 0.032, 0.12], 0.24)
     dis_rate = dis_rate * (float(target("disability.prevalence")) / max(dis_rate.mean(), 1e-9))
@@ -487,11 +470,17 @@ def _population(
     grades = target("disability.grade_shares")
     grade = np.where(disabled, 1 + _pick(rng, [float(grades[g]) for g in (1, 2, 3, 4)], n), 0)
     ill_rates = target("illness.serious_prevalence")
-    ill = rng.random(n) < np.where(
+    ill: BoolArray = rng.random(n) < np.where(
         age >= 60, float(ill_rates["age_60_plus"]), float(ill_rates["under_60"])
     )
+    return category, grade.astype(np.int64), ill
 
-    # -- education --
+
+def _education(
+    rng: np.random.Generator, age: IntArray, urban: BoolArray
+) -> tuple[npt.NDArray[np.int8], BoolArray]:
+    """Education stage by age, and whether a rural pupil in compulsory education boards."""
+    n = len(age)
     stage = {name: _code("education_stage", name) for name in FIELDS.get("education_stage").choices}
     r = rng.random(n)
     education = np.select(
@@ -513,10 +502,78 @@ def _population(
         ],
         default=stage["none"],
     ).astype(np.int8)
-    in_education = education != stage["none"]
     compulsory = np.isin(education, (stage["primary"], stage["junior_secondary"]))
     boarding_p = np.where(education == stage["junior_secondary"], 0.5, 0.1)
-    boarding = ~urban & compulsory & (rng.random(n) < boarding_p)
+    boarding: BoolArray = ~urban & compulsory & (rng.random(n) < boarding_p)
+    return education, boarding
+
+
+def _assets_and_housing(
+    rng: np.random.Generator,
+    per_capita: FloatArray,
+    sizes: IntArray,
+    urban_h: BoolArray,
+    tekun_h: BoolArray,
+) -> dict[str, np.ndarray]:
+    """Financial assets, vehicles and housing of each household, correlated with its income
+    rank [I]; a tekun household has no assets, no car and at most one home."""
+    n_h = len(sizes)
+    rank_u = np.empty(n_h)
+    rank_u[np.argsort(per_capita, kind="stable")] = (np.arange(n_h) + 0.5) / n_h
+    annual_h = per_capita * sizes
+    assets_yuan = annual_h * _lognormal(rng, 0.9, 0.9, n_h) * (rng.random(n_h) >= 0.12)
+    assets = np.minimum(_fen(assets_yuan), FINANCIAL_ASSETS_CAP_FEN)
+    p_car = np.clip(0.05 + 0.75 * rank_u, 0, 0.95) * np.where(urban_h, 1.0, 0.8)
+    vehicles = (rng.random(n_h) < p_car).astype(np.int64) + (
+        rng.random(n_h) < 0.2 * rank_u**2
+    ).astype(np.int64)
+    tenure = np.where(
+        urban_h,
+        _pick(rng, [0.78, 0.17, 0.03, 0.02], n_h),
+        _pick(rng, [0.96, 0.02, 0.005, 0.015], n_h),
+    ).astype(np.int8)
+    owns = tenure == 0
+    homes = owns * (1 + (rng.random(n_h) < 0.35 * rank_u**2) + (rng.random(n_h) < 0.1 * rank_u**3))
+    area = np.where(urban_h, _lognormal(rng, 36, 0.4, n_h), _lognormal(rng, 46, 0.4, n_h))
+    dilapidated = owns & ~urban_h & (rng.random(n_h) < 0.005)
+    assets[tekun_h] = 0
+    vehicles[tekun_h] = 0
+    homes = np.where(tekun_h, np.minimum(homes, 1), homes)
+    return {
+        "financial_assets": assets,
+        "vehicles": vehicles,
+        "homes": homes.astype(np.int64),
+        "housing_tenure": tenure,
+        "housing_floor_area_per_person": np.round(area).astype(np.int64),
+        "housing_is_dilapidated": dilapidated,
+    }
+
+
+def _population(
+    rng: np.random.Generator, n: int, on: dt.date, county: str, scale: tuple[float, float]
+) -> tuple[Population, BoolArray]:
+    """The county's persons and households, and which households are tekun (one elderly person
+    without support); the assistance flags are set afterwards (``_assistance_status``)."""
+    urban_p = urban_share(county)
+    sizes = household_sizes(rng, n)
+    n_h = len(sizes)
+    m, htype, _ = _structure(rng, sizes, n)
+    h = m.household_of
+
+    # Birth dates from continuous ages: ``age`` years (of 365.2425 days) before ``on``.
+    days = np.datetime64(on.isoformat(), "D") - np.floor(m.age * 365.2425 + 1).astype(
+        "timedelta64[D]"
+    )
+    birth_date = _dates_to_int(days)
+    age = (date_to_int(on) - birth_date.astype(np.int64)) // 10000  # completed years
+
+    urban_h = rng.random(n_h) < urban_p
+    urban = urban_h[h]
+
+    category, grade, ill = _disability_and_illness(rng, age)
+    disabled = grade > 0
+    education, boarding = _education(rng, age, urban)
+    in_education = education != _code("education_stage", "none")
 
     # -- work --
     working_age = (age >= 18) & (age < 60)
@@ -617,28 +674,7 @@ def _population(
     wage = np.where(insured, np.round(wage_net / (1 - si_rate)), wage_net).astype(np.int64)
     contributions = wage - wage_net
 
-    # -- assets, vehicles, housing (correlated with income) --
-    rank_u = np.empty(n_h)
-    rank_u[np.argsort(per_capita, kind="stable")] = (np.arange(n_h) + 0.5) / n_h
-    annual_h = per_capita * sizes
-    assets_yuan = annual_h * _lognormal(rng, 0.9, 0.9, n_h) * (rng.random(n_h) >= 0.12)
-    assets = np.minimum(_fen(assets_yuan), FINANCIAL_ASSETS_CAP_FEN)
-    p_car = np.clip(0.05 + 0.75 * rank_u, 0, 0.95) * np.where(urban_h, 1.0, 0.8)
-    vehicles = (rng.random(n_h) < p_car).astype(np.int64) + (
-        rng.random(n_h) < 0.2 * rank_u**2
-    ).astype(np.int64)
-    tenure = np.where(
-        urban_h,
-        _pick(rng, [0.78, 0.17, 0.03, 0.02], n_h),
-        _pick(rng, [0.96, 0.02, 0.005, 0.015], n_h),
-    ).astype(np.int8)
-    owns = tenure == 0
-    homes = owns * (1 + (rng.random(n_h) < 0.35 * rank_u**2) + (rng.random(n_h) < 0.1 * rank_u**3))
-    area = np.where(urban_h, _lognormal(rng, 36, 0.4, n_h), _lognormal(rng, 46, 0.4, n_h))
-    dilapidated = owns & ~urban_h & (rng.random(n_h) < 0.005)
-    assets[tekun_h] = 0
-    vehicles[tekun_h] = 0
-    homes = np.where(tekun_h, np.minimum(homes, 1), homes)
+    housing = _assets_and_housing(rng, per_capita, sizes, urban_h, tekun_h)
 
     # -- low-income monitoring (the poorest tenth, half of them) [I]; dibao and tekun status is
     # set after the calibration (_assistance_status) --
@@ -720,12 +756,7 @@ def _population(
             "hukou_type": np.where(
                 urban_h, _code("hukou_type", "urban"), _code("hukou_type", "rural")
             ).astype(np.int8),
-            "financial_assets": assets,
-            "vehicles": vehicles,
-            "homes": homes.astype(np.int64),
-            "housing_tenure": tenure,
-            "housing_floor_area_per_person": np.round(area).astype(np.int64),
-            "housing_is_dilapidated": dilapidated,
+            **housing,
             "is_low_income_monitored": monitored_h,
             "temporary_assistance_type": np.where(
                 emergency_h, _code("temporary_assistance_type", "emergency"), 0
