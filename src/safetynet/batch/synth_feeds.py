@@ -645,7 +645,7 @@ class _CountyFeeds:
         pension = total * 80 // 105
         medical = total * 20 // 105
         unemployment = total - pension - medical
-        pensioners = self._pick(rng, (c.p("pension_income") > 0) & (self.age >= 60), share)
+        pensioners = self._pick(rng, c.p("pension_income") > 0, share)  # women retire from 50
         parts: list[Columns] = [
             {
                 "id_number": self._ids(contributors),
