@@ -1,4 +1,4 @@
-"""Loading a snapshot's dibao and tekun caseload into the registry: the rules core's amounts, the
+"""Loading a snapshot's caseload (dibao, tekun, pensions in payment) into the registry: the rules core's amounts, the
 snapshot's identifiers, once however often it runs."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from safetynet.audit.log import verify
 from safetynet.batch import synth
-from safetynet.batch.caseload import load_caseload
-from safetynet.batch.runner import evaluate_county
+from safetynet.batch.caseload import caseload_coverage, load_caseload
+from safetynet.batch.runner import evaluate_county, month_dir, run_month
 from safetynet.db.engine import Database
 from safetynet.domain.identity import parse_identity_number
 from safetynet.errors import InputError
+from safetynet.policy.engine import caseload_programs, program
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.county_data import read_county
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
@@ -36,17 +37,20 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def expected(snapshot: Path) -> dict[str, dict[int, int]]:
-    """Household id -> monthly amount per program, straight from the monthly run's county function."""
+    """Household id -> monthly amount per caseload program (dibao, tekun and the pensions in
+    payment), straight from the monthly run's county function."""
     data = read_county(snapshot, COUNTY)
     pop = data.population
     result = evaluate_county(data, ON, fallbacks=FALLBACKS).results.to_pydict()
-    dibao_h = set(data.household_id[pop.h("is_dibao_recipient")].tolist())
-    tekun_h = set(data.household_id[pop.household_of[pop.p("is_tekun_recipient")]].tolist())
-    found: dict[str, dict[int, int]] = {"dibao": {}, "tekun": {}}
+    paid = {
+        p: set(data.household_id[program(p).info.recipient_households(pop)].tolist())
+        for p in caseload_programs()
+    }
+    found: dict[str, dict[int, int]] = {p: {} for p in caseload_programs()}
     for h, p, a in zip(
         result["household_id"], result["program"], result["amount_fen"], strict=True
     ):
-        if a > 0 and ((p == "dibao" and h in dibao_h) or (p == "tekun" and h in tekun_h)):
+        if a > 0 and p in paid and h in paid[p]:
             found[p][h] = a
     return found
 
@@ -55,16 +59,18 @@ def test_recipients_are_enrolled_with_the_rules_amount(database: Database, snaps
     want = expected(snapshot)
     assert want["dibao"]  # the synthetic county has both caseloads
     assert want["tekun"]
+    assert want["employee_pension"]  # and pensions in payment
+    assert want["resident_pension"]
     report = load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS)
-    assert report.enrolments("dibao") == len(want["dibao"])
-    assert report.enrolments("tekun") == len(want["tekun"])
+    for p in caseload_programs():
+        assert report.enrolments(p) == len(want[p]), p
     with database.sessions() as session:
-        got: dict[str, dict[int, int]] = {"dibao": {}, "tekun": {}}
+        got: dict[str, dict[int, int]] = {p: {} for p in caseload_programs()}
         for e in session.scalars(select(Enrolment)):
             assert (e.status, e.start_date, e.end_date) == ("active", ON, None)
             got[e.program][e.household_id] = e.amount_fen
         assert got == want
-        households = set(want["dibao"]) | set(want["tekun"])
+        households = set().union(*(set(w) for w in want.values()))
         assert session.scalar(select(func.count()).select_from(Household)) == len(households)
         data = read_county(snapshot, COUNTY)
         assert data.id_number is not None
@@ -149,3 +155,28 @@ def test_declared_income_and_assets_go_to_the_registry_once(
         int(data.household_id[i]): int(financial[i]) for i in np.flatnonzero(financial > 0)
     }
     assert vehicles == int(pop.h("vehicles").sum())
+
+
+def test_coverage_sets_the_months_eligible_against_the_enrolled(
+    database: Database, snapshot: Path, tmp_path: Path
+) -> None:
+    want = expected(snapshot)
+    load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS)
+    run_month(snapshot, MONTH, tmp_path, fallbacks=FALLBACKS)
+    rows = {r.program: r for r in caseload_coverage(database, month_dir(tmp_path, MONTH))}
+    assert set(rows) == set(caseload_programs())
+    data = read_county(snapshot, COUNTY)
+    result = evaluate_county(data, ON, fallbacks=FALLBACKS).results.to_pydict()
+    paid: dict[str, set[int]] = {p: set() for p in caseload_programs()}
+    for h, p, ok, a in zip(
+        result["household_id"], result["program"], result["eligible"], result["amount_fen"],
+        strict=True,
+    ):  # fmt: skip
+        if p in paid and ok and a > 0:
+            paid[p].add(h)
+    for program_id, row in rows.items():
+        assert row.enrolled == len(want[program_id]), program_id
+        # A household supported as tekun is not counted as dibao-eligible.
+        extra = paid["tekun"] if program_id == "dibao" else set()
+        assert row.eligible == len(paid[program_id] - extra), program_id
+        assert row.ratio == (row.enrolled / row.eligible if row.eligible else 0.0)

@@ -110,8 +110,12 @@ def test_income_quintiles_match_the_calibration_targets(
 ) -> None:
     for data in (district, county):
         stats = synth.summary(data.population, ON)
-        shares_close(stats["quintile_means_urban"], synth.quintile_targets(True, ON), 0.10)
-        shares_close(stats["quintile_means_rural"], synth.quintile_targets(False, ON), 0.10)
+        for kind, urban in (("urban", True), ("rural", False)):
+            got, want = stats[f"quintile_means_{kind}"], synth.quintile_targets(urban, ON)
+            shares_close(got[1:], want[1:], 0.10)
+            # The bottom group gives way to the dibao calibration (households above the target
+            # caseload are lifted over the line): raised, never lowered, by at most 40 %.
+            assert want[0] * 0.97 <= got[0] <= want[0] * 1.40, (kind, got, want)
         year = synth.income_year(ON)
         for kind in ("urban", "rural"):
             mean = synth.target(f"income.per_capita_disposable.{kind}")[year]

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, text
+import pyarrow.parquet as pq
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -36,7 +37,7 @@ from safetynet.policy.population import FIELDS
 from safetynet.registry.county_data import CountyData, choose_counties, read_county
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
-__all__ = ["CaseloadReport", "current_caseload", "load_caseload"]
+__all__ = ["CaseloadReport", "Coverage", "caseload_coverage", "current_caseload", "load_caseload"]
 
 SYSTEM = Actor(name="caseload-load", role="system")
 CHUNK = 2_000  # rows per INSERT statement
@@ -134,7 +135,7 @@ def _load_county(
     if data.id_number is None:
         raise InputError(f"{snapshot}/county={county}", "persons have no id_number column")
     pop = data.population
-    caseload = caseload_programs()  # ProgramInfo.caseload: dibao and tekun as shipped
+    caseload = caseload_programs()  # ProgramInfo.caseload: dibao, tekun and the pensions
     amounts, enrolled = current_caseload(data, on, overrides=overrides, fallbacks=fallbacks)
     anyone = np.zeros(pop.n_households, np.bool_)
     for mask in enrolled.values():
@@ -284,7 +285,8 @@ def load_caseload(
     on_county: Callable[[str, int, int], None] | None = None,
     everyone: bool = False,
 ) -> CaseloadReport:
-    """Load the dibao and tekun caseload of each county of ``snapshot``, one transaction each.
+    """Load the caseload (dibao, tekun, pensions in payment) of each county of ``snapshot``, one
+    transaction each.
 
     With ``everyone``, every household and person of the snapshot goes into the registry (the
     enrolments are still only the caseload's), so that monitoring can record alerts about
@@ -302,3 +304,46 @@ def load_caseload(
         if on_county is not None:
             on_county(county, i + 1, len(chosen))
     return report
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A caseload program in one month: the households its rules find eligible (with an amount)
+    and those enrolled in the registry (current enrolments)."""
+
+    program: str
+    eligible: int
+    enrolled: int
+
+    @property
+    def ratio(self) -> float:
+        return self.enrolled / self.eligible if self.eligible else 0.0
+
+
+def caseload_coverage(db: Database, results: Path) -> list[Coverage]:
+    """Eligible against enrolled for every caseload program, from a month's results folder
+    (``results/month=M``, the rules run's ``results.parquet`` of each county) and the registry.
+
+    A household eligible for both dibao and tekun counts for tekun only: a person supported as
+    extremely poor is below the dibao line too, and is not also on dibao."""
+    eligible: dict[str, set[int]] = {p: set() for p in caseload_programs()}
+    for path in sorted(results.glob("county=*/results.parquet")):
+        table = pq.read_table(path, columns=["household_id", "program", "eligible", "amount_fen"])
+        cols = table.to_pydict()
+        for h, p, ok, amount in zip(
+            cols["household_id"], cols["program"], cols["eligible"], cols["amount_fen"],
+            strict=True,
+        ):  # fmt: skip
+            if p in eligible and ok and amount > 0:
+                eligible[p].add(int(h))
+    if "dibao" in eligible and "tekun" in eligible:
+        eligible["dibao"] -= eligible["tekun"]
+    with db.sessions() as session:
+        enrolled = dict(
+            session.execute(
+                select(Enrolment.program, func.count())
+                .where(Enrolment.status != "ended")
+                .group_by(Enrolment.program)
+            ).all()
+        )
+    return [Coverage(p, len(eligible[p]), int(enrolled.get(p, 0))) for p in eligible]

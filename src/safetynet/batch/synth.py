@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from safetynet.batch import synth_calibration, synth_insurance
 from safetynet.domain.regions import Region, RegionLevel, default_registry
 from safetynet.errors import InputError
 from safetynet.policy.population import (
@@ -53,7 +54,7 @@ from safetynet.policy.population import (
 )
 from safetynet.registry.county_data import MANIFEST, CountyData, write_county, write_manifest
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 """Bump when the same (county, n, seed, date) would give different data."""
 
 IntArray = npt.NDArray[np.int64]
@@ -93,10 +94,11 @@ def income_year(on: dt.date) -> int:
     return earlier[-1] if earlier else years[0]
 
 
-def quintile_targets(urban: bool, on: dt.date) -> list[float]:
-    """Target per-capita disposable income of the five household quintile groups, yuan/year."""
+def quintile_targets(urban: bool, on: dt.date, scale: float = 1.0) -> list[float]:
+    """Target per-capita disposable income of the five household quintile groups, yuan/year,
+    times the county's income scale (``synth_calibration.income_scale``)."""
     kind = "urban" if urban else "rural"
-    return [float(x) for x in target(f"income.quintile_means.{kind}")[income_year(on)]]
+    return [float(x) * scale for x in target(f"income.quintile_means.{kind}")[income_year(on)]]
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,10 @@ def generate_county(
     region = county_region(county)
     declare_all_fields()
     rng = np.random.default_rng([seed, int(region.code)])
-    pop = _population(rng, n_persons, on, urban_share(region.code))
+    lines = synth_calibration.dibao_lines(region.code, on)
+    scale = synth_calibration.income_scale(lines)
+    pop, tekun_h = _population(rng, n_persons, on, region.code, scale)
+    _assistance_status(pop, rng, region.code, on, lines, tekun_h)
     n_h = pop.n_households
     born = pop.p("birth_date")
     male = pop.p("sex") == _code("sex", "male")
@@ -447,23 +452,11 @@ def _structure(
     return members, htype, head_age
 
 
-def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -> Population:
-    sizes = household_sizes(rng, n)
-    n_h = len(sizes)
-    m, htype, _ = _structure(rng, sizes, n)
-    h = m.household_of
-
-    # Birth dates from continuous ages: ``age`` years (of 365.2425 days) before ``on``.
-    days = np.datetime64(on.isoformat(), "D") - np.floor(m.age * 365.2425 + 1).astype(
-        "timedelta64[D]"
-    )
-    birth_date = _dates_to_int(days)
-    age = (date_to_int(on) - birth_date.astype(np.int64)) // 10000  # completed years
-
-    urban_h = rng.random(n_h) < urban_p
-    urban = urban_h[h]
-
-    # -- disability and illness --
+def _disability_and_illness(
+    rng: np.random.Generator, age: IntArray
+) -> tuple[npt.NDArray[np.int8], IntArray, BoolArray]:
+    """Disability category and grade (certificate), and serious illness, by age."""
+    n = len(age)
     # Prevalence rises with age [I]; scaled so that the expected prevalence is the target.
     dis_rate = np.select([age < 15, age < 60, age < 75], [0.012, 0.032, 0.12], 0.24)
     dis_rate = dis_rate * (float(target("disability.prevalence")) / max(dis_rate.mean(), 1e-9))
@@ -477,11 +470,17 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     grades = target("disability.grade_shares")
     grade = np.where(disabled, 1 + _pick(rng, [float(grades[g]) for g in (1, 2, 3, 4)], n), 0)
     ill_rates = target("illness.serious_prevalence")
-    ill = rng.random(n) < np.where(
+    ill: BoolArray = rng.random(n) < np.where(
         age >= 60, float(ill_rates["age_60_plus"]), float(ill_rates["under_60"])
     )
+    return category, grade.astype(np.int64), ill
 
-    # -- education --
+
+def _education(
+    rng: np.random.Generator, age: IntArray, urban: BoolArray
+) -> tuple[npt.NDArray[np.int8], BoolArray]:
+    """Education stage by age, and whether a rural pupil in compulsory education boards."""
+    n = len(age)
     stage = {name: _code("education_stage", name) for name in FIELDS.get("education_stage").choices}
     r = rng.random(n)
     education = np.select(
@@ -503,10 +502,78 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
         ],
         default=stage["none"],
     ).astype(np.int8)
-    in_education = education != stage["none"]
     compulsory = np.isin(education, (stage["primary"], stage["junior_secondary"]))
     boarding_p = np.where(education == stage["junior_secondary"], 0.5, 0.1)
-    boarding = ~urban & compulsory & (rng.random(n) < boarding_p)
+    boarding: BoolArray = ~urban & compulsory & (rng.random(n) < boarding_p)
+    return education, boarding
+
+
+def _assets_and_housing(
+    rng: np.random.Generator,
+    per_capita: FloatArray,
+    sizes: IntArray,
+    urban_h: BoolArray,
+    tekun_h: BoolArray,
+) -> dict[str, np.ndarray]:
+    """Financial assets, vehicles and housing of each household, correlated with its income
+    rank [I]; a tekun household has no assets, no car and at most one home."""
+    n_h = len(sizes)
+    rank_u = np.empty(n_h)
+    rank_u[np.argsort(per_capita, kind="stable")] = (np.arange(n_h) + 0.5) / n_h
+    annual_h = per_capita * sizes
+    assets_yuan = annual_h * _lognormal(rng, 0.9, 0.9, n_h) * (rng.random(n_h) >= 0.12)
+    assets = np.minimum(_fen(assets_yuan), FINANCIAL_ASSETS_CAP_FEN)
+    p_car = np.clip(0.05 + 0.75 * rank_u, 0, 0.95) * np.where(urban_h, 1.0, 0.8)
+    vehicles = (rng.random(n_h) < p_car).astype(np.int64) + (
+        rng.random(n_h) < 0.2 * rank_u**2
+    ).astype(np.int64)
+    tenure = np.where(
+        urban_h,
+        _pick(rng, [0.78, 0.17, 0.03, 0.02], n_h),
+        _pick(rng, [0.96, 0.02, 0.005, 0.015], n_h),
+    ).astype(np.int8)
+    owns = tenure == 0
+    homes = owns * (1 + (rng.random(n_h) < 0.35 * rank_u**2) + (rng.random(n_h) < 0.1 * rank_u**3))
+    area = np.where(urban_h, _lognormal(rng, 36, 0.4, n_h), _lognormal(rng, 46, 0.4, n_h))
+    dilapidated = owns & ~urban_h & (rng.random(n_h) < 0.005)
+    assets[tekun_h] = 0
+    vehicles[tekun_h] = 0
+    homes = np.where(tekun_h, np.minimum(homes, 1), homes)
+    return {
+        "financial_assets": assets,
+        "vehicles": vehicles,
+        "homes": homes.astype(np.int64),
+        "housing_tenure": tenure,
+        "housing_floor_area_per_person": np.round(area).astype(np.int64),
+        "housing_is_dilapidated": dilapidated,
+    }
+
+
+def _population(
+    rng: np.random.Generator, n: int, on: dt.date, county: str, scale: tuple[float, float]
+) -> tuple[Population, BoolArray]:
+    """The county's persons and households, and which households are tekun (one elderly person
+    without support); the assistance flags are set afterwards (``_assistance_status``)."""
+    urban_p = urban_share(county)
+    sizes = household_sizes(rng, n)
+    n_h = len(sizes)
+    m, htype, _ = _structure(rng, sizes, n)
+    h = m.household_of
+
+    # Birth dates from continuous ages: ``age`` years (of 365.2425 days) before ``on``.
+    days = np.datetime64(on.isoformat(), "D") - np.floor(m.age * 365.2425 + 1).astype(
+        "timedelta64[D]"
+    )
+    birth_date = _dates_to_int(days)
+    age = (date_to_int(on) - birth_date.astype(np.int64)) // 10000  # completed years
+
+    urban_h = rng.random(n_h) < urban_p
+    urban = urban_h[h]
+
+    category, grade, ill = _disability_and_illness(rng, age)
+    disabled = grade > 0
+    education, boarding = _education(rng, age, urban)
+    in_education = education != _code("education_stage", "none")
 
     # -- work --
     working_age = (age >= 18) & (age < 60)
@@ -515,8 +582,25 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     wage_job = in_work & (rng.random(n) < np.where(urban, 0.88, 0.55))
     self_employed = in_work & ~wage_job
     old_farmer = ~urban & (age >= 60) & (age < 75) & (rng.random(n) < 0.4)
-    employed = in_work | old_farmer
     insured = wage_job & (urban | (rng.random(n) < 0.3))
+
+    # -- careers: who has an employee-pension history, who is retired under the 2024 reform --
+    people = Population(
+        persons={
+            "birth_date": birth_date,
+            "sex": np.where(m.male, _code("sex", "male"), _code("sex", "female")).astype(np.int8),
+        },
+        household_of=h,
+    )
+    careers = synth_insurance.careers(
+        rng, people, on, county, urban=urban, working=in_work, insured_job=insured
+    )
+    employee_pension = careers.employee_pensioner
+    in_work &= ~employee_pension  # a pensioner's wage job has ended
+    wage_job &= in_work
+    insured &= in_work
+    self_employed = in_work & ~wage_job
+    employed = in_work | old_farmer
 
     # -- potential incomes (yuan/month) by source: they set the rank and the split --
     wage_pot = np.where(urban, _lognormal(rng, 5_200, 0.6, n), _lognormal(rng, 3_600, 0.55, n))
@@ -524,7 +608,6 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     business_pot = np.where(urban, _lognormal(rng, 5_000, 0.8, n), _lognormal(rng, 2_600, 0.8, n))
     business_pot *= self_employed | old_farmer
     old = age >= 60
-    employee_pension = old & (rng.random(n) < np.where(urban, 0.75, 0.08))
     pension_pot = np.where(
         employee_pension, _lognormal(rng, 3_700, 0.4, n), np.where(old, 60.0, 0.0)
     )
@@ -534,13 +617,10 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     property_h *= rng.random(n_h) < np.where(urban_h, 0.55, 0.25)
     property_pot = np.where(m.pos == 0, property_h[h], 0.0)
 
-    # -- planted tekun candidates: elderly living alone, no pension, no supporter --
-    planted = target("planted.tekun_share_of_elderly_living_alone")
-    tekun_h = (
-        (htype == SINGLE)
-        & (age[np.flatnonzero(m.pos == 0)] >= 60)
-        & (rng.random(n_h) < np.where(urban_h, float(planted["urban"]), float(planted["rural"])))
-    )
+    # -- tekun: elderly living alone, no employee pension, no supporter; the target count --
+    heads = np.flatnonzero(m.pos == 0)
+    candidates = (htype == SINGLE) & (age[heads] >= 60) & ~employee_pension[heads]
+    tekun_h = synth_calibration.tekun_persons(rng, candidates, urban_h, sizes, county)
     tekun = tekun_h[h]
     for arr in (wage_pot, business_pot, pension_pot, property_pot):
         arr[tekun] = 0.0
@@ -550,7 +630,7 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     wage_job &= ~tekun
 
     resident_central = np.where(
-        old & ~employee_pension, float(target("income.resident_pension_central")), 0.0
+        careers.resident_pensioner, float(target("income.resident_pension_central")), 0.0
     )
 
     # -- rank within hukou type, map onto the calibrated distribution --
@@ -567,7 +647,7 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
         idx = np.flatnonzero(urban_h == is_urban)
         if len(idx) == 0:
             continue
-        means = quintile_targets(is_urban, on)
+        means = quintile_targets(is_urban, on, scale[0] if is_urban else scale[1])
         order = idx[np.argsort(score[idx], kind="stable")]
         z = np.sort(rng.standard_normal(len(idx)))
         quintile = np.arange(len(idx)) * 5 // len(idx)
@@ -594,35 +674,11 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     wage = np.where(insured, np.round(wage_net / (1 - si_rate)), wage_net).astype(np.int64)
     contributions = wage - wage_net
 
-    # -- assets, vehicles, housing (correlated with income) --
-    rank_u = np.empty(n_h)
-    rank_u[np.argsort(per_capita, kind="stable")] = (np.arange(n_h) + 0.5) / n_h
-    annual_h = per_capita * sizes
-    assets_yuan = annual_h * _lognormal(rng, 0.9, 0.9, n_h) * (rng.random(n_h) >= 0.12)
-    assets = np.minimum(_fen(assets_yuan), FINANCIAL_ASSETS_CAP_FEN)
-    p_car = np.clip(0.05 + 0.75 * rank_u, 0, 0.95) * np.where(urban_h, 1.0, 0.8)
-    vehicles = (rng.random(n_h) < p_car).astype(np.int64) + (
-        rng.random(n_h) < 0.2 * rank_u**2
-    ).astype(np.int64)
-    tenure = np.where(
-        urban_h,
-        _pick(rng, [0.78, 0.17, 0.03, 0.02], n_h),
-        _pick(rng, [0.96, 0.02, 0.005, 0.015], n_h),
-    ).astype(np.int8)
-    owns = tenure == 0
-    homes = owns * (1 + (rng.random(n_h) < 0.35 * rank_u**2) + (rng.random(n_h) < 0.1 * rank_u**3))
-    area = np.where(urban_h, _lognormal(rng, 36, 0.4, n_h), _lognormal(rng, 46, 0.4, n_h))
-    dilapidated = owns & ~urban_h & (rng.random(n_h) < 0.005)
-    assets[tekun_h] = 0
-    vehicles[tekun_h] = 0
-    homes = np.where(tekun_h, np.minimum(homes, 1), homes)
+    housing = _assets_and_housing(rng, per_capita, sizes, urban_h, tekun_h)
 
-    # -- current assistance status (what the registry would hold) [I] --
-    r = rng.random(n_h)
-    dibao_h = (group_rank < 0.035) & (r < 0.85) & ~tekun_h
-    marginal_h = (group_rank >= 0.035) & (group_rank < 0.06) & (r < 0.5)
-    monitored_h = (group_rank < 0.10) & ~dibao_h & (rng.random(n_h) < 0.5)
-    tekun_recipient = tekun & (rng.random(n) < 0.8)
+    # -- low-income monitoring (the poorest tenth, half of them) [I]; dibao and tekun status is
+    # set after the calibration (_assistance_status) --
+    monitored_h = (group_rank < 0.10) & (rng.random(n_h) < 0.5)
     emergency_h = rng.random(n_h) < 0.002
     emergency_need = np.where(emergency_h, _fen(_lognormal(rng, 5_000, 0.8, n_h)), 0)
     ill_h = np.bincount(h, ill, minlength=n_h) > 0
@@ -635,7 +691,6 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     in_hospital = rng.random(n) < rate * np.where(age >= 60, 2.5, 0.67)
     cost = _lognormal(rng, float(target("hospital.in_policy_cost_median")), 0.9, n)
     hospital_level = 1 + _pick(rng, [0.25, 0.40, 0.35], n)
-    scheme = np.where(insured | (employee_pension & urban), 1, 0).astype(np.int8)
 
     # -- planted children: orphans and de-facto unsupported children in skipped generations --
     kids = target("planted.skipped_generation_children")
@@ -659,9 +714,10 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
     ).astype(np.int8)
     status_months = np.where(unsupported, rng.integers(12, 60, n), 0)
 
-    # -- planted unemployment-benefit claimants --
-    claim_p = float(target("planted.unemployment_claimants"))
-    claimant = urban & working_age & ~in_work & ~in_education & (rng.random(n) < claim_p)
+    insurance = synth_insurance.insurance_columns(
+        rng, careers, people, on, county, wage=wage, pension=pension, urban=urban,
+        claimant_pool=working_age & ~in_work & ~in_education,
+    )  # fmt: skip
 
     pop = Population()
     pop.household_of = h
@@ -685,7 +741,6 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
             "education_is_boarding": boarding,
             "medical_in_policy_cost": _fen(cost) * in_hospital,
             "medical_hospital_level": hospital_level.astype(np.int64),
-            "medical_scheme": scheme,
             "child_father_status": father,
             "child_mother_status": mother,
             "child_father_status_months": status_months.astype(np.int64),
@@ -693,15 +748,7 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
             "tekun_supporter_status": np.where(
                 tekun, _code("tekun_supporter_status", "none"), 0
             ).astype(np.int8),
-            "is_tekun_recipient": tekun_recipient,
-            "unemployment_registered": claimant,
-            "unemployment_involuntary": claimant,
-            "unemployment_contribution_years": np.where(claimant, rng.integers(1, 21, n), 0).astype(
-                np.int64
-            ),
-            "unemployment_months_drawn": np.where(claimant, rng.integers(0, 6, n), 0).astype(
-                np.int64
-            ),
+            **insurance,
         }
     )
     pop.households.update(
@@ -709,14 +756,7 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
             "hukou_type": np.where(
                 urban_h, _code("hukou_type", "urban"), _code("hukou_type", "rural")
             ).astype(np.int8),
-            "financial_assets": assets,
-            "vehicles": vehicles,
-            "homes": homes.astype(np.int64),
-            "housing_tenure": tenure,
-            "housing_floor_area_per_person": np.round(area).astype(np.int64),
-            "housing_is_dilapidated": dilapidated,
-            "is_dibao_recipient": dibao_h,
-            "is_dibao_marginal_registered": marginal_h,
+            **housing,
             "is_low_income_monitored": monitored_h,
             "temporary_assistance_type": np.where(
                 emergency_h, _code("temporary_assistance_type", "emergency"), 0
@@ -726,7 +766,25 @@ def _population(rng: np.random.Generator, n: int, on: dt.date, urban_p: float) -
         }
     )
     fill_defaults(pop, on)
-    return pop
+    return pop, tekun_h
+
+
+def _assistance_status(
+    pop: Population,
+    rng: np.random.Generator,
+    county: str,
+    on: dt.date,
+    lines: synth_calibration.DibaoLines,
+    tekun_h: BoolArray,
+) -> None:
+    """Calibrate dibao eligibility to the target shares, then the registry's status: recipients
+    with the take-up, half the dibao-marginal households registered, monitoring not for dibao."""
+    result = synth_calibration.calibrate(pop, county, on, rng, lines, tekun_h)
+    dibao = result.eligible & ~tekun_h
+    synth_calibration.recipients(pop, rng, dibao, pop.to_p(tekun_h))
+    marginal = result.outputs["is_dibao_marginal"].astype(np.bool_) & ~dibao
+    pop.households["is_dibao_marginal_registered"] = marginal & (rng.random(pop.n_households) < 0.5)
+    pop.households["is_low_income_monitored"] &= ~pop.h("is_dibao_recipient")
 
 
 def _rake(
@@ -798,7 +856,7 @@ def fill_defaults(pop: Population, on: dt.date) -> None:
         columns[f.name] = np.full(sizes[f.entity], value, dtype=f.dtype())
 
 
-GENERATED = frozenset(
+GENERATED = synth_insurance.GENERATED_INSURANCE | frozenset(
     {
         "birth_date",
         "sex",
@@ -926,7 +984,17 @@ def summary(pop: Population, on: dt.date) -> dict[str, Any]:
         "urban_household_share": float(urban_h.mean()),
         "disability_prevalence": float((pop.p("disability_grade") > 0).mean()),
     }
+    elderly = age >= 60
+    employee = pop.p("is_employee_pension_recipient")
+    resident = pop.p("is_resident_pension_recipient")
     for name, mask in (("urban", urban_h), ("rural", ~urban_h)):
+        old = elderly & pop.to_p(mask)
+        if old.any():
+            out[f"pensions_60_plus_{name}"] = {
+                "employee": float((employee & old).sum() / old.sum()),
+                "resident": float((resident & old).sum() / old.sum()),
+                "none": float((old & ~employee & ~resident).sum() / old.sum()),
+            }
         if mask.sum() >= 5:
             out[f"quintile_means_{name}"] = quintile_means(pc[mask], sizes[mask])
             out[f"mean_income_{name}"] = float((pc[mask] * sizes[mask]).sum() / sizes[mask].sum())

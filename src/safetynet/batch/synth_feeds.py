@@ -148,7 +148,7 @@ class FeedRates:
     undeclared_vehicle: float = 0.01  # of monitored households without a declared vehicle
     undeclared_property: float = 0.01  # of monitored households without a declared home
     undeclared_business: float = 0.005  # of monitored households without business income
-    wage_above_declared: float = 0.01  # of monitored households with a member aged 18-59
+    wage_above_declared: float = 0.05  # of dibao households with a member aged 18-59
     wage_raise_per_member_yuan: int = 3_000  # per member of the household, per month
     large_out_of_pocket: float = 0.0002  # of all persons
     large_out_of_pocket_yuan: tuple[int, int] = (60_000, 200_000)
@@ -182,6 +182,7 @@ _PERSON_FIELDS = (
     "medical_in_policy_cost",
     "disability_category",
     "disability_grade",
+    "has_serious_illness",
     "unemployment_registered",
     "unemployment_months_drawn",
     "is_tekun_recipient",
@@ -612,7 +613,15 @@ class _CountyFeeds:
         c, r = self.c, self.rates
         wage = c.p("wage_income").astype(np.int64).copy()
         adult = (self.age >= 18) & (self.age < 60)
-        eligible = c.monitored & (np.bincount(c.household_of, adult, len(c.head)) > 0)
+        # Dibao households declared below the standard, so that the hidden wage moves them across
+        # it: not a marginal or monitored household (above the line already), nor one with a
+        # severely disabled or seriously ill member (maybe on single-person dibao, above the line).
+        special = ((c.p("disability_grade") >= 1) & (c.p("disability_grade") <= 3)) | c.p(
+            "has_serious_illness"
+        )
+        dibao = c.h("is_dibao_recipient").astype(np.bool_)
+        dibao &= np.bincount(c.household_of, special, len(c.head)) == 0
+        eligible = dibao & (np.bincount(c.household_of, adult, len(c.head)) > 0)
         planted_h = np.flatnonzero(eligible & (rng.random(len(c.head)) < r.wage_above_declared))
         # The household's first member aged 18-59 earns more than declared.
         order = np.flatnonzero(adult & np.isin(c.household_of, planted_h))
@@ -636,7 +645,7 @@ class _CountyFeeds:
         pension = total * 80 // 105
         medical = total * 20 // 105
         unemployment = total - pension - medical
-        pensioners = self._pick(rng, (c.p("pension_income") > 0) & (self.age >= 60), share)
+        pensioners = self._pick(rng, c.p("pension_income") > 0, share)  # women retire from 50
         parts: list[Columns] = [
             {
                 "id_number": self._ids(contributors),

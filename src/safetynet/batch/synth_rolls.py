@@ -1,8 +1,8 @@
 """A synthetic county's current rolls (保障名册), as the office would deliver them.
 
 For the demo and the tests: the households of a synthetic population that its recipient columns
-mark as paid by a caseload program (dibao and tekun as shipped) now, with the rules core's monthly
-amount on the month, one row per household and program, in the roll format that
+mark as paid by a caseload program (dibao, tekun and the pensions in payment, as shipped) now,
+with the rules core's monthly amount on the month, one row per household and program, in the roll format that
 ``safetynet import roll`` reads (registry/rolls.py: 户编号, 户籍地, 项目, 月保障金额, 起始日期).
 The household numbers are those the county household file of the same population carries
 (``household_number``), so that the roll names households the registry knows.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -311,10 +311,10 @@ _Rejection = tuple[str, str]
 
 
 def _holder_in_household(
-    session: Session,
     record: AccountRow,
     households: Mapping[tuple[str, str], int],
     persons: Mapping[str, int],
+    memberships: Mapping[tuple[int, int], Sequence[tuple[dt.date, dt.date | None]]],
 ) -> tuple[int, int] | _Rejection:
     """(household id, holder's person id) of the row, or why not: the household and the person
     must be known and the holder a member while the account is valid."""
@@ -325,7 +325,9 @@ def _holder_in_household(
     masked = mask_identity_number(record.holder_id_number)
     if person_id is None:
         return ("holder_id_number", f"unknown person {masked}")
-    if not _is_member(session, person_id, household_id, record.valid_from, record.valid_to):
+    if not _is_member(
+        memberships.get((person_id, household_id), ()), record.valid_from, record.valid_to
+    ):
         return (
             "holder_id_number",
             f"{masked} is not a member of household "
@@ -357,32 +359,31 @@ def _against_existing(
 
 def _store_rows(session: Session, batch: ValidatedAccounts, now: dt.datetime) -> tuple[int, int]:
     """Check each row against the registry and the accounts recorded, store the new ones;
-    (imported, already recorded)."""
+    (imported, already recorded). The accounts recorded and those added from this file are looked
+    up in memory (no flush per row): a second row of the file for the same household and day meets
+    the first exactly as it would meet a recorded one."""
     imported = already = 0
     households = _households(session, {(r.region, r.household_no) for r in batch.rows})
     persons = _persons(session, {r.holder_id_number for r in batch.rows})
-    for record in list(batch.rows):
-        found = _holder_in_household(session, record, households, persons)
-        if isinstance(found[0], str):
-            batch.reject(record, *found)
-            continue
-        household_id, person_id = found
-        existing = session.scalars(
-            select(PayeeAccount).where(
-                PayeeAccount.household_id == household_id,
-                PayeeAccount.valid_from == record.valid_from,
-            )
-        ).one_or_none()
-        if existing is not None:
-            refused = _against_existing(existing, record, person_id)
-            if refused is None:
-                already += 1
-                batch.rows.remove(record)
-            else:
-                batch.reject(record, *refused)
-            continue
-        session.add(
-            PayeeAccount(
+    known = _accounts(session, set(households.values()))
+    memberships = _memberships(session, persons.values())
+    with session.no_autoflush:
+        for record in list(batch.rows):
+            found = _holder_in_household(record, households, persons, memberships)
+            if isinstance(found[0], str):
+                batch.reject(record, *found)
+                continue
+            household_id, person_id = found
+            existing = known.get((household_id, record.valid_from))
+            if existing is not None:
+                refused = _against_existing(existing, record, person_id)
+                if refused is None:
+                    already += 1
+                    batch.rows.remove(record)
+                else:
+                    batch.reject(record, *refused)
+                continue
+            account = PayeeAccount(
                 household_id=household_id,
                 holder_person_id=person_id,
                 bank_code=record.bank_code,
@@ -392,9 +393,22 @@ def _store_rows(session: Session, batch: ValidatedAccounts, now: dt.datetime) ->
                 created_at=now,
                 source=batch.path.name,
             )
-        )
-        imported += 1
+            session.add(account)
+            known[(household_id, record.valid_from)] = account
+            imported += 1
     return imported, already
+
+
+def _accounts(session: Session, household_ids: set[int]) -> dict[tuple[int, dt.date], PayeeAccount]:
+    """The accounts recorded for these households, by (household, valid from)."""
+    wanted = sorted(household_ids)
+    found: dict[tuple[int, dt.date], PayeeAccount] = {}
+    for start in range(0, len(wanted), 500):
+        for account in session.scalars(
+            select(PayeeAccount).where(PayeeAccount.household_id.in_(wanted[start : start + 500]))
+        ):
+            found[(account.household_id, account.valid_from)] = account
+    return found
 
 
 @logged_stage("import accounts")
@@ -464,24 +478,33 @@ def _persons(session: Session, id_numbers: Iterable[str]) -> dict[str, int]:
 
 
 def _is_member(
-    session: Session, person_id: int, household_id: int, start: dt.date, end: dt.date | None
+    spans: Sequence[tuple[dt.date, dt.date | None]], start: dt.date, end: dt.date | None
 ) -> bool:
-    """A membership of the household overlapping the account's validity [start, end] (a
-    membership's end_date is exclusive)."""
-    starts_in_time = true() if end is None else Membership.start_date <= end
-    return (
-        session.scalar(
-            select(Membership.id)
-            .where(
-                Membership.person_id == person_id,
-                Membership.household_id == household_id,
-                starts_in_time,
-                (Membership.end_date.is_(None)) | (Membership.end_date > start),
-            )
-            .limit(1)
-        )
-        is not None
+    """A membership (start, end) of the household overlapping the account's validity
+    [start, end] (a membership's end_date is exclusive)."""
+    return any(
+        (end is None or m_start <= end) and (m_end is None or m_end > start)
+        for m_start, m_end in spans
     )
+
+
+def _memberships(
+    session: Session, person_ids: Iterable[int]
+) -> dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]]:
+    """Every membership of these persons, by (person, household): (start, end)."""
+    wanted = sorted(set(person_ids))
+    found: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
+    for start in range(0, len(wanted), 500):
+        for person_id, household_id, m_start, m_end in session.execute(
+            select(
+                Membership.person_id,
+                Membership.household_id,
+                Membership.start_date,
+                Membership.end_date,
+            ).where(Membership.person_id.in_(wanted[start : start + 500]))
+        ):
+            found.setdefault((person_id, household_id), []).append((m_start, m_end))
+    return found
 
 
 def account_for_month(

@@ -253,31 +253,46 @@ def _apply_rows(
     raw: dict[int, tuple[str, ...]],
     quarantine: list[QuarantineLine],
 ) -> _Counts:
-    """Check each row against its batch (rows locked) and apply those that match."""
+    """Check each row against its batch (rows locked) and apply those that match. The results
+    are flushed together at the end, not before each row's lookups: a row repeated in the file
+    meets its instruction and item as the earlier row left them (the session's identity map)."""
     counts = _Counts()
-    for row in rows:
-        instruction = session.get(PaymentInstruction, row.instruction_id, with_for_update=True)
-        item = None
-        if instruction is not None:
-            item = session.scalars(
-                select(BankFileItem).where(
-                    BankFileItem.bank_file_id == row.file_id,
-                    BankFileItem.instruction_id == row.instruction_id,
-                )
-            ).one_or_none()
-        verdict = _verdict(row, instruction, item)
-        if verdict == "already":
-            counts.already += 1
-        elif verdict == "apply":
-            assert instruction is not None  # checked by _verdict
-            assert item is not None
-            _apply_result(row, instruction, item)
-            counts.paid += row.result == "paid"
-            counts.failed += row.result != "paid"
-        else:
-            field, reason = verdict
-            quarantine.append(QuarantineLine(row.row, field, reason, raw[row.row]))
+    with session.no_autoflush:
+        for row in rows:
+            _apply_row(session, row, raw, quarantine, counts)
     return counts
+
+
+def _apply_row(
+    session: Session,
+    row: ReturnRow,
+    raw: dict[int, tuple[str, ...]],
+    quarantine: list[QuarantineLine],
+    counts: _Counts,
+) -> None:
+    """One return row: checked against its instruction and bank-file item, applied or
+    quarantined."""
+    instruction = session.get(PaymentInstruction, row.instruction_id, with_for_update=True)
+    item = None
+    if instruction is not None:
+        item = session.scalars(
+            select(BankFileItem).where(
+                BankFileItem.bank_file_id == row.file_id,
+                BankFileItem.instruction_id == row.instruction_id,
+            )
+        ).one_or_none()
+    verdict = _verdict(row, instruction, item)
+    if verdict == "already":
+        counts.already += 1
+    elif verdict == "apply":
+        assert instruction is not None  # checked by _verdict
+        assert item is not None
+        _apply_result(row, instruction, item)
+        counts.paid += row.result == "paid"
+        counts.failed += row.result != "paid"
+    else:
+        field, reason = verdict
+        quarantine.append(QuarantineLine(row.row, field, reason, raw[row.row]))
 
 
 def _record_return(

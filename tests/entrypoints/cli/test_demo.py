@@ -32,6 +32,11 @@ def test_demo_works_from_a_folder_outside_the_repository(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert "Paid in full and on time, 2025-09" in done.stdout
+    # Eligible against enrolled for every caseload program, and the pensions paid (issue 12).
+    assert "Eligible and enrolled, 2025-09" in done.stdout
+    for program in ("dibao", "tekun", "employee_pension", "resident_pension"):
+        assert f"│ {program}" in done.stdout, program
+    assert "Pensions (employee and residents'):" in done.stdout
     assert "illustrative locality 'demo' shipped with SafetyNet [I]" in done.stdout
     # Its files go to the SafetyNet home, not the working directory.
     assert (home / "demo" / "safetynet.db").is_file()

@@ -1,7 +1,7 @@
 """``safetynet demo``: the whole monthly job on a laptop, on the embedded SQLite database.
 
 It builds the registry database, generates a synthetic population of two counties, enrols their
-dibao and tekun caseload with social-security-card accounts, generates that month's department
+caseload (dibao, tekun and the pensions in payment) with social-security-card accounts, generates that month's department
 feeds with planted discrepancies, and runs the monthly cycle: feeds validated row by row,
 comparison, alerts, every program for every household, the payment roll and the bank files. A
 simulated bank answers; the return file is reconciled; the demo prints what a county office would
@@ -95,6 +95,7 @@ def run_demo(
     from safetynet.domain.regions import default_registry
     from safetynet.entrypoints.cli.batch_cli import log_stages, print_report
     from safetynet.payments.accounts import import_accounts, read_accounts
+    from safetynet.policy.engine import caseload_programs
     from safetynet.policy.screening import fallback_label, load_parameter_values
 
     started = time.perf_counter()
@@ -130,10 +131,10 @@ def run_demo(
     accounts_file = workdir / "accounts.csv"
     write_synthetic_accounts(db, accounts_file, on, seed=DEMO_SEED)
     accounts = import_accounts(db, read_accounts(accounts_file), actor=DEMO_ACTOR, clock=clock)
+    enrolled = ", ".join(f"{caseload.enrolments(p):,} {p}" for p in caseload_programs())
     out.print(
         f"3. Registry loaded: {caseload.households:,} households, {caseload.persons:,} persons; "
-        f"caseload enrolled from {month}: {caseload.enrolments('dibao'):,} dibao and "
-        f"{caseload.enrolments('tekun'):,} tekun enrolments; "
+        f"caseload enrolled from {month}: {enrolled}; "
         f"{accounts.imported:,} social-security-card accounts imported (a few households have "
         f"none: their payments must be held) ({_since(step)})"
     )
@@ -162,6 +163,7 @@ def run_demo(
     print_report(out, report, stages)
 
     _planted_and_found(out, planted, month_dir(results, month))
+    _eligible_and_enrolled(out, db, month_dir(results, month), month)
     _bank_round_trip(out, db, bank, workdir, month, on, clock)
     db.dispose()
     _largest_payments(out, snapshot, results, month, fallbacks)
@@ -227,6 +229,17 @@ def _planted_and_found(out: Console, planted: Any, folder: Path) -> None:
     out.print(table)
 
 
+def _eligible_and_enrolled(out: Console, db: Any, folder: Path, month: str) -> None:
+    """Each caseload program: households the month's rules find eligible against those enrolled."""
+    from safetynet.batch.caseload import caseload_coverage
+
+    table = Table("program", "eligible (rules)", "enrolled (registry)", "enrolled ÷ eligible",
+                  title=f"Eligible and enrolled, {month}")  # fmt: skip
+    for row in caseload_coverage(db, folder):
+        table.add_row(row.program, f"{row.eligible:,}", f"{row.enrolled:,}", f"{row.ratio:.1%}")
+    out.print(table)
+
+
 def _bank_round_trip(
     out: Console, db: Any, bank: Path, workdir: Path, month: str, on: dt.date, clock: Clock
 ) -> None:
@@ -258,6 +271,15 @@ def _bank_round_trip(
             f"{row.awaiting:,}",
         )  # fmt: skip
     out.print(table)
+    pensions = [r for r in payment_report(db, month) if r.program.endswith("_pension")]
+    if pensions:
+        paid = sum(r.paid_on_time + r.paid_late for r in pensions)
+        amount = sum(r.payable_fen for r in pensions)
+        out.print(
+            f"Pensions (employee and residents'): {paid:,} paid of "
+            f"{sum(r.payable for r in pensions):,} payable, {format_yuan(amount)} yuan due.",
+            markup=False,
+        )
 
 
 def _largest_payments(

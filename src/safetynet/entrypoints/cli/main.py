@@ -371,9 +371,10 @@ def _add_registry_commands() -> None:
 
     app.command("run-month")(run_month_cmd)
     app.command("synth-accounts")(synth_accounts_cmd)
-    from safetynet.entrypoints.cli.synth_cli import synth, synth_feeds
+    from safetynet.entrypoints.cli.synth_cli import synth, synth_check, synth_feeds
 
     app.command("synth")(synth)
+    app.command("synth-check")(synth_check)
     app.command("synth-feeds")(synth_feeds)
     from safetynet.entrypoints.cli.api_cli import serve
 

@@ -204,7 +204,8 @@ def import_caseload(
     url: UrlOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Enrol a snapshot's current dibao and tekun recipients, with the rules core's amounts."""
+    """Enrol a snapshot's current recipients (dibao, tekun, pensions in payment), with the rules
+    core's amounts."""
     from safetynet.batch.caseload import load_caseload
     from safetynet.db.engine import create_database
     from safetynet.policy.engine import caseload_programs

@@ -18,10 +18,14 @@ from rich.console import Console
 
 from safetynet.entrypoints.cli._common import progress_bar
 
-__all__ = ["DEFAULT_COUNTIES", "synth", "synth_feeds"]
+__all__ = ["CHECK_COUNTIES", "DEFAULT_COUNTIES", "synth", "synth_check", "synth_feeds"]
 
 DEFAULT_COUNTIES = "510104,510181,510121"
 """成都市: 锦江区 (a district), 都江堰市 (a county-level city), 金堂县 (a county)."""
+
+CHECK_COUNTIES = "310115,510121"
+"""上海市浦东新区 (its own dibao standard and caseload share) and 成都市金堂县 (a rural county
+without a standard in the parameter files: the national averages)."""
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -95,6 +99,81 @@ def _synth(
         f"date {on.isoformat()} → {out_dir}",
         markup=False,
     )
+
+
+def synth_check(
+    persons: Annotated[
+        int, typer.Option("--persons", help="Persons generated for each county.")
+    ] = 200_000,
+    counties: Annotated[
+        str,
+        typer.Option("--counties", help="Comma-separated 6-digit county-level codes (GB/T 2260)."),
+    ] = CHECK_COUNTIES,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
+    date: Annotated[
+        str, typer.Option("--date", help="Reference date (YYYY-MM-DD).")
+    ] = "2025-09-01",
+) -> None:
+    """Print the calibration table of the synthetic population (target, source, achieved share of
+    persons eligible and enrolled, per county and hukou group) and what the pension, unemployment
+    and medical programs find; exit 1 when a share is outside its tolerance
+    (docs/synthetic-population.md, "Calibration")."""
+    from safetynet.entrypoints.cli._common import reports_errors
+
+    if not reports_errors(_synth_check)(persons, counties, seed, date):
+        raise typer.Exit(1)
+
+
+def _synth_check(persons: int, counties: str, seed: int, date: str) -> bool:
+    from rich.table import Table
+
+    from safetynet.batch.synth import county_region, generate_county
+    from safetynet.batch.synth_calibration import calibration_table, dibao_lines, program_counts
+    from safetynet.domain.money import format_yuan
+    from safetynet.errors import InputError
+    from safetynet.policy.calculate import parse_date
+    from safetynet.policy.screening import fallback_label, load_parameter_values
+
+    on = parse_date(date, "--date")
+    codes = [county_region(c.strip(), "--counties").code for c in counties.split(",") if c.strip()]
+    if not codes:
+        raise InputError("--counties", "at least one county code is required")
+    fallbacks = load_parameter_values("demo")
+    calibration = Table("county", "group", "program", "persons", "target", "tol.", "eligible",
+                        "enrolled", "ok", title=f"Calibration: share of persons, {persons:,} "
+                        f"persons per county, seed {seed}, {on}")  # fmt: skip
+    programs = Table("county", "program", "households paid", "of them recipients",
+                     "persons paid", "amount (yuan)", title="What the programs find")  # fmt: skip
+    ok, notes = True, []
+    for code in codes:
+        pop = generate_county(code, persons, seed=seed, on=on).population
+        lines = dibao_lines(code, on)
+        line = "its own standard" if lines.own else "the national average standard"
+        notes.append(f"{code}: dibao line {format_yuan(lines.urban)} urban / "
+                     f"{format_yuan(lines.rural)} rural yuan a month ({line})")  # fmt: skip
+        for row in calibration_table(pop, code, on, fallbacks):
+            ok &= row.within
+            calibration.add_row(
+                code, row.group, row.program, f"{row.persons:,}", f"{row.target:.2%}",
+                f"±{row.tolerance:.0%}", f"{row.eligible:.2%}", f"{row.enrolled:.2%}",
+                "yes" if row.within else "NO",
+            )  # fmt: skip
+            notes.append(f"{code} {row.program}: target {row.source} (calibration.yaml)")
+        for count in program_counts(pop, code, on, fallbacks):
+            programs.add_row(
+                code, count.program, f"{count.eligible:,}", f"{count.recipients:,}",
+                f"{count.persons_paid:,}", format_yuan(count.amount_fen),
+            )  # fmt: skip
+    out.print(calibration)
+    for note in dict.fromkeys(notes):
+        out.print(f"  {note}", markup=False)
+    out.print(programs)
+    out.print(
+        f"Parameters a county lacks (other than the dibao standard) come from "
+        f"{fallback_label('demo')}.",
+        markup=False,
+    )
+    return ok
 
 
 def synth_feeds(

@@ -90,6 +90,14 @@ person_field(
     unit="yuan/month",
 )
 
+person_field(
+    "is_employee_pension_recipient",
+    Kind.BOOL,
+    "The person's employee pension is in payment now (on the social-insurance agency's payroll): "
+    "the current caseload that the registry enrols and the monthly roll pays.",
+    default=False,
+)
+
 P = "insurance.employee_pension."
 R = "insurance.retirement_age."
 
@@ -170,7 +178,12 @@ class EmployeePension(Program):
     id = "employee_pension"
     title = "Urban employee basic pension"
     title_zh = "城镇职工基本养老保险"
-    info = ProgramInfo(Tier.INSURANCE, "insurance.employee_pension")
+    info = ProgramInfo(
+        Tier.INSURANCE,
+        "insurance.employee_pension",
+        caseload=True,
+        recipients="is_employee_pension_recipient",
+    )
     period = "month"
     legal_basis = (
         "中华人民共和国社会保险法 (2010, amended 2018) arts 10-16",

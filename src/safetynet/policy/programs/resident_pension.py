@@ -57,6 +57,14 @@ person_field(
     default=False,
 )
 
+person_field(
+    "is_resident_pension_recipient",
+    Kind.BOOL,
+    "The person's residents' pension is in payment now (on the social-insurance agency's "
+    "payroll): the current caseload that the registry enrols and the monthly roll pays.",
+    default=False,
+)
+
 P = "insurance.resident_pension."
 
 
@@ -65,7 +73,12 @@ class ResidentPension(Program):
     id = "resident_pension"
     title = "Urban and rural residents' basic pension"
     title_zh = "城乡居民基本养老保险"
-    info = ProgramInfo(Tier.INSURANCE, "insurance.resident_pension")
+    info = ProgramInfo(
+        Tier.INSURANCE,
+        "insurance.resident_pension",
+        caseload=True,
+        recipients="is_resident_pension_recipient",
+    )
     period = "month"
     legal_basis = (
         "国务院关于建立统一的城乡居民基本养老保险制度的意见 (国发〔2014〕8号) items 4-7",
