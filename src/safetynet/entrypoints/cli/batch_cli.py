@@ -247,6 +247,18 @@ def log_stages(report: Any) -> None:
         )  # fmt: skip
 
 
+def print_not_available(console: Console, report: Any) -> None:
+    """Programs not eligible in a county: no local standard for the region, or not in force."""
+    skipped = [(c.county, t["program"], t["not_available"]) for c in report.counties
+               for t in c.programs if t.get("not_available")]  # fmt: skip
+    if not skipped:
+        return
+    table = Table("county", "program", "why", title="Not eligible here (skipped, not an error)")
+    for row in skipped:
+        table.add_row(*row)
+    console.print(table)
+
+
 def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None:
     """The run report: what each stage did, county by county, then the totals."""
     from safetynet.batch.runner import describe_totals, month_totals
@@ -316,6 +328,7 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
         for row in describe_totals(month_totals(report.out, report.month)):
             table.add_row(*row)
         console.print(table)
+        print_not_available(console, report)
     if report.roll is not None:
         roll = report.roll
         console.print(

@@ -369,6 +369,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.snapshot_cli import snapshot_cmd
 
     app.command("snapshot")(snapshot_cmd)
+    from safetynet.entrypoints.cli.county_file_cli import synth_households_cmd
+
+    app.command("synth-households")(synth_households_cmd)
     from safetynet.entrypoints.cli.synth_cli import synth, synth_feeds
 
     app.command("synth")(synth)

@@ -3,6 +3,8 @@
 ``person_facts`` and ``household_facts``: append-only rows (subject, declared field, canonical
 value text, valid_from, source, recorded_at) for every program fact the registry has no column
 for; the value in force for a month is the latest ``valid_from`` on or before the month's end.
+``county_program_summaries.not_available``: why a program is not eligible in a county (no local
+standard for the region, not in force).
 
 Revision ID: 0018
 Revises: 0017
@@ -43,9 +45,16 @@ def _facts(table: str, subject: str, target: str) -> None:
 def upgrade() -> None:
     _facts("person_facts", "person_id", "persons")
     _facts("household_facts", "household_id", "households")
+    # Why a program is not eligible in a county (no local standard, not in force): run report.
+    with op.batch_alter_table("county_program_summaries", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("not_available", sa.String(length=300), server_default="", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("county_program_summaries", schema=None) as batch_op:
+        batch_op.drop_column("not_available")
     op.drop_index("ix_household_facts_subject", table_name="household_facts")
     op.drop_table("household_facts")
     op.drop_index("ix_person_facts_subject", table_name="person_facts")
