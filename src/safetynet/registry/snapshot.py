@@ -218,15 +218,21 @@ def read_county_from_registry(conn: Connection, county: str, month: str) -> Coun
 
 
 class _Rows:
-    """Row index of a registry id, for persons (in snapshot order) and households."""
+    """Row indexes of registry ids, for persons (in snapshot order) and households."""
 
     def __init__(self, person_ids: np.ndarray, household_ids: np.ndarray) -> None:
-        self._person = {int(p): i for i, p in enumerate(person_ids)}
-        self._household = {int(h): i for i, h in enumerate(household_ids)}
+        self._ids = {Entity.PERSON: person_ids, Entity.HOUSEHOLD: household_ids}
+        self._order = {e: np.argsort(ids, kind="stable") for e, ids in self._ids.items()}
 
-    def of(self, entity: Entity, subject_id: int) -> int | None:
-        table = self._person if entity is Entity.PERSON else self._household
-        return table.get(int(subject_id))
+    def of(self, entity: Entity, subject_ids: np.ndarray | Sequence[Any]) -> np.ndarray:
+        """The row of each id; -1 where the id is not in the county's snapshot."""
+        ids, order = self._ids[entity], self._order[entity]
+        wanted = np.asarray(subject_ids, dtype=np.int64)
+        if not len(ids) or not len(wanted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)
+        rows = order[at]
+        return np.where(ids[rows] == wanted, rows, -1).astype(np.int64)
 
 
 def _columns(pop: Population, entity: Entity) -> dict[str, np.ndarray]:
@@ -251,52 +257,60 @@ def _fill_native(
         raw = household_cols[source.column] if source.table == "households" else (
             person_cols[source.column])  # fmt: skip
         convert = _NATIVE_VALUE[name]
-        _columns(pop, f.entity)[name] = np.array([convert(v) for v in raw], dtype=f.dtype())
+        lookup = {v: convert(v) for v in set(raw)}  # a county repeats few distinct values
+        _columns(pop, f.entity)[name] = np.array([lookup[v] for v in raw], dtype=f.dtype())
+
+
+def _as_columns(rows: Sequence[Any], width: int) -> list[np.ndarray]:
+    if not rows:
+        return [np.zeros(0, dtype=object) for _ in range(width)]
+    return [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
 
 
 def _fill_income(pop: Population, rows: _Rows, items: Sequence[Any]) -> None:
-    by_kind = {s.kind: name for name, s in SOURCES.items() if isinstance(s, FromIncome)}
-    for person_id, kind, amount in items:
-        name, row = by_kind.get(kind), rows.of(Entity.PERSON, person_id)
-        if name is not None and row is not None:
-            pop.persons[name][row] = amount
+    person_ids, kinds, amounts = _as_columns(items, 3)
+    at = rows.of(Entity.PERSON, person_ids)
+    for name, source in SOURCES.items():
+        if isinstance(source, FromIncome):
+            take = (kinds == source.kind) & (at >= 0)
+            pop.persons[name][at[take]] = amounts[take].astype(np.int64)
 
 
 def _fill_assets(pop: Population, rows: _Rows, totals: Sequence[Any]) -> None:
+    household_ids, kinds, values, counts = _as_columns(totals, 4)
+    at = rows.of(Entity.HOUSEHOLD, household_ids)
     for name, source in SOURCES.items():
-        if not isinstance(source, FromAssets):
-            continue
-        column = pop.households[name]
-        for household_id, kind, value_fen, count in totals:
-            row = rows.of(Entity.HOUSEHOLD, household_id)
-            if row is not None and kind in source.kinds:
-                column[row] += int(value_fen if source.measure == "value_fen" else count)
+        if isinstance(source, FromAssets):
+            take = np.isin(kinds, source.kinds) & (at >= 0)
+            measure = values if source.measure == "value_fen" else counts
+            np.add.at(pop.households[name], at[take], measure[take].astype(np.int64))
 
 
 def _fill_enrolments(pop: Population, rows: _Rows, enrolments: Sequence[Any]) -> None:
+    household_ids, programs, amounts = _as_columns(enrolments, 3)
+    at = rows.of(Entity.HOUSEHOLD, household_ids)
     for name, source in SOURCES.items():
         if not isinstance(source, FromEnrolment):
             continue
-        household = np.zeros(len(pop.household_ids), dtype=np.int64)
-        enrolled = np.zeros(len(pop.household_ids), dtype=np.bool_)
-        for household_id, program, amount in enrolments:
-            row = rows.of(Entity.HOUSEHOLD, household_id)
-            if row is not None and program == source.program:
-                enrolled[row] = True
-                household[row] = amount
-        value = enrolled if source.measure == "flag" else household
+        take = (programs == source.program) & (at >= 0)
+        value = np.zeros(len(pop.household_ids), dtype=np.int64)
+        value[at[take]] = 1 if source.measure == "flag" else amounts[take].astype(np.int64)
         f = FIELDS.get(name)
         column = value if f.entity is Entity.HOUSEHOLD else value[pop.household_of]
         _columns(pop, f.entity)[name] = column.astype(f.dtype())
 
 
 def _fill_facts(pop: Population, rows: _Rows, entity: Entity, facts: Sequence[Any]) -> None:
+    subject_ids, names, values = _as_columns(facts, 3)
+    at = rows.of(entity, subject_ids)
     columns = _columns(pop, entity)
-    for subject_id, name, value in facts:
-        row = rows.of(entity, subject_id)
-        if row is None or not isinstance(SOURCES.get(name), FromFacts):
+    for name in set(names.tolist()):
+        if not isinstance(SOURCES.get(name), FromFacts):
             continue  # a field no longer declared, or now kept natively: not an input
-        columns[name][row] = parse_cached(name, value)
+        take = (names == name) & (at >= 0)
+        distinct, inverse = np.unique(values[take].astype(str), return_inverse=True)
+        parsed = np.array([parse_cached(name, v) for v in distinct.tolist()])
+        columns[name][at[take]] = parsed[inverse] if len(distinct) else parsed
 
 
 def _audit_head(conn: Connection) -> dict[str, Any] | None:
