@@ -33,8 +33,10 @@ from safetynet.db.engine import Database, require_current_schema
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import caseload_programs, program
-from safetynet.policy.population import FIELDS
+from safetynet.policy.population import FIELDS, Entity
 from safetynet.registry.county_data import CountyData, choose_counties, read_county
+from safetynet.registry.fact_sources import fact_fields
+from safetynet.registry.facts import canonical_text, write_facts
 from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
 
 __all__ = ["CaseloadReport", "Coverage", "caseload_coverage", "current_caseload", "load_caseload"]
@@ -155,6 +157,7 @@ def _load_county(
     sexes, relations = np.array(_choices("sex")), np.array(_choices("relation"))
     birth = pop.p("birth_date")[members]  # YYYYMMDD
     person_rows, membership_rows = [], []
+    native = _native_person_columns(pop, members)
     for k, r in enumerate(members):
         hh = int(pop.household_of[r])
         person_rows.append(
@@ -162,7 +165,7 @@ def _load_county(
              "name": f"合成居民{int(data.person_id[r])}", "sex": str(sexes[pop.p("sex")[r]]),
              "birth_date": _date(int(birth[k])),
              "hukou_region_code": str(data.region[hh]), "hukou_type": str(hukou[hh]),
-             "created_at": now, "updated_at": now}
+             "created_at": now, "updated_at": now, **{c: v[k] for c, v in native.items()}}
         )  # fmt: skip
         membership_rows.append(
             {"person_id": int(data.person_id[r]), "household_id": int(data.household_id[hh]),
@@ -176,7 +179,8 @@ def _load_county(
     ]  # fmt: skip
     new_households = _insert(session, Household.__table__, household_rows, ["id"])
     report.households = len(new_households)
-    report.persons = len(_insert(session, Person.__table__, person_rows, ["id"]))
+    new_persons = _insert(session, Person.__table__, person_rows, ["id"])
+    report.persons = len(new_persons)
     _insert(session, Membership.__table__, membership_rows, ["person_id"])
     for pid in caseload:
         rows = [r for r in enrolment_rows if r["program"] == pid]
@@ -184,6 +188,7 @@ def _load_county(
             _insert(session, Enrolment.__table__, rows, ["household_id", "program"])
         )
     _declared_facts(session, data, chosen, members, on, set(new_households))
+    _program_facts(session, data, (set(new_persons), set(new_households)), on, now, snapshot)
     report.already_present = (
         len(household_rows)
         - report.households
@@ -257,6 +262,47 @@ def _declared_facts(
             asset_rows.append({**base, "kind": "property", "value_fen": 0, "count": int(homes[i])})
     for start in range(0, len(asset_rows), CHUNK):
         session.execute(insert(Asset), asset_rows[start : start + CHUNK])
+
+
+def _native_person_columns(pop: Any, members: np.ndarray) -> dict[str, list[Any]]:
+    """The registry's own person columns (registry.fact_sources), for the chosen members."""
+    stages = np.array(_choices("education_stage"))[pop.p("education_stage")[members]]
+    return {
+        "disability_category": np.array(_choices("disability_category"))[
+            pop.p("disability_category")[members]].tolist(),
+        "disability_grade": pop.p("disability_grade")[members].tolist(),
+        "has_serious_illness": pop.p("has_serious_illness")[members].tolist(),
+        "self_care_items_failed": pop.p("tekun_selfcare_items_failed")[members].tolist(),
+        "schooling": [None if s == "none" else str(s) for s in stages],
+        "employment": np.where(pop.p("is_employed")[members], "employed", "not_working").tolist(),
+    }  # fmt: skip
+
+
+def _program_facts(
+    session: Session,
+    data: Any,
+    new: tuple[set[int], set[int]],
+    on: dt.date,
+    now: dt.datetime,
+    snapshot: Path,
+) -> None:
+    """The facts of the persons and households added now that differ from their field's
+    default, valid from the load month (source ``caseload:<snapshot folder>``)."""
+    pop, source = data.population, f"caseload:{snapshot.name}"
+    new_persons, new_households = new
+    rows: list[dict[str, Any]] = []
+    for name in sorted(fact_fields()):
+        f = FIELDS.get(name)
+        person = f.entity is Entity.PERSON
+        values = pop.p(name) if person else pop.h(name)
+        ids = data.person_id if person else data.household_id
+        subject = "person_id" if person else "household_id"
+        added = new_persons if person else new_households
+        for i in np.flatnonzero(values != f.default_value()):
+            if int(ids[i]) in added:
+                rows.append({subject: int(ids[i]), "field": name, "valid_from": on,
+                             "value": canonical_text(f, values[i]), "source": source})  # fmt: skip
+    write_facts(session, rows, recorded_at=now)
 
 
 def _advance_sequences(session: Session) -> None:

@@ -50,6 +50,8 @@ class CountyProgramSummary(Base):
     households: Mapped[int] = mapped_column(Integer)
     persons: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # Why the program is not eligible in the county: not in force, or no local standard.
+    not_available: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     __table_args__ = (UniqueConstraint("run_id", "county", "program"),)
 

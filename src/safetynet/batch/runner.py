@@ -68,6 +68,7 @@ class ProgramTotals:
     households: int
     persons: int
     amount_fen: int
+    not_available: str = ""  # why the program is not eligible in the county ("" if it applies)
 
 
 @dataclass
@@ -119,6 +120,7 @@ def evaluate_county(
                 int(chosen.sum()),
                 int(sizes[chosen].sum()),
                 int(res.amount[chosen].sum()),
+                res.not_available,
             )
         )
         tables.append(

@@ -87,7 +87,10 @@ def map_headers(
             continue
         name = lookup.get(normalise_header(header))
         if name is None:
-            accepted = ", ".join(f"{c.chinese[0]}/{c.name}" for c in spec)
+            accepted = ", ".join(f"{c.chinese[0]}/{c.name}" for c in spec if c.chinese)
+            english_only = sum(1 for c in spec if not c.chinese)
+            if english_only:  # program facts by field name: listed by `safetynet fields`
+                accepted += f"; and {english_only} more by English name (safetynet fields)"
             close = difflib.get_close_matches(normalise_header(header), list(lookup), 1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             if encoding == "gb18030" and not close:
@@ -99,6 +102,6 @@ def map_headers(
         columns.append(name)
     missing = [c for c in spec if c.required and c.name not in columns]
     if missing:
-        names = ", ".join(f"{c.chinese[0]}/{c.name}" for c in missing)
+        names = ", ".join(f"{c.chinese[0]}/{c.name}" if c.chinese else c.name for c in missing)
         raise InputError(where, f"required column(s) missing: {names}")
     return columns

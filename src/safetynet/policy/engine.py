@@ -24,10 +24,13 @@ from safetynet.domain.regions import default_registry
 from safetynet.errors import CoverageError, UnknownNameError
 from safetynet.policy.parameters import (
     NATION,
+    LocalValueMissingError,
+    ParameterFileError,
     ParameterTree,
     Provenance,
     Reference,
     Resolved,
+    coerce_value,
     default_tree,
     scale_lookup,
 )
@@ -190,6 +193,7 @@ class ProgramResult:
     amount: IntArray  # fen per period, per household
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     person_amount: IntArray | None = None
+    not_available: str = ""  # why the program does not apply here ("" when it does)
 
 
 class Tier(StrEnum):
@@ -369,20 +373,159 @@ def not_available(prog: Program, p: Params) -> str:
 
 def compute(prog: Program, pop: Population, p: Params, t: Trace) -> ProgramResult:
     """``prog.compute``, or "not eligible here" (with the reason as a trace step) where the
-    program is not in force or, being local-only, has no local value: never an error for a batch
-    over many regions. Every other missing parameter still raises ``CoverageError``."""
+    program is not in force or, being local-only, has no local value: never an error that stops
+    a batch over many regions. A value only localities set (no national value) that the region
+    lacks makes "not eligible here" exactly the households whose result depends on it ("no local
+    standard for <region>: <parameter>", ``_without_local_values``), so one household alone and
+    inside its county get the same answer. Asked for the nation itself, and for every other
+    missing parameter, ``CoverageError`` still says what to set."""
     reason = not_available(prog, p)
-    if not reason:
+    if reason:
+        names = [n for n in (prog.info.in_force, *prog.info.local_parameters) if n]
+        return _not_here(pop, t, prog, reason, names)
+    try:
         return prog.compute(pop, p, t)
+    except LocalValueMissingError as exc:
+        if p.region == NATION:
+            raise
+        return _without_local_values(prog, pop, p, t, exc)
+
+
+def _not_here(
+    pop: Population, t: Trace, prog: Program, reason: str, names: Sequence[str]
+) -> ProgramResult:
     t.step("not_available_here", "Not eligible here: the program does not apply", reason,
-           kind="text", params=[n for n in (prog.info.in_force, *prog.info.local_parameters) if n])  # fmt: skip
+           kind="text", params=names)  # fmt: skip
     t.step("eligible", f"Eligible for {prog.id}", False, kind="bool")
     return ProgramResult(
         eligible=np.zeros(pop.n_households, dtype=np.bool_),
         amount=np.zeros(pop.n_households, dtype=np.int64),
         outputs={},
         person_amount=np.zeros(pop.n_persons, dtype=np.int64),
+        not_available=reason,
     )
+
+
+_PROBES = (0, 987_654)  # two values of a missing local parameter: what changes depends on it
+_PARTS_BUDGET = 4_096  # parts evaluated; beyond it a part still not probed is not eligible here
+
+
+@dataclass
+class _Probed:
+    """A program evaluated with the missing local values probed: the result at the first probe,
+    the households whose result differs between the probes, the values probed."""
+
+    result: ProgramResult
+    depends: BoolArray
+    names: list[str]
+    fallbacks: dict[str, Any]
+
+
+def _without_local_values(
+    prog: Program, pop: Population, p: Params, t: Trace, missing: LocalValueMissingError
+) -> ProgramResult:
+    """Households whose result depends on a local-only value the region lacks are not eligible
+    here; the others keep their result. Dependence is probed: the program runs with each missing
+    value at two values and a household depends on it where its result differs (programs are
+    row-independent: ``tests/policy/test_engine.py``). Where a value cannot be probed for some
+    households (a table no region gives keys), the population is halved until those stand
+    alone, so a household gets the same answer alone and inside its county."""
+    names, parts = [missing.parameter], _by_parts(prog, pop, p)
+    names += sorted({n for _, part in parts for n in part.names} - set(names))
+    reason = f"no local standard for {p.region}: {', '.join(names)}"
+    depends = np.zeros(pop.n_households, np.bool_)
+    for rows, part in parts:
+        depends[rows] = part.depends
+    if depends.all():
+        return _not_here(pop, t, prog, reason, names)
+    if len(parts) == 1 and not depends.any():  # the trace of the one evaluation that counts
+        return prog.compute(pop, _with_fallbacks(p, parts[0][1].fallbacks), t)
+    t.step("not_available_here", "Not eligible here where the local value is needed", reason,
+           kind="text", params=names)  # fmt: skip
+    result = _merged(pop, parts)
+    person_amount = result.person_amount
+    if person_amount is not None:
+        person_amount = np.where(pop.to_p(depends), 0, person_amount)
+    return ProgramResult(
+        eligible=result.eligible & ~depends,
+        amount=np.where(depends, 0, result.amount),
+        outputs={},
+        person_amount=person_amount,
+        not_available=f"{reason} ({int(depends.sum())} households)" if depends.any() else "",
+    )
+
+
+def _probed(prog: Program, pop: Population, p: Params) -> _Probed | None:
+    """``prog`` on ``pop`` with every missing local value probed; None where one cannot be."""
+    names: list[str] = []
+    while len(names) <= 8:
+        try:
+            probes = [{n: _probe(p.tree, n, v) for n in names} for v in _PROBES]
+            low, high = (prog.compute(pop, _with_fallbacks(p, f), Trace()) for f in probes)
+        except LocalValueMissingError as again:
+            if again.parameter in names:
+                return None
+            names.append(again.parameter)
+            continue
+        except (ParameterFileError, TypeError, ValueError, ArithmeticError):
+            return None
+        depends = (low.eligible != high.eligible) | (low.amount != high.amount)
+        if low.person_amount is not None and high.person_amount is not None:
+            depends |= pop.any_h(low.person_amount != high.person_amount)
+        return _Probed(low, depends, names, probes[0])
+    return None
+
+
+def _by_parts(prog: Program, pop: Population, p: Params) -> list[tuple[np.ndarray, _Probed]]:
+    """``_probed`` on the whole population, else on halves, quarters, ...: a household that
+    cannot be probed even alone (or past the budget) depends on the missing value."""
+    done: list[tuple[np.ndarray, _Probed]] = []
+    parts, budget = [np.arange(pop.n_households, dtype=np.int64)], _PARTS_BUDGET
+    while parts:
+        rows = parts.pop()
+        budget -= 1
+        whole = len(rows) == pop.n_households
+        part = pop if whole else pop.take(rows)
+        probed = _probed(prog, part, p)
+        if probed is not None:
+            done.append((rows, probed))
+        elif len(rows) > 1 and budget > 0:
+            parts += [rows[: len(rows) // 2], rows[len(rows) // 2 :]]
+        else:
+            stand_in = _not_here(part, Trace(), prog, "", [])
+            done.append((rows, _Probed(stand_in, np.ones(len(rows), np.bool_), [], {})))
+    return done
+
+
+def _merged(pop: Population, parts: list[tuple[np.ndarray, _Probed]]) -> ProgramResult:
+    n = pop.n_households
+    eligible, amount = np.zeros(n, np.bool_), np.zeros(n, np.int64)
+    person_amount = np.zeros(pop.n_persons, np.int64)
+    for rows, part in parts:
+        eligible[rows], amount[rows] = part.result.eligible, part.result.amount
+        if part.result.person_amount is not None:
+            person_amount[pop.person_rows(rows)] = part.result.person_amount
+    return ProgramResult(eligible, amount, {}, person_amount)
+
+
+def _probe(tree: ParameterTree, name: str, value: int) -> Any:
+    """``value`` in the form of parameter ``name``: a number, a one-row scale, or a table with
+    the keys some region gives it (none anywhere: not probed)."""
+    spec = tree.spec(name)
+    raw: Any = value
+    if spec.unit == "scale":
+        raw = [{"from": 0, "value": value}]
+    elif spec.unit == "table":
+        keys = next((list(v.value) for level in tree.levels.values() for v in level.get(name, [])
+                     if isinstance(v.value, dict) and v.value), None)  # fmt: skip
+        if keys is None:
+            raise ParameterFileError(f"{name}: no region gives this table its keys")
+        raw = dict.fromkeys(keys, value)
+    return coerce_value(spec, raw, name)
+
+
+def _with_fallbacks(p: Params, values: Mapping[str, Any]) -> Params:
+    return Params(p.on, p.region, p.tree, p.overrides, {**p.fallbacks, **values})
 
 
 def program(name: str) -> Program:

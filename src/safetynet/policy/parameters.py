@@ -197,10 +197,23 @@ class ParameterTree:
             v.start for lv in lineage for v in self.history(name, lv) if v.value is not None
         ]
         hint = f" (earliest value from {min(earliest)})" if earliest else ""
-        raise CoverageError(
+        message = (
             f"parameter {name} has no value in force on {on.isoformat()} for region {region} "
             f"or the levels above it{hint}; set it for the region or pass --set {name}=VALUE"
         )
+        if not any(v.value is not None for v in self.history(name, NATION)):
+            raise LocalValueMissingError(message, name, region)
+        raise CoverageError(message)
+
+
+class LocalValueMissingError(CoverageError):
+    """A parameter only localities set (no national value at all) has none in force for the
+    region: where a program needs it, it is not eligible there (``engine.compute``)."""
+
+    def __init__(self, message: str, parameter: str, region: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.region = region
 
 
 def _in_force(history: list[DatedValue], on: dt.date) -> DatedValue | None:

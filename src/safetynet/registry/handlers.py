@@ -18,8 +18,10 @@ from safetynet.errors import InputError, UnknownNameError
 from safetynet.intake import NullProgress, ProgressSink
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import programs
+from safetynet.policy.population import Entity
 from safetynet.registry.duplicates import hold_likely_duplicates
 from safetynet.registry.events import IncomeChange, IncomeChanged
+from safetynet.registry.facts import SUBJECT, facts_in_force, write_facts
 from safetynet.registry.imports import AssetTotal, HouseholdRecord, PersonRecord, ValidatedImport
 from safetynet.registry.model import (
     Asset,
@@ -134,6 +136,7 @@ class _Writer:
     progress: ProgressSink
     report: ImportReport = field(default_factory=ImportReport)
     income_changes: list[IncomeChange] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)  # to append, chunk by chunk
 
     def audit_change(self, noun: str, entity: str, entity_id: int, change: _Change) -> None:
         """``<noun>Registered`` for a new row, ``<noun>Updated`` for a changed one, else nothing."""
@@ -211,6 +214,7 @@ class _Writer:
             {month for r in accepted for m in r.members for (_, month) in m.income},
         )
         assets = repo.assets_from([h.id for h in households.values()], IMPORT_SOURCE)
+        known = self.known_facts(accepted, households, persons)
         for record in accepted:
             household = households[record.key]
             h_change = household_change[record.key]
@@ -223,6 +227,8 @@ class _Writer:
                 changed = bool(p_change.after)
                 changed |= self.sync_membership(member.relation, person, household, memberships)
                 changed |= self.sync_income(member.income, person, income, household.id)
+                changed |= self.sync_facts(Entity.PERSON, person.id, member.facts, member.month,
+                                           known)  # fmt: skip
                 if p_change.created:
                     self.report.persons_created += 1
                 elif changed:
@@ -231,12 +237,17 @@ class _Writer:
                     self.report.persons_unchanged += 1
                 household_changed |= changed
             household_changed |= self.sync_assets(record.assets, household, assets)
+            household_changed |= self.sync_facts(
+                Entity.HOUSEHOLD, household.id, record.facts, record.facts_month, known
+            )
             if h_change.created:
                 self.report.households_created += 1
             elif household_changed:
                 self.report.households_updated += 1
             else:
                 self.report.households_unchanged += 1
+        write_facts(self.uow.session, self.facts, recorded_at=self.now)
+        self.facts.clear()
         repo.flush()
 
     def upsert_household(
@@ -362,6 +373,50 @@ class _Writer:
                 )
                 changed = True
         return changed
+
+    def known_facts(
+        self,
+        accepted: list[HouseholdRecord],
+        households: dict[tuple[str, str], Household],
+        persons: dict[str, Person],
+    ) -> dict[Entity, dict[tuple[int, str], str]]:
+        """The latest value of every fact of the chunk's persons and households."""
+        session = self.uow.session
+        person_ids = [persons[m.id_number].id for r in accepted for m in r.members if m.facts]
+        household_ids = [households[r.key].id for r in accepted if r.facts]
+        return {
+            Entity.PERSON: facts_in_force(session, Entity.PERSON, person_ids),
+            Entity.HOUSEHOLD: facts_in_force(session, Entity.HOUSEHOLD, household_ids),
+        }
+
+    def sync_facts(
+        self,
+        entity: Entity,
+        subject_id: int,
+        given: dict[str, str],
+        month: str | None,
+        known: dict[Entity, dict[tuple[int, str], str]],
+    ) -> bool:
+        """Append the program facts that differ from the latest recorded, valid from the row's
+        income month (else the record's date), with one audit entry for the subject."""
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        valid_from = dt.date.fromisoformat(f"{month}-01") if month else self.cmd.as_of
+        for name, value in sorted(given.items()):
+            old = known[entity].get((subject_id, name))
+            if old == value:
+                continue
+            before[name], after[name] = old, value
+            self.facts.append(
+                {SUBJECT[entity]: subject_id, "field": name, "value": value,
+                 "valid_from": valid_from, "source": f"import:{self.cmd.batch.path.name}"}
+            )  # fmt: skip
+        if not after:
+            return False
+        noun = "Person" if entity is Entity.PERSON else "Household"
+        after["valid_from"] = valid_from.isoformat()
+        self.audit(f"{noun}FactsRecorded", str(entity), subject_id, before, after)
+        return True
 
     def sync_assets(
         self,

@@ -38,6 +38,8 @@ from safetynet.intake import (
     parse_region,
     read_sheet,
 )
+from safetynet.policy.population import Entity
+from safetynet.registry.fact_columns import fact_columns, fact_entity, parse_fact_cell
 from safetynet.registry.model import ADDRESS_LENGTH
 from safetynet.registry.vocabulary import (
     DISABILITY_CATEGORIES,
@@ -80,7 +82,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("schooling", ("在学",), False, "无/学前/小学/初中/高中/中职/高等教育"),
     Column("employment", ("就业",), False, "就业/灵活就业/失业/未就业"),
     Column("wage_income", ("月工资",), False, "monthly wage in yuan"),
-    Column("income_month", ("收入月份",), False, "YYYY-MM of the wage (or --month)"),
+    Column("business_income", ("经营净收入",), False, "monthly net business income in yuan"),
+    Column("property_income", ("财产净收入",), False, "monthly net property income in yuan"),
+    Column("transfer_income", ("转移净收入",), False, "monthly net transfer income in yuan"),
+    Column("pension_income", ("养老金", "离退休金"), False, "monthly pension received in yuan"),
+    Column("income_month", ("收入月份",), False, "YYYY-MM of the incomes (or --month)"),
     Column("deposits", ("存款",), False, "bank deposits in yuan"),
     Column("securities", ("有价证券", "证券"), False, "securities in yuan"),
     Column("vehicles", ("车辆", "车辆数"), False, "number of vehicles"),
@@ -92,6 +98,15 @@ COLUMNS: tuple[Column, ...] = (
 
 
 _BY_NAME = {c.name: c for c in COLUMNS}
+
+# Income columns → the registry's income kinds (one item per person, kind and month).
+_INCOME_COLUMNS = {
+    "wage_income": "wage",
+    "business_income": "business",
+    "property_income": "property",
+    "transfer_income": "transfer",
+    "pension_income": "pension",
+}
 
 
 _ASSET_PARTS: Mapping[str, tuple[str | None, str | None, str | None]] = {
@@ -131,7 +146,8 @@ class RawTable:
 
 def read_table(path: Path, encoding: str | None = None, header_row: int | None = None) -> RawTable:
     """Read a CSV or XLSX household list; raise ``InputError`` naming the file if it cannot be."""
-    sheet = read_sheet(path, encoding, COLUMNS, header_row)
+    # Program facts (registry.fact_columns) may follow as extra columns.
+    sheet = read_sheet(path, encoding, COLUMNS + fact_columns(), header_row)
     return RawTable(
         path,
         sheet.headers,
@@ -164,7 +180,9 @@ class AssetTotal:
 
 @dataclass(frozen=True)
 class PersonRecord:
-    """One validated row. ``attributes`` holds only the person facts the file gives."""
+    """One validated row. ``attributes`` holds only the person facts the file gives;
+    ``facts``/``household_facts`` the program facts of its fact columns (canonical text), from
+    ``month`` (the row's 收入月份 or ``--month``; None: the import date)."""
 
     row: int
     id_number: str
@@ -173,6 +191,9 @@ class PersonRecord:
     attributes: dict[str, Any]
     income: dict[tuple[str, str], int]  # (kind, YYYY-MM) -> fen
     assets: dict[str, AssetTotal]
+    facts: dict[str, str] = field(default_factory=dict)
+    household_facts: dict[str, str] = field(default_factory=dict)
+    month: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +205,8 @@ class HouseholdRecord:
     statistical_code_given: bool
     members: list[PersonRecord]
     assets: dict[str, AssetTotal]  # only the kinds whose columns the file has
+    facts: dict[str, str] = field(default_factory=dict)  # household program facts given
+    facts_month: str | None = None  # YYYY-MM they hold from (None: the import date)
 
     @property
     def rows(self) -> list[int]:
@@ -214,6 +237,7 @@ class ValidatedImport:
             self.quarantine.append(QuarantineLine(row, field, reason, self.raw[row]))
 
 
+_FACT_NAMES = frozenset(c.name for c in fact_columns())
 _GRADE_WORDS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "无": 0}
 
 
@@ -319,6 +343,7 @@ def _household_problems(
             )
         else:
             first_row[m.id_number] = m.row
+    _household_fact_conflicts(members, add)
     heads = [m.row for m in members if m.relation == "head"]
     if check_heads and len(heads) != 1:
         reason = (
@@ -332,6 +357,31 @@ def _household_problems(
     return problems
 
 
+def _household_fact_conflicts(
+    members: list[PersonRecord], add: Callable[[int, str, str], None]
+) -> None:
+    """A household fact given on several rows of a household must be the same on each."""
+    first: dict[str, tuple[str, int]] = {}
+    for m in members:
+        for name, value in m.household_facts.items():
+            if name not in first:
+                first[name] = (value, m.row)
+            elif first[name][0] != value:
+                add(m.row, name, f"is {value} but {first[name][0]} on row {first[name][1]} "
+                    "of the same household; a household fact has one value")  # fmt: skip
+
+
+def _household_facts(members: list[PersonRecord]) -> tuple[dict[str, str], str | None]:
+    facts: dict[str, str] = {}
+    month = None
+    for m in members:
+        for name, value in m.household_facts.items():
+            if name not in facts:
+                facts[name] = value
+                month = month or m.month
+    return facts, month
+
+
 def _household(
     household_no: str, members: list[PersonRecord], columns: Sequence[str]
 ) -> HouseholdRecord:
@@ -343,6 +393,7 @@ def _household(
             for m in members:
                 total = total + m.assets.get(kind, AssetTotal())
             assets[kind] = total
+    facts, facts_month = _household_facts(members)
     return HouseholdRecord(
         household_no=household_no,
         region=head.attributes["region"],
@@ -351,6 +402,8 @@ def _household(
         statistical_code_given="statistical_code" in columns,
         members=members,
         assets=assets,
+        facts=facts,
+        facts_month=facts_month,
     )
 
 
@@ -425,30 +478,12 @@ def _parse_row(
         elif category not in (None, "none") and not grade:
             problems.append(("disability_grade", f"a {category} disability needs a grade 1-4"))
 
-    income: dict[tuple[str, str], int] = {}
-    wage_text = _norm(values.get("wage_income", ""))
-    if wage_text:
-        wage = attempt("wage_income", lambda t: parse_money(t, "wage_income", limits.maximum_fen))
-        month_text = _norm(values.get("income_month", ""))
-        income_month = (
-            attempt(
-                "income_month",
-                lambda t: limits.check_month(parse_month(t, "income_month"), "income_month"),
-            )
-            if month_text
-            else default_month
-        )
-        if income_month is None and not month_text:
-            problems.append(
-                ("income_month", "is required when a wage is given (or pass --month YYYY-MM)")
-            )
-        if wage is not None and income_month is not None:
-            income[("wage", income_month)] = wage
-    elif _norm(values.get("income_month", "")):
-        attempt(
-            "income_month",
-            lambda t: limits.check_month(parse_month(t, "income_month"), "income_month"),
-        )
+    income, income_month = _incomes(values, default_month, limits, attempt, problems)
+    facts: dict[str, dict[str, str]] = {Entity.PERSON: {}, Entity.HOUSEHOLD: {}}
+    for fact_name in values.keys() & _FACT_NAMES:
+        fact = attempt(fact_name, _fact_parser(fact_name, limits.maximum_fen))
+        if fact is not None:
+            facts[fact_entity(fact_name)][fact_name] = fact
 
     assets: dict[str, AssetTotal] = {}
     for kind, (value_col, count_col, area_col) in _ASSET_PARTS.items():
@@ -473,7 +508,48 @@ def _parse_row(
         attributes=attributes,
         income=income,
         assets=assets,
+        facts=facts[Entity.PERSON],
+        household_facts=facts[Entity.HOUSEHOLD],
+        month=income_month,
     )
+
+
+def _incomes(
+    values: Mapping[str, str],
+    default_month: str | None,
+    limits: IntakeLimits,
+    attempt: Callable[[str | None, Callable[[str], Any]], Any],
+    problems: list[tuple[str, str]],
+) -> tuple[dict[tuple[str, str], int], str | None]:
+    """The row's income items by (kind, month), and the row's month (收入月份 or --month)."""
+    month_text = _norm(values.get("income_month", ""))
+    month = (
+        attempt(
+            "income_month",
+            lambda t: limits.check_month(parse_month(t, "income_month"), "income_month"),
+        )
+        if month_text
+        else default_month
+    )
+    given = [c for c in _INCOME_COLUMNS if _norm(values.get(c, ""))]
+    if given and month is None and not month_text:
+        problems.append(
+            ("income_month", "is required when an income is given (or pass --month YYYY-MM)")
+        )
+    income: dict[tuple[str, str], int] = {}
+    for column in given:
+        amount = attempt(column, _money_parser(column, limits.maximum_fen))
+        if amount is not None and month is not None:
+            income[(_INCOME_COLUMNS[column], month)] = amount
+    return income, month
+
+
+def _fact_parser(name: str, maximum_fen: int | None) -> Callable[[str], str | None]:
+    return lambda text: parse_fact_cell(name, text, maximum_fen)
+
+
+def _money_parser(name: str, maximum_fen: int | None) -> Callable[[str], int]:
+    return lambda text: parse_money(text, name, maximum_fen)
 
 
 def _check_against_identity(

@@ -48,9 +48,11 @@ __all__ = [
     "Enrolment",
     "EnrolmentHistory",
     "Household",
+    "HouseholdFact",
     "IncomeItem",
     "Membership",
     "Person",
+    "PersonFact",
     "RegionRow",
 ]
 
@@ -274,3 +276,40 @@ class EnrolmentHistory(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (UniqueConstraint("enrolment_id", "version"),)
+
+
+class PersonFact(Base):
+    """A program fact of a person (a declared input field the registry has no column for), in
+    force from ``valid_from`` until a later fact of the same field (append-only; ADR 0010).
+
+    ``value`` is the canonical text of the value (``registry.facts``), checked by the field's own
+    parser on write; ``source`` says where it came from (``import:<file>``, ``assessment``,
+    ``case:<id>``)."""
+
+    __tablename__ = "person_facts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    field: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_person_facts_subject", "person_id", "field", "valid_from"),)
+
+
+class HouseholdFact(Base):
+    """A program fact of a household; as ``PersonFact``."""
+
+    __tablename__ = "household_facts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    field: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_household_facts_subject", "household_id", "field", "valid_from"),)

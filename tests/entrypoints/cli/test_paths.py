@@ -54,6 +54,8 @@ KINDS = {
     ("run-month", "bank_files"): OUTPUT_DIR,
     ("run-month", "fallback_parameters"): INPUT_FILE,
     ("synth-accounts", "out"): OUTPUT_FILE,
+    ("synth-households", "out_file"): OUTPUT_FILE,
+    ("snapshot", "out_dir"): OUTPUT_DIR,
     ("synth", "out_dir"): OUTPUT_DIR,
     ("synth-feeds", "snapshot"): INPUT_DIR,
     ("synth-feeds", "out_dir"): OUTPUT_DIR,

@@ -19,8 +19,9 @@ def run_month_cmd(
     snapshot: Annotated[
         Path | None,
         typer.Option(
-            help="Population snapshot (Parquet by county, see docs/batch.md; default: "
-            "population/ in the SafetyNet home, docs/settings.md)."
+            help="Population snapshot (Parquet by county, see docs/batch.md) for benchmarks and "
+            "demos. Default: the registry's own snapshot of the month, taken first into the "
+            "results folder (with --no-registry: population/ in the SafetyNet home)."
         ),
     ] = None,
     feeds: Annotated[
@@ -65,7 +66,8 @@ def run_month_cmd(
     from safetynet.settings import load_settings
 
     home = load_settings()
-    snapshot = snapshot if snapshot is not None else home.path("population")
+    if snapshot is None and no_registry:
+        snapshot = home.path("population")
     out = out if out is not None else home.path("results")
     reports_errors(_run)(
         month=month, county=county, snapshot=snapshot, feeds=feeds, out=out, stage=stage,
@@ -126,7 +128,7 @@ def _run(
     *,
     month: str,
     county: list[str] | None,
-    snapshot: Path,
+    snapshot: Path | None,
     feeds: Path | None,
     out: Path,
     stage: list[str] | None,
@@ -140,13 +142,15 @@ def _run(
     console: Console,
 ) -> None:
     from safetynet.batch.cycle import run_cycle
+    from safetynet.batch.registry_month import registry_snapshot
     from safetynet.bootstrap import bootstrap
     from safetynet.db.engine import create_database
     from safetynet.entrypoints.cli._common import progress_bar
     from safetynet.entrypoints.cli.paths import fallback_file, input_dir, output_dir
     from safetynet.policy.screening import fallback_label, load_parameter_values
 
-    input_dir(snapshot, "--snapshot")
+    if snapshot is not None:
+        input_dir(snapshot, "--snapshot")
     if feeds is not None:
         input_dir(feeds, "--feeds")
     output_dir(out, "--out")
@@ -172,6 +176,14 @@ def _run(
             def step(name: str) -> None:
                 progress.update(task, description=f"{month}: {name}")
 
+            taken = None
+            if snapshot is None:  # the registry is the input: its snapshot of the month first
+                assert db is not None
+                step("snapshot of the registry")
+                snapshot, taken = registry_snapshot(
+                    db, month, out, only=county, restart=restart, on_county=tick
+                )
+
             report = run_cycle(
                 snapshot, month, out, feeds=feeds, db=db, stages=stages, only=county,
                 workers=workers, bank_files=bank_files, fallbacks=fallbacks, restart=restart,
@@ -182,6 +194,14 @@ def _run(
         if db is not None:
             db.dispose()
     log_stages(report)
+    if taken is not None:
+        head = taken["audit_head"]
+        console.print(
+            f"Snapshot of the registry as of {month}: {snapshot} — {taken['households']:,} "
+            f"households, {taken['persons']:,} persons in {len(taken['counts'])} counties "
+            f"(audit log head {'empty' if head is None else '#' + str(head['sequence'])})",
+            markup=False,
+        )
     print_report(console, report, stages)
 
 
@@ -225,6 +245,18 @@ def log_stages(report: Any) -> None:
             extra={"event": "stage", "run": "run-month", "month": report.month, "stage": stage,
                    "duration_ms": round(seconds * 1000), **counts.get(stage, {})},
         )  # fmt: skip
+
+
+def print_not_available(console: Console, report: Any) -> None:
+    """Programs not eligible in a county: no local standard for the region, or not in force."""
+    skipped = [(c.county, t["program"], t["not_available"]) for c in report.counties
+               for t in c.programs if t.get("not_available")]  # fmt: skip
+    if not skipped:
+        return
+    table = Table("county", "program", "why", title="Not eligible here (skipped, not an error)")
+    for row in skipped:
+        table.add_row(*row)
+    console.print(table)
 
 
 def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None:
@@ -296,6 +328,7 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
         for row in describe_totals(month_totals(report.out, report.month)):
             table.add_row(*row)
         console.print(table)
+        print_not_available(console, report)
     if report.roll is not None:
         roll = report.roll
         console.print(

@@ -371,6 +371,12 @@ def _add_registry_commands() -> None:
 
     app.command("run-month")(run_month_cmd)
     app.command("synth-accounts")(synth_accounts_cmd)
+    from safetynet.entrypoints.cli.snapshot_cli import snapshot_cmd
+
+    app.command("snapshot")(snapshot_cmd)
+    from safetynet.entrypoints.cli.county_file_cli import synth_households_cmd
+
+    app.command("synth-households")(synth_households_cmd)
     from safetynet.entrypoints.cli.synth_cli import synth, synth_check, synth_feeds
 
     app.command("synth")(synth)

@@ -1,0 +1,87 @@
+"""The registry's snapshot of a month: a population loaded into the registry comes back field for
+field, county by county, as of the month; the manifest says what was exported."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from safetynet.batch import synth
+from safetynet.batch.caseload import load_caseload
+from safetynet.db.engine import Database
+from safetynet.errors import InputError
+from safetynet.policy.population import FIELDS, Entity
+from safetynet.registry.county_data import read_county, read_manifest
+from safetynet.registry.fact_sources import SOURCES, FromEnrolment
+from safetynet.registry.snapshot import export_snapshot
+
+COUNTIES = ("310115", "420102")
+MONTH, ON = "2025-09", dt.date(2025, 9, 1)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("population")
+    synth.generate(out, 600, COUNTIES, seed=5, on=ON)
+    return out
+
+
+def test_a_loaded_population_comes_back_field_for_field(
+    database: Database, population: Path, tmp_path: Path
+) -> None:
+    fallbacks = {"assistance.dibao.standard_monthly_urban": 100_000,
+                 "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
+    load_caseload(database, population, MONTH, everyone=True, fallbacks=fallbacks)
+    manifest = export_snapshot(database, MONTH, tmp_path / "snap")
+    assert manifest["source"] == "registry"
+    assert manifest["month"] == MONTH
+    assert manifest["audit_head"]["sequence"] >= len(COUNTIES)  # one entry per county loaded
+    assert [c["county"] for c in manifest["counts"]] == list(COUNTIES)
+    assert read_manifest(tmp_path / "snap")["persons"] == 600
+    enrolment_fields = {n for n, s in SOURCES.items() if isinstance(s, FromEnrolment)}
+    for county in COUNTIES:
+        made, back = read_county(population, county), read_county(tmp_path / "snap", county)
+        assert np.array_equal(made.household_id, back.household_id)
+        assert np.array_equal(np.sort(made.person_id), np.sort(back.person_id))
+        order = np.argsort(back.person_id)[np.argsort(np.argsort(made.person_id))]
+        for f in FIELDS.all():
+            if f.name in enrolment_fields:
+                continue  # the registry's enrolments, not the synthetic flags
+            if f.entity is Entity.PERSON:
+                want, got = made.population.p(f.name), back.population.p(f.name)[order]
+            else:
+                want, got = made.population.h(f.name), back.population.h(f.name)
+            assert np.array_equal(want, got), (county, f.name)
+
+
+def test_enrolments_give_the_recipient_flags_and_amounts(
+    database: Database, population: Path, tmp_path: Path
+) -> None:
+    fallbacks = {"assistance.dibao.standard_monthly_urban": 100_000,
+                 "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
+    report = load_caseload(database, population, MONTH, everyone=True, fallbacks=fallbacks)
+    export_snapshot(database, MONTH, tmp_path / "snap")
+    enrolled = sum(read_county(tmp_path / "snap", c).population.h("is_dibao_recipient").sum()
+                   for c in COUNTIES)  # fmt: skip
+    assert enrolled == report.enrolments("dibao")
+    for county in COUNTIES:
+        pop = read_county(tmp_path / "snap", county).population
+        assert np.all((pop.h("dibao_current_amount") > 0) == pop.h("is_dibao_recipient"))
+
+
+def test_a_month_before_anyone_joined_and_an_unknown_county(
+    database: Database, population: Path, tmp_path: Path
+) -> None:
+    load_caseload(database, population, MONTH, everyone=True, only=[COUNTIES[0]],
+                  fallbacks={"assistance.dibao.standard_monthly_urban": 100_000,
+                             "assistance.dibao.standard_monthly_rural": 80_000})  # fmt: skip
+    with pytest.raises(InputError, match="420102 has no household"):
+        export_snapshot(database, MONTH, tmp_path / "a", only=["420102"])
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="not a snapshot"):
+        export_snapshot(database, MONTH, tmp_path / "b")
