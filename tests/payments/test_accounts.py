@@ -108,3 +108,39 @@ def test_a_different_account_from_a_recorded_day_is_refused_and_a_dry_run_writes
     assert lines == []
     with database.sessions() as session:
         assert len(session.scalars(select(PayeeAccount)).all()) == 1
+
+
+def test_read_as_columns_or_row_by_row_the_same_rows_are_accepted_and_refused(
+    tmp_path: Path,
+) -> None:
+    sample = (EXAMPLES / "payments" / "accounts_sample.csv").read_text(encoding="utf-8")
+    holder = "110105198001010112"
+    extra = [
+        f" 110105 , H0003 ,{holder.lower()} ,张伟,102,6212 2602 0001 2345 678,2025/1/1,",
+        f"110105,H0004,{holder},张\x07伟,102,6212260200012345678,2025-01-01,",
+        f"110105,H0005,{holder},张伟,102,6212260200012345678,2025-05-01,2025-04-30",
+        f"999999,H0006,{holder},张伟,102,6212260200012345678,2025-01-01,",
+        f"110105,H0007,{holder[:17]}3,张伟,102,6212260200012345678,2025-01-01,",
+        "110105,H0008,110105800101011,张伟,102,6212260200012345678,2025-01-01,",
+        ",,,,,,,",
+        f"110105,,{holder},张伟,102,6212260200012345678,2025-01-01,   ",
+        f"110105,H0010,{holder},张伟,102,6212260200012345678,1800-01-01,",
+        f"110105,H0011,{holder},张伟,102,6212260200012345678,2025-02-01,2025-12-31",
+    ]
+    text = sample + "\n".join(extra) + "\n"
+    plain = tmp_path / "plain.csv"
+    plain.write_text(text, encoding="utf-8")
+    gbk = tmp_path / "gbk.csv"  # not UTF-8: read row by row
+    gbk.write_bytes(text.encode("gb18030"))
+    by_columns, by_rows = read_accounts(plain), read_accounts(gbk)
+    assert by_columns.sheet is not None
+    assert by_columns.sheet.encoding == "utf-8"
+    assert by_rows.sheet is not None
+    assert by_rows.sheet.encoding == "gb18030"
+    assert by_columns.read == by_rows.read == 17
+    assert by_columns.rows == by_rows.rows
+    assert [(q.row, q.field, q.reason, q.cells) for q in by_columns.quarantine] == [
+        (q.row, q.field, q.reason, q.cells) for q in by_rows.quarantine
+    ]
+    assert {q.row for q in by_columns.quarantine} >= {11, 12, 13, 14, 17, 18}
+    assert 10 in {r.row for r in by_columns.rows}  # spaces, a lower-case x, 2025/1/1: accepted

@@ -30,9 +30,9 @@ from sqlalchemy import DateTime, bindparam, text
 from safetynet.audit.log import Actor, append
 from safetynet.db.bulk import copy_csv, copy_rows, temp_table
 from safetynet.db.unit_of_work import UnitOfWork
-from safetynet.domain.identity import EARLIEST_BIRTH_YEAR, county_codes, mask_identity_number
+from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.money import mul_ratio
-from safetynet.errors import CoverageError, InputError
+from safetynet.errors import CoverageError
 from safetynet.insurance.contribution_imports import (
     CLAMPED_SCHEMES,
     COLUMNS,
@@ -57,7 +57,13 @@ from safetynet.intake import (
     parse_month,
     parse_region,
 )
-from safetynet.intake.columnar import Frame, read_csv_frame
+from safetynet.intake.columnar import (
+    Frame,
+    by_value,
+    has_control_character,
+    identity_number_checks,
+    read_csv_frame,
+)
 from safetynet.logs import logged_stage
 from safetynet.policy.parameters import ParameterTree, default_tree
 from safetynet.registry.repository import RegistryRepository
@@ -83,9 +89,6 @@ _SCHEMA = {
     "individual_fen": pl.Int64,
     "account_credit_fen": pl.Int64,
 }
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 
 
 def read_bulk_contributions(
@@ -114,39 +117,6 @@ class BulkContributions:
 
 
 # -- Validation ------------------------------------------------------------------------------
-
-
-def _by_value(frame: pl.DataFrame, column: str, parse: Callable[[str], Any], dtype: Any) -> pl.Expr:
-    """The column parsed by the row validator's ``parse``, once per distinct value (null where
-    it refuses the value)."""
-    distinct = frame.get_column(column).unique().to_list()
-    parsed: list[Any] = []
-    for value in distinct:
-        try:
-            parsed.append(parse(value.strip()))
-        except InputError:
-            parsed.append(None)
-    return pl.col(column).replace_strict(distinct, parsed, default=None, return_dtype=dtype)
-
-
-def _identity_checks(column: str, limits: IntakeLimits) -> tuple[pl.Expr, pl.Expr]:
-    """(the number is one ``parse_identity_number`` accepts as it stands, its birth date as an
-    integer YYYYMMDD). Numbers in any other form go to the row validator."""
-    number = pl.col(column)
-    digits = [number.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(17)]
-    total = pl.sum_horizontal(d * w for d, w in zip(digits, _WEIGHTS, strict=True))
-    check = (total % 11).replace_strict(list(range(11)), list(_CHECK), return_dtype=pl.Utf8)
-    born = number.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
-    earliest = max(limits.earliest_birth, dt.date(EARLIEST_BIRTH_YEAR, 1, 1))
-    ok = (
-        number.str.contains(r"^[0-9]{17}[0-9X]$")
-        & (number.str.slice(17, 1) == check)
-        & born.is_not_null()
-        & (born >= earliest)
-        & (born <= limits.as_of)
-        & number.str.slice(0, 6).is_in(sorted(county_codes()))
-    )
-    return ok.fill_null(value=False), number.str.slice(6, 8).cast(pl.Int64, strict=False)
 
 
 def _clamps(rules: _Rules, keys: pl.DataFrame) -> pl.DataFrame:
@@ -204,27 +174,25 @@ def _plain(frame: Frame, limits: IntakeLimits, rules: _Rules) -> pl.DataFrame:
     earliest = f"{limits.earliest_date.year:04d}-{limits.earliest_date.month:02d}"
 
     def money(name: str) -> pl.Expr:
-        return _by_value(data, columns[name], lambda t: parse_money(t, name, most), pl.Int64)
+        return by_value(data, columns[name], lambda t: parse_money(t, name, most), pl.Int64)
 
-    identity_ok, born = _identity_checks(columns["id_number"], limits)
+    identity_ok, born = identity_number_checks(columns["id_number"], limits)
     raw_cells = [f"c{i}" for i in range(len(frame.columns))]
     parsed = data.select(
         pl.col("row"),
         pl.col(columns["id_number"]).alias("id_number"),
         identity_ok.alias("identity_ok"),
         born.alias("born"),
-        _by_value(data, columns["scheme"], _scheme, pl.Utf8).alias("scheme"),
-        _by_value(data, columns["region"], parse_region, pl.Utf8).alias("region"),
-        _by_value(data, columns["month"], lambda t: parse_month(t, "month"), pl.Utf8).alias(
-            "month"
-        ),
+        by_value(data, columns["scheme"], _scheme, pl.Utf8).alias("scheme"),
+        by_value(data, columns["region"], parse_region, pl.Utf8).alias("region"),
+        by_value(data, columns["month"], lambda t: parse_month(t, "month"), pl.Utf8).alias("month"),
         money("employer").alias("employer_fen"),
         money("individual").alias("individual_fen"),
         money("base").alias("base_fen"),
         (pl.col(columns["base"]).str.strip_chars() == "").alias("base_blank"),
         money("account_credit").alias("account_credit_fen"),
         (pl.col(columns["account_credit"]).str.strip_chars() == "").alias("credit_blank"),
-        pl.any_horizontal(pl.col(c).str.contains(_CONTROL) for c in raw_cells).alias("control"),
+        has_control_character(raw_cells).alias("control"),
     )
     keys = parsed.select("scheme", "region", "month").unique().drop_nulls()
     parsed = parsed.join(_clamps(rules, keys), on=["scheme", "region", "month"], how="left")

@@ -10,23 +10,37 @@ to the row validator (``RawRow`` from ``Frame.raw_row``), so the reasons are the
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from safetynet.domain.identity import EARLIEST_BIRTH_YEAR, county_codes
+from safetynet.errors import InputError
 from safetynet.intake.columns import IGNORED, Column, header_lookup, map_headers
+from safetynet.intake.limits import IntakeLimits
 from safetynet.intake.reading import RawRow, Sheet, _find_header, _looks_binary
 
-__all__ = ["Frame", "read_csv_frame"]
+__all__ = [
+    "Frame",
+    "by_value",
+    "has_control_character",
+    "identity_number_checks",
+    "read_csv_frame",
+]
 
 _HEAD_BYTES = 1 << 16
 _BOM = b"\xef\xbb\xbf"
 # Characters Python's str.strip() removes that a regular expression's \s may not: a cell with
 # any of them (or a control character) at either end goes to the row reader.
 _PLAIN_EMPTY = r"^[\s\x1c-\x1f\x85\xa0]*$"
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
 
 
 @dataclass(frozen=True)
@@ -140,3 +154,45 @@ def read_csv_frame(
         ]
         frame = frame.filter(~pl.col("row").is_in(empty))
     return Frame(path, tuple(headers), tuple(columns), "utf-8", frame)
+
+
+# -- Column checks shared by the bulk imports --------------------------------------------------
+
+
+def has_control_character(columns: Sequence[str]) -> pl.Expr:
+    """True for a row with a control character in any of ``columns`` (``cell_problems``'s test,
+    before stripping: such a row goes to the row validator)."""
+    return pl.any_horizontal(pl.col(c).str.contains(_CONTROL) for c in columns)
+
+
+def by_value(frame: pl.DataFrame, column: str, parse: Callable[[str], Any], dtype: Any) -> pl.Expr:
+    """The column parsed by the row validator's ``parse``, once per distinct value (null where
+    it refuses the value)."""
+    distinct = frame.get_column(column).unique().to_list()
+    parsed: list[Any] = []
+    for value in distinct:
+        try:
+            parsed.append(parse(value.strip()))
+        except InputError:
+            parsed.append(None)
+    return pl.col(column).replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+
+
+def identity_number_checks(column: str, limits: IntakeLimits) -> tuple[pl.Expr, pl.Expr]:
+    """(the number is one ``parse_identity_number`` accepts as it stands, its birth date as an
+    integer YYYYMMDD). Numbers in any other form go to the row validator."""
+    number = pl.col(column)
+    digits = [number.str.slice(i, 1).cast(pl.Int64, strict=False) for i in range(17)]
+    total = pl.sum_horizontal(d * w for d, w in zip(digits, _WEIGHTS, strict=True))
+    check = (total % 11).replace_strict(list(range(11)), list(_CHECK), return_dtype=pl.Utf8)
+    born = number.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    earliest = max(limits.earliest_birth, dt.date(EARLIEST_BIRTH_YEAR, 1, 1))
+    ok = (
+        number.str.contains(r"^[0-9]{17}[0-9X]$")
+        & (number.str.slice(17, 1) == check)
+        & born.is_not_null()
+        & (born >= earliest)
+        & (born <= limits.as_of)
+        & number.str.slice(0, 6).is_in(sorted(county_codes()))
+    )
+    return ok.fill_null(value=False), number.str.slice(6, 8).cast(pl.Int64, strict=False)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
+import polars as pl
 from sqlalchemy import Date, Integer, String, text
 from sqlalchemy.orm import Session
 
@@ -28,12 +29,20 @@ from safetynet.intake import (
     Column,
     IntakeLimits,
     QuarantineLine,
+    RawRow,
     Sheet,
     cell_problems,
     intake_limits,
     parse_date_text,
     parse_region,
     read_sheet,
+)
+from safetynet.intake.columnar import (
+    Frame,
+    by_value,
+    has_control_character,
+    identity_number_checks,
+    read_csv_frame,
 )
 from safetynet.logs import logged_stage
 from safetynet.payments.masking import mask_account
@@ -164,7 +173,7 @@ class ValidatedAccounts:
     read: int
     rows: list[AccountRow]
     quarantine: list[QuarantineLine]
-    raw: dict[int, tuple[str, ...]] = field(repr=False)
+    raw: Mapping[int, tuple[str, ...]] = field(repr=False)
     sheet: Sheet | None = field(default=None, repr=False)
 
     def reject(self, record: AccountRow, field_name: str, reason: str) -> None:
@@ -195,11 +204,31 @@ def read_accounts(
 ) -> ValidatedAccounts:
     """Read and check a payee-account CSV (UTF-8 or GB18030); file-level problems raise
     ``InputError``, row problems are quarantined. Checks against the database come later.
-    Dates outside the plausible window of ``intake_limits(as_of)`` are refused."""
-    sheet = read_sheet(path, encoding, ACCOUNT_COLUMNS, header_row, xlsx=False)
-    headers, columns, rows = sheet.headers, sheet.columns, sheet.rows
+    Dates outside the plausible window of ``intake_limits(as_of)`` are refused.
+
+    A plain UTF-8 file is read as columns and its rows checked column by column; a row that is
+    not accepted that way goes through the row checks, so its reasons are theirs."""
     limits = intake_limits(as_of)
-    raw = {r.number: _masked_cells(r.cells, columns) for r in rows}
+    frame = read_csv_frame(path, encoding, ACCOUNT_COLUMNS, header_row)
+    if frame is not None:
+        return _read_frame(frame, limits)
+    sheet = read_sheet(path, encoding, ACCOUNT_COLUMNS, header_row, xlsx=False)
+    raw = {r.number: _masked_cells(r.cells, sheet.columns) for r in sheet.rows}
+    accepted, quarantine = _check_rows(sheet.rows, sheet.columns, limits, raw)
+    validated = ValidatedAccounts(
+        path, sheet.headers, len(sheet.rows), accepted, quarantine, raw, sheet
+    )
+    _reject_duplicates(validated)
+    return validated
+
+
+def _check_rows(
+    rows: Sequence[RawRow],
+    columns: Sequence[str],
+    limits: IntakeLimits,
+    raw: Mapping[int, tuple[str, ...]],
+) -> tuple[list[AccountRow], list[QuarantineLine]]:
+    """The row checks: (accepted rows, quarantined lines), in row order."""
     accepted: list[AccountRow] = []
     quarantine: list[QuarantineLine] = []
     for raw_row in rows:
@@ -214,7 +243,82 @@ def read_accounts(
             )
             continue
         accepted.append(AccountRow(raw_row.number, *parsed))
-    validated = ValidatedAccounts(path, headers, len(rows), accepted, quarantine, raw, sheet)
+    return accepted, quarantine
+
+
+class _MaskedCells(Mapping[int, tuple[str, ...]]):
+    """The masked cells of a row of a ``Frame``, made when asked for (only quarantined rows)."""
+
+    def __init__(self, frame: Frame) -> None:
+        self._frame = frame
+        self._names = [f"c{i}" for i in range(len(frame.columns))]
+        self._at: dict[int, int] | None = None
+
+    def _positions(self) -> dict[int, int]:
+        if self._at is None:
+            numbers = self._frame.data.get_column("row").to_list()
+            self._at = dict(zip(numbers, range(len(numbers)), strict=True))
+        return self._at
+
+    def __getitem__(self, number: int) -> tuple[str, ...]:
+        values = self._frame.data.select(self._names).row(self._positions()[number])
+        return _masked_cells(self._frame.raw_row(values, number).cells, self._frame.columns)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._positions())
+
+    def __len__(self) -> int:
+        return self._frame.read
+
+
+def _household_no(text: str) -> str:
+    if not text.strip():
+        raise InputError("household_no", "is empty")
+    return text.strip()
+
+
+def _read_frame(frame: Frame, limits: IntakeLimits) -> ValidatedAccounts:
+    """``read_accounts`` of a plain CSV file: columns checked at once, the other rows by the row
+    checks; the same rows accepted and quarantined for the same reasons."""
+    blank = "__blank"
+    data = frame.data.with_columns(pl.lit("").alias(blank))
+    col = {c.name: frame.column(c.name) or blank for c in ACCOUNT_COLUMNS}
+
+    def parsed(name: str, parse: Any, dtype: Any) -> pl.Expr:
+        return by_value(data, col[name], parse, dtype).alias(name)
+
+    identity_ok, _ = identity_number_checks(col["holder_id_number"], limits)
+    names = [f"c{i}" for i in range(len(frame.columns))]
+    checked = data.select(
+        "row",
+        parsed("region", parse_region, pl.Utf8),
+        parsed("household_no", _household_no, pl.Utf8),
+        pl.col(col["holder_id_number"]).alias("holder_id_number"),
+        parsed("bank_code", parse_bank_code, pl.Utf8),
+        parsed("account_number", parse_account_number, pl.Utf8),
+        parsed("valid_from", lambda t: parse_date_text(t, "valid_from", limits), pl.Date),
+        parsed("valid_to", lambda t: parse_date_text(t, "valid_to", limits), pl.Date),
+        (pl.col(col["valid_to"]).str.strip_chars() == "").alias("valid_to_blank"),
+        (identity_ok & ~has_control_character(names)).alias("cells_ok"),
+    )
+    required = ("region", "household_no", "bank_code", "account_number", "valid_from")
+    plain = (
+        pl.col("cells_ok")
+        & pl.all_horizontal(pl.col(n).is_not_null() for n in required)
+        & (pl.col("valid_to").is_not_null() | pl.col("valid_to_blank"))
+        & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("valid_from")))
+    )
+    checked = checked.with_columns(plain.fill_null(value=False).alias("plain"))
+    raw = _MaskedCells(frame)
+    fields = ("row", "region", "household_no", "holder_id_number", "bank_code",
+              "account_number", "valid_from", "valid_to")  # fmt: skip
+    accepted = [AccountRow(*r) for r in checked.filter(pl.col("plain")).select(fields).iter_rows()]
+    others = checked.filter(~pl.col("plain")).get_column("row").to_list()
+    slow, quarantine = _check_rows(frame.raw_rows(others), frame.columns, limits, raw)
+    rows = sorted(accepted + slow, key=lambda r: r.row)
+    validated = ValidatedAccounts(
+        frame.path, frame.headers, frame.read, rows, quarantine, raw, frame.sheet()
+    )
     _reject_duplicates(validated)
     return validated
 
