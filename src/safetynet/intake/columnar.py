@@ -30,6 +30,7 @@ __all__ = [
     "by_value",
     "has_control_character",
     "identity_number_checks",
+    "parsed_by_value",
     "read_csv_frame",
 ]
 
@@ -168,14 +169,30 @@ def has_control_character(columns: Sequence[str]) -> pl.Expr:
 def by_value(frame: pl.DataFrame, column: str, parse: Callable[[str], Any], dtype: Any) -> pl.Expr:
     """The column parsed by the row validator's ``parse``, once per distinct value (null where
     it refuses the value)."""
+    return parsed_by_value(frame, column, parse, dtype)[0]
+
+
+def parsed_by_value(
+    frame: pl.DataFrame,
+    column: str,
+    parse: Callable[[str], Any],
+    dtype: Any,
+    normalise: Callable[[str], str] = str.strip,
+) -> tuple[pl.Expr, pl.Expr]:
+    """(the column parsed by ``parse``, whether ``parse`` accepted it): the row validator's own
+    parser applied once per distinct value (a county file has few distinct values per column
+    but identity numbers, names and amounts), to the cell as the row reader cleans it."""
     distinct = frame.get_column(column).unique().to_list()
     parsed: list[Any] = []
+    accepted: list[str] = []
     for value in distinct:
         try:
-            parsed.append(parse(value.strip()))
+            parsed.append(parse(normalise(value)))
+            accepted.append(value)
         except InputError:
             parsed.append(None)
-    return pl.col(column).replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+    value = pl.col(column).replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+    return value, pl.col(column).is_in(accepted)
 
 
 def identity_number_checks(column: str, limits: IntakeLimits) -> tuple[pl.Expr, pl.Expr]:

@@ -18,6 +18,7 @@ from safetynet.errors import InputError, UnknownNameError
 from safetynet.intake import NullProgress, ProgressSink
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import programs
+from safetynet.registry.bulk_households import insert_new_households
 from safetynet.registry.events import IncomeChange, IncomeChanged
 from safetynet.registry.imports import AssetTotal, HouseholdRecord, PersonRecord, ValidatedImport
 from safetynet.registry.model import (
@@ -160,10 +161,11 @@ class _Writer:
             occurred_at=self.now,
         )
 
-    def run(self) -> ImportReport:
+    def run(self, households: list[HouseholdRecord] | None = None) -> ImportReport:
         batch = self.cmd.batch
-        self.progress.start("Writing households", len(batch.households))
-        for chunk in _chunks(list(batch.households), CHUNK):
+        todo = batch.households if households is None else households
+        self.progress.start("Writing households", len(todo))
+        for chunk in _chunks(list(todo), CHUNK):
             self.write_chunk(chunk)
             self.progress.advance(len(chunk))
         self.report.read = batch.read
@@ -447,7 +449,13 @@ def import_households(
     """Import validated households in one transaction; conflicts with the database are
     quarantined (whole households) and added to ``cmd.batch.quarantine``."""
     writer = _Writer(uow, cmd, clock(), progress or NullProgress())
-    report = writer.run()
+    # Households new to the registry are inserted set-based (registry.bulk_households, audited
+    # per county); the row writer upserts the rest.
+    rest = insert_new_households(
+        uow, cmd, writer.now, writer.report, _PERSON_COLUMNS, _PERSON_DEFAULTS, IMPORT_SOURCE,
+        writer.progress,
+    )  # fmt: skip
+    report = writer.run(rest)
     if report.changed:
         writer.audit(
             "HouseholdsImported",
