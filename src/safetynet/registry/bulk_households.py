@@ -188,7 +188,11 @@ def _checked(frame: Frame, limits: Any, default_month: str | None) -> pl.DataFra
     plain = pl.col("cells_ok")
     if "birth_date" in checked.columns:
         given = pl.col("birth_date")
-        as_int = given.dt.year() * 10000 + given.dt.month() * 100 + given.dt.day()
+        as_int = (
+            given.dt.year().cast(pl.Int64) * 10000
+            + given.dt.month().cast(pl.Int64) * 100
+            + given.dt.day().cast(pl.Int64)
+        )
         plain = plain & (given.is_null() | (as_int == pl.col("born")))
     if "sex" in checked.columns:
         plain = plain & (pl.col("sex").is_null() | ((pl.col("sex") == "male") == pl.col("id_male")))
@@ -547,6 +551,4 @@ def _copy(
     session: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], digest: Any
 ) -> int:
     digest.update(f"{table}\n".encode())
-    for row in rows:
-        digest.update(repr(row).encode())
-    return copy_rows(session, table, columns, rows)
+    return int(copy_rows(session, table, columns, rows, digest))
