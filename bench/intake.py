@@ -189,7 +189,7 @@ def _report(args: argparse.Namespace, timings: list[Timing], load_before: str) -
         best = t.best
         lines.append(
             f"| {t.what} | {t.rows:,} | {t.runs[0].seconds:.1f} s | {best.seconds:.1f} s "
-            f"| {t.rows / best.seconds / 1e3:,.0f} k/s | {best.cpu_seconds:.1f} s "
+            f"| {t.rows / best.seconds:,.0f} | {best.cpu_seconds:.1f} s "
             f"| {best.peak_rss_mib:,.0f} MiB |"
         )
     return "\n".join(lines)
