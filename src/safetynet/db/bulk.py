@@ -1,4 +1,5 @@
-"""Set-at-a-time statements for the registry's bulk work (the payment roll, loading a caseload).
+"""Set-at-a-time statements for the registry's bulk work (the payment roll, loading a caseload,
+bulk intake).
 
 On PostgreSQL, thousands of scalar parameters cost more to send and parse than the statement
 costs to run, so a list of values travels as one array parameter: ``column = ANY(array)`` for a
@@ -8,14 +9,18 @@ forms are used (``IN (…)``, one cached INSERT executed for all rows).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import any_, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["among", "insert_new"]
+__all__ = ["among", "copy_csv", "copy_rows", "insert_new", "temp_table"]
 
 
 def _postgresql(session: Session) -> bool:
@@ -61,3 +66,134 @@ def insert_new(
         .returning(*returning)
     )
     return list(session.execute(statement, rows).all())
+
+
+# -- Loading many rows: COPY on PostgreSQL, batched executemany on SQLite -------------------------
+
+BATCH = 20_000  # rows per executemany on SQLite
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``rows`` in lists of ``size`` (itertools.batched arrives with Python 3.12)."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _quoted(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a plain SQL name: {name!r}")
+    return name
+
+
+def copy_rows(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    digest: Any = None,
+) -> int:
+    """Append ``rows`` (tuples in the order of ``columns``) to ``table`` in the caller's
+    transaction: ``COPY … FROM STDIN`` on PostgreSQL (psycopg 3), one prepared ``INSERT``
+    executed for batches of rows on SQLite. Returns the number of rows written. No conflict
+    handling: the caller has made sure the rows are new (a duplicate key fails the transaction).
+
+    With ``digest`` (a ``hashlib`` object), the rows are also hashed as the CSV text sent (``csv``
+    module defaults, ``str`` of each value, U+001F for NULL): what an auditor recomputes."""
+    names = ", ".join(_quoted(c) for c in columns)
+    written = 0
+    if _postgresql(session):
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        with (
+            dbapi.cursor() as cursor,  # type: ignore[attr-defined]
+            cursor.copy(
+                f"COPY {_quoted(table)} ({names}) FROM STDIN (FORMAT csv, NULL '{_NULL}')"
+            ) as copy,
+        ):
+            for batch in batched(rows, BATCH):
+                data = _csv(batch).encode("utf-8")
+                if digest is not None:
+                    digest.update(data)
+                copy.write(data)
+                written += len(batch)
+        return written
+    statement = f"INSERT INTO {_quoted(table)} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for batch in batched(rows, BATCH):
+            if digest is not None:
+                digest.update(_csv(batch).encode("utf-8"))
+            cursor.executemany(statement, _sqlite_values(batch))
+            written += len(batch)
+    finally:
+        cursor.close()
+    return written
+
+
+# NULL in the CSV sent to COPY: a unit separator, which no imported cell can hold (the intake
+# quarantines cells with control characters), so every text value, even an empty one, is text.
+_NULL = "\x1f"
+
+
+def _csv(batch: Sequence[Sequence[Any]]) -> str:
+    """Rows as CSV for ``COPY … (FORMAT csv, NULL _NULL)``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([[_NULL if v is None else v for v in row] for row in batch])
+    return buffer.getvalue()
+
+
+def _sqlite_text(value: Any) -> Any:
+    """A value as SQLAlchemy stores it in SQLite: dates as ISO text, date-times as
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC, no offset), the rest as the driver takes it."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _sqlite_values(batch: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The batch with its date and date-time columns (told by the first row that has a value
+    there) turned into SQLite's text form."""
+    width = len(batch[0])
+    temporal = [i for i in range(width) if any(isinstance(row[i], dt.date) for row in batch)]
+    if not temporal:
+        return batch
+    out: list[Sequence[Any]] = []
+    for row in batch:
+        values = list(row)
+        for i in temporal:
+            values[i] = _sqlite_text(values[i])
+        out.append(values)
+    return out
+
+
+def copy_csv(session: Session, table: str, columns: Sequence[str], data: bytes) -> None:
+    """Append CSV ``data`` (no header; empty field = NULL) to ``table`` with ``COPY`` on
+    PostgreSQL: the fastest way in for millions of rows already formatted by a columnar engine."""
+    if not _postgresql(session):
+        raise ValueError("copy_csv is for PostgreSQL; use copy_rows on SQLite")
+    names = ", ".join(_quoted(c) for c in columns)
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    with (
+        dbapi.cursor() as cursor,  # type: ignore[attr-defined]
+        cursor.copy(f"COPY {_quoted(table)} ({names}) FROM STDIN (FORMAT csv)") as copy,
+    ):
+        for start in range(0, len(data), 1 << 20):
+            copy.write(data[start : start + (1 << 20)])
+
+
+def temp_table(session: Session, name: str, columns: Mapping[str, str]) -> str:
+    """Create (or empty) a temporary table ``name`` with ``columns`` (name → SQL type) for the
+    rest of the caller's transaction (dropped at commit on PostgreSQL). Returns its name."""
+    name = _quoted(name)
+    spec = ", ".join(f"{_quoted(c)} {t}" for c, t in columns.items())
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    suffix = " ON COMMIT DROP" if _postgresql(session) else ""
+    session.execute(text(f"CREATE TEMPORARY TABLE {name} ({spec}){suffix}"))
+    return name

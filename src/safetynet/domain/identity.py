@@ -158,6 +158,21 @@ def birth_place(number: str) -> dict[str, str] | None:
     if number[:6] not in county_codes():
         return None
     try:
+        year = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])).year
+    except ValueError:
+        return _birth_place(number)
+    # The answer depends only on the code and the birth year: looked up once per pair (a county's
+    # list has millions of numbers and a few hundred such pairs; stdnum's lookup costs ~1 ms).
+    return dict(_birth_place_in_year(number[:6], year))
+
+
+@functools.lru_cache(maxsize=65536)
+def _birth_place_in_year(code: str, year: int) -> dict[str, str]:
+    return _birth_place(f"{code}{year:04d}0101" + "0000")
+
+
+def _birth_place(number: str) -> dict[str, str]:
+    try:
         return ric.get_birth_place(number)
     except (ValidationError, KeyError):  # stdnum raises KeyError for a province-only code
         pass

@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+import polars as pl
+from sqlalchemy import Date, Integer, String, text
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.bulk import copy_rows, temp_table
 from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError
@@ -27,6 +29,7 @@ from safetynet.intake import (
     Column,
     IntakeLimits,
     QuarantineLine,
+    RawRow,
     Sheet,
     cell_problems,
     intake_limits,
@@ -34,10 +37,16 @@ from safetynet.intake import (
     parse_region,
     read_sheet,
 )
+from safetynet.intake.columnar import (
+    Frame,
+    by_value,
+    has_control_character,
+    identity_number_checks,
+    read_csv_frame,
+)
 from safetynet.logs import logged_stage
 from safetynet.payments.masking import mask_account
 from safetynet.payments.model import PayeeAccount
-from safetynet.registry.model import Household, Membership, Person
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -164,7 +173,7 @@ class ValidatedAccounts:
     read: int
     rows: list[AccountRow]
     quarantine: list[QuarantineLine]
-    raw: dict[int, tuple[str, ...]] = field(repr=False)
+    raw: Mapping[int, tuple[str, ...]] = field(repr=False)
     sheet: Sheet | None = field(default=None, repr=False)
 
     def reject(self, record: AccountRow, field_name: str, reason: str) -> None:
@@ -195,11 +204,31 @@ def read_accounts(
 ) -> ValidatedAccounts:
     """Read and check a payee-account CSV (UTF-8 or GB18030); file-level problems raise
     ``InputError``, row problems are quarantined. Checks against the database come later.
-    Dates outside the plausible window of ``intake_limits(as_of)`` are refused."""
-    sheet = read_sheet(path, encoding, ACCOUNT_COLUMNS, header_row, xlsx=False)
-    headers, columns, rows = sheet.headers, sheet.columns, sheet.rows
+    Dates outside the plausible window of ``intake_limits(as_of)`` are refused.
+
+    A plain UTF-8 file is read as columns and its rows checked column by column; a row that is
+    not accepted that way goes through the row checks, so its reasons are theirs."""
     limits = intake_limits(as_of)
-    raw = {r.number: _masked_cells(r.cells, columns) for r in rows}
+    frame = read_csv_frame(path, encoding, ACCOUNT_COLUMNS, header_row)
+    if frame is not None:
+        return _read_frame(frame, limits)
+    sheet = read_sheet(path, encoding, ACCOUNT_COLUMNS, header_row, xlsx=False)
+    raw = {r.number: _masked_cells(r.cells, sheet.columns) for r in sheet.rows}
+    accepted, quarantine = _check_rows(sheet.rows, sheet.columns, limits, raw)
+    validated = ValidatedAccounts(
+        path, sheet.headers, len(sheet.rows), accepted, quarantine, raw, sheet
+    )
+    _reject_duplicates(validated)
+    return validated
+
+
+def _check_rows(
+    rows: Sequence[RawRow],
+    columns: Sequence[str],
+    limits: IntakeLimits,
+    raw: Mapping[int, tuple[str, ...]],
+) -> tuple[list[AccountRow], list[QuarantineLine]]:
+    """The row checks: (accepted rows, quarantined lines), in row order."""
     accepted: list[AccountRow] = []
     quarantine: list[QuarantineLine] = []
     for raw_row in rows:
@@ -214,7 +243,82 @@ def read_accounts(
             )
             continue
         accepted.append(AccountRow(raw_row.number, *parsed))
-    validated = ValidatedAccounts(path, headers, len(rows), accepted, quarantine, raw, sheet)
+    return accepted, quarantine
+
+
+class _MaskedCells(Mapping[int, tuple[str, ...]]):
+    """The masked cells of a row of a ``Frame``, made when asked for (only quarantined rows)."""
+
+    def __init__(self, frame: Frame) -> None:
+        self._frame = frame
+        self._names = [f"c{i}" for i in range(len(frame.columns))]
+        self._at: dict[int, int] | None = None
+
+    def _positions(self) -> dict[int, int]:
+        if self._at is None:
+            numbers = self._frame.data.get_column("row").to_list()
+            self._at = dict(zip(numbers, range(len(numbers)), strict=True))
+        return self._at
+
+    def __getitem__(self, number: int) -> tuple[str, ...]:
+        values = self._frame.data.select(self._names).row(self._positions()[number])
+        return _masked_cells(self._frame.raw_row(values, number).cells, self._frame.columns)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._positions())
+
+    def __len__(self) -> int:
+        return self._frame.read
+
+
+def _household_no(text: str) -> str:
+    if not text.strip():
+        raise InputError("household_no", "is empty")
+    return text.strip()
+
+
+def _read_frame(frame: Frame, limits: IntakeLimits) -> ValidatedAccounts:
+    """``read_accounts`` of a plain CSV file: columns checked at once, the other rows by the row
+    checks; the same rows accepted and quarantined for the same reasons."""
+    blank = "__blank"
+    data = frame.data.with_columns(pl.lit("").alias(blank))
+    col = {c.name: frame.column(c.name) or blank for c in ACCOUNT_COLUMNS}
+
+    def parsed(name: str, parse: Any, dtype: Any) -> pl.Expr:
+        return by_value(data, col[name], parse, dtype).alias(name)
+
+    identity_ok, _ = identity_number_checks(col["holder_id_number"], limits)
+    names = [f"c{i}" for i in range(len(frame.columns))]
+    checked = data.select(
+        "row",
+        parsed("region", parse_region, pl.Utf8),
+        parsed("household_no", _household_no, pl.Utf8),
+        pl.col(col["holder_id_number"]).alias("holder_id_number"),
+        parsed("bank_code", parse_bank_code, pl.Utf8),
+        parsed("account_number", parse_account_number, pl.Utf8),
+        parsed("valid_from", lambda t: parse_date_text(t, "valid_from", limits), pl.Date),
+        parsed("valid_to", lambda t: parse_date_text(t, "valid_to", limits), pl.Date),
+        (pl.col(col["valid_to"]).str.strip_chars() == "").alias("valid_to_blank"),
+        (identity_ok & ~has_control_character(names)).alias("cells_ok"),
+    )
+    required = ("region", "household_no", "bank_code", "account_number", "valid_from")
+    plain = (
+        pl.col("cells_ok")
+        & pl.all_horizontal(pl.col(n).is_not_null() for n in required)
+        & (pl.col("valid_to").is_not_null() | pl.col("valid_to_blank"))
+        & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= pl.col("valid_from")))
+    )
+    checked = checked.with_columns(plain.fill_null(value=False).alias("plain"))
+    raw = _MaskedCells(frame)
+    fields = ("row", "region", "household_no", "holder_id_number", "bank_code",
+              "account_number", "valid_from", "valid_to")  # fmt: skip
+    accepted = [AccountRow(*r) for r in checked.filter(pl.col("plain")).select(fields).iter_rows()]
+    others = checked.filter(~pl.col("plain")).get_column("row").to_list()
+    slow, quarantine = _check_rows(frame.raw_rows(others), frame.columns, limits, raw)
+    rows = sorted(accepted + slow, key=lambda r: r.row)
+    validated = ValidatedAccounts(
+        frame.path, frame.headers, frame.read, rows, quarantine, raw, frame.sheet()
+    )
     _reject_duplicates(validated)
     return validated
 
@@ -276,16 +380,21 @@ def _reject_duplicates(batch: ValidatedAccounts) -> None:
     seen: dict[tuple[str, str, dt.date], list[AccountRow]] = {}
     for record in batch.rows:
         seen.setdefault(record.key, []).append(record)
+    repeated: set[int] = set()
     for key, records in seen.items():
         if len(records) > 1:
             rows = ", ".join(str(r.row) for r in records)
             for record in records:
-                batch.reject(
-                    record,
-                    "valid_from",
+                repeated.add(record.row)
+                reason = (
                     f"household {key[0]}/{key[1]} has {len(records)} accounts from {key[2]} "
-                    f"in this file (rows {rows})",
+                    f"in this file (rows {rows})"
                 )
+                batch.quarantine.append(
+                    QuarantineLine(record.row, "valid_from", reason, batch.raw[record.row])
+                )
+    if repeated:
+        batch.rows = [r for r in batch.rows if r.row not in repeated]
 
 
 # -- Importing -------------------------------------------------------------------------------
@@ -310,105 +419,171 @@ class AccountImportReport:
 _Rejection = tuple[str, str]
 
 
-def _holder_in_household(
-    record: AccountRow,
-    households: Mapping[tuple[str, str], int],
-    persons: Mapping[str, int],
-    memberships: Mapping[tuple[int, int], Sequence[tuple[dt.date, dt.date | None]]],
-) -> tuple[int, int] | _Rejection:
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What the database knows of one row: its household, its holder, whether the holder is a
+    member while the account is valid, and the account recorded for the household from the
+    same day (holder, bank, account number, valid_to), if any."""
+
+    household_id: int | None
+    person_id: int | None
+    is_member: bool
+    existing: tuple[int, str, str, dt.date | None] | None
+
+
+def _holder_in_household(record: AccountRow, found: _Found) -> tuple[int, int] | _Rejection:
     """(household id, holder's person id) of the row, or why not: the household and the person
     must be known and the holder a member while the account is valid."""
-    household_id = households.get((record.region, record.household_no))
-    if household_id is None:
+    if found.household_id is None:
         return ("household_no", f"unknown household {record.region}/{record.household_no}")
-    person_id = persons.get(record.holder_id_number)
     masked = mask_identity_number(record.holder_id_number)
-    if person_id is None:
+    if found.person_id is None:
         return ("holder_id_number", f"unknown person {masked}")
-    if not _is_member(
-        memberships.get((person_id, household_id), ()), record.valid_from, record.valid_to
-    ):
+    if not found.is_member:
         return (
             "holder_id_number",
             f"{masked} is not a member of household "
             f"{record.region}/{record.household_no} while the account is valid",
         )
-    return household_id, person_id
+    return found.household_id, found.person_id
 
 
 def _against_existing(
-    existing: PayeeAccount, record: AccountRow, person_id: int
+    existing: tuple[int, str, str, dt.date | None], record: AccountRow, person_id: int
 ) -> _Rejection | None:
     """None if the account recorded from the same day is the row's own (already recorded), else
     why the row is refused (pure)."""
+    holder, bank_code, account_number, valid_to = existing
     same = (
-        existing.holder_person_id == person_id
-        and existing.bank_code == record.bank_code
-        and existing.account_number == record.account_number
-        and existing.valid_to == record.valid_to
+        holder == person_id
+        and bank_code == record.bank_code
+        and account_number == record.account_number
+        and valid_to == record.valid_to
     )
     if same:
         return None
     return (
         "valid_from",
         f"household {record.region}/{record.household_no} already has account "
-        f"{mask_account(existing.account_number)} from {record.valid_from}; "
+        f"{mask_account(account_number)} from {record.valid_from}; "
         "a different account needs a different valid_from",
     )
 
 
-def _store_rows(session: Session, batch: ValidatedAccounts, now: dt.datetime) -> tuple[int, int]:
-    """Check each row against the registry and the accounts recorded, store the new ones;
-    (imported, already recorded). The accounts recorded and those added from this file are looked
-    up in memory (no flush per row): a second row of the file for the same household and day meets
-    the first exactly as it would meet a recorded one."""
-    imported = already = 0
-    households = _households(session, {(r.region, r.household_no) for r in batch.rows})
-    persons = _persons(session, {r.holder_id_number for r in batch.rows})
-    known = _accounts(session, set(households.values()))
-    memberships = _memberships(session, persons.values())
-    with session.no_autoflush:
-        for record in list(batch.rows):
-            found = _holder_in_household(record, households, persons, memberships)
-            if isinstance(found[0], str):
-                batch.reject(record, *found)
-                continue
-            household_id, person_id = found
-            existing = known.get((household_id, record.valid_from))
-            if existing is not None:
-                refused = _against_existing(existing, record, person_id)
-                if refused is None:
-                    already += 1
-                    batch.rows.remove(record)
-                else:
-                    batch.reject(record, *refused)
-                continue
-            account = PayeeAccount(
-                household_id=household_id,
-                holder_person_id=person_id,
-                bank_code=record.bank_code,
-                account_number=record.account_number,
-                valid_from=record.valid_from,
-                valid_to=record.valid_to,
-                created_at=now,
-                source=batch.path.name,
-            )
-            session.add(account)
-            known[(household_id, record.valid_from)] = account
-            imported += 1
-    return imported, already
+_ROWS_TABLE = "payee_account_rows"
+_LOOKUP = text(
+    f"""
+    SELECT t.row_no, h.id AS household_id, p.id AS person_id,
+           CASE WHEN EXISTS (
+               SELECT 1 FROM memberships m
+               WHERE m.person_id = p.id AND m.household_id = h.id
+                 AND (t.valid_to IS NULL OR m.start_date <= t.valid_to)
+                 AND (m.end_date IS NULL OR m.end_date > t.valid_from)
+           ) THEN 1 ELSE 0 END AS is_member,
+           a.holder_person_id, a.bank_code, a.account_number, a.valid_to
+    FROM {_ROWS_TABLE} t
+    LEFT JOIN households h ON h.region_code = t.region AND h.household_no = t.household_no
+    LEFT JOIN persons p ON p.id_number = t.holder
+    LEFT JOIN payee_accounts a ON a.household_id = h.id AND a.valid_from = t.valid_from
+    """
+).columns(
+    row_no=Integer,
+    household_id=Integer,
+    person_id=Integer,
+    is_member=Integer,
+    holder_person_id=Integer,
+    bank_code=String,
+    account_number=String,
+    valid_to=Date,
+)
+_ACCOUNT_COLUMNS = (
+    "household_id",
+    "holder_person_id",
+    "bank_code",
+    "account_number",
+    "valid_from",
+    "valid_to",
+    "created_at",
+    "source",
+)
 
 
-def _accounts(session: Session, household_ids: set[int]) -> dict[tuple[int, dt.date], PayeeAccount]:
-    """The accounts recorded for these households, by (household, valid from)."""
-    wanted = sorted(household_ids)
-    found: dict[tuple[int, dt.date], PayeeAccount] = {}
-    for start in range(0, len(wanted), 500):
-        for account in session.scalars(
-            select(PayeeAccount).where(PayeeAccount.household_id.in_(wanted[start : start + 500]))
-        ):
-            found[(account.household_id, account.valid_from)] = account
+def _look_up(session: Session, rows: Sequence[AccountRow]) -> dict[int, _Found]:
+    """The database's answer for every row at once: the rows' keys go into a temporary table
+    (COPY on PostgreSQL) and one query joins them with the registry and the accounts."""
+    temp_table(
+        session,
+        _ROWS_TABLE,
+        {
+            "row_no": "INTEGER",
+            "region": "VARCHAR(6)",
+            "household_no": "VARCHAR(40)",
+            "holder": "VARCHAR(18)",
+            "valid_from": "DATE",
+            "valid_to": "DATE",
+        },
+    )
+    copy_rows(
+        session,
+        _ROWS_TABLE,
+        ("row_no", "region", "household_no", "holder", "valid_from", "valid_to"),
+        (
+            (r.row, r.region, r.household_no, r.holder_id_number, r.valid_from, r.valid_to)
+            for r in rows
+        ),
+    )
+    found: dict[int, _Found] = {}
+    for row_no, hid, pid, member, holder, bank, account, valid_to in session.execute(_LOOKUP):
+        existing = None if holder is None else (holder, bank, account, valid_to)
+        found[row_no] = _Found(hid, pid, bool(member), existing)
+    session.execute(text(f"DROP TABLE {_ROWS_TABLE}"))
     return found
+
+
+def _store_rows(
+    session: Session, batch: ValidatedAccounts, now: dt.datetime
+) -> tuple[int, int, str]:
+    """Check each row against the registry and the accounts recorded, store the new ones (COPY
+    on PostgreSQL, batched inserts on SQLite); (imported, already recorded, digest of the rows
+    stored)."""
+    already = 0
+    found = _look_up(session, batch.rows)
+    kept: list[AccountRow] = []
+    new: list[tuple[object, ...]] = []
+    for record in batch.rows:
+        checked = _holder_in_household(record, found[record.row])
+        if isinstance(checked[0], str):
+            field_name, reason = checked
+            batch.quarantine.append(
+                QuarantineLine(record.row, field_name, reason, batch.raw[record.row])
+            )
+            continue
+        household_id, person_id = checked
+        existing = found[record.row].existing
+        if existing is not None:
+            refused = _against_existing(existing, record, person_id)
+            if refused is None:
+                already += 1
+            else:
+                batch.quarantine.append(QuarantineLine(record.row, *refused, batch.raw[record.row]))
+            continue
+        kept.append(record)
+        new.append(
+            (household_id, person_id, record.bank_code, record.account_number,
+             record.valid_from, record.valid_to, now, batch.path.name)
+        )  # fmt: skip
+    batch.rows = kept
+    copy_rows(session, "payee_accounts", _ACCOUNT_COLUMNS, new)
+    return len(new), already, _digest(new)
+
+
+def _digest(rows: Sequence[tuple[object, ...]]) -> str:
+    """SHA-256 of the stored rows (household, holder, bank, account, validity), in file order:
+    the audit entry names exactly what was written without holding an account number."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update("|".join(str(v) for v in row[:6]).encode() + b"\n")
+    return digest.hexdigest()
 
 
 @logged_stage("import accounts")
@@ -421,11 +596,12 @@ def import_accounts(
     dry_run: bool = False,
 ) -> AccountImportReport:
     """Check the rows against the registry and store the good ones, in one transaction with one
-    audit entry. Rows already recorded with the same values are counted, not stored twice. With
-    ``dry_run`` every check runs and the transaction is rolled back: nothing is written."""
+    audit entry (counts and a digest of the rows stored). Rows already recorded with the same
+    values are counted, not stored twice. With ``dry_run`` every check runs and the transaction
+    is rolled back: nothing is written."""
     now: dt.datetime = clock()  # type: ignore[operator]
     with db.sessions() as session, session.begin() as transaction:
-        imported, already = _store_rows(session, batch, now)
+        imported, already, digest = _store_rows(session, batch, now)
         batch.quarantine.sort(key=lambda q: q.row)
         append(
             session,
@@ -440,6 +616,7 @@ def import_accounts(
                 "imported": imported,
                 "already_recorded": already,
                 "quarantined": len({q.row for q in batch.quarantine}),
+                "rows_sha256": digest,
             },
             occurred_at=now,
         )
@@ -448,63 +625,6 @@ def import_accounts(
     return AccountImportReport(
         batch.read, imported, already, tuple(batch.quarantine), batch.headers
     )
-
-
-def _households(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    wanted = list(keys)
-    found: dict[tuple[str, str], int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        clause = or_(
-            *(and_(Household.region_code == r, Household.household_no == n) for r, n in chunk)
-        )
-        for hid, region, number in session.execute(
-            select(Household.id, Household.region_code, Household.household_no).where(clause)
-        ):
-            found[(region, number)] = hid
-    return found
-
-
-def _persons(session: Session, id_numbers: Iterable[str]) -> dict[str, int]:
-    wanted = list(id_numbers)
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for pid, number in session.execute(
-            select(Person.id, Person.id_number).where(Person.id_number.in_(chunk))
-        ):
-            found[number] = pid
-    return found
-
-
-def _is_member(
-    spans: Sequence[tuple[dt.date, dt.date | None]], start: dt.date, end: dt.date | None
-) -> bool:
-    """A membership (start, end) of the household overlapping the account's validity
-    [start, end] (a membership's end_date is exclusive)."""
-    return any(
-        (end is None or m_start <= end) and (m_end is None or m_end > start)
-        for m_start, m_end in spans
-    )
-
-
-def _memberships(
-    session: Session, person_ids: Iterable[int]
-) -> dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]]:
-    """Every membership of these persons, by (person, household): (start, end)."""
-    wanted = sorted(set(person_ids))
-    found: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
-    for start in range(0, len(wanted), 500):
-        for person_id, household_id, m_start, m_end in session.execute(
-            select(
-                Membership.person_id,
-                Membership.household_id,
-                Membership.start_date,
-                Membership.end_date,
-            ).where(Membership.person_id.in_(wanted[start : start + 500]))
-        ):
-            found.setdefault((person_id, household_id), []).append((m_start, m_end))
-    return found
 
 
 def account_for_month(

@@ -19,6 +19,7 @@ from safetynet.intake import NullProgress, ProgressSink
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import programs
 from safetynet.policy.population import Entity
+from safetynet.registry.bulk_households import insert_new_households
 from safetynet.registry.duplicates import hold_likely_duplicates
 from safetynet.registry.events import IncomeChange, IncomeChanged
 from safetynet.registry.facts import SUBJECT, facts_in_force, write_facts
@@ -165,13 +166,11 @@ class _Writer:
             occurred_at=self.now,
         )
 
-    def run(self) -> ImportReport:
+    def run(self, households: list[HouseholdRecord] | None = None) -> ImportReport:
         batch = self.cmd.batch
-        hold_likely_duplicates(
-            self.uow, batch, actor=self.cmd.actor, accept=self.cmd.accept_duplicates, now=self.now
-        )
-        self.progress.start("Writing households", len(batch.households))
-        for chunk in _chunks(list(batch.households), CHUNK):
+        todo = batch.households if households is None else households
+        self.progress.start("Writing households", len(todo))
+        for chunk in _chunks(list(todo), CHUNK):
             self.write_chunk(chunk)
             self.progress.advance(len(chunk))
         self.report.read = batch.read
@@ -511,7 +510,18 @@ def import_households(
     """Import validated households in one transaction; conflicts with the database are
     quarantined (whole households) and added to ``cmd.batch.quarantine``."""
     writer = _Writer(uow, cmd, clock(), progress or NullProgress())
-    report = writer.run()
+    # Likely duplicates of registered persons are held first (unless accepted), whichever
+    # writer would have written them.
+    hold_likely_duplicates(
+        uow, cmd.batch, actor=cmd.actor, accept=cmd.accept_duplicates, now=writer.now
+    )
+    # Households new to the registry are inserted set-based (registry.bulk_households, audited
+    # per county); the row writer upserts the rest.
+    rest = insert_new_households(
+        uow, cmd, writer.now, writer.report, _PERSON_COLUMNS, _PERSON_DEFAULTS, IMPORT_SOURCE,
+        writer.progress,
+    )  # fmt: skip
+    report = writer.run(rest)
     if report.changed:
         writer.audit(
             "HouseholdsImported",

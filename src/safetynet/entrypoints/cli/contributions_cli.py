@@ -85,23 +85,9 @@ def import_contributions(
     """Import contribution records: good rows are committed, bad ones go to the quarantine file.
 
     Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
-    from safetynet.entrypoints.cli._common import (
-        finish_import,
-        report_quarantine,
-        unit_of_work,
-    )
-    from safetynet.insurance.contribution_imports import (
-        ImportContributions,
-        default_flagged_path,
-        read_contributions,
-        validate_contributions,
-    )
-    from safetynet.insurance.contribution_imports import (
-        import_contributions as handle,
-    )
+    from safetynet.entrypoints.cli._common import finish_import, report_quarantine
     from safetynet.intake import write_quarantine
     from safetynet.policy.parameters import default_tree, parse_override
-    from safetynet.registry.handlers import system_clock
 
     if quarantine is not None:
         output_file(quarantine, "--quarantine")
@@ -113,23 +99,16 @@ def import_contributions(
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         raise InputError("--as-of", f"{as_of!r} is not a date (YYYY-MM-DD)") from None
-    table = read_contributions(file, encoding, header_row)
-    digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    with current_database(url) as db, RichProgress(quiet=quiet) as progress:
-        batch = validate_contributions(
-            table,
-            as_of=day,
-            out_of_clamp="flag" if out_of_clamp == "flag" else "quarantine",
-            tree=tree,
-            overrides=overrides,
-            progress=progress,
-        )
-        command = ImportContributions(batch, _actor(), f"{file.name} sha256:{digest}")
-        with unit_of_work(db, dry_run=dry_run) as uow:
-            report = handle(command, uow, system_clock, progress)
+    checks: dict[str, Any] = {
+        "as_of": day,
+        "out_of_clamp": "flag" if out_of_clamp == "flag" else "quarantine",
+        "tree": tree,
+        "overrides": overrides,
+    }
+    report, batch, layout = _import_file(file, encoding, header_row, checks, url, quiet, dry_run)
 
-    if table.sheet is not None:
-        out.print(f"{file.name}: {table.sheet.layout()}", markup=False)
+    if layout is not None:
+        out.print(f"{file.name}: {layout}", markup=False)
     out.print(
         f"read {report.read} rows: {report.accepted} accepted, {report.quarantined} quarantined",
         markup=False,
@@ -139,14 +118,56 @@ def import_contributions(
         f"({report.persons} persons)",
         markup=False,
     )
-    report_quarantine(batch.quarantine, table.headers, file, quarantine, dry_run=dry_run)
+    report_quarantine(batch.quarantine, batch.headers, file, quarantine, dry_run=dry_run)
     if batch.flagged and not dry_run:
+        from safetynet.insurance.contribution_imports import default_flagged_path
+
         flagged = default_flagged_path(file)
-        write_quarantine(batch.flagged, table.headers, flagged)
+        write_quarantine(batch.flagged, batch.headers, flagged)
         out.print(
             f"flagged (imported, see reasons): {report.flagged} rows in {flagged}", markup=False
         )
     finish_import(report.quarantined, dry_run=dry_run)
+
+
+def _import_file(
+    file: Path,
+    encoding: str | None,
+    header_row: int | None,
+    checks: dict[str, Any],
+    url: str | None,
+    quiet: bool,
+    dry_run: bool,
+) -> tuple[Any, Any, str | None]:
+    """Read, check and import the file: as columns (the bulk path) when it is a plain CSV, row
+    by row otherwise; the same checks and reasons either way. (report, batch, layout line)."""
+    from safetynet.entrypoints.cli._common import unit_of_work
+    from safetynet.insurance import bulk_contributions as bulk
+    from safetynet.insurance import contribution_imports as rows
+    from safetynet.registry.handlers import system_clock
+
+    frame = bulk.read_bulk_contributions(file, encoding, header_row)
+    table = rows.read_contributions(file, encoding, header_row) if frame is None else None
+    digest = hashlib.sha256()
+    with file.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    source = f"{file.name} sha256:{digest.hexdigest()}"
+    with current_database(url) as db, RichProgress(quiet=quiet) as progress:
+        if frame is not None:
+            batch: Any = bulk.validate_bulk_contributions(frame, progress=progress, **checks)
+            command: Any = bulk.ImportBulkContributions(batch, _actor(), source)
+            handle: Any = bulk.import_bulk_contributions
+            layout: str | None = frame.sheet().layout()
+        else:
+            assert table is not None
+            batch = rows.validate_contributions(table, progress=progress, **checks)
+            command = rows.ImportContributions(batch, _actor(), source)
+            handle = rows.import_contributions
+            layout = table.sheet.layout() if table.sheet is not None else None
+        with unit_of_work(db, dry_run=dry_run) as uow:
+            report = handle(command, uow, system_clock, progress)
+    return report, batch, layout
 
 
 @contributions_app.command("history")

@@ -88,6 +88,7 @@ def import_households(
     """Import households: good rows are committed, bad ones go to the quarantine file.
 
     Exit status: 0 every row accepted, 1 some rows quarantined, 2 the file could not be read."""
+    from safetynet.registry.bulk_households import read_frame, validate_frame
     from safetynet.registry.handlers import ImportHouseholds, system_clock
     from safetynet.registry.handlers import import_households as handle
     from safetynet.registry.imports import read_table, validate
@@ -95,10 +96,16 @@ def import_households(
     if quarantine is not None:
         output_file(quarantine, "--quarantine")
     start = date_or_today(as_of, "--as-of")
-    table = read_table(file, encoding, header_row)
+    # A plain CSV is checked by column (registry.bulk_households); other files row by row.
+    frame = read_frame(file, encoding, header_row)
+    table = read_table(file, encoding, header_row) if frame is None else None
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     with current_database(url) as db, RichProgress(quiet=quiet) as progress:
-        batch = validate(table, month=month, progress=progress, as_of=start)
+        if table is not None:
+            batch = validate(table, month=month, progress=progress, as_of=start)
+        else:
+            assert frame is not None
+            batch = validate_frame(frame, month=month, progress=progress, as_of=start)
         command = ImportHouseholds(
             batch=batch,
             actor=_actor(),
@@ -109,7 +116,8 @@ def import_households(
         with unit_of_work(db, dry_run=dry_run) as uow:
             report = handle(command, uow, system_clock, progress)
 
-    out.print(f"{file.name}: {_layout(table.header_row, table.ignored)}", markup=False)
+    layout = (table.header_row, table.ignored) if table else (1, frame.sheet().ignored)  # type: ignore[union-attr]
+    out.print(f"{file.name}: {_layout(*layout)}", markup=False)
     out.print(
         f"read {report.read} rows: {report.accepted} accepted, {report.quarantined} quarantined",
         markup=False,
@@ -124,7 +132,7 @@ def import_households(
         f"{report.persons_unchanged} unchanged",
         markup=False,
     )
-    report_quarantine(batch.quarantine, table.headers, file, quarantine, dry_run=dry_run)
+    report_quarantine(batch.quarantine, batch.headers, file, quarantine, dry_run=dry_run)
     finish_import(report.quarantined, dry_run=dry_run)
 
 
