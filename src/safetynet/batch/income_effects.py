@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from safetynet.batch.runner import evaluate_county
+from safetynet.errors import CoverageError
 from safetynet.monitoring.verification import INCOME_FIELDS, load_county
 from safetynet.payments.facts import IncomeShift
 from safetynet.registry.model import Household
@@ -45,6 +46,11 @@ def income_effect(
                 if person_id in row_of:
                     data.population.persons[field][row_of[person_id]] -= fen
         result = evaluate_county(data, first, only=programs)
+        for totals in result.totals:
+            if totals.not_available:
+                # The rules cannot say what the household gets here (no local standard): the
+                # follower records the gap instead of moving the amount.
+                raise CoverageError(f"{totals.program}: {totals.not_available}")
         amounts.append(
             {
                 program: int(amount) if eligible else 0

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from openpyxl import Workbook
+import xlsxwriter
 
 from safetynet.batch.caseload import current_caseload
+from safetynet.batch.county_file import household_number
 from safetynet.batch.runner import parse_month
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
@@ -29,11 +30,6 @@ from safetynet.registry.county_data import choose_counties, read_county
 __all__ = ["ROLL_HEADERS", "household_number", "write_synthetic_roll"]
 
 ROLL_HEADERS = ("户编号", "户籍地", "项目", "月保障金额", "起始日期")
-
-
-def household_number(household_id: int) -> str:
-    """The county household number of a synthetic household (as in its household file)."""
-    return f"S{household_id}"
 
 
 def write_synthetic_roll(
@@ -75,10 +71,12 @@ def _write(out: Path, rows: list[tuple[str, ...]], on: dt.date) -> None:
             writer.writerow(ROLL_HEADERS)
             writer.writerows(rows)
         return
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("保障名册")
-    sheet.append([f"保障名册（{on:%Y年%m月}）"])  # a title row above the header, as offices do
-    sheet.append(list(ROLL_HEADERS))
-    for row in rows:
-        sheet.append(list(row))
-    book.save(out)
+    book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    sheet = book.add_worksheet("保障名册")
+    sheet.write_row(
+        0, 0, [f"保障名册（{on:%Y年%m月}）"]
+    )  # a title row above the header, as offices do
+    sheet.write_row(1, 0, list(ROLL_HEADERS))
+    for i, row in enumerate(rows, start=2):
+        sheet.write_row(i, 0, list(row))
+    book.close()

@@ -7,11 +7,12 @@ import csv
 import datetime as dt
 import io
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from python_calamine import CalamineWorkbook
 
 from safetynet.errors import InputError
 from safetynet.intake.columns import IGNORED, Column, header_lookup, map_headers, normalise_header
@@ -259,55 +260,38 @@ def _split_header(
     return headers, rows, header_at + 1
 
 
-_MERGE_AWARE_BYTES = 8 * 1024 * 1024
-
-
 def read_xlsx_rows(
     path: Path,
     *,
     lookup: Mapping[str, str] | None = None,
     header_row: int | None = None,
 ) -> tuple[list[str], list[_Row], int]:
-    import openpyxl  # deferred: only XLSX imports need it
-
+    """The first sheet's rows as text, read with calamine (Rust; a county's 100,000 rows in well
+    under a second). A merged cell holds its value in its top-left cell only: every cell of the
+    range gets it (a header over two rows, a household number over its members' rows)."""
     records: list[list[str]] = []
     numeric: list[tuple[int, ...]] = []
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styling and extensions it skips; styling carries no data.
-            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            streamed = path.stat().st_size > _MERGE_AWARE_BYTES
-            workbook = openpyxl.load_workbook(path, read_only=streamed, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                merged: dict[tuple[int, int], Any] = {}
-                if not streamed:
-                    # A merged cell holds its value in its top-left cell only: every cell of
-                    # the range gets it (a header over two rows, a household number over its
-                    # members' rows).
-                    for span in sheet.merged_cells.ranges:
-                        value = sheet.cell(span.min_row, span.min_col).value
-                        for r in range(span.min_row, span.max_row + 1):
-                            for c in range(span.min_col, span.max_col + 1):
-                                merged[(r, c)] = value
-                for r, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                    cells = [
-                        merged.get((r, c), v) if v is None else v
-                        for c, v in enumerate(values, start=1)
-                    ]
-                    records.append([_cell_text(v) for v in cells])
-                    numeric.append(
-                        tuple(
-                            i
-                            for i, v in enumerate(cells)
-                            if isinstance(v, int | float) and not isinstance(v, bool)
-                        )
-                    )
-            finally:
-                workbook.close()
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+        for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ():
+            value = rows[r0][c0] if r0 < len(rows) and c0 < len(rows[r0]) else ""
+            for r in range(r0, min(r1, len(rows) - 1) + 1):
+                for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
+                    if rows[r][c] in ("", None):
+                        rows[r][c] = value
+        for cells in rows:
+            records.append([_cell_text(v) for v in cells])
+            numeric.append(
+                tuple(
+                    i
+                    for i, v in enumerate(cells)
+                    if isinstance(v, int | float) and not isinstance(v, bool)
+                )
+            )
     except InputError:
         raise
-    except Exception as exc:  # zipfile, zlib, XML and KeyError alike mean a damaged workbook
+    except Exception as exc:  # zip, XML and calamine's own errors alike mean a damaged workbook
         raise InputError(
             str(path),
             f"is not a readable XLSX workbook ({type(exc).__name__}: {exc}); "

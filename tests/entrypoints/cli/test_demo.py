@@ -37,10 +37,19 @@ def test_demo_works_from_a_folder_outside_the_repository(tmp_path: Path) -> None
     for program in ("dibao", "tekun", "employee_pension", "resident_pension"):
         assert f"│ {program}" in done.stdout, program
     assert "Pensions (employee and residents'):" in done.stdout
+    # Through the front door: the offices' spreadsheets imported with their bad rows quarantined,
+    # the rolls imported, the month run on the registry's own snapshot, a one-off award paid.
+    assert "Household lists imported through the front door" in done.stdout
+    assert "310115-households.xlsx" in done.stdout
+    assert "rows quarantined" in done.stdout
+    assert "The current rolls imported:" in done.stdout
+    assert "The registry's snapshot of 2025-09" in done.stdout
+    assert "│ 310115 │ tempo" in done.stdout  # temporary assistance in the payment report
     assert "illustrative locality 'demo' shipped with SafetyNet [I]" in done.stdout
     # Its files go to the SafetyNet home, not the working directory.
     assert (home / "demo" / "safetynet.db").is_file()
     assert (home / "demo" / MARKER).is_file()
+    assert (home / "demo" / "offices" / "310115-households.quarantine.csv").is_file()
     assert list(elsewhere.iterdir()) == []
 
 

@@ -84,18 +84,15 @@ def run_demo(
     counties: Sequence[str] = DEMO_COUNTIES,
     month: str = DEMO_MONTH,
 ) -> None:
-    from safetynet.batch.caseload import load_caseload
     from safetynet.batch.cycle import run_cycle
+    from safetynet.batch.registry_month import registry_snapshot
     from safetynet.batch.runner import month_dir, parse_month
     from safetynet.batch.synth import generate
-    from safetynet.batch.synth_accounts import write_synthetic_accounts
     from safetynet.batch.synth_feeds import generate_feeds
     from safetynet.bootstrap import bootstrap, upgrade
     from safetynet.db.engine import create_database
     from safetynet.domain.regions import default_registry
     from safetynet.entrypoints.cli.batch_cli import log_stages, print_report
-    from safetynet.payments.accounts import import_accounts, read_accounts
-    from safetynet.policy.engine import caseload_programs
     from safetynet.policy.screening import fallback_label, load_parameter_values
 
     started = time.perf_counter()
@@ -122,21 +119,32 @@ def run_demo(
     out.print(f"1. Registry database created: {workdir / 'safetynet.db'} ({_since(step)})")
 
     step = time.perf_counter()
-    snapshot = workdir / "population"
-    generate(snapshot, persons, list(counties), seed=DEMO_SEED, on=on)
-    out.print(f"2. Synthetic population written: {snapshot} ({_since(step)})")
+    synthetic = workdir / "synthetic"
+    generate(synthetic, persons, list(counties), seed=DEMO_SEED, on=on)
+    out.print(
+        f"2. Synthetic counties drawn: {synthetic} — the people the offices' files describe "
+        f"({_since(step)})"
+    )
 
     step = time.perf_counter()
-    caseload = load_caseload(db, snapshot, month, fallbacks=fallbacks, clock=clock, everyone=True)
-    accounts_file = workdir / "accounts.csv"
-    write_synthetic_accounts(db, accounts_file, on, seed=DEMO_SEED)
-    accounts = import_accounts(db, read_accounts(accounts_file), actor=DEMO_ACTOR, clock=clock)
-    enrolled = ", ".join(f"{caseload.enrolments(p):,} {p}" for p in caseload_programs())
+    offices = workdir / "offices"
+    imported = _import_household_lists(db, synthetic, offices, month, on, clock)
+    out.print(f"3. Household lists imported through the front door ({_since(step)}): {imported}")
+
+    step = time.perf_counter()
+    enrolled = _import_rolls(db, synthetic, workdir, month, fallbacks, clock)
+    out.print(f"4. The current rolls imported: {enrolled} ({_since(step)})", markup=False)
+    tid = _emergency_case(db, clock, on, counties[0])
     out.print(
-        f"3. Registry loaded: {caseload.households:,} households, {caseload.persons:,} persons; "
-        f"caseload enrolled from {month}: {enrolled}; "
-        f"{accounts.imported:,} social-security-card accounts imported (a few households have "
-        f"none: their payments must be held) ({_since(step)})"
+        f"   An emergency temporary assistance case (track {tid}) approved through the workflow: "
+        "1,000.00 yuan advanced first, the rest on the decision — paid by this month's roll."
+    )
+
+    step = time.perf_counter()
+    results, bank = workdir / "results", workdir / "bank"
+    snapshot, taken = registry_snapshot(db, month, results)
+    out.print(
+        f"5. The registry's snapshot of {month}: {snapshot} — {_taken(taken)} ({_since(step)})"
     )
 
     step = time.perf_counter()
@@ -145,13 +153,12 @@ def run_demo(
     planted = pq.read_table(feeds / "planted.parquet")
     rows = sum(c["rows"] for kind in manifest["files"].values() for c in kind.values())
     out.print(
-        f"4. Department feeds of {month} written: {feeds} — {len(manifest['files'])} "
+        f"6. Department feeds of {month} written: {feeds} — {len(manifest['files'])} "
         f"kinds, {rows:,} rows, {planted.num_rows:,} planted discrepancies and a few bad rows "
         f"per file ({_since(step)})\n"
     )
 
     step = time.perf_counter()
-    results, bank = workdir / "results", workdir / "bank"
     stages = ("feeds", "compare", "rules", "payments")
     report = run_cycle(
         snapshot, month, results, feeds=feeds, db=db, stages=stages, bank_files=bank,
@@ -159,7 +166,7 @@ def run_demo(
         unit_of_work=bootstrap(db, clock=clock).unit_of_work,
     )  # fmt: skip
     log_stages(report)
-    out.print(f"5. The month's cycle ({_since(step)}):")
+    out.print(f"7. The month's cycle on the registry's snapshot ({_since(step)}):")
     print_report(out, report, stages)
 
     _planted_and_found(out, planted, month_dir(results, month))
@@ -184,6 +191,123 @@ def run_demo(
 
 
 Clock = Callable[[], dt.datetime]
+
+
+def _taken(manifest: Mapping[str, Any]) -> str:
+    return (
+        f"{manifest['households']:,} households, {manifest['persons']:,} persons in "
+        f"{len(manifest['counties'])} counties, as the registry holds them"
+    )
+
+
+BAD_ROWS = 3  # households per county file made bad on purpose (the import must quarantine them)
+
+
+def _import_household_lists(
+    db: Any, synthetic: Path, offices: Path, month: str, on: dt.date, clock: Clock
+) -> str:
+    """Each county's office spreadsheet (XLSX, Chinese headers, a few bad rows) written from the
+    synthetic county, then imported as a clerk would: good households in, bad ones quarantined."""
+    from safetynet.batch.county_file import write_county_data
+    from safetynet.bootstrap import bootstrap
+    from safetynet.intake import default_quarantine_path, write_quarantine
+    from safetynet.registry.county_data import counties, read_county
+    from safetynet.registry.handlers import ImportHouseholds
+    from safetynet.registry.imports import read_table, validate
+
+    offices.mkdir(parents=True, exist_ok=True)
+    bus = bootstrap(db, clock=clock)
+    lines = []
+    for county in counties(synthetic):
+        path = offices / f"{county}-households.xlsx"
+        write_county_data(path, read_county(synthetic, county), month=month, bad_rows=BAD_ROWS,
+                          seed=DEMO_SEED)  # fmt: skip
+        table = read_table(path, None)
+        batch = validate(table, as_of=on)
+        report = bus.handle(ImportHouseholds(batch, DEMO_ACTOR, on, path.name))
+        quarantine = default_quarantine_path(path)
+        write_quarantine(batch.quarantine, table.headers, quarantine)
+        lines.append(
+            f"{path.name}: {report.read:,} rows, {report.households_created:,} households "
+            f"created, {report.quarantined} rows quarantined ({quarantine.name})"
+        )
+        for q in batch.quarantine[:2]:
+            lines.append(f"  row {q.row}, {q.field}: {q.reason}")
+    return "\n   " + "\n   ".join(lines)
+
+
+def _import_rolls(
+    db: Any, synthetic: Path, workdir: Path, month: str, fallbacks: Mapping[str, Any], clock: Clock
+) -> str:
+    """The counties' current rolls (保障名册) as the offices keep them, imported as enrolments;
+    the rows of households quarantined from the household lists are quarantined in turn. Then
+    the households' social-security-card accounts."""
+    from safetynet.batch.synth_accounts import write_synthetic_accounts
+    from safetynet.batch.synth_rolls import write_synthetic_roll
+    from safetynet.bootstrap import bootstrap
+    from safetynet.payments.accounts import import_accounts, read_accounts
+    from safetynet.registry.rolls import ImportRoll, read_roll, validate_roll
+
+    on = dt.date.fromisoformat(f"{month}-01")
+    path = workdir / "offices" / "rolls.xlsx"
+    write_synthetic_roll(synthetic, month, path, fallbacks=fallbacks)
+    roll = validate_roll(read_roll(path), on)
+    report = bootstrap(db, clock=clock).handle(ImportRoll(roll, DEMO_ACTOR, path.name))
+    enrolled = ", ".join(f"{n:,} {p}" for p, n in sorted(report.enrolled.items()))
+    accounts_file = workdir / "accounts.csv"
+    write_synthetic_accounts(db, accounts_file, on, seed=DEMO_SEED)
+    accounts = import_accounts(db, read_accounts(accounts_file), actor=DEMO_ACTOR, clock=clock)
+    return (
+        f"{enrolled} ({report.quarantined} roll rows quarantined: their households were not "
+        f"imported); {accounts.imported:,} social-security-card accounts imported (a few "
+        "households have none: their payments must be held)"
+    )
+
+
+def _emergency_case(db: Any, clock: Clock, on: dt.date, county: str) -> int:
+    """Emergency temporary assistance (急难型临时救助) for a registered household of ``county``:
+    lodged, accepted, 1,000.00 yuan advanced first (先行救助), investigated, verified and
+    approved; returns the track id. Its advance and the rest are awards the roll pays once."""
+    from sqlalchemy import select
+
+    from safetynet.bootstrap import bootstrap
+    from safetynet.cases import commands as c
+    from safetynet.registry.model import Household
+
+    with db.sessions() as session:
+        household_no = session.scalars(
+            select(Household.household_no)
+            .where(Household.region_code == county)
+            .order_by(Household.id)
+        ).first()
+    assert household_no is not None, "the county file imported no household"
+    clerk = Actor("clerk_demo", "intake_clerk", county)
+    reviewer = Actor("town_demo", "township_reviewer", county)
+    investigator = Actor("inv_demo", "investigator", county)
+    approver = Actor("county_demo", "county_approver", county)
+    facts = {
+        "region": county, "hukou_type": "urban", "temporary_assistance_type": "emergency",
+        "members": [{"relation": "head", "birth_date": "1970-05-01", "sex": "male",
+                     "wage_income": "3800.00", "is_employed": True}],
+    }  # fmt: skip
+    bus = bootstrap(db, clock=clock)
+    day = on.replace(day=2)
+    submitted = bus.handle(
+        c.SubmitApplication(actor=clerk, on=day, household_region=county,
+                            household_no=household_no, region=county, household=facts,
+                            programs=("temporary_assistance",), emergency=True)
+    )  # fmt: skip
+    (tid,) = submitted.track_ids
+    bus.handle(c.AcceptApplication(actor=clerk, on=day, application_id=submitted.entity_id))
+    bus.handle(c.StartPayment(actor=reviewer, on=day, track_id=tid, advance_amount_fen=100_000))
+    bus.handle(c.StartInvestigation(actor=investigator, on=day, track_id=tid,
+                                    investigators=("inv_demo", "inv_demo2")))  # fmt: skip
+    bus.handle(c.RecordHomeVisit(actor=investigator, on=day, track_id=tid, visitors=("inv_demo",)))
+    bus.handle(c.AttachVerificationReport(actor=investigator, on=day, track_id=tid,
+                                          report={"event": "fire"},
+                                          cross_check_requested_on=day))  # fmt: skip
+    bus.handle(c.ConfirmTrack(actor=approver, on=day + dt.timedelta(days=1), track_id=tid))
+    return int(tid)
 
 
 def _clock(on: dt.date) -> Clock:
@@ -254,7 +378,7 @@ def _bank_round_trip(
     )
     result = reconcile_return_file(db, answer.path, actor=DEMO_ACTOR, clock=clock)
     out.print(
-        f"\n6. The bank answered ({answer.path}): {answer.paid:,} booked, {answer.failed:,} "
+        f"\n8. The bank answered ({answer.path}): {answer.paid:,} booked, {answer.failed:,} "
         f"failed, and {answer.planted_bad_rows} rows planted to be refused. Reconciled: "
         f"paid {result.paid:,}, failed {result.failed:,} (sent again with the next bank file), "
         f"quarantined {result.quarantined:,}:",
