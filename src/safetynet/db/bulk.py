@@ -10,8 +10,8 @@ forms are used (``IN (…)``, one cached INSERT executed for all rows).
 from __future__ import annotations
 
 import csv
-import functools
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
