@@ -481,6 +481,8 @@ def _parse_row(
     income, income_month = _incomes(values, default_month, limits, attempt, problems)
     facts: dict[str, dict[str, str]] = {Entity.PERSON: {}, Entity.HOUSEHOLD: {}}
     for fact_name in values.keys() & _FACT_NAMES:
+        if not values[fact_name] or values[fact_name].isspace():
+            continue  # a blank cell: the fact is not given (most cells of most columns)
         fact = attempt(fact_name, _fact_parser(fact_name, limits.maximum_fen))
         if fact is not None:
             facts[fact_entity(fact_name)][fact_name] = fact

@@ -12,9 +12,11 @@ and on time", and the ten largest monthly payments with their explanations.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -208,25 +210,23 @@ def _import_household_lists(
 ) -> str:
     """Each county's office spreadsheet (XLSX, Chinese headers, a few bad rows) written from the
     synthetic county, then imported as a clerk would: good households in, bad ones quarantined."""
-    from safetynet.batch.county_file import write_county_data
     from safetynet.bootstrap import bootstrap
     from safetynet.intake import default_quarantine_path, write_quarantine
-    from safetynet.registry.county_data import counties, read_county
+    from safetynet.registry.county_data import counties
     from safetynet.registry.handlers import ImportHouseholds
-    from safetynet.registry.imports import read_table, validate
 
     offices.mkdir(parents=True, exist_ok=True)
     bus = bootstrap(db, clock=clock)
     lines = []
-    for county in counties(synthetic):
-        path = offices / f"{county}-households.xlsx"
-        write_county_data(path, read_county(synthetic, county), month=month, bad_rows=BAD_ROWS,
-                          seed=DEMO_SEED)  # fmt: skip
-        table = read_table(path, None)
-        batch = validate(table, as_of=on)
+    jobs = [(synthetic, county, offices, month, on) for county in counties(synthetic)]
+    # Each office writes its spreadsheet and the clerk's checks run on it in parallel; the
+    # imports then write to the one registry in turn.
+    with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        checked = list(pool.map(_office_file, jobs))
+    for path, headers, batch in checked:
         report = bus.handle(ImportHouseholds(batch, DEMO_ACTOR, on, path.name))
         quarantine = default_quarantine_path(path)
-        write_quarantine(batch.quarantine, table.headers, quarantine)
+        write_quarantine(batch.quarantine, headers, quarantine)
         lines.append(
             f"{path.name}: {report.read:,} rows, {report.households_created:,} households "
             f"created, {report.quarantined} rows quarantined ({quarantine.name})"
@@ -234,6 +234,21 @@ def _import_household_lists(
         for q in batch.quarantine[:2]:
             lines.append(f"  row {q.row}, {q.field}: {q.reason}")
     return "\n   " + "\n   ".join(lines)
+
+
+def _office_file(job: tuple[Path, str, Path, str, dt.date]) -> tuple[Path, Any, Any]:
+    """One county's office spreadsheet written from the synthetic county, then read and checked
+    as the import does (in a worker process)."""
+    from safetynet.batch.county_file import write_county_data
+    from safetynet.registry.county_data import read_county
+    from safetynet.registry.imports import read_table, validate
+
+    synthetic, county, offices, month, on = job
+    path = offices / f"{county}-households.xlsx"
+    write_county_data(path, read_county(synthetic, county), month=month, bad_rows=BAD_ROWS,
+                      seed=DEMO_SEED)  # fmt: skip
+    table = read_table(path, None)
+    return path, table.headers, validate(table, as_of=on)
 
 
 def _import_rolls(
