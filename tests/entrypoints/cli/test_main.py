@@ -199,7 +199,7 @@ def test_demo_runs_the_month_cycle_and_explains_the_largest_payments(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "5. The month's cycle" in out
+    assert "7. The month's cycle on the registry's snapshot" in out
     assert "Planted and found" in out
     # The simulated bank's two bad rows are refused by reconciliation, row by row.
     assert "unknown instruction" in out
