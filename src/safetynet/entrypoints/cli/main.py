@@ -331,7 +331,7 @@ def demo(
             "folder is refused, never deleted."
         ),
     ] = None,
-    persons: Annotated[int, typer.Option(help="Synthetic persons in all.")] = 80_000,
+    persons: Annotated[int, typer.Option(help="Synthetic persons in all.")] = 90_000,
     county: Annotated[
         list[str] | None,
         typer.Option(help="County code (repeatable; default 310115 and 310104, Shanghai)."),
