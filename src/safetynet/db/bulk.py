@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
@@ -145,7 +144,6 @@ def _csv(batch: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-@functools.lru_cache(maxsize=4096)  # a batch repeats its dates (valid from, recorded at)
 def _sqlite_text(value: Any) -> Any:
     """A value as SQLAlchemy stores it in SQLite: dates as ISO text, date-times as
     ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC, no offset), the rest as the driver takes it."""

@@ -346,35 +346,8 @@ def _households(
     raw: Mapping[int, tuple[str, ...]],
     quarantine: list[QuarantineLine],
 ) -> list[HouseholdRecord]:
-    """The household checks of ``imports.validate``, in its order."""
-    seen: dict[str, list[tuple[str, int]]] = {}
-    for household_no, members in groups.items():
-        for m in members:
-            seen.setdefault(m.id_number, []).append((household_no, m.row))
-    households: list[HouseholdRecord] = []
-    for household_no, members in groups.items():
-        bad = bad_rows.get(household_no, [])
-        problems_by_row = imports._household_problems(
-            household_no, members, seen, check_heads=not bad
-        )
-        if problems_by_row or bad:
-            for m in members:
-                for f, reason in problems_by_row.get(m.row, []):
-                    quarantine.append(QuarantineLine(m.row, f, reason, raw[m.row]))
-                if m.row not in problems_by_row:
-                    where = ", ".join(str(r) for r in sorted(bad + list(problems_by_row)))
-                    quarantine.append(
-                        QuarantineLine(
-                            m.row,
-                            "household_no",
-                            f"household {household_no} has bad rows ({where}); "
-                            "none of its rows was imported",
-                            raw[m.row],
-                        )
-                    )
-            continue
-        households.append(imports._household(household_no, members, columns))
-    return households
+    """The household checks of ``imports.validate``: the same function."""
+    return imports.group_households(groups, bad_rows, columns, raw, quarantine)
 
 
 # -- Writing ---------------------------------------------------------------------------------

@@ -629,6 +629,11 @@ def move_person(cmd: MovePerson, uow: UnitOfWork, clock: Clock) -> int:
 _ENROLMENT_FIELDS = ["household_id", "program", "start_date", "end_date", "amount_fen", "status"]
 
 
+def enrolment_state(enrolment: Enrolment) -> dict[str, Any]:
+    """An enrolment's fields as the audit log records them."""
+    return _state(enrolment, _ENROLMENT_FIELDS)
+
+
 @dataclass(frozen=True)
 class EnrolHousehold:
     region: str
@@ -669,7 +674,7 @@ def enrol_household(cmd: EnrolHousehold, uow: UnitOfWork, clock: Clock) -> int:
     )
     repo.add(enrolment)
     repo.flush()
-    _history(uow, enrolment, now, "enrolled")
+    record_enrolment_version(uow, enrolment, now, "enrolled")
     append(
         uow.session,
         actor=cmd.actor,
@@ -718,7 +723,7 @@ def change_enrolment(cmd: ChangeEnrolment, uow: UnitOfWork, clock: Clock) -> int
     if cmd.end is not None:
         enrolment.end_date = cmd.end
     enrolment.version += 1
-    _history(uow, enrolment, now, cmd.reason)
+    record_enrolment_version(uow, enrolment, now, cmd.reason)
     append(
         uow.session,
         actor=cmd.actor,
@@ -734,7 +739,10 @@ def change_enrolment(cmd: ChangeEnrolment, uow: UnitOfWork, clock: Clock) -> int
     return enrolment.version
 
 
-def _history(uow: UnitOfWork, enrolment: Enrolment, now: dt.datetime, reason: str) -> None:
+def record_enrolment_version(
+    uow: UnitOfWork, enrolment: Enrolment, now: dt.datetime, reason: str
+) -> None:
+    """Append the enrolment as it now is to its history (never updated, never deleted)."""
     uow.repo(RegistryRepository).add(
         EnrolmentHistory(
             enrolment_id=enrolment.id,

@@ -279,6 +279,22 @@ def validate(
             groups.setdefault(household_no, []).append(record)
         sink.advance()
 
+    households = group_households(groups, bad_rows, table.columns, raw, quarantine)
+    quarantine.sort(key=lambda q: q.row)
+    return ValidatedImport(table.path, table.headers, len(table.rows), households, quarantine, raw)
+
+
+def group_households(
+    groups: Mapping[str, list[PersonRecord]],
+    bad_rows: Mapping[str, list[int]],
+    columns: Sequence[str],
+    raw: Mapping[int, tuple[str, ...]],
+    quarantine: list[QuarantineLine],
+) -> list[HouseholdRecord]:
+    """Parsed rows grouped by household into whole households; a household with a bad row, a
+    missing or second head, or a member listed in another household of the file is quarantined
+    whole (every row with its reason, appended to ``quarantine``). Shared by the row validator
+    and the column validator (``registry.bulk_households``)."""
     # Identity numbers that occur in more than one household of the file.
     seen: dict[str, list[tuple[str, int]]] = {}
     for household_no, members in groups.items():
@@ -306,9 +322,8 @@ def validate(
                         )
                     )
             continue
-        households.append(_household(household_no, members, table.columns))
-    quarantine.sort(key=lambda q: q.row)
-    return ValidatedImport(table.path, table.headers, len(table.rows), households, quarantine, raw)
+        households.append(_household(household_no, members, columns))
+    return households
 
 
 def _household_problems(

@@ -38,7 +38,8 @@ from safetynet.intake import (
     read_sheet,
 )
 from safetynet.policy.engine import programs
-from safetynet.registry.model import Enrolment, EnrolmentHistory
+from safetynet.registry.handlers import enrolment_state, record_enrolment_version
+from safetynet.registry.model import Enrolment
 from safetynet.registry.repository import RegistryRepository
 
 __all__ = [
@@ -180,9 +181,6 @@ class RollImportReport:
     quarantined: int = 0
 
 
-_FIELDS = ("household_id", "program", "start_date", "end_date", "amount_fen", "status")
-
-
 def import_roll(cmd: ImportRoll, uow: UnitOfWork, clock: Clock) -> RollImportReport:
     """One transaction: every entry whose household is registered is enrolled (or changed);
     entries of unknown households are quarantined and added to ``cmd.roll.quarantine``."""
@@ -224,21 +222,6 @@ def import_roll(cmd: ImportRoll, uow: UnitOfWork, clock: Clock) -> RollImportRep
     return report
 
 
-def _state(enrolment: Enrolment) -> dict[str, object]:
-    values = {name: getattr(enrolment, name) for name in _FIELDS}
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
-
-
-def _history(uow: UnitOfWork, enrolment: Enrolment, now: dt.datetime, reason: str) -> None:
-    uow.repo(RegistryRepository).add(
-        EnrolmentHistory(
-            enrolment_id=enrolment.id, version=enrolment.version, changed_at=now,
-            status=enrolment.status, start_date=enrolment.start_date,
-            end_date=enrolment.end_date, amount_fen=enrolment.amount_fen, reason=reason,
-        )
-    )  # fmt: skip
-
-
 def _enrol(
     uow: UnitOfWork, cmd: ImportRoll, household_id: int, entry: RollEntry, now: dt.datetime
 ) -> None:
@@ -249,22 +232,22 @@ def _enrol(
     )  # fmt: skip
     repo.add(enrolment)
     repo.flush()
-    _history(uow, enrolment, now, "roll import")
+    record_enrolment_version(uow, enrolment, now, "roll import")
     append(
         uow.session, actor=cmd.actor, command="ImportRoll", event="HouseholdEnrolled",
-        entity="enrolment", entity_id=enrolment.id, after=_state(enrolment), occurred_at=now,
+        entity="enrolment", entity_id=enrolment.id, after=enrolment_state(enrolment), occurred_at=now,
     )  # fmt: skip
 
 
 def _change_amount(
     uow: UnitOfWork, cmd: ImportRoll, enrolment: Enrolment, amount_fen: int, now: dt.datetime
 ) -> None:
-    before = _state(enrolment)
+    before = enrolment_state(enrolment)
     enrolment.amount_fen = amount_fen
     enrolment.version += 1
-    _history(uow, enrolment, now, "roll import")
+    record_enrolment_version(uow, enrolment, now, "roll import")
     append(
         uow.session, actor=cmd.actor, command="ImportRoll", event="EnrolmentChanged",
         entity="enrolment", entity_id=enrolment.id, before=before,
-        after=_state(enrolment) | {"reason": "roll import"}, occurred_at=now,
+        after=enrolment_state(enrolment) | {"reason": "roll import"}, occurred_at=now,
     )  # fmt: skip
