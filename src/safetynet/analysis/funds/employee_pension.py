@@ -78,8 +78,8 @@ class Projection:
     scenario: Scenario
     first_year: int
     opening_balance: int
+    ledger: Ledger  # every parameter value read, for the list of assumptions
     years: list[Year] = field(default_factory=list)
-    ledger: Ledger | None = None
 
     @property
     def exhaustion_year(self) -> int | None:
@@ -372,7 +372,7 @@ def project(
     months = retirement_months(births, on, sched.region, scenario.overrides_on(on), ledger)
     run = _Run(sched, ledger, scenario, months, national)
     state = _opening(run)
-    out = Projection(sched.region, scenario, first, state.balance, ledger=ledger)
+    out = Projection(sched.region, scenario, first, state.balance, ledger)
     for year in range(first, last + 1):
         out.years.append(_step(run, state, year))
     return out

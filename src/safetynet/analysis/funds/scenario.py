@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from safetynet.errors import InputError
+from safetynet.errors import InputError, UnknownNameError
 from safetynet.policy.parameters import ParameterFileError, ParameterTree, coerce_value
 
 NO_DELAY = {"man": 0, "woman_55": 0, "woman_50": 0}
@@ -122,7 +122,7 @@ def _change(tree: ParameterTree, item: Any, where: str) -> Change:
     name = str(item["parameter"])
     try:
         spec = tree.spec(name)
-    except Exception as exc:
+    except UnknownNameError as exc:
         raise InputError(f"{where}.parameter", str(exc)) from None
     start = item["from"]
     if not isinstance(start, dt.date):

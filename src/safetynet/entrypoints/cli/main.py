@@ -401,6 +401,9 @@ def _add_registry_commands() -> None:
 
     app.add_typer(calendar_app, name="calendar")
     app.add_typer(workdays_app, name="workdays")
+    from safetynet.entrypoints.cli.project_cli import project_cmd
+
+    app.command("project")(project_cmd)
 
 
 _add_registry_commands()
