@@ -61,7 +61,7 @@ class Year:
     subsidy: int
     interest: int
     pooling_net: int  # national pooling: allocation − contribution (0 for the nation)
-    pooling_fund: int  # the pooling fund the region pays into
+    pooling_contribution: int  # what the region pays into the pooling fund
     income: int
     expenditure: int
     balance: int
@@ -234,7 +234,7 @@ def _awards(run: _Run, flows: _Flows, state: _State, year: int) -> FloatArray:
 
 def _pooling(run: _Run, year: int, wage: int, workers: int, retirees: int) -> tuple[int, int]:
     """The national pooling adjustment (全国统筹调剂; the central adjustment before 2022) of the
-    year: (net transfer to the region, the fund it pays into). For the nation the fund is shown and
+    year: (net transfer to the region, its contribution). For the nation the fund is shown and
     the net is 0; for a province the rest of the nation is taken from the national projection."""
     name = "pooling_contribution_ratio" if year >= 2022 else None
     ledger = run.ledger
@@ -252,8 +252,8 @@ def _pooling(run: _Run, year: int, wage: int, workers: int, retirees: int) -> tu
         rest_retirees = max(nation.retirees - retirees, 0)
         provinces.append(Province("rest", nation.average_wage, rest_workers, rest_retirees))
     result = central_adjustment(provinces, ratio=ratio, wage_base_ratio=base, mode=ledger.rounding)
-    net = result.provinces[0].net if run.national is not None else 0
-    return net, result.fund
+    mine = result.provinces[0]
+    return (mine.net if run.national is not None else 0), mine.contribution
 
 
 def _step(run: _Run, state: _State, year: int) -> Year:
@@ -272,7 +272,7 @@ def _step(run: _Run, state: _State, year: int) -> Year:
     expenditure = stock_pay + new_pay
     subsidy = times(expenditure, ledger.ratio(F + "fiscal_subsidy_share", year), ledger.rounding)
     interest = times(state.balance, ledger.ratio(F + "fund_return_rate", year), ledger.rounding)
-    pooling_net, pooling_fund = _pooling(
+    pooling_net, pooling_contribution = _pooling(
         run, year, wage, flows.workers, int(state.retirees.sum()) + round(float(flows.new.sum()))
     )
     income = contributions + subsidy + interest + pooling_net
@@ -300,7 +300,7 @@ def _step(run: _Run, state: _State, year: int) -> Year:
         subsidy=subsidy,
         interest=interest,
         pooling_net=pooling_net,
-        pooling_fund=pooling_fund,
+        pooling_contribution=pooling_contribution,
         income=income,
         expenditure=expenditure,
         balance=state.balance,

@@ -132,7 +132,7 @@ def path_table(projection: Projection) -> Table:
         "pooling net 亿",
         "balance 亿",
     ):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", overflow="fold")
     for y in projection.years:
         table.add_row(*_path_row(y))
     return table
@@ -155,7 +155,7 @@ def compare_table(projections: Sequence[Projection]) -> Table:
     table = Table(title="Fund balance by scenario (亿元, end of year)")
     table.add_column("year", justify="right")
     for p in projections:
-        table.add_column(p.scenario.name, justify="right")
+        table.add_column(p.scenario.name, justify="right", overflow="fold")
     for i, y in enumerate(projections[0].years):
         table.add_row(str(y.year), *[str(yi(p.years[i].balance)) for p in projections])
     table.add_row("exhaustion", *[str(p.exhaustion_year or "—") for p in projections])
@@ -165,7 +165,7 @@ def compare_table(projections: Sequence[Projection]) -> Table:
 def validation_table(checks: Sequence[Check], year: int) -> Table:
     table = Table(title=f"First year {year} against the published figures")
     for column in ("item", "published 亿", "projected 亿", "difference", "within", "source"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for c in checks:
         table.add_row(
             c.item,
@@ -178,13 +178,12 @@ def validation_table(checks: Sequence[Check], year: int) -> Table:
     return table
 
 
-def assumptions_table(rows: Sequence[Assumption]) -> Table:
-    table = Table(title="Assumptions (every value used, with its source)")
-    for column in ("parameter", "from", "value", "flag", "source"):
-        table.add_column(column)
-    for a in rows:
-        table.add_row(a.name, a.start, f"{a.value} {a.unit}".strip(), a.provenance, a.source)
-    return table
+def assumption_lines(rows: Sequence[Assumption]) -> list[str]:
+    """One line per assumption: parameter (from) = value unit [flag] — source."""
+    return [
+        f"{a.name} (from {a.start}) = {a.value} {a.unit} [{a.provenance}] — {a.source}"
+        for a in rows
+    ]
 
 
 YEAR_COLUMNS = (
@@ -205,7 +204,7 @@ YEAR_COLUMNS = (
     ("fiscal subsidy (yuan)", "subsidy"),
     ("return on balance (yuan)", "interest"),
     ("pooling net (yuan)", "pooling_net"),
-    ("pooling fund (yuan)", "pooling_fund"),
+    ("pooling contribution (yuan)", "pooling_contribution"),
     ("income (yuan)", "income"),
     ("expenditure (yuan)", "expenditure"),
     ("balance (yuan)", "balance"),
@@ -218,7 +217,7 @@ MONEY = {
     "subsidy",
     "interest",
     "pooling_net",
-    "pooling_fund",
+    "pooling_contribution",
     "income",
     "expenditure",
     "balance",

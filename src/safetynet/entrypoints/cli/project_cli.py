@@ -76,12 +76,18 @@ def project_cmd(
     first = result.projections[0]
     if result.checks:
         out.print(r.validation_table(result.checks, first.years[0].year))
+        for source in dict.fromkeys(c.source for c in result.checks):
+            out.print(f"published figures: {source}")
     out.print(r.path_table(first))
     out.print(r.compare_table(result.projections))
     for p in result.projections:
         out.print(f"{p.scenario.name}: {r.exhaustion_text(p)}")
     if assumptions:
-        out.print(r.assumptions_table(result.assumptions))
+        out.print(
+            "Assumptions (every value used, with its source; S source, M unverified, I illustrative):"
+        )
+        for line in r.assumption_lines(result.assumptions):
+            out.print(f"  {line}", markup=False)
     if xlsx is not None:
         r.write_xlsx(xlsx, result.projections, result.checks, result.assumptions)
         out.print(f"workbook: {xlsx}")

@@ -1,0 +1,72 @@
+"""``safetynet project`` as an analyst uses it: the balance path, the exhaustion year with and
+without the retirement-age reform, the check against the bulletin, the workbook and the charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from typer.testing import CliRunner
+
+from safetynet.entrypoints.cli.main import app
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), terminal_width=200)
+
+
+def test_a_projection_prints_the_path_the_check_and_writes_the_workbook_and_charts(
+    tmp_path: Path,
+) -> None:
+    book, charts = tmp_path / "out" / "fund.xlsx", tmp_path / "charts"
+    result = invoke(
+        "project", "--fund", "employee_pension", "--region", "000000", "--years", "4",
+        "--xlsx", str(book), "--charts", str(charts),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "First year 2022 against the published figures" in text
+    assert "2022年度人力资源和社会保障事业发展统计公报" in text
+    assert "baseline: not exhausted by 2025" in text
+    assert "baseline, no retirement-age reform: not exhausted by 2025" in text
+    assert "insurance.funds.employee_pension.compliance_rate" in text  # the assumptions
+    assert "population_000000.csv" in text
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == ["scenario 1", "scenario 2", "compare", "validation", "assumptions"]
+    assert wb["compare"].cell(row=2, column=1).value == 2022
+    assert wb["validation"].cell(row=2, column=6).value == "yes"
+    assert [p.name for p in sorted(charts.iterdir())] == ["balance.png", "dependency.png"]
+    assert (charts / "balance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_reform_file_is_projected_beside_the_baseline(tmp_path: Path) -> None:
+    reform = tmp_path / "rate.yaml"
+    reform.write_text(
+        "changes:\n"
+        "  - {parameter: insurance.employee_pension.employer_rate, from: 2023-01-01, value: 0.12}\n",
+        encoding="utf-8",
+    )
+    result = invoke(
+        "project", "--years", "3", "--reform", str(reform), "--no-compare", "--no-assumptions"
+    )
+    assert result.exit_code == 0, result.output
+    assert "reform: not exhausted by 2024" in result.output
+    assert "baseline: not exhausted by 2024" in result.output
+    assert "no retirement-age reform" not in result.output
+
+
+def test_bad_requests_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> None:
+    cases = [
+        (["--fund", "resident_pension"], "not projected yet"),
+        (["--fund", "gold"], "known funds: employee_pension"),
+        (["--region", "110000"], "no age schedule population_110000.csv"),
+        (["--years", "0"], "must be 1-100"),
+        (["--scenario", "speed=3"], "KEY one of"),
+        (["--reform", str(tmp_path / "none.yaml")], "does not exist"),
+    ]
+    for args, fragment in cases:
+        result = invoke("project", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert fragment in result.output, (args, result.output)
+        assert "Traceback" not in result.output
