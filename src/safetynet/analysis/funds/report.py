@@ -15,8 +15,9 @@ from rich.table import Table
 from safetynet.analysis.funds.assumptions import F
 from safetynet.analysis.funds.employee_pension import Projection, Year
 from safetynet.analysis.funds.schedules import Schedules
+from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
-from safetynet.policy.parameters import Provenance
+from safetynet.policy.parameters import MONEY_UNITS, Provenance
 
 YI = 10**10  # fen in 亿元 (10⁸ yuan)
 WAN = 10_000
@@ -92,7 +93,7 @@ def assumptions(projections: Sequence[Projection], sched: Schedules) -> list[Ass
             seen[key] = Assumption(
                 hit.name,
                 hit.start.isoformat() if hit.start else "",
-                _show(hit.value),
+                _show(hit.value, hit.unit),
                 hit.unit,
                 Provenance(hit.provenance).value,
                 hit.cite(),
@@ -104,7 +105,9 @@ def assumptions(projections: Sequence[Projection], sched: Schedules) -> list[Ass
     return rows
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, unit: str) -> str:
+    if unit in MONEY_UNITS:
+        return format_yuan(int(value))
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, tuple):
