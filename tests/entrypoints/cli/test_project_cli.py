@@ -56,10 +56,19 @@ def test_a_reform_file_is_projected_beside_the_baseline(tmp_path: Path) -> None:
     assert "no retirement-age reform" not in result.output
 
 
+def test_the_resident_medical_fund_is_projected_in_its_simpler_form() -> None:
+    result = invoke("project", "--fund", "resident_medical", "--years", "3", "--no-assumptions")
+    assert result.exit_code == 0, result.output
+    assert "2022年全国医疗保障事业发展统计公报" in result.output
+    assert "resident_medical fund 000000 — baseline" in result.output
+    assert "baseline: not exhausted by 2024" in result.output
+    assert "no retirement-age reform" not in result.output
+
+
 def test_bad_requests_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> None:
     cases = [
-        (["--fund", "resident_pension"], "not projected yet"),
-        (["--fund", "gold"], "known funds: employee_pension"),
+        (["--fund", "gold"], "known funds: employee_pension, resident_pension"),
+        (["--fund", "resident_medical", "--scenario", "wage_growth=0.04"], "employee_pension only"),
         (["--region", "110000"], "no age schedule population_110000.csv"),
         (["--years", "0"], "must be 1-100"),
         (["--scenario", "speed=3"], "KEY one of"),

@@ -80,6 +80,7 @@ class Projection:
     opening_balance: int
     ledger: Ledger  # every parameter value read, for the list of assumptions
     years: list[Year] = field(default_factory=list)
+    fund: str = "employee_pension"  # its parameters are insurance.funds.<fund>.*
 
     @property
     def exhaustion_year(self) -> int | None:

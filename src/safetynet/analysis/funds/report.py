@@ -10,9 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
-from safetynet.analysis.funds.assumptions import F
 from safetynet.analysis.funds.employee_pension import Projection, Year
 from safetynet.analysis.funds.schedules import Schedules
 from safetynet.domain.money import format_yuan
@@ -62,10 +62,11 @@ def validation(projection: Projection) -> list[Check]:
     """The first year against the figures published for it (none if the year has none)."""
     ledger = projection.ledger
     first = projection.years[0]
-    tolerance = ledger.ratio(F + "validation_tolerance", first.year)
+    prefix = f"insurance.funds.{projection.fund}."
+    tolerance = ledger.ratio(prefix + "validation_tolerance", first.year)
     checks = []
     for label, name, attribute in CHECKED:
-        hit = ledger.maybe(F + name, first.year)
+        hit = ledger.maybe(prefix + name, first.year)
         if hit is None or hit.start is None or hit.start.year != first.year:
             continue
         source = "; ".join(r.title for r in hit.references)
@@ -124,18 +125,19 @@ def exhaustion_text(projection: Projection) -> str:
 
 
 def path_table(projection: Projection) -> Table:
-    table = Table(title=f"Employee pension fund {projection.region} — {projection.scenario.name}")
+    title = f"{projection.fund} fund {projection.region} — {projection.scenario.name}"
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title)
     for column in (
         "year",
-        "workers 万",
-        "retirees 万",
-        "workers/retiree",
-        "income 亿",
-        "expenditure 亿",
-        "pooling net 亿",
-        "balance 亿",
+        "payers\n万" if projection.fund != "employee_pension" else "workers\n万",
+        "older\n万" if projection.fund != "employee_pension" else "retirees\n万",
+        "ratio",
+        "income\n亿元",
+        "spending\n亿元",
+        "pooling\n亿元",
+        "balance\n亿元",
     ):
-        table.add_column(column, justify="right", overflow="fold")
+        table.add_column(column, justify="right", no_wrap=True)
     for y in projection.years:
         table.add_row(*_path_row(y))
     return table
@@ -155,7 +157,9 @@ def _path_row(y: Year) -> list[str]:
 
 
 def compare_table(projections: Sequence[Projection]) -> Table:
-    table = Table(title="Fund balance by scenario (亿元, end of year)")
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, title="Fund balance by scenario (亿元, end of year)"
+    )
     table.add_column("year", justify="right")
     for p in projections:
         table.add_column(p.scenario.name, justify="right", overflow="fold")
@@ -166,9 +170,13 @@ def compare_table(projections: Sequence[Projection]) -> Table:
 
 
 def validation_table(checks: Sequence[Check], year: int) -> Table:
-    table = Table(title=f"First year {year} against the published figures")
-    for column in ("item", "published 亿", "projected 亿", "difference", "within", "source"):
-        table.add_column(column, overflow="fold")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        title=f"First year {year} against the published figures",
+    )
+    for column in ("item", "published\n亿元", "projected\n亿元", "difference", "within"):
+        table.add_column(column, no_wrap=True)
     for c in checks:
         table.add_row(
             c.item,
@@ -176,7 +184,6 @@ def validation_table(checks: Sequence[Check], year: int) -> Table:
             str(yi(c.projected)),
             f"{c.difference * 100:+.2f} %",
             f"{'yes' if c.ok else 'NO'} (±{c.tolerance * 100:.1f} %)",
-            c.source,
         )
     return table
 
@@ -315,7 +322,7 @@ def _dependency(y: Year) -> float:
 
 
 def write_charts(folder: Path, projections: Sequence[Projection]) -> list[Path]:
-    """balance.png (亿元 by year) and dependency.png (insured workers per retiree), small PNGs."""
+    """balance.png (亿元 by year) and dependency.png (payers per older beneficiary), small PNGs."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -336,7 +343,7 @@ def write_charts(folder: Path, projections: Sequence[Projection]) -> list[Path]:
         for p in projections:
             ax.plot([y.year for y in p.years], [value(y) for y in p.years], label=p.scenario.name)
         ax.axhline(0, color="grey", linewidth=0.6)
-        ax.set_title(f"Employee pension fund {region}: {title}", fontsize=9)
+        ax.set_title(f"{projections[0].fund} fund {region}: {title}", fontsize=9)
         ax.legend(fontsize=7)
         ax.tick_params(labelsize=7)
         fig.tight_layout()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from safetynet.analysis.funds.aggregate import project_aggregate
 from safetynet.analysis.funds.employee_pension import Projection, project
 from safetynet.analysis.funds.report import Assumption, Check, assumptions, validation
 from safetynet.analysis.funds.scenario import Reform, Scenario
@@ -12,13 +13,11 @@ from safetynet.errors import InputError
 from safetynet.policy.parameters import NATION, ParameterTree
 
 FUNDS = {
-    "employee_pension": "城镇职工基本养老保险基金 (urban employee basic pension)",
-}
-PLANNED = {
-    "resident_pension": "城乡居民基本养老保险基金",
-    "employee_medical": "职工基本医疗保险基金",
-    "resident_medical": "城乡居民基本医疗保险基金",
-    "long_term_care": "长期护理保险 (pilot cities)",
+    "employee_pension": "城镇职工基本养老保险基金 (urban employee basic pension, cohort by cohort)",
+    "resident_pension": "城乡居民基本养老保险基金 (resident basic pension, simpler)",
+    "employee_medical": "职工基本医疗保险基金 (employee basic medical insurance, simpler)",
+    "resident_medical": "城乡居民基本医疗保险基金 (resident basic medical insurance, simpler)",
+    "long_term_care": "长期护理保险 (long-term care, the pilot cities together, simpler)",
 }
 
 
@@ -44,9 +43,10 @@ def project_fund(
     """The projection of ``scenario`` (with ``reform`` if given), the same without the reform file
     (if given) and without the 2025 retirement-age reform (if it is on)."""
     if fund not in FUNDS:
-        planned = f" ({PLANNED[fund]} is not projected yet)" if fund in PLANNED else ""
-        raise InputError("--fund", f"不支持的基金 {fund}{planned}; known funds: {', '.join(FUNDS)}")
+        raise InputError("--fund", f"不支持的基金 {fund}; known funds: {', '.join(FUNDS)}")
     sched = load_schedules(region)
+    if fund != "employee_pension":
+        return _simpler(fund, sched, years, scenario, reform, tree)
     scenarios = [replace(scenario, reform=reform, name="reform")] if reform else []
     scenarios.append(scenario)
     if compare_retirement_reform and scenario.retirement_reform:
@@ -63,4 +63,27 @@ def project_fund(
         projections,
         validation(projections[0]),
         assumptions(projections, sched),
+    )
+
+
+def _simpler(
+    fund: str,
+    sched: Schedules,
+    years: int,
+    scenario: Scenario,
+    reform: Reform | None,
+    tree: ParameterTree | None,
+) -> FundReport:
+    levers = (scenario.wage_growth, scenario.indexation, scenario.employer_rate)
+    if any(v is not None for v in levers) or not scenario.retirement_reform:
+        raise InputError(
+            "--scenario",
+            f"情景参数只适用于 employee_pension; the levers apply to employee_pension only: change "
+            f"the parameters insurance.funds.{fund}.* with --reform FILE",
+        )
+    scenarios = [replace(scenario, reform=reform, name="reform")] if reform else []
+    scenarios.append(scenario)
+    projections = [project_aggregate(fund, sched, years, s, tree=tree) for s in scenarios]
+    return FundReport(
+        fund, sched, projections, validation(projections[0]), assumptions(projections, sched)
     )
