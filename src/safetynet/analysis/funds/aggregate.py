@@ -48,14 +48,14 @@ class _Fund:
     def ratio(self, name: str, year: int) -> Decimal:
         return self.ledger.ratio(self.prefix + name, year)
 
-    def int(self, name: str, year: int) -> int:
+    def whole(self, name: str, year: int) -> int:
         return int(self.ledger.value(self.prefix + name, year))
 
     def window(self, population: IntArray, year: int) -> tuple[int, int]:
         """(persons of the payer ages, persons of the older ages)."""
         total = population.sum(axis=0)
-        low, high = self.int("payer_min_age", year), self.int("payer_max_age", year)
-        older = self.int("older_age", year)
+        low, high = self.whole("payer_min_age", year), self.whole("payer_max_age", year)
+        older = self.whole("older_age", year)
         return int(total[low : high + 1].sum()), int(total[older:AGES].sum())
 
     def paying_units(self, g: _Groups, year: int) -> Decimal:
@@ -89,14 +89,14 @@ def _opening(fund: _Fund, sched: Schedules, base: int) -> _Groups:
         population = _step_population(sched, fund.ledger, population, year)
     g = _Groups(
         population,
-        Decimal(fund.int("published_payers", base)),
-        Decimal(fund.int("published_older", base)),
+        Decimal(fund.whole("published_payers", base)),
+        Decimal(fund.whole("published_older", base)),
         Decimal(0),
         Decimal(0),
-        fund.int("published_balance", base),
+        fund.whole("published_balance", base),
     )
-    g.income_unit = Decimal(fund.int("published_income", base)) / fund.paying_units(g, base)
-    g.cost_unit = Decimal(fund.int("published_expenditure", base)) / fund.cost_units(g, base)
+    g.income_unit = Decimal(fund.whole("published_income", base)) / fund.paying_units(g, base)
+    g.cost_unit = Decimal(fund.whole("published_expenditure", base)) / fund.cost_units(g, base)
     return g
 
 
