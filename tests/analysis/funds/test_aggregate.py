@@ -44,7 +44,7 @@ def test_the_first_year_lands_within_three_percent_of_the_2022_bulletin(
 
 
 def _growth(fund: str, **values: str) -> Reform:
-    start = dt.date(2022, 1, 1)
+    start = dt.date(2021, 1, 1)
     return Reform(
         "frozen",
         tuple(
@@ -58,7 +58,9 @@ def test_with_nothing_growing_income_follows_the_payers_and_spending_the_pension
     nation: Schedules,
 ) -> None:
     fund = "resident_pension"
-    frozen = _growth(fund, income_growth="0", cost_growth="0", coverage_growth="0")
+    frozen = _growth(
+        fund, income_growth="0", cost_growth="0", coverage_growth="0", older_pay_weight="0"
+    )
     p = project_aggregate(fund, nation, 3, replace(Scenario(), reform=frozen))
     # 2021: 5,339 亿 from 38,584 万 payers; 3,715 亿 for 16,213 万 pensioners (the bulletin)
     per_payer = Decimal(533_900_000_000_00) / 385_840_000
