@@ -84,12 +84,12 @@ def career(
     index = ledger.ratio(F + "average_index", _first(wages))
     deemed = max(0, min(account_index, retire_index) - entry_index)
     balance = 0
-    paid = 0
+    paid = Decimal(0)
     for year in range(max(entry, start_year), retire_index // 12 + 1):
         first = max(year * 12, entry_index, account_index)
         last = min((year + 1) * 12, retire_index)
-        months = round(Decimal(max(0, last - first)) * density)
-        if months == 0:
+        months = Decimal(max(0, last - first)) * density  # expected months paid, not rounded
+        if months <= 0:
             continue
         paid += months
         share = _account_share(ledger, year)
@@ -101,7 +101,7 @@ def career(
             balance += interest + credit + times(credit, rate * factor, ledger.rounding)
         else:
             balance += credit
-    return Career(paid, deemed, int(balance), index)
+    return Career(round(paid), deemed, int(balance), index)
 
 
 def _first(wages: Mapping[int, int]) -> int:
