@@ -250,8 +250,8 @@ def write_xlsx(
     rows: Sequence[Assumption],
 ) -> None:
     """One sheet per scenario, then the comparison, the validation and the assumptions."""
-    import xlsxwriter
-    import xlsxwriter.exceptions
+    import xlsxwriter  # loaded only when a workbook is asked for
+    import xlsxwriter.exceptions  # (the same)
 
     book = xlsxwriter.Workbook(str(path))
     bold = book.add_format({"bold": True})
@@ -323,10 +323,10 @@ def _dependency(y: Year) -> float:
 
 def write_charts(folder: Path, projections: Sequence[Projection]) -> list[Path]:
     """balance.png (亿元 by year) and dependency.png (payers per older beneficiary), small PNGs."""
-    import matplotlib
+    import matplotlib  # about a second to import: loaded only when charts are asked for
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot as plt  # after use("Agg") (no display): pyplot binds it
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
