@@ -168,7 +168,7 @@ class _Flows:
     person_months: int  # contribution months paid in the year
     new: FloatArray  # [group, age, birth month − 1] persons retiring in the year
     new_months: IntArray  # [group, age, birth month − 1] pension months drawn in the year
-    cohorts: list[Cohort]  # the retiring cohorts, in the order of np.nonzero(new_months ≥ 0 …)
+    cohorts: list[Cohort]  # the monthly cohorts retiring in the year
 
 
 def _flows(run: _Run, state: _State, year: int) -> _Flows:
