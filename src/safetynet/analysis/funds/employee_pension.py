@@ -166,7 +166,7 @@ class _Flows:
     workers: int  # insured workers still working at the end of the year
     paying: int
     person_months: int  # contribution months paid in the year
-    new: FloatArray  # [group, age, birth month − 1] persons retiring in the year
+    new: IntArray  # [group, age, birth month − 1] persons retiring in the year
     new_months: IntArray  # [group, age, birth month − 1] pension months drawn in the year
     cohorts: list[Cohort]  # the monthly cohorts retiring in the year
 
@@ -177,26 +177,27 @@ def _flows(run: _Run, state: _State, year: int) -> _Flows:
     share = _group_share(ledger, year)
     ceiling = float(ledger.ratio(F + "coverage_ceiling", year))
     compliance = float(ledger.ratio(F + "compliance_rate", year))
-    new = np.zeros((len(GROUPS), AGES, 12))
+    new = np.zeros((len(GROUPS), AGES, 12), dtype=np.int64)
     new_months = np.zeros((len(GROUPS), AGES, 12), dtype=np.int64)
-    workers = paying = person_months = 0.0
+    workers = paying = person_months = 0
     cohorts: list[Cohort] = []
     for g in range(len(GROUPS)):
         s = SEX_OF_GROUP[g]
         retire = run.retire_index(g, year - 1)
         rate = np.minimum(run.sched.worker_profile[s] * state.coverage, ceiling)
-        twelfth = (state.population[s] * share[g] * rate / 12.0)[:, None]
-        insured = np.where(retire >= year * 12, twelfth, 0.0)
+        twelfth = np.rint(state.population[s] * share[g] * rate / 12.0).astype(np.int64)
+        insured = np.where(retire >= year * 12, twelfth[:, None], 0)
+        pay = np.rint(insured * compliance).astype(np.int64)
         contrib = np.clip(retire - year * 12, 0, 12)
         leaving = (retire < (year + 1) * 12) & (insured > 0)
-        new[g] = np.where(leaving, insured, 0.0)
+        new[g] = np.where(leaving, insured, 0)
         new_months[g] = np.where(leaving, 12 - contrib, 0)
-        workers += float(insured[~leaving].sum())
-        paying += float(insured.sum()) * compliance
-        person_months += float((insured * compliance * contrib).sum())
+        workers += int(insured[~leaving].sum())
+        paying += int(pay.sum())
+        person_months += int((pay * contrib).sum())
         for a, m in zip(*np.nonzero(leaving), strict=True):
             cohorts.append(Cohort(g, year - 1 - int(a), int(m) + 1, int(retire[a, m])))
-    return _Flows(round(workers), round(paying), round(person_months), new, new_months, cohorts)
+    return _Flows(workers, paying, person_months, new, new_months, cohorts)
 
 
 def _indexation(ledger: Ledger, scenario: Scenario, year: int) -> Decimal:
@@ -223,7 +224,7 @@ def _wage(state: _State, ledger: Ledger, scenario: Scenario, year: int) -> int:
     return wage
 
 
-def _awards(run: _Run, flows: _Flows, state: _State, year: int) -> FloatArray:
+def _awards(run: _Run, flows: _Flows, state: _State, year: int) -> IntArray:
     """[group, age, birth month − 1]: the monthly award of each retiring cohort (fen)."""
     out = np.zeros_like(flows.new)
     overrides = run.scenario.overrides_on(dt.date(year, 1, 1))
@@ -269,17 +270,17 @@ def _step(run: _Run, state: _State, year: int) -> Year:
     base = times(wage, ledger.ratio(F + "contribution_base_ratio", year) / 12, ledger.rounding)
     contributions = times(flows.person_months * base, rate, ledger.rounding)
     stock_pay = int((state.retirees * state.pension).sum()) * 12
-    new_pay = round(float((flows.new * award * flows.new_months).sum()))
+    new_pay = int((flows.new * award * flows.new_months).sum())
     expenditure = stock_pay + new_pay
     subsidy = times(expenditure, ledger.ratio(F + "fiscal_subsidy_share", year), ledger.rounding)
     interest = times(state.balance, ledger.ratio(F + "fund_return_rate", year), ledger.rounding)
     pooling_net, pooling_contribution = _pooling(
-        run, year, wage, flows.workers, int(state.retirees.sum()) + round(float(flows.new.sum()))
+        run, year, wage, flows.workers, int(state.retirees.sum()) + int(flows.new.sum())
     )
     income = contributions + subsidy + interest + pooling_net
     state.balance += income - expenditure
-    new_count = round(float(flows.new.sum()))
-    new_award = round(float((flows.new * award).sum()) / max(float(flows.new.sum()), 1.0))
+    new_count = int(flows.new.sum())
+    new_award = int((flows.new * award).sum()) // max(new_count, 1)
     _retire_and_age(run, state, flows, award, year)
     births, deaths = _advance_population(run, state, year)
     retirees = int(state.retirees.sum())
@@ -316,12 +317,12 @@ def _mortality(run: _Run, year: int) -> FloatArray:
     return q
 
 
-def _retire_and_age(run: _Run, state: _State, flows: _Flows, award: FloatArray, year: int) -> None:
+def _retire_and_age(run: _Run, state: _State, flows: _Flows, award: IntArray, year: int) -> None:
     """New retirees join their sex and age with their award; then a year of deaths and ageing."""
     for g in range(len(GROUPS)):
         s = SEX_OF_GROUP[g]
-        joining = np.rint(flows.new[g].sum(axis=1)).astype(np.int64)
-        bringing = np.rint((flows.new[g] * award[g]).sum(axis=1)).astype(np.int64)
+        joining = flows.new[g].sum(axis=1)
+        bringing = (flows.new[g] * award[g]).sum(axis=1)
         total = state.retirees[s] + joining
         paid = state.retirees[s] * state.pension[s] + bringing
         state.pension[s] = np.where(total > 0, paid // np.maximum(total, 1), state.pension[s])
