@@ -27,7 +27,8 @@ import safetynet.outreach.model
 import safetynet.payments.model
 import safetynet.registry.change_model
 import safetynet.registry.duplicates_model
-import safetynet.registry.model  # noqa: F401  (imported for their tables)
+import safetynet.registry.model
+import safetynet.services.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import (
     AmountsScheduled,
@@ -87,6 +88,8 @@ from safetynet.registry.handlers import (
 )
 from safetynet.registry.regions import sync_regions
 from safetynet.registry.rolls import ImportRoll, import_roll
+from safetynet.services.events import ServiceDeliveryVerified
+from safetynet.services.handlers import HANDLERS as SERVICE_HANDLERS
 
 __all__ = [
     "Clock",
@@ -131,6 +134,7 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
         **CASE_HANDLERS,
         **DUPLICATE_HANDLERS,
         **OUTREACH_HANDLERS,
+        **SERVICE_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,
@@ -180,6 +184,8 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             # A one-off benefit was awarded (or its emergency advance granted): payments records
             # it once and pays it by the next roll, or at once from the township reserve.
             _follow(BenefitAwarded, record_benefit_award),
+            # A service delivery verified: payments pays the provider once, the same way.
+            _follow(ServiceDeliveryVerified, record_benefit_award),
             # An application lodged: the household's open leads (active discovery) end in it.
             _follow(ApplicationSubmitted, close_leads_of_application),
             # A calendar year added: monitoring recomputes its alerts' provisional due dates.
