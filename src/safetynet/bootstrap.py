@@ -88,6 +88,7 @@ from safetynet.registry.handlers import (
 )
 from safetynet.registry.regions import sync_regions
 from safetynet.registry.rolls import ImportRoll, import_roll
+from safetynet.services.charity import HANDLERS as CHARITY_HANDLERS
 from safetynet.services.events import ServiceDeliveryVerified
 from safetynet.services.handlers import HANDLERS as SERVICE_HANDLERS
 
@@ -135,6 +136,7 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
         **DUPLICATE_HANDLERS,
         **OUTREACH_HANDLERS,
         **SERVICE_HANDLERS,
+        **CHARITY_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,

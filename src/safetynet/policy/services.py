@@ -18,7 +18,7 @@ from typing import Any
 from safetynet.policy.engine import Params
 from safetynet.policy.population import Population, population_from_households
 
-__all__ = ["SERVICES", "ServiceNeed", "service_needs"]
+__all__ = ["GAP_OUTPUTS", "SERVICES", "Gap", "ServiceNeed", "service_needs", "unmet_needs"]
 
 P = "services.catalogue."
 PROGRAM_NAMES = {"dibao": "低保", "tekun": "特困供养"}
@@ -148,3 +148,55 @@ def service_needs(
     for _, rule in SERVICES.values():
         needs.extend(rule(pop, p, eligible, on))
     return needs
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A need the government programs leave unmet, as the rules core states it: what kind, how
+    much (fen) and from which program's result."""
+
+    kind: str
+    amount_fen: int
+    program: str
+    explanation: str
+
+
+GAP_OUTPUTS: Mapping[str, tuple[str, str, str]] = {
+    "medical_gap": (
+        "medical_assistance",
+        "out_of_pocket",
+        "医疗费用经基本医保、大病保险和医疗救助后个人仍需负担",
+    ),
+    "hardship_above_limit": (
+        "temporary_assistance",
+        "amount_above_cap",
+        "临时救助认定的困难超出本级审批上限的部分",
+    ),
+}
+"""Each gap the rules core can state: (program, output, what it is in plain words)."""
+
+
+def unmet_needs(
+    household: Mapping[str, Any],
+    on: dt.date,
+    region: str,
+    *,
+    fallbacks: Mapping[str, Any] | None = None,
+) -> list[Gap]:
+    """The household's needs left after medical assistance and temporary assistance (the gaps a
+    referral to charity may fill), each with its amount in fen; none when there is no gap."""
+    from safetynet.policy.screening import screen
+
+    lines = {line.program: line for line in screen(household, on, region, fallbacks=fallbacks)}
+    gaps = []
+    for kind, (program, output, words) in GAP_OUTPUTS.items():
+        line = lines.get(program)
+        if line is None or line.evaluation is None:
+            continue
+        values = line.evaluation.result.outputs.get(output)
+        if values is None:  # the program is not available here: no gap it can state
+            continue
+        amount = int(values[0])
+        if amount > 0:
+            gaps.append(Gap(kind, amount, program, f"{words}（{program}.{output}）"))
+    return gaps

@@ -9,7 +9,15 @@ from typing import Any
 
 from safetynet.audit.log import Actor
 
-__all__ = ["AddServiceContract", "MakeAssistancePlan", "RecordDelivery", "VerifyDelivery"]
+__all__ = [
+    "AddServiceContract",
+    "MakeAssistancePlan",
+    "RecordCharityAnswer",
+    "RecordDelivery",
+    "ReferToCharity",
+    "RegisterCharity",
+    "VerifyDelivery",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,3 +75,47 @@ class VerifyDelivery:
     method: str
     accepted: bool
     note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterCharity:
+    """A registered charitable organisation that takes referrals of the given kinds of need."""
+
+    actor: Actor
+    code: str
+    name: str
+    credit_code: str
+    region: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferToCharity:
+    """Refer a need the programs leave unmet to an organisation, with the person's consent: a
+    medical or hardship gap stated by the rules core from the household's facts, or a service the
+    household's plan needs and the county does not offer."""
+
+    actor: Actor
+    on: dt.date
+    household_region: str
+    household_no: str
+    kind: str
+    organisation: str
+    consent: bool
+    consent_by: str
+    household: Mapping[str, Any] | None = None
+    plan_id: int | None = None
+    service: str | None = None
+    fallbacks: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCharityAnswer:
+    """What the organisation gave back: met, partly met or declined, the amount and in what form."""
+
+    actor: Actor
+    referral_id: int
+    on: dt.date
+    outcome: str
+    given_fen: int
+    given: str

@@ -30,7 +30,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from safetynet.db.base import Base
 
-__all__ = ["DELIVERY_STATUSES", "AssistancePlan", "ServiceContract", "ServiceDelivery"]
+__all__ = [
+    "DELIVERY_STATUSES",
+    "REFERRAL_KINDS",
+    "AssistancePlan",
+    "CharityOrganisation",
+    "CharityReferral",
+    "ServiceContract",
+    "ServiceDelivery",
+]
 
 DELIVERY_STATUSES = ("planned", "delivered", "verified", "rejected")
 VERIFICATIONS = ("visit", "signature")
@@ -115,4 +123,53 @@ class ServiceDelivery(Base):
             name="verification",
         ),
         CheckConstraint("planned_units > 0", name="planned_units"),
+    )
+
+
+REFERRAL_KINDS = ("medical_gap", "hardship_above_limit", "service_not_offered")
+REFERRAL_OUTCOMES = ("met", "partly_met", "declined")
+
+
+class CharityOrganisation(Base):
+    """A registered charitable organisation (慈善组织) that takes referrals in a region."""
+
+    __tablename__ = "charity_organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))  # 统一社会信用代码
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    fields: Mapped[list[str]] = mapped_column(JSON)  # the kinds of need it takes
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CharityReferral(Base):
+    """A need the government programs leave unmet, referred with the person's consent, and what
+    the organisation gave back."""
+
+    __tablename__ = "charity_referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("charity_organisations.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    need_fen: Mapped[int | None] = mapped_column(BigInteger)
+    need: Mapped[str] = mapped_column(Text)
+    consent_by: Mapped[str] = mapped_column(String(100))
+    consent_on: Mapped[dt.date] = mapped_column(Date)
+    referred_on: Mapped[dt.date] = mapped_column(Date)
+    referred_by: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    given_fen: Mapped[int | None] = mapped_column(BigInteger)
+    given: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", REFERRAL_KINDS), name="kind"),
+        CheckConstraint(
+            f"outcome IS NULL OR {_one_of('outcome', REFERRAL_OUTCOMES)}", name="outcome"
+        ),
     )
