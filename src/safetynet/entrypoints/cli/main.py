@@ -401,6 +401,10 @@ def _add_registry_commands() -> None:
 
     app.add_typer(hotline_app, name="hotline")
     app.add_typer(leads_app, name="leads")
+    from safetynet.entrypoints.cli.services_cli import charity_app, services_app
+
+    app.add_typer(services_app, name="services")
+    app.add_typer(charity_app, name="charity")
     from safetynet.entrypoints.cli.calendar_cli import calendar_app, workdays_app
 
     app.add_typer(calendar_app, name="calendar")
