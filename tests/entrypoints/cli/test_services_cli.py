@@ -39,7 +39,9 @@ def facts(tmp_path: Path, name: str, **changes: object) -> Path:
 def test_visits_planned_delivered_verified_by_another_login_and_paid_to_the_provider(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run = lambda user, *args: _run(monkeypatch, user, *args, "--url", url)  # noqa: E731
+    def run(user: str, *args: str) -> tuple[int, str, str]:
+        return _run(monkeypatch, user, *args, "--url", url)
+
     assert run("chen", "payments", "providers", "add", "--code", "SW-01", "--name", "阳光社工",
                "--county", "110105", "--bank-code", "103",
                "--account", "6228480000000000999")[0] == 0  # fmt: skip
@@ -73,7 +75,9 @@ def test_visits_planned_delivered_verified_by_another_login_and_paid_to_the_prov
 def test_a_hardship_above_the_cap_is_referred_to_a_charity_and_counted(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run = lambda *args: _run(monkeypatch, "wang", *args, "--url", url)  # noqa: E731
+    def run(*args: str) -> tuple[int, str, str]:
+        return _run(monkeypatch, "wang", *args, "--url", url)
+
     assert run("charity", "add", "CY-CF", "--name", "朝阳区慈善协会", "--credit-code",
                "51110105MJ0000001X", "--region", "110105", "--takes",
                "hardship_above_limit")[0] == 0  # fmt: skip
