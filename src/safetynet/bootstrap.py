@@ -23,13 +23,16 @@ import safetynet.db.calendar_years
 import safetynet.insurance.contributions
 import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
+import safetynet.outreach.model
 import safetynet.payments.model
 import safetynet.registry.change_model
 import safetynet.registry.duplicates_model
-import safetynet.registry.model  # noqa: F401  (imported for their tables)
+import safetynet.registry.model
+import safetynet.services.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import (
     AmountsScheduled,
+    ApplicationSubmitted,
     BenefitAwarded,
     CalendarChanged,
     RecheckOpened,
@@ -51,6 +54,8 @@ from safetynet.monitoring.alerts import (
     resolve_alert_of_recheck,
 )
 from safetynet.monitoring.events import AlertResolved, AlertsStored
+from safetynet.outreach.handlers import HANDLERS as OUTREACH_HANDLERS
+from safetynet.outreach.handlers import close_leads_of_application
 from safetynet.payments.account_changes import check_account, record_account_change
 from safetynet.payments.awards import record_benefit_award
 from safetynet.payments.facts import follow_income_changes
@@ -83,6 +88,9 @@ from safetynet.registry.handlers import (
 )
 from safetynet.registry.regions import sync_regions
 from safetynet.registry.rolls import ImportRoll, import_roll
+from safetynet.services.charity import HANDLERS as CHARITY_HANDLERS
+from safetynet.services.events import ServiceDeliveryVerified
+from safetynet.services.handlers import HANDLERS as SERVICE_HANDLERS
 
 __all__ = [
     "Clock",
@@ -126,6 +134,9 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
         **CASE_HANDLERS,
         **DUPLICATE_HANDLERS,
+        **OUTREACH_HANDLERS,
+        **SERVICE_HANDLERS,
+        **CHARITY_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,
@@ -175,6 +186,10 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             # A one-off benefit was awarded (or its emergency advance granted): payments records
             # it once and pays it by the next roll, or at once from the township reserve.
             _follow(BenefitAwarded, record_benefit_award),
+            # A service delivery verified: payments pays the provider once, the same way.
+            _follow(ServiceDeliveryVerified, record_benefit_award),
+            # An application lodged: the household's open leads (active discovery) end in it.
+            _follow(ApplicationSubmitted, close_leads_of_application),
             # A calendar year added: monitoring recomputes its alerts' provisional due dates.
             _follow(CalendarChanged, recompute_alert_dues),
         )

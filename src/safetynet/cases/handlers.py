@@ -306,6 +306,7 @@ def submit_application(
         ],
     }
     _record(uow, cmd, event, now, None, after)
+    uow.emit(event)  # outreach closes the household's open leads with this application
     uow.commit()
     return event
 

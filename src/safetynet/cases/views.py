@@ -25,7 +25,7 @@ from safetynet.cases.workflow import (
     provisional_deadline,
 )
 from safetynet.domain.identity import mask_identity_number
-from safetynet.domain.regions import default_registry
+from safetynet.domain.regions import region_subtree
 from safetynet.domain.workdays import add_working_days, working_days_between
 
 __all__ = [
@@ -37,15 +37,6 @@ __all__ = [
     "relatives_report",
     "staff_register",
 ]
-
-
-def region_subtree(code: str) -> list[str]:
-    """``code`` and every division below it (the offices whose cases a region oversees)."""
-    registry = default_registry()
-    found = [registry.get(code).code]
-    for child in registry.children(code):
-        found.extend(region_subtree(child.code))
-    return found
 
 
 @dataclass(frozen=True)

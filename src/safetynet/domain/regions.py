@@ -226,6 +226,15 @@ def default_registry() -> RegionRegistry:
     return RegionRegistry.load()
 
 
+def region_subtree(code: str) -> list[str]:
+    """``code`` and every division below it (the offices whose work a region oversees)."""
+    registry = default_registry()
+    found = [registry.get(code).code]
+    for child in registry.children(code):
+        found.extend(region_subtree(child.code))
+    return found
+
+
 def validate_region_code(
     value: str, field: str = "region", registry: RegionRegistry | None = None
 ) -> str:

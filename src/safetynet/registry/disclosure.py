@@ -21,7 +21,7 @@ from safetynet.domain.regions import default_registry
 from safetynet.errors import InputError, UnknownNameError
 from safetynet.registry.model import Household, Membership, Person
 
-__all__ = ["MIN_REASON_LENGTH", "person_in_region", "read_full_id_number"]
+__all__ = ["MIN_REASON_LENGTH", "covers_region", "person_in_region", "read_full_id_number"]
 
 MIN_REASON_LENGTH = 4
 """Characters a reason needs at least (四个字 in Chinese says why; "x" does not)."""
@@ -74,16 +74,16 @@ def person_in_region(db: Database, person_id: int, region: str) -> bool:
     must refuse before it reads anything else (the REST API's 404)."""
     with db.sessions() as session:
         person = session.get(Person, person_id)
-        return person is not None and _covers_region(session, region, person)
+        return person is not None and covers_region(session, region, person)
 
 
 def _covers(session: Session, actor: Actor, person: Person) -> bool:
     if actor.region is None:  # a user acting for no region in particular (the command line)
         return True
-    return _covers_region(session, actor.region, person)
+    return covers_region(session, actor.region, person)
 
 
-def _covers_region(session: Session, region: str, person: Person) -> bool:
+def covers_region(session: Session, region: str, person: Person) -> bool:
     regions = {person.hukou_region_code}
     regions.update(
         session.scalars(

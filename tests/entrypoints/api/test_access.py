@@ -70,7 +70,22 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
         f"/registry/households/{household}/change-requests", headers=auth(CLERK), json=change
     )
     assert created.status_code == 201, created.text
+    call = {
+        "on": "2025-09-25",
+        "channel": "phone",
+        "topic": "person_in_need",
+        "region": OWN,
+        "caller_name": "邻居",
+        "caller_phone": "13812345678",
+        "summary": "独居老人无人照料",
+        "subject": {"name": "老人", "household_region": OWN, "household_no": SENTINEL_HOUSEHOLD},
+    }
+    contact = client.post("/outreach/contacts", headers=auth(CLERK), json=call)
+    assert contact.status_code == 201, contact.text
+    (lead,) = client.get("/outreach/leads", headers=auth(CLERK)).json()
     values = {
+        "lead_id": str(lead["id"]),
+        "contact_id": str(contact.json()["id"]),
         "application_id": str(app["id"]),
         "track_id": str(tid),
         "region": OWN,
@@ -92,6 +107,40 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
         ("POST", "/persons/{person_id}/id-number"): {"reason": "核对完整身份号码"},
         ("POST", "/registry/households/{household_id}/change-requests"): change,
         ("POST", "/registry/change-requests/{request_id}/reject"): {"reason": "无法核实地址"},
+        ("POST", "/outreach/contacts"): call,
+        ("POST", "/outreach/leads"): {
+            "on": "2025-09-25",
+            "source": "grid_worker",
+            "region": OWN,
+            "reported_by": "网格员",
+            "subject": {"name": "无名老人"},
+            "situation": "露宿",
+        },
+        ("POST", "/outreach/leads/{lead_id}/visit"): {
+            "on": "2025-09-26",
+            "visitors": ["town_zhou"],
+            "findings": "独居",
+        },
+        ("POST", "/outreach/leads/{lead_id}/close"): {
+            "on": "2025-09-26",
+            "outcome": "closed_note",
+            "note": "已由子女照料",
+        },
+        ("POST", "/outreach/contacts/{contact_id}/answer"): {
+            "on": "2025-09-25",
+            "answer": "已转办",
+        },
+        ("POST", "/outreach/contacts/{contact_id}/rating"): {"on": "2025-09-25", "rating": 5},
+        ("POST", "/exchange/registry/search"): {
+            "transaction_id": "t1",
+            "search_request": [
+                {
+                    "reference_id": "1",
+                    "search_criteria": {"query": {"type": "id_number", "value": HEAD}},
+                    "purpose": "医疗救助资格核对",
+                }
+            ],
+        },
     }
     routes = _routes(client)
     assert len(routes) >= 32

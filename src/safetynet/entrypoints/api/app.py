@@ -24,7 +24,9 @@ from safetynet.entrypoints.api.routes import (
     appeals,
     applications,
     audit,
+    exchange,
     offices,
+    outreach,
     persons,
     registry,
     tracks,
@@ -131,7 +133,17 @@ def create_app(
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
     app.state.registry = RegistryService(db, app.state.service.bus)
-    for module in (applications, tracks, appeals, offices, audit, persons, registry):
+    for module in (
+        applications,
+        tracks,
+        appeals,
+        offices,
+        audit,
+        persons,
+        registry,
+        exchange,
+        outreach,
+    ):
         app.include_router(module.router)
     # Every JSON answer, errors included, has its identity numbers masked whatever the field.
     app.add_middleware(

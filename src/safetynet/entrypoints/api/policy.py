@@ -18,6 +18,9 @@ class Role(StrEnum):
     TOWNSHIP_REVIEWER = "township_reviewer"
     COUNTY_APPROVER = "county_approver"
     AUDITOR = "auditor"
+    # Another department (medical insurance, education, housing, ...) that searches the registry
+    # through the exchange API for its own decisions, within its region.
+    DEPARTMENT = "department"
 
 
 class Action(StrEnum):
@@ -54,6 +57,12 @@ class Action(StrEnum):
     REGISTRY_READ = "registry_read"  # search households and persons, one household whole
     REQUEST_CHANGE = "request_change"  # of a household's facts (registry change requests)
     DECIDE_CHANGE = "decide_change"  # approve or reject a change request (maker-checker)
+    EXCHANGE_SEARCH = "exchange_search"  # another department's search by identifier (logged)
+    RECORD_CONTACT = "record_contact"  # a hotline call or message (and the caller's rating)
+    ANSWER_CONTACT = "answer_contact"
+    REPORT_LEAD = "report_lead"  # a person in difficulty found (active discovery)
+    VISIT_LEAD = "visit_lead"
+    CLOSE_LEAD = "close_lead"  # referred or closed with a note
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES, Action.REGISTRY_READ})
@@ -68,6 +77,9 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.LODGE_APPEAL,
         Action.RECORD_DEATH,
         Action.REQUEST_CHANGE,
+        Action.RECORD_CONTACT,
+        Action.ANSWER_CONTACT,
+        Action.REPORT_LEAD,
     },
     # Investigators carry out re-checks and record the job offers a member refused or accepted;
     # they verify identity, so they may read a full identity number (with a reason, logged).
@@ -81,6 +93,8 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.RECORD_JOB_REFUSAL,
         Action.RECORD_JOB_ACCEPTANCE,
         Action.REQUEST_CHANGE,
+        Action.REPORT_LEAD,
+        Action.VISIT_LEAD,
     },
     # The township office owns most monitoring alerts and opens the re-checks they call for.
     Role.TOWNSHIP_REVIEWER: _READ
@@ -96,6 +110,10 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.RECORD_JOB_ACCEPTANCE,
         Action.REQUEST_CHANGE,
         Action.DECIDE_CHANGE,
+        Action.ANSWER_CONTACT,
+        Action.REPORT_LEAD,
+        Action.VISIT_LEAD,
+        Action.CLOSE_LEAD,
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
     # decides, extends the time limit, changes or ends support, records appeal decisions and
@@ -120,8 +138,12 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.REGISTER_RELATIVE,
         Action.READ_RELATIVES,
         Action.DECIDE_CHANGE,
+        Action.ANSWER_CONTACT,
+        Action.CLOSE_LEAD,
     },
     Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES},
+    # A department sees nothing of the case workflow: only the exchange's answers, each logged.
+    Role.DEPARTMENT: frozenset({Action.EXCHANGE_SEARCH}),
 }
 """Role → the actions it may take. Anything not listed is refused with 403."""
 

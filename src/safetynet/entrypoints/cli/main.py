@@ -397,6 +397,14 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.monitoring_cli import monitor_app
 
     app.add_typer(monitor_app, name="monitor")
+    from safetynet.entrypoints.cli.outreach_cli import hotline_app, leads_app
+
+    app.add_typer(hotline_app, name="hotline")
+    app.add_typer(leads_app, name="leads")
+    from safetynet.entrypoints.cli.services_cli import charity_app, services_app
+
+    app.add_typer(services_app, name="services")
+    app.add_typer(charity_app, name="charity")
     from safetynet.entrypoints.cli.calendar_cli import calendar_app, workdays_app
 
     app.add_typer(calendar_app, name="calendar")
