@@ -25,6 +25,7 @@ import safetynet.monitoring.alerts_model
 import safetynet.monitoring.model
 import safetynet.payments.model
 import safetynet.registry.change_model
+import safetynet.registry.citizen_model
 import safetynet.registry.duplicates_model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
 from safetynet.batch.income_effects import income_effect

@@ -33,6 +33,8 @@ from safetynet.cases.model import (
     StaffRelative,
     Track,
 )
+from safetynet.cases.numbering import next_number
+from safetynet.cases.offices import office
 from safetynet.cases.repository import CaseRepository
 from safetynet.cases.workflow import (
     DECIDABLE,
@@ -657,6 +659,13 @@ def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
         )
 
 
+def _number_notice(uow: UnitOfWork, track: Track, app: Application, on: dt.date) -> None:
+    """Give the decision's written notice its document number from the office's sequence of the
+    decision's year, in the decision's own transaction (audited with it)."""
+    issuer = office(app.region_code, track.department)
+    track.notice_no = issuer.document_no(on.year, next_number(uow.session, issuer.key, on.year))
+
+
 def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.TrackConfirmed:
     """Approve: amount and explanation from the rules core; enrolment from the following month."""
 
@@ -692,6 +701,7 @@ def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.Track
         track.amount_fen = amount
         track.explanation = result_json(evaluation, start, region, explain=True)
         track.first_payment_month = start.strftime("%Y-%m") if monthly else None
+        _number_notice(uow, track, app, cmd.on)
         event = e.TrackConfirmed(track.id)
         extra = {"legal_basis": list(program.legal_basis)} | _facts(app.household_json, cmd)
         _commit_track_change(uow, cmd, track, before, event, clock(), extra, commit=False)
@@ -831,6 +841,7 @@ def refuse_track(cmd: c.RefuseTrack, uow: UnitOfWork, clock: Clock) -> e.TrackRe
         track.refusal_notice_due = _rules(app, uow).refusal_notice_due(
             Procedure(track.procedure), cmd.on
         )
+        _number_notice(uow, track, app, cmd.on)
         return _commit_track_change(
             uow, cmd, track, before, e.TrackRefused(track.id), clock(), _facts(app.household_json)
         )
@@ -1707,6 +1718,7 @@ def _reopen(
     track.decision = None
     track.decided_on = None
     track.decided_by = None
+    track.notice_no = None
     track.refusal_reasons = None
     track.refusal_notice_due = None
     track.refusal_notified_on = None

@@ -39,6 +39,7 @@ __all__ = [
     "Death",
     "JobAcceptance",
     "JobRefusal",
+    "NoticeSequence",
     "Objection",
     "Recheck",
     "StaffMember",
@@ -139,6 +140,8 @@ class Track(Base):
     refusal_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     refusal_notice_due: Mapped[dt.date | None] = mapped_column(Date)
     refusal_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The written notice's document number (浦民救〔2025〕123号), allocated with the decision.
+    notice_no: Mapped[str | None] = mapped_column(String(40))
 
     advance_paid_on: Mapped[dt.date | None] = mapped_column(Date)
     advance_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
@@ -175,6 +178,21 @@ class Track(Base):
 
     def __repr__(self) -> str:
         return f"Track({self.id}, {self.program}, {self.status})"
+
+
+class NoticeSequence(Base):
+    """The last document number an office gave its written notices in a year (migration 0025).
+
+    ``cases.numbering.next_number`` increments it inside the decision's transaction: a rolled back
+    decision gives its number back, so numbers are neither reused nor skipped."""
+
+    __tablename__ = "notice_sequences"
+
+    office: Mapped[str] = mapped_column(String(40), primary_key=True)  # region:department
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number"),)
 
 
 class Objection(Base):
