@@ -70,6 +70,15 @@ from safetynet.registry.changes import (
     reject_change,
     request_change,
 )
+from safetynet.registry.citizen_access import (
+    DevelopmentSms,
+    RequestSignInCode,
+    SignInRules,
+    SmsSender,
+    VerifySignInCode,
+    request_sign_in_code,
+    verify_sign_in_code,
+)
 from safetynet.registry.duplicates import HANDLERS as DUPLICATE_HANDLERS
 from safetynet.registry.events import BankAccountChanged, IncomeChanged
 from safetynet.registry.handlers import (
@@ -122,8 +131,12 @@ def _with_clock(handler: Callable[[Any, UnitOfWork, Clock], Any], clock: Clock) 
     return run
 
 
-def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
-    """Every command the bus takes, with its handler (the clock given to those that ask)."""
+def command_handlers(
+    clock: Clock, sms: SmsSender | None = None, sign_in: SignInRules | None = None
+) -> dict[type, CommandHandler]:
+    """Every command the bus takes, with its handler (the clock given to those that ask); a
+    citizen's sign-in code goes out through ``sms`` (default: the development sender)."""
+    rules = sign_in or SignInRules()
     handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
         **CASE_HANDLERS,
         **DUPLICATE_HANDLERS,
@@ -140,6 +153,11 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
         RequestChange: partial(request_change, check_account=check_account),
         ApproveChange: approve_change,
         RejectChange: reject_change,
+        # Citizens sign in with a one-time code sent by SMS.
+        RequestSignInCode: partial(
+            request_sign_in_code, sender=sms or DevelopmentSms(), rules=rules
+        ),
+        VerifySignInCode: partial(verify_sign_in_code, rules=rules),
     }
     return {kind: _with_clock(handler, clock) for kind, handler in handlers.items()}
 
@@ -191,13 +209,18 @@ def case_file_kinds() -> Mapping[str, JsonKind]:
 
 
 def bootstrap(
-    db: Database, *, clock: Clock = system_clock, parameters: ParameterTree | None = None
+    db: Database,
+    *,
+    clock: Clock = system_clock,
+    parameters: ParameterTree | None = None,
+    sms: SmsSender | None = None,
+    sign_in: SignInRules | None = None,
 ) -> MessageBus:
     """The message bus on ``db``, every handler wired; ``parameters`` defaults to the shipped
-    tree."""
+    tree, ``sms`` (the citizens' sign-in codes) to the development sender."""
     return MessageBus(
         db.sessions,
-        command_handlers=command_handlers(clock),
+        command_handlers=command_handlers(clock, sms, sign_in),
         event_handlers=event_handlers(),
         parameters=parameters,
     )
