@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
 
+import safetynet.accounts.model
 import safetynet.audit.model
 import safetynet.batch.model
 import safetynet.cases.model
@@ -28,6 +29,7 @@ import safetynet.registry.change_model
 import safetynet.registry.citizen_model
 import safetynet.registry.duplicates_model
 import safetynet.registry.model  # noqa: F401  (imported for their tables)
+from safetynet.accounts.handlers import HANDLERS as ACCOUNT_HANDLERS
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import (
     AmountsScheduled,
@@ -140,6 +142,7 @@ def command_handlers(
     handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
         **CASE_HANDLERS,
         **DUPLICATE_HANDLERS,
+        **ACCOUNT_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,

@@ -127,6 +127,10 @@ def create_app(
             "the user's region. See docs/api.md for roles, actions and errors."
         ),
         responses=ERROR_RESPONSES,
+        # The OpenAPI page is served from the package by the workbench (no CDN); ReDoc, which
+        # ships no offline assets here, is off.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
@@ -147,4 +151,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(SafetyNetError, _user_error)
     app.add_middleware(RequestLog, users=users)
+    from safetynet.entrypoints.web import install_web
+
+    install_web(app)
     return app

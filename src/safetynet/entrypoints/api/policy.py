@@ -18,6 +18,7 @@ class Role(StrEnum):
     TOWNSHIP_REVIEWER = "township_reviewer"
     COUNTY_APPROVER = "county_approver"
     AUDITOR = "auditor"
+    ANALYST = "analyst"
 
 
 class Action(StrEnum):
@@ -54,6 +55,8 @@ class Action(StrEnum):
     REGISTRY_READ = "registry_read"  # search households and persons, one household whole
     REQUEST_CHANGE = "request_change"  # of a household's facts (registry change requests)
     DECIDE_CHANGE = "decide_change"  # approve or reject a change request (maker-checker)
+    STATISTICS = "statistics"  # counts and amounts by region, program and month (no person)
+    READ_ALERTS = "read_alerts"  # monitoring alerts of the region (suspected fraud, changes)
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES, Action.REGISTRY_READ})
@@ -96,6 +99,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.RECORD_JOB_ACCEPTANCE,
         Action.REQUEST_CHANGE,
         Action.DECIDE_CHANGE,
+        Action.READ_ALERTS,
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
     # decides, extends the time limit, changes or ends support, records appeal decisions and
@@ -120,8 +124,12 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.REGISTER_RELATIVE,
         Action.READ_RELATIVES,
         Action.DECIDE_CHANGE,
+        Action.READ_ALERTS,
+        Action.STATISTICS,
     },
-    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES},
+    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES, Action.READ_ALERTS},
+    # Analysts see figures, never a person or a case.
+    Role.ANALYST: frozenset({Action.STATISTICS}),
 }
 """Role → the actions it may take. Anything not listed is refused with 403."""
 

@@ -401,6 +401,9 @@ def _add_registry_commands() -> None:
 
     app.add_typer(calendar_app, name="calendar")
     app.add_typer(workdays_app, name="workdays")
+    from safetynet.entrypoints.cli.users_cli import users_app
+
+    app.add_typer(users_app, name="users")
 
 
 _add_registry_commands()

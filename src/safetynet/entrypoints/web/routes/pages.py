@@ -1,0 +1,13 @@
+"""Every router of the workbench, in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["routers"]
+
+
+def routers() -> list[APIRouter]:
+    from safetynet.entrypoints.web.routes import queue, signin
+
+    return [signin.router, queue.router]
