@@ -74,10 +74,12 @@ from safetynet.registry.changes import (
 )
 from safetynet.registry.citizen_access import (
     DevelopmentSms,
+    EndCitizenSession,
     RequestSignInCode,
     SignInRules,
     SmsSender,
     VerifySignInCode,
+    end_citizen_session,
     request_sign_in_code,
     verify_sign_in_code,
 )
@@ -161,6 +163,7 @@ def command_handlers(
             request_sign_in_code, sender=sms or DevelopmentSms(), rules=rules
         ),
         VerifySignInCode: partial(verify_sign_in_code, rules=rules),
+        EndCitizenSession: end_citizen_session,
     }
     return {kind: _with_clock(handler, clock) for kind, handler in handlers.items()}
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from safetynet.audit.model import AuditEvent
 from safetynet.cases import commands as c
 from safetynet.cases.model import NoticeSequence, Track
+from safetynet.cases.notice_text import MSGIDS, text
 from safetynet.cases.notices import (
     EMBEDDED_FONT_FILES,
     NoticeData,
@@ -33,6 +34,7 @@ from safetynet.cases.offices import office
 from safetynet.cases.workflow import WorkflowError
 from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
+from safetynet.domain.messages import LOCALES, catalogue_ids
 from safetynet.entrypoints.cli.notice_cli import notice
 from safetynet.errors import InputError, UnknownNameError
 from tests.cases.helpers import (
@@ -375,3 +377,11 @@ def test_every_character_of_a_notice_has_a_glyph_the_minus_sign_too() -> None:
         assert "标准－收入" in text
         missing = {ch for ch in text if ord(ch) not in face_chars}
         assert not missing, missing
+
+
+def test_every_sentence_of_a_notice_is_in_the_catalogue() -> None:
+    for locale in LOCALES:
+        missing = set(MSGIDS.values()) - set(catalogue_ids("notices", locale))
+        assert not missing, (locale, missing)
+    assert text("approval.title", program="最低生活保障") == "最低生活保障审批决定书"
+    assert text("approval.title", "en", program="Dibao") == "Dibao: decision of approval"

@@ -1,10 +1,9 @@
-"""Every sentence a written notice prints, in one place (the notices' message catalogue).
+"""The sentences a written notice prints: message ids of the notices' catalogue (domain
+``notices``: ``domain/locale/<language>/LC_MESSAGES/notices.po``).
 
-Each entry is a message id (what it says, in English, as a gettext ``msgid`` would be) and its
-Chinese text with ``{placeholders}`` filled by ``text(key, **values)``. Notices are issued in
-Chinese; when the web application's Babel catalogue (domain ``notices``) is merged, these pairs
-move to ``notices.po`` as they stand: the keys become the ``msgid`` and the values the ``msgstr``
-of ``zh_CN``.
+``MSGIDS`` names each sentence by a key and gives its message id (the English text, with the
+``{placeholders}`` ``text`` fills). Notices are issued in Chinese: ``text(key, **values)`` is the
+``zh_CN`` translation; ``text(key, locale="en", ...)`` the English one (an office's working copy).
 """
 
 from __future__ import annotations
@@ -12,78 +11,71 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["NOTICE_TEXT", "text"]
+from safetynet.domain.messages import translate
 
-NOTICE_TEXT: Mapping[str, str] = {
-    # headings
-    "approval.title": "{program}审批决定书",
-    "refusal.title": "{program}不予批准通知书",
+__all__ = ["MSGIDS", "NOTICE_LOCALE", "text"]
+
+NOTICE_LOCALE = "zh_CN"
+
+MSGIDS: Mapping[str, str] = {
+    "approval.title": "{program}: decision of approval",
+    "refusal.title": "{program}: notice of refusal",
     "document_no": "{document_no}",
-    "document_no.missing": "（未编文号）",
-    "addressee": "{applicant}（户编号：{household_no}）：",
-    "case_no": "案件编号：{application_id}-{track_id}",
-    # facts table
-    "fact.place": "受理地",
-    "fact.household_no": "户编号",
-    "fact.applicant": "申请人",
-    "fact.identity": "公民身份号码",
-    "fact.decision": "决定",
-    "fact.decided_on": "决定日期",
-    "fact.amount": "保障金额",
-    "fact.first_month": "起始发放月份",
-    "fact.notice_due": "本通知书送达期限",
-    "decision.approved": "批准",
-    "decision.refused": "不予批准",
-    "notice_due": "{date}前（3个工作日内）{mark}",
-    "provisional": "（暂定：{year}年节假日安排公布后重新计算）",
-    # the decision
-    "approval.body": "你户于{submitted}提出的{program}申请，经审核确认，符合条件，决定予以批准。",
-    "approval.monthly": "自{month}起按月发放{amount}元。",
-    "approval.once": "发放金额{amount}元。",
-    "refusal.body": "你户于{submitted}提出的{program}申请，经审核，不符合条件，决定不予批准。",
-    "reasons.heading": "理由",
-    "approval.reason": "经调查核实，你户的家庭收入、财产等情况符合{program}的条件，"
-    "保障金额按附件所列计算方法确定。",
-    "basis.heading": "法律依据",
+    "document_no.missing": "(no document number)",
+    "addressee": "{applicant} (household {household_no}):",
+    "case_no": "Case {application_id}-{track_id}",
+    "fact.place": "Lodged in",
+    "fact.household_no": "Household number",
+    "fact.applicant": "Applicant",
+    "fact.identity": "Identity number",
+    "fact.decision": "Decision",
+    "fact.decided_on": "Date of the decision",
+    "fact.amount": "Amount",
+    "fact.first_month": "Paid from",
+    "fact.notice_due": "This notice is due",
+    "decision.approved": "Approved",
+    "decision.refused": "Refused",
+    "notice_due": "by {date} (within 3 working days){mark}",
+    "provisional": " (provisional: recomputed once the {year} holidays are published)",
+    "approval.body": "Your household's application for {program} of {submitted} has been examined and confirmed: it meets the conditions and is approved.",
+    "approval.monthly": "From {month}, {amount} yuan is paid every month.",
+    "approval.once": "An amount of {amount} yuan is paid.",
+    "refusal.body": "Your household's application for {program} of {submitted} has been examined: it does not meet the conditions and is refused.",
+    "reasons.heading": "Reasons",
+    "approval.reason": "The investigation found that your household's income and assets meet the conditions of {program}; the amount is set as the annex shows.",
+    "basis.heading": "Legal basis",
     "basis.line": "{basis}",
-    # appeal rights
-    "appeal.heading": "权利告知",
-    "appeal.reconsideration": "如对本决定不服，可以自收到本决定书之日起{limit}内，"
-    "向{body}申请行政复议（依据{citation}）；",
-    "appeal.litigation": "也可以自收到本决定书之日起{limit}内，"
-    "直接向{court}提起行政诉讼（依据{citation}）。",
-    "appeal.during": "行政复议或者行政诉讼期间，本决定不停止执行。",
-    # signature
-    "seal.place": "（盖章）",
-    "seal.hint": "此处加盖{department}印章",
+    "appeal.heading": "Your rights",
+    "appeal.reconsideration": "If you disagree with this decision, you may apply to {body} for administrative reconsideration within {limit} of receiving it ({citation});",
+    "appeal.litigation": "or bring an administrative lawsuit before {court} within {limit} of receiving it ({citation}).",
+    "appeal.during": "The decision stays in force while a reconsideration or a lawsuit is pending.",
+    "seal.place": "(Seal)",
+    "seal.hint": "Seal of {department}",
     "date": "{date}",
-    "masked.note": "注：本文书中的公民身份号码已作遮蔽处理。",
-    "copy.file": "存档联（含参数标识与来源标记，不交申请人）",
-    # the annex
-    "annex.title": "附件：保障金额计算说明",
-    "annex.intro": "以下为计算你户保障金额的各个步骤、所得数值和所依据的规定。",
-    "annex.step": "计算步骤",
-    "annex.value": "数值",
-    "annex.source": "依据",
+    "masked.note": "Identity numbers in this document are masked.",
+    "copy.file": "File copy (with parameter ids and provenance marks; not for the applicant)",
+    "annex.title": "Annex: how the amount was calculated",
+    "annex.intro": "Each step of the calculation of your household's amount, its value and the rules it rests on.",
+    "annex.step": "Step",
+    "annex.value": "Value",
+    "annex.source": "Rule",
     "annex.none": "—",
-    "annex.in_force": "（{date}起施行）",
-    "annex.flags": "依据标记：[M] 凭记忆录入、尚待与官方文本核对；[I] 示例值，非官方规定；"
-    "无标记者已与来源核对。",
-    # units and values
-    "unit.days": "日",
-    "unit.months": "个月",
-    "unit.working_days": "个工作日",
-    "per.yuan/month": "元/月",
-    "per.yuan/year": "元/年",
-    "per.yuan": "元",
-    "yes": "是",
-    "no": "否",
-    "list.sep": "、",
-    "date.format": "{year}年{month}月{day}日",
-    "month.format": "{year}年{month}月",
+    "annex.in_force": " (in force from {date})",
+    "annex.flags": "Marks: [M] entered from memory, to be checked against the official text; [I] illustrative, not an official figure; unmarked: checked against the source.",
+    "unit.days": " days",
+    "unit.months": " months",
+    "unit.working_days": " working days",
+    "per.yuan/month": "yuan a month",
+    "per.yuan/year": "yuan a year",
+    "per.yuan": "yuan",
+    "yes": "yes",
+    "no": "no",
+    "list.sep": ", ",
+    "date.format": "{year}-{month}-{day}",
+    "month.format": "{year}-{month}",
 }
 
 
-def text(key: str, **values: Any) -> str:
-    """The Chinese text of ``key`` with ``values`` filled in."""
-    return NOTICE_TEXT[key].format(**values)
+def text(key: str, locale: str = NOTICE_LOCALE, **values: Any) -> str:
+    """The sentence ``key`` in ``locale`` (Chinese by default) with ``values`` filled in."""
+    return translate(MSGIDS[key], locale, domain="notices", **values)

@@ -32,17 +32,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError, SafetyNetError
-from safetynet.registry.citizen_model import SignInCode
+from safetynet.registry.citizen_model import CitizenSession, SignInCode
 from safetynet.registry.model import Membership, Person
 
 __all__ = [
     "Citizen",
     "DevelopmentSms",
+    "EndCitizenSession",
     "HttpSmsGateway",
     "RequestSignInCode",
     "SignInCodeSent",
@@ -51,6 +53,8 @@ __all__ = [
     "SmsError",
     "SmsSender",
     "VerifySignInCode",
+    "citizen_of_session",
+    "end_citizen_session",
     "mask_phone",
     "request_sign_in_code",
     "sms_sender_from_env",
@@ -154,6 +158,7 @@ class SignInRules:
     max_attempts: int = 5
     resend_after: dt.timedelta = dt.timedelta(seconds=60)
     max_codes_per_hour: int = 5
+    session_lasts: dt.timedelta = dt.timedelta(minutes=30)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SignInRules:
@@ -190,8 +195,17 @@ class RequestSignInCode:
 
 @dataclass(frozen=True)
 class VerifySignInCode:
+    """``token_sha256``: the SHA-256 of the browser's session token; the session is opened with
+    the sign-in (none when empty, e.g. a check of the code alone)."""
+
     id_number: str
     code: str
+    token_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class EndCitizenSession:
+    token_sha256: str
 
 
 @dataclass(frozen=True)
@@ -371,6 +385,16 @@ def verify_sign_in_code(
         )
     household_id = _household_of(uow, person)
     row.used_at = now
+    if cmd.token_sha256:
+        uow.session.add(
+            CitizenSession(
+                token_sha256=cmd.token_sha256,
+                person_id=person.id,
+                household_id=household_id,
+                created_at=now,
+                expires_at=now + rules.session_lasts,
+            )
+        )
     citizen = Citizen(person.id, household_id, person.name, mask_identity_number(person.id_number))
     append(
         uow.session,
@@ -384,3 +408,35 @@ def verify_sign_in_code(
     )
     uow.commit()
     return citizen
+
+
+def end_citizen_session(cmd: EndCitizenSession, uow: UnitOfWork, clock: Clock) -> None:
+    """Sign out: the session ends now (an unknown or ended one is left as it is)."""
+    row = uow.session.execute(
+        select(CitizenSession).where(
+            CitizenSession.token_sha256 == cmd.token_sha256, CitizenSession.ended_at.is_(None)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return
+    row.ended_at = clock()
+    uow.commit()
+
+
+def citizen_of_session(session: Session, token_sha256: str, now: dt.datetime) -> Citizen | None:
+    """The citizen signed in with the token whose SHA-256 is ``token_sha256``, if the session
+    has neither ended nor expired."""
+    row = session.execute(
+        select(CitizenSession, Person)
+        .join(Person, Person.id == CitizenSession.person_id)
+        .where(CitizenSession.token_sha256 == token_sha256, CitizenSession.ended_at.is_(None))
+    ).first()
+    if row is None or _aware(row[0].expires_at) <= now:
+        return None
+    citizen_session, person = row
+    return Citizen(
+        person.id,
+        citizen_session.household_id,
+        person.name,
+        mask_identity_number(person.id_number),
+    )

@@ -3,10 +3,11 @@
 ``notice_sequences`` (office, year, last number) gives each office's notices a yearly sequence of
 document numbers; ``case_tracks.notice_no`` keeps the number a decision's notice was given.
 ``citizen_sign_in_codes`` holds the one-time codes a citizen signs in with (hashed, with their
-expiry and failed attempts); ``persons.phone`` the mobile number the code is sent to.
+expiry and failed attempts), ``citizen_sessions`` the signed-in citizens (the SHA-256 of the
+browser's token, the household they see, expiry); ``persons.phone`` the mobile number the code is sent to.
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-06 04:30:00.000000
 """
 
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0021"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -55,9 +56,30 @@ def upgrade() -> None:
     op.create_index(
         "ix_citizen_sign_in_codes_person", "citizen_sign_in_codes", ["person_id", "created_at"]
     )
+    op.create_table(
+        "citizen_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_sha256", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("household_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name=op.f("fk_citizen_sessions_person_id_persons")
+        ),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["households.id"],
+            name=op.f("fk_citizen_sessions_household_id_households"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_citizen_sessions")),
+        sa.UniqueConstraint("token_sha256", name=op.f("uq_citizen_sessions_token_sha256")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("citizen_sessions")
     op.drop_index("ix_citizen_sign_in_codes_person", table_name="citizen_sign_in_codes")
     op.drop_table("citizen_sign_in_codes")
     with op.batch_alter_table("persons") as batch:
