@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from safetynet.domain.messages import translate
+from safetynet.entrypoints.web.citizen import CitizenRequired
 from safetynet.entrypoints.web.rendering import label, page_locale, render
 from safetynet.entrypoints.web.session import BadForm, Forbidden, SignInRequired, current_staff
 
@@ -48,6 +49,10 @@ async def _bad_form(request: Request, _exc: Exception) -> Response:
     return render(request, "message.html", user, context, status_code=400)
 
 
+async def _citizen_sign_in(_request: Request, _exc: Exception) -> Response:
+    return RedirectResponse("/citizen/sign-in", status_code=303)
+
+
 def _swagger_assets() -> str:
     import swagger_ui_bundle  # type: ignore[import-untyped]  # ships no type hints
 
@@ -77,3 +82,5 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(BadForm, _bad_form)
+    # A citizen's page without a signed-in citizen: the citizen's sign-in page.
+    app.add_exception_handler(CitizenRequired, _citizen_sign_in)
