@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor
 from safetynet.cases import commands as c
-from safetynet.cases.model import Appeal, Application, Track
+from safetynet.cases.model import Appeal, Application, Complaint, Track
 from safetynet.cases.workflow import (
     DEPARTMENTS,
     DeadlineRules,
@@ -40,11 +40,14 @@ __all__ = [
     "AppealOption",
     "CaseStep",
     "CitizenCase",
+    "CitizenComplaint",
     "CitizenTrack",
     "MemberIncome",
     "SelfDeclaration",
     "citizen_appeal",
+    "citizen_complaint",
     "household_cases",
+    "household_complaints",
     "own_track",
     "self_declared_application",
     "self_service_programs",
@@ -380,4 +383,54 @@ def self_declared_application(
         region=household.region_code,
         household=facts,
         programs=declaration.programs or None,
+    )
+
+
+# -- complaints ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CitizenComplaint:
+    lodged_on: dt.date
+    about_zh: str
+    text: str
+    status_zh: str
+    answer: str | None
+
+
+def household_complaints(session: Session, household_id: int) -> list[CitizenComplaint]:
+    """The household's complaints, newest first, with the office's answer where given."""
+    rows = session.execute(
+        select(Complaint, Track.program)
+        .outerjoin(Track, Track.id == Complaint.track_id)
+        .where(Complaint.household_id == household_id)
+        .order_by(Complaint.lodged_on.desc(), Complaint.id.desc())
+    ).all()
+    return [
+        CitizenComplaint(
+            complaint.lodged_on,
+            _title(program) if program else "其他",
+            complaint.text,
+            "已答复" if complaint.status == "answered" else "处理中",
+            complaint.answer,
+        )
+        for complaint, program in rows
+    ]
+
+
+def citizen_complaint(
+    session: Session,
+    household_id: int,
+    *,
+    text: str,
+    track_id: int | None,
+    on: dt.date,
+    actor: Actor,
+) -> c.LodgeComplaint:
+    """The complaint a citizen lodges for their household, as a command (a track named must be
+    the household's own)."""
+    if track_id is not None:
+        own_track(session, household_id, track_id)
+    return c.LodgeComplaint(
+        actor=actor, on=on, household_id=household_id, text=text, track_id=track_id
     )

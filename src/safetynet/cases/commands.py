@@ -25,6 +25,7 @@ __all__ = [
     "ExtendTimeLimit",
     "GiveTownshipOpinion",
     "LodgeAppeal",
+    "LodgeComplaint",
     "NotifyRefusal",
     "OpenRecheck",
     "PostPublicNotice",
@@ -275,3 +276,12 @@ class RegisterStaffRelative(Command):
     staff_region: str
     id_number: str
     relation: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LodgeComplaint(Command):
+    """A household's complaint (投诉), about one of its tracks (``track_id``) or in general."""
+
+    household_id: int
+    text: str
+    track_id: int | None = None

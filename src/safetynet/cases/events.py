@@ -21,6 +21,7 @@ __all__ = [
     "ApplicationSubmitted",
     "BenefitAwarded",
     "CalendarChanged",
+    "ComplaintLodged",
     "DeathRecorded",
     "Event",
     "GradualExitStarted",
@@ -162,6 +163,11 @@ class AppealLodged(Event):
 @dataclass(frozen=True)
 class AppealDecided(Event):
     entity: ClassVar[str] = "appeal"
+
+
+@dataclass(frozen=True)
+class ComplaintLodged(Event):
+    entity: ClassVar[str] = "complaint"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from safetynet.cases import events as e
 from safetynet.cases.model import (
     Appeal,
     Application,
+    Complaint,
     Death,
     JobAcceptance,
     JobRefusal,
@@ -1843,6 +1844,39 @@ def register_staff_relative(
     return event
 
 
+MAX_COMPLAINT_LENGTH = 2000
+
+
+def lodge_complaint(cmd: c.LodgeComplaint, uow: UnitOfWork, clock: Clock) -> e.ComplaintLodged:
+    """Record a household's complaint; one about a track names a track of that household."""
+    text = cmd.text.strip()
+    if not text:
+        raise InputError("text", "请写明投诉的内容 / say what the complaint is about")
+    if len(text) > MAX_COMPLAINT_LENGTH:
+        raise InputError(
+            "text", f"至多{MAX_COMPLAINT_LENGTH}字 / at most {MAX_COMPLAINT_LENGTH} characters"
+        )
+    if cmd.track_id is not None:
+        track = uow.session.get(Track, cmd.track_id)
+        app = uow.session.get(Application, track.application_id) if track is not None else None
+        if app is None or app.household_id != cmd.household_id:
+            raise UnknownNameError("track", str(cmd.track_id))
+    complaint = Complaint(
+        household_id=cmd.household_id,
+        track_id=cmd.track_id,
+        lodged_on=cmd.on,
+        lodged_by=cmd.actor.name,
+        text=text,
+        status="lodged",
+    )
+    uow.session.add(complaint)
+    uow.session.flush()
+    event = e.ComplaintLodged(complaint.id)
+    _record(uow, cmd, event, clock(), None, _snapshot(complaint))
+    uow.commit()
+    return event
+
+
 # -- dispatch --------------------------------------------------------------------------------
 
 HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
@@ -1872,6 +1906,7 @@ HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
     c.LodgeAppeal: lodge_appeal,
     c.DecideAppeal: decide_appeal,
     c.RegisterStaffRelative: register_staff_relative,
+    c.LodgeComplaint: lodge_complaint,
 }
 
 

@@ -36,6 +36,7 @@ from safetynet.domain.workdays import Deadline
 __all__ = [
     "Appeal",
     "Application",
+    "Complaint",
     "Death",
     "JobAcceptance",
     "JobRefusal",
@@ -205,6 +206,25 @@ class Objection(Base):
     lodged_on: Mapped[dt.date] = mapped_column(Date)
     summary: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class Complaint(Base):
+    """A complaint a household lodges (投诉): about its case or how it was served; the office
+    answers it (migration 0025)."""
+
+    __tablename__ = "case_complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    track_id: Mapped[int | None] = mapped_column(ForeignKey("case_tracks.id"))
+    lodged_on: Mapped[dt.date] = mapped_column(Date)
+    lodged_by: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (CheckConstraint("status IN ('lodged', 'answered')", name="status"),)
 
 
 class Appeal(Base):

@@ -10,8 +10,10 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from safetynet.audit.model import AuditEvent
 from safetynet.bootstrap import bootstrap
 from safetynet.cases import commands as c
+from safetynet.cases.model import Complaint
 from safetynet.db.engine import Database
 from safetynet.payments.model import PayeeAccount
 from safetynet.registry.change_model import ChangeRequest
@@ -189,3 +191,39 @@ def test_a_citizen_asks_to_change_the_bank_account_a_clerk_approves(
     with database.sessions() as session:
         account = session.execute(select(PayeeAccount.account_number)).scalar_one()
     assert account == "6222021001123456789"
+
+
+def test_a_citizen_lodges_a_complaint_about_their_own_case_only(
+    web: TestClient, database: Database, clock: Clock
+) -> None:
+    register_household(database, "H1", [HEAD])
+    register_household(database, "H2", [OTHER])
+    _phones(database)
+    _, (theirs,) = submit(
+        database, clock, example("dibao_household.json"), "H2", dt.date(2025, 9, 25), ("dibao",)
+    )
+    citizen_sign_in(web)
+    page = web.get("/citizen/complaints")
+    empty = web.post("/citizen/complaints", data={"csrf_token": csrf_of(page.text), "text": " "})
+    assert empty.status_code == 400
+    assert "请写明投诉的内容" in empty.text
+    # Naming another household's track: refused as unknown, nothing recorded.
+    foreign = web.post(
+        "/citizen/complaints",
+        data={"csrf_token": csrf_of(page.text), "track_id": str(theirs), "text": "x"},
+    )
+    assert foreign.status_code == 400
+    lodged = web.post(
+        "/citizen/complaints",
+        data={"csrf_token": csrf_of(page.text), "track_id": "", "text": "工作人员态度不好"},
+    )
+    assert lodged.status_code == 200
+    assert "已收到你的投诉" in lodged.text
+    assert "工作人员态度不好" in lodged.text
+    with database.sessions() as session:
+        rows = session.execute(select(Complaint.text, Complaint.status)).all()
+        assert [tuple(r) for r in rows] == [("工作人员态度不好", "lodged")]
+        event = session.execute(
+            select(AuditEvent.event, AuditEvent.role).where(AuditEvent.entity == "complaint")
+        ).one()
+        assert tuple(event) == ("ComplaintLodged", "citizen")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import ViewportSize, expect, sync_playwright
 from sqlalchemy import select
 
 from safetynet.db.engine import Database
@@ -24,7 +25,7 @@ from tests.entrypoints.web.conftest import Clock
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
+PHONE = ViewportSize(width=390, height=844)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.is_file() or shutil.which("chromium") is None,
@@ -57,8 +58,6 @@ def server(database: Database) -> Iterator[str]:
 
 
 def test_a_citizen_applies_on_a_phone_and_follows_the_case(server: str, database: Database) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
     register_household(database, "H1", [HEAD, id_number("19870601", 4)])
     with database.sessions.begin() as session:
         session.execute(

@@ -4,7 +4,7 @@
 document numbers; ``case_tracks.notice_no`` keeps the number a decision's notice was given.
 ``citizen_sign_in_codes`` holds the one-time codes a citizen signs in with (hashed, with their
 expiry and failed attempts), ``citizen_sessions`` the signed-in citizens (the SHA-256 of the
-browser's token, the household they see, expiry); ``persons.phone`` the mobile number the code is sent to.
+browser's token, the household they see, expiry); ``case_complaints`` a household's complaints; ``persons.phone`` the mobile number the code is sent to.
 
 Revision ID: 0025
 Revises: 0024
@@ -77,8 +77,40 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_sha256", name=op.f("uq_citizen_sessions_token_sha256")),
     )
 
+    _complaints()
+
+
+def _complaints() -> None:
+    op.create_table(
+        "case_complaints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("household_id", sa.Integer(), nullable=False),
+        sa.Column("track_id", sa.Integer(), nullable=True),
+        sa.Column("lodged_on", sa.Date(), nullable=False),
+        sa.Column("lodged_by", sa.String(length=100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("answered_on", sa.Date(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('lodged', 'answered')", name=op.f("ck_case_complaints_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["households.id"],
+            name=op.f("fk_case_complaints_household_id_households"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["track_id"], ["case_tracks.id"], name=op.f("fk_case_complaints_track_id_case_tracks")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_complaints")),
+    )
+    op.create_index(op.f("ix_case_complaints_household_id"), "case_complaints", ["household_id"])
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_case_complaints_household_id"), table_name="case_complaints")
+    op.drop_table("case_complaints")
     op.drop_table("citizen_sessions")
     op.drop_index("ix_citizen_sign_in_codes_person", table_name="citizen_sign_in_codes")
     op.drop_table("citizen_sign_in_codes")

@@ -17,7 +17,9 @@ from safetynet.cases.citizen import (
     MemberIncome,
     SelfDeclaration,
     citizen_appeal,
+    citizen_complaint,
     household_cases,
+    household_complaints,
     own_track,
     self_declared_application,
     self_service_programs,
@@ -354,3 +356,45 @@ async def request_change(request: Request, citizen: Signed) -> Response:
     except SafetyNetError as exc:
         return _changes_page(request, citizen, [_error(exc)])
     return _changes_page(request, citizen, [], notice="change_requested")
+
+
+# -- complaints --------------------------------------------------------------------------------
+
+
+def _complaints_page(
+    request: Request, citizen: Citizen, errors: list[tuple[str, str]], notice: str = ""
+) -> Response:
+    service = service_of(request)
+    with service.db.sessions() as session:
+        complaints = household_complaints(session, citizen.household_id)
+        cases = household_cases(session, citizen.household_id, service.today(), _tree(request))
+    tracks = [(t.track_id, t.title_zh) for case in cases for t in case.tracks]
+    context = {"complaints": complaints, "tracks": tracks, "errors": errors, "notice": notice}
+    status = 400 if errors else 200
+    return render_citizen(request, "citizen/complaints.html", citizen, context, status_code=status)
+
+
+@router.get("/complaints")
+def complaints_page(request: Request, citizen: Signed) -> Response:
+    return _complaints_page(request, citizen, [])
+
+
+@router.post("/complaints")
+async def complain(request: Request, citizen: Signed) -> Response:
+    form = await citizen_form(request)
+    service = service_of(request)
+    about = form.get("track_id", "")
+    try:
+        with service.db.sessions() as session:
+            command = citizen_complaint(
+                session,
+                citizen.household_id,
+                text=form.get("text", ""),
+                track_id=int(about) if about.isdigit() else None,
+                on=service.today(),
+                actor=citizen.actor,
+            )
+        portal(request).bus.handle(command)
+    except SafetyNetError as exc:
+        return _complaints_page(request, citizen, [_error(exc)])
+    return _complaints_page(request, citizen, [], notice="complaint_lodged")
