@@ -27,6 +27,7 @@ from safetynet.entrypoints.api.service import CaseService
 __all__ = [
     "SESSION_COOKIE",
     "Forbidden",
+    "NotFound",
     "SignInRequired",
     "StaffUser",
     "csrf_for",
@@ -57,6 +58,10 @@ class Forbidden(Exception):  # noqa: N818
         super().__init__(f"{role} may not {action}")
         self.role = role
         self.action = action
+
+
+class NotFound(Exception):  # noqa: N818
+    """Unknown, or outside the user's region: the same page either way (nothing leaks)."""
 
 
 class BadForm(Exception):  # noqa: N818

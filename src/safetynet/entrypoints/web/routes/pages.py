@@ -8,6 +8,6 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from safetynet.entrypoints.web.routes import queue, signin
+    from safetynet.entrypoints.web.routes import cases, households, queue, signin
 
-    return [signin.router, queue.router]
+    return [signin.router, queue.router, households.router, cases.router]
