@@ -66,3 +66,21 @@ def step(client: TestClient, track_id: int, name: str, **fields: str) -> Any:
 def ok(response: Any) -> Any:
     assert response.status_code == 303, response.text[-3000:]
     return response
+
+
+def paid_dibao(client: TestClient, track_id: int) -> None:
+    """Accept (as the signed-in clerk), investigate, review, post and close the notice, approve on
+    2025-10-30 and start payment on 2025-11-03."""
+    ok(step(client, track_id, "accept", on="2025-09-26"))
+    as_user(client, INVESTIGATOR)
+    team = "inv_wang, inv_zhao"
+    ok(step(client, track_id, "start-investigation", on="2025-09-28", team=team))
+    ok(step(client, track_id, "home-visit", on="2025-09-28", team=team))
+    ok(step(client, track_id, "verification", on="2025-09-28"))
+    as_user(client, REVIEWER)
+    ok(step(client, track_id, "township-opinion", on="2025-09-28", proposal="approve", reasons="x"))
+    ok(step(client, track_id, "post-notice", on="2025-09-29"))
+    ok(step(client, track_id, "close-notice", on="2025-10-09", county_received_on="2025-10-28"))
+    as_user(client, APPROVER)
+    ok(step(client, track_id, "confirm", on="2025-10-30"))
+    ok(step(client, track_id, "start-payment", on="2025-11-03"))

@@ -116,7 +116,7 @@ def current_staff(request: Request) -> StaffUser | None:
         found = account_of_session(session, token_hash(token), service.clock())
     if found is None or found.role not in {r.value for r in Role}:
         return None
-    user = User(found.username, Role(found.role), found.region)
+    user = User(found.person, Role(found.role), found.region)
     return StaffUser(user, found.account_id, found.display_name, found.locale, csrf_for(token))
 
 

@@ -236,6 +236,16 @@ class FactRow:
     verified: str | None
     differs: bool
 
+    @property
+    def member(self) -> int | None:
+        """The member's number (from 1) of a member's fact, None for the household's."""
+        found = re.match(r"members\[(\d+)\]\.", self.path)
+        return int(found.group(1)) + 1 if found else None
+
+    @property
+    def field(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
 
 def _same(a: str, b: str) -> bool:
     try:
@@ -263,3 +273,184 @@ def verification_report(db: Database, track_id: int) -> dict[str, Any] | None:
     with db.sessions() as session:
         report = session.scalar(select(Track.verification_report).where(Track.id == track_id))
     return dict(report) if report else None
+
+
+# -- supervision ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    entry_id: int
+    occurred_at: dt.datetime
+    actor: str
+    role: str
+    event: str
+    entity: str
+    entity_id: str
+    after: dict[str, Any] | None
+
+
+def case_timeline(db: Database, track_id: int, application_id: int) -> list[TimelineEntry]:
+    """The audit log's entries about the track, its application, its appeals and re-checks,
+    oldest first (their identity numbers were masked when written)."""
+    from sqlalchemy import and_, or_
+
+    from safetynet.audit.model import AuditEvent
+    from safetynet.cases.model import Appeal, Recheck
+
+    with db.sessions() as session:
+        appeals = [
+            str(i) for i in session.scalars(select(Appeal.id).where(Appeal.track_id == track_id))
+        ]
+        rechecks = [
+            str(i) for i in session.scalars(select(Recheck.id).where(Recheck.track_id == track_id))
+        ]
+        about = or_(
+            and_(AuditEvent.entity == "track", AuditEvent.entity_id == str(track_id)),
+            and_(AuditEvent.entity == "application", AuditEvent.entity_id == str(application_id)),
+            and_(AuditEvent.entity == "appeal", AuditEvent.entity_id.in_(appeals)),
+            and_(AuditEvent.entity == "recheck", AuditEvent.entity_id.in_(rechecks)),
+        )
+        rows = session.scalars(select(AuditEvent).where(about).order_by(AuditEvent.id)).all()
+        return [
+            TimelineEntry(
+                r.id, r.occurred_at, r.actor, r.role, r.event, r.entity, r.entity_id, r.after
+            )
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    alert_id: int
+    rule: str
+    severity: str
+    county: str
+    household_id: int
+    month: str
+    raised_on: dt.date
+    due_on: dt.date
+    status: str
+    evidence: dict[str, Any]
+    track_id: int | None
+    recheckable: list[tuple[int, str]]  # (track id, program) a re-check may be opened on
+
+
+def alerts_in_region(db: Database, region: str, limit: int = 200) -> list[AlertLine]:
+    """Monitoring alerts not yet resolved in ``region``'s counties, most urgent first, each with
+    the household's tracks a re-check may be opened on."""
+    from safetynet.cases.views import region_subtree
+    from safetynet.cases.workflow import RECHECKABLE
+    from safetynet.monitoring.alerts_model import Alert
+
+    with db.sessions() as session:
+        alerts = session.scalars(
+            select(Alert)
+            .where(Alert.county.in_(region_subtree(region)), Alert.status != "resolved")
+            .order_by(Alert.due_on, Alert.id)
+            .limit(limit)
+        ).all()
+        households = {a.household_id for a in alerts}
+        tracks: dict[int, list[tuple[int, str]]] = {}
+        for hid, tid, program in session.execute(
+            select(Application.household_id, Track.id, Track.program)
+            .join(Track, Track.application_id == Application.id)
+            .where(
+                Application.household_id.in_(households),
+                Track.status.in_([s.value for s in RECHECKABLE]),
+            )
+        ):
+            tracks.setdefault(int(hid), []).append((int(tid), str(program)))
+        return [
+            AlertLine(
+                a.id, a.rule, a.severity, a.county, a.household_id, a.month, a.raised_on,
+                a.due_on, a.status, dict(a.evidence or {}), a.track_id,
+                tracks.get(a.household_id, []),
+            )
+            for a in alerts
+        ]  # fmt: skip
+
+
+# -- statistics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatisticsRow:
+    county: str
+    county_name: str
+    program: str
+    month: str
+    households: int
+    amount_fen: int
+    coverage_permille: int  # households paid per 1,000 registered
+
+
+@dataclass(frozen=True)
+class Statistics:
+    region: str
+    rows: list[StatisticsRow]
+    months: list[str]
+    amount_by_month_fen: list[int]
+    households_by_month: list[int]
+
+
+def statistics(db: Database, region: str, program: str | None = None) -> Statistics:
+    """Households paid, amounts and coverage by county, program and month in ``region``, with
+    the totals by month that the charts draw."""
+    from safetynet.cases.views import region_subtree
+    from safetynet.domain.regions import default_registry
+    from safetynet.payments.statistics import paid_by_region_program_month, registered_households
+
+    counties = region_subtree(region)
+    with db.sessions() as session:
+        paid = paid_by_region_program_month(session, counties, program=program or None)
+        registered = registered_households(session, {r.county for r in paid})
+    names = default_registry()
+    rows = [
+        StatisticsRow(
+            r.county,
+            names.get(r.county).name if names.contains(r.county) else r.county,
+            r.program,
+            r.month,
+            r.households,
+            r.amount_fen,
+            r.households * 1000 // max(registered.get(r.county, 0), 1),
+        )
+        for r in paid
+    ]
+    months = sorted({r.month for r in rows})
+    return Statistics(
+        region,
+        rows,
+        months,
+        [sum(r.amount_fen for r in rows if r.month == m) for m in months],
+        [sum(r.households for r in rows if r.month == m) for m in months],
+    )
+
+
+def statistics_xlsx(stats: Statistics, headers: Sequence[str], title: str) -> bytes:
+    """The statistics table as an XLSX workbook: the same rows and numbers as the page (amounts
+    in yuan with two decimals, from integer fen)."""
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("statistics")
+    bold = book.add_format({"bold": True})
+    money = book.add_format({"num_format": "#,##0.00"})
+    sheet.write(0, 0, title, bold)
+    for col, header in enumerate(headers):
+        sheet.write(2, col, header, bold)
+    for i, r in enumerate(stats.rows, start=3):
+        sheet.write_string(i, 0, r.county)
+        sheet.write_string(i, 1, r.county_name)
+        sheet.write_string(i, 2, r.program)
+        sheet.write_string(i, 3, r.month)
+        sheet.write_number(i, 4, r.households)
+        sheet.write_number(i, 5, float(Decimal(r.amount_fen) / 100), money)
+        sheet.write_number(i, 6, r.coverage_permille)
+    sheet.set_column(0, 6, 14)
+    book.close()
+    return buffer.getvalue()

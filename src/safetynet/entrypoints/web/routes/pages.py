@@ -8,6 +8,20 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from safetynet.entrypoints.web.routes import cases, households, queue, signin
+    from safetynet.entrypoints.web.routes import (
+        cases,
+        households,
+        queue,
+        signin,
+        statistics,
+        supervision,
+    )
 
-    return [signin.router, queue.router, households.router, cases.router]
+    return [
+        signin.router,
+        queue.router,
+        households.router,
+        cases.router,
+        supervision.router,
+        statistics.router,
+    ]
