@@ -31,6 +31,7 @@ class AddStaffAccount:
     region: str
     password: str
     locale: str = "zh_CN"
+    person: str = ""  # the person acting (maker-checker across their accounts); default username
 
 
 @dataclass(frozen=True, kw_only=True)

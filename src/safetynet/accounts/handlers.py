@@ -84,6 +84,7 @@ def add_staff_account(cmd: c.AddStaffAccount, uow: UnitOfWork, clock: Clock) -> 
     account = StaffAccount(
         username=username,
         display_name=cmd.display_name.strip(),
+        person=cmd.person.strip() or username,
         role=cmd.role,
         region_code=region,
         password_hash=_HASHER.hash(cmd.password),
@@ -96,7 +97,13 @@ def add_staff_account(cmd: c.AddStaffAccount, uow: UnitOfWork, clock: Clock) -> 
     uow.session.add(account)
     uow.session.flush()
     event = c.StaffAccountAdded(account.id)
-    after = {"username": username, "role": cmd.role, "region": region, "locale": cmd.locale}
+    after = {
+        "username": username,
+        "person": account.person,
+        "role": cmd.role,
+        "region": region,
+        "locale": cmd.locale,
+    }
     _record(uow, cmd.actor, cmd, event, "staff_account", account.id, now, after)
     uow.commit()
     return event
@@ -122,7 +129,7 @@ def _refuse(
         locked = account.locked_until.isoformat()
     event = c.SignInRefused(account.id, "locked" if locked else "wrong_password", locked)
     after = {"reason": event.reason, "locked_until": locked or None}
-    actor = Actor(account.username, account.role, account.region_code)
+    actor = Actor(account.person, account.role, account.region_code)
     _record(uow, actor, cmd, event, "staff_account", account.id, now, after)
     uow.commit()
     return event
@@ -153,7 +160,7 @@ def sign_in(cmd: c.SignIn, uow: UnitOfWork, clock: Clock) -> c.SignedIn | c.Sign
     uow.session.add(session)
     uow.session.flush()
     event = c.SignedIn(session.id, account.id)
-    actor = Actor(account.username, account.role, account.region_code)
+    actor = Actor(account.person, account.role, account.region_code)
     after = {"session": session.id, "expires_at": session.expires_at.isoformat()}
     _record(uow, actor, cmd, event, "staff_session", session.id, now, after)
     uow.commit()
@@ -172,7 +179,7 @@ def sign_out(cmd: c.SignOut, uow: UnitOfWork, clock: Clock) -> c.SignedOut | Non
     session, account = found
     session.ended_at = now
     event = c.SignedOut(session.id)
-    actor = Actor(account.username, account.role, account.region_code)
+    actor = Actor(account.person, account.role, account.region_code)
     _record(uow, actor, cmd, event, "staff_session", session.id, now)
     uow.commit()
     return event

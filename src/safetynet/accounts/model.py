@@ -21,6 +21,9 @@ class StaffAccount(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
+    # The person acting (the audit log's actor): one person may hold accounts in two roles, and
+    # maker-checker holds across them.
+    person: Mapped[str] = mapped_column(String(100), index=True)
     role: Mapped[str] = mapped_column(String(40))
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     password_hash: Mapped[str] = mapped_column(String(200))

@@ -18,6 +18,7 @@ class SessionAccount:
     account_id: int
     session_id: int
     username: str
+    person: str
     display_name: str
     role: str
     region: str
@@ -47,6 +48,7 @@ def account_of_session(
         account_id=account.id,
         session_id=staff_session.id,
         username=account.username,
+        person=account.person,
         display_name=account.display_name,
         role=account.role,
         region=account.region_code,

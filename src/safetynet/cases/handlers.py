@@ -54,6 +54,7 @@ from safetynet.cases.workflow import (
     month_of,
     procedure_for,
     require_state,
+    took_part,
 )
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
@@ -651,7 +652,7 @@ def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
         )
     require_state(track, action, allowed)
     name = cmd.actor.name
-    if name == track.accepted_by or name in track.investigators:
+    if took_part(track.accepted_by, track.investigators, name):
         raise WorkflowError.for_track(
             track,
             action,

@@ -52,6 +52,13 @@ def add(
         str | None, typer.Option(help="Their name as shown (default: username).")
     ] = None,
     locale: Annotated[str, typer.Option(help="Page language: zh_CN or en.")] = "zh_CN",
+    person: Annotated[
+        str | None,
+        typer.Option(
+            help="The person, if they hold accounts in several roles (maker-checker "
+            "holds across them; default: username)."
+        ),
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """Open an account; the password is asked for (or read from $SAFETYNET_NEW_PASSWORD)."""
@@ -69,6 +76,7 @@ def add(
         region=region,
         password=password,
         locale=locale,
+        person=person or username,
     )
     with current_database(url) as db:
         event = bootstrap(db).handle(command)

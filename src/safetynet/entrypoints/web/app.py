@@ -14,7 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from safetynet.domain.messages import translate
 from safetynet.entrypoints.web.citizen import CitizenRequired
 from safetynet.entrypoints.web.rendering import label, page_locale, render
-from safetynet.entrypoints.web.session import BadForm, Forbidden, SignInRequired, current_staff
+from safetynet.entrypoints.web.session import (
+    BadForm,
+    Forbidden,
+    NotFound,
+    SignInRequired,
+    current_staff,
+)
 
 __all__ = ["install_web"]
 
@@ -37,6 +43,16 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
         ),
     }
     return render(request, "message.html", user, context, status_code=403)
+
+
+async def _not_found(request: Request, _exc: Exception) -> Response:
+    user = current_staff(request)
+    locale = page_locale(request, user)
+    context = {
+        "heading": translate("Not found", locale),
+        "text": translate("There is no such record in your region.", locale),
+    }
+    return render(request, "message.html", user, context, status_code=404)
 
 
 async def _bad_form(request: Request, _exc: Exception) -> Response:
@@ -82,5 +98,6 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(BadForm, _bad_form)
+    app.add_exception_handler(NotFound, _not_found)
     # A citizen's page without a signed-in citizen: the citizen's sign-in page.
     app.add_exception_handler(CitizenRequired, _citizen_sign_in)

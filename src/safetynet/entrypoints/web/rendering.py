@@ -31,7 +31,7 @@ NAVIGATION: tuple[tuple[str, str, Action], ...] = (
     ("/households", "Find a household", Action.REGISTRY_READ),
     ("/cases", "Cases", Action.READ),
     ("/alerts", "Alerts", Action.READ_ALERTS),
-    ("/audit", "Audit", Action.AUDIT_VERIFY),
+    ("/supervision", "Audit", Action.AUDIT_VERIFY),
     ("/relatives", "Staff relatives", Action.READ_RELATIVES),
     ("/statistics", "Statistics", Action.STATISTICS),
 )

@@ -27,6 +27,7 @@ from safetynet.entrypoints.api.service import CaseService
 __all__ = [
     "SESSION_COOKIE",
     "Forbidden",
+    "NotFound",
     "SignInRequired",
     "StaffUser",
     "csrf_for",
@@ -57,6 +58,10 @@ class Forbidden(Exception):  # noqa: N818
         super().__init__(f"{role} may not {action}")
         self.role = role
         self.action = action
+
+
+class NotFound(Exception):  # noqa: N818
+    """Unknown, or outside the user's region: the same page either way (nothing leaks)."""
 
 
 class BadForm(Exception):  # noqa: N818
@@ -111,7 +116,7 @@ def current_staff(request: Request) -> StaffUser | None:
         found = account_of_session(session, token_hash(token), service.clock())
     if found is None or found.role not in {r.value for r in Role}:
         return None
-    user = User(found.username, Role(found.role), found.region)
+    user = User(found.person, Role(found.role), found.region)
     return StaffUser(user, found.account_id, found.display_name, found.locale, csrf_for(token))
 
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=100), nullable=False),
         sa.Column("display_name", sa.String(length=100), nullable=False),
+        sa.Column("person", sa.String(length=100), nullable=False),
         sa.Column("role", sa.String(length=40), nullable=False),
         sa.Column("region_code", sa.String(length=6), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
@@ -40,6 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_accounts")),
         sa.UniqueConstraint("username", name=op.f("uq_staff_accounts_username")),
     )
+    op.create_index(op.f("ix_staff_accounts_person"), "staff_accounts", ["person"], unique=False)
     op.create_table(
         "staff_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -64,4 +66,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_staff_sessions_account_id"), table_name="staff_sessions")
     op.drop_table("staff_sessions")
+    op.drop_index(op.f("ix_staff_accounts_person"), table_name="staff_accounts")
     op.drop_table("staff_accounts")

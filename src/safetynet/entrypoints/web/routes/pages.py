@@ -8,6 +8,22 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from safetynet.entrypoints.web.routes import citizen, queue, signin
+    from safetynet.entrypoints.web.routes import (
+        cases,
+        citizen,
+        households,
+        queue,
+        signin,
+        statistics,
+        supervision,
+    )
 
-    return [signin.router, queue.router, citizen.router]
+    return [
+        signin.router,
+        queue.router,
+        households.router,
+        cases.router,
+        supervision.router,
+        statistics.router,
+        citizen.router,
+    ]
