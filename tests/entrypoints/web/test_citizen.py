@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -227,3 +228,19 @@ def test_a_citizen_lodges_a_complaint_about_their_own_case_only(
             select(AuditEvent.event, AuditEvent.role).where(AuditEvent.entity == "complaint")
         ).one()
         assert tuple(event) == ("ComplaintLodged", "citizen")
+
+
+def test_code_requests_are_limited_per_client(
+    web: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFETYNET_SIGN_IN_REQUESTS_PER_CLIENT_HOUR", "2")
+    register_household(database, "H1", [HEAD])
+    page = web.get("/citizen/sign-in")
+    answers = [
+        web.post(
+            "/citizen/code",
+            data={"csrf_token": csrf_of(page.text), "id_number": id_number("19700101", n)},
+        ).status_code
+        for n in (11, 13, 15)
+    ]
+    assert answers == [400, 400, 429]  # not registered with a phone, then limited

@@ -10,9 +10,12 @@ development sender, the sign-in page shows the code it "sent".
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
+import os
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -60,13 +63,33 @@ class CitizenRequired(Exception):  # noqa: N818  (a signal to the handler, not a
     """No citizen is signed in: the page answers with the citizen's sign-in page."""
 
 
+@dataclass
+class ClientLimit:
+    """At most ``per_hour`` code requests from one client address in any hour (a guard against
+    trying many identity numbers from one place; per person, ``SignInRules`` limits them too)."""
+
+    per_hour: int
+    seen: dict[str, deque[dt.datetime]] = field(default_factory=dict)
+
+    def allow(self, client: str, now: dt.datetime) -> bool:
+        window = self.seen.setdefault(client, deque())
+        while window and now - window[0] >= dt.timedelta(hours=1):
+            window.popleft()
+        if len(window) >= self.per_hour:
+            return False
+        window.append(now)
+        return True
+
+
 @dataclass(frozen=True)
 class Portal:
-    """The citizen side's bus (its SMS sender wired) and the sign-in rules."""
+    """The citizen side's bus (its SMS sender wired), the sign-in rules and the per-client
+    limit of code requests (``SAFETYNET_SIGN_IN_REQUESTS_PER_CLIENT_HOUR``, default 20)."""
 
     bus: MessageBus
     sms: SmsSender
     rules: SignInRules
+    clients: ClientLimit
 
 
 def portal(request: Request) -> Portal:
@@ -80,7 +103,9 @@ def portal(request: Request) -> Portal:
         bus = bootstrap(
             service.db, clock=service.clock, parameters=service.parameters, sms=sms, sign_in=rules
         )
-        found = Portal(bus, sms, rules)
+        per_client = os.environ.get("SAFETYNET_SIGN_IN_REQUESTS_PER_CLIENT_HOUR", "").strip()
+        limit = int(per_client) if per_client.isdigit() and int(per_client) > 0 else 20
+        found = Portal(bus, sms, rules, ClientLimit(limit))
         state.citizen_portal = found
     return found
 

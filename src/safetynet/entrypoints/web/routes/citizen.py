@@ -47,6 +47,7 @@ from safetynet.registry.citizen_access import (
     Citizen,
     EndCitizenSession,
     RequestSignInCode,
+    SignInRefusedError,
     VerifySignInCode,
 )
 from safetynet.registry.model import Household, Membership, Person
@@ -77,6 +78,14 @@ def sign_in_page(request: Request) -> Response:
 async def send_code(request: Request) -> Response:
     form = await citizen_form(request)
     number = form.get("id_number", "").strip()
+    client = request.client.host if request.client else ""
+    if not portal(request).clients.allow(client, service_of(request).clock()):
+        busy = SignInRefusedError(
+            "本设备获取验证码次数过多，请一小时后再试",
+            "too many codes were asked for from this device; try again in an hour",
+        )
+        limited = {"step": "number", "id_number": number, "errors": [_error(busy)]}
+        return render_citizen(request, "citizen/sign_in.html", None, limited, status_code=429)
     try:
         sent = portal(request).bus.handle(RequestSignInCode(id_number=number))
     except SafetyNetError as exc:
