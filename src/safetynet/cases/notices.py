@@ -420,7 +420,7 @@ def glyph_safe(value: str, font: str | None = None) -> str:
 
 def _styles() -> dict[str, ParagraphStyle]:
     font = notice_font()
-    base = ParagraphStyle("body", fontName=font, fontSize=11, leading=17, wordWrap="CJK")
+    base = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=15.5, wordWrap="CJK")
     return {
         "office": ParagraphStyle(
             "office", parent=base, fontSize=16, leading=22, alignment=1, textColor=colors.red
@@ -616,7 +616,7 @@ def _signature(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
             [_p(text("seal.place"), st["right"])],
         ],
         colWidths=[60 * mm],
-        rowHeights=[24 * mm, 8 * mm],
+        rowHeights=[18 * mm, 7 * mm],
         hAlign="RIGHT",
     )
     seal.setStyle(
@@ -628,7 +628,7 @@ def _signature(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
         )
     )
     return [
-        Spacer(1, 8 * mm),
+        Spacer(1, 4 * mm),
         seal,
         _p(department, st["right"]),
         _p(_date_zh(data.decided_on), st["right"]),
@@ -682,7 +682,7 @@ def render_notice(data: NoticeData, copy: Copy = "citizen") -> bytes:
         story.append(_p(text("basis.line", basis=said), st["body"]))
     story.extend(_appeal_rights(data, st, copy))
     story.extend(_signature(data, st))
-    story.append(Spacer(1, 4 * mm))
+    story.append(Spacer(1, 2 * mm))
     story.append(_p(text("masked.note"), st["small"]))
     story.append(
         _p(text("case_no", application_id=data.application_id, track_id=data.track_id), st["small"])
