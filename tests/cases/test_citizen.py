@@ -15,7 +15,9 @@ from safetynet.cases.citizen import (
     MemberIncome,
     SelfDeclaration,
     citizen_appeal,
+    citizen_complaint,
     household_cases,
+    household_complaints,
     own_track,
     self_declared_application,
 )
@@ -25,6 +27,7 @@ from safetynet.policy.parameters import default_tree
 from safetynet.registry.model import Household, Membership
 from tests.cases.helpers import (
     APPROVER,
+    REVIEWER,
     Clock,
     accepted_dibao,
     id_number,
@@ -159,3 +162,24 @@ def test_a_self_declared_application(database: Database) -> None:
     assert [m["relation"] for m in members] == ["head", "other"]
     assert [m["wage_income"] for m in members] == ["800.00", "0.00"]
     assert command.household["financial_assets"] == "2000.00"
+
+
+def test_a_complaint_is_answered_once_and_the_citizen_reads_the_answer(
+    database: Database, fixed_clock: Clock
+) -> None:
+    register_household(database, "H1", [id_number("19850301", 3)])
+    mine = _household(database, "H1")
+    with database.sessions() as session:
+        lodge = citizen_complaint(
+            session, mine, text="窗口排队太久", track_id=None, on=D(2025, 9, 20), actor=CITIZEN
+        )
+    event = run(database, fixed_clock, lodge)
+    answer = c.AnswerComplaint(
+        actor=REVIEWER, on=D(2025, 9, 22), complaint_id=event.entity_id, answer="已增设窗口"
+    )
+    run(database, fixed_clock, answer)
+    with pytest.raises(InputError, match="was answered on 2025-09-22"):
+        run(database, fixed_clock, answer)
+    with database.sessions() as session:
+        (item,) = household_complaints(session, mine)
+    assert (item.about_zh, item.status_zh, item.answer) == ("其他", "已答复", "已增设窗口")

@@ -17,6 +17,7 @@ from safetynet.audit.log import Actor
 
 __all__ = [
     "AcceptApplication",
+    "AnswerComplaint",
     "AttachVerificationReport",
     "ClosePublicNotice",
     "Command",
@@ -285,3 +286,11 @@ class LodgeComplaint(Command):
     household_id: int
     text: str
     track_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerComplaint(Command):
+    """The office's answer to a complaint (once)."""
+
+    complaint_id: int
+    answer: str

@@ -21,6 +21,7 @@ __all__ = [
     "ApplicationSubmitted",
     "BenefitAwarded",
     "CalendarChanged",
+    "ComplaintAnswered",
     "ComplaintLodged",
     "DeathRecorded",
     "Event",
@@ -167,6 +168,11 @@ class AppealDecided(Event):
 
 @dataclass(frozen=True)
 class ComplaintLodged(Event):
+    entity: ClassVar[str] = "complaint"
+
+
+@dataclass(frozen=True)
+class ComplaintAnswered(Event):
     entity: ClassVar[str] = "complaint"
 
 

@@ -1878,6 +1878,28 @@ def lodge_complaint(cmd: c.LodgeComplaint, uow: UnitOfWork, clock: Clock) -> e.C
     return event
 
 
+def answer_complaint(cmd: c.AnswerComplaint, uow: UnitOfWork, clock: Clock) -> e.ComplaintAnswered:
+    """Record the office's answer to a complaint; a complaint is answered once."""
+    complaint = uow.session.get(Complaint, cmd.complaint_id)
+    if complaint is None:
+        raise UnknownNameError("complaint", str(cmd.complaint_id))
+    if complaint.status == "answered":
+        raise InputError(
+            "complaint_id", f"complaint {complaint.id} was answered on {complaint.answered_on}"
+        )
+    answer = cmd.answer.strip()
+    if not answer:
+        raise InputError("answer", "say what the answer is")
+    if cmd.on < complaint.lodged_on:
+        raise InputError("on", f"is before the complaint was lodged ({complaint.lodged_on})")
+    before = _snapshot(complaint)
+    complaint.status, complaint.answer, complaint.answered_on = "answered", answer, cmd.on
+    b, a = _diff(before, _snapshot(complaint))
+    event = _record(uow, cmd, e.ComplaintAnswered(complaint.id), clock(), b, a)
+    uow.commit()
+    return event
+
+
 # -- dispatch --------------------------------------------------------------------------------
 
 HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
@@ -1908,6 +1930,7 @@ HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
     c.DecideAppeal: decide_appeal,
     c.RegisterStaffRelative: register_staff_relative,
     c.LodgeComplaint: lodge_complaint,
+    c.AnswerComplaint: answer_complaint,
 }
 
 
