@@ -217,3 +217,15 @@ def test_the_sign_in_page_works_by_keyboard(page: Any, workbench: Workbench) -> 
     page.keyboard.press("Enter")
     page.wait_for_url(f"{workbench.url}/")
     assert "待办事项" in page.inner_text("h1")
+
+
+def test_the_api_documentation_renders_without_the_internet(
+    page: Any, workbench: Workbench
+) -> None:
+    """Swagger UI from the package, every request to this server (nothing from a CDN)."""
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    page.goto(f"{workbench.url}/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "SafetyNet" in page.inner_text(".swagger-ui .info .title")
+    assert hosts == {workbench.url.split("/")[2]}
