@@ -54,7 +54,11 @@ def test_a_dibao_case_from_intake_to_payment(web: TestClient, database: Database
     ok(submitted)
     app_page = web.get(submitted.headers["location"])
     track_id = int(re.search(r'href="/cases/tracks/(\d+)"', app_page.text).group(1))  # type: ignore[union-attr]
+    queue = web.get("/").text
+    assert "待受理 1" in queue
+    assert f"/cases/tracks/{track_id}" in queue  # waiting to be accepted: no clock yet
     ok(step(web, track_id, "accept", on="2025-09-26"))
+    assert "待受理 0" in web.get("/").text
     as_user(web, INVESTIGATOR)
     team = "inv_wang, inv_zhao"
     ok(step(web, track_id, "start-investigation", on="2025-09-28", team=team))
