@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
 from safetynet.entrypoints.api.masking import mask_json
+from safetynet.entrypoints.api.policy import POLICY, Action
 from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import OTHER, OWN, act, auth, token
 from tests.entrypoints.api.flows import (
@@ -57,7 +58,7 @@ def test_identity_numbers_in_free_text_are_masked_for_every_role_and_on_the_noti
     lodged = lodge_appeal(client, tid, f"{WITNESS} is not a member")
     assert lodged.status_code == 201
     appeal_id = lodged.json()["id"]
-    for role in Role:
+    for role in (r for r in Role if Action.READ in POLICY[r]):  # the analyst reads no case
         headers = auth(token(role, OWN))
         for path in (
             f"/tracks/{tid}",

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from safetynet.db.engine import Database
 from safetynet.entrypoints.api import Role
+from safetynet.entrypoints.api.policy import POLICY, Action
 from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import CITY, OWN, act, auth, call, token
 from tests.entrypoints.api.flows import (
@@ -150,7 +151,7 @@ def test_identity_numbers_masked_in_lists_and_for_roles_that_do_not_need_them(
 ) -> None:
     app_id = submit_dibao(client, database, "H1")["id"]
     masked = HEAD[:3] + "*" * 11 + HEAD[-4:]
-    for role in Role:
+    for role in (r for r in Role if Action.READ in POLICY[r]):  # the analyst reads no case
         tok = token(role, OWN)
         listed = call(client, tok, "GET", "/applications")
         assert [a["id"] for a in listed] == [app_id]

@@ -54,7 +54,11 @@ def test_a_dibao_case_from_intake_to_payment(web: TestClient, database: Database
     ok(submitted)
     app_page = web.get(submitted.headers["location"])
     track_id = int(re.search(r'href="/cases/tracks/(\d+)"', app_page.text).group(1))  # type: ignore[union-attr]
+    queue = web.get("/").text
+    assert "待受理 1" in queue
+    assert f"/cases/tracks/{track_id}" in queue  # waiting to be accepted: no clock yet
     ok(step(web, track_id, "accept", on="2025-09-26"))
+    assert "待受理 0" in web.get("/").text
     as_user(web, INVESTIGATOR)
     team = "inv_wang, inv_zhao"
     ok(step(web, track_id, "start-investigation", on="2025-09-28", team=team))
@@ -162,3 +166,32 @@ def test_maker_checker_holds_across_one_persons_accounts_on_screen(
     refused = step(web, track_id, "confirm", on="2025-10-10")
     assert refused.status_code == 422
     assert "maker-checker" in refused.text, refused.text[refused.text.find("<main") :][:1500]
+
+
+def test_no_form_input_makes_the_server_fail(database: Database, clock: object) -> None:
+    """Every step's form, empty or with nonsense, is answered with a page naming the problem
+    (or a refusal), never a server error."""
+    from safetynet.entrypoints.api import InMemoryUserDirectory, create_app
+    from safetynet.entrypoints.web.steps import STEPS
+
+    app = create_app(database, users=InMemoryUserDirectory({}), clock=clock)  # type: ignore[arg-type]
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as web:
+        household(database, "W9")
+        as_user(web, CLERK)
+        submitted, _ = intake(web, _household_id(database, "W9"))
+        app_page = web.get(submitted.headers["location"])
+        track_id = int(re.search(r'href="/cases/tracks/(\d+)"', app_page.text).group(1))  # type: ignore[union-attr]
+        as_user(web, APPROVER)
+        token = csrf_of(web.get("/").text)
+        nonsense = {"on": "2025-02-30", "version": "x", "team": "", "proposal": "maybe",
+                    "kind": "duel", "decision_known_on": "yesterday", "reasons": "",
+                    "county_received_on": "💥", "frequency": "hourly"}  # fmt: skip
+        for name in STEPS:
+            for data in ({}, nonsense):
+                response = web.post(
+                    f"/cases/tracks/{track_id}/{name}", data={"csrf_token": token, **data}
+                )
+                assert response.status_code in (303, 403, 422), (name, response.status_code)
+        for path in ("/cases/tracks/99999", "/cases/99999", "/households/99999", "/cases?page=-3"):
+            assert web.get(path).status_code in (200, 404), path
+        assert web.get("/cases/tracks/abc").status_code == 422

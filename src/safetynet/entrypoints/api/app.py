@@ -127,8 +127,9 @@ def create_app(
             "the user's region. See docs/api.md for roles, actions and errors."
         ),
         responses=ERROR_RESPONSES,
-        # The OpenAPI page is served from the package by the workbench (no CDN); ReDoc, which
-        # ships no offline assets here, is off.
+        # The OpenAPI page (/docs) is served with assets from the package by the workbench
+        # (entrypoints/web/app.py): nothing from a CDN. ReDoc is off (its bundle fetches a logo
+        # from its CDN).
         docs_url=None,
         redoc_url=None,
     )

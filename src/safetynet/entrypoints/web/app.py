@@ -69,10 +69,10 @@ async def _citizen_sign_in(_request: Request, _exc: Exception) -> Response:
     return RedirectResponse("/citizen/sign-in", status_code=303)
 
 
-def _swagger_assets() -> str:
-    import swagger_ui_bundle  # type: ignore[import-untyped]  # ships no type hints
-
-    return str(swagger_ui_bundle.swagger_ui_path)
+def _api_docs_assets() -> str:
+    """Swagger UI 5 as shipped in the fastapi-offline wheel (only its files are used; its ReDoc
+    bundle is not served: it fetches a logo from ReDoc's CDN)."""
+    return str(resources.files("fastapi_offline").joinpath("static"))
 
 
 def install_web(app: FastAPI) -> None:
@@ -81,7 +81,7 @@ def install_web(app: FastAPI) -> None:
 
     static = resources.files("safetynet.entrypoints.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    app.mount("/api-docs-assets", StaticFiles(directory=_swagger_assets()), name="api-docs")
+    app.mount("/api-docs-assets", StaticFiles(directory=_api_docs_assets()), name="api-docs")
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
@@ -90,7 +90,7 @@ def install_web(app: FastAPI) -> None:
             title=f"{app.title} (OpenAPI)",
             swagger_js_url="/api-docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/api-docs-assets/swagger-ui.css",
-            swagger_favicon_url="/api-docs-assets/favicon-32x32.png",
+            swagger_favicon_url="/api-docs-assets/favicon.png",
         )
 
     for router in pages.routers():

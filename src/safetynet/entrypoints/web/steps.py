@@ -22,6 +22,7 @@ __all__ = [
     "STEPS_IN_STATE",
     "Field",
     "Step",
+    "appeal_decision",
     "build_command",
     "declared_facts",
     "lines",
@@ -227,6 +228,30 @@ STEPS_IN_STATE: Mapping[str, tuple[str, ...]] = {
     State.TERMINATED: ("appeal",),
 }
 """The step forms a track's page shows in each state (to the roles whose policy allows them)."""
+
+
+_OUTCOMES = ("upheld", "varied", "revoked", "dismissed")
+_REOPEN = ("investigation", "township_opinion", "decision", "payment")
+
+
+def appeal_decision(
+    form: Mapping[str, str], actor: Actor, today: dt.date, appeal_id: int
+) -> c.DecideAppeal:
+    """The appeal's outcome from its form (``InputError`` for a value not offered)."""
+    outcome = form.get("outcome", "")
+    reopen = form.get("reopen_at", "")
+    if outcome not in _OUTCOMES:
+        raise InputError("outcome", f"choose one of {', '.join(_OUTCOMES)}")
+    if reopen and reopen not in _REOPEN:
+        raise InputError("reopen_at", f"choose one of {', '.join(_REOPEN)}")
+    return c.DecideAppeal(
+        actor=actor,
+        on=_on(form, today),
+        appeal_id=appeal_id,
+        outcome=outcome,  # type: ignore[arg-type]  # checked against the offered values above
+        reasons=lines(form, "reasons"),
+        reopen_at=reopen or None,  # type: ignore[arg-type]
+    )
 
 
 def build_command(

@@ -454,3 +454,31 @@ def statistics_xlsx(stats: Statistics, headers: Sequence[str], title: str) -> by
     sheet.set_column(0, 6, 14)
     book.close()
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    application_id: int
+    track_id: int
+    program: str
+    region: str
+    lodged_on: dt.date
+
+
+def waiting_for_acceptance(db: Database, region: str, limit: int = 100) -> list[Waiting]:
+    """Tracks lodged in ``region`` (or below it) and not yet accepted, oldest first: their clock
+    starts at acceptance, so they have no deadline in the queue yet."""
+    from safetynet.cases.views import region_subtree
+    from safetynet.cases.workflow import State
+
+    with db.sessions() as session:
+        rows = session.execute(
+            select(Application.id, Track.id, Track.program, Application.region_code,
+                   Application.lodged_on)
+            .join(Track, Track.application_id == Application.id)
+            .where(Application.region_code.in_(region_subtree(region)),
+                   Track.status == State.SUBMITTED.value)
+            .order_by(Application.lodged_on, Track.id)
+            .limit(limit)
+        ).all()  # fmt: skip
+    return [Waiting(int(a), int(t), str(p), str(r), d) for a, t, p, r, d in rows]

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from safetynet.cases import commands as c
 from safetynet.cases.workflow import took_part
 from safetynet.entrypoints.api.policy import FULL_IDENTITY_ROLES, Action
 from safetynet.entrypoints.web import steps, views
@@ -155,19 +154,10 @@ async def decide_appeal(
     appeal = service.appeal(appeal_id, user.region)
     if appeal is None:
         raise NotFound()
-    outcome = form.get("outcome", "")
-    reopen = form.get("reopen_at") or None
     locale = page_locale(request, user)
 
     def run() -> None:
-        command = c.DecideAppeal(
-            actor=user.user.actor,
-            on=service.today(),
-            appeal_id=appeal_id,
-            outcome=outcome,  # type: ignore[arg-type]  # the workflow refuses an unknown outcome
-            reasons=steps.lines(form, "reasons"),
-            reopen_at=reopen,  # type: ignore[arg-type]
-        )
+        command = steps.appeal_decision(form, user.user.actor, service.today(), appeal_id)
         service.decide_appeal(command, appeal.version)
 
     _, errors = attempt(run, locale)

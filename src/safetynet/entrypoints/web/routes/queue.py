@@ -10,7 +10,11 @@ from fastapi.responses import Response
 from safetynet.entrypoints.api.policy import Action
 from safetynet.entrypoints.web.rendering import render
 from safetynet.entrypoints.web.session import StaffUser, service_of, staff
-from safetynet.entrypoints.web.views import WEEK_WORKING_DAYS, work_queue
+from safetynet.entrypoints.web.views import (
+    WEEK_WORKING_DAYS,
+    waiting_for_acceptance,
+    work_queue,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,4 +27,9 @@ def home(request: Request, user: Annotated[StaffUser, Depends(staff())]) -> Resp
     service = service_of(request)
     today = service.today()
     rows = service.deadlines(user.region, today, WEEK_WORKING_DAYS)
-    return render(request, "home.html", user, {"groups": work_queue(rows, today), "today": today})
+    context = {
+        "groups": work_queue(rows, today),
+        "today": today,
+        "waiting": waiting_for_acceptance(service.db, user.region),
+    }
+    return render(request, "home.html", user, context)

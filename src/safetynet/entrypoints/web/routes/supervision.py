@@ -87,8 +87,9 @@ def relatives(
 def alerts(
     request: Request, user: Annotated[StaffUser, Depends(staff(Action.READ_ALERTS))]
 ) -> Response:
-    found = views.alerts_in_region(service_of(request).db, user.region)
-    return render(request, "alerts.html", user, {"alerts": found})
+    service = service_of(request)
+    found = views.alerts_in_region(service.db, user.region)
+    return render(request, "alerts.html", user, {"alerts": found, "today": service.today()})
 
 
 @router.post("/alerts/{alert_id}/recheck")
@@ -117,6 +118,6 @@ async def open_recheck(
     _, errors = attempt(lambda: service.run(command), locale)
     if errors:
         found = views.alerts_in_region(service.db, user.region)
-        context = {"alerts": found, "errors": errors}
+        context = {"alerts": found, "errors": errors, "today": service.today()}
         return render(request, "alerts.html", user, context, status_code=422)
     return RedirectResponse(f"/cases/tracks/{track_id}?done=open-recheck", status_code=303)
