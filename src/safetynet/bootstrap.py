@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import MetaData
 
+import safetynet.accounts.model
 import safetynet.audit.model
 import safetynet.batch.model
 import safetynet.cases.model
@@ -26,9 +27,11 @@ import safetynet.monitoring.model
 import safetynet.outreach.model
 import safetynet.payments.model
 import safetynet.registry.change_model
+import safetynet.registry.citizen_model
 import safetynet.registry.duplicates_model
 import safetynet.registry.model
 import safetynet.services.model  # noqa: F401  (imported for their tables)
+from safetynet.accounts.handlers import HANDLERS as ACCOUNT_HANDLERS
 from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import (
     AmountsScheduled,
@@ -73,6 +76,17 @@ from safetynet.registry.changes import (
     approve_change,
     reject_change,
     request_change,
+)
+from safetynet.registry.citizen_access import (
+    DevelopmentSms,
+    EndCitizenSession,
+    RequestSignInCode,
+    SignInRules,
+    SmsSender,
+    VerifySignInCode,
+    end_citizen_session,
+    request_sign_in_code,
+    verify_sign_in_code,
 )
 from safetynet.registry.duplicates import HANDLERS as DUPLICATE_HANDLERS
 from safetynet.registry.events import BankAccountChanged, IncomeChanged
@@ -129,14 +143,19 @@ def _with_clock(handler: Callable[[Any, UnitOfWork, Clock], Any], clock: Clock) 
     return run
 
 
-def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
-    """Every command the bus takes, with its handler (the clock given to those that ask)."""
+def command_handlers(
+    clock: Clock, sms: SmsSender | None = None, sign_in: SignInRules | None = None
+) -> dict[type, CommandHandler]:
+    """Every command the bus takes, with its handler (the clock given to those that ask); a
+    citizen's sign-in code goes out through ``sms`` (default: the development sender)."""
+    rules = sign_in or SignInRules()
     handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
         **CASE_HANDLERS,
         **DUPLICATE_HANDLERS,
         **OUTREACH_HANDLERS,
         **SERVICE_HANDLERS,
         **CHARITY_HANDLERS,
+        **ACCOUNT_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,
@@ -150,6 +169,12 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
         RequestChange: partial(request_change, check_account=check_account),
         ApproveChange: approve_change,
         RejectChange: reject_change,
+        # Citizens sign in with a one-time code sent by SMS.
+        RequestSignInCode: partial(
+            request_sign_in_code, sender=sms or DevelopmentSms(), rules=rules
+        ),
+        VerifySignInCode: partial(verify_sign_in_code, rules=rules),
+        EndCitizenSession: end_citizen_session,
     }
     return {kind: _with_clock(handler, clock) for kind, handler in handlers.items()}
 
@@ -205,13 +230,18 @@ def case_file_kinds() -> Mapping[str, JsonKind]:
 
 
 def bootstrap(
-    db: Database, *, clock: Clock = system_clock, parameters: ParameterTree | None = None
+    db: Database,
+    *,
+    clock: Clock = system_clock,
+    parameters: ParameterTree | None = None,
+    sms: SmsSender | None = None,
+    sign_in: SignInRules | None = None,
 ) -> MessageBus:
     """The message bus on ``db``, every handler wired; ``parameters`` defaults to the shipped
-    tree."""
+    tree, ``sms`` (the citizens' sign-in codes) to the development sender."""
     return MessageBus(
         db.sessions,
-        command_handlers=command_handlers(clock),
+        command_handlers=command_handlers(clock, sms, sign_in),
         event_handlers=event_handlers(),
         parameters=parameters,
     )

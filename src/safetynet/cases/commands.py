@@ -17,6 +17,7 @@ from safetynet.audit.log import Actor
 
 __all__ = [
     "AcceptApplication",
+    "AnswerComplaint",
     "AttachVerificationReport",
     "ClosePublicNotice",
     "Command",
@@ -25,6 +26,7 @@ __all__ = [
     "ExtendTimeLimit",
     "GiveTownshipOpinion",
     "LodgeAppeal",
+    "LodgeComplaint",
     "NotifyRefusal",
     "OpenRecheck",
     "PostPublicNotice",
@@ -275,3 +277,20 @@ class RegisterStaffRelative(Command):
     staff_region: str
     id_number: str
     relation: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LodgeComplaint(Command):
+    """A household's complaint (投诉), about one of its tracks (``track_id``) or in general."""
+
+    household_id: int
+    text: str
+    track_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerComplaint(Command):
+    """The office's answer to a complaint (once)."""
+
+    complaint_id: int
+    answer: str

@@ -21,6 +21,8 @@ __all__ = [
     "ApplicationSubmitted",
     "BenefitAwarded",
     "CalendarChanged",
+    "ComplaintAnswered",
+    "ComplaintLodged",
     "DeathRecorded",
     "Event",
     "GradualExitStarted",
@@ -162,6 +164,16 @@ class AppealLodged(Event):
 @dataclass(frozen=True)
 class AppealDecided(Event):
     entity: ClassVar[str] = "appeal"
+
+
+@dataclass(frozen=True)
+class ComplaintLodged(Event):
+    entity: ClassVar[str] = "complaint"
+
+
+@dataclass(frozen=True)
+class ComplaintAnswered(Event):
+    entity: ClassVar[str] = "complaint"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from safetynet.cases import events as e
 from safetynet.cases.model import (
     Appeal,
     Application,
+    Complaint,
     Death,
     JobAcceptance,
     JobRefusal,
@@ -33,6 +34,8 @@ from safetynet.cases.model import (
     StaffRelative,
     Track,
 )
+from safetynet.cases.numbering import next_number
+from safetynet.cases.offices import office
 from safetynet.cases.repository import CaseRepository
 from safetynet.cases.workflow import (
     DECIDABLE,
@@ -51,6 +54,7 @@ from safetynet.cases.workflow import (
     month_of,
     procedure_for,
     require_state,
+    took_part,
 )
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
@@ -649,13 +653,20 @@ def _check_decider(track: Track, cmd: c.TrackCommand, action: str) -> None:
         )
     require_state(track, action, allowed)
     name = cmd.actor.name
-    if name == track.accepted_by or name in track.investigators:
+    if took_part(track.accepted_by, track.investigators, name):
         raise WorkflowError.for_track(
             track,
             action,
             f"{name} accepted or investigated this case; another official must decide it "
             "(maker-checker)",
         )
+
+
+def _number_notice(uow: UnitOfWork, track: Track, app: Application, on: dt.date) -> None:
+    """Give the decision's written notice its document number from the office's sequence of the
+    decision's year, in the decision's own transaction (audited with it)."""
+    issuer = office(app.region_code, track.department)
+    track.notice_no = issuer.document_no(on.year, next_number(uow.session, issuer.key, on.year))
 
 
 def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.TrackConfirmed:
@@ -693,6 +704,7 @@ def confirm_track(cmd: c.ConfirmTrack, uow: UnitOfWork, clock: Clock) -> e.Track
         track.amount_fen = amount
         track.explanation = result_json(evaluation, start, region, explain=True)
         track.first_payment_month = start.strftime("%Y-%m") if monthly else None
+        _number_notice(uow, track, app, cmd.on)
         event = e.TrackConfirmed(track.id)
         extra = {"legal_basis": list(program.legal_basis)} | _facts(app.household_json, cmd)
         _commit_track_change(uow, cmd, track, before, event, clock(), extra, commit=False)
@@ -832,6 +844,7 @@ def refuse_track(cmd: c.RefuseTrack, uow: UnitOfWork, clock: Clock) -> e.TrackRe
         track.refusal_notice_due = _rules(app, uow).refusal_notice_due(
             Procedure(track.procedure), cmd.on
         )
+        _number_notice(uow, track, app, cmd.on)
         return _commit_track_change(
             uow, cmd, track, before, e.TrackRefused(track.id), clock(), _facts(app.household_json)
         )
@@ -1708,6 +1721,7 @@ def _reopen(
     track.decision = None
     track.decided_on = None
     track.decided_by = None
+    track.notice_no = None
     track.refusal_reasons = None
     track.refusal_notice_due = None
     track.refusal_notified_on = None
@@ -1832,6 +1846,61 @@ def register_staff_relative(
     return event
 
 
+MAX_COMPLAINT_LENGTH = 2000
+
+
+def lodge_complaint(cmd: c.LodgeComplaint, uow: UnitOfWork, clock: Clock) -> e.ComplaintLodged:
+    """Record a household's complaint; one about a track names a track of that household."""
+    text = cmd.text.strip()
+    if not text:
+        raise InputError("text", "请写明投诉的内容 / say what the complaint is about")
+    if len(text) > MAX_COMPLAINT_LENGTH:
+        raise InputError(
+            "text", f"至多{MAX_COMPLAINT_LENGTH}字 / at most {MAX_COMPLAINT_LENGTH} characters"
+        )
+    if cmd.track_id is not None:
+        track = uow.session.get(Track, cmd.track_id)
+        app = uow.session.get(Application, track.application_id) if track is not None else None
+        if app is None or app.household_id != cmd.household_id:
+            raise UnknownNameError("track", str(cmd.track_id))
+    complaint = Complaint(
+        household_id=cmd.household_id,
+        track_id=cmd.track_id,
+        lodged_on=cmd.on,
+        lodged_by=cmd.actor.name,
+        text=text,
+        status="lodged",
+    )
+    uow.session.add(complaint)
+    uow.session.flush()
+    event = e.ComplaintLodged(complaint.id)
+    _record(uow, cmd, event, clock(), None, _snapshot(complaint))
+    uow.commit()
+    return event
+
+
+def answer_complaint(cmd: c.AnswerComplaint, uow: UnitOfWork, clock: Clock) -> e.ComplaintAnswered:
+    """Record the office's answer to a complaint; a complaint is answered once."""
+    complaint = uow.session.get(Complaint, cmd.complaint_id)
+    if complaint is None:
+        raise UnknownNameError("complaint", str(cmd.complaint_id))
+    if complaint.status == "answered":
+        raise InputError(
+            "complaint_id", f"complaint {complaint.id} was answered on {complaint.answered_on}"
+        )
+    answer = cmd.answer.strip()
+    if not answer:
+        raise InputError("answer", "say what the answer is")
+    if cmd.on < complaint.lodged_on:
+        raise InputError("on", f"is before the complaint was lodged ({complaint.lodged_on})")
+    before = _snapshot(complaint)
+    complaint.status, complaint.answer, complaint.answered_on = "answered", answer, cmd.on
+    b, a = _diff(before, _snapshot(complaint))
+    event = _record(uow, cmd, e.ComplaintAnswered(complaint.id), clock(), b, a)
+    uow.commit()
+    return event
+
+
 # -- dispatch --------------------------------------------------------------------------------
 
 HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
@@ -1861,6 +1930,8 @@ HANDLERS: Mapping[type[c.Command], Callable[..., e.Event]] = {
     c.LodgeAppeal: lodge_appeal,
     c.DecideAppeal: decide_appeal,
     c.RegisterStaffRelative: register_staff_relative,
+    c.LodgeComplaint: lodge_complaint,
+    c.AnswerComplaint: answer_complaint,
 }
 
 

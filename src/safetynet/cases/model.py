@@ -36,9 +36,11 @@ from safetynet.domain.workdays import Deadline
 __all__ = [
     "Appeal",
     "Application",
+    "Complaint",
     "Death",
     "JobAcceptance",
     "JobRefusal",
+    "NoticeSequence",
     "Objection",
     "Recheck",
     "StaffMember",
@@ -139,6 +141,8 @@ class Track(Base):
     refusal_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     refusal_notice_due: Mapped[dt.date | None] = mapped_column(Date)
     refusal_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The written notice's document number (浦民救〔2025〕123号), allocated with the decision.
+    notice_no: Mapped[str | None] = mapped_column(String(40))
 
     advance_paid_on: Mapped[dt.date | None] = mapped_column(Date)
     advance_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
@@ -177,6 +181,21 @@ class Track(Base):
         return f"Track({self.id}, {self.program}, {self.status})"
 
 
+class NoticeSequence(Base):
+    """The last document number an office gave its written notices in a year (migration 0025).
+
+    ``cases.numbering.next_number`` increments it inside the decision's transaction: a rolled back
+    decision gives its number back, so numbers are neither reused nor skipped."""
+
+    __tablename__ = "notice_sequences"
+
+    office: Mapped[str] = mapped_column(String(40), primary_key=True)  # region:department
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number"),)
+
+
 class Objection(Base):
     """An objection raised during a public notice; it sends the track back to investigation."""
 
@@ -187,6 +206,25 @@ class Objection(Base):
     lodged_on: Mapped[dt.date] = mapped_column(Date)
     summary: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class Complaint(Base):
+    """A complaint a household lodges (投诉): about its case or how it was served; the office
+    answers it (migration 0025)."""
+
+    __tablename__ = "case_complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    track_id: Mapped[int | None] = mapped_column(ForeignKey("case_tracks.id"))
+    lodged_on: Mapped[dt.date] = mapped_column(Date)
+    lodged_by: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (CheckConstraint("status IN ('lodged', 'answered')", name="status"),)
 
 
 class Appeal(Base):

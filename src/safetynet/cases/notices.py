@@ -1,32 +1,42 @@
-"""Written notices of a track's decision, rendered as PDF (issue 4 item 4).
+"""Written notices of a track's decision as an office issues them, rendered as PDF (issue 13).
 
-``notice_data(session, track_id)`` gathers what a notice shows from the case tables, the registry
-and the parameter tree; ``render_notice(data)`` turns it into PDF bytes with reportlab. Two kinds:
+``notice_data(session, track_id)`` gathers what a notice shows from the case tables, the registry,
+the issuing office (``cases.offices``) and the parameter tree; ``render_notice(data)`` turns it
+into PDF bytes with reportlab. Two kinds, an approval (``…审批决定书``) and a refusal
+(``…不予批准通知书``), laid out as an office's document:
 
-- an **approval** (``…审批决定书``): the household and applicant, the decision date, the monthly
-  amount and the first payment month, every step of the rules core's explanation with its value
-  and the citations of the parameters it used (provenance flags ``[M]``/``[I]`` shown), and the
-  legal basis;
-- a **refusal** (``…不予批准通知书``): the reasons, the legal basis, the appeal route
-  (administrative reconsideration or litigation, with the time limits from
-  ``common.procedure.appeal``) and the date by which the notice itself is due.
+- the issuing office at the head, the title and the **document number** (浦民救〔2025〕123号),
+  allocated from the office's yearly sequence in the decision's transaction (``cases.numbering``);
+- the addressee, the decision in plain Chinese (the amount and the month payment starts, or that
+  the application is refused), the reasons and the legal basis;
+- the **appeal rights**: administrative reconsideration before the body that hears them (the
+  county government) and a lawsuit before the people's court, each with its time limit from the
+  dated parameters ``common.procedure.appeal.*`` and the article it rests on;
+- the office's name, the date and a place for the seal;
+- for an approval, an **annex** in Chinese: each step of the rules core's calculation with its
+  value and the rules it rests on.
 
-Identity numbers are masked (``mask_identity_number``): ``NoticeData`` only ever holds the masked
-form, so the full number cannot reach the PDF. Chinese text is set in AR PL UMing, embedded
-(subsetted) from Debian's ``fonts-arphic-uming`` (TrueType; ``./run`` installs it), so any viewer
-shows the notice as printed; where that font is absent, reportlab's built-in CID font
-``STSong-Light`` is used, referenced but not embedded (a viewer then needs an Asian font pack).
-The output is deterministic (``invariant=1``): the same data give the same bytes.
+The citizen's copy (the default) never shows a parameter id or a provenance flag; the office's
+file copy (``copy="file"``) adds both to the annex. Every text comes from ``notice_text``, the
+notices' catalogue, and every character is set in a glyph the font has (``glyph_safe``: the minus
+sign U+2212, which AR PL UMing lacks, prints as the full-width minus).
+
+Identity numbers are masked (``mask_identity_number``; free text through ``mask_text``). Chinese
+text is set in AR PL UMing, embedded (subsetted) from Debian's ``fonts-arphic-uming`` (``./run``
+installs it); where that font is absent, reportlab's CID font ``STSong-Light`` is referenced, not
+embedded. The output is deterministic (``invariant=1``): the same data give the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors  # type: ignore[import-untyped]
@@ -37,6 +47,7 @@ from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.platypus import (  # type: ignore[import-untyped]
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -47,13 +58,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.cases.model import Application, Track
-from safetynet.cases.workflow import (
-    DEPARTMENT_TITLES_ZH,
-    PARAMETER_ROOT,
-    Department,
-    WorkflowError,
-    provisional_deadline,
-)
+from safetynet.cases.notice_text import text
+from safetynet.cases.offices import office
+from safetynet.cases.workflow import PARAMETER_ROOT, WorkflowError, provisional_deadline
 from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.money import format_yuan
 from safetynet.domain.privacy import mask_text
@@ -68,9 +75,13 @@ __all__ = [
     "FONT",
     "STEP_LABELS_ZH",
     "AppealRoute",
+    "Copy",
     "NoticeData",
+    "cite_zh",
+    "glyph_safe",
     "issuing_department",
     "notice_data",
+    "notice_font",
     "render_notice",
 ]
 
@@ -82,11 +93,7 @@ EMBEDDED_FONT_FILES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # fonts-wqy-zenhei
 )
 
-_APPEAL_TITLES = {
-    "reconsideration": "行政复议",
-    "litigation": "行政诉讼",
-}
-_UNITS_ZH = {"days": "日", "months": "个月"}
+Copy = Literal["citizen", "file"]
 
 # Chinese labels of the rules core's explanation steps (by step name) as a notice shows them; a
 # step not listed keeps the program's English label.
@@ -144,13 +151,16 @@ _FLAG = {Provenance.SOURCE: "", Provenance.UNVERIFIED: "M", Provenance.ILLUSTRAT
 
 @dataclass(frozen=True)
 class AppealRoute:
-    """One way to challenge the decision and its time limit, with the parameter's citation."""
+    """One way to challenge the decision: before whom, within what time, on what rule."""
 
     kind: str  # reconsideration | litigation
     limit: int
     unit: str  # days | months
-    citation: str
+    citation: str  # the parameter's citation as stored (the file copy)
     provenance: str  # S | M | I
+    body: str = ""  # the reconsideration body or the court
+    citation_zh: str = ""  # the rule in Chinese, as the citizen's copy says it
+    parameter: str = ""  # the parameter's id (the file copy only)
 
 
 @dataclass(frozen=True)
@@ -179,9 +189,54 @@ class NoticeData:
     refusal_notice_due_provisional: bool = False
     appeal_routes: tuple[AppealRoute, ...] = field(default_factory=tuple)
     issuing_department: str = ""  # e.g. 上海市浦东新区医疗保障局
+    document_no: str = ""  # e.g. 浦民救〔2025〕123号
+    submitted_on: dt.date | None = None
 
 
-# -- gathering -------------------------------------------------------------------------------
+# -- citations in Chinese ------------------------------------------------------------------------
+
+_PROVENANCE_MARK = re.compile(r"\s*\[(?:M|I)\b[^\]]*\]")
+_ARTICLE = re.compile(r"\barts?\.?\s*(\d+(?:\s*[-–,]\s*\d+)*)")
+_PARAGRAPH = re.compile(r"\bpara(?:graph)?s?\.?\s*(\d+)")
+_LATIN = re.compile(r"[A-Za-z]")
+_TITLE = re.compile(r"^(?P<title>[^(,;]+)\s*(?:\((?P<paren>[^)]*)\))?\s*,?\s*(?P<rest>.*)$")
+
+
+def _article_zh(rest: str) -> str:
+    article = _ARTICLE.search(rest)
+    if article is None:
+        return "" if _LATIN.search(rest) else rest.strip()
+    numbers = re.sub(r"\s*[-–]\s*", "至", article.group(1))
+    numbers = re.sub(r"\s*,\s*", "、", numbers)
+    said = f"第{numbers}条"
+    paragraph = _PARAGRAPH.search(rest)
+    return said + (f"第{paragraph.group(1)}款" if paragraph else "")
+
+
+def _one_cite_zh(ref: str) -> str:
+    match = _TITLE.match(ref.strip())
+    if match is None:  # pragma: no cover - the pattern matches any text
+        return ref
+    title, rest = match["title"].strip(), match["rest"]
+    inline = re.search(r"\s+arts?\.?\s*\d", title)
+    if inline is not None:  # "社会救助暂行办法 arts 9-13"
+        title, rest = title[: inline.start()], title[inline.start() :] + " " + rest
+    paren = match["paren"] or ""
+    said = f"《{title}》"
+    if paren and not _LATIN.search(paren):
+        said += f"（{paren}）"
+    return said + _article_zh(rest)
+
+
+def cite_zh(citation: str) -> str:
+    """A citation as the citizen's copy says it: titles in 《》, articles as 第N条, English notes
+    and provenance marks left out (``社会救助暂行办法 arts 9-13`` -> ``《社会救助暂行办法》第9至13条``)."""
+    plain = _PROVENANCE_MARK.sub("", citation).strip()
+    refs = [r for r in plain.split("; ") if r.strip() and r.strip() != "no reference"]
+    return "；".join(_one_cite_zh(r) for r in refs)
+
+
+# -- gathering -----------------------------------------------------------------------------------
 
 
 def _lineage(region: str) -> list[str]:
@@ -218,24 +273,36 @@ def _applicant(session: Session, app: Application) -> tuple[str, str]:
 def issuing_department(region: str, department: str) -> str:
     """The department that issues the notice: the region's name and the department's (the
     track's department, the one responsible for its program)."""
-    return _region_name(region) + DEPARTMENT_TITLES_ZH[Department(department)]
+    return office(region, department).name
 
 
-def _appeal_routes(tree: ParameterTree, region: str, on: dt.date) -> tuple[AppealRoute, ...]:
+def _appeal_routes(
+    tree: ParameterTree, region: str, department: str, on: dt.date
+) -> tuple[AppealRoute, ...]:
+    issuer = office(region, department)
     routes = []
-    for kind, name in (
-        ("reconsideration", "appeal.reconsideration_lodge"),
-        ("litigation", "appeal.litigation_lodge"),
+    for kind, name, body in (
+        ("reconsideration", "appeal.reconsideration_lodge", issuer.reconsideration_body),
+        ("litigation", "appeal.litigation_lodge", issuer.court),
     ):
         r = tree.resolve(f"{PARAMETER_ROOT}.{name}", on, _lineage(region))
-        routes.append(AppealRoute(kind, int(r.value), r.unit, r.cite(), _FLAG[r.provenance] or "S"))
+        refs = "; ".join(ref.cite() for ref in r.references)
+        routes.append(
+            AppealRoute(
+                kind,
+                int(r.value),
+                r.unit,
+                r.cite(),
+                _FLAG[r.provenance] or "S",
+                body=body,
+                citation_zh=cite_zh(refs),
+                parameter=r.name,
+            )
+        )
     return tuple(routes)
 
 
-def notice_data(session: Session, track_id: int, tree: ParameterTree | None = None) -> NoticeData:
-    """What the notice of ``track_id``'s decision shows; an unknown track or one without a
-    decision is refused with the reason."""
-
+def _track_and_application(session: Session, track_id: int) -> tuple[Track, Application]:
     track = session.get(Track, track_id)
     if track is None:
         raise UnknownNameError("track", str(track_id))
@@ -246,19 +313,23 @@ def notice_data(session: Session, track_id: int, tree: ParameterTree | None = No
     app = session.get(Application, track.application_id)
     if app is None:  # pragma: no cover - a foreign key guarantees it
         raise UnknownNameError("application", str(track.application_id))
+    return track, app
+
+
+def notice_data(session: Session, track_id: int, tree: ParameterTree | None = None) -> NoticeData:
+    """What the notice of ``track_id``'s decision shows; an unknown track or one without a
+    decision is refused with the reason."""
+    track, app = _track_and_application(session, track_id)
+    assert track.decided_on is not None  # checked above
     household = session.get(Household, app.household_id)
     name, masked = _applicant(session, app)
     program = programs().get(track.program)
-    title_zh = program.title_zh if program is not None else track.program
     explanation = track.explanation or {}
-    legal_basis = tuple(
-        explanation.get("legal_basis") or (program.legal_basis if program is not None else ())
-    )
     common: dict[str, Any] = {
         "track_id": track.id,
         "application_id": app.id,
         "program": track.program,
-        "program_title_zh": title_zh,
+        "program_title_zh": program.title_zh if program is not None else track.program,
         "decision": track.decision,
         "decided_on": track.decided_on,
         "region_code": app.region_code,
@@ -266,8 +337,15 @@ def notice_data(session: Session, track_id: int, tree: ParameterTree | None = No
         "household_no": household.household_no if household is not None else "",
         "applicant_name": name,
         "applicant_id_masked": masked,
-        "legal_basis": legal_basis,
+        "legal_basis": tuple(
+            explanation.get("legal_basis") or (program.legal_basis if program is not None else ())
+        ),
         "issuing_department": issuing_department(app.region_code, track.department),
+        "document_no": track.notice_no or "",
+        "submitted_on": app.lodged_on,
+        "appeal_routes": _appeal_routes(
+            tree or default_tree(), app.region_code, track.department, track.decided_on
+        ),
     }
     if track.decision == "approved":
         return NoticeData(
@@ -282,11 +360,23 @@ def notice_data(session: Session, track_id: int, tree: ParameterTree | None = No
         refusal_reasons=tuple(track.refusal_reasons or ()),
         refusal_notice_due=track.refusal_notice_due,
         refusal_notice_due_provisional=provisional_deadline(track, "refusal_notice_due"),
-        appeal_routes=_appeal_routes(tree or default_tree(), app.region_code, track.decided_on),
     )
 
 
-# -- rendering -------------------------------------------------------------------------------
+# -- fonts and glyphs ----------------------------------------------------------------------------
+
+# Characters a CJK font may lack, and what a notice prints instead (the same meaning, a glyph the
+# font has): typographic minus and dashes become the full-width hyphen-minus.
+GLYPH_SUBSTITUTES: dict[str, str] = {
+    "\u2212": "\uff0d",  # − MINUS SIGN -> － FULLWIDTH HYPHEN-MINUS
+    "\u2013": "\uff0d",  # – EN DASH
+    "\u2010": "-",  # ‐ HYPHEN
+    "\u2011": "-",  # ‑ NON-BREAKING HYPHEN
+    "\u2264": "\u2266",  # ≤ -> ≦
+    "\u2265": "\u2267",  # ≥ -> ≧
+    "\u2009": " ",  # thin space
+    "\u00a0": " ",  # no-break space
+}
 
 
 def notice_font() -> str:
@@ -304,41 +394,66 @@ def notice_font() -> str:
     return FONT
 
 
+@cache
+def _font_chars(font: str) -> frozenset[int] | None:
+    """The code points ``font`` has a glyph for (None for a CID font, which is not inspected)."""
+    face = getattr(pdfmetrics.getFont(font), "face", None)
+    char_to_glyph = getattr(face, "charToGlyph", None)
+    return frozenset(char_to_glyph) if char_to_glyph else None
+
+
+def glyph_safe(value: str, font: str | None = None) -> str:
+    """``value`` with every character the notice font has no glyph for replaced by its
+    substitute (``GLYPH_SUBSTITUTES``); with a CID font only the known substitutes apply."""
+    chars = _font_chars(font or notice_font())
+    out = []
+    for ch in value:
+        if ch == "\n" or (chars is not None and ord(ch) in chars):
+            out.append(ch)
+        else:
+            out.append(GLYPH_SUBSTITUTES.get(ch, ch))
+    return "".join(out)
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     font = notice_font()
-    base = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=15, wordWrap="CJK")
+    base = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=15.5, wordWrap="CJK")
     return {
-        "title": ParagraphStyle(
-            "title", parent=base, fontSize=18, leading=26, alignment=1, spaceAfter=4 * mm
+        "office": ParagraphStyle(
+            "office", parent=base, fontSize=16, leading=22, alignment=1, textColor=colors.red
         ),
+        "title": ParagraphStyle(
+            "title", parent=base, fontSize=18, leading=26, alignment=1, spaceBefore=2 * mm
+        ),
+        "number": ParagraphStyle("number", parent=base, alignment=1, spaceAfter=4 * mm),
         "h2": ParagraphStyle(
             "h2", parent=base, fontSize=12.5, leading=18, spaceBefore=4 * mm, spaceAfter=2 * mm
         ),
-        "body": base,
-        "cell": ParagraphStyle("cell", parent=base, fontSize=9, leading=12),
+        "body": ParagraphStyle("para", parent=base, firstLineIndent=22),
+        "plain": base,
+        "right": ParagraphStyle("right", parent=base, alignment=2),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=9.5, leading=13),
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12),
     }
 
 
 def _date_zh(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _provisional_mark(day: dt.date, provisional: bool) -> str:
-    """Said beside a due date computed before that year's holiday arrangements were published."""
-    return f"（暂定：{day.year}年节假日安排公布后重新计算）" if provisional else ""
+    return text("date.format", year=day.year, month=day.month, day=day.day)
 
 
 def _month_zh(month: str) -> str:
     year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
+    return text("month.format", year=int(year), month=int(mon))
 
 
 def _show(value: Any) -> str:
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return text("yes") if value else text("no")
     if isinstance(value, list):
-        return "、".join(_show(v) for v in value)
+        return text("list.sep").join(_show(v) for v in value)
     if isinstance(value, dict):
         return "；".join(f"{k}: {_show(v)}" for k, v in value.items())
     if isinstance(value, float) and value.is_integer():
@@ -346,183 +461,248 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _flagged(citation: str, provenance: str) -> str:
-    """The citation with its provenance flag in front: ``[M] …`` unverified, ``[I] …``
-    illustrative; source-checked citations carry none."""
-    return f"[{provenance}] {citation}" if provenance in {"M", "I"} else citation
-
-
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
+def _p(value: str, style: ParagraphStyle) -> Paragraph:
     # Every text of a notice is drawn here: an identity number typed into a reason or any other
-    # free text is masked like the applicant's own.
-    return Paragraph(escape(mask_text(text)).replace("\n", "<br/>"), style)
+    # free text is masked like the applicant's own, and every character has a glyph.
+    safe = glyph_safe(mask_text(value), style.fontName)
+    return Paragraph(escape(safe).replace("\n", "<br/>"), style)
+
+
+def _grid(rows: list[list[Paragraph]], widths: Sequence[float], header: bool = False) -> Table:
+    table = Table(rows, colWidths=list(widths), repeatRows=1 if header else 0)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        (
+            "BACKGROUND",
+            (0, 0),
+            (0 if not header else -1, -1 if not header else 0),
+            colors.whitesmoke,
+        ),
+    ]
+    table.setStyle(TableStyle(style))
+    return table
 
 
 def _facts_table(rows: Sequence[tuple[str, str]], st: dict[str, ParagraphStyle]) -> Table:
-    table = Table(
-        [[_p(k, st["cell"]), _p(v, st["cell"])] for k, v in rows],
-        colWidths=[38 * mm, 132 * mm],
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    return table
+    return _grid([[_p(k, st["cell"]), _p(v, st["cell"])] for k, v in rows], [38 * mm, 132 * mm])
 
 
-def _explanation_table(steps: Sequence[dict[str, Any]], st: dict[str, ParagraphStyle]) -> Table:
-    rows: list[list[Paragraph]] = [
-        [_p("步骤", st["cell"]), _p("数值", st["cell"]), _p("参数与依据", st["cell"])]
+def _step_sources(step: dict[str, Any], copy: Copy) -> str:
+    lines = []
+    for p in step.get("parameters", ()):
+        since = p.get("in_force_from")
+        when = text("annex.in_force", date=_date_zh(dt.date.fromisoformat(since))) if since else ""
+        if copy == "file":
+            flag = str(p.get("provenance", ""))
+            mark = f"[{flag}] " if flag in {"M", "I"} else ""
+            lines.append(
+                f"{p.get('name', '')} = {_show(p.get('value'))}：{mark}{p.get('citation')}"
+            )
+        else:
+            said = cite_zh(str(p.get("citation", "")))
+            if said and said + when not in lines:
+                lines.append(said + when)
+    return "\n".join(lines) or text("annex.none")
+
+
+def _annex(data: NoticeData, st: dict[str, ParagraphStyle], copy: Copy) -> list[Any]:
+    rows = [
+        [
+            _p(text("annex.step"), st["cell"]),
+            _p(text("annex.value"), st["cell"]),
+            _p(text("annex.source"), st["cell"]),
+        ]
     ]
-    for step in steps:
+    for step in data.explanation:
         name = str(step.get("step", ""))
         label = STEP_LABELS_ZH.get(name) or str(step.get("label", name))
-        if step.get("formula"):
+        if copy == "file" and step.get("formula"):
             label += f"\n（{step['formula']}）"
-        cites = [
-            f"{p.get('name', '')} = {_show(p.get('value'))}"
-            f"（{p.get('in_force_from') or '—'} 起）："
-            f"{_flagged(str(p.get('citation', '')), str(p.get('provenance', '')))}"
-            for p in step.get("parameters", ())
-        ]
+        value = _show(step.get("value", ""))
         rows.append(
             [
                 _p(label, st["cell"]),
-                _p(_show(step.get("value", "")), st["cell"]),
-                _p("\n".join(cites) or "—", st["cell"]),
+                _p(value, st["cell"]),
+                _p(_step_sources(step, copy), st["cell"]),
             ]
         )
-    table = Table(rows, colWidths=[52 * mm, 30 * mm, 88 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    return table
-
-
-def _approval(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
-    per = {"yuan/month": "元/月", "yuan/year": "元/年", "yuan": "元"}.get(data.amount_unit, "元")
-    amount = format_yuan(data.amount_fen) if data.amount_fen is not None else "—"
-    facts = [
-        ("决定", "批准"),
-        ("决定日期", _date_zh(data.decided_on)),
-        ("保障金额", f"{amount} {per}"),
-    ]
-    if data.first_payment_month:
-        facts.append(("起始发放月份", _month_zh(data.first_payment_month)))
     story: list[Any] = [
-        _p(
-            f"经审核确认，你户符合{data.program_title_zh}条件，决定予以批准。"
-            + (
-                f"自{_month_zh(data.first_payment_month)}起按月发放{amount}元。"
-                if data.first_payment_month
-                else f"发放金额{amount}元。"
-            ),
-            st["body"],
-        ),
+        PageBreak(),
+        _p(text("annex.title"), st["h2"]),
+        _p(text("annex.intro"), st["plain"]),
         Spacer(1, 2 * mm),
-        _facts_table(facts, st),
-        _p("金额计算说明（规则核心的计算步骤、数值与参数依据）", st["h2"]),
-        _explanation_table(data.explanation, st),
-        _p(
-            "依据标记：[M] 凭记忆录入、尚待与官方文本核对；[I] 示例值，非官方规定；"
-            "无标记者已与来源核对。",
-            st["small"],
-        ),
+        _grid(rows, [58 * mm, 30 * mm, 82 * mm], header=True),
     ]
+    if copy == "file":
+        story.append(_p(text("annex.flags"), st["small"]))
     return story
 
 
-def _refusal(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
-    facts = [("决定", "不予批准"), ("决定日期", _date_zh(data.decided_on))]
-    if data.refusal_notice_due is not None:
-        due = data.refusal_notice_due
-        mark = _provisional_mark(due, data.refusal_notice_due_provisional)
-        facts.append(("本通知书送达期限", f"{_date_zh(due)}前（3个工作日内）{mark}"))
-    story: list[Any] = [
-        _p(f"经审核，你户申请的{data.program_title_zh}不符合条件，决定不予批准。", st["body"]),
+def _submitted(data: NoticeData) -> str:
+    return _date_zh(data.submitted_on) if data.submitted_on else ""
+
+
+def _approval(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
+    per = (
+        text(f"per.{data.amount_unit}")
+        if data.amount_unit in {"yuan/month", "yuan/year", "yuan"}
+        else "元"
+    )
+    amount = format_yuan(data.amount_fen) if data.amount_fen is not None else text("annex.none")
+    facts = [
+        (text("fact.decision"), text("decision.approved")),
+        (text("fact.decided_on"), _date_zh(data.decided_on)),
+        (text("fact.amount"), f"{amount} {per}"),
+    ]
+    if data.first_payment_month:
+        facts.append((text("fact.first_month"), _month_zh(data.first_payment_month)))
+        paid = text("approval.monthly", month=_month_zh(data.first_payment_month), amount=amount)
+    else:
+        paid = text("approval.once", amount=amount)
+    body = text("approval.body", submitted=_submitted(data), program=data.program_title_zh)
+    return [
+        _p(body + paid, st["body"]),
         Spacer(1, 2 * mm),
         _facts_table(facts, st),
-        _p("不予批准的理由", st["h2"]),
+        _p(text("reasons.heading"), st["h2"]),
+        _p(text("approval.reason", program=data.program_title_zh), st["body"]),
+    ]
+
+
+def _refusal(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
+    facts = [
+        (text("fact.decision"), text("decision.refused")),
+        (text("fact.decided_on"), _date_zh(data.decided_on)),
+    ]
+    if data.refusal_notice_due is not None:
+        due = data.refusal_notice_due
+        mark = text("provisional", year=due.year) if data.refusal_notice_due_provisional else ""
+        facts.append((text("fact.notice_due"), text("notice_due", date=_date_zh(due), mark=mark)))
+    body = text("refusal.body", submitted=_submitted(data), program=data.program_title_zh)
+    story: list[Any] = [
+        _p(body, st["body"]),
+        Spacer(1, 2 * mm),
+        _facts_table(facts, st),
+        _p(text("reasons.heading"), st["h2"]),
     ]
     story.extend(
         _p(f"{i}. {reason}", st["body"]) for i, reason in enumerate(data.refusal_reasons, 1)
     )
-    story.append(_p("救济途径", st["h2"]))
-    for route in data.appeal_routes:
-        unit = _UNITS_ZH.get(route.unit, route.unit)
-        if route.kind == "reconsideration":
-            text = (
-                f"如对本决定不服，可以自知道或者应当知道本决定之日起{route.limit}{unit}内，"
-                "依法申请行政复议。"
-            )
-        else:
-            text = (
-                f"也可以自知道或者应当知道本决定之日起{route.limit}{unit}内，"
-                "依法向人民法院提起行政诉讼。"
-            )
-        title = _APPEAL_TITLES.get(route.kind, route.kind)
-        story.append(_p(f"{title}：{text}", st["body"]))
-        story.append(_p(f"依据：{_flagged(route.citation, route.provenance)}", st["small"]))
     return story
 
 
-def render_notice(data: NoticeData) -> bytes:
-    """The notice as PDF bytes; the same ``data`` always give the same bytes."""
-    st = _styles()
-    approved = data.decision == "approved"
-    heading = (
-        f"{data.program_title_zh}审批决定书"
-        if approved
-        else f"{data.program_title_zh}不予批准通知书"
+def _appeal_rights(data: NoticeData, st: dict[str, ParagraphStyle], copy: Copy) -> list[Any]:
+    story: list[Any] = [_p(text("appeal.heading"), st["h2"])]
+    for route in data.appeal_routes:
+        limit = f"{route.limit}{text('unit.' + route.unit)}"
+        citation = route.citation_zh
+        if copy == "file":
+            citation += f"；{route.parameter}：{route.citation}"
+        if route.kind == "reconsideration":
+            said = text("appeal.reconsideration", limit=limit, body=route.body, citation=citation)
+        else:
+            said = text("appeal.litigation", limit=limit, court=route.body, citation=citation)
+        story.append(_p(said, st["body"]))
+    story.append(_p(text("appeal.during"), st["body"]))
+    return story
+
+
+def _signature(data: NoticeData, st: dict[str, ParagraphStyle]) -> list[Any]:
+    department = data.issuing_department or f"{data.region_name}民政局"
+    seal = Table(
+        [
+            [_p(text("seal.hint", department=department), st["small"])],
+            [_p(text("seal.place"), st["right"])],
+        ],
+        colWidths=[60 * mm],
+        rowHeights=[18 * mm, 7 * mm],
+        hAlign="RIGHT",
     )
+    seal.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (0, 0), 0.4, colors.lightgrey),
+                ("VALIGN", (0, 0), (0, 0), "MIDDLE"),
+            ]
+        )
+    )
+    return [
+        Spacer(1, 4 * mm),
+        seal,
+        _p(department, st["right"]),
+        _p(_date_zh(data.decided_on), st["right"]),
+    ]
+
+
+def _head(data: NoticeData, st: dict[str, ParagraphStyle], heading: str, copy: Copy) -> list[Any]:
+    number = data.document_no or text("document_no.missing")
     story: list[Any] = [
+        _p(data.issuing_department or f"{data.region_name}民政局", st["office"]),
         _p(heading, st["title"]),
-        _p(f"案件编号：{data.application_id}-{data.track_id}", st["small"]),
-        Spacer(1, 3 * mm),
+        _p(number, st["number"]),
+    ]
+    if copy == "file":
+        story.append(_p(text("copy.file"), st["small"]))
+    story += [
+        _p(
+            text(
+                "addressee",
+                applicant=data.applicant_name or "—",
+                household_no=data.household_no or "—",
+            ),
+            st["plain"],
+        ),
+        Spacer(1, 2 * mm),
         _facts_table(
             [
-                ("受理地", f"{data.region_name}（{data.region_code}）"),
-                ("户编号", data.household_no or "—"),
-                ("申请人", data.applicant_name or "—"),
-                ("公民身份号码", data.applicant_id_masked or "—"),
+                (text("fact.place"), data.region_name),
+                (text("fact.household_no"), data.household_no or "—"),
+                (text("fact.applicant"), data.applicant_name or "—"),
+                (text("fact.identity"), data.applicant_id_masked or "—"),
             ],
             st,
         ),
         Spacer(1, 3 * mm),
     ]
+    return story
+
+
+def render_notice(data: NoticeData, copy: Copy = "citizen") -> bytes:
+    """The notice as PDF bytes: the citizen's copy, or the office's ``file`` copy (parameter ids
+    and provenance flags in the annex); the same ``data`` always give the same bytes."""
+    st = _styles()
+    approved = data.decision == "approved"
+    heading = text("approval.title" if approved else "refusal.title", program=data.program_title_zh)
+    story = _head(data, st, heading, copy)
     story.extend(_approval(data, st) if approved else _refusal(data, st))
-    story.append(_p("法律依据", st["h2"]))
-    story.extend(_p(f"· {basis}", st["body"]) for basis in data.legal_basis)
-    story.append(Spacer(1, 8 * mm))
-    story.append(_p(data.issuing_department or f"{data.region_name}民政局", st["body"]))
-    story.append(_p(_date_zh(data.decided_on), st["body"]))
-    story.append(Spacer(1, 4 * mm))
-    story.append(_p("注：本通知书中的公民身份号码已作遮蔽处理。", st["small"]))
+    story.append(_p(text("basis.heading"), st["h2"]))
+    for basis in data.legal_basis:
+        said = basis if copy == "file" else cite_zh(basis)
+        story.append(_p(text("basis.line", basis=said), st["body"]))
+    story.extend(_appeal_rights(data, st, copy))
+    story.extend(_signature(data, st))
+    story.append(Spacer(1, 2 * mm))
+    story.append(_p(text("masked.note"), st["small"]))
+    story.append(
+        _p(text("case_no", application_id=data.application_id, track_id=data.track_id), st["small"])
+    )
+    if approved and data.explanation:
+        story.extend(_annex(data, st, copy))
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        leftMargin=20 * mm,
+        leftMargin=22 * mm,
         rightMargin=20 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=heading,
-        author="SafetyNet",
+        title=glyph_safe(heading, st["plain"].fontName),
+        author=data.issuing_department or "SafetyNet",
         creator="SafetyNet",
         producer="SafetyNet",
-        subject=f"track {data.track_id}",
+        subject=data.document_no or heading,
         invariant=1,
     )
     doc.build(story)

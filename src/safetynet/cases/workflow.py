@@ -207,6 +207,12 @@ _NEEDS: Mapping[str, str] = {
 }
 
 
+def took_part(accepted_by: str | None, investigators: Collection[str], name: str) -> bool:
+    """Whether ``name`` accepted or investigated the case: maker-checker keeps them from
+    deciding it (the handlers refuse; the workbench says so before anyone tries)."""
+    return name == accepted_by or name in investigators
+
+
 def require_state(track: TrackView, action: str, allowed: Collection[State]) -> None:
     """Raise ``WorkflowError`` unless the track is in one of ``allowed``, saying what is missing."""
     if track.status in allowed:

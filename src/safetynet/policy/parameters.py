@@ -35,6 +35,7 @@ UNITS = frozenset(
         "yuan/day",
         "ratio",
         "months",
+        "minutes",
         "days",
         "working_days",
         "years",

@@ -131,6 +131,8 @@ class Person(Base):
     self_care_items_failed: Mapped[int] = mapped_column(SmallInteger, default=0)
     schooling: Mapped[str | None] = mapped_column(String(24))
     employment: Mapped[str | None] = mapped_column(String(12))
+    # The mobile number a citizen's sign-in code is sent to (migration 0025).
+    phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 

@@ -75,3 +75,39 @@ def test_serve_refuses_to_start_without_an_audit_key(
     assert "no audit key is configured" in result.output
     assert "safetynet audit new-key" in result.output
     assert served == []
+
+
+def test_serve_demo_opens_a_sign_in_per_role_and_serves_the_workbench(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from safetynet.entrypoints.cli.web_demo import DEMO_PASSWORD
+    from safetynet.settings import load_settings
+
+    folder = load_settings().path("demo")  # the isolated SAFETYNET_HOME of the tests
+    folder.mkdir(parents=True, exist_ok=True)
+    db = create_database(f"sqlite:///{folder / 'safetynet.db'}")
+    upgrade(db)
+    db.dispose()
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.update(app=app, **options))
+    result = CliRunner().invoke(_cli(), ["serve", "--demo"])
+    assert result.exit_code == 0, result.output
+    for role in ("intake_clerk", "investigator", "township_reviewer", "county_approver",
+                 "auditor", "analyst"):  # fmt: skip
+        assert f"demo.{role}" in result.output
+    assert DEMO_PASSWORD in result.output
+    with TestClient(seen["app"], follow_redirects=False) as client:
+        page = client.get("/sign-in")
+        token = page.text.split('name="csrf_token" value="')[1][:64]
+        signed_in = client.post(
+            "/sign-in",
+            data={
+                "csrf_token": token,
+                "username": "demo.county_approver",
+                "password": DEMO_PASSWORD,
+            },
+        )
+        assert signed_in.status_code == 303
+        assert "待办事项" in client.get("/").text

@@ -97,6 +97,12 @@ def test_refusal(client: TestClient, database: Database) -> None:
     text = "".join(PdfReader(io.BytesIO(notice.content)).pages[0].extract_text().split())
     assert "不予批准通知书" in text
     assert "assetsabovethelimit" in text
+    assert "common.procedure" not in text  # the citizen's copy: no parameter ids
+    filed = client.get(f"/tracks/{tid}/notice?copy=file", headers=auth(CLERK))
+    reader = PdfReader(io.BytesIO(filed.content))
+    filed_text = "".join("".join(page.extract_text() for page in reader.pages).split())
+    assert "存档联" in filed_text
+    assert "common.procedure.appeal.reconsideration_lodge" in filed_text
 
 
 def test_a_track_without_a_decision_has_no_notice(client: TestClient, database: Database) -> None:

@@ -46,6 +46,10 @@ def test_demo_works_from_a_folder_outside_the_repository(tmp_path: Path) -> None
     assert "The registry's snapshot of 2025-09" in done.stdout
     assert "│ 310115 │ tempo" in done.stdout  # temporary assistance in the payment report
     assert "illustrative locality 'demo' shipped with SafetyNet [I]" in done.stdout
+    # It ends with how to open the workbench and a demo sign-in for each role.
+    assert "safetynet serve --demo" in done.stdout
+    for role in ("intake_clerk", "investigator", "township_reviewer", "county_approver"):
+        assert f"demo.{role}" in done.stdout, role
     # Its files go to the SafetyNet home, not the working directory.
     assert (home / "demo" / "safetynet.db").is_file()
     assert (home / "demo" / MARKER).is_file()

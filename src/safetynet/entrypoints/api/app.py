@@ -129,6 +129,11 @@ def create_app(
             "the user's region. See docs/api.md for roles, actions and errors."
         ),
         responses=ERROR_RESPONSES,
+        # The OpenAPI page (/docs) is served with assets from the package by the workbench
+        # (entrypoints/web/app.py): nothing from a CDN. ReDoc is off (its bundle fetches a logo
+        # from its CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
@@ -159,4 +164,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(SafetyNetError, _user_error)
     app.add_middleware(RequestLog, users=users)
+    from safetynet.entrypoints.web import install_web
+
+    install_web(app)
     return app

@@ -21,6 +21,7 @@ class Role(StrEnum):
     # Another department (medical insurance, education, housing, ...) that searches the registry
     # through the exchange API for its own decisions, within its region.
     DEPARTMENT = "department"
+    ANALYST = "analyst"
 
 
 class Action(StrEnum):
@@ -63,6 +64,8 @@ class Action(StrEnum):
     REPORT_LEAD = "report_lead"  # a person in difficulty found (active discovery)
     VISIT_LEAD = "visit_lead"
     CLOSE_LEAD = "close_lead"  # referred or closed with a note
+    STATISTICS = "statistics"  # counts and amounts by region, program and month (no person)
+    READ_ALERTS = "read_alerts"  # monitoring alerts of the region (suspected fraud, changes)
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES, Action.REGISTRY_READ})
@@ -114,6 +117,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.REPORT_LEAD,
         Action.VISIT_LEAD,
         Action.CLOSE_LEAD,
+        Action.READ_ALERTS,
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
     # decides, extends the time limit, changes or ends support, records appeal decisions and
@@ -140,8 +144,12 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.DECIDE_CHANGE,
         Action.ANSWER_CONTACT,
         Action.CLOSE_LEAD,
+        Action.READ_ALERTS,
+        Action.STATISTICS,
     },
-    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES},
+    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES, Action.READ_ALERTS},
+    # Analysts see figures, never a person or a case.
+    Role.ANALYST: frozenset({Action.STATISTICS}),
     # A department sees nothing of the case workflow: only the exchange's answers, each logged.
     Role.DEPARTMENT: frozenset({Action.EXCHANGE_SEARCH}),
 }

@@ -6,7 +6,7 @@ so a row outside it is simply not found.
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -283,13 +283,14 @@ class CaseService:
             case.matches = mask(_relatives_within(case.matches, region))
         return report
 
-    def notice_pdf(self, track_id: int) -> bytes:
-        """The written notice of the track's decision (a track without a decision is refused)."""
+    def notice_pdf(self, track_id: int, copy: Literal["citizen", "file"] = "citizen") -> bytes:
+        """The written notice of the track's decision: the citizen's copy, or the office's file
+        copy with parameter ids and provenance flags (a track without a decision is refused)."""
         from safetynet.cases.notices import notice_data, render_notice
 
         with self.db.sessions() as session:
             data = notice_data(session, track_id, self.parameters)
-        return render_notice(data)
+        return render_notice(data, copy=copy)
 
     def deadlines(self, region: str, today: dt.date, within_days: int) -> list[DeadlinePublic]:
         with self.db.sessions() as session:

@@ -35,11 +35,52 @@ def serve(
             help=f"Users file, YAML or JSON, with token hashes (default: ${USERS_ENV_VAR}).",
         ),
     ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve the demo database (made by `safetynet demo` first if there is none) "
+            "with a demo sign-in for each role, printed.",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the case workflow REST API (OpenAPI at /docs and /openapi.json)."""
+    """Serve the web workbench at / and the case workflow REST API (OpenAPI at /docs and
+    /openapi.json)."""
     from safetynet.entrypoints.cli._common import reports_errors
 
+    if demo:
+        reports_errors(_serve_demo)(host, port)
+        return
     reports_errors(_serve)(host, port, url, users)
+
+
+def _serve_demo(host: str, port: int) -> None:
+    """The demo database (made now if missing), its demo sign-ins, and the server."""
+    import uvicorn
+
+    from safetynet.db.engine import create_database, require_current_schema
+    from safetynet.entrypoints.api import InMemoryUserDirectory, create_app
+    from safetynet.entrypoints.cli._common import out
+    from safetynet.entrypoints.cli.demo import DEMO_COUNTIES, run_demo
+    from safetynet.entrypoints.cli.web_demo import ensure_demo_accounts, print_workbench
+    from safetynet.settings import load_settings
+
+    folder = load_settings().path("demo")
+    database = folder / "safetynet.db"
+    if not database.exists():
+        out.print(f"No demo database at {database}: running `safetynet demo` first.", markup=False)
+        run_demo(out, folder)
+    db = create_database(f"sqlite:///{database}")
+    try:
+        require_current_schema(db)
+        _require_audit_setup(db.engine.url)
+        rows = ensure_demo_accounts(db, DEMO_COUNTIES)
+        print_workbench(out, rows, f"http://{host}:{port}/")
+        # No API tokens in the demo: the workbench signs in; the API needs --users.
+        app = create_app(db, users=InMemoryUserDirectory({}))
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    finally:
+        db.dispose()
 
 
 def _require_audit_setup(url: Any) -> None:

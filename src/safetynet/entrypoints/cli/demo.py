@@ -178,7 +178,10 @@ def run_demo(
     _largest_payments(out, snapshot, results, month, fallbacks)
 
     out.print(f"\nDone in {time.perf_counter() - started:.1f} s. Where to look next:")
-    for line in (
+    _next_steps(
+        out,
+        workdir,
+        counties,
         f"the month's outputs, county by county: {results}/month={month}/ (Parquet: feed records, "
         "differences, alerts, results; quarantine CSVs with the reason of every rejected row)",
         f"the alerts and their lifecycle: safetynet monitor alerts --url sqlite:///{workdir.resolve()}/safetynet.db",
@@ -188,8 +191,22 @@ def run_demo(
         "a parameter and its sources: ./run safetynet params show assistance.dibao.standard_monthly_urban --region 310115",
         "the cycle at scale: ./run bench cycle (docs/cycle.md, docs/performance.md)",
         "the rules, program by program: docs/programs/; every worked example: ./run safetynet cases run cases/",
-    ):
+    )
+
+
+def _next_steps(out: Console, workdir: Path, counties: Sequence[str], *lines: str) -> None:
+    """Where to look next; then the demo sign-ins and how to open the workbench."""
+    for line in lines:
         out.print(f"  - {line}", markup=False)
+    from safetynet.db.engine import create_database
+    from safetynet.entrypoints.cli.web_demo import ensure_demo_accounts, print_workbench
+
+    db = create_database(f"sqlite:///{workdir / 'safetynet.db'}")
+    try:
+        rows = ensure_demo_accounts(db, counties)
+    finally:
+        db.dispose()
+    print_workbench(out, rows, "http://127.0.0.1:8000/ after: safetynet serve --demo")
 
 
 Clock = Callable[[], dt.datetime]

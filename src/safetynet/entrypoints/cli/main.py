@@ -412,6 +412,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.project_cli import project_cmd
 
     app.command("project")(project_cmd)
+    from safetynet.entrypoints.cli.users_cli import users_app
+
+    app.add_typer(users_app, name="users")
 
 
 _add_registry_commands()

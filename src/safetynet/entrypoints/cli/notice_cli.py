@@ -29,6 +29,14 @@ def notice(
             "notices/notice-TRACK_ID.pdf in the SafetyNet home, docs/settings.md).",
         ),
     ] = None,
+    copy: Annotated[
+        str,
+        typer.Option(
+            "--copy",
+            help="citizen (the default: no parameter ids or provenance flags) or file (the "
+            "office's copy, with them in the annex).",
+        ),
+    ] = "citizen",
     url: Annotated[
         str | None,
         typer.Option(
@@ -43,6 +51,9 @@ def notice(
     from safetynet.entrypoints.cli.paths import output_file
     from safetynet.settings import load_settings
 
+    if copy not in {"citizen", "file"}:
+        err.print(f"error: --copy: {copy!r} is not citizen or file", markup=False)
+        raise typer.Exit(2)
     try:
         target = output_file(
             out_file or load_settings().path("notices", f"notice-{track_id}.pdf"), "--out"
@@ -54,7 +65,7 @@ def notice(
                 data = notice_data(session, track_id)
         finally:
             db.dispose()
-        pdf = render_notice(data)
+        pdf = render_notice(data, copy="file" if copy == "file" else "citizen")
     except SafetyNetError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(exc.exit_code) from None

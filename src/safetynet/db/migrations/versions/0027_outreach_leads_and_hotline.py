@@ -4,7 +4,7 @@ outcome) and ``outreach_contacts`` (calls and messages to the hotline, routed wi
 escalated, answered and rated).
 
 Revision ID: 0027
-Revises: 0021
+Revises: 0025
 Create Date: 2026-12-06 05:00:00.000000
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027"
-down_revision: str | None = "0021"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

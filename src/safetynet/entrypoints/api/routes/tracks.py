@@ -5,7 +5,7 @@ Each action builds one workflow command and hands it to the service; the body ca
 """
 
 import datetime as dt
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from fastapi import APIRouter, Depends, Response, status
 
@@ -116,12 +116,15 @@ def read_track(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def read_notice(
-    track: Annotated[ScopedTrack, Depends(scoped_track(Action.READ))], service: ServiceDep
+    track: Annotated[ScopedTrack, Depends(scoped_track(Action.READ))],
+    service: ServiceDep,
+    copy: Literal["citizen", "file"] = "citizen",
 ) -> Response:
-    """The written notice of the track's decision as PDF: an approval with the amount, the first
-    payment month and the explanation with citations, or a refusal with reasons and the appeal
-    route. A track without a decision is refused (409)."""
-    return Response(content=service.notice_pdf(track.id), media_type="application/pdf")
+    """The written notice of the track's decision as PDF, with its document number: an approval
+    with the amount, the first payment month and the calculation in an annex, or a refusal with
+    reasons; the appeal rights. ``copy=file`` is the office's copy (parameter ids and provenance
+    flags in the annex). A track without a decision is refused (409)."""
+    return Response(content=service.notice_pdf(track.id, copy), media_type="application/pdf")
 
 
 @router.post("/{track_id}/accept", openapi_extra={"x-action": Action.ACCEPT.value})

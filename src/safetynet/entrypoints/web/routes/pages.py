@@ -1,0 +1,29 @@
+"""Every router of the workbench, in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["routers"]
+
+
+def routers() -> list[APIRouter]:
+    from safetynet.entrypoints.web.routes import (
+        cases,
+        citizen,
+        households,
+        queue,
+        signin,
+        statistics,
+        supervision,
+    )
+
+    return [
+        signin.router,
+        queue.router,
+        households.router,
+        cases.router,
+        supervision.router,
+        statistics.router,
+        citizen.router,
+    ]
