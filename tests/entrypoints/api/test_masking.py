@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from safetynet.db.engine import Database
 from safetynet.entrypoints.api import POLICY, Action, Role
 from safetynet.entrypoints.api.masking import mask_json
-from safetynet.entrypoints.api.policy import POLICY, Action
 from tests.cases.helpers import example, id_number, register_household
 from tests.entrypoints.api.conftest import OTHER, OWN, act, auth, token
 from tests.entrypoints.api.flows import (
