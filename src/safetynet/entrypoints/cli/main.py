@@ -401,6 +401,9 @@ def _add_registry_commands() -> None:
 
     app.add_typer(calendar_app, name="calendar")
     app.add_typer(workdays_app, name="workdays")
+    from safetynet.entrypoints.cli.simulate_cli import simulate_app
+
+    app.add_typer(simulate_app, name="simulate")
 
 
 _add_registry_commands()

@@ -1,0 +1,1 @@
+"""Policy analysis: reform simulation, statistics and fund projections (docs/analysis.md)."""

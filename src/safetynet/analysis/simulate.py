@@ -1,0 +1,363 @@
+"""Reform simulation: baseline and reform over the same population, county by county.
+
+For each county of a snapshot, the batch runner's county function (``batch.runner.
+evaluate_county``) runs once with the shipped parameters and once with the reform's tree; the
+two results are reduced at once to sums by region and program and to four integers per household
+(members, equivalence weight, income before benefits, benefits before and after), so memory holds
+one county's population and a few columns per household, whatever the population
+(docs/analysis.md, ADR 0020). Money stays in integer fen throughout.
+
+Take-up (``take_up``): a household already enrolled in a program (its recipients column) claims;
+one newly entitled claims with the program's take-up rate (``common.simulation.take_up``, by
+region), drawn once per household and program from a hash of the household's identifier, so the
+baseline and the reform draw the same households. ``enrolled_only``: only the enrolled caseload
+counts — what the payment roll would see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from safetynet.analysis.reform import Reform, reform_tree, switched_off_without_parameter
+from safetynet.batch.runner import evaluate_county, parse_month
+from safetynet.errors import CoverageError
+from safetynet.policy.common import dibao_standard
+from safetynet.policy.engine import Params, Program, Tier, programs
+from safetynet.policy.parameters import ParameterTree, default_tree
+from safetynet.policy.population import IntArray, Population
+from safetynet.registry.county_data import CountyData, choose_counties, read_county, read_manifest
+
+__all__ = ["Options", "Outcome", "simulate", "simulate_counties"]
+
+INCOME_ITEMS = (
+    "wage_income",
+    "business_income",
+    "property_income",
+    "transfer_income",
+    "pension_income",
+    "resident_pension_central",
+)
+DEDUCTED_ITEMS = ("support_paid_out", "social_insurance_paid")
+CASH_TIERS = (Tier.ASSISTANCE, Tier.WELFARE)  # pensions in payment are already in pension_income
+TAKE_UP = "common.simulation.take_up"
+SCALE = "common.simulation.equivalence_scale"
+_HASH_BITS = 53
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a simulation is run (every table says which)."""
+
+    month: str
+    take_up: bool = False
+    enrolled_only: bool = False
+    poverty_line_fen: int | None = None  # a chosen line per person per month, beside the local one
+    programs: tuple[str, ...] | None = None  # None: every program
+    counties: tuple[str, ...] | None = None
+    fallbacks: Mapping[str, Any] | None = None  # illustrative values where a region has none
+
+
+@dataclass
+class Cell:
+    """Sums of one (region, program): baseline and reform."""
+
+    households: list[int] = field(default_factory=lambda: [0, 0])
+    persons: list[int] = field(default_factory=lambda: [0, 0])
+    amount_fen: list[int] = field(default_factory=lambda: [0, 0])
+    newly_covered: int = 0  # households
+    newly_covered_persons: int = 0
+    losing: int = 0
+    losing_persons: int = 0
+
+
+@dataclass
+class Outcome:
+    """What a simulation found: sums by region and program, and per household the columns the
+    distributional tables are computed from."""
+
+    reform: Reform
+    options: Options
+    snapshot: str
+    on: dt.date
+    scale: str
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    population: dict[str, list[int]] = field(default_factory=dict)  # region → [households, persons]
+    counties: list[str] = field(default_factory=list)
+    not_available: dict[str, set[str]] = field(default_factory=dict)  # program → reasons
+    # per household, all counties (concatenated at the end)
+    region: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    size: IntArray = field(default_factory=lambda: np.array([], np.int64))
+    weight: IntArray = field(default_factory=lambda: np.array([], np.int64))
+    income: IntArray = field(default_factory=lambda: np.array([], np.int64))
+    before: IntArray = field(default_factory=lambda: np.array([], np.int64))
+    after: IntArray = field(default_factory=lambda: np.array([], np.int64))
+    dibao_line: IntArray = field(default_factory=lambda: np.array([], np.int64))
+
+
+@dataclass
+class _County:
+    """One county's per-household columns before they are joined to the others'."""
+
+    region: np.ndarray
+    size: IntArray
+    weight: IntArray
+    income: IntArray
+    before: IntArray
+    after: IntArray
+    dibao_line: IntArray
+
+
+def simulate(
+    snapshot: Path,
+    reform: Reform,
+    options: Options,
+    *,
+    tree: ParameterTree | None = None,
+    on_county: Callable[[str, int, int], None] | None = None,
+) -> Outcome:
+    """Baseline and reform over every county of ``snapshot`` (a Parquet snapshot: the
+    registry's own or a synthetic population)."""
+    read_manifest(snapshot)
+    chosen = choose_counties(snapshot, options.counties)
+
+    def counties() -> Any:
+        for i, county in enumerate(chosen):
+            yield read_county(snapshot, county)
+            if on_county is not None:
+                on_county(county, i + 1, len(chosen))
+
+    return simulate_counties(counties(), reform, options, tree=tree, source=str(snapshot))
+
+
+def simulate_counties(
+    counties: Any,
+    reform: Reform,
+    options: Options,
+    *,
+    tree: ParameterTree | None = None,
+    source: str = "",
+) -> Outcome:
+    """``simulate`` over an iterable of ``CountyData`` (one county in memory at a time)."""
+    base = tree or default_tree()
+    changed = reform_tree(base, reform)
+    on = parse_month(options.month)
+    scale = str(base.resolve(SCALE, on, ["000000"]).value)
+    outcome = Outcome(reform, options, source, on, scale)
+    parts: list[_County] = []
+    for data in counties:
+        parts.append(_county(data, on, base, changed, outcome))
+        outcome.counties.append(data.county)
+    for name in ("region", "size", "weight", "income", "before", "after", "dibao_line"):
+        columns = [getattr(p, name) for p in parts]
+        if columns:
+            setattr(outcome, name, np.concatenate(columns))
+    return outcome
+
+
+def _county(
+    data: CountyData, on: dt.date, base: ParameterTree, changed: ParameterTree, out: Outcome
+) -> _County:
+    opts, pop = out.options, data.population
+    only = opts.programs
+    off = switched_off_without_parameter(out.reform)
+    reform_only = tuple(p for p in (only or tuple(programs())) if p not in off)
+    runs = [
+        evaluate_county(data, on, fallbacks=opts.fallbacks, only=only, tree=base),
+        evaluate_county(data, on, fallbacks=opts.fallbacks, only=reform_only, tree=changed),
+    ]
+    for run in runs:
+        for t in run.totals:
+            if t.not_available:
+                out.not_available.setdefault(t.program, set()).add(t.not_available)
+    amounts = [_amounts(data, r.results) for r in runs]
+    size = (pop.ends - pop.starts).astype(np.int64)
+    claims = _Claims(data, on, base, opts)
+    benefits = [np.zeros(pop.n_households, np.int64), np.zeros(pop.n_households, np.int64)]
+    every = sorted(set(amounts[0]) | set(amounts[1]))
+    for pid in every:
+        prog = programs()[pid]
+        claim = claims.of(prog)
+        paid = []
+        for k in (0, 1):
+            amount, covered = amounts[k].get(pid, (None, None))
+            if amount is None or covered is None:
+                amount = np.zeros(pop.n_households, np.int64)
+                covered = np.zeros(pop.n_households, np.bool_)
+            covered = covered & claim
+            amount = np.where(claim, amount, 0)
+            paid.append(covered)
+            if prog.period == "month" and prog.info.tier in CASH_TIERS:
+                benefits[k] += amount
+            _add_cells(out, data.region, pid, k, covered, amount, size)
+        _add_coverage(out, data.region, pid, paid[0], paid[1], size)
+    for region in np.unique(data.region):
+        rows = data.region == region
+        acc = out.population.setdefault(str(region), [0, 0])
+        acc[0] += int(rows.sum())
+        acc[1] += int(size[rows].sum())
+    return _County(
+        region=data.region.astype(object),
+        size=size,
+        weight=_weights(pop, on, out.scale, size),
+        income=_income(pop),
+        before=benefits[0],
+        after=benefits[1],
+        dibao_line=_dibao_line(data, on, base, opts.fallbacks),
+    )
+
+
+def _amounts(data: CountyData, results: pa.Table) -> dict[str, tuple[IntArray, np.ndarray]]:
+    """Per program: the amount of every household of the county and whether it is covered
+    (eligible or paid)."""
+    n = data.population.n_households
+    if results.num_rows == 0:
+        return {}
+    rows = np.searchsorted(data.household_id, results.column("household_id").to_numpy())
+    names = results.column("program").to_numpy(zero_copy_only=False)
+    amounts = results.column("amount_fen").to_numpy()
+    found: dict[str, tuple[IntArray, np.ndarray]] = {}
+    keys, inverse = np.unique(names, return_inverse=True)
+    for i, pid in enumerate(keys):
+        mine = inverse == i
+        amount = np.zeros(n, np.int64)
+        covered = np.zeros(n, np.bool_)
+        amount[rows[mine]] = amounts[mine]
+        covered[rows[mine]] = True
+        found[str(pid)] = (amount, covered)
+    return found
+
+
+def _add_cells(
+    out: Outcome,
+    region: np.ndarray,
+    pid: str,
+    k: int,
+    covered: np.ndarray,
+    amount: IntArray,
+    size: IntArray,
+) -> None:
+    for code in np.unique(region[covered | (amount != 0)]):
+        rows = region == code
+        cell = out.cells.setdefault((str(code), pid), Cell())
+        cell.households[k] += int((covered & rows).sum())
+        cell.persons[k] += int(size[covered & rows].sum())
+        cell.amount_fen[k] += int(amount[rows].sum())
+
+
+def _add_coverage(
+    out: Outcome,
+    region: np.ndarray,
+    pid: str,
+    before: np.ndarray,
+    after: np.ndarray,
+    size: IntArray,
+) -> None:
+    gained, lost = after & ~before, before & ~after
+    for code in np.unique(region[gained | lost]):
+        rows = region == code
+        cell = out.cells.setdefault((str(code), pid), Cell())
+        cell.newly_covered += int((gained & rows).sum())
+        cell.newly_covered_persons += int(size[gained & rows].sum())
+        cell.losing += int((lost & rows).sum())
+        cell.losing_persons += int(size[lost & rows].sum())
+
+
+class _Claims:
+    """Which households claim a program: everyone (entitlement), or under take-up and the
+    enrolled-caseload view the enrolled plus a drawn share of the others."""
+
+    def __init__(self, data: CountyData, on: dt.date, tree: ParameterTree, opts: Options) -> None:
+        self.data, self.on, self.tree, self.opts = data, on, tree, opts
+
+    def of(self, prog: Program) -> np.ndarray:
+        pop, n = self.data.population, self.data.population.n_households
+        enrolled = prog.info.recipient_households(pop) if prog.info.recipients else None
+        if self.opts.enrolled_only:
+            return enrolled if enrolled is not None else np.zeros(n, np.bool_)
+        if not self.opts.take_up:
+            return np.ones(n, np.bool_)
+        drawn = self._drawn(prog.id)
+        return drawn | enrolled if enrolled is not None else drawn
+
+    def _drawn(self, pid: str) -> np.ndarray:
+        claim = np.zeros(self.data.population.n_households, np.bool_)
+        u = _uniform(self.data.household_id, pid)
+        for region in np.unique(self.data.region):
+            rows = self.data.region == region
+            rate = take_up_rate(self.tree, self.on, str(region), pid)
+            threshold = int(rate * (1 << _HASH_BITS))
+            claim[rows] = u[rows] < threshold
+        return claim
+
+
+def take_up_rate(tree: ParameterTree, on: dt.date, region: str, pid: str) -> Decimal:
+    """The program's take-up rate in ``region`` on ``on`` (the table's ``default`` row if the
+    program has none)."""
+    table = Params(on, region, tree).table(TAKE_UP)
+    rate = Decimal(table.get(pid, table.get("default", 1)))
+    return min(max(rate, Decimal(0)), Decimal(1))
+
+
+def _uniform(household_id: np.ndarray, pid: str) -> np.ndarray:
+    """A draw in [0, 2^53) per household and program: splitmix64 of the identifier and the
+    program (deterministic, the same in the baseline and the reform)."""
+    salt = np.uint64(zlib.crc32(pid.encode()))
+    with np.errstate(over="ignore"):
+        x = household_id.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + salt
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(64 - _HASH_BITS)).astype(np.int64)
+
+
+def _income(pop: Population) -> IntArray:
+    """Household income per month before the programs' cash benefits (fen)."""
+    total = np.zeros(pop.n_persons, np.int64)
+    for name in INCOME_ITEMS:
+        total += pop.p(name)
+    for name in DEDUCTED_ITEMS:
+        total -= pop.p(name)
+    return pop.sum_h(total).astype(np.int64)
+
+
+def _weights(pop: Population, on: dt.date, scale: str, size: IntArray) -> IntArray:
+    """Each household's equivalence weight × 10."""
+    if scale == "per_capita":
+        return size * 10
+    born_by = (on.year - 14) * 10_000 + on.month * 100 + on.day
+    adult = pop.p("birth_date") <= born_by
+    adults = pop.count_h(adult).astype(np.int64)
+    children = size - adults
+    first = np.where(adults > 0, 10, 0)
+    weight: IntArray = first + 5 * np.maximum(adults - 1, 0) + 3 * children
+    weight += np.where(adults > 0, 0, 7)
+    return weight
+
+
+def _dibao_line(
+    data: CountyData, on: dt.date, tree: ParameterTree, fallbacks: Mapping[str, Any] | None
+) -> IntArray:
+    """The baseline's local dibao standard per person per month of each household (0 where the
+    region has none): the line poverty is measured against, before and after alike."""
+    line = np.zeros(data.population.n_households, np.int64)
+    for region in np.unique(data.region):
+        rows = np.flatnonzero(data.region == region)
+        part = data.population.take(rows)
+        try:
+            line[rows] = dibao_standard(part, Params(on, str(region), tree, None, fallbacks))
+        except CoverageError:
+            continue
+    return line
+
+
+def programs_in(outcome: Outcome) -> Sequence[str]:
+    return sorted({p for _, p in outcome.cells})
