@@ -63,8 +63,7 @@ def write_xlsx(tables: Sequence[Table], path: Path) -> None:
 
 
 def _plt() -> Any:
-    # matplotlib takes a second to import: only a run that draws charts pays for it
-    import matplotlib
+    import matplotlib  # a second to import: only a run that draws charts pays for it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # after choosing the backend, as matplotlib requires
