@@ -79,7 +79,7 @@ def cost_table(o: Outcome) -> Table:
     """Cost by region and program in the program's own period and per year, and the change."""
     t = Table(
         "cost",
-        "Cost by region and program (fen)",
+        "Cost by region and program",
         ("region", "program", "period", "baseline_fen", "reform_fen", "change_fen",
          "baseline_year_fen", "reform_year_fen", "change_year_fen"),
         note="per year: a monthly program × 12, a yearly one × 1, an event program's month × 12",

@@ -149,13 +149,18 @@ def print_tables(tables: Any, *, limit: int = 60) -> None:
 
     for table in tables:
         rich = RichTable(title=table.title, title_justify="left")
-        for column in table.columns:
+        shown = [i for i, c in enumerate(table.columns) if c != "source"]
+        for i in shown:
+            column = table.columns[i]
             rich.add_column(column.removesuffix("_fen") + (" ¥" if column.endswith("_fen") else ""))
         for row in table.rows[:limit]:
-            rich.add_row(*(_cell(display(v, c)) for c, v in zip(table.columns, row, strict=True)))
+            rich.add_row(*(_cell(display(row[i], table.columns[i])) for i in shown))
         if len(table.rows) > limit:
             rich.caption = f"{len(table.rows) - limit} more rows in the XLSX"
         out.print(rich)
+        if "source" in table.columns:  # citations are long: one line each, under the table
+            for source in dict.fromkeys(table.column("source")):
+                out.print(f"  source: {source}", markup=False)
 
 
 def _cell(value: Any) -> str:
@@ -166,3 +171,60 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+@simulate_app.command("standard")
+@reports_errors
+def standard_cmd(
+    region: Annotated[str, typer.Option(help="The region setting its standard (6-digit code).")],
+    year: Annotated[int, typer.Option(help="The year of the adjustment.")],
+    effective: Annotated[
+        str | None,
+        typer.Option("--from", help="Date the new standard takes effect (default 1 July)."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="NAME=VALUE: a value for this check (e.g. the local statistic)."
+        ),
+    ] = None,
+    cpi: Annotated[
+        Path | None, typer.Option(help="CPI series (CSV, docs/analysis.md); default: shipped.")
+    ] = None,
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Population snapshot: also simulate the new standard.")
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option(help="Month simulated (default: the month it takes effect).")
+    ] = None,
+    fallback_parameters: FallbackOption = None,
+    xlsx: Annotated[Path | None, typer.Option(help="Write the tables to this XLSX file.")] = None,
+    charts: Annotated[Path | None, typer.Option(help="Write the simulation's charts here.")] = None,
+) -> None:
+    """The annual check: a new dibao standard from per-capita consumption, its cost and coverage,
+    and the months the CPI triggers a price subsidy."""
+    from safetynet.analysis.simulate import Options, simulate
+    from safetynet.analysis.standard import load_cpi, standard_check, standard_tables
+    from safetynet.analysis.tables import simulation_tables
+    from safetynet.entrypoints.cli.paths import fallback_file, input_dir, input_file
+    from safetynet.policy.calculate import parse_date
+    from safetynet.policy.parameters import default_tree, parse_override
+    from safetynet.policy.screening import load_parameter_values
+
+    tree = default_tree()
+    overrides = dict(parse_override(tree, a) for a in set_ or [])
+    check = standard_check(
+        region, year, effective=None if effective is None else parse_date(effective, "--from"),
+        tree=tree, cpi=load_cpi(input_file(cpi, "--cpi")) if cpi else None, overrides=overrides,
+    )  # fmt: skip
+    tables = standard_tables(check)
+    if snapshot is not None:
+        fallback = fallback_file(fallback_parameters)
+        options = Options(
+            month or check.effective.isoformat()[:7],
+            fallbacks=load_parameter_values(fallback) if fallback else None,
+        )
+        outcome = simulate(input_dir(snapshot, "--snapshot"), check.reform(), options)
+        tables += simulation_tables(outcome)
+    print_tables(tables)
+    _write(tables, None, xlsx, charts)
