@@ -404,6 +404,9 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.simulate_cli import simulate_app
 
     app.add_typer(simulate_app, name="simulate")
+    from safetynet.entrypoints.cli.stats_cli import stats_cmd
+
+    app.command("stats")(stats_cmd)
 
 
 _add_registry_commands()
