@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from safetynet.analysis.reform import parse_reform
+from safetynet.analysis.reform import parse_reform, reform_tree
 from safetynet.analysis.simulate import Options, simulate
 from safetynet.analysis.tables import TOTAL, Table, simulation_tables
 from safetynet.batch import synth
+from safetynet.batch.runner import evaluate_county
+from safetynet.policy.parameters import default_tree
 from safetynet.policy.screening import load_parameter_values
+from safetynet.registry.county_data import read_county
 from tests.analysis.conftest import MONTH, PUDONG, XUHUI, write_population
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,3 +153,18 @@ def test_raising_one_countys_standard_moves_that_county_alone(synthetic: Path) -
             assert row["newly_covered_households"] == row["losing_households"] == 0, row
     for measure in ("headcount", "gap", "squared_gap"):
         assert region[(PUDONG, measure)]["change"] == 0
+
+
+def test_skipping_programs_that_read_no_changed_value_changes_no_figure(synthetic: Path) -> None:
+    """The reform run evaluates only the programs that read a changed parameter; every program
+    evaluated in full under the reform's tree gives the same amounts."""
+    reform = parse_reform(RAISE)
+    outcome = simulate(synthetic, reform, Options(MONTH, fallbacks=FALLBACKS))
+    on = dt.date(2025, 9, 1)
+    tree = reform_tree(default_tree(), reform)
+    for county in (XUHUI, PUDONG):
+        full = evaluate_county(read_county(synthetic, county), on, fallbacks=FALLBACKS, tree=tree)
+        for total in full.totals:
+            cell = outcome.cells.get((county, total.program))
+            reform_fen = cell.amount_fen[1] if cell else 0
+            assert reform_fen == total.amount_fen, (county, total.program)

@@ -29,10 +29,11 @@ import pyarrow as pa
 
 from safetynet.analysis.reform import Reform, reform_tree, switched_off_without_parameter
 from safetynet.batch.runner import evaluate_county, parse_month
+from safetynet.domain.regions import default_registry
 from safetynet.errors import CoverageError
 from safetynet.policy.common import dibao_standard
 from safetynet.policy.engine import Params, Program, Tier, programs
-from safetynet.policy.parameters import ParameterTree, default_tree
+from safetynet.policy.parameters import NATION, ParameterTree, Resolved, default_tree
 from safetynet.policy.population import IntArray, Population
 from safetynet.registry.county_data import CountyData, choose_counties, read_county, read_manifest
 
@@ -167,18 +168,7 @@ def _county(
     data: CountyData, on: dt.date, base: ParameterTree, changed: ParameterTree, out: Outcome
 ) -> _County:
     opts, pop = out.options, data.population
-    only = opts.programs
-    off = switched_off_without_parameter(out.reform)
-    reform_only = tuple(p for p in (only or tuple(programs())) if p not in off)
-    runs = [
-        evaluate_county(data, on, fallbacks=opts.fallbacks, only=only, tree=base),
-        evaluate_county(data, on, fallbacks=opts.fallbacks, only=reform_only, tree=changed),
-    ]
-    for run in runs:
-        for t in run.totals:
-            if t.not_available:
-                out.not_available.setdefault(t.program, set()).add(t.not_available)
-    amounts = [_amounts(data, r.results) for r in runs]
+    amounts = _evaluate(data, on, base, changed, out)
     size = (pop.ends - pop.starts).astype(np.int64)
     claims = _Claims(data, on, base, opts)
     benefits = [np.zeros(pop.n_households, np.int64), np.zeros(pop.n_households, np.int64)]
@@ -213,6 +203,65 @@ def _county(
         after=benefits[1],
         dibao_line=_dibao_line(data, on, base, opts.fallbacks),
     )
+
+
+@dataclass
+class _Recording(ParameterTree):
+    """The shipped tree, noting the name of every parameter looked up."""
+
+    read: set[str] = field(default_factory=set)
+
+    def resolve(
+        self, name: str, on: dt.date, lineage: Sequence[str],
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Resolved:  # fmt: skip
+        self.read.add(name)
+        return super().resolve(name, on, lineage, overrides)
+
+
+def _evaluate(
+    data: CountyData, on: dt.date, base: ParameterTree, changed: ParameterTree, out: Outcome
+) -> list[dict[str, tuple[IntArray, np.ndarray]]]:
+    """The county's baseline and reform amounts per program.
+
+    The baseline runs program by program, noting the parameters each one reads; the reform runs
+    only the programs that read a parameter the reform changes where the county lies. A program
+    is a deterministic function of its inputs and of the values it reads, so one that reads no
+    changed value follows the same path and gives the same result: it is not run twice."""
+    opts = out.options
+    recording = _Recording(specs=base.specs, levels=base.levels, region_names=base.region_names)
+    chosen = opts.programs or tuple(programs())
+    baseline: dict[str, tuple[IntArray, np.ndarray]] = {}
+    reads: dict[str, set[str]] = {}
+    for pid in chosen:
+        recording.read = set()
+        run = evaluate_county(data, on, fallbacks=opts.fallbacks, only=(pid,), tree=recording)
+        _note_not_available(out, run.totals)
+        baseline.update(_amounts(data, run.results))
+        reads[pid] = recording.read
+    here = _changed_here(out.reform, data)
+    off = switched_off_without_parameter(out.reform)
+    rerun = tuple(p for p in chosen if p not in off and reads[p] & here)
+    reform = {p: v for p, v in baseline.items() if p not in off and p not in rerun}
+    if rerun:
+        run = evaluate_county(data, on, fallbacks=opts.fallbacks, only=rerun, tree=changed)
+        _note_not_available(out, run.totals)
+        reform.update(_amounts(data, run.results))
+    return [baseline, reform]
+
+
+def _note_not_available(out: Outcome, totals: Sequence[Any]) -> None:
+    for t in totals:
+        if t.not_available:
+            out.not_available.setdefault(t.program, set()).add(t.not_available)
+
+
+def _changed_here(reform: Reform, data: CountyData) -> set[str]:
+    """The parameters the reform changes at a level of one of the county's regions."""
+    levels = {code for r in np.unique(data.region) for code in lineage(str(r))}
+    names = {c.parameter for c in reform.changes if c.region in levels}
+    known = programs()
+    return names | {known[p].info.in_force for p in reform.switched if known[p].info.in_force}
 
 
 def _amounts(data: CountyData, results: pa.Table) -> dict[str, tuple[IntArray, np.ndarray]]:
@@ -297,6 +346,10 @@ class _Claims:
             threshold = int(rate * (1 << _HASH_BITS))
             claim[rows] = u[rows] < threshold
         return claim
+
+
+def lineage(region: str) -> list[str]:
+    return [NATION] if region == NATION else default_registry().lineage_codes(region)
 
 
 def take_up_rate(tree: ParameterTree, on: dt.date, region: str, pid: str) -> Decimal:
