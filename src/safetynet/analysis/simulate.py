@@ -16,6 +16,7 @@ counts — what the payment roll would see.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -95,7 +96,7 @@ class Outcome:
     counties: list[str] = field(default_factory=list)
     not_available: dict[str, set[str]] = field(default_factory=dict)  # program → reasons
     # per household, all counties (concatenated at the end)
-    region: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    region: np.ndarray = field(default_factory=lambda: np.array([], dtype="U6"))
     size: IntArray = field(default_factory=lambda: np.array([], np.int64))
     weight: IntArray = field(default_factory=lambda: np.array([], np.int64))
     income: IntArray = field(default_factory=lambda: np.array([], np.int64))
@@ -167,7 +168,10 @@ def simulate_counties(
 def _county(
     data: CountyData, on: dt.date, base: ParameterTree, changed: ParameterTree, out: Outcome
 ) -> _County:
-    opts, pop = out.options, data.population
+    # Region codes as fixed-width text: sorting them (np.unique, here and in the county
+    # function) is many times quicker than sorting Python strings.
+    data = dataclasses.replace(data, region=np.asarray(data.region).astype("U6"))
+    opts, pop, regions = out.options, data.population, _Regions(data.region)
     amounts = _evaluate(data, on, base, changed, out)
     size = (pop.ends - pop.starts).astype(np.int64)
     claims = _Claims(data, on, base, opts)
@@ -187,15 +191,14 @@ def _county(
             paid.append(covered)
             if prog.period == "month" and prog.info.tier in CASH_TIERS:
                 benefits[k] += amount
-            _add_cells(out, data.region, pid, k, covered, amount, size)
-        _add_coverage(out, data.region, pid, paid[0], paid[1], size)
-    for region in np.unique(data.region):
-        rows = data.region == region
-        acc = out.population.setdefault(str(region), [0, 0])
-        acc[0] += int(rows.sum())
-        acc[1] += int(size[rows].sum())
+            _add_cells(out, regions, pid, k, covered, amount, size)
+        _add_coverage(out, regions, pid, paid[0], paid[1], size)
+    for code, rows in regions:
+        acc = out.population.setdefault(code, [0, 0])
+        acc[0] += len(_in(size, rows))
+        acc[1] += int(_in(size, rows).sum())
     return _County(
-        region=data.region.astype(object),
+        region=data.region,
         size=size,
         weight=_weights(pop, on, out.scale, size),
         income=_income(pop),
@@ -271,11 +274,12 @@ def _amounts(data: CountyData, results: pa.Table) -> dict[str, tuple[IntArray, n
     if results.num_rows == 0:
         return {}
     rows = np.searchsorted(data.household_id, results.column("household_id").to_numpy())
-    names = results.column("program").to_numpy(zero_copy_only=False)
+    # the program column dictionary-encoded (hashing, not sorting Python strings)
+    names = results.column("program").combine_chunks().dictionary_encode()
+    inverse = names.indices.to_numpy(zero_copy_only=False)
     amounts = results.column("amount_fen").to_numpy()
     found: dict[str, tuple[IntArray, np.ndarray]] = {}
-    keys, inverse = np.unique(names, return_inverse=True)
-    for i, pid in enumerate(keys):
+    for i, pid in enumerate(names.dictionary.to_pylist()):
         mine = inverse == i
         amount = np.zeros(n, np.int64)
         covered = np.zeros(n, np.bool_)
@@ -285,39 +289,53 @@ def _amounts(data: CountyData, results: pa.Table) -> dict[str, tuple[IntArray, n
     return found
 
 
+class _Regions:
+    """The regions of one county's households: each code with its rows (None: every row, the
+    usual county of one region), found once so no step sorts the region column again."""
+
+    def __init__(self, region: np.ndarray) -> None:
+        codes = np.unique(region)
+        self.parts: list[tuple[str, np.ndarray | None]] = (
+            [(str(codes[0]), None)] if len(codes) == 1 else [(str(c), region == c) for c in codes]
+        )
+
+    def __iter__(self) -> Any:
+        return iter(self.parts)
+
+
+def _in(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
 def _add_cells(
-    out: Outcome,
-    region: np.ndarray,
-    pid: str,
-    k: int,
-    covered: np.ndarray,
-    amount: IntArray,
+    out: Outcome, regions: _Regions, pid: str, k: int, covered: np.ndarray, amount: IntArray,
     size: IntArray,
-) -> None:
-    for code in np.unique(region[covered | (amount != 0)]):
-        rows = region == code
-        cell = out.cells.setdefault((str(code), pid), Cell())
-        cell.households[k] += int((covered & rows).sum())
-        cell.persons[k] += int(size[covered & rows].sum())
-        cell.amount_fen[k] += int(amount[rows].sum())
+) -> None:  # fmt: skip
+    for code, rows in regions:
+        mine = _in(covered, rows)
+        households, total = int(mine.sum()), int(_in(amount, rows).sum())
+        if households == 0 and total == 0 and (code, pid) not in out.cells:
+            continue
+        cell = out.cells.setdefault((code, pid), Cell())
+        cell.households[k] += households
+        cell.persons[k] += int(_in(size, rows)[mine].sum())
+        cell.amount_fen[k] += total
 
 
 def _add_coverage(
-    out: Outcome,
-    region: np.ndarray,
-    pid: str,
-    before: np.ndarray,
-    after: np.ndarray,
+    out: Outcome, regions: _Regions, pid: str, before: np.ndarray, after: np.ndarray,
     size: IntArray,
-) -> None:
-    gained, lost = after & ~before, before & ~after
-    for code in np.unique(region[gained | lost]):
-        rows = region == code
-        cell = out.cells.setdefault((str(code), pid), Cell())
-        cell.newly_covered += int((gained & rows).sum())
-        cell.newly_covered_persons += int(size[gained & rows].sum())
-        cell.losing += int((lost & rows).sum())
-        cell.losing_persons += int(size[lost & rows].sum())
+) -> None:  # fmt: skip
+    for code, rows in regions:
+        b, a, n = _in(before, rows), _in(after, rows), _in(size, rows)
+        gained, lost = a & ~b, b & ~a
+        if not (gained.any() or lost.any()):
+            continue
+        cell = out.cells.setdefault((code, pid), Cell())
+        cell.newly_covered += int(gained.sum())
+        cell.newly_covered_persons += int(n[gained].sum())
+        cell.losing += int(lost.sum())
+        cell.losing_persons += int(n[lost].sum())
 
 
 class _Claims:
