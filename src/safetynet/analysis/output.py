@@ -26,7 +26,8 @@ RATIO_PLACES = 6
 def display(value: Any, column: str = "") -> Any:
     """A cell for people: fen columns in yuan, fractions as decimals (rounded for display only)."""
     if isinstance(value, Fraction):
-        return round(Decimal(value.numerator) / Decimal(value.denominator), RATIO_PLACES)
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return round(exact / 100, 2) if column.endswith("_fen") else round(exact, RATIO_PLACES)
     if isinstance(value, int) and not isinstance(value, bool) and column.endswith("_fen"):
         return fen_to_yuan(value)
     return value
@@ -88,7 +89,7 @@ def write_charts(tables: Sequence[Table], folder: Path) -> list[Path]:
 def _decile_chart(table: Table, path: Path) -> Path:
     plt = _plt()
     deciles = table.column("decile")
-    average = [float(display(v)) / 100 for v in table.column("average_change_fen")]
+    average = [float(display(v, "average_change_fen")) for v in table.column("average_change_fen")]
     fig, ax = plt.subplots(figsize=(7, 4))
     bars = ax.bar([str(d) for d in deciles], average, color="#2b6cb0")
     ax.bar_label(bars, labels=[f"{v:,.2f}" for v in average], fontsize=8)
@@ -119,11 +120,14 @@ def _poverty_chart(table: Table, path: Path) -> Path:
 
 
 def _cost_chart(table: Table, path: Path) -> Path:
+    """Baseline and reform cost per year by region, over the programs whose cost the reform
+    changes (all programs when it changes none), so the change is not lost under pensions."""
     plt = _plt()
+    rows = [r for r in table.as_dicts() if r["region"] != TOTAL]
+    changed = sorted({r["program"] for r in rows if r["change_year_fen"] != 0})
+    chosen = [r for r in rows if not changed or r["program"] in changed]
     by_region: dict[str, list[int]] = {}
-    for r in table.as_dicts():
-        if r["region"] == TOTAL:
-            continue
+    for r in chosen:
         acc = by_region.setdefault(r["region"], [0, 0])
         acc[0] += int(r["baseline_year_fen"])
         acc[1] += int(r["reform_year_fen"])
@@ -138,8 +142,9 @@ def _cost_chart(table: Table, path: Path) -> Path:
         ax.bar_label(bars, labels=[f"{v:,.1f}" for v in values], fontsize=7)
     ax.set_xticks(x, regions)
     ax.set_ylabel("10,000 yuan per year")
-    ax.set_title("Cost by region, all programs, per year")
-    ax.legend()
+    which = ", ".join(changed) if changed else "all programs"
+    ax.set_title(f"Cost by region per year: {which}", fontsize=10)
+    ax.legend(loc="lower right")
     return _save(fig, plt, path)
 
 
