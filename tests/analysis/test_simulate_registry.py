@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
+import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from safetynet.audit.log import Actor
@@ -64,5 +65,9 @@ def test_simulate_on_the_registrys_snapshot(database: Database, tmp_path: Path) 
     assert facts["enrolled caseload only"] == "yes"
     recipients = [r for r in book["recipients"].iter_rows(min_row=5, values_only=True)
                   if r[0] == COUNTY]  # fmt: skip
-    for row in recipients:
-        assert row[2] <= len(enrolled) and row[3] <= len(enrolled)  # the caseload, no one else
+    for row in recipients:  # the caseload, no one else
+        assert row[2] <= len(enrolled)
+        assert row[3] <= len(enrolled)
+    # the snapshot marks exactly the enrolled households as dibao's current recipients
+    households = pq.read_table(out / f"month={MONTH}" / "snapshot" / "households")
+    assert sum(households.column("is_dibao_recipient").to_pylist()) == len(enrolled)
