@@ -11,7 +11,7 @@ import pytest
 
 from safetynet.analysis.reform import load_reform, parse_reform, reform_tree
 from safetynet.errors import InputError
-from safetynet.policy.engine import Params
+from safetynet.policy.engine import Params, not_available, programs
 from safetynet.policy.parameters import default_tree
 
 STANDARD = "assistance.dibao.standard_monthly_urban"
@@ -80,12 +80,11 @@ def test_a_change_applies_in_its_region_from_its_date_only() -> None:
     assert base.levels.get("310104", {}).get(STANDARD) is None  # the shipped tree is untouched
 
 
-def test_a_program_switched_off_is_not_in_force() -> None:
+def test_a_program_switched_off_is_not_in_force_from_the_reforms_date() -> None:
     tree = reform_tree(default_tree(), parse_reform({
         "name": "r", "changes": [change(value=1700)["changes"][0]],
-        "programs": {"price_subsidy": False}}))  # fmt: skip
-    from safetynet.policy.engine import not_available, programs
-
-    prog = programs()["price_subsidy"]
-    if prog.info.in_force:
-        assert not_available(prog, Params(dt.date(2025, 9, 1), "310104", tree))
+        "programs": {"childcare_subsidy": False}}))  # fmt: skip
+    prog = programs()["childcare_subsidy"]
+    assert not_available(prog, Params(dt.date(2025, 9, 1), "310104", tree))
+    assert not not_available(prog, Params(dt.date(2025, 6, 1), "310104", tree))
+    assert not not_available(prog, Params(dt.date(2025, 9, 1), "310104", default_tree()))

@@ -110,6 +110,14 @@ def test_hand_computed_population(population: Path) -> None:
     assert sum(deciles.column("losers")) == 0
 
 
+def test_a_program_switched_off_pays_nobody_in_the_reform(population: Path) -> None:
+    off = parse_reform({"name": "没有低保 (no dibao)", "programs": {"dibao": False}})
+    outcome = simulate(population, off, Options(MONTH, programs=("dibao",)))
+    xuhui = outcome.cells[(XUHUI, "dibao")]
+    assert xuhui.amount_fen == [175_000, 0]  # A 1,300 + C 450, then nothing
+    assert (xuhui.losing, xuhui.losing_persons) == (2, 5)
+
+
 def test_take_up_and_the_enrolled_caseload(tmp_path: Path) -> None:
     """With take-up, only the enrolled and a drawn share of the newly entitled are paid, the same
     households in the baseline and the reform; the enrolled-only run counts the caseload alone."""
