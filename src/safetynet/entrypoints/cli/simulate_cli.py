@@ -76,6 +76,7 @@ def simulate_cmd(
     from safetynet.entrypoints.cli.paths import fallback_file, input_file
     from safetynet.policy.screening import load_parameter_values
 
+    _check_paths(snapshot=snapshot, out_dir=out_dir, xlsx=xlsx, charts=charts)
     plan = load_reform(input_file(reform, "--reform"))
     fallback = fallback_file(fallback_parameters)
     options = Options(
@@ -115,6 +116,25 @@ def _run(
     tables = simulation_tables(outcome)
     print_tables(tables)
     return tables
+
+
+def _check_paths(
+    *, snapshot: Path | None = None, out_dir: Path | None = None, xlsx: Path | None = None,
+    charts: Path | None = None, cpi: Path | None = None,
+) -> None:  # fmt: skip
+    """Every path given, checked before any work starts."""
+    from safetynet.entrypoints.cli.paths import input_dir, input_file, output_dir, output_file
+
+    if snapshot is not None:
+        input_dir(snapshot, "--snapshot")
+    if cpi is not None:
+        input_file(cpi, "--cpi")
+    if out_dir is not None:
+        output_dir(out_dir, "--out")
+    if xlsx is not None:
+        output_file(xlsx, "--xlsx")
+    if charts is not None:
+        output_dir(charts, "--charts")
 
 
 def _registry_snapshot(month: str, out_dir: Path | None, url: str | None) -> Path:
@@ -206,11 +226,13 @@ def standard_cmd(
     from safetynet.analysis.simulate import Options, simulate
     from safetynet.analysis.standard import load_cpi, standard_check, standard_tables
     from safetynet.analysis.tables import simulation_tables
-    from safetynet.entrypoints.cli.paths import fallback_file, input_dir, input_file
+    from safetynet.entrypoints.cli.paths import fallback_file, input_file
     from safetynet.policy.calculate import parse_date
     from safetynet.policy.parameters import default_tree, parse_override
     from safetynet.policy.screening import load_parameter_values
 
+    _check_paths(snapshot=snapshot, xlsx=xlsx, charts=charts, cpi=cpi)
+    fallback = fallback_file(fallback_parameters)
     tree = default_tree()
     overrides = dict(parse_override(tree, a) for a in set_ or [])
     check = standard_check(
@@ -219,12 +241,11 @@ def standard_cmd(
     )  # fmt: skip
     tables = standard_tables(check)
     if snapshot is not None:
-        fallback = fallback_file(fallback_parameters)
         options = Options(
             month or check.effective.isoformat()[:7],
             fallbacks=load_parameter_values(fallback) if fallback else None,
         )
-        outcome = simulate(input_dir(snapshot, "--snapshot"), check.reform(), options)
+        outcome = simulate(snapshot, check.reform(), options)
         tables += simulation_tables(outcome)
     print_tables(tables)
     _write(tables, None, xlsx, charts)

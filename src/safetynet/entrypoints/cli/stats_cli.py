@@ -26,8 +26,11 @@ def stats_cmd(
     from safetynet.analysis.output import write_xlsx
     from safetynet.analysis.stats import statistics_tables
     from safetynet.entrypoints.cli._common import current_database
+    from safetynet.entrypoints.cli.paths import output_file
     from safetynet.entrypoints.cli.simulate_cli import print_tables
 
+    if xlsx is not None:
+        output_file(xlsx, "--xlsx")
     groups = [b.strip() for b in by.split(",") if b.strip()]
     with current_database(url) as db:
         tables = statistics_tables(db, month, level=level, by=groups, trend=trend)
