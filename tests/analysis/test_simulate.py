@@ -3,6 +3,7 @@ figures worked out by hand; raising one county's standard moves that county alon
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from fractions import Fraction
 from pathlib import Path
@@ -176,3 +177,19 @@ def test_skipping_programs_that_read_no_changed_value_changes_no_figure(syntheti
             cell = outcome.cells.get((county, total.program))
             reform_fen = cell.amount_fen[1] if cell else 0
             assert reform_fen == total.amount_fen, (county, total.program)
+
+
+def test_take_up_draws_a_share_of_the_newly_entitled_the_same_way_every_time(
+    synthetic: Path,
+) -> None:
+    reform = parse_reform(RAISE)
+    opts = Options(MONTH, fallbacks=FALLBACKS, programs=("dibao",))
+    full = simulate(synthetic, reform, opts).cells[(XUHUI, "dibao")]
+    taken = [
+        simulate(synthetic, reform, dataclasses.replace(opts, take_up=True)).cells[(XUHUI, "dibao")]
+        for _ in range(2)
+    ]
+    assert taken[0] == taken[1]  # a draw per household and program, not a random one
+    # dibao's take-up rate is 1/2: some, not all, of the newly entitled claim
+    assert 0 < taken[0].newly_covered < full.newly_covered
+    assert taken[0].amount_fen[1] - taken[0].amount_fen[0] < full.amount_fen[1] - full.amount_fen[0]
