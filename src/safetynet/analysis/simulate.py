@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -131,7 +131,7 @@ def simulate(
     read_manifest(snapshot)
     chosen = choose_counties(snapshot, options.counties)
 
-    def counties() -> Any:
+    def counties() -> Iterator[CountyData]:
         for i, county in enumerate(chosen):
             yield read_county(snapshot, county)
             if on_county is not None:
@@ -141,7 +141,7 @@ def simulate(
 
 
 def simulate_counties(
-    counties: Any,
+    counties: Iterable[CountyData],
     reform: Reform,
     options: Options,
     *,
