@@ -428,7 +428,3 @@ def _dibao_line(
         except CoverageError:
             continue
     return line
-
-
-def programs_in(outcome: Outcome) -> Sequence[str]:
-    return sorted({p for _, p in outcome.cells})
