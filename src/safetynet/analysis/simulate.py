@@ -1,10 +1,11 @@
 """Reform simulation: baseline and reform over the same population, county by county.
 
 For each county of a snapshot, the batch runner's county function (``batch.runner.
-evaluate_county``) runs once with the shipped parameters and once with the reform's tree; the
-two results are reduced at once to sums by region and program and to four integers per household
-(members, equivalence weight, income before benefits, benefits before and after), so memory holds
-one county's population and a few columns per household, whatever the population
+evaluate_county``) runs with the shipped parameters, program by program, and again with the
+reform's tree for the programs that read a value the reform changes there; the two results are
+reduced at once to sums by region and program and to a few integers per household (members,
+equivalence weight, income before benefits, benefits before and after, the local line), so memory
+holds one county's population and a few columns per household, whatever the population
 (docs/analysis.md, ADR 0020). Money stays in integer fen throughout.
 
 Take-up (``take_up``): a household already enrolled in a program (its recipients column) claims;
