@@ -76,6 +76,12 @@ KINDS = {
     ("feeds quarantine", "out_file"): OUTPUT_FILE,
     ("calendar add-year", "file"): INPUT_FILE,
     ("monitor run", "fallback_parameters"): INPUT_FILE,
+    ("simulate standard", "cpi"): INPUT_FILE,
+    ("simulate standard", "snapshot"): INPUT_DIR,
+    ("simulate standard", "fallback_parameters"): INPUT_FILE,
+    ("simulate standard", "xlsx"): OUTPUT_FILE,
+    ("simulate standard", "charts"): OUTPUT_DIR,
+    ("stats", "xlsx"): OUTPUT_FILE,
 }
 
 # Inputs checked by their reader (``read_table`` and the like): one line naming the file, not the

@@ -391,6 +391,12 @@ def _add_registry_commands() -> None:
     from safetynet.entrypoints.cli.notice_cli import notice
 
     app.command("notice")(notice)
+    from safetynet.entrypoints.cli.simulate_cli import simulate_app
+
+    app.add_typer(simulate_app, name="simulate")
+    from safetynet.entrypoints.cli.stats_cli import stats_cmd
+
+    app.command("stats")(stats_cmd)
     from safetynet.entrypoints.cli.payments_cli import payments_app
 
     app.add_typer(payments_app, name="payments")
