@@ -92,8 +92,14 @@ class Clerk:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the idle keep-alive connection (5 s): a browser reconnects.
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
         text = response.read().decode("utf-8")
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":
@@ -156,6 +162,19 @@ def _numbers(url: str, count: int) -> list[tuple[int, str]]:
     return [(int(h), str(n)) for h, n in rows]
 
 
+def _persons(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from safetynet.db.engine import create_database
+    from safetynet.registry.model import Person
+
+    db = create_database(url)
+    with db.sessions() as session:
+        count = session.scalar(select(func.count()).select_from(Person)) or 0
+    db.dispose()
+    return int(count)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,6 +194,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--think", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--reuse", action="store_true", help="The database at --url was written by a run before."
+    )
     args = parser.parse_args()
     folder = tempfile.mkdtemp()
     url = args.url or f"sqlite:///{folder}/web.db"
@@ -182,8 +204,11 @@ def main() -> None:
     os.environ.setdefault("SAFETYNET_AUDIT_CHECKPOINTS", f"{folder}/checkpoints.jsonl")
     os.environ.setdefault("SAFETYNET_LOG_LEVEL", "WARNING")  # a line per request is not measured
     started = time.perf_counter()
-    persons, _, _ = populate(url, args.households, args.seed)
-    _cases(url, 200)
+    if args.reuse:
+        persons = _persons(url)
+    else:
+        persons, _, _ = populate(url, args.households, args.seed)
+        _cases(url, 200)
     loaded = time.perf_counter() - started
     numbers = _numbers(url, 2000)
     port = _free_port()
