@@ -17,6 +17,7 @@ from typing import Any
 
 from safetynet.policy.engine import Params
 from safetynet.policy.population import Population, population_from_households
+from safetynet.policy.screening import screen
 
 __all__ = ["GAP_OUTPUTS", "SERVICES", "Gap", "ServiceNeed", "service_needs", "unmet_needs"]
 
@@ -185,8 +186,6 @@ def unmet_needs(
 ) -> list[Gap]:
     """The household's needs left after medical assistance and temporary assistance (the gaps a
     referral to charity may fill), each with its amount in fen; none when there is no gap."""
-    from safetynet.policy.screening import screen
-
     lines = {line.program: line for line in screen(household, on, region, fallbacks=fallbacks)}
     gaps = []
     for kind, (program, output, words) in GAP_OUTPUTS.items():

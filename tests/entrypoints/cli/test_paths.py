@@ -82,6 +82,13 @@ KINDS = {
     ("simulate standard", "xlsx"): OUTPUT_FILE,
     ("simulate standard", "charts"): OUTPUT_DIR,
     ("stats", "xlsx"): OUTPUT_FILE,
+    ("project", "reform"): INPUT_FILE,
+    ("project", "xlsx"): OUTPUT_FILE,
+    ("project", "charts"): OUTPUT_DIR,
+    ("services plan", "household"): INPUT_FILE,
+    ("services plan", "fallback_parameters"): INPUT_FILE,
+    ("charity refer", "household"): INPUT_FILE,
+    ("charity refer", "fallback_parameters"): INPUT_FILE,
 }
 
 # Inputs checked by their reader (``read_table`` and the like): one line naming the file, not the

@@ -49,17 +49,17 @@ def _yuan(value: str, field: str) -> int:
     return yuan_to_fen(value, field)
 
 
-def _facts(path: Path | None) -> dict[str, Any] | None:
+def _inputs(
+    household: Path | None, fallbacks: Path | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The household's facts and the fallback values, both paths checked before either is read."""
     from safetynet.policy.calculate import read_json
-
-    return read_json(input_file(path, "--household")) if path is not None else None
-
-
-def _fallbacks(value: Path | None) -> dict[str, Any] | None:
     from safetynet.policy.screening import load_parameter_values
 
-    chosen = fallback_file(value)
-    return dict(load_parameter_values(chosen)) if chosen else None
+    facts_path = input_file(household, "--household") if household is not None else None
+    chosen = fallback_file(fallbacks)
+    facts = read_json(facts_path) if facts_path is not None else None
+    return facts, (dict(load_parameter_values(chosen)) if chosen else None)
 
 
 def _handle(url: str | None, command: object) -> Any:
@@ -127,12 +127,12 @@ def plan(
     from safetynet.services.commands import MakeAssistancePlan
     from safetynet.services.views import plan_view
 
-    facts = _facts(household)
+    facts, fallbacks = _inputs(household, fallback_parameters)
     assert facts is not None
     command = MakeAssistancePlan(
         actor=cli_actor("township_reviewer", region), on=date_or_today(on, "--on"),
         household_region=region, household_no=household_no, household=facts,
-        first_month=first, last_month=last, fallbacks=_fallbacks(fallback_parameters),
+        first_month=first, last_month=last, fallbacks=fallbacks,
     )  # fmt: skip
     from safetynet.bootstrap import bootstrap
 
@@ -239,11 +239,12 @@ def refer(
     """Refer a need the programs leave unmet, with the person's consent."""
     from safetynet.services.commands import ReferToCharity
 
+    facts, fallbacks = _inputs(household, fallback_parameters)
     referral = _handle(url, ReferToCharity(
         actor=cli_actor("township_reviewer", region), on=date_or_today(on, "--on"),
         household_region=region, household_no=household_no, kind=kind, organisation=organisation,
-        consent=True, consent_by=consent_by, household=_facts(household), plan_id=plan_id,
-        service=service, fallbacks=_fallbacks(fallback_parameters),
+        consent=True, consent_by=consent_by, household=facts, plan_id=plan_id,
+        service=service, fallbacks=fallbacks,
     ))  # fmt: skip
     out.print(f"referral {referral} sent to {organisation}", markup=False)
 
