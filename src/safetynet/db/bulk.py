@@ -152,8 +152,20 @@ def _csv(batch: Sequence[Sequence[Any]]) -> str:
     """Rows as CSV for ``COPY … (FORMAT csv, NULL _NULL)``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([[_NULL if v is None else v for v in row] for row in batch])
+    # Column by column: only the columns holding a None or a date are rewritten, each date
+    # formatted once however often it occurs (the csv module would call str() on every one).
+    writer.writerows(zip(*(_csv_column(c) for c in zip(*batch, strict=True)), strict=True))
     return buffer.getvalue()
+
+
+def _csv_column(column: Sequence[Any]) -> Sequence[Any]:
+    """A column's values as ``_csv`` writes them (a column holds values of one type)."""
+    if isinstance(next((v for v in column if v is not None), None), dt.date):
+        shown = {v: _NULL if v is None else str(v) for v in set(column)}
+        return [shown[v] for v in column]
+    if None in column:
+        return [_NULL if v is None else v for v in column]
+    return column
 
 
 def _sqlite_text(value: Any) -> Any:
