@@ -72,6 +72,7 @@ class Run:
     seconds: float
     cpu_seconds: float  # the command's own user + system time (not the database server's)
     peak_rss_mib: float
+    load: float = 0.0  # 1-minute load average when the command ended (2 cores, shared machine)
 
 
 @dataclass
@@ -168,7 +169,7 @@ def _import(command: list[str]) -> Run:
         raise SystemExit(f"safetynet {' '.join(command)} failed ({code}): {stderr}")
     if proc.stdout is not None:
         sys.stderr.write(proc.stdout.read().decode())
-    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.getloadavg()[0])
 
 
 def _report(args: argparse.Namespace, timings: list[Timing], load_before: str) -> str:
@@ -182,15 +183,15 @@ def _report(args: argparse.Namespace, timings: list[Timing], load_before: str) -
         f"- Load average before: {load_before}; after: {_load()}",
         "",
         "| Import | Rows | First run | Best run | Rows/s (best) | CPU of the command (best run) "
-        "| Peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Peak RSS | Load (first, best) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in timings:
         best = t.best
         lines.append(
             f"| {t.what} | {t.rows:,} | {t.runs[0].seconds:.1f} s | {best.seconds:.1f} s "
             f"| {t.rows / best.seconds:,.0f} | {best.cpu_seconds:.1f} s "
-            f"| {best.peak_rss_mib:,.0f} MiB |"
+            f"| {best.peak_rss_mib:,.0f} MiB | {t.runs[0].load:.1f}, {best.load:.1f} |"
         )
     return "\n".join(lines)
 
