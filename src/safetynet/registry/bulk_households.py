@@ -275,13 +275,13 @@ def validate_frame(
     records: dict[int, PersonRecord] = {}
     groups_of: dict[int, str] = {}
     plain = checked.filter(pl.col("plain"))
-    for record, household_no in zip(
+    for person, household_no in zip(
         _persons(plain, present, default_month),
         plain.get_column("household_no").to_list(),
         strict=True,
     ):
-        records[record.row] = record
-        groups_of[record.row] = _norm(household_no)
+        records[person.row] = person
+        groups_of[person.row] = _norm(household_no)
     sink.advance(len(records))
     quarantine: list[QuarantineLine] = []
     bad_rows: dict[str, list[int]] = {}
