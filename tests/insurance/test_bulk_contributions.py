@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from safetynet.audit.model import AuditEvent
+from safetynet.db import bulk
 from safetynet.db.engine import Database
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.insurance import bulk_contributions
@@ -190,12 +191,18 @@ def test_a_large_import_checks_the_foreign_keys_once_and_leaves_them_in_place(
     fixed_clock: Callable[[], dt.datetime],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Every import counts as large here: on PostgreSQL the keys are dropped and added again.
+    # Every import counts as large here: on PostgreSQL the keys are dropped and added again;
+    # the file is checked and sent to the database a few rows at a time.
     monkeypatch.setattr(bulk_contributions, "SET_BASED_FROM", 1)
+    monkeypatch.setattr(bulk_contributions, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 3)
     load_people(database, tmp_path, fixed_clock)
     path = write(tmp_path / "c.csv", _messy_rows(), HEADERS)
-    report, _ = _bulk(database, path, fixed_clock)
+    report, batch = _bulk(database, path, fixed_clock)
     assert report.created == len(_records(database)) > 5
+    rows = validate_contributions(read_contributions(path), as_of=AS_OF, overrides=W)
+    assert _lines(batch.flagged) == _lines(rows.flagged)
+    assert {q.row for q in batch.quarantine} == {q.row for q in rows.quarantine} | {3}
     with database.sessions() as session:
         person = session.scalars(select(ContributionRecord.person_id)).first()
         record = {"person_id": person, "region_code": "110105"}

@@ -228,13 +228,17 @@ def temp_table(session: Session, name: str, columns: Mapping[str, str]) -> str:
 CHUNK_ROWS = 500_000  # rows formatted and sent at a time: bounds the text held in memory
 
 
-def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> int:
+def copy_frame(
+    session: Session, table: str, frame: pl.DataFrame, same: Mapping[str, str] | None = None
+) -> int:
     """Append ``frame`` (its column names are the table's) to ``table`` with ``COPY`` on
     PostgreSQL, formatted as CSV by Polars ``CHUNK_ROWS`` rows at a time (a null is ``_NULL``, so
-    an empty text stays empty text). Returns the number of rows written."""
+    an empty text stays empty text); ``same``: columns with one value (as text) for every row.
+    Returns the number of rows written."""
     if not _postgresql(session):
         raise ValueError("copy_frame is for PostgreSQL; use copy_rows on SQLite")
-    names = ", ".join(_quoted(c) for c in frame.columns)
+    constants = [pl.lit(v).alias(k) for k, v in (same or {}).items()]
+    names = ", ".join(_quoted(c) for c in [*frame.columns, *(same or {})])
     dbapi = session.connection().connection.dbapi_connection
     assert dbapi is not None
     with (
@@ -244,7 +248,10 @@ def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> int:
         ) as copy,
     ):
         for part in frame.iter_slices(CHUNK_ROWS):
-            copy.write(part.write_csv(include_header=False, null_value=_NULL).encode("utf-8"))
+            text_part = part.with_columns(constants).write_csv(
+                include_header=False, null_value=_NULL
+            )
+            copy.write(text_part.encode("utf-8"))
     return frame.height
 
 

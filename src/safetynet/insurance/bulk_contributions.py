@@ -16,6 +16,7 @@ of the rows written, in row order, instead of one entry per row (there never was
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
@@ -235,6 +236,23 @@ def _plain(frame: Frame, limits: IntakeLimits, rules: _Rules) -> pl.DataFrame:
     return parsed.with_columns(base.alias("base_fen"), plain.fill_null(value=False).alias("plain"))
 
 
+def _accepted(frame: Frame, limits: IntakeLimits, rules: _Rules) -> tuple[pl.DataFrame, list[int]]:
+    """The rows of ``frame`` accepted as they are (``FIELDS``, in row order) and the numbers of
+    the others (for the row validator)."""
+    checked = _plain(frame, limits, rules)
+    plain = checked.filter(pl.col("plain"))
+    need_credit = plain.filter(pl.col("account_credit_fen").is_null())
+    if need_credit.height:
+        derived = need_credit.with_columns(_derived_credits(rules, need_credit))
+        plain = pl.concat([plain.filter(pl.col("account_credit_fen").is_not_null()), derived]).sort(
+            "row"
+        )
+    # Rows whose credit cannot be derived here are the row validator's.
+    other_rows = checked.filter(~pl.col("plain")).get_column("row").to_list()
+    other_rows += plain.filter(pl.col("account_credit_fen").is_null()).get_column("row").to_list()
+    return plain.filter(pl.col("account_credit_fen").is_not_null()).select(FIELDS), other_rows
+
+
 def validate_bulk_contributions(
     frame: Frame,
     *,
@@ -250,19 +268,21 @@ def validate_bulk_contributions(
     rules = _Rules(tree or default_tree(), overrides)
     limits = intake_limits(as_of)
     sink.start("Validating contribution rows", frame.read)
-    checked = _plain(frame, limits, rules)
-    plain = checked.filter(pl.col("plain"))
-    need_credit = plain.filter(pl.col("account_credit_fen").is_null())
-    if need_credit.height:
-        derived = need_credit.with_columns(_derived_credits(rules, need_credit))
-        plain = pl.concat([plain.filter(pl.col("account_credit_fen").is_not_null()), derived]).sort(
-            "row"
-        )
-    # Rows whose credit cannot be derived here are the row validator's.
-    other_rows = checked.filter(~pl.col("plain")).get_column("row").to_list()
-    other_rows += plain.filter(pl.col("account_credit_fen").is_null()).get_column("row").to_list()
-    plain = plain.filter(pl.col("account_credit_fen").is_not_null()).select(FIELDS)
-    sink.advance(plain.height)
+    parts: list[pl.DataFrame] = []
+    other_rows: list[int] = []
+    # A slice of the file at a time: the parsed columns of one slice are held, not the file's.
+    for start in range(0, frame.read, CHUNK_ROWS):
+        part = dataclasses.replace(frame, data=frame.data.slice(start, CHUNK_ROWS))
+        accepted_part, others = _accepted(part, limits, rules)
+        parts.append(accepted_part)
+        other_rows += others
+        sink.advance(accepted_part.height)
+    plain = (
+        pl.concat(parts, how="vertical_relaxed")
+        if parts
+        else pl.DataFrame(schema=_SCHEMA).select(FIELDS)
+    )
+    del parts
 
     quarantine: list[QuarantineLine] = []
     flagged: list[QuarantineLine] = []
@@ -365,40 +385,43 @@ def _refused(
     rows: pl.DataFrame, report: ContributionImportReport
 ) -> tuple[dict[int, tuple[str, str]], pl.DataFrame]:
     """The rows the registry refuses, with (field, reason): unknown persons, months recorded
-    with other values; and the rows to write. Counts the months recorded with the same values
-    and the persons in ``report``."""
+    with other values; and the records to write (``_RECORD_COLUMNS`` but the time, in the order
+    of the table's unique index). Counts the months recorded with the same values and the
+    persons in ``report``."""
     unknown = rows.filter(pl.col("person_id").is_null())
     refused = {n: unknown_person(i) for n, i in unknown.select("row", "id_number").iter_rows()}
-    known = rows.filter(pl.col("person_id").is_not_null())
-    old = known.filter(pl.col("old_id").is_not_null())
+    known, new = pl.col("person_id").is_not_null(), pl.col("old_id").is_null()
     same = pl.all_horizontal(pl.col(v) == pl.col(o) for v, o in zip(VALUES, _OLD, strict=True))
-    differing = old.filter(~same)
+    differing = rows.filter(known & ~new & ~same)
     for number, scheme, month, region, *previous in differing.select(
         "row", "scheme", "month", "region", *_OLD
     ).iter_rows():
         refused[number] = recorded_otherwise(scheme, month, region, tuple(previous))
-    report.unchanged = old.height - differing.height
-    report.persons = (
-        known.filter(pl.col("old_id").is_null() | same).get_column("person_id").n_unique()
+    counts = rows.select(
+        (known & ~new & same).sum().alias("unchanged"),
+        pl.col("person_id").filter(known & (new | same)).n_unique().alias("persons"),
     )
-    return refused, known.filter(pl.col("old_id").is_null())
-
-
-def _write(session: Any, new: pl.DataFrame, now: dt.datetime) -> int:
-    """Append the new records to ``contribution_records`` (COPY on PostgreSQL)."""
+    report.unchanged, report.persons = (int(v) for v in counts.row(0))
     # In the order of the table's unique index: each insert lands next to the one before
     # instead of on a random page of an index larger than the server's buffers.
-    records = new.select(
-        "person_id", "scheme", pl.col("region").alias("region_code"), "month", *VALUES[1:]
-    ).sort("person_id", "scheme", "month", "region_code")
+    records = (
+        rows.filter(known & new)
+        .select("person_id", "scheme", pl.col("region").alias("region_code"), "month", *VALUES[1:])
+        .sort("person_id", "scheme", "month", "region_code")
+    )
+    return refused, records
+
+
+def _write(session: Any, records: pl.DataFrame, now: dt.datetime) -> int:
+    """Append the new records to ``contribution_records`` (COPY on PostgreSQL)."""
     if session.get_bind().dialect.name != "postgresql":
         rows = ((*r, now) for r in records.iter_rows())
         return copy_rows(session, "contribution_records", _RECORD_COLUMNS, rows)
-    records = records.with_columns(pl.lit(now.isoformat()).alias("recorded_at"))
+    recorded_at = {"recorded_at": now.isoformat()}
     if records.height < SET_BASED_FROM:
-        return copy_frame(session, "contribution_records", records)
+        return copy_frame(session, "contribution_records", records, recorded_at)
     with foreign_keys_checked_once(session, "contribution_records"):
-        return copy_frame(session, "contribution_records", records)
+        return copy_frame(session, "contribution_records", records, recorded_at)
 
 
 @logged_stage("import contributions (bulk)")
@@ -419,10 +442,13 @@ def import_bulk_contributions(
     sink.start("Writing contribution records", batch.rows.height)
     uow.repo(RegistryRepository).ensure_regions(batch.rows.get_column("region").unique().to_list())
     rows = batch.rows.join(_person_ids(session, batch.rows), on="id_number", how="left")
-    recorded = _recorded(session, rows.filter(pl.col("person_id").is_not_null()))
+    recorded = _recorded(
+        session, rows.select("person_id", "month").filter(pl.col("person_id").is_not_null())
+    )
     rows = rows.join(recorded, on=["person_id", "scheme", "month"], how="left")
-    refused, new = _refused(rows, report)
-    del rows, recorded
+    del recorded
+    refused, records = _refused(rows, report)
+    del rows
     if refused:
         numbers = sorted(refused)
         cells = {r.number: r.cells for r in batch.frame.raw_rows(numbers)}
@@ -430,7 +456,8 @@ def import_bulk_contributions(
         batch.quarantine.sort(key=lambda q: q.row)
         batch.rows = batch.rows.filter(~pl.col("row").is_in(numbers))
         batch.flagged = [f for f in batch.flagged if f.row not in refused]
-    report.created = _write(session, new, now)
+    report.created = _write(session, records, now)
+    del records
     sink.advance(batch.rows.height)
     report.accepted = batch.rows.height
     report.quarantined = batch.quarantined_rows
