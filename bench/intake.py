@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import secrets
 import shutil
@@ -72,6 +73,7 @@ class Run:
     seconds: float
     cpu_seconds: float  # the command's own user + system time (not the database server's)
     peak_rss_mib: float
+    load: float = 0.0  # 1-minute load average when the command ended (2 cores, shared machine)
 
 
 @dataclass
@@ -155,20 +157,38 @@ def main() -> None:
     shutil.rmtree(snapshot, ignore_errors=True)
 
 
+# Runs one command and reports (exit code, CPU seconds, peak RSS in KiB) of it alone. Linux keeps
+# a process's peak RSS across fork and exec, so a command started directly by this process (which
+# holds the generated files' frames) would report at least this process's peak: a small launcher
+# started first gives the command a small parent.
+_LAUNCHER = """
+import json, os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
+               usage.ru_maxrss], out)
+"""
+
+
 def _import(command: list[str]) -> Run:
-    """Run one import in its own process: wall time and peak RSS. Exit status 1 (rows
-    quarantined: the planted bad rows) is the expected outcome; 2 or worse is a failure."""
+    """Run one import in its own process: wall time, CPU and peak RSS of that process. Exit
+    status 1 (rows quarantined: the planted bad rows) is the expected outcome; 2 or worse is a
+    failure."""
+    measures = Path(os.environ.get("TMPDIR", "/tmp")) / f"intake-{uuid.uuid4().hex}.json"
     started = time.perf_counter()
-    proc = subprocess.Popen([SAFETYNET, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, str(measures), SAFETYNET, *command],
+        capture_output=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        stderr = proc.stderr.read().decode() if proc.stderr else ""
-        raise SystemExit(f"safetynet {' '.join(command)} failed ({code}): {stderr}")
-    if proc.stdout is not None:
-        sys.stderr.write(proc.stdout.read().decode())
-    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    code, cpu, peak_kib = json.loads(measures.read_text())
+    measures.unlink()
+    if code not in (0, 1) or proc.returncode != 0:
+        raise SystemExit(f"safetynet {' '.join(command)} failed ({code}): {proc.stderr.decode()}")
+    sys.stderr.write(proc.stdout.decode())
+    return Run(elapsed, cpu, peak_kib / 1024, os.getloadavg()[0])
 
 
 def _report(args: argparse.Namespace, timings: list[Timing], load_before: str) -> str:
@@ -182,15 +202,15 @@ def _report(args: argparse.Namespace, timings: list[Timing], load_before: str) -
         f"- Load average before: {load_before}; after: {_load()}",
         "",
         "| Import | Rows | First run | Best run | Rows/s (best) | CPU of the command (best run) "
-        "| Peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Peak RSS | Load (first, best) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in timings:
         best = t.best
         lines.append(
             f"| {t.what} | {t.rows:,} | {t.runs[0].seconds:.1f} s | {best.seconds:.1f} s "
             f"| {t.rows / best.seconds:,.0f} | {best.cpu_seconds:.1f} s "
-            f"| {best.peak_rss_mib:,.0f} MiB |"
+            f"| {best.peak_rss_mib:,.0f} MiB | {t.runs[0].load:.1f}, {best.load:.1f} |"
         )
     return "\n".join(lines)
 

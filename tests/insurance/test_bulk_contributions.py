@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from safetynet.audit.model import AuditEvent
+from safetynet.db import bulk
 from safetynet.db.engine import Database
 from safetynet.db.unit_of_work import UnitOfWork
+from safetynet.insurance import bulk_contributions
 from safetynet.insurance.bulk_contributions import (
     ImportBulkContributions,
     import_bulk_contributions,
@@ -180,3 +183,54 @@ def test_a_month_recorded_with_other_values_is_refused_by_the_bulk_import(
     elsewhere = row(month="2025-01", region="310115")
     report, batch = _bulk(database, write(tmp_path / "c.csv", [elsewhere]), fixed_clock)
     assert "already recorded in region 110105" in batch.quarantine[0].reason
+
+
+def test_a_large_import_checks_the_foreign_keys_once_and_leaves_them_in_place(
+    database: Database,
+    tmp_path: Path,
+    fixed_clock: Callable[[], dt.datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every import counts as large here: on PostgreSQL the keys are dropped and added again;
+    # the file is checked and sent to the database a few rows at a time.
+    monkeypatch.setattr(bulk_contributions, "SET_BASED_FROM", 1)
+    monkeypatch.setattr(bulk_contributions, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 3)
+    load_people(database, tmp_path, fixed_clock)
+    path = write(tmp_path / "c.csv", _messy_rows(), HEADERS)
+    report, batch = _bulk(database, path, fixed_clock)
+    assert report.created == len(_records(database)) > 5
+    rows = validate_contributions(read_contributions(path), as_of=AS_OF, overrides=W)
+    assert _lines(batch.flagged) == _lines(rows.flagged)
+    assert {q.row for q in batch.quarantine} == {q.row for q in rows.quarantine} | {3}
+    with database.sessions() as session:
+        person = session.scalars(select(ContributionRecord.person_id)).first()
+        record = {"person_id": person, "region_code": "110105"}
+        if database.engine.dialect.name == "postgresql":
+            keys = session.execute(
+                text(
+                    "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' "
+                    "AND conrelid = 'contribution_records'::regclass ORDER BY conname"
+                )
+            ).all()
+            assert keys == [
+                ("fk_contribution_records_person_id_persons", True),
+                ("fk_contribution_records_region_code_regions", True),
+            ]
+    # The keys still refuse a record of no person and of no region.
+    for wrong in ({"person_id": 10**9}, {"region_code": "999998"}):
+        with database.sessions() as session:
+            session.add(
+                ContributionRecord(
+                    **(record | wrong),
+                    scheme="employee_pension",
+                    month="2020-01",
+                    base_fen=0,
+                    employer_fen=1,
+                    individual_fen=0,
+                    account_credit_fen=0,
+                    recorded_at=fixed_clock(),
+                )
+            )
+            with pytest.raises(IntegrityError):
+                session.flush()

@@ -13,14 +13,26 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
+import polars as pl
 from sqlalchemy import any_, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["among", "copy_csv", "copy_rows", "insert_new", "temp_table"]
+__all__ = [
+    "CHUNK_ROWS",
+    "among",
+    "copy_csv",
+    "copy_frame",
+    "copy_rows",
+    "foreign_keys_checked_once",
+    "insert_new",
+    "read_frame",
+    "temp_table",
+]
 
 
 def _postgresql(session: Session) -> bool:
@@ -140,8 +152,20 @@ def _csv(batch: Sequence[Sequence[Any]]) -> str:
     """Rows as CSV for ``COPY … (FORMAT csv, NULL _NULL)``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([[_NULL if v is None else v for v in row] for row in batch])
+    # Column by column: only the columns holding a None or a date are rewritten, each date
+    # formatted once however often it occurs (the csv module would call str() on every one).
+    writer.writerows(zip(*(_csv_column(c) for c in zip(*batch, strict=True)), strict=True))
     return buffer.getvalue()
+
+
+def _csv_column(column: Sequence[Any]) -> Sequence[Any]:
+    """A column's values as ``_csv`` writes them (a column holds values of one type)."""
+    if isinstance(next((v for v in column if v is not None), None), dt.date):
+        shown = {v: _NULL if v is None else str(v) for v in set(column)}
+        return [shown[v] for v in column]
+    if None in column:
+        return [_NULL if v is None else v for v in column]
+    return column
 
 
 def _sqlite_text(value: Any) -> Any:
@@ -197,3 +221,86 @@ def temp_table(session: Session, name: str, columns: Mapping[str, str]) -> str:
     suffix = " ON COMMIT DROP" if _postgresql(session) else ""
     session.execute(text(f"CREATE TEMPORARY TABLE {name} ({spec}){suffix}"))
     return name
+
+
+# -- Columnar loading (Polars) ------------------------------------------------------------------
+
+CHUNK_ROWS = 500_000  # rows formatted and sent at a time: bounds the text held in memory
+
+
+def copy_frame(
+    session: Session, table: str, frame: pl.DataFrame, same: Mapping[str, str] | None = None
+) -> int:
+    """Append ``frame`` (its column names are the table's) to ``table`` with ``COPY`` on
+    PostgreSQL, formatted as CSV by Polars ``CHUNK_ROWS`` rows at a time (a null is ``_NULL``, so
+    an empty text stays empty text); ``same``: columns with one value (as text) for every row.
+    Returns the number of rows written."""
+    if not _postgresql(session):
+        raise ValueError("copy_frame is for PostgreSQL; use copy_rows on SQLite")
+    constants = [pl.lit(v).alias(k) for k, v in (same or {}).items()]
+    names = ", ".join(_quoted(c) for c in [*frame.columns, *(same or {})])
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    with (
+        dbapi.cursor() as cursor,  # type: ignore[attr-defined]
+        cursor.copy(
+            f"COPY {_quoted(table)} ({names}) FROM STDIN (FORMAT csv, NULL '{_NULL}')"
+        ) as copy,
+    ):
+        for part in frame.iter_slices(CHUNK_ROWS):
+            text_part = part.with_columns(constants).write_csv(
+                include_header=False, null_value=_NULL
+            )
+            copy.write(text_part.encode("utf-8"))
+    return frame.height
+
+
+def read_frame(
+    session: Session, query: str, names: Sequence[str], schema: Mapping[str, Any]
+) -> pl.DataFrame:
+    """The rows of ``query`` (no parameters) as a frame with ``names`` and ``schema``: on
+    PostgreSQL through ``COPY (query) TO STDOUT`` (CSV, no Python object per value)."""
+    if not _postgresql(session):
+        rows = session.execute(text(query)).all()
+        return pl.DataFrame(rows, schema=dict(schema), orient="row")
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    data = bytearray()
+    with (
+        dbapi.cursor() as cursor,  # type: ignore[attr-defined]
+        cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, NULL '{_NULL}')") as copy,
+    ):
+        for block in copy:
+            data += block
+    if not data:
+        return pl.DataFrame(schema=dict(schema))
+    return pl.read_csv(
+        bytes(data), has_header=False, new_columns=list(names), schema=dict(schema),
+        null_values=_NULL, quote_char='"',
+    )  # fmt: skip
+
+
+@contextmanager
+def foreign_keys_checked_once(session: Session, table: str) -> Iterator[None]:
+    """On PostgreSQL, for rows appended to ``table`` inside the block: its foreign keys are
+    dropped before and added again after (same names and definitions), so each is checked by
+    one join over the table instead of one trigger call per row. The caller's transaction holds
+    ``ACCESS EXCLUSIVE`` locks on ``table`` and the tables it refers to until it ends; a row
+    without its referenced row fails the transaction as before. Elsewhere: nothing changes."""
+    if not _postgresql(session):
+        yield
+        return
+    keys = session.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' ORDER BY conname"
+        ),
+        {"t": _quoted(table)},
+    ).all()
+    if keys:
+        drops = ", ".join(f'DROP CONSTRAINT "{_quoted(name)}"' for name, _ in keys)
+        session.execute(text(f"ALTER TABLE {_quoted(table)} {drops}"))
+    yield
+    if keys:
+        adds = ", ".join(f'ADD CONSTRAINT "{_quoted(name)}" {spec}' for name, spec in keys)
+        session.execute(text(f"ALTER TABLE {_quoted(table)} {adds}"))

@@ -16,21 +16,28 @@ of the rows written, in row order, instead of one entry per row (there never was
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import text
 
-from safetynet.audit.log import Actor, append
-from safetynet.db.bulk import copy_csv, copy_rows, temp_table
+from safetynet.audit.log import Actor
+from safetynet.db.bulk import (
+    CHUNK_ROWS,
+    copy_frame,
+    copy_rows,
+    foreign_keys_checked_once,
+    read_frame,
+    temp_table,
+)
 from safetynet.db.unit_of_work import UnitOfWork
-from safetynet.domain.identity import mask_identity_number
 from safetynet.domain.money import mul_ratio
 from safetynet.errors import CoverageError
 from safetynet.insurance.contribution_imports import (
@@ -41,17 +48,19 @@ from safetynet.insurance.contribution_imports import (
     ContributionImportReport,
     ContributionRow,
     OutOfClamp,
-    _parse,
     _Rules,
     _scheme,
-    _shown,
+    audit_import,
+    check_row,
+    file_overlaps,
+    recorded_otherwise,
+    unknown_person,
 )
 from safetynet.intake import (
     IntakeLimits,
     NullProgress,
     ProgressSink,
     QuarantineLine,
-    cell_problems,
     intake_limits,
     parse_money,
     parse_month,
@@ -227,6 +236,23 @@ def _plain(frame: Frame, limits: IntakeLimits, rules: _Rules) -> pl.DataFrame:
     return parsed.with_columns(base.alias("base_fen"), plain.fill_null(value=False).alias("plain"))
 
 
+def _accepted(frame: Frame, limits: IntakeLimits, rules: _Rules) -> tuple[pl.DataFrame, list[int]]:
+    """The rows of ``frame`` accepted as they are (``FIELDS``, in row order) and the numbers of
+    the others (for the row validator)."""
+    checked = _plain(frame, limits, rules)
+    plain = checked.filter(pl.col("plain"))
+    need_credit = plain.filter(pl.col("account_credit_fen").is_null())
+    if need_credit.height:
+        derived = need_credit.with_columns(_derived_credits(rules, need_credit))
+        plain = pl.concat([plain.filter(pl.col("account_credit_fen").is_not_null()), derived]).sort(
+            "row"
+        )
+    # Rows whose credit cannot be derived here are the row validator's.
+    other_rows = checked.filter(~pl.col("plain")).get_column("row").to_list()
+    other_rows += plain.filter(pl.col("account_credit_fen").is_null()).get_column("row").to_list()
+    return plain.filter(pl.col("account_credit_fen").is_not_null()).select(FIELDS), other_rows
+
+
 def validate_bulk_contributions(
     frame: Frame,
     *,
@@ -242,39 +268,29 @@ def validate_bulk_contributions(
     rules = _Rules(tree or default_tree(), overrides)
     limits = intake_limits(as_of)
     sink.start("Validating contribution rows", frame.read)
-    checked = _plain(frame, limits, rules)
-    plain = checked.filter(pl.col("plain"))
-    need_credit = plain.filter(pl.col("account_credit_fen").is_null())
-    if need_credit.height:
-        derived = need_credit.with_columns(_derived_credits(rules, need_credit))
-        plain = pl.concat([plain.filter(pl.col("account_credit_fen").is_not_null()), derived]).sort(
-            "row"
-        )
-    # Rows whose credit cannot be derived here are the row validator's.
-    other_rows = checked.filter(~pl.col("plain")).get_column("row").to_list()
-    other_rows += plain.filter(pl.col("account_credit_fen").is_null()).get_column("row").to_list()
-    plain = plain.filter(pl.col("account_credit_fen").is_not_null()).select(FIELDS)
-    sink.advance(plain.height)
+    parts: list[pl.DataFrame] = []
+    other_rows: list[int] = []
+    # A slice of the file at a time: the parsed columns of one slice are held, not the file's.
+    for start in range(0, frame.read, CHUNK_ROWS):
+        part = dataclasses.replace(frame, data=frame.data.slice(start, CHUNK_ROWS))
+        accepted_part, others = _accepted(part, limits, rules)
+        parts.append(accepted_part)
+        other_rows += others
+        sink.advance(accepted_part.height)
+    plain = (
+        pl.concat(parts, how="vertical_relaxed")
+        if parts
+        else pl.DataFrame(schema=_SCHEMA).select(FIELDS)
+    )
+    del parts
 
     quarantine: list[QuarantineLine] = []
     flagged: list[QuarantineLine] = []
     accepted: list[ContributionRow] = []
     for raw_row in frame.raw_rows(sorted(other_rows)):
-        values = dict(zip(frame.columns, raw_row.cells, strict=False))
-        problems = cell_problems(raw_row, frame.columns)
-        notes: list[tuple[str, str]] = []
-        record = (
-            _parse(raw_row, values, limits, rules, out_of_clamp, problems, notes)
-            if not problems
-            else None
-        )
-        if problems or record is None:
-            quarantine.extend(
-                QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in problems
-            )
-        else:
+        record = check_row(raw_row, frame.columns, limits, rules, out_of_clamp, quarantine, flagged)
+        if record is not None:
             accepted.append(record)
-            flagged.extend(QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in notes)
         sink.advance()
     slow = pl.DataFrame(
         [[r.row, r.id_number, r.scheme, r.month, *r.values] for r in accepted],
@@ -294,42 +310,16 @@ def _overlaps(
     frame: Frame, rows: pl.DataFrame, quarantine: list[QuarantineLine]
 ) -> tuple[pl.DataFrame, set[int]]:
     """Rows repeating a person, scheme and month of the file, as ``validate_contributions``
-    treats them: an exact repeat is imported once, differing ones not at all."""
+    treats them (``file_overlaps``): an exact repeat is imported once, differing ones not at
+    all."""
     repeated = rows.filter(pl.struct("id_number", "scheme", "month").is_duplicated())
     if not repeated.height:
         return rows, set()
     cells = {r.number: r.cells for r in frame.raw_rows(repeated.get_column("row").to_list())}
-    groups: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
+    groups: dict[tuple[str, str, str], list[tuple[int, str, tuple[Any, ...]]]] = {}
     for row in repeated.iter_rows():
-        groups.setdefault((row[1], row[2], row[3]), []).append(row)
-    dropped: set[int] = set()
-    for records in groups.values():
-        first = records[0]
-        numbers = ", ".join(str(r[0]) for r in records)
-        if all(r[4:] == first[4:] for r in records):
-            for r in records[1:]:
-                dropped.add(r[0])
-                quarantine.append(
-                    QuarantineLine(
-                        r[0],
-                        "month",
-                        f"repeats row {first[0]} exactly (same person, scheme, month and "
-                        "values); row imported once",
-                        cells[r[0]],
-                    )
-                )
-            continue
-        for r in records:
-            dropped.add(r[0])
-            quarantine.append(
-                QuarantineLine(
-                    r[0],
-                    "month",
-                    f"overlap: rows {numbers} record {r[2]} for the same person and month "
-                    "with different places or amounts; none of them was imported",
-                    cells[r[0]],
-                )
-            )
+        groups.setdefault((row[1], row[2], row[3]), []).append((row[0], row[2], tuple(row[4:])))
+    dropped = file_overlaps(groups.values(), cells, quarantine)
     return rows.filter(~pl.col("row").is_in(sorted(dropped))), dropped
 
 
@@ -343,83 +333,95 @@ class ImportBulkContributions:
     source: str  # file name and digest, for the audit log
 
 
-_ROWS = "contribution_rows"
-_TEMP_COLUMNS = {
-    "row_no": "BIGINT",
-    "id_number": "VARCHAR(18)",
-    "scheme": "VARCHAR(20)",
-    "month": "VARCHAR(7)",
-    "region": "VARCHAR(6)",
-    "base_fen": "BIGINT",
-    "employer_fen": "BIGINT",
-    "individual_fen": "BIGINT",
-    "account_credit_fen": "BIGINT",
-}
-_SAME = (
-    "c.region_code = t.region AND c.base_fen = t.base_fen AND c.employer_fen = t.employer_fen "
-    "AND c.individual_fen = t.individual_fen AND c.account_credit_fen = t.account_credit_fen"
-)
-_FIRST_RECORDED = f"""
-    FROM {_ROWS} t
-    JOIN persons p ON p.id_number = t.id_number
-    JOIN contribution_records c ON c.id = (
-        SELECT min(c2.id) FROM contribution_records c2
-        WHERE c2.person_id = p.id AND c2.scheme = t.scheme AND c2.month = t.month)
-"""
+# From this many new records on, PostgreSQL checks the table's foreign keys once for the whole
+# table instead of once per row (docs/adr/0015-contribution-import-checks-foreign-keys-once.md).
+SET_BASED_FROM = 100_000
+_RECORD_COLUMNS = ("person_id", "scheme", "region_code", "month", "base_fen", "employer_fen",
+                   "individual_fen", "account_credit_fen", "recorded_at")  # fmt: skip
+_OLD = ("old_region", "old_base", "old_employer", "old_individual", "old_credit")
+_RECORDED = {
+    "person_id": pl.Int64, "scheme": pl.Utf8, "month": pl.Utf8, "old_id": pl.Int64,
+    **dict.fromkeys(_OLD, pl.Int64), "old_region": pl.Utf8,
+}  # fmt: skip
 
 
-def _load_rows(session: Any, rows: pl.DataFrame) -> None:
-    temp_table(session, _ROWS, _TEMP_COLUMNS)
-    names = list(_TEMP_COLUMNS)
-    if session.get_bind().dialect.name == "postgresql":
-        data = rows.rename({"row": "row_no"}).select(names).write_csv(include_header=False)
-        copy_csv(session, _ROWS, names, data.encode("utf-8"))
-        session.execute(text(f"ANALYZE {_ROWS}"))
-    else:
-        copy_rows(session, _ROWS, names, rows.select(FIELDS).iter_rows())
-        session.execute(text(f"CREATE INDEX {_ROWS}_row ON {_ROWS} (row_no)"))
-
-
-def _refuse(session: Any) -> tuple[dict[int, tuple[str, str]], int]:
-    """Rows the database refuses, with (field, reason): unknown persons, months recorded with
-    other values; and the number of rows already recorded with the same values."""
-    refused: dict[int, tuple[str, str]] = {}
-    unknown = session.execute(
+def _person_ids(session: Any, rows: pl.DataFrame) -> pl.DataFrame:
+    """(id_number, person_id) of the file's persons the registry has: one join of the distinct
+    identity numbers with ``persons``."""
+    temp_table(session, "import_id_numbers", {"id_number": "VARCHAR(18)"})
+    numbers = rows.get_column("id_number").unique().to_list()
+    copy_rows(session, "import_id_numbers", ["id_number"], ((n,) for n in numbers))
+    found = session.execute(
         text(
-            f"SELECT t.row_no, t.id_number FROM {_ROWS} t WHERE NOT EXISTS "
-            "(SELECT 1 FROM persons p WHERE p.id_number = t.id_number)"
+            "SELECT p.id_number, p.id FROM persons p "
+            "JOIN import_id_numbers k ON k.id_number = p.id_number"
         )
-    )
-    for row_no, id_number in unknown:
-        refused[row_no] = (
-            "id_number",
-            f"{mask_identity_number(id_number)} is not in the registry: "
-            "import the person's household first",
-        )
-    differing = session.execute(
-        text(
-            "SELECT t.row_no, t.scheme, t.month, t.region, c.region_code, c.base_fen, "
-            f"c.employer_fen, c.individual_fen, c.account_credit_fen {_FIRST_RECORDED} "
-            f"WHERE NOT ({_SAME})"
-        )
-    )
-    for row_no, scheme, month, region, *old in differing:
-        where = f"in region {old[0]}" if old[0] != region else "with other values"
-        refused[row_no] = (
-            "month",
-            f"overlap: {scheme} for {month} is already recorded {where} "
-            f"({_shown(tuple(old))}); an import does not overwrite a recorded month",
-        )
-    same = session.execute(text(f"SELECT count(*) {_FIRST_RECORDED} WHERE {_SAME}")).scalar_one()
-    return refused, int(same)
+    ).all()
+    schema = {"id_number": pl.Utf8, "person_id": pl.Int64}
+    return pl.DataFrame(found, schema=schema, orient="row")
 
 
-def _drop_refused(session: Any, refused: Sequence[int]) -> None:
-    temp_table(session, f"{_ROWS}_refused", {"row_no": "BIGINT"})
-    copy_rows(session, f"{_ROWS}_refused", ["row_no"], ((r,) for r in refused))
-    session.execute(
-        text(f"DELETE FROM {_ROWS} WHERE row_no IN (SELECT row_no FROM {_ROWS}_refused)")
+def _recorded(session: Any, rows: pl.DataFrame) -> pl.DataFrame:
+    """The first record (lowest id) of each person, scheme and month of ``rows`` already in the
+    registry, with its region and amounts (``_OLD``)."""
+    temp_table(session, "import_person_ids", {"id": "BIGINT"})
+    temp_table(session, "import_months", {"month": "VARCHAR(7)"})
+    persons = rows.get_column("person_id").unique().to_list()
+    copy_rows(session, "import_person_ids", ["id"], ((i,) for i in persons))
+    months = rows.get_column("month").unique().to_list()
+    copy_rows(session, "import_months", ["month"], ((m,) for m in months))
+    found = read_frame(
+        session,
+        "SELECT c.person_id, c.scheme, c.month, c.id, c.region_code, c.base_fen, c.employer_fen, "
+        "c.individual_fen, c.account_credit_fen FROM contribution_records c "
+        "JOIN import_person_ids k ON k.id = c.person_id JOIN import_months m ON m.month = c.month",
+        list(_RECORDED),
+        _RECORDED,
     )
+    return found.sort("old_id").unique(["person_id", "scheme", "month"], keep="first")
+
+
+def _refused(
+    rows: pl.DataFrame, report: ContributionImportReport
+) -> tuple[dict[int, tuple[str, str]], pl.DataFrame]:
+    """The rows the registry refuses, with (field, reason): unknown persons, months recorded
+    with other values; and the records to write (``_RECORD_COLUMNS`` but the time, in the order
+    of the table's unique index). Counts the months recorded with the same values and the
+    persons in ``report``."""
+    unknown = rows.filter(pl.col("person_id").is_null())
+    refused = {n: unknown_person(i) for n, i in unknown.select("row", "id_number").iter_rows()}
+    known, new = pl.col("person_id").is_not_null(), pl.col("old_id").is_null()
+    same = pl.all_horizontal(pl.col(v) == pl.col(o) for v, o in zip(VALUES, _OLD, strict=True))
+    differing = rows.filter(known & ~new & ~same)
+    for number, scheme, month, region, *previous in differing.select(
+        "row", "scheme", "month", "region", *_OLD
+    ).iter_rows():
+        refused[number] = recorded_otherwise(scheme, month, region, tuple(previous))
+    counts = rows.select(
+        (known & ~new & same).sum().alias("unchanged"),
+        pl.col("person_id").filter(known & (new | same)).n_unique().alias("persons"),
+    )
+    report.unchanged, report.persons = (int(v) for v in counts.row(0))
+    # In the order of the table's unique index: each insert lands next to the one before
+    # instead of on a random page of an index larger than the server's buffers.
+    records = (
+        rows.filter(known & new)
+        .select("person_id", "scheme", pl.col("region").alias("region_code"), "month", *VALUES[1:])
+        .sort("person_id", "scheme", "month", "region_code")
+    )
+    return refused, records
+
+
+def _write(session: Any, records: pl.DataFrame, now: dt.datetime) -> int:
+    """Append the new records to ``contribution_records`` (COPY on PostgreSQL)."""
+    if session.get_bind().dialect.name != "postgresql":
+        rows = ((*r, now) for r in records.iter_rows())
+        return copy_rows(session, "contribution_records", _RECORD_COLUMNS, rows)
+    recorded_at = {"recorded_at": now.isoformat()}
+    if records.height < SET_BASED_FROM:
+        return copy_frame(session, "contribution_records", records, recorded_at)
+    with foreign_keys_checked_once(session, "contribution_records"):
+        return copy_frame(session, "contribution_records", records, recorded_at)
 
 
 @logged_stage("import contributions (bulk)")
@@ -431,7 +433,7 @@ def import_bulk_contributions(
 ) -> ContributionImportReport:
     """``import_contributions`` for a ``BulkContributions``: unknown persons and months already
     recorded with other values are moved to the quarantine; identical months are left
-    unchanged; the rest is written with one statement."""
+    unchanged; the rest is appended in one statement."""
     sink = progress or NullProgress()
     batch = cmd.batch
     now = clock()
@@ -439,61 +441,28 @@ def import_bulk_contributions(
     report = ContributionImportReport(read=batch.read)
     sink.start("Writing contribution records", batch.rows.height)
     uow.repo(RegistryRepository).ensure_regions(batch.rows.get_column("region").unique().to_list())
-    _load_rows(session, batch.rows)
-    refused, report.unchanged = _refuse(session)
+    rows = batch.rows.join(_person_ids(session, batch.rows), on="id_number", how="left")
+    recorded = _recorded(
+        session, rows.select("person_id", "month").filter(pl.col("person_id").is_not_null())
+    )
+    rows = rows.join(recorded, on=["person_id", "scheme", "month"], how="left")
+    del recorded
+    refused, records = _refused(rows, report)
+    del rows
     if refused:
         numbers = sorted(refused)
         cells = {r.number: r.cells for r in batch.frame.raw_rows(numbers)}
         batch.quarantine.extend(QuarantineLine(n, *refused[n], cells[n]) for n in numbers)
         batch.quarantine.sort(key=lambda q: q.row)
-        _drop_refused(session, numbers)
         batch.rows = batch.rows.filter(~pl.col("row").is_in(numbers))
         batch.flagged = [f for f in batch.flagged if f.row not in refused]
-    report.persons = int(
-        session.execute(
-            text(
-                f"SELECT count(DISTINCT p.id) FROM {_ROWS} t JOIN persons p ON p.id_number = t.id_number"
-            )
-        ).scalar_one()
-    )
-    written = session.execute(
-        text(
-            "INSERT INTO contribution_records (person_id, scheme, region_code, month, base_fen, "
-            "employer_fen, individual_fen, account_credit_fen, recorded_at) "
-            "SELECT p.id, t.scheme, t.region, t.month, t.base_fen, t.employer_fen, "
-            f"t.individual_fen, t.account_credit_fen, :now FROM {_ROWS} t "
-            "JOIN persons p ON p.id_number = t.id_number WHERE NOT EXISTS (SELECT 1 FROM "
-            "contribution_records c WHERE c.person_id = p.id AND c.scheme = t.scheme "
-            "AND c.month = t.month)"
-        ).bindparams(bindparam("now", type_=DateTime(timezone=True))),
-        {"now": now},
-    )
-    report.created = written.rowcount  # type: ignore[attr-defined]
+    report.created = _write(session, records, now)
+    del records
     sink.advance(batch.rows.height)
     report.accepted = batch.rows.height
     report.quarantined = batch.quarantined_rows
     report.flagged = len({f.row for f in batch.flagged})
-    if report.created:
-        append(
-            session,
-            actor=cmd.actor,
-            command="ImportContributions",
-            event="ContributionsImported",
-            entity="import",
-            entity_id=cmd.source[:60],
-            after={
-                "source": cmd.source,
-                "read": report.read,
-                "accepted": report.accepted,
-                "quarantined": report.quarantined,
-                "created": report.created,
-                "unchanged": report.unchanged,
-                "flagged": report.flagged,
-                "persons": report.persons,
-                "rows_sha256": _digest(batch.rows),
-            },
-            occurred_at=now,
-        )
+    audit_import(session, cmd.actor, cmd.source, report, now, rows_sha256=_digest(batch.rows))
     uow.commit()
     return report
 
@@ -501,5 +470,7 @@ def import_bulk_contributions(
 def _digest(rows: pl.DataFrame) -> str:
     """SHA-256 of the accepted rows (identity number, scheme, month, region, amounts in fen) as
     CSV in row order: what the import wrote, or found already recorded, named without a copy."""
-    data = rows.select(FIELDS[1:]).write_csv(include_header=False)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()
+    for part in rows.select(FIELDS[1:]).iter_slices(CHUNK_ROWS):
+        digest.update(part.write_csv(include_header=False).encode("utf-8"))
+    return digest.hexdigest()

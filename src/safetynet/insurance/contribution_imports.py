@@ -11,7 +11,7 @@ already recorded with other values. Rules and columns: docs/contributions.md.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -53,10 +53,15 @@ __all__ = [
     "ContributionTable",
     "ImportContributions",
     "ValidatedContributions",
+    "audit_import",
+    "check_row",
     "default_flagged_path",
+    "file_overlaps",
     "import_contributions",
     "load_history",
     "read_contributions",
+    "recorded_otherwise",
+    "unknown_person",
     "validate_contributions",
 ]
 
@@ -240,67 +245,86 @@ def validate_contributions(
     limits = intake_limits(as_of)
     sink.start("Validating contribution rows", len(table.rows))
     for raw_row in table.rows:
-        values = {
-            c: raw_row.cells[i] if i < len(raw_row.cells) else ""
-            for i, c in enumerate(table.columns)
-        }
-        problems = cell_problems(raw_row, table.columns)
-        notes: list[tuple[str, str]] = []
-        record = (
-            _parse(raw_row, values, limits, rules, out_of_clamp, problems, notes)
-            if not problems
-            else None
-        )
-        if problems or record is None:
-            quarantine.extend(
-                QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in problems
-            )
-        else:
+        record = check_row(raw_row, table.columns, limits, rules, out_of_clamp, quarantine, flagged)
+        if record is not None:
             good.append(record)
-            flagged.extend(QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in notes)
         sink.advance()
 
     # Overlaps within the file: the same person, scheme and month more than once.
     by_key: dict[tuple[str, str, str], list[ContributionRow]] = {}
     for record in good:
         by_key.setdefault(record.key, []).append(record)
-    kept: list[ContributionRow] = []
-    for records in by_key.values():
-        first = records[0]
-        if len(records) == 1:
-            kept.append(first)
-            continue
-        rows = ", ".join(str(r.row) for r in records)
-        if all(r.values == first.values for r in records):
-            kept.append(first)
-            for r in records[1:]:
-                quarantine.append(
-                    QuarantineLine(
-                        r.row,
-                        "month",
-                        f"repeats row {first.row} exactly (same person, scheme, month and "
-                        "values); row imported once",
-                        raw[r.row],
-                    )
-                )
-            continue
-        for r in records:
-            quarantine.append(
-                QuarantineLine(
-                    r.row,
-                    "month",
-                    f"overlap: rows {rows} record {r.scheme} for the same person and month "
-                    "with different places or amounts; none of them was imported",
-                    raw[r.row],
-                )
-            )
-    dropped = {r.row for r in good} - {r.row for r in kept}
+    groups = [[(r.row, r.scheme, r.values) for r in records] for records in by_key.values()]
+    dropped = file_overlaps(groups, raw, quarantine)
+    kept = [r for r in good if r.row not in dropped]
     flagged = [f for f in flagged if f.row not in dropped]
     quarantine.sort(key=lambda q: q.row)
     kept.sort(key=lambda r: r.row)
     return ValidatedContributions(
         table.path, table.headers, len(table.rows), kept, quarantine, flagged, raw
     )
+
+
+def check_row(
+    raw_row: RawRow,
+    columns: Sequence[str],
+    limits: IntakeLimits,
+    rules: _Rules,
+    out_of_clamp: OutOfClamp,
+    quarantine: list[QuarantineLine],
+    flagged: list[QuarantineLine],
+) -> ContributionRow | None:
+    """One row through the row validator: the record, or None with the row's problems added to
+    ``quarantine`` (its notes go to ``flagged`` when it is accepted)."""
+    values = {c: raw_row.cells[i] if i < len(raw_row.cells) else "" for i, c in enumerate(columns)}
+    problems = cell_problems(raw_row, columns)
+    notes: list[tuple[str, str]] = []
+    record = (
+        _parse(raw_row, values, limits, rules, out_of_clamp, problems, notes)
+        if not problems
+        else None
+    )
+    if problems or record is None:
+        quarantine.extend(QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in problems)
+        return None
+    flagged.extend(QuarantineLine(raw_row.number, f, r, raw_row.cells) for f, r in notes)
+    return record
+
+
+OverlapGroup = Sequence[tuple[int, str, tuple[Any, ...]]]
+
+
+def file_overlaps(
+    groups: Iterable[OverlapGroup],
+    cells: Mapping[int, tuple[str, ...]],
+    quarantine: list[QuarantineLine],
+) -> set[int]:
+    """Rows of the file recording one person, scheme and month more than once (each group:
+    (row, scheme, values) in row order): an exact repeat is imported once, differing ones not
+    at all. The rows dropped; their reasons are added to ``quarantine``."""
+    dropped: set[int] = set()
+    for records in groups:
+        if len(records) < 2:
+            continue
+        first = records[0]
+        if all(r[2] == first[2] for r in records):
+            for number, _, _ in records[1:]:
+                dropped.add(number)
+                reason = (
+                    f"repeats row {first[0]} exactly (same person, scheme, month and values); "
+                    "row imported once"
+                )
+                quarantine.append(QuarantineLine(number, "month", reason, cells[number]))
+            continue
+        numbers = ", ".join(str(r[0]) for r in records)
+        for number, scheme, _ in records:
+            dropped.add(number)
+            reason = (
+                f"overlap: rows {numbers} record {scheme} for the same person and month "
+                "with different places or amounts; none of them was imported"
+            )
+            quarantine.append(QuarantineLine(number, "month", reason, cells[number]))
+    return dropped
 
 
 def _parse(
@@ -482,7 +506,7 @@ def _chunks(items: Sequence[ContributionRow], size: int) -> Iterator[Sequence[Co
         yield items[start : start + size]
 
 
-def _shown(values: tuple[str, int, int, int, int]) -> str:
+def _shown(values: tuple[Any, ...]) -> str:
     region, base, employer, individual, credit = values
     return (
         f"region {region}, base {format_yuan(base)}, employer {format_yuan(employer)}, "
@@ -524,12 +548,7 @@ def import_contributions(
         for record in chunk:
             person = persons.get(record.id_number)
             if person is None:
-                batch.reject(
-                    record,
-                    "id_number",
-                    f"{mask_identity_number(record.id_number)} is not in the registry: "
-                    "import the person's household first",
-                )
+                batch.reject(record, *unknown_person(record.id_number))
                 continue
             before = existing.get((person.id, record.scheme, record.month), [])
             if before:
@@ -545,16 +564,9 @@ def import_contributions(
                     report.unchanged += 1
                     persons_seen.add(person.id)
                     continue
-                where = (
-                    f"in region {old.region_code}"
-                    if old.region_code != record.region
-                    else "with other values"
-                )
                 batch.reject(
                     record,
-                    "month",
-                    f"overlap: {record.scheme} for {record.month} is already recorded {where} "
-                    f"({_shown(old_values)}); an import does not overwrite a recorded month",
+                    *recorded_otherwise(record.scheme, record.month, record.region, old_values),
                 )
                 continue
             session.add(
@@ -588,28 +600,65 @@ def import_contributions(
     report.quarantined = batch.quarantined_rows
     report.flagged = len({f.row for f in batch.flagged})
     report.persons = len(persons_seen)
-    if report.created:
-        append(
-            session,
-            actor=cmd.actor,
-            command="ImportContributions",
-            event="ContributionsImported",
-            entity="import",
-            entity_id=cmd.source[:60],
-            after={
-                "source": cmd.source,
-                "read": report.read,
-                "accepted": report.accepted,
-                "quarantined": report.quarantined,
-                "created": report.created,
-                "unchanged": report.unchanged,
-                "flagged": report.flagged,
-                "persons": report.persons,
-            },
-            occurred_at=now,
-        )
+    audit_import(session, cmd.actor, cmd.source, report, now)
     uow.commit()
     return report
+
+
+def unknown_person(id_number: str) -> tuple[str, str]:
+    """(field, reason) of a row whose person the registry does not have."""
+    return (
+        "id_number",
+        f"{mask_identity_number(id_number)} is not in the registry: "
+        "import the person's household first",
+    )
+
+
+def recorded_otherwise(
+    scheme: str, month: str, region: str, old_values: tuple[Any, ...]
+) -> tuple[str, str]:
+    """(field, reason) of a row of ``region`` whose person, scheme and month are recorded with
+    other values (``old_values``: region and amounts in fen of the first record)."""
+    where = f"in region {old_values[0]}" if old_values[0] != region else "with other values"
+    return (
+        "month",
+        f"overlap: {scheme} for {month} is already recorded {where} "
+        f"({_shown(old_values)}); an import does not overwrite a recorded month",
+    )
+
+
+def audit_import(
+    session: Any,
+    actor: Actor,
+    source: str,
+    report: ContributionImportReport,
+    now: dt.datetime,
+    **extra: Any,
+) -> None:
+    """The import's one ``ContributionsImported`` entry (counts; ``extra``: e.g. the digest of
+    the rows), when it wrote anything."""
+    if not report.created:
+        return
+    append(
+        session,
+        actor=actor,
+        command="ImportContributions",
+        event="ContributionsImported",
+        entity="import",
+        entity_id=source[:60],
+        after={
+            "source": source,
+            "read": report.read,
+            "accepted": report.accepted,
+            "quarantined": report.quarantined,
+            "created": report.created,
+            "unchanged": report.unchanged,
+            "flagged": report.flagged,
+            "persons": report.persons,
+            **extra,
+        },
+        occurred_at=now,
+    )
 
 
 def load_history(uow: UnitOfWork, id_number: str, scheme: str) -> list[ContributionRecord]:

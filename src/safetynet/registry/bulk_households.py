@@ -25,7 +25,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -213,39 +213,49 @@ def _checked(frame: Frame, limits: Any, default_month: str | None) -> pl.DataFra
     return checked.with_columns(plain.fill_null(value=False).alias("plain"))
 
 
-def _person(row: Mapping[str, Any], present: set[str], default_month: str | None) -> PersonRecord:
-    """The ``PersonRecord`` ``imports._parse_row`` builds for a plain row."""
-    attributes: dict[str, Any] = {
-        n: row[n] for n in imports._PERSON_COLUMNS if n in present and n in row
-    }
+def _persons(
+    checked: pl.DataFrame, present: set[str], default_month: str | None
+) -> Iterator[PersonRecord]:
+    """The ``PersonRecord`` ``imports._parse_row`` builds for each plain row of ``checked``
+    (which columns a record takes is decided once for the file, not per row)."""
+    names = [n for n in imports._PERSON_COLUMNS if n in present and n in checked.columns]
     if "statistical_code" in present:
-        attributes["statistical_code"] = row["statistical_code"]
-    born = row["born"]
-    attributes["birth_date"] = dt.date(born // 10000, born // 100 % 100, born % 100)
-    attributes["sex"] = "male" if row["id_male"] else "female"
-    income: dict[tuple[str, str], int] = {}
-    if "wage_income" in present and not row["wage_blank"]:
+        names.append("statistical_code")
+    wage = "wage_income" in present
+    kinds = [
+        (kind, value_col if value_col in present else None, count_col if count_col in present
+         else None, area_col if area_col in present else None)
+        for kind, (value_col, count_col, area_col) in _ASSET_COLUMNS.items()
+        if any(c in present for c in (value_col, count_col, area_col) if c)
+    ]  # fmt: skip
+    for row in checked.iter_rows(named=True):
+        attributes = {n: row[n] for n in names}
+        born = row["born"]
+        attributes["birth_date"] = dt.date(born // 10000, born // 100 % 100, born % 100)
+        attributes["sex"] = "male" if row["id_male"] else "female"
         month = row.get("income_month") or default_month
-        assert month is not None
-        income[("wage", month)] = row["wage_income"]
-    assets: dict[str, AssetTotal] = {}
-    for kind, (value_col, count_col, area_col) in _ASSET_COLUMNS.items():
-        if not any(c in present for c in (value_col, count_col, area_col) if c):
-            continue
-        value = row[value_col] if value_col in present else 0
-        count = row[count_col] if count_col in present else None
-        area = row[area_col] if area_col in present else None
-        assets[kind] = AssetTotal(value or 0, count, area)
-    return PersonRecord(
-        row=row["row"],
-        id_number=row["id_number"],
-        name=_norm(row["name"]),
-        relation=row["relation"],
-        attributes=attributes,
-        income=income,
-        assets=assets,
-        month=row.get("income_month") or default_month,  # the row's month, as imports gives it
-    )
+        income: dict[tuple[str, str], int] = {}
+        if wage and not row["wage_blank"]:
+            assert month is not None
+            income[("wage", month)] = row["wage_income"]
+        assets = {
+            kind: AssetTotal(
+                (row[value] if value else 0) or 0,
+                row[count] if count else None,
+                row[area] if area else None,
+            )
+            for kind, value, count, area in kinds
+        }
+        yield PersonRecord(
+            row=row["row"],
+            id_number=row["id_number"],
+            name=_norm(row["name"]),
+            relation=row["relation"],
+            attributes=attributes,
+            income=income,
+            assets=assets,
+            month=month,  # the row's month, as imports gives it
+        )
 
 
 def validate_frame(
@@ -264,9 +274,14 @@ def validate_frame(
     present = set(frame.columns)
     records: dict[int, PersonRecord] = {}
     groups_of: dict[int, str] = {}
-    for row in checked.filter(pl.col("plain")).iter_rows(named=True):
-        records[row["row"]] = _person(row, present, default_month)
-        groups_of[row["row"]] = _norm(row["household_no"])
+    plain = checked.filter(pl.col("plain"))
+    for person, household_no in zip(
+        _persons(plain, present, default_month),
+        plain.get_column("household_no").to_list(),
+        strict=True,
+    ):
+        records[person.row] = person
+        groups_of[person.row] = _norm(household_no)
     sink.advance(len(records))
     quarantine: list[QuarantineLine] = []
     bad_rows: dict[str, list[int]] = {}
