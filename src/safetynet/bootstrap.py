@@ -31,17 +31,20 @@ from safetynet.batch.income_effects import income_effect
 from safetynet.cases.events import (
     AmountsScheduled,
     BenefitAwarded,
+    BenefitWithdrawn,
     CalendarChanged,
     RecheckOpened,
 )
 from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
 from safetynet.cases.handlers import open_recheck_of_alert
+from safetynet.cases.merges import follow_persons_merged as cases_follow_merge
 from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
 from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.insurance import pooling, transfer
 from safetynet.insurance.contribution_imports import ImportContributions, import_contributions
+from safetynet.insurance.merges import follow_persons_merged as insurance_follow_merge
 from safetynet.monitoring.alerts import (
     AssignAlert,
     ResolveAlert,
@@ -51,14 +54,18 @@ from safetynet.monitoring.alerts import (
     resolve_alert_of_recheck,
 )
 from safetynet.monitoring.events import AlertResolved, AlertsStored
+from safetynet.monitoring.merges import follow_persons_merged as monitoring_follow_merge
 from safetynet.payments.account_changes import check_account, record_account_change
 from safetynet.payments.awards import record_benefit_award
 from safetynet.payments.facts import follow_income_changes
+from safetynet.payments.merges import follow_persons_merged as payments_follow_merge
 from safetynet.payments.reactions import (
     place_holds_of_stops,
     record_scheduled_amounts,
     release_hold_of_dismissed_alert,
 )
+from safetynet.payments.revisions import withdraw_benefit_award
+from safetynet.payments.subsidies import AwardMonthSubsidies, award_month_subsidies
 from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.changes import (
@@ -69,7 +76,9 @@ from safetynet.registry.changes import (
     reject_change,
     request_change,
 )
+from safetynet.registry.duplicate_reviews import HANDLERS as DUPLICATE_REVIEW_HANDLERS
 from safetynet.registry.duplicates import HANDLERS as DUPLICATE_HANDLERS
+from safetynet.registry.duplicates import PersonsMerged
 from safetynet.registry.events import BankAccountChanged, IncomeChanged
 from safetynet.registry.handlers import (
     ChangeEnrolment,
@@ -81,6 +90,7 @@ from safetynet.registry.handlers import (
     import_households,
     move_person,
 )
+from safetynet.registry.merges import suspend_emptied_enrolments
 from safetynet.registry.regions import sync_regions
 from safetynet.registry.rolls import ImportRoll, import_roll
 
@@ -126,6 +136,7 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
     handlers: dict[type, Callable[[Any, UnitOfWork, Clock], Any]] = {
         **CASE_HANDLERS,
         **DUPLICATE_HANDLERS,
+        **DUPLICATE_REVIEW_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,
@@ -134,6 +145,7 @@ def command_handlers(clock: Clock) -> dict[type, CommandHandler]:
         ImportContributions: import_contributions,
         AssignAlert: assign_alert,
         ResolveAlert: resolve_alert,
+        AwardMonthSubsidies: award_month_subsidies,
         # Registry change requests (maker-checker); a requested bank account is checked by
         # payments' rules, which the registry does not import.
         RequestChange: partial(request_change, check_account=check_account),
@@ -175,6 +187,20 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             # A one-off benefit was awarded (or its emergency advance granted): payments records
             # it once and pays it by the next roll, or at once from the township reserve.
             _follow(BenefitAwarded, record_benefit_award),
+            # A one-off benefit refused (after an appeal sent it back to a decision): payments
+            # withdraws its unpaid awards and recovers what was paid.
+            _follow(BenefitWithdrawn, withdraw_benefit_award),
+            # Two persons merged (duplicates review): every area's rows of the merged person
+            # follow the person kept; a household left without members keeps no active
+            # enrolment; an alert the kept person already has is dismissed (its hold released).
+            _follow(
+                PersonsMerged,
+                suspend_emptied_enrolments,
+                insurance_follow_merge,
+                payments_follow_merge,
+                monitoring_follow_merge,
+                cases_follow_merge,
+            ),
             # A calendar year added: monitoring recomputes its alerts' provisional due dates.
             _follow(CalendarChanged, recompute_alert_dues),
         )

@@ -24,6 +24,7 @@ from safetynet.entrypoints.api.routes import (
     appeals,
     applications,
     audit,
+    duplicates,
     offices,
     persons,
     registry,
@@ -34,6 +35,7 @@ from safetynet.entrypoints.api.service import CaseService, Clock
 from safetynet.errors import InputError, SafetyNetError, UnknownNameError
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.changes import ChangeRefusedError
+from safetynet.registry.duplicate_reviews import DuplicateDecisionRefusedError
 
 __all__ = ["create_app"]
 
@@ -131,7 +133,7 @@ def create_app(
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
     app.state.registry = RegistryService(db, app.state.service.bus)
-    for module in (applications, tracks, appeals, offices, audit, persons, registry):
+    for module in (applications, tracks, appeals, offices, audit, persons, duplicates, registry):
         app.include_router(module.router)
     # Every JSON answer, errors included, has its identity numbers masked whatever the field.
     app.add_middleware(
@@ -142,6 +144,7 @@ def create_app(
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(ChangeRefusedError, _workflow_error)  # maker-checker, decided
+    app.add_exception_handler(DuplicateDecisionRefusedError, _workflow_error)  # the same
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _duplicate)
     app.add_exception_handler(RequestValidationError, _invalid_request)
