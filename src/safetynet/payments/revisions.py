@@ -111,6 +111,7 @@ def _load(session: Session, program: str, case_id: int) -> _Case:
                 PaymentRecovery.award_id.in_(ids)
             )
         )
+        if a is not None
     }
     reserve = set(
         session.scalars(select(ReserveEntry.award_id).where(ReserveEntry.award_id.in_(ids)))
