@@ -98,6 +98,7 @@ def test_a_refusal_before_payment_withdraws_the_award_and_nothing_is_paid(
     assert sum(f.count for f in bank.files) == 0
     roll_month(database, "2025-10")
     assert _instructions(database) == [(1, "2025-09", 150_000, "cancelled")]
+    assert [r.payable for r in payment_report(database, "2025-09", "110105")] in ([], [0])
     assert [r.state for r in list_awards(database)] == [
         "withdrawn (the decision changed before payment)"
     ]
