@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from safetynet.cases import commands as c
 from safetynet.cases.events import BenefitWithdrawn
 from safetynet.db.engine import Database
 from safetynet.payments.awards import list_awards
@@ -17,9 +18,12 @@ from safetynet.payments.model import OneOffAward, PaymentInstruction, PaymentRec
 from safetynet.payments.reconcile import reconcile_return_file
 from safetynet.payments.report import payment_report
 from safetynet.payments.roll import roll_month
+from tests.cases.helpers import APPROVER, APPROVER_2, CLERK, run, track
 from tests.payments.awards_helpers import AT, OFFICER, award, household, publish, return_file
+from tests.payments.test_roll_awards import _emergency_case
 
 Clock = Callable[[], dt.datetime]
+D = dt.date
 LATER = AT + dt.timedelta(days=30)
 
 
@@ -140,3 +144,29 @@ def test_a_lower_decision_before_payment_pays_only_the_new_amount_after_the_adva
         (3, 300_000, "pending"),
     ]
     assert _recoveries(database) == []
+
+
+def test_an_appeal_that_ends_in_a_refusal_after_payment_recovers_the_whole_award(
+    database: Database, tmp_path: Path, fixed_clock: Clock
+) -> None:
+    # Through the case workflow: the emergency case's advance and award are paid, then a
+    # reconsideration sends the track back to the county, which refuses it: the case publishes
+    # BenefitWithdrawn and payments records the recovery of everything paid (advance included).
+    tid = _emergency_case(database, fixed_clock)
+    run(database, fixed_clock, c.ConfirmTrack(
+        actor=APPROVER, on=D(2025, 12, 4), track_id=tid,
+        overrides={"assistance.temporary_assistance.township_advance_limit": 3000}))  # fmt: skip
+    total = track(database, tid).amount_fen
+    assert total is not None
+    _paid(database, tmp_path, "2025-12", fixed_clock)
+    appeal = run(database, fixed_clock, c.LodgeAppeal(
+        actor=CLERK, on=D(2025, 12, 10), track_id=tid, kind="reconsideration",
+        decision_known_on=D(2025, 12, 5), grounds="the fire was not in the household's home"))  # fmt: skip
+    run(database, fixed_clock, c.DecideAppeal(
+        actor=APPROVER_2, on=D(2025, 12, 20), appeal_id=appeal.entity_id, outcome="revoked",
+        reasons=("the facts were wrong",), reopen_at="decision"))  # fmt: skip
+    run(database, fixed_clock, c.RefuseTrack(
+        actor=APPROVER, on=D(2025, 12, 22), track_id=tid, reasons=("no fire at the home",)))  # fmt: skip
+    assert _recoveries(database) == [total]
+    assert roll_month(database, "2026-01").awards_created == 1  # the revision of 0: settled
+    assert [s for _, _, _, s in _instructions(database)] == ["paid", "paid", "settled"]
