@@ -37,17 +37,20 @@ from safetynet.cases.events import (
     AmountsScheduled,
     ApplicationSubmitted,
     BenefitAwarded,
+    BenefitWithdrawn,
     CalendarChanged,
     RecheckOpened,
 )
 from safetynet.cases.handlers import HANDLERS as CASE_HANDLERS
 from safetynet.cases.handlers import open_recheck_of_alert
+from safetynet.cases.merges import follow_persons_merged as cases_follow_merge
 from safetynet.db.base import Base
 from safetynet.db.engine import Database, migrate
 from safetynet.db.messagebus import CommandHandler, EventHandler, MessageBus
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.insurance import pooling, transfer
 from safetynet.insurance.contribution_imports import ImportContributions, import_contributions
+from safetynet.insurance.merges import follow_persons_merged as insurance_follow_merge
 from safetynet.monitoring.alerts import (
     AssignAlert,
     ResolveAlert,
@@ -59,14 +62,18 @@ from safetynet.monitoring.alerts import (
 from safetynet.monitoring.events import AlertResolved, AlertsStored
 from safetynet.outreach.handlers import HANDLERS as OUTREACH_HANDLERS
 from safetynet.outreach.handlers import close_leads_of_application
+from safetynet.monitoring.merges import follow_persons_merged as monitoring_follow_merge
 from safetynet.payments.account_changes import check_account, record_account_change
 from safetynet.payments.awards import record_benefit_award
 from safetynet.payments.facts import follow_income_changes
+from safetynet.payments.merges import follow_persons_merged as payments_follow_merge
 from safetynet.payments.reactions import (
     place_holds_of_stops,
     record_scheduled_amounts,
     release_hold_of_dismissed_alert,
 )
+from safetynet.payments.revisions import withdraw_benefit_award
+from safetynet.payments.subsidies import AwardMonthSubsidies, award_month_subsidies
 from safetynet.policy.cases import JsonKind
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.changes import (
@@ -88,7 +95,9 @@ from safetynet.registry.citizen_access import (
     request_sign_in_code,
     verify_sign_in_code,
 )
+from safetynet.registry.duplicate_reviews import HANDLERS as DUPLICATE_REVIEW_HANDLERS
 from safetynet.registry.duplicates import HANDLERS as DUPLICATE_HANDLERS
+from safetynet.registry.duplicates import PersonsMerged
 from safetynet.registry.events import BankAccountChanged, IncomeChanged
 from safetynet.registry.handlers import (
     ChangeEnrolment,
@@ -100,6 +109,7 @@ from safetynet.registry.handlers import (
     import_households,
     move_person,
 )
+from safetynet.registry.merges import suspend_emptied_enrolments
 from safetynet.registry.regions import sync_regions
 from safetynet.registry.rolls import ImportRoll, import_roll
 from safetynet.services.charity import HANDLERS as CHARITY_HANDLERS
@@ -156,6 +166,7 @@ def command_handlers(
         **SERVICE_HANDLERS,
         **CHARITY_HANDLERS,
         **ACCOUNT_HANDLERS,
+        **DUPLICATE_REVIEW_HANDLERS,
         ImportHouseholds: import_households,
         ImportRoll: import_roll,
         MovePerson: move_person,
@@ -164,6 +175,7 @@ def command_handlers(
         ImportContributions: import_contributions,
         AssignAlert: assign_alert,
         ResolveAlert: resolve_alert,
+        AwardMonthSubsidies: award_month_subsidies,
         # Registry change requests (maker-checker); a requested bank account is checked by
         # payments' rules, which the registry does not import.
         RequestChange: partial(request_change, check_account=check_account),
@@ -215,6 +227,20 @@ def event_handlers() -> Mapping[type, Sequence[EventHandler]]:
             _follow(ServiceDeliveryVerified, record_benefit_award),
             # An application lodged: the household's open leads (active discovery) end in it.
             _follow(ApplicationSubmitted, close_leads_of_application),
+            # A one-off benefit refused (after an appeal sent it back to a decision): payments
+            # withdraws its unpaid awards and recovers what was paid.
+            _follow(BenefitWithdrawn, withdraw_benefit_award),
+            # Two persons merged (duplicates review): every area's rows of the merged person
+            # follow the person kept; a household left without members keeps no active
+            # enrolment; an alert the kept person already has is dismissed (its hold released).
+            _follow(
+                PersonsMerged,
+                suspend_emptied_enrolments,
+                insurance_follow_merge,
+                payments_follow_merge,
+                monitoring_follow_merge,
+                cases_follow_merge,
+            ),
             # A calendar year added: monitoring recomputes its alerts' provisional due dates.
             _follow(CalendarChanged, recompute_alert_dues),
         )

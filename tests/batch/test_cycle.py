@@ -126,7 +126,16 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     with database.sessions() as session:
         stored = session.scalar(select(func.count()).select_from(Alert))
         enrolments = session.scalar(select(func.count()).select_from(Enrolment))
-        instructions = session.scalar(select(func.count()).select_from(PaymentInstruction))
+        instructions = session.scalar(
+            select(func.count())
+            .select_from(PaymentInstruction)
+            .where(PaymentInstruction.award_id.is_(None))
+        )
+        subsidies = session.scalar(
+            select(func.count())
+            .select_from(PaymentInstruction)
+            .where(PaymentInstruction.program == "price_subsidy")
+        )
         # A household without an account has each of its enrolments held (a pensioner couple on
         # dibao holds three instructions, not one).
         with_account = select(PayeeAccount.household_id)
@@ -138,6 +147,9 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     assert 0 < missing <= unpaid
     assert stored == sum(sum(c.alerts.values()) for c in report.counties) + report.duplicate_alerts
     assert instructions == enrolments
+    # The demo locality's CPI triggers the price subsidy: awarded and paid once per household.
+    assert subsidies == report.subsidies["price_subsidy"].recorded > 0
+    assert report.roll.awards_created == subsidies
     # Held: the households without an account, and those of recipients the deaths feed reports
     # (their alert places a payment hold until the office resolves it).
     deaths = sum(c.alerts.get("death", 0) for c in report.counties)
@@ -152,7 +164,13 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
         assert f"county {bank.county}: {describe_held(bank)}" in printed.getvalue()
         for kind, count in bank.held_by_kind:
             kinds[kind] += count
-    assert (kinds["no account"], kinds["payment hold"]) == (unpaid, report.roll.held_by_hold)
+    # the month's price subsidies are held for the same reasons as the household's other payments
+    held_awards = report.roll.awards_held
+    assert kinds["no account"] + kinds["payment hold"] == (
+        unpaid + report.roll.held_by_hold + held_awards
+    )
+    assert kinds["no account"] >= unpaid
+    assert kinds["payment hold"] >= report.roll.held_by_hold
     assert "(no account)" not in printed.getvalue()
     bank_files = sorted((tmp_path / "bank").glob("*.txt"))
     assert [p.name for p in bank_files] == ["SN310104202509001.txt", "SN310115202509001.txt"]
@@ -162,10 +180,13 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     assert again.resumed == sorted(COUNTIES)
     assert again.stored_alerts == {}
     assert again.roll.created == 0
+    assert (again.subsidies["price_subsidy"].recorded, again.roll.awards_created) == (0, 0)
     assert [p.read_bytes() for p in bank_files] == before
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Alert)) == stored
-        assert session.scalar(select(func.count()).select_from(PaymentInstruction)) == instructions
+        assert session.scalar(select(func.count()).select_from(PaymentInstruction)) == (
+            instructions or 0
+        ) + (subsidies or 0)
         assert verify(session) == []
 
 

@@ -152,3 +152,22 @@ def test_medical_insurance_finds_its_insured(district: CountyData) -> None:
     assert resident.eligible.sum() > 0
     assert paid(employee).sum() > 0  # hospital stays of the month are paid
     assert paid(resident).sum() > 0
+
+
+@pytest.mark.parametrize("which", ["district", "county"])
+def test_employee_pensions_are_in_the_bulletins_range(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    # insurance.employee_pension_check in calibration.yaml: around the MOHRSS statistical
+    # bulletin's national average of about 3,800 yuan a month (2023); before the fix 徐汇区's
+    # pensions followed the household's drawn income (a Shanghai median over 7,000 yuan and
+    # single pensions above 70,000 yuan a month).
+    data: CountyData = request.getfixturevalue(which)
+    pop = data.population
+    pensions = pop.p("pension_income")[pop.p("is_employee_pension_recipient")] / 100
+    check = synth.target("insurance.employee_pension_check")
+    low, high = check["median"]
+    assert low <= np.median(pensions) <= high
+    low, high = check["p99"]
+    assert low <= np.percentile(pensions, 99) <= high
+    assert len(pensions) > 1_000

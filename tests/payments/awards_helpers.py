@@ -89,7 +89,7 @@ def award(household_id: int, amount_fen: int, **kw: Any) -> BenefitAwarded:
     return BenefitAwarded(**(values | kw))
 
 
-def publish(db: Database, *events: BenefitAwarded, tree: ParameterTree | None = None) -> None:
+def publish(db: Database, *events: object, tree: ParameterTree | None = None) -> None:
     """The events in one unit of work of the bus, as the deciding case command's transaction."""
     with bootstrap(db, parameters=tree).unit_of_work() as uow:
         uow.emit(*events)

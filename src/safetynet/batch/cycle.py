@@ -66,6 +66,8 @@ from safetynet.monitoring.feeds import FEEDS
 from safetynet.monitoring.records import FEED_RECORD_SCHEMA
 from safetynet.payments.bankfile import export_bank_files
 from safetynet.payments.roll import roll_month
+from safetynet.payments.subsidies import AwardMonthSubsidies, SubsidyCounts, award_month_subsidies
+from safetynet.policy.engine import programs_awarded_by_run
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.county_data import (
     choose_counties,
@@ -137,6 +139,8 @@ class CycleReport:
     alerts_already_stored: int = 0
     alerts_outside_registry: int = 0  # households the registry does not hold: Parquet only
     holds_placed: int = 0  # payment holds placed by stop_next_payment alerts
+    # program -> the month's awards decided by the rules run (the price subsidy)
+    subsidies: dict[str, SubsidyCounts] = field(default_factory=dict)
     roll: Any = None  # payments.roll.RollReport
     bank_files: list[Any] = field(default_factory=list)  # payments.bankfile.BankFileReport
     seconds: dict[str, float] = field(default_factory=dict)
@@ -526,6 +530,7 @@ def _payments(
 
     started = time.perf_counter()
     s.stage("payments")
+    _award_subsidies(month, chosen, report, s)
     report.roll = roll_month(db, month, actor=SYSTEM, clock=s.clock)
     report.seconds["roll"] = time.perf_counter() - started
     if s.bank_files is not None:
@@ -535,6 +540,41 @@ def _payments(
                 export_bank_files(db, month, county, s.bank_files, actor=SYSTEM, clock=s.clock)
             )
         report.seconds["bank files"] = time.perf_counter() - started
+
+
+def _award_subsidies(
+    month: str, chosen: Sequence[str], report: CycleReport, s: CycleSettings
+) -> None:
+    """The month's awards of the programs no case decides (the price subsidy): every household
+    the county's rules run found eligible, once per household and month, before the roll pays
+    them (``payments.subsidies``); one transaction per county and program."""
+    folder = month_dir(report.out, month)
+    if s.unit_of_work is None:
+        raise ValueError("run_cycle with a registry needs the bus's unit_of_work (bootstrap)")
+    for program in programs_awarded_by_run():
+        counts = report.subsidies.setdefault(program, SubsidyCounts())
+        for county in chosen:
+            path = folder / f"county={county}" / "results.parquet"
+            if not path.exists():  # the rules stage has not run for the county
+                continue
+            table = pq.read_table(path, columns=["household_id", "program", "amount_fen"])
+            mine = table.filter(
+                pc.and_(pc.equal(table["program"], program), pc.greater(table["amount_fen"], 0))
+            )
+            if not mine.num_rows:
+                continue
+            awards = list(
+                zip(mine["household_id"].to_pylist(), mine["amount_fen"].to_pylist(), strict=True)
+            )
+            command = AwardMonthSubsidies(
+                program=program, month=month, county=county, awards=awards, actor=SYSTEM
+            )
+            with s.unit_of_work() as uow:
+                done = award_month_subsidies(command, uow, s.clock)
+            counts.recorded += done.recorded
+            counts.recorded_fen += done.recorded_fen
+            counts.present += done.present
+            counts.outside_registry += done.outside_registry
 
 
 def _registry_calendar(db: Database) -> tuple[OfficialYear, ...]:

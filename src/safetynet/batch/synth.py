@@ -608,9 +608,11 @@ def _population(
     business_pot = np.where(urban, _lognormal(rng, 5_000, 0.8, n), _lognormal(rng, 2_600, 0.8, n))
     business_pot *= self_employed | old_farmer
     old = age >= 60
-    pension_pot = np.where(
-        employee_pension, _lognormal(rng, 3_700, 0.4, n), np.where(old, 60.0, 0.0)
-    )
+    # An employee pension is the pensioner's own (fixed, as the central resident pension is),
+    # never a share of the household's drawn income; other elderly may have a small pension
+    # income of another kind, shared like every other source.
+    employee_pension_yuan = synth_insurance.pensions_in_payment(rng, employee_pension, scale[0])
+    pension_pot = np.where(~employee_pension & old, 60.0, 0.0)
     transfer_pot = np.where(urban, 700.0, 1_000.0) * _lognormal(rng, 1.0, 0.8, n)
     transfer_pot *= rng.random(n) < np.where(old, 0.6, np.where(urban, 0.06, 0.25))
     property_h = np.where(urban_h, 1_000.0, 300.0) * _lognormal(rng, 1.0, 1.2, n_h)
@@ -622,7 +624,7 @@ def _population(
     candidates = (htype == SINGLE) & (age[heads] >= 60) & ~employee_pension[heads]
     tekun_h = synth_calibration.tekun_persons(rng, candidates, urban_h, sizes, county)
     tekun = tekun_h[h]
-    for arr in (wage_pot, business_pot, pension_pot, property_pot):
+    for arr in (wage_pot, business_pot, pension_pot, property_pot, employee_pension_yuan):
         arr[tekun] = 0.0
     transfer_pot[tekun] = 1.0
     employed &= ~tekun
@@ -634,13 +636,14 @@ def _population(
     )
 
     # -- rank within hukou type, map onto the calibrated distribution --
-    potential_h = np.bincount(
-        h, wage_pot + business_pot + pension_pot + transfer_pot + property_pot, minlength=n_h
-    )
+    shared_pot = wage_pot + business_pot + pension_pot + transfer_pot + property_pot
+    potential_h = np.bincount(h, shared_pot + employee_pension_yuan, minlength=n_h)
     score = np.log(potential_h / sizes + 50.0) + rng.normal(0, 0.35, n_h)
     score[tekun_h] = -np.inf  # the poorest of their group
     central_fen = _fen(resident_central)
-    central_h = np.bincount(h, central_fen, minlength=n_h).astype(np.int64)
+    employee_pension_fen = _fen(employee_pension_yuan)
+    # paid whatever the household's rank: the floor of its income
+    central_h = np.bincount(h, central_fen + employee_pension_fen, minlength=n_h).astype(np.int64)
     per_capita = np.zeros(n_h)
     group_rank = np.zeros(n_h)  # rank in the hukou group, 0..1
     for is_urban in (True, False):
@@ -661,14 +664,15 @@ def _population(
         )
     per_capita = np.minimum(per_capita, PER_CAPITA_CAP_YUAN)
 
-    # Household total per month in fen, less the fixed central resident pension.
+    # Household total per month in fen, less the fixed pensions (central resident, employee).
     total_fen = np.round(per_capita * sizes / 12 * 100).astype(np.int64)
     pool = np.maximum(total_fen - central_h, 0)
     potentials = np.stack([wage_pot, business_pot, pension_pot, transfer_pot, property_pot], 1)
-    no_potential = potential_h <= 0
+    no_potential = np.bincount(h, shared_pot, minlength=n_h) <= 0
     potentials[(m.pos == 0) & no_potential[h], 3] = 1.0  # support from relatives
     shares = _share_exactly(pool, _fen(potentials), h)
     wage_net, business, pension, transfer, prop = (shares[:, k] for k in range(5))
+    pension = pension + employee_pension_fen
 
     si_rate = float(target("income.social_insurance_rate"))
     wage = np.where(insured, np.round(wage_net / (1 - si_rate)), wage_net).astype(np.int64)

@@ -146,6 +146,25 @@ def careers(
     )
 
 
+def pensions_in_payment(
+    rng: np.random.Generator, pensioner: BoolArray, urban_scale: float
+) -> FloatArray:
+    """The employee pension each pensioner receives this month (yuan; 0 for the others): drawn
+    from the national distribution of ``insurance.employee_pension_monthly`` (a lognormal around
+    the statistical bulletin's average), moved towards the locality's level by its urban income
+    scale with a dampened elasticity [I]. A pension follows the pensioner's own record, never
+    the household's income: before, it was a share of the household's drawn income and rich
+    Shanghai households received 60-97 k yuan a month."""
+    spec = _target("insurance.employee_pension_monthly")
+    low, high = (float(x) for x in spec["regional_factor_bounds"])
+    regional = min(max(urban_scale ** float(spec["regional_elasticity"]), low), high)
+    drawn = rng.lognormal(np.log(float(spec["median"]) * regional), float(spec["sigma"]),
+                          len(pensioner))  # fmt: skip
+    floor = float(spec["minimum"])
+    paid: FloatArray = np.where(pensioner, np.round(np.maximum(drawn, floor)), 0.0)
+    return paid
+
+
 def _indexation_factors(p: Params, retire_year: IntArray) -> FloatArray:
     """Product of (1 + yearly adjustment) for the years after ``retire_year`` up to the date."""
     try:

@@ -20,6 +20,7 @@ __all__ = [
     "ApplicationAccepted",
     "ApplicationSubmitted",
     "BenefitAwarded",
+    "BenefitWithdrawn",
     "CalendarChanged",
     "ComplaintAnswered",
     "ComplaintLodged",
@@ -212,6 +213,21 @@ class BenefitAwarded:
     payee: str
     provider: str | None
     township: str | None
+    due_on: dt.date
+    reason: str
+    actor: Actor
+    occurred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BenefitWithdrawn:
+    """A one-off or per-event benefit's track ``case_id`` was refused — after an appeal or a
+    reconsideration sent it back to a decision, or before any award: payments withdraws what it
+    awarded on the case and not yet paid, and recovers what was paid."""
+
+    program: str
+    case_id: int
+    household_id: int
     due_on: dt.date
     reason: str
     actor: Actor

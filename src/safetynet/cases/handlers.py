@@ -845,6 +845,19 @@ def refuse_track(cmd: c.RefuseTrack, uow: UnitOfWork, clock: Clock) -> e.TrackRe
             Procedure(track.procedure), cmd.on
         )
         _number_notice(uow, track, app, cmd.on)
+        if programs()[track.program].period != "month":
+            # a one-off benefit refused (again, after an appeal): payments withdraws its award
+            uow.emit(
+                e.BenefitWithdrawn(
+                    program=track.program,
+                    case_id=track.id,
+                    household_id=app.household_id,
+                    due_on=cmd.on,
+                    reason=f"track {track.id} ({track.program}) refused on {cmd.on}",
+                    actor=cmd.actor,
+                    occurred_at=clock(),
+                )
+            )
         return _commit_track_change(
             uow, cmd, track, before, e.TrackRefused(track.id), clock(), _facts(app.household_json)
         )

@@ -66,6 +66,7 @@ __all__ = [
     "recompute_alert_dues",
     "resolve_alert",
     "resolve_alert_of_recheck",
+    "resolve_in",
     "rule_settings",
     "store_alerts",
 ]
@@ -762,6 +763,12 @@ def resolve_alert(cmd: ResolveAlert, uow: UnitOfWork, clock: Callable[[], dt.dat
     session_version = alert.version
     uow.commit()
     return session_version
+
+
+def resolve_in(uow: UnitOfWork, alert: Alert, cmd: ResolveAlert, now: dt.datetime) -> None:
+    """Resolve ``alert`` in the caller's transaction (a follower of another area's event), with
+    its audit entry and ``AlertResolved``."""
+    _resolve(uow, alert, cmd, now)
 
 
 def _resolve(

@@ -46,6 +46,7 @@ from safetynet.payments.reserve import (
     pay_from_reserve,
     validate_township,
 )
+from safetynet.payments.revisions import revise_award
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.model import Household
 
@@ -174,6 +175,10 @@ def record_award(session: Session, award: AwardedBenefit, tree: ParameterTree) -
             )
         )
         assert existing is not None  # the conflict was on this key
+        if award.kind == "award":
+            # published again: the same decision records nothing; a decision changed on appeal
+            # (a new amount) is followed by a revision (payments.revisions)
+            revise_award(session, award, award.amount_fen)
         return int(existing)
     award_id = int(made[0][0])
     overpaid = advances - award.amount_fen
@@ -366,7 +371,9 @@ def list_awards(
         for award, region, household_no, instruction_id, status, month, entry in session.execute(
             query
         ):
-            if entry is not None:
+            if award.cancelled_at is not None:
+                state = "withdrawn (the decision changed before payment)"
+            elif entry is not None:
                 state = "paid from the township reserve"
             elif instruction_id is not None:
                 state = f"instruction {status}"

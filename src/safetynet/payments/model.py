@@ -58,15 +58,19 @@ RUN_STATUSES = ("running", "finished", "interrupted")
 # pending: to be exported; held: under a payment hold (hold_id) or no account for the month;
 # settled: nothing to transfer (net 0);
 # exported: in a bank file; paid / failed: as the bank's return file says (failed is exported
-# again by the next bank file).
-INSTRUCTION_STATUSES = ("pending", "held", "settled", "exported", "paid", "failed")
+# again by the next bank file); cancelled: a one-off award's instruction whose award was
+# withdrawn (a decision changed on appeal) before it reached the bank: never paid.
+INSTRUCTION_STATUSES = ("pending", "held", "settled", "exported", "paid", "failed", "cancelled")
 ADJUSTMENT_KINDS = ("arrears", "overpayment")
 ENTITLEMENT_CHANGE_KINDS = ("amount", "end")
 BANK_RESULTS = ("paid", "failed")
 # One-off awards: an advance paid before the full procedure (先行救助), or a decided award (the
 # final decision deducts the case's advances). Paid to the household's account, to a provider
-# (medical assistance settled with the hospital), or at once from the township reserve.
-AWARD_KINDS = ("advance", "award")
+# (medical assistance settled with the hospital), or at once from the township reserve. A
+# revision pays the rise of a decision changed on appeal after the award was paid (or carries the
+# recovery of its fall); a subsidy is a month's award decided by the monthly rules run for a
+# covered recipient (the price subsidy: case = the month as YYYYMM, sequence = the household).
+AWARD_KINDS = ("advance", "award", "revision", "subsidy")
 PAYEE_KINDS = ("household", "provider", "township_reserve")
 RESERVE_ENTRY_KINDS = ("top_up", "payment")
 
@@ -437,6 +441,9 @@ class OneOffAward(Base):
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(100))
+    # Withdrawn before it was paid (the decision changed on appeal): never instructed again, its
+    # instruction (if any) cancelled.
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("program", "case_id", "sequence"),

@@ -97,8 +97,8 @@ _HELD_COLUMN = {
 
 
 def _month_instructions(session: Session, month: str, county: str | None) -> list[Any]:
-    """The month's instructions not settled: (county, program, status, paid on, net, hold id,
-    held reason)."""
+    """The month's instructions not settled nor cancelled (a withdrawn award's): (county,
+    program, status, paid on, net, hold id, held reason)."""
     net = (
         PaymentInstruction.amount_fen
         + PaymentInstruction.arrears_fen
@@ -115,7 +115,10 @@ def _month_instructions(session: Session, month: str, county: str | None) -> lis
             PaymentInstruction.held_reason,
         )
         .join(Household, Household.id == PaymentInstruction.household_id)
-        .where(PaymentInstruction.month == month, PaymentInstruction.status != "settled")
+        .where(
+            PaymentInstruction.month == month,
+            PaymentInstruction.status.not_in(("settled", "cancelled")),
+        )
     )
     if county is not None:
         query = query.where(Household.region_code == county)

@@ -67,8 +67,8 @@ class AwardTotals:
 
 
 def due_awards(month: str, county: str | None) -> Select[int, int, str, int, str, int | None]:
-    """Awards due on or before the month's last day, paid through the bank and not yet
-    instructed, in id order."""
+    """Awards due on or before the month's last day, paid through the bank, not withdrawn and not
+    yet instructed, in id order."""
     _, last = month_bounds(month)
     instructed = exists().where(PaymentInstruction.award_id == OneOffAward.id)
     query = (
@@ -80,7 +80,12 @@ def due_awards(month: str, county: str | None) -> Select[int, int, str, int, str
             OneOffAward.payee,
             OneOffAward.provider_id,
         )
-        .where(OneOffAward.due_on <= last, OneOffAward.payee != "township_reserve", ~instructed)
+        .where(
+            OneOffAward.due_on <= last,
+            OneOffAward.payee != "township_reserve",
+            OneOffAward.cancelled_at.is_(None),
+            ~instructed,
+        )
         .order_by(OneOffAward.id)
     )
     if county is not None:

@@ -239,7 +239,9 @@ class ProgramInfo:
     parameter; where it is false or has no value the program is "not in force here".
     ``local_parameters``: values only a locality sets (a local-only program); where one has no
     value in force the program is "not available here" — not eligible, with a trace step, never
-    an error for the batch.
+    an error for the batch. ``awarded_by_run``: no application and no enrolment decide it; the
+    monthly cycle awards the month's amount to every household its rules run finds eligible
+    (the price subsidy, triggered by the month's CPI for the covered recipients).
     """
 
     tier: Tier
@@ -252,6 +254,7 @@ class ProgramInfo:
     recipients: str = ""
     in_force: str = ""
     local_parameters: tuple[str, ...] = ()
+    awarded_by_run: bool = False
 
     @property
     def one_door(self) -> bool:
@@ -345,6 +348,11 @@ def programs_where(test: Callable[[ProgramInfo], bool]) -> tuple[str, ...]:
 def caseload_programs() -> tuple[str, ...]:
     """The programs whose current recipients are the registry's caseload (enrolments)."""
     return programs_where(lambda info: info.caseload)
+
+
+def programs_awarded_by_run() -> tuple[str, ...]:
+    """The programs the monthly cycle awards from its rules run (``ProgramInfo.awarded_by_run``)."""
+    return programs_where(lambda info: info.awarded_by_run)
 
 
 def monitored_programs() -> tuple[str, ...]:

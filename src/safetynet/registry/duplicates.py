@@ -52,6 +52,7 @@ __all__ = [
     "find_duplicates",
     "hold_likely_duplicates",
     "merge_persons",
+    "pair_view",
     "separate_persons",
 ]
 
@@ -292,10 +293,16 @@ class PairView:
 
 
 def duplicate_pairs(
-    session: Session, *, status: str | None = "open", region: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    status: str | None = "open",
+    region: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    pair_id: int | None = None,
 ) -> list[PairView]:
     """Pairs of the queue, most probable first; ``region`` matches either person's hukou
-    region."""
+    region; ``pair_id``: that pair alone."""
     left, right = aliased(Person), aliased(Person)
     query = (
         select(DuplicatePair, left, right)
@@ -303,7 +310,10 @@ def duplicate_pairs(
         .join(right, right.id == DuplicatePair.other_person_id)
         .order_by(DuplicatePair.match_probability.desc(), DuplicatePair.id)
         .limit(limit)
+        .offset(offset)
     )
+    if pair_id is not None:
+        query = query.where(DuplicatePair.id == pair_id)
     if status is not None:
         query = query.where(DuplicatePair.status == status)
     if region is not None:
@@ -335,6 +345,12 @@ def duplicate_pairs(
         )
         for pair, a, b in session.execute(query)
     ]
+
+
+def pair_view(session: Session, pair_id: int) -> PairView | None:
+    """One pair of the queue, whatever its status (None: no such pair)."""
+    found = duplicate_pairs(session, status=None, pair_id=pair_id, limit=1)
+    return found[0] if found else None
 
 
 def _open_pair(session: Session, pair_id: int) -> DuplicatePair:
@@ -376,6 +392,8 @@ class PersonsMerged:
     merged_person_id: int
     actor: Actor
     occurred_at: dt.datetime
+    # the households the merged person was an open member of before the merge
+    households: tuple[int, ...] = ()
 
 
 def merge_persons(cmd: MergePersons, uow: UnitOfWork, clock: Clock) -> int:
@@ -401,6 +419,7 @@ def merge_persons(cmd: MergePersons, uow: UnitOfWork, clock: Clock) -> int:
     now = clock()
     _decide(pair, "merged", cmd.actor, cmd.reason, now)
     pair.kept_person_id = kept_id
+    left = _households_of(session, merged_id)
     moved = _move_memberships(session, cmd.actor, kept_id, merged_id, now)
     moved_income, kept_back = _move_income(session, kept_id, merged_id)
     session.add(
@@ -427,9 +446,20 @@ def merge_persons(cmd: MergePersons, uow: UnitOfWork, clock: Clock) -> int:
         },
         now,
     )
-    uow.emit(PersonsMerged(kept_id, merged_id, cmd.actor, now))
+    uow.emit(PersonsMerged(kept_id, merged_id, cmd.actor, now, tuple(left)))
     uow.commit()
     return kept_id
+
+
+def _households_of(session: Session, person_id: int) -> list[int]:
+    """The households where the person is an open member."""
+    return list(
+        session.scalars(
+            select(Membership.household_id).where(
+                Membership.person_id == person_id, Membership.end_date.is_(None)
+            )
+        )
+    )
 
 
 def _move_memberships(

@@ -61,9 +61,24 @@ class DuplicatePair(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     kept_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # A decision proposed (over the API) and waiting for a second person's approval
+    # (maker-checker): merge keeping ``proposed_keep_person_id``, or separate.
+    proposed_action: Mapped[str | None] = mapped_column(String(10))
+    proposed_keep_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    proposed_by: Mapped[str | None] = mapped_column(String(100))
+    proposed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    proposal_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("person_id", "other_person_id"),
+        CheckConstraint(
+            "proposed_action IS NULL OR proposed_action IN ('merge', 'separate')",
+            name="proposed_action",
+        ),
+        CheckConstraint(
+            "(proposed_action = 'merge') = (proposed_keep_person_id IS NOT NULL)",
+            name="proposed_keep",
+        ),
         CheckConstraint("person_id < other_person_id", name="ordered"),
         CheckConstraint("status IN ('open', 'merged', 'separated')", name="status"),
         Index("ix_duplicate_pairs_status", "status"),

@@ -18,6 +18,7 @@ from safetynet.entrypoints.api import POLICY, Action, Role
 from safetynet.registry.model import Household, Person
 from tests.entrypoints.api.conftest import NEIGHBOUR, OTHER, OWN, act, auth, token
 from tests.entrypoints.api.flows import CLERK, HEAD, ok, refused_with_appeal, submit_dibao
+from tests.registry.merge_helpers import twins
 
 SENTINEL_HOUSEHOLD = "HSECRET1"
 # Staff whose close relative (the head of the sentinel household) is on the register: one in the
@@ -93,6 +94,7 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
         "person_id": str(head),
         "household_id": str(household),
         "request_id": str(created.json()["request_id"]),
+        "pair_id": str(twins(database).pair),
     }
     submission = {
         "household_region": OWN,
@@ -141,6 +143,11 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
                 }
             ],
         },
+        ("POST", "/registry/duplicates/{pair_id}/proposal"): {
+            "action": "separate",
+            "reason": "两个人",
+        },
+        ("POST", "/registry/duplicates/{pair_id}/reject"): {"reason": "再核实"},
     }
     routes = _routes(client)
     assert len(routes) >= 32

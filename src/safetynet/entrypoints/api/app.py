@@ -25,6 +25,7 @@ from safetynet.entrypoints.api.routes import (
     applications,
     audit,
     exchange,
+    duplicates,
     offices,
     outreach,
     persons,
@@ -36,6 +37,7 @@ from safetynet.entrypoints.api.service import CaseService, Clock
 from safetynet.errors import InputError, SafetyNetError, UnknownNameError
 from safetynet.policy.parameters import ParameterTree
 from safetynet.registry.changes import ChangeRefusedError
+from safetynet.registry.duplicate_reviews import DuplicateDecisionRefusedError
 
 __all__ = ["create_app"]
 
@@ -145,6 +147,7 @@ def create_app(
         offices,
         audit,
         persons,
+        duplicates,
         registry,
         exchange,
         outreach,
@@ -159,6 +162,7 @@ def create_app(
     app.add_exception_handler(ConcurrentUpdateError, _workflow_error)
     app.add_exception_handler(WorkflowError, _workflow_error)
     app.add_exception_handler(ChangeRefusedError, _workflow_error)  # maker-checker, decided
+    app.add_exception_handler(DuplicateDecisionRefusedError, _workflow_error)  # the same
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _duplicate)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -28,6 +28,10 @@ __all__ = [
     "ChangeRequestCreate",
     "ChangeRequestPage",
     "ChangeRequestPublic",
+    "DuplicatePairPage",
+    "DuplicatePairPublic",
+    "DuplicatePersonPublic",
+    "DuplicateProposalCreate",
     "HouseholdHitPage",
     "HouseholdPublic",
     "PersonHitPage",
@@ -242,3 +246,51 @@ class ChangeDecisionBody(BaseModel):
 class ChangeRejectionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: LongText = Field(description="Why it is rejected (at least 4 characters).")
+
+
+# -- the duplicates review queue (ADR 0012, 0016) -----------------------------------------------
+
+
+class DuplicatePersonPublic(BaseModel):
+    """One person of a pair: the identity number masked."""
+
+    person_id: int
+    masked_id_number: str
+    name: str
+    birth_date: dt.date
+    region: str
+
+
+class DuplicatePairPublic(BaseModel):
+    """A pair the linkage model thinks may be one person, with its decision or the decision
+    proposed and waiting for a second person's approval."""
+
+    pair_id: int
+    match_probability: float
+    status: Literal["open", "merged", "separated"]
+    person: DuplicatePersonPublic
+    other: DuplicatePersonPublic
+    decided_by: str | None
+    decided_at: UtcDateTime | None
+    kept_person_id: int | None
+    proposed_action: Literal["merge", "separate"] | None
+    proposed_keep_person_id: int | None
+    proposed_by: str | None
+    proposed_at: UtcDateTime | None
+    proposal_reason: str | None
+
+
+class DuplicatePairPage(BaseModel):
+    offset: int
+    limit: int
+    hits: list[DuplicatePairPublic]
+
+
+class DuplicateProposalCreate(BaseModel):
+    """Propose to merge the pair, keeping ``keep_person_id`` (one of its two persons), or to
+    separate it; another person, in a role that approves, decides."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["merge", "separate"]
+    keep_person_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    reason: LongText = Field(description="Why (kept in the audit log).")

@@ -14,6 +14,10 @@ from safetynet.entrypoints.api.registry_schemas import (
     ChangeRequestCreate,
     ChangeRequestPage,
     ChangeRequestPublic,
+    DuplicatePairPage,
+    DuplicatePairPublic,
+    DuplicatePersonPublic,
+    DuplicateProposalCreate,
     HouseholdHitPage,
     HouseholdPublic,
     PersonHitPage,
@@ -25,6 +29,15 @@ from safetynet.registry.changes import (
     RejectChange,
     RequestChange,
 )
+from safetynet.registry.duplicate_reviews import (
+    ApproveDuplicateDecision,
+    PairProposal,
+    ProposeDuplicateDecision,
+    RejectDuplicateDecision,
+    pair_regions,
+    pair_with_proposal,
+)
+from safetynet.registry.duplicates import duplicate_pairs
 from safetynet.registry.model import Household
 from safetynet.registry.search import (
     SearchQuery,
@@ -101,6 +114,69 @@ class RegistryService:
     def reject(self, actor: Actor, request_id: int, reason: str) -> None:
         self.bus.handle(RejectChange(request_id, reason, actor))
 
+    # -- the duplicates review queue -----------------------------------------------------------
+
+    def pair_regions(self, pair_id: int) -> tuple[str, ...] | None:
+        with self.db.sessions() as session:
+            return pair_regions(session, pair_id)
+
+    def duplicate_pairs(
+        self, within: str, status: str | None, offset: int, limit: int
+    ) -> DuplicatePairPage:
+        """The queue in the user's region (either person's hukou region), most probable first."""
+        with self.db.sessions() as session:
+            views = duplicate_pairs(session, status=status, region=within, limit=limit,
+                                    offset=offset)  # fmt: skip
+            hits = [pair_with_proposal(session, v.pair_id) for v in views]
+        return DuplicatePairPage(
+            offset=offset, limit=limit, hits=[_pair_public(p) for p in hits if p is not None]
+        )
+
+    def duplicate_pair(self, pair_id: int) -> DuplicatePairPublic:
+        with self.db.sessions() as session:
+            found = pair_with_proposal(session, pair_id)
+        assert found is not None  # scoped by the caller
+        return _pair_public(found)
+
+    def propose_duplicate(self, actor: Actor, pair_id: int, body: DuplicateProposalCreate) -> None:
+        self.bus.handle(
+            ProposeDuplicateDecision(pair_id=pair_id, action=body.action, reason=body.reason,
+                                     actor=actor, keep_person_id=body.keep_person_id)
+        )  # fmt: skip
+
+    def approve_duplicate(self, actor: Actor, pair_id: int, note: str) -> None:
+        self.bus.handle(ApproveDuplicateDecision(pair_id=pair_id, note=note, actor=actor))
+
+    def reject_duplicate(self, actor: Actor, pair_id: int, reason: str) -> None:
+        self.bus.handle(RejectDuplicateDecision(pair_id=pair_id, reason=reason, actor=actor))
+
+    @staticmethod
+    def covers_any(user_region: str, regions: tuple[str, ...] | None) -> bool:
+        return bool(regions) and any(in_region(user_region, r) for r in regions or ())
+
     @staticmethod
     def covers(user_region: str, region: str | None) -> bool:
         return region is not None and in_region(user_region, region)
+
+
+def _pair_public(found: PairProposal) -> DuplicatePairPublic:
+    v = found.pair
+    return DuplicatePairPublic(
+        pair_id=v.pair_id,
+        match_probability=v.match_probability,
+        status=v.status,  # type: ignore[arg-type]  # a CHECK constraint keeps it to the three
+        person=DuplicatePersonPublic(person_id=v.person_id, masked_id_number=v.masked_id_number,
+                                     name=v.name, birth_date=v.birth_date, region=v.region),
+        other=DuplicatePersonPublic(person_id=v.other_person_id,
+                                    masked_id_number=v.other_masked_id_number,
+                                    name=v.other_name, birth_date=v.other_birth_date,
+                                    region=v.other_region),
+        decided_by=v.decided_by,
+        decided_at=v.decided_at,
+        kept_person_id=v.kept_person_id,
+        proposed_action=found.proposed_action,  # type: ignore[arg-type]  # CHECK constraint
+        proposed_keep_person_id=found.proposed_keep_person_id,
+        proposed_by=found.proposed_by,
+        proposed_at=found.proposed_at,
+        proposal_reason=found.proposal_reason,
+    )  # fmt: skip

@@ -329,6 +329,13 @@ def print_report(console: Console, report: Any, stages: tuple[str, ...]) -> None
             table.add_row(*row)
         console.print(table)
         print_not_available(console, report)
+    for program, sub in report.subsidies.items():
+        console.print(
+            f"{program} {report.month}: {sub.recorded:,} awarded "
+            f"({format_yuan(sub.recorded_fen)} yuan), {sub.present:,} already awarded (never "
+            f"twice), {sub.outside_registry:,} households the registry does not hold.",
+            markup=False,
+        )
     if report.roll is not None:
         roll = report.roll
         console.print(
