@@ -60,9 +60,9 @@ from safetynet.monitoring.alerts import (
     resolve_alert_of_recheck,
 )
 from safetynet.monitoring.events import AlertResolved, AlertsStored
+from safetynet.monitoring.merges import follow_persons_merged as monitoring_follow_merge
 from safetynet.outreach.handlers import HANDLERS as OUTREACH_HANDLERS
 from safetynet.outreach.handlers import close_leads_of_application
-from safetynet.monitoring.merges import follow_persons_merged as monitoring_follow_merge
 from safetynet.payments.account_changes import check_account, record_account_change
 from safetynet.payments.awards import record_benefit_award
 from safetynet.payments.facts import follow_income_changes
