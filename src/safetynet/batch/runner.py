@@ -98,17 +98,17 @@ def evaluate_county(
     error: ``engine.compute``)."""
     pop = data.population
     chosen = {pid: prog for pid, prog in programs().items() if only is None or pid in only}
-    regions = np.unique(data.region)
+    names, codes = region_codes(data.region)
     results: dict[str, ProgramResult] = {}
-    for region in regions:
+    for code, region in enumerate(names):
         # Households of one region share one parameter view; a county usually has one region.
-        rows = np.flatnonzero(data.region == region)
-        part = pop if len(regions) == 1 else pop.take(rows)
-        params = Params(on, str(region), tree, overrides, fallbacks)
+        rows = np.arange(pop.n_households) if len(names) == 1 else np.flatnonzero(codes == code)
+        part = pop if len(names) == 1 else pop.take(rows)
+        params = Params(on, region, tree, overrides, fallbacks)
         trace = Trace()
         for pid, prog in chosen.items():
             res = compute(prog, part, params, trace)
-            results[pid] = res if len(regions) == 1 else _merge(results.get(pid), res, rows, pop)
+            results[pid] = res if len(names) == 1 else _merge(results.get(pid), res, rows, pop)
     sizes = pop.ends - pop.starts
     totals, tables, person_tables = [], [], []
     for pid, res in results.items():
@@ -156,6 +156,31 @@ def evaluate_county(
         results=pa.concat_tables(tables),
         person_results=pa.concat_tables(person_tables) if person_tables else empty_p,
     )
+
+
+def region_codes(region: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The distinct region codes of a county's households, in ascending order, and each
+    household's index among them (int32). A county usually has one region: that is checked in
+    one pass, and the strings are sorted only when there are several."""
+    n = len(region)
+    if n == 0:
+        return [], np.zeros(0, np.int32)
+    if region.dtype.kind in "iu":  # already integer region codes
+        first = region[0]
+        if bool((region == first).all()):
+            return [f"{int(first):06d}"], np.zeros(n, np.int32)
+        values, codes = np.unique(region, return_inverse=True)
+        return [f"{int(v):06d}" for v in values], codes.astype(np.int32)
+    first = region[0]
+    if bool((region == first).all()):
+        return [str(first)], np.zeros(n, np.int32)
+    encoded = pa.array(region, pa.string()).dictionary_encode()
+    found = [str(v) for v in encoded.dictionary.to_pylist()]
+    order = np.argsort(np.array(found, dtype=object))
+    rank = np.empty(len(found), np.int32)
+    rank[order] = np.arange(len(found), dtype=np.int32)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    return [found[i] for i in order], codes
 
 
 def _merge(

@@ -268,8 +268,9 @@ class Population:
             raise KeyError(f"{name} is a {f.entity} field")
         if f.default is None:
             raise InputError(name, "is required and missing")
-        value = f.default_value()
-        column = np.full(n, value, dtype=f.dtype())
+        # A fact nobody gave costs nothing: one value seen through a read-only, zero-stride view
+        # (no column of n copies is ever written; a program that tried to write it would fail).
+        column = np.broadcast_to(np.array(f.default_value(), dtype=f.dtype()), (n,))
         (self.persons if entity is Entity.PERSON else self.households)[name] = column
         return column
 
@@ -398,11 +399,20 @@ def _columns(
             columns[name] = np.zeros(len(rows), dtype=f.dtype())
         else:
             columns[name] = np.full(len(rows), f.default_value(), dtype=f.dtype())
+    # Many households repeat the same values (a relation, a date, a round amount): each distinct
+    # value of a field is parsed once. A value that fails is never kept, so every row that has it
+    # is named by its own error when it is reached.
+    parsed: dict[tuple[str, type, Any], int | bool] = {}
     for i, (where, row) in enumerate(rows):
         for name, raw in row.items():
             given = fields.get(name)
-            if given is not None and raw is not None:
-                columns[name][i] = given.parse(raw, f"{where}.{name}")
+            if given is None or raw is None:
+                continue
+            key = (name, type(raw), raw if not isinstance(raw, list | dict) else id(raw))
+            value = parsed.get(key)
+            if value is None:
+                value = parsed[key] = given.parse(raw, f"{where}.{name}")
+            columns[name][i] = value
     return columns
 
 
@@ -425,7 +435,9 @@ def declare_all_fields() -> None:
 
 
 def _reject_unknown(obj: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    known_set = set(known)
+    known_set = known if isinstance(known, set | frozenset) else set(known)
+    if obj.keys() <= known_set:
+        return
     for key in obj:
         if key not in known_set:
             close = difflib.get_close_matches(key, sorted(known_set), n=1)

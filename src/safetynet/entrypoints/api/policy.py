@@ -54,13 +54,18 @@ class Action(StrEnum):
     REGISTRY_READ = "registry_read"  # search households and persons, one household whole
     REQUEST_CHANGE = "request_change"  # of a household's facts (registry change requests)
     DECIDE_CHANGE = "decide_change"  # approve or reject a change request (maker-checker)
+    CALCULATE = "calculate"  # households' amounts under the rules (nothing is recorded)
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES, Action.REGISTRY_READ})
+# Staff who take in, check or decide applications calculate entitlements (``POST /calculate``);
+# the auditor reads what was recorded and does not.
+_CALCULATE = frozenset({Action.CALCULATE})
 
 POLICY: dict[Role, frozenset[Action]] = {
     # The front desk also takes in appeals lodged there and reports of a member's death.
     Role.INTAKE_CLERK: _READ
+    | _CALCULATE
     | {
         Action.SUBMIT,
         Action.ACCEPT,
@@ -72,6 +77,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     # Investigators carry out re-checks and record the job offers a member refused or accepted;
     # they verify identity, so they may read a full identity number (with a reason, logged).
     Role.INVESTIGATOR: _READ
+    | _CALCULATE
     | {
         Action.READ_FULL_ID_NUMBER,
         Action.START_INVESTIGATION,
@@ -84,6 +90,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     },
     # The township office owns most monitoring alerts and opens the re-checks they call for.
     Role.TOWNSHIP_REVIEWER: _READ
+    | _CALCULATE
     | {
         Action.TOWNSHIP_OPINION,
         Action.POST_NOTICE,
@@ -102,6 +109,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     # keeps the register of staff relatives; it decides, and may read a full identity number
     # (with a reason, logged) to send to a bank or another department.
     Role.COUNTY_APPROVER: _READ
+    | _CALCULATE
     | {
         Action.READ_FULL_ID_NUMBER,
         Action.HOME_VISIT,
