@@ -423,8 +423,8 @@ class Report:
             lines += ["", f"## Peak memory, dibao, {persons:,} persons in one county", ""]
             lines += ["| engine | peak RSS | wall |", "|---|---:|---:|"]
             for engine in ENGINES:
-                t = timed[engine].best
-                lines.append(f"| {engine} | {t.peak_rss_mib:,.0f} MiB | {t.wall_s:.2f} s |")
+                best = timed[engine].best
+                lines.append(f"| {engine} | {best.peak_rss_mib:,.0f} MiB | {best.wall_s:.2f} s |")
         if self.every is not None:
             persons, walls = self.every
             lines += [

@@ -345,6 +345,8 @@ def households_from_table(rows: Sequence[Mapping[str, Any]], where: str) -> list
         hh = households.setdefault(str(hid), {"household_id": str(hid), "members": []})
         person: dict[str, Any] = {}
         for name, raw in row.items():
+            if name is None:  # csv.DictReader keeps the cells past the header under None
+                raise InputError(f"{where}: row {n}", "more cells than columns in the header")
             if raw is None or raw == "" or name == "household_id":
                 continue
             value = _cell(name, raw)

@@ -92,6 +92,15 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
         ("POST", "/persons/{person_id}/id-number"): {"reason": "核对完整身份号码"},
         ("POST", "/registry/households/{household_id}/change-requests"): change,
         ("POST", "/registry/change-requests/{request_id}/reject"): {"reason": "无法核实地址"},
+        # Nothing recorded and nothing read: any region may be calculated by the roles allowed.
+        ("POST", "/calculate"): {
+            "date": "2026-07-01",
+            "region": OWN,
+            "programs": ["dibao"],
+            "households": [
+                {"members": [{"relation": "head", "birth_date": "1970-01-01", "sex": "male"}]}
+            ],
+        },
     }
     routes = _routes(client)
     assert len(routes) >= 32

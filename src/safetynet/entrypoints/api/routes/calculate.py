@@ -46,7 +46,7 @@ _CSV = "text/csv"
 _PARQUET = "application/vnd.apache.parquet"
 _NDJSON = "application/x-ndjson"
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "date": "2026-07-01",
     "region": "510181",
     "fallback_parameters": "demo",
@@ -71,7 +71,9 @@ _EXAMPLE = {
 class CalculateRequest(BaseModel):
     """Households to calculate, and for which date, region and programs."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [json.loads(json.dumps(_EXAMPLE))]}
+    )
 
     date: BusinessDate | None = Field(
         None, description="The date the rules apply on; default today."
@@ -237,7 +239,7 @@ def _json(body: bytes) -> Any:
 
 
 def _validated(raw: Any) -> CalculateRequest:
-    if isinstance(raw, dict) and isinstance(raw.get("households"), list):
+    if isinstance(raw, dict) and isinstance(raw.get("households"), list) and raw["households"]:
         if len(raw["households"]) > MAX_HOUSEHOLDS:
             raise HTTPException(
                 status.HTTP_413_CONTENT_TOO_LARGE,
