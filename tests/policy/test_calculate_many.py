@@ -94,6 +94,6 @@ def test_households_from_json_csv_and_parquet_files(tmp_path: Path) -> None:
     for name in ("h.json", "h.jsonl", "h.parquet", "h.csv"):
         found = households_from_file(tmp_path / name)
         assert [a.amount_fen for a in calculate_many(found, request)] == expected, name
+    (tmp_path / "bad.csv").write_text("region\n510181\n", encoding="utf-8")
     with pytest.raises(InputError, match="household_id"):
-        (tmp_path / "bad.csv").write_text("region\n510181\n", encoding="utf-8")
         households_from_file(tmp_path / "bad.csv")

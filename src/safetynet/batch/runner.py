@@ -15,17 +15,12 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
 
-from safetynet.audit.log import Actor, append
-from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
-from safetynet.db.engine import Database, require_current_schema
 from safetynet.domain.money import fen_to_yuan
 from safetynet.errors import InputError
 from safetynet.policy.engine import (
@@ -47,7 +42,12 @@ from safetynet.registry.county_data import (
     write_parquet,
 )
 
-SYSTEM = Actor(name="monthly-run", role="system")
+if TYPE_CHECKING:  # the county function needs no database: a worker does not import one
+    from sqlalchemy.orm import Session
+
+    from safetynet.db.engine import Database
+
+SYSTEM_ACTOR = {"name": "monthly-run", "role": "system"}  # who the audit log says ran the month
 PROGRESS = "_progress.json"  # the finished counties of a month, with the stages that were run
 RULES_ONLY = ("rules",)
 
@@ -252,6 +252,11 @@ def _write_parquet(folder: Path, result: CountyResult) -> None:
 def start_run(
     session: Session, month: str, snapshot: Path, note: str, total: int, restart: bool
 ) -> int:
+    from sqlalchemy import select
+
+    from safetynet.audit.log import Actor, append
+    from safetynet.batch.model import MonthlyRun
+
     run = session.scalar(select(MonthlyRun).where(MonthlyRun.month == month))
     now = dt.datetime.now(dt.UTC)
     if run is not None and restart:
@@ -270,7 +275,7 @@ def start_run(
         )
         session.add(run)
         session.flush()
-        append(session, actor=SYSTEM, command="RunMonth", event="MonthlyRunStarted",
+        append(session, actor=Actor(**SYSTEM_ACTOR), command="RunMonth", event="MonthlyRunStarted",
                entity="monthly_run", entity_id=run.id,
                after={"month": month, "snapshot": str(snapshot), "counties": total})  # fmt: skip
     return run.id
@@ -280,6 +285,11 @@ def record_county(
     session: Session, run_id: int, month: str, result: CountyResult, *, households: bool
 ) -> None:
     """Replace the county's rows for this run, in the caller's transaction."""
+    from sqlalchemy import delete, insert, select
+
+    from safetynet.audit.log import Actor, append
+    from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
+
     session.execute(delete(CountyProgramSummary).where(
         CountyProgramSummary.run_id == run_id, CountyProgramSummary.county == result.county))  # fmt: skip
     session.execute(delete(HouseholdResult).where(
@@ -306,7 +316,7 @@ def record_county(
     if run.counties_done == run.counties_total:
         run.status = "finished"
         run.finished_at = dt.datetime.now(dt.UTC)
-    append(session, actor=SYSTEM, command="RunMonth", event="CountyEvaluated",
+    append(session, actor=Actor(**SYSTEM_ACTOR), command="RunMonth", event="CountyEvaluated",
            entity="monthly_run", entity_id=run_id,
            after={"month": month, "county": result.county, "households": result.households,
                   "programs": {t.program: [t.households, t.amount_fen] for t in result.totals}})  # fmt: skip
@@ -338,6 +348,8 @@ def run_month(
     done = finished_counties(folder, RULES_ONLY)
     run_id = None
     if db is not None:
+        from safetynet.db.engine import require_current_schema
+
         require_current_schema(db)
         with db.sessions.begin() as session:
             run_id = start_run(session, month, snapshot, parameters_note, len(chosen), restart)

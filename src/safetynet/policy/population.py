@@ -389,7 +389,12 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
 def _columns(
     fields: Mapping[str, Field], rows: Sequence[tuple[str, Mapping[str, Any]]]
 ) -> dict[str, np.ndarray]:
-    """One column per field: the default everywhere, then each row's given values parsed in."""
+    """One column per field some row gives (the default where a row does not), then each row's
+    values parsed in. A field no row gives has no column: it reads as its default for free
+    (``Population.p``/``h``)."""
+    given_names: set[str] = set()
+    for _, row in rows:
+        given_names.update(row.keys())
     columns = {}
     for name, f in fields.items():
         if f.default is None:
@@ -397,7 +402,7 @@ def _columns(
             if missing is not None:
                 raise InputError(f"{missing}.{name}", "is required")
             columns[name] = np.zeros(len(rows), dtype=f.dtype())
-        else:
+        elif name in given_names:
             columns[name] = np.full(len(rows), f.default_value(), dtype=f.dtype())
     # Many households repeat the same values (a relation, a date, a round amount): each distinct
     # value of a field is parsed once. A value that fails is never kept, so every row that has it

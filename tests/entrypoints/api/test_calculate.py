@@ -80,7 +80,8 @@ def test_a_wrong_household_is_answered_with_its_error_and_the_others_calculated(
     assert rows[1]["error"]["field"] == "households[1].members[0].wage_income"
     assert "12,50" in rows[1]["error"]["reason"]
     assert rows[2]["error"]["field"] == "households[2].region"
-    assert "amount_fen" in rows[0] and "amount_fen" in rows[3]
+    assert "amount_fen" in rows[0]
+    assert "amount_fen" in rows[3]
 
 
 def test_explanations_on_request_are_those_of_calc(client: TestClient) -> None:
@@ -89,7 +90,8 @@ def test_explanations_on_request_are_those_of_calc(client: TestClient) -> None:
     explained = response.json()["households"][0]["explanations"]["dibao"]
     steps = [s["step"] for s in explained["explanation"]]
     assert "eligible" in steps
-    assert explained["parameters"] and all("citation" in p for p in explained["parameters"])
+    assert explained["parameters"]
+    assert all("citation" in p for p in explained["parameters"])
     amount_fen = response.json()["households"][0]["amount_fen"][0]
     assert explained["amount"] == f"{amount_fen // 100}.{amount_fen % 100:02d}"
 
