@@ -192,7 +192,8 @@ def _counting_build(root: Path, built: list[int]) -> Any:
 
 def test_the_compiled_tree_is_read_back_until_a_file_changes(tmp_path: Path) -> None:
     root = _params(tmp_path, HUBEI, WUHAN)
-    cache, built = tmp_path / "cache", []
+    cache = tmp_path / "cache"
+    built: list[int] = []
     first = cached_tree(root, _counting_build(root, built), cache)
     second = cached_tree(root, _counting_build(root, built), cache)
     assert built == [1]  # the second process reads the cache and parses no YAML
@@ -209,7 +210,8 @@ def test_the_compiled_tree_is_read_back_until_a_file_changes(tmp_path: Path) -> 
 
 def test_a_damaged_or_unwritable_cache_is_ignored(tmp_path: Path) -> None:
     root = _params(tmp_path, HUBEI)
-    cache, built = tmp_path / "cache", []
+    cache = tmp_path / "cache"
+    built: list[int] = []
     cached_tree(root, _counting_build(root, built), cache)
     (entry,) = cache.glob("parameters-*.pickle")
     entry.write_bytes(b"not a pickle")
