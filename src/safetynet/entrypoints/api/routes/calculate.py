@@ -8,10 +8,12 @@ text."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -154,14 +156,13 @@ async def calculate(
     else:
         parsed = _validated(_json(body))
     from safetynet.policy.calculate_many import Request as Calc
-    from safetynet.policy.screening import load_parameter_values
 
     calc = Calc(
         on=parsed.date or dt.date.today(),
         region=parsed.region,
         programs=tuple(parsed.programs),
         explain=parsed.explain,
-        fallbacks=load_parameter_values(parsed.fallback_parameters)
+        fallbacks=_shipped_fallbacks(parsed.fallback_parameters)
         if parsed.fallback_parameters
         else None,
         tree=request.app.state.service.parameters,
@@ -214,6 +215,15 @@ def _shift(path: str, offset: int) -> str:
         return path
     index, rest = path[len("households[") :].split("]", 1)
     return f"households[{int(index) + offset}]{rest}"
+
+
+@functools.cache
+def _shipped_fallbacks(name: str) -> Mapping[str, Any]:
+    """A parameter set shipped in the package ('demo'), read once per process: it is part of the
+    installed package and does not change while the server runs."""
+    from safetynet.policy.screening import load_parameter_values
+
+    return MappingProxyType(load_parameter_values(name))
 
 
 async def _read_body(request: Request) -> bytes:
