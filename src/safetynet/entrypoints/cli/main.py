@@ -235,19 +235,26 @@ def calc(
 ) -> None:
     """Calculate one program for one household (--input) and print JSON, or every program for
     many households (--batch)."""
+    # Every path given is checked first, each error naming its option.
+    out_file = output_file(out_file, "--out") if out_file is not None else None
+    fallback_parameters = fallback_file(fallback_parameters)
     if batch is not None:
-        _calc_batch(program_name, batch, out_file, date, region, set_, fallback_parameters, explain)
+        _calc_batch(
+            program_name, input_file_(batch, "--batch"), out_file, date, region, set_,
+            fallback_parameters, explain,
+        )  # fmt: skip
         return
     from safetynet.policy.calculate import calculate, read_json, result_json
     from safetynet.policy.engine import program
     from safetynet.policy.parameters import default_tree, parse_override
 
-    if program_name is None:
-        raise InputError("PROGRAM", "give a program (safetynet programs), or --batch FILE")
     if input_file is None:
         raise InputError("--input", "give a household JSON file, or --batch FILE")
+    input_file_(input_file, "--input")
+    if program_name is None:
+        raise InputError("PROGRAM", "give a program (safetynet programs), or --batch FILE")
     prog = program(program_name)
-    household = read_json(input_file_(input_file, "--input"))
+    household = read_json(input_file)
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
     on = _date(date)
@@ -280,15 +287,14 @@ def _calc_batch(
 
     if set_:
         raise InputError("--set", "not with --batch (use --fallback-parameters)")
-    fallbacks = fallback_file(fallback_parameters)
     refused = run_batch(
-        input_file_(batch, "--batch"),
+        batch,
         _date(date),
         region=validate_region_code(region, "--region") if region else None,
         programs=[program_name] if program_name else [],
         explain=explain,
-        fallbacks=load_parameter_values(fallbacks) if fallbacks else None,
-        out=output_file(out_file, "--out") if out_file is not None else None,
+        fallbacks=load_parameter_values(fallback_parameters) if fallback_parameters else None,
+        out=out_file,
     )
     if refused:
         raise typer.Exit(1)
