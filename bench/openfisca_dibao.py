@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,8 +38,9 @@ from openfisca_core.simulations import Simulation, SimulationBuilder
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 from openfisca_core.variables import Variable
 
-from safetynet.policy.engine import Params
-from safetynet.policy.population import FIELDS, Population
+if TYPE_CHECKING:  # the whole-process benchmark runs OpenFisca without importing SafetyNet
+    from safetynet.policy.engine import Params
+    from safetynet.policy.population import Population
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -252,23 +253,40 @@ def check_supported(params: Params) -> None:
             raise UnsupportedError(f"{name} = {got!r}; the OpenFisca dibao supports only {want!r}")
 
 
+def parameter_values(params: Params) -> dict[str, int]:
+    """The figures the OpenFisca rule reads, in fen or counts, from our parameter view."""
+    check_supported(params)
+    return {
+        "standard_monthly_urban": params.fen(P + "standard_monthly_urban"),
+        "standard_monthly_rural": params.fen(P + "standard_monthly_rural"),
+        "employment_cost_fixed_monthly": params.fen(P + "employment_cost_fixed_monthly"),
+        "financial_assets_months": params.int(P + "assets.financial_assets_months"),
+        "max_vehicles": params.int(P + "assets.max_vehicles"),
+        "max_homes": params.int(P + "assets.max_homes"),
+    }
+
+
 def build_system(params: Params) -> TaxBenefitSystem:
     """A minimal tax-benefit system: two entities, the dibao variables, parameters in fen."""
-    check_supported(params)
+    return build_system_from_values(parameter_values(params))
+
+
+def build_system_from_values(values: dict[str, int]) -> TaxBenefitSystem:
+    """``build_system`` from the figures of ``parameter_values`` (no SafetyNet import)."""
     start = dt.date(2000, 1, 1).isoformat()
 
-    def value(v: int) -> dict[str, Any]:
-        return {"values": {start: {"value": v}}}
+    def value(name: str) -> dict[str, Any]:
+        return {"values": {start: {"value": values[name]}}}
 
     data = {
         "dibao": {
-            "standard_monthly_urban": value(params.fen(P + "standard_monthly_urban")),
-            "standard_monthly_rural": value(params.fen(P + "standard_monthly_rural")),
-            "employment_cost_fixed_monthly": value(params.fen(P + "employment_cost_fixed_monthly")),
+            "standard_monthly_urban": value("standard_monthly_urban"),
+            "standard_monthly_rural": value("standard_monthly_rural"),
+            "employment_cost_fixed_monthly": value("employment_cost_fixed_monthly"),
             "assets": {
-                "financial_assets_months": value(params.int(P + "assets.financial_assets_months")),
-                "max_vehicles": value(params.int(P + "assets.max_vehicles")),
-                "max_homes": value(params.int(P + "assets.max_homes")),
+                "financial_assets_months": value("financial_assets_months"),
+                "max_vehicles": value("max_vehicles"),
+                "max_homes": value("max_homes"),
             },
         }
     }
@@ -318,6 +336,8 @@ def build_simulation(
         roles = (np.arange(pop.n_persons) != pop.to_p(pop.starts)).astype(np.int64)  # 0 = head
         builder.join_with_persons(group, pop.household_of, roles)
         simulation = builder.build(system)
+    from safetynet.policy.population import FIELDS
+
     period = period_of(on)
     for name in PERSON_INPUTS:
         simulation.set_input(name, period, pop.p(name))

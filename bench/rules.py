@@ -1,285 +1,349 @@
-"""Benchmark of the rules engine: one household in process, and whole populations in batch.
+"""Benchmark of the rules core, whole process, from Parquet files (issue 15).
 
-    ./run bench rules                       # 1 M and 10 M persons (chunks of 1 M), full report
-    ./run bench rules --quick               # 100 k persons, 200 single-household runs (smoke test)
-    ./run bench rules --persons 2000000 --chunk 500000 --repeat 3
+    ./run bench rules                    # the full table: 1 M and 5 M households, 10 M persons, …
+    ./run bench rules --quick            # 100 k and 200 k households, 1 M persons (smoke test)
+    ./run bench rules --households 1000000 --all-persons 0 --memory-persons 0 --repeat 3
 
-(a) Single household, all programs: p50 / p95 latency of ``population_from_households`` on
-    examples/dibao_household.json plus ``evaluate_all`` for every program, in process.
-(b) Batch, for each size: a synthetic population (bench/population.py) processed in chunks, as the
-    county runner will; per chunk, on the same arrays: every program, dibao alone, and the
-    OpenFisca implementation of the dibao rule end to end (simulation built from the arrays, then
-    calculated; bench/openfisca_dibao.py). OpenFisca's amounts must equal ours to the fen for every
-    household it models, or the benchmark fails (exit status 1).
+Every batch figure is a separate process timed from its start to its results file written (start-up
+and imports, reading Parquet, parameters, computing, writing results), on the same files:
 
-Parameters are the national tree plus examples/illustrative_locality.yaml as overrides. A program
-that still lacks a parameter there (CoverageError) is skipped and reported as skipped. The table
-is printed and written to bench/results/rules-<date>.md (git-ignored).
+(a) dibao at each size in ``--households``: SafetyNet's county function (``read_county`` +
+    ``evaluate_county`` + the results Parquet, as ``run-month`` does), OpenFisca's documented
+    ``SimulationBuilder`` route (bench/openfisca_dibao.py) and the rule written by hand in NumPy;
+    every engine reads the same files, and every household OpenFisca models must get the same
+    eligibility and amount from all three, to the fen, or the benchmark fails.
+(b) peak memory, dibao, ``--memory-persons`` persons in one county (``VmHWM`` of each process).
+(c) every program, ``--all-persons`` persons in counties of 1 M: ``safetynet run-month --stage
+    rules --no-registry --workers 2`` as a user runs it.
+(d) one household, every program: through ``screen`` (a fresh parameter view per call, as the CLI
+    and the API give) and through ``POST /calculate``; p50 / p95 / p99.
+(e) 10,000 households in one ``POST /calculate`` request.
+
+Populations are the synthetic generator's (bench/population.py), one county of 1 M persons
+generated once and repeated with new identifiers up to the size (cached under
+bench/results/data/). Each process runs ``--repeat`` times: the first run and the best are both
+reported. The table is printed and written to bench/results/rules-<date>.md (git-ignored).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
-import importlib.metadata
+import json
 import os
-import platform
-import resource
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
-import yaml
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-import openfisca_dibao
 from environment import machine, revision
-from population import fields_defaulted, synthetic_population
-from safetynet.errors import CoverageError
-from safetynet.policy.calculate import read_json
-from safetynet.policy.engine import Params, ProgramResult, evaluate_all, programs
-from safetynet.policy.parameters import NATION, ParameterTree, coerce_value, default_tree
-from safetynet.policy.population import Population, population_from_households
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+DATA = RESULTS / "data"
 EXAMPLE = ROOT / "examples" / "dibao_household.json"
-LOCALITY = ROOT / "examples" / "illustrative_locality.yaml"
-RESULTS = ROOT / "bench" / "results"
-REGION = NATION
-DEFAULT_DATE = dt.date(2026, 7, 1)
+LOCALITY = ROOT / "examples" / "illustrative_locality.yaml"  # the dibao comparison's overrides
+COUNTY = "510181"  # 都江堰市: mixed urban and rural hukou
+DATE = dt.date(2026, 7, 1)
 SEED = 20260701
-TARGET_P50_MS = 5.0
-TARGET_RATIO = 5.0
-
-T = TypeVar("T")
+BASE_PERSONS = 1_000_000
+ENGINES = ("safetynet", "openfisca", "numpy")
 
 
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
+def load() -> tuple[float, float, float]:
+    return os.getloadavg()
 
 
-def peak_rss_mib() -> float:
-    """The process's high-water mark of resident memory (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# -- data ----------------------------------------------------------------------------------------
 
 
-def load_overrides(tree: ParameterTree) -> dict[str, Any]:
-    raw = yaml.safe_load(LOCALITY.read_text(encoding="utf-8")) or {}
-    return {name: coerce_value(tree.spec(name), value, name) for name, value in raw.items()}
+def base_tables() -> tuple[pa.Table, pa.Table]:
+    """One county of ``BASE_PERSONS`` persons, every column, generated once and cached."""
+    persons, households = DATA / "base-persons.parquet", DATA / "base-households.parquet"
+    if not (persons.is_file() and households.is_file()):
+        from safetynet.batch import synth
+        from safetynet.registry.county_data import population_to_tables
+
+        print("generating the base county (once) ...", file=sys.stderr, flush=True)
+        data = synth.generate_county(COUNTY, BASE_PERSONS, seed=SEED, on=DATE)
+        data.id_number = None
+        p, h = population_to_tables(data)
+        DATA.mkdir(parents=True, exist_ok=True)
+        pq.write_table(p, persons, compression="zstd")
+        pq.write_table(h, households, compression="zstd")
+    return pq.read_table(persons), pq.read_table(households)
 
 
-def fresh(pop: Population) -> Population:
-    """The same arrays without cached derived data, so each timed run pays for its own."""
-    return Population(
-        persons=dict(pop.persons),
-        households=dict(pop.households),
-        household_of=pop.household_of,
-        household_ids=pop.household_ids,
+def dibao_columns() -> tuple[list[str], list[str]]:
+    """The person and household columns the dibao program reads (found by running it)."""
+    from safetynet.batch import synth
+    from safetynet.batch.runner import evaluate_county
+    from safetynet.policy.population import Population
+    from safetynet.policy.screening import load_parameter_values
+
+    seen: set[tuple[str, str]] = set()
+    p, h = Population.p, Population.h
+
+    def spy_p(self: Population, name: str) -> np.ndarray:
+        seen.add(("p", name))
+        return p(self, name)
+
+    def spy_h(self: Population, name: str) -> np.ndarray:
+        seen.add(("h", name))
+        return h(self, name)
+
+    Population.p, Population.h = spy_p, spy_h  # type: ignore[method-assign]
+    try:
+        data = synth.generate_county(COUNTY, 20_000, seed=SEED, on=DATE)
+        evaluate_county(data, DATE, overrides=load_parameter_values(LOCALITY), only=["dibao"])
+    finally:
+        Population.p, Population.h = p, h  # type: ignore[method-assign]
+    return sorted(n for k, n in seen if k == "p"), sorted(n for k, n in seen if k == "h")
+
+
+def write_snapshot(
+    root: Path,
+    base: tuple[pa.Table, pa.Table],
+    households: int,
+    columns: tuple[list[str], list[str]] | None,
+    counties: Sequence[str] = (COUNTY,),
+) -> int:
+    """``households`` households in each of ``counties`` (the base repeated with new ids), only
+    ``columns`` (all when None) besides the keys; returns the persons per county."""
+    if (root / "manifest.json").is_file():
+        return int(json.loads((root / "manifest.json").read_text())["persons_per_county"])
+    persons, hh = base
+    if columns is not None:
+        persons = persons.select(["household_id", "person_id", *columns[0]])
+        hh = hh.select(["household_id", "region", *columns[1]])
+    base_hh = hh.column("household_id").to_numpy()
+    base_of = np.searchsorted(base_hh, persons.column("household_id").to_numpy())
+    tmp = root.with_name(root.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    n_persons = 0
+    for county in counties:
+        n_persons = 0
+        folders = [tmp / kind / f"county={county}" for kind in ("persons", "households")]
+        for folder in folders:
+            folder.mkdir(parents=True)
+        pw = pq.ParquetWriter(folders[0] / "part-0.parquet", persons.schema, compression="zstd")
+        hw = pq.ParquetWriter(folders[1] / "part-0.parquet", hh.schema, compression="zstd")
+        done = 0
+        while done < households:
+            take = min(hh.num_rows, households - done)
+            rows = base_of < take
+            p_part = persons.filter(pa.array(rows))
+            h_part = hh.slice(0, take)
+            new_hh = np.arange(done + 1, done + take + 1, dtype=np.int64)
+            p_part = p_part.set_column(0, "household_id", pa.array(new_hh[base_of[rows]]))
+            p_part = p_part.set_column(1, "person_id", pa.array(
+                np.arange(n_persons + 1, n_persons + p_part.num_rows + 1, dtype=np.int64)))  # fmt: skip
+            h_part = h_part.set_column(0, "household_id", pa.array(new_hh))
+            pw.write_table(p_part)
+            hw.write_table(h_part)
+            done += take
+            n_persons += p_part.num_rows
+        pw.close()
+        hw.close()
+    import openfisca_dibao
+    from safetynet.policy.engine import Params
+    from safetynet.policy.screening import load_parameter_values
+
+    values = openfisca_dibao.parameter_values(
+        Params(DATE, COUNTY, None, load_parameter_values(LOCALITY))
     )
+    (tmp / "dibao_parameters.json").write_text(json.dumps(values))
+    manifest = {"source": "synthetic (bench/rules.py)", "counties": list(counties),
+                "persons_per_county": n_persons, "households_per_county": households}  # fmt: skip
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    shutil.rmtree(root, ignore_errors=True)
+    tmp.replace(root)
+    return n_persons
 
 
-def usable_programs(
-    on: dt.date, overrides: Mapping[str, Any], seed: int
-) -> tuple[list[str], dict[str, str]]:
-    """Programs that run under the illustrative locality, and why the others are skipped."""
-    probe = synthetic_population(20_000, seed=seed, on=on)
-    example = population_from_households([read_json(EXAMPLE)])
-    ok: list[str] = []
-    skipped: dict[str, str] = {}
-    for name in programs():
-        try:
-            for pop in (example, probe):
-                evaluate_all(pop, on, REGION, overrides=overrides, only=[name])
-        except CoverageError as exc:
-            skipped[name] = str(exc).split(";")[0]
-        else:
-            ok.append(name)
-    if "dibao" not in ok:
-        raise SystemExit(f"dibao cannot run under {LOCALITY.name}: {skipped.get('dibao')}")
-    return ok, skipped
-
-
-# -- (a) one household --------------------------------------------------------------------------
+# -- whole-process runs --------------------------------------------------------------------------
 
 
 @dataclass
-class Latency:
-    runs: int
-    p50_ms: float
-    p95_ms: float
-    mean_ms: float
-    programs: int
+class Run:
+    wall_s: float
+    phases: dict[str, float]
+    peak_rss_mib: float
+    totals: dict[str, list[int]]
 
 
-def single_household(
-    on: dt.date, overrides: Mapping[str, Any], only: Sequence[str], runs: int
-) -> Latency:
-    household = read_json(EXAMPLE)
+@dataclass
+class Timed:
+    engine: str
+    runs: list[Run] = field(default_factory=list)
 
-    def once() -> None:
-        pop = population_from_households([household])
-        evaluate_all(pop, on, REGION, overrides=overrides, only=only)
+    @property
+    def first(self) -> Run:
+        return self.runs[0]
 
-    for _ in range(min(50, runs)):  # warm up: imports, parameter tree, caches
-        once()
+    @property
+    def best(self) -> Run:
+        return min(self.runs, key=lambda r: r.wall_s)
+
+
+def child(args: Sequence[str]) -> tuple[dict[str, Any], float]:
+    """Run bench/rules_child.py; its JSON and its wall time from spawn to results written."""
+    env = {**os.environ, "PYTHONPATH": str(BENCH)}
+    start = time.time()
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "rules_child.py"), *args],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"rules_child {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found, found.get("end_epoch", time.time()) - start
+
+
+def run_engine(
+    engine: str, snapshot: Path, out: Path, repeat: int, *, every: bool = False
+) -> Timed:
+    timed = Timed(engine)
+    for _ in range(repeat):
+        args = [engine, str(snapshot), COUNTY, str(out), DATE.isoformat()]
+        found, wall = child([*args, "--all"] if every else args)
+        timed.runs.append(Run(wall, found["phases"], found["peak_rss_mib"], found["totals"]))
+    return timed
+
+
+@dataclass
+class Compared:
+    modelled: int
+    matched: dict[str, int]
+    totals_fen: dict[str, int]
+    mismatches: list[str]
+
+
+def compare(snapshot: Path, outs: dict[str, Path], work: Path) -> Compared:
+    """Every household OpenFisca models: the same eligibility and amount from each engine."""
+    check = work / "check.parquet"
+    child(["safetynet", str(snapshot), COUNTY, str(check), DATE.isoformat(), "--check"])
+    ref = pq.read_table(check)
+    ids = ref.column("household_id").to_numpy()
+    modelled = ref.column("modelled").to_numpy()
+    matched, totals, mismatches = {}, {}, []
+    for engine, path in outs.items():
+        got = pq.read_table(path)
+        amount = np.zeros(len(ids), np.int64)
+        eligible = np.zeros(len(ids), np.bool_)
+        rows = np.searchsorted(ids, got.column("household_id").to_numpy())
+        amount[rows] = got.column("amount_fen").to_numpy()
+        eligible[rows] = got.column("eligible").to_numpy()
+        same = (amount == ref.column("amount_fen").to_numpy()) & (
+            eligible == ref.column("eligible").to_numpy()
+        )
+        matched[engine] = int((same & modelled).sum())
+        totals[engine] = int(amount[modelled].sum())
+        for row in np.flatnonzero(modelled & ~same)[:3]:
+            mismatches.append(f"{engine}: household {ids[row]} amount {amount[row]} fen")
+    return Compared(int(modelled.sum()), matched, totals, mismatches)
+
+
+# -- single households ---------------------------------------------------------------------------
+
+
+def quantiles(samples: list[float]) -> tuple[float, float, float]:
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return statistics.median(samples), q[94], q[98]
+
+
+def latency(fn: Callable[[], Any], runs: int) -> tuple[float, float, float, float]:
+    """(first call, p50, p95, p99) in ms; the first call pays for imports and parameters."""
+    start = time.perf_counter()
+    fn()
+    first = (time.perf_counter() - start) * 1000
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        once()
+        fn()
         samples.append((time.perf_counter() - start) * 1000)
-    q = statistics.quantiles(samples, n=100, method="inclusive")
-    return Latency(runs, statistics.median(samples), q[94], statistics.fmean(samples), len(only))
+    return (first, *quantiles(samples))
 
 
-# -- (b) batch -----------------------------------------------------------------------------------
+def api_client(work: Path) -> Any:
+    from fastapi.testclient import TestClient
+
+    from safetynet.db.engine import create_database
+    from safetynet.entrypoints.api import InMemoryUserDirectory, Role, User, create_app
+
+    db = create_database(f"sqlite:///{work / 'api.sqlite'}")  # POST /calculate records nothing
+    users = InMemoryUserDirectory({"tok": User("bench", Role.INTAKE_CLERK, COUNTY)})
+    return TestClient(create_app(db, users=users))
+
+
+def households_json(n: int) -> list[dict[str, Any]]:
+    """``n`` households for the API: the example household with varied incomes and ids."""
+    base = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    found = []
+    for i in range(n):
+        hh = json.loads(json.dumps(base))
+        hh["household_id"] = f"bench-{i}"
+        hh["region"] = COUNTY
+        hh["members"][0]["wage_income"] = f"{(i * 37) % 4000}.00"
+        hh["members"][0].pop("id_number", None)
+        hh["members"][0].update({"birth_date": "1985-03-01", "sex": "male"})
+        found.append(hh)
+    return found
 
 
 @dataclass
-class SizeResult:
-    persons: int
-    households: int = 0
-    chunks: int = 0
-    generate_s: float = 0.0
-    suite_s: float = 0.0
-    dibao_s: float = 0.0
-    of_build_s: float = 0.0
-    of_calc_s: float = 0.0
-    lean_build_s: float = 0.0
-    lean_calc_s: float = 0.0
-    compared: int = 0
-    matched: int = 0
-    not_modelled: int = 0
-    eligible: int = 0
-    peak_rss_mib: float = 0.0
-    mismatches: list[str] = field(default_factory=list)
-
-    @property
-    def of_s(self) -> float:
-        return self.of_build_s + self.of_calc_s
-
-    @property
-    def lean_s(self) -> float:
-        return self.lean_build_s + self.lean_calc_s
-
-    def rate(self, seconds: float) -> float:
-        return self.persons / seconds if seconds else float("nan")
+class Single:
+    screen: tuple[float, float, float, float]
+    api: tuple[float, float, float, float]
+    many_first_s: float
+    many_best_s: float
+    many_households: int
 
 
-def best_time(fn: Callable[[], T], repeat: int) -> tuple[T, float]:
-    """The result and the best (smallest) time of ``repeat`` runs: interference only adds time."""
+def singles(work: Path, runs: int, many: int) -> Single:
+    from safetynet.policy.calculate import read_json
+    from safetynet.policy.screening import load_parameter_values, screen
+
+    household = read_json(EXAMPLE)
+    household["region"] = COUNTY
+    fallbacks = load_parameter_values("demo")
+    screened = latency(lambda: screen(household, DATE, COUNTY, fallbacks=fallbacks), runs)
+    client = api_client(work)
+    headers = {"Authorization": "Bearer tok"}
+    body = {"date": DATE.isoformat(), "fallback_parameters": "demo",
+            "households": [json.loads(EXAMPLE.read_text())]}  # fmt: skip
+    body["households"][0]["region"] = COUNTY
+
+    def one() -> None:
+        response = client.post("/calculate", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+
+    api = latency(one, runs)
+    big = {
+        "date": DATE.isoformat(),
+        "fallback_parameters": "demo",
+        "households": households_json(many),
+    }
     times = []
-    out: T | None = None
-    for _ in range(repeat):
-        out, took = timed(fn)
-        times.append(took)
-    assert out is not None
-    return out, min(times)
-
-
-def bench_size(
-    n: int,
-    chunk: int,
-    *,
-    seed: int,
-    on: dt.date,
-    overrides: Mapping[str, Any],
-    only: Sequence[str],
-    system: Any,
-    repeat: int,
-) -> SizeResult:
-    res = SizeResult(n)
-    for index, start in enumerate(range(0, n, chunk)):
-        size = min(chunk, n - start)
-        pop, took = timed(partial(synthetic_population, size, seed=seed + index, on=on))
-        res.generate_s += took
-        res.chunks += 1
-        res.households += pop.n_households
-        bench_chunk(
-            res, pop, start, on=on, overrides=overrides, only=only, system=system, repeat=repeat
-        )
-        del pop
-        gc.collect()
-        print(f"  {start + size:>12,} persons done", file=sys.stderr, flush=True)
-    res.peak_rss_mib = peak_rss_mib()
-    return res
-
-
-def bench_chunk(
-    res: SizeResult,
-    pop: Population,
-    offset: int,
-    *,
-    on: dt.date,
-    overrides: Mapping[str, Any],
-    only: Sequence[str],
-    system: Any,
-    repeat: int,
-) -> None:
-    """Time one chunk three ways on the same arrays and check OpenFisca against our dibao."""
-
-    def ours(names: Sequence[str]) -> dict[str, ProgramResult]:
-        return evaluate_all(fresh(pop), on, REGION, overrides=overrides, only=names)
-
-    _, took = best_time(partial(ours, only), repeat)
-    res.suite_s += took
-    dibao, took = best_time(partial(ours, ["dibao"]), repeat)
-    res.dibao_s += took
-    runs = [openfisca_once(system, pop, on, lean=False) for _ in range(repeat)]
-    res.of_build_s += min(build for _, build, _ in runs)
-    res.of_calc_s += min(calc for _, _, calc in runs)
-    builder = runs[-1][0]
-    compare(res, dibao["dibao"], builder, pop, offset)
-    runs = [openfisca_once(system, pop, on, lean=True) for _ in range(repeat)]
-    res.lean_build_s += min(build for _, build, _ in runs)
-    res.lean_calc_s += min(calc for _, _, calc in runs)
-    lean = runs[-1][0]
-    if not (
-        np.array_equal(lean.amount, builder.amount)
-        and np.array_equal(lean.eligible, builder.eligible)
-    ):
-        res.mismatches.append(f"chunk at person {offset}: the two OpenFisca builds disagree")
-
-
-def openfisca_once(
-    system: Any, pop: Population, on: dt.date, *, lean: bool
-) -> tuple[openfisca_dibao.OpenFiscaResult, float, float]:
-    """One OpenFisca run end to end: (result, seconds to build, seconds to calculate)."""
-    simulation, build = timed(
-        lambda: openfisca_dibao.build_simulation(system, fresh(pop), on, lean=lean)
-    )
-    result, calc = timed(lambda: openfisca_dibao.calculate(simulation, on))
-    return result, build, calc
-
-
-def compare(
-    res: SizeResult,
-    ours: Any,
-    theirs: openfisca_dibao.OpenFiscaResult,
-    pop: Population,
-    offset: int,
-) -> None:
-    """Every household OpenFisca models must get the same eligibility and amount, to the fen."""
-    single = pop.sum_h(ours.person_amount) if ours.person_amount is not None else 0
-    modelled = ~ours.outputs["in_gradual_exit"] & (single == 0)
-    same = (ours.amount == theirs.amount) & (ours.eligible == theirs.eligible)
-    res.compared += int(modelled.sum())
-    res.matched += int((same & modelled).sum())
-    res.not_modelled += int((~modelled).sum())
-    res.eligible += int(ours.eligible.sum())
-    for row in np.flatnonzero(modelled & ~same)[:5]:
-        res.mismatches.append(
-            f"chunk at person {offset}, household {row}: ours {int(ours.amount[row])} fen "
-            f"(eligible {bool(ours.eligible[row])}), OpenFisca {int(theirs.amount[row])} fen "
-            f"(eligible {bool(theirs.eligible[row])})"
-        )
+    for _ in range(5):
+        start = time.perf_counter()
+        response = client.post("/calculate", json=big, headers=headers)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.text[:500]
+        assert len(response.json()["households"]) == many
+    return Single(screened, api, times[0], min(times), many)
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -293,152 +357,190 @@ def fmt_n(n: int) -> str:
     return f"{n:,}"
 
 
-def fmt_rate(r: float) -> str:
-    return f"{r / 1e6:.2f} M/s" if r >= 1e6 else f"{r / 1e3:.0f} k/s"
+def met(ok: bool) -> str:
+    return "met" if ok else "**not met**"
 
 
-def report(
-    args: argparse.Namespace,
-    latency: Latency,
-    sizes: list[SizeResult],
-    ok: list[str],
-    skipped: Mapping[str, str],
-) -> str:
-    lines = [
-        f"# Rules engine benchmark, {dt.date.today().isoformat()}",
-        "",
-        f"- Command: `{' '.join(['./run bench rules', *sys.argv[1:]])}`",
-        f"- Machine: {machine()}; load average at the start {args.load[0]:.2f} / "
-        f"{args.load[1]:.2f} / {args.load[2]:.2f}",
-        f"- Python {platform.python_version()}, NumPy {np.__version__}, "
-        f"openfisca-core {importlib.metadata.version('openfisca-core')}",
-        f"- Revision: {revision()}",
-        f"- Rules date {args.date.isoformat()}, region {REGION} with {LOCALITY.name} as overrides; "
-        f"synthetic population seed {args.seed} (+ chunk index), chunks of {fmt_n(args.chunk)} persons",
-        f"- Programs run ({len(ok)}): {', '.join(ok)}",
-    ]
-    if skipped:
-        lines.append(
-            f"- Programs skipped ({len(skipped)}), no local parameter in the illustrative locality:"
-        )
-        lines += [f"  - {name}: {why}" for name, why in skipped.items()]
-    defaulted = fields_defaulted()
-    lines.append(
-        f"- Input fields left at their declared default ({len(defaulted)}): {', '.join(defaulted)}"
-    )
-    p50_ok = latency.p50_ms <= TARGET_P50_MS
-    lines += [
-        "",
-        "## Single household, all programs (in process)",
-        "",
-        "| Runs | Programs | p50 | p95 | Mean | Target p50 ≤ 5 ms |",
-        "|---:|---:|---:|---:|---:|:---|",
-        f"| {latency.runs} | {latency.programs} | {latency.p50_ms:.2f} ms | {latency.p95_ms:.2f} ms | "
-        f"{latency.mean_ms:.2f} ms | {'met' if p50_ok else 'NOT met'} |",
-        "",
-        "## Batch",
-        "",
-        "Time summed over the chunks, and persons per second. OpenFisca runs end to end: build the "
-        "simulation from the arrays, then calculate (build + calculate). *Builder* is OpenFisca's "
-        "documented SimulationBuilder route; *lean* sets ids and memberships directly, with no roles.",
-        "",
-        "| Persons | Households | Chunks | Generate | All programs (ours) | Dibao (ours) | "
-        "OpenFisca dibao, builder | OpenFisca dibao, lean | Peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in sizes:
-        lines.append(
-            f"| {fmt_n(r.persons)} | {r.households:,} | {r.chunks} | {r.generate_s:.2f} s | "
-            f"{r.suite_s:.2f} s, {fmt_rate(r.rate(r.suite_s))} | "
-            f"{r.dibao_s:.2f} s, {fmt_rate(r.rate(r.dibao_s))} | "
-            f"{r.of_s:.2f} s ({r.of_build_s:.2f} + {r.of_calc_s:.2f}), {fmt_rate(r.rate(r.of_s))} | "
-            f"{r.lean_s:.2f} s ({r.lean_build_s:.2f} + {r.lean_calc_s:.2f}), "
-            f"{fmt_rate(r.rate(r.lean_s))} | {r.peak_rss_mib:,.0f} MiB |"
-        )
-    lines += [
-        "",
-        "Speed-up (OpenFisca time ÷ our time; above 1 we are faster):",
-        "",
-        "| Persons | Dibao vs OpenFisca builder (target ≥ 5×) | All programs vs OpenFisca builder | "
-        "Dibao vs OpenFisca lean | Dibao vs OpenFisca calculate only | Checked vs OpenFisca |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in sizes:
-        lines.append(
-            f"| {fmt_n(r.persons)} | {r.of_s / r.dibao_s:.1f}× | {r.of_s / r.suite_s:.2f}× | "
-            f"{r.lean_s / r.dibao_s:.1f}× | {r.of_calc_s / r.dibao_s:.2f}× | "
-            f"{r.matched:,} / {r.compared:,} |"
-        )
-    ratio_ok = all(r.of_s / r.dibao_s >= TARGET_RATIO for r in sizes)
-    suite_ok = all(r.of_s / r.suite_s >= TARGET_RATIO for r in sizes)
-    lean_ok = all(r.lean_s / r.dibao_s >= TARGET_RATIO for r in sizes)
-    lines += [
-        "",
-        f"Target batch ≥ {TARGET_RATIO:.0f}× OpenFisca end to end: dibao vs dibao (builder) "
-        f"{'met' if ratio_ok else 'NOT met'}; dibao vs dibao (lean) {'met' if lean_ok else 'NOT met'}; "
-        f"all {len(ok)} programs vs OpenFisca dibao alone {'met' if suite_ok else 'NOT met'}.",
-        "",
-        f"Each time is the best of {args.repeat} run(s) per chunk, summed over chunks. Load average "
-        f"at the end {args.load_end[0]:.2f} / {args.load_end[1]:.2f} / {args.load_end[2]:.2f}. Peak RSS is the process high-water mark "
-        "so far (ru_maxrss). 'Checked' counts households OpenFisca models (no single-person member "
-        "payment, not in gradual exit) whose eligibility and amount equal ours to the fen; "
-        + ", ".join(
-            f"{fmt_n(r.persons)}: {r.not_modelled:,} not modelled, {r.eligible:,} eligible"
-            for r in sizes
-        )
-        + ".",
-    ]
-    for r in sizes:
-        lines += [f"- MISMATCH: {m}" for m in r.mismatches]
-    return "\n".join(lines) + "\n"
+def phases(run: Run) -> str:
+    p = run.phases
+    names = ["start", "read", "parameters", "compute", "write"]
+    parts, last = [], 0.0
+    for name in names:
+        parts.append(f"{p[name] - last:.2f}")
+        last = p[name]
+    return " / ".join(parts)
+
+
+@dataclass
+class Report:
+    args: argparse.Namespace
+    load_start: tuple[float, float, float]
+    dibao: list[tuple[int, int, dict[str, Timed], Compared]] = field(default_factory=list)
+    memory: tuple[int, dict[str, Timed]] | None = None
+    every: tuple[int, list[float]] | None = None
+    single: Single | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        a = self.args
+        end = load()
+        lines = [
+            f"# Rules core benchmark, whole process, {dt.date.today().isoformat()}",
+            "",
+            f"- Command: `{' '.join(['./run bench rules', *sys.argv[1:]])}`",
+            f"- Machine: {machine()}",
+            f"- Load average at the start {'/'.join(f'{x:.2f}' for x in self.load_start)}, "
+            f"at the end {'/'.join(f'{x:.2f}' for x in end)} (1/5/15 min)",
+            f"- Revision: {revision()}; rules date {DATE}, county {COUNTY}; dibao with "
+            f"{LOCALITY.name} as overrides, every program and single households with the "
+            f"illustrative locality 'demo' as fallbacks; synthetic population seed {SEED}",
+            f"- Each process ran {a.repeat} time(s): first run and best run reported; times in "
+            "seconds, phases start / read / parameters / compute / write",
+            "",
+            "## Targets (issue 15)",
+            "",
+            "| figure | target | measured | met? |",
+            "|---|---|---|---|",
+        ]
+        lines += self.target_rows()
+        lines += ["", "## Dibao, whole process, Parquet in → results out", ""]
+        lines += [
+            "| households | persons | engine | first run | best run | phases of the best | "
+            "peak RSS | checked to the fen |",
+            "|---:|---:|---|---:|---:|---|---:|---:|",
+        ]
+        for households, persons, timed, cmp in self.dibao:
+            for engine in ENGINES:
+                t = timed[engine]
+                lines.append(
+                    f"| {fmt_n(households)} | {persons:,} | {engine} | {t.first.wall_s:.2f} | "
+                    f"{t.best.wall_s:.2f} | {phases(t.best)} | {t.best.peak_rss_mib:,.0f} MiB | "
+                    f"{cmp.matched[engine]:,} / {cmp.modelled:,}, total "
+                    f"{cmp.totals_fen[engine]:,} fen |"
+                )
+        for _, _, _, cmp in self.dibao:
+            lines += [f"- MISMATCH {m}" for m in cmp.mismatches]
+        if self.memory is not None:
+            persons, timed = self.memory
+            lines += ["", f"## Peak memory, dibao, {persons:,} persons in one county", ""]
+            lines += ["| engine | peak RSS | wall |", "|---|---:|---:|"]
+            for engine in ENGINES:
+                best = timed[engine].best
+                lines.append(f"| {engine} | {best.peak_rss_mib:,.0f} MiB | {best.wall_s:.2f} s |")
+        if self.every is not None:
+            persons, walls = self.every
+            lines += [
+                "",
+                f"## Every program, {persons:,} persons (counties of 1 M), `safetynet run-month "
+                "--stage rules --no-registry --workers 2`",
+                "",
+                f"First run {walls[0]:.1f} s ({persons / walls[0] / 1e6:.2f} M persons/s), best "
+                f"{min(walls):.1f} s ({persons / min(walls) / 1e6:.2f} M persons/s).",
+            ]
+        if self.single is not None:
+            s = self.single
+            lines += [
+                "",
+                "## One household, every program",
+                "",
+                "| path | first call | p50 | p95 | p99 |",
+                "|---|---:|---:|---:|---:|",
+                "| `screen` (fresh parameter view per call) | " + " | ".join(f"{x:.2f} ms" for x in s.screen) + " |",
+                "| `POST /calculate` (in-process ASGI client) | " + " | ".join(f"{x:.2f} ms" for x in s.api) + " |",
+                "",
+                f"{s.many_households:,} households in one `POST /calculate`: first "
+                f"{s.many_first_s:.3f} s, best of 5 {s.many_best_s:.3f} s.",
+            ]  # fmt: skip
+        lines += [f"- skipped: {why}" for why in self.skipped]
+        return "\n".join(lines) + "\n"
+
+    def target_rows(self) -> list[str]:
+        rows = []
+        for households, _, timed, _ in self.dibao:
+            ours = timed["safetynet"].best.wall_s
+            of_ratio = timed["openfisca"].best.wall_s / ours
+            np_ratio = ours / timed["numpy"].best.wall_s
+            ok = of_ratio >= 5 and np_ratio <= 2
+            rows.append(
+                f"| dibao, {fmt_n(households)} households, whole process | ≥ 5× OpenFisca, "
+                f"≤ 2× NumPy | {ours:.2f} s: {of_ratio:.2f}× faster than OpenFisca "
+                f"({timed['openfisca'].best.wall_s:.2f} s), {np_ratio:.2f}× NumPy's time "
+                f"({timed['numpy'].best.wall_s:.2f} s) | {met(ok)} |"
+            )
+        if self.every is not None:
+            persons, walls = self.every
+            rate = persons / min(walls)
+            rows.append(
+                f"| every program, {fmt_n(persons)} persons, whole process | ≥ 5 M persons/s | "
+                f"{rate / 1e6:.2f} M persons/s ({min(walls):.1f} s) | {met(rate >= 5e6)} |"
+            )
+        if self.memory is not None:
+            persons, timed = self.memory
+            ours, theirs = (
+                timed["safetynet"].best.peak_rss_mib,
+                timed["openfisca"].best.peak_rss_mib,
+            )
+            rows.append(
+                f"| peak memory, dibao, {fmt_n(persons)} persons | ≤ OpenFisca's | {ours:,.0f} MiB "
+                f"vs {theirs:,.0f} MiB ({ours / theirs:.2f}×) | {met(ours <= theirs)} |"
+            )
+        if self.single is not None:
+            s = self.single
+            for label, q in (("`screen`", s.screen), ("the API", s.api)):
+                rows.append(
+                    f"| one household, every program, {label} | p50 ≤ 2 ms, p99 ≤ 10 ms | "
+                    f"p50 {q[1]:.2f} ms, p99 {q[3]:.2f} ms | {met(q[1] <= 2 and q[3] <= 10)} |"
+                )
+            rows.append(
+                f"| {s.many_households:,} households in one API request | ≤ 0.5 s | "
+                f"{s.many_best_s:.3f} s (first {s.many_first_s:.3f} s) | {met(s.many_best_s <= 0.5)} |"
+            )
+        rows.append("| monthly cycle, 10 M persons, with its registry snapshot | ≤ 60 s | not "
+                    "measured here (bench/cycle.py) | — |")  # fmt: skip
+        return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--persons", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--chunk", type=int, default=1_000_000, help="persons per county chunk")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per chunk (best)")
-    parser.add_argument("--runs", type=int, default=1000, help="single-household runs (≥ 500)")
-    parser.add_argument("--date", type=dt.date.fromisoformat, default=DEFAULT_DATE)
-    parser.add_argument("--quick", action="store_true", help="100 k persons, 200 runs: smoke test")
-    parser.add_argument(
-        "--output", type=Path, help="report file (default bench/results/rules-<date>.md)"
-    )
+    parser.add_argument("--households", type=int, nargs="*", default=[1_000_000, 5_000_000])
+    parser.add_argument("--memory-persons", type=int, default=15_000_000)
+    parser.add_argument("--all-persons", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1000, help="single-household calls")
+    parser.add_argument("--many", type=int, default=10_000, help="households in one request")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     if args.quick:
-        args.persons, args.runs = [100_000], 200
-        args.chunk = min(args.chunk, 100_000)
-    if args.chunk <= 0 or args.repeat <= 0 or any(n <= 0 for n in args.persons):
-        parser.error("--persons, --chunk and --repeat must be positive")
-
-    args.load = os.getloadavg()
-    tree = default_tree()
-    overrides = load_overrides(tree)
-    ok, skipped = usable_programs(args.date, overrides, args.seed)
-    for name, why in skipped.items():
-        print(f"skipped {name}: {why}", file=sys.stderr)
-    system = openfisca_dibao.build_system(Params(args.date, REGION, tree, overrides))
-
-    print(f"single household, {len(ok)} programs, {args.runs} runs ...", file=sys.stderr)
-    latency = single_household(args.date, overrides, ok, args.runs)
-    sizes = []
-    for n in args.persons:
-        print(f"{n:,} persons in chunks of {min(args.chunk, n):,} ...", file=sys.stderr)
-        sizes.append(
-            bench_size(
-                n,
-                args.chunk,
-                seed=args.seed,
-                on=args.date,
-                overrides=overrides,
-                only=ok,
-                system=system,
-                repeat=args.repeat,
-            )
-        )
-    args.load_end = os.getloadavg()
-    text = report(args, latency, sizes, ok, skipped)
+        args.households, args.memory_persons, args.all_persons = [100_000, 200_000], 0, 1_000_000
+        args.runs = 200
+    report = Report(args, load())
+    base = base_tables()
+    columns = dibao_columns()
+    with tempfile.TemporaryDirectory(prefix="bench-rules-") as tmp:
+        work = Path(tmp)
+        for households in args.households:
+            print(f"dibao, {households:,} households ...", file=sys.stderr, flush=True)
+            snap = DATA / f"dibao-{households}"
+            persons = write_snapshot(snap, base, households, columns)
+            timed, outs = {}, {}
+            for engine in ENGINES:
+                outs[engine] = work / f"{engine}.parquet"
+                timed[engine] = run_engine(engine, snap, outs[engine], args.repeat)
+            report.dibao.append((households, persons, timed, compare(snap, outs, work)))
+        if args.memory_persons:
+            per = base[0].num_rows / base[1].num_rows
+            households = int(args.memory_persons / per)
+            print(f"memory, ~{args.memory_persons:,} persons ...", file=sys.stderr, flush=True)
+            snap = DATA / f"dibao-{households}"
+            persons = write_snapshot(snap, base, households, columns)
+            report.memory = (persons, {e: run_engine(e, snap, work / f"m-{e}.parquet", 1)
+                                       for e in ENGINES})  # fmt: skip
+        if args.all_persons:
+            report.every = every_program(args.all_persons, base, work, args.repeat)
+        print("single households ...", file=sys.stderr, flush=True)
+        report.single = singles(work, args.runs, args.many)
+    text = report.text()
     print(text)
     out = (
         args.output
@@ -447,12 +549,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"written to {out}", file=sys.stderr)
-    failed = [r for r in sizes if r.matched != r.compared or r.mismatches]
-    if failed:
-        print("FAIL: OpenFisca and our dibao disagree (see MISMATCH lines)", file=sys.stderr)
+    bad = [c for _, _, _, c in report.dibao if c.mismatches or len(set(c.matched.values())) != 1
+           or min(c.matched.values()) != c.modelled]  # fmt: skip
+    if bad:
+        print("FAIL: the engines disagree (see MISMATCH lines)", file=sys.stderr)
         return 1
     return 0
 
+
+def every_program(
+    persons: int, base: tuple[pa.Table, pa.Table], work: Path, repeat: int
+) -> tuple[int, list[float]]:
+    per_county = base[1].num_rows  # households of the 1 M-person base county
+    counties = max(1, round(persons / base[0].num_rows))
+    names = [f"{COUNTY[:4]}{i:02d}" for i in range(counties)]
+    snap = DATA / f"all-{counties}x{per_county}"
+    print(
+        f"every program, {counties} counties of {base[0].num_rows:,} persons ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    total = write_snapshot(snap, base, per_county, None, names) * counties
+    walls = []
+    for _ in range(repeat):
+        out = work / "run-month"
+        shutil.rmtree(out, ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run(
+            [str(Path(sys.executable).with_name("safetynet")), "run-month", "--month", DATE.strftime("%Y-%m"),
+             "--snapshot", str(snap), "--out", str(out), "--no-registry", "--stage", "rules",
+             "--workers", "2", "--fallback-parameters", "demo", "--quiet", "--restart"],
+            check=True, capture_output=True, env={**os.environ, "SAFETYNET_HOME": str(work / "home")},
+        )  # fmt: skip
+        walls.append(time.perf_counter() - start)
+    return total, walls
+
+
+_ = Decimal  # money in the example household stays exact (read_json)
 
 if __name__ == "__main__":
     sys.exit(main())

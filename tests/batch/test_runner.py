@@ -162,3 +162,17 @@ def test_unknown_county_and_bad_month_are_named(tmp_path: Path) -> None:
         run_month(tmp_path / "snap", "2025-13", tmp_path / "out", fallbacks=FALLBACKS)
     with pytest.raises(InputError, match=r"manifest\.json is missing"):
         run_month(tmp_path / "nothing", MONTH, tmp_path / "out", fallbacks=FALLBACKS)
+
+
+def test_region_codes_without_sorting_strings_for_a_one_region_county() -> None:
+    from safetynet.batch.runner import region_codes
+
+    one = np.array(["510181"] * 5, dtype=object)
+    assert region_codes(one)[0] == ["510181"]
+    assert region_codes(one)[1].tolist() == [0] * 5
+    mixed = np.array(["510182", "510181", "510182", "510104"], dtype=object)
+    names, codes = region_codes(mixed)
+    assert names == ["510104", "510181", "510182"]
+    assert [names[c] for c in codes] == mixed.tolist()
+    assert region_codes(np.array([510181, 510104]))[0] == ["510104", "510181"]
+    assert region_codes(np.array([], dtype=object))[0] == []

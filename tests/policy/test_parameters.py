@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,10 @@ from safetynet.policy.parameters import (
     NATION,
     ParameterFileError,
     Provenance,
+    cached_tree,
     default_tree,
     load_tree,
+    parameter_cache_dir,
     parse_override,
 )
 
@@ -169,3 +172,59 @@ def test_shipped_parameters_load_and_every_value_is_cited() -> None:
         for name, history in level.items():
             for value in history:
                 assert value.references, name
+
+
+# -- the compiled tree, cached between runs ---------------------------------------------------
+
+
+def _params(tmp_path: Path, *regions: str) -> Path:
+    (tmp_path / "params").mkdir()
+    return make_tree(tmp_path / "params", *regions)
+
+
+def _counting_build(root: Path, built: list[int]) -> Any:
+    def build() -> Any:
+        built.append(1)
+        return load_tree(root, default_registry())
+
+    return build
+
+
+def test_the_compiled_tree_is_read_back_until_a_file_changes(tmp_path: Path) -> None:
+    root = _params(tmp_path, HUBEI, WUHAN)
+    cache = tmp_path / "cache"
+    built: list[int] = []
+    first = cached_tree(root, _counting_build(root, built), cache)
+    second = cached_tree(root, _counting_build(root, built), cache)
+    assert built == [1]  # the second process reads the cache and parses no YAML
+    on, where = dt.date(2025, 8, 1), lineage("420102")
+    for name in ("assistance.test.standard", "assistance.test.multiple"):
+        a, b = first.resolve(name, on, where), second.resolve(name, on, where)
+        assert (a.value, a.level, a.references) == (b.value, b.level, b.references)
+    # A changed value is a different key: the tree is compiled again and says the new value.
+    (root / "regions" / "r1.yaml").write_text(WUHAN.replace("1000", "1100"), encoding="utf-8")
+    third = cached_tree(root, _counting_build(root, built), cache)
+    assert built == [1, 1]
+    assert third.resolve("assistance.test.standard", on, where).value == 110000
+
+
+def test_a_damaged_or_unwritable_cache_is_ignored(tmp_path: Path) -> None:
+    root = _params(tmp_path, HUBEI)
+    cache = tmp_path / "cache"
+    built: list[int] = []
+    cached_tree(root, _counting_build(root, built), cache)
+    (entry,) = cache.glob("parameters-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    tree = cached_tree(root, _counting_build(root, built), cache)
+    assert built == [1, 1]
+    assert tree.resolve("assistance.test.standard", dt.date(2025, 1, 1), lineage("420000")).value
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder should be", encoding="utf-8")
+    cached_tree(root, _counting_build(root, built), blocked / "cache")  # cannot write: still works
+    assert built == [1, 1, 1]
+
+
+def test_the_cache_folder_is_the_users_or_off(tmp_path: Path) -> None:
+    assert parameter_cache_dir({"SAFETYNET_PARAMETER_CACHE": "off"}) is None
+    assert parameter_cache_dir({"SAFETYNET_PARAMETER_CACHE": str(tmp_path)}) == tmp_path
+    assert parameter_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "safetynet"

@@ -15,17 +15,12 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
 
-from safetynet.audit.log import Actor, append
-from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
-from safetynet.db.engine import Database, require_current_schema
 from safetynet.domain.money import fen_to_yuan
 from safetynet.errors import InputError
 from safetynet.policy.engine import (
@@ -47,7 +42,12 @@ from safetynet.registry.county_data import (
     write_parquet,
 )
 
-SYSTEM = Actor(name="monthly-run", role="system")
+if TYPE_CHECKING:  # the county function needs no database: a worker does not import one
+    from sqlalchemy.orm import Session
+
+    from safetynet.db.engine import Database
+
+SYSTEM_ACTOR = {"name": "monthly-run", "role": "system"}  # who the audit log says ran the month
 PROGRESS = "_progress.json"  # the finished counties of a month, with the stages that were run
 RULES_ONLY = ("rules",)
 
@@ -98,17 +98,17 @@ def evaluate_county(
     error: ``engine.compute``)."""
     pop = data.population
     chosen = {pid: prog for pid, prog in programs().items() if only is None or pid in only}
-    regions = np.unique(data.region)
+    names, codes = region_codes(data.region)
     results: dict[str, ProgramResult] = {}
-    for region in regions:
+    for code, region in enumerate(names):
         # Households of one region share one parameter view; a county usually has one region.
-        rows = np.flatnonzero(data.region == region)
-        part = pop if len(regions) == 1 else pop.take(rows)
-        params = Params(on, str(region), tree, overrides, fallbacks)
+        rows = np.arange(pop.n_households) if len(names) == 1 else np.flatnonzero(codes == code)
+        part = pop if len(names) == 1 else pop.take(rows)
+        params = Params(on, region, tree, overrides, fallbacks)
         trace = Trace()
         for pid, prog in chosen.items():
             res = compute(prog, part, params, trace)
-            results[pid] = res if len(regions) == 1 else _merge(results.get(pid), res, rows, pop)
+            results[pid] = res if len(names) == 1 else _merge(results.get(pid), res, rows, pop)
     sizes = pop.ends - pop.starts
     totals, tables, person_tables = [], [], []
     for pid, res in results.items():
@@ -156,6 +156,31 @@ def evaluate_county(
         results=pa.concat_tables(tables),
         person_results=pa.concat_tables(person_tables) if person_tables else empty_p,
     )
+
+
+def region_codes(region: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The distinct region codes of a county's households, in ascending order, and each
+    household's index among them (int32). A county usually has one region: that is checked in
+    one pass, and the strings are sorted only when there are several."""
+    n = len(region)
+    if n == 0:
+        return [], np.zeros(0, np.int32)
+    if region.dtype.kind in "iu":  # already integer region codes
+        first = region[0]
+        if bool((region == first).all()):
+            return [f"{int(first):06d}"], np.zeros(n, np.int32)
+        values, codes = np.unique(region, return_inverse=True)
+        return [f"{int(v):06d}" for v in values], codes.astype(np.int32)
+    first = region[0]
+    if bool((region == first).all()):
+        return [str(first)], np.zeros(n, np.int32)
+    encoded = pa.array(region, pa.string()).dictionary_encode()
+    found = [str(v) for v in encoded.dictionary.to_pylist()]
+    order = np.argsort(np.array(found, dtype=object))
+    rank = np.empty(len(found), np.int32)
+    rank[order] = np.arange(len(found), dtype=np.int32)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    return [found[i] for i in order], codes
 
 
 def _merge(
@@ -227,6 +252,11 @@ def _write_parquet(folder: Path, result: CountyResult) -> None:
 def start_run(
     session: Session, month: str, snapshot: Path, note: str, total: int, restart: bool
 ) -> int:
+    from sqlalchemy import select
+
+    from safetynet.audit.log import Actor, append
+    from safetynet.batch.model import MonthlyRun
+
     run = session.scalar(select(MonthlyRun).where(MonthlyRun.month == month))
     now = dt.datetime.now(dt.UTC)
     if run is not None and restart:
@@ -245,7 +275,7 @@ def start_run(
         )
         session.add(run)
         session.flush()
-        append(session, actor=SYSTEM, command="RunMonth", event="MonthlyRunStarted",
+        append(session, actor=Actor(**SYSTEM_ACTOR), command="RunMonth", event="MonthlyRunStarted",
                entity="monthly_run", entity_id=run.id,
                after={"month": month, "snapshot": str(snapshot), "counties": total})  # fmt: skip
     return run.id
@@ -255,6 +285,11 @@ def record_county(
     session: Session, run_id: int, month: str, result: CountyResult, *, households: bool
 ) -> None:
     """Replace the county's rows for this run, in the caller's transaction."""
+    from sqlalchemy import delete, insert, select
+
+    from safetynet.audit.log import Actor, append
+    from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
+
     session.execute(delete(CountyProgramSummary).where(
         CountyProgramSummary.run_id == run_id, CountyProgramSummary.county == result.county))  # fmt: skip
     session.execute(delete(HouseholdResult).where(
@@ -281,7 +316,7 @@ def record_county(
     if run.counties_done == run.counties_total:
         run.status = "finished"
         run.finished_at = dt.datetime.now(dt.UTC)
-    append(session, actor=SYSTEM, command="RunMonth", event="CountyEvaluated",
+    append(session, actor=Actor(**SYSTEM_ACTOR), command="RunMonth", event="CountyEvaluated",
            entity="monthly_run", entity_id=run_id,
            after={"month": month, "county": result.county, "households": result.households,
                   "programs": {t.program: [t.households, t.amount_fen] for t in result.totals}})  # fmt: skip
@@ -313,6 +348,8 @@ def run_month(
     done = finished_counties(folder, RULES_ONLY)
     run_id = None
     if db is not None:
+        from safetynet.db.engine import require_current_schema
+
         require_current_schema(db)
         with db.sessions.begin() as session:
             run_id = start_run(session, month, snapshot, parameters_note, len(chosen), restart)

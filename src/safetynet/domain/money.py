@@ -135,8 +135,9 @@ def _div_round_array(n: IntArray, d: int, mode: Rounding) -> IntArray:
 
 
 def _div_round_raw(n: IntArray, d: int, mode: Rounding) -> Any:
-    q = n // d
-    r = n - q * d  # 0 <= r < d
+    if d == 1:  # a whole ratio: nothing to round (and no pass of integer division)
+        return n
+    q, r = np.divmod(n, d)  # one pass; 0 <= r < d (floor division, d > 0)
     has_rest = r > 0
     if mode is Rounding.FLOOR:
         return q

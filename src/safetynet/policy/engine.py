@@ -34,7 +34,14 @@ from safetynet.policy.parameters import (
     default_tree,
     scale_lookup,
 )
-from safetynet.policy.population import BoolArray, IntArray, Population, load_program_modules
+from safetynet.policy.population import (
+    FIELDS,
+    BoolArray,
+    Entity,
+    IntArray,
+    Population,
+    load_program_modules,
+)
 
 ILLUSTRATIVE_FALLBACK = "illustrative"
 
@@ -61,6 +68,7 @@ class Params:
         # Values used only where the region has none in force: the demo's illustrative locality.
         self.fallbacks = dict(fallbacks or {})
         self._cache: dict[str, Resolved] = {}
+        self._shared: dict[str, tuple[Population, np.ndarray]] = {}
 
     def resolve(self, name: str) -> Resolved:
         hit = self._cache.get(name)
@@ -93,6 +101,19 @@ class Params:
         if hit is None:
             hit = self._cache[key] = self.tree.resolve(name, self.on, [NATION], self.overrides)
         return hit
+
+    def shared(self, key: str, pop: Population, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An intermediate several programs compute alike (dibao's counted income, read by
+        tekun, rigid expenditure and temporary assistance), made once per population for this
+        parameter view and read-only from then on. Only for untraced runs: an explanation
+        records its own steps."""
+        hit = self._shared.get(key)
+        if hit is not None and hit[0] is pop:
+            return hit[1]
+        value = make()
+        value.setflags(write=False)
+        self._shared[key] = (pop, value)
+        return value
 
     def used(self) -> list[Resolved]:
         return list(self._cache.values())
@@ -264,15 +285,19 @@ class ProgramInfo:
     def procedure_for(self, *, emergency: bool = False) -> Procedure:
         return Procedure.EMERGENCY if emergency and self.emergency_procedure else self.procedure
 
+    def _household_recipients(self) -> bool:
+        """Whether ``recipients`` is a household's fact (else a person's)."""
+        return FIELDS.get(self.recipients).entity is Entity.HOUSEHOLD
+
     def recipient_persons(self, pop: Population) -> BoolArray:
         """Persons paid now (every member, where the ``recipients`` column is a household's)."""
-        if self.recipients in pop.households:
+        if self._household_recipients():
             return pop.to_p(np.asarray(pop.h(self.recipients), np.bool_))
         return np.asarray(pop.p(self.recipients), np.bool_)
 
     def recipient_households(self, pop: Population) -> BoolArray:
         """Households paid now (with at least one paid member, for a person's column)."""
-        if self.recipients in pop.households:
+        if self._household_recipients():
             return np.asarray(pop.h(self.recipients), np.bool_)
         return pop.any_h(np.asarray(pop.p(self.recipients), np.bool_))
 

@@ -6,15 +6,21 @@ force: overrides → county → prefecture city → province → nation (see doc
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -242,8 +248,76 @@ def _parameters_root() -> Traversable:
 
 @functools.cache
 def default_tree() -> ParameterTree:
-    """The parameters shipped with the package (loaded once per process, on first use)."""
-    return load_tree(_parameters_root(), default_registry())
+    """The parameters shipped with the package (loaded once per process, on first use): from the
+    compiled cache when the YAML files have not changed since it was written (``cached_tree``)."""
+    root = _parameters_root()
+    return cached_tree(root, lambda: load_tree(root, default_registry()))
+
+
+CACHE_ENV = "SAFETYNET_PARAMETER_CACHE"
+"""A folder for the compiled parameter tree, or ``off``; default ``$XDG_CACHE_HOME/safetynet``
+(else ``~/.cache/safetynet``)."""
+_CACHE_FORMAT = b"safetynet-parameter-tree-1"
+
+
+def parameter_cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where the compiled tree is kept (None: the cache is off)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(CACHE_ENV, "")
+    if chosen.strip().lower() == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "safetynet"
+
+
+def tree_fingerprint(root: Traversable) -> str:
+    """A hash of every YAML file under ``root`` (path and bytes), of the region list and of this
+    module's own source: any change to what the tree is compiled from gives another key."""
+    digest = hashlib.sha256(_CACHE_FORMAT)
+    digest.update(sys.version.encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(_region_source_bytes())
+    for path, rel in _yaml_files(root):
+        name = "/".join(rel).encode()
+        data = path.read_bytes()
+        digest.update(len(name).to_bytes(8, "little") + name + len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _region_source_bytes() -> bytes:
+    """The files the region registry is read from (the tree checks region codes against it)."""
+    import safetynet.domain.regions as regions_module
+
+    data = resources.files("safetynet.domain") / "data" / "regions.csv"
+    return Path(regions_module.__file__).read_bytes() + data.read_bytes()
+
+
+def cached_tree(
+    root: Traversable, build: Callable[[], ParameterTree], folder: Path | None = None
+) -> ParameterTree:
+    """The tree compiled from ``root``: read from the cache file keyed by ``tree_fingerprint``, or
+    built (``build``) and written there atomically for the next process. A cache that cannot be
+    read or written is ignored: the tree is then built from the YAML, as without a cache."""
+    folder = folder if folder is not None else parameter_cache_dir()
+    if folder is None:
+        return build()
+    path = folder / f"parameters-{tree_fingerprint(root)}.pickle"
+    with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        with path.open("rb") as handle:
+            tree = pickle.load(handle)
+        if isinstance(tree, ParameterTree):
+            return tree
+    tree = build()
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tree._memo.clear()
+        tmp.write_bytes(pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
+    return tree
 
 
 def load_tree(root: Traversable, regions: RegionRegistry, *more: Traversable) -> ParameterTree:

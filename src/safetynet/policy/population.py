@@ -268,8 +268,9 @@ class Population:
             raise KeyError(f"{name} is a {f.entity} field")
         if f.default is None:
             raise InputError(name, "is required and missing")
-        value = f.default_value()
-        column = np.full(n, value, dtype=f.dtype())
+        # A fact nobody gave costs nothing: one value seen through a read-only, zero-stride view
+        # (no column of n copies is ever written; a program that tried to write it would fail).
+        column = np.broadcast_to(np.array(f.default_value(), dtype=f.dtype()), (n,))
         (self.persons if entity is Entity.PERSON else self.households)[name] = column
         return column
 
@@ -388,7 +389,12 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
 def _columns(
     fields: Mapping[str, Field], rows: Sequence[tuple[str, Mapping[str, Any]]]
 ) -> dict[str, np.ndarray]:
-    """One column per field: the default everywhere, then each row's given values parsed in."""
+    """One column per field some row gives (the default where a row does not), then each row's
+    values parsed in. A field no row gives has no column: it reads as its default for free
+    (``Population.p``/``h``)."""
+    given_names: set[str] = set()
+    for _, row in rows:
+        given_names.update(row.keys())
     columns = {}
     for name, f in fields.items():
         if f.default is None:
@@ -396,13 +402,22 @@ def _columns(
             if missing is not None:
                 raise InputError(f"{missing}.{name}", "is required")
             columns[name] = np.zeros(len(rows), dtype=f.dtype())
-        else:
+        elif name in given_names:
             columns[name] = np.full(len(rows), f.default_value(), dtype=f.dtype())
+    # Many households repeat the same values (a relation, a date, a round amount): each distinct
+    # value of a field is parsed once. A value that fails is never kept, so every row that has it
+    # is named by its own error when it is reached.
+    parsed: dict[tuple[str, type, Any], int | bool] = {}
     for i, (where, row) in enumerate(rows):
         for name, raw in row.items():
             given = fields.get(name)
-            if given is not None and raw is not None:
-                columns[name][i] = given.parse(raw, f"{where}.{name}")
+            if given is None or raw is None:
+                continue
+            key = (name, type(raw), raw if not isinstance(raw, list | dict) else id(raw))
+            value = parsed.get(key)
+            if value is None:
+                value = parsed[key] = given.parse(raw, f"{where}.{name}")
+            columns[name][i] = value
     return columns
 
 
@@ -425,7 +440,9 @@ def declare_all_fields() -> None:
 
 
 def _reject_unknown(obj: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    known_set = set(known)
+    known_set = known if isinstance(known, set | frozenset) else set(known)
+    if obj.keys() <= known_set:
+        return
     for key in obj:
         if key not in known_set:
             close = difflib.get_close_matches(key, sorted(known_set), n=1)

@@ -148,6 +148,15 @@ def test_no_access_outside_the_users_region(client: TestClient, database: Databa
             "reason": "两个人",
         },
         ("POST", "/registry/duplicates/{pair_id}/reject"): {"reason": "再核实"},
+        # Nothing recorded and nothing read: any region may be calculated by the roles allowed.
+        ("POST", "/calculate"): {
+            "date": "2026-07-01",
+            "region": OWN,
+            "programs": ["dibao"],
+            "households": [
+                {"members": [{"relation": "head", "birth_date": "1970-01-01", "sex": "male"}]}
+            ],
+        },
     }
     routes = _routes(client)
     assert len(routes) >= 32

@@ -34,6 +34,9 @@ INPUT_FILE, INPUT_DIR, INPUT_ANY, OUTPUT_FILE, OUTPUT_DIR = (
 # (command, parameter) -> what the path must be.
 KINDS = {
     ("calc", "input_file"): INPUT_FILE,
+    ("calc", "batch"): INPUT_FILE,
+    ("calc", "out_file"): OUTPUT_FILE,
+    ("calc", "fallback_parameters"): INPUT_FILE,
     ("screen", "input_file"): INPUT_FILE,
     ("screen", "fallback_parameters"): INPUT_FILE,
     ("cases run", "path"): INPUT_ANY,

@@ -60,6 +60,7 @@ __all__ = [
     "TrackIdPath",
     "Version",
     "YearMonth",
+    "check_household_facts",
     "maximum_amount_fen",
     "refuse_amounts_above",
 ]
@@ -93,6 +94,8 @@ _TEXT_WHITESPACE = frozenset("\n\r\t")
 
 
 def _bad_character(text: str, *, multiline: bool) -> str | None:
+    if text.isprintable():  # no character of categories C* (Cc, Cs, Cn included): nothing to find
+        return None
     for ch in text:
         category = unicodedata.category(ch)
         if category == "Cc" and not (multiline and ch in _TEXT_WHITESPACE):
@@ -259,6 +262,17 @@ def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
 def _household_facts(value: dict[str, Any]) -> dict[str, Any]:
     _Walk(_money_fields()).check(value, "household", 0)
     return value
+
+
+def check_household_facts(value: dict[str, Any], loc: tuple[str | int, ...]) -> None:
+    """The bounds of ``HouseholdFacts`` for facts read outside a model (a list of many
+    households): a 422 at ``loc`` naming the value that breaks them."""
+    try:
+        _household_facts(value)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": loc, "msg": str(exc), "type": "value_error"}]
+        ) from None
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]

@@ -66,13 +66,18 @@ class Action(StrEnum):
     CLOSE_LEAD = "close_lead"  # referred or closed with a note
     STATISTICS = "statistics"  # counts and amounts by region, program and month (no person)
     READ_ALERTS = "read_alerts"  # monitoring alerts of the region (suspected fraud, changes)
+    CALCULATE = "calculate"  # households' amounts under the rules (nothing is recorded)
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES, Action.REGISTRY_READ})
+# Staff who take in, check or decide applications calculate entitlements (``POST /calculate``);
+# the auditor reads what was recorded and does not.
+_CALCULATE = frozenset({Action.CALCULATE})
 
 POLICY: dict[Role, frozenset[Action]] = {
     # The front desk also takes in appeals lodged there and reports of a member's death.
     Role.INTAKE_CLERK: _READ
+    | _CALCULATE
     | {
         Action.SUBMIT,
         Action.ACCEPT,
@@ -87,6 +92,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     # Investigators carry out re-checks and record the job offers a member refused or accepted;
     # they verify identity, so they may read a full identity number (with a reason, logged).
     Role.INVESTIGATOR: _READ
+    | _CALCULATE
     | {
         Action.READ_FULL_ID_NUMBER,
         Action.START_INVESTIGATION,
@@ -101,6 +107,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     },
     # The township office owns most monitoring alerts and opens the re-checks they call for.
     Role.TOWNSHIP_REVIEWER: _READ
+    | _CALCULATE
     | {
         Action.TOWNSHIP_OPINION,
         Action.POST_NOTICE,
@@ -124,6 +131,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     # keeps the register of staff relatives; it decides, and may read a full identity number
     # (with a reason, logged) to send to a bank or another department.
     Role.COUNTY_APPROVER: _READ
+    | _CALCULATE
     | {
         Action.READ_FULL_ID_NUMBER,
         Action.HOME_VISIT,
@@ -148,8 +156,8 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.STATISTICS,
     },
     Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES, Action.READ_ALERTS},
-    # Analysts see figures, never a person or a case.
-    Role.ANALYST: frozenset({Action.STATISTICS}),
+    # Analysts see figures, never a person or a case; they may calculate households' amounts.
+    Role.ANALYST: frozenset({Action.STATISTICS}) | _CALCULATE,
     # A department sees nothing of the case workflow: only the exchange's answers, each logged.
     Role.DEPARTMENT: frozenset({Action.EXCHANGE_SEARCH}),
 }

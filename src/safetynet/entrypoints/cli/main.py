@@ -14,9 +14,9 @@ import typer
 from typer.core import TyperGroup
 
 from safetynet.entrypoints.cli._common import err, out, reports_errors
-from safetynet.entrypoints.cli.paths import fallback_file, input_path
+from safetynet.entrypoints.cli.paths import fallback_file, input_path, output_file
 from safetynet.entrypoints.cli.paths import input_file as input_file_
-from safetynet.errors import SafetyNetError
+from safetynet.errors import InputError, SafetyNetError
 
 log = logging.getLogger("safetynet.cli")
 
@@ -194,11 +194,26 @@ def fields_cmd() -> None:
 @reports_errors
 def calc(
     program_name: Annotated[
-        str, typer.Argument(metavar="PROGRAM", help="e.g. dibao, tekun, childcare-subsidy")
-    ],
+        str | None,
+        typer.Argument(
+            metavar="[PROGRAM]",
+            help="e.g. dibao, tekun, childcare-subsidy (with --batch: only this one; default all)",
+        ),
+    ] = None,
     input_file: Annotated[
-        Path, typer.Option("--input", help="Household JSON (see docs/inputs.md).")
-    ],
+        Path | None, typer.Option("--input", help="Household JSON (see docs/inputs.md).")
+    ] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            help="Many households: JSON, JSON lines, CSV or Parquet (docs/calculate.md); NDJSON "
+            "answers on standard output."
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --batch: write a Parquet or CSV table instead."),
+    ] = None,
     date: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD); default today.")] = None,
     region: Annotated[
         str | None, typer.Option(help="6-digit region code; default from the input.")
@@ -207,17 +222,39 @@ def calc(
         list[str] | None,
         typer.Option("--set", help="Override a parameter: NAME=VALUE (repeatable)."),
     ] = None,
+    fallback_parameters: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --batch: illustrative values used only where the region has none "
+            "(flagged [I]): a YAML file, or 'demo'."
+        ),
+    ] = None,
     explain: Annotated[
         bool, typer.Option(help="Show formulas and citations for each step.")
     ] = False,
 ) -> None:
-    """Calculate one program for one household and print JSON."""
+    """Calculate one program for one household (--input) and print JSON, or every program for
+    many households (--batch)."""
+    # Every path given is checked first, each error naming its option.
+    out_file = output_file(out_file, "--out") if out_file is not None else None
+    fallback_parameters = fallback_file(fallback_parameters)
+    if batch is not None:
+        _calc_batch(
+            program_name, input_file_(batch, "--batch"), out_file, date, region, set_,
+            fallback_parameters, explain,
+        )  # fmt: skip
+        return
     from safetynet.policy.calculate import calculate, read_json, result_json
     from safetynet.policy.engine import program
     from safetynet.policy.parameters import default_tree, parse_override
 
+    if input_file is None:
+        raise InputError("--input", "give a household JSON file, or --batch FILE")
+    input_file_(input_file, "--input")
+    if program_name is None:
+        raise InputError("PROGRAM", "give a program (safetynet programs), or --batch FILE")
     prog = program(program_name)
-    household = read_json(input_file_(input_file, "--input"))
+    household = read_json(input_file)
     tree = default_tree()
     overrides = dict(parse_override(tree, s) for s in (set_ or []))
     on = _date(date)
@@ -232,6 +269,35 @@ def calc(
     from safetynet.domain.privacy import mask_value
 
     sys.stdout.write(json.dumps(mask_value(result), ensure_ascii=False, indent=2) + "\n")
+
+
+def _calc_batch(
+    program_name: str | None,
+    batch: Path,
+    out_file: Path | None,
+    date: str | None,
+    region: str | None,
+    set_: list[str] | None,
+    fallback_parameters: Path | None,
+    explain: bool,
+) -> None:
+    from safetynet.domain.regions import validate_region_code
+    from safetynet.entrypoints.cli.calc_batch import run_batch
+    from safetynet.policy.screening import load_parameter_values
+
+    if set_:
+        raise InputError("--set", "not with --batch (use --fallback-parameters)")
+    refused = run_batch(
+        batch,
+        _date(date),
+        region=validate_region_code(region, "--region") if region else None,
+        programs=[program_name] if program_name else [],
+        explain=explain,
+        fallbacks=load_parameter_values(fallback_parameters) if fallback_parameters else None,
+        out=out_file,
+    )
+    if refused:
+        raise typer.Exit(1)
 
 
 @cases_app.command("run")

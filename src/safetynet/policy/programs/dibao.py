@@ -76,7 +76,16 @@ EMPLOYMENT_COST_PARAMS = {
 
 
 def counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray:
-    """Each member's counted monthly income under art. 13 of the 2021 measures (may be < 0)."""
+    """Each member's counted monthly income under art. 13 of the 2021 measures (may be < 0):
+    computed once per population and parameter view for every program that reads it, except
+    when explained (each explanation shows its own steps)."""
+    if t.enabled:
+        return _counted_income_per_person(pop, p, t)
+    return p.shared("dibao.counted_income_per_person", pop,
+                    lambda: _counted_income_per_person(pop, p, t))  # fmt: skip
+
+
+def _counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray:
     wage = pop.p("wage_income")
     method = p.choice(P + "employment_cost_method")
     if method == "fixed":

@@ -1,0 +1,167 @@
+"""``POST /calculate``: many households at once, the same answers as one at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fastapi.testclient import TestClient
+
+from safetynet.entrypoints.api import Role
+from safetynet.policy.engine import evaluate, program
+from safetynet.policy.population import population_from_households
+from safetynet.policy.screening import load_parameter_values
+from tests.entrypoints.api.conftest import OWN, auth, token
+
+CLERK = token(Role.INTAKE_CLERK, OWN)
+AUDITOR = token(Role.AUDITOR, OWN)
+ON = "2026-07-01"
+REGION = "510181"  # a county the illustrative locality 'demo' covers
+
+
+def household(i: int, wage: str = "1200.00") -> dict[str, Any]:
+    return {
+        "household_id": f"H-{i}",
+        "region": REGION,
+        "hukou_type": "urban" if i % 2 else "rural",
+        "financial_assets": "3000.00",
+        "members": [
+            {"relation": "head", "birth_date": "1960-03-01", "sex": "male",
+             "wage_income": wage, "is_employed": True},
+            {"relation": "spouse", "birth_date": "1962-06-01", "sex": "female"},
+        ],
+    }  # fmt: skip
+
+
+def body(households: list[Any], **more: Any) -> dict[str, Any]:
+    return {"date": ON, "fallback_parameters": "demo", "households": households, **more}
+
+
+def post(client: TestClient, payload: Any, tok: str = CLERK, **kw: Any) -> Any:
+    return client.post("/calculate", json=payload, headers=auth(tok), **kw)
+
+
+def test_each_household_gets_what_it_gets_alone(client: TestClient) -> None:
+    households = [household(i, f"{900 * i}.00") for i in range(6)]
+    response = post(client, body(households, programs=["dibao", "tekun"]))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [p["id"] for p in answer["programs"]] == ["dibao", "tekun"]
+    assert answer["counts"] == {"households": 6, "calculated": 6, "refused": 0}
+    fallbacks = load_parameter_values("demo")
+    on = dt.date.fromisoformat(ON)
+    for hh, got in zip(households, answer["households"], strict=True):
+        assert got["household_id"] == hh["household_id"]
+        for k, pid in enumerate(["dibao", "tekun"]):
+            alone = evaluate(program(pid), population_from_households([hh]), on, REGION,
+                             fallbacks=fallbacks)  # fmt: skip
+            assert got["amount_fen"][k] == int(alone.result.amount[0])
+            assert got["eligible"][k] == bool(alone.result.eligible[0])
+    assert any(got["amount_fen"][0] > 0 for got in answer["households"])  # some get dibao
+    assert any(got["amount_fen"][0] == 0 for got in answer["households"])  # some do not
+
+
+def test_a_wrong_household_is_answered_with_its_error_and_the_others_calculated(
+    client: TestClient,
+) -> None:
+    bad = household(1)
+    bad["members"][0]["wage_income"] = "12,50"
+    no_region = household(2)
+    del no_region["region"]
+    response = post(client, body([household(0), bad, no_region, household(3)]))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["counts"] == {"households": 4, "calculated": 2, "refused": 2}
+    rows = answer["households"]
+    assert rows[1]["error"]["field"] == "households[1].members[0].wage_income"
+    assert "12,50" in rows[1]["error"]["reason"]
+    assert rows[2]["error"]["field"] == "households[2].region"
+    assert "amount_fen" in rows[0]
+    assert "amount_fen" in rows[3]
+
+
+def test_explanations_on_request_are_those_of_calc(client: TestClient) -> None:
+    response = post(client, body([household(0)], programs=["dibao"], explain=True))
+    assert response.status_code == 200, response.text
+    explained = response.json()["households"][0]["explanations"]["dibao"]
+    steps = [s["step"] for s in explained["explanation"]]
+    assert "eligible" in steps
+    assert explained["parameters"]
+    assert all("citation" in p for p in explained["parameters"])
+    amount_fen = response.json()["households"][0]["amount_fen"][0]
+    assert explained["amount"] == f"{amount_fen // 100}.{amount_fen % 100:02d}"
+
+
+def test_streaming_answers_one_line_per_household(client: TestClient) -> None:
+    households = [household(i) for i in range(3)]
+    response = post(client, body(households, programs=["dibao"]), params={"stream": "true"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert lines[0]["programs"][0]["id"] == "dibao"
+    assert [line["household_id"] for line in lines[1:-1]] == ["H-0", "H-1", "H-2"]
+    assert lines[-1]["counts"] == {"households": 3, "calculated": 3, "refused": 0}
+    whole = post(client, body(households, programs=["dibao"])).json()["households"]
+    assert [line["amount_fen"] for line in lines[1:-1]] == [h["amount_fen"] for h in whole]
+
+
+def test_a_csv_or_parquet_file_of_persons(client: TestClient) -> None:
+    rows = [
+        {"household_id": "F-1", "region": REGION, "hukou_type": "urban", "relation": "head",
+         "birth_date": "1960-03-01", "sex": "male", "wage_income": "500.00"},
+        {"household_id": "F-1", "region": REGION, "hukou_type": "urban", "relation": "spouse",
+         "birth_date": "1962-06-01", "sex": "female", "wage_income": ""},
+    ]  # fmt: skip
+    text = ",".join(rows[0]) + "\n" + "\n".join(",".join(r.values()) for r in rows) + "\n"
+    params = {"date": ON, "programs": ["dibao"]}
+    csv_answer = client.post(
+        "/calculate", content=text.encode(), params=params,
+        headers={**auth(CLERK), "content-type": "text/csv"},
+    )  # fmt: skip
+    assert csv_answer.status_code == 200, csv_answer.text
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows), buffer)
+    parquet_answer = client.post(
+        "/calculate", content=buffer.getvalue(), params=params,
+        headers={**auth(CLERK), "content-type": "application/vnd.apache.parquet"},
+    )  # fmt: skip
+    assert parquet_answer.status_code == 200, parquet_answer.text
+    assert csv_answer.json()["households"] == parquet_answer.json()["households"]
+    assert csv_answer.json()["households"][0]["household_id"] == "F-1"
+
+
+def test_refused_to_a_role_without_the_action_and_bounded(client: TestClient) -> None:
+    assert post(client, body([household(0)]), tok=AUDITOR).status_code == 403
+    assert client.post("/calculate", json=body([household(0)])).status_code == 401
+    assert post(client, body([])).status_code == 422
+    assert post(client, body([household(0)], programs=["no_such_program"])).status_code == 422
+    garbage = client.post(
+        "/calculate", content=b"not parquet", headers={**auth(CLERK), "content-type":
+                                                       "application/vnd.apache.parquet"},
+    )  # fmt: skip
+    assert garbage.status_code == 422
+    too_many = post(client, {"date": ON, "households": [{}] * 50_001})
+    assert too_many.status_code == 413
+
+
+def test_identity_numbers_never_come_back(client: TestClient) -> None:
+    hh = household(0)
+    hh["household_id"] = "110105198503010032"  # a client that keys households by identity
+    hh["members"][0] = {"id_number": "110105198503010032", "relation": "head", "wage_income": "x"}
+    response = post(client, body([hh, household(1)]))
+    assert response.status_code == 200
+    assert "110105198503010032" not in response.text
+    stream = post(client, body([hh]), params={"stream": "true"})
+    assert "110105198503010032" not in stream.text
+
+
+def test_documented_in_the_openapi_with_an_example(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/calculate"]["post"]
+    assert operation["x-action"] == "calculate"
+    content = operation["requestBody"]["content"]
+    assert {"application/json", "text/csv", "application/vnd.apache.parquet"} <= set(content)
+    assert content["application/json"]["example"]["households"]
