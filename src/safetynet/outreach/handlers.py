@@ -32,6 +32,7 @@ from safetynet.outreach.model import (
     Contact,
     Lead,
 )
+from safetynet.registry.citizen_access import mask_phone
 from safetynet.registry.repository import RegistryRepository
 
 __all__ = [
@@ -48,14 +49,6 @@ SYSTEM = Actor("safetynet", "system")
 """Who closes a lead when its household applies (the application's clerk is named in the entry)."""
 
 MAX_TEXT = 2000
-
-
-def mask_phone(phone: str) -> str:
-    """A telephone number with its middle hidden (first 3 and last 4 digits kept)."""
-    digits = phone.strip()
-    if len(digits) <= 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
 def _text(field: str, value: str, *, required: bool = True) -> str:

@@ -50,6 +50,12 @@ def test_demo_works_from_a_folder_outside_the_repository(tmp_path: Path) -> None
     assert "safetynet serve --demo" in done.stdout
     for role in ("intake_clerk", "investigator", "township_reviewer", "county_approver"):
         assert f"demo.{role}" in done.stdout, role
+    # ... and one citizen: a dibao head given a mobile number, the number masked on screen.
+    citizen = (home / "demo" / "demo-citizen.txt").read_text(encoding="utf-8")
+    number = citizen.split("identity number: ")[1].split()[0]
+    assert "A citizen (居民) signs in on a phone" in done.stdout
+    assert number[:3] + "*" * 11 + number[-4:] in done.stdout
+    assert number not in done.stdout
     # Its files go to the SafetyNet home, not the working directory.
     assert (home / "demo" / "safetynet.db").is_file()
     assert (home / "demo" / MARKER).is_file()

@@ -62,7 +62,12 @@ def _serve_demo(host: str, port: int) -> None:
     from safetynet.entrypoints.api import InMemoryUserDirectory, create_app
     from safetynet.entrypoints.cli._common import out
     from safetynet.entrypoints.cli.demo import DEMO_COUNTIES, run_demo
-    from safetynet.entrypoints.cli.web_demo import ensure_demo_accounts, print_workbench
+    from safetynet.entrypoints.cli.web_demo import (
+        ensure_demo_accounts,
+        ensure_demo_citizen,
+        print_citizen,
+        print_workbench,
+    )
     from safetynet.settings import load_settings
 
     folder = load_settings().path("demo")
@@ -76,6 +81,9 @@ def _serve_demo(host: str, port: int) -> None:
         _require_audit_setup(db.engine.url)
         rows = ensure_demo_accounts(db, DEMO_COUNTIES)
         print_workbench(out, rows, f"http://{host}:{port}/")
+        print_citizen(
+            out, ensure_demo_citizen(db, DEMO_COUNTIES[0], folder), f"http://{host}:{port}/"
+        )
         # No API tokens in the demo: the workbench signs in; the API needs --users.
         app = create_app(db, users=InMemoryUserDirectory({}))
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

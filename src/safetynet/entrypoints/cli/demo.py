@@ -199,14 +199,21 @@ def _next_steps(out: Console, workdir: Path, counties: Sequence[str], *lines: st
     for line in lines:
         out.print(f"  - {line}", markup=False)
     from safetynet.db.engine import create_database
-    from safetynet.entrypoints.cli.web_demo import ensure_demo_accounts, print_workbench
+    from safetynet.entrypoints.cli.web_demo import (
+        ensure_demo_accounts,
+        ensure_demo_citizen,
+        print_citizen,
+        print_workbench,
+    )
 
     db = create_database(f"sqlite:///{workdir / 'safetynet.db'}")
     try:
         rows = ensure_demo_accounts(db, counties)
+        citizen = ensure_demo_citizen(db, counties[0], workdir)
     finally:
         db.dispose()
     print_workbench(out, rows, "http://127.0.0.1:8000/ after: safetynet serve --demo")
+    print_citizen(out, citizen, "http://127.0.0.1:8000/")
 
 
 Clock = Callable[[], dt.datetime]
