@@ -44,6 +44,19 @@ def _call_about_a_person_in_need(client: TestClient) -> int:
 
 def test_a_call_about_a_person_in_need_becomes_a_lead_visited_on_time(web: TestClient) -> None:
     lead_id = _call_about_a_person_in_need(web)
+    bad = _post(
+        web, "/hotline", "/hotline",
+        topic="consultation", channel="phone", caller_name="李先生", caller_phone="12ab",
+        summary="问低保标准",
+    )  # fmt: skip
+    assert bad.status_code == 422  # type: ignore[attr-defined]
+    said = re.search(
+        r'<p class="field-error" id="rc-caller_phone-error">([^<]*)</p>\s*<input[^>]*id="rc-caller_phone"[^>]*aria-invalid="true"',
+        bad.text,  # type: ignore[attr-defined]
+    )
+    assert said is not None, bad.text[-4000:]  # type: ignore[attr-defined]
+    assert "电话号码有误" in said.group(1)
+    assert 'value="李先生"' in bad.text  # type: ignore[attr-defined]  # what was typed is kept
     hotline = web.get("/hotline").text
     assert PHONE not in hotline  # masked
     assert "138****5678" in hotline

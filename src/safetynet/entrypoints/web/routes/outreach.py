@@ -81,7 +81,7 @@ async def record_call(
     _, errors = attempt(run, page_locale(request, user), _field_of("rc"))
     if errors:
         context = _hotline_context(request, user)
-        return _refused(request, user, "hotline.html", context, "record", errors, form)
+        return _refused(request, user, "hotline.html", context, "rc", errors, form)
     return RedirectResponse("/hotline?done=record", status_code=303)
 
 
@@ -184,7 +184,7 @@ async def report(
     lead_id, errors = attempt(run, page_locale(request, user), _field_of("rl"))
     if errors or lead_id is None:
         context = _leads_context(request, user)
-        return _refused(request, user, "leads.html", context, "report", errors, form)
+        return _refused(request, user, "leads.html", context, "rl", errors, form)
     return RedirectResponse(f"/leads/{lead_id}?done=report", status_code=303)
 
 
