@@ -88,7 +88,11 @@ def test_a_call_about_a_person_in_need_becomes_a_lead_visited_on_time(web: TestC
 
 def test_another_countys_user_finds_neither_the_lead_nor_the_call(web: TestClient) -> None:
     lead_id = _call_about_a_person_in_need(web)
+    contact = re.search(r'action="/hotline/(\d+)/answer"', web.get("/hotline").text)
+    assert contact is not None
     as_user(web, STRANGER)
+    answer = _post(web, "/hotline", f"/hotline/{contact.group(1)}/answer", answer="已转办")
+    assert answer.status_code == 404  # type: ignore[attr-defined]
     assert web.get(f"/leads/{lead_id}").status_code == 404
     assert web.get("/leads/999999").status_code == 404  # the same page as a missing one
     assert "赵大爷" not in web.get("/leads").text
@@ -134,6 +138,11 @@ def test_the_recorder_of_a_delivery_is_refused_on_screen_another_official_verifi
     assert "已核验" in web.get(f"/services/plans/{plan_id}").text
     as_user(web, STRANGER)
     assert web.get(f"/services/plans/{plan_id}").status_code == 404
+    stranger = _post(
+        web, "/leads", f"/services/deliveries/{delivery_id}/verify",
+        method="visit", decision="reject", note="x",
+    )  # fmt: skip
+    assert stranger.status_code == 404  # type: ignore[attr-defined]
     assert "CY-CARE-2025" not in web.get("/services").text
 
 

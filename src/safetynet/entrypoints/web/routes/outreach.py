@@ -13,13 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from safetynet.audit.log import Actor
 from safetynet.cases.views import region_subtree
-from safetynet.entrypoints.api.policy import Action
+from safetynet.entrypoints.api.bounds import INT4_MAX
+from safetynet.entrypoints.api.policy import Action, in_region
 from safetynet.entrypoints.web import outreach_forms as forms
 from safetynet.entrypoints.web.errors import FieldErrors, attempt
 from safetynet.entrypoints.web.rendering import page_locale, render
 from safetynet.entrypoints.web.session import NotFound, StaffUser, form_of, service_of, staff
 from safetynet.errors import UnknownNameError
-from safetynet.outreach.model import CHANNELS, LEAD_SOURCES, TOPICS
+from safetynet.outreach.model import CHANNELS, LEAD_SOURCES, TOPICS, Contact
 from safetynet.outreach.views import contact_rows, lead_progress, lead_rows, office_stats
 
 router = APIRouter(include_in_schema=False)
@@ -86,10 +87,13 @@ async def record_call(
 
 
 def _contact_in_region(request: Request, user: StaffUser, contact_id: int) -> None:
-    service = service_of(request)
-    with service.db.sessions() as session:
-        rows = contact_rows(session, within=user.region, today=service.today())
-    if not any(row["id"] == contact_id for row in rows):
+    """The call is routed to the user's office or below (else "not found", as a missing one)."""
+    if not 1 <= contact_id <= INT4_MAX:
+        raise NotFound()
+    with service_of(request).db.sessions() as session:
+        contact = session.get(Contact, contact_id)
+        office = contact.routed_to if contact is not None else None
+    if office is None or not in_region(user.region, office):
         raise NotFound()
 
 

@@ -12,11 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from safetynet.entrypoints.api.bounds import INT4_MAX
 from safetynet.entrypoints.api.policy import Action, in_region
 from safetynet.entrypoints.web import outreach_forms as forms
 from safetynet.entrypoints.web.errors import attempt
 from safetynet.entrypoints.web.rendering import page_locale, render
 from safetynet.entrypoints.web.session import NotFound, StaffUser, form_of, service_of, staff
+from safetynet.services.model import ServiceContract, ServiceDelivery
 from safetynet.services.views import contract_rows, delivery_rows, plan_view
 
 router = APIRouter(include_in_schema=False)
@@ -57,9 +59,14 @@ def services(request: Request, user: Annotated[StaffUser, Depends(staff(Action.R
 
 
 def _delivery_in_region(request: Request, user: StaffUser, delivery_id: int) -> None:
+    """The delivery's contract is of the user's region or below (else "not found")."""
+    if not 1 <= delivery_id <= INT4_MAX:
+        raise NotFound()
     with service_of(request).db.sessions() as session:
-        rows = delivery_rows(session, within=user.region)
-    if not any(row["id"] == delivery_id for row in rows):
+        delivery = session.get(ServiceDelivery, delivery_id)
+        contract = session.get(ServiceContract, delivery.contract_id) if delivery else None
+        region = contract.region_code if contract is not None else None
+    if region is None or not in_region(user.region, region):
         raise NotFound()
 
 
@@ -106,7 +113,7 @@ def plan(
     request: Request, plan_id: int, user: Annotated[StaffUser, Depends(staff(Action.READ))]
 ) -> Response:
     """One household's plan: the cash programs and the services, with the deliveries so far."""
-    if not 1 <= plan_id <= 2**31 - 1:
+    if not 1 <= plan_id <= INT4_MAX:
         raise NotFound()
     with service_of(request).db.sessions() as session:
         found = plan_view(session, plan_id)
