@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import TypeVar
 
 from safetynet.audit.log import Actor
 from safetynet.entrypoints.api.bounds import EARLIEST, LATEST
@@ -16,8 +17,10 @@ from safetynet.outreach import commands as oc
 from safetynet.services import commands as sc
 
 __all__ = [
+    "PAGE",
     "answer_contact",
     "close_lead",
+    "page_of",
     "rate_contact",
     "record_contact",
     "record_delivery",
@@ -26,7 +29,10 @@ __all__ = [
     "visit_lead",
 ]
 
+T = TypeVar("T")
 Form = Mapping[str, str]
+PAGE = 100
+"""Rows on one page of calls, leads or deliveries (the most urgent first)."""
 NAME = 60
 """A name as typed (the lead keeps ``热线来电 <caller>`` in 100 characters)."""
 LINE = 200
@@ -213,3 +219,10 @@ def verify_delivery(
         accepted=decision == "accept",
         note=_text(form, "note", required=False),
     )
+
+
+def page_of(rows: list[T], query: Mapping[str, str]) -> tuple[list[T], int, bool]:
+    """The rows of the page asked for (``?page=``, from 0), its number and whether more follow."""
+    text = query.get("page", "0")
+    page = min(int(text), 100_000) if text.isdigit() and len(text) < 7 else 0
+    return rows[page * PAGE : (page + 1) * PAGE], page, len(rows) > (page + 1) * PAGE

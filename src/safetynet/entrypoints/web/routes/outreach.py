@@ -41,8 +41,11 @@ def _hotline_context(request: Request, user: StaffUser) -> dict[str, Any]:
     service = service_of(request)
     with service.db.sessions() as session:
         rows = contact_rows(session, within=user.region, today=service.today())
+    shown, page, more = forms.page_of(rows, request.query_params)
     return {
-        "contacts": rows,
+        "contacts": shown,
+        "page": page,
+        "more": more,
         "today": service.today(),
         "channels": CHANNELS,
         "topics": TOPICS,
@@ -157,8 +160,11 @@ def _leads_context(request: Request, user: StaffUser) -> dict[str, Any]:
     service = service_of(request)
     with service.db.sessions() as session:
         rows = lead_rows(session, within=user.region, today=service.today())
+    shown, page, more = forms.page_of(rows, request.query_params)
     return {
-        "leads": rows,
+        "leads": shown,
+        "page": page,
+        "more": more,
         "today": service.today(),
         "sources": LEAD_SOURCES,
         "errors": [],

@@ -39,9 +39,12 @@ def _context(request: Request, user: StaffUser) -> dict[str, Any]:
     with service.db.sessions() as session:
         contracts = contract_rows(session, within=user.region)
         deliveries = delivery_rows(session, within=user.region, month=month, status=status)
+    shown, page, more = forms.page_of(deliveries, request.query_params)
     return {
         "contracts": contracts,
-        "deliveries": deliveries,
+        "deliveries": shown,
+        "page": page,
+        "more": more,
         "month": month or "",
         "status": status or "",
         "statuses": STATUSES,
