@@ -205,7 +205,10 @@ def verify_delivery(cmd: c.VerifyDelivery, uow: UnitOfWork, clock: Clock) -> Non
             f"delivery {delivery.id} is {delivery.status}: only a delivered one is verified",
         )
     if delivery.recorded_by == cmd.actor.name:
-        raise ServiceRefusedError("actor", "the person who recorded the delivery cannot verify it")
+        raise ServiceRefusedError(
+            "actor",
+            "登记人不得核验本人登记的服务 (the person who recorded the delivery cannot verify it)",
+        )
     contract = uow.session.get(ServiceContract, delivery.contract_id)
     assert contract is not None  # a foreign key
     amount = int(delivery.delivered_units or 0) * contract.unit_price_fen

@@ -64,6 +64,8 @@ class Action(StrEnum):
     REPORT_LEAD = "report_lead"  # a person in difficulty found (active discovery)
     VISIT_LEAD = "visit_lead"
     CLOSE_LEAD = "close_lead"  # referred or closed with a note
+    RECORD_DELIVERY = "record_delivery"  # a provider's monthly record of a service, entered
+    VERIFY_DELIVERY = "verify_delivery"  # accept (pays the provider) or reject; never one's own
     STATISTICS = "statistics"  # counts and amounts by region, program and month (no person)
     READ_ALERTS = "read_alerts"  # monitoring alerts of the region (suspected fraud, changes)
     CALCULATE = "calculate"  # households' amounts under the rules (nothing is recorded)
@@ -88,6 +90,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.RECORD_CONTACT,
         Action.ANSWER_CONTACT,
         Action.REPORT_LEAD,
+        Action.RECORD_DELIVERY,
     },
     # Investigators carry out re-checks and record the job offers a member refused or accepted;
     # they verify identity, so they may read a full identity number (with a reason, logged).
@@ -104,6 +107,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.REQUEST_CHANGE,
         Action.REPORT_LEAD,
         Action.VISIT_LEAD,
+        Action.VERIFY_DELIVERY,
     },
     # The township office owns most monitoring alerts and opens the re-checks they call for.
     Role.TOWNSHIP_REVIEWER: _READ
@@ -124,6 +128,8 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.REPORT_LEAD,
         Action.VISIT_LEAD,
         Action.CLOSE_LEAD,
+        Action.RECORD_DELIVERY,
+        Action.VERIFY_DELIVERY,
         Action.READ_ALERTS,
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
@@ -152,6 +158,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.DECIDE_CHANGE,
         Action.ANSWER_CONTACT,
         Action.CLOSE_LEAD,
+        Action.VERIFY_DELIVERY,
         Action.READ_ALERTS,
         Action.STATISTICS,
     },

@@ -12,7 +12,9 @@ def routers() -> list[APIRouter]:
         cases,
         citizen,
         households,
+        outreach,
         queue,
+        services,
         signin,
         statistics,
         supervision,
@@ -25,5 +27,7 @@ def routers() -> list[APIRouter]:
         cases.router,
         supervision.router,
         statistics.router,
+        outreach.router,
+        services.router,
         citizen.router,
     ]
