@@ -35,7 +35,13 @@ import polars as pl
 from sqlalchemy import text
 
 from safetynet.audit.log import append
-from safetynet.db.bulk import copy_columns, copy_rows, foreign_keys_checked_once, temp_table
+from safetynet.db.bulk import (
+    copy_columns,
+    copy_rows,
+    foreign_keys_checked_once,
+    temp_table,
+)
+from safetynet.db.bulk import read_frame as read_query
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.regions import parse_statistical_code
 from safetynet.intake import (
@@ -431,14 +437,12 @@ def _new_ids(session: Any, table: str, n: int) -> list[int]:
     """``n`` ids for new rows of ``table``: from its sequence on PostgreSQL; on SQLite after the
     largest (the import's transaction holds the database's write lock)."""
     if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                text(
-                    f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
-                ),
-                {"n": n},
-            )
+        # Read back with COPY (no row object per id): a county has a million persons.
+        query = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
+        ids: list[int] = (
+            read_query(session, query, ["id"], {"id": pl.Int64}).get_column("id").to_list()
         )
+        return ids
     start = session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
     return list(range(start + 1, start + 1 + n))
 
@@ -530,10 +534,10 @@ def _write(
             "hukou_type": [h.hukou_type for h in households],
         }
     )
-    written = {"households": _copy(session, "households", frame, stamps, digest)}
-    people = _person_frame(person_ids, members, person_columns, person_defaults)
-    written["persons"] = _copy(session, "persons", people, stamps, digest)
     with _foreign_keys_once(session, len(members)):
+        written = {"households": _copy(session, "households", frame, stamps, digest)}
+        people = _person_frame(person_ids, members, person_columns, person_defaults)
+        written["persons"] = _copy(session, "persons", people, stamps, digest)
         frame = pl.DataFrame(
             {
                 "person_id": person_ids,
@@ -571,10 +575,11 @@ def _write(
 
 
 # From this many persons written in one county on PostgreSQL, the foreign keys of the tables
-# under households and persons are checked once each after the COPY (``foreign_keys_checked_once``,
-# ADR 0015) instead of by one trigger call per row.
+# written (to regions, households and persons) are checked once each after the COPY
+# (``foreign_keys_checked_once``, ADR 0015) instead of by one trigger call per row.
 SET_BASED_FROM = 100_000
-_CHILD_TABLES = ("memberships", "income_items", "assets", "person_facts", "household_facts")
+_CHILD_TABLES = ("households", "persons", "memberships", "income_items", "assets", "person_facts",
+                 "household_facts")  # fmt: skip
 
 
 @contextmanager
