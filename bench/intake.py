@@ -109,8 +109,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--contributions", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="fresh registries, best counts")
-    parser.add_argument("--only", nargs="+", default=["households", "accounts", "contributions"],
-                        choices=["households", "accounts", "contributions"])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=["households", "accounts", "contributions"],
+        choices=["households", "accounts", "contributions"],
+    )
     parser.add_argument("--seed", type=int, default=20250901)
     parser.add_argument("--sqlite", action="store_true", help="The embedded registry instead.")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-intake")
@@ -129,7 +133,9 @@ def main() -> None:
     needed = order[: 1 + max(order.index(k) for k in args.only)]
     writers = {
         "households": lambda: write_households(snapshot, files["households"], MONTH),
-        "accounts": lambda: write_accounts(snapshot, files["accounts"], args.accounts, "2025-09-01"),
+        "accounts": lambda: write_accounts(
+            snapshot, files["accounts"], args.accounts, "2025-09-01"
+        ),
         "contributions": lambda: write_contributions(
             snapshot, files["contributions"], args.contributions
         ),

@@ -219,7 +219,7 @@ def test_a_large_import_checks_the_foreign_keys_once_and_leaves_them_in_place(
     assert (report.households_created, report.persons_created) == (2, 7)
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Membership)) == 7
-        assert session.scalar(select(func.count()).select_from(Asset)) > 0
+        assert (session.scalar(select(func.count()).select_from(Asset)) or 0) > 0
         if database.engine.dialect.name == "postgresql":
             keys = session.execute(
                 text(
