@@ -249,34 +249,59 @@ def _persons(
         for kind, (value_col, count_col, area_col) in _ASSET_COLUMNS.items()
         if any(c in present for c in (value_col, count_col, area_col) if c)
     ]  # fmt: skip
-    for row in checked.iter_rows(named=True):
-        attributes = {n: row[n] for n in names}
-        born = row["born"]
-        attributes["birth_date"] = dt.date(born // 10000, born // 100 % 100, born % 100)
-        attributes["sex"] = "male" if row["id_male"] else "female"
-        month = row.get("income_month") or default_month
+    born = pl.col("born")
+    derived = {
+        "birth_date": pl.date(born // 10000, born // 100 % 100, born % 100),
+        "sex": pl.when(pl.col("id_male")).then(pl.lit("male")).otherwise(pl.lit("female")),
+    }
+    keys = [*names, *(n for n in derived if n not in names)]
+    attributes = checked.select(derived[n].alias(n) if n in derived else pl.col(n) for n in keys)
+    months = (
+        checked.get_column("income_month").fill_null(pl.lit(default_month, pl.Utf8)).to_list()
+        if "income_month" in checked.columns
+        else [default_month] * checked.height
+    )
+    wages = (
+        checked.select(pl.when(~pl.col("wage_blank")).then(pl.col("wage_income"))).to_series()
+        if wage
+        else pl.Series([None] * checked.height, dtype=pl.Int64)
+    )
+    parts: list[tuple[str, list[Any] | None, list[Any] | None, list[Any] | None]] = [
+        (kind, _values(checked, value), _values(checked, count), _values(checked, area))
+        for kind, value, count, area in kinds
+    ]
+    columns = zip(
+        checked.get_column("row").to_list(),
+        checked.get_column("id_number").to_list(),
+        checked.get_column("name").to_list(),
+        checked.get_column("relation").to_list(),
+        zip(*(attributes.get_column(n).to_list() for n in keys), strict=True),
+        months,
+        wages.to_list(),
+        strict=True,
+    )
+    for i, (row, id_number, name, relation, values, month, wage_fen) in enumerate(columns):
         income: dict[tuple[str, str], int] = {}
-        if wage and not row["wage_blank"]:
+        if wage_fen is not None:
             assert month is not None
-            income[("wage", month)] = row["wage_income"]
-        assets = {
-            kind: AssetTotal(
-                (row[value] if value else 0) or 0,
-                row[count] if count else None,
-                row[area] if area else None,
-            )
-            for kind, value, count, area in kinds
-        }
+            income[("wage", month)] = wage_fen
         yield PersonRecord(
-            row=row["row"],
-            id_number=row["id_number"],
-            name=_norm(row["name"]),
-            relation=row["relation"],
-            attributes=attributes,
+            row=row,
+            id_number=id_number,
+            name=_norm(name),
+            relation=relation,
+            attributes=dict(zip(keys, values, strict=True)),
             income=income,
-            assets=assets,
+            assets={
+                kind: AssetTotal((v[i] if v else 0) or 0, c[i] if c else None, a[i] if a else None)
+                for kind, v, c, a in parts
+            },
             month=month,  # the row's month, as imports gives it
         )
+
+
+def _values(frame: pl.DataFrame, column: str | None) -> list[Any] | None:
+    return frame.get_column(column).to_list() if column else None
 
 
 def validate_frame(
