@@ -37,7 +37,6 @@ from sqlalchemy import text
 from safetynet.audit.log import append
 from safetynet.db.bulk import (
     copy_columns,
-    copy_rows,
     foreign_keys_checked_once,
     temp_table,
 )
@@ -426,9 +425,14 @@ def _known(session: Any, households: Sequence[HouseholdRecord]) -> tuple[set[Any
     temp_table(
         session, "import_household_keys", {"region": "VARCHAR(6)", "household_no": "VARCHAR(40)"}
     )
-    copy_rows(
-        session, "import_household_keys", ("region", "household_no"), (h.key for h in households)
+    keys_frame = pl.DataFrame(
+        {
+            "region": [h.region for h in households],
+            "household_no": [h.household_no for h in households],
+        },
+        schema={"region": pl.Utf8, "household_no": pl.Utf8},
     )
+    copy_columns(session, "import_household_keys", keys_frame)
     keys = {
         (r, n)
         for r, n in session.execute(
@@ -439,12 +443,11 @@ def _known(session: Any, households: Sequence[HouseholdRecord]) -> tuple[set[Any
         )
     }
     temp_table(session, "import_person_keys", {"id_number": "VARCHAR(18)"})
-    copy_rows(
-        session,
-        "import_person_keys",
-        ("id_number",),
-        ((m.id_number,) for h in households for m in h.members),
+    numbers = pl.DataFrame(
+        {"id_number": [m.id_number for h in households for m in h.members]},
+        schema={"id_number": pl.Utf8},
     )
+    copy_columns(session, "import_person_keys", numbers)
     persons = set(
         session.scalars(
             text(
