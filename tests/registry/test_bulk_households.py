@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from safetynet.audit.log import verify
 from safetynet.audit.model import AuditEvent
 from safetynet.bootstrap import bootstrap
+from safetynet.db import bulk
 from safetynet.db.engine import Database, create_database
 from safetynet.intake import NullProgress
+from safetynet.registry import bulk_households
 from safetynet.registry.bulk_households import read_frame, validate_frame
 from safetynet.registry.handlers import ImportHouseholds, _Writer
 from safetynet.registry.imports import read_table, validate
@@ -202,3 +205,45 @@ def test_an_import_mixing_new_and_registered_households(
     report, batch = run_import(database, write_csv(tmp_path / "c.csv", moved), fixed_clock)
     assert report.households_created == 0
     assert "is already a member of household 110105/H1" in batch.quarantine[0].reason
+
+
+def test_a_large_import_checks_the_foreign_keys_once_and_leaves_them_in_place(
+    database: Database, fixed_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every import counts as large here: on PostgreSQL the written tables' keys are dropped and
+    # added again; the rows go to the database two at a time.
+    monkeypatch.setattr(bulk_households, "SET_BASED_FROM", 1)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(bulk, "BATCH", 2)
+    report, _ = run_import(database, SAMPLE, fixed_clock)
+    assert (report.households_created, report.persons_created) == (2, 7)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Membership)) == 7
+        assert (session.scalar(select(func.count()).select_from(Asset)) or 0) > 0
+        if database.engine.dialect.name == "postgresql":
+            keys = session.execute(
+                text(
+                    "SELECT conrelid::regclass::text, count(*), bool_and(convalidated) "
+                    "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(CAST(:t AS regclass[])) "
+                    "GROUP BY 1 ORDER BY 1"
+                ),
+                {"t": list(bulk_households._CHILD_TABLES)},
+            ).all()
+            assert keys == [
+                ("assets", 1, True),
+                ("household_facts", 1, True),
+                ("households", 1, True),
+                ("income_items", 1, True),
+                ("memberships", 2, True),
+                ("person_facts", 1, True),
+                ("persons", 1, True),
+            ]
+        household = session.scalars(select(Household.id)).first()
+    # The keys still refuse a membership of no person.
+    orphan = Membership(
+        person_id=10**9, household_id=household, relation="child", start_date=dt.date(2025, 9, 1)
+    )
+    with database.sessions() as session:
+        session.add(orphan)
+        with pytest.raises(IntegrityError):
+            session.commit()

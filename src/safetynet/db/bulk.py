@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 __all__ = [
     "CHUNK_ROWS",
     "among",
+    "copy_columns",
     "copy_csv",
     "copy_frame",
     "copy_rows",
@@ -252,6 +253,62 @@ def copy_frame(
                 include_header=False, null_value=_NULL
             )
             copy.write(text_part.encode("utf-8"))
+    return frame.height
+
+
+def copy_columns(
+    session: Session,
+    table: str,
+    frame: pl.DataFrame,
+    same: Mapping[str, Any] | None = None,
+    digest: Any = None,
+) -> int:
+    """Append ``frame`` (its column names are the table's; ``same``: columns with one value for
+    every row) to ``table``: ``COPY`` of CSV written by Polars ``CHUNK_ROWS`` rows at a time on
+    PostgreSQL (no Python object per row or value), batched ``executemany`` on SQLite. With
+    ``digest`` (a ``hashlib`` object) both hash the same CSV text (``_NULL`` for a null, the
+    constants as ``str``), which is what PostgreSQL receives. Returns the rows written."""
+    fixed = dict(same or {})
+    constants = [pl.lit(_NULL if v is None else str(v)).alias(k) for k, v in fixed.items()]
+    names = ", ".join(_quoted(c) for c in [*frame.columns, *fixed])
+    postgres = _postgresql(session)
+    if postgres:
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        copy_block = cursor.copy(
+            f"COPY {_quoted(table)} ({names}) FROM STDIN (FORMAT csv, NULL '{_NULL}')"
+        )
+    else:
+        cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        marks = ", ".join("?" * (frame.width + len(fixed)))
+        statement = f"INSERT INTO {_quoted(table)} ({names}) VALUES ({marks})"
+    try:
+        if postgres:
+            with copy_block as copy:
+                for part in frame.iter_slices(CHUNK_ROWS):
+                    data = (
+                        part.with_columns(constants)
+                        .write_csv(include_header=False, null_value=_NULL)
+                        .encode("utf-8")
+                    )
+                    if digest is not None:
+                        digest.update(data)
+                    copy.write(data)
+        else:
+            extra = tuple(fixed.values())
+            for part in frame.iter_slices(BATCH):
+                if digest is not None:
+                    digest.update(
+                        part.with_columns(constants)
+                        .write_csv(include_header=False, null_value=_NULL)
+                        .encode("utf-8")
+                    )
+                cursor.executemany(
+                    statement, _sqlite_values([(*row, *extra) for row in part.iter_rows()])
+                )
+    finally:
+        cursor.close()
     return frame.height
 
 

@@ -24,15 +24,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import logging
+import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import polars as pl
 from sqlalchemy import text
 
 from safetynet.audit.log import append
-from safetynet.db.bulk import copy_rows, temp_table
+from safetynet.db.bulk import (
+    copy_columns,
+    foreign_keys_checked_once,
+    temp_table,
+)
+from safetynet.db.bulk import read_frame as read_query
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.regions import parse_statistical_code
 from safetynet.intake import (
@@ -92,7 +100,19 @@ _HOUSEHOLD_FIELDS = frozenset(
     ("household_no", "region", "hukou_type", "statistical_code", "statistical_code_given",
      "members", "assets", "facts", "facts_month")
 )  # fmt: skip
-_FACT_COLUMNS = ("field", "value", "valid_from", "source", "recorded_at")
+_FACT_COLUMNS = ("field", "value", "valid_from")
+_log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _timed(phase: str, **counts: int) -> Iterator[None]:
+    """Log (debug) the wall time of a phase of the import: ``SAFETYNET_LOG_LEVEL=DEBUG``."""
+    started = time.perf_counter()
+    yield
+    _log.debug(
+        "households bulk: %s %.2f s %s", phase, time.perf_counter() - started,
+        " ".join(f"{k}={v}" for k, v in counts.items()),
+    )  # fmt: skip
 
 
 def _norm(text: str) -> str:
@@ -228,34 +248,59 @@ def _persons(
         for kind, (value_col, count_col, area_col) in _ASSET_COLUMNS.items()
         if any(c in present for c in (value_col, count_col, area_col) if c)
     ]  # fmt: skip
-    for row in checked.iter_rows(named=True):
-        attributes = {n: row[n] for n in names}
-        born = row["born"]
-        attributes["birth_date"] = dt.date(born // 10000, born // 100 % 100, born % 100)
-        attributes["sex"] = "male" if row["id_male"] else "female"
-        month = row.get("income_month") or default_month
+    born = pl.col("born")
+    derived = {
+        "birth_date": pl.date(born // 10000, born // 100 % 100, born % 100),
+        "sex": pl.when(pl.col("id_male")).then(pl.lit("male")).otherwise(pl.lit("female")),
+    }
+    keys = [*names, *(n for n in derived if n not in names)]
+    attributes = checked.select(derived[n].alias(n) if n in derived else pl.col(n) for n in keys)
+    months = (
+        checked.get_column("income_month").fill_null(pl.lit(default_month, pl.Utf8)).to_list()
+        if "income_month" in checked.columns
+        else [default_month] * checked.height
+    )
+    wages = (
+        checked.select(pl.when(~pl.col("wage_blank")).then(pl.col("wage_income"))).to_series()
+        if wage
+        else pl.Series([None] * checked.height, dtype=pl.Int64)
+    )
+    parts: list[tuple[str, list[Any] | None, list[Any] | None, list[Any] | None]] = [
+        (kind, _values(checked, value), _values(checked, count), _values(checked, area))
+        for kind, value, count, area in kinds
+    ]
+    columns = zip(
+        checked.get_column("row").to_list(),
+        checked.get_column("id_number").to_list(),
+        checked.get_column("name").to_list(),
+        checked.get_column("relation").to_list(),
+        zip(*(attributes.get_column(n).to_list() for n in keys), strict=True),
+        months,
+        wages.to_list(),
+        strict=True,
+    )
+    for i, (row, id_number, name, relation, values, month, wage_fen) in enumerate(columns):
         income: dict[tuple[str, str], int] = {}
-        if wage and not row["wage_blank"]:
+        if wage_fen is not None:
             assert month is not None
-            income[("wage", month)] = row["wage_income"]
-        assets = {
-            kind: AssetTotal(
-                (row[value] if value else 0) or 0,
-                row[count] if count else None,
-                row[area] if area else None,
-            )
-            for kind, value, count, area in kinds
-        }
+            income[("wage", month)] = wage_fen
         yield PersonRecord(
-            row=row["row"],
-            id_number=row["id_number"],
-            name=_norm(row["name"]),
-            relation=row["relation"],
-            attributes=attributes,
+            row=row,
+            id_number=id_number,
+            name=_norm(name),
+            relation=relation,
+            attributes=dict(zip(keys, values, strict=True)),
             income=income,
-            assets=assets,
+            assets={
+                kind: AssetTotal((v[i] if v else 0) or 0, c[i] if c else None, a[i] if a else None)
+                for kind, v, c, a in parts
+            },
             month=month,  # the row's month, as imports gives it
         )
+
+
+def _values(frame: pl.DataFrame, column: str | None) -> list[Any] | None:
+    return frame.get_column(column).to_list() if column else None
 
 
 def validate_frame(
@@ -270,18 +315,20 @@ def validate_frame(
     limits = dataclasses.replace(intake_limits(), as_of=as_of or dt.date.today())
     default_month = parse_month(month, "--month") if month else None
     sink.start("Validating rows", frame.read)
-    checked = _checked(frame, limits, default_month)
+    with _timed("cells checked by column", rows=frame.read):
+        checked = _checked(frame, limits, default_month)
     present = set(frame.columns)
     records: dict[int, PersonRecord] = {}
     groups_of: dict[int, str] = {}
     plain = checked.filter(pl.col("plain"))
-    for person, household_no in zip(
-        _persons(plain, present, default_month),
-        plain.get_column("household_no").to_list(),
-        strict=True,
-    ):
-        records[person.row] = person
-        groups_of[person.row] = _norm(household_no)
+    with _timed("person records of plain rows", rows=plain.height):
+        for person, household_no in zip(
+            _persons(plain, present, default_month),
+            plain.get_column("household_no").to_list(),
+            strict=True,
+        ):
+            records[person.row] = person
+            groups_of[person.row] = _norm(household_no)
     sink.advance(len(records))
     quarantine: list[QuarantineLine] = []
     bad_rows: dict[str, list[int]] = {}
@@ -297,11 +344,12 @@ def validate_frame(
             records[raw_row.number] = record
             groups_of[raw_row.number] = household_no
         sink.advance()
-    groups: dict[str, list[PersonRecord]] = {}
-    for number in sorted(records):
-        groups.setdefault(groups_of[number], []).append(records[number])
-    raw = _RawCells(frame)
-    households = _households(groups, bad_rows, frame.columns, raw, quarantine)
+    with _timed("households grouped and checked", rows=len(records)):
+        groups: dict[str, list[PersonRecord]] = {}
+        for number in sorted(records):
+            groups.setdefault(groups_of[number], []).append(records[number])
+        raw = _RawCells(frame)
+        households = _households(groups, bad_rows, frame.columns, raw, quarantine)
     quarantine.sort(key=lambda q: q.row)
     return ValidatedImport(frame.path, frame.headers, frame.read, households, quarantine, raw)  # type: ignore[arg-type]
 
@@ -367,12 +415,8 @@ def _households(
 
 # -- Writing ---------------------------------------------------------------------------------
 
-_HOUSEHOLD_COLUMNS = ("id", "region_code", "household_no", "statistical_code", "hukou_type",
-                      "created_at", "updated_at")  # fmt: skip
-_MEMBERSHIP_COLUMNS = ("person_id", "household_id", "relation", "start_date", "end_date")
 _INCOME_COLUMNS = ("person_id", "kind", "month", "amount_fen")
-_ASSET_TABLE_COLUMNS = ("household_id", "kind", "source", "description", "value_fen", "count",
-                        "area_dm2")  # fmt: skip
+_ASSET_TABLE_COLUMNS = ("household_id", "kind", "value_fen", "count", "area_dm2")
 ASSET_DESCRIPTION = "totals from the county household list"
 
 
@@ -381,9 +425,14 @@ def _known(session: Any, households: Sequence[HouseholdRecord]) -> tuple[set[Any
     temp_table(
         session, "import_household_keys", {"region": "VARCHAR(6)", "household_no": "VARCHAR(40)"}
     )
-    copy_rows(
-        session, "import_household_keys", ("region", "household_no"), (h.key for h in households)
+    keys_frame = pl.DataFrame(
+        {
+            "region": [h.region for h in households],
+            "household_no": [h.household_no for h in households],
+        },
+        schema={"region": pl.Utf8, "household_no": pl.Utf8},
     )
+    copy_columns(session, "import_household_keys", keys_frame)
     keys = {
         (r, n)
         for r, n in session.execute(
@@ -394,12 +443,11 @@ def _known(session: Any, households: Sequence[HouseholdRecord]) -> tuple[set[Any
         )
     }
     temp_table(session, "import_person_keys", {"id_number": "VARCHAR(18)"})
-    copy_rows(
-        session,
-        "import_person_keys",
-        ("id_number",),
-        ((m.id_number,) for h in households for m in h.members),
+    numbers = pl.DataFrame(
+        {"id_number": [m.id_number for h in households for m in h.members]},
+        schema={"id_number": pl.Utf8},
     )
+    copy_columns(session, "import_person_keys", numbers)
     persons = set(
         session.scalars(
             text(
@@ -417,14 +465,12 @@ def _new_ids(session: Any, table: str, n: int) -> list[int]:
     """``n`` ids for new rows of ``table``: from its sequence on PostgreSQL; on SQLite after the
     largest (the import's transaction holds the database's write lock)."""
     if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                text(
-                    f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
-                ),
-                {"n": n},
-            )
+        # Read back with COPY (no row object per id): a county has a million persons.
+        query = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
+        ids: list[int] = (
+            read_query(session, query, ["id"], {"id": pl.Int64}).get_column("id").to_list()
         )
+        return ids
     start = session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
     return list(range(start + 1, start + 1 + n))
 
@@ -447,7 +493,8 @@ def insert_new_households(
     if not households or not _shapes_known():
         return households
     session = uow.session
-    keys, persons = _known(session, households)
+    with _timed("registered keys looked up", households=len(households)):
+        keys, persons = _known(session, households)
     new = [
         h for h in households
         if h.key not in keys and not any(m.id_number in persons for m in h.members)
@@ -466,10 +513,11 @@ def insert_new_households(
         by_county.setdefault(household.region, []).append(household)
     facts_source = f"import:{cmd.batch.path.name}"
     for county, group in sorted(by_county.items()):
-        counts, digest = _write(
-            session, group, cmd.as_of, now, person_columns, person_defaults,
-            (asset_source, facts_source),
-        )  # fmt: skip
+        with _timed(f"county {county} written", households=len(group)):
+            counts, digest = _write(
+                session, group, cmd.as_of, now, person_columns, person_defaults,
+                (asset_source, facts_source),
+            )  # fmt: skip
         append(
             session,
             actor=cmd.actor,
@@ -496,60 +544,142 @@ def _write(
     sources: tuple[str, str],
 ) -> tuple[dict[str, int], str]:
     """Insert the households and everything under them; (counts, digest of the rows).
-    ``sources``: the assets' and the program facts' source."""
+    ``sources``: the assets' and the program facts' source. Each table's rows are columns
+    (one Python list per column, a Polars frame per table) sent as CSV text by Polars."""
     asset_source, facts_source = sources
     digest = hashlib.sha256()
     household_ids = _new_ids(session, "households", len(households))
-    members = [
-        (hid, m) for hid, h in zip(household_ids, households, strict=True) for m in h.members
-    ]
+    member_hids = [hid for hid, h in zip(household_ids, households, strict=True) for _ in h.members]
+    members = [m for h in households for m in h.members]
     person_ids = _new_ids(session, "persons", len(members))
-    names = ["id", "id_number", "name", *dict.fromkeys([*person_defaults, *person_columns.values()]),
-             "created_at", "updated_at"]  # fmt: skip
-    rows = [
-        (hid, h.region, h.household_no, h.statistical_code, h.hukou_type, now, now)
-        for hid, h in zip(household_ids, households, strict=True)
-    ]
-    written = {"households": _copy(session, "households", _HOUSEHOLD_COLUMNS, rows, digest)}
-    person_rows = []
-    for pid, (_, m) in zip(person_ids, members, strict=True):
-        values = dict(person_defaults)
-        for key, column in person_columns.items():
-            if key in m.attributes:
-                values[column] = m.attributes[key]
-        person_rows.append(
-            (pid, m.id_number, m.name, *(values.get(n) for n in names[3:-2]), now, now)
-        )
-    written["persons"] = _copy(session, "persons", names, person_rows, digest)
-    memberships = [
-        (pid, hid, m.relation, as_of, None)
-        for pid, (hid, m) in zip(person_ids, members, strict=True)
-    ]
-    written["memberships"] = _copy(session, "memberships", _MEMBERSHIP_COLUMNS, memberships, digest)
-    income = [
-        (pid, kind, month, amount)
-        for pid, (_, m) in zip(person_ids, members, strict=True)
-        for (kind, month), amount in m.income.items()
-    ]
-    written["income_items"] = _copy(session, "income_items", _INCOME_COLUMNS, income, digest)
-    assets = [
-        (hid, kind, asset_source, ASSET_DESCRIPTION, total.value_fen, total.count, total.area_dm2)
-        for hid, h in zip(household_ids, households, strict=True)
-        for kind, total in h.assets.items()
-        if total.value_fen or total.count or total.area_dm2
-    ]
-    written["assets"] = _copy(session, "assets", _ASSET_TABLE_COLUMNS, assets, digest)
-    ids = (
-        dict(zip(household_ids, households, strict=True)),
-        list(zip(person_ids, members, strict=True)),
+    stamps = {"created_at": now, "updated_at": now}
+    frame = pl.DataFrame(
+        {
+            "id": household_ids,
+            "region_code": [h.region for h in households],
+            "household_no": [h.household_no for h in households],
+            "statistical_code": pl.Series([h.statistical_code for h in households], dtype=pl.Utf8),
+            "hukou_type": [h.hukou_type for h in households],
+        }
     )
-    written |= _write_facts(session, ids, as_of, now, facts_source, digest)
+    with _foreign_keys_once(session, len(members)):
+        written = {"households": _copy(session, "households", frame, stamps, digest)}
+        people = _person_frame(person_ids, members, person_columns, person_defaults)
+        written["persons"] = _copy(session, "persons", people, stamps, digest)
+        frame = pl.DataFrame(
+            {
+                "person_id": person_ids,
+                "household_id": member_hids,
+                "relation": [m.relation for m in members],
+            }
+        )
+        written["memberships"] = _copy(
+            session, "memberships", frame, {"start_date": as_of, "end_date": None}, digest
+        )
+        income = [
+            (pid, kind, month, amount)
+            for pid, m in zip(person_ids, members, strict=True)
+            for (kind, month), amount in m.income.items()
+        ]
+        written["income_items"] = _copy(
+            session, "income_items", _frame(_INCOME_COLUMNS, income), None, digest
+        )
+        assets = [
+            (hid, kind, total.value_fen, total.count, total.area_dm2)
+            for hid, h in zip(household_ids, households, strict=True)
+            for kind, total in h.assets.items()
+            if total.value_fen or total.count or total.area_dm2
+        ]
+        fixed = {"source": asset_source, "description": ASSET_DESCRIPTION}
+        written["assets"] = _copy(
+            session, "assets", _frame(_ASSET_TABLE_COLUMNS, assets), fixed, digest
+        )
+        ids = (
+            dict(zip(household_ids, households, strict=True)),
+            list(zip(person_ids, members, strict=True)),
+        )
+        written |= _write_facts(session, ids, as_of, now, facts_source, digest)
     return written, digest.hexdigest()
+
+
+# From this many persons written in one county on PostgreSQL, the foreign keys of the tables
+# written (to regions, households and persons) are checked once each after the COPY
+# (``foreign_keys_checked_once``, ADR 0015) instead of by one trigger call per row.
+SET_BASED_FROM = 100_000
+_CHILD_TABLES = ("households", "persons", "memberships", "income_items", "assets", "person_facts",
+                 "household_facts")  # fmt: skip
+
+
+@contextmanager
+def _foreign_keys_once(session: Any, persons: int) -> Iterator[None]:
+    with ExitStack() as stack:
+        if persons >= SET_BASED_FROM:
+            for table in _CHILD_TABLES:
+                stack.enter_context(foreign_keys_checked_once(session, table))
+        yield
+    if persons >= SET_BASED_FROM:
+        _log.debug("households bulk: foreign keys of %s checked once", ", ".join(_CHILD_TABLES))
+
+
+def _person_frame(
+    person_ids: Sequence[int],
+    members: Sequence[PersonRecord],
+    person_columns: Mapping[str, str],
+    person_defaults: Mapping[str, Any],
+) -> pl.DataFrame:
+    """The persons' rows as columns: a column takes the member's attribute of the last key that
+    maps to it and that the member has, else the column's default (as the row writer)."""
+    keys_of: dict[str, list[str]] = {}
+    for key, column in person_columns.items():
+        keys_of.setdefault(column, []).append(key)
+    names = dict.fromkeys([*person_defaults, *person_columns.values()])
+    columns: dict[str, Any] = {
+        "id": person_ids,
+        "id_number": [m.id_number for m in members],
+        "name": [m.name for m in members],
+    }
+    for name in names:
+        default = person_defaults.get(name)
+        keys = keys_of.get(name, [])
+        if len(keys) == 1:
+            key = keys[0]
+            values = [m.attributes.get(key, default) for m in members]
+        else:
+            values = [_attribute(m.attributes, keys, default) for m in members]
+        columns[name] = pl.Series(values, dtype=_PERSON_TYPES.get(name))
+    return pl.DataFrame(columns)
+
+
+def _attribute(attributes: Mapping[str, Any], keys: Sequence[str], default: Any) -> Any:
+    for key in reversed(keys):
+        if key in attributes:
+            return attributes[key]
+    return default
+
+
+# Polars types of the person columns that may be null throughout (else inferred from the values).
+_PERSON_TYPES: dict[str, Any] = {
+    "sex": pl.Utf8, "birth_date": pl.Date, "hukou_region_code": pl.Utf8, "hukou_type": pl.Utf8,
+    "labour_capacity": pl.Utf8, "disability_category": pl.Utf8, "disability_grade": pl.Int64,
+    "has_serious_illness": pl.Boolean, "self_care_items_failed": pl.Int64, "schooling": pl.Utf8,
+    "employment": pl.Utf8, "statistical_code": pl.Utf8,
+}  # fmt: skip
+
+
+def _frame(names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> pl.DataFrame:
+    """Rows (few per household: income, assets, facts) as a frame with ``names``."""
+    schema = {n: _COLUMN_TYPES.get(n, pl.Int64) for n in names}
+    return pl.DataFrame(list(rows), schema=schema, orient="row")
+
+
+_COLUMN_TYPES: dict[str, Any] = {
+    "kind": pl.Utf8, "month": pl.Utf8, "field": pl.Utf8, "value": pl.Utf8, "valid_from": pl.Date,
+}  # fmt: skip
 
 
 def _write_facts(
     session: Any,
-    ids: tuple[dict[int, HouseholdRecord], list[tuple[int, tuple[int, PersonRecord]]]],
+    ids: tuple[dict[int, HouseholdRecord], list[tuple[int, PersonRecord]]],
     as_of: dt.date,
     now: dt.datetime,
     source: str,
@@ -564,27 +694,34 @@ def _write_facts(
 
     households, members = ids
     person_rows = [
-        (pid, name, value, since(m.month), source, now)
-        for pid, (_, m) in members
+        (pid, name, value, since(m.month))
+        for pid, m in members
         for name, value in sorted(m.facts.items())
     ]
     household_rows = [
-        (hid, name, value, since(h.facts_month), source, now)
+        (hid, name, value, since(h.facts_month))
         for hid, h in households.items()
         for name, value in sorted(h.facts.items())
     ]
+    fixed = {"source": source, "recorded_at": now}
+    names = _FACT_COLUMNS
     return {
         "person_facts": _copy(
-            session, "person_facts", ("person_id", *_FACT_COLUMNS), person_rows, digest
+            session, "person_facts", _frame(("person_id", *names), person_rows), fixed, digest
         ),
         "household_facts": _copy(
-            session, "household_facts", ("household_id", *_FACT_COLUMNS), household_rows, digest
+            session,
+            "household_facts",
+            _frame(("household_id", *names), household_rows),
+            fixed,
+            digest,
         ),
     }
 
 
 def _copy(
-    session: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], digest: Any
+    session: Any, table: str, frame: pl.DataFrame, same: Mapping[str, Any] | None, digest: Any
 ) -> int:
     digest.update(f"{table}\n".encode())
-    return int(copy_rows(session, table, columns, rows, digest))
+    with _timed(f"COPY {table}", rows=frame.height):
+        return copy_columns(session, table, frame, same, digest)
