@@ -21,7 +21,7 @@ import csv
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -291,13 +291,18 @@ def _population_work(
     """Each county's job on ``engine``; each summary recorded as it arrives, then the county
     counts as finished (``batch.engines``)."""
     finished: list[CountyCycle] = []
-    for summary in engine.map_counties(cycle_county, jobs):
-        on_finished(summary)
-        finished.append(summary)
-        done.append(summary.county)
-        mark_finished(folder, done, jobs[0].stages)
-        if on_county is not None:
-            on_county(summary.county, len(finished), len(jobs))
+    summaries = engine.map_counties(cycle_county, jobs)
+    try:
+        for summary in summaries:
+            on_finished(summary)
+            finished.append(summary)
+            done.append(summary.county)
+            mark_finished(folder, done, jobs[0].stages)
+            if on_county is not None:
+                on_county(summary.county, len(finished), len(jobs))
+    finally:
+        if isinstance(summaries, Generator):  # an error here stops the counties in flight now
+            summaries.close()
     return finished
 
 
