@@ -12,6 +12,7 @@ step across counties on:
 
     ./run bench spark                        # 1 M and 10 M persons
     ./run bench spark --persons 200000       # a quick look
+    ./run bench spark --cores 2              # 2 cores only (local[2] and 2 workers)
 
 Results go to stdout as Markdown and to bench/results/spark-<date>.md.
 """
@@ -69,7 +70,9 @@ def run_month(args: list[str]) -> tuple[float, dict[str, float]]:
     return elapsed, {k.strip(): v for k, v in stages.items()}
 
 
-def bench_size(persons: int, county_size: int, month: str, workdir: Path, seed: int) -> Row:
+def bench_size(
+    persons: int, county_size: int, month: str, workdir: Path, seed: int, cores: list[int]
+) -> Row:
     n_counties = max(1, -(-persons // county_size))
     folder = workdir / f"p{persons}"
     if folder.exists():
@@ -87,14 +90,16 @@ def bench_size(persons: int, county_size: int, month: str, workdir: Path, seed: 
     )  # fmt: skip
     prepare = time.perf_counter() - started
     runs = []
-    for i, (engine, options, cores) in enumerate(ENGINES):
+    for i, (engine, options, n) in enumerate(ENGINES):
+        if n not in cores:
+            continue
         seconds, stages = run_month(
             ["run-month", "--month", month, "--snapshot", str(snapshot), "--feeds", str(feeds),
              "--out", str(folder / f"results-{i}"), "--no-registry", "--quiet",
              "--fallback-parameters", FALLBACKS, *options]
         )  # fmt: skip
-        runs.append(Run(engine, cores, seconds, stages))
-        print(f"{persons:,} {engine} {cores} cores: {seconds:.1f} s {stages}", file=sys.stderr)
+        runs.append(Run(engine, n, seconds, stages))
+        print(f"{persons:,} {engine} {n} cores: {seconds:.1f} s {stages}", file=sys.stderr)
     shutil.rmtree(folder)
     return Row(persons, n_counties, prepare, runs)
 
@@ -115,7 +120,7 @@ def report(rows: list[Row], county_size: int, month: str, load: str) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        for cores in (2, 1):
+        for cores in sorted({x.cores for x in r.runs}, reverse=True):
             local = next(x for x in r.runs if x.engine == "local" and x.cores == cores)
             spark = next(x for x in r.runs if x.engine == "spark" and x.cores == cores)
             lines.append(
@@ -126,8 +131,10 @@ def report(rows: list[Row], county_size: int, month: str, load: str) -> str:
                 f"| {spark.stages.get('across counties', 0):.1f} s "
                 f"| {spark.seconds / local.seconds:.2f}× |"
             )
-        one = next(x for x in r.runs if x.engine == "spark" and x.cores == 1)
-        two = next(x for x in r.runs if x.engine == "spark" and x.cores == 2)
+        one = next((x for x in r.runs if x.engine == "spark" and x.cores == 1), None)
+        two = next((x for x in r.runs if x.engine == "spark" and x.cores == 2), None)
+        if one is None or two is None:
+            continue
         pop1, pop2 = one.stages.get("population", 0), two.stages.get("population", 0)
         lines += [
             "",
@@ -142,13 +149,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--county-size", type=int, default=250_000)
+    parser.add_argument("--cores", type=int, nargs="+", default=[2, 1], choices=[1, 2])
     parser.add_argument("--month", default="2025-09")
     parser.add_argument("--seed", type=int, default=20250901)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-spark")
     args = parser.parse_args()
     load = str(os.getloadavg())
     rows = [
-        bench_size(persons, args.county_size, args.month, args.workdir, args.seed)
+        bench_size(persons, args.county_size, args.month, args.workdir, args.seed, args.cores)
         for persons in args.persons
     ]
     text = report(rows, args.county_size, args.month, load)

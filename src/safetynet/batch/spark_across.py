@@ -142,6 +142,9 @@ def _other_counties(
     from pyspark.sql import functions as fn
 
     spark = other.sparkSession
+    # Only the persons the rows name: the (small) set of their identity numbers is broadcast to
+    # every task reading the snapshot, so the population itself is never shuffled.
+    named = fn.broadcast(other.select("id_number").distinct())
     known = (
         spark.read.parquet(
             *[
@@ -149,6 +152,8 @@ def _other_counties(
                 for c in snapshot_counties(snapshot)
             ]
         )
+        .select("id_number", "person_id", "household_id")
+        .join(named, "id_number", "left_semi")
         .select(
             "id_number",
             fn.col("person_id").alias("known_person"),
