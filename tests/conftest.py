@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from safetynet.batch.engines import SparkEngine, stop_sessions
 from safetynet.bootstrap import all_metadata, upgrade
 from safetynet.db.engine import Database, create_database
 
@@ -173,3 +174,22 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> Iterator[SparkEngine]:
+    """One local Spark session on two cores, started once for every test that runs on Spark
+    (about 10 s) and stopped at the end. Needs Java 17+, which ``./run`` installs from Debian
+    (openjdk-17-jre-headless); without it the Spark tests fail under CI=true and are skipped
+    elsewhere, saying why."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        reason = (
+            "no Java 17+ for Spark: ./run installs openjdk-17-jre-headless (needs root and apt)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    engine = SparkEngine("local[2]")
+    engine.session  # noqa: B018 - start the JVM once, here, not inside the first test
+    yield engine
+    stop_sessions()

@@ -20,13 +20,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import multiprocessing
-import multiprocessing.connection
-import os
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor
+from safetynet.batch.engines import Engine, LocalEngine, SparkEngine
 from safetynet.batch.runner import (
     CountyResult,
     ProgramTotals,
@@ -79,6 +75,8 @@ from safetynet.registry.county_data import counties as snapshot_counties
 from safetynet.registry.model import Household
 
 __all__ = [
+    "BENEFIT_CODES",
+    "OTHER_COUNTY_SCHEMA",
     "STAGES",
     "CountyCycle",
     "CycleReport",
@@ -288,86 +286,28 @@ def read_summary(folder: Path, county: str) -> CountyCycle:
 
 def _population_work(
     jobs: list[CountyJob],
-    workers: int,
+    engine: Engine,
     folder: Path,
     done: list[str],
     on_county: Callable[[str, int, int], None] | None,
     on_finished: Callable[[CountyCycle], None],
 ) -> list[CountyCycle]:
+    """Each county's job on ``engine``; each summary recorded as it arrives, then the county
+    counts as finished (``batch.engines``)."""
     finished: list[CountyCycle] = []
-
-    def record(summary: CountyCycle) -> None:
-        on_finished(summary)
-        finished.append(summary)
-        done.append(summary.county)
-        mark_finished(folder, done, jobs[0].stages)
-        if on_county is not None:
-            on_county(summary.county, len(finished), len(jobs))
-
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            record(cycle_county(job))
-        return finished
-    # Fresh interpreters ("spawn"): forking a process whose Polars or Arrow thread pools are
-    # running can deadlock the child. At most ``workers`` counties are in flight. Each worker
-    # ends with this process (``die_with_parent``), however this process ends.
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=die_with_parent,
-        initargs=(os.getpid(),),
-    )
+    summaries = engine.map_counties(cycle_county, jobs)
     try:
-        pending: set[Future[CountyCycle]] = set()
-        queue = list(jobs)
-        while queue or pending:
-            while queue and len(pending) < workers:
-                pending.add(pool.submit(cycle_county, queue.pop(0)))
-            completed, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in completed:
-                record(future.result())
-    except BaseException:
-        # Interrupted (Ctrl-C, a failed county): stop the counties in flight now rather than
-        # wait for them; a resume redoes them.
-        stop_workers(pool)
-        raise
-    pool.shutdown(wait=True)
+        for summary in summaries:
+            on_finished(summary)
+            finished.append(summary)
+            done.append(summary.county)
+            mark_finished(folder, done, jobs[0].stages)
+            if on_county is not None:
+                on_county(summary.county, len(finished), len(jobs))
+    finally:
+        if isinstance(summaries, Generator):  # an error here stops the counties in flight now
+            summaries.close()
     return finished
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker as soon as the process that started it is gone.
-
-    A worker blocked on its job queue would otherwise wait forever after its parent is killed
-    (SIGKILL runs no clean-up), holding its memory. A daemon thread waits on the parent's
-    sentinel (a pipe the parent holds open; end of file when it dies) and, as a fallback, checks
-    the parent pid once a second.
-    """
-
-    def watch() -> None:
-        parent = multiprocessing.parent_process()
-        sentinel = None if parent is None else parent.sentinel
-        while os.getppid() == parent_pid:
-            if sentinel is None:
-                time.sleep(1.0)
-            elif multiprocessing.connection.wait([sentinel], timeout=1.0):
-                break
-        os._exit(1)
-
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
-
-
-def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel the queued jobs and terminate the pool's worker processes at once."""
-    # ``_processes`` is private but the only handle on the workers; empty once shut down.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
 
 
 @dataclass(frozen=True)
@@ -377,6 +317,8 @@ class CycleSettings:
     ``feeds``: the department feed files (None: no feeds); ``db``: the registry (needed by the
     payments stage; without it alerts and totals stay in Parquet); ``only``: these counties;
     ``workers``: county processes (default: one per core, at most one per county);
+    ``engine``: where the county work and the step across counties run (``batch.engines``;
+    None: worker processes on this machine, ``LocalEngine(workers)``);
     ``delivered_on``/``raised_on``: default the month's last day; ``bank_files``: where the bank
     files go (None: none written); ``tree``: the parameters (the shipped ones by default; a
     deployment's own programs bring theirs); ``restart``: forget the counties already finished.
@@ -387,6 +329,7 @@ class CycleSettings:
     stages: Sequence[str] = STAGES
     only: Sequence[str] | None = None
     workers: int | None = None
+    engine: Engine | None = None
     delivered_on: dt.date | None = None
     raised_on: dt.date | None = None
     bank_files: Path | None = None
@@ -482,7 +425,7 @@ def _population(
         if c not in done
     ]  # fmt: skip
     s.stage("population")
-    workers = s.workers or min(os.cpu_count() or 1, max(len(jobs), 1))
+    engine = s.engine or LocalEngine(s.workers)
     db, run_id = s.db, None
     if db is not None and "rules" in s.stages:
         with db.sessions.begin() as session:
@@ -502,7 +445,7 @@ def _population(
             record_county(session, run_id, month, result, households=False)
 
     report.counties = [read_summary(plan.folder, c) for c in report.resumed]
-    report.counties += _population_work(jobs, workers, plan.folder, done, s.on_county, finished)
+    report.counties += _population_work(jobs, engine, plan.folder, done, s.on_county, finished)
     report.counties.sort(key=lambda c: c.county)
 
 
@@ -510,10 +453,15 @@ def _compare_across(snapshot: Path, plan: _Plan, report: CycleReport, s: CycleSe
     """The step across counties, then (with a registry) the alerts stored."""
     started = time.perf_counter()
     s.stage("across counties")
-    duplicates = _across_counties(
-        snapshot, plan.folder, plan.chosen, plan.on, plan.raised_on, s.overrides, s.fallbacks,
-        report,
-    )  # fmt: skip
+    if isinstance(s.engine, SparkEngine):  # the same step as Spark joins (batch.spark_across)
+        from safetynet.batch.spark_across import across_counties
+
+        duplicates = across_counties(s.engine, snapshot, plan, s, report)
+    else:
+        duplicates = _across_counties(
+            snapshot, plan.folder, plan.chosen, plan.on, plan.raised_on, s.overrides,
+            s.fallbacks, report,
+        )  # fmt: skip
     report.duplicate_alerts = duplicates.num_rows
     report.seconds["across counties"] = time.perf_counter() - started
     if s.db is not None:

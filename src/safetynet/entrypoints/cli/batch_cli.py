@@ -50,6 +50,21 @@ def run_month_cmd(
     workers: Annotated[
         int | None, typer.Option(help="Counties evaluated at once (default: the CPU count).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the county work and the step across counties run: local (worker "
+            "processes, the default) or spark (Apache Spark; needs the spark extra and Java 17, "
+            "docs/scale.md)."
+        ),
+    ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the cluster (spark://host:7077, yarn, k8s://...; "
+            "default local[N] with N = --workers, or every core)."
+        ),
+    ] = None,
     restart: Annotated[bool, typer.Option(help="Forget earlier progress for this month.")] = False,
     fallback_parameters: Annotated[
         Path | None,
@@ -72,7 +87,7 @@ def run_month_cmd(
     reports_errors(_run)(
         month=month, county=county, snapshot=snapshot, feeds=feeds, out=out, stage=stage,
         bank_files=bank_files, url=url, no_registry=no_registry, workers=workers,
-        restart=restart, fallback_parameters=fallback_parameters, quiet=quiet, console=console,
+        engine=engine, spark_master=spark_master, restart=restart, fallback_parameters=fallback_parameters, quiet=quiet, console=console,
     )  # fmt: skip
 
 
@@ -136,12 +151,15 @@ def _run(
     url: str | None,
     no_registry: bool,
     workers: int | None,
+    engine: str,
+    spark_master: str | None,
     restart: bool,
     fallback_parameters: Path | None,
     quiet: bool,
     console: Console,
 ) -> None:
     from safetynet.batch.cycle import run_cycle
+    from safetynet.batch.engines import make_engine
     from safetynet.batch.registry_month import registry_snapshot
     from safetynet.bootstrap import bootstrap
     from safetynet.db.engine import create_database
@@ -164,6 +182,7 @@ def _run(
         else "regional parameters only"
     )
     stages = tuple(stage) if stage else default_stages(feeds, not no_registry)
+    chosen_engine = make_engine(engine, workers=workers, master=spark_master)
     db = None if no_registry else create_database(url)
     progress = progress_bar(console, quiet=quiet)
     try:
@@ -186,7 +205,7 @@ def _run(
 
             report = run_cycle(
                 snapshot, month, out, feeds=feeds, db=db, stages=stages, only=county,
-                workers=workers, bank_files=bank_files, fallbacks=fallbacks, restart=restart,
+                workers=workers, engine=chosen_engine, bank_files=bank_files, fallbacks=fallbacks, restart=restart,
                 parameters_note=note, on_county=tick, on_stage=step,
                 unit_of_work=None if db is None else bootstrap(db).unit_of_work,
             )  # fmt: skip
