@@ -7,31 +7,18 @@ Audited with both numbers masked.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
-from safetynet.audit.log import Actor, append
+from safetynet.audit.log import append
 from safetynet.cases.model import Death, JobAcceptance, JobRefusal, StaffRelative
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.domain.identity import mask_identity_number
+from safetynet.registry.duplicates import PersonsMerged
 from safetynet.registry.model import Person
 
-__all__ = ["MergedPersons", "follow_persons_merged"]
-
-
-class MergedPersons(Protocol):
-    """The registry's ``PersonsMerged``, as case work reads it."""
-
-    @property
-    def kept_person_id(self) -> int: ...
-    @property
-    def merged_person_id(self) -> int: ...
-    @property
-    def actor(self) -> Actor: ...
-    @property
-    def occurred_at(self) -> dt.datetime: ...
+__all__ = ["follow_persons_merged"]
 
 
 # record kind -> the column that a second record of the same person may not share
@@ -58,7 +45,7 @@ def _renumber(uow: UnitOfWork, kind: type[Any], merged: str, kept: str) -> int:
     return moved
 
 
-def follow_persons_merged(event: MergedPersons, uow: UnitOfWork) -> None:
+def follow_persons_merged(event: PersonsMerged, uow: UnitOfWork) -> None:
     session = uow.session
     numbers = dict(
         session.execute(

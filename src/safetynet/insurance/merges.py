@@ -6,34 +6,19 @@ as for income in the registry). Audited.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Protocol
-
 from sqlalchemy import select, update
 
-from safetynet.audit.log import Actor, append
+from safetynet.audit.log import append
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.insurance.contributions import ContributionRecord
+from safetynet.registry.duplicates import PersonsMerged
 
-__all__ = ["MergedPersons", "follow_persons_merged"]
+__all__ = ["follow_persons_merged"]
 
 _CHUNK = 500
 
 
-class MergedPersons(Protocol):
-    """The registry's ``PersonsMerged``, as insurance reads it."""
-
-    @property
-    def kept_person_id(self) -> int: ...
-    @property
-    def merged_person_id(self) -> int: ...
-    @property
-    def actor(self) -> Actor: ...
-    @property
-    def occurred_at(self) -> dt.datetime: ...
-
-
-def follow_persons_merged(event: MergedPersons, uow: UnitOfWork) -> None:
+def follow_persons_merged(event: PersonsMerged, uow: UnitOfWork) -> None:
     session = uow.session
     kept, merged = event.kept_person_id, event.merged_person_id
     key = (ContributionRecord.scheme, ContributionRecord.month, ContributionRecord.region_code)

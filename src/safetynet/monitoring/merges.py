@@ -6,34 +6,19 @@ payment hold is released (payments follows ``AlertResolved``). Each move is audi
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Protocol
-
 from sqlalchemy import select, update
 
-from safetynet.audit.log import Actor, append
+from safetynet.audit.log import append
 from safetynet.db.unit_of_work import UnitOfWork
 from safetynet.monitoring.alerts import ResolveAlert, resolve_in
 from safetynet.monitoring.alerts_model import Alert
 from safetynet.monitoring.model import FeedRecord
+from safetynet.registry.duplicates import PersonsMerged
 
-__all__ = ["MergedPersons", "follow_persons_merged"]
-
-
-class MergedPersons(Protocol):
-    """The registry's ``PersonsMerged``, as monitoring reads it."""
-
-    @property
-    def kept_person_id(self) -> int: ...
-    @property
-    def merged_person_id(self) -> int: ...
-    @property
-    def actor(self) -> Actor: ...
-    @property
-    def occurred_at(self) -> dt.datetime: ...
+__all__ = ["follow_persons_merged"]
 
 
-def follow_persons_merged(event: MergedPersons, uow: UnitOfWork) -> None:
+def follow_persons_merged(event: PersonsMerged, uow: UnitOfWork) -> None:
     session = uow.session
     kept, merged = event.kept_person_id, event.merged_person_id
     records = list(session.scalars(select(FeedRecord.id).where(FeedRecord.person_id == merged)))
