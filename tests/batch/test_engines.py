@@ -164,12 +164,20 @@ def test_the_registry_is_written_once_on_every_engine(
     with database.sessions() as session:
         stored = session.execute(select(Alert.rule, Alert.subject, Alert.county)).all()
         instructions = session.scalar(select(func.count()).select_from(PaymentInstruction))
+        monthly = session.scalar(
+            select(func.count())
+            .select_from(PaymentInstruction)
+            .where(PaymentInstruction.award_id.is_(None))
+        )
         enrolments = session.scalar(select(func.count()).select_from(Enrolment))
     wanted = zip(
         *(expected.column(k).to_pylist() for k in ("rule", "subject", "county")), strict=True
     )
     assert sorted(tuple(a) for a in stored) == sorted(wanted)
-    assert instructions == enrolments == report.roll.created
+    # One monthly instruction per enrolment; the one-off awards the run made (price subsidies)
+    # are instructed by the same roll, once each.
+    assert monthly == enrolments == report.roll.created
+    assert instructions == monthly + report.roll.awards_created
 
     again = cycle(inputs, tmp_path, engine, db=database, unit_of_work=uow)
     assert again.resumed == sorted(COUNTIES)

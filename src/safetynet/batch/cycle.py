@@ -454,7 +454,9 @@ def _compare_across(snapshot: Path, plan: _Plan, report: CycleReport, s: CycleSe
     started = time.perf_counter()
     s.stage("across counties")
     if isinstance(s.engine, SparkEngine):  # the same step as Spark joins (batch.spark_across)
-        from safetynet.batch.spark_across import across_counties
+        from safetynet.batch.spark_across import (
+            across_counties,
+        )  # Spark only when the Spark engine runs (an optional extra)
 
         duplicates = across_counties(s.engine, snapshot, plan, s, report)
     else:

@@ -194,14 +194,19 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
             )
         return running
     try:
-        from pyspark.sql import SparkSession
+        from pyspark.sql import (
+            SparkSession,
+        )  # pyspark is an optional extra, imported by the Spark engine only
     except ImportError:
         raise InputError(
             "--engine",
             "Spark 引擎需要安装 spark 扩展 / the Spark engine needs the spark extra: "
             "pip install 'safetynet[spark]'",
         ) from None
-    from pyspark import SparkConf, SparkContext
+    from pyspark import (
+        SparkConf,
+        SparkContext,
+    )  # pyspark is an optional extra, imported by the Spark engine only
 
     if master is None or master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -252,10 +252,17 @@ def _write_parquet(folder: Path, result: CountyResult) -> None:
 def start_run(
     session: Session, month: str, snapshot: Path, note: str, total: int, restart: bool
 ) -> int:
-    from sqlalchemy import select
+    from sqlalchemy import (
+        select,
+    )  # the county function stays free of the database (start-up, ADR 0022)
 
-    from safetynet.audit.log import Actor, append
-    from safetynet.batch.model import MonthlyRun
+    from safetynet.audit.log import (
+        Actor,
+        append,
+    )  # the county function stays free of the database (start-up, ADR 0022)
+    from safetynet.batch.model import (
+        MonthlyRun,
+    )  # the county function stays free of the database (start-up, ADR 0022)
 
     run = session.scalar(select(MonthlyRun).where(MonthlyRun.month == month))
     now = dt.datetime.now(dt.UTC)
@@ -285,10 +292,21 @@ def record_county(
     session: Session, run_id: int, month: str, result: CountyResult, *, households: bool
 ) -> None:
     """Replace the county's rows for this run, in the caller's transaction."""
-    from sqlalchemy import delete, insert, select
+    from sqlalchemy import (
+        delete,
+        insert,
+        select,
+    )  # the county function stays free of the database (start-up, ADR 0022)
 
-    from safetynet.audit.log import Actor, append
-    from safetynet.batch.model import CountyProgramSummary, HouseholdResult, MonthlyRun
+    from safetynet.audit.log import (
+        Actor,
+        append,
+    )  # the county function stays free of the database (start-up, ADR 0022)
+    from safetynet.batch.model import (
+        CountyProgramSummary,
+        HouseholdResult,
+        MonthlyRun,
+    )  # the county function stays free of the database (start-up, ADR 0022)
 
     session.execute(delete(CountyProgramSummary).where(
         CountyProgramSummary.run_id == run_id, CountyProgramSummary.county == result.county))  # fmt: skip
@@ -348,7 +366,9 @@ def run_month(
     done = finished_counties(folder, RULES_ONLY)
     run_id = None
     if db is not None:
-        from safetynet.db.engine import require_current_schema
+        from safetynet.db.engine import (
+            require_current_schema,
+        )  # the county function stays free of the database (start-up, ADR 0022)
 
         require_current_schema(db)
         with db.sessions.begin() as session:

@@ -91,7 +91,9 @@ def _duplicates(
 ) -> pa.Table:
     """The persons with more than one entry, their alerts by the unchanged rule, kept where the
     alert's county pays the household."""
-    from pyspark.sql import functions as fn
+    from pyspark.sql import (
+        functions as fn,
+    )  # pyspark is an optional extra, imported by the Spark engine only
 
     suspects = (
         entries.groupBy("id_number")
@@ -139,7 +141,9 @@ def _other_counties(
     """Match the rows about persons of other counties with the snapshot's persons (a join);
     quarantine the unknown; return the join (cached: the alerts' job reads it again; the caller
     releases it) and the matched benefit rows as recipients' entries."""
-    from pyspark.sql import functions as fn
+    from pyspark.sql import (
+        functions as fn,
+    )  # pyspark is an optional extra, imported by the Spark engine only
 
     spark = other.sparkSession
     # Only the persons the rows name: the (small) set of their identity numbers is broadcast to

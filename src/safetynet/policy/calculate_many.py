@@ -301,7 +301,7 @@ def households_from_file(path: Path) -> list[Any]:
     if not path.is_file():
         raise InputError(str(path), "file not found")
     if suffix == ".parquet":
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # Parquet input only: not paid for by JSON requests
 
         try:
             table = pq.read_table(path)

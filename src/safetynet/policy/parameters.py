@@ -289,7 +289,7 @@ def tree_fingerprint(root: Traversable) -> str:
 
 def _region_source_bytes() -> bytes:
     """The files the region registry is read from (the tree checks region codes against it)."""
-    import safetynet.domain.regions as regions_module
+    import safetynet.domain.regions as regions_module  # read when the cache key is computed, not at import
 
     data = resources.files("safetynet.domain") / "data" / "regions.csv"
     return Path(regions_module.__file__).read_bytes() + data.read_bytes()
