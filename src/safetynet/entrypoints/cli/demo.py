@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -244,8 +245,11 @@ def _import_household_lists(
     lines = []
     jobs = [(synthetic, county, offices, month, on) for county in counties(synthetic)]
     # Each office writes its spreadsheet and the clerk's checks run on it in parallel; the
-    # imports then write to the one registry in turn.
-    with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+    # imports then write to the one registry in turn. Workers are spawned, never forked: a fork
+    # copies the parent's thread pools (Polars, DuckDB, a test runner's JVM) mid-flight, and a
+    # child forked that way can die at once (seen in CI as BrokenProcessPool).
+    workers = min(len(jobs), os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         checked = list(pool.map(_office_file, jobs))
     for path, headers, batch in checked:
         report = bus.handle(ImportHouseholds(batch, DEMO_ACTOR, on, path.name))
