@@ -238,6 +238,13 @@ def test_a_large_import_checks_the_foreign_keys_once_and_leaves_them_in_place(
                 ("person_facts", 1, True),
                 ("persons", 1, True),
             ]
+            # The ids were taken from the sequences as one block each: the next id a clerk's
+            # insert gets follows the import's, never one of them.
+            for table, model in (("persons", Person), ("households", Household)):
+                last = session.scalar(text(f"SELECT last_value FROM {table}_id_seq"))
+                assert last == session.scalar(select(func.max(model.id)))
+                ids = session.scalars(select(model.id)).all()
+                assert max(ids) - min(ids) + 1 == len(ids)
         household = session.scalars(select(Household.id)).first()
     # The keys still refuse a membership of no person.
     orphan = Membership(

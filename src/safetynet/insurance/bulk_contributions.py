@@ -71,6 +71,7 @@ from safetynet.intake.columnar import (
     by_value,
     has_control_character,
     identity_number_checks,
+    plain_yuan,
     read_csv_frame,
 )
 from safetynet.logs import logged_stage
@@ -183,7 +184,10 @@ def _plain(frame: Frame, limits: IntakeLimits, rules: _Rules) -> pl.DataFrame:
     earliest = f"{limits.earliest_date.year:04d}-{limits.earliest_date.month:02d}"
 
     def money(name: str) -> pl.Expr:
-        return by_value(data, columns[name], lambda t: parse_money(t, name, most), pl.Int64)
+        def parse(text: str) -> int:
+            return parse_money(text, name, most)
+
+        return by_value(data, columns[name], parse, pl.Int64, plain_yuan(columns[name], most))
 
     identity_ok, born = identity_number_checks(columns["id_number"], limits)
     raw_cells = [f"c{i}" for i in range(len(frame.columns))]

@@ -61,6 +61,7 @@ from safetynet.intake.columnar import (
     has_control_character,
     identity_number_checks,
     parsed_by_value,
+    plain_yuan,
     read_csv_frame,
 )
 from safetynet.registry import imports
@@ -179,10 +180,12 @@ def _checked(frame: Frame, limits: Any, default_month: str | None) -> pl.DataFra
     present = {c: f"c{i}" for i, c in enumerate(frame.columns) if c in KNOWN}
     values: list[pl.Expr] = [pl.col("row")]
     oks: list[pl.Expr] = []
+    amounts = {"wage_income", *(value for value, _, _ in _ASSET_COLUMNS.values() if value)}
     for name, (parse, dtype) in _parsers(limits).items():
         if name not in present:
             continue
-        value, ok = parsed_by_value(data, present[name], parse, dtype, _norm)
+        fast = plain_yuan(present[name], limits.maximum_fen) if name in amounts else None
+        value, ok = parsed_by_value(data, present[name], parse, dtype, _norm, fast)
         values.append(value.alias(name))
         oks.append(ok)
     identity_ok, born = identity_number_checks(present["id_number"], limits)
@@ -328,7 +331,8 @@ def validate_frame(
             strict=True,
         ):
             records[person.row] = person
-            groups_of[person.row] = _norm(household_no)
+            # A plain row's household number is ASCII without spaces: _norm would not change it.
+            groups_of[person.row] = household_no
     sink.advance(len(records))
     quarantine: list[QuarantineLine] = []
     bad_rows: dict[str, list[int]] = {}
@@ -465,7 +469,17 @@ def _new_ids(session: Any, table: str, n: int) -> list[int]:
     """``n`` ids for new rows of ``table``: from its sequence on PostgreSQL; on SQLite after the
     largest (the import's transaction holds the database's write lock)."""
     if session.get_bind().dialect.name == "postgresql":
-        # Read back with COPY (no row object per id): a county has a million persons.
+        sequence = f"pg_get_serial_sequence('{table}', 'id')"
+        if n >= SET_BASED_FROM:
+            # A block of n ids at once: with the table locked against inserts (which the import
+            # holds until it commits anyway from this size on, ADR 0015), no other session
+            # takes an id from its sequence in between.
+            session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+            last = session.execute(
+                text(f"SELECT setval({sequence}, nextval({sequence}) + :n - 1)"), {"n": int(n)}
+            ).scalar_one()
+            return list(range(last - n + 1, last + 1))
+        # Read back with COPY (no row object per id).
         query = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
         ids: list[int] = (
             read_query(session, query, ["id"], {"id": pl.Int64}).get_column("id").to_list()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -301,6 +301,10 @@ def group_households(
         for m in members:
             seen.setdefault(m.id_number, []).append((household_no, m.row))
 
+    # The asset kinds the file has a column of (a household sums its members' totals of each).
+    asset_kinds = [
+        kind for kind, parts in _ASSET_PARTS.items() if any(c in columns for c in parts if c)
+    ]
     households: list[HouseholdRecord] = []
     for household_no, members in groups.items():
         bad = bad_rows.get(household_no, [])
@@ -322,7 +326,7 @@ def group_households(
                         )
                     )
             continue
-        households.append(_household(household_no, members, columns))
+        households.append(_household(household_no, members, columns, asset_kinds))
     return households
 
 
@@ -398,16 +402,13 @@ def _household_facts(members: list[PersonRecord]) -> tuple[dict[str, str], str |
 
 
 def _household(
-    household_no: str, members: list[PersonRecord], columns: Sequence[str]
+    household_no: str,
+    members: list[PersonRecord],
+    columns: Sequence[str],
+    asset_kinds: Sequence[str],
 ) -> HouseholdRecord:
     head = next(m for m in members if m.relation == "head")
-    assets: dict[str, AssetTotal] = {}
-    for kind, parts in _ASSET_PARTS.items():
-        if any(c in columns for c in parts if c):
-            total = AssetTotal()
-            for m in members:
-                total = total + m.assets.get(kind, AssetTotal())
-            assets[kind] = total
+    assets = {kind: _sum_assets(m.assets.get(kind) for m in members) for kind in asset_kinds}
     facts, facts_month = _household_facts(members)
     return HouseholdRecord(
         household_no=household_no,
@@ -420,6 +421,21 @@ def _household(
         facts=facts,
         facts_month=facts_month,
     )
+
+
+def _sum_assets(totals: Iterable[AssetTotal | None]) -> AssetTotal:
+    """``AssetTotal() + t1 + t2 + …`` (a missing total counts as ``AssetTotal()``), without an
+    object per step: a county has a million members."""
+    value, count, area = 0, None, None
+    for t in totals:
+        if t is None:
+            continue
+        value += t.value_fen
+        if t.count is not None:
+            count = (count or 0) + t.count
+        if t.area_dm2 is not None:
+            area = (area or 0) + t.area_dm2
+    return AssetTotal(value, count, area)
 
 
 def _norm(text: str) -> str:
