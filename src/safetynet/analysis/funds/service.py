@@ -52,10 +52,12 @@ def project_fund(
     if compare_retirement_reform and scenario.retirement_reform:
         scenarios.append(scenario.without_retirement_reform())
     projections = []
+    nation = load_schedules(NATION) if region != NATION else None
     for s in scenarios:
         national = None
-        if region != NATION:
-            national = project(load_schedules(NATION), years, s, tree=tree)
+        if nation is not None:  # the nation over the province's years (from its own base year)
+            last = sched.year + years
+            national = project(nation, max(last - nation.year, 1), s, tree=tree)
         projections.append(project(sched, years, s, tree=tree, national=national))
     return FundReport(
         fund,
