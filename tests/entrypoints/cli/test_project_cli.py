@@ -71,6 +71,7 @@ def test_bad_requests_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> N
         (["--fund", "gold"], "known funds: employee_pension, resident_pension"),
         (["--fund", "resident_medical", "--scenario", "wage_growth=0.04"], "employee_pension only"),
         (["--region", "110000"], "no age schedule population_110000.csv"),
+        (["--region", "350000", "--fund", "resident_medical"], "no published figures of the"),
         (["--years", "0"], "must be 1-100"),
         (["--scenario", "speed=3"], "KEY one of"),
         (["--reform", str(tmp_path / "none.yaml")], "does not exist"),
