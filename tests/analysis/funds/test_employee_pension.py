@@ -15,6 +15,8 @@ from safetynet.analysis.funds.employee_pension import Projection, project
 from safetynet.analysis.funds.report import validation
 from safetynet.analysis.funds.scenario import Change, Reform, Scenario
 from safetynet.analysis.funds.schedules import Schedules, load_schedules
+from safetynet.analysis.funds.service import project_fund
+from safetynet.errors import InputError
 from safetynet.policy.parameters import NATION, shipped_tree_with
 
 
@@ -143,9 +145,52 @@ def test_a_province_with_more_workers_per_retiree_pays_into_the_national_pooling
     assert year.dependency > national.years[0].dependency
     assert year.pooling_net < 0  # it pays more than it gets back
     assert alone.years[0].pooling_net == 0
-    assert year.income == alone.years[0].income + year.pooling_net
-    # it pays 4.5 % of 90 % of the wage bill of its insured workers (wage 110,000 yuan + 6 %)
+    # the pooling goes into the balance, not into the income (as a province publishes its fund)
+    assert year.income == alone.years[0].income
+    assert year.balance == alone.years[0].balance + year.pooling_net
+    # it pays 4.5 % of 90 % of the wage bill of 61.7 % of its insured workers (the headcount the
+    # nation's 2021 adjustment counted; wage 110,000 yuan + 6 %)
     assert year.average_wage == 116_600_00
-    expected = Decimal(116_600_00) * Decimal("0.9") * year.workers * Decimal("0.045")
+    headcount = round(year.workers * Decimal("0.617"))
+    expected = Decimal(116_600_00) * Decimal("0.9") * headcount * Decimal("0.045")
     assert abs(year.pooling_contribution - expected) <= 1
     assert national.years[0].pooling_net == 0
+
+
+def test_fujian_2021_reproduces_its_yearbook_and_pays_into_the_central_adjustment() -> None:
+    # 福建统计年鉴2022 table 10-7, enterprise fund: 729.17 / 594.91 / 555.93 亿元, 1011.11 万 workers
+    report = project_fund(
+        "employee_pension", "350000", 3, Scenario(), compare_retirement_reform=False
+    )
+    fujian = report.projections[0]
+    first = fujian.years[0]
+    assert (report.schedules.year, first.year) == (2020, 2021)
+    assert fujian.opening_balance == 562_49_000_000_00
+    checks = {c.item.split()[0]: c for c in report.checks}
+    assert {k: c.published for k, c in checks.items()} == {
+        "income": 729_17_000_000_00,
+        "expenditure": 594_91_000_000_00,
+        "balance": 555_93_000_000_00,
+    }
+    assert all(c.ok and "福建统计年鉴2022" in c.source for c in checks.values()), checks
+    assert abs(first.workers - 10_111_100) < 101_111
+    assert abs(first.births - 345_000) < 3_450  # the 2021 communiqué: 34.5 万 births
+    # the balance fell although income exceeded spending: the net payment to the pooling
+    assert first.income > first.expenditure
+    assert first.balance < fujian.opening_balance
+    assert first.pooling_net < 0
+    assert first.balance == fujian.opening_balance + first.income + first.pooling_net - (
+        first.expenditure
+    )
+    # 2021 is pooled with the nation's published 2021 figures, 2022 on with its projection
+    assert fujian.years[1].pooling_net < 0
+
+
+def test_a_pooling_year_with_neither_a_national_projection_nor_published_figures_is_refused(
+    nation: Schedules,
+) -> None:
+    # the nation projected from 2025 on: Fujian's 2021 and 2022 are pooled with the nation's
+    # published figures, 2023 has none (no published insured counts)
+    national = project(replace(nation, year=2024), 1, Scenario())
+    with pytest.raises(InputError, match="no published figures for 2023"):
+        project(load_schedules("350000"), 3, Scenario(), national=national)

@@ -3,6 +3,7 @@ without the retirement-age reform, the check against the bulletin, the workbook 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ def test_bad_requests_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> N
         (["--fund", "gold"], "known funds: employee_pension, resident_pension"),
         (["--fund", "resident_medical", "--scenario", "wage_growth=0.04"], "employee_pension only"),
         (["--region", "110000"], "no age schedule population_110000.csv"),
+        (["--region", "350000", "--fund", "resident_medical"], "no published figures of the"),
         (["--years", "0"], "must be 1-100"),
         (["--scenario", "speed=3"], "KEY one of"),
         (["--reform", str(tmp_path / "none.yaml")], "does not exist"),
@@ -79,3 +81,27 @@ def test_bad_requests_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> N
         assert result.exit_code == 2, (args, result.output)
         assert fragment in result.output, (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_fujian_30_years_checks_2021_against_its_yearbook_and_compares_the_reform() -> None:
+    result = invoke("project", "--fund", "employee_pension", "--region", "350000", "--years", "30")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    # the first year (2021) against 福建统计年鉴2022 table 10-7, all three within 1 %
+    assert "First year 2021 against the published figures" in text
+    for item, published in (("income", "729.2"), ("expenditure", "594.9"), ("balance", "555.9")):
+        row = next(line for line in text.splitlines() if line.lstrip().startswith(item))
+        assert published in row, row
+        assert "yes (±1.0 %)" in row, row
+    assert "福建统计年鉴2022 (福建省统计局), 表10-7 社会保险情况" in text
+    # the balance path, 2021-2050, and each scenario's exhaustion year
+    assert "employee_pension fund 350000 — baseline" in text
+    assert "\n 2050 " in text
+    without = re.search(r"baseline, no retirement-age reform: exhausted in (\d{4})", text)
+    assert without is not None, text
+    reform = re.search(r"baseline: (exhausted in (\d{4})|not exhausted by 2050)", text)
+    assert reform is not None, text
+    assert reform.group(2) is None or int(reform.group(2)) > int(without.group(1))
+    # the Fujian sources among the assumptions
+    for source in ("population_350000.csv", "第七次全国人口普查", "regions/350000.yaml"):
+        assert source in text, source

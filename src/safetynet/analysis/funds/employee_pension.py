@@ -9,9 +9,12 @@ In a year t: pensions in payment are indexed on 1 January; each cohort whose sta
 month (the rules core's ``retirement_age``) falls in t contributes until that month and draws the
 award the rules core's ``employee_pension`` computes for its representative worker from then on;
 contributions = paying workers × contribution months × average base × (employer + individual rate);
-income = contributions + fiscal subsidy + return on the opening balance (+ the net transfer of the
-national pooling for a province); balance = opening + income − expenditure. Deaths fall at the end
-of the year. Money is integer fen. See docs/funds.md and ADR 0021.
+income = contributions + fiscal subsidy + return on the opening balance; balance = opening + income
++ the net transfer of the national pooling (a province's; 0 for the nation) − expenditure. A
+province's published income and expenditure leave the pooling transfers out (福建 2021: 562.49 +
+729.17 − 594.91 = 696.75 亿, but the balance closed at 555.93 亿: the net payment to the central
+adjustment went straight out of the balance), so the projection keeps them apart too. Deaths fall at
+the end of the year. Money is integer fen. See docs/funds.md and ADR 0021.
 """
 
 from __future__ import annotations
@@ -62,9 +65,9 @@ class Year:
     interest: int
     pooling_net: int  # national pooling: allocation − contribution (0 for the nation)
     pooling_contribution: int  # what the region pays into the pooling fund
-    income: int
+    income: int  # contributions + subsidy + interest (the pooling transfers apart, as published)
     expenditure: int
-    balance: int
+    balance: int  # opening + income + pooling_net − expenditure
 
     @property
     def dependency(self) -> Decimal:
@@ -237,7 +240,8 @@ def _awards(run: _Run, flows: _Flows, state: _State, year: int) -> IntArray:
 def _pooling(run: _Run, year: int, wage: int, workers: int, retirees: int) -> tuple[int, int]:
     """The national pooling adjustment (全国统筹调剂; the central adjustment before 2022) of the
     year: (net transfer to the region, its contribution). For the nation the fund is shown and
-    the net is 0; for a province the rest of the nation is taken from the national projection."""
+    the net is 0; for a province the rest of the nation is taken from the national projection.
+    Each side's headcount is its insured workers × its ``pooling_headcount_ratio``."""
     name = "pooling_contribution_ratio" if year >= 2022 else None
     ledger = run.ledger
     if name is None:
@@ -246,16 +250,46 @@ def _pooling(run: _Run, year: int, wage: int, workers: int, retirees: int) -> tu
     else:
         ratio = ledger.ratio(F + name, year)
         base = ledger.ratio(F + "pooling_wage_base_ratio", year)
-    here = Province(run.sched.region, wage, workers, retirees)
-    provinces = [here]
+    headcount = times(workers, ledger.ratio(F + "pooling_headcount_ratio", year), ledger.rounding)
+    provinces = [Province(run.sched.region, wage, headcount, retirees)]
     if run.national is not None:
-        nation = run.national.year(year)
+        nation = _nation(run.national, year)
         rest_workers = max(nation.workers - workers, 0)
+        rest_share = run.national.ledger.ratio(F + "pooling_headcount_ratio", year)
+        rest = times(rest_workers, rest_share, ledger.rounding)
         rest_retirees = max(nation.retirees - retirees, 0)
-        provinces.append(Province("rest", nation.average_wage, rest_workers, rest_retirees))
+        provinces.append(Province("rest", nation.average_wage, rest, rest_retirees))
     result = central_adjustment(provinces, ratio=ratio, wage_base_ratio=base, mode=ledger.rounding)
     mine = result.provinces[0]
     return (mine.net if run.national is not None else 0), mine.contribution
+
+
+@dataclass(frozen=True)
+class _Nation:
+    average_wage: int  # fen a year
+    workers: int
+    retirees: int
+
+
+def _nation(national: Projection, year: int) -> _Nation:
+    """The nation in ``year``: its projection, or, for its base year (the end of which the
+    projection starts from), its published figures — a province whose schedules end a year before
+    the nation's (Fujian: 2020) is pooled with them in its first year."""
+    if year >= national.first_year:
+        y = national.year(year)
+        return _Nation(y.average_wage, y.workers, y.retirees)
+    ledger = national.ledger
+    names = ("average_wage_yearly", "published_workers", "published_retirees")
+    values = [ledger.own_year(F + name, year) for name in names]
+    if any(v is None for v in values):
+        raise InputError(
+            "--region",
+            f"全国 {year} 年没有公布数据, 无法计算统筹调剂; the nation has no published figures "
+            f"for {year} (its projection starts in {national.first_year}): the national pooling "
+            "of that year cannot be computed",
+        )
+    wage, workers, retirees = (int(v) for v in values)
+    return _Nation(wage, workers, retirees)
 
 
 def _step(run: _Run, state: _State, year: int) -> Year:
@@ -277,8 +311,8 @@ def _step(run: _Run, state: _State, year: int) -> Year:
     pooling_net, pooling_contribution = _pooling(
         run, year, wage, flows.workers, int(state.retirees.sum()) + int(flows.new.sum())
     )
-    income = contributions + subsidy + interest + pooling_net
-    state.balance += income - expenditure
+    income = contributions + subsidy + interest
+    state.balance += income + pooling_net - expenditure
     new_count = int(flows.new.sum())
     new_award = int((flows.new * award).sum()) // max(new_count, 1)
     _retire_and_age(run, state, flows, award, year)
@@ -360,7 +394,8 @@ def project(
     national: Projection | None = None,
 ) -> Projection:
     """Project the fund of ``sched.region`` for ``years`` years after the schedules' year; a
-    province's pooling transfers need the ``national`` projection of the same years."""
+    province's pooling transfers need the ``national`` projection of the same years (a year
+    before the nation's first is taken from the nation's published figures)."""
     if not 1 <= years <= 100:
         raise InputError("--years", f"预测年数应在 1-100; must be 1-100, got {years}")
     scenario = scenario or Scenario()

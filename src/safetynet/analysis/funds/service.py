@@ -10,7 +10,7 @@ from safetynet.analysis.funds.report import Assumption, Check, assumptions, vali
 from safetynet.analysis.funds.scenario import Reform, Scenario
 from safetynet.analysis.funds.schedules import Schedules, load_schedules
 from safetynet.errors import InputError
-from safetynet.policy.parameters import NATION, ParameterTree
+from safetynet.policy.parameters import NATION, ParameterTree, default_tree
 
 FUNDS = {
     "employee_pension": "城镇职工基本养老保险基金 (urban employee basic pension, cohort by cohort)",
@@ -46,16 +46,25 @@ def project_fund(
         raise InputError("--fund", f"不支持的基金 {fund}; known funds: {', '.join(FUNDS)}")
     sched = load_schedules(region)
     if fund != "employee_pension":
+        published = f"insurance.funds.{fund}.published_income"
+        if region != NATION and not (tree or default_tree()).history(published, region):
+            raise InputError(
+                "--region",
+                f"地区 {region} 没有 {fund} 基金的公布数据; no published figures of the {fund} fund "
+                f"ship for region {region} (its schedules serve employee_pension): docs/funds.md",
+            )
         return _simpler(fund, sched, years, scenario, reform, tree)
     scenarios = [replace(scenario, reform=reform, name="reform")] if reform else []
     scenarios.append(scenario)
     if compare_retirement_reform and scenario.retirement_reform:
         scenarios.append(scenario.without_retirement_reform())
     projections = []
+    nation = load_schedules(NATION) if region != NATION else None
     for s in scenarios:
         national = None
-        if region != NATION:
-            national = project(load_schedules(NATION), years, s, tree=tree)
+        if nation is not None:  # the nation over the province's years (from its own base year)
+            last = sched.year + years
+            national = project(nation, max(last - nation.year, 1), s, tree=tree)
         projections.append(project(sched, years, s, tree=tree, national=national))
     return FundReport(
         fund,
