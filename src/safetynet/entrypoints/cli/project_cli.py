@@ -18,7 +18,11 @@ def project_cmd(
         str, typer.Option("--fund", help="The fund: employee_pension (docs/funds.md).")
     ] = "employee_pension",
     region: Annotated[
-        str, typer.Option("--region", help="Region code; 000000 = the nation.")
+        str,
+        typer.Option(
+            "--region",
+            help="Region code: 000000 = the nation, 350000 = Fujian (docs/funds.md lists the regions that ship).",
+        ),
     ] = "000000",
     years: Annotated[int, typer.Option("--years", help="Years to project (1-100).")] = 30,
     reform: Annotated[
