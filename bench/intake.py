@@ -18,6 +18,13 @@ the file, validation, writing and the quarantine file. Rows/s = rows of the file
     ./run bench intake                                   # 1 M persons, 100 k accounts, 10 M rows
     ./run bench intake --persons 200000 --accounts 20000 --contributions 1000000   # a quick look
     ./run bench intake --sqlite                          # the embedded registry instead
+    ./run bench intake --only households --counties 10 --snapshot   # 10 M persons, then the snapshot
+
+With ``--counties K`` the population is K counties of ``--persons`` each and every county's office
+delivers its own household list: the K lists are imported in turn into the one registry (each
+import timed; the table gives the slowest, the sum and the registry's size at the end), as a
+province's counties would load theirs. ``--snapshot`` then times ``safetynet snapshot`` of the
+month over the whole registry.
 
 The same commands time the code of another revision when its sources come first on the path
 (``PYTHONPATH=/path/to/other/src ./run bench intake …``), which is how the "before" figures of
@@ -118,7 +125,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20250901)
     parser.add_argument("--sqlite", action="store_true", help="The embedded registry instead.")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-intake")
+    parser.add_argument("--counties", type=int, default=1, help="counties of --persons each")
+    parser.add_argument("--snapshot", action="store_true", help="then time safetynet snapshot")
     args = parser.parse_args()
+    if args.counties > 1 or args.snapshot:
+        if args.only != ["households"]:
+            parser.error("--counties and --snapshot go with --only households")
+        province(args)
+        return
     os.environ.setdefault("SAFETYNET_AUDIT_KEY", f"bench:{secrets.token_hex(32)}")
     os.environ.setdefault("SAFETYNET_AUDIT_CHECKPOINTS", str(args.workdir / "audit.jsonl"))
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -170,6 +184,83 @@ def main() -> None:
     results.mkdir(parents=True, exist_ok=True)
     (results / f"intake-{dt.date.today()}.md").write_text(text + "\n", encoding="utf-8")
     shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def province(args: argparse.Namespace) -> None:
+    """K counties' household lists imported in turn into one registry; then, if asked, the
+    registry's snapshot of the month."""
+    os.environ.setdefault("SAFETYNET_AUDIT_KEY", f"bench:{secrets.token_hex(32)}")
+    os.environ.setdefault("SAFETYNET_AUDIT_CHECKPOINTS", str(args.workdir / "audit.jsonl"))
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    population = args.workdir / "population"
+    codes = county_codes(args.counties)
+    load_before = _load()
+    run_stage(["synth", "--persons", str(args.persons * args.counties), "--counties",
+               ",".join(codes), "--seed", str(args.seed), "--out", str(population), "--date",
+               "2025-09-01", "--quiet"])  # fmt: skip
+    files = {c: args.workdir / f"households-{c}.csv" for c in codes}
+    rows = {c: write_households(population, files[c], MONTH, county=c) for c in codes}
+    shutil.rmtree(population, ignore_errors=True)
+    url = f"sqlite:///{args.workdir / 'registry.db'}" if args.sqlite else postgres_database()
+    lines = [
+        f"# Intake benchmark, {args.counties} counties, {dt.date.today()}",
+        "",
+        f"- Machine: {machine()}; Python {sys.version.split()[0]}; revision {revision()}",
+        f"- Registry: {'SQLite (embedded)' if args.sqlite else 'PostgreSQL (local service)'}; "
+        f"{args.counties} counties of {args.persons:,} persons, each county's list imported in turn",
+        f"- Load average before: {load_before}",
+        "",
+        "| County | Rows | Import | CPU of the command | Peak RSS | Load at the end |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    runs: list[Run] = []
+    try:
+        subprocess.run([SAFETYNET, "db", "upgrade", "--url", url], check=True, capture_output=True)
+        for c in codes:
+            command = ["import", "households", str(files[c]), "--as-of", "2025-09-01",
+                       "--month", MONTH, "--url", url, "--quiet"]  # fmt: skip
+            run = _import(command)
+            runs.append(run)
+            print(f"{c}: {run.seconds:.1f} s (load {_load()})", file=sys.stderr)
+            lines.append(
+                f"| {c} | {rows[c]:,} | {run.seconds:.1f} s | {run.cpu_seconds:.1f} s "
+                f"| {run.peak_rss_mib:,.0f} MiB | {run.load:.1f} |"
+            )
+        total = sum(rows.values())
+        seconds = sum(r.seconds for r in runs)
+        lines += [
+            "",
+            f"All {args.counties} counties: {total:,} rows in {seconds:.1f} s "
+            f"({total / seconds:,.0f} rows/s); slowest county {max(r.seconds for r in runs):.1f} s, "
+            f"first {runs[0].seconds:.1f} s, last {runs[-1].seconds:.1f} s.",
+        ]
+        if args.snapshot:
+            out = args.workdir / "snapshot"
+            command = ["snapshot", "--month", "2025-09", "--out", str(out), "--url", url, "--quiet"]
+            run = _import(command)
+            lines += [
+                "",
+                f"`safetynet snapshot --month 2025-09` of the whole registry: {run.seconds:.1f} s "
+                f"({total / run.seconds:,.0f} persons/s), CPU of the command "
+                f"{run.cpu_seconds:.1f} s, peak RSS {run.peak_rss_mib:,.0f} MiB, "
+                f"load at the end {run.load:.1f}.",
+            ]
+            shutil.rmtree(out, ignore_errors=True)
+    finally:
+        if args.sqlite:
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        else:
+            drop_postgres_database(url)
+        for path in files.values():
+            path.unlink(missing_ok=True)
+    lines.append(f"\nLoad average after: {_load()}")
+    text = "\n".join(lines)
+    print(text)
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"intake-{args.counties}-counties-{dt.date.today()}.md").write_text(
+        text + "\n", encoding="utf-8"
+    )
 
 
 # Runs one command and reports (exit code, CPU seconds, peak RSS in KiB) of it alone. Linux keeps

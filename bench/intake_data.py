@@ -31,17 +31,21 @@ SEX_WORDS = ("男", "女")
 CARD_BANKS = ("102", "103", "104", "105", "403")
 
 
-def _persons(snapshot: Path) -> pl.DataFrame:
+def _part(snapshot: Path, entity: str, county: str | None) -> Path:
+    return snapshot / entity / f"county={county}" if county else snapshot / entity
+
+
+def _persons(snapshot: Path, county: str | None = None) -> pl.DataFrame:
     return pl.read_parquet(
-        snapshot / "persons",
+        _part(snapshot, "persons", county),
         columns=["household_id", "person_id", "id_number", "birth_date", "sex", "relation",
                  "disability_category", "disability_grade", "has_serious_illness", "wage_income"],
     )  # fmt: skip
 
 
-def _households(snapshot: Path) -> pl.DataFrame:
+def _households(snapshot: Path, county: str | None = None) -> pl.DataFrame:
     return pl.read_parquet(
-        snapshot / "households",
+        _part(snapshot, "households", county),
         columns=["household_id", "region", "hukou_type", "financial_assets"],
     )
 
@@ -69,9 +73,13 @@ def _wrong_check(id_number: pl.Expr) -> pl.Expr:
     )
 
 
-def write_households(snapshot: Path, out: Path, month: str, *, bad: int = 4) -> int:
-    """The county household list of the whole snapshot; returns the rows written."""
-    persons = _persons(snapshot).join(_households(snapshot), on="household_id", how="left")
+def write_households(
+    snapshot: Path, out: Path, month: str, *, bad: int = 4, county: str | None = None
+) -> int:
+    """The household list of the whole snapshot (or of ``county``); returns the rows written."""
+    persons = _persons(snapshot, county).join(
+        _households(snapshot, county), on="household_id", how="left"
+    )
     head = pl.col("relation") == 0
     born = pl.col("birth_date").cast(pl.Utf8)
     table = persons.select(
