@@ -103,7 +103,11 @@ def choose_counties(root: Path, only: Sequence[str] | None = None) -> list[str]:
 
 
 def read_county(root: Path, county: str) -> CountyData:
-    """Read one county back into columns, checking the schema against the declared fields."""
+    """Read one county back into columns, checking the schema against the declared fields.
+
+    Each Arrow column is let go as soon as it is in NumPy (where it had to be copied, the two
+    would otherwise be held together); regions come as fixed-width text, each distinct code made
+    once (a county has one or a few), not a Python string per household."""
     declare_all_fields()
     persons = pq.read_table(root / "persons" / f"county={county}" / "part-0.parquet")
     households = pq.read_table(root / "households" / f"county={county}" / "part-0.parquet")
@@ -119,36 +123,62 @@ def read_county(root: Path, county: str) -> CountyData:
         or np.any(hh_ids[np.minimum(index, len(hh_ids) - 1)] != p_hh)
     ):
         raise InputError(where, "a person refers to a household that is not in households/")
+    # Persons come in ascending household order, so the households with members are counted by
+    # the steps of ``index`` (no sort of every person).
+    with_members = 1 + int(np.count_nonzero(np.diff(index))) if len(index) else 0
+    if with_members != len(hh_ids):
+        raise InputError(where, "a household has no members")
+    del p_hh
     pop = Population()
     pop.household_of = index.astype(np.int64)
-    for table, entity, target in (
-        (persons, Entity.PERSON, pop.persons),
-        (households, Entity.HOUSEHOLD, pop.households),
-    ):
-        for name in table.column_names:
-            if name in KEY_COLUMNS:
-                continue
-            if name not in FIELDS:
-                raise InputError(f"{where}: column {name}", "is not a declared input field")
-            f = FIELDS.get(name)
-            if f.entity is not entity:
-                raise InputError(f"{where}: column {name}", f"is a {f.entity} field")
-            target[name] = table.column(name).to_numpy().astype(f.dtype(), copy=False)
-    if len(np.unique(pop.household_of)) != len(hh_ids):
-        raise InputError(where, "a household has no members")
+    person_id = persons.column("person_id").to_numpy().astype(np.int64)
     id_number = (
         persons.column("id_number").to_numpy(zero_copy_only=False)
         if "id_number" in persons.column_names
         else None
     )
+    region = _region_codes(households.column("region"), where)
+    # Handed over, not shared: _fields frees each Arrow column once it is in NumPy.
+    tables = [households, persons]
+    del households, persons
+    pop.persons = _fields(tables.pop(), Entity.PERSON, where)
+    pop.households = _fields(tables.pop(), Entity.HOUSEHOLD, where)
     return CountyData(
         county=county,
         population=pop,
         household_id=hh_ids.astype(np.int64),
-        region=households.column("region").to_numpy(zero_copy_only=False),
-        person_id=persons.column("person_id").to_numpy().astype(np.int64),
+        region=region,
+        person_id=person_id,
         id_number=id_number,
     )
+
+
+def _fields(table: pa.Table, entity: Entity, where: str) -> dict[str, np.ndarray]:
+    """The declared input fields of ``table`` as NumPy columns of their declared types; the
+    table's own reference to each column is dropped once it is converted."""
+    out: dict[str, np.ndarray] = {}
+    for name in table.column_names:
+        if name in KEY_COLUMNS:
+            continue
+        if name not in FIELDS:
+            raise InputError(f"{where}: column {name}", "is not a declared input field")
+        f = FIELDS.get(name)
+        if f.entity is not entity:
+            raise InputError(f"{where}: column {name}", f"is a {f.entity} field")
+        out[name] = table.column(name).to_numpy().astype(f.dtype(), copy=False)
+        table = table.drop_columns([name])
+    return out
+
+
+def _region_codes(column: pa.ChunkedArray, where: str) -> np.ndarray:
+    """Each household's region code as fixed-width text (NumPy ``U``)."""
+    if column.null_count:
+        raise InputError(f"{where}: column region", "a household has no region")
+    encoded = column.combine_chunks().dictionary_encode()
+    codes = np.array(encoded.dictionary.to_pylist(), dtype=np.str_)
+    indices: np.ndarray = encoded.indices.to_numpy()
+    region: np.ndarray = codes[indices] if len(codes) else np.zeros(0, dtype="U6")
+    return region
 
 
 def iter_counties(root: Path, only: list[str] | None = None) -> Iterator[CountyData]:

@@ -1,0 +1,88 @@
+"""A county read back from its Parquet files is the county written, and a damaged one is refused
+with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from safetynet.errors import InputError
+from safetynet.policy.population import Population, declare_all_fields
+from safetynet.registry.county_data import CountyData, read_county, write_county
+
+COUNTY = "110105"
+
+
+def _county() -> CountyData:
+    declare_all_fields()
+    pop = Population()
+    pop.household_of = np.array([0, 0, 1, 2, 2, 2], dtype=np.int64)
+    pop.persons = {
+        "birth_date": np.array([19600101, 19620505, 19900101, 19800101, 20100101, 20150101],
+                               dtype=np.int32),
+        "sex": np.array([1, 2, 1, 2, 1, 2], dtype=np.int8),
+    }  # fmt: skip
+    pop.households = {
+        "financial_assets": np.array([0, 120_000, 5_000_00], dtype=np.int64),
+        "is_dibao_recipient": np.array([True, False, True]),
+    }
+    return CountyData(
+        county=COUNTY,
+        population=pop,
+        household_id=np.array([11, 12, 13], dtype=np.int64),
+        region=np.array(["110105", "110105", "110106"], dtype=object),
+        person_id=np.arange(101, 107, dtype=np.int64),
+        id_number=None,
+    )
+
+
+def test_a_county_reads_back_as_it_was_written(tmp_path: Path) -> None:
+    written = _county()
+    write_county(tmp_path, written)
+    read = read_county(tmp_path, COUNTY)
+    assert read.household_id.tolist() == [11, 12, 13]
+    assert read.person_id.tolist() == written.person_id.tolist()
+    assert read.population.household_of.tolist() == [0, 0, 1, 2, 2, 2]
+    # Regions as text, each household its own code.
+    assert [str(r) for r in read.region] == ["110105", "110105", "110106"]
+    assert read.region[2] == "110106"
+    for name, column in written.population.persons.items():
+        assert read.population.p(name).tolist() == column.tolist()
+        assert read.population.p(name).dtype == column.dtype
+    for name, column in written.population.households.items():
+        assert read.population.h(name).tolist() == column.tolist()
+
+
+def _damage(root: Path, entity: str, change: dict[str, pa.Array]) -> None:
+    path = root / entity / f"county={COUNTY}" / "part-0.parquet"
+    table = pq.read_table(path)
+    for name, values in change.items():
+        table = table.set_column(table.column_names.index(name), name, values)
+    pq.write_table(table, path)
+
+
+@pytest.mark.parametrize(
+    ("entity", "change", "reason"),
+    [
+        # Household 12's only member moved to household 11: 12 has nobody.
+        ("persons", {"household_id": pa.array([11, 11, 11, 13, 13, 13], pa.int64())},
+         "a household has no members"),
+        ("persons", {"household_id": pa.array([11, 11, 14, 14, 14, 14], pa.int64())},
+         "a person refers to a household that is not in households/"),
+        ("persons", {"household_id": pa.array([11, 12, 11, 13, 13, 13], pa.int64())},
+         "persons must be grouped by household_id in ascending order"),
+        ("households", {"region": pa.array(["110105", None, "110106"], pa.string())},
+         "a household has no region"),
+    ],
+)  # fmt: skip
+def test_a_damaged_county_is_refused_with_its_reason(
+    tmp_path: Path, entity: str, change: dict[str, pa.Array], reason: str
+) -> None:
+    write_county(tmp_path, _county())
+    _damage(tmp_path, entity, change)
+    with pytest.raises(InputError, match=reason):
+        read_county(tmp_path, COUNTY)
