@@ -201,7 +201,20 @@ def _money_fields() -> frozenset[str]:
     return frozenset(f.name for f in FIELDS.all() if f.kind is Kind.MONEY)
 
 
-def _check_amount(value: Any, where: str) -> None:
+# Where a value sits, as "household.members[0].wage_income": written out only for an error (a
+# request of 10,000 households has hundreds of thousands of values), so a path is the root's name
+# or (the parent's path, the key or index).
+_Path = str | tuple[Any, str | int]
+
+
+def _where(path: _Path) -> str:
+    if isinstance(path, str):
+        return path
+    parent, key = path
+    return f"{_where(parent)}[{key}]" if isinstance(key, int) else f"{_where(parent)}.{key}"
+
+
+def _check_amount(value: Any, path: _Path) -> None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return  # the rules core names the wrong type
     try:
@@ -210,9 +223,9 @@ def _check_amount(value: Any, where: str) -> None:
         return  # not a number at all: the rules core names it
     # copy_abs and comparison are exact: no arithmetic that could overflow on 1e999999999.
     if not amount.is_finite() or amount.copy_abs() > _MAX_YUAN:
-        raise ValueError(f"{where}: {value!r} is not a finite amount that fits 64-bit fen")
+        raise ValueError(f"{_where(path)}: {value!r} is not a finite amount that fits 64-bit fen")
     if amount.quantize(_FEN) != amount:  # 1e-999999999 would underflow to 0 fen silently
-        raise ValueError(f"{where}: {value!r} has more than 2 decimal places (fen)")
+        raise ValueError(f"{_where(path)}: {value!r} has more than 2 decimal places (fen)")
 
 
 class _Walk:
@@ -220,38 +233,42 @@ class _Walk:
         self.money = money
         self.items = 0
 
-    def check(self, value: Any, where: str, depth: int) -> None:
+    def check(self, value: Any, path: _Path, depth: int) -> None:
         self.items += 1
         if self.items > _MAX_ITEMS:
             raise ValueError(f"more than {_MAX_ITEMS} values")
         if depth > _MAX_DEPTH:
-            raise ValueError(f"{where}: nested more than {_MAX_DEPTH} levels")
+            raise ValueError(f"{_where(path)}: nested more than {_MAX_DEPTH} levels")
         if isinstance(value, str):
             if len(value) > 4_000:
-                raise ValueError(f"{where}: longer than 4000 characters")
+                raise ValueError(f"{_where(path)}: longer than 4000 characters")
             bad = _bad_character(value, multiline=True)
             if bad is not None:
-                raise ValueError(f"{where}: contains the control or invalid character {bad}")
+                raise ValueError(
+                    f"{_where(path)}: contains the control or invalid character {bad}"
+                )
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int):
             if abs(value) > _JSON_SAFE_INT:
-                raise ValueError(f"{where}: {value} is out of range (at most 2^53)")
+                raise ValueError(f"{_where(path)}: {value} is out of range (at most 2^53)")
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise ValueError(f"{where}: {value!r} is not a finite number")
+                raise ValueError(f"{_where(path)}: {value!r} is not a finite number")
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 key_text = str(key)
                 if len(key_text) > _MAX_KEY or _bad_character(key_text, multiline=False):
-                    raise ValueError(f"{where}: a key is too long or has control characters")
-                inner = f"{where}.{key_text}"
+                    raise ValueError(
+                        f"{_where(path)}: a key is too long or has control characters"
+                    )
+                inner = (path, key_text)
                 if key_text in self.money:
                     _check_amount(item, inner)
                 self.check(item, inner, depth + 1)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                self.check(item, f"{where}[{i}]", depth + 1)
+                self.check(item, (path, i), depth + 1)
 
 
 def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
