@@ -130,8 +130,8 @@ def read_county(root: Path, county: str) -> CountyData:
         raise InputError(where, "a household has no members")
     del p_hh
     pop = Population()
-    pop.household_of = index.astype(np.int64)
-    person_id = persons.column("person_id").to_numpy().astype(np.int64)
+    pop.household_of = index.astype(np.int64, copy=False)
+    person_id = persons.column("person_id").to_numpy().astype(np.int64, copy=False)
     id_number = (
         persons.column("id_number").to_numpy(zero_copy_only=False)
         if "id_number" in persons.column_names
@@ -146,7 +146,7 @@ def read_county(root: Path, county: str) -> CountyData:
     return CountyData(
         county=county,
         population=pop,
-        household_id=hh_ids.astype(np.int64),
+        household_id=hh_ids.astype(np.int64, copy=False),
         region=region,
         person_id=person_id,
         id_number=id_number,
