@@ -32,6 +32,7 @@ from safetynet.monitoring.alerts_model import Alert
 from safetynet.payments.model import PaymentInstruction
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.model import Enrolment
+from tests.conftest import ON_SPARK, SPARK_SOCKETS
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")
@@ -44,14 +45,7 @@ COUNTY_FILES = ("records", "other_county", "differences", "effects", "alerts", "
 POPULATION_STAGES = ("feeds", "compare", "rules")
 
 
-# pyspark leaves the local sockets its driver reads results through to the garbage collector.
-SPARK_SOCKETS = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning",
-    "ignore:unclosed <socket.socket:ResourceWarning",
-)
-
-
-@pytest.fixture(params=["local", pytest.param("spark", marks=[pytest.mark.spark, SPARK_SOCKETS])])
+@pytest.fixture(params=["local", ON_SPARK])
 def engine(request: pytest.FixtureRequest) -> Engine:
     if request.param == "local":
         return LocalEngine(workers=2)
