@@ -6,13 +6,16 @@ persons (``safetynet synth``, not timed), then times, each in its own process:
 1. ``safetynet run-month --stage rules --no-registry --workers 1``: one monthly rules run (every
    program for every household, results written to Parquet), in one process like the simulation;
 2. ``safetynet simulate``: the baseline and a reform raising the first county's dibao standard by
-   10 %, every program, with the XLSX and the charts written.
+   10 %, every program, with the XLSX and the charts written; once per engine of ``--engines``
+   (``local:N``: N worker processes, ``local:1`` one county after another in the process;
+   ``spark:MASTER``: Spark on MASTER, e.g. ``spark:local[2]``; default ``local:1``).
 
 The target (issue 14): a reform ≤ 2 × the time of one monthly rules run. Peak RSS is each
-process's high-water mark.
+process's high-water mark (not its worker processes' nor Spark's JVM).
 
     ./run bench simulate                       # 1 M persons
     ./run bench simulate --persons 1000000 10000000
+    ./run bench simulate --engines local:1 local:2 'spark:local[2]'
 
 Results go to stdout as Markdown and to bench/results/simulate-<date>.md.
 """
@@ -39,10 +42,22 @@ class Row:
     persons: int
     counties: int
     rules: Stage
-    simulate: Stage
+    simulate: dict[str, Stage]  # engine → its run
 
 
-def bench_size(persons: int, county_size: int, month: str, workdir: Path, seed: int) -> Row:
+def engine_options(engine: str) -> list[str]:
+    """``local:N`` or ``spark:MASTER`` as ``safetynet simulate`` options."""
+    name, _, where = engine.partition(":")
+    if name == "local" and where.isdigit():
+        return ["--engine", "local", "--workers", where]
+    if name == "spark" and where:
+        return ["--engine", "spark", "--spark-master", where]
+    raise SystemExit(f"--engines: {engine!r} is neither local:N nor spark:MASTER")
+
+
+def bench_size(
+    persons: int, county_size: int, month: str, workdir: Path, seed: int, engines: list[str]
+) -> Row:
     n_counties = max(1, -(-persons // county_size))
     folder = workdir / f"p{persons}"
     if folder.exists():
@@ -58,9 +73,12 @@ def bench_size(persons: int, county_size: int, month: str, workdir: Path, seed: 
     rules = run_stage(["run-month", "--month", month, "--snapshot", str(snapshot), "--quiet",
                        "--stage", "rules", "--no-registry", "--workers", "1",
                        "--fallback-parameters", FALLBACKS, "--out", str(folder / "run")])  # fmt: skip
-    simulate = run_stage(["simulate", "--reform", str(reform), "--month", month, "--snapshot",
-                          str(snapshot), "--fallback-parameters", FALLBACKS, "--quiet",
-                          "--out", str(folder / "simulation")])  # fmt: skip
+    simulate = {
+        engine: run_stage(["simulate", "--reform", str(reform), "--month", month, "--snapshot",
+                           str(snapshot), "--fallback-parameters", FALLBACKS, "--quiet",
+                           *engine_options(engine), "--out", str(folder / f"simulation-{i}")])
+        for i, engine in enumerate(engines)
+    }  # fmt: skip
     shutil.rmtree(folder)
     return Row(persons, n_counties, rules, simulate)
 
@@ -90,16 +108,18 @@ def report(rows: list[Row], county_size: int, month: str) -> str:
         "- Each command runs in its own process; peak RSS is that process's high-water mark; "
         f"load average at the end {os.getloadavg()[0]:.2f}.",
         "",
-        "| Persons | Counties | Monthly rules run | Peak RSS | Reform simulation | Peak RSS | Ratio |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| Persons | Counties | Monthly rules run | Peak RSS | Engine | Reform simulation | "
+        "Peak RSS | Ratio |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in rows:
-        ratio = r.simulate.seconds / r.rules.seconds
-        lines.append(
-            f"| {r.persons:,} | {r.counties} | {r.rules.seconds:.1f} s | "
-            f"{r.rules.peak_rss_mib:,.0f} MiB | {r.simulate.seconds:.1f} s | "
-            f"{r.simulate.peak_rss_mib:,.0f} MiB | {ratio:.2f}× |"
-        )
+        for engine, run in r.simulate.items():
+            ratio = run.seconds / r.rules.seconds
+            lines.append(
+                f"| {r.persons:,} | {r.counties} | {r.rules.seconds:.1f} s | "
+                f"{r.rules.peak_rss_mib:,.0f} MiB | {engine} | {run.seconds:.1f} s | "
+                f"{run.peak_rss_mib:,.0f} MiB | {ratio:.2f}× |"
+            )
     lines += ["", "Target (issue 14): a reform ≤ 2 × one monthly rules run."]
     return "\n".join(lines)
 
@@ -111,8 +131,12 @@ def main() -> None:
     parser.add_argument("--month", default="2025-09")
     parser.add_argument("--seed", type=int, default=20250901)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-simulate")
+    parser.add_argument("--engines", nargs="+", default=["local:1"],
+                        help="local:N (N workers) or spark:MASTER, e.g. spark:local[2]")  # fmt: skip
     args = parser.parse_args()
-    rows = [bench_size(p, args.county_size, args.month, args.workdir, args.seed)
+    for engine in args.engines:
+        engine_options(engine)  # checked before any work
+    rows = [bench_size(p, args.county_size, args.month, args.workdir, args.seed, args.engines)
             for p in args.persons]  # fmt: skip
     text = report(rows, args.county_size, args.month)
     print(text)

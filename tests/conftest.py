@@ -176,6 +176,15 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     os.environ.update(saved)
 
 
+# pyspark leaves the local sockets its driver reads results through to the garbage collector.
+SPARK_SOCKETS = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning",
+    "ignore:unclosed <socket.socket:ResourceWarning",
+)
+ON_SPARK = pytest.param("spark", marks=[pytest.mark.spark, SPARK_SOCKETS])
+"""An engine parameter for Spark: ``pytest -m "not spark"`` leaves it out."""
+
+
 @pytest.fixture(scope="session")
 def spark_engine() -> Iterator[SparkEngine]:
     """One local Spark session on two cores, started once for every test that runs on Spark

@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
+import numpy as np
 import pytest
+import yaml
+from typer.testing import CliRunner
 
 from safetynet.analysis.reform import parse_reform, reform_tree
-from safetynet.analysis.simulate import Options, simulate
+from safetynet.analysis.simulate import COLUMNS, Options, Outcome, simulate, simulate_counties
 from safetynet.analysis.tables import TOTAL, Table, simulation_tables
 from safetynet.batch import synth
+from safetynet.batch.engines import Engine, LocalEngine, SparkEngine
 from safetynet.batch.runner import evaluate_county
+from safetynet.entrypoints.cli.main import app
 from safetynet.policy.parameters import default_tree
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.county_data import read_county
 from tests.analysis.conftest import MONTH, PUDONG, XUHUI, write_population
+from tests.conftest import ON_SPARK, SPARK_SOCKETS
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")
+J = TypeVar("J")
+R = TypeVar("R")
 RAISE = {
     "name": "徐汇区低保标准提高10%",
     "changes": [
@@ -193,3 +203,106 @@ def test_take_up_draws_a_share_of_the_newly_entitled_the_same_way_every_time(
     # dibao's take-up rate is 1/2: some, not all, of the newly entitled claim
     assert 0 < taken[0].newly_covered < full.newly_covered
     assert taken[0].amount_fen[1] - taken[0].amount_fen[0] < full.amount_fen[1] - full.amount_fen[0]
+
+
+class Reversed:
+    """An engine whose counties finish in the reverse order of the jobs."""
+
+    name = "reversed"
+
+    def map_counties(self, fn: Callable[[J], R], jobs: Sequence[J]) -> Iterator[R]:
+        return iter([fn(job) for job in reversed(jobs)])
+
+
+def assert_same(ours: Outcome, theirs: Outcome) -> None:
+    """Every sum and every per-household column, and so every table, equal to the fen."""
+    assert ours.counties == theirs.counties
+    assert ours.cells == theirs.cells
+    assert list(ours.cells) == list(theirs.cells)
+    assert ours.population == theirs.population
+    assert ours.not_available == theirs.not_available
+    for name in COLUMNS:
+        mine, other = getattr(ours, name), getattr(theirs, name)
+        assert mine.dtype == other.dtype, name
+        assert np.array_equal(mine, other), name
+    assert simulation_tables(ours) == simulation_tables(theirs)
+
+
+@pytest.fixture(params=["local-2", "reversed", ON_SPARK])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    if request.param == "local-2":
+        return LocalEngine(workers=2)
+    if request.param == "reversed":
+        return Reversed()
+    spark: SparkEngine = request.getfixturevalue("spark_engine")
+    return spark
+
+
+@pytest.fixture(scope="module")
+def reference(synthetic: Path) -> Outcome:
+    """One county after another in this process: what every engine must give."""
+    opts = Options(MONTH, fallbacks=FALLBACKS, take_up=True, poverty_line_fen=180_000)
+    return simulate(synthetic, parse_reform(RAISE), opts, engine=LocalEngine(workers=1))
+
+
+def test_every_engine_gives_the_same_outcome(
+    engine: Engine, synthetic: Path, reference: Outcome
+) -> None:
+    """Worker processes, counties finishing in any order, and Spark (``local[2]``): every table
+    (cost by program and region, recipients, deciles, poverty, Gini) equal to the fen."""
+    ticks: list[tuple[str, int, int]] = []
+    outcome = simulate(
+        synthetic, reference.reform, reference.options, engine=engine,
+        on_county=lambda code, i, total: ticks.append((code, i, total)),
+    )  # fmt: skip
+    assert_same(outcome, reference)
+    assert sorted(code for code, _, _ in ticks) == sorted([XUHUI, PUDONG])
+    assert [(i, total) for _, i, total in ticks] == [(1, 2), (2, 2)]
+    # the reference is the same as adding up the counties in memory, one after another
+    in_memory = simulate_counties(
+        (read_county(synthetic, c) for c in reference.counties), reference.reform,
+        reference.options, source=str(synthetic),
+    )  # fmt: skip
+    assert_same(in_memory, reference)
+
+
+def simulate_cli(population: Path, reform: Path, *more: str) -> Any:
+    return CliRunner().invoke(
+        app, ["simulate", "--reform", str(reform), "--month", MONTH, "--snapshot",
+              str(population), "--quiet", *more],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def reform_file(tmp_path: Path) -> Path:
+    path = tmp_path / "reform.yaml"
+    path.write_text(yaml.safe_dump(RAISE, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_simulate_takes_the_engine_options(population: Path, reform_file: Path) -> None:
+    one = simulate_cli(population, reform_file, "--engine", "local", "--workers", "1")
+    assert one.exit_code == 0, one.output
+    two = simulate_cli(population, reform_file, "--workers", "2")
+    assert two.exit_code == 0, two.output
+    assert two.output == one.output
+    bad = simulate_cli(population, reform_file, "--engine", "dask")
+    assert bad.exit_code != 0
+    assert "is not an engine" in bad.output
+    bad = simulate_cli(population, reform_file, "--spark-master", "local[2]")
+    assert bad.exit_code != 0
+    assert "only with --engine spark" in bad.output
+
+
+@pytest.mark.spark
+@SPARK_SOCKETS
+@pytest.mark.usefixtures("spark_engine")
+def test_simulate_on_spark_prints_what_the_local_engine_prints(
+    population: Path, reform_file: Path
+) -> None:
+    local = simulate_cli(population, reform_file, "--workers", "1")
+    spark = simulate_cli(population, reform_file, "--engine", "spark", "--spark-master",
+                         "local[2]")  # fmt: skip
+    assert spark.exit_code == 0, spark.output
+    assert "dibao" in spark.output
+    assert spark.output == local.output

@@ -22,7 +22,7 @@ from safetynet.batch import synth
 from safetynet.batch.caseload import load_caseload
 from safetynet.batch.cycle import CycleReport, run_cycle
 from safetynet.batch.engines import Engine, LocalEngine, SparkEngine, make_engine
-from safetynet.batch.runner import largest_monthly_payments, month_dir
+from safetynet.batch.runner import month_dir
 from safetynet.batch.synth_feeds import FeedRates, generate_feeds
 from safetynet.bootstrap import bootstrap
 from safetynet.db.engine import Database
@@ -32,6 +32,8 @@ from safetynet.monitoring.alerts_model import Alert
 from safetynet.payments.model import PaymentInstruction
 from safetynet.policy.screening import load_parameter_values
 from safetynet.registry.model import Enrolment
+from tests.batch.conftest import POPULATION_STAGES, assert_same_cycle
+from tests.conftest import ON_SPARK, SPARK_SOCKETS
 
 ROOT = Path(__file__).resolve().parents[2]
 FALLBACKS = load_parameter_values(ROOT / "examples" / "illustrative_locality.yaml")
@@ -39,19 +41,9 @@ COUNTIES = ["310115", "310104", "310112"]
 MONTH = "2025-09"
 ON = dt.date(2025, 9, 1)
 MOMENT = dt.datetime(2025, 9, 28, 9, 0, tzinfo=dt.UTC)
-COUNTY_FILES = ("records", "other_county", "differences", "effects", "alerts", "recipients",
-                "results", "person_results")  # fmt: skip
-POPULATION_STAGES = ("feeds", "compare", "rules")
 
 
-# pyspark leaves the local sockets its driver reads results through to the garbage collector.
-SPARK_SOCKETS = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning",
-    "ignore:unclosed <socket.socket:ResourceWarning",
-)
-
-
-@pytest.fixture(params=["local", pytest.param("spark", marks=[pytest.mark.spark, SPARK_SOCKETS])])
+@pytest.fixture(params=["local", ON_SPARK])
 def engine(request: pytest.FixtureRequest) -> Engine:
     if request.param == "local":
         return LocalEngine(workers=2)
@@ -88,59 +80,17 @@ def reference(
     return out, cycle(inputs, out, LocalEngine(workers=1), stages=POPULATION_STAGES)
 
 
-def sorted_alerts(table: pa.Table) -> pa.Table:
-    keys = ["county", "rule", "subject", "household_id"]
-    return table.sort_by([(k, "ascending") for k in keys])
-
-
-def explained(snapshot: Path, out: Path) -> list[Any]:
-    """The largest monthly payments with each step of their explanation."""
-    return [
-        (top.county, top.household_id, top.monthly_fen,
-         [(e.program.id, [(s.label, str(s.value), s.formula) for s in e.trace.steps])
-          for e in top.evaluations])
-        for top in largest_monthly_payments(snapshot, out, MONTH, 5, fallbacks=FALLBACKS)
-    ]  # fmt: skip
-
-
-def counts(report: CycleReport) -> list[Any]:
-    return [
-        (c.county, c.households, c.persons, c.feeds, c.records, c.differences,
-         c.households_changed, c.alerts, c.recipients, c.programs)
-        for c in report.counties
-    ]  # fmt: skip
-
-
 def test_the_cycle_gives_the_same_results_on_every_engine(
     engine: Engine, inputs: tuple[Path, Path], reference: tuple[Path, CycleReport], tmp_path: Path
 ) -> None:
-    ref_out, ref = reference
     report = cycle(inputs, tmp_path, engine, stages=POPULATION_STAGES)
-
-    assert counts(report) == counts(ref)
-    ours, theirs = month_dir(tmp_path, MONTH), month_dir(ref_out, MONTH)
-    for county in COUNTIES:  # every household's amounts, every record, difference and alert
-        for name in COUNTY_FILES:
-            path = f"county={county}/{name}.parquet"
-            assert pq.read_table(ours / path).equals(pq.read_table(theirs / path)), path
-    # The step across counties: the same persons matched in other counties, the same unknown
-    # persons quarantined, the same persons paid in two regions.
-    assert (report.other_county_rows, report.unknown_person_rows, report.duplicate_alerts) == (
-        ref.other_county_rows, ref.unknown_person_rows, ref.duplicate_alerts,
+    assert_same_cycle(
+        (tmp_path, report), reference, snapshot=inputs[0], month=MONTH, counties=COUNTIES,
+        fallbacks=FALLBACKS,
     )  # fmt: skip
-    assert ref.duplicate_alerts > 0
-    assert ref.other_county_rows > 0
-    duplicates = pq.read_table(ours / "duplicate_alerts.parquet")
-    assert sorted_alerts(duplicates).equals(
-        sorted_alerts(pq.read_table(theirs / "duplicate_alerts.parquet"))
-    )
-    unknown = "quarantine-unknown-persons.csv"
-    assert (ours / unknown).is_file() == (theirs / unknown).is_file()
-    if (theirs / unknown).is_file():
-        assert (ours / unknown).read_bytes() == (theirs / unknown).read_bytes()
-    # The explanations of the largest payments, step by step.
-    snapshot = inputs[0]
-    assert explained(snapshot, tmp_path) == explained(snapshot, ref_out)
+    # The small population has persons matched in other counties and paid in two regions.
+    assert reference[1].duplicate_alerts > 0
+    assert reference[1].other_county_rows > 0
 
 
 def test_the_registry_is_written_once_on_every_engine(

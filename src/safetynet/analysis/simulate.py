@@ -5,8 +5,13 @@ evaluate_county``) runs with the shipped parameters, program by program, and aga
 reform's tree for the programs that read a value the reform changes there; the two results are
 reduced at once to sums by region and program and to a few integers per household (members,
 equivalence weight, income before benefits, benefits before and after, the local line), so memory
-holds one county's population and a few columns per household, whatever the population
+holds one county's population per worker and a few columns per household, whatever the population
 (docs/analysis.md, ADR 0020). Money stays in integer fen throughout.
+
+The county work is one pure function of a picklable job (``simulate_county``): an engine
+(``batch.engines``) runs it in this process, in worker processes or on Spark, and the counties'
+outcomes are added up in the snapshot's county order (``combine``), so every engine gives the same
+figures, to the fen.
 
 Take-up (``take_up``): a household already enrolled in a program (its recipients column) claims;
 one newly entitled claims with the program's take-up rate (``common.simulation.take_up``, by
@@ -20,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from safetynet.analysis.reform import Reform, reform_tree, switched_off_without_parameter
+from safetynet.batch.engines import Engine, LocalEngine
 from safetynet.batch.runner import evaluate_county, parse_month
 from safetynet.domain.regions import default_registry
 from safetynet.errors import CoverageError
@@ -39,7 +45,16 @@ from safetynet.policy.parameters import NATION, ParameterTree, Resolved, default
 from safetynet.policy.population import IntArray, Population
 from safetynet.registry.county_data import CountyData, choose_counties, read_county, read_manifest
 
-__all__ = ["Options", "Outcome", "simulate", "simulate_counties"]
+__all__ = [
+    "CountyJob",
+    "Options",
+    "Outcome",
+    "combine",
+    "county_outcome",
+    "simulate",
+    "simulate_counties",
+    "simulate_county",
+]
 
 INCOME_ITEMS = (
     "wage_income",
@@ -54,6 +69,7 @@ CASH_TIERS = (Tier.ASSISTANCE, Tier.WELFARE)  # pensions in payment are already 
 TAKE_UP = "common.simulation.take_up"
 SCALE = "common.simulation.equivalence_scale"
 _HASH_BITS = 53
+COLUMNS = ("region", "size", "weight", "income", "before", "after", "dibao_line")
 
 
 @dataclass(frozen=True)
@@ -119,26 +135,58 @@ class _County:
     dibao_line: IntArray
 
 
+@dataclass(frozen=True)
+class CountyJob:
+    """One county of a simulation, as a worker receives it: only picklable data (the snapshot's
+    path, the county's code, the reform and the options as values). The worker builds the
+    parameter trees itself (the shipped tree is loaded once per process)."""
+
+    snapshot: Path
+    county: str
+    reform: Reform
+    options: Options
+    tree: ParameterTree | None = None  # None: the shipped parameters
+
+
 def simulate(
     snapshot: Path,
     reform: Reform,
     options: Options,
     *,
     tree: ParameterTree | None = None,
+    engine: Engine | None = None,
     on_county: Callable[[str, int, int], None] | None = None,
 ) -> Outcome:
     """Baseline and reform over every county of ``snapshot`` (a Parquet snapshot: the
-    registry's own or a synthetic population)."""
+    registry's own or a synthetic population), each county on ``engine`` (default: one after
+    another in this process; ``batch.engines``). The counties' results are combined in the
+    snapshot's county order, whatever order they finish in: every engine gives the same
+    outcome."""
     read_manifest(snapshot)
-    chosen = choose_counties(snapshot, options.counties)
-
-    def counties() -> Iterator[CountyData]:
-        for i, county in enumerate(chosen):
-            yield read_county(snapshot, county)
+    chosen = list(dict.fromkeys(choose_counties(snapshot, options.counties)))
+    jobs = [CountyJob(snapshot, county, reform, options, tree) for county in chosen]
+    found: dict[str, Outcome] = {}
+    results = (engine or LocalEngine(workers=1)).map_counties(simulate_county, jobs)
+    try:
+        for part in results:
+            found[part.counties[0]] = part
             if on_county is not None:
-                on_county(county, i + 1, len(chosen))
+                on_county(part.counties[0], len(found), len(jobs))
+    finally:
+        if isinstance(results, Generator):  # an error here stops the counties in flight now
+            results.close()
+    on = parse_month(options.month)
+    scale = _scale(tree or default_tree(), on)
+    parts = [found[county] for county in chosen]
+    return combine(parts, reform, options, on, scale, source=str(snapshot))
 
-    return simulate_counties(counties(), reform, options, tree=tree, source=str(snapshot))
+
+def simulate_county(job: CountyJob) -> Outcome:
+    """One county's outcome (its sums and its per-household columns): the pure function each
+    engine runs, in this process, in a worker process or in a Spark task."""
+    base = job.tree or default_tree()
+    data = read_county(job.snapshot, job.county)
+    return county_outcome(data, job.reform, job.options, base, reform_tree(base, job.reform))
 
 
 def simulate_counties(
@@ -149,21 +197,65 @@ def simulate_counties(
     tree: ParameterTree | None = None,
     source: str = "",
 ) -> Outcome:
-    """``simulate`` over an iterable of ``CountyData`` (one county in memory at a time)."""
+    """``simulate`` over an iterable of ``CountyData`` (one county in memory at a time), in this
+    process."""
     base = tree or default_tree()
     changed = reform_tree(base, reform)
     on = parse_month(options.month)
-    scale = str(base.resolve(SCALE, on, ["000000"]).value)
-    outcome = Outcome(reform, options, source, on, scale)
-    parts: list[_County] = []
-    for data in counties:
-        parts.append(_county(data, on, base, changed, outcome))
-        outcome.counties.append(data.county)
-    for name in ("region", "size", "weight", "income", "before", "after", "dibao_line"):
+    parts = [county_outcome(data, reform, options, base, changed) for data in counties]
+    return combine(parts, reform, options, on, _scale(base, on), source=source)
+
+
+def county_outcome(
+    data: CountyData, reform: Reform, options: Options, base: ParameterTree,
+    changed: ParameterTree,
+) -> Outcome:  # fmt: skip
+    """The outcome of one county alone: ``combine`` adds the counties' outcomes up."""
+    on = parse_month(options.month)
+    out = Outcome(reform, options, "", on, _scale(base, on), counties=[data.county])
+    part = _county(data, on, base, changed, out)
+    for name in COLUMNS:
+        setattr(out, name, getattr(part, name))
+    return out
+
+
+def combine(
+    parts: Sequence[Outcome], reform: Reform, options: Options, on: dt.date, scale: str,
+    *, source: str = "",
+) -> Outcome:  # fmt: skip
+    """The counties' outcomes added up, in the order given (sums in integers: the same whatever
+    the grouping; per-household columns concatenated in that order)."""
+    out = Outcome(reform, options, source, on, scale)
+    for part in parts:
+        out.counties.extend(part.counties)
+        for key, cell in part.cells.items():
+            _add_cell(out.cells.setdefault(key, Cell()), cell)
+        for code, (households, persons) in part.population.items():
+            acc = out.population.setdefault(code, [0, 0])
+            acc[0] += households
+            acc[1] += persons
+        for pid, reasons in part.not_available.items():
+            out.not_available.setdefault(pid, set()).update(reasons)
+    for name in COLUMNS:
         columns = [getattr(p, name) for p in parts]
         if columns:
-            setattr(outcome, name, np.concatenate(columns))
-    return outcome
+            setattr(out, name, np.concatenate(columns))
+    return out
+
+
+def _add_cell(acc: Cell, cell: Cell) -> None:
+    for k in (0, 1):
+        acc.households[k] += cell.households[k]
+        acc.persons[k] += cell.persons[k]
+        acc.amount_fen[k] += cell.amount_fen[k]
+    acc.newly_covered += cell.newly_covered
+    acc.newly_covered_persons += cell.newly_covered_persons
+    acc.losing += cell.losing
+    acc.losing_persons += cell.losing_persons
+
+
+def _scale(tree: ParameterTree, on: dt.date) -> str:
+    return str(tree.resolve(SCALE, on, ["000000"]).value)
 
 
 def _county(

@@ -1,16 +1,31 @@
-"""``safetynet demo`` from any folder, and a --workdir that is only ever deleted if the demo made it."""
+"""``safetynet demo`` from any folder, and a --workdir that is only ever deleted if the demo made it;
+the month's population stages on the demo's registry snapshot give the same results on every
+engine (issue 16's acceptance: ``run-month --engine spark`` as ``--engine local``)."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from safetynet.entrypoints.cli.demo import MARKER, prepare_workdir
+from safetynet.batch.cycle import CycleReport, run_cycle
+from safetynet.batch.engines import Engine, LocalEngine, SparkEngine
+from safetynet.entrypoints.cli.demo import (
+    DEMO_COUNTIES,
+    MARKER,
+    DemoMonth,
+    build_month,
+    prepare_workdir,
+)
 from safetynet.entrypoints.cli.main import app
+from tests.batch.conftest import POPULATION_STAGES, assert_same_cycle
+from tests.conftest import SPARK_SOCKETS
 
 SAFETYNET = str(Path(sys.executable).parent / "safetynet")
 
@@ -95,3 +110,42 @@ def test_a_folder_the_demo_created_is_replaced_and_a_new_or_empty_one_used(tmp_p
     assert (empty / MARKER).is_file()
     prepare_workdir(tmp_path / "new" / "deeper")
     assert (tmp_path / "new" / "deeper" / MARKER).is_file()
+
+
+@pytest.fixture(scope="module")
+def demo_month(tmp_path_factory: pytest.TempPathFactory) -> DemoMonth:
+    """The demo's registry (the offices' files imported), its snapshot of the month and the
+    month's feeds, built once, as small as the demo's own tests run it."""
+    workdir = tmp_path_factory.mktemp("demo-month") / "demo"
+    built = build_month(Console(file=io.StringIO()), workdir, persons=3000)
+    built.db.dispose()
+    return built
+
+
+def population_stages(built: DemoMonth, engine: Engine, out: Path) -> tuple[Path, CycleReport]:
+    report = run_cycle(
+        built.snapshot, built.month, out, feeds=built.feeds, engine=engine,
+        fallbacks=built.fallbacks, clock=built.clock, stages=POPULATION_STAGES,
+    )  # fmt: skip
+    return out, report
+
+
+@pytest.mark.spark
+@SPARK_SOCKETS
+def test_the_demo_month_is_the_same_on_spark_as_on_the_local_engine(
+    demo_month: DemoMonth, spark_engine: SparkEngine, tmp_path: Path
+) -> None:
+    """``run-month --engine spark`` against ``--engine local`` (here one worker: the counties one
+    after another in this process) on the demo's population: every household's amounts and
+    explanations, the alerts and the step across counties."""
+    local = population_stages(demo_month, LocalEngine(workers=1), tmp_path / "local")
+    spark = population_stages(demo_month, spark_engine, tmp_path / "spark")
+    assert_same_cycle(
+        spark, local, snapshot=demo_month.snapshot, month=demo_month.month,
+        counties=DEMO_COUNTIES, fallbacks=demo_month.fallbacks,
+    )  # fmt: skip
+    report = local[1]
+    assert [c.county for c in report.counties] == sorted(DEMO_COUNTIES)
+    assert all(sum(c.alerts.values()) > 0 for c in report.counties)
+    # The demo's feeds name persons no county knows: the step across counties quarantines them.
+    assert report.unknown_person_rows > 0

@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ DEMO_ACTOR = Actor(name="demo", role="system")
 DEMO_FALLBACKS = "demo"  # the illustrative locality shipped in the package (policy/localities)
 MARKER = ".safetynet-demo"
 """Written in every folder the demo creates: the demo only ever deletes a folder that has it."""
+Clock = Callable[[], dt.datetime]
 
 
 def prepare_workdir(workdir: Path) -> None:
@@ -79,6 +81,23 @@ def _demo_audit_key(out: Console, url: Any) -> None:
         out.print(f"Audit key created for the demo: {path}", markup=False)
 
 
+@dataclass
+class DemoMonth:
+    """What the demo has built before the month's cycle: the registry (imported from the offices'
+    files), its snapshot of the month and that month's department feeds."""
+
+    db: Any
+    month: str
+    on: dt.date
+    snapshot: Path
+    feeds: Path
+    results: Path
+    planted: Any  # the discrepancies planted in the feeds (Arrow table)
+    fallbacks: Mapping[str, Any]
+    flagged: str
+    clock: Clock
+
+
 def run_demo(
     out: Console,
     workdir: Path,
@@ -88,17 +107,68 @@ def run_demo(
     month: str = DEMO_MONTH,
 ) -> None:
     from safetynet.batch.cycle import run_cycle
-    from safetynet.batch.registry_month import registry_snapshot
-    from safetynet.batch.runner import month_dir, parse_month
-    from safetynet.batch.synth import generate
-    from safetynet.batch.synth_feeds import generate_feeds
-    from safetynet.bootstrap import bootstrap, upgrade
-    from safetynet.db.engine import create_database
-    from safetynet.domain.regions import default_registry
+    from safetynet.batch.runner import month_dir
+    from safetynet.bootstrap import bootstrap
     from safetynet.entrypoints.cli.batch_cli import log_stages, print_report
-    from safetynet.policy.screening import fallback_label, load_parameter_values
 
     started = time.perf_counter()
+    built = build_month(out, workdir, persons=persons, counties=counties, month=month)
+    db, snapshot, results, clock = built.db, built.snapshot, built.results, built.clock
+    bank = workdir / "bank"
+    step = time.perf_counter()
+    stages = ("feeds", "compare", "rules", "payments")
+    report = run_cycle(
+        snapshot, month, results, feeds=built.feeds, db=db, stages=stages, bank_files=bank,
+        fallbacks=built.fallbacks, parameters_note=f"fallbacks from {built.flagged}", clock=clock,
+        unit_of_work=bootstrap(db, clock=clock).unit_of_work,
+    )  # fmt: skip
+    log_stages(report)
+    out.print(f"7. The month's cycle on the registry's snapshot ({_since(step)}):")
+    print_report(out, report, stages)
+
+    _planted_and_found(out, built.planted, month_dir(results, month))
+    _eligible_and_enrolled(out, db, month_dir(results, month), month)
+    _bank_round_trip(out, db, bank, workdir, month, built.on, clock)
+    db.dispose()
+    _largest_payments(out, snapshot, results, month, built.fallbacks)
+
+    out.print(f"\nDone in {time.perf_counter() - started:.1f} s. Where to look next:")
+    _next_steps(
+        out,
+        workdir,
+        counties,
+        f"the month's outputs, county by county: {results}/month={month}/ (Parquet: feed records, "
+        "differences, alerts, results; quarantine CSVs with the reason of every rejected row)",
+        f"the alerts and their lifecycle: safetynet monitor alerts --url sqlite:///{workdir.resolve()}/safetynet.db",
+        f"the payment report: safetynet payments report --month {month} --url sqlite:///{workdir.resolve()}/safetynet.db",
+        "one household, explained (from the repository): ./run safetynet calc dibao --input examples/dibao_household.json "
+        "--date 2025-09-01 --set assistance.dibao.standard_monthly_urban=1000 --explain",
+        "a parameter and its sources: ./run safetynet params show assistance.dibao.standard_monthly_urban --region 310115",
+        "the cycle at scale: ./run bench cycle (docs/cycle.md, docs/performance.md)",
+        "the rules, program by program: docs/programs/; every worked example: ./run safetynet cases run cases/",
+    )
+
+
+def build_month(
+    out: Console,
+    workdir: Path,
+    *,
+    persons: int = DEMO_PERSONS,
+    counties: Sequence[str] = DEMO_COUNTIES,
+    month: str = DEMO_MONTH,
+) -> DemoMonth:
+    """Steps 1 to 6 of the demo: the registry database, the synthetic counties, the offices'
+    household lists and rolls imported, an emergency case, the registry's snapshot of the month
+    and its department feeds (``workdir`` emptied first; ``safetynet demo`` then runs the cycle)."""
+    from safetynet.batch.registry_month import registry_snapshot
+    from safetynet.batch.runner import parse_month
+    from safetynet.batch.synth import generate
+    from safetynet.batch.synth_feeds import generate_feeds
+    from safetynet.bootstrap import upgrade
+    from safetynet.db.engine import create_database
+    from safetynet.domain.regions import default_registry
+    from safetynet.policy.screening import fallback_label, load_parameter_values
+
     # Every argument is checked before the folder of an earlier run is replaced.
     on = parse_month(month)
     names = ", ".join(f"{c} {default_registry().full_name(c)}" for c in counties)
@@ -144,7 +214,7 @@ def run_demo(
     )
 
     step = time.perf_counter()
-    results, bank = workdir / "results", workdir / "bank"
+    results = workdir / "results"
     snapshot, taken = registry_snapshot(db, month, results)
     out.print(
         f"5. The registry's snapshot of {month}: {snapshot} — {_taken(taken)} ({_since(step)})"
@@ -160,39 +230,7 @@ def run_demo(
         f"kinds, {rows:,} rows, {planted.num_rows:,} planted discrepancies and a few bad rows "
         f"per file ({_since(step)})\n"
     )
-
-    step = time.perf_counter()
-    stages = ("feeds", "compare", "rules", "payments")
-    report = run_cycle(
-        snapshot, month, results, feeds=feeds, db=db, stages=stages, bank_files=bank,
-        fallbacks=fallbacks, parameters_note=f"fallbacks from {flagged}", clock=clock,
-        unit_of_work=bootstrap(db, clock=clock).unit_of_work,
-    )  # fmt: skip
-    log_stages(report)
-    out.print(f"7. The month's cycle on the registry's snapshot ({_since(step)}):")
-    print_report(out, report, stages)
-
-    _planted_and_found(out, planted, month_dir(results, month))
-    _eligible_and_enrolled(out, db, month_dir(results, month), month)
-    _bank_round_trip(out, db, bank, workdir, month, on, clock)
-    db.dispose()
-    _largest_payments(out, snapshot, results, month, fallbacks)
-
-    out.print(f"\nDone in {time.perf_counter() - started:.1f} s. Where to look next:")
-    _next_steps(
-        out,
-        workdir,
-        counties,
-        f"the month's outputs, county by county: {results}/month={month}/ (Parquet: feed records, "
-        "differences, alerts, results; quarantine CSVs with the reason of every rejected row)",
-        f"the alerts and their lifecycle: safetynet monitor alerts --url sqlite:///{workdir.resolve()}/safetynet.db",
-        f"the payment report: safetynet payments report --month {month} --url sqlite:///{workdir.resolve()}/safetynet.db",
-        "one household, explained (from the repository): ./run safetynet calc dibao --input examples/dibao_household.json "
-        "--date 2025-09-01 --set assistance.dibao.standard_monthly_urban=1000 --explain",
-        "a parameter and its sources: ./run safetynet params show assistance.dibao.standard_monthly_urban --region 310115",
-        "the cycle at scale: ./run bench cycle (docs/cycle.md, docs/performance.md)",
-        "the rules, program by program: docs/programs/; every worked example: ./run safetynet cases run cases/",
-    )
+    return DemoMonth(db, month, on, snapshot, feeds, results, planted, fallbacks, flagged, clock)
 
 
 def _next_steps(out: Console, workdir: Path, counties: Sequence[str], *lines: str) -> None:
@@ -215,9 +253,6 @@ def _next_steps(out: Console, workdir: Path, counties: Sequence[str], *lines: st
         db.dispose()
     print_workbench(out, rows, "http://127.0.0.1:8000/ after: safetynet serve --demo")
     print_citizen(out, citizen, "http://127.0.0.1:8000/")
-
-
-Clock = Callable[[], dt.datetime]
 
 
 def _taken(manifest: Mapping[str, Any]) -> str:

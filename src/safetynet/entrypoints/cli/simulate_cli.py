@@ -60,6 +60,23 @@ def simulate_cmd(
     county: Annotated[list[str] | None, typer.Option(help="Only this county (repeatable).")] = None,
     fallback_parameters: FallbackOption = None,
     url: UrlOption = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Counties simulated at once (default: the CPU count).")
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the county work runs: local (worker processes, the default) or spark "
+            "(Apache Spark; needs the spark extra and Java 17, docs/scale.md)."
+        ),
+    ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the cluster (spark://host:7077, yarn, k8s://...; "
+            "default local[N] with N = --workers, or every core)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run baseline and reform over the same population and print what changes."""
@@ -73,10 +90,12 @@ def simulate_cmd(
         )
     from safetynet.analysis.reform import load_reform
     from safetynet.analysis.simulate import Options
+    from safetynet.batch.engines import make_engine
     from safetynet.entrypoints.cli.paths import fallback_file, input_file
     from safetynet.policy.screening import load_parameter_values
 
     _check_paths(snapshot=snapshot, out_dir=out_dir, xlsx=xlsx, charts=charts)
+    chosen_engine = make_engine(engine, workers=workers, master=spark_master)
     plan = load_reform(input_file(reform, "--reform"))
     fallback = fallback_file(fallback_parameters)
     options = Options(
@@ -88,13 +107,13 @@ def simulate_cmd(
         counties=tuple(county) if county else None,
         fallbacks=load_parameter_values(fallback) if fallback else None,
     )
-    tables = _run(plan, options, snapshot, out_dir, url, quiet=quiet)
+    tables = _run(plan, options, snapshot, out_dir, url, engine=chosen_engine, quiet=quiet)
     _write(tables, out_dir, xlsx, charts)
 
 
 def _run(
     plan: Any, options: Any, snapshot: Path | None, out_dir: Path | None, url: str | None,
-    *, quiet: bool,
+    *, engine: Any, quiet: bool,
 ) -> Any:  # fmt: skip
     from safetynet.analysis.simulate import simulate
     from safetynet.analysis.tables import simulation_tables
@@ -112,7 +131,7 @@ def _run(
         def tick(code: str, i: int, total: int) -> None:
             progress.update(task, completed=i, total=total, description=code)
 
-        outcome = simulate(snapshot, plan, options, on_county=tick)
+        outcome = simulate(snapshot, plan, options, engine=engine, on_county=tick)
     tables = simulation_tables(outcome)
     print_tables(tables)
     return tables
