@@ -19,21 +19,29 @@ What "as of the month" means (docs/registry.md, ADR 0010), with ``end`` the mont
 snapshot is internal input, as the synthetic one; it is never printed). The manifest records the
 month, the counties with their counts and the audit log's head, so a run can say which state of
 the registry it used.
+
+Counties in parallel (``mapper``: worker processes or Spark, ``batch.engines``): on PostgreSQL
+the export's own repeatable-read transaction exports its snapshot (``pg_export_snapshot``) and
+every county's worker connects and takes that same snapshot (``SET TRANSACTION SNAPSHOT``), as
+``pg_dump --jobs`` does: all counties see one state of the registry, whatever is committed while
+they run. The embedded SQLite registry is exported in this process, one county after another.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from sqlalchemy import Connection, Date, TextClause, bindparam, text
 
 from safetynet.audit.model import AuditEvent
-from safetynet.db.engine import Database, require_current_schema
+from safetynet.db.engine import Database, create_database, require_current_schema
 from safetynet.errors import InputError
 from safetynet.intake import parse_month
 from safetynet.policy.population import (
@@ -54,7 +62,14 @@ from safetynet.registry.fact_sources import (
 )
 from safetynet.registry.facts import parse_cached
 
-__all__ = ["export_snapshot", "read_county_from_registry", "registry_counties"]
+__all__ = [
+    "CountyExport",
+    "CountyMapper",
+    "export_county",
+    "export_snapshot",
+    "read_county_from_registry",
+    "registry_counties",
+]
 
 _IN_WORK = ("employed", "flexible")
 
@@ -333,6 +348,52 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+class CountyMapper(Protocol):
+    """Runs a pure county function over county jobs, yielding each result once as they finish
+    (``batch.engines.LocalEngine`` and ``SparkEngine`` are such)."""
+
+    def map_counties(self, fn: Callable[[J], R], jobs: Sequence[J]) -> Iterator[R]: ...
+
+
+@dataclass(frozen=True)
+class CountyExport:
+    """One county's export, done by a worker that connects to the registry itself."""
+
+    url: str  # with its password: the worker connects; never printed
+    snapshot_id: str  # the export's transaction snapshot (pg_export_snapshot)
+    county: str
+    month: str
+    out: str
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+def export_county(job: CountyExport) -> tuple[str, dict[str, Any] | None]:
+    """Write one county as the registry stood in the export's snapshot; (the county, its counts,
+    or None if it had no member that month)."""
+    if not _SNAPSHOT_ID.fullmatch(job.snapshot_id):
+        raise InputError("snapshot_id", f"{job.snapshot_id!r} is not a PostgreSQL snapshot id")
+    db = create_database(job.url)
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            conn.execute(text(f"SET TRANSACTION SNAPSHOT '{job.snapshot_id}'"))
+            data = read_county_from_registry(conn, job.county, job.month)
+            if data is None:
+                return job.county, None
+            write_county(Path(job.out), data)
+            counts = {"county": job.county, "households": len(data.household_id),
+                      "persons": len(data.person_id)}  # fmt: skip
+            return job.county, counts
+    finally:
+        db.dispose()
+
+
 def export_snapshot(
     db: Database,
     month: str,
@@ -341,30 +402,49 @@ def export_snapshot(
     only: Sequence[str] | None = None,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     on_county: Callable[[str, int, int], None] | None = None,
+    mapper: CountyMapper | None = None,
 ) -> dict[str, Any]:
     """Write the registry as of ``month`` (YYYY-MM) to ``out``, county by county, with its
-    manifest; returns the manifest. Counties with no member that month are left out."""
+    manifest; returns the manifest. Counties with no member that month are left out. With
+    ``mapper``, on PostgreSQL, the counties are exported in parallel in one snapshot."""
     month = parse_month(month, "--month")
     require_current_schema(db)
     _prepare(out)
-    written: list[dict[str, Any]] = []
+    found: dict[str, dict[str, Any] | None] = {}
     with db.engine.connect() as conn:
+        parallel = mapper is not None and conn.dialect.name == "postgresql"
         if conn.dialect.name == "postgresql":  # one consistent view of every county
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        # First in the transaction, so the snapshot exported is the one its reads below see.
+        shared = (
+            str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()) if parallel else ""
+        )
         known = registry_counties(conn)
         for county in only or ():
             if county not in known:
                 raise InputError("--county", f"{county} has no household in the registry")
-        chosen = list(only) if only else known
+        chosen = list(dict.fromkeys(only)) if only else known
         head = _audit_head(conn)
-        for i, county in enumerate(chosen):
-            data = read_county_from_registry(conn, county, month)
-            if data is not None:
-                write_county(out, data)
-                written.append({"county": county, "households": len(data.household_id),
-                                "persons": len(data.person_id)})  # fmt: skip
-            if on_county is not None:
-                on_county(county, i + 1, len(chosen))
+        if mapper is not None and parallel:
+            url = db.engine.url.render_as_string(hide_password=False)
+            jobs = [CountyExport(url, shared, c, month, str(out.resolve())) for c in chosen]
+            # The exported snapshot lives as long as this transaction: it stays open until
+            # every county is written.
+            for i, (county, counts) in enumerate(mapper.map_counties(export_county, jobs)):
+                found[county] = counts
+                if on_county is not None:
+                    on_county(county, i + 1, len(chosen))
+        else:
+            for i, county in enumerate(chosen):
+                data = read_county_from_registry(conn, county, month)
+                found[county] = None
+                if data is not None:
+                    write_county(out, data)
+                    found[county] = {"county": county, "households": len(data.household_id),
+                                     "persons": len(data.person_id)}  # fmt: skip
+                if on_county is not None:
+                    on_county(county, i + 1, len(chosen))
+    written = [counts for c in chosen if (counts := found.get(c)) is not None]
     manifest = {
         "source": "registry",
         "month": month,

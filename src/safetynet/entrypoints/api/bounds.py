@@ -244,9 +244,7 @@ class _Walk:
                 raise ValueError(f"{_where(path)}: longer than 4000 characters")
             bad = _bad_character(value, multiline=True)
             if bad is not None:
-                raise ValueError(
-                    f"{_where(path)}: contains the control or invalid character {bad}"
-                )
+                raise ValueError(f"{_where(path)}: contains the control or invalid character {bad}")
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int):
@@ -259,9 +257,7 @@ class _Walk:
             for key, item in value.items():
                 key_text = str(key)
                 if len(key_text) > _MAX_KEY or _bad_character(key_text, multiline=False):
-                    raise ValueError(
-                        f"{_where(path)}: a key is too long or has control characters"
-                    )
+                    raise ValueError(f"{_where(path)}: a key is too long or has control characters")
                 inner = (path, key_text)
                 if key_text in self.money:
                     _check_amount(item, inner)

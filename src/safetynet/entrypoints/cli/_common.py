@@ -80,6 +80,22 @@ UrlOption = Annotated[
         "in the SafetyNet home: docs/settings.md).",
     ),
 ]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the county work runs: local (worker processes, the default) or spark "
+        "(Apache Spark; needs the spark extra and Java 17, docs/scale.md).",
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="With --engine spark: the cluster (spark://host:7077, yarn, k8s://...; "
+        "default local[N] with N = --workers, or every core).",
+    ),
+]
 
 
 def reports_errors(fn: F) -> F:

@@ -200,8 +200,9 @@ def _run(
                 assert db is not None
                 step("snapshot of the registry")
                 snapshot, taken = registry_snapshot(
-                    db, month, out, only=county, restart=restart, on_county=tick
-                )
+                    db, month, out, only=county, restart=restart, on_county=tick,
+                    mapper=chosen_engine,
+                )  # fmt: skip
 
             report = run_cycle(
                 snapshot, month, out, feeds=feeds, db=db, stages=stages, only=county,

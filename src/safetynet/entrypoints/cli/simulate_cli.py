@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from safetynet.entrypoints.cli._common import UrlOption, err, out, reports_errors
+from safetynet.entrypoints.cli._common import (
+    EngineOption,
+    SparkMasterOption,
+    UrlOption,
+    err,
+    out,
+    reports_errors,
+)
 
 simulate_app = typer.Typer(
     help="Reform simulation: cost, recipients, deciles, poverty and inequality (docs/analysis.md).",
@@ -63,20 +70,8 @@ def simulate_cmd(
     workers: Annotated[
         int | None, typer.Option(help="Counties simulated at once (default: the CPU count).")
     ] = None,
-    engine: Annotated[
-        str,
-        typer.Option(
-            help="Where the county work runs: local (worker processes, the default) or spark "
-            "(Apache Spark; needs the spark extra and Java 17, docs/scale.md)."
-        ),
-    ] = "local",
-    spark_master: Annotated[
-        str | None,
-        typer.Option(
-            help="With --engine spark: the cluster (spark://host:7077, yarn, k8s://...; "
-            "default local[N] with N = --workers, or every core)."
-        ),
-    ] = None,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run baseline and reform over the same population and print what changes."""

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from safetynet.entrypoints.cli._common import (
+    EngineOption,
+    SparkMasterOption,
     UrlOption,
     current_database,
     out,
@@ -29,9 +31,20 @@ def snapshot_cmd(
         list[str] | None, typer.Option(help="Only this county (6-digit code; repeatable).")
     ] = None,
     url: UrlOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Counties exported at once on PostgreSQL, in one snapshot of the database "
+            "(default: the CPU count; the embedded SQLite registry is exported one county at a "
+            "time)."
+        ),
+    ] = None,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Export every program fact of the registry as of MONTH, county by county (docs/registry.md)."""
+    from safetynet.batch.engines import make_engine
     from safetynet.registry.snapshot import export_snapshot
 
     output_dir(out_dir, "--out")
@@ -41,7 +54,8 @@ def snapshot_cmd(
         def tick(code: str, i: int, total: int) -> None:
             progress.update(task, completed=i, total=total, description=f"snapshot {code}")
 
-        manifest = export_snapshot(db, month, out_dir, only=county, on_county=tick)
+        mapper = make_engine(engine, workers=workers, master=spark_master)
+        manifest = export_snapshot(db, month, out_dir, only=county, on_county=tick, mapper=mapper)
     head = manifest["audit_head"]
     at = "empty" if head is None else f"#{head['sequence']}"
     for c in manifest["counts"]:
