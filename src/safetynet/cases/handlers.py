@@ -1898,14 +1898,23 @@ def answer_complaint(cmd: c.AnswerComplaint, uow: UnitOfWork, clock: Clock) -> e
     if complaint is None:
         raise UnknownNameError("complaint", str(cmd.complaint_id))
     if complaint.status == "answered":
+        on = complaint.answered_on
         raise InputError(
-            "complaint_id", f"complaint {complaint.id} was answered on {complaint.answered_on}"
+            "complaint_id",
+            f"已于{on}答复，不再重复答复 / complaint {complaint.id} was answered on {on}",
         )
     answer = cmd.answer.strip()
     if not answer:
-        raise InputError("answer", "say what the answer is")
+        raise InputError("answer", "请写明答复的内容 / say what the answer is")
+    if len(answer) > MAX_COMPLAINT_LENGTH:
+        raise InputError(
+            "answer", f"至多{MAX_COMPLAINT_LENGTH}字 / at most {MAX_COMPLAINT_LENGTH} characters"
+        )
     if cmd.on < complaint.lodged_on:
-        raise InputError("on", f"is before the complaint was lodged ({complaint.lodged_on})")
+        lodged = complaint.lodged_on
+        raise InputError(
+            "on", f"早于投诉日期{lodged} / is before the complaint was lodged ({lodged})"
+        )
     before = _snapshot(complaint)
     complaint.status, complaint.answer, complaint.answered_on = "answered", answer, cmd.on
     b, a = _diff(before, _snapshot(complaint))

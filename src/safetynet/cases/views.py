@@ -1,4 +1,5 @@
-"""Read-side queries of the case workflow: deadlines per office and the staff-relatives report."""
+"""Read-side queries of the case workflow: deadlines per office, the staff-relatives report and
+the complaints households lodged with the offices."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from safetynet.cases.model import (
     Appeal,
     Application,
+    Complaint,
     Recheck,
     StaffMember,
     StaffRelative,
@@ -25,13 +27,18 @@ from safetynet.cases.workflow import (
     provisional_deadline,
 )
 from safetynet.domain.identity import mask_identity_number
+from safetynet.domain.privacy import mask_text
 from safetynet.domain.regions import region_subtree
 from safetynet.domain.workdays import add_working_days, working_days_between
+from safetynet.registry.model import Household
 
 __all__ = [
+    "ComplaintRow",
     "DeadlineRow",
     "RegisteredRelative",
     "RelativeCase",
+    "complaint_region",
+    "complaint_rows",
     "overdue_and_due_soon",
     "region_subtree",
     "relatives_report",
@@ -242,3 +249,76 @@ def staff_register(session: Session, region: str) -> list[RegisteredRelative]:
         )
         for relative, staff in rows
     ]
+
+
+# -- complaints --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComplaintRow:
+    """One household's complaint (投诉) as an office reads it: the household, the track it is
+    about (if any), what was said and by whom, and the answer. Identity numbers in the text, the
+    answer and the name of who lodged it are masked."""
+
+    id: int
+    household_id: int
+    household_no: str
+    region: str
+    track_id: int | None
+    application_id: int | None
+    program: str | None
+    text: str
+    lodged_by: str
+    lodged_on: dt.date
+    answered: bool
+    answer: str | None
+    answered_on: dt.date | None
+    # Working days from lodging to today (unanswered) or to the answer (answered).
+    working_days: int
+
+
+def complaint_rows(session: Session, *, within: str, today: dt.date) -> list[ComplaintRow]:
+    """The complaints of households registered in ``within`` or a region below it: the unanswered
+    ones first, the oldest first, then the answered ones, the most recently answered first."""
+    rows = session.execute(
+        select(Complaint, Household, Track)
+        .join(Household, Household.id == Complaint.household_id)
+        .outerjoin(Track, Track.id == Complaint.track_id)
+        .where(Household.region_code.in_(region_subtree(within)))
+        .order_by(Complaint.id)
+    )
+    found = [
+        ComplaintRow(
+            complaint.id,
+            household.id,
+            household.household_no,
+            household.region_code,
+            complaint.track_id,
+            track.application_id if track is not None else None,
+            track.program if track is not None else None,
+            mask_text(complaint.text),
+            mask_text(complaint.lodged_by),
+            complaint.lodged_on,
+            complaint.status == "answered",
+            mask_text(complaint.answer) if complaint.answer is not None else None,
+            complaint.answered_on,
+            working_days_between(complaint.lodged_on, complaint.answered_on or today),
+        )
+        for complaint, household, track in rows
+    ]
+    waiting = sorted((r for r in found if not r.answered), key=lambda r: (r.lodged_on, r.id))
+    answered = sorted(
+        (r for r in found if r.answered),
+        key=lambda r: (r.answered_on or r.lodged_on, r.id),
+        reverse=True,
+    )
+    return waiting + answered
+
+
+def complaint_region(session: Session, complaint_id: int) -> str | None:
+    """The region of the household that lodged the complaint (None if there is no such one)."""
+    return session.execute(
+        select(Household.region_code)
+        .join(Complaint, Complaint.household_id == Household.id)
+        .where(Complaint.id == complaint_id)
+    ).scalar_one_or_none()

@@ -8,6 +8,7 @@ The matrix is generated from the app's routes, so a new endpoint is covered as s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -206,3 +207,19 @@ def test_a_city_user_sees_the_districts_below_it_and_a_district_user_not_its_nei
         {"detail": f"application {app_id} not found"},
     )
     assert client.get("/applications", headers=auth(neighbour)).json() == []
+
+
+def test_the_role_table_of_docs_api_md_is_the_policy() -> None:
+    """docs/api.md shows ``POLICY`` to people: every action is a row, ✓ exactly where allowed."""
+    doc = (Path(__file__).parents[3] / "docs" / "api.md").read_text(encoding="utf-8")
+    section = doc.split("## Roles and actions (the policy)", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    roles = [Role(cell.strip()) for cell in lines[0].strip("|").split("|")[1:]]
+    shown: dict[Action, set[Role]] = {}
+    for line in lines[2:]:
+        first, *cells = line.strip("|").split("|")
+        action = Action(first.split("(")[0].strip())
+        assert action not in shown, f"{action} has two rows"
+        shown[action] = {role for role, cell in zip(roles, cells, strict=True) if "✓" in cell}
+    policy = {action: {role for role in Role if action in POLICY[role]} for action in Action}
+    assert shown == policy

@@ -69,6 +69,8 @@ class Action(StrEnum):
     STATISTICS = "statistics"  # counts and amounts by region, program and month (no person)
     READ_ALERTS = "read_alerts"  # monitoring alerts of the region (suspected fraud, changes)
     CALCULATE = "calculate"  # households' amounts under the rules (nothing is recorded)
+    READ_COMPLAINTS = "read_complaints"  # households' complaints (投诉) of the region (web)
+    ANSWER_COMPLAINT = "answer_complaint"  # the office's answer to a complaint (once)
 
 
 _READ = frozenset({Action.READ, Action.DEADLINES, Action.REGISTRY_READ})
@@ -131,6 +133,8 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.RECORD_DELIVERY,
         Action.VERIFY_DELIVERY,
         Action.READ_ALERTS,
+        Action.READ_COMPLAINTS,
+        Action.ANSWER_COMPLAINT,
     },
     # The county visits the home itself where the rules ask for it (staff relatives, spot checks),
     # decides, extends the time limit, changes or ends support, records appeal decisions and
@@ -161,8 +165,12 @@ POLICY: dict[Role, frozenset[Action]] = {
         Action.VERIFY_DELIVERY,
         Action.READ_ALERTS,
         Action.STATISTICS,
+        Action.READ_COMPLAINTS,
+        Action.ANSWER_COMPLAINT,
     },
-    Role.AUDITOR: _READ | {Action.AUDIT_VERIFY, Action.READ_RELATIVES, Action.READ_ALERTS},
+    # The auditor supervises: it reads the complaints households lodged, and answers none.
+    Role.AUDITOR: _READ
+    | {Action.AUDIT_VERIFY, Action.READ_RELATIVES, Action.READ_ALERTS, Action.READ_COMPLAINTS},
     # Analysts see figures, never a person or a case; they may calculate households' amounts.
     Role.ANALYST: frozenset({Action.STATISTICS}) | _CALCULATE,
     # A department sees nothing of the case workflow: only the exchange's answers, each logged.

@@ -1,7 +1,7 @@
-"""What the hotline, lead and service-delivery forms of the workbench send: each form's fields
-turned into one command of ``outreach`` or ``services``. A value that cannot be read (a date, a
-number, a line too long for its column) is refused here naming its field; every rule about the
-call, the lead or the delivery is the handler's."""
+"""What the hotline, lead, complaint and service-delivery forms of the workbench send: each form's
+fields turned into one command of ``outreach``, ``cases`` or ``services``. A value that cannot be
+read (a date, a number, a line too long for its column) is refused here naming its field; every
+rule about the call, the lead, the complaint or the delivery is the handler's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from safetynet.audit.log import Actor
+from safetynet.cases import commands as cc
 from safetynet.entrypoints.api.bounds import EARLIEST, LATEST
 from safetynet.entrypoints.api.policy import in_region
 from safetynet.errors import InputError, SafetyNetError
@@ -18,6 +19,7 @@ from safetynet.services import commands as sc
 
 __all__ = [
     "PAGE",
+    "answer_complaint",
     "answer_contact",
     "close_lead",
     "page_of",
@@ -137,6 +139,17 @@ def answer_contact(form: Form, actor: Actor, today: dt.date, contact_id: int) ->
         contact_id=contact_id,
         answer=_text(form, "answer"),
         expected_version=_version(form),
+    )
+
+
+def answer_complaint(
+    form: Form, actor: Actor, today: dt.date, complaint_id: int
+) -> cc.AnswerComplaint:
+    return cc.AnswerComplaint(
+        actor=actor,
+        on=_date(form, "on", today),
+        complaint_id=complaint_id,
+        answer=_text(form, "answer"),
     )
 
 

@@ -32,6 +32,7 @@ NAVIGATION: tuple[tuple[str, str, Action], ...] = (
     ("/cases", "Cases", Action.READ),
     ("/hotline", "Hotline", Action.READ),
     ("/leads", "Leads", Action.READ),
+    ("/complaints", "Complaints", Action.READ_COMPLAINTS),
     ("/services", "Services", Action.READ),
     ("/alerts", "Alerts", Action.READ_ALERTS),
     ("/supervision", "Audit", Action.AUDIT_VERIFY),

@@ -11,6 +11,7 @@ def routers() -> list[APIRouter]:
     from safetynet.entrypoints.web.routes import (
         cases,
         citizen,
+        complaints,
         households,
         outreach,
         queue,
@@ -28,6 +29,7 @@ def routers() -> list[APIRouter]:
         supervision.router,
         statistics.router,
         outreach.router,
+        complaints.router,
         services.router,
         citizen.router,
     ]
