@@ -23,6 +23,8 @@ from safetynet.registry.snapshot import CountyExport, export_county, export_snap
 COUNTIES = ("310115", "420102")
 MONTH, ON = "2025-09", dt.date(2025, 9, 1)
 ROOT = Path(__file__).resolve().parents[2]
+FALLBACKS = {"assistance.dibao.standard_monthly_urban": 100_000,
+             "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +37,7 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_loaded_population_comes_back_field_for_field(
     database: Database, population: Path, tmp_path: Path
 ) -> None:
-    fallbacks = {"assistance.dibao.standard_monthly_urban": 100_000,
-                 "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
-    load_caseload(database, population, MONTH, everyone=True, fallbacks=fallbacks)
+    load_caseload(database, population, MONTH, everyone=True, fallbacks=FALLBACKS)
     manifest = export_snapshot(database, MONTH, tmp_path / "snap")
     assert manifest["source"] == "registry"
     assert manifest["month"] == MONTH
@@ -63,9 +63,7 @@ def test_a_loaded_population_comes_back_field_for_field(
 def test_enrolments_give_the_recipient_flags_and_amounts(
     database: Database, population: Path, tmp_path: Path
 ) -> None:
-    fallbacks = {"assistance.dibao.standard_monthly_urban": 100_000,
-                 "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
-    report = load_caseload(database, population, MONTH, everyone=True, fallbacks=fallbacks)
+    report = load_caseload(database, population, MONTH, everyone=True, fallbacks=FALLBACKS)
     export_snapshot(database, MONTH, tmp_path / "snap")
     enrolled = sum(read_county(tmp_path / "snap", c).population.h("is_dibao_recipient").sum()
                    for c in COUNTIES)  # fmt: skip
@@ -106,9 +104,7 @@ def _same_snapshot(a: Path, b: Path) -> None:
 def test_counties_exported_in_parallel_are_those_exported_one_by_one(
     database: Database, population: Path, tmp_path: Path
 ) -> None:
-    fallbacks = {"assistance.dibao.standard_monthly_urban": 100_000,
-                 "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
-    load_caseload(database, population, MONTH, everyone=True, fallbacks=fallbacks)
+    load_caseload(database, population, MONTH, everyone=True, fallbacks=FALLBACKS)
     export_snapshot(database, MONTH, tmp_path / "one")
     ticks: list[str] = []
     manifest = export_snapshot(
@@ -128,9 +124,7 @@ def test_a_county_worker_sees_the_registry_as_the_export_began(
 ) -> None:
     if database.dialect != "postgresql":
         pytest.skip("the shared snapshot is PostgreSQL's")
-    fallbacks = {"assistance.dibao.standard_monthly_urban": 100_000,
-                 "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
-    load_caseload(database, population, MONTH, everyone=True, fallbacks=fallbacks)
+    load_caseload(database, population, MONTH, everyone=True, fallbacks=FALLBACKS)
     url = database.engine.url.render_as_string(hide_password=False)
     with database.engine.connect() as export:
         export.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
