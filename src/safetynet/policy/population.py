@@ -210,6 +210,11 @@ household_field(
 )
 
 
+_SHARED_UP_TO = 64
+"""Default columns of populations up to this size are made once per field and size."""
+_SMALL_DEFAULTS: dict[tuple[str, int], tuple[Field, np.ndarray]] = {}
+
+
 @dataclass
 class Population:
     """Columns of persons and households; persons of one household are contiguous."""
@@ -270,7 +275,14 @@ class Population:
             raise InputError(name, "is required and missing")
         # A fact nobody gave costs nothing: one value seen through a read-only, zero-stride view
         # (no column of n copies is ever written; a program that tried to write it would fail).
-        column = np.broadcast_to(np.array(f.default_value(), dtype=f.dtype()), (n,))
+        # Small populations (one household: a clerk's screen, an API call) share the views.
+        shared = _SMALL_DEFAULTS.get((name, n)) if n <= _SHARED_UP_TO else None
+        if shared is not None and shared[0] is f:  # the same declaration of the field
+            column = shared[1]
+        else:
+            column = np.broadcast_to(np.array(f.default_value(), dtype=f.dtype()), (n,))
+            if n <= _SHARED_UP_TO:
+                _SMALL_DEFAULTS[(name, n)] = (f, column)
         (self.persons if entity is Entity.PERSON else self.households)[name] = column
         return column
 
