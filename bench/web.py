@@ -8,8 +8,8 @@ The registry is written as bench/registry_search.py writes it (four counties, 1-
 household, an audit entry per household and person); 200 dibao applications are lodged and
 accepted in 浦东新区 (310115) through the message bus, so the queue has deadlines to show. The
 server is `create_app` under uvicorn in its own process (one worker, as `safetynet serve` runs
-it). Each simulated clerk of 310115 signs in through the sign-in form, then for ``--rounds``
-rounds opens the work queue, one household of the county and a search by identity number, with a
+it; ``--workers N`` runs N as `safetynet serve --workers N` does). Each simulated clerk of 310115
+signs in through the sign-in form, then for ``--rounds`` rounds opens the work queue, one household of the county and a search by identity number, with a
 think time of ``--think`` seconds (default 1 s) between requests, as a person reading the page.
 Reports the median, p95 and maximum of each page's response time and the requests per second.
 """
@@ -37,12 +37,18 @@ PASSWORD = "bench password"
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
-def _serve(url: str, port: int) -> None:
+def _serve(url: str, port: int, workers: int) -> None:
     import uvicorn
 
     from safetynet.db.engine import create_database
     from safetynet.entrypoints.api import InMemoryUserDirectory, create_app
+    from safetynet.entrypoints.cli.api_cli import FACTORY
 
+    if workers > 1:  # as `safetynet serve --workers N` runs them (no API tokens: the workbench)
+        os.environ.update(SAFETYNET_SERVE_DATABASE_URL=url, SAFETYNET_SERVE_DEMO="1")
+        uvicorn.run(FACTORY, factory=True, workers=workers, host="127.0.0.1", port=port,
+                    log_level="warning", access_log=False)  # fmt: skip
+        return
     app = create_app(create_database(url), users=InMemoryUserDirectory({}))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -194,6 +200,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--think", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     parser.add_argument(
         "--reuse", action="store_true", help="The database at --url was written by a run before."
     )
@@ -212,7 +219,9 @@ def main() -> None:
     loaded = time.perf_counter() - started
     numbers = _numbers(url, 2000)
     port = _free_port()
-    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(url, port))
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(url, port, args.workers)
+    )
     server.start()
     try:
         for _ in range(200):
@@ -244,7 +253,7 @@ def main() -> None:
     backend = url.split(":", 1)[0]
     print(f"Web workbench, {backend}: {args.households:,} households, {persons:,} persons "
           f"(written in {loaded:.0f} s); {args.users} clerks × {args.rounds} rounds, think time "
-          f"{args.think} s; {requests} requests in {wall:.1f} s ({requests / wall:.1f}/s); "
+          f"{args.think} s; {args.workers} server process(es); {requests} requests in {wall:.1f} s ({requests / wall:.1f}/s); "
           f"{machine()}; revision {revision()}; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     print()
     print("| page | median (ms) | p95 (ms) | max (ms) | requests |")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from safetynet.bootstrap import upgrade
 from safetynet.db.engine import create_database
 from safetynet.entrypoints.api import hash_token
-from safetynet.entrypoints.cli.api_cli import serve
+from safetynet.entrypoints.cli.api_cli import FACTORY, app_from_environment, serve
 
 
 def _cli() -> typer.Typer:
@@ -111,3 +111,72 @@ def test_serve_demo_opens_a_sign_in_per_role_and_serves_the_workbench(
         )
         assert signed_in.status_code == 303
         assert "待办事项" in client.get("/").text
+
+
+def _users_file(tmp_path: Path) -> Path:
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        f"users: [{{name: a, role: auditor, region: '000000', token_sha256: {hash_token('t')}}}]\n",
+        encoding="utf-8",
+    )
+    return users
+
+
+def test_serve_with_several_workers_hands_uvicorn_a_factory_each_worker_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    db = create_database(url)
+    upgrade(db)
+    db.dispose()
+    users = _users_file(tmp_path)
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: seen.update(app=app, **options))
+    for name in ("SAFETYNET_SERVE_DATABASE_URL", "SAFETYNET_API_USERS"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(
+        _cli(), ["serve", "--url", url, "--users", str(users), "--workers", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (seen["app"], seen["factory"], seen["workers"]) == (FACTORY, True, 2)
+    assert (seen["log_config"], seen["access_log"]) == (None, False)
+    # What a worker process builds: the same database and users as the command checked.
+    app = app_from_environment()
+    assert "/audit/verify" in app.openapi()["paths"]
+    assert CliRunner().invoke(_cli(), ["serve", "--workers", "0"]).exit_code == 2
+
+
+def test_two_server_processes_answer_on_one_port(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    db = create_database(url)
+    upgrade(db)
+    db.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "safetynet.entrypoints.cli.main", "serve", "--url", url,
+               "--users", str(_users_file(tmp_path)), "--port", str(port), "--workers", "2"]  # fmt: skip
+    server = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    try:
+        status = None
+        deadline = time.monotonic() + 60
+        while status is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=5) as r:
+                    status = r.status
+            except OSError:
+                assert server.poll() is None, server.communicate()[1].decode()
+                time.sleep(0.3)
+        assert status == 200
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.communicate(timeout=30)  # and its pipe closed

@@ -43,20 +43,63 @@ def serve(
             "with a demo sign-in for each role, printed.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (one per core is usual on PostgreSQL; sessions and the audit "
+            "log are in the database, so they serve the same users).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web workbench at / and the case workflow REST API (OpenAPI at /docs and
     /openapi.json)."""
     from safetynet.entrypoints.cli._common import reports_errors
 
     if demo:
-        reports_errors(_serve_demo)(host, port)
+        reports_errors(_serve_demo)(host, port, workers)
         return
-    reports_errors(_serve)(host, port, url, users)
+    reports_errors(_serve)(host, port, url, users, workers)
 
 
-def _serve_demo(host: str, port: int) -> None:
-    """The demo database (made now if missing), its demo sign-ins, and the server."""
+# Several worker processes (uvicorn's own supervisor) each build the app themselves from these.
+_SERVE_URL_ENV = "SAFETYNET_SERVE_DATABASE_URL"
+_SERVE_DEMO_ENV = "SAFETYNET_SERVE_DEMO"
+FACTORY = "safetynet.entrypoints.cli.api_cli:app_from_environment"
+
+
+def app_from_environment() -> Any:
+    """The app of one server process when ``--workers`` is more than 1: the database and the
+    users file that ``safetynet serve`` checked before it started the workers."""
+    from safetynet.db.engine import create_database
+    from safetynet.entrypoints.api import FileUserDirectory, InMemoryUserDirectory, create_app
+
+    db = create_database(os.environ[_SERVE_URL_ENV])
+    if os.environ.get(_SERVE_DEMO_ENV):
+        return create_app(db, users=InMemoryUserDirectory({}))
+    return create_app(db, users=FileUserDirectory.load(Path(os.environ[USERS_ENV_VAR])))
+
+
+def _run(app: Any, host: str, port: int, workers: int, db: Any, env: dict[str, str]) -> None:
+    """Uvicorn, in this process (one worker) or with its supervisor over ``workers`` processes.
+    Uvicorn's own logging is left unconfigured so its records reach the handler the app factory
+    installs (masking identity numbers); RequestLog replaces its access log, which would print
+    raw URLs."""
     import uvicorn
+
+    if workers == 1:
+        uvicorn.run(app(), host=host, port=port, log_config=None, access_log=False)
+        return
+    os.environ[_SERVE_URL_ENV] = db.engine.url.render_as_string(hide_password=False)
+    os.environ.update(env)
+    uvicorn.run(FACTORY, factory=True, workers=workers, host=host, port=port, log_config=None,
+                access_log=False)  # fmt: skip
+
+
+def _serve_demo(host: str, port: int, workers: int = 1) -> None:
+    """The demo database (made now if missing), its demo sign-ins, and the server."""
 
     from safetynet.db.engine import create_database, require_current_schema
     from safetynet.entrypoints.api import InMemoryUserDirectory, create_app
@@ -85,8 +128,10 @@ def _serve_demo(host: str, port: int) -> None:
             out, ensure_demo_citizen(db, DEMO_COUNTIES[0], folder), f"http://{host}:{port}/"
         )
         # No API tokens in the demo: the workbench signs in; the API needs --users.
-        app = create_app(db, users=InMemoryUserDirectory({}))
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        _run(
+            lambda: create_app(db, users=InMemoryUserDirectory({})),
+            host, port, workers, db, {_SERVE_DEMO_ENV: "1"},
+        )  # fmt: skip
     finally:
         db.dispose()
 
@@ -113,9 +158,7 @@ def _require_audit_setup(url: Any) -> None:
         ) from None
 
 
-def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
-    import uvicorn
-
+def _serve(host: str, port: int, url: str | None, users: Path | None, workers: int = 1) -> None:
     from safetynet.db.engine import create_database, require_current_schema
     from safetynet.entrypoints.api import FileUserDirectory, create_app
     from safetynet.entrypoints.cli.paths import input_file
@@ -129,10 +172,7 @@ def _serve(host: str, port: int, url: str | None, users: Path | None) -> None:
     try:
         require_current_schema(db)
         _require_audit_setup(db.engine.url)
-        # Uvicorn's own logging is left unconfigured so its records reach the handler the app
-        # factory installs (masking identity numbers); RequestLog replaces its access log, which
-        # would print raw URLs.
-        app = create_app(db, users=directory)
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        env = {USERS_ENV_VAR: str(path.resolve())}
+        _run(lambda: create_app(db, users=directory), host, port, workers, db, env)
     finally:
         db.dispose()
