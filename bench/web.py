@@ -24,9 +24,12 @@ import random
 import re
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 from environment import machine, revision
@@ -37,20 +40,40 @@ PASSWORD = "bench password"
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
-def _serve(url: str, port: int, workers: int) -> None:
+def _serve(url: str, port: int) -> None:
     import uvicorn
 
     from safetynet.db.engine import create_database
     from safetynet.entrypoints.api import InMemoryUserDirectory, create_app
-    from safetynet.entrypoints.cli.api_cli import FACTORY
 
-    if workers > 1:  # as `safetynet serve --workers N` runs them (no API tokens: the workbench)
-        os.environ.update(SAFETYNET_SERVE_DATABASE_URL=url, SAFETYNET_SERVE_DEMO="1")
-        uvicorn.run(FACTORY, factory=True, workers=workers, host="127.0.0.1", port=port,
-                    log_level="warning", access_log=False)  # fmt: skip
-        return
     app = create_app(create_database(url), users=InMemoryUserDirectory({}))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _start_server(url: str, port: int, workers: int) -> Any:
+    """One server process, or uvicorn's supervisor over ``workers`` as `safetynet serve
+    --workers N` starts it (its own process: uvicorn hands its workers this process's stdin)."""
+    if workers == 1:
+        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(url, port))
+        server.start()
+        return server
+    from safetynet.db.engine import resolve_url
+    from safetynet.entrypoints.cli.api_cli import FACTORY
+
+    env = {**os.environ, "SAFETYNET_SERVE_DATABASE_URL":
+           resolve_url(url).render_as_string(hide_password=False), "SAFETYNET_SERVE_DEMO": "1"}  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", FACTORY, "--factory", "--workers", str(workers),
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+               "--no-access-log"]  # fmt: skip
+    return subprocess.Popen(command, env=env)
+
+
+def _stop_server(server: Any) -> None:
+    server.terminate()
+    if isinstance(server, subprocess.Popen):
+        server.wait(30)
+    else:
+        server.join(10)
 
 
 def _cases(url: str, count: int) -> None:
@@ -219,10 +242,7 @@ def main() -> None:
     loaded = time.perf_counter() - started
     numbers = _numbers(url, 2000)
     port = _free_port()
-    server = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(url, port, args.workers)
-    )
-    server.start()
+    server = _start_server(url, port, args.workers)
     try:
         for _ in range(200):
             try:
@@ -247,8 +267,7 @@ def main() -> None:
             t.join()
         wall = time.perf_counter() - began
     finally:
-        server.terminate()
-        server.join(10)
+        _stop_server(server)
     requests = sum(len(v) for v in timings.values())
     backend = url.split(":", 1)[0]
     print(f"Web workbench, {backend}: {args.households:,} households, {persons:,} persons "

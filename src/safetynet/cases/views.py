@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from safetynet.cases.model import (
     Appeal,
@@ -110,6 +110,17 @@ def overdue_and_due_soon(
     return sorted(rows, key=lambda r: (r.due, r.track_id, r.deadline))
 
 
+# The work queue reads a track's state and dates, not its documents: these JSON columns (the
+# household as declared, the screening with its explanations, reports, reasons) are left unread,
+# loaded only if something asks for them.
+_DOCUMENTS = (
+    defer(Application.household_json), defer(Application.screening),
+    defer(Application.relative_matches), defer(Track.investigators),
+    defer(Track.verification_report), defer(Track.opinion_reasons), defer(Track.explanation),
+    defer(Track.refusal_reasons), defer(Track.gradual_exit_schedule),
+)  # fmt: skip
+
+
 def _track_deadlines(session: Session, codes: Collection[str], horizon: dt.date) -> list[_Due]:
     """The open tracks' own deadlines up to ``horizon``."""
     tracks = session.execute(
@@ -120,6 +131,7 @@ def _track_deadlines(session: Session, codes: Collection[str], horizon: dt.date)
             Track.status.not_in([State.TERMINATED.value, State.APPROVED.value]),
         )
         .order_by(Track.id)
+        .options(*_DOCUMENTS)
     )
     return [
         (track, app, name, due, None, None, provisional_deadline(track, name))
