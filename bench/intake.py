@@ -24,7 +24,7 @@ With ``--counties K`` the population is K counties of ``--persons`` each and eve
 delivers its own household list: the K lists are imported in turn into the one registry (each
 import timed; the table gives the slowest, the sum and the registry's size at the end), as a
 province's counties would load theirs. ``--snapshot`` then times ``safetynet snapshot`` of the
-month over the whole registry.
+month over the whole registry, one county at a time (``--workers 1``) and two at once.
 
 The same commands time the code of another revision when its sources come first on the path
 (``PYTHONPATH=/path/to/other/src ./run bench intake …``), which is how the "before" figures of
@@ -234,16 +234,17 @@ def province(args: argparse.Namespace) -> None:
             f"({total / seconds:,.0f} rows/s); slowest county {max(r.seconds for r in runs):.1f} s, "
             f"first {runs[0].seconds:.1f} s, last {runs[-1].seconds:.1f} s.",
         ]
-        if args.snapshot:
+        for workers in (1, 2) if args.snapshot else ():
             out = args.workdir / "snapshot"
-            command = ["snapshot", "--month", "2025-09", "--out", str(out), "--url", url, "--quiet"]
+            command = ["snapshot", "--month", "2025-09", "--out", str(out), "--url", url,
+                       "--workers", str(workers), "--quiet"]  # fmt: skip
             run = _import(command)
             lines += [
                 "",
-                f"`safetynet snapshot --month 2025-09` of the whole registry: {run.seconds:.1f} s "
-                f"({total / run.seconds:,.0f} persons/s), CPU of the command "
-                f"{run.cpu_seconds:.1f} s, peak RSS {run.peak_rss_mib:,.0f} MiB, "
-                f"load at the end {run.load:.1f}.",
+                f"`safetynet snapshot --month 2025-09 --workers {workers}` of the whole registry: "
+                f"{run.seconds:.1f} s ({total / run.seconds:,.0f} persons/s), CPU of the command "
+                f"{run.cpu_seconds:.1f} s, peak RSS "
+                f"{run.peak_rss_mib:,.0f} MiB, load at the end {run.load:.1f}.",
             ]
             shutil.rmtree(out, ignore_errors=True)
     finally:
