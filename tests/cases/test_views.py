@@ -73,3 +73,28 @@ def test_unanswered_complaints_come_first_oldest_first_then_the_latest_answers(
     assert (third.answered, third.answered_on, third.working_days) == (True, D(2025, 9, 24), 5)
     assert third.answer == "已核实，身份证号110***********0032已更正"
     assert (fourth.answer, fourth.working_days) == ("已增设窗口", 2)
+
+
+def test_a_complaint_is_due_five_working_days_after_it_is_lodged_and_shown_overdue_after(
+    database: Database, fixed_clock: Clock
+) -> None:
+    accepted_dibao(database, fixed_clock)
+    mine = household_id_of(database, "H1")
+    # Lodged on Thursday 25 September 2025: Fri 26, Sun 28 (worked in lieu), Mon 29, Tue 30,
+    # then the National Day holiday (1-8 October): the fifth working day is Thursday 9 October.
+    waiting = _lodge(database, fixed_clock, mine, D(2025, 9, 25), "补贴为何停发")
+    answered_late = _lodge(database, fixed_clock, mine, D(2025, 9, 1), "材料被退回三次")
+    answered_in_time = _lodge(database, fixed_clock, mine, D(2025, 9, 2), "电话打不通")
+    _answer(database, fixed_clock, answered_late, D(2025, 9, 10), "已说明所缺材料")
+    _answer(database, fixed_clock, answered_in_time, D(2025, 9, 5), "已增加接听人员")
+    with database.sessions() as session:
+        on_the_day = {
+            r.id: r for r in complaint_rows(session, within="310115", today=D(2025, 10, 9))
+        }
+        after = {r.id: r for r in complaint_rows(session, within="310115", today=D(2025, 10, 10))}
+    assert on_the_day[waiting].answer_due == D(2025, 10, 9)
+    assert not on_the_day[waiting].overdue
+    assert after[waiting].overdue
+    # 1 September + 5 working days = 8 September: answered on the 10th, after its limit.
+    assert (after[answered_late].answer_due, after[answered_late].late) == (D(2025, 9, 8), True)
+    assert (after[answered_in_time].late, after[answered_in_time].overdue) == (False, False)

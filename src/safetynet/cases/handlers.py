@@ -1876,6 +1876,9 @@ def lodge_complaint(cmd: c.LodgeComplaint, uow: UnitOfWork, clock: Clock) -> e.C
         app = uow.session.get(Application, track.application_id) if track is not None else None
         if app is None or app.household_id != cmd.household_id:
             raise UnknownNameError("track", str(cmd.track_id))
+    household = uow.session.get(Household, cmd.household_id)
+    if household is None:
+        raise UnknownNameError("household", str(cmd.household_id))
     complaint = Complaint(
         household_id=cmd.household_id,
         track_id=cmd.track_id,
@@ -1883,6 +1886,9 @@ def lodge_complaint(cmd: c.LodgeComplaint, uow: UnitOfWork, clock: Clock) -> e.C
         lodged_by=cmd.actor.name,
         text=text,
         status="lodged",
+        answer_due=DeadlineRules(uow.parameters, household.region_code).complaint_answer_due(
+            cmd.on
+        ),
     )
     uow.session.add(complaint)
     uow.session.flush()

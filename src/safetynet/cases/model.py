@@ -210,7 +210,7 @@ class Objection(Base):
 
 class Complaint(Base):
     """A complaint a household lodges (投诉): about its case or how it was served; the office
-    answers it (migration 0025)."""
+    answers it (migration 0025), by its time limit (migration 0030)."""
 
     __tablename__ = "case_complaints"
 
@@ -223,6 +223,8 @@ class Complaint(Base):
     status: Mapped[str] = mapped_column(String(10))
     answer: Mapped[str | None] = mapped_column(Text)
     answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The day by which the office answers (migration 0030; none for complaints lodged before).
+    answer_due: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (CheckConstraint("status IN ('lodged', 'answered')", name="status"),)
 

@@ -287,6 +287,11 @@ class ComplaintRow:
     answered_on: dt.date | None
     # Working days from lodging to today (unanswered) or to the answer (answered).
     working_days: int
+    # The day by which the office answers (None: lodged before complaints had a time limit), and
+    # whether that day has passed unanswered or the answer came after it.
+    answer_due: dt.date | None = None
+    overdue: bool = False
+    late: bool = False
 
 
 def complaint_rows(session: Session, *, within: str, today: dt.date) -> list[ComplaintRow]:
@@ -315,6 +320,13 @@ def complaint_rows(session: Session, *, within: str, today: dt.date) -> list[Com
             mask_text(complaint.answer) if complaint.answer is not None else None,
             complaint.answered_on,
             working_days_between(complaint.lodged_on, complaint.answered_on or today),
+            complaint.answer_due,
+            complaint.answered_on is None
+            and complaint.answer_due is not None
+            and complaint.answer_due < today,
+            complaint.answered_on is not None
+            and complaint.answer_due is not None
+            and complaint.answered_on > complaint.answer_due,
         )
         for complaint, household, track in rows
     ]

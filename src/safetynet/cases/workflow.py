@@ -388,6 +388,10 @@ class DeadlineRules:
         opened, counted as the alert's own time limit is (``add_working_days``)."""
         return self.working_days("monitoring.recheck_limit", opened_on)
 
+    def complaint_answer_due(self, lodged_on: dt.date) -> dt.date:
+        """A household's complaint: working days from the day it is lodged."""
+        return self.working_days("complaint.answer_within", lodged_on)
+
     def appeal_lodge_due(self, kind: str, known_on: dt.date) -> dt.date:
         if kind == "litigation":
             return self.months("appeal.litigation_lodge", known_on)

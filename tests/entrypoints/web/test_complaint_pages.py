@@ -75,6 +75,7 @@ def test_a_citizens_complaint_is_answered_by_the_township_and_read_by_the_citize
     assert HEAD not in page.text
     # 26, 28 (a Sunday worked in lieu of the National Day holiday), 29 and 30 September.
     assert "已等待4个工作日" in row.group(0)
+    assert "答复期限：2025-10-09" in row.group(0)  # five working days, across National Day
 
     action = f"/complaints/{complaint}/answer"
     empty = _post(web, "/complaints", action, on="2025-09-30", answer="  ")
