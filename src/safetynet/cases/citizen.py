@@ -396,6 +396,7 @@ class CitizenComplaint:
     text: str
     status_zh: str
     answer: str | None
+    answer_due: dt.date | None = None  # by when the office answers (None before migration 0030)
 
 
 def household_complaints(session: Session, household_id: int) -> list[CitizenComplaint]:
@@ -413,6 +414,7 @@ def household_complaints(session: Session, household_id: int) -> list[CitizenCom
             complaint.text,
             "已答复" if complaint.status == "answered" else "处理中",
             complaint.answer,
+            complaint.answer_due,
         )
         for complaint, program in rows
     ]

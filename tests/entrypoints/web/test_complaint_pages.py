@@ -43,6 +43,7 @@ def _lodged(web: TestClient, database: Database) -> int:
     citizen_sign_in(web)
     lodged = _post(web, "/citizen/complaints", "/citizen/complaints", track_id="", text=TEXT)
     assert lodged.status_code == 200, lodged.text[-2000:]
+    assert "办理单位将于2025-10-09前答复。" in lodged.text  # the citizen is told by when
     with database.sessions() as session:
         return int(session.execute(select(Complaint.id)).scalar_one())
 
