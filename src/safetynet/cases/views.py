@@ -288,10 +288,15 @@ class ComplaintRow:
     # Working days from lodging to today (unanswered) or to the answer (answered).
     working_days: int
     # The day by which the office answers (None: lodged before complaints had a time limit), and
-    # whether that day has passed unanswered or the answer came after it.
+    # whether that day has passed unanswered.
     answer_due: dt.date | None = None
     overdue: bool = False
-    late: bool = False
+
+    @property
+    def late(self) -> bool:
+        """Answered after its time limit."""
+        due, answered = self.answer_due, self.answered_on
+        return due is not None and answered is not None and answered > due
 
 
 def complaint_rows(session: Session, *, within: str, today: dt.date) -> list[ComplaintRow]:
@@ -324,9 +329,6 @@ def complaint_rows(session: Session, *, within: str, today: dt.date) -> list[Com
             complaint.answered_on is None
             and complaint.answer_due is not None
             and complaint.answer_due < today,
-            complaint.answered_on is not None
-            and complaint.answer_due is not None
-            and complaint.answered_on > complaint.answer_due,
         )
         for complaint, household, track in rows
     ]

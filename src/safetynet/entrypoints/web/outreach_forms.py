@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from safetynet.audit.log import Actor
 from safetynet.cases import commands as cc
@@ -22,6 +22,8 @@ __all__ = [
     "answer_complaint",
     "answer_contact",
     "close_lead",
+    "form_state",
+    "listing",
     "page_of",
     "rate_contact",
     "record_contact",
@@ -232,6 +234,19 @@ def verify_delivery(
         accepted=decision == "accept",
         note=_text(form, "note", required=False),
     )
+
+
+def form_state(query: Mapping[str, str], today: dt.date) -> dict[str, Any]:
+    """What a page of forms starts from: no error, nothing typed, no form failed, and the step
+    just done (``?done=``) to confirm."""
+    return {"today": today, "errors": [], "form": {}, "failed": "", "done": query.get("done", "")}
+
+
+def listing(name: str, rows: list[T], query: Mapping[str, str]) -> dict[str, Any]:
+    """``rows`` of the page asked for under ``name``, with the page's number and whether more
+    follow (``page_of``)."""
+    shown, page, more = page_of(rows, query)
+    return {name: shown, "page": page, "more": more}
 
 
 def page_of(rows: list[T], query: Mapping[str, str]) -> tuple[list[T], int, bool]:

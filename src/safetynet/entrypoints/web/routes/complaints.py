@@ -28,17 +28,8 @@ def _complaints_context(request: Request, user: StaffUser) -> dict[str, Any]:
     service = service_of(request)
     with service.db.sessions() as session:
         rows = complaint_rows(session, within=user.region, today=service.today())
-    shown, page, more = forms.page_of(rows, request.query_params)
-    return {
-        "complaints": shown,
-        "page": page,
-        "more": more,
-        "today": service.today(),
-        "errors": [],
-        "form": {},
-        "failed": "",
-        "done": request.query_params.get("done", ""),
-    }
+    query = request.query_params
+    return forms.listing("complaints", rows, query) | forms.form_state(query, service.today())
 
 
 @router.get("/complaints")

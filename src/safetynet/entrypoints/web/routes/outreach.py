@@ -41,18 +41,12 @@ def _hotline_context(request: Request, user: StaffUser) -> dict[str, Any]:
     service = service_of(request)
     with service.db.sessions() as session:
         rows = contact_rows(session, within=user.region, today=service.today())
-    shown, page, more = forms.page_of(rows, request.query_params)
+    query = request.query_params
     return {
-        "contacts": shown,
-        "page": page,
-        "more": more,
-        "today": service.today(),
+        **forms.listing("contacts", rows, query),
+        **forms.form_state(query, service.today()),
         "channels": CHANNELS,
         "topics": TOPICS,
-        "errors": [],
-        "form": {},
-        "failed": "",
-        "done": request.query_params.get("done", ""),
     }
 
 
@@ -160,17 +154,11 @@ def _leads_context(request: Request, user: StaffUser) -> dict[str, Any]:
     service = service_of(request)
     with service.db.sessions() as session:
         rows = lead_rows(session, within=user.region, today=service.today())
-    shown, page, more = forms.page_of(rows, request.query_params)
+    query = request.query_params
     return {
-        "leads": shown,
-        "page": page,
-        "more": more,
-        "today": service.today(),
+        **forms.listing("leads", rows, query),
+        **forms.form_state(query, service.today()),
         "sources": LEAD_SOURCES,
-        "errors": [],
-        "form": {},
-        "failed": "",
-        "done": request.query_params.get("done", ""),
     }
 
 
@@ -211,15 +199,7 @@ def _lead_context(request: Request, user: StaffUser, lead_id: int) -> dict[str, 
             way = lead_progress(session, lead_id, within=region_subtree(user.region), today=today)
         except UnknownNameError:
             raise NotFound() from None
-    return {
-        "lead": found[0],
-        "way": way,
-        "today": today,
-        "errors": [],
-        "form": {},
-        "failed": "",
-        "done": request.query_params.get("done", ""),
-    }
+    return {"lead": found[0], "way": way, **forms.form_state(request.query_params, today)}
 
 
 @router.get("/leads/{lead_id}")

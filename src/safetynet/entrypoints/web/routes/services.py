@@ -39,20 +39,14 @@ def _context(request: Request, user: StaffUser) -> dict[str, Any]:
     with service.db.sessions() as session:
         contracts = contract_rows(session, within=user.region)
         deliveries = delivery_rows(session, within=user.region, month=month, status=status)
-    shown, page, more = forms.page_of(deliveries, request.query_params)
+    query = request.query_params
     return {
         "contracts": contracts,
-        "deliveries": shown,
-        "page": page,
-        "more": more,
+        **forms.listing("deliveries", deliveries, query),
+        **forms.form_state(query, service.today()),
         "month": month or "",
         "status": status or "",
         "statuses": STATUSES,
-        "today": service.today(),
-        "errors": [],
-        "form": {},
-        "failed": "",
-        "done": request.query_params.get("done", ""),
     }
 
 
