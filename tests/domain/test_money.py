@@ -68,6 +68,31 @@ def test_integer_rounding_agrees_with_decimal(n: int, d: int, mode: Rounding) ->
     assert int(div_round(np.array([n], dtype=np.int64), d, mode)[0]) == expected
 
 
+@given(
+    st.lists(st.integers(min_value=-(10**12), max_value=10**12), min_size=1, max_size=20),
+    st.integers(min_value=1, max_value=10**6),
+    st.sampled_from(list(Rounding)),
+)
+def test_a_column_rounds_as_each_of_its_amounts_alone(
+    ns: list[int], d: int, mode: Rounding
+) -> None:
+    # A column of amounts that are all ≥ 0 takes a shorter path than one with a negative amount:
+    # both give, for each amount, what Decimal gives.
+    for column in (ns, [abs(n) for n in ns]):
+        got = div_round(np.array(column, dtype=np.int64), d, mode)
+        expected = [
+            int((Decimal(n) / Decimal(d)).quantize(Decimal(1), rounding=DECIMAL_MODES[mode]))
+            for n in column
+        ]
+        assert [int(v) for v in got] == expected
+
+
+def test_half_up_next_to_the_int64_limit_does_not_overflow() -> None:
+    top = np.iinfo(np.int64).max
+    got = div_round(np.array([top, top - 1, 0], dtype=np.int64), 10, Rounding.HALF_UP)
+    assert [int(v) for v in got] == [top // 10 + 1, top // 10 + 1, 0]
+
+
 def test_ratio_multiplication_is_exact() -> None:
     # 1.3 × 600 yuan = 780 yuan, with no float anywhere
     assert mul_ratio(60000, Decimal("1.3")) == 78000

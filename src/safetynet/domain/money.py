@@ -137,7 +137,14 @@ def _div_round_array(n: IntArray, d: int, mode: Rounding) -> IntArray:
 def _div_round_raw(n: IntArray, d: int, mode: Rounding) -> Any:
     if d == 1:  # a whole ratio: nothing to round (and no pass of integer division)
         return n
-    q, r = np.divmod(n, d)  # one pass; 0 <= r < d (floor division, d > 0)
+    if mode is Rounding.HALF_UP and _fits_half_up(n, d):
+        # Amounts are almost always ≥ 0: then half-up is ⌊(n + ⌊d/2⌋) / d⌋ exactly (the rest r
+        # rounds up iff r ≥ ⌈d/2⌉ iff 2r ≥ d), one addition and one division by a scalar.
+        return (n + d // 2) // d
+    # Floor division by a scalar (NumPy divides by a constant with a multiply and shifts) and the
+    # rest from it: several times faster than ``np.divmod``. 0 <= r < d (floor division, d > 0).
+    q = n // d
+    r = n - q * d
     has_rest = r > 0
     if mode is Rounding.FLOOR:
         return q
@@ -158,6 +165,16 @@ def _div_round_raw(n: IntArray, d: int, mode: Rounding) -> Any:
     if mode is Rounding.HALF_EVEN:
         return q + above + (half & (q % 2 == 1))
     raise ValueError(f"unknown rounding mode {mode}")
+
+
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def _fits_half_up(n: Any, d: int) -> bool:
+    """``n`` is never negative and ``n + ⌊d/2⌋`` cannot overflow int64."""
+    if isinstance(n, np.ndarray):
+        return n.size == 0 or bool(n.min() >= 0 and n.max() <= _INT64_MAX - d // 2)
+    return bool(0 <= n <= _INT64_MAX - d // 2)
 
 
 def mul_ratio(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 
@@ -49,6 +49,9 @@ Period = Literal["month", "year", "event"]
 StepKind = Literal["money", "bool", "int", "ratio", "text"]
 
 
+_Shared = TypeVar("_Shared")
+
+
 class Params:
     """Parameter values for one date and one region, remembering every value read."""
 
@@ -68,7 +71,7 @@ class Params:
         # Values used only where the region has none in force: the demo's illustrative locality.
         self.fallbacks = dict(fallbacks or {})
         self._cache: dict[str, Resolved] = {}
-        self._shared: dict[str, tuple[Population, np.ndarray]] = {}
+        self._shared: dict[str, tuple[Population, Any]] = {}
 
     def resolve(self, name: str) -> Resolved:
         hit = self._cache.get(name)
@@ -102,16 +105,21 @@ class Params:
             hit = self._cache[key] = self.tree.resolve(name, self.on, [NATION], self.overrides)
         return hit
 
-    def shared(self, key: str, pop: Population, make: Callable[[], np.ndarray]) -> np.ndarray:
+    def shared(self, key: str, pop: Population, make: Callable[[], _Shared]) -> _Shared:
         """An intermediate several programs compute alike (dibao's counted income, read by
-        tekun, rigid expenditure and temporary assistance), made once per population for this
-        parameter view and read-only from then on. Only for untraced runs: an explanation
-        records its own steps."""
+        tekun, rigid expenditure and temporary assistance; the retirement facts, read by the
+        retirement age and the employee pension), made once per population for this parameter
+        view and read-only from then on (an array, or each array of a dataclass). Only for
+        untraced runs: an explanation records its own steps."""
         hit = self._shared.get(key)
         if hit is not None and hit[0] is pop:
-            return hit[1]
+            found: _Shared = hit[1]
+            return found
         value = make()
-        value.setflags(write=False)
+        arrays = [value] if isinstance(value, np.ndarray) else list(vars(value).values())
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                array.setflags(write=False)
         self._shared[key] = (pop, value)
         return value
 
@@ -180,8 +188,12 @@ class Trace:
         formula: str = "",
         params: Sequence[str] = (),
     ) -> None:
+        """Record one step; ``value`` is the column (or scalar) shown, or a function giving it
+        where working it out would cost a pass over the population when nothing is explained."""
         if not self.enabled:
             return
+        if callable(value):  # worked out only for an explanation (a whole column costs a pass)
+            value = value()
         self.steps.append(Step(key, label, self._show(value, kind), formula, list(params)))
 
     def _show(self, value: Any, kind: StepKind) -> Any:

@@ -124,9 +124,11 @@ def _counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray
         "excluded_income",
         "Income left out by law (special care, rewards, scholarships, assistance benefits, "
         "childcare subsidy; central resident pension where excluded)",
-        pop.p("excluded_income")
-        + pop.p("resident_pension_central")
-        * p.flag(P + "income_excluded.resident_pension_central"),
+        lambda: (
+            pop.p("excluded_income")
+            + pop.p("resident_pension_central")
+            * p.flag(P + "income_excluded.resident_pension_central")
+        ),
         params=[P + "income_excluded.resident_pension_central"],
     )
     t.step(

@@ -47,7 +47,7 @@ class DisabilityLivingSubsidy(Program):
         t.step(
             "covered",
             "Disabled member of a covered household (dibao; marginal / low-income where extended)",
-            full_tier | marginal_tier,
+            lambda: full_tier | marginal_tier,
             kind="bool",
             params=[
                 P + "living_subsidy_covers_dibao_marginal",

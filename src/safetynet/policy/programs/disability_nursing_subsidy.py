@@ -65,7 +65,7 @@ class DisabilityNursingSubsidy(Program):
         t.step(
             "holder",
             "Grade 1-2 holder, or in the locally extended group",
-            g1 | g2 | extended,
+            lambda: g1 | g2 | extended,
             kind="bool",
             params=[P + "nursing_subsidy_extension"],
         )

@@ -172,7 +172,7 @@ class EducationAssistance(Program):
         t.step(
             "national_components",
             "National components: boarding living subsidy (compulsory) and national grant (higher)",
-            boarding_amount + grant,
+            lambda: boarding_amount + grant,
             params=names,
         )
         total: IntArray = (local + boarding_amount + grant).astype(np.int64)

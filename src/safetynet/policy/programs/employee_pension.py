@@ -208,7 +208,7 @@ class EmployeePension(Program):
             t.step(
                 "retirement_age_override",
                 "Retirement age entered for special early retirement (months)",
-                np.where(subject & (override > 0), override, 0),
+                lambda: np.where(subject & (override > 0), override, 0),
                 kind="int",
                 params=[R + "minimum_contribution_months_by_year"],
             )
@@ -218,7 +218,7 @@ class EmployeePension(Program):
         t.step(
             "pension_status",
             "Drawing a pension from the record (1), already in payment (2), contributing (3)",
-            np.where(retiring, 1, np.where(in_payment, 2, np.where(contributing, 3, 0))),
+            lambda: np.where(retiring, 1, np.where(in_payment, 2, np.where(contributing, 3, 0))),
             kind="int",
             formula="retirement month reached and minimum met → pension; otherwise contributions "
             "(延长缴费 after the retirement month until the minimum is met)",

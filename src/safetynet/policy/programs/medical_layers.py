@@ -108,7 +108,7 @@ def medical_group(pop: Population, t: Trace) -> IntArray:
         t.step(
             "medical_group",
             "Group of each member (tekun, dibao, marginal, monitored, illness-impoverished, ordinary)",
-            np.asarray(GROUPS, dtype=object)[group],
+            lambda: np.asarray(GROUPS, dtype=object)[group],
             kind="text",
         )
     return group
@@ -256,7 +256,7 @@ def critical_illness_layer(
     t.step(
         "critical_illness_deductible",
         "Critical-illness deductible (reduced for dibao, tekun and people returned to poverty)",
-        np.where(covered, deductible, 0),
+        lambda: np.where(covered, deductible, 0),
         params=[n for n in params if n.endswith(("deductible", "deductible_share"))],
     )
     uncapped = ~preferred

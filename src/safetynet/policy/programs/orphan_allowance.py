@@ -110,7 +110,7 @@ def top_up(pop: Population, t: Trace, standard: IntArray, mask: BoolArray) -> In
     t.step(
         "already_received",
         "Dibao, tekun support and disability living subsidy already received",
-        np.where(mask, received, 0),
+        lambda: np.where(mask, received, 0),
     )
     paid = np.where(mask, np.maximum(standard - received, 0), 0).astype(np.int64)
     t.step(

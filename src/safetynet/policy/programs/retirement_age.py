@@ -167,7 +167,7 @@ def statutory_retirement(
     t.step(
         "original_retirement_month",
         "Original retirement month (birth month + original age 60 / 55 / 50)",
-        yyyymm(np.where(subject, original, 0)),
+        lambda: yyyymm(np.where(subject, original, 0)),
         kind="int",
         params=[P + "original_age_months"],
     )
@@ -182,7 +182,7 @@ def statutory_retirement(
     t.step(
         "statutory_retirement_month",
         "Statutory retirement month (YYYYMM)",
-        yyyymm(np.where(subject, statutory, 0)),
+        lambda: yyyymm(np.where(subject, statutory, 0)),
         kind="int",
         formula="original month + delay",
     )
@@ -192,18 +192,34 @@ def statutory_retirement(
 def minimum_contribution_months(p: Params, year: IntArray) -> IntArray:
     """Minimum contribution months for people reaching retirement in ``year`` (by row of the
     dated scale: 180 through 2029, +6 a year from 2030, 240 from 2039)."""
+    rows = p.value(P + "minimum_contribution_months_by_year")
+    starts = np.array([int(start) for start, _ in rows], dtype=np.int64)
+    if len(starts) and bool(np.all(starts[1:] > starts[:-1])):
+        # Rows by ascending year (as the scale is written): each year takes the last row that has
+        # started, found by one search instead of a pass per row.
+        months = np.array([0, *(int(m) for _, m in rows)], dtype=np.int64)
+        found: IntArray = months[np.searchsorted(starts, year, side="right")]
+        return found
     out = np.zeros(len(year), dtype=np.int64)
-    for start, months in p.value(P + "minimum_contribution_months_by_year"):
-        out = np.where(year >= int(start), int(months), out)
+    for start, months_ in rows:
+        out = np.where(year >= int(start), int(months_), out)
     return out
 
 
 def retirement(pop: Population, p: Params, t: Trace) -> Retirement:
-    """Statutory and effective retirement of every employee-pension insured person.
+    """Statutory and effective retirement of every employee-pension insured person, made once
+    per population and parameter view for the programs that read it (the retirement age and the
+    employee pension), except when explained.
 
     Bad input: a birth date after the calculation date is an error naming ``birth_date``; a category
     contradicting the person's sex is not guessed away: the person is flagged (``category_conflict``)
     and not computed (ineligible, all outputs 0)."""
+    if t.enabled:
+        return _retirement(pop, p, t)
+    return p.shared("retirement_age.retirement", pop, lambda: _retirement(pop, p, t))
+
+
+def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     insured = pop.p("employee_pension_insured").astype(bool)
     born_int = pop.p("birth_date").astype(np.int64)
     if (insured & (born_int > date_to_int(p.on))).any():
@@ -228,7 +244,7 @@ def retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     t.step(
         "contribution_months",
         "Contribution months, paid plus deemed",
-        np.where(subject, contributed, 0),
+        lambda: np.where(subject, contributed, 0),
         kind="int",
     )
 
@@ -274,7 +290,7 @@ def retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     t.step(
         "effective_retirement_month",
         "Retirement month that applies (YYYYMM)",
-        yyyymm(effective),
+        lambda: yyyymm(effective),
         kind="int",
     )
     born = month_index(born_int)

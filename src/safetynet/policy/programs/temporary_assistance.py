@@ -108,7 +108,7 @@ class TemporaryAssistance(Program):
             t.step(
                 "emergency_standard_amount",
                 "Emergency standard amount",
-                np.where(emergency, std_amount, 0),
+                lambda: np.where(emergency, std_amount, 0),
                 formula="multiple × dibao standard × members",
                 params=[P + "emergency.standard_multiple"],
             )

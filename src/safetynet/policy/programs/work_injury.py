@@ -266,7 +266,7 @@ class WorkInjury(Program):
             t.step(
                 "allowance",
                 "Monthly disability allowance before retirement (topped up to the minimum wage)",
-                fund + employer,
+                lambda: fund + employer,
                 formula="max(ratio by grade × own wage, minimum wage); grades 1-4 fund, 5-6 "
                 "employer and only if no suitable work is arranged",
                 params=[
@@ -282,7 +282,7 @@ class WorkInjury(Program):
                 t.step(
                     "retired_top_up",
                     "Grades 1-4 after retirement: the fund tops the basic pension up to the allowance",
-                    np.where(retired, top_up, 0),
+                    lambda: np.where(retired, top_up, 0),
                     formula="max(allowance − basic pension, 0)",
                 )
         return self.round_amount(fund, p), self.round_amount(employer, p)
