@@ -3,6 +3,7 @@ with the reason."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +87,70 @@ def test_a_damaged_county_is_refused_with_its_reason(
     _damage(tmp_path, entity, change)
     with pytest.raises(InputError, match=reason):
         read_county(tmp_path, COUNTY)
+
+
+def _columns_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    read = pq.ParquetFile.read
+
+    def spy(self: pq.ParquetFile, columns: list[str] | None = None, **kw: object) -> pa.Table:
+        seen.extend(columns or self.schema_arrow.names)
+        return read(self, columns=columns, **kw)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", spy)
+    return seen
+
+
+def test_a_field_is_read_from_the_file_only_when_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_county(tmp_path, _county())
+    seen = _columns_read(monkeypatch)
+    read = read_county(tmp_path, COUNTY)
+    keys = {"household_id", "person_id", "region"}
+    assert set(seen) == keys  # the keys only: no field yet
+    assert read.population.p("birth_date").tolist()[:2] == [19600101, 19620505]
+    assert set(seen) == keys | {"birth_date"}
+    read.population.p("birth_date")
+    assert seen.count("birth_date") == 1  # kept once read
+
+
+def test_a_column_the_file_shows_to_be_all_default_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    county = _county()
+    county.population.households["is_dibao_recipient"] = np.zeros(3, dtype=np.bool_)
+    write_county(tmp_path, county)
+    seen = _columns_read(monkeypatch)
+    pop = read_county(tmp_path, COUNTY).population
+    assert pop.h("is_dibao_recipient").tolist() == [False, False, False]
+    assert pop.h("financial_assets").tolist() == [0, 120_000, 5_000_00]
+    assert "is_dibao_recipient" not in seen
+    assert "financial_assets" in seen
+    # Like a field the file does not have: one value, seen read-only.
+    with pytest.raises(ValueError, match="read-only"):
+        pop.h("is_dibao_recipient")[0] = True
+
+
+def test_the_columns_iterate_copy_and_pickle_as_every_column_of_the_file(tmp_path: Path) -> None:
+    written = _county()
+    write_county(tmp_path, written)
+    pop = read_county(tmp_path, COUNTY).population
+    assert sorted(pop.persons) == sorted(written.population.persons)
+    one = pop.take(np.array([2]))  # household 13, three members: every column taken
+    assert one.p("sex").tolist() == [2, 1, 2]
+    assert one.h("financial_assets").tolist() == [5_000_00]
+    again = pickle.loads(pickle.dumps(pop))
+    assert isinstance(again.persons, dict)
+    assert {k: v.tolist() for k, v in again.persons.items()} == {
+        k: v.tolist() for k, v in pop.persons.items()
+    }
+
+
+def test_a_damaged_column_is_named_when_it_is_read_and_spares_the_others(tmp_path: Path) -> None:
+    write_county(tmp_path, _county())
+    _damage(tmp_path, "persons", {"sex": pa.array(["m", "f", "m", "f", "m", "f"], pa.string())})
+    pop = read_county(tmp_path, COUNTY).population
+    assert pop.p("birth_date").tolist()[0] == 19600101  # a program reading birth dates runs
+    with pytest.raises(InputError, match="column sex"):
+        pop.p("sex")

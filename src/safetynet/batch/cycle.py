@@ -220,7 +220,7 @@ def cycle_county(job: CountyJob) -> CountyCycle:
         if other.num_rows:
             numbers = np.concatenate(rows) if rows else np.zeros(0, np.int64)
             other = other.append_column(
-                "feed_county", pa.array([job.county] * other.num_rows, pa.string())
+                "feed_county", pa.repeat(pa.scalar(job.county, pa.string()), other.num_rows)
             ).append_column("row", pa.array(numbers[~mine.to_numpy(False)], pa.int64()))
             elsewhere = dict(
                 zip(

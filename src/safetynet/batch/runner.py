@@ -127,7 +127,7 @@ def evaluate_county(
             pa.table(
                 {
                     "household_id": data.household_id[chosen],
-                    "program": pa.array([pid] * int(chosen.sum()), pa.string()),
+                    "program": pa.repeat(pa.scalar(pid, pa.string()), int(chosen.sum())),
                     "eligible": res.eligible[chosen],
                     "amount_fen": res.amount[chosen],
                 }
@@ -139,7 +139,7 @@ def evaluate_county(
                 pa.table(
                     {
                         "person_id": data.person_id[paid],
-                        "program": pa.array([pid] * int(paid.sum()), pa.string()),
+                        "program": pa.repeat(pa.scalar(pid, pa.string()), int(paid.sum())),
                         "amount_fen": res.person_amount[paid],
                     }
                 )

@@ -290,8 +290,8 @@ class _Truth:
                     "household_id": county.p("household_id")[persons].astype(np.int64),
                     "person_id": county.p("person_id")[persons].astype(np.int64),
                     "id_number": county.ids.take(pa.array(persons)),
-                    "kind": pa.array([kind] * len(persons), pa.string()),
-                    "discrepancy": pa.array([what] * len(persons), pa.string()),
+                    "kind": pa.repeat(pa.scalar(kind, pa.string()), len(persons)),
+                    "discrepancy": pa.repeat(pa.scalar(what, pa.string()), len(persons)),
                     "feed_county": pa.array(
                         [feed_county or county.code] * len(persons), pa.string()
                     ),

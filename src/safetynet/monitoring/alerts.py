@@ -432,11 +432,11 @@ def recipients_of(data: CountyData, programs: Iterable[str] | None = None) -> pa
         parts.append(
             pa.table(
                 {
-                    "county": pa.array([data.county] * len(rows), pa.string()),
+                    "county": pa.repeat(pa.scalar(data.county, pa.string()), len(rows)),
                     "household_id": data.household_id[pop.household_of[rows]],
                     "person_id": data.person_id[rows],
                     "id_number": ids[rows],
-                    "program": pa.array([pid] * len(rows), pa.string()),
+                    "program": pa.repeat(pa.scalar(pid, pa.string()), len(rows)),
                 },
                 schema=RECIPIENT_SCHEMA,
             )

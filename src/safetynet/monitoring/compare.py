@@ -598,7 +598,7 @@ def _effect_table(
             pa.table(
                 {
                     "household_id": household_id,
-                    "program": pa.array([pid] * n, pa.string()),
+                    "program": pa.repeat(pa.scalar(pid, pa.string()), n),
                     "declared_eligible": before.eligible[pid],
                     "declared_amount_fen": before.amount[pid],
                     "found_eligible": after.eligible[pid],

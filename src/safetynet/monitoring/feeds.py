@@ -510,7 +510,7 @@ def arrow_texts(column: pa.ChunkedArray | pa.Array, where: str = "column") -> pa
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         text = pc.utf8_trim_whitespace(array.cast(pa.string()))
     elif pa.types.is_null(kind):
-        text = pa.array([""] * len(array), pa.string())
+        text = pa.repeat(pa.scalar("", pa.string()), len(array))
     elif pa.types.is_date(kind) or pa.types.is_timestamp(kind):
         text = pc.cast(pc.cast(array, pa.date32()), pa.string())
     elif pa.types.is_integer(kind) or pa.types.is_decimal(kind):

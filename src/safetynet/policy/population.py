@@ -13,7 +13,7 @@ import difflib
 import functools
 import importlib
 import pkgutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -219,8 +219,8 @@ _SMALL_DEFAULTS: dict[tuple[str, int], tuple[Field, np.ndarray]] = {}
 class Population:
     """Columns of persons and households; persons of one household are contiguous."""
 
-    persons: dict[str, np.ndarray] = field(default_factory=dict)
-    households: dict[str, np.ndarray] = field(default_factory=dict)
+    persons: MutableMapping[str, np.ndarray] = field(default_factory=dict)
+    households: MutableMapping[str, np.ndarray] = field(default_factory=dict)
     household_of: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     household_ids: list[str] = field(default_factory=list)
 
@@ -286,6 +286,12 @@ class Population:
         (self.persons if entity is Entity.PERSON else self.households)[name] = column
         return column
 
+    def is_unset_zero(self, name: str) -> bool:
+        """``name`` is a person field nobody gave (or a file showed to be all default) whose
+        default is zero: a sum can leave it out."""
+        column = self.p(name)
+        return column.ndim == 1 and column.strides == (0,) and (len(column) == 0 or column[0] == 0)
+
     # -- aggregation between persons and households (exact integer arithmetic) --
 
     def sum_h(self, values: np.ndarray) -> IntArray:
@@ -293,7 +299,8 @@ class Population:
         if self.n_persons == 0:
             return np.zeros(0, dtype=np.int64)
         if len(self.starts) == 1:  # one household (a clerk's calculation): a plain sum
-            return np.array([values.sum(dtype=np.int64)], dtype=np.int64)
+            one: IntArray = np.add.reduce(values, dtype=np.int64, keepdims=True)
+            return one
         cumulative = np.empty(self.n_persons + 1, dtype=np.int64)
         cumulative[0] = 0
         np.cumsum(values, dtype=np.int64, out=cumulative[1:])
@@ -345,8 +352,9 @@ class Population:
 
     def age(self, on: dt.date) -> IntArray:
         """Age in completed years on ``on``."""
-        born = self.p("birth_date").astype(np.int64)
-        return (date_to_int(on) - born) // 10000
+        age: IntArray = np.subtract(date_to_int(on), self.p("birth_date"), dtype=np.int64)
+        age //= 10000
+        return age
 
     def age_in_months(self, on: dt.date) -> IntArray:
         born = self.p("birth_date").astype(np.int64)

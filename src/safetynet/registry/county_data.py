@@ -15,7 +15,7 @@ persons.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,69 +105,150 @@ def choose_counties(root: Path, only: Sequence[str] | None = None) -> list[str]:
 def read_county(root: Path, county: str) -> CountyData:
     """Read one county back into columns, checking the schema against the declared fields.
 
-    Each Arrow column is let go as soon as it is in NumPy (where it had to be copied, the two
-    would otherwise be held together); regions come as fixed-width text, each distinct code made
-    once (a county has one or a few), not a Python string per household."""
+    Only the keys are read here. Each declared field is read from the file the first time a
+    program asks for it (``ParquetColumns``): a run of one program reads that program's inputs,
+    never the other columns of the file, and a column is read alone, so the reader never holds
+    the Arrow buffers of more than one column at a time. A column that the file's own statistics
+    show to hold nothing but its field's default is not read at all: it is that default, as for
+    a field the file does not have. Regions come as fixed-width text, each distinct code made once
+    (a county has one or a few), not a Python string per household."""
     declare_all_fields()
-    persons = pq.read_table(root / "persons" / f"county={county}" / "part-0.parquet")
-    households = pq.read_table(root / "households" / f"county={county}" / "part-0.parquet")
     where = f"{root}/county={county}"
-    hh_ids = households.column("household_id").to_numpy()
-    p_hh = persons.column("household_id").to_numpy()
+    persons = pq.ParquetFile(root / "persons" / f"county={county}" / "part-0.parquet")
+    households = pq.ParquetFile(root / "households" / f"county={county}" / "part-0.parquet")
+    hh_ids = _column(households, "household_id").astype(np.int64, copy=False)
+    p_hh = _column(persons, "household_id")
     if len(p_hh) and np.any(p_hh[1:] < p_hh[:-1]):
         raise InputError(where, "persons must be grouped by household_id in ascending order")
-    index = np.searchsorted(hh_ids, p_hh)
-    if (
-        len(hh_ids) == 0
-        or np.any(index >= len(hh_ids))
-        or np.any(hh_ids[np.minimum(index, len(hh_ids) - 1)] != p_hh)
-    ):
-        raise InputError(where, "a person refers to a household that is not in households/")
-    # Persons come in ascending household order, so the households with members are counted by
-    # the steps of ``index`` (no sort of every person).
-    with_members = 1 + int(np.count_nonzero(np.diff(index))) if len(index) else 0
-    if with_members != len(hh_ids):
-        raise InputError(where, "a household has no members")
+    index = _household_rows(hh_ids, p_hh, where)
     del p_hh
     pop = Population()
-    pop.household_of = index.astype(np.int64, copy=False)
-    person_id = persons.column("person_id").to_numpy().astype(np.int64, copy=False)
-    id_number = (
-        persons.column("id_number").to_numpy(zero_copy_only=False)
-        if "id_number" in persons.column_names
-        else None
-    )
-    region = _region_codes(households.column("region"), where)
-    # Handed over, not shared: _fields frees each Arrow column once it is in NumPy.
-    tables = [households, persons]
-    del households, persons
-    pop.persons = _fields(tables.pop(), Entity.PERSON, where)
-    pop.households = _fields(tables.pop(), Entity.HOUSEHOLD, where)
+    pop.household_of = index
+    person_id = _column(persons, "person_id").astype(np.int64, copy=False)
+    names = persons.schema_arrow.names
+    id_number = _column(persons, "id_number") if "id_number" in names else None
+    region = _region_codes(_chunked(households, "region"), where)
+    pop.persons = ParquetColumns(persons, Entity.PERSON, where)
+    pop.households = ParquetColumns(households, Entity.HOUSEHOLD, where)
     return CountyData(
         county=county,
         population=pop,
-        household_id=hh_ids.astype(np.int64, copy=False),
+        household_id=hh_ids,
         region=region,
         person_id=person_id,
         id_number=id_number,
     )
 
 
-def _fields(table: pa.Table, entity: Entity, where: str) -> dict[str, np.ndarray]:
-    """The declared input fields of ``table`` as NumPy columns of their declared types; the
-    table's own reference to each column is dropped once it is converted."""
-    out: dict[str, np.ndarray] = {}
-    for name in table.column_names:
-        if name in KEY_COLUMNS:
-            continue
-        if name not in FIELDS:
-            raise InputError(f"{where}: column {name}", "is not a declared input field")
+def _household_rows(hh_ids: np.ndarray, p_hh: np.ndarray, where: str) -> np.ndarray:
+    """Each person's household row. Persons come in ascending household order, so the row is the
+    count of household changes before the person (one pass, no search); that it names the same
+    household is then checked in one more pass."""
+    index = np.zeros(len(p_hh), dtype=np.int64)
+    if len(p_hh):
+        np.cumsum(p_hh[1:] != p_hh[:-1], out=index[1:])
+    if len(p_hh) and int(index[-1]) + 1 == len(hh_ids) and np.array_equal(hh_ids[index], p_hh):
+        return index
+    # Something is wrong: name it as a reader would see it.
+    found = np.searchsorted(hh_ids, p_hh)
+    if (
+        len(hh_ids) == 0
+        or np.any(found >= len(hh_ids))
+        or np.any(hh_ids[np.minimum(found, len(hh_ids) - 1)] != p_hh)
+    ):
+        raise InputError(where, "a person refers to a household that is not in households/")
+    raise InputError(where, "a household has no members")
+
+
+def _chunked(file: pq.ParquetFile, name: str) -> pa.ChunkedArray:
+    return file.read(columns=[name], use_threads=False).column(0)
+
+
+def _column(file: pq.ParquetFile, name: str) -> np.ndarray:
+    column: np.ndarray = _chunked(file, name).to_numpy()  # one copy where there are chunks
+    return column
+
+
+class ParquetColumns(MutableMapping[str, np.ndarray]):
+    """The declared fields of one county file, each read when first asked for (then kept).
+
+    It iterates and copies as a mapping of every column the file has (``Population.take`` reads
+    them all); pickled, it is a plain dict of those columns."""
+
+    def __init__(self, file: pq.ParquetFile, entity: Entity, where: str) -> None:
+        self._file = file
+        self._where = where
+        self._read: dict[str, np.ndarray] = {}
+        self._unread: dict[str, int] = {}  # name -> its column in the file
+        for i, name in enumerate(file.schema_arrow.names):
+            if name in KEY_COLUMNS:
+                continue
+            if name not in FIELDS:
+                raise InputError(f"{where}: column {name}", "is not a declared input field")
+            f = FIELDS.get(name)
+            if f.entity is not entity:
+                raise InputError(f"{where}: column {name}", f"is a {f.entity} field")
+            self._unread[name] = i
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        found = self._read.get(name)
+        if found is not None:
+            return found
+        if name not in self._unread:
+            raise KeyError(name)
         f = FIELDS.get(name)
-        if f.entity is not entity:
-            raise InputError(f"{where}: column {name}", f"is a {f.entity} field")
-        out[name] = table.column(name).to_numpy().astype(f.dtype(), copy=False)
-        table = table.drop_columns([name])
-    return out
+        if self._only_default(self._unread[name], f):
+            value = np.array(f.default_value(), dtype=f.dtype())
+            column: np.ndarray = np.broadcast_to(value, (self._file.metadata.num_rows,))
+        else:
+            try:
+                column = _column(self._file, name).astype(f.dtype(), copy=False)
+            except (pa.ArrowInvalid, TypeError, ValueError) as e:
+                raise InputError(f"{self._where}: column {name}", f"cannot be read: {e}") from e
+        del self._unread[name]
+        self._read[name] = column
+        return column
+
+    def _only_default(self, i: int, f: Any) -> bool:
+        """The file's statistics show every row of column ``i`` to be the field's default."""
+        if f.default is None:
+            return False
+        meta = self._file.metadata
+        if meta.num_row_groups == 0:
+            return False
+        default = np.array(f.default_value(), dtype=f.dtype())
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(i).statistics
+            if stats is None or not stats.has_min_max or stats.null_count != 0:
+                return False
+            low = np.array(stats.min, dtype=f.dtype())
+            high = np.array(stats.max, dtype=f.dtype())
+            if not (low == default and high == default):
+                return False
+        return True
+
+    def __setitem__(self, name: str, value: np.ndarray) -> None:
+        self._unread.pop(name, None)
+        self._read[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        if name in self._unread:
+            del self._unread[name]
+        else:
+            del self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from list(self._read)
+        yield from list(self._unread)
+
+    def __len__(self) -> int:
+        return len(self._read) + len(self._unread)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._read or name in self._unread
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self.items()),))
 
 
 def _region_codes(column: pa.ChunkedArray, where: str) -> np.ndarray:

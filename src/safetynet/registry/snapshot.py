@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -250,7 +250,7 @@ class _Rows:
         return np.where(ids[rows] == wanted, rows, -1).astype(np.int64)
 
 
-def _columns(pop: Population, entity: Entity) -> dict[str, np.ndarray]:
+def _columns(pop: Population, entity: Entity) -> MutableMapping[str, np.ndarray]:
     return pop.persons if entity is Entity.PERSON else pop.households
 
 

@@ -106,20 +106,20 @@ def _counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray
         formula=f"method {method}",
         params=[P + "employment_cost_method", *EMPLOYMENT_COST_PARAMS.get(method, [])],
     )
-    income = (
-        wage
-        - cost
-        + pop.p("business_income")
-        + pop.p("property_income")
-        + pop.p("transfer_income")
-        + pop.p("pension_income")
-        - pop.p("support_paid_out")
-        - pop.p("social_insurance_paid")
-    )
+    # Summed in place into one column (no column per term); a term nobody gave is not added.
+    income = np.subtract(wage, cost, dtype=np.int64)
+    added = ["business_income", "property_income", "transfer_income", "pension_income"]
+    taken = ["support_paid_out", "social_insurance_paid"]
     if not p.flag(P + "income_excluded.resident_pension_central"):
-        income = income + pop.p("resident_pension_central")
+        added.append("resident_pension_central")
     if p.flag(P + "deduct_rigid_spending"):
-        income = income - pop.p("medical_rigid_spending")
+        taken.append("medical_rigid_spending")
+    for name in added:
+        if not pop.is_unset_zero(name):
+            income += pop.p(name)
+    for name in taken:
+        if not pop.is_unset_zero(name):
+            income -= pop.p(name)
     t.step(
         "excluded_income",
         "Income left out by law (special care, rewards, scholarships, assistance benefits, "
