@@ -123,12 +123,15 @@ def _by_key(codes: IntArray, table: dict[str, Any], keys: tuple[str, ...], defau
 def _times_by_code(
     amount: IntArray, codes: IntArray, ratios: dict[int, Decimal], p: Params
 ) -> IntArray:
-    """``amount × ratio[code]`` with exact rounding, one pass per distinct ratio (a few rows)."""
+    """``amount × ratio[code]`` with exact rounding, one pass per distinct ratio (a few rows).
+    Only non-zero amounts are multiplied (zero times any ratio is zero, whatever the rounding):
+    most persons have no stay in hospital."""
     out = np.zeros_like(amount)
+    nonzero = amount != 0
     for code, ratio in ratios.items():
-        hit = codes == code
-        if hit.any():
-            out = np.where(hit, Program.times(amount, ratio, p), out)
+        rows = np.flatnonzero(nonzero & (codes == code))
+        if len(rows):
+            out[rows] = Program.times(amount[rows], ratio, p)
     return out
 
 
