@@ -117,6 +117,21 @@ def test_no_value_anywhere_names_parameter_date_and_region(tmp_path: Path) -> No
         tree.resolve("assistance.test.standard", dt.date(2025, 1, 1), lineage("110105"))
 
 
+def test_a_value_missing_is_reported_alike_every_time_it_is_asked_for(tmp_path: Path) -> None:
+    # The second answer comes from the tree's memory of lookups that found nothing: the same
+    # kind of error with the same message, a new error each time.
+    tree = load_tree(make_tree(tmp_path, WUHAN), default_registry())
+    caught = []
+    for _ in range(2):
+        with pytest.raises(CoverageError) as info:
+            tree.resolve("assistance.test.standard", dt.date(2026, 8, 1), lineage("420100"))
+        caught.append(info.value)
+    assert type(caught[0]) is type(caught[1])
+    assert str(caught[0]) == str(caught[1])
+    assert caught[0] is not caught[1]
+    assert vars(caught[0]) == vars(caught[1])
+
+
 def test_unknown_parameter_suggests_a_name(tmp_path: Path) -> None:
     tree = load_tree(make_tree(tmp_path), default_registry())
     with pytest.raises(UnknownNameError, match=r"did you mean assistance\.test\.standard"):

@@ -95,6 +95,7 @@ class RegionRegistry:
                 )
             children[parent_code].append(region.code)
         self._by_code = by_code
+        self._lineage: dict[str, tuple[str, ...]] = {}  # the list does not change once built
         self._children = {code: sorted(kids) for code, kids in children.items()}
         self._ordered = [by_code[c] for c in sorted(by_code) if c != NATION_CODE]
 
@@ -171,9 +172,14 @@ class RegionRegistry:
         This is the order in which parameter values are inherited: each later code overrides
         the earlier ones.
         """
-        if self.get(code).level is RegionLevel.NATION:
-            return [NATION_CODE]
-        return [NATION_CODE, *(r.code for r in reversed(self.ancestors(code)))]
+        found = self._lineage.get(code)
+        if found is None:
+            if self.get(code).level is RegionLevel.NATION:
+                found = (NATION_CODE,)
+            else:
+                found = (NATION_CODE, *(r.code for r in reversed(self.ancestors(code))))
+            self._lineage[code] = found
+        return list(found)
 
     def province_of(self, code: str) -> Region:
         """The province-level unit ``code`` lies in (a province is in itself)."""

@@ -7,6 +7,7 @@ force: overrides → county → prefecture city → province → nation (see doc
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import difflib
 import functools
@@ -138,6 +139,11 @@ class ParameterTree:
     _memo: dict[tuple[str, dt.date, tuple[str, ...]], Resolved] = field(
         default_factory=dict, repr=False
     )
+    # ... and so are the lookups that find no value in force (a new error each time, the same
+    # message): a screen asks for the same missing local values for every household.
+    _missing: dict[tuple[str, dt.date, tuple[str, ...]], CoverageError] = field(
+        default_factory=dict, repr=False
+    )
 
     def names(self) -> list[str]:
         return sorted(self.specs)
@@ -164,7 +170,14 @@ class ParameterTree:
         key = (name, on, tuple(lineage))
         hit = self._memo.get(key)
         if hit is None:
-            hit = self._memo[key] = self._lookup(name, on, lineage)
+            missing = self._missing.get(key)
+            if missing is not None:
+                raise copy.copy(missing)
+            try:
+                hit = self._memo[key] = self._lookup(name, on, lineage)
+            except CoverageError as exc:
+                self._missing[key] = copy.copy(exc)
+                raise
         return hit
 
     def _override(self, name: str, value: Any) -> Resolved:
@@ -221,6 +234,9 @@ class LocalValueMissingError(CoverageError):
         super().__init__(message)
         self.parameter = parameter
         self.region = region
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copied and pickled whole (ParameterTree._missing)
+        return (type(self), (str(self), self.parameter, self.region))
 
 
 def _in_force(history: list[DatedValue], on: dt.date) -> DatedValue | None:
@@ -315,6 +331,7 @@ def cached_tree(
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tree._memo.clear()
+        tree._missing.clear()
         tmp.write_bytes(pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(path)
     return tree
