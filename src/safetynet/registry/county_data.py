@@ -115,7 +115,9 @@ def read_county(root: Path, county: str) -> CountyData:
     declare_all_fields()
     where = f"{root}/county={county}"
     persons = pq.ParquetFile(root / "persons" / f"county={county}" / "part-0.parquet")
-    households = pq.ParquetFile(root / "households" / f"county={county}" / "part-0.parquet")
+    households = pq.ParquetFile(
+        root / "households" / f"county={county}" / "part-0.parquet", read_dictionary=["region"]
+    )
     hh_ids = _column(households, "household_id").astype(np.int64, copy=False)
     p_hh = _column(persons, "household_id")
     if len(p_hh) and np.any(p_hh[1:] < p_hh[:-1]):
@@ -252,13 +254,18 @@ class ParquetColumns(MutableMapping[str, np.ndarray]):
 
 
 def _region_codes(column: pa.ChunkedArray, where: str) -> np.ndarray:
-    """Each household's region code as fixed-width text (NumPy ``U``)."""
+    """Each household's region code as fixed-width text (NumPy ``U``), made from the column's
+    dictionary (read as such: a county has one or a few codes, never a string per household)."""
     if column.null_count:
         raise InputError(f"{where}: column region", "a household has no region")
-    encoded = column.combine_chunks().dictionary_encode()
-    codes = np.array(encoded.dictionary.to_pylist(), dtype=np.str_)
-    indices: np.ndarray = encoded.indices.to_numpy()
-    region: np.ndarray = codes[indices] if len(codes) else np.zeros(0, dtype="U6")
+    if not pa.types.is_dictionary(column.type):
+        column = pa.chunked_array([c.dictionary_encode() for c in column.chunks])
+    column = column.unify_dictionaries()
+    if column.num_chunks == 0 or len(column) == 0:
+        return np.zeros(0, dtype="U6")
+    codes = np.array(column.chunk(0).dictionary.to_pylist(), dtype=np.str_)
+    indices = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])
+    region: np.ndarray = codes[indices]
     return region
 
 
