@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from fastapi.testclient import TestClient
 
 from safetynet.entrypoints.api import Role
@@ -157,6 +158,58 @@ def test_identity_numbers_never_come_back(client: TestClient) -> None:
     assert "110105198503010032" not in response.text
     stream = post(client, body([hh]), params={"stream": "true"})
     assert "110105198503010032" not in stream.text
+
+
+def test_the_programs_header_follows_the_date_and_the_programs(client: TestClient) -> None:
+    from safetynet.policy.calculate_many import Request, program_header
+
+    july = post(client, body([household(0)], programs=["dibao", "tekun"])).json()
+    again = post(client, body([household(1)], programs=["dibao", "tekun"])).json()
+    august = post(client, body([household(0)], programs=["dibao"], date="2026-08-01")).json()
+    every = post(client, body([household(0)])).json()
+    on = dt.date.fromisoformat(ON)
+    assert july["programs"] == program_header(Request(on, programs=("dibao", "tekun")))
+    assert again["programs"] == july["programs"]
+    assert [p["period"] for p in july["programs"]] == ["2026-07", "2026-07"]
+    assert august["programs"] == program_header(Request(dt.date(2026, 8, 1), programs=("dibao",)))
+    assert every["programs"] == program_header(Request(on))
+    assert len(every["programs"]) == len(every["households"][0]["amount_fen"])
+
+
+def test_the_programs_header_is_masked_and_built_once_per_date_and_programs(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safetynet.entrypoints.api.routes import calculate as route
+    from safetynet.policy import calculate_many
+
+    built: list[dt.date] = []
+
+    def header(request: Any) -> list[dict[str, str]]:
+        built.append(request.on)
+        return [{"id": "dibao", "title": "for 110105198503010032", "period": "x", "unit": "y"}]
+
+    monkeypatch.setattr(route, "_HEADERS", {})
+    monkeypatch.setattr(calculate_many, "program_header", header)
+    first = post(client, body([household(0)], programs=["dibao"]))
+    second = post(client, body([household(1)], programs=["dibao"]))
+    other_day = post(client, body([household(0)], programs=["dibao"], date="2026-08-01"))
+    assert built == [dt.date(2026, 7, 1), dt.date(2026, 8, 1)]
+    for response in (first, second, other_day):
+        assert response.status_code == 200, response.text
+        assert "110105198503010032" not in response.text
+        assert response.json()["programs"][0]["title"].startswith("for 110")
+
+
+def test_the_answer_is_compact_utf8_json(client: TestClient) -> None:
+    response = post(client, body([household(0), household(1)], programs=["dibao", "tekun"]))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)
+    # What JSONResponse wrote: no spaces, Chinese titles as UTF-8 rather than \u escapes.
+    expected = json.dumps(response.json(), ensure_ascii=False, separators=(",", ":"))
+    assert response.content == expected.encode("utf-8")
+    assert "最低生活保障".encode() in response.content
+    assert b"\\u" not in response.content
 
 
 def test_documented_in_the_openapi_with_an_example(client: TestClient) -> None:
