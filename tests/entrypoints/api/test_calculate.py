@@ -212,6 +212,39 @@ def test_the_answer_is_compact_utf8_json(client: TestClient) -> None:
     assert b"\\u" not in response.content
 
 
+def test_a_few_households_are_calculated_on_the_event_loop_more_in_a_worker_thread(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safetynet.entrypoints.api.routes import calculate as route
+
+    sent: list[str] = []
+    real = route.run_in_threadpool
+
+    async def noted(fn: Any, *args: Any) -> Any:
+        sent.append(fn.__name__)
+        return await real(fn, *args)
+
+    monkeypatch.setattr(route, "run_in_threadpool", noted)
+    few = [household(i, f"{300 * i}.00") for i in range(route.INLINE_HOUSEHOLDS)]
+    inline = post(client, body(few))
+    assert inline.status_code == 200, inline.text
+    assert sent == []
+    more = post(client, body([*few, household(99)]))
+    assert more.status_code == 200, more.text
+    assert sent == ["_answers"]
+    assert more.json()["households"][: len(few)] == inline.json()["households"]
+    explained = post(client, body([household(0)], programs=["dibao"], explain=True))
+    assert explained.status_code == 200, explained.text
+    assert sent == ["_answers", "_answers"]  # explanations take longer: a worker thread
+    refused = post(client, body([household(0)], programs=["no_such_program"]))
+    assert refused.status_code == 422
+    wrong = household(1)
+    wrong["members"][0]["wage_income"] = "12,50"
+    answered = post(client, body([wrong]))
+    assert answered.status_code == 200
+    assert answered.json()["households"][0]["error"]["field"].endswith("wage_income")
+
+
 def test_documented_in_the_openapi_with_an_example(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/calculate"]["post"]
     assert operation["x-action"] == "calculate"
