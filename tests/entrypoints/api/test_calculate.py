@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from safetynet.entrypoints.api import Role
@@ -243,6 +244,19 @@ def test_a_few_households_are_calculated_on_the_event_loop_more_in_a_worker_thre
     answered = post(client, body([wrong]))
     assert answered.status_code == 200
     assert answered.json()["households"][0]["error"]["field"].endswith("wage_income")
+
+
+def test_matched_first_and_only_by_its_own_method(client: TestClient) -> None:
+    from starlette.routing import Match
+
+    routes = cast(FastAPI, client.app).routes
+    scope = {"type": "http", "method": "POST", "path": "/calculate", "root_path": ""}
+    matched = [r for r in routes if r.matches(scope)[0] is not Match.NONE]
+    assert len(matched) == 1
+    assert routes.index(matched[0]) <= 1  # after /openapi.json: the routes are tried in order
+    assert client.get("/calculate", headers=auth(CLERK)).status_code == 405
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/calculate", "/tracks/{track_id}", "/persons/{person_id}/id-number"} <= set(paths)
 
 
 def test_documented_in_the_openapi_with_an_example(client: TestClient) -> None:
