@@ -216,10 +216,11 @@ def test_the_answer_is_compact_utf8_json(client: TestClient) -> None:
 def test_a_few_households_are_calculated_on_the_event_loop_more_in_a_worker_thread(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from fastapi.concurrency import run_in_threadpool as real
+
     from safetynet.entrypoints.api.routes import calculate as route
 
     sent: list[str] = []
-    real = route.run_in_threadpool
 
     async def noted(fn: Any, *args: Any) -> Any:
         sent.append(fn.__name__)
