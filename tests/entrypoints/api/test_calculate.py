@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from safetynet.entrypoints.api import Role
@@ -157,6 +159,105 @@ def test_identity_numbers_never_come_back(client: TestClient) -> None:
     assert "110105198503010032" not in response.text
     stream = post(client, body([hh]), params={"stream": "true"})
     assert "110105198503010032" not in stream.text
+
+
+def test_the_programs_header_follows_the_date_and_the_programs(client: TestClient) -> None:
+    from safetynet.policy.calculate_many import Request, program_header
+
+    july = post(client, body([household(0)], programs=["dibao", "tekun"])).json()
+    again = post(client, body([household(1)], programs=["dibao", "tekun"])).json()
+    august = post(client, body([household(0)], programs=["dibao"], date="2026-08-01")).json()
+    every = post(client, body([household(0)])).json()
+    on = dt.date.fromisoformat(ON)
+    assert july["programs"] == program_header(Request(on, programs=("dibao", "tekun")))
+    assert again["programs"] == july["programs"]
+    assert [p["period"] for p in july["programs"]] == ["2026-07", "2026-07"]
+    assert august["programs"] == program_header(Request(dt.date(2026, 8, 1), programs=("dibao",)))
+    assert every["programs"] == program_header(Request(on))
+    assert len(every["programs"]) == len(every["households"][0]["amount_fen"])
+
+
+def test_the_programs_header_is_masked_and_built_once_per_date_and_programs(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safetynet.entrypoints.api.routes import calculate as route
+    from safetynet.policy import calculate_many
+
+    built: list[dt.date] = []
+
+    def header(request: Any) -> list[dict[str, str]]:
+        built.append(request.on)
+        return [{"id": "dibao", "title": "for 110105198503010032", "period": "x", "unit": "y"}]
+
+    monkeypatch.setattr(route, "_HEADERS", {})
+    monkeypatch.setattr(calculate_many, "program_header", header)
+    first = post(client, body([household(0)], programs=["dibao"]))
+    second = post(client, body([household(1)], programs=["dibao"]))
+    other_day = post(client, body([household(0)], programs=["dibao"], date="2026-08-01"))
+    assert built == [dt.date(2026, 7, 1), dt.date(2026, 8, 1)]
+    for response in (first, second, other_day):
+        assert response.status_code == 200, response.text
+        assert "110105198503010032" not in response.text
+        assert response.json()["programs"][0]["title"].startswith("for 110")
+
+
+def test_the_answer_is_compact_utf8_json(client: TestClient) -> None:
+    response = post(client, body([household(0), household(1)], programs=["dibao", "tekun"]))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["content-length"]) == len(response.content)
+    # What JSONResponse wrote: no spaces, Chinese titles as UTF-8 rather than \u escapes.
+    expected = json.dumps(response.json(), ensure_ascii=False, separators=(",", ":"))
+    assert response.content == expected.encode("utf-8")
+    assert "最低生活保障".encode() in response.content
+    assert b"\\u" not in response.content
+
+
+def test_a_few_households_are_calculated_on_the_event_loop_more_in_a_worker_thread(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.concurrency import run_in_threadpool as real
+
+    from safetynet.entrypoints.api.routes import calculate as route
+
+    sent: list[str] = []
+
+    async def noted(fn: Any, *args: Any) -> Any:
+        sent.append(fn.__name__)
+        return await real(fn, *args)
+
+    monkeypatch.setattr(route, "run_in_threadpool", noted)
+    few = [household(i, f"{300 * i}.00") for i in range(route.INLINE_HOUSEHOLDS)]
+    inline = post(client, body(few))
+    assert inline.status_code == 200, inline.text
+    assert sent == []
+    more = post(client, body([*few, household(99)]))
+    assert more.status_code == 200, more.text
+    assert sent == ["_answers"]
+    assert more.json()["households"][: len(few)] == inline.json()["households"]
+    explained = post(client, body([household(0)], programs=["dibao"], explain=True))
+    assert explained.status_code == 200, explained.text
+    assert sent == ["_answers", "_answers"]  # explanations take longer: a worker thread
+    refused = post(client, body([household(0)], programs=["no_such_program"]))
+    assert refused.status_code == 422
+    wrong = household(1)
+    wrong["members"][0]["wage_income"] = "12,50"
+    answered = post(client, body([wrong]))
+    assert answered.status_code == 200
+    assert answered.json()["households"][0]["error"]["field"].endswith("wage_income")
+
+
+def test_matched_first_and_only_by_its_own_method(client: TestClient) -> None:
+    from starlette.routing import Match
+
+    routes = cast(FastAPI, client.app).routes
+    scope = {"type": "http", "method": "POST", "path": "/calculate", "root_path": ""}
+    matched = [r for r in routes if r.matches(scope)[0] is not Match.NONE]
+    assert len(matched) == 1
+    assert routes.index(matched[0]) <= 1  # after /openapi.json: the routes are tried in order
+    assert client.get("/calculate", headers=auth(CLERK)).status_code == 405
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/calculate", "/tracks/{track_id}", "/persons/{person_id}/id-number"} <= set(paths)
 
 
 def test_documented_in_the_openapi_with_an_example(client: TestClient) -> None:

@@ -141,7 +141,12 @@ def create_app(
     app.state.service = CaseService(db, clock, parameters)
     app.state.users = users
     app.state.registry = RegistryService(db, app.state.service.bus)
+    # POST /calculate first: a request is matched against the routes in order, and one household
+    # is answered in a few milliseconds, of which walking the other routers' sixty routes first
+    # took about 0.2 (0.5 on a busy machine). No other route matches its path, so the order
+    # changes no answer; the OpenAPI document lists it first.
     for module in (
+        calculate,
         applications,
         tracks,
         appeals,
@@ -152,7 +157,6 @@ def create_app(
         registry,
         exchange,
         outreach,
-        calculate,
     ):
         app.include_router(module.router)
     # Every JSON answer, errors included, has its identity numbers masked whatever the field.

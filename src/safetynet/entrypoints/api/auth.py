@@ -42,7 +42,8 @@ class User:
 
 class UserDirectory(Protocol):
     def authenticate(self, token: str) -> User | None:
-        """The user a bearer token belongs to, or None."""
+        """The user a bearer token belongs to, or None. Called on the event loop for every
+        request (``deps.current_user``): it must not block (read the users at start-up)."""
         ...
 
 
