@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +13,14 @@ from safetynet.audit.model import AuditEvent
 from safetynet.db.engine import Database
 from safetynet.errors import InputError
 from safetynet.policy.population import Entity
-from safetynet.registry.facts import facts_in_force, write_facts
+from safetynet.registry.facts import (
+    canonical_text,
+    fact_field,
+    fact_texts,
+    facts_in_force,
+    parse_fact,
+    write_facts,
+)
 from safetynet.registry.model import Household, HouseholdFact, Person, PersonFact
 from tests.registry.helpers import HEADERS, count, id_number, person, run_import, write_csv
 
@@ -172,3 +180,23 @@ def test_an_unknown_column_is_refused_with_a_close_match(tmp_path: Path) -> None
     path = write_csv(tmp_path / "county.csv", [person("H1")], [*HEADERS, "tekun_suporter_status"])
     with pytest.raises(InputError, match="did you mean 'tekun_supporter_status'"):
         read_table(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("child_dibao_received", [0, 5, 99, 100, 123_456, 5, 10**15 + 7]),  # money, fen
+        ("child_father_status", [0, 1, 2, 1, 0]),  # a choice, by code
+    ],
+)
+def test_fact_texts_are_the_text_write_facts_stores(name: str, values: list[int]) -> None:
+    f = fact_field(name)
+    texts = fact_texts(f, np.array(values, np.int64)).to_list()
+    assert texts == [canonical_text(f, parse_fact(f, canonical_text(f, v))) for v in values]
+
+
+def test_fact_texts_refuse_what_write_facts_refuses() -> None:
+    f = fact_field("child_dibao_received")  # at least 0
+    with pytest.raises(InputError, match="child_dibao_received"):
+        fact_texts(f, np.array([100, -1], np.int64))
+    assert fact_texts(f, np.zeros(0, np.int64)).to_list() == []

@@ -11,38 +11,44 @@ Each county is one transaction with one audit entry (``CaseloadLoaded``, counts 
 idempotent: rows whose key exists (household id, person id or identity number, open membership,
 current enrolment) are left as they are and counted as already present, so a load interrupted at
 any point is completed by running it again.
+
+The rows are built column by column and appended set-based (``COPY`` on PostgreSQL, one
+executemany of tuples per table on SQLite), as the bulk household import does; see "Loading a
+county" below.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow.parquet as pq
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.batch.runner import evaluate_county, parse_month
-from safetynet.db.bulk import insert_new
+from safetynet.db.bulk import copy_columns, foreign_keys_checked_once, read_frame
 from safetynet.db.engine import Database, require_current_schema
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.policy.engine import caseload_programs, program
 from safetynet.policy.population import FIELDS, Entity
+from safetynet.registry.bulk_households import SET_BASED_FROM
 from safetynet.registry.county_data import CountyData, choose_counties, read_county
 from safetynet.registry.fact_sources import fact_fields
-from safetynet.registry.facts import canonical_text, write_facts
-from safetynet.registry.model import Asset, Enrolment, Household, IncomeItem, Membership, Person
+from safetynet.registry.facts import SUBJECT, copy_facts, fact_texts
+from safetynet.registry.model import Enrolment
 
 __all__ = ["CaseloadReport", "Coverage", "caseload_coverage", "current_caseload", "load_caseload"]
 
 SYSTEM = Actor(name="caseload-load", role="system")
-CHUNK = 2_000  # rows per INSERT statement
 
 
 @dataclass
@@ -71,35 +77,17 @@ class CaseloadReport:
         return sum(c.enrolments.get(program, 0) for c in self.counties)
 
 
-# The partial unique indexes that are the natural keys of open memberships and current enrolments.
-_PARTIAL = {"memberships": "end_date IS NULL", "enrolments": "status <> 'ended'"}
-
-
-def _insert(
-    session: Session, table: Any, rows: list[dict[str, Any]], key: Sequence[str]
-) -> list[int]:
-    """Insert ``rows`` in chunks, skipping those whose natural ``key`` exists; the ids of those
-    that went in (RETURNING is exact, where rowcount is unreliable for executemany)."""
-    added: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        added += [
-            row[0]
-            for row in insert_new(
-                session, table, rows[start : start + CHUNK], key, table.c.id,
-                index_where=_PARTIAL.get(table.name),
-            )
-        ]  # fmt: skip
-    return added
-
-
-def _date(yyyymmdd: int) -> dt.date:
-    return dt.date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100)
-
-
 def _choices(name: str) -> tuple[str, ...]:
     choices = FIELDS.get(name).choices
     assert choices is not None
     return tuple(choices)
+
+
+def _labels(name: str, codes: np.ndarray, *, none: str | None = None) -> pl.Series:
+    """The stored text of each code of the choice field ``name`` (``none``: a choice stored as
+    NULL), one small lookup series gathered by the codes."""
+    labels = [None if c == none else c for c in _choices(name)]
+    return pl.Series(labels, dtype=pl.Utf8).gather(np.asarray(codes, np.int64))
 
 
 def current_caseload(
@@ -115,12 +103,56 @@ def current_caseload(
     caseload = caseload_programs()
     result = evaluate_county(data, on, overrides=overrides, fallbacks=fallbacks, only=caseload)
     amounts = {p: np.zeros(pop.n_households, np.int64) for p in caseload}
-    cols = result.results.to_pydict()
-    row_of = {int(h): i for i, h in enumerate(data.household_id)}
-    for h, p, a in zip(cols["household_id"], cols["program"], cols["amount_fen"], strict=True):
-        amounts[p][row_of[int(h)]] = a
+    table = result.results
+    households = table.column("household_id").to_numpy().astype(np.int64, copy=False)
+    programs = table.column("program").to_numpy(zero_copy_only=False)
+    paid = table.column("amount_fen").to_numpy().astype(np.int64, copy=False)
+    order = np.argsort(data.household_id, kind="stable")
+    rows = order[np.searchsorted(data.household_id, households, sorter=order)]
+    for p in caseload:
+        mine = programs == p
+        amounts[p][rows[mine]] = paid[mine]
     enrolled = {p: program(p).info.recipient_households(pop) & (amounts[p] > 0) for p in caseload}
     return amounts, enrolled
+
+
+# -- Loading a county ----------------------------------------------------------------------------
+#
+# Each table's rows are built as columns (NumPy arrays, one Polars frame per table) and appended
+# with ``db.bulk.copy_columns``: COPY of CSV written by Polars on PostgreSQL, executemany of
+# tuples on SQLite. The rows whose natural key the registry has already (household and person
+# id, a person's open membership, a household's current enrolment in the program, a person's
+# income of that kind in the month) are found first by one query per table over the county's id
+# range and left out, which is what ``INSERT … ON CONFLICT DO NOTHING`` of every row did: on
+# PostgreSQL the tables are locked against other writers (SHARE ROW EXCLUSIVE, until the county's
+# transaction ends) so that nothing comes in between. Rows go in in the order the row-by-row
+# loader inserted them, so the ids of the tables without a natural id are in the same order.
+
+# Tables written with a natural key that a row may already have.
+_KEYED = ("households", "persons", "memberships", "enrolments", "income_items")
+
+
+def _ids_present(
+    session: Session, table: str, column: str, ids: np.ndarray, where: str = "", extra: str = ""
+) -> pl.DataFrame:
+    """The rows of ``table`` (``column`` and ``extra``, text) whose ``column`` lies in the range
+    of ``ids`` and that satisfy ``where``: read with COPY on PostgreSQL."""
+    schema: dict[str, Any] = {column: pl.Int64}
+    if extra:
+        schema[extra] = pl.Utf8
+    if not len(ids):
+        return pl.DataFrame(schema=schema)
+    condition = f" AND {where}" if where else ""
+    query = (
+        f"SELECT {', '.join(schema)} FROM {table} "
+        f"WHERE {column} BETWEEN {int(ids.min())} AND {int(ids.max())}{condition}"
+    )
+    return read_frame(session, query, list(schema), schema)
+
+
+def _absent(ids: np.ndarray, present: pl.DataFrame) -> np.ndarray:
+    """For each of ``ids``: True where it is not in the first column of ``present``."""
+    return ~np.isin(ids, present.to_series(0).to_numpy())
 
 
 def _load_county(
@@ -146,53 +178,30 @@ def _load_county(
     report = CountyCaseload(county)
     if not len(chosen):
         return report
-    hukou = np.array(_choices("hukou_type"))[pop.h("hukou_type")]
-    household_rows = [
-        {"id": int(data.household_id[i]), "region_code": str(data.region[i]),
-         "household_no": f"S{int(data.household_id[i])}", "statistical_code": None,
-         "hukou_type": str(hukou[i]), "created_at": now, "updated_at": now}
-        for i in chosen
-    ]  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {', '.join(_KEYED)} IN SHARE ROW EXCLUSIVE MODE"))
     members = pop.person_rows(chosen)
-    sexes, relations = np.array(_choices("sex")), np.array(_choices("relation"))
-    birth = pop.p("birth_date")[members]  # YYYYMMDD
-    person_rows, membership_rows = [], []
-    native = _native_person_columns(pop, members)
-    for k, r in enumerate(members):
-        hh = int(pop.household_of[r])
-        person_rows.append(
-            {"id": int(data.person_id[r]), "id_number": str(data.id_number[r]),
-             "name": f"合成居民{int(data.person_id[r])}", "sex": str(sexes[pop.p("sex")[r]]),
-             "birth_date": _date(int(birth[k])),
-             "hukou_region_code": str(data.region[hh]), "hukou_type": str(hukou[hh]),
-             "created_at": now, "updated_at": now, **{c: v[k] for c, v in native.items()}}
-        )  # fmt: skip
-        membership_rows.append(
-            {"person_id": int(data.person_id[r]), "household_id": int(data.household_id[hh]),
-             "relation": str(relations[pop.p("relation")[r]]), "start_date": on, "end_date": None}
-        )  # fmt: skip
-    enrolment_rows = [
-        {"household_id": int(data.household_id[i]), "program": pid, "start_date": on,
-         "end_date": None, "amount_fen": int(amounts[pid][i]), "status": "active", "version": 1}
-        for pid in caseload
-        for i in np.flatnonzero(enrolled[pid])
-    ]  # fmt: skip
-    new_households = _insert(session, Household.__table__, household_rows, ["id"])
-    report.households = len(new_households)
-    new_persons = _insert(session, Person.__table__, person_rows, ["id"])
-    report.persons = len(new_persons)
-    _insert(session, Membership.__table__, membership_rows, ["person_id"])
-    for pid in caseload:
-        rows = [r for r in enrolment_rows if r["program"] == pid]
-        report.enrolments[pid] = len(
-            _insert(session, Enrolment.__table__, rows, ["household_id", "program"])
-        )
-    _declared_facts(session, data, chosen, members, on, set(new_households))
-    _program_facts(session, data, (set(new_persons), set(new_households)), on, now, snapshot)
+    household_ids = data.household_id[chosen].astype(np.int64, copy=False)
+    person_ids = data.person_id[members].astype(np.int64, copy=False)
+    new_households = _absent(
+        household_ids, _ids_present(session, "households", "id", household_ids)
+    )
+    new_persons = _absent(person_ids, _ids_present(session, "persons", "id", person_ids))
+    report.households = int(new_households.sum())
+    report.persons = int(new_persons.sum())
+    with _keys_checked_once(session, report.persons):
+        _write_rows(session, data, (chosen, members), (new_households, new_persons), on, now)
+        enrolments = _enrolment_frame(session, data, caseload, amounts, enrolled, report)
+        copy_columns(session, "enrolments", enrolments, {"start_date": on, "end_date": None,
+                                                         "status": "active", "version": 1})  # fmt: skip
+        _declared_facts(session, data, (chosen, members), on, new_households)
+        new = (_rows_marked(pop.n_persons, members[new_persons]),
+               _rows_marked(pop.n_households, chosen[new_households]))  # fmt: skip
+        _program_facts(session, data, new, on, now, snapshot)
     report.already_present = (
-        len(household_rows)
+        len(chosen)
         - report.households
-        + len(enrolment_rows)
+        + sum(int(enrolled[p].sum()) for p in caseload)
         - sum(report.enrolments.values())
     )
     append(
@@ -210,6 +219,132 @@ def _load_county(
     return report
 
 
+# The tables written. From SET_BASED_FROM new persons in a county on PostgreSQL, their foreign keys
+# are dropped before the rows go in and added again after (one validating join each instead of
+# one trigger call per row: db.bulk.foreign_keys_checked_once, ADR 0015), as the bulk household
+# import does.
+_WRITTEN = ("households", "persons", "memberships", "enrolments", "income_items", "assets",
+            "person_facts", "household_facts")  # fmt: skip
+
+
+@contextmanager
+def _keys_checked_once(session: Session, persons: int) -> Iterator[None]:
+    with ExitStack() as stack:
+        if persons >= SET_BASED_FROM:
+            for table in _WRITTEN:
+                stack.enter_context(foreign_keys_checked_once(session, table))
+        yield
+
+
+def _write_rows(
+    session: Session,
+    data: CountyData,
+    rows: tuple[np.ndarray, np.ndarray],
+    new: tuple[np.ndarray, np.ndarray],
+    on: dt.date,
+    now: dt.datetime,
+) -> None:
+    """The new ones among the chosen households (``rows``: their rows and their members' rows;
+    ``new``: a mark per chosen household and per member), the new members, and an open
+    membership for each member who has none."""
+    pop = data.population
+    (chosen, members), (new_households, new_persons) = rows, new
+    stamps = {"created_at": now, "updated_at": now}
+    households = pl.DataFrame(
+        {"id": data.household_id[chosen].astype(np.int64, copy=False),
+         "region_code": pl.Series(data.region[chosen], dtype=pl.Utf8),
+         "hukou_type": _labels("hukou_type", pop.h("hukou_type")[chosen])}
+    ).filter(pl.Series(new_households))  # fmt: skip
+    households = households.select(
+        "id", "region_code",
+        pl.concat_str(pl.lit("S"), pl.col("id").cast(pl.Utf8)).alias("household_no"),
+        pl.lit(None, pl.Utf8).alias("statistical_code"), "hukou_type",
+    )  # fmt: skip
+    copy_columns(session, "households", households, stamps)
+    of_household = pop.household_of[members]
+    people = _person_frame(data, members, of_household, new_persons)
+    copy_columns(session, "persons", people, stamps)
+    person_ids = data.person_id[members].astype(np.int64, copy=False)
+    open_memberships = _ids_present(
+        session, "memberships", "person_id", person_ids, "end_date IS NULL"
+    )
+    memberships = pl.DataFrame(
+        {"person_id": person_ids,
+         "household_id": data.household_id[of_household].astype(np.int64, copy=False),
+         "relation": _labels("relation", pop.p("relation")[members])}
+    ).filter(pl.Series(_absent(person_ids, open_memberships)))  # fmt: skip
+    copy_columns(session, "memberships", memberships, {"start_date": on, "end_date": None})
+
+
+def _rows_marked(n: int, rows: np.ndarray) -> np.ndarray:
+    marked = np.zeros(n, np.bool_)
+    marked[rows] = True
+    return marked
+
+
+def _person_frame(
+    data: CountyData, members: np.ndarray, of_household: np.ndarray, new: np.ndarray
+) -> pl.DataFrame:
+    """The rows of the new ones among ``members``, with the registry's own person columns
+    (registry.fact_sources)."""
+    pop = data.population
+    assert data.id_number is not None
+    members, of_household = members[new], of_household[new]
+
+    def person(name: str) -> np.ndarray:
+        return np.asarray(pop.p(name)[members])
+
+    frame = pl.DataFrame(
+        {"id": data.person_id[members].astype(np.int64, copy=False),
+         "id_number": pl.Series(data.id_number[members], dtype=pl.Utf8),
+         "sex": _labels("sex", person("sex")),
+         "birth": person("birth_date").astype(np.int64),  # YYYYMMDD
+         "hukou_region_code": pl.Series(data.region[of_household], dtype=pl.Utf8),
+         "hukou_type": _labels("hukou_type", pop.h("hukou_type")[of_household]),
+         "disability_category": _labels("disability_category", person("disability_category")),
+         "disability_grade": person("disability_grade").astype(np.int64),
+         "has_serious_illness": person("has_serious_illness").astype(np.bool_),
+         "self_care_items_failed": person("tekun_selfcare_items_failed").astype(np.int64),
+         "schooling": _labels("education_stage", person("education_stage"), none="none"),
+         "employment": np.where(person("is_employed"), "employed", "not_working")}
+    )  # fmt: skip
+    birth = pl.col("birth")
+    return frame.select(
+        "id", "id_number",
+        pl.concat_str(pl.lit("合成居民"), pl.col("id").cast(pl.Utf8)).alias("name"),
+        "sex", pl.date(birth // 10000, birth // 100 % 100, birth % 100).alias("birth_date"),
+        "hukou_region_code", "hukou_type", "disability_category", "disability_grade",
+        "has_serious_illness", "self_care_items_failed", "schooling", "employment",
+    )  # fmt: skip
+
+
+def _enrolment_frame(
+    session: Session,
+    data: CountyData,
+    caseload: Sequence[str],
+    amounts: Mapping[str, np.ndarray],
+    enrolled: Mapping[str, np.ndarray],
+    report: CountyCaseload,
+) -> pl.DataFrame:
+    """The enrolments of the households each caseload program pays now that have no current
+    enrolment in it, program by program (counted in ``report``)."""
+    ids = data.household_id.astype(np.int64, copy=False)
+    current = _ids_present(
+        session, "enrolments", "household_id", ids, "status <> 'ended'", extra="program"
+    )
+    parts = []
+    for pid in caseload:
+        rows = np.flatnonzero(enrolled[pid])
+        held = current.filter(pl.col("program") == pid)
+        rows = rows[_absent(ids[rows], held)]
+        report.enrolments[pid] = len(rows)
+        parts.append(
+            pl.DataFrame({"household_id": ids[rows], "amount_fen": amounts[pid][rows]})
+            .with_columns(pl.lit(pid, pl.Utf8).alias("program"))
+        )  # fmt: skip
+    return pl.concat(parts).select("household_id", "program", "amount_fen")
+
+
 # snapshot income field -> registry income kind (docs/registry.md)
 INCOME_KINDS = {
     "wage_income": "wage",
@@ -218,91 +353,96 @@ INCOME_KINDS = {
     "transfer_income": "transfer",
     "pension_income": "pension",
 }
+# (asset kind, household column, the column it fills: value or count), in the order written
+_ASSETS = (("deposits", "financial_assets", "value_fen"), ("vehicle", "vehicles", "count"),
+           ("property", "homes", "count"))  # fmt: skip
 
 
 def _declared_facts(
     session: Session,
-    data: Any,
-    chosen: np.ndarray,
-    members: np.ndarray,
+    data: CountyData,
+    rows: tuple[np.ndarray, np.ndarray],
     on: dt.date,
-    new_households: set[int],
+    new_households: np.ndarray,
 ) -> None:
     """What the households declared, as the registry keeps it: each member's monthly income by
-    kind for the load month (unique per person, kind and month) and, for households added now,
-    their deposits, vehicles and homes."""
+    kind for the load month (unique per person, kind and month) and, for households added now
+    (``new_households``, one per chosen household), their deposits, vehicles and homes."""
     pop = data.population
+    chosen, members = rows
     month = f"{on:%Y-%m}"
-    income_rows = []
+    person_ids = data.person_id[members].astype(np.int64, copy=False)
+    held = _ids_present(
+        session, "income_items", "person_id", person_ids, f"month = '{month}'", extra="kind"
+    )
+    parts = []
     for name, kind in INCOME_KINDS.items():
         values = pop.p(name)[members]
-        for k in np.flatnonzero(values > 0):
-            income_rows.append(
-                {"person_id": int(data.person_id[members[k]]), "kind": kind, "month": month,
-                 "amount_fen": int(values[k])}
-            )  # fmt: skip
-    _insert(session, IncomeItem.__table__, income_rows, ["person_id", "kind", "month"])
-    asset_rows = []
-    financial, vehicles, homes = (pop.h(n) for n in ("financial_assets", "vehicles", "homes"))
-    for i in chosen:
-        household = int(data.household_id[i])
-        if household not in new_households:
-            continue
-        base = {"household_id": household, "source": "caseload", "area_dm2": None,
-                "description": f"declared, caseload load of {month}"}  # fmt: skip
-        if financial[i] > 0:
-            asset_rows.append(
-                {**base, "kind": "deposits", "value_fen": int(financial[i]), "count": None}
+        declared = np.flatnonzero(values > 0)
+        declared = declared[_absent(person_ids[declared], held.filter(pl.col("kind") == kind))]
+        parts.append(
+            pl.DataFrame({"person_id": person_ids[declared],
+                          "amount_fen": values[declared].astype(np.int64)})
+            .with_columns(pl.lit(kind, pl.Utf8).alias("kind"))
+        )  # fmt: skip
+    income = pl.concat(parts).select("person_id", "kind", "amount_fen")
+    copy_columns(session, "income_items", income, {"month": month})
+    new = chosen[new_households]
+    assets = []
+    for rank, (kind, column, fills) in enumerate(_ASSETS):
+        values = pop.h(column)[new].astype(np.int64)
+        has = np.flatnonzero(values > 0)
+        amount = pl.col("declared")
+        assets.append(
+            pl.DataFrame({"at": has, "rank": np.full(len(has), rank, np.int64),
+                          "household_id": data.household_id[new][has].astype(np.int64),
+                          "declared": values[has]})
+            .with_columns(
+                pl.lit(kind, pl.Utf8).alias("kind"),
+                (amount if fills == "value_fen" else pl.lit(0, pl.Int64)).alias("value_fen"),
+                (amount if fills == "count" else pl.lit(None, pl.Int64)).alias("count"),
             )
-        if vehicles[i] > 0:
-            asset_rows.append(
-                {**base, "kind": "vehicle", "value_fen": 0, "count": int(vehicles[i])}
-            )
-        if homes[i] > 0:
-            asset_rows.append({**base, "kind": "property", "value_fen": 0, "count": int(homes[i])})
-    for start in range(0, len(asset_rows), CHUNK):
-        session.execute(insert(Asset), asset_rows[start : start + CHUNK])
-
-
-def _native_person_columns(pop: Any, members: np.ndarray) -> dict[str, list[Any]]:
-    """The registry's own person columns (registry.fact_sources), for the chosen members."""
-    stages = np.array(_choices("education_stage"))[pop.p("education_stage")[members]]
-    return {
-        "disability_category": np.array(_choices("disability_category"))[
-            pop.p("disability_category")[members]].tolist(),
-        "disability_grade": pop.p("disability_grade")[members].tolist(),
-        "has_serious_illness": pop.p("has_serious_illness")[members].tolist(),
-        "self_care_items_failed": pop.p("tekun_selfcare_items_failed")[members].tolist(),
-        "schooling": [None if s == "none" else str(s) for s in stages],
-        "employment": np.where(pop.p("is_employed")[members], "employed", "not_working").tolist(),
-    }  # fmt: skip
+        )  # fmt: skip
+    frame = (
+        pl.concat(assets).sort("at", "rank").select("household_id", "kind", "value_fen", "count")
+    )
+    copy_columns(
+        session, "assets", frame,
+        {"source": "caseload", "area_dm2": None, "description": f"declared, caseload load of {month}"},
+    )  # fmt: skip
 
 
 def _program_facts(
     session: Session,
-    data: Any,
-    new: tuple[set[int], set[int]],
+    data: CountyData,
+    new: tuple[np.ndarray, np.ndarray],
     on: dt.date,
     now: dt.datetime,
     snapshot: Path,
 ) -> None:
-    """The facts of the persons and households added now that differ from their field's
-    default, valid from the load month (source ``caseload:<snapshot folder>``)."""
-    pop, source = data.population, f"caseload:{snapshot.name}"
+    """The facts of the persons and households added now (``new``: a mark per person and per
+    household of the county) that differ from their field's default, valid from the load month
+    (source ``caseload:<snapshot folder>``): the rows ``write_facts`` writes for them."""
+    pop = data.population
     new_persons, new_households = new
-    rows: list[dict[str, Any]] = []
+    facts: dict[Entity, list[pl.DataFrame]] = {Entity.PERSON: [], Entity.HOUSEHOLD: []}
     for name in sorted(fact_fields()):
         f = FIELDS.get(name)
         person = f.entity is Entity.PERSON
         values = pop.p(name) if person else pop.h(name)
         ids = data.person_id if person else data.household_id
-        subject = "person_id" if person else "household_id"
-        added = new_persons if person else new_households
-        for i in np.flatnonzero(values != f.default_value()):
-            if int(ids[i]) in added:
-                rows.append({subject: int(ids[i]), "field": name, "valid_from": on,
-                             "value": canonical_text(f, values[i]), "source": source})  # fmt: skip
-    write_facts(session, rows, recorded_at=now)
+        rows = np.flatnonzero(
+            (values != f.default_value()) & (new_persons if person else new_households)
+        )
+        facts[f.entity].append(
+            pl.DataFrame({SUBJECT[f.entity]: ids[rows].astype(np.int64, copy=False),
+                          "value": fact_texts(f, values[rows])})
+            .with_columns(pl.lit(name, pl.Utf8).alias("field"))
+        )  # fmt: skip
+    for entity, parts in facts.items():
+        frame = pl.concat(parts).select(SUBJECT[entity], "field", "value")
+        copy_facts(session, entity, frame, valid_from=on, source=f"caseload:{snapshot.name}",
+                   recorded_at=now)  # fmt: skip
 
 
 def _advance_sequences(session: Session) -> None:

@@ -296,7 +296,12 @@ def copy_columns(
                         digest.update(data)
                     copy.write(data)
         else:
-            extra = tuple(fixed.values())
+            # Dates as SQLite's text by Polars and the constants once, so that the rows need no
+            # conversion one by one (unless a column holds date-times).
+            extra = tuple(_sqlite_text(v) for v in fixed.values())
+            dates = [pl.col(c).dt.to_string("%Y-%m-%d") for c, t in frame.schema.items()
+                     if t == pl.Date]  # fmt: skip
+            timed = any(isinstance(t, pl.Datetime) for t in frame.schema.values())
             for part in frame.iter_slices(BATCH):
                 if digest is not None:
                     digest.update(
@@ -304,9 +309,11 @@ def copy_columns(
                         .write_csv(include_header=False, null_value=_NULL)
                         .encode("utf-8")
                     )
-                cursor.executemany(
-                    statement, _sqlite_values([(*row, *extra) for row in part.iter_rows()])
+                rows = part.with_columns(dates).iter_rows()
+                batch: list[Sequence[Any]] = (
+                    [(*row, *extra) for row in rows] if extra else list(rows)
                 )
+                cursor.executemany(statement, _sqlite_values(batch) if timed else batch)
     finally:
         cursor.close()
     return frame.height

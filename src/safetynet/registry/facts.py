@@ -15,10 +15,13 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from safetynet.domain.money import format_yuan
+from safetynet.db.bulk import copy_columns
+from safetynet.domain.money import MAX_FEN, format_yuan
 from safetynet.errors import InputError
 from safetynet.policy.population import (
     FIELDS,
@@ -34,7 +37,9 @@ from safetynet.registry.model import HouseholdFact, PersonFact
 __all__ = [
     "SUBJECT",
     "canonical_text",
+    "copy_facts",
     "fact_field",
+    "fact_texts",
     "facts_in_force",
     "parse_fact",
     "write_facts",
@@ -125,6 +130,51 @@ def write_facts(
         for start in range(0, len(batch), CHUNK):
             session.execute(insert(_TABLES[entity]), batch[start : start + CHUNK])
     return sum(len(b) for b in batches.values())
+
+
+def fact_texts(f: Field, values: np.ndarray) -> pl.Series:
+    """The text ``write_facts`` stores for each column value of ``f`` (``canonical_text``,
+    checked by the field's parser), worked out once per distinct value."""
+    distinct, at = np.unique(values, return_inverse=True)
+    if f.kind is Kind.MONEY:
+        # Amounts have many distinct values. The parser reads an amount's canonical text back
+        # as the amount itself (``yuan_to_fen`` of ``format_yuan``), so of its checks only the
+        # field's bounds can refuse one: the values outside them go to the parser, which raises
+        # the error ``write_facts`` raises; the text of the others is formed directly.
+        low = -MAX_FEN if f.minimum is None else f.minimum
+        high = MAX_FEN if f.maximum is None else f.maximum
+        for value in distinct[(distinct < low) | (distinct > high)].tolist():
+            parse_fact(f, canonical_text(f, value))
+        texts = [
+            f"{v // 100}.{v % 100:02d}" if v >= 0 else canonical_text(f, v)
+            for v in distinct.tolist()
+        ]
+    else:
+        texts = [canonical_text(f, parse_fact(f, canonical_text(f, v))) for v in distinct.tolist()]
+    return pl.Series(texts, dtype=pl.Utf8).gather(at.reshape(-1).astype(np.int64))
+
+
+def copy_facts(
+    session: Session,
+    entity: Entity,
+    frame: pl.DataFrame,
+    *,
+    valid_from: dt.date,
+    source: str,
+    recorded_at: dt.datetime,
+) -> int:
+    """Append many facts of ``entity`` given as columns: the subject's id (``SUBJECT``),
+    ``field`` (a declared field kept as a fact) and ``value`` (canonical text, ``fact_texts``),
+    all valid from ``valid_from``: the rows ``write_facts`` writes for them, in their order, with
+    COPY on PostgreSQL (``db.bulk.copy_columns``). Returns the rows written."""
+    for name in frame.get_column("field").unique().to_list():
+        if fact_field(name).entity is not entity:
+            raise InputError(name, f"is not a {entity} fact")
+    if frame.get_column(SUBJECT[entity]).null_count() or frame.get_column("value").null_count():
+        raise InputError(SUBJECT[entity], "a fact needs its subject and value")
+    table = _TABLES[entity].__tablename__
+    fixed = {"valid_from": valid_from, "source": source[:200], "recorded_at": recorded_at}
+    return copy_columns(session, table, frame.select(SUBJECT[entity], "field", "value"), fixed)
 
 
 def facts_in_force(
