@@ -13,6 +13,7 @@ import pytest
 
 from safetynet.errors import InputError
 from safetynet.policy.population import Population, declare_all_fields
+from safetynet.registry import county_data
 from safetynet.registry.county_data import CountyData, read_county, write_county
 
 COUNTY = "110105"
@@ -104,6 +105,7 @@ def _columns_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_field_is_read_from_the_file_only_when_asked_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(county_data, "WHOLE_READ_BYTES", 0)  # read as a large county is
     write_county(tmp_path, _county())
     seen = _columns_read(monkeypatch)
     read = read_county(tmp_path, COUNTY)
@@ -147,10 +149,29 @@ def test_the_columns_iterate_copy_and_pickle_as_every_column_of_the_file(tmp_pat
     }
 
 
-def test_a_damaged_column_is_named_when_it_is_read_and_spares_the_others(tmp_path: Path) -> None:
+def test_a_damaged_column_is_named_when_it_is_read_and_spares_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_county(tmp_path, _county())
     _damage(tmp_path, "persons", {"sex": pa.array(["m", "f", "m", "f", "m", "f"], pa.string())})
+    # A small county is read whole on the first field asked for: the damaged column is named.
+    with pytest.raises(InputError, match="column sex"):
+        read_county(tmp_path, COUNTY).population.p("birth_date")
+    # A large one is read column by column: a program reading birth dates runs.
+    monkeypatch.setattr(county_data, "WHOLE_READ_BYTES", 0)
     pop = read_county(tmp_path, COUNTY).population
-    assert pop.p("birth_date").tolist()[0] == 19600101  # a program reading birth dates runs
+    assert pop.p("birth_date").tolist()[0] == 19600101
     with pytest.raises(InputError, match="column sex"):
         pop.p("sex")
+
+
+def test_a_small_county_is_read_whole_on_the_first_field_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_county(tmp_path, _county())
+    seen = _columns_read(monkeypatch)
+    pop = read_county(tmp_path, COUNTY).population
+    pop.p("sex")
+    assert set(seen) == {"household_id", "person_id", "region", "birth_date", "sex"}
+    pop.p("birth_date")  # already read with the first
+    assert seen.count("birth_date") == 1

@@ -28,6 +28,9 @@ from safetynet.errors import InputError
 from safetynet.policy.population import FIELDS, Entity, Population, declare_all_fields
 
 MANIFEST = "manifest.json"
+WHOLE_READ_BYTES = 512 * 2**20
+"""A county file whose unread fields hold at most this much (rows × bytes per value) is read
+whole on the first field asked for; a larger one, column by column (ADR 0026)."""
 KEY_COLUMNS = {"household_id", "person_id", "id_number", "region", "county"}
 
 
@@ -202,13 +205,38 @@ class ParquetColumns(MutableMapping[str, np.ndarray]):
         if self._only_default(self._unread[name], f):
             value = np.array(f.default_value(), dtype=f.dtype())
             column: np.ndarray = np.broadcast_to(value, (self._file.metadata.num_rows,))
+        elif self._small():
+            # A small file is read whole on the first field asked for, its columns decoded in
+            # parallel (one thread per core): cheaper than one column at a time, and its Arrow
+            # buffers are few.
+            self._read_all()
+            return self._read[name]
         else:
-            try:
-                column = _column(self._file, name).astype(f.dtype(), copy=False)
-            except (pa.ArrowInvalid, TypeError, ValueError) as e:
-                raise InputError(f"{self._where}: column {name}", f"cannot be read: {e}") from e
+            column = self._convert(name, _chunked(self._file, name))
         del self._unread[name]
         self._read[name] = column
+        return column
+
+    def _small(self) -> bool:
+        rows = self._file.metadata.num_rows
+        width = sum(np.dtype(FIELDS.get(name).dtype()).itemsize for name in self._unread)
+        return bool(rows * width <= WHOLE_READ_BYTES)
+
+    def _read_all(self) -> None:
+        """Every column not yet read and not shown to be all default, in one parallel read."""
+        wanted = [n for n, i in self._unread.items() if not self._only_default(i, FIELDS.get(n))]
+        table = self._file.read(columns=wanted, use_threads=True)
+        for name in wanted:
+            chunked = table.column(name)
+            table = table.drop_columns([name])  # freed once converted
+            self._read[name] = self._convert(name, chunked)
+            del self._unread[name]
+
+    def _convert(self, name: str, chunked: pa.ChunkedArray) -> np.ndarray:
+        try:
+            column: np.ndarray = chunked.to_numpy().astype(FIELDS.get(name).dtype(), copy=False)
+        except (pa.ArrowInvalid, TypeError, ValueError) as e:
+            raise InputError(f"{self._where}: column {name}", f"cannot be read: {e}") from e
         return column
 
     def _only_default(self, i: int, f: Any) -> bool:
