@@ -34,10 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, union, update
+import polars as pl
+from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.bulk import copy_columns
 from safetynet.db.engine import Database
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
@@ -380,19 +382,24 @@ def _held_counts(session: Session, scope: tuple[Any, ...]) -> _HeldCounts:
     return _HeldCounts(kinds)
 
 
-def _batch_rows(batch_id: int, payable: Sequence[PaymentInstruction]) -> list[dict[str, Any]]:
-    """The items of a new batch, one per payable instruction in line order."""
-    rows = []
-    for line, instruction in enumerate(payable, start=1):
+def _batch_items(payable: Sequence[PaymentInstruction]) -> pl.DataFrame:
+    """The items of a new batch, one per payable instruction in line order, as columns."""
+    ids, amounts, banks, accounts = [], [], [], []
+    for instruction in payable:
         # pending and failed instructions always carry an account (roll, refresh above)
         assert instruction.account is not None
         assert instruction.bank_code is not None
-        rows.append(
-            {"bank_file_id": batch_id, "line": line, "instruction_id": instruction.id,
-             "amount_fen": instruction.net_fen, "bank_code": instruction.bank_code,
-             "account": instruction.account}
-        )  # fmt: skip
-    return rows
+        ids.append(instruction.id)
+        amounts.append(instruction.net_fen)
+        banks.append(instruction.bank_code)
+        accounts.append(instruction.account)
+    return pl.DataFrame(
+        {"line": pl.int_range(1, len(payable) + 1, eager=True, dtype=pl.Int64),
+         "instruction_id": pl.Series(ids, dtype=pl.Int64),
+         "amount_fen": pl.Series(amounts, dtype=pl.Int64),
+         "bank_code": pl.Series(banks, dtype=pl.String),
+         "account": pl.Series(accounts, dtype=pl.String)}
+    )  # fmt: skip
 
 
 def _make_batch(
@@ -422,7 +429,10 @@ def _make_batch(
     )
     session.add(batch)
     session.flush()
-    session.execute(insert(BankFileItem), _batch_rows(batch.id, payable))
+    # COPY on PostgreSQL (no statement per item), executemany on SQLite
+    copy_columns(
+        session, BankFileItem.__tablename__, _batch_items(payable), {"bank_file_id": batch.id}
+    )
     in_batch = select(BankFileItem.instruction_id).where(BankFileItem.bank_file_id == batch.id)
     session.execute(
         update(PaymentInstruction)

@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -545,6 +545,12 @@ def _apply_adjustments(
     totals.overpaid_fen += sum(amount for _, amount, _, _ in overpaid)
 
 
+def _columns(values: InstructionValues) -> dict[str, Any]:
+    """The instruction's columns the roll decides (every value a scalar: what ``asdict`` gives,
+    without its deep copy of each value, once per instruction)."""
+    return {name: getattr(values, name) for name in _VALUE_COLUMNS}
+
+
 def _apply_instructions(
     session: Session, plan: RollPlan, month: str, run_id: int, now: dt.datetime, totals: _Totals
 ) -> None:
@@ -555,7 +561,7 @@ def _apply_instructions(
         session.execute(
             update(PaymentInstruction)
             .where(PaymentInstruction.id == planned.existing_id)
-            .values(**asdict(planned.values))
+            .values(**_columns(planned.values))
         )
     existing = plan.updates + plan.unchanged
     totals.eligible += plan.frozen + len(existing)
@@ -569,7 +575,7 @@ def _apply_instructions(
             "enrolment_id": p.candidate.id,
             "created_at": now,
             "run_id": run_id,
-            **asdict(p.values),
+            **_columns(p.values),
         }
         for p in plan.new
     ]
