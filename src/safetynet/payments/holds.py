@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
+from safetynet.db.bulk import among
 from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number
 from safetynet.errors import InputError, UnknownNameError
@@ -127,11 +128,13 @@ def active_holds(session: Session, household_ids: Iterable[int]) -> dict[int, li
     """The standing holds of these households, by household."""
     wanted = sorted(set(household_ids))
     out: dict[int, list[PaymentHold]] = {}
-    for start in range(0, len(wanted), 900):
+    # One query on PostgreSQL (the ids as one array); SQLite takes a bounded number of values.
+    step = max(len(wanted), 1) if session.get_bind().dialect.name == "postgresql" else 900
+    for start in range(0, len(wanted), step):
         for hold in session.scalars(
             select(PaymentHold)
             .where(
-                PaymentHold.household_id.in_(wanted[start : start + 900]),
+                among(session, PaymentHold.household_id, wanted[start : start + step]),
                 PaymentHold.released_at.is_(None),
             )
             .order_by(PaymentHold.id)

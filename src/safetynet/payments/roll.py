@@ -413,17 +413,19 @@ def _load_accounts(
     session: Session, households: Sequence[int], first: dt.date, last: dt.date
 ) -> dict[int, list[Account]]:
     accounts: dict[int, list[Account]] = {}
-    for row in session.scalars(
-        select(PayeeAccount)
+    a = PayeeAccount
+    # Columns, not entities: the roll only reads them (no object per account in the session).
+    for id_, household_id, bank_code, number, valid_from, valid_to in session.execute(
+        select(a.id, a.household_id, a.bank_code, a.account_number, a.valid_from, a.valid_to)
         .where(
-            among(session, PayeeAccount.household_id, households),
-            PayeeAccount.valid_from <= last,
-            PayeeAccount.valid_to.is_(None) | (PayeeAccount.valid_to >= first),
+            among(session, a.household_id, households),
+            a.valid_from <= last,
+            a.valid_to.is_(None) | (a.valid_to >= first),
         )
-        .order_by(PayeeAccount.id)
+        .order_by(a.id)
     ):
-        accounts.setdefault(row.household_id, []).append(
-            Account(row.id, row.bank_code, row.account_number, row.valid_from, row.valid_to)
+        accounts.setdefault(household_id, []).append(
+            Account(id_, bank_code, number, valid_from, valid_to)
         )
     return accounts
 
