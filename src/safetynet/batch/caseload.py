@@ -20,8 +20,7 @@ county" below.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.batch.runner import evaluate_county, parse_month
-from safetynet.db.bulk import copy_columns, foreign_keys_checked_once, read_frame
+from safetynet.db.bulk import copy_columns, read_frame, tables_checked_once
 from safetynet.db.engine import Database, require_current_schema
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
@@ -189,7 +188,7 @@ def _load_county(
     new_persons = _absent(person_ids, _ids_present(session, "persons", "id", person_ids))
     report.households = int(new_households.sum())
     report.persons = int(new_persons.sum())
-    with _keys_checked_once(session, report.persons):
+    with tables_checked_once(session, _WRITTEN, report.persons >= SET_BASED_FROM):
         _write_rows(session, data, (chosen, members), (new_households, new_persons), on, now)
         enrolments = _enrolment_frame(session, data, caseload, amounts, enrolled, report)
         copy_columns(session, "enrolments", enrolments, {"start_date": on, "end_date": None,
@@ -225,15 +224,6 @@ def _load_county(
 # import does.
 _WRITTEN = ("households", "persons", "memberships", "enrolments", "income_items", "assets",
             "person_facts", "household_facts")  # fmt: skip
-
-
-@contextmanager
-def _keys_checked_once(session: Session, persons: int) -> Iterator[None]:
-    with ExitStack() as stack:
-        if persons >= SET_BASED_FROM:
-            for table in _WRITTEN:
-                stack.enter_context(foreign_keys_checked_once(session, table))
-        yield
 
 
 def _write_rows(

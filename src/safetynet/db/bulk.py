@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from itertools import islice
 from typing import Any
 
@@ -368,3 +368,14 @@ def foreign_keys_checked_once(session: Session, table: str) -> Iterator[None]:
     if keys:
         adds = ", ".join(f'ADD CONSTRAINT "{_quoted(name)}" {spec}' for name, spec in keys)
         session.execute(text(f"ALTER TABLE {_quoted(table)} {adds}"))
+
+
+@contextmanager
+def tables_checked_once(session: Session, tables: Sequence[str], when: bool) -> Iterator[None]:
+    """``foreign_keys_checked_once`` for each of ``tables`` when ``when`` (a load large enough for
+    one validating join per key to cost less than a trigger call per row), else nothing."""
+    with ExitStack() as stack:
+        if when:
+            for table in tables:
+                stack.enter_context(foreign_keys_checked_once(session, table))
+        yield

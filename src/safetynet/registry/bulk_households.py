@@ -28,7 +28,7 @@ import logging
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -37,7 +37,7 @@ from sqlalchemy import text
 from safetynet.audit.log import append
 from safetynet.db.bulk import (
     copy_columns,
-    foreign_keys_checked_once,
+    tables_checked_once,
     temp_table,
 )
 from safetynet.db.bulk import read_frame as read_query
@@ -626,10 +626,7 @@ _CHILD_TABLES = ("households", "persons", "memberships", "income_items", "assets
 
 @contextmanager
 def _foreign_keys_once(session: Any, persons: int) -> Iterator[None]:
-    with ExitStack() as stack:
-        if persons >= SET_BASED_FROM:
-            for table in _CHILD_TABLES:
-                stack.enter_context(foreign_keys_checked_once(session, table))
+    with tables_checked_once(session, _CHILD_TABLES, persons >= SET_BASED_FROM):
         yield
     if persons >= SET_BASED_FROM:
         _log.debug("households bulk: foreign keys of %s checked once", ", ".join(_CHILD_TABLES))
