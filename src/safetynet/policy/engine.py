@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,8 +53,22 @@ StepKind = Literal["money", "bool", "int", "ratio", "text"]
 _Shared = TypeVar("_Shared")
 
 
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """A shared intermediate: the population it was made for, its value, the values read."""
+
+    population: weakref.ref[Population]
+    value: Any
+    read: tuple[str, ...]
+
+
 class Params:
-    """Parameter values for one date and one region, remembering every value read."""
+    """Parameter values for one date and one region, remembering every value read.
+
+    ``shared_with``: another view of the same date, region, tree, overrides and fallbacks whose
+    resolved values and shared intermediates this one reuses (every program of one screening,
+    repeated one-household calls: ``kept_view``); each view still reports only the values its own
+    evaluation read (``used``), those read to make a shared intermediate included."""
 
     def __init__(
         self,
@@ -62,65 +77,104 @@ class Params:
         tree: ParameterTree | None = None,
         overrides: Mapping[str, Any] | None = None,
         fallbacks: Mapping[str, Any] | None = None,
+        *,
+        shared_with: Params | None = None,
     ) -> None:
         self.on = on
         self.region = region
+        self._cache: dict[str, Resolved] = {}  # the values this evaluation read, in order
+        self._recording: list[str] | None = None  # names read while making a shared value
+        self.tree: ParameterTree
+        self.lineage: list[str]
+        self.overrides: dict[str, Any]
+        self.fallbacks: dict[str, Any]  # used only where the region has no value in force
+        self._resolved: dict[str, Resolved]  # every value resolved, shared with other views
+        self._made: dict[str, _Made]  # shared intermediates, shared with other views
+        if shared_with is not None:
+            self.tree, self.lineage = shared_with.tree, shared_with.lineage
+            self.overrides, self.fallbacks = shared_with.overrides, shared_with.fallbacks
+            self._resolved, self._made = shared_with._resolved, shared_with._made
+            return
         self.tree = tree or default_tree()
         self.lineage = default_registry().lineage_codes(region) if region != NATION else [NATION]
         self.overrides = dict(overrides or {})
-        # Values used only where the region has none in force: the demo's illustrative locality.
         self.fallbacks = dict(fallbacks or {})
-        self._cache: dict[str, Resolved] = {}
-        self._shared: dict[str, tuple[Population, Any]] = {}
+        self._resolved = {}
+        self._made = {}
+
+    def _remember(self, key: str, hit: Resolved) -> Resolved:
+        self._cache[key] = hit
+        if self._recording is not None:
+            self._recording.append(key)
+        return hit
 
     def resolve(self, name: str) -> Resolved:
         hit = self._cache.get(name)
+        if hit is not None:
+            if self._recording is not None:
+                self._recording.append(name)
+            return hit
+        hit = self._resolved.get(name)
         if hit is None:
-            try:
-                hit = self.tree.resolve(name, self.on, self.lineage, self.overrides)
-            except CoverageError:
-                if name not in self.fallbacks:
-                    raise
-                spec = self.tree.spec(name)
-                hit = Resolved(
-                    name,
-                    self.fallbacks[name],
-                    spec.unit,
-                    ILLUSTRATIVE_FALLBACK,
-                    None,
-                    Provenance.ILLUSTRATIVE,
-                    (Reference("illustrative value: the region has no value in force"),),
-                    spec.description,
-                    spec.table_unit or spec.scale_unit,
-                )
-            self._cache[name] = hit
-        return hit
+            hit = self._resolved[name] = self._look_up(name)
+        return self._remember(name, hit)
+
+    def _look_up(self, name: str) -> Resolved:
+        try:
+            return self.tree.resolve(name, self.on, self.lineage, self.overrides)
+        except CoverageError:
+            if name not in self.fallbacks:
+                raise
+            spec = self.tree.spec(name)
+            return Resolved(
+                name,
+                self.fallbacks[name],
+                spec.unit,
+                ILLUSTRATIVE_FALLBACK,
+                None,
+                Provenance.ILLUSTRATIVE,
+                (Reference("illustrative value: the region has no value in force"),),
+                spec.description,
+                spec.table_unit or spec.scale_unit,
+            )
 
     def national(self, name: str) -> Resolved:
         """The national value in force, whatever the region says (national statistics such as the
         national urban per-capita income); recorded with the other values used."""
         key = f"{name}@{NATION}"
-        hit = self._cache.get(key)
+        hit = self._cache.get(key) or self._resolved.get(key)
         if hit is None:
-            hit = self._cache[key] = self.tree.resolve(name, self.on, [NATION], self.overrides)
-        return hit
+            hit = self._resolved[key] = self.tree.resolve(name, self.on, [NATION], self.overrides)
+        return self._remember(key, hit)
 
     def shared(self, key: str, pop: Population, make: Callable[[], _Shared]) -> _Shared:
         """An intermediate several programs compute alike (dibao's counted income, read by
         tekun, rigid expenditure and temporary assistance; the retirement facts, read by the
         retirement age and the employee pension), made once per population for this parameter
-        view and read-only from then on (an array, or each array of a dataclass). Only for
-        untraced runs: an explanation records its own steps."""
-        hit = self._shared.get(key)
-        if hit is not None and hit[0] is pop:
-            found: _Shared = hit[1]
+        view and the views sharing it, and read-only from then on (an array, or each array of a
+        dataclass). The values read to make it count as read by every evaluation that uses it.
+        Only for untraced runs: an explanation records its own steps."""
+        hit = self._made.get(key)
+        if hit is not None and hit.population() is pop:
+            for name in hit.read:
+                if name not in self._cache:
+                    self._remember(name, self._resolved[name])
+                elif self._recording is not None:
+                    self._recording.append(name)
+            found: _Shared = hit.value
             return found
-        value = make()
+        outer, self._recording = self._recording, []
+        try:
+            value = make()
+        finally:
+            read, self._recording = self._recording, outer
+        if outer is not None:
+            outer.extend(read)
         arrays = [value] if isinstance(value, np.ndarray) else list(vars(value).values())
         for array in arrays:
             if isinstance(array, np.ndarray):
                 array.setflags(write=False)
-        self._shared[key] = (pop, value)
+        self._made[key] = _Made(weakref.ref(pop), value, tuple(dict.fromkeys(read or ())))
         return value
 
     def used(self) -> list[Resolved]:
@@ -599,11 +653,47 @@ def evaluate(
     explain: bool = False,
     tree: ParameterTree | None = None,
     fallbacks: Mapping[str, Any] | None = None,
+    shared_with: Params | None = None,
 ) -> Evaluation:
-    params = Params(on, region, tree, overrides, fallbacks)
+    """``prog`` over ``pop``; ``shared_with`` (a view of the same date, region, tree, overrides
+    and fallbacks, e.g. ``kept_view``'s) lends its resolved values and shared intermediates."""
+    params = (
+        Params(on, region, tree, overrides, fallbacks)
+        if shared_with is None
+        else Params(on, region, shared_with=shared_with)
+    )
     trace = Trace(pop, 0, on=explain)
     result = compute(prog, pop, params, trace)
     return Evaluation(prog, result, params, trace)
+
+
+_KEPT_VIEWS: dict[tuple[int, dt.date, str], list[tuple[ParameterTree, dict[str, Any], Params]]] = {}
+KEPT_VIEWS = 256
+"""Parameter views ``kept_view`` keeps (one per date, region, tree and set of fallbacks)."""
+
+
+def kept_view(
+    on: dt.date,
+    region: str,
+    tree: ParameterTree | None = None,
+    fallbacks: Mapping[str, Any] | None = None,
+) -> Params:
+    """A parameter view without overrides kept between calls for the same date, region, tree and
+    fallbacks (compared by content): one-household calls (a clerk's screening, the API) resolve
+    each value once per process instead of once per call. Evaluations take it as ``shared_with``,
+    each with its own record of the values it read. Parameter trees do not change once loaded."""
+    tree = tree or default_tree()
+    wanted = dict(fallbacks or {})
+    kept = _KEPT_VIEWS.setdefault((id(tree), on, region), [])
+    for kept_tree, kept_fallbacks, view in kept:
+        if kept_tree is tree and kept_fallbacks == wanted:
+            return view
+    if sum(map(len, _KEPT_VIEWS.values())) > KEPT_VIEWS:  # dates and regions seldom asked for
+        _KEPT_VIEWS.clear()
+        kept = _KEPT_VIEWS.setdefault((id(tree), on, region), [])
+    view = Params(on, region, tree, None, wanted)
+    kept.append((tree, wanted, view))
+    return view
 
 
 def evaluate_all(

@@ -227,6 +227,7 @@ class Population:
     def __post_init__(self) -> None:
         self._starts: IntArray | None = None
         self._ends: IntArray | None = None
+        self._one: bool | None = None  # a single household (``sum_h``'s plain sum)
 
     @property
     def n_persons(self) -> int:
@@ -256,16 +257,16 @@ class Population:
         return self._ends
 
     def p(self, name: str) -> np.ndarray:
-        try:
-            return self.persons[name]
-        except KeyError:
-            return self._default_column(name, Entity.PERSON, self.n_persons)
+        column = self.persons.get(name)
+        if column is None:
+            column = self._default_column(name, Entity.PERSON, self.n_persons)
+        return column
 
     def h(self, name: str) -> np.ndarray:
-        try:
-            return self.households[name]
-        except KeyError:
-            return self._default_column(name, Entity.HOUSEHOLD, self.n_households)
+        column = self.households.get(name)
+        if column is None:
+            column = self._default_column(name, Entity.HOUSEHOLD, self.n_households)
+        return column
 
     def _default_column(self, name: str, entity: Entity, n: int) -> np.ndarray:
         f = FIELDS.get(name)
@@ -296,11 +297,13 @@ class Population:
 
     def sum_h(self, values: np.ndarray) -> IntArray:
         """Per-household sums, exact in int64 (a difference of cumulative sums, no float)."""
-        if self.n_persons == 0:
-            return np.zeros(0, dtype=np.int64)
-        if len(self.starts) == 1:  # one household (a clerk's calculation): a plain sum
+        if self._one is None:
+            self._one = self.n_persons > 0 and len(self.starts) == 1
+        if self._one:  # one household (a clerk's calculation): a plain sum
             one: IntArray = np.add.reduce(values, dtype=np.int64, keepdims=True)
             return one
+        if self.n_persons == 0:
+            return np.zeros(0, dtype=np.int64)
         cumulative = np.empty(self.n_persons + 1, dtype=np.int64)
         cumulative[0] = 0
         np.cumsum(values, dtype=np.int64, out=cumulative[1:])
@@ -363,6 +366,23 @@ class Population:
 
 
 # -- Building a population from JSON households ----------------------------------------------
+
+
+_AMONG_BY_COMPARISON = 4_096  # values up to which a few codes are compared one by one
+
+
+def among(values: np.ndarray, codes: Iterable[Any]) -> BoolArray:
+    """Whether each value is one of ``codes`` (``np.isin``). For a small population (a clerk's
+    household, an API call) the few codes a rule names are compared one by one: ``np.isin``'s
+    set-up costs more than the comparisons there, on every call."""
+    wanted = list(codes)
+    if len(values) > _AMONG_BY_COMPARISON or len(wanted) > 16:
+        found: BoolArray = np.isin(values, wanted)
+        return found
+    found = np.zeros(values.shape, dtype=np.bool_)
+    for code in wanted:
+        found |= values == code
+    return found
 
 
 def population_from_households(households: Sequence[Mapping[str, Any]]) -> Population:

@@ -13,7 +13,7 @@ import yaml
 
 from safetynet.domain.regions import validate_region_code
 from safetynet.errors import CoverageError, InputError
-from safetynet.policy.engine import Evaluation, evaluate, programs
+from safetynet.policy.engine import Evaluation, evaluate, kept_view, programs
 from safetynet.policy.parameters import ParameterFileError, coerce_value, default_tree
 from safetynet.policy.population import population_from_households
 
@@ -87,10 +87,11 @@ def screen(
     """Evaluate every program for one household; a program that cannot be decided says why."""
     code = validate_region_code(str(region or household.get("region") or "000000"))
     pop = population_from_households([household])
+    view = kept_view(on, code, fallbacks=fallbacks)  # each value resolved once per process
     lines = []
     for pid, prog in programs().items():
         try:
-            ev = evaluate(prog, pop, on, code, explain=explain, fallbacks=fallbacks)
+            ev = evaluate(prog, pop, on, code, explain=explain, shared_with=view)
             lines.append(ScreeningLine(pid, f"{prog.title} ({prog.title_zh})", prog.period, ev))
         except CoverageError as exc:
             lines.append(

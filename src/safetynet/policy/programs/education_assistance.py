@@ -17,7 +17,7 @@ from safetynet.policy.engine import (
     Trace,
     register,
 )
-from safetynet.policy.population import FIELDS, IntArray, Kind, Population, person_field
+from safetynet.policy.population import FIELDS, IntArray, Kind, Population, among, person_field
 
 STAGES = (
     "none",
@@ -77,7 +77,7 @@ class EducationAssistance(Program):
         assisted = member & (pop.to_p(pop.h("is_dibao_recipient")) | pop.p("is_tekun_recipient"))
         t.step("assisted_member", "Member of a dibao household or tekun", assisted, kind="bool")
         compulsory = (stage == _code("primary")) | (stage == _code("junior_secondary"))
-        beyond = np.isin(
+        beyond = among(
             stage,
             [_code(s) for s in ("senior_high", "secondary_vocational", "higher_education")],
         )
@@ -157,7 +157,7 @@ class EducationAssistance(Program):
         boarding = covered & pop.p("education_is_boarding") & ~disabled_child
         boarding_amount = np.zeros(pop.n_persons, dtype=np.int64)
         names = []
-        if (boarding & np.isin(stage, (_code("primary"), _code("junior_secondary")))).any():
+        if (boarding & among(stage, (_code("primary"), _code("junior_secondary")))).any():
             sub = p.table(P + "boarding_living_subsidy")
             names.append(P + "boarding_living_subsidy")
             for key in ("primary", "junior_secondary"):

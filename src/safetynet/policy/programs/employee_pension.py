@@ -232,8 +232,7 @@ class EmployeePension(Program):
         t.step("amount", "Monthly basic pension", pension)
         paid = pension > 0
 
-        def first(values: np.ndarray) -> IntArray:
-            return first_member_value(pop, subject, values)
+        first = first_member_value(pop, subject)
 
         return ProgramResult(
             eligible=pop.any_h(paid),

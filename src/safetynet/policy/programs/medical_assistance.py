@@ -16,7 +16,7 @@ from safetynet.policy.engine import (
     Trace,
     register,
 )
-from safetynet.policy.population import FIELDS, IntArray, Population
+from safetynet.policy.population import FIELDS, IntArray, Population, among
 from safetynet.policy.programs.medical_layers import (
     ASSIST,
     DIBAO,
@@ -73,7 +73,7 @@ class MedicalAssistance(Program):
         """Yearly subsidy towards the individual resident-insurance contribution, per person."""
         resident = pop.p("medical_scheme") == FIELDS.get("medical_scheme").code("resident")
         tekun = resident & (group == TEKUN)
-        fixed_groups = resident & np.isin(group, (DIBAO, MONITORED, MARGINAL))
+        fixed_groups = resident & among(group, (DIBAO, MONITORED, MARGINAL))
         subsidy = np.zeros(pop.n_persons, dtype=np.int64)
         if not (tekun | fixed_groups).any():
             return subsidy

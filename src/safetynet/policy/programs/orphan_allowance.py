@@ -20,7 +20,7 @@ from safetynet.policy.engine import (
     Trace,
     register,
 )
-from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
+from safetynet.policy.population import BoolArray, IntArray, Kind, Population, among, person_field
 
 PARENT_STATUSES = (
     "present",
@@ -81,8 +81,8 @@ def is_child(pop: Population, p: Params, t: Trace) -> BoolArray:
 def parents_gone(pop: Population) -> tuple[BoolArray, BoolArray]:
     """Father and mother dead or declared missing."""
     gone = (status_code("dead"), status_code("declared_missing"))
-    father = np.isin(pop.p("child_father_status"), gone)
-    mother = np.isin(pop.p("child_mother_status"), gone)
+    father = among(pop.p("child_father_status"), gone)
+    mother = among(pop.p("child_mother_status"), gone)
     return father, mother
 
 

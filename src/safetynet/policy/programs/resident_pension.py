@@ -20,7 +20,7 @@ from safetynet.policy.engine import (
     Trace,
     register,
 )
-from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
+from safetynet.policy.population import BoolArray, IntArray, Kind, Population, among, person_field
 
 person_field(
     "resident_pension_insured",
@@ -191,7 +191,7 @@ class ResidentPension(Program):
             dtype=np.int64,
         )
         contributing = chosen > 0
-        valid = ~contributing | np.isin(chosen, tiers)
+        valid = ~contributing | among(chosen, tiers)
         t.step(
             "contribution_tier_valid",
             "The contribution is one of the tiers (otherwise no subsidy is computed)",

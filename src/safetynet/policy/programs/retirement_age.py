@@ -9,6 +9,7 @@ Months are counted as month indices (year × 12 + month − 1) and shown as YYYY
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -330,15 +331,22 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     )
 
 
-def first_member_value(pop: Population, mask: BoolArray, values: np.ndarray) -> IntArray:
-    """The value of the first person in each household for whom ``mask`` holds (0 if none)."""
-    if pop.n_persons == 0:
-        return np.zeros(0, dtype=np.int64)
+def first_member_value(pop: Population, mask: BoolArray) -> Callable[[np.ndarray], IntArray]:
+    """A function giving, for a person column, the value of the first person in each household
+    for whom ``mask`` holds (0 if none); the first persons are found once, for every column."""
     rows = np.arange(pop.n_persons, dtype=np.int64)
-    first = np.minimum.reduceat(np.where(mask, rows, pop.n_persons), pop.starts)
-    padded = np.append(np.asarray(values, dtype=np.int64), 0)
-    out: IntArray = padded[first]
-    return out
+    first = (
+        np.minimum.reduceat(np.where(mask, rows, pop.n_persons), pop.starts)
+        if pop.n_persons
+        else rows
+    )
+
+    def value(values: np.ndarray) -> IntArray:
+        padded = np.append(np.asarray(values, dtype=np.int64), 0)
+        out: IntArray = padded[first]
+        return out
+
+    return value
 
 
 @register
@@ -364,8 +372,7 @@ class RetirementAge(Program):
         )
         s = r.subject
 
-        def first(values: np.ndarray) -> IntArray:
-            return first_member_value(pop, s, values)
+        first = first_member_value(pop, s)
 
         return ProgramResult(
             eligible=pop.any_h(can_retire),

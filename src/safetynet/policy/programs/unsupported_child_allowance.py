@@ -5,8 +5,6 @@ standard, or only the top-up to it. See docs/programs/unsupported_child_allowanc
 
 from __future__ import annotations
 
-import numpy as np
-
 from safetynet.policy.engine import (
     Department,
     Params,
@@ -18,7 +16,7 @@ from safetynet.policy.engine import (
     Trace,
     register,
 )
-from safetynet.policy.population import BoolArray, Population
+from safetynet.policy.population import BoolArray, Population, among
 from safetynet.policy.programs.orphan_allowance import (
     is_child,
     orphan_standard,
@@ -34,13 +32,13 @@ def unable_to_raise(pop: Population, p: Params, parent: str) -> BoolArray:
     """The parent is in one of the states of the 2019 opinions (with the minimum durations)."""
     status = pop.p(f"child_{parent}_status")
     months = pop.p(f"child_{parent}_status_months")
-    detention = np.isin(
+    detention = among(
         status,
         (status_code("imprisoned"), status_code("drug_rehab"), status_code("restricted_liberty")),
     )
     lost = status == status_code("lost_contact")
     unable: BoolArray = (
-        np.isin(status, (status_code("severely_disabled"), status_code("seriously_ill")))
+        among(status, (status_code("severely_disabled"), status_code("seriously_ill")))
         | (detention & (months >= p.int(P + "unsupported_child_detention_min_months")))
         | (lost & (months >= p.int(P + "unsupported_child_lost_contact_min_months")))
     )

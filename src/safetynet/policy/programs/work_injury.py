@@ -22,7 +22,7 @@ from safetynet.policy.engine import (
     Trace,
     register,
 )
-from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
+from safetynet.policy.population import BoolArray, IntArray, Kind, Population, among, person_field
 
 EVENTS = ("none", "injured", "death")
 NURSING = ("none", "complete", "major", "partial")
@@ -249,8 +249,8 @@ class WorkInjury(Program):
     ) -> tuple[IntArray, IntArray]:
         fund_table = p.table(P + "disability.allowance_ratio_fund") if graded.any() else {}
         employer_table = p.table(P + "disability.allowance_ratio_employer") if graded.any() else {}
-        fund_grades = np.isin(grade, [int(k) for k in fund_table]) & graded
-        employer_grades = np.isin(grade, [int(k) for k in employer_table]) & graded
+        fund_grades = among(grade, [int(k) for k in fund_table]) & graded
+        employer_grades = among(grade, [int(k) for k in employer_table]) & graded
         no_job = ~pop.p("work_injury_job_arranged") & ~pop.p("work_injury_employment_ended")
         employer_due = employer_grades & no_job
         fund_base = self._by_grade(own_wage, grade, fund_grades, fund_table, p)
@@ -326,7 +326,7 @@ class WorkInjury(Program):
         fund_grades = (
             [int(k) for k in p.table(P + "disability.allowance_ratio_fund")] if graded.any() else []
         )
-        leaving = graded & ~np.isin(grade, fund_grades) & pop.p("work_injury_employment_ended")
+        leaving = graded & ~among(grade, fund_grades) & pop.p("work_injury_employment_ended")
         zero = np.zeros(pop.n_persons, dtype=np.int64)
         if not leaving.any():
             return zero, zero
@@ -375,7 +375,7 @@ class WorkInjury(Program):
         # Art. 39 last para.: a grade 1-4 disabled worker who dies after the paid-leave period
         # leaves the funeral subsidy and survivors' pensions, not the one-off death subsidy.
         fund_grades = [int(k) for k in p.table(P + "disability.allowance_ratio_fund")]
-        full = dead & ~np.isin(grade, fund_grades)
+        full = dead & ~among(grade, fund_grades)
         if full.any():
             # The law takes the national figure, whatever the region sets locally.
             income = int(p.national(NATIONAL_INCOME).value)
