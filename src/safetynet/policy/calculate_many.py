@@ -35,6 +35,7 @@ from safetynet.policy.engine import (
     Program,
     Trace,
     compute,
+    kept_view,
     program,
     programs,
 )
@@ -209,7 +210,9 @@ def _calculate_region(
     pop, kept = _population(households, rows, answers)
     if not kept:
         return answers
-    params = Params(request.on, region, request.tree, None, request.fallbacks)
+    # The values of this date and region are resolved once per process (``kept_view``).
+    params = Params(request.on, region, shared_with=kept_view(request.on, region, request.tree,
+                                                              request.fallbacks))  # fmt: skip
     trace = Trace()
     n = len(kept)
     eligible: list[list[bool]] = []
@@ -270,8 +273,9 @@ def _explain(
 ) -> dict[str, Any]:
     """The explanation of ``safetynet calc --explain`` for each program, on the household alone."""
     found: dict[str, Any] = {}
+    view = kept_view(request.on, region, request.tree, request.fallbacks)
     for prog in chosen:
-        params = Params(request.on, region, request.tree, None, request.fallbacks)
+        params = Params(request.on, region, shared_with=view)  # its own record of values used
         trace = Trace(one, 0, on=True)
         try:
             result = compute(prog, one, params, trace)

@@ -120,18 +120,45 @@ def int_to_date(value: int) -> dt.date:
     return dt.date(value // 10000, value // 100 % 100, value % 100)
 
 
+@dataclass(frozen=True)
+class EntityFields:
+    """The fields of one entity: by name, their names, those without a default (every row must
+    give them) and each one's position in declaration order."""
+
+    by_name: dict[str, Field]
+    names: frozenset[str]
+    required: frozenset[str]
+    position: dict[str, int]
+
+
 class FieldRegistry:
     """Every input field, declared once, by the module that uses it."""
 
     def __init__(self) -> None:
         self._fields: dict[str, Field] = {}
+        self._of: dict[Entity, EntityFields] = {}
 
     def declare(self, f: Field) -> Field:
         existing = self._fields.get(f.name)
         if existing is not None and existing != f:
             raise ValueError(f"field {f.name} is declared twice with different definitions")
         self._fields[f.name] = f
+        self._of.clear()
         return f
+
+    def of(self, entity: Entity) -> EntityFields:
+        """The fields of ``entity`` (kept until a field is declared): read on every
+        one-household calculation."""
+        found = self._of.get(entity)
+        if found is None:
+            by_name = {f.name: f for f in self.all(entity)}
+            found = self._of[entity] = EntityFields(
+                by_name,
+                frozenset(by_name),
+                frozenset(name for name, f in by_name.items() if f.default is None),
+                {name: i for i, name in enumerate(by_name)},
+            )
+        return found
 
     def get(self, name: str) -> Field:
         return self._fields[name]
@@ -394,10 +421,7 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
     if not households:
         raise InputError("households", "at least one household is required")
     declare_all_fields()
-    h_fields = {f.name: f for f in FIELDS.all(Entity.HOUSEHOLD)}
-    p_fields = {f.name: f for f in FIELDS.all(Entity.PERSON)}
-    h_known = set(h_fields) | {"members", "household_id", "region"}
-    p_known = set(p_fields) | {"id_number", "name"}
+    h_fields, p_fields = FIELDS.of(Entity.HOUSEHOLD), FIELDS.of(Entity.PERSON)
     ids: list[str] = []
     persons: list[tuple[str, Mapping[str, Any]]] = []
     sizes: list[int] = []
@@ -409,13 +433,13 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
         members = hh.get("members")
         if not isinstance(members, list) or not members:
             raise InputError(f"{hwhere}.members", "a household needs at least one member")
-        _reject_unknown(hh, h_known, hwhere)
+        _reject_unknown(hh, h_fields.names, _HOUSEHOLD_KEYS, hwhere)
         for pi, person in enumerate(members):
             pwhere = f"{hwhere}.members[{pi}]"
             if not isinstance(person, Mapping):
                 raise InputError(pwhere, "expected an object")
             person = _with_identity(person, pwhere)
-            _reject_unknown(person, p_known, pwhere)
+            _reject_unknown(person, p_fields.names, _PERSON_KEYS, pwhere)
             persons.append((pwhere, person))
         sizes.append(len(members))
     pop = Population(household_ids=ids)
@@ -426,8 +450,12 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
     return pop
 
 
+_HOUSEHOLD_KEYS = frozenset({"members", "household_id", "region"})
+_PERSON_KEYS = frozenset({"id_number", "name"})
+
+
 def _columns(
-    fields: Mapping[str, Field], rows: Sequence[tuple[str, Mapping[str, Any]]]
+    of: EntityFields, rows: Sequence[tuple[str, Mapping[str, Any]]]
 ) -> dict[str, np.ndarray]:
     """One column per field some row gives (the default where a row does not), then each row's
     values parsed in. A field no row gives has no column: it reads as its default for free
@@ -435,14 +463,18 @@ def _columns(
     given_names: set[str] = set()
     for _, row in rows:
         given_names.update(row.keys())
+    fields = of.by_name
     columns = {}
-    for name, f in fields.items():
+    for name in sorted(
+        of.names.intersection(given_names) | of.required, key=of.position.__getitem__
+    ):
+        f = fields[name]
         if f.default is None:
             missing = next((where for where, row in rows if row.get(name) is None), None)
             if missing is not None:
                 raise InputError(f"{missing}.{name}", "is required")
             columns[name] = np.zeros(len(rows), dtype=f.dtype())
-        elif name in given_names:
+        else:
             columns[name] = np.full(len(rows), f.default_value(), dtype=f.dtype())
     # Many households repeat the same values (a relation, a date, a round amount): each distinct
     # value of a field is parsed once. A value that fails is never kept, so every row that has it
@@ -479,10 +511,13 @@ def declare_all_fields() -> None:
     load_program_modules()
 
 
-def _reject_unknown(obj: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    known_set = known if isinstance(known, set | frozenset) else set(known)
-    if obj.keys() <= known_set:
+def _reject_unknown(
+    obj: Mapping[str, Any], fields: frozenset[str], keys: frozenset[str], where: str
+) -> None:
+    """Every key of ``obj`` is a field or one of ``keys``; otherwise name the first that is not."""
+    if obj.keys() - fields <= keys:
         return
+    known_set = fields | keys
     for key in obj:
         if key not in known_set:
             close = difflib.get_close_matches(key, sorted(known_set), n=1)
