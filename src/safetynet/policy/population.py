@@ -340,6 +340,9 @@ class Population:
         return self.sum_h(mask)
 
     def any_h(self, mask: np.ndarray) -> BoolArray:
+        if self._one:  # set by the first sum over one household
+            one: BoolArray = np.logical_or.reduce(mask, keepdims=True)
+            return one
         return self.count_h(mask) > 0
 
     def max_h(self, values: np.ndarray) -> np.ndarray:
