@@ -237,3 +237,93 @@ def test_an_amount_changed_from_a_month_already_rolled_pays_only_the_difference(
     )
     assert recovered == (None if adjustment > 0 else -adjustment)
     assert tuple(row) == (new_amount, max(adjustment, 0))
+
+
+def _persons_and_accounts(db: Database, households: list[int]) -> None:
+    """A head for each household (person id = household id) and, for these, an account."""
+    from sqlalchemy import insert
+
+    from safetynet.payments.model import PayeeAccount
+    from safetynet.registry.model import Person
+
+    with db.sessions.begin() as session:
+        session.execute(
+            insert(Person),
+            [
+                {"id": h, "id_number": f"110105{h:011d}X", "name": "李强", "sex": "male",
+                 "birth_date": D(1970, 5, 1), "hukou_region_code": "110105",
+                 "hukou_type": "urban", "created_at": NOW, "updated_at": NOW}
+                for h in households
+                if not session.get(Person, h)
+            ],
+        )  # fmt: skip
+        session.execute(
+            insert(PayeeAccount),
+            [
+                {"household_id": h, "holder_person_id": h, "bank_code": "102",
+                 "account_number": f"62{h:017d}", "valid_from": D(2025, 1, 1),
+                 "created_at": NOW, "source": "test"}
+                for h in households
+            ],
+        )  # fmt: skip
+
+
+def _month_rows(db: Database, month: str) -> dict[tuple[int, str], tuple[object, ...]]:
+    i = PaymentInstruction
+    with db.sessions() as session:
+        rows = session.execute(
+            select(
+                i.household_id, i.program, i.amount_fen, i.arrears_fen, i.recovery_fen,
+                i.account, i.bank_code, i.payee_account_id, i.status, i.hold_id, i.held_reason,
+            ).where(i.month == month)
+        ).all()  # fmt: skip
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+def test_a_batch_written_by_copy_gives_what_one_written_as_arrays_gives(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of instructions in a batch go in (and are brought up to date) by COPY on
+    PostgreSQL; a few as arrays. A mix of households (an account or none, a payment hold, ended,
+    suspended, two programs) rolled both ways gives the same instructions, each exactly once."""
+    from safetynet.db import bulk
+    from safetynet.payments.model import PaymentHold
+
+    specs = [
+        [
+            Spec(),
+            Spec(program="tekun", amount_fen=123_456),
+            Spec(end=D(2025, 8, 31)),  # ended before both months: nothing
+            Spec(status="suspended"),
+            Spec(start=D(2025, 9, 15), amount_fen=50_000),
+        ][n % 5]
+        for n in range(700)
+    ]
+    households = seed(database, specs)
+    _persons_and_accounts(database, [h for h in households if h % 3])
+    with database.sessions.begin() as session:
+        session.add_all(
+            PaymentHold(household_id=h, program=None, from_month="2025-09", reason="review",
+                        source="manual", placed_at=NOW, placed_by="clerk")
+            for h in households[::7]
+        )  # fmt: skip
+    monkeypatch.setattr(bulk, "COPY_FROM", 10**9)
+    september = roll_month(database, "2025-09", batch_size=2000)
+    monkeypatch.setattr(bulk, "COPY_FROM", 1)
+    october = roll_month(database, "2025-10", batch_size=2000)
+    assert september.created == october.created == 420
+    assert september.held == october.held > 0
+    assert _month_rows(database, "2025-09") == _month_rows(database, "2025-10")
+    assert roll_month(database, "2025-10", batch_size=2000).created == 0  # exactly once
+    # the households without an account get one: both months' held instructions are brought up
+    # to date (September's as arrays, October's by COPY), alike
+    _persons_and_accounts(database, [h for h in households if h % 3 == 0])
+    monkeypatch.setattr(bulk, "COPY_FROM", 10**9)
+    roll_month(database, "2025-09", batch_size=2000)
+    monkeypatch.setattr(bulk, "COPY_FROM", 1)
+    again = roll_month(database, "2025-10", batch_size=2000)
+    assert again.created == 0
+    assert _month_rows(database, "2025-09") == _month_rows(database, "2025-10")
+    statuses = {values[6] for values in _month_rows(database, "2025-10").values()}
+    assert statuses == {"pending", "held"}
+    assert all(v[3] is not None for v in _month_rows(database, "2025-10").values())

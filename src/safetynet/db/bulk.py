@@ -18,7 +18,9 @@ from itertools import islice
 from typing import Any
 
 import polars as pl
-from sqlalchemy import any_, func, literal, select, text
+from sqlalchemy import any_, bindparam, func, literal, select, text, update
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,12 +34,24 @@ __all__ = [
     "foreign_keys_checked_once",
     "insert_new",
     "read_frame",
+    "staged_rows",
     "temp_table",
+    "update_rows",
+    "without_jit",
 ]
 
 
 def _postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def without_jit(session: Session) -> None:
+    """On PostgreSQL, no JIT compilation for the rest of the caller's transaction: a batch's
+    statements (an index range, a few thousand keys) run in milliseconds, and the planner's cost
+    estimate of a LIMIT over a filtered index scan can exceed ``jit_above_cost`` and spend tens
+    of milliseconds compiling each one. Elsewhere: nothing."""
+    if _postgresql(session):
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
@@ -57,18 +71,19 @@ def insert_new(
 ) -> list[Any]:
     """Insert ``rows`` (dicts with the same keys) in the caller's transaction, skipping those
     whose natural ``key`` exists (``index_where``: the predicate of a partial unique index);
-    return the ``returning`` columns of the rows that went in."""
+    return the ``returning`` columns of the rows that went in. Rows go in in the order given (so
+    their ids follow it); on PostgreSQL in one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` from
+    the rows sent as arrays, or by ``COPY`` from ``COPY_FROM`` rows on (``staged_rows``)."""
     if not rows:
         return []
     where = None if index_where is None else text(index_where)
     if _postgresql(session):
         table = model.__table__ if hasattr(model, "__table__") else model
         names = list(rows[0])
-        arrays = [literal([r[n] for r in rows], postgresql.ARRAY(table.c[n].type)) for n in names]
-        unnested = func.unnest(*arrays).table_valued(*names).render_derived()
+        source, order = staged_rows(session, table, names, rows)
         statement = (
             postgresql.insert(model)
-            .from_select(names, select(*(unnested.c[n] for n in names)))
+            .from_select(names, select(*(source.c[n] for n in names)).order_by(*order))
             .on_conflict_do_nothing(index_elements=list(key), index_where=where)
             .returning(*returning)
         )
@@ -79,6 +94,65 @@ def insert_new(
         .returning(*returning)
     )
     return list(session.execute(statement, rows).all())
+
+
+def update_rows(session: Session, model: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    """Set the columns of ``rows`` (dicts with the same keys, ``key`` among them: the primary
+    key) on the rows of ``model`` with that key, in the caller's transaction: one
+    ``UPDATE … FROM`` the rows (``staged_rows``) on PostgreSQL, one statement executed for all
+    rows on SQLite; never one round trip per row on PostgreSQL."""
+    if not rows:
+        return
+    table = model.__table__ if hasattr(model, "__table__") else model
+    names = [n for n in rows[0] if n != key]
+    if _postgresql(session):
+        source, _ = staged_rows(session, table, [key, *names], rows)
+        session.execute(
+            update(table)
+            .where(table.c[key] == source.c[key])
+            .values({n: source.c[n] for n in names})
+        )
+        return
+    session.execute(
+        update(table)
+        .where(table.c[key] == bindparam("row_key"))
+        .values({n: bindparam(f"row_{n}") for n in names}),
+        [{"row_key": r[key], **{f"row_{n}": r[n] for n in names}} for r in rows],
+    )
+
+
+COPY_FROM = 500  # rows from which ``staged_rows`` sends rows by COPY rather than as arrays
+_ORDINAL = "staged_row"
+
+
+def staged_rows(
+    session: Session, table: Any, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> tuple[Any, list[Any]]:
+    """On PostgreSQL, ``rows`` (their ``names`` columns, typed as in ``table``) as something to
+    select from, and the columns that give their order: below ``COPY_FROM`` rows, ``unnest`` of
+    one array parameter per column (in order as sent); from there on, a temporary table
+    (dropped at commit) filled by ``COPY`` (no Python work per value beyond the CSV text; the
+    array parameters' text escaping costs more than the statement)."""
+    if len(rows) < COPY_FROM:
+        arrays = [literal([r[n] for r in rows], postgresql.ARRAY(table.c[n].type)) for n in names]
+        return func.unnest(*arrays).table_valued(*names).render_derived(), []
+    name = _quoted(f"staged_{table.name}")
+    columns = ", ".join(_quoted(n) for n in names)
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS "
+            f"SELECT 0 AS {_ORDINAL}, {columns} FROM {_quoted(table.name)} LIMIT 0"
+        )
+    )
+    copy_rows(
+        session,
+        name,
+        [_ORDINAL, *names],
+        ((i, *(r[n] for n in names)) for i, r in enumerate(rows)),
+    )
+    staged = sa_table(name, sa_column(_ORDINAL), *(sa_column(n) for n in names))
+    return staged, [staged.c[_ORDINAL]]
 
 
 # -- Loading many rows: COPY on PostgreSQL, batched executemany on SQLite -------------------------

@@ -35,22 +35,20 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select, union, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.db.bulk import copy_columns
+from safetynet.db.bulk import copy_columns, update_rows, without_jit
 from safetynet.db.engine import Database
 from safetynet.domain.money import format_yuan
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
 from safetynet.payments.accounts import account_for_month
-from safetynet.payments.deaths import KnownDeath, known_deaths
+from safetynet.payments.bankfile_recheck import recheck
 from safetynet.payments.holds import (
-    ENDED,
     HELD_KINDS,
     NO_ACCOUNT,
-    SUSPENDED,
     active_holds,
     covering_hold,
     held_kind,
@@ -62,8 +60,8 @@ from safetynet.payments.model import (
     PaymentHold,
     PaymentInstruction,
 )
-from safetynet.payments.months import month_bounds, month_of, parse_month
-from safetynet.registry.model import Enrolment, EnrolmentHistory, Household, Membership
+from safetynet.payments.months import month_bounds, parse_month
+from safetynet.registry.model import Household
 
 __all__ = [
     "ENCODING",
@@ -135,41 +133,45 @@ def file_name(county: str, month: str, sequence: int) -> str:
     return f"SN{county}{month.replace('-', '')}{sequence:03d}.txt"
 
 
-def render(
-    batch: BankFile, items: list[BankFileItem], programs: dict[int, tuple[str, str]]
-) -> bytes:
-    """The file's bytes: header, one detail record per item in line order, trailer with the
-    SHA-256 of everything before it. ``programs`` maps an instruction id to (program, month)."""
-    records = [
-        _record(
-            "H",
-            FORMAT_VERSION,
-            _field(batch.id, 10, numeric=True),
-            batch.county,
-            batch.month.replace("-", ""),
-            _field(batch.sequence, 3, numeric=True),
-            _field(batch.record_count, 8, numeric=True),
-            _field(batch.total_fen, 15, numeric=True),
-            batch.created_at.strftime("%Y%m%d"),
-            _field(f"CIVIL-AFFAIRS-{batch.county}", 24),
-        )
+# A detail record's fields as read for rendering: line, instruction id, month (YYYY-MM),
+# program, bank code, account, amount in fen.
+Detail = tuple[int, int, str, str, str, str, int]
+_DETAIL_WIDTHS = (6, 12, 6, 24, 12, 19, 15)
+
+
+def _details(items: Sequence[Detail]) -> list[bytes]:
+    """The detail records, byte for byte what ``_record`` of each ``_field`` gives, formatted
+    one record at a time (the widths checked once per column first)."""
+    columns = list(zip(*items, strict=True))
+    for column, width in enumerate(_DETAIL_WIDTHS):
+        if column != 2 and columns and max(map(len, map(str, columns[column]))) > width:
+            for item in items:  # as ``_field`` would, naming the value that does not fit
+                _field(item[column], width, numeric=column in (0, 1, 6))
+    pad = " " * (RECORD_LENGTH - 1 - sum(_DETAIL_WIDTHS))
+    return [
+        f"D{line:06d}{iid:012d}{month.replace('-', '')}{program:<24}{bank:<12}{account:<19}"
+        f"{amount:015d}{pad}\r\n".encode(ENCODING)
+        for line, iid, month, program, bank, account, amount in items
     ]
-    for item in items:
-        program, month = programs[item.instruction_id]
-        # joined once below: adding to one bytes object per record took 7 s for 20,000 records
-        records.append(
-            _record(
-                "D",
-                _field(item.line, 6, numeric=True),
-                _field(item.instruction_id, 12, numeric=True),
-                month.replace("-", ""),
-                _field(program, 24),
-                _field(item.bank_code, 12),
-                _field(item.account, 19),
-                _field(item.amount_fen, 15, numeric=True),
-            )
-        )
-    body = b"".join(records)
+
+
+def render(batch: BankFile, items: Sequence[Detail]) -> bytes:
+    """The file's bytes: header, one detail record per item in line order, trailer with the
+    SHA-256 of everything before it."""
+    header = _record(
+        "H",
+        FORMAT_VERSION,
+        _field(batch.id, 10, numeric=True),
+        batch.county,
+        batch.month.replace("-", ""),
+        _field(batch.sequence, 3, numeric=True),
+        _field(batch.record_count, 8, numeric=True),
+        _field(batch.total_fen, 15, numeric=True),
+        batch.created_at.strftime("%Y%m%d"),
+        _field(f"CIVIL-AFFAIRS-{batch.county}", 24),
+    )
+    # joined once: adding to one bytes object per record took 7 s for 20,000 records
+    body = b"".join([header, *_details(items)])
     checksum = hashlib.sha256(body).hexdigest()
     return body + _record(
         "T",
@@ -225,6 +227,7 @@ def export_bank_files(
     first, last = month_bounds(month)
     now = clock()
     with db.sessions.begin() as session:
+        without_jit(session)
         in_county = select(Household.id).where(Household.region_code == county)
         scope = (
             PaymentInstruction.household_id.in_(in_county),
@@ -232,30 +235,26 @@ def export_bank_files(
         )
         newly_held = _apply_holds(session, scope, in_county)
         released = _refresh_accounts(session, scope, first, last)
-        stopped, resumed = _recheck(session, scope, in_county)
+        stopped, resumed = recheck(session, scope, in_county)
         released += resumed
         session.flush()
-        payable = session.scalars(
-            select(PaymentInstruction)
-            .where(*scope, PaymentInstruction.status.in_(("pending", "failed")))
-            .order_by(PaymentInstruction.month, PaymentInstruction.id)
-            .with_for_update()
-        ).all()
+        payable = _payable(session, scope)
         held = _held_counts(session, scope)
-        new_id = _make_batch(session, county, month, now, payable) if payable else None
-        if payable or released or newly_held or stopped:
+        new_id = _make_batch(session, county, month, now, payable) if payable.height else None
+        total = int(payable["amount_fen"].sum()) if payable.height else 0
+        if payable.height or released or newly_held or stopped:
             append(
                 session,
                 actor=actor,
                 command="payments bank-file",
-                event="bank_file_created" if payable else "payments_released_from_hold",
-                entity="bank_file" if payable else "county_month",
+                event="bank_file_created" if payable.height else "payments_released_from_hold",
+                entity="bank_file" if payable.height else "county_month",
                 entity_id=new_id if new_id is not None else f"{county}/{month}",
                 after={
                     "county": county,
                     "month": month,
-                    "records": len(payable),
-                    "total": format_yuan(sum(i.net_fen for i in payable)),
+                    "records": payable.height,
+                    "total": format_yuan(total),
                     "released_from_hold": released,
                     "still_held": held.total,
                     "held_by_payment_hold": held.by_hold,
@@ -327,23 +326,43 @@ def _refresh_accounts(
     session: Session, scope: tuple[Any, ...], first: dt.date, last: dt.date
 ) -> int:
     """Held instructions no hold keeps and failed ones (a retry) take the account valid in the
-    month [first, last]. Returns how many held ones so became pending."""
-    to_refresh = session.scalars(
-        select(PaymentInstruction)
+    month [first, last], read and written as columns. Returns how many held ones so became
+    pending."""
+    i = PaymentInstruction
+    to_refresh = session.execute(
+        select(i.id, i.household_id, i.status, i.account, i.bank_code, i.payee_account_id)
         .where(
             *scope,
-            (PaymentInstruction.status == "failed")
-            | (
-                (PaymentInstruction.status == "held")
-                & (PaymentInstruction.held_reason == NO_ACCOUNT)
-            ),
-            PaymentInstruction.hold_id.is_(None),
-            PaymentInstruction.provider_id.is_(None),  # a provider is paid to its own account
+            (i.status == "failed") | ((i.status == "held") & (i.held_reason == NO_ACCOUNT)),
+            i.hold_id.is_(None),
+            i.provider_id.is_(None),  # a provider is paid to its own account
         )
-        .order_by(PaymentInstruction.id)
+        .order_by(i.id)
         .with_for_update()
     ).all()
-    households = {i.household_id for i in to_refresh}
+    accounts = _accounts_of(session, {row.household_id for row in to_refresh})
+    changes, released = [], 0
+    for id_, household_id, status, *before in to_refresh:
+        options = accounts.get(household_id, [])
+        chosen = account_for_month(options, first, last)
+        if chosen is None:
+            continue
+        account = options[chosen]
+        after = [account.account_number, account.bank_code, account.id]
+        if status == "held":
+            released += 1
+        elif after == before:
+            continue
+        changes.append(
+            {"id": id_, "account": after[0], "bank_code": after[1], "payee_account_id": after[2],
+             "status": "pending" if status == "held" else status, "held_reason": None}
+        )  # fmt: skip
+    update_rows(session, PaymentInstruction, "id", changes)
+    return released
+
+
+def _accounts_of(session: Session, households: set[int]) -> dict[int, list[PayeeAccount]]:
+    """The accounts of these households, in id order."""
     accounts: dict[int, list[PayeeAccount]] = {}
     if households:
         for account in session.scalars(
@@ -352,22 +371,7 @@ def _refresh_accounts(
             .order_by(PayeeAccount.id)
         ):
             accounts.setdefault(account.household_id, []).append(account)
-    released = 0
-    for instruction in to_refresh:
-        options = accounts.get(instruction.household_id, [])
-        chosen = account_for_month(options, first, last)
-        if chosen is None:
-            continue
-        account = options[chosen]
-        instruction.account = account.account_number
-        instruction.bank_code = account.bank_code
-        instruction.payee_account_id = account.id
-        if instruction.status == "held":
-            instruction.status = "pending"
-            instruction.held_reason = None
-            released += 1
-    session.flush()
-    return released
+    return accounts
 
 
 def _held_counts(session: Session, scope: tuple[Any, ...]) -> _HeldCounts:
@@ -382,19 +386,21 @@ def _held_counts(session: Session, scope: tuple[Any, ...]) -> _HeldCounts:
     return _HeldCounts(kinds)
 
 
-def _batch_items(payable: Sequence[PaymentInstruction]) -> pl.DataFrame:
-    """The items of a new batch, one per payable instruction in line order, as columns."""
-    ids, amounts, banks, accounts = [], [], [], []
-    for instruction in payable:
-        # pending and failed instructions always carry an account (roll, refresh above)
-        assert instruction.account is not None
-        assert instruction.bank_code is not None
-        ids.append(instruction.id)
-        amounts.append(instruction.net_fen)
-        banks.append(instruction.bank_code)
-        accounts.append(instruction.account)
+def _payable(session: Session, scope: tuple[Any, ...]) -> pl.DataFrame:
+    """The items of a new batch, one per payable instruction in line order, as columns (the
+    instructions locked): what the bank transfers, to which account."""
+    i = PaymentInstruction
+    rows = session.execute(
+        select(i.id, i.amount_fen + i.arrears_fen - i.recovery_fen, i.bank_code, i.account)
+        .where(*scope, i.status.in_(("pending", "failed")))
+        .order_by(i.month, i.id)
+        .with_for_update()
+    ).all()
+    # pending and failed instructions always carry an account (roll, refresh above)
+    assert all(bank is not None and account is not None for _, _, bank, account in rows)
+    ids, amounts, banks, accounts = zip(*rows, strict=True) if rows else ((), (), (), ())
     return pl.DataFrame(
-        {"line": pl.int_range(1, len(payable) + 1, eager=True, dtype=pl.Int64),
+        {"line": pl.int_range(1, len(rows) + 1, eager=True, dtype=pl.Int64),
          "instruction_id": pl.Series(ids, dtype=pl.Int64),
          "amount_fen": pl.Series(amounts, dtype=pl.Int64),
          "bank_code": pl.Series(banks, dtype=pl.String),
@@ -407,7 +413,7 @@ def _make_batch(
     county: str,
     month: str,
     now: dt.datetime,
-    payable: Sequence[PaymentInstruction],
+    payable: pl.DataFrame,
 ) -> int:
     """A new batch (the next sequence of the county and month) of the payable instructions,
     marked ``exported`` with its id. Returns the batch's id."""
@@ -424,15 +430,13 @@ def _make_batch(
         month=month,
         sequence=sequence,
         created_at=now,
-        record_count=len(payable),
-        total_fen=sum(i.net_fen for i in payable),
+        record_count=payable.height,
+        total_fen=int(payable["amount_fen"].sum()),
     )
     session.add(batch)
     session.flush()
     # COPY on PostgreSQL (no statement per item), executemany on SQLite
-    copy_columns(
-        session, BankFileItem.__tablename__, _batch_items(payable), {"bank_file_id": batch.id}
-    )
+    copy_columns(session, BankFileItem.__tablename__, payable, {"bank_file_id": batch.id})
     in_batch = select(BankFileItem.instruction_id).where(BankFileItem.bank_file_id == batch.id)
     session.execute(
         update(PaymentInstruction)
@@ -448,6 +452,28 @@ def _make_batch(
     return batch.id
 
 
+def _batch_details(session: Session, batch_id: int) -> list[Detail]:
+    """A batch's detail records as stored, in line order, as columns."""
+    item = BankFileItem
+    return [
+        (line, iid, month, program, bank, account, amount)
+        for line, iid, month, program, bank, account, amount in session.execute(
+            select(
+                item.line,
+                item.instruction_id,
+                PaymentInstruction.month,
+                PaymentInstruction.program,
+                item.bank_code,
+                item.account,
+                item.amount_fen,
+            )
+            .join(PaymentInstruction, PaymentInstruction.id == item.instruction_id)
+            .where(item.bank_file_id == batch_id)
+            .order_by(item.line)
+        )
+    ]
+
+
 def _write_files(
     db: Database, county: str, month: str, out_dir: Path, new_id: int | None
 ) -> list[WrittenFile]:
@@ -455,30 +481,14 @@ def _write_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with db.sessions() as session:
+        without_jit(session)
         batches = session.scalars(
             select(BankFile)
             .where(BankFile.county == county, BankFile.month == month)
             .order_by(BankFile.sequence)
         ).all()
         for batch in batches:
-            items = list(
-                session.scalars(
-                    select(BankFileItem)
-                    .where(BankFileItem.bank_file_id == batch.id)
-                    .order_by(BankFileItem.line)
-                )
-            )
-            programs = {
-                i: (p, m)
-                for i, p, m in session.execute(
-                    select(
-                        PaymentInstruction.id, PaymentInstruction.program, PaymentInstruction.month
-                    )
-                    .join(BankFileItem, BankFileItem.instruction_id == PaymentInstruction.id)
-                    .where(BankFileItem.bank_file_id == batch.id)
-                )
-            }
-            data = render(batch, items, programs)
+            data = render(batch, _batch_details(session, batch.id))
             path = out_dir / file_name(county, month, batch.sequence)
             _write_atomically(path, data)
             written.append(
@@ -493,167 +503,3 @@ def _write_files(
                 )
             )
     return written
-
-
-def _recheck(
-    session: Session, scope: tuple[Any, ...], in_county: Any
-) -> tuple[list[tuple[int, str, str]], int]:
-    """Check the instructions about to be sent (and those this check held before) against their
-    enrolments and the deaths recorded as they stand now (module docstring). Returns the
-    instructions newly held, with their reasons, and how many held ones stand again and are
-    payable."""
-    rows = session.execute(
-        select(PaymentInstruction, Enrolment.status, Enrolment.end_date)
-        .join(Enrolment, Enrolment.id == PaymentInstruction.enrolment_id)
-        .where(
-            *scope,
-            PaymentInstruction.hold_id.is_(None),
-            PaymentInstruction.status.in_(("pending", "failed", "held")),
-        )
-        .order_by(PaymentInstruction.id)
-        .with_for_update()
-    ).all()
-    ids = {i.enrolment_id for i, status, _ in rows if status != "active"}
-    reasons: dict[int, str] = {}
-    for enrolment_id, text in session.execute(
-        select(EnrolmentHistory.enrolment_id, EnrolmentHistory.reason)
-        .where(EnrolmentHistory.enrolment_id.in_(ids))
-        .order_by(EnrolmentHistory.enrolment_id, EnrolmentHistory.version)
-    ):
-        reasons[enrolment_id] = text  # the last version's reason wins
-    dead = _Deaths.load(session, in_county) if rows else None
-    stopped: list[tuple[int, str, str]] = []
-    resumed = 0
-    for instruction, status, end in rows:
-        assert instruction.enrolment_id is not None  # joined with its enrolment
-        why = reasons.get(instruction.enrolment_id) or "no reason recorded"
-        reason: str | None = None
-        if status == "suspended":
-            reason = f"{SUSPENDED}: {why}"
-        elif (
-            status == "ended"
-            and end is not None
-            and instruction.month > month_of(end)
-            and instruction.amount_fen > 0
-        ):
-            reason = f"{ENDED} on {end.isoformat()}: {why}"
-        elif dead is not None:
-            reason = dead.reason(instruction)
-        if reason is None:
-            if instruction.status == "held" and held_kind(None, instruction.held_reason) in (
-                "suspended",
-                "ended",
-                "payee died",
-            ):
-                if instruction.account is None:
-                    instruction.held_reason = NO_ACCOUNT
-                else:
-                    instruction.status = "pending"
-                    instruction.held_reason = None
-                    resumed += 1
-            continue
-        if instruction.status == "held" and instruction.held_reason == reason:
-            continue
-        instruction.status = "held"
-        instruction.held_reason = reason
-        stopped.append((instruction.id, instruction.month, reason))
-    return stopped, resumed
-
-
-@dataclass
-class _Deaths:
-    """The deaths recorded, by any door, of the county's members and account holders (one
-    query), with the memberships and accounts of the households they concern, needed to tell
-    whom an instruction pays (read only for those households: usually few or none)."""
-
-    deaths: dict[int, KnownDeath]
-    holders: dict[int, int]  # account id → holder, for the households concerned
-    members: dict[int, list[tuple[int, dt.date, dt.date | None]]]  # household → memberships
-    accounts: dict[int, list[PayeeAccount]]  # household → accounts, in id order
-
-    @classmethod
-    def load(cls, session: Session, in_county: Any) -> _Deaths:
-        persons = union(
-            select(Membership.person_id).where(Membership.household_id.in_(in_county)),
-            select(PayeeAccount.holder_person_id).where(PayeeAccount.household_id.in_(in_county)),
-        )
-        deaths = known_deaths(session, persons)
-        dead = sorted(deaths)
-        concerned: set[int] = set()
-        for start in range(0, len(dead), 900):
-            chunk = dead[start : start + 900]
-            concerned.update(
-                session.scalars(
-                    union(
-                        select(Membership.household_id).where(
-                            Membership.person_id.in_(chunk),
-                            Membership.household_id.in_(in_county),
-                        ),
-                        select(PayeeAccount.household_id).where(
-                            PayeeAccount.holder_person_id.in_(chunk),
-                            PayeeAccount.household_id.in_(in_county),
-                        ),
-                    )
-                )
-            )
-        households = sorted(concerned)
-        members: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
-        accounts: dict[int, list[PayeeAccount]] = {}
-        for start in range(0, len(households), 900):
-            chunk = households[start : start + 900]
-            for household_id, person_id, begins, ends in session.execute(
-                select(
-                    Membership.household_id,
-                    Membership.person_id,
-                    Membership.start_date,
-                    Membership.end_date,
-                ).where(Membership.household_id.in_(chunk))
-            ):
-                members.setdefault(household_id, []).append((person_id, begins, ends))
-            for account in session.scalars(
-                select(PayeeAccount)
-                .where(PayeeAccount.household_id.in_(chunk))
-                .order_by(PayeeAccount.id)
-            ):
-                accounts.setdefault(account.household_id, []).append(account)
-        holders = {a.id: a.holder_person_id for found in accounts.values() for a in found}
-        return cls(deaths, holders, members, accounts)
-
-    def _dead_by(self, person_id: int, day: dt.date) -> KnownDeath | None:
-        death = self.deaths.get(person_id)
-        return death if death is not None and death.died_on <= day else None
-
-    def reason(self, instruction: PaymentInstruction) -> str | None:
-        """Why the instruction no longer stands for a death (None if it does). The payee dead
-        on or before the month's first day: another account of the household valid in the month,
-        held by someone alive, is taken instead, else it is held. A household left with no member
-        alive on that day (one person who died) is held too; the death of another member of a
-        larger household is for its re-check, not the bank file."""
-        if instruction.household_id not in self.members:
-            return None  # no member or account holder of the household is recorded dead
-        first, last = month_bounds(instruction.month)
-        options = self.accounts.get(instruction.household_id, [])
-        holder = (
-            None
-            if instruction.payee_account_id is None
-            else self.holders.get(instruction.payee_account_id)
-        )
-        payee_death = None if holder is None else self._dead_by(holder, first)
-        if payee_death is not None:
-            chosen = account_for_month(options, first, last)
-            account = None if chosen is None else options[chosen]
-            if account is None or self._dead_by(account.holder_person_id, first) is not None:
-                return payee_death.reason
-            instruction.account = account.account_number
-            instruction.bank_code = account.bank_code
-            instruction.payee_account_id = account.id
-        alive, dead = False, []
-        for person_id, start, end in self.members.get(instruction.household_id, []):
-            death = self._dead_by(person_id, first)
-            if death is None:
-                alive = alive or (start <= first and (end is None or end >= first))
-            elif start <= death.died_on:
-                dead.append(death)
-        if dead and not alive:
-            return min(dead, key=lambda d: d.died_on).reason
-        return None

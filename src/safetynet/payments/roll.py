@@ -24,7 +24,7 @@ from sqlalchemy import Select, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.db.bulk import among, insert_new
+from safetynet.db.bulk import among, insert_new, update_rows, without_jit
 from safetynet.db.engine import Database
 from safetynet.domain.money import Rounding, format_yuan
 from safetynet.domain.regions import default_registry
@@ -260,7 +260,14 @@ class _Owners:
     """
 
     def __init__(self, session: Session, households: Sequence[int]) -> None:
-        self._covering: dict[tuple[int, str], list[tuple[int, str, str | None]]] = {}
+        self._session = session
+        self._households = households
+        self._covering: dict[tuple[int, str], list[tuple[int, str, str | None]]] | None = None
+
+    def _load(self) -> dict[tuple[int, str], list[tuple[int, str, str | None]]]:
+        """The households' enrolments, read when first asked for (a first month asks nothing)."""
+        session, households = self._session, self._households
+        covering: dict[tuple[int, str], list[tuple[int, str, str | None]]] = {}
         for enrolment_id, household_id, program, start, end in session.execute(
             select(
                 Enrolment.id,
@@ -270,11 +277,14 @@ class _Owners:
                 Enrolment.end_date,
             ).where(among(session, Enrolment.household_id, households))
         ):
-            self._covering.setdefault((household_id, program), []).append(
+            covering.setdefault((household_id, program), []).append(
                 (enrolment_id, month_of(start), None if end is None else month_of(end))
             )
+        return covering
 
     def __call__(self, household_id: int, program: str, month: str, made_under: int) -> int:
+        if self._covering is None:
+            self._covering = self._load()
         found = [
             enrolment_id
             for enrolment_id, first, last in self._covering.get((household_id, program), [])
@@ -288,8 +298,7 @@ class _Owners:
 _VALUE_COLUMNS = tuple(f.name for f in fields(InstructionValues))
 
 
-def _values_of(instruction: PaymentInstruction) -> InstructionValues:
-    return InstructionValues(**{name: getattr(instruction, name) for name in _VALUE_COLUMNS})
+_VALUES = tuple(getattr(PaymentInstruction, name) for name in _VALUE_COLUMNS)
 
 
 def _load_current(
@@ -297,20 +306,25 @@ def _load_current(
 ) -> dict[tuple[int, str], CurrentInstruction]:
     """The month's instructions, locked: whatever wrote them (a concurrent batch, a hold) has
     committed before the adjustments are read, so the arrears read match the instructions
-    written back (an instruction is never rewritten from an older read)."""
-    return {
-        (row.household_id, row.program): CurrentInstruction(row.id, _values_of(row))
-        for row in session.scalars(
-            select(PaymentInstruction)
-            .where(
-                PaymentInstruction.month == month,
-                PaymentInstruction.award_id.is_(None),
-                among(session, PaymentInstruction.household_id, households),
-            )
-            .order_by(PaymentInstruction.id)
-            .with_for_update()
+    written back (an instruction is never rewritten from an older read). Read as columns."""
+    current: dict[tuple[int, str], CurrentInstruction] = {}
+    for id_, household_id, program, *values in session.execute(
+        select(
+            PaymentInstruction.id,
+            PaymentInstruction.household_id,
+            PaymentInstruction.program,
+            *_VALUES,
         )
-    }
+        .where(
+            PaymentInstruction.month == month,
+            PaymentInstruction.award_id.is_(None),
+            among(session, PaymentInstruction.household_id, households),
+        )
+        .order_by(PaymentInstruction.id)
+        .with_for_update()
+    ):
+        current[(household_id, program)] = CurrentInstruction(id_, InstructionValues(*values))
+    return current
 
 
 def _load_schedules(session: Session, ids: Sequence[int]) -> dict[int, list[ScheduleEntry]]:
@@ -357,30 +371,41 @@ def _load_held_before(
 ) -> dict[int, list[HeldBefore]]:
     """Instructions of earlier months kept by a hold, an end or a suspension, locked."""
     held: dict[int, list[HeldBefore]] = {}
-    for row in session.scalars(
-        select(PaymentInstruction)
-        .where(
-            among(session, PaymentInstruction.enrolment_id, ids),
-            PaymentInstruction.month < month,
-            PaymentInstruction.status == "held",
-            PaymentInstruction.hold_id.is_not(None)
-            | PaymentInstruction.held_reason.startswith(ENDED)
-            | PaymentInstruction.held_reason.startswith(SUSPENDED),
+    i = PaymentInstruction
+    for (
+        enrolment_id,
+        id_,
+        held_month,
+        amount,
+        arrears,
+        recovery,
+        hold_id,
+        reason,
+    ) in session.execute(
+        select(
+            i.enrolment_id,
+            i.id,
+            i.month,
+            i.amount_fen,
+            i.arrears_fen,
+            i.recovery_fen,
+            i.hold_id,
+            i.held_reason,
         )
-        .order_by(PaymentInstruction.month)
+        .where(
+            among(session, i.enrolment_id, ids),
+            i.month < month,
+            i.status == "held",
+            i.hold_id.is_not(None)
+            | i.held_reason.startswith(ENDED)
+            | i.held_reason.startswith(SUSPENDED),
+        )
+        .order_by(i.month)
         .with_for_update()  # a bank file releasing one meanwhile is waited for, then seen
     ):
-        assert row.enrolment_id is not None  # selected by enrolment
-        held.setdefault(row.enrolment_id, []).append(
-            HeldBefore(
-                row.id,
-                row.month,
-                row.amount_fen,
-                row.arrears_fen,
-                row.recovery_fen,
-                row.hold_id,
-                row.held_reason,
-            )
+        assert enrolment_id is not None  # selected by enrolment
+        held.setdefault(enrolment_id, []).append(
+            HeldBefore(id_, held_month, amount, arrears, recovery, hold_id, reason)
         )
     return held
 
@@ -478,18 +503,22 @@ def load_roll_inputs(session: Session, month: str, found: Sequence[Candidate]) -
 
 
 def _apply_held_updates(session: Session, plan: RollPlan, totals: _Totals) -> None:
-    for held in plan.held_updates:
-        session.execute(
-            update(PaymentInstruction)
-            .where(PaymentInstruction.id == held.id)
-            .values(
-                amount_fen=held.amount_fen,
-                recovery_fen=held.recovery_fen,
-                status=held.status,
-                hold_id=held.hold_id,
-                held_reason=held.held_reason,
-            )
-        )
+    update_rows(
+        session,
+        PaymentInstruction,
+        "id",
+        [
+            {
+                "id": held.id,
+                "amount_fen": held.amount_fen,
+                "recovery_fen": held.recovery_fen,
+                "status": held.status,
+                "hold_id": held.hold_id,
+                "held_reason": held.held_reason,
+            }
+            for held in plan.held_updates
+        ],
+    )
     totals.settled_held += plan.settled_held
 
 
@@ -559,12 +588,12 @@ def _apply_instructions(
     """Update the month's instructions that changed, then insert the new ones in one statement;
     a key made meanwhile by a concurrent roll is skipped (that roll decided it) and counted as
     present."""
-    for planned in plan.updates:
-        session.execute(
-            update(PaymentInstruction)
-            .where(PaymentInstruction.id == planned.existing_id)
-            .values(**_columns(planned.values))
-        )
+    update_rows(
+        session,
+        PaymentInstruction,
+        "id",
+        [{"id": p.existing_id, **_columns(p.values)} for p in plan.updates],
+    )
     existing = plan.updates + plan.unchanged
     totals.eligible += plan.frozen + len(existing)
     totals.held += sum(p.values.status == "held" for p in existing)
@@ -598,26 +627,29 @@ def _apply_instructions(
 
 
 def _link_arrears(session: Session, plan: RollPlan, month: str) -> None:
-    """Point this roll's arrears at the month's instruction that carries them."""
-    for candidate in plan.carriers:
-        session.execute(
-            update(PaymentAdjustment)
-            .where(
-                PaymentAdjustment.enrolment_id == candidate.id,
-                PaymentAdjustment.roll_month == month,
-                PaymentAdjustment.amount_fen > 0,
-                PaymentAdjustment.instruction_id.is_(None),
-            )
-            .values(
-                instruction_id=select(PaymentInstruction.id)
-                .where(
-                    PaymentInstruction.household_id == candidate.household_id,
-                    PaymentInstruction.program == candidate.program,
-                    PaymentInstruction.month == month,
-                )
-                .scalar_subquery()
-            )
+    """Point this roll's arrears at the month's instruction that carries them (one statement
+    for the batch: an adjustment's household and program are its enrolment's)."""
+    if not plan.carriers:
+        return
+    a = PaymentAdjustment
+    session.execute(
+        update(a)
+        .where(
+            among(session, a.enrolment_id, [c.id for c in plan.carriers]),
+            a.roll_month == month,
+            a.amount_fen > 0,
+            a.instruction_id.is_(None),
         )
+        .values(
+            instruction_id=select(PaymentInstruction.id)
+            .where(
+                PaymentInstruction.household_id == a.household_id,
+                PaymentInstruction.program == a.program,
+                PaymentInstruction.month == month,
+            )
+            .scalar_subquery()
+        )
+    )
 
 
 def apply_roll_plan(
@@ -806,6 +838,7 @@ def _roll_batches(
     totals = _Totals()
     while True:
         with db.sessions.begin() as session:
+            without_jit(session)
             found = [Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))]
             if not found:
                 return totals

@@ -20,7 +20,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from safetynet.db.bulk import among, insert_new
+from safetynet.db.bulk import among, insert_new, without_jit
 from safetynet.db.engine import Database
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
@@ -193,6 +193,7 @@ def roll_awards(
     totals = AwardTotals()
     while True:
         with db.sessions.begin() as session:
+            without_jit(session)
             found = [
                 DueAward(i, h, p, a, payee, provider)
                 for i, h, p, a, payee, provider in session.execute(

@@ -362,7 +362,10 @@ def _month_values(
     amount = _month_amount(inputs, candidate, existing)
     share, mode = params.offsets[candidate.region]
     outstanding = state.recovered.get(candidate.key, 0) - state.offset_before.get(candidate.key, 0)
-    offset = max(0, min(outstanding, mul_ratio(amount + arrears, share, mode)))
+    # nothing outstanding (the common case): no offset, whatever the share would give
+    offset = (
+        max(0, min(outstanding, mul_ratio(amount + arrears, share, mode))) if outstanding > 0 else 0
+    )
     payee = _account_for_month(
         inputs.accounts.get(candidate.household_id, ()), inputs.first, inputs.last
     )
