@@ -479,21 +479,56 @@ def _columns(
             columns[name] = np.zeros(len(rows), dtype=f.dtype())
         else:
             columns[name] = np.full(len(rows), f.default_value(), dtype=f.dtype())
-    # Many households repeat the same values (a relation, a date, a round amount): each distinct
-    # value of a field is parsed once. A value that fails is never kept, so every row that has it
-    # is named by its own error when it is reached.
-    parsed: dict[tuple[str, type, Any], int | bool] = {}
-    for i, (where, row) in enumerate(rows):
+    # Each field's given values are gathered, then each distinct value is parsed once (many
+    # households repeat a relation, a date, a round amount) and the column filled in one step.
+    cells: dict[str, tuple[list[int], list[Any]]] = {name: ([], []) for name in columns}
+    for i, (_, row) in enumerate(rows):
+        for name, raw in row.items():
+            found = cells.get(name)
+            if found is not None and raw is not None:
+                found[0].append(i)
+                found[1].append(raw)
+    try:
+        for name, (at, raws) in cells.items():
+            if at:
+                columns[name][at] = _parsed(fields[name], at, raws, rows)
+    except InputError:
+        _first_error(fields, rows)  # the first wrong value in row order names the error
+        raise
+    return columns
+
+
+def _parsed(
+    f: Field, at: list[int], raws: list[Any], rows: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[int | bool]:
+    """``raws`` (given at rows ``at``) parsed as ``f``, each distinct value once. A text is its
+    own key; another value is keyed with its type (``1``, ``1.0`` and ``True`` are equal in
+    Python but not the same input) or, for a list or an object, its identity."""
+    parsed: dict[Any, int | bool] = {}
+    out = []
+    for i, raw in zip(at, raws, strict=True):
+        key = (
+            raw
+            if type(raw) is str
+            else (type(raw), id(raw) if isinstance(raw, list | dict) else raw)
+        )
+        value = parsed.get(key)
+        if value is None:
+            value = parsed[key] = f.parse(raw, f"{rows[i][0]}.{f.name}")
+        out.append(value)
+    return out
+
+
+def _first_error(
+    fields: Mapping[str, Field], rows: Sequence[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Raise the error of the first wrong value in row order (a household's own fields, then
+    each member's), as a clerk reads the input."""
+    for where, row in rows:
         for name, raw in row.items():
             given = fields.get(name)
-            if given is None or raw is None:
-                continue
-            key = (name, type(raw), raw if not isinstance(raw, list | dict) else id(raw))
-            value = parsed.get(key)
-            if value is None:
-                value = parsed[key] = given.parse(raw, f"{where}.{name}")
-            columns[name][i] = value
-    return columns
+            if given is not None and raw is not None:
+                given.parse(raw, f"{where}.{name}")
 
 
 _LOADED = False
