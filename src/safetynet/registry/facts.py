@@ -118,10 +118,9 @@ def parse_values(f: Field, texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
     in canonical form (what ``write_facts`` stores) within the field's bounds are converted in
     Arrow, exactly as the parser reads them; any other goes to the parser, which gives the same
     value or raises the error it raises elsewhere."""
+    if isinstance(texts, pa.ChunkedArray):  # one dictionary for the whole column
+        texts = texts.combine_chunks()
     encoded = pc.dictionary_encode(texts)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks() if encoded.num_chunks else pa.array(
-            [], type=pa.dictionary(pa.int32(), pa.string()))  # fmt: skip
     distinct = encoded.dictionary.cast(pa.string())
     parsed = np.zeros(len(distinct), dtype=f.dtype())
     slow = np.ones(len(distinct), dtype=bool)

@@ -248,20 +248,19 @@ def _ints(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray]:
     """The distinct values of ``column`` (None for NULL) and each row's index into them."""
+    if isinstance(column, pa.ChunkedArray):  # one dictionary for the whole column
+        column = column.combine_chunks()
     encoded = pc.dictionary_encode(column, null_encoding="encode")
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks() if encoded.num_chunks else pa.array(
-            [], type=pa.dictionary(pa.int32(), column.type))  # fmt: skip
     indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return encoded.dictionary.to_pylist(), indices
 
 
 def _latest(subject: np.ndarray, kind: np.ndarray, *newest_last: np.ndarray) -> np.ndarray:
     """The rows in force: of the rows of each (subject, kind), the last in the order of the
-    ``newest_last`` keys (the first key first)."""
+    ``newest_last`` keys (the first key first). They come by kind, then subject."""
     if not len(subject):
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((*reversed(newest_last), kind, subject))
+    order = np.lexsort((*reversed(newest_last), subject, kind))
     s, k = subject[order], kind[order]
     last = np.ones(len(order), dtype=bool)
     last[:-1] = (s[1:] != s[:-1]) | (k[1:] != k[:-1])
@@ -370,14 +369,19 @@ def _fill_facts(pop: Population, rows: _Rows, entity: Entity, facts: pa.Table) -
     valid_from = facts.column("valid_from").to_numpy(zero_copy_only=False).astype(np.int64)
     chosen = _latest(subject_ids, name_at, valid_from, _ints(facts.column("id")))
     at = rows.of(entity, subject_ids[chosen])
-    name_at = name_at[chosen]
-    values = facts.column("value").take(pa.array(chosen))
+    # The facts in force come field by field: each field's are one slice.
+    bounds = np.searchsorted(name_at[chosen], np.arange(len(names) + 1))
+    values = facts.column("value").take(pa.array(chosen)).combine_chunks()
     columns = _columns(pop, entity)
     for code, name in enumerate(names):
         if not isinstance(SOURCES.get(name), FromFacts):
             continue  # a field no longer declared, or now kept natively: not an input
-        take = (name_at == code) & (at >= 0)
-        columns[name][at[take]] = parse_values(FIELDS.get(name), values.filter(pa.array(take)))
+        start, stop = int(bounds[code]), int(bounds[code + 1])
+        where, texts = at[start:stop], values.slice(start, stop - start)
+        inside = where >= 0
+        if not inside.all():
+            where, texts = where[inside], texts.filter(pa.array(inside))
+        columns[name][where] = parse_values(FIELDS.get(name), texts)
 
 
 def _audit_head(conn: Connection) -> dict[str, Any] | None:
