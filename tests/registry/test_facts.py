@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from safetynet.registry.facts import (
     fact_texts,
     facts_in_force,
     parse_fact,
+    parse_values,
     write_facts,
 )
 from safetynet.registry.model import Household, HouseholdFact, Person, PersonFact
@@ -200,3 +202,31 @@ def test_fact_texts_refuse_what_write_facts_refuses() -> None:
     with pytest.raises(InputError, match="child_dibao_received"):
         fact_texts(f, np.array([100, -1], np.int64))
     assert fact_texts(f, np.zeros(0, np.int64)).to_list() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "texts"),
+    [
+        # money: canonical amounts, and forms the parser also reads (not canonical)
+        ("child_dibao_received", ["0.00", "12.50", "12.50", "1234567890123456.78", "12.5", "7"]),
+        ("ltc_disability_level", ["0", "3", "3", "04", "+2"]),  # whole numbers
+        ("child_father_status", ["dead", "seriously_ill", "dead"]),  # a choice
+        ("medical_insured", ["true", "false", "true"]),
+        ("child_dibao_received", []),
+    ],
+)
+def test_values_read_back_are_those_the_field_parser_gives(name: str, texts: list[str]) -> None:
+    f = fact_field(name)
+    got = parse_values(f, pa.array(texts, type=pa.string()))
+    assert got.dtype == f.dtype()
+    assert got.tolist() == [parse_fact(f, t) for t in texts]
+
+
+def test_values_read_back_are_refused_as_the_field_parser_refuses() -> None:
+    money, level = fact_field("child_dibao_received"), fact_field("ltc_disability_level")
+    for f, text in ((money, "-1.00"), (money, "12.345"), (level, "99"), (level, "x")):
+        with pytest.raises(InputError) as expected:
+            parse_fact(f, text)
+        with pytest.raises(InputError) as got:
+            parse_values(f, pa.array(["1", text], type=pa.string()))
+        assert str(got.value) == str(expected.value)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from safetynet.batch import synth
 from safetynet.batch.caseload import load_caseload
@@ -18,11 +19,15 @@ from safetynet.errors import InputError
 from safetynet.policy.population import FIELDS, Entity
 from safetynet.registry.county_data import read_county, read_manifest
 from safetynet.registry.fact_sources import SOURCES, FromEnrolment
+from safetynet.registry.facts import write_facts
+from safetynet.registry.model import Household, IncomeItem, Membership, Person
 from safetynet.registry.snapshot import CountyExport, export_county, export_snapshot
+from tests.registry.helpers import family, id_number, person, run_import, write_csv
 
 COUNTIES = ("310115", "420102")
 MONTH, ON = "2025-09", dt.date(2025, 9, 1)
 ROOT = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2025, 9, 10, 8, 0, tzinfo=dt.UTC)
 FALLBACKS = {"assistance.dibao.standard_monthly_urban": 100_000,
              "assistance.dibao.standard_monthly_rural": 80_000}  # fmt: skip
 
@@ -145,3 +150,64 @@ def test_a_county_worker_sees_the_registry_as_the_export_began(
     assert after.sum() == 0
     with pytest.raises(InputError, match="not a PostgreSQL snapshot id"):
         export_county(CountyExport(url, "x'; DROP TABLE persons; --", COUNTIES[0], MONTH, "z"))
+
+
+def _at(snapshot: Path, county: str) -> tuple[dict[int, int], Any]:
+    data = read_county(snapshot, county)
+    return {int(p): i for i, p in enumerate(data.person_id)}, data
+
+
+def test_the_values_in_force_at_the_month_end(database: Database, tmp_path: Path) -> None:
+    """Facts and income as a user would read them: the latest on or before the month's end
+    (the later recorded of two the same day), and a person who moved is in their new household."""
+    rows = [*family("H1", 11), person("H2", id_number=id_number("19900303", 21))]
+    run_import(database, write_csv(tmp_path / "h.csv", rows), lambda: NOW)
+    with database.sessions.begin() as session:
+        session.execute(text("UPDATE memberships SET start_date = :d"), {"d": dt.date(2020, 1, 1)})
+        ids = {p.id_number: p.id for p in session.scalars(select(Person))}
+        homes = {h.household_no: h.id for h in session.scalars(select(Household))}
+        head, spouse = ids[id_number("19800101", 11)], ids[id_number("19820202", 12)]
+        # The spouse moves to H2 on 20 September.
+        session.execute(text("UPDATE memberships SET end_date = :d WHERE person_id = :p"),
+                        {"d": dt.date(2025, 9, 20), "p": spouse})  # fmt: skip
+        session.add(Membership(person_id=spouse, household_id=homes["H2"], relation="spouse",
+                               start_date=dt.date(2025, 9, 20)))  # fmt: skip
+        for kind, month, fen in (
+            ("wage", "2025-07", 10_000),
+            ("wage", "2025-09", 30_000),
+            ("wage", "2025-10", 99_900),
+            ("pension", "2025-06", 5_000),
+        ):
+            session.add(IncomeItem(person_id=head, kind=kind, month=month, amount_fen=fen))
+
+        def fact(subject: str, sid: int, field: str, value: str, day: dt.date) -> dict[str, Any]:
+            return {subject: sid, "field": field, "value": value, "valid_from": day,
+                    "source": "assessment"}  # fmt: skip
+
+        level, tenure = "ltc_disability_level", "housing_tenure"
+        write_facts(session, [fact("person_id", head, level, "2", dt.date(2025, 3, 1)),
+                              fact("person_id", head, level, "4", dt.date(2025, 8, 1)),
+                              fact("household_id", homes["H1"], tenure, "rents",
+                                   dt.date(2025, 1, 1)),
+                              fact("household_id", homes["H1"], tenure, "owns",
+                                   dt.date(2025, 9, 30))], recorded_at=NOW)  # fmt: skip
+        # Recorded later for the same day: it is the one in force.
+        write_facts(session, [fact("person_id", head, level, "5", dt.date(2025, 8, 1)),
+                              fact("person_id", head, level, "1", dt.date(2025, 10, 1)),
+                              fact("household_id", homes["H1"], tenure, "other",
+                                   dt.date(2025, 10, 1))], recorded_at=NOW)  # fmt: skip
+    tenure_f = FIELDS.get("housing_tenure")
+    for month, wage, owns, spouse_home in (("2025-09", 30_000, "owns", "H2"),
+                                           ("2025-08", 10_000, "rents", "H1")):  # fmt: skip
+        export_snapshot(database, month, tmp_path / month)
+        at, data = _at(tmp_path / month, "110105")
+        pop = data.population
+        assert pop.p("ltc_disability_level")[at[head]] == 5, month
+        assert pop.p("wage_income")[at[head]] == wage, month
+        assert pop.p("pension_income")[at[head]] == 5_000, month
+        assert pop.p("wage_income")[at[spouse]] == 0, month
+        h1 = int(np.flatnonzero(data.household_id == homes["H1"])[0])
+        assert pop.h("housing_tenure")[h1] == tenure_f.code(owns), month
+        assert data.household_id[pop.household_of[at[spouse]]] == homes[spouse_home], month
+        assert pop.p("relation")[at[spouse]] == FIELDS.get("relation").code("spouse"), month
+        assert sorted(data.person_id.tolist()) == sorted(ids.values())

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,7 @@ __all__ = [
     "fact_texts",
     "facts_in_force",
     "parse_fact",
+    "parse_values",
     "write_facts",
 ]
 
@@ -100,6 +103,50 @@ def parse_fact(f: Field, text: str, where: str | None = None) -> int | bool:
 def parse_cached(name: str, text: str) -> int | bool:
     """``parse_fact`` for values read back from the registry (a county repeats few values)."""
     return parse_fact(FIELDS.get(name), text)
+
+
+# The canonical text of an amount of 0 or more (``format_yuan``) and of a whole number, with at
+# most 16 digits before the point / 18 digits: either is read exactly into a 64-bit integer.
+_CANONICAL_YUAN = r"^(0|[1-9][0-9]{0,15})\.[0-9]{2}$"
+_CANONICAL_INT = r"^(0|-?[1-9][0-9]{0,17})$"
+
+
+def parse_values(f: Field, texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """``parse_fact`` of every text of a column read back from the registry: the column values.
+
+    Each distinct text is parsed once. Amounts and whole numbers have many distinct values: those
+    in canonical form (what ``write_facts`` stores) within the field's bounds are converted in
+    Arrow, exactly as the parser reads them; any other goes to the parser, which gives the same
+    value or raises the error it raises elsewhere."""
+    if isinstance(texts, pa.ChunkedArray):  # one dictionary for the whole column
+        texts = texts.combine_chunks()
+    encoded = pc.dictionary_encode(texts)
+    distinct = encoded.dictionary.cast(pa.string())
+    parsed = np.zeros(len(distinct), dtype=f.dtype())
+    slow = np.ones(len(distinct), dtype=bool)
+    if f.kind in (Kind.MONEY, Kind.INT) and len(distinct):
+        canonical = pc.match_substring_regex(
+            distinct, _CANONICAL_YUAN if f.kind is Kind.MONEY else _CANONICAL_INT
+        ).to_numpy(zero_copy_only=False)
+        canonical &= ~pc.is_null(distinct).to_numpy(zero_copy_only=False)
+        ready = distinct.filter(pa.array(canonical))
+        if f.kind is Kind.MONEY:
+            yuan = pc.utf8_slice_codeunits(ready, 0, -3).cast(pa.int64())
+            fen = pc.utf8_slice_codeunits(ready, -2).cast(pa.int64())
+            value = yuan.to_numpy() * 100 + fen.to_numpy()
+        else:
+            value = ready.cast(pa.int64()).to_numpy()
+        low = -MAX_FEN - 1 if f.minimum is None else f.minimum
+        high = MAX_FEN if f.maximum is None else f.maximum
+        inside = (value >= low) & (value <= high)
+        where = np.flatnonzero(canonical)[inside]
+        parsed[where] = value[inside]
+        slow[where] = False
+    texts_left = distinct.filter(pa.array(slow)).to_pylist()
+    parsed[slow] = [parse_cached(f.name, text) for text in texts_left]
+    indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    values: np.ndarray = parsed[indices]
+    return values
 
 
 def write_facts(

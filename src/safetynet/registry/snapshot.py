@@ -3,7 +3,8 @@
 ``export_snapshot`` writes, county by county (a county = the household's 6-digit region code),
 every fact any program needs into the batch format (``registry.county_data``): each declared
 field is taken from where ``registry.fact_sources`` says the registry keeps it. One county's rows
-are in memory at a time; each county is a handful of SQL queries, never a whole-registry load.
+are in memory at a time; each county is a handful of SQL queries, never a whole-registry load,
+read as Arrow columns (``registry.sql_columns``), the values in force picked in NumPy (ADR 0028).
 
 What "as of the month" means (docs/registry.md, ADR 0010), with ``end`` the month's last day:
 - members: the membership covering ``end``; a person with none but an open membership (a
@@ -38,7 +39,9 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
-from sqlalchemy import Connection, Date, TextClause, bindparam, text
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, text
 
 from safetynet.audit.model import AuditEvent
 from safetynet.db.engine import Database, create_database, require_current_schema
@@ -60,7 +63,8 @@ from safetynet.registry.fact_sources import (
     FromIncome,
     Native,
 )
-from safetynet.registry.facts import parse_cached
+from safetynet.registry.facts import parse_values
+from safetynet.registry.sql_columns import BOOL, DATE, INT, TEXT, read_columns
 
 __all__ = [
     "CountyExport",
@@ -104,17 +108,18 @@ _HOUSEHOLDS = """
 SELECT id, region_code, hukou_type FROM households WHERE region_code = :county ORDER BY id
 """
 
-_INCOME = (
-    _MEMBERS
-    + """
-SELECT person_id, kind, amount_fen FROM (
-  SELECT i.person_id, i.kind, i.amount_fen,
-         ROW_NUMBER() OVER (PARTITION BY i.person_id, i.kind ORDER BY i.month DESC) AS latest
-  FROM income_items i JOIN members mb ON mb.person_id = i.person_id
-  WHERE i.month <= :month
-) t WHERE latest = 1
+# Everyone who has been in one of the county's households: the members as of the month and
+# perhaps some who have left (their rows are not in the snapshot and are dropped as read).
+_IN_COUNTY = """
+SELECT m.person_id FROM memberships m JOIN households h ON h.id = m.household_id
+WHERE h.region_code = :county
 """
-)
+
+# The items on or before the month (a person's latest per kind is picked from them, ``_latest``).
+_INCOME = f"""
+SELECT i.person_id, i.kind, i.month, i.amount_fen FROM income_items i
+WHERE i.month <= :month AND i.person_id IN ({_IN_COUNTY})
+"""
 
 _ASSETS = """
 SELECT a.household_id, a.kind, SUM(a.value_fen), SUM(COALESCE(a.count, 0))
@@ -131,39 +136,26 @@ WHERE h.region_code = :county AND e.start_date <= :end
   AND NOT (e.status = 'ended' AND e.end_date IS NULL)
 """
 
-_PERSON_FACTS = (
-    _MEMBERS
-    + """
-SELECT person_id, field, value FROM (
-  SELECT f.person_id, f.field, f.value,
-         ROW_NUMBER() OVER (PARTITION BY f.person_id, f.field
-                            ORDER BY f.valid_from DESC, f.id DESC) AS latest
-  FROM person_facts f JOIN members mb ON mb.person_id = f.person_id
-  WHERE f.valid_from <= :end
-) t WHERE latest = 1
+# Every fact valid on or before the month's end (the one in force is picked by ``_latest``).
+_PERSON_FACTS = f"""
+SELECT f.person_id, f.field, f.value, f.valid_from, f.id FROM person_facts f
+WHERE f.valid_from <= :end AND f.person_id IN ({_IN_COUNTY})
 """
-)
 
 _HOUSEHOLD_FACTS = """
-SELECT household_id, field, value FROM (
-  SELECT f.household_id, f.field, f.value,
-         ROW_NUMBER() OVER (PARTITION BY f.household_id, f.field
-                            ORDER BY f.valid_from DESC, f.id DESC) AS latest
-  FROM household_facts f JOIN households h ON h.id = f.household_id
-  WHERE h.region_code = :county AND f.valid_from <= :end
-) t WHERE latest = 1
+SELECT f.household_id, f.field, f.value, f.valid_from, f.id
+FROM household_facts f JOIN households h ON h.id = f.household_id
+WHERE h.region_code = :county AND f.valid_from <= :end
 """
+
+_PERSON_TYPES = (INT, INT, TEXT, DATE, TEXT, TEXT, TEXT, INT, BOOL, INT, TEXT, TEXT)
+_FACT_COLUMNS = (("subject", INT), ("field", TEXT), ("value", TEXT), ("valid_from", DATE),
+                 ("id", INT))  # fmt: skip
 
 
 def _month_end(first: dt.date) -> dt.date:
     following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return following - dt.timedelta(days=1)
-
-
-def _sql(query: str) -> TextClause:
-    """The query with its date typed (SQLite stores ISO text, PostgreSQL a date)."""
-    statement = text(query)
-    return statement.bindparams(bindparam("end", type_=Date)) if ":end" in query else statement
 
 
 def registry_counties(conn: Connection) -> list[str]:
@@ -192,44 +184,96 @@ _NATIVE_VALUE: Mapping[str, Callable[[Any], int | bool]] = {
 
 
 def _as_date(value: Any) -> dt.date:
-    # SQLite through a text() query gives the stored ISO text, PostgreSQL a date.
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def read_county_from_registry(conn: Connection, county: str, month: str) -> CountyData | None:
-    """One county as of ``month`` (YYYY-MM), or None if no household has a member then."""
+    """One county as of ``month`` (YYYY-MM), or None if no household has a member then.
+
+    Each query's result is read as Arrow columns (``registry.sql_columns``: COPY on PostgreSQL,
+    the driver's cursor on SQLite); the value in force of income and facts is picked here, in
+    NumPy, from every row on or before the month (ADR 0028)."""
     declare_all_fields()
     first = dt.date.fromisoformat(f"{month}-01")
     args = {"county": county, "end": _month_end(first), "month": month}
-    people = conn.execute(_sql(_PERSONS), args).all()
-    if not people:
+    if conn.dialect.name == "postgresql":
+        # The members' NOT EXISTS makes the planner's cost estimates large, which turns on JIT
+        # compilation: about 0.6 s a query, for queries that run in a few seconds without it.
+        conn.execute(text("SET LOCAL jit = off"))
+        # The hashes of a county's members and its persons' sort fit in memory, not on disk.
+        conn.execute(text("SET LOCAL work_mem = '64MB'"))
+    people = read_columns(conn, _PERSONS, args, list(zip(_PERSON_COLUMNS, _PERSON_TYPES,
+                                                         strict=True)))  # fmt: skip
+    if not people.num_rows:
         return None
-    person_cols = {name: [r[i] for r in people] for i, name in enumerate(_PERSON_COLUMNS)}
-    member_of = np.array(person_cols["household_id"], dtype=np.int64)
-    households = conn.execute(_sql(_HOUSEHOLDS), args).all()
-    all_ids = np.array([r[0] for r in households], dtype=np.int64)
+    member_of = _ints(people.column("household_id"))
+    households = read_columns(conn, _HOUSEHOLDS, args,
+                              [("id", INT), ("region_code", TEXT), ("hukou_type", TEXT)])  # fmt: skip
+    all_ids = _ints(households.column("id"))
     keep = np.isin(all_ids, member_of)
     household_ids = all_ids[keep]
-    household_cols = {"hukou_type": [r[2] for r, k in zip(households, keep, strict=True) if k]}
+    household_cols = {"hukou_type": households.column("hukou_type").filter(pa.array(keep))}
     pop = Population(household_ids=[str(h) for h in household_ids])
     pop.household_of = np.searchsorted(household_ids, member_of).astype(np.int64)
-    person_ids = np.array(person_cols["id"], dtype=np.int64)
+    person_ids = _ints(people.column("id"))
     _fill_defaults(pop)
-    _fill_native(pop, person_cols, household_cols)
+    _fill_native(pop, {n: people.column(n) for n in _PERSON_COLUMNS}, household_cols)
     rows = _Rows(person_ids, household_ids)
-    _fill_income(pop, rows, conn.execute(_sql(_INCOME), args).all())
-    _fill_assets(pop, rows, conn.execute(_sql(_ASSETS), args).all())
-    _fill_enrolments(pop, rows, conn.execute(_sql(_ENROLMENTS), args).all())
-    _fill_facts(pop, rows, Entity.PERSON, conn.execute(_sql(_PERSON_FACTS), args).all())
-    _fill_facts(pop, rows, Entity.HOUSEHOLD, conn.execute(_sql(_HOUSEHOLD_FACTS), args).all())
+    income = read_columns(conn, _INCOME, args, [("person_id", INT), ("kind", TEXT),
+                                                ("month", TEXT), ("amount_fen", INT)])  # fmt: skip
+    _fill_income(pop, rows, income)
+    del income
+    assets = read_columns(conn, _ASSETS, args, [("household_id", INT), ("kind", TEXT),
+                                                ("value_fen", INT), ("count", INT)])  # fmt: skip
+    _fill_assets(pop, rows, assets)
+    enrolments = read_columns(conn, _ENROLMENTS, args,
+                              [("household_id", INT), ("program", TEXT), ("amount_fen", INT)])  # fmt: skip
+    _fill_enrolments(pop, rows, enrolments)
+    for entity, query in ((Entity.PERSON, _PERSON_FACTS), (Entity.HOUSEHOLD, _HOUSEHOLD_FACTS)):
+        _fill_facts(pop, rows, entity, read_columns(conn, query, args, _FACT_COLUMNS))
     return CountyData(
         county=county,
         population=pop,
         household_id=household_ids,
         region=np.full(len(household_ids), county),
         person_id=person_ids,
-        id_number=np.array(person_cols["id_number"], dtype=object),
+        id_number=people.column("id_number").to_numpy(zero_copy_only=False),
     )
+
+
+def _ints(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    values: np.ndarray = column.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return values
+
+
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray]:
+    """The distinct values of ``column`` (None for NULL) and each row's index into them."""
+    if isinstance(column, pa.ChunkedArray):  # one dictionary for the whole column
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    indices = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return encoded.dictionary.to_pylist(), indices
+
+
+def _latest(subject: np.ndarray, kind: np.ndarray, *newest_last: np.ndarray) -> np.ndarray:
+    """The rows in force: of the rows of each (subject, kind), the last in the order of the
+    ``newest_last`` keys (the first key first). They come by kind, then subject."""
+    if not len(subject):
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((*reversed(newest_last), subject, kind))
+    s, k = subject[order], kind[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = (s[1:] != s[:-1]) | (k[1:] != k[:-1])
+    chosen: np.ndarray = order[last]
+    return chosen
+
+
+def _ranks(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Each row's rank among the column's distinct text values (their order as the key)."""
+    values, at = _codes(column)
+    rank = np.argsort(np.argsort(np.array(values, dtype=object), kind="stable"), kind="stable")
+    ranked: np.ndarray = rank[at] if len(values) else at
+    return ranked
 
 
 class _Rows:
@@ -263,7 +307,9 @@ def _fill_defaults(pop: Population) -> None:
 
 
 def _fill_native(
-    pop: Population, person_cols: Mapping[str, list[Any]], household_cols: Mapping[str, list[Any]]
+    pop: Population,
+    person_cols: Mapping[str, pa.ChunkedArray],
+    household_cols: Mapping[str, pa.ChunkedArray],
 ) -> None:
     for name, source in SOURCES.items():
         if not isinstance(source, Native):
@@ -272,60 +318,70 @@ def _fill_native(
         raw = household_cols[source.column] if source.table == "households" else (
             person_cols[source.column])  # fmt: skip
         convert = _NATIVE_VALUE[name]
-        lookup = {v: convert(v) for v in set(raw)}  # a county repeats few distinct values
-        _columns(pop, f.entity)[name] = np.array([lookup[v] for v in raw], dtype=f.dtype())
+        values, at = _codes(raw)  # a county repeats few distinct values: each converted once
+        converted = np.array([convert(v) for v in values], dtype=f.dtype())
+        _columns(pop, f.entity)[name] = converted[at] if len(values) else converted
 
 
-def _as_columns(rows: Sequence[Any], width: int) -> list[np.ndarray]:
-    if not rows:
-        return [np.zeros(0, dtype=object) for _ in range(width)]
-    return [np.array(c, dtype=object) for c in zip(*rows, strict=True)]
-
-
-def _fill_income(pop: Population, rows: _Rows, items: Sequence[Any]) -> None:
-    person_ids, kinds, amounts = _as_columns(items, 3)
-    at = rows.of(Entity.PERSON, person_ids)
+def _fill_income(pop: Population, rows: _Rows, items: pa.Table) -> None:
+    person_ids = _ints(items.column("person_id"))
+    kinds, kind_at = _codes(items.column("kind"))
+    chosen = _latest(person_ids, kind_at, _ranks(items.column("month")))
+    at = rows.of(Entity.PERSON, person_ids[chosen])
+    kind_at, amounts = kind_at[chosen], _ints(items.column("amount_fen"))[chosen]
     for name, source in SOURCES.items():
-        if isinstance(source, FromIncome):
-            take = (kinds == source.kind) & (at >= 0)
-            pop.persons[name][at[take]] = amounts[take].astype(np.int64)
+        if isinstance(source, FromIncome) and source.kind in kinds:
+            take = (kind_at == kinds.index(source.kind)) & (at >= 0)
+            pop.persons[name][at[take]] = amounts[take]
 
 
-def _fill_assets(pop: Population, rows: _Rows, totals: Sequence[Any]) -> None:
-    household_ids, kinds, values, counts = _as_columns(totals, 4)
-    at = rows.of(Entity.HOUSEHOLD, household_ids)
+def _fill_assets(pop: Population, rows: _Rows, totals: pa.Table) -> None:
+    at = rows.of(Entity.HOUSEHOLD, _ints(totals.column("household_id")))
+    kinds = totals.column("kind")
+    values, counts = _ints(totals.column("value_fen")), _ints(totals.column("count"))
     for name, source in SOURCES.items():
         if isinstance(source, FromAssets):
-            take = np.isin(kinds, source.kinds) & (at >= 0)
+            of_kind = pc.is_in(kinds, value_set=pa.array(source.kinds, type=pa.string()))
+            take = of_kind.to_numpy(zero_copy_only=False) & (at >= 0)
             measure = values if source.measure == "value_fen" else counts
-            np.add.at(pop.households[name], at[take], measure[take].astype(np.int64))
+            np.add.at(pop.households[name], at[take], measure[take])
 
 
-def _fill_enrolments(pop: Population, rows: _Rows, enrolments: Sequence[Any]) -> None:
-    household_ids, programs, amounts = _as_columns(enrolments, 3)
-    at = rows.of(Entity.HOUSEHOLD, household_ids)
+def _fill_enrolments(pop: Population, rows: _Rows, enrolments: pa.Table) -> None:
+    at = rows.of(Entity.HOUSEHOLD, _ints(enrolments.column("household_id")))
+    programs = enrolments.column("program")
+    amounts = _ints(enrolments.column("amount_fen"))
     for name, source in SOURCES.items():
         if not isinstance(source, FromEnrolment):
             continue
-        take = (programs == source.program) & (at >= 0)
+        of_program = pc.equal(programs, source.program).to_numpy(zero_copy_only=False)
+        take = of_program.astype(bool) & (at >= 0)
         value = np.zeros(len(pop.household_ids), dtype=np.int64)
-        value[at[take]] = 1 if source.measure == "flag" else amounts[take].astype(np.int64)
+        value[at[take]] = 1 if source.measure == "flag" else amounts[take]
         f = FIELDS.get(name)
         column = value if f.entity is Entity.HOUSEHOLD else value[pop.household_of]
         _columns(pop, f.entity)[name] = column.astype(f.dtype())
 
 
-def _fill_facts(pop: Population, rows: _Rows, entity: Entity, facts: Sequence[Any]) -> None:
-    subject_ids, names, values = _as_columns(facts, 3)
-    at = rows.of(entity, subject_ids)
+def _fill_facts(pop: Population, rows: _Rows, entity: Entity, facts: pa.Table) -> None:
+    subject_ids = _ints(facts.column("subject"))
+    names, name_at = _codes(facts.column("field"))
+    valid_from = facts.column("valid_from").to_numpy(zero_copy_only=False).astype(np.int64)
+    chosen = _latest(subject_ids, name_at, valid_from, _ints(facts.column("id")))
+    at = rows.of(entity, subject_ids[chosen])
+    # The facts in force come field by field: each field's are one slice.
+    bounds = np.searchsorted(name_at[chosen], np.arange(len(names) + 1))
+    values = facts.column("value").take(pa.array(chosen)).combine_chunks()
     columns = _columns(pop, entity)
-    for name in set(names.tolist()):
+    for code, name in enumerate(names):
         if not isinstance(SOURCES.get(name), FromFacts):
             continue  # a field no longer declared, or now kept natively: not an input
-        take = (names == name) & (at >= 0)
-        distinct, inverse = np.unique(values[take].astype(str), return_inverse=True)
-        parsed = np.array([parse_cached(name, v) for v in distinct.tolist()])
-        columns[name][at[take]] = parsed[inverse] if len(distinct) else parsed
+        start, stop = int(bounds[code]), int(bounds[code + 1])
+        where, texts = at[start:stop], values.slice(start, stop - start)
+        inside = where >= 0
+        if not inside.all():
+            where, texts = where[inside], texts.filter(pa.array(inside))
+        columns[name][where] = parse_values(FIELDS.get(name), texts)
 
 
 def _audit_head(conn: Connection) -> dict[str, Any] | None:
