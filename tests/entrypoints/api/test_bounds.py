@@ -88,6 +88,28 @@ def test_an_amount_finer_than_a_fen_is_refused_not_rounded_to_zero(
     assert "more than 2 decimal places" in response.text
 
 
+def test_every_household_of_a_request_with_a_wrong_amount_is_named() -> None:
+    """Amounts are checked once per distinct text and remembered: a wrong one repeated in many
+    households (or requests) is refused each time, naming its own place; a right one passes."""
+    from fastapi.exceptions import RequestValidationError
+
+    from safetynet.entrypoints.api.bounds import check_household_facts
+
+    household = copy.deepcopy(example("dibao_household.json"))
+    for i in range(3):
+        household["members"][0]["wage_income"] = "0.001"
+        with pytest.raises(RequestValidationError) as refused:
+            check_household_facts(household, ("body", "households", i))
+        error = refused.value.errors()[0]
+        assert error["loc"] == ("body", "households", i)
+        assert "household.members[0].wage_income: '0.001' has more than 2" in error["msg"]
+        household["members"][0]["wage_income"] = "850.00"
+        check_household_facts(household, ("body", "households", i))
+    household["members"][0]["wage_income"] = "9" * 60 + ".00"  # too long to remember: checked
+    with pytest.raises(RequestValidationError, match="64-bit fen"):
+        check_household_facts(household, ("body", "households", 0))
+
+
 def test_a_float_nan_or_huge_advance_is_refused(client: TestClient, database: Database) -> None:
     tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
     for advance in ("NaN", "1e308", str(2**63)):

@@ -19,7 +19,7 @@ import math
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Path, Query
@@ -217,15 +217,29 @@ def _where(path: _Path) -> str:
 def _check_amount(value: Any, path: _Path) -> None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return  # the rules core names the wrong type
+    text = str(value)
+    problem = (
+        _amount_problem(text) if len(text) <= _REMEMBERED else _amount_problem.__wrapped__(text)
+    )
+    if problem is not None:
+        raise ValueError(f"{_where(path)}: {value!r} {problem}")
+
+
+_REMEMBERED = 40  # amounts (as written) up to this length are checked once per process
+
+
+@lru_cache(maxsize=65_536)  # a request of 10,000 households repeats its round amounts
+def _amount_problem(text: str) -> str | None:
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
+        amount = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
-        return  # not a number at all: the rules core names it
+        return None  # not a number at all: the rules core names it
     # copy_abs and comparison are exact: no arithmetic that could overflow on 1e999999999.
     if not amount.is_finite() or amount.copy_abs() > _MAX_YUAN:
-        raise ValueError(f"{_where(path)}: {value!r} is not a finite amount that fits 64-bit fen")
+        return "is not a finite amount that fits 64-bit fen"
     if amount.quantize(_FEN) != amount:  # 1e-999999999 would underflow to 0 fen silently
-        raise ValueError(f"{_where(path)}: {value!r} has more than 2 decimal places (fen)")
+        return "has more than 2 decimal places (fen)"
+    return None
 
 
 class _Walk:
@@ -240,11 +254,7 @@ class _Walk:
         if depth > _MAX_DEPTH:
             raise ValueError(f"{_where(path)}: nested more than {_MAX_DEPTH} levels")
         if isinstance(value, str):
-            if len(value) > 4_000:
-                raise ValueError(f"{_where(path)}: longer than 4000 characters")
-            bad = _bad_character(value, multiline=True)
-            if bad is not None:
-                raise ValueError(f"{_where(path)}: contains the control or invalid character {bad}")
+            _check_text(value, path)
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int):
@@ -254,17 +264,45 @@ class _Walk:
             if not math.isfinite(value):
                 raise ValueError(f"{_where(path)}: {value!r} is not a finite number")
         elif isinstance(value, Mapping):
+            clean = _field_names()
             for key, item in value.items():
                 key_text = str(key)
-                if len(key_text) > _MAX_KEY or _bad_character(key_text, multiline=False):
+                if key_text not in clean and (
+                    len(key_text) > _MAX_KEY or _bad_character(key_text, multiline=False)
+                ):
                     raise ValueError(f"{_where(path)}: a key is too long or has control characters")
                 inner = (path, key_text)
                 if key_text in self.money:
                     _check_amount(item, inner)
-                self.check(item, inner, depth + 1)
+                if type(item) is str and depth < _MAX_DEPTH:  # a text: counted and checked here
+                    self.items += 1
+                    if self.items > _MAX_ITEMS:
+                        raise ValueError(f"more than {_MAX_ITEMS} values")
+                    _check_text(item, inner)
+                else:
+                    self.check(item, inner, depth + 1)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 self.check(item, (path, i), depth + 1)
+
+
+def _check_text(value: str, path: _Path) -> None:
+    if len(value) > 4_000:
+        raise ValueError(f"{_where(path)}: longer than 4000 characters")
+    if not value.isprintable():
+        bad = _bad_character(value, multiline=True)
+        if bad is not None:
+            raise ValueError(f"{_where(path)}: contains the control or invalid character {bad}")
+
+
+@cache
+def _field_names() -> frozenset[str]:
+    """Keys known to be short and printable: the declared fields' names (checked once)."""
+    from safetynet.policy.population import FIELDS, declare_all_fields
+
+    declare_all_fields()
+    names = frozenset(f.name for f in FIELDS.all())
+    return frozenset(n for n in names if len(n) <= _MAX_KEY and n.isprintable())
 
 
 def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
