@@ -683,11 +683,12 @@ def kept_view(
     each value once per process instead of once per call. Evaluations take it as ``shared_with``,
     each with its own record of the values it read. Parameter trees do not change once loaded."""
     tree = tree or default_tree()
-    wanted = dict(fallbacks or {})
+    given = fallbacks or {}
     kept = _KEPT_VIEWS.setdefault((id(tree), on, region), [])
     for kept_tree, kept_fallbacks, view in kept:
-        if kept_tree is tree and kept_fallbacks == wanted:
+        if kept_tree is tree and kept_fallbacks == given:  # compared in place, copied once
             return view
+    wanted = dict(given)
     if sum(map(len, _KEPT_VIEWS.values())) > KEPT_VIEWS:  # dates and regions seldom asked for
         _KEPT_VIEWS.clear()
         kept = _KEPT_VIEWS.setdefault((id(tree), on, region), [])
