@@ -15,7 +15,7 @@ from typing import Any
 
 from safetynet.domain.identity import mask_identity_number
 
-__all__ = ["ID_KEYS", "mask_text", "mask_value"]
+__all__ = ["ID_KEYS", "holds_identity_number", "mask_text", "mask_value"]
 
 ID_KEYS = frozenset({"id_number", "identity_number", "id_numbers", "applicant_id_number"})
 """Keys whose value is an identity number whatever its type."""
@@ -43,6 +43,12 @@ def _mask_match(match: re.Match[str]) -> str:
 def mask_text(text: str) -> str:
     """``text`` with every identity number in it masked (first 3 and last 4 characters kept)."""
     return _ID_PATTERN.sub(_mask_match, text)
+
+
+def holds_identity_number(text: str) -> bool:
+    """Whether ``mask_text`` would change ``text`` (texts joined by a line break are searched
+    at once: a line break is not a separator an identity number is typed with)."""
+    return _ID_PATTERN.search(text) is not None
 
 
 def mask_value(value: Any) -> Any:

@@ -455,6 +455,8 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
 
 _HOUSEHOLD_KEYS = frozenset({"members", "household_id", "region"})
 _PERSON_KEYS = frozenset({"id_number", "name"})
+STRUCTURE_KEYS = _HOUSEHOLD_KEYS | _PERSON_KEYS
+"""The keys of a household and a member that are not fields."""
 
 
 def _columns(

@@ -110,6 +110,48 @@ def test_every_household_of_a_request_with_a_wrong_amount_is_named() -> None:
         check_household_facts(household, ("body", "households", 0))
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda h: h["members"][1].update(name="Li\x07Na"),
+         "household.members[1].name: contains the control or invalid character U+0007"),
+        (lambda h: h["members"][0].update(note="x" * 4_001),
+         "household.members[0].note: longer than 4000 characters"),
+        (lambda h: h.update({"k" * 101: True}), "household: a key is too long"),
+        (lambda h: h["members"][0].update(flags=[None] * 2_001), "more than 2000 values"),
+        (lambda h: h["members"][0].update(flags=[True, False, None] * 700),
+         "more than 2000 values"),
+        (lambda h: h["members"][0].update(x={"a": {"b": {"c": {"d": {"e": {"f": True}}}}}}),
+         "household.members[0].x.a.b.c.d.e.f: nested more than 8 levels"),
+        (lambda h: h["members"][0].update(x={"a": {"b": {"c": {"d": {"e": {"f": "t"}}}}}}),
+         "household.members[0].x.a.b.c.d.e.f: nested more than 8 levels"),
+        (lambda h: h["members"][0].update(grade=2**60),
+         "household.members[0].grade: 1152921504606846976 is out of range"),
+    ],
+)  # fmt: skip
+def test_household_facts_are_bounded_value_by_value_naming_the_place(
+    change: Any, message: str
+) -> None:
+    """Texts, truth values and nulls inside a household are counted and checked in place (most
+    of a body of 10,000 households); every bound still names where it breaks."""
+    from fastapi.exceptions import RequestValidationError
+
+    from safetynet.entrypoints.api.bounds import check_household_facts
+
+    household = copy.deepcopy(example("dibao_household.json"))
+    check_household_facts(household, ("body", "households", 4))
+    near = copy.deepcopy(household)  # at the limits: 8 levels, 2,000 values in all
+    near["members"][0]["x"] = {"a": {"b": {"c": {"d": {"e": True, "t": "ok"}}}}}
+    near["members"][0]["flags"] = [True, None] * 970
+    check_household_facts(near, ("body", "households", 4))
+    change(household)
+    with pytest.raises(RequestValidationError) as refused:
+        check_household_facts(household, ("body", "households", 4))
+    error = refused.value.errors()[0]
+    assert error["loc"] == ("body", "households", 4)
+    assert message in error["msg"]
+
+
 def test_a_float_nan_or_huge_advance_is_refused(client: TestClient, database: Database) -> None:
     tid = submit_dibao(client, database, "H1")["tracks"][0]["id"]
     for advance in ("NaN", "1e308", str(2**63)):

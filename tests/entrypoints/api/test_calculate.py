@@ -161,6 +161,60 @@ def test_identity_numbers_never_come_back(client: TestClient) -> None:
     assert "110105198503010032" not in stream.text
 
 
+def test_a_calculated_household_keyed_by_an_identity_number_is_masked_among_plain_ones(
+    client: TestClient,
+) -> None:
+    households = [household(i) for i in range(30)]
+    households[17]["household_id"] = "户 11010519850301003X"  # calculated, not refused
+    households[23]["household_id"] = "１１０１０５１９８５０３０１００３２"  # full-width digits
+    answer = post(client, body(households))
+    assert answer.status_code == 200
+    rows = answer.json()["households"]
+    assert [r["household_id"] for r in rows[:3]] == ["H-0", "H-1", "H-2"]
+    assert "error" not in rows[17]
+    assert "11010519850301003X" not in answer.text
+    assert rows[17]["household_id"].startswith("户 110")
+    assert "*" in rows[17]["household_id"]
+    assert "１９８５０３０１" not in answer.text
+    assert all(len(r["amount_fen"]) == len(answer.json()["programs"]) for r in rows)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [{"index": 0, "household_id": "H-1", "region": REGION, "eligible": [True, False],
+          "amount_fen": [12_345, 0]}],
+        [{"index": 0, "household_id": "a\n110105198503010032", "region": REGION,
+          "eligible": [True], "amount_fen": [1]}],
+        [{"index": 0, "household_id": "H-1", "region": "110105 19850301 0032",
+          "eligible": [True], "amount_fen": [1]}],
+        [{"index": 0, "household_id": "H-1", "region": REGION, "eligible": [True],
+          "amount_fen": [110105198503010032]}],
+        [{"index": 110105198503010, "household_id": "H-1", "region": REGION,
+          "eligible": [], "amount_fen": []}],
+        [{"index": 0, "household_id": "H-1", "region": REGION, "eligible": ["110105198503010032"],
+          "amount_fen": [1, None]}],
+        [{"index": 0, "household_id": "H-1", "region": REGION, "eligible": [True],
+          "amount_fen": [[110105198503010032]]}],
+        [{"index": 0, "household_id": 110105198503010032, "region": REGION,
+          "eligible": [True], "amount_fen": [1]}],
+        [{"index": 0, "household_id": "H-1", "error": {"field": "x", "reason":
+          "110105198503010032 is wrong"}}],
+    ],
+)  # fmt: skip
+def test_answers_are_masked_in_one_pass_as_the_walk_masks_them(answers: list[Any]) -> None:
+    from decimal import Decimal
+
+    from safetynet.entrypoints.api.routes.calculate import _masked_answers, masked
+
+    plain = [{"index": i, "household_id": f"H-{i}", "region": REGION, "eligible": [False, True],
+              "amount_fen": [0, -5, 99_999_999_999_999]} for i in range(1, 50)]  # fmt: skip
+    for given in (answers, plain + answers, [*answers, *plain]):
+        assert _masked_answers(given) == masked(given)
+    nan = [{**plain[0], "amount_fen": [Decimal("NaN"), Decimal(1)]}]
+    assert _masked_answers(nan)[0]["amount_fen"][1] == Decimal(1)
+
+
 def test_the_programs_header_follows_the_date_and_the_programs(client: TestClient) -> None:
     from safetynet.policy.calculate_many import Request, program_header
 

@@ -253,7 +253,9 @@ class _Walk:
             raise ValueError(f"more than {_MAX_ITEMS} values")
         if depth > _MAX_DEPTH:
             raise ValueError(f"{_where(path)}: nested more than {_MAX_DEPTH} levels")
-        if isinstance(value, str):
+        if type(value) is dict:  # a household, a member (before the checks of other types)
+            self._check_object(value, path, depth)
+        elif isinstance(value, str):
             _check_text(value, path)
         elif isinstance(value, bool) or value is None:
             return
@@ -264,26 +266,34 @@ class _Walk:
             if not math.isfinite(value):
                 raise ValueError(f"{_where(path)}: {value!r} is not a finite number")
         elif isinstance(value, Mapping):
-            clean = _field_names()
-            for key, item in value.items():
-                key_text = str(key)
-                if key_text not in clean and (
-                    len(key_text) > _MAX_KEY or _bad_character(key_text, multiline=False)
-                ):
-                    raise ValueError(f"{_where(path)}: a key is too long or has control characters")
-                inner = (path, key_text)
-                if key_text in self.money:
-                    _check_amount(item, inner)
-                if type(item) is str and depth < _MAX_DEPTH:  # a text: counted and checked here
-                    self.items += 1
-                    if self.items > _MAX_ITEMS:
-                        raise ValueError(f"more than {_MAX_ITEMS} values")
-                    _check_text(item, inner)
-                else:
-                    self.check(item, inner, depth + 1)
+            self._check_object(value, path, depth)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 self.check(item, (path, i), depth + 1)
+
+    def _check_object(self, value: Mapping[Any, Any], path: _Path, depth: int) -> None:
+        clean, money = _field_names(), self.money
+        for key, item in value.items():
+            key_text = key if type(key) is str else str(key)
+            if key_text not in clean and (
+                len(key_text) > _MAX_KEY or _bad_character(key_text, multiline=False)
+            ):
+                raise ValueError(f"{_where(path)}: a key is too long or has control characters")
+            if key_text in money:
+                _check_amount(item, (path, key_text))
+            kind = type(item)
+            if depth >= _MAX_DEPTH or kind not in _SCALARS:
+                self.check(item, (path, key_text), depth + 1)
+                continue
+            # A text, a truth value or null: counted and checked here (most of a body).
+            self.items += 1
+            if self.items > _MAX_ITEMS:
+                raise ValueError(f"more than {_MAX_ITEMS} values")
+            if kind is str and (len(item) > 4_000 or not item.isprintable()):
+                _check_text(item, (path, key_text))
+
+
+_SCALARS = frozenset({str, bool, type(None)})
 
 
 def _check_text(value: str, path: _Path) -> None:
@@ -297,11 +307,12 @@ def _check_text(value: str, path: _Path) -> None:
 
 @cache
 def _field_names() -> frozenset[str]:
-    """Keys known to be short and printable: the declared fields' names (checked once)."""
-    from safetynet.policy.population import FIELDS, declare_all_fields
+    """Keys known to be short and printable: the declared fields' names and the keys a household
+    and a member are made of (checked once)."""
+    from safetynet.policy.population import FIELDS, STRUCTURE_KEYS, declare_all_fields
 
     declare_all_fields()
-    names = frozenset(f.name for f in FIELDS.all())
+    names = frozenset(f.name for f in FIELDS.all()) | STRUCTURE_KEYS
     return frozenset(n for n in names if len(n) <= _MAX_KEY and n.isprintable())
 
 
