@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -29,3 +31,52 @@ def test_among_is_isin_for_one_household_and_a_county(n: int, codes: tuple[int, 
     assert among(values, codes).tolist() == np.isin(values, codes).tolist()
     unset = np.broadcast_to(np.int64(5), (n,))
     assert among(unset, codes).tolist() == np.isin(unset, codes).tolist()
+
+
+def _person(**extra: object) -> dict[str, object]:
+    return {"relation": "head", "birth_date": "1970-01-01", "sex": "male", **extra}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (lambda hs: hs[2]["members"][1].pop("birth_date"),
+         "households[2].members[1].birth_date", "is required"),
+        (lambda hs: hs[1]["members"].append(_person(relation="cousin")),
+         "households[1].members[2].relation", "'cousin' is not one of"),
+        (lambda hs: hs[0]["members"][1].update(wage_incom="1.00"),
+         "households[0].members[1].wage_incom", "did you mean 'wage_income'?"),
+        (lambda hs: hs[2].update(hukou="urban"), "households[2].hukou", "unknown field"),
+        (lambda hs: hs[1]["members"].insert(0, "Li"), "households[1].members[0]",
+         "expected an object"),
+        (lambda hs: hs[2]["members"][0].update(id_number="110105198503010032"),
+         "households[2].members[0].birth_date", "contradicts the identity number"),
+        (lambda hs: hs.__setitem__(1, []), "households[1]", "expected an object"),
+        (lambda hs: hs[2]["members"].clear(), "households[2].members", "at least one member"),
+        (lambda hs: hs[2]["members"][1].update(wage_income="-3.00", relation="x"),
+         "households[2].members[1].relation", "'x' is not one of"),
+        (lambda hs: hs[0].update(financial_assets="-1.00"), "households[0].financial_assets",
+         "negative"),
+    ],
+)  # fmt: skip
+def test_a_wrong_fact_is_named_by_its_household_member_and_field(
+    change: Any, field: str, reason: str
+) -> None:
+    from safetynet.errors import InputError
+    from safetynet.policy.population import population_from_households
+
+    households: list[Any] = [
+        {"household_id": f"H-{i}", "members": [_person(), _person(relation="spouse", sex="female")]}
+        for i in range(3)
+    ]
+    assert population_from_households(households).n_persons == 6
+    change(households)
+    with pytest.raises(InputError) as refused:
+        population_from_households(households)
+    assert refused.value.field == field
+    assert reason in refused.value.reason
+    one = [households[2]] if field.startswith("households[2]") else None
+    if one is not None:  # one household alone is "household"
+        with pytest.raises(InputError) as alone:
+            population_from_households(one)
+        assert alone.value.field == field.replace("households[2]", "household")

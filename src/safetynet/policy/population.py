@@ -13,7 +13,7 @@ import difflib
 import functools
 import importlib
 import pkgutil
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -425,31 +425,42 @@ def population_from_households(households: Sequence[Mapping[str, Any]]) -> Popul
         raise InputError("households", "at least one household is required")
     declare_all_fields()
     h_fields, p_fields = FIELDS.of(Entity.HOUSEHOLD), FIELDS.of(Entity.PERSON)
+    h_known, p_known = h_fields.names | _HOUSEHOLD_KEYS, p_fields.names | _PERSON_KEYS
+    many = len(households) > 1
+
+    # Where a value sits ("households[3].members[1]") is written out only for an error.
+    def hwhere(hi: int) -> str:
+        return f"households[{hi}]" if many else "household"
+
+    def pwhere(i: int) -> str:
+        hi = int(pop.household_of[i])
+        return f"{hwhere(hi)}.members[{i - int(pop.starts[hi])}]"
+
     ids: list[str] = []
-    persons: list[tuple[str, Mapping[str, Any]]] = []
+    persons: list[Mapping[str, Any]] = []
     sizes: list[int] = []
     for hi, hh in enumerate(households):
-        hwhere = f"households[{hi}]" if len(households) > 1 else "household"
-        if not isinstance(hh, Mapping):
-            raise InputError(hwhere, "expected an object")
+        if type(hh) is not dict and not isinstance(hh, Mapping):
+            raise InputError(hwhere(hi), "expected an object")
         ids.append(str(hh.get("household_id", hi + 1)))
         members = hh.get("members")
         if not isinstance(members, list) or not members:
-            raise InputError(f"{hwhere}.members", "a household needs at least one member")
-        _reject_unknown(hh, h_fields.names, _HOUSEHOLD_KEYS, hwhere)
+            raise InputError(f"{hwhere(hi)}.members", "a household needs at least one member")
+        if not h_known.issuperset(hh):
+            _reject_unknown(hh, h_fields.names, _HOUSEHOLD_KEYS, hwhere(hi))
         for pi, person in enumerate(members):
-            pwhere = f"{hwhere}.members[{pi}]"
-            if not isinstance(person, Mapping):
-                raise InputError(pwhere, "expected an object")
-            person = _with_identity(person, pwhere)
-            _reject_unknown(person, p_fields.names, _PERSON_KEYS, pwhere)
-            persons.append((pwhere, person))
+            if type(person) is not dict and not isinstance(person, Mapping):
+                raise InputError(f"{hwhere(hi)}.members[{pi}]", "expected an object")
+            if person.get("id_number") is not None:
+                person = _with_identity(person, f"{hwhere(hi)}.members[{pi}]")
+            if not p_known.issuperset(person):
+                _reject_unknown(person, p_fields.names, _PERSON_KEYS, f"{hwhere(hi)}.members[{pi}]")
+            persons.append(person)
         sizes.append(len(members))
     pop = Population(household_ids=ids)
     pop.household_of = np.repeat(np.arange(len(households), dtype=np.int64), sizes)
-    pop.households = _columns(h_fields, [(f"households[{i}]" if len(households) > 1 else "household", h)
-                                         for i, h in enumerate(households)])  # fmt: skip
-    pop.persons = _columns(p_fields, persons)
+    pop.households = _columns(h_fields, households, hwhere)
+    pop.persons = _columns(p_fields, persons, pwhere)
     return pop
 
 
@@ -460,14 +471,12 @@ STRUCTURE_KEYS = _HOUSEHOLD_KEYS | _PERSON_KEYS
 
 
 def _columns(
-    of: EntityFields, rows: Sequence[tuple[str, Mapping[str, Any]]]
+    of: EntityFields, rows: Sequence[Mapping[str, Any]], where: Callable[[int], str]
 ) -> dict[str, np.ndarray]:
     """One column per field some row gives (the default where a row does not), then each row's
     values parsed in. A field no row gives has no column: it reads as its default for free
-    (``Population.p``/``h``)."""
-    given_names: set[str] = set()
-    for _, row in rows:
-        given_names.update(row.keys())
+    (``Population.p``/``h``). ``where(i)`` names row ``i`` in an error."""
+    given_names: set[str] = set().union(*rows)
     fields = of.by_name
     columns = {}
     for name in sorted(
@@ -475,16 +484,16 @@ def _columns(
     ):
         f = fields[name]
         if f.default is None:
-            missing = next((where for where, row in rows if row.get(name) is None), None)
+            missing = next((i for i, row in enumerate(rows) if row.get(name) is None), None)
             if missing is not None:
-                raise InputError(f"{missing}.{name}", "is required")
+                raise InputError(f"{where(missing)}.{name}", "is required")
             columns[name] = np.zeros(len(rows), dtype=f.dtype())
         else:
             columns[name] = np.full(len(rows), f.default_value(), dtype=f.dtype())
     # Each field's given values are gathered, then each distinct value is parsed once (many
     # households repeat a relation, a date, a round amount) and the column filled in one step.
     cells: dict[str, tuple[list[int], list[Any]]] = {name: ([], []) for name in columns}
-    for i, (_, row) in enumerate(rows):
+    for i, row in enumerate(rows):
         for name, raw in row.items():
             found = cells.get(name)
             if found is not None and raw is not None:
@@ -493,15 +502,15 @@ def _columns(
     try:
         for name, (at, raws) in cells.items():
             if at:
-                columns[name][at] = _parsed(fields[name], at, raws, rows)
+                columns[name][at] = _parsed(fields[name], at, raws, where)
     except InputError:
-        _first_error(fields, rows)  # the first wrong value in row order names the error
+        _first_error(fields, rows, where)  # the first wrong value in row order names the error
         raise
     return columns
 
 
 def _parsed(
-    f: Field, at: list[int], raws: list[Any], rows: Sequence[tuple[str, Mapping[str, Any]]]
+    f: Field, at: list[int], raws: list[Any], where: Callable[[int], str]
 ) -> list[int | bool]:
     """``raws`` (given at rows ``at``) parsed as ``f``, each distinct value once. A text is its
     own key; another value is keyed with its type (``1``, ``1.0`` and ``True`` are equal in
@@ -516,21 +525,21 @@ def _parsed(
         )
         value = parsed.get(key)
         if value is None:
-            value = parsed[key] = f.parse(raw, f"{rows[i][0]}.{f.name}")
+            value = parsed[key] = f.parse(raw, f"{where(i)}.{f.name}")
         out.append(value)
     return out
 
 
 def _first_error(
-    fields: Mapping[str, Field], rows: Sequence[tuple[str, Mapping[str, Any]]]
+    fields: Mapping[str, Field], rows: Sequence[Mapping[str, Any]], where: Callable[[int], str]
 ) -> None:
     """Raise the error of the first wrong value in row order (a household's own fields, then
     each member's), as a clerk reads the input."""
-    for where, row in rows:
+    for i, row in enumerate(rows):
         for name, raw in row.items():
             given = fields.get(name)
             if given is not None and raw is not None:
-                given.parse(raw, f"{where}.{name}")
+                given.parse(raw, f"{where(i)}.{name}")
 
 
 _LOADED = False
