@@ -502,22 +502,22 @@ def _columns(
     try:
         for name, (at, raws) in cells.items():
             if at:
-                columns[name][at] = _parsed(fields[name], at, raws, where)
+                columns[name][at] = _parsed(fields[name], raws)
     except InputError:
         _first_error(fields, rows, where)  # the first wrong value in row order names the error
         raise
     return columns
 
 
-def _parsed(
-    f: Field, at: list[int], raws: list[Any], where: Callable[[int], str]
-) -> list[int | bool]:
-    """``raws`` (given at rows ``at``) parsed as ``f``, each distinct value once. A text is its
-    own key; another value is keyed with its type (``1``, ``1.0`` and ``True`` are equal in
-    Python but not the same input) or, for a list or an object, its identity."""
+def _parsed(f: Field, raws: list[Any]) -> list[int | bool]:
+    """``raws`` parsed as ``f``, each distinct value once. A text is its own key; another value
+    is keyed with its type (``1``, ``1.0`` and ``True`` are equal in Python but not the same
+    input) or, for a list or an object, its identity."""
     parsed: dict[Any, int | bool] = {}
     out = []
-    for i, raw in zip(at, raws, strict=True):
+    # A wrong value's place is named by ``_first_error``, which reads the rows again in order:
+    # none is written out here (most values are right).
+    for raw in raws:
         key = (
             raw
             if type(raw) is str
@@ -525,7 +525,7 @@ def _parsed(
         )
         value = parsed.get(key)
         if value is None:
-            value = parsed[key] = f.parse(raw, f"{where(i)}.{f.name}")
+            value = parsed[key] = f.parse(raw, f.name)
         out.append(value)
     return out
 
