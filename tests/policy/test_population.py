@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -80,3 +81,40 @@ def test_a_wrong_fact_is_named_by_its_household_member_and_field(
         with pytest.raises(InputError) as alone:
             population_from_households(one)
         assert alone.value.field == field.replace("households[2]", "household")
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_household_sums_are_exact_for_empty_sparse_dense_and_unset_columns(ordered: bool) -> None:
+    """``sum_h`` sums a mostly-zero column from its few non-zero persons and a column nobody gave
+    from the household sizes: every shape gives the sums a clerk would add up by hand."""
+    rng = np.random.default_rng(15)
+    sizes = rng.integers(1, 6, size=3_000)
+    groups = np.arange(len(sizes)) if ordered else rng.permutation(len(sizes))  # ids by position
+    pop = Population(household_of=np.repeat(groups, sizes).astype(np.int64))
+    pop.household_ids = [f"H{i}" for i in range(len(sizes))]
+    n = pop.n_persons
+    big = 2**62 // 8
+
+    def by_hand(values: np.ndarray) -> list[int]:
+        bounds = np.concatenate(([0], np.cumsum(sizes)))
+        return [sum(int(v) for v in values[a:b]) for a, b in itertools.pairwise(bounds)]
+
+    sparse = np.zeros(n, dtype=np.int64)
+    sparse[rng.choice(n, 40, replace=False)] = rng.integers(-big, big, 40)
+    columns = {
+        "zero": np.zeros(n, dtype=np.int64),
+        "sparse": sparse,
+        "sparse bool": sparse > 0,
+        "sparse int8": (sparse % 3).astype(np.int8),
+        "dense": rng.integers(-(10**9), 10**9, n),
+        "dense bool": rng.random(n) < 0.7,
+        "unset": np.broadcast_to(np.int64(2_500), (n,)),
+        "unset true": np.broadcast_to(np.True_, (n,)),
+        "unset zero": np.broadcast_to(np.int64(0), (n,)),
+        "one person": np.eye(1, n, n - 1, dtype=np.int32)[0] * 7,
+    }
+    for name, values in columns.items():
+        found = pop.sum_h(values)
+        assert found.dtype == np.int64, name
+        assert found.tolist() == by_hand(values), name
+        assert pop.any_h(values != 0).tolist() == [s != 0 for s in by_hand(values != 0)], name

@@ -255,6 +255,7 @@ class Population:
         self._starts: IntArray | None = None
         self._ends: IntArray | None = None
         self._one: bool | None = None  # a single household (``sum_h``'s plain sum)
+        self._groups: IntArray | None = None  # each person's household by position (``sum_h``)
 
     @property
     def n_persons(self) -> int:
@@ -331,10 +332,55 @@ class Population:
             return one
         if self.n_persons == 0:
             return np.zeros(0, dtype=np.int64)
+        if values.dtype.kind in "biu" and values.ndim == 1:
+            sparse = self._sparse_sum(values)
+            if sparse is not None:
+                return sparse
         cumulative = np.empty(self.n_persons + 1, dtype=np.int64)
         cumulative[0] = 0
         np.cumsum(values, dtype=np.int64, out=cumulative[1:])
         return cumulative[self.ends] - cumulative[self.starts]
+
+    _SPARSE = 8
+    """A column with at most one person in this many not zero is summed from those persons."""
+
+    def _sparse_sum(self, values: np.ndarray) -> IntArray | None:
+        """Per-household sums of a column that is one value for everybody (a fact nobody gave)
+        or mostly zero (most programs concern few persons: a pension, a disability, a child),
+        without a cumulative sum over every person; ``None`` for a dense column. Exact int64,
+        as the cumulative sums are."""
+        n_groups = len(self.starts)
+        if values.strides == (0,):  # one value seen n times: the size of each household times it
+            each: IntArray = np.multiply(self.ends - self.starts, values[0], dtype=np.int64)
+            return each
+        given = values if values.dtype == np.bool_ else values != 0
+        k = int(np.count_nonzero(given))
+        if k == 0:
+            return np.zeros(n_groups, dtype=np.int64)
+        if k * self._SPARSE > self.n_persons:
+            return None
+        at = np.flatnonzero(given)
+        group = self._group_of()[at]
+        first = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+        out = np.zeros(n_groups, dtype=np.int64)
+        if values.dtype == np.bool_:
+            out[group[first]] = np.diff(first, append=k)
+        else:
+            out[group[first]] = np.add.reduceat(values[at], first, dtype=np.int64)
+        return out
+
+    def _group_of(self) -> IntArray:
+        """Each person's household in the order of ``starts`` (``household_of`` itself when the
+        households are numbered in the order their members come, as every reader makes them)."""
+        if self._groups is None:
+            starts = self.starts
+            in_order = bool(np.array_equal(self.household_of[starts], np.arange(len(starts))))
+            self._groups = (
+                self.household_of
+                if in_order
+                else np.repeat(np.arange(len(starts), dtype=np.int64), self.ends - starts)
+            )
+        return self._groups
 
     def count_h(self, mask: np.ndarray) -> IntArray:
         return self.sum_h(mask)

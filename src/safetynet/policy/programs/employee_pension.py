@@ -249,7 +249,7 @@ class EmployeePension(Program):
                 # Whole months, and tenths for an age with months (138.4 → 1384).
                 "account_divisor": first(divisor[0] // np.maximum(divisor[1], 1)),
                 "account_divisor_tenths": first(_tenths(*divisor)),
-                "retirement_year_month": first(yyyymm(np.where(subject, retire, 0))),
+                "retirement_year_month": yyyymm(first(retire)),
                 "age_at_retirement_months": first(age),
                 "minimum_contribution_months": first(minimum),
                 "minimum_met": first(minimum_met).astype(bool),

@@ -334,16 +334,16 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
 def first_member_value(pop: Population, mask: BoolArray) -> Callable[[np.ndarray], IntArray]:
     """A function giving, for a person column, the value of the first person in each household
     for whom ``mask`` holds (0 if none); the first persons are found once, for every column."""
-    rows = np.arange(pop.n_persons, dtype=np.int64)
-    first = (
-        np.minimum.reduceat(np.where(mask, rows, pop.n_persons), pop.starts)
-        if pop.n_persons
-        else rows
-    )
+    n = pop.n_persons
+    rows = np.arange(n, dtype=np.int64)
+    first = np.minimum.reduceat(np.where(mask, rows, n), pop.starts) if n else rows
+    none = first == n  # households where nobody is in ``mask``
+    at = np.where(none, 0, first)  # any row for them: their value is set to 0 below
 
     def value(values: np.ndarray) -> IntArray:
-        padded = np.append(np.asarray(values, dtype=np.int64), 0)
-        out: IntArray = padded[first]
+        # One value per household is gathered; the person column is never copied.
+        out: IntArray = np.asarray(values)[at].astype(np.int64)
+        out[none] = 0
         return out
 
     return value
@@ -378,7 +378,7 @@ class RetirementAge(Program):
             eligible=pop.any_h(can_retire),
             amount=np.zeros(pop.n_households, dtype=np.int64),
             outputs={
-                "retirement_year_month": first(yyyymm(r.statutory)),
+                "retirement_year_month": yyyymm(first(r.statutory)),
                 "delay_months": first(r.delay),
                 "age_at_retirement_months": first(
                     np.where(s, r.statutory, 0) - np.where(s, month_index(pop.p("birth_date")), 0)
@@ -386,9 +386,9 @@ class RetirementAge(Program):
                 "minimum_contribution_months": first(
                     np.where(s, minimum_contribution_months(p, r.statutory // 12), 0)
                 ),
-                "earliest_flexible_month": first(yyyymm(r.earliest)),
-                "latest_flexible_month": first(yyyymm(r.latest)),
-                "effective_retirement_month": first(yyyymm(r.effective)),
+                "earliest_flexible_month": yyyymm(first(r.earliest)),
+                "latest_flexible_month": yyyymm(first(r.latest)),
+                "effective_retirement_month": yyyymm(first(r.effective)),
                 "flexible_request_allowed": first(r.flexible_allowed).astype(bool),
                 "minimum_met": first(r.minimum_met).astype(bool),
                 "category_conflict": pop.any_h(r.category_conflict),
