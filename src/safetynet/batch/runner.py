@@ -112,34 +112,36 @@ def evaluate_county(
     sizes = pop.ends - pop.starts
     totals, tables, person_tables = [], [], []
     for pid, res in results.items():
-        chosen = res.eligible | (res.amount != 0)
+        # The households a program concerns (eligible, or an amount): found once, then taken
+        # from each column (most programs concern a few households of a county).
+        concerned = np.flatnonzero(res.eligible | (res.amount != 0))
         totals.append(
             ProgramTotals(
                 pid,
                 programs()[pid].period,
-                int(chosen.sum()),
-                int(sizes[chosen].sum()),
-                int(res.amount[chosen].sum()),
+                len(concerned),
+                int(sizes[concerned].sum()),
+                int(res.amount[concerned].sum()),
                 res.not_available,
             )
         )
         tables.append(
             pa.table(
                 {
-                    "household_id": data.household_id[chosen],
-                    "program": pa.repeat(pa.scalar(pid, pa.string()), int(chosen.sum())),
-                    "eligible": res.eligible[chosen],
-                    "amount_fen": res.amount[chosen],
+                    "household_id": data.household_id[concerned],
+                    "program": pa.repeat(pa.scalar(pid, pa.string()), len(concerned)),
+                    "eligible": res.eligible[concerned],
+                    "amount_fen": res.amount[concerned],
                 }
             )
         )
         if res.person_amount is not None:
-            paid = res.person_amount != 0
+            paid = np.flatnonzero(res.person_amount)
             person_tables.append(
                 pa.table(
                     {
                         "person_id": data.person_id[paid],
-                        "program": pa.repeat(pa.scalar(pid, pa.string()), int(paid.sum())),
+                        "program": pa.repeat(pa.scalar(pid, pa.string()), len(paid)),
                         "amount_fen": res.person_amount[paid],
                     }
                 )
