@@ -405,7 +405,7 @@ def _masked_answers(answers: list[dict[str, Any]]) -> list[Any]:
     A calculated household's answer is its index, its id and region (texts) and two lists of
     booleans and amounts. The texts of every such answer are searched for an identity number in
     one pass and the lists checked in one pass; if nothing is found the answers are returned as
-    they are (10,000 answers: ≈ 5 ms instead of ≈ 50 ms). Otherwise, and for any other shape (an
+    they are (10,000 answers: ≈ 20 ms instead of ≈ 55 ms). Otherwise, and for any other shape (an
     error, explanations), every answer is masked one by one."""
     if not all(a.keys() == _SIMPLE for a in answers):
         return [masked(a) for a in answers]
