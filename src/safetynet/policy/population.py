@@ -237,6 +237,8 @@ household_field(
 )
 
 
+_SUM_BY_SEGMENTS = 65_536
+"""Populations of at least this many persons sum per household with ``np.add.reduceat``."""
 _SHARED_UP_TO = 64
 """Default columns of populations up to this size are made once per field and size."""
 _SMALL_DEFAULTS: dict[tuple[str, int], tuple[Field, np.ndarray]] = {}
@@ -336,6 +338,11 @@ class Population:
             sparse = self._sparse_sum(values)
             if sparse is not None:
                 return sparse
+        if self.n_persons >= _SUM_BY_SEGMENTS:
+            # A large population: each household's run summed where it lies (no column of
+            # running totals of the persons' size to write and read back; ADR 0030).
+            by_segment: IntArray = np.add.reduceat(values, self.starts, dtype=np.int64)
+            return by_segment
         cumulative = np.empty(self.n_persons + 1, dtype=np.int64)
         cumulative[0] = 0
         np.cumsum(values, dtype=np.int64, out=cumulative[1:])

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from safetynet.errors import InputError
 from safetynet.policy.population import FIELDS, Entity, Population, declare_all_fields
+from safetynet.registry.memory import LARGE_ROWS, keep_freed_memory
 
 MANIFEST = "manifest.json"
 WHOLE_READ_BYTES = 512 * 2**20
@@ -121,6 +122,8 @@ def read_county(root: Path, county: str) -> CountyData:
     households = pq.ParquetFile(
         root / "households" / f"county={county}" / "part-0.parquet", read_dictionary=["region"]
     )
+    if persons.metadata.num_rows >= LARGE_ROWS:
+        keep_freed_memory()  # before the first large column (ADR 0030)
     hh_ids = _column(households, "household_id").astype(np.int64, copy=False)
     p_hh = _column(persons, "household_id")
     if len(p_hh) and np.any(p_hh[1:] < p_hh[:-1]):
