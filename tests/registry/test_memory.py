@@ -34,7 +34,12 @@ def test_only_a_large_county_applies_them_and_reads_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large: bool
 ) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(county_data, "keep_freed_memory", lambda: calls.append(1) or {})
+
+    def spy() -> dict[str, bool]:
+        calls.append(1)
+        return {}
+
+    monkeypatch.setattr(county_data, "keep_freed_memory", spy)
     if large:
         monkeypatch.setattr(county_data, "LARGE_ROWS", 6)  # the county's six persons
     written = _county()
