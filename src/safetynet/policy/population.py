@@ -317,6 +317,16 @@ class Population:
         (self.persons if entity is Entity.PERSON else self.households)[name] = column
         return column
 
+    def read_ahead(self, names: Iterable[str]) -> None:
+        """A program about to read these fields says so: columns read from a large county file
+        (``registry.county_data.ParquetColumns``) read those not read yet in one parallel read
+        (ADR 0030). Any other population has its columns already and ignores it."""
+        wanted = tuple(names)
+        for columns in (self.persons, self.households):
+            ahead = getattr(columns, "read_ahead", None)
+            if ahead is not None:
+                ahead(wanted)
+
     def is_unset_zero(self, name: str) -> bool:
         """``name`` is a person field nobody gave (or a file showed to be all default) whose
         default is zero: a sum can leave it out."""

@@ -68,6 +68,31 @@ household_field(
 )
 
 P = "assistance.dibao."
+READ_ALWAYS = (
+    "excluded_reason",
+    "wage_income",
+    "business_income",
+    "property_income",
+    "transfer_income",
+    "pension_income",
+    "support_paid_out",
+    "social_insurance_paid",
+    "disability_grade",
+    "disability_category",
+    "has_serious_illness",
+    "is_clergy_in_venue",
+    "refused_job_offers",
+    "hukou_type",
+    "financial_assets",
+    "vehicles",
+    "homes",
+    "is_dibao_recipient",
+    "income_rose_from_employment",
+    "months_since_income_rose",
+    "dibao_current_amount",
+)
+"""The fields dibao reads whatever its parameters say: read ahead together from a large county
+file (``Population.read_ahead``)."""
 EMPLOYMENT_COST_PARAMS = {
     "fixed": [P + "employment_cost_fixed_monthly"],
     "wage_ratio": [P + "employment_cost_ratio"],
@@ -164,6 +189,7 @@ class Dibao(Program):
     )
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
+        pop.read_ahead(READ_ALWAYS)
         member = is_family_member(pop)
         n = pop.count_h(member)
         t.step("members", "Co-residing family members", n, kind="int")
