@@ -237,8 +237,10 @@ household_field(
 )
 
 
-_SUM_BY_SEGMENTS = 65_536
-"""Populations of at least this many persons sum per household with ``np.add.reduceat``."""
+_SUM_BY_SEGMENTS = 4 * 2**20
+"""Populations of at least this many persons sum per household with ``np.add.reduceat``: there
+a column of running totals is past the C library's largest heap block (32 MiB) and each one is
+mapped and faulted in afresh; below it the running totals are quicker (ADR 0030)."""
 _SHARED_UP_TO = 64
 """Default columns of populations up to this size are made once per field and size."""
 _SMALL_DEFAULTS: dict[tuple[str, int], tuple[Field, np.ndarray]] = {}
