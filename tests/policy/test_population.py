@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from safetynet.policy import population
 from safetynet.policy.population import FIELDS, Population, among, declare_all_fields
 
 
@@ -118,3 +119,36 @@ def test_household_sums_are_exact_for_empty_sparse_dense_and_unset_columns(order
         assert found.dtype == np.int64, name
         assert found.tolist() == by_hand(values), name
         assert pop.any_h(values != 0).tolist() == [s != 0 for s in by_hand(values != 0)], name
+
+
+I64 = np.iinfo(np.int64)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([True, False, True, True, False, True, True]),
+        np.array([I64.max, -1, 1, I64.min, I64.max, 0, I64.min], dtype=np.int64),
+        np.array([I64.max, I64.max, 5, 7, -7, I64.min + 1, -1], dtype=np.int64),
+        np.array([127, 127, -128, 3, 4, -128, 127], dtype=np.int8),
+        np.broadcast_to(np.int64(I64.max), (7,)),  # a fact nobody gave: a read-only view
+    ],
+)
+def test_a_large_population_sums_each_household_as_a_small_one_does(
+    values: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``_SUM_BY_SEGMENTS`` persons a household's sum is one reduction over its run of
+    members (``np.add.reduceat``), below it a difference of running totals: the same int64 to the
+    fen, also at the type's limits (where both wrap the same way) and on narrow types."""
+    household_of = np.array([0, 0, 1, 2, 2, 2, 3], dtype=np.int64)
+    small = Population(household_of=household_of).sum_h(values)
+    monkeypatch.setattr(population, "_SUM_BY_SEGMENTS", 1)
+    large = Population(household_of=household_of).sum_h(values)
+    assert large.dtype == small.dtype == np.int64
+    assert large.tolist() == small.tolist()
+    with np.errstate(over="ignore"):
+        exact = [sum(int(v) for v in values[a:b]) for a, b in ((0, 2), (2, 3), (3, 6), (6, 7))]
+    assert large.tolist() == [(s + 2**63) % 2**64 - 2**63 for s in exact]
+    assert Population(household_of=household_of).count_h(values != 0).tolist() == [
+        int((values[a:b] != 0).sum()) for a, b in ((0, 2), (2, 3), (3, 6), (6, 7))
+    ]

@@ -175,3 +175,58 @@ def test_a_small_county_is_read_whole_on_the_first_field_asked_for(
     assert set(seen) == {"household_id", "person_id", "region", "birth_date", "sex"}
     pop.p("birth_date")  # already read with the first
     assert seen.count("birth_date") == 1
+
+
+def test_fields_read_ahead_come_in_one_read_and_equal_those_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(county_data, "WHOLE_READ_BYTES", 0)  # read as a large county is
+    county = _county()
+    county.population.households["is_dibao_recipient"] = np.zeros(3, dtype=np.bool_)
+    write_county(tmp_path, county)
+    alone = read_county(tmp_path, COUNTY).population
+    expected = {name: alone.p(name) for name in ("sex", "birth_date")}  # one column at a time
+    calls: list[list[str]] = []
+    read = pq.ParquetFile.read
+
+    def spy(self: pq.ParquetFile, columns: list[str] | None = None, **kw: object) -> pa.Table:
+        calls.append(list(columns or []))
+        return read(self, columns=columns, **kw)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", spy)
+    pop = read_county(tmp_path, COUNTY).population
+    calls.clear()
+    pop.read_ahead(["sex", "birth_date", "is_dibao_recipient", "financial_assets", "no_such"])
+    assert calls == [["sex", "birth_date"]]  # one read of both; the households' one is alone
+    for name, column in expected.items():
+        assert pop.p(name).tolist() == column.tolist()
+        assert pop.p(name).dtype == column.dtype
+    assert pop.h("is_dibao_recipient").strides == (0,)  # all default: still not read
+    assert pop.h("financial_assets").tolist() == [0, 120_000, 5_000_00]  # one alone: when asked
+    assert calls == [["sex", "birth_date"], ["financial_assets"]]
+
+
+def test_a_damaged_column_read_ahead_is_left_to_be_named_when_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(county_data, "WHOLE_READ_BYTES", 0)
+    write_county(tmp_path, _county())
+    _damage(tmp_path, "persons", {"sex": pa.array(["m", "f", "m", "f", "m", "f"], pa.string())})
+    pop = read_county(tmp_path, COUNTY).population
+    pop.read_ahead(["sex", "birth_date"])
+    assert pop.p("birth_date").tolist()[0] == 19600101
+    with pytest.raises(InputError, match="column sex"):
+        pop.p("sex")
+
+
+def test_a_small_county_or_a_population_in_memory_ignores_reading_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_county(tmp_path, _county())
+    seen = _columns_read(monkeypatch)
+    pop = read_county(tmp_path, COUNTY).population
+    pop.read_ahead(["sex", "birth_date"])
+    assert set(seen) == {"household_id", "person_id", "region"}  # read whole when first asked
+    memory = _county().population
+    memory.read_ahead(["sex"])
+    assert memory.p("sex").tolist() == [1, 2, 1, 2, 1, 2]

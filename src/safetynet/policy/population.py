@@ -237,6 +237,10 @@ household_field(
 )
 
 
+_SUM_BY_SEGMENTS = 4 * 2**20
+"""Populations of at least this many persons sum per household with ``np.add.reduceat``: there
+a column of running totals is past the C library's largest heap block (32 MiB) and each one is
+mapped and faulted in afresh; below it the running totals are quicker (ADR 0030)."""
 _SHARED_UP_TO = 64
 """Default columns of populations up to this size are made once per field and size."""
 _SMALL_DEFAULTS: dict[tuple[str, int], tuple[Field, np.ndarray]] = {}
@@ -315,6 +319,16 @@ class Population:
         (self.persons if entity is Entity.PERSON else self.households)[name] = column
         return column
 
+    def read_ahead(self, names: Iterable[str]) -> None:
+        """A program about to read these fields says so: columns read from a large county file
+        (``registry.county_data.ParquetColumns``) read those not read yet in one parallel read
+        (ADR 0030). Any other population has its columns already and ignores it."""
+        wanted = tuple(names)
+        for columns in (self.persons, self.households):
+            ahead = getattr(columns, "read_ahead", None)
+            if ahead is not None:
+                ahead(wanted)
+
     def is_unset_zero(self, name: str) -> bool:
         """``name`` is a person field nobody gave (or a file showed to be all default) whose
         default is zero: a sum can leave it out."""
@@ -336,6 +350,11 @@ class Population:
             sparse = self._sparse_sum(values)
             if sparse is not None:
                 return sparse
+        if self.n_persons >= _SUM_BY_SEGMENTS:
+            # A large population: each household's run summed where it lies (no column of
+            # running totals of the persons' size to write and read back; ADR 0030).
+            by_segment: IntArray = np.add.reduceat(values, self.starts, dtype=np.int64)
+            return by_segment
         cumulative = np.empty(self.n_persons + 1, dtype=np.int64)
         cumulative[0] = 0
         np.cumsum(values, dtype=np.int64, out=cumulative[1:])

@@ -15,7 +15,7 @@ persons.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from safetynet.errors import InputError
 from safetynet.policy.population import FIELDS, Entity, Population, declare_all_fields
+from safetynet.registry.memory import LARGE_ROWS, keep_freed_memory
 
 MANIFEST = "manifest.json"
 WHOLE_READ_BYTES = 512 * 2**20
@@ -121,6 +122,8 @@ def read_county(root: Path, county: str) -> CountyData:
     households = pq.ParquetFile(
         root / "households" / f"county={county}" / "part-0.parquet", read_dictionary=["region"]
     )
+    if persons.metadata.num_rows >= LARGE_ROWS:
+        keep_freed_memory()  # before the first large column (ADR 0030)
     hh_ids = _column(households, "household_id").astype(np.int64, copy=False)
     p_hh = _column(persons, "household_id")
     if len(p_hh) and np.any(p_hh[1:] < p_hh[:-1]):
@@ -216,6 +219,33 @@ class ParquetColumns(MutableMapping[str, np.ndarray]):
         del self._unread[name]
         self._read[name] = column
         return column
+
+    def read_ahead(self, names: Iterable[str]) -> None:
+        """Read the fields among ``names`` not read yet, in one read whose columns are decoded in
+        parallel (one thread per core), as a program about to read them all asks
+        (``Population.read_ahead``): one column at a time leaves the second core idle. A column
+        the file shows to be all default stays the default; a small file is left to be read
+        whole on the next field asked for; a column that does not convert is left unread, to be
+        named when it is asked for."""
+        if self._small():
+            return
+        wanted = [
+            name
+            for name in dict.fromkeys(names)
+            if name in self._unread and not self._only_default(self._unread[name], FIELDS.get(name))
+        ]
+        if len(wanted) < 2:
+            return
+        table = self._file.read(columns=wanted, use_threads=True)
+        for name in wanted:
+            chunked = table.column(name)
+            table = table.drop_columns([name])  # freed once converted
+            try:
+                column = self._convert(name, chunked)
+            except InputError:
+                continue
+            del self._unread[name]
+            self._read[name] = column
 
     def _small(self) -> bool:
         rows = self._file.metadata.num_rows

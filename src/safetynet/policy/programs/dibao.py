@@ -68,6 +68,31 @@ household_field(
 )
 
 P = "assistance.dibao."
+READ_ALWAYS = (
+    "excluded_reason",
+    "wage_income",
+    "business_income",
+    "property_income",
+    "transfer_income",
+    "pension_income",
+    "support_paid_out",
+    "social_insurance_paid",
+    "disability_grade",
+    "disability_category",
+    "has_serious_illness",
+    "is_clergy_in_venue",
+    "refused_job_offers",
+    "hukou_type",
+    "financial_assets",
+    "vehicles",
+    "homes",
+    "is_dibao_recipient",
+    "income_rose_from_employment",
+    "months_since_income_rose",
+    "dibao_current_amount",
+)
+"""The fields dibao reads whatever its parameters say: read ahead together from a large county
+file (``Population.read_ahead``)."""
 EMPLOYMENT_COST_PARAMS = {
     "fixed": [P + "employment_cost_fixed_monthly"],
     "wage_ratio": [P + "employment_cost_ratio"],
@@ -164,12 +189,15 @@ class Dibao(Program):
     )
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
+        pop.read_ahead(READ_ALWAYS)
         member = is_family_member(pop)
         n = pop.count_h(member)
         t.step("members", "Co-residing family members", n, kind="int")
         standard = dibao_standard(pop, p, t)
         person_income = counted_income_per_person(pop, p, t)
-        total = np.maximum(pop.sum_h(np.where(member, person_income, 0)), 0)
+        # Where every person is a member (no one excluded), their incomes are summed as they are.
+        counted = person_income if member.all() else np.where(member, person_income, 0)
+        total = np.maximum(pop.sum_h(counted), 0)
         t.step("counted_income", "Household counted income per month", total)
         per_capita = np.where(n > 0, total // np.maximum(n, 1), 0)
         t.step(
@@ -354,13 +382,16 @@ class Dibao(Program):
             qualifies |= member & adult_jobless & pop.to_p(assets_ok)
         # A household that is itself eligible is paid as a whole, never twice.
         qualifies &= ~pop.to_p(eligible_household)
-        s = pop.to_p(standard)
+        # Worked out for the persons who qualify (few), zero for everyone else.
+        rows = np.flatnonzero(qualifies)
+        s = standard[pop.household_of[rows]]
         method = p.choice(P + "single_person.amount_method")
         if method == "difference":
-            amount = np.maximum(s - np.maximum(person_income, 0), 0)
+            amount = np.maximum(s - np.maximum(person_income[rows], 0), 0)
         else:
             amount = self.times(s, p.ratio(P + "single_person.standard_ratio"), p)
-        single = np.where(qualifies, amount, 0).astype(np.int64)
+        single = np.zeros(pop.n_persons, dtype=np.int64)
+        single[rows] = amount
         t.step(
             "single_person_amount",
             "Single-person household amount (单人户施保) per member",
