@@ -130,7 +130,7 @@ def check_connection(db: Database) -> None:
 
 def alembic_config(connection: Connection) -> Config:
     """Alembic configured in code: the scripts ship inside the package, no alembic.ini."""
-    from alembic.config import Config
+    from alembic.config import Config  # only to check or migrate the schema
 
     config = Config()
     config.set_main_option("script_location", "safetynet.db:migrations")
@@ -140,7 +140,7 @@ def alembic_config(connection: Connection) -> Config:
 
 def current_revision(db: Database) -> str | None:
     """The schema revision the database is at (None if it was never migrated)."""
-    from alembic.runtime.migration import MigrationContext
+    from alembic.runtime.migration import MigrationContext  # only to check or migrate the schema
 
     check_connection(db)
     with db.engine.connect() as connection:
@@ -148,8 +148,8 @@ def current_revision(db: Database) -> str | None:
 
 
 def head_revision() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+    from alembic.config import Config  # only to check or migrate the schema
+    from alembic.script import ScriptDirectory  # only to check or migrate the schema
 
     config = Config()
     config.set_main_option("script_location", "safetynet.db:migrations")
@@ -172,7 +172,7 @@ def require_current_schema(db: Database) -> None:
 def migrate(db: Database, revision: str = "head") -> None:
     """Create or migrate the schema to ``revision`` (``safetynet.bootstrap.upgrade`` also loads
     the reference data the areas keep in their tables)."""
-    from alembic import command
+    from alembic import command  # only to check or migrate the schema
 
     check_connection(db)
     with db.engine.begin() as connection:
