@@ -364,7 +364,15 @@ class Settlement:
 
 
 def settle(pop: Population, p: Params, t: Trace) -> Settlement:
-    """Apply basic insurance, critical-illness insurance and medical assistance in that order."""
+    """Apply basic insurance, critical-illness insurance and medical assistance in that order:
+    made once per population and parameter view for the programs that read it (medical
+    assistance and the one-stop settlement), except when explained."""
+    if t.enabled:
+        return _settle(pop, p, t)
+    return p.shared("medical_layers.settlement", pop, lambda: _settle(pop, p, t))
+
+
+def _settle(pop: Population, p: Params, t: Trace) -> Settlement:
     group = medical_group(pop, t)
     cost = pop.p("medical_in_policy_cost")
     t.step("in_policy_cost", "In-policy cost of the stay", cost)
