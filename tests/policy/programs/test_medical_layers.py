@@ -59,9 +59,12 @@ def test_an_explained_evaluation_makes_its_own_settlement_with_its_steps(
 ) -> None:
     made: list[int] = []
     real = medical_layers._settle
-    monkeypatch.setattr(
-        medical_layers, "_settle", lambda pop, p, t: made.append(1) or real(pop, p, t)
-    )
+
+    def counted(pop: Any, p: Params, t: Trace) -> medical_layers.Settlement:
+        made.append(1)
+        return real(pop, p, t)
+
+    monkeypatch.setattr(medical_layers, "_settle", counted)
     household = _households()[0]
     for pid in PROGRAMS:
         ev = evaluate(program(pid), population_from_households([household]), ON, "000000",
