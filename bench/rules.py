@@ -51,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from environment import machine, revision
+from environment import free_port, machine, revision, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -351,7 +351,6 @@ def served(work: Path, runs: int, many: int) -> Served:
     to a file), and a client in this process on one kept-alive HTTP connection over loopback,
     timed from the request written to the whole answer read."""
     import http.client
-    import socket
 
     from safetynet.bootstrap import upgrade
     from safetynet.db.engine import create_database
@@ -364,9 +363,7 @@ def served(work: Path, runs: int, many: int) -> Served:
     users = work / "users.yaml"
     users.write_text(f"users: [{{name: bench, role: intake_clerk, region: '{COUNTY}', "
                      f"token_sha256: {hash_token('tok')}}}]\n", encoding="utf-8")  # fmt: skip
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "SAFETYNET_HOME": str(work / "serve-home"),
            "SAFETYNET_AUDIT_KEY": os.environ.get("SAFETYNET_AUDIT_KEY", "bench:" + "5a" * 32),
            "SAFETYNET_AUDIT_CHECKPOINTS": str(work / "checkpoints.jsonl")}  # fmt: skip
@@ -376,14 +373,8 @@ def served(work: Path, runs: int, many: int) -> Served:
          str(users), "--port", str(port)], stdout=log, stderr=log, env=env,
     )  # fmt: skip
     try:
-        for _ in range(600):
-            if server.poll() is not None:
-                raise SystemExit(f"safetynet serve stopped: {(work / 'serve.log').read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port, lambda: None if server.poll() is None else
+                      f"safetynet serve stopped: {(work / 'serve.log').read_text()}")  # fmt: skip
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         headers = {"Authorization": "Bearer tok", "Content-Type": "application/json"}
 

@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from environment import machine, revision
+from environment import free_port, machine, revision, wait_for_port
 from registry_search import COUNTIES, populate
 
 COUNTY = "310115"
@@ -204,12 +203,6 @@ def _persons(url: str) -> int:
     return int(count)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -241,15 +234,10 @@ def main() -> None:
         _cases(url, 200)
     loaded = time.perf_counter() - started
     numbers = _numbers(url, 2000)
-    port = _free_port()
+    port = free_port()
     server = _start_server(url, port, args.workers)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port, tries=200)
         timings: dict[str, list[float]] = {k: [] for k in
                                            ("work queue", "one household", "search by identity number")}  # fmt: skip
         lock = threading.Lock()

@@ -39,11 +39,15 @@ _CHUNK_ROWS = 65_536
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
+Columns = Sequence[tuple[str, pa.DataType]]
+"""A query's columns in order: each one's name and Arrow type."""
+
+
 def read_columns(
     conn: Connection,
     query: str,
     params: Mapping[str, Any],
-    columns: Sequence[tuple[str, pa.DataType]],
+    columns: Columns,
 ) -> pa.Table:
     """The result of ``query`` (``:name`` parameters; dates as ``datetime.date``) as a table of
     ``columns`` (the query's columns in order: name and type), read in the connection's
@@ -56,7 +60,7 @@ def read_columns(
     return _read_cursor(conn, query, params, columns)
 
 
-def _schema(columns: Sequence[tuple[str, pa.DataType]]) -> pa.Schema:
+def _schema(columns: Columns) -> pa.Schema:
     return pa.schema([pa.field(name, kind) for name, kind in columns])
 
 
@@ -64,7 +68,7 @@ def _read_copy(
     conn: Connection,
     query: str,
     params: Mapping[str, Any],
-    columns: Sequence[tuple[str, pa.DataType]],
+    columns: Columns,
 ) -> pa.Table:
     driver: Any = conn.connection.driver_connection
     with driver.cursor() as cursor:
@@ -121,7 +125,7 @@ def _read_cursor(
     conn: Connection,
     query: str,
     params: Mapping[str, Any],
-    columns: Sequence[tuple[str, pa.DataType]],
+    columns: Columns,
 ) -> pa.Table:
     driver: Any = conn.connection.driver_connection
     bound = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}

@@ -409,11 +409,8 @@ def _masked_answers(answers: list[dict[str, Any]]) -> list[Any]:
     error, explanations), every answer is masked one by one."""
     if not all(a.keys() == _SIMPLE for a in answers):
         return [masked(a) for a in answers]
-    ids = [a["household_id"] for a in answers]
-    regions = [a["region"] for a in answers]
-    if not _STR.issuperset(map(type, ids)) or not _STR.issuperset(map(type, regions)):
-        return [masked(a) for a in answers]
-    if holds_identity_number("\n".join(ids)) or holds_identity_number("\n".join(regions)):
+    texts = [a[key] for a in answers for key in ("household_id", "region")]
+    if not _STR.issuperset(map(type, texts)) or holds_identity_number("\n".join(texts)):
         return [masked(a) for a in answers]
     lists = [a[key] for a in answers for key in ("eligible", "amount_fen")]
     if not (_LIST.issuperset(map(type, lists)) and _plain([a["index"] for a in answers])):
