@@ -28,8 +28,8 @@ from safetynet.policy.engine import (
     Params,
     ProgramResult,
     Trace,
-    compute,
     evaluate,
+    payable,
     programs,
 )
 from safetynet.policy.parameters import ParameterTree
@@ -107,7 +107,7 @@ def evaluate_county(
         params = Params(on, region, tree, overrides, fallbacks)
         trace = Trace()
         for pid, prog in chosen.items():
-            res = compute(prog, part, params, trace)
+            res = payable(prog, part, params, trace)
             results[pid] = res if len(names) == 1 else _merge(results.get(pid), res, rows, pop)
     sizes = pop.ends - pop.starts
     totals, tables, person_tables = [], [], []

@@ -36,6 +36,7 @@ from safetynet.policy.engine import (
     Trace,
     compute,
     kept_view,
+    payable,
     program,
     programs,
 )
@@ -219,7 +220,7 @@ def _calculate_region(
     amounts: list[list[int]] = []
     for prog in chosen:
         try:
-            result = compute(prog, pop, params, trace)
+            result = payable(prog, pop, params, trace)
         except CoverageError as exc:
             notes.problems.setdefault(region, {})[prog.id] = str(exc)
             eligible.append([False] * n)

@@ -13,7 +13,7 @@ import difflib
 import functools
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -244,6 +244,8 @@ mapped and faulted in afresh; below it the running totals are quicker (ADR 0030)
 _SHARED_UP_TO = 64
 """Default columns of populations up to this size are made once per field and size."""
 _SMALL_DEFAULTS: dict[tuple[str, int], tuple[Field, np.ndarray]] = {}
+_NO_ROWS: IntArray = np.zeros(0, dtype=np.int64)
+_NO_ROWS.setflags(write=False)
 
 
 @dataclass
@@ -260,6 +262,8 @@ class Population:
         self._ends: IntArray | None = None
         self._one: bool | None = None  # a single household (``sum_h``'s plain sum)
         self._groups: IntArray | None = None  # each person's household by position (``sum_h``)
+        self._concerned: dict[tuple[str, ...], IntArray] = {}  # households (``concerned``)
+        self._parts: dict[tuple[str, ...], Population] = {}  # those as populations (``part_of``)
 
     @property
     def n_persons(self) -> int:
@@ -436,6 +440,51 @@ class Population:
             household_ids=[self.household_ids[i] for i in households] if self.household_ids else [],
         )
 
+    def part(self, households: IntArray) -> Population:
+        """The given households (indices, in order) as a population whose columns are taken
+        from this one when first read: a program computed for a few households of a county
+        reads only its own fields of them (``take`` copies every column)."""
+        rows = self.person_rows(households)
+        sizes = self.ends[households] - self.starts[households]
+        return Population(
+            persons=_TakenColumns(self.persons, rows),
+            households=_TakenColumns(self.households, households),
+            household_of=np.repeat(np.arange(len(households), dtype=np.int64), sizes),
+            household_ids=[self.household_ids[i] for i in households] if self.household_ids else [],
+        )
+
+    def concerned(self, names: tuple[str, ...]) -> IntArray:
+        """The households where a member (a person's field) or the household itself has a
+        value other than the field's default in at least one of ``names``; found once per
+        population and names (programs declaring the same facts share them, and ``part_of``)."""
+        found = self._concerned.get(names)
+        if found is None:
+            mask: BoolArray | None = None
+            for name in names:
+                f = FIELDS.get(name)
+                person = f.entity is Entity.PERSON
+                column = (self.persons if person else self.households).get(name)
+                if column is None:
+                    continue  # nobody gave it
+                default = f.default_value()
+                if column.strides == (0,) and (len(column) == 0 or column[0] == default):
+                    continue  # a file showed it all default
+                hit = column != default
+                hit = self.any_h(hit) if person else hit
+                mask = hit if mask is None else mask | hit
+            found = self._concerned[names] = (
+                _NO_ROWS if mask is None else np.flatnonzero(mask).astype(np.int64)
+            )
+        return found
+
+    def part_of(self, names: tuple[str, ...]) -> Population:
+        """The households ``concerned`` by ``names`` as a population (``part``), made once: the
+        programs declaring the same facts share what they compute on it (``Params.shared``)."""
+        found = self._parts.get(names)
+        if found is None:
+            found = self._parts[names] = self.part(self.concerned(names))
+        return found
+
     def tile(self, times: int) -> Population:
         """The same households repeated ``times`` times (for demonstrations and benchmarks)."""
         sizes = self.ends - self.starts
@@ -464,6 +513,45 @@ class Population:
 
 
 _AMONG_BY_COMPARISON = 4_096  # values up to which a few codes are compared one by one
+
+
+class _TakenColumns(MutableMapping[str, np.ndarray]):
+    """Columns of some rows of ``source``, each taken when first read (``Population.part``).
+    A column nobody gave stays one value seen through a zero-stride view."""
+
+    def __init__(self, source: Mapping[str, np.ndarray], rows: IntArray) -> None:
+        self._source = source
+        self._rows = rows
+        self._taken: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        found = self._taken.get(name)
+        if found is None:
+            column = self._source[name]
+            if column.ndim == 1 and column.strides == (0,):
+                found = np.broadcast_to(column[:1], (len(self._rows),))
+            else:
+                found = column[self._rows]
+            self._taken[name] = found
+        return found
+
+    def __setitem__(self, name: str, column: np.ndarray) -> None:
+        self._taken[name] = column
+
+    def __delitem__(self, name: str) -> None:
+        del self._taken[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._source, *self._taken]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*self._source, *self._taken]))
+
+    def read_ahead(self, names: tuple[str, ...]) -> None:
+        """The source's read ahead (``Population.read_ahead``), for the columns taken next."""
+        ahead = getattr(self._source, "read_ahead", None)
+        if ahead is not None:
+            ahead(names)
 
 
 def among(values: np.ndarray, codes: Iterable[Any]) -> BoolArray:

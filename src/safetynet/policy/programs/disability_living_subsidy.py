@@ -27,7 +27,12 @@ class DisabilityLivingSubsidy(Program):
     id = "disability_living_subsidy"
     title = "Living subsidy for needy disabled people"
     title_zh = "困难残疾人生活补贴"
-    info = ProgramInfo(Tier.WELFARE, "welfare.disability", department=Department.CIVIL_AFFAIRS)
+    info = ProgramInfo(
+        Tier.WELFARE,
+        "welfare.disability",
+        department=Department.CIVIL_AFFAIRS,
+        concerns=("disability_grade",),
+    )
     period = "month"
     legal_basis = (
         "国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见 (国发〔2015〕52号)",

@@ -57,8 +57,10 @@ class DisasterAssistance(Program):
         Tier.ASSISTANCE,
         "assistance.disaster_assistance",
         department=Department.EMERGENCY_MANAGEMENT,
+        concerns=("disaster_displaced", "disaster_house_damage", "disaster_winter_spring_need"),
     )
     period = "event"
+    pays_persons = False
     legal_basis = (
         "社会救助暂行办法 arts 20-26",
         "自然灾害救助条例 (2010, rev. 2019)",

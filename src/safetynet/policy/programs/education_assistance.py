@@ -63,7 +63,10 @@ class EducationAssistance(Program):
     title = "Education assistance"
     title_zh = "教育救助"
     info = ProgramInfo(
-        Tier.ASSISTANCE, "assistance.education_assistance", department=Department.EDUCATION
+        Tier.ASSISTANCE,
+        "assistance.education_assistance",
+        department=Department.EDUCATION,
+        concerns=("is_dibao_recipient", "is_tekun_recipient", "education_disabled_out_of_school"),
     )
     period = "year"
     legal_basis = (

@@ -183,6 +183,7 @@ class EmployeePension(Program):
         "insurance.employee_pension",
         caseload=True,
         recipients="is_employee_pension_recipient",
+        concerns=("employee_pension_insured",),
     )
     period = "month"
     legal_basis = (

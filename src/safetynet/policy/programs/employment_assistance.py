@@ -72,6 +72,7 @@ class EmploymentAssistance(Program):
         Tier.ASSISTANCE, "assistance.employment_assistance", department=Department.HUMAN_RESOURCES
     )
     period = "month"
+    pays_persons = False
     legal_basis = (
         "社会救助暂行办法 arts 42-46",
         "中华人民共和国就业促进法 art. 52",

@@ -52,9 +52,13 @@ class HousingAssistance(Program):
     title = "Housing assistance"
     title_zh = "住房救助"
     info = ProgramInfo(
-        Tier.ASSISTANCE, "assistance.housing_assistance", department=Department.HOUSING
+        Tier.ASSISTANCE,
+        "assistance.housing_assistance",
+        department=Department.HOUSING,
+        concerns=("is_dibao_recipient", "is_tekun_recipient"),
     )
     period = "month"
+    pays_persons = False
     legal_basis = (
         "社会救助暂行办法 arts 37-41",
         "关于改革完善社会救助制度的意见 (2020)",

@@ -64,7 +64,11 @@ class LongTermCare(Program):
     id = "long_term_care"
     title = "Long-term care insurance benefit"
     title_zh = "长期护理保险待遇"
-    info = ProgramInfo(Tier.INSURANCE, "insurance.long_term_care")
+    info = ProgramInfo(
+        Tier.INSURANCE,
+        "insurance.long_term_care",
+        concerns=("ltc_disability_level", "ltc_wage_base"),
+    )
     period = "month"
     legal_basis = (
         "人社厅发〔2016〕80号 (pilots) [M]",

@@ -35,7 +35,16 @@ class MedicalAssistance(Program):
     title = "Medical assistance"
     title_zh = "医疗救助"
     info = ProgramInfo(
-        Tier.ASSISTANCE, "assistance.medical_assistance", department=Department.MEDICAL_SECURITY
+        Tier.ASSISTANCE,
+        "assistance.medical_assistance",
+        department=Department.MEDICAL_SECURITY,
+        concerns=(
+            "is_tekun_recipient",
+            "is_dibao_recipient",
+            "is_dibao_marginal_registered",
+            "is_low_income_monitored",
+            "medical_illness_impoverished",
+        ),
     )
     period = "event"
     legal_basis = (

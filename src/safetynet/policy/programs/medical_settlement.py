@@ -24,7 +24,9 @@ class MedicalSettlement(Program):
         "One-stop settlement of basic insurance, critical-illness insurance and medical assistance"
     )
     title_zh = "一站式结算（三重保障）"
-    info = ProgramInfo(Tier.ASSISTANCE, "assistance.medical_assistance")
+    info = ProgramInfo(
+        Tier.ASSISTANCE, "assistance.medical_assistance", concerns=("medical_in_policy_cost",)
+    )
     period = "event"
     legal_basis = (
         "社会救助暂行办法 arts 27-32",

@@ -127,7 +127,12 @@ class OrphanAllowance(Program):
     id = "orphan_allowance"
     title = "Orphans' basic living allowance"
     title_zh = "孤儿基本生活费"
-    info = ProgramInfo(Tier.WELFARE, "welfare.orphan", department=Department.CIVIL_AFFAIRS)
+    info = ProgramInfo(
+        Tier.WELFARE,
+        "welfare.orphan",
+        department=Department.CIVIL_AFFAIRS,
+        concerns=("child_father_status", "child_mother_status"),
+    )
     period = "month"
     legal_basis = ("国务院办公厅关于加强孤儿保障工作的意见 (国办发〔2010〕54号)",)
 

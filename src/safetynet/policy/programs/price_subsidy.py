@@ -76,7 +76,22 @@ class PriceSubsidy(Program):
     id = "price_subsidy"
     title = "Temporary price subsidy (price-linkage mechanism)"
     title_zh = "价格临时补贴"
-    info = ProgramInfo(Tier.ASSISTANCE, "assistance.price_subsidy", awarded_by_run=True)
+    info = ProgramInfo(
+        Tier.ASSISTANCE,
+        "assistance.price_subsidy",
+        awarded_by_run=True,
+        concerns=(
+            "is_dibao_recipient",
+            "is_tekun_recipient",
+            "receives_unemployment_benefit",
+            "is_special_care_recipient",
+            "orphan_allowance_recipient",
+            "unsupported_child_allowance_recipient",
+            "hiv_child_allowance_recipient",
+            "is_dibao_marginal_registered",
+            "unemployment_subsidy_recipient",
+        ),
+    )
     period = "month"
     legal_basis = (
         "关于进一步健全社会救助和保障标准与物价上涨挂钩联动机制的通知 (发改价格〔2021〕1553号)",

@@ -78,6 +78,7 @@ class ResidentPension(Program):
         "insurance.resident_pension",
         caseload=True,
         recipients="is_resident_pension_recipient",
+        concerns=("resident_pension_insured",),
     )
     period = "month"
     legal_basis = (

@@ -354,8 +354,11 @@ class RetirementAge(Program):
     id = "retirement_age"
     title = "Statutory retirement age (2025 reform)"
     title_zh = "渐进式延迟法定退休年龄"
-    info = ProgramInfo(Tier.INSURANCE, "insurance.retirement_age")
+    info = ProgramInfo(
+        Tier.INSURANCE, "insurance.retirement_age", concerns=("employee_pension_insured",)
+    )
     period = "event"
+    pays_persons = False
     legal_basis = (
         "全国人民代表大会常务委员会关于实施渐进式延迟法定退休年龄的决定 (2024-09-13)",
         "国务院关于渐进式延迟法定退休年龄的办法 arts 2-4 and annex tables",

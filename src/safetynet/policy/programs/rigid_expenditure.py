@@ -110,6 +110,7 @@ class RigidExpenditure(Program):
         Tier.ASSISTANCE, "assistance.rigid_expenditure", department=Department.CIVIL_AFFAIRS
     )
     period = "event"
+    pays_persons = False
     legal_basis = (
         "刚性支出困难家庭认定办法 (MCA, in force 2025-01-01)",
         "关于改革完善社会救助制度的意见 (2020) item 2",

@@ -70,8 +70,10 @@ class TemporaryAssistance(Program):
         "assistance.temporary_assistance",
         department=Department.CIVIL_AFFAIRS,
         emergency_procedure=True,
+        concerns=("temporary_assistance_type",),
     )
     period = "event"
+    pays_persons = False
     legal_basis = (
         "社会救助暂行办法 arts 47-49",
         "国务院关于全面建立临时救助制度的通知 (国发〔2014〕47号)",

@@ -76,7 +76,9 @@ class Unemployment(Program):
     id = "unemployment"
     title = "Unemployment insurance benefit"
     title_zh = "失业保险金"
-    info = ProgramInfo(Tier.INSURANCE, "insurance.unemployment")
+    info = ProgramInfo(
+        Tier.INSURANCE, "insurance.unemployment", concerns=("unemployment_registered",)
+    )
     period = "month"
     legal_basis = ("失业保险条例 (1999) arts 14, 15, 17, 18", "社会保险法 arts 45-47")
 

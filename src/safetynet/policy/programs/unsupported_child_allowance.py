@@ -55,6 +55,7 @@ class UnsupportedChildAllowance(Program):
         "welfare.orphan",
         department=Department.CIVIL_AFFAIRS,
         procedure=Procedure.NO_NOTICE,
+        concerns=("child_father_status", "child_mother_status"),
     )
     period = "month"
     legal_basis = ("关于进一步加强事实无人抚养儿童保障工作的意见 (民发〔2019〕62号)",)

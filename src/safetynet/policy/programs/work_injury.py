@@ -114,7 +114,7 @@ class WorkInjury(Program):
     id = "work_injury"
     title = "Work-related injury insurance benefits"
     title_zh = "工伤保险待遇"
-    info = ProgramInfo(Tier.INSURANCE, "insurance.work_injury")
+    info = ProgramInfo(Tier.INSURANCE, "insurance.work_injury", concerns=("work_injury_event",))
     period = "month"
     legal_basis = (
         "工伤保险条例 (2003, revised 2010) arts 33-39, 64",
