@@ -105,14 +105,16 @@ def contribution_base(
     base = np.zeros(pop.n_persons, dtype=np.int64)
     if not payers.any():
         return base
-    declared = pop.p("employee_medical_wage")
-    wage = np.where(declared > 0, declared, pop.p("wage_income"))
+    # Worked out on the payers' rows alone (a non-payer's base is 0): the same values there.
+    rows = np.flatnonzero(payers)
+    declared = pop.p("employee_medical_wage")[rows]
+    wage = np.where(declared > 0, declared, pop.p("wage_income")[rows])
     names = [AVERAGE_WAGE, prefix + "contribution_base_floor_ratio"]
     names.append(prefix + "contribution_base_ceiling_ratio")
     average = p.fen(AVERAGE_WAGE)
     floor = Program.times(average, p.ratio(names[1]), p)
     ceiling = Program.times(average, p.ratio(names[2]), p)
-    base = np.where(payers, np.clip(wage, floor, ceiling), 0).astype(np.int64)
+    base[rows] = np.clip(wage, floor, ceiling)
     t.step(
         "contribution_base",
         "Contribution base: own wage clamped to 60-300 % of the local average wage",
@@ -148,8 +150,10 @@ class EmployeeMedical(Program):
         individual = np.zeros(pop.n_persons, dtype=np.int64)
         if working.any():
             er, ir = P + "contribution_employer_rate", P + "contribution_individual_rate"
-            employer = np.where(working, self.times(base, p.ratio(er), p), 0).astype(np.int64)
-            individual = np.where(working, self.times(base, p.ratio(ir), p), 0).astype(np.int64)
+            # Only the working members contribute: their rows alone are multiplied.
+            rows = np.flatnonzero(working)
+            employer[rows] = self.times(base[rows], p.ratio(er), p)
+            individual[rows] = self.times(base[rows], p.ratio(ir), p)
             t.step(
                 "employer_contribution",
                 "Employer pays",
@@ -199,8 +203,9 @@ class EmployeeMedical(Program):
         names: list[str] = []
         if working.any():
             share_name = P + "personal_account.employer_share"
-            from_employer = self.times(employer, p.ratio(share_name), p)
-            credit = np.where(working, individual + from_employer, credit)
+            rows = np.flatnonzero(working)  # the others are credited nothing from contributions
+            from_employer = self.times(employer[rows], p.ratio(share_name), p)
+            credit[rows] = individual[rows] + from_employer
             names.append(share_name)
         if retired.any():
             pension, ratio = (
@@ -208,7 +213,7 @@ class EmployeeMedical(Program):
                 P + "personal_account.retiree_credit_ratio",
             )
             fixed = self.times(p.fen(pension), p.ratio(ratio), p)
-            credit = np.where(retired, fixed, credit)
+            credit[retired] = fixed
             names += [pension, ratio]
         t.step(
             "account_credit",

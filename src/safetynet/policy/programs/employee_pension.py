@@ -5,6 +5,7 @@ See docs/programs/employee_pension.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
@@ -21,8 +22,8 @@ from safetynet.policy.engine import (
 )
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 from safetynet.policy.programs.retirement_age import (
+    Subjects,
     date_month_index,
-    first_member_value,
     minimum_contribution_months,
     month_index,
     retirement,
@@ -114,12 +115,38 @@ def div_round_by(numerator: IntArray, denominator: IntArray, p: Params) -> IntAr
 
 
 def account_divisor(
-    age_months: IntArray, p: Params, t: Trace, who: BoolArray
+    age_months: IntArray, p: Params, t: Trace, who: BoolArray, persons: Subjects | None = None
 ) -> tuple[IntArray, IntArray]:
     """The divisor (计发月数) for each retirement age as an exact fraction (num, den): the 2005
     table by whole years; between whole years by the method in force (floor, interpolate, or
     interpolate rounded half up to one decimal). Ages below 40 use the row for 40, ages above 70
-    the row for 70."""
+    the row for 70. ``persons``: the rows of the population these ages are of (every person
+    when none), for the step shown (age 0 and not ``who`` for the others)."""
+    num, den = _divisor(age_months, p, who)
+    method = p.choice(P + "divisor_fractional_age_method")
+
+    def shown() -> np.ndarray:
+        a, b = (
+            (num, den)
+            if persons is None
+            else _divisor(persons.spread(age_months), p, persons.spread(who))
+        )
+        return np.asarray(
+            [_divisor_text(int(x), int(y)) for x, y in zip(a, b, strict=True)], dtype=object
+        )
+
+    t.step(
+        "account_divisor",
+        "Divisor (计发月数) for the age at retirement",
+        shown,
+        kind="text",
+        formula=f"2005 table by age; months beyond a whole year: method {method}",
+        params=[P + "account_divisor_by_age", P + "divisor_fractional_age_method"],
+    )
+    return num, den
+
+
+def _divisor(age_months: IntArray, p: Params, who: BoolArray) -> tuple[IntArray, IntArray]:
     table = p.table(P + "account_divisor_by_age")
     ages = sorted(int(k) for k in table)
     low, high = ages[0], ages[-1]
@@ -143,20 +170,7 @@ def account_divisor(
         num = d_here
         den = np.ones(len(age_months), dtype=np.int64)
     num = np.where(who, num, 0).astype(np.int64)
-    den = den.astype(np.int64)
-    t.step(
-        "account_divisor",
-        "Divisor (计发月数) for the age at retirement",
-        np.asarray(
-            [_divisor_text(int(a), int(b)) for a, b in zip(num, den, strict=True)], dtype=object
-        )
-        if t.enabled
-        else num,
-        kind="text",
-        formula=f"2005 table by age; months beyond a whole year: method {method}",
-        params=[P + "account_divisor_by_age", P + "divisor_fractional_age_method"],
-    )
-    return num, den
+    return num, den.astype(np.int64)
 
 
 def _tenths(num: IntArray, den: IntArray) -> IntArray:
@@ -195,58 +209,71 @@ class EmployeePension(Program):
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         r = retirement(pop, p, t)
-        subject = r.subject
-        born = month_index(pop.p("birth_date"))
-        override = pop.p("employee_pension_retirement_age_months").astype(np.int64)
-        retire = np.where(subject & (override > 0), born + override, r.effective)
-        age = np.where(subject, retire - born, 0)
+        # Nobody but a subject of the retirement facts (``Retirement.subject``) has a status, a
+        # contribution or a pension: everything is worked out on their rows (``who.at``) alone
+        # and is 0 for the others, as over every person with the others masked to 0.
+        who = r.who
+        shown = who.spread
+
+        def column(name: str) -> np.ndarray:
+            return pop.p(name)[who.at]
+
+        born = month_index(column("birth_date"))
+        override = column("employee_pension_retirement_age_months").astype(np.int64)
+        retire = np.where(override > 0, born + override, r.effective_at)
+        age = retire - born
         now = date_month_index(p.on)
-        reached = subject & (now >= retire)
-        minimum = np.where(subject, minimum_contribution_months(p, retire // 12), 0)
-        minimum_met = subject & (r.contribution_months >= minimum)
-        awarded = pop.p("employee_pension_awarded_monthly").astype(np.int64)
-        if (subject & (override > 0)).any():
+        reached = now >= retire
+        minimum = minimum_contribution_months(p, retire // 12)
+        minimum_met = r.contribution_months_at >= minimum
+        awarded = column("employee_pension_awarded_monthly").astype(np.int64)
+        if (override > 0).any():
             t.step(
                 "retirement_age_override",
                 "Retirement age entered for special early retirement (months)",
-                lambda: np.where(subject & (override > 0), override, 0),
+                lambda: shown(np.where(override > 0, override, 0)),
                 kind="int",
                 params=[R + "minimum_contribution_months_by_year"],
             )
         retiring = reached & minimum_met & (awarded == 0)
         in_payment = reached & (awarded > 0)
-        contributing = subject & ~(reached & minimum_met) & (awarded == 0)
+        contributing = ~(reached & minimum_met) & (awarded == 0)
         t.step(
             "pension_status",
             "Drawing a pension from the record (1), already in payment (2), contributing (3)",
-            lambda: np.where(retiring, 1, np.where(in_payment, 2, np.where(contributing, 3, 0))),
+            lambda: shown(
+                np.where(retiring, 1, np.where(in_payment, 2, np.where(contributing, 3, 0)))
+            ),
             kind="int",
             formula="retirement month reached and minimum met → pension; otherwise contributions "
             "(延长缴费 after the retirement month until the minimum is met)",
         )
 
-        base, employer, individual, account_part = self._contributions(pop, p, t, contributing)
-        basic, account, transitional, divisor = self._award(pop, p, t, retiring, age)
+        base, employer, individual, account_part = self._contributions(
+            column, p, t, contributing, shown
+        )
+        basic, account, transitional, divisor = self._award(column, p, t, retiring, age, who)
         award = self.round_amount(basic + account + transitional, p)
-        indexed = self._indexation(p, t, in_payment, awarded, retire // 12)
+        indexed = self._indexation(p, t, in_payment, awarded, retire // 12, shown)
         pension = np.where(retiring, award, np.where(in_payment, indexed, 0)).astype(np.int64)
-        t.step("amount", "Monthly basic pension", pension)
+        t.step("amount", "Monthly basic pension", lambda: shown(pension))
         paid = pension > 0
 
-        first = first_member_value(pop, subject)
+        first = who.first_value
+        sum_h = who.sum_h
 
         return ProgramResult(
-            eligible=pop.any_h(paid),
-            amount=pop.sum_h(pension),
+            eligible=who.any_h(paid),
+            amount=sum_h(pension),
             outputs={
-                "basic_pension": pop.sum_h(basic),
-                "account_pension": pop.sum_h(account),
-                "transitional_pension": pop.sum_h(transitional),
-                "indexed_pension": pop.sum_h(np.where(in_payment, indexed, 0)),
-                "contribution_base": pop.sum_h(base),
-                "employer_contribution": pop.sum_h(employer),
-                "individual_contribution": pop.sum_h(individual),
-                "account_contribution": pop.sum_h(account_part),
+                "basic_pension": sum_h(basic),
+                "account_pension": sum_h(account),
+                "transitional_pension": sum_h(transitional),
+                "indexed_pension": sum_h(np.where(in_payment, indexed, 0)),
+                "contribution_base": sum_h(base),
+                "employer_contribution": sum_h(employer),
+                "individual_contribution": sum_h(individual),
+                "account_contribution": sum_h(account_part),
                 # Whole months, and tenths for an age with months (138.4 → 1384).
                 "account_divisor": first(divisor[0] // np.maximum(divisor[1], 1)),
                 "account_divisor_tenths": first(_tenths(*divisor)),
@@ -256,27 +283,32 @@ class EmployeePension(Program):
                 "minimum_met": first(minimum_met).astype(bool),
                 "category_conflict": pop.any_h(r.category_conflict),
             },
-            person_amount=pension,
+            person_amount=shown(pension),
         )
 
     def _contributions(
-        self, pop: Population, p: Params, t: Trace, who: BoolArray
+        self,
+        column: Callable[[str], np.ndarray],
+        p: Params,
+        t: Trace,
+        who: BoolArray,
+        shown: Callable[[np.ndarray], np.ndarray],
     ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        zero = np.zeros(pop.n_persons, dtype=np.int64)
+        zero = np.zeros(len(who), dtype=np.int64)
         if not who.any():
             return zero, zero, zero, zero
         average = p.fen(P + "average_wage_monthly")
         floor = int(self.times(average, p.ratio(P + "base_floor_ratio"), p))
         ceiling = int(self.times(average, p.ratio(P + "base_ceiling_ratio"), p))
-        base = np.where(who, np.clip(pop.p("employee_pension_wage"), floor, ceiling), 0)
+        base = np.where(who, np.clip(column("employee_pension_wage"), floor, ceiling), 0)
         t.step(
             "contribution_base",
             "Contribution base: own wage clamped to 60 %–300 % of the provincial average wage",
-            base,
+            lambda: shown(base),
             formula="min(max(wage, floor × average), ceiling × average)",
             params=[P + "average_wage_monthly", P + "base_floor_ratio", P + "base_ceiling_ratio"],
         )
-        flexible = pop.p("employee_pension_contributor_type") == 1
+        flexible = column("employee_pension_contributor_type") == 1
         employee = who & ~flexible
         flex = who & flexible
         employer = np.where(employee, self.times(base, p.ratio(P + "employer_rate"), p), 0)
@@ -294,18 +326,22 @@ class EmployeePension(Program):
         t.step(
             "employer_contribution",
             "Employer contribution per month",
-            employer,
+            lambda: shown(employer),
             formula="base × employer rate",
             params=[P + "employer_rate"],
         )
         t.step(
             "individual_contribution",
             "Contribution paid by the person per month (employee 8 %; flexible worker 20 %)",
-            individual,
+            lambda: shown(individual),
             formula="base × rate",
             params=names[1:],
         )
-        t.step("account_contribution", "Credited to the personal account per month", account)
+        t.step(
+            "account_contribution",
+            "Credited to the personal account per month",
+            lambda: shown(account),
+        )
         return (
             base.astype(np.int64),
             employer.astype(np.int64),
@@ -314,17 +350,25 @@ class EmployeePension(Program):
         )
 
     def _award(
-        self, pop: Population, p: Params, t: Trace, who: BoolArray, age: IntArray
+        self,
+        column: Callable[[str], np.ndarray],
+        p: Params,
+        t: Trace,
+        who: BoolArray,
+        age: IntArray,
+        persons: Subjects,
     ) -> tuple[IntArray, IntArray, IntArray, tuple[IntArray, IntArray]]:
-        """Basic, account and transitional pensions, and the divisor as (num, den)."""
-        zero = np.zeros(pop.n_persons, dtype=np.int64)
+        """Basic, account and transitional pensions, and the divisor as (num, den), for the
+        rows of ``persons``."""
+        zero = np.zeros(len(who), dtype=np.int64)
         if not who.any():
-            return zero, zero, zero, (zero, np.ones(pop.n_persons, dtype=np.int64))
+            return zero, zero, zero, (zero, np.ones(len(who), dtype=np.int64))
+        shown = persons.spread
         mode = p.rounding("common.rounding.mode")
         w = p.fen(P + "pension_base_monthly")
-        index = pop.p("employee_pension_average_index").astype(np.int64)
-        paid = pop.p("employee_pension_contribution_months").astype(np.int64)
-        deemed = pop.p("employee_pension_deemed_months").astype(np.int64)
+        index = column("employee_pension_average_index").astype(np.int64)
+        paid = column("employee_pension_contribution_months").astype(np.int64)
+        deemed = column("employee_pension_deemed_months").astype(np.int64)
         n_months = paid + deemed
         rnum, rden = ratio_parts(p.ratio(P + "basic_rate_per_year"))
         basic = div_round(
@@ -334,41 +378,47 @@ class EmployeePension(Program):
         t.step(
             "basic_pension",
             "Basic pension (基础养老金)",
-            basic,
+            lambda: shown(basic),
             formula="W × (1 + Ī) ÷ 2 × N years × 1 % (N = (paid + deemed months) ÷ 12)",
             params=[P + "pension_base_monthly", P + "basic_rate_per_year"],
         )
 
-        num, den = account_divisor(age, p, t, who)
-        balance = pop.p("employee_pension_account_balance").astype(np.int64)
+        num, den = account_divisor(age, p, t, who, persons)
+        balance = column("employee_pension_account_balance").astype(np.int64)
         account = np.where(who, div_round_by(balance * den, num, p), 0).astype(np.int64)
         t.step(
             "account_pension",
             "Personal-account pension (个人账户养老金)",
-            account,
+            lambda: shown(account),
             formula="account balance ÷ divisor",
             params=[P + "account_divisor_by_age"],
         )
 
-        transitional = np.zeros(pop.n_persons, dtype=np.int64)
+        transitional = np.zeros(len(who), dtype=np.int64)
         has_deemed = who & (deemed > 0)
         if has_deemed.any():
             coefficient: Decimal = p.ratio(P + "transitional_coefficient")
             cnum, cden = ratio_parts(coefficient)
-            d_index = pop.p("employee_pension_deemed_index").astype(np.int64)
+            d_index = column("employee_pension_deemed_index").astype(np.int64)
             value = div_round(w * d_index * deemed * cnum, INDEX_UNIT * 12 * cden, mode)
             transitional = np.where(has_deemed, value, 0).astype(np.int64)
             t.step(
                 "transitional_pension",
                 "Transitional pension (过渡性养老金) for deemed years",
-                transitional,
+                lambda: shown(transitional),
                 formula="W × deemed index × deemed years × provincial coefficient",
                 params=[P + "pension_base_monthly", P + "transitional_coefficient"],
             )
         return basic, account, transitional, (num, den)
 
     def _indexation(
-        self, p: Params, t: Trace, who: BoolArray, awarded: IntArray, retire_year: IntArray
+        self,
+        p: Params,
+        t: Trace,
+        who: BoolArray,
+        awarded: IntArray,
+        retire_year: IntArray,
+        shown: Callable[[np.ndarray], np.ndarray],
     ) -> IntArray:
         if not who.any():
             return np.zeros(len(awarded), dtype=np.int64)
@@ -382,7 +432,7 @@ class EmployeePension(Program):
         t.step(
             "indexed_pension",
             "Pension in payment after the yearly adjustments since the retirement year",
-            amount,
+            lambda: shown(amount),
             formula="award × (1 + rate) for each year after the retirement year up to the date",
             params=[P + "indexation_rate_by_year"],
         )
