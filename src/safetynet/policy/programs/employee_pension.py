@@ -22,13 +22,13 @@ from safetynet.policy.engine import (
 )
 from safetynet.policy.population import BoolArray, IntArray, Kind, Population, person_field
 from safetynet.policy.programs.retirement_age import (
-    Subjects,
     date_month_index,
     minimum_contribution_months,
     month_index,
     retirement,
     yyyymm,
 )
+from safetynet.policy.programs.subjects import Subjects
 
 INDEX_UNIT = 10_000  # contribution indices are entered in ten-thousandths: 12000 = 1.2
 

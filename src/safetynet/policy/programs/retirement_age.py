@@ -33,6 +33,7 @@ from safetynet.policy.population import (
     date_to_int,
     person_field,
 )
+from safetynet.policy.programs.subjects import Subjects
 
 CATEGORIES = ("man", "woman_55", "woman_50")
 MAN, WOMAN_55, WOMAN_50 = 0, 1, 2
@@ -122,53 +123,6 @@ def _by_category(table: dict[str, int], category: IntArray) -> IntArray:
     values = np.asarray([int(table[c]) for c in CATEGORIES], dtype=np.int64)
     out: IntArray = values[category]
     return out
-
-
-@dataclass(frozen=True)
-class Subjects:
-    """The rows of the persons a rule concerns (ascending), and how values worked out for them
-    alone become per-person or per-household columns: 0 (or false) for everybody else, as the
-    same rule over every person with the others masked to 0 gives. Households are numbered in
-    the order their members come, as every population is made (``Population.household_of``)."""
-
-    n_persons: int
-    n_households: int
-    at: IntArray
-    first: IntArray  # index in ``at`` of each household's first subject
-    households: IntArray  # the households having a subject (of ``first``)
-
-    @staticmethod
-    def of(pop: Population, mask: BoolArray) -> Subjects:
-        at = np.flatnonzero(mask)
-        household = pop.household_of[at]
-        first = np.flatnonzero(np.concatenate(([True], household[1:] != household[:-1])))
-        first = first[: len(at)]  # none when there is no subject
-        return Subjects(pop.n_persons, pop.n_households, at, first, household[first])
-
-    def spread(self, values: np.ndarray) -> np.ndarray:
-        """Per-subject values as a person column (0 elsewhere)."""
-        out = np.zeros(self.n_persons, dtype=values.dtype)
-        out[self.at] = values
-        return out
-
-    def sum_h(self, values: np.ndarray) -> IntArray:
-        """Per-household sums (exact int64) of per-subject values: ``Population.sum_h``."""
-        out = np.zeros(self.n_households, dtype=np.int64)
-        if len(self.at):
-            out[self.households] = np.add.reduceat(values, self.first, dtype=np.int64)
-        return out
-
-    def any_h(self, mask: BoolArray) -> BoolArray:
-        """Households with a subject for whom ``mask`` holds: ``Population.any_h``."""
-        out = np.zeros(self.n_households, dtype=np.bool_)
-        out[self.households] = np.logical_or.reduceat(mask, self.first) if len(self.at) else False
-        return out
-
-    def first_value(self, values: np.ndarray) -> IntArray:
-        """Each household's first subject's value (0 without one), gathered per household."""
-        out = np.zeros(self.n_households, dtype=np.int64)
-        out[self.households] = values[self.first]
-        return out
 
 
 @dataclass
@@ -303,6 +257,9 @@ def _statutory(
     return original, delay, statutory
 
 
+_YEARS_LOOKED_UP = 256  # beyond this many persons, a span of fewer years is searched year by year
+
+
 def minimum_contribution_months(p: Params, year: IntArray) -> IntArray:
     """Minimum contribution months for people reaching retirement in ``year`` (by row of the
     dated scale: 180 through 2029, +6 a year from 2030, 240 from 2039)."""
@@ -312,6 +269,13 @@ def minimum_contribution_months(p: Params, year: IntArray) -> IntArray:
         # Rows by ascending year (as the scale is written): each year takes the last row that has
         # started, found by one search instead of a pass per row.
         months = np.array([0, *(int(m) for _, m in rows)], dtype=np.int64)
+        if len(year) > _YEARS_LOOKED_UP:
+            low, high = int(year.min()), int(year.max())
+            if high - low < _YEARS_LOOKED_UP:
+                # Many persons, few distinct years: each year searched once, then looked up.
+                each = months[np.searchsorted(starts, np.arange(low, high + 1), side="right")]
+                by_year: IntArray = each[year - low]
+                return by_year
         found: IntArray = months[np.searchsorted(starts, year, side="right")]
         return found
     out = np.zeros(len(year), dtype=np.int64)
@@ -376,7 +340,8 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     request = pop.p("retirement_flexible_months")[at].astype(np.int64)
     wanted = statutory + request
     early_ok = (request < 0) & (wanted >= earliest)
-    early_ok &= contributed >= minimum_contribution_months(p, wanted // 12)
+    early = np.flatnonzero(request < 0)  # the minimum matters only for an earlier retirement
+    early_ok[early] &= contributed[early] >= minimum_contribution_months(p, wanted[early] // 12)
     late_ok = (request > 0) & (wanted <= latest)
     if p.flag(P + "flexible.late_needs_employer_consent"):
         late_ok &= pop.p("retirement_employer_consents")[at].astype(bool)

@@ -33,6 +33,7 @@ from safetynet.policy.population import (
     person_field,
 )
 from safetynet.policy.programs.dibao import counted_income_per_person
+from safetynet.policy.programs.subjects import Subjects
 
 # Art. 8 of the 2021 measures: the situation of the person's statutory supporter(s)
 # (赡养、抚养、扶养义务人). "none" = no statutory supporter at all; "able" = a supporter able to
@@ -191,8 +192,11 @@ class Tekun(Program):
             kind="bool",
         )
 
-        basic = self._basic_living(pop, p, t, dibao_std, rural)
-        care, tier = self._care(pop, p, t)
+        # Only eligible persons are paid: the standards are worked out on their rows alone
+        # (``who.at``; every person when explained, whose steps show every member's standards).
+        who = Subjects.of(pop, np.ones(pop.n_persons, np.bool_) if t.enabled else eligible)
+        basic = self._basic_living(pop, p, t, dibao_std, rural, who.at)
+        care, tier = self._care(pop, p, t, who.at)
         concentrated = pop.p("lives_in_institution")
         t.step(
             "concentrated",
@@ -200,28 +204,31 @@ class Tekun(Program):
             concentrated,
             kind="bool",
         )
-        person_amount = self.round_amount(np.where(eligible, basic + care, 0).astype(np.int64), p)
+        paid = eligible[who.at]
+        paid_amount = self.round_amount(np.where(paid, basic + care, 0).astype(np.int64), p)
+        person_amount = who.spread(paid_amount)
         t.step(
             "person_amount",
             "Monthly tekun support per person",
             person_amount,
             formula="basic living standard + care standard",
         )
-        amount = pop.sum_h(person_amount)
-        eligible_h = pop.any_h(eligible)
+        amount = who.sum_h(paid_amount)
+        eligible_h = who.any_h(paid)
         t.step("eligible", "Someone in the household is tekun", eligible_h, kind="bool")
         t.step("amount", "Monthly tekun support of the household", amount)
+        institution = concentrated[who.at]
         return ProgramResult(
             eligible=eligible_h,
             amount=amount,
             outputs={
-                "tekun_persons": pop.count_h(eligible),
-                "basic_living": pop.sum_h(np.where(eligible, basic, 0)),
-                "care": pop.sum_h(np.where(eligible, care, 0)),
-                "fully_lost_persons": pop.count_h(eligible & (tier == 2)),
-                "partially_lost_persons": pop.count_h(eligible & (tier == 1)),
-                "concentrated_persons": pop.count_h(eligible & concentrated),
-                "decentralised_persons": pop.count_h(eligible & ~concentrated),
+                "tekun_persons": who.sum_h(paid),
+                "basic_living": who.sum_h(np.where(paid, basic, 0)),
+                "care": who.sum_h(np.where(paid, care, 0)),
+                "fully_lost_persons": who.sum_h(paid & (tier == 2)),
+                "partially_lost_persons": who.sum_h(paid & (tier == 1)),
+                "concentrated_persons": who.sum_h(paid & institution),
+                "decentralised_persons": who.sum_h(paid & ~institution),
             },
             person_amount=person_amount,
         )
@@ -372,10 +379,18 @@ class Tekun(Program):
     # -- standards -------------------------------------------------------------------------------
 
     def _basic_living(
-        self, pop: Population, p: Params, t: Trace, dibao_std: IntArray, rural: BoolArray
+        self,
+        pop: Population,
+        p: Params,
+        t: Trace,
+        dibao_std: IntArray,
+        rural: BoolArray,
+        at: IntArray,
     ) -> IntArray:
+        """The basic living standard of the persons of rows ``at``; the local values read are
+        those some person of the population needs (the same whatever the rows)."""
         multiple = p.ratio(P + "basic_living_multiple")
-        floor = self.times(dibao_std, multiple, p)
+        floor = self.times(dibao_std[at], multiple, p)
         t.step(
             "basic_living_floor",
             "Floor of the basic living standard",
@@ -393,20 +408,20 @@ class Tekun(Program):
             return optional_fen(p, P + suffix)
 
         home, home_set = _by_area(
-            rural,
+            rural[at],
             local("basic_living_monthly_urban", need_urban),
             local("basic_living_monthly_rural", need_rural),
         )
         institution = pop.p("lives_in_institution")
         if institution.any():
             inst, inst_set = _by_area(
-                rural,
+                rural[at],
                 local(
                     "basic_living_monthly_concentrated_urban", bool((~rural & institution).any())
                 ),
                 local("basic_living_monthly_concentrated_rural", bool((rural & institution).any())),
             )
-            use_inst = institution & inst_set
+            use_inst = institution[at] & inst_set
             home = np.where(use_inst, inst, home)
             home_set = home_set | use_inst
         local_std = np.where(home_set, home, 0)
@@ -425,8 +440,11 @@ class Tekun(Program):
         )
         return basic
 
-    def _care(self, pop: Population, p: Params, t: Trace) -> tuple[IntArray, IntArray]:
-        failed = pop.p("tekun_selfcare_items_failed")
+    def _care(
+        self, pop: Population, p: Params, t: Trace, at: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """The self-care tier and the care standard of the persons of rows ``at``."""
+        failed = pop.p("tekun_selfcare_items_failed")[at]
         partial_from = p.int(P + "selfcare.partially_lost_from")
         full_from = p.int(P + "selfcare.fully_lost_from")
         tier = np.where(failed >= full_from, 2, np.where(failed >= partial_from, 1, 0))

@@ -1,0 +1,65 @@
+"""Rules worked out on the persons they concern: the rows of those persons, and how values worked
+out for them alone become per-person and per-household columns.
+
+Most rules concern few persons of a county (the insured, the retired, those with a stay in
+hospital); each person's values depend on that person's own facts, so working them out on those
+rows alone gives, there, exactly what the same arithmetic gives over every person, and everybody
+else is 0 (or false) as a rule masked by its subjects makes them.
+
+This module registers no program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from safetynet.policy.population import BoolArray, IntArray, Population
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """The rows of the persons a rule concerns (ascending), and how values worked out for them
+    alone become per-person or per-household columns: 0 (or false) for everybody else, as the
+    same rule over every person with the others masked to 0 gives. Households are numbered in
+    the order their members come, as every population is made (``Population.household_of``)."""
+
+    n_persons: int
+    n_households: int
+    at: IntArray
+    first: IntArray  # index in ``at`` of each household's first subject
+    households: IntArray  # the households having a subject (of ``first``)
+
+    @staticmethod
+    def of(pop: Population, mask: BoolArray) -> Subjects:
+        at = np.flatnonzero(mask)
+        household = pop.household_of[at]
+        first = np.flatnonzero(np.concatenate(([True], household[1:] != household[:-1])))
+        first = first[: len(at)]  # none when there is no subject
+        return Subjects(pop.n_persons, pop.n_households, at, first, household[first])
+
+    def spread(self, values: np.ndarray) -> np.ndarray:
+        """Per-subject values as a person column (0 elsewhere)."""
+        out = np.zeros(self.n_persons, dtype=values.dtype)
+        out[self.at] = values
+        return out
+
+    def sum_h(self, values: np.ndarray) -> IntArray:
+        """Per-household sums (exact int64) of per-subject values: ``Population.sum_h``."""
+        out = np.zeros(self.n_households, dtype=np.int64)
+        if len(self.at):
+            out[self.households] = np.add.reduceat(values, self.first, dtype=np.int64)
+        return out
+
+    def any_h(self, mask: BoolArray) -> BoolArray:
+        """Households with a subject for whom ``mask`` holds: ``Population.any_h``."""
+        out = np.zeros(self.n_households, dtype=np.bool_)
+        out[self.households] = np.logical_or.reduceat(mask, self.first) if len(self.at) else False
+        return out
+
+    def first_value(self, values: np.ndarray) -> IntArray:
+        """Each household's first subject's value (0 without one), gathered per household."""
+        out = np.zeros(self.n_households, dtype=np.int64)
+        out[self.households] = values[self.first]
+        return out
