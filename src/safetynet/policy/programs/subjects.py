@@ -28,16 +28,20 @@ class Subjects:
     n_persons: int
     n_households: int
     at: IntArray
+    household: IntArray  # each subject's household
     first: IntArray  # index in ``at`` of each household's first subject
     households: IntArray  # the households having a subject (of ``first``)
+    others: IntArray  # index in ``at`` of every subject but the first of a household
 
     @staticmethod
     def of(pop: Population, mask: BoolArray) -> Subjects:
         at = np.flatnonzero(mask)
         household = pop.household_of[at]
-        first = np.flatnonzero(np.concatenate(([True], household[1:] != household[:-1])))
-        first = first[: len(at)]  # none when there is no subject
-        return Subjects(pop.n_persons, pop.n_households, at, first, household[first])
+        starts = np.concatenate(([True], household[1:] != household[:-1]))[: len(at)]
+        first, others = np.flatnonzero(starts), np.flatnonzero(~starts)
+        return Subjects(
+            pop.n_persons, pop.n_households, at, household, first, household[first], others
+        )
 
     def spread(self, values: np.ndarray) -> np.ndarray:
         """Per-subject values as a person column (0 elsewhere)."""
@@ -46,16 +50,17 @@ class Subjects:
         return out
 
     def sum_h(self, values: np.ndarray) -> IntArray:
-        """Per-household sums (exact int64) of per-subject values: ``Population.sum_h``."""
+        """Per-household sums (exact int64) of per-subject values: ``Population.sum_h``. Most
+        households have one subject: the first one's value is placed, the few others added."""
         out = np.zeros(self.n_households, dtype=np.int64)
-        if len(self.at):
-            out[self.households] = np.add.reduceat(values, self.first, dtype=np.int64)
+        out[self.households] = values[self.first]
+        np.add.at(out, self.household[self.others], values[self.others].astype(np.int64))
         return out
 
     def any_h(self, mask: BoolArray) -> BoolArray:
         """Households with a subject for whom ``mask`` holds: ``Population.any_h``."""
         out = np.zeros(self.n_households, dtype=np.bool_)
-        out[self.households] = np.logical_or.reduceat(mask, self.first) if len(self.at) else False
+        out[self.household[mask]] = True
         return out
 
     def first_value(self, values: np.ndarray) -> IntArray:
