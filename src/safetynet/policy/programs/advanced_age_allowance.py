@@ -16,6 +16,7 @@ from safetynet.policy.engine import (
     register,
 )
 from safetynet.policy.population import Kind, Population, person_field
+from safetynet.policy.programs import shared_facts
 
 person_field(
     "advanced_age_local_hukou",
@@ -44,7 +45,7 @@ class AdvancedAgeAllowance(Program):
     )
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
-        age = pop.age(p.on)
+        age = shared_facts.age(pop, p, t)
         t.step("age", "Age in completed years on the date", age, kind="int")
         rows = p.value(P + "allowance_monthly")
         person_amount = np.zeros(pop.n_persons, dtype=np.int64)

@@ -21,6 +21,7 @@ from safetynet.policy.population import FIELDS, BoolArray, Kind, Population, per
 
 # ``refused_job_offers`` is declared by the dibao module, which owns the refusal rule.
 from safetynet.policy.programs import dibao as _dibao  # noqa: F401
+from safetynet.policy.programs import shared_facts
 
 person_field(
     "employment_unable_to_work",
@@ -35,7 +36,7 @@ P = "assistance.employment_assistance."
 
 def able_to_work(pop: Population, p: Params, t: Trace) -> BoolArray:
     """Members of working age who can work: not severely disabled, not seriously ill."""
-    age = pop.age(p.on)
+    age = shared_facts.age(pop, p, t)
     female = pop.p("sex") == FIELDS.get("sex").code("female")
     upper = np.where(
         female, p.int(P + "working_age.maximum_female"), p.int(P + "working_age.maximum_male")

@@ -32,6 +32,7 @@ from safetynet.policy.population import (
     Population,
     person_field,
 )
+from safetynet.policy.programs import shared_facts
 from safetynet.policy.programs.dibao import counted_income_per_person
 from safetynet.policy.programs.subjects import Subjects
 
@@ -169,12 +170,12 @@ class Tekun(Program):
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         member = is_family_member(pop)
-        age = pop.age(p.on)
+        age = shared_facts.age(pop, p, t)
         rural = self._rural_standard_applies(pop, t)
 
         no_labour = self._no_labour_capacity(pop, p, t, age)
         dibao_std = self._dibao_standard(p, t, rural)
-        no_livelihood = self._no_livelihood(pop, p, t, dibao_std, member)
+        no_livelihood = self._no_livelihood(pop, p, t, dibao_std)
         no_supporter = self._no_able_supporter(pop, p, t)
         chose_child = pop.p("tekun_chose_child_allowance") & (age < p.int(P + "minor_age_limit"))
         t.step(
@@ -311,7 +312,6 @@ class Tekun(Program):
         p: Params,
         t: Trace,
         dibao_std: IntArray,
-        member: BoolArray,
     ) -> BoolArray:
         income = counted_income_per_person(pop, p, t)
         # The dibao rules may count the central resident pension; tekun never does (art. 6).
@@ -337,13 +337,13 @@ class Tekun(Program):
             income_ok,
             kind="bool",
         )
-        assets_ok = pop.to_p(self._assets_ok(pop, p, t, member))
+        assets_ok = pop.to_p(self._assets_ok(pop, p, t))
         no_livelihood: BoolArray = income_ok & assets_ok
         return no_livelihood
 
-    def _assets_ok(self, pop: Population, p: Params, t: Trace, member: BoolArray) -> BoolArray:
+    def _assets_ok(self, pop: Population, p: Params, t: Trace) -> BoolArray:
         """Art. 7: property rules are set by the city; the person's share of household assets."""
-        n = np.maximum(pop.count_h(member), 1)
+        n = np.maximum(shared_facts.family_members(pop, p, t), 1)
         return assets_within_limits(
             pop,
             p,
