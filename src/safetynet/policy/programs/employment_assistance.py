@@ -91,7 +91,8 @@ class EmploymentAssistance(Program):
             target,
             kind="bool",
         )
-        zero = pop.any_h(able) & ~pop.any_h(able & employed)
+        able_members = pop.count_h(able)
+        zero = (able_members > 0) & ~pop.any_h(able & employed)
         params = [P + "zero_employment_urban_only"]
         if p.flag(P + "zero_employment_urban_only"):
             zero &= is_urban(pop)
@@ -120,7 +121,7 @@ class EmploymentAssistance(Program):
             eligible=eligible,
             amount=np.zeros(pop.n_households, dtype=np.int64),
             outputs={
-                "able_to_work": pop.count_h(able),
+                "able_to_work": able_members,
                 "target_members": targets,
                 "zero_employment_household": zero,
                 "must_place_one": zero,
