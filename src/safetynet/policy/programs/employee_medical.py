@@ -155,7 +155,7 @@ class EmployeeMedical(Program):
         shown = who.spread
 
         def column(name: str) -> np.ndarray:
-            return pop.p(name)[who.at]
+            return who.take(pop.p(name))
 
         retired = column("employee_medical_retired").astype(np.bool_)
         working = ~retired

@@ -216,7 +216,7 @@ class EmployeePension(Program):
         shown = who.spread
 
         def column(name: str) -> np.ndarray:
-            return pop.p(name)[who.at]
+            return who.take(pop.p(name))
 
         born = month_index(column("birth_date"))
         override = column("employee_pension_retirement_age_months").astype(np.int64)

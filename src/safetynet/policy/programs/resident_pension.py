@@ -104,7 +104,7 @@ class ResidentPension(Program):
         shown = who.spread
 
         def column(name: str) -> np.ndarray:
-            return pop.p(name)[who.at]
+            return who.take(pop.p(name))
 
         age = np.subtract(date_to_int(p.on), column("birth_date"), dtype=np.int64) // 10000
         years = column("resident_pension_contribution_years").astype(np.int64)
@@ -118,13 +118,21 @@ class ResidentPension(Program):
             kind="bool",
             params=[P + "pension_age", P + "minimum_contribution_years"],
         )
-        central, top_up, increment, account = self._pension(column, p, t, eligible, years, shown)
+        # The pension is worked out for the eligible alone (0 for every other person).
+        paid = who.within(eligible)
+
+        def their_column(name: str) -> np.ndarray:
+            return paid.take(pop.p(name))
+
+        central, top_up, increment, account = self._pension(
+            their_column, p, t, np.ones(len(paid.at), np.bool_), years[eligible], paid.spread
+        )
         pension = self.round_amount(central + top_up + increment + account, p)
-        pension = np.where(eligible, pension, 0).astype(np.int64)
+        pension = pension.astype(np.int64)
         t.step(
             "amount",
             "Monthly residents' pension",
-            lambda: shown(pension),
+            lambda: paid.spread(pension),
             formula="central minimum + local top-up + long-contribution increment + account ÷ 139",
         )
         severe = is_severely_disabled(pop)[who.at]
@@ -133,20 +141,20 @@ class ResidentPension(Program):
         )
         sum_h = who.sum_h
         return ProgramResult(
-            eligible=who.any_h(eligible),
-            amount=sum_h(pension),
+            eligible=paid.any_h(np.ones(len(paid.at), np.bool_)),
+            amount=paid.sum_h(pension),
             outputs={
-                "central_basic_pension": sum_h(central),
-                "local_top_up": sum_h(top_up),
-                "long_contribution_increment": sum_h(increment),
-                "basic_pension": sum_h(central + top_up + increment),
-                "account_pension": sum_h(account),
+                "central_basic_pension": paid.sum_h(central),
+                "local_top_up": paid.sum_h(top_up),
+                "long_contribution_increment": paid.sum_h(increment),
+                "basic_pension": paid.sum_h(central + top_up + increment),
+                "account_pension": paid.sum_h(account),
                 "contribution_yearly": sum_h(contribution),
                 "contribution_subsidy_yearly": sum_h(subsidy),
                 "government_paid_contribution_yearly": sum_h(state_paid),
                 "contribution_tier_valid": ~who.any_h(~valid),
             },
-            person_amount=shown(pension),
+            person_amount=paid.spread(pension),
         )
 
     def _pension(

@@ -24,5 +24,13 @@ def family_members(pop: Population, p: Params, t: Trace) -> IntArray:
     """Co-residing family members per household (``is_family_member`` counted; read by dibao,
     tekun, rigid expenditure, temporary and housing assistance)."""
     if t.enabled:
-        return pop.count_h(is_family_member(pop))
-    return p.shared("shared_facts.family_members", pop, lambda: pop.count_h(is_family_member(pop)))
+        return _family_members(pop)
+    return p.shared("shared_facts.family_members", pop, lambda: _family_members(pop))
+
+
+def _family_members(pop: Population) -> IntArray:
+    member = is_family_member(pop)
+    if pop.n_persons and member.all():  # nobody excluded: each household's size
+        sizes: IntArray = pop.ends - pop.starts
+        return sizes
+    return pop.count_h(member)

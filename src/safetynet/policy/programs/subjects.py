@@ -36,12 +36,26 @@ class Subjects:
     @staticmethod
     def of(pop: Population, mask: BoolArray) -> Subjects:
         at = np.flatnonzero(mask)
-        household = pop.household_of[at]
+        return Subjects._made(pop.n_persons, pop.n_households, at, pop.household_of[at])
+
+    def within(self, mask: BoolArray) -> Subjects:
+        """The subjects for whom ``mask`` (one value per subject) holds."""
+        return Subjects._made(
+            self.n_persons, self.n_households, self.at[mask], self.household[mask]
+        )
+
+    @staticmethod
+    def _made(n_persons: int, n_households: int, at: IntArray, household: IntArray) -> Subjects:
         starts = np.concatenate(([True], household[1:] != household[:-1]))[: len(at)]
         first, others = np.flatnonzero(starts), np.flatnonzero(~starts)
-        return Subjects(
-            pop.n_persons, pop.n_households, at, household, first, household[first], others
-        )
+        return Subjects(n_persons, n_households, at, household, first, household[first], others)
+
+    def take(self, column: np.ndarray) -> np.ndarray:
+        """A person column's values of the subjects; a column that is one value seen through a
+        zero-stride view (a fact nobody gave) stays one, read-only, without a pass."""
+        if column.ndim == 1 and column.strides == (0,):
+            return np.broadcast_to(column[:1], (len(self.at),))
+        return column[self.at]
 
     def spread(self, values: np.ndarray) -> np.ndarray:
         """Per-subject values as a person column (0 elsewhere)."""

@@ -141,8 +141,8 @@ def _by_area(
     """Per person: the urban or the rural value, and whether that value is set."""
     urban_set = urban_value is not None
     rural_set = rural_value is not None
-    values = np.where(rural, rural_value or 0, urban_value or 0).astype(np.int64)
-    is_set = np.where(rural, rural_set, urban_set).astype(np.bool_)
+    values = np.where(rural, rural_value or 0, urban_value or 0).astype(np.int64, copy=False)
+    is_set = np.where(rural, rural_set, urban_set).astype(np.bool_, copy=False)
     return values, is_set
 
 
@@ -275,11 +275,17 @@ class Tekun(Program):
         category = pop.p("disability_category")
         f = FIELDS.get("disability_category")
         disabled = np.zeros(pop.n_persons, dtype=np.bool_)
+        # Only a person with a grade (≥ 1) can be disabled at a listed one: the categories are
+        # compared for them alone (the others stay false, as over every person).
+        graded = np.flatnonzero(grade >= 1)
+        graded_grade, graded_category = grade[graded], category[graded]
+        graded_disabled = np.zeros(len(graded), dtype=np.bool_)
         grade_params = []
         for cat in NO_LABOUR_DISABILITY:
             name = f"{P}no_labour_capacity_max_grade.{cat}"
             grade_params.append(name)
-            disabled |= (category == f.code(cat)) & (grade >= 1) & (grade <= p.int(name))
+            graded_disabled |= (graded_category == f.code(cat)) & (graded_grade <= p.int(name))
+        disabled[graded] = graded_disabled
         other = pop.p("tekun_other_no_labour_capacity")
         studying = (
             pop.p("is_tekun_recipient")
@@ -318,7 +324,8 @@ class Tekun(Program):
         dibao_excludes = p.flag("assistance.dibao.income_excluded.resident_pension_central")
         if p.flag(P + "income_excluded.resident_pension_central") and not dibao_excludes:
             income = income - pop.p("resident_pension_central")
-        income = income - pop.p("tekun_exempt_income")
+        if not pop.is_unset_zero("tekun_exempt_income"):  # nothing to take off where nobody has any
+            income = income - pop.p("tekun_exempt_income")
         t.step(
             "tekun_income",
             "Own counted income per month under the tekun rules",
