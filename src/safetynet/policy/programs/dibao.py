@@ -394,17 +394,22 @@ class Dibao(Program):
         eligible_household: BoolArray,
     ) -> IntArray:
         severe = is_severely_disabled(pop)
-        in_marginal = pop.to_p(is_marginal) & member
-        qualifies = in_marginal & (severe | pop.p("has_serious_illness"))
-        qualifies |= pop.p("is_clergy_in_venue")
+        ill, clergy = pop.p("has_serious_illness"), pop.p("is_clergy_in_venue")
+        # Nobody qualifies without a severe disability, a serious illness or a place in a
+        # religious venue: the test is made for those persons alone (false for the others).
+        some = np.flatnonzero(severe | ill | clergy)
+        home, their_member, their_severe = pop.household_of[some], member[some], severe[some]
+        in_marginal = is_marginal[home] & their_member
+        qualifies = in_marginal & (their_severe | ill[some])
+        qualifies |= clergy[some]
         if p.flag(P + "single_person.includes_adult_unemployed_severely_disabled"):
-            adult = shared_facts.age(pop, p, t) >= p.int(P + "special_member.adult_age")
-            adult_jobless = adult & ~pop.p("is_employed") & severe
-            qualifies |= member & adult_jobless & pop.to_p(assets_ok)
+            adult = shared_facts.age(pop, p, t)[some] >= p.int(P + "special_member.adult_age")
+            adult_jobless = adult & ~pop.p("is_employed")[some] & their_severe
+            qualifies |= their_member & adult_jobless & assets_ok[home]
         # A household that is itself eligible is paid as a whole, never twice.
-        qualifies &= ~pop.to_p(eligible_household)
+        qualifies &= ~eligible_household[home]
         # Worked out for the persons who qualify (few), zero for everyone else.
-        rows = np.flatnonzero(qualifies)
+        rows = some[qualifies]
         s = standard[pop.household_of[rows]]
         method = p.choice(P + "single_person.amount_method")
         if method == "difference":

@@ -249,10 +249,8 @@ class EmployeePension(Program):
             "(延长缴费 after the retirement month until the minimum is met)",
         )
 
-        base, employer, individual, account_part = self._contributions(
-            column, p, t, contributing, shown
-        )
-        basic, account, transitional, divisor = self._award(column, p, t, retiring, age, who)
+        base, employer, individual, account_part = self._contributions(pop, p, t, contributing, who)
+        basic, account, transitional, divisor = self._award(pop, p, t, retiring, age, who)
         award = self.round_amount(basic + account + transitional, p)
         indexed = self._indexation(p, t, in_payment, awarded, retire // 12, shown)
         pension = np.where(retiring, award, np.where(in_payment, indexed, 0)).astype(np.int64)
@@ -287,30 +285,36 @@ class EmployeePension(Program):
         )
 
     def _contributions(
-        self,
-        column: Callable[[str], np.ndarray],
-        p: Params,
-        t: Trace,
-        who: BoolArray,
-        shown: Callable[[np.ndarray], np.ndarray],
+        self, pop: Population, p: Params, t: Trace, who: BoolArray, persons: Subjects
     ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """Contributions of the rows of ``persons``: 0 but for those contributing (``who``), for
+        whom alone they are worked out."""
         zero = np.zeros(len(who), dtype=np.int64)
         if not who.any():
             return zero, zero, zero, zero
+        rows = np.flatnonzero(who)
+        paying = persons.within(who)
+        shown = persons.spread
+
+        def their(name: str) -> np.ndarray:
+            return paying.take(pop.p(name))
+
+        def placed(values: np.ndarray) -> IntArray:
+            return _placed(len(who), rows, values)
+
         average = p.fen(P + "average_wage_monthly")
         floor = int(self.times(average, p.ratio(P + "base_floor_ratio"), p))
         ceiling = int(self.times(average, p.ratio(P + "base_ceiling_ratio"), p))
-        base = np.where(who, np.clip(column("employee_pension_wage"), floor, ceiling), 0)
+        base = np.clip(their("employee_pension_wage"), floor, ceiling)
         t.step(
             "contribution_base",
             "Contribution base: own wage clamped to 60 %–300 % of the provincial average wage",
-            lambda: shown(base),
+            lambda: shown(placed(base)),
             formula="min(max(wage, floor × average), ceiling × average)",
             params=[P + "average_wage_monthly", P + "base_floor_ratio", P + "base_ceiling_ratio"],
         )
-        flexible = column("employee_pension_contributor_type") == 1
-        employee = who & ~flexible
-        flex = who & flexible
+        flex = their("employee_pension_contributor_type") == 1
+        employee = ~flex
         employer = np.where(employee, self.times(base, p.ratio(P + "employer_rate"), p), 0)
         names = [P + "employer_rate", P + "individual_rate"]
         individual = np.where(employee, self.times(base, p.ratio(P + "individual_rate"), p), 0)
@@ -326,32 +330,27 @@ class EmployeePension(Program):
         t.step(
             "employer_contribution",
             "Employer contribution per month",
-            lambda: shown(employer),
+            lambda: shown(placed(employer)),
             formula="base × employer rate",
             params=[P + "employer_rate"],
         )
         t.step(
             "individual_contribution",
             "Contribution paid by the person per month (employee 8 %; flexible worker 20 %)",
-            lambda: shown(individual),
+            lambda: shown(placed(individual)),
             formula="base × rate",
             params=names[1:],
         )
         t.step(
             "account_contribution",
             "Credited to the personal account per month",
-            lambda: shown(account),
+            lambda: shown(placed(account)),
         )
-        return (
-            base.astype(np.int64),
-            employer.astype(np.int64),
-            individual.astype(np.int64),
-            account.astype(np.int64),
-        )
+        return placed(base), placed(employer), placed(individual), placed(account)
 
     def _award(
         self,
-        column: Callable[[str], np.ndarray],
+        pop: Population,
         p: Params,
         t: Trace,
         who: BoolArray,
@@ -359,22 +358,28 @@ class EmployeePension(Program):
         persons: Subjects,
     ) -> tuple[IntArray, IntArray, IntArray, tuple[IntArray, IntArray]]:
         """Basic, account and transitional pensions, and the divisor as (num, den), for the
-        rows of ``persons``."""
+        rows of ``persons``: 0 but for those drawing a pension from their record (``who``),
+        for whom alone they are worked out (the divisor is 0/1 for the others: no divisor)."""
         zero = np.zeros(len(who), dtype=np.int64)
         if not who.any():
             return zero, zero, zero, (zero, np.ones(len(who), dtype=np.int64))
-        shown = persons.spread
+        rows = np.flatnonzero(who)
+        drawing = persons.within(who)
+        shown = drawing.spread
+
+        def their(name: str) -> np.ndarray:
+            return drawing.take(pop.p(name))
+
         mode = p.rounding("common.rounding.mode")
         w = p.fen(P + "pension_base_monthly")
-        index = column("employee_pension_average_index").astype(np.int64)
-        paid = column("employee_pension_contribution_months").astype(np.int64)
-        deemed = column("employee_pension_deemed_months").astype(np.int64)
+        index = their("employee_pension_average_index").astype(np.int64)
+        paid = their("employee_pension_contribution_months").astype(np.int64)
+        deemed = their("employee_pension_deemed_months").astype(np.int64)
         n_months = paid + deemed
         rnum, rden = ratio_parts(p.ratio(P + "basic_rate_per_year"))
         basic = div_round(
             w * (INDEX_UNIT + index) * n_months * rnum, 2 * INDEX_UNIT * 12 * rden, mode
-        )
-        basic = np.where(who, basic, 0).astype(np.int64)
+        ).astype(np.int64)
         t.step(
             "basic_pension",
             "Basic pension (基础养老金)",
@@ -383,9 +388,10 @@ class EmployeePension(Program):
             params=[P + "pension_base_monthly", P + "basic_rate_per_year"],
         )
 
-        num, den = account_divisor(age, p, t, who, persons)
-        balance = column("employee_pension_account_balance").astype(np.int64)
-        account = np.where(who, div_round_by(balance * den, num, p), 0).astype(np.int64)
+        everyone = np.ones(len(rows), dtype=np.bool_)
+        num, den = account_divisor(age[rows], p, t, everyone, drawing)
+        balance = their("employee_pension_account_balance").astype(np.int64)
+        account = div_round_by(balance * den, num, p).astype(np.int64)
         t.step(
             "account_pension",
             "Personal-account pension (个人账户养老金)",
@@ -394,12 +400,12 @@ class EmployeePension(Program):
             params=[P + "account_divisor_by_age"],
         )
 
-        transitional = np.zeros(len(who), dtype=np.int64)
-        has_deemed = who & (deemed > 0)
+        transitional = np.zeros(len(rows), dtype=np.int64)
+        has_deemed = deemed > 0
         if has_deemed.any():
             coefficient: Decimal = p.ratio(P + "transitional_coefficient")
             cnum, cden = ratio_parts(coefficient)
-            d_index = column("employee_pension_deemed_index").astype(np.int64)
+            d_index = their("employee_pension_deemed_index").astype(np.int64)
             value = div_round(w * d_index * deemed * cnum, INDEX_UNIT * 12 * cden, mode)
             transitional = np.where(has_deemed, value, 0).astype(np.int64)
             t.step(
@@ -409,7 +415,14 @@ class EmployeePension(Program):
                 formula="W × deemed index × deemed years × provincial coefficient",
                 params=[P + "pension_base_monthly", P + "transitional_coefficient"],
             )
-        return basic, account, transitional, (num, den)
+
+        n = len(who)
+        return (
+            _placed(n, rows, basic),
+            _placed(n, rows, account),
+            _placed(n, rows, transitional),
+            (_placed(n, rows, num), _placed(n, rows, den, elsewhere=1)),
+        )
 
     def _indexation(
         self,
@@ -423,17 +436,27 @@ class EmployeePension(Program):
         if not who.any():
             return np.zeros(len(awarded), dtype=np.int64)
         rates = p.table(P + "indexation_rate_by_year")
-        amount = np.where(who, awarded, 0).astype(np.int64)
+        rows = np.flatnonzero(who)  # pensions in payment alone are uprated (0 for the others)
+        amount = awarded[rows].astype(np.int64)
+        retired_in = retire_year[rows]
         for year in sorted(rates, key=int):
             y = int(year)
-            apply = who & (retire_year < y) & (y <= p.on.year)
+            apply = (retired_in < y) & (y <= p.on.year)
             uprated = self.times(amount, Decimal(1) + Decimal(rates[year]), p)
             amount = np.where(apply, uprated, amount).astype(np.int64)
+        indexed = _placed(len(who), rows, amount)
         t.step(
             "indexed_pension",
             "Pension in payment after the yearly adjustments since the retirement year",
-            lambda: shown(amount),
+            lambda: shown(indexed),
             formula="award × (1 + rate) for each year after the retirement year up to the date",
             params=[P + "indexation_rate_by_year"],
         )
-        return amount
+        return indexed
+
+
+def _placed(n: int, rows: IntArray, values: np.ndarray, elsewhere: int = 0) -> IntArray:
+    """Values worked out for ``rows`` placed among ``n`` (``elsewhere`` for the others)."""
+    out = np.full(n, elsewhere, dtype=np.int64)
+    out[rows] = values
+    return out

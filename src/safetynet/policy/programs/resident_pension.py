@@ -234,7 +234,8 @@ class ResidentPension(Program):
             dtype=np.int64,
         )
         contributing = chosen > 0
-        valid = ~contributing | among(chosen, tiers)
+        valid = np.ones(len(who), dtype=bool)  # a tier is checked where a contribution is chosen
+        valid[contributing] = among(chosen[contributing], tiers)
         t.step(
             "contribution_tier_valid",
             "The contribution is one of the tiers (otherwise no subsidy is computed)",

@@ -111,8 +111,13 @@ def yyyymm_to_index(value: int) -> int:
 def pension_category(pop: Population) -> tuple[IntArray, BoolArray]:
     """Each person's category code (0 man, 1 woman_55, 2 woman_50) and whether the given category
     contradicts the person's sex (a man in a woman's category or the reverse)."""
-    raw = pop.p("pension_category").astype(np.int64)  # 0 auto, 1 man, 2 woman_55, 3 woman_50
-    female = pop.p("sex") == FIELDS.get("sex").code("female")
+    return _category(pop.p("pension_category"), pop.p("sex"))
+
+
+def _category(given: np.ndarray, sex: np.ndarray) -> tuple[IntArray, BoolArray]:
+    """``pension_category`` of persons with these categories and sexes."""
+    raw = given.astype(np.int64)  # 0 auto, 1 man, 2 woman_55, 3 woman_50
+    female = sex == FIELDS.get("sex").code("female")
     auto = np.where(female, WOMAN_55, MAN)
     category: IntArray = np.where(raw == 0, auto, raw - 1).astype(np.int64)
     conflict: BoolArray = (raw != 0) & (female != (category != MAN))
@@ -133,7 +138,7 @@ class Retirement:
     without ``_at`` give them per person)."""
 
     subject: BoolArray
-    category: IntArray
+    category_at: IntArray
     category_conflict: BoolArray
     who: Subjects
     original_at: IntArray
@@ -300,13 +305,17 @@ def retirement(pop: Population, p: Params, t: Trace) -> Retirement:
 def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     insured = pop.p("employee_pension_insured").astype(bool)
     birth = pop.p("birth_date")
-    if (birth[np.flatnonzero(insured)] > date_to_int(p.on)).any():
+    covered = Subjects.of(pop, insured)
+    if (covered.take(birth) > date_to_int(p.on)).any():
         raise InputError(
             "birth_date",
             f"an insured person's birth date is after the date of calculation {p.on.isoformat()}",
         )
-    category, conflict = pension_category(pop)
-    conflict &= insured
+    # The category matters for the insured alone (a conflict is flagged for them only).
+    category, conflicting = _category(
+        covered.take(pop.p("pension_category")), covered.take(pop.p("sex"))
+    )
+    conflict = covered.spread(conflicting)
     subject: BoolArray = insured & ~conflict
     t.step(
         "category_conflict",
@@ -316,11 +325,11 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     )
     # Every fact below is 0 (or false) for a person who is not a subject: each is worked out on
     # the subjects' rows alone, from their own values (``who.spread`` shows them per person).
-    who = Subjects.of(pop, subject)
+    who = covered.within(~conflicting)
     at, shown = who.at, who.spread
     born = month_index(birth[at])
     everyone = np.ones(len(at), dtype=np.bool_)
-    original, delay, statutory = _statutory(p, t, born, category[at], everyone, shown)
+    original, delay, statutory = _statutory(p, t, born, category[~conflicting], everyone, shown)
     now = date_month_index(p.on)
     contributed = (
         pop.p("employee_pension_contribution_months")[at]
@@ -401,7 +410,7 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     )
     return Retirement(
         subject=subject,
-        category=category,
+        category_at=category[~conflicting],
         category_conflict=conflict,
         who=who,
         original_at=original,

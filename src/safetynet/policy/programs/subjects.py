@@ -67,6 +67,12 @@ class Subjects:
         """Per-household sums (exact int64) of per-subject values: ``Population.sum_h``. Most
         households have one subject: the first one's value is placed, the few others added."""
         out = np.zeros(self.n_households, dtype=np.int64)
+        given = np.count_nonzero(values)
+        if given * 4 < len(values):  # mostly 0 (often all): only the others are added
+            if given:
+                rows = np.flatnonzero(values)
+                np.add.at(out, self.household[rows], values[rows].astype(np.int64))
+            return out
         out[self.households] = values[self.first]
         np.add.at(out, self.household[self.others], values[self.others].astype(np.int64))
         return out
