@@ -124,6 +124,9 @@ def _category(given: np.ndarray, sex: np.ndarray) -> tuple[IntArray, BoolArray]:
     return category, conflict
 
 
+_CODES = np.arange(len(CATEGORIES), dtype=np.int64)  # each category once
+
+
 def _by_category(table: dict[str, int], category: IntArray) -> IntArray:
     values = np.asarray([int(table[c]) for c in CATEGORIES], dtype=np.int64)
     out: IntArray = values[category]
@@ -230,10 +233,18 @@ def _statutory(
     names = [P + "original_age_months", P + "delay_cap_months"]
     delay = np.zeros(len(born), dtype=np.int64)
     if (subject & (cap > 0)).any():
-        step = _by_category(p.table(P + "delay_step_months"), category)
+        steps = np.maximum(_by_category(p.table(P + "delay_step_months"), _CODES), 1)
         reference = yyyymm_to_index(p.int(P + "delay_reference_month"))
         k = original - reference
-        delay = np.where(k < 0, 0, np.minimum(cap, k // np.maximum(step, 1) + 1))
+        # One step per category: k is divided by each distinct step as a number (a division by
+        # a column of divisors is many times slower), each person keeping the quotient by theirs.
+        distinct = sorted(set(steps.tolist()))
+        quotient = k // distinct[0]
+        if len(distinct) > 1:
+            step = steps[category]
+            for value in distinct[1:]:
+                quotient = np.where(step == value, k // value, quotient)
+        delay = np.where(k < 0, 0, np.minimum(cap, quotient + 1))
         names += [P + "delay_step_months", P + "delay_reference_month"]
     delay = np.where(subject, delay, 0).astype(np.int64)
     statutory = original + delay
