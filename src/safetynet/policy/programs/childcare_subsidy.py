@@ -33,8 +33,9 @@ MONTHS_PER_YEAR = 12
 
 def eligible_months(pop: Population, p: Params, t: Trace) -> IntArray:
     """Eligible months of each person in the calendar year of the date."""
-    born = pop.p("birth_date").astype(np.int64)
-    birth_month = (born // 10000) * 12 + (born // 100 % 100 - 1)  # months since year 0
+    # YYYYMM, in int64 (⌊⌊d / 100⌋ / 100⌋ = ⌊d / 10000⌋: the year is taken from it).
+    born_month = np.floor_divide(pop.p("birth_date"), 100, dtype=np.int64)
+    birth_month = (born_month // 100) * 12 + (born_month % 100 - 1)  # months since year 0
     span = p.int(P + "age_limit_years") * 12
     convention = p.choice(P + "month_convention")
     if convention == "birth_month":
@@ -44,7 +45,10 @@ def eligible_months(pop: Population, p: Params, t: Trace) -> IntArray:
     year_first = p.on.year * 12
     year_last = year_first + 11
     months = np.minimum(last, year_last) - np.maximum(first, year_first) + 1
-    months = np.clip(months, 0, 12) * pop.p("childcare_lawful_birth")
+    lawful = pop.p("childcare_lawful_birth")
+    months = np.clip(months, 0, 12)
+    if not (lawful.strides == (0,) and len(lawful) and lawful[0]):  # × 1 where nobody says no
+        months = months * lawful
     t.step(
         "eligible_months",
         f"Eligible months in {p.on.year}",
