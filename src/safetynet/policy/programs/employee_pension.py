@@ -249,7 +249,8 @@ class EmployeePension(Program):
             "(延长缴费 after the retirement month until the minimum is met)",
         )
 
-        base, employer, individual, account_part = self._contributions(pop, p, t, contributing, who)
+        paying, contributions = self._contributions(pop, p, t, contributing, who)
+        base, employer, individual, account_part = contributions
         basic, account, transitional, divisor = self._award(pop, p, t, retiring, age, who)
         award = self.round_amount(basic + account + transitional, p)
         indexed = self._indexation(p, t, in_payment, awarded, retire // 12, shown)
@@ -267,11 +268,11 @@ class EmployeePension(Program):
                 "basic_pension": sum_h(basic),
                 "account_pension": sum_h(account),
                 "transitional_pension": sum_h(transitional),
-                "indexed_pension": sum_h(np.where(in_payment, indexed, 0)),
-                "contribution_base": sum_h(base),
-                "employer_contribution": sum_h(employer),
-                "individual_contribution": sum_h(individual),
-                "account_contribution": sum_h(account_part),
+                "indexed_pension": sum_h(indexed),  # 0 but for the pensions in payment
+                "contribution_base": paying.sum_h(base),
+                "employer_contribution": paying.sum_h(employer),
+                "individual_contribution": paying.sum_h(individual),
+                "account_contribution": paying.sum_h(account_part),
                 # Whole months, and tenths for an age with months (138.4 → 1384).
                 "account_divisor": first(divisor[0] // np.maximum(divisor[1], 1)),
                 "account_divisor_tenths": first(_tenths(*divisor)),
@@ -286,14 +287,14 @@ class EmployeePension(Program):
 
     def _contributions(
         self, pop: Population, p: Params, t: Trace, who: BoolArray, persons: Subjects
-    ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        """Contributions of the rows of ``persons``: 0 but for those contributing (``who``), for
-        whom alone they are worked out."""
-        zero = np.zeros(len(who), dtype=np.int64)
-        if not who.any():
-            return zero, zero, zero, zero
-        rows = np.flatnonzero(who)
+    ) -> tuple[Subjects, tuple[IntArray, IntArray, IntArray, IntArray]]:
+        """The persons of ``persons`` contributing (``who``; nobody else pays) and their
+        contribution base, employer, individual and account contributions."""
         paying = persons.within(who)
+        if not who.any():
+            zero = np.zeros(0, dtype=np.int64)
+            return paying, (zero, zero, zero, zero)
+        rows = np.flatnonzero(who)
         shown = persons.spread
 
         def their(name: str) -> np.ndarray:
@@ -346,7 +347,12 @@ class EmployeePension(Program):
             "Credited to the personal account per month",
             lambda: shown(placed(account)),
         )
-        return placed(base), placed(employer), placed(individual), placed(account)
+        return paying, (
+            base.astype(np.int64),
+            employer.astype(np.int64),
+            individual.astype(np.int64),
+            account.astype(np.int64),
+        )
 
     def _award(
         self,
