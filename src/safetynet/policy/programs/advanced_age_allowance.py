@@ -16,6 +16,8 @@ from safetynet.policy.engine import (
     register,
 )
 from safetynet.policy.population import Kind, Population, person_field
+from safetynet.policy.programs import shared_facts
+from safetynet.policy.programs.subjects import Subjects
 
 person_field(
     "advanced_age_local_hukou",
@@ -44,35 +46,42 @@ class AdvancedAgeAllowance(Program):
     )
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
-        age = pop.age(p.on)
+        age = shared_facts.age(pop, p, t)
         t.step("age", "Age in completed years on the date", age, kind="int")
         rows = p.value(P + "allowance_monthly")
-        person_amount = np.zeros(pop.n_persons, dtype=np.int64)
+        # Nobody younger than the lowest band has an allowance (no band applies): the bands are
+        # applied to the others alone (every person when explained: the steps show each member).
+        lowest = min((int(threshold) for threshold, _ in rows), default=None)
+        older = np.ones(pop.n_persons, np.bool_) if t.enabled or lowest is None else age >= lowest
+        who = Subjects.of(pop, older)
+        their_age = age[who.at]
+        person_amount = np.zeros(len(who.at), dtype=np.int64)
         for threshold, value in rows:
-            person_amount = np.where(age >= int(threshold), int(value), person_amount)
+            person_amount = np.where(their_age >= int(threshold), int(value), person_amount)
         t.step(
             "band_amount",
             "Allowance for the age band",
-            person_amount,
+            lambda: who.spread(person_amount),
             formula="value of the highest band whose lowest age ≤ age",
             params=[P + "allowance_monthly"],
         )
         if p.flag(P + "requires_local_hukou"):
-            person_amount = np.where(pop.p("advanced_age_local_hukou"), person_amount, 0)
+            local = pop.p("advanced_age_local_hukou")
+            person_amount = np.where(local[who.at], person_amount, 0)
             t.step(
                 "local_hukou",
                 "Holds the local hukou (required)",
-                pop.p("advanced_age_local_hukou"),
+                local,
                 kind="bool",
                 params=[P + "requires_local_hukou"],
             )
         person_amount = person_amount.astype(np.int64)
         receives = person_amount > 0
-        amount = pop.sum_h(person_amount)
+        amount = who.sum_h(person_amount)
         t.step("amount", "Advanced-age allowance this month", amount, formula="Σ per-person amount")
         return ProgramResult(
-            eligible=pop.any_h(receives),
+            eligible=who.any_h(receives),
             amount=amount,
-            outputs={"recipients": pop.count_h(receives)},
-            person_amount=person_amount,
+            outputs={"recipients": who.sum_h(receives)},
+            person_amount=who.spread(person_amount),
         )

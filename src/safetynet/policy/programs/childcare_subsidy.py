@@ -18,6 +18,7 @@ from safetynet.policy.engine import (
     register,
 )
 from safetynet.policy.population import IntArray, Kind, Population, person_field
+from safetynet.policy.programs.subjects import Subjects
 
 person_field(
     "childcare_lawful_birth",
@@ -32,8 +33,9 @@ MONTHS_PER_YEAR = 12
 
 def eligible_months(pop: Population, p: Params, t: Trace) -> IntArray:
     """Eligible months of each person in the calendar year of the date."""
-    born = pop.p("birth_date").astype(np.int64)
-    birth_month = (born // 10000) * 12 + (born // 100 % 100 - 1)  # months since year 0
+    # YYYYMM, in int64 (⌊⌊d / 100⌋ / 100⌋ = ⌊d / 10000⌋: the year is taken from it).
+    born_month = np.floor_divide(pop.p("birth_date"), 100, dtype=np.int64)
+    birth_month = (born_month // 100) * 12 + (born_month % 100 - 1)  # months since year 0
     span = p.int(P + "age_limit_years") * 12
     convention = p.choice(P + "month_convention")
     if convention == "birth_month":
@@ -43,7 +45,10 @@ def eligible_months(pop: Population, p: Params, t: Trace) -> IntArray:
     year_first = p.on.year * 12
     year_last = year_first + 11
     months = np.minimum(last, year_last) - np.maximum(first, year_first) + 1
-    months = np.clip(months, 0, 12) * pop.p("childcare_lawful_birth")
+    lawful = pop.p("childcare_lawful_birth")
+    months = np.clip(months, 0, 12)
+    if not (lawful.strides == (0,) and len(lawful) and lawful[0]):  # × 1 where nobody says no
+        months = months * lawful
     t.step(
         "eligible_months",
         f"Eligible months in {p.on.year}",
@@ -73,9 +78,14 @@ class ChildcareSubsidy(Program):
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         yearly = p.fen(P + "amount_yearly")
         months = eligible_months(pop, p, t)
-        person_amount = div_round(
-            months * np.int64(yearly), MONTHS_PER_YEAR, p.rounding("common.rounding.mode")
+        receives = months > 0
+        # Months are never negative: a child with none is paid nothing (0 × the amount ÷ 12 is
+        # 0 whatever the rounding), so the amounts are worked out for the children with some.
+        who = Subjects.of(pop, receives)
+        paid = div_round(
+            months[who.at] * np.int64(yearly), MONTHS_PER_YEAR, p.rounding("common.rounding.mode")
         )
+        person_amount = who.spread(np.asarray(paid, dtype=np.int64))
         t.step(
             "person_amount",
             "Subsidy per child for the year",
@@ -83,12 +93,12 @@ class ChildcareSubsidy(Program):
             formula="yearly amount × eligible months ÷ 12",
             params=[P + "amount_yearly"],
         )
-        amount = pop.sum_h(person_amount)
-        receives = months > 0
+        amount = who.sum_h(paid)
         t.step("amount", f"Childcare subsidy for {p.on.year}", amount)
+        everyone = np.ones(len(who.at), dtype=np.bool_)
         return ProgramResult(
-            eligible=pop.any_h(receives),
+            eligible=who.any_h(everyone),
             amount=amount,
-            outputs={"children": pop.count_h(receives), "eligible_months": pop.sum_h(months)},
-            person_amount=person_amount.astype(np.int64),
+            outputs={"children": who.sum_h(everyone), "eligible_months": who.sum_h(months[who.at])},
+            person_amount=person_amount,
         )

@@ -32,6 +32,7 @@ from safetynet.policy.population import (
     household_field,
     person_field,
 )
+from safetynet.policy.programs import shared_facts
 
 person_field(
     "refused_job_offers",
@@ -108,6 +109,28 @@ def counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray:
         return _counted_income_per_person(pop, p, t)
     return p.shared("dibao.counted_income_per_person", pop,
                     lambda: _counted_income_per_person(pop, p, t))  # fmt: skip
+
+
+def household_counted_income(
+    pop: Population, p: Params, t: Trace, person_income: IntArray | None = None
+) -> IntArray:
+    """Each household's counted monthly income: its co-residing members' counted incomes
+    (``counted_income_per_person``, or ``person_income`` where the caller has them) summed, at
+    least 0. Made once per population and parameter view for dibao, rigid expenditure and
+    temporary assistance, except when explained."""
+    if t.enabled:
+        given = counted_income_per_person(pop, p, t) if person_income is None else person_income
+        return _household_counted_income(pop, given)
+    return p.shared("dibao.household_counted_income", pop,
+                    lambda: _household_counted_income(pop, counted_income_per_person(pop, p, t)))  # fmt: skip
+
+
+def _household_counted_income(pop: Population, person_income: IntArray) -> IntArray:
+    member = is_family_member(pop)
+    # Where every person is a member (no one excluded), their incomes are summed as they are.
+    counted = person_income if member.all() else np.where(member, person_income, 0)
+    total: IntArray = np.maximum(pop.sum_h(counted), 0)
+    return total
 
 
 def _counted_income_per_person(pop: Population, p: Params, t: Trace) -> IntArray:
@@ -191,13 +214,11 @@ class Dibao(Program):
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         pop.read_ahead(READ_ALWAYS)
         member = is_family_member(pop)
-        n = pop.count_h(member)
+        n = shared_facts.family_members(pop, p, t)
         t.step("members", "Co-residing family members", n, kind="int")
         standard = dibao_standard(pop, p, t)
         person_income = counted_income_per_person(pop, p, t)
-        # Where every person is a member (no one excluded), their incomes are summed as they are.
-        counted = person_income if member.all() else np.where(member, person_income, 0)
-        total = np.maximum(pop.sum_h(counted), 0)
+        total = household_counted_income(pop, p, t, person_income)
         t.step("counted_income", "Household counted income per month", total)
         per_capita = np.where(n > 0, total // np.maximum(n, 1), 0)
         t.step(
@@ -249,8 +270,8 @@ class Dibao(Program):
             eligible=eligible,
             amount=household_amount,
             outputs={
-                "members": n,
-                "counted_income": total,
+                "members": n.copy(),
+                "counted_income": total.copy(),
                 "per_capita_income": per_capita,
                 "standard": standard,
                 "is_dibao_marginal": is_marginal,
@@ -310,7 +331,7 @@ class Dibao(Program):
         ratio = p.ratio(P + "special_member_supplement_ratio")
         if ratio == 0:
             return np.zeros(pop.n_households, dtype=np.int64)
-        age = pop.age(p.on)
+        age = shared_facts.age(pop, p, t)
         elderly, adult = (
             p.int(P + "special_member.elderly_age"),
             p.int(P + "special_member.adult_age"),
@@ -373,17 +394,22 @@ class Dibao(Program):
         eligible_household: BoolArray,
     ) -> IntArray:
         severe = is_severely_disabled(pop)
-        in_marginal = pop.to_p(is_marginal) & member
-        qualifies = in_marginal & (severe | pop.p("has_serious_illness"))
-        qualifies |= pop.p("is_clergy_in_venue")
+        ill, clergy = pop.p("has_serious_illness"), pop.p("is_clergy_in_venue")
+        # Nobody qualifies without a severe disability, a serious illness or a place in a
+        # religious venue: the test is made for those persons alone (false for the others).
+        some = np.flatnonzero(severe | ill | clergy)
+        home, their_member, their_severe = pop.household_of[some], member[some], severe[some]
+        in_marginal = is_marginal[home] & their_member
+        qualifies = in_marginal & (their_severe | ill[some])
+        qualifies |= clergy[some]
         if p.flag(P + "single_person.includes_adult_unemployed_severely_disabled"):
-            adult = pop.age(p.on) >= p.int(P + "special_member.adult_age")
-            adult_jobless = adult & ~pop.p("is_employed") & severe
-            qualifies |= member & adult_jobless & pop.to_p(assets_ok)
+            adult = shared_facts.age(pop, p, t)[some] >= p.int(P + "special_member.adult_age")
+            adult_jobless = adult & ~pop.p("is_employed")[some] & their_severe
+            qualifies |= their_member & adult_jobless & assets_ok[home]
         # A household that is itself eligible is paid as a whole, never twice.
-        qualifies &= ~pop.to_p(eligible_household)
+        qualifies &= ~eligible_household[home]
         # Worked out for the persons who qualify (few), zero for everyone else.
-        rows = np.flatnonzero(qualifies)
+        rows = some[qualifies]
         s = standard[pop.household_of[rows]]
         method = p.choice(P + "single_person.amount_method")
         if method == "difference":

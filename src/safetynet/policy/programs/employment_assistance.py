@@ -21,6 +21,7 @@ from safetynet.policy.population import FIELDS, BoolArray, Kind, Population, per
 
 # ``refused_job_offers`` is declared by the dibao module, which owns the refusal rule.
 from safetynet.policy.programs import dibao as _dibao  # noqa: F401
+from safetynet.policy.programs import shared_facts
 
 person_field(
     "employment_unable_to_work",
@@ -35,7 +36,7 @@ P = "assistance.employment_assistance."
 
 def able_to_work(pop: Population, p: Params, t: Trace) -> BoolArray:
     """Members of working age who can work: not severely disabled, not seriously ill."""
-    age = pop.age(p.on)
+    age = shared_facts.age(pop, p, t)
     female = pop.p("sex") == FIELDS.get("sex").code("female")
     upper = np.where(
         female, p.int(P + "working_age.maximum_female"), p.int(P + "working_age.maximum_male")
@@ -90,7 +91,8 @@ class EmploymentAssistance(Program):
             target,
             kind="bool",
         )
-        zero = pop.any_h(able) & ~pop.any_h(able & employed)
+        able_members = pop.count_h(able)
+        zero = (able_members > 0) & ~pop.any_h(able & employed)
         params = [P + "zero_employment_urban_only"]
         if p.flag(P + "zero_employment_urban_only"):
             zero &= is_urban(pop)
@@ -119,7 +121,7 @@ class EmploymentAssistance(Program):
             eligible=eligible,
             amount=np.zeros(pop.n_households, dtype=np.int64),
             outputs={
-                "able_to_work": pop.count_h(able),
+                "able_to_work": able_members,
                 "target_members": targets,
                 "zero_employment_household": zero,
                 "must_place_one": zero,

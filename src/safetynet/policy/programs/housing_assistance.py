@@ -20,6 +20,7 @@ from safetynet.policy.engine import (
     register,
 )
 from safetynet.policy.population import FIELDS, Kind, Population, household_field
+from safetynet.policy.programs import shared_facts
 
 household_field(
     "housing_floor_area_per_person",
@@ -66,7 +67,7 @@ class HousingAssistance(Program):
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         member = is_family_member(pop)
-        n = pop.count_h(member)
+        n = shared_facts.family_members(pop, p, t)
         decentral_tekun = pop.any_h(
             member & pop.p("is_tekun_recipient") & ~pop.p("lives_in_institution")
         )
@@ -139,7 +140,7 @@ class HousingAssistance(Program):
             eligible=difficulty,
             amount=subsidy,
             outputs={
-                "members": n,
+                "members": n.copy(),
                 "in_housing_difficulty": difficulty,
                 "rent_subsidy": subsidy,
                 "public_rental_priority": public_rental,

@@ -150,12 +150,18 @@ def basic_insurance_layer(pop: Population, p: Params, t: Trace, cost: IntArray) 
     the annual cap counts what the fund already paid this year.
     """
     pay = np.zeros(pop.n_persons, dtype=np.int64)
-    level = pop.p("medical_hospital_level").astype(np.int64)
-    scheme = pop.p("medical_scheme")
+    # Only persons with a cost are paid (or shown a deductible): the layer is worked out on their
+    # rows alone, each person's payment depending on that person's own values only, so the
+    # result is the same as over every person (most have no stay in hospital).
+    at = np.flatnonzero(cost > 0)
+    level = pop.p("medical_hospital_level")[at].astype(np.int64)
+    scheme = pop.p("medical_scheme")[at]
+    cost_at = cost[at]
+    pay_at = np.zeros(len(at), dtype=np.int64)
     used: list[str] = []
-    deductible_shown = np.zeros(pop.n_persons, dtype=np.int64)
+    deductible_at = np.zeros(len(at), dtype=np.int64)
     for code, prefix in enumerate((RESIDENT_MEDICAL, EMPLOYEE_MEDICAL)):
-        members = (scheme == code) & (cost > 0)
+        members = scheme == code
         if not members.any():
             continue
         names = [prefix + "inpatient." + k for k in ("deductible", "ratio", "annual_cap")]
@@ -168,12 +174,19 @@ def basic_insurance_layer(pop: Population, p: Params, t: Trace, cost: IntArray) 
                     f"parameters {names[0]} and {names[1]} have no value for hospital level {lv}"
                 )
         ded = np.asarray([0] + [int(deductibles.get(str(lv), 0)) for lv in (1, 2, 3)])[level]
-        above = np.maximum(cost - ded, 0)
+        above = np.maximum(cost_at - ded, 0)
         level_ratios = {lv: Decimal(ratios[str(lv)]) for lv in (1, 2, 3) if str(lv) in ratios}
         raw = _times_by_code(above, level, level_ratios, p)
-        capped = _within_cap(raw, p.fen(names[2]), pop.p("medical_basic_paid_ytd"))
-        pay = np.where(members, capped, pay)
-        deductible_shown = np.where(members, ded, deductible_shown)
+        capped = _within_cap(raw, p.fen(names[2]), pop.p("medical_basic_paid_ytd")[at])
+        pay_at = np.where(members, capped, pay_at)
+        deductible_at = np.where(members, ded, deductible_at)
+    pay[at] = pay_at
+
+    def deductible_shown() -> IntArray:
+        shown = np.zeros(pop.n_persons, dtype=np.int64)
+        shown[at] = deductible_at
+        return shown
+
     t.step(
         "basic_deductible",
         "Basic-insurance deductible for this stay (by hospital level and scheme)",

@@ -39,25 +39,26 @@ class ResidentMedical(Program):
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         insured = insured_under(pop, "resident")
         t.step("insured", "Insured under the resident scheme", insured, kind="bool")
-        individual = np.zeros(pop.n_persons, dtype=np.int64)
-        subsidy = np.zeros(pop.n_persons, dtype=np.int64)
+        members = pop.count_h(insured)
+        # Each insured member pays the same contribution and brings the same subsidy: a
+        # household's sums are its insured members times each (exact in int64).
+        individual = subsidy = 0
         if insured.any():
             ind_name, sub_name = (
                 P + "individual_contribution_yearly",
                 P + "government_subsidy_yearly",
             )
-            individual = np.where(insured, p.fen(ind_name), 0).astype(np.int64)
-            subsidy = np.where(insured, p.fen(sub_name), 0).astype(np.int64)
+            individual, subsidy = p.fen(ind_name), p.fen(sub_name)
             t.step(
                 "individual_contribution_yearly",
                 "Individual contribution for the year (before any medical-assistance premium subsidy)",
-                individual,
+                lambda: np.where(insured, individual, 0).astype(np.int64),
                 params=[ind_name],
             )
             t.step(
                 "government_subsidy_yearly",
                 "Government financing subsidy for the year",
-                subsidy,
+                lambda: np.where(insured, subsidy, 0).astype(np.int64),
                 params=[sub_name],
             )
         cost = np.where(insured, pop.p("medical_in_policy_cost"), 0).astype(np.int64)
@@ -68,13 +69,13 @@ class ResidentMedical(Program):
         amount = pop.sum_h(paid)
         t.step("amount", "The fund pays for the inpatient stay", amount)
         return ProgramResult(
-            eligible=pop.any_h(insured),
+            eligible=members > 0,
             amount=amount,
             outputs={
-                "insured_members": pop.count_h(insured),
-                "individual_contribution_yearly": pop.sum_h(individual),
-                "government_subsidy_yearly": pop.sum_h(subsidy),
-                "financing_yearly": pop.sum_h(individual + subsidy),
+                "insured_members": members,
+                "individual_contribution_yearly": members * individual,
+                "government_subsidy_yearly": members * subsidy,
+                "financing_yearly": members * (individual + subsidy),
                 "inpatient_paid": amount,
             },
             person_amount=paid.astype(np.int64),

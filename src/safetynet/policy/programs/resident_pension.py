@@ -5,6 +5,7 @@ See docs/programs/resident_pension.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
@@ -20,7 +21,16 @@ from safetynet.policy.engine import (
     Trace,
     register,
 )
-from safetynet.policy.population import BoolArray, IntArray, Kind, Population, among, person_field
+from safetynet.policy.population import (
+    BoolArray,
+    IntArray,
+    Kind,
+    Population,
+    among,
+    date_to_int,
+    person_field,
+)
+from safetynet.policy.programs.subjects import Subjects
 
 person_field(
     "resident_pension_insured",
@@ -88,63 +98,89 @@ class ResidentPension(Program):
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         insured = pop.p("resident_pension_insured").astype(bool)
-        age = pop.age(p.on)
-        years = pop.p("resident_pension_contribution_years").astype(np.int64)
-        old = insured & (age >= p.int(P + "pension_age"))
-        grandfathered = pop.p("resident_pension_grandfathered").astype(bool)
+        # Nobody but an insured person is paid or contributes: everything is worked out on
+        # their rows (``who.at``) alone, and is 0 for the others as over every person masked.
+        who = Subjects.of(pop, insured)
+        shown = who.spread
+
+        def column(name: str) -> np.ndarray:
+            return who.take(pop.p(name))
+
+        age = np.subtract(date_to_int(p.on), column("birth_date"), dtype=np.int64) // 10000
+        years = column("resident_pension_contribution_years").astype(np.int64)
+        old = age >= p.int(P + "pension_age")
+        grandfathered = column("resident_pension_grandfathered").astype(bool)
         eligible = old & ((years >= p.int(P + "minimum_contribution_years")) | grandfathered)
         t.step(
             "eligible_person",
             "Insured, aged 60 or more, 15 years of contributions (or 60+ when the scheme began)",
-            eligible,
+            lambda: shown(eligible),
             kind="bool",
             params=[P + "pension_age", P + "minimum_contribution_years"],
         )
-        central, top_up, increment, account = self._pension(pop, p, t, eligible, years)
+        # The pension is worked out for the eligible alone (0 for every other person).
+        paid = who.within(eligible)
+
+        def their_column(name: str) -> np.ndarray:
+            return paid.take(pop.p(name))
+
+        central, top_up, increment, account = self._pension(
+            their_column, p, t, np.ones(len(paid.at), np.bool_), years[eligible], paid.spread
+        )
         pension = self.round_amount(central + top_up + increment + account, p)
-        pension = np.where(eligible, pension, 0).astype(np.int64)
+        pension = pension.astype(np.int64)
         t.step(
             "amount",
             "Monthly residents' pension",
-            pension,
+            lambda: paid.spread(pension),
             formula="central minimum + local top-up + long-contribution increment + account ÷ 139",
         )
-        contribution, subsidy, valid, state_paid = self._contributions(pop, p, t, insured & ~old)
+        severe = is_severely_disabled(pop)[who.at]
+        contribution, subsidy, valid, state_paid = self._contributions(
+            column, p, t, ~old, severe, shown
+        )
+        sum_h = who.sum_h
         return ProgramResult(
-            eligible=pop.any_h(eligible),
-            amount=pop.sum_h(pension),
+            eligible=paid.any_h(np.ones(len(paid.at), np.bool_)),
+            amount=paid.sum_h(pension),
             outputs={
-                "central_basic_pension": pop.sum_h(central),
-                "local_top_up": pop.sum_h(top_up),
-                "long_contribution_increment": pop.sum_h(increment),
-                "basic_pension": pop.sum_h(central + top_up + increment),
-                "account_pension": pop.sum_h(account),
-                "contribution_yearly": pop.sum_h(contribution),
-                "contribution_subsidy_yearly": pop.sum_h(subsidy),
-                "government_paid_contribution_yearly": pop.sum_h(state_paid),
-                "contribution_tier_valid": ~pop.any_h(~valid),
+                "central_basic_pension": paid.sum_h(central),
+                "local_top_up": paid.sum_h(top_up),
+                "long_contribution_increment": paid.sum_h(increment),
+                "basic_pension": paid.sum_h(central + top_up + increment),
+                "account_pension": paid.sum_h(account),
+                "contribution_yearly": sum_h(contribution),
+                "contribution_subsidy_yearly": sum_h(subsidy),
+                "government_paid_contribution_yearly": sum_h(state_paid),
+                "contribution_tier_valid": ~who.any_h(~valid),
             },
-            person_amount=pension,
+            person_amount=paid.spread(pension),
         )
 
     def _pension(
-        self, pop: Population, p: Params, t: Trace, who: BoolArray, years: IntArray
+        self,
+        column: Callable[[str], np.ndarray],
+        p: Params,
+        t: Trace,
+        who: BoolArray,
+        years: IntArray,
+        shown: Callable[[np.ndarray], np.ndarray],
     ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        zero = np.zeros(pop.n_persons, dtype=np.int64)
+        zero = np.zeros(len(who), dtype=np.int64)
         if not who.any():
             return zero, zero, zero, zero
         central = np.where(who, p.fen(P + "central_minimum_monthly"), 0).astype(np.int64)
         t.step(
             "central_basic_pension",
             "Central minimum basic pension (中央确定的基础养老金最低标准)",
-            central,
+            lambda: shown(central),
             params=[P + "central_minimum_monthly"],
         )
         top_up = np.where(who, p.fen(P + "local_top_up_monthly"), 0).astype(np.int64)
         t.step(
             "local_top_up",
             "Local top-up of the basic pension",
-            top_up,
+            lambda: shown(top_up),
             params=[P + "local_top_up_monthly"],
         )
         extra_years = np.where(
@@ -158,7 +194,7 @@ class ResidentPension(Program):
             t.step(
                 "long_contribution_increment",
                 "Long-contribution increment (长缴多得) for years beyond 15",
-                increment,
+                lambda: shown(increment),
                 formula="(contribution years − 15) × increment per year",
                 params=[
                     P + "long_contribution_from_years",
@@ -166,25 +202,31 @@ class ResidentPension(Program):
                 ],
             )
         divisor = p.int(P + "account_divisor")
-        balance = pop.p("resident_pension_account_balance").astype(np.int64)
+        balance = column("resident_pension_account_balance").astype(np.int64)
         mode = p.rounding("common.rounding.mode")
         account = np.where(who, div_round(balance, divisor, mode), 0).astype(np.int64)
         t.step(
             "account_pension",
             "Personal-account pension",
-            account,
+            lambda: shown(account),
             formula=f"account balance ÷ {divisor}",
             params=[P + "account_divisor"],
         )
         return central, top_up, increment, account
 
     def _contributions(
-        self, pop: Population, p: Params, t: Trace, who: BoolArray
+        self,
+        column: Callable[[str], np.ndarray],
+        p: Params,
+        t: Trace,
+        who: BoolArray,
+        severely_disabled: BoolArray,
+        shown: Callable[[np.ndarray], np.ndarray],
     ) -> tuple[IntArray, IntArray, BoolArray, IntArray]:
-        zero = np.zeros(pop.n_persons, dtype=np.int64)
-        valid = np.ones(pop.n_persons, dtype=bool)
-        chosen = np.where(who, pop.p("resident_pension_contribution_yearly"), 0).astype(np.int64)
-        severe = who & is_severely_disabled(pop)
+        zero = np.zeros(len(who), dtype=np.int64)
+        valid = np.ones(len(who), dtype=bool)
+        chosen = np.where(who, column("resident_pension_contribution_yearly"), 0).astype(np.int64)
+        severe = who & severely_disabled
         if not (chosen > 0).any() and not severe.any():
             return zero, zero, valid, zero
         tiers = np.asarray(
@@ -192,25 +234,26 @@ class ResidentPension(Program):
             dtype=np.int64,
         )
         contributing = chosen > 0
-        valid = ~contributing | among(chosen, tiers)
+        valid = np.ones(len(who), dtype=bool)  # a tier is checked where a contribution is chosen
+        valid[contributing] = among(chosen[contributing], tiers)
         t.step(
             "contribution_tier_valid",
             "The contribution is one of the tiers (otherwise no subsidy is computed)",
-            valid,
+            lambda: ~shown(~valid),
             kind="bool",
             params=[P + "contribution_tiers_yearly"],
         )
         subsidy = zero
         counted = contributing & valid
         if counted.any():
-            subsidy = np.zeros(pop.n_persons, dtype=np.int64)
+            subsidy = np.zeros(len(who), dtype=np.int64)
             for threshold, amount in p.value(P + "contribution_subsidy_yearly"):
                 reached = counted & (chosen >= int(Decimal(threshold) * 100))
                 subsidy = np.where(reached, int(amount), subsidy)
             t.step(
                 "contribution_subsidy",
                 "Government contribution subsidy per year (缴费补贴)",
-                subsidy,
+                lambda: shown(subsidy),
                 formula="at least 30 a year; at least 60 for tiers of 500 and above",
                 params=[P + "contribution_subsidy_yearly"],
             )
@@ -221,7 +264,7 @@ class ResidentPension(Program):
             t.step(
                 "government_paid_contribution",
                 "Contribution paid by the local government for a severely disabled person",
-                state_paid,
+                lambda: shown(state_paid),
                 formula="lowest tier × share paid by the government",
                 params=[P + "disabled_minimum_tier_share", P + "contribution_tiers_yearly"],
             )

@@ -33,6 +33,7 @@ from safetynet.policy.population import (
     date_to_int,
     person_field,
 )
+from safetynet.policy.programs.subjects import Subjects
 
 CATEGORIES = ("man", "woman_55", "woman_50")
 MAN, WOMAN_55, WOMAN_50 = 0, 1, 2
@@ -110,12 +111,20 @@ def yyyymm_to_index(value: int) -> int:
 def pension_category(pop: Population) -> tuple[IntArray, BoolArray]:
     """Each person's category code (0 man, 1 woman_55, 2 woman_50) and whether the given category
     contradicts the person's sex (a man in a woman's category or the reverse)."""
-    raw = pop.p("pension_category").astype(np.int64)  # 0 auto, 1 man, 2 woman_55, 3 woman_50
-    female = pop.p("sex") == FIELDS.get("sex").code("female")
+    return _category(pop.p("pension_category"), pop.p("sex"))
+
+
+def _category(given: np.ndarray, sex: np.ndarray) -> tuple[IntArray, BoolArray]:
+    """``pension_category`` of persons with these categories and sexes."""
+    raw = given.astype(np.int64)  # 0 auto, 1 man, 2 woman_55, 3 woman_50
+    female = sex == FIELDS.get("sex").code("female")
     auto = np.where(female, WOMAN_55, MAN)
     category: IntArray = np.where(raw == 0, auto, raw - 1).astype(np.int64)
     conflict: BoolArray = (raw != 0) & (female != (category != MAN))
     return category, conflict
+
+
+_CODES = np.arange(len(CATEGORIES), dtype=np.int64)  # each category once
 
 
 def _by_category(table: dict[str, int], category: IntArray) -> IntArray:
@@ -126,23 +135,75 @@ def _by_category(table: dict[str, int], category: IntArray) -> IntArray:
 
 @dataclass
 class Retirement:
-    """Per-person retirement facts (month indices; 0 where not a subject)."""
+    """Retirement facts (month indices). ``subject``: employee-pension insured persons whose
+    category agrees with their sex; the facts are worked out for them alone (``who``: their rows;
+    the ``*_at`` arrays, one value per subject) and are 0 for everybody else (the properties
+    without ``_at`` give them per person)."""
 
     subject: BoolArray
-    category: IntArray
+    category_at: IntArray
     category_conflict: BoolArray
-    original: IntArray
-    delay: IntArray
-    statutory: IntArray
-    effective: IntArray
-    flexible_allowed: BoolArray
-    earliest: IntArray
-    latest: IntArray
-    age_at_retirement: IntArray  # months, at the effective retirement month
-    minimum: IntArray  # minimum contribution months for the effective retirement year
-    contribution_months: IntArray  # paid + deemed
-    minimum_met: BoolArray
-    reached: BoolArray  # the calculation month is at or after the effective retirement month
+    who: Subjects
+    original_at: IntArray
+    delay_at: IntArray
+    statutory_at: IntArray
+    effective_at: IntArray
+    flexible_allowed_at: BoolArray
+    earliest_at: IntArray
+    latest_at: IntArray
+    age_at_retirement_at: IntArray  # months, at the effective retirement month
+    minimum_at: IntArray  # minimum contribution months for the effective retirement year
+    contribution_months_at: IntArray  # paid + deemed
+    minimum_met_at: BoolArray
+    reached_at: BoolArray  # the calculation month is at or after the effective retirement month
+
+    @property
+    def original(self) -> IntArray:
+        return self.who.spread(self.original_at)
+
+    @property
+    def delay(self) -> IntArray:
+        return self.who.spread(self.delay_at)
+
+    @property
+    def statutory(self) -> IntArray:
+        return self.who.spread(self.statutory_at)
+
+    @property
+    def effective(self) -> IntArray:
+        return self.who.spread(self.effective_at)
+
+    @property
+    def flexible_allowed(self) -> BoolArray:
+        return self.who.spread(self.flexible_allowed_at)
+
+    @property
+    def earliest(self) -> IntArray:
+        return self.who.spread(self.earliest_at)
+
+    @property
+    def latest(self) -> IntArray:
+        return self.who.spread(self.latest_at)
+
+    @property
+    def age_at_retirement(self) -> IntArray:
+        return self.who.spread(self.age_at_retirement_at)
+
+    @property
+    def minimum(self) -> IntArray:
+        return self.who.spread(self.minimum_at)
+
+    @property
+    def contribution_months(self) -> IntArray:
+        return self.who.spread(self.contribution_months_at)
+
+    @property
+    def minimum_met(self) -> BoolArray:
+        return self.who.spread(self.minimum_met_at)
+
+    @property
+    def reached(self) -> BoolArray:
+        return self.who.spread(self.reached_at)
 
 
 def statutory_retirement(
@@ -153,29 +214,51 @@ def statutory_retirement(
     delay = 0 when k < 0, else min(cap, ⌊k / step⌋ + 1), with k = original month − reference
     month (January 2025) — the step rule of the 2024 NPCSC decision and its annexed measures."""
     born = month_index(pop.p("birth_date"))
+    return _statutory(p, t, born, category, subject, lambda values: values)
+
+
+def _statutory(
+    p: Params,
+    t: Trace,
+    born: IntArray,
+    category: IntArray,
+    subject: BoolArray,
+    shown: Callable[[np.ndarray], np.ndarray],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """``statutory_retirement`` for persons born in the months ``born`` (indices), with the
+    delay only for ``subject``; ``shown`` makes a step's values per person of the population
+    (the identity when these are every person)."""
     original = born + _by_category(p.table(P + "original_age_months"), category)
     cap = _by_category(p.table(P + "delay_cap_months"), category)
     names = [P + "original_age_months", P + "delay_cap_months"]
-    delay = np.zeros(pop.n_persons, dtype=np.int64)
+    delay = np.zeros(len(born), dtype=np.int64)
     if (subject & (cap > 0)).any():
-        step = _by_category(p.table(P + "delay_step_months"), category)
+        steps = np.maximum(_by_category(p.table(P + "delay_step_months"), _CODES), 1)
         reference = yyyymm_to_index(p.int(P + "delay_reference_month"))
         k = original - reference
-        delay = np.where(k < 0, 0, np.minimum(cap, k // np.maximum(step, 1) + 1))
+        # One step per category: k is divided by each distinct step as a number (a division by
+        # a column of divisors is many times slower), each person keeping the quotient by theirs.
+        distinct = sorted(set(steps.tolist()))
+        quotient = k // distinct[0]
+        if len(distinct) > 1:
+            step = steps[category]
+            for value in distinct[1:]:
+                quotient = np.where(step == value, k // value, quotient)
+        delay = np.where(k < 0, 0, np.minimum(cap, quotient + 1))
         names += [P + "delay_step_months", P + "delay_reference_month"]
     delay = np.where(subject, delay, 0).astype(np.int64)
     statutory = original + delay
     t.step(
         "original_retirement_month",
         "Original retirement month (birth month + original age 60 / 55 / 50)",
-        lambda: yyyymm(np.where(subject, original, 0)),
+        lambda: yyyymm(shown(np.where(subject, original, 0))),
         kind="int",
         params=[P + "original_age_months"],
     )
     t.step(
         "delay_months",
         "Delay under the 2024 reform, in months",
-        delay,
+        lambda: shown(delay),
         kind="int",
         formula="k = original month − January 2025; k < 0 → 0, else min(cap, ⌊k ÷ step⌋ + 1)",
         params=names,
@@ -183,11 +266,14 @@ def statutory_retirement(
     t.step(
         "statutory_retirement_month",
         "Statutory retirement month (YYYYMM)",
-        lambda: yyyymm(np.where(subject, statutory, 0)),
+        lambda: yyyymm(shown(np.where(subject, statutory, 0))),
         kind="int",
         formula="original month + delay",
     )
     return original, delay, statutory
+
+
+_YEARS_LOOKED_UP = 256  # beyond this many persons, a span of fewer years is searched year by year
 
 
 def minimum_contribution_months(p: Params, year: IntArray) -> IntArray:
@@ -199,6 +285,13 @@ def minimum_contribution_months(p: Params, year: IntArray) -> IntArray:
         # Rows by ascending year (as the scale is written): each year takes the last row that has
         # started, found by one search instead of a pass per row.
         months = np.array([0, *(int(m) for _, m in rows)], dtype=np.int64)
+        if len(year) > _YEARS_LOOKED_UP:
+            low, high = int(year.min()), int(year.max())
+            if high - low < _YEARS_LOOKED_UP:
+                # Many persons, few distinct years: each year searched once, then looked up.
+                each = months[np.searchsorted(starts, np.arange(low, high + 1), side="right")]
+                by_year: IntArray = each[year - low]
+                return by_year
         found: IntArray = months[np.searchsorted(starts, year, side="right")]
         return found
     out = np.zeros(len(year), dtype=np.int64)
@@ -222,14 +315,18 @@ def retirement(pop: Population, p: Params, t: Trace) -> Retirement:
 
 def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     insured = pop.p("employee_pension_insured").astype(bool)
-    born_int = pop.p("birth_date").astype(np.int64)
-    if (insured & (born_int > date_to_int(p.on))).any():
+    birth = pop.p("birth_date")
+    covered = Subjects.of(pop, insured)
+    if (covered.take(birth) > date_to_int(p.on)).any():
         raise InputError(
             "birth_date",
             f"an insured person's birth date is after the date of calculation {p.on.isoformat()}",
         )
-    category, conflict = pension_category(pop)
-    conflict &= insured
+    # The category matters for the insured alone (a conflict is flagged for them only).
+    category, conflicting = _category(
+        covered.take(pop.p("pension_category")), covered.take(pop.p("sex"))
+    )
+    conflict = covered.spread(conflicting)
     subject: BoolArray = insured & ~conflict
     t.step(
         "category_conflict",
@@ -237,40 +334,49 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
         conflict,
         kind="bool",
     )
-    original, delay, statutory = statutory_retirement(pop, p, t, category, subject)
+    # Every fact below is 0 (or false) for a person who is not a subject: each is worked out on
+    # the subjects' rows alone, from their own values (``who.spread`` shows them per person).
+    who = covered.within(~conflicting)
+    at, shown = who.at, who.spread
+    born = month_index(birth[at])
+    everyone = np.ones(len(at), dtype=np.bool_)
+    original, delay, statutory = _statutory(p, t, born, category[~conflicting], everyone, shown)
     now = date_month_index(p.on)
-    contributed = pop.p("employee_pension_contribution_months") + pop.p(
-        "employee_pension_deemed_months"
+    contributed = (
+        pop.p("employee_pension_contribution_months")[at]
+        + pop.p("employee_pension_deemed_months")[at]
     )
     t.step(
         "contribution_months",
         "Contribution months, paid plus deemed",
-        lambda: np.where(subject, contributed, 0),
+        lambda: shown(contributed),
         kind="int",
     )
 
     max_early = p.int(P + "flexible.max_early_months")
     max_late = p.int(P + "flexible.max_late_months")
-    earliest = np.where(subject, np.maximum(statutory - max_early, original), 0)
-    latest = np.where(subject, statutory + max_late, 0)
-    request = pop.p("retirement_flexible_months").astype(np.int64)
+    earliest = np.maximum(statutory - max_early, original)
+    latest = statutory + max_late
+    request = pop.p("retirement_flexible_months")[at].astype(np.int64)
     wanted = statutory + request
     early_ok = (request < 0) & (wanted >= earliest)
-    early_ok &= contributed >= minimum_contribution_months(p, wanted // 12)
+    early = np.flatnonzero(request < 0)  # the minimum matters only for an earlier retirement
+    early_ok[early] &= contributed[early] >= minimum_contribution_months(p, wanted[early] // 12)
     late_ok = (request > 0) & (wanted <= latest)
     if p.flag(P + "flexible.late_needs_employer_consent"):
-        late_ok &= pop.p("retirement_employer_consents").astype(bool)
-    allowed: BoolArray = subject & ((request == 0) | early_ok | late_ok)
-    effective = np.where(subject, np.where(allowed, wanted, statutory), 0)
+        late_ok &= pop.p("retirement_employer_consents")[at].astype(bool)
+    allowed: BoolArray = (request == 0) | early_ok | late_ok
+    effective = np.where(allowed, wanted, statutory)
     t.step(
         "flexible_window",
         "Flexible retirement window: earliest and latest month (YYYYMM)",
-        np.asarray(
-            [f"{a}–{b}" for a, b in zip(yyyymm(earliest), yyyymm(latest), strict=True)],
+        lambda: np.asarray(
+            [
+                f"{a}–{b}"
+                for a, b in zip(yyyymm(shown(earliest)), yyyymm(shown(latest)), strict=True)
+            ],
             dtype=object,
-        )
-        if t.enabled
-        else earliest,
+        ),
         kind="text",
         formula="earliest = max(statutory − 36 months, original month) once the minimum is met; "
         "latest = statutory + 36 months with the employer's consent",
@@ -283,7 +389,7 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     t.step(
         "flexible_request_allowed",
         "The requested flexible retirement (if any) is within the rules",
-        allowed,
+        lambda: shown(allowed),
         kind="bool",
         formula="early: not before the earliest month and minimum met; late: not after the "
         "latest month and the employer consents; otherwise the statutory month applies",
@@ -291,62 +397,46 @@ def _retirement(pop: Population, p: Params, t: Trace) -> Retirement:
     t.step(
         "effective_retirement_month",
         "Retirement month that applies (YYYYMM)",
-        lambda: yyyymm(effective),
+        lambda: yyyymm(shown(effective)),
         kind="int",
     )
-    born = month_index(born_int)
-    minimum = np.where(subject, minimum_contribution_months(p, effective // 12), 0)
-    minimum_met: BoolArray = subject & (contributed >= minimum)
+    minimum = minimum_contribution_months(p, effective // 12)
+    minimum_met: BoolArray = contributed >= minimum
     t.step(
         "minimum_contribution_months",
         "Minimum contribution months for the retirement year",
-        minimum,
+        lambda: shown(minimum),
         kind="int",
         params=[P + "minimum_contribution_months_by_year"],
     )
-    t.step("minimum_met", "Minimum contribution months met", minimum_met, kind="bool")
-    reached: BoolArray = subject & (now >= effective)
+    t.step(
+        "minimum_met", "Minimum contribution months met", lambda: shown(minimum_met), kind="bool"
+    )
+    reached: BoolArray = now >= effective
     t.step(
         "retirement_reached",
         "The retirement month has been reached by the date",
-        reached,
+        lambda: shown(reached),
         kind="bool",
     )
     return Retirement(
         subject=subject,
-        category=category,
+        category_at=category[~conflicting],
         category_conflict=conflict,
-        original=np.where(subject, original, 0),
-        delay=delay,
-        statutory=np.where(subject, statutory, 0),
-        effective=effective,
-        flexible_allowed=allowed,
-        earliest=earliest,
-        latest=latest,
-        age_at_retirement=np.where(subject, effective - born, 0),
-        minimum=minimum,
-        contribution_months=np.where(subject, contributed, 0),
-        minimum_met=minimum_met,
-        reached=reached,
+        who=who,
+        original_at=original,
+        delay_at=delay,
+        statutory_at=statutory,
+        effective_at=effective,
+        flexible_allowed_at=allowed,
+        earliest_at=earliest,
+        latest_at=latest,
+        age_at_retirement_at=effective - born,
+        minimum_at=minimum,
+        contribution_months_at=contributed.astype(np.int64),
+        minimum_met_at=minimum_met,
+        reached_at=reached,
     )
-
-
-def first_member_value(pop: Population, mask: BoolArray) -> Callable[[np.ndarray], IntArray]:
-    """A function giving, for a person column, the value of the first person in each household
-    for whom ``mask`` holds (0 if none); the first persons are found once, for every column."""
-    n = pop.n_persons
-    rows = np.arange(n, dtype=np.int64)
-    first = np.minimum.reduceat(np.where(mask, rows, n), pop.starts) if n else rows
-    none = first == n  # households where nobody is in ``mask``
-    at = np.where(none, 0, first)  # any row for them: their value is set to 0 below
-
-    def value(values: np.ndarray) -> IntArray:
-        # One value per household is gathered; the person column is never copied.
-        out: IntArray = np.asarray(values)[at].astype(np.int64)
-        out[none] = 0
-        return out
-
-    return value
 
 
 @register
@@ -366,34 +456,33 @@ class RetirementAge(Program):
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         r = retirement(pop, p, t)
-        can_retire = r.reached & r.minimum_met
+        who = r.who  # everything below is per subject: 0 for the others (``Subjects``)
+        can_retire = r.reached_at & r.minimum_met_at
         t.step(
             "eligible",
             "Reached the retirement month with the minimum contribution months",
-            can_retire,
+            lambda: who.spread(can_retire),
             kind="bool",
         )
-        s = r.subject
-
-        first = first_member_value(pop, s)
+        first = who.first_value
 
         return ProgramResult(
-            eligible=pop.any_h(can_retire),
+            eligible=who.any_h(can_retire),
             amount=np.zeros(pop.n_households, dtype=np.int64),
             outputs={
-                "retirement_year_month": yyyymm(first(r.statutory)),
-                "delay_months": first(r.delay),
+                "retirement_year_month": yyyymm(first(r.statutory_at)),
+                "delay_months": first(r.delay_at),
                 "age_at_retirement_months": first(
-                    np.where(s, r.statutory, 0) - np.where(s, month_index(pop.p("birth_date")), 0)
+                    r.statutory_at - month_index(pop.p("birth_date")[who.at])
                 ),
                 "minimum_contribution_months": first(
-                    np.where(s, minimum_contribution_months(p, r.statutory // 12), 0)
+                    minimum_contribution_months(p, r.statutory_at // 12)
                 ),
-                "earliest_flexible_month": yyyymm(first(r.earliest)),
-                "latest_flexible_month": yyyymm(first(r.latest)),
-                "effective_retirement_month": yyyymm(first(r.effective)),
-                "flexible_request_allowed": first(r.flexible_allowed).astype(bool),
-                "minimum_met": first(r.minimum_met).astype(bool),
+                "earliest_flexible_month": yyyymm(first(r.earliest_at)),
+                "latest_flexible_month": yyyymm(first(r.latest_at)),
+                "effective_retirement_month": yyyymm(first(r.effective_at)),
+                "flexible_request_allowed": first(r.flexible_allowed_at).astype(bool),
+                "minimum_met": first(r.minimum_met_at).astype(bool),
                 "category_conflict": pop.any_h(r.category_conflict),
             },
         )

@@ -34,14 +34,14 @@ from safetynet.policy.engine import (
     register,
 )
 from safetynet.policy.population import (
-    BoolArray,
     IntArray,
     Kind,
     Population,
     date_to_int,
     household_field,
 )
-from safetynet.policy.programs.dibao import counted_income_per_person
+from safetynet.policy.programs import shared_facts
+from safetynet.policy.programs.dibao import household_counted_income
 
 SPENDING_FIELDS = (
     (
@@ -118,7 +118,7 @@ class RigidExpenditure(Program):
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         member = is_family_member(pop)
-        n = pop.count_h(member)
+        n = shared_facts.family_members(pop, p, t)
         t.step("members", "Co-residing family members", n, kind="int")
 
         enrolled = (
@@ -134,7 +134,7 @@ class RigidExpenditure(Program):
             kind="bool",
         )
 
-        income = self._income_12m(pop, p, t, member)
+        income = self._income_12m(pop, p, t)
         reference = prev_year_disposable_income(pop, p, t)
         income_ok = (n > 0) & (income < reference * n)
         t.step(
@@ -204,7 +204,7 @@ class RigidExpenditure(Program):
             eligible=recognised,
             amount=np.zeros(pop.n_households, dtype=np.int64),
             outputs={
-                "members": n,
+                "members": n.copy(),
                 "not_enrolled": not_enrolled,
                 "income_12m": income,
                 "income_below_reference": income_ok,
@@ -217,14 +217,12 @@ class RigidExpenditure(Program):
         )
 
     @staticmethod
-    def _income_12m(pop: Population, p: Params, t: Trace, member: BoolArray) -> IntArray:
+    def _income_12m(pop: Population, p: Params, t: Trace) -> IntArray:
         given = pop.h("rigid_household_income_12m")
         missing = given < 0
         income = given.astype(np.int64)
         if missing.any():
-            monthly = np.maximum(
-                pop.sum_h(np.where(member, counted_income_per_person(pop, p, t), 0)), 0
-            )
+            monthly = household_counted_income(pop, p, t)
             income = np.where(missing, monthly * 12, income).astype(np.int64)
         t.step(
             "income_12m",

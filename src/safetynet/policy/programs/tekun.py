@@ -32,7 +32,9 @@ from safetynet.policy.population import (
     Population,
     person_field,
 )
+from safetynet.policy.programs import shared_facts
 from safetynet.policy.programs.dibao import counted_income_per_person
+from safetynet.policy.programs.subjects import Subjects
 
 # Art. 8 of the 2021 measures: the situation of the person's statutory supporter(s)
 # (赡养、抚养、扶养义务人). "none" = no statutory supporter at all; "able" = a supporter able to
@@ -139,8 +141,8 @@ def _by_area(
     """Per person: the urban or the rural value, and whether that value is set."""
     urban_set = urban_value is not None
     rural_set = rural_value is not None
-    values = np.where(rural, rural_value or 0, urban_value or 0).astype(np.int64)
-    is_set = np.where(rural, rural_set, urban_set).astype(np.bool_)
+    values = np.where(rural, rural_value or 0, urban_value or 0).astype(np.int64, copy=False)
+    is_set = np.where(rural, rural_set, urban_set).astype(np.bool_, copy=False)
     return values, is_set
 
 
@@ -168,12 +170,12 @@ class Tekun(Program):
 
     def compute(self, pop: Population, p: Params, t: Trace) -> ProgramResult:
         member = is_family_member(pop)
-        age = pop.age(p.on)
+        age = shared_facts.age(pop, p, t)
         rural = self._rural_standard_applies(pop, t)
 
         no_labour = self._no_labour_capacity(pop, p, t, age)
         dibao_std = self._dibao_standard(p, t, rural)
-        no_livelihood = self._no_livelihood(pop, p, t, dibao_std, member)
+        no_livelihood = self._no_livelihood(pop, p, t, dibao_std)
         no_supporter = self._no_able_supporter(pop, p, t)
         chose_child = pop.p("tekun_chose_child_allowance") & (age < p.int(P + "minor_age_limit"))
         t.step(
@@ -191,8 +193,11 @@ class Tekun(Program):
             kind="bool",
         )
 
-        basic = self._basic_living(pop, p, t, dibao_std, rural)
-        care, tier = self._care(pop, p, t)
+        # Only eligible persons are paid: the standards are worked out on their rows alone
+        # (``who.at``; every person when explained, whose steps show every member's standards).
+        who = Subjects.of(pop, np.ones(pop.n_persons, np.bool_) if t.enabled else eligible)
+        basic = self._basic_living(pop, p, t, dibao_std, rural, who.at)
+        care, tier = self._care(pop, p, t, who.at)
         concentrated = pop.p("lives_in_institution")
         t.step(
             "concentrated",
@@ -200,28 +205,31 @@ class Tekun(Program):
             concentrated,
             kind="bool",
         )
-        person_amount = self.round_amount(np.where(eligible, basic + care, 0).astype(np.int64), p)
+        paid = eligible[who.at]
+        paid_amount = self.round_amount(np.where(paid, basic + care, 0).astype(np.int64), p)
+        person_amount = who.spread(paid_amount)
         t.step(
             "person_amount",
             "Monthly tekun support per person",
             person_amount,
             formula="basic living standard + care standard",
         )
-        amount = pop.sum_h(person_amount)
-        eligible_h = pop.any_h(eligible)
+        amount = who.sum_h(paid_amount)
+        eligible_h = who.any_h(paid)
         t.step("eligible", "Someone in the household is tekun", eligible_h, kind="bool")
         t.step("amount", "Monthly tekun support of the household", amount)
+        institution = concentrated[who.at]
         return ProgramResult(
             eligible=eligible_h,
             amount=amount,
             outputs={
-                "tekun_persons": pop.count_h(eligible),
-                "basic_living": pop.sum_h(np.where(eligible, basic, 0)),
-                "care": pop.sum_h(np.where(eligible, care, 0)),
-                "fully_lost_persons": pop.count_h(eligible & (tier == 2)),
-                "partially_lost_persons": pop.count_h(eligible & (tier == 1)),
-                "concentrated_persons": pop.count_h(eligible & concentrated),
-                "decentralised_persons": pop.count_h(eligible & ~concentrated),
+                "tekun_persons": who.sum_h(paid),
+                "basic_living": who.sum_h(np.where(paid, basic, 0)),
+                "care": who.sum_h(np.where(paid, care, 0)),
+                "fully_lost_persons": who.sum_h(paid & (tier == 2)),
+                "partially_lost_persons": who.sum_h(paid & (tier == 1)),
+                "concentrated_persons": who.sum_h(paid & institution),
+                "decentralised_persons": who.sum_h(paid & ~institution),
             },
             person_amount=person_amount,
         )
@@ -267,11 +275,17 @@ class Tekun(Program):
         category = pop.p("disability_category")
         f = FIELDS.get("disability_category")
         disabled = np.zeros(pop.n_persons, dtype=np.bool_)
+        # Only a person with a grade (≥ 1) can be disabled at a listed one: the categories are
+        # compared for them alone (the others stay false, as over every person).
+        graded = np.flatnonzero(grade >= 1)
+        graded_grade, graded_category = grade[graded], category[graded]
+        graded_disabled = np.zeros(len(graded), dtype=np.bool_)
         grade_params = []
         for cat in NO_LABOUR_DISABILITY:
             name = f"{P}no_labour_capacity_max_grade.{cat}"
             grade_params.append(name)
-            disabled |= (category == f.code(cat)) & (grade >= 1) & (grade <= p.int(name))
+            graded_disabled |= (graded_category == f.code(cat)) & (graded_grade <= p.int(name))
+        disabled[graded] = graded_disabled
         other = pop.p("tekun_other_no_labour_capacity")
         studying = (
             pop.p("is_tekun_recipient")
@@ -304,14 +318,14 @@ class Tekun(Program):
         p: Params,
         t: Trace,
         dibao_std: IntArray,
-        member: BoolArray,
     ) -> BoolArray:
         income = counted_income_per_person(pop, p, t)
         # The dibao rules may count the central resident pension; tekun never does (art. 6).
         dibao_excludes = p.flag("assistance.dibao.income_excluded.resident_pension_central")
         if p.flag(P + "income_excluded.resident_pension_central") and not dibao_excludes:
             income = income - pop.p("resident_pension_central")
-        income = income - pop.p("tekun_exempt_income")
+        if not pop.is_unset_zero("tekun_exempt_income"):  # nothing to take off where nobody has any
+            income = income - pop.p("tekun_exempt_income")
         t.step(
             "tekun_income",
             "Own counted income per month under the tekun rules",
@@ -330,13 +344,13 @@ class Tekun(Program):
             income_ok,
             kind="bool",
         )
-        assets_ok = pop.to_p(self._assets_ok(pop, p, t, member))
+        assets_ok = pop.to_p(self._assets_ok(pop, p, t))
         no_livelihood: BoolArray = income_ok & assets_ok
         return no_livelihood
 
-    def _assets_ok(self, pop: Population, p: Params, t: Trace, member: BoolArray) -> BoolArray:
+    def _assets_ok(self, pop: Population, p: Params, t: Trace) -> BoolArray:
         """Art. 7: property rules are set by the city; the person's share of household assets."""
-        n = np.maximum(pop.count_h(member), 1)
+        n = np.maximum(shared_facts.family_members(pop, p, t), 1)
         return assets_within_limits(
             pop,
             p,
@@ -372,10 +386,18 @@ class Tekun(Program):
     # -- standards -------------------------------------------------------------------------------
 
     def _basic_living(
-        self, pop: Population, p: Params, t: Trace, dibao_std: IntArray, rural: BoolArray
+        self,
+        pop: Population,
+        p: Params,
+        t: Trace,
+        dibao_std: IntArray,
+        rural: BoolArray,
+        at: IntArray,
     ) -> IntArray:
+        """The basic living standard of the persons of rows ``at``; the local values read are
+        those some person of the population needs (the same whatever the rows)."""
         multiple = p.ratio(P + "basic_living_multiple")
-        floor = self.times(dibao_std, multiple, p)
+        floor = self.times(dibao_std[at], multiple, p)
         t.step(
             "basic_living_floor",
             "Floor of the basic living standard",
@@ -393,20 +415,20 @@ class Tekun(Program):
             return optional_fen(p, P + suffix)
 
         home, home_set = _by_area(
-            rural,
+            rural[at],
             local("basic_living_monthly_urban", need_urban),
             local("basic_living_monthly_rural", need_rural),
         )
         institution = pop.p("lives_in_institution")
         if institution.any():
             inst, inst_set = _by_area(
-                rural,
+                rural[at],
                 local(
                     "basic_living_monthly_concentrated_urban", bool((~rural & institution).any())
                 ),
                 local("basic_living_monthly_concentrated_rural", bool((rural & institution).any())),
             )
-            use_inst = institution & inst_set
+            use_inst = institution[at] & inst_set
             home = np.where(use_inst, inst, home)
             home_set = home_set | use_inst
         local_std = np.where(home_set, home, 0)
@@ -425,8 +447,11 @@ class Tekun(Program):
         )
         return basic
 
-    def _care(self, pop: Population, p: Params, t: Trace) -> tuple[IntArray, IntArray]:
-        failed = pop.p("tekun_selfcare_items_failed")
+    def _care(
+        self, pop: Population, p: Params, t: Trace, at: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """The self-care tier and the care standard of the persons of rows ``at``."""
+        failed = pop.p("tekun_selfcare_items_failed")[at]
         partial_from = p.int(P + "selfcare.partially_lost_from")
         full_from = p.int(P + "selfcare.fully_lost_from")
         tier = np.where(failed >= full_from, 2, np.where(failed >= partial_from, 1, 0))

@@ -13,7 +13,6 @@ import numpy as np
 from safetynet.policy.common import (
     assets_within_limits,
     dibao_standard,
-    is_family_member,
     prev_year_disposable_income,
 )
 from safetynet.policy.engine import (
@@ -34,7 +33,8 @@ from safetynet.policy.population import (
     Population,
     household_field,
 )
-from safetynet.policy.programs.dibao import counted_income_per_person
+from safetynet.policy.programs import shared_facts
+from safetynet.policy.programs.dibao import household_counted_income
 
 household_field(
     "temporary_assistance_type",
@@ -88,7 +88,7 @@ class TemporaryAssistance(Program):
         spending = kind == f.code("spending")
         t.step("emergency_type", "Emergency type (急难型)", emergency, kind="bool")
         t.step("spending_type", "Spending type (支出型)", spending, kind="bool")
-        n = pop.count_h(is_family_member(pop))
+        n = shared_facts.family_members(pop, p, t)
         t.step("members", "Co-residing family members", n, kind="int")
         need = pop.h("temporary_assistance_need")
         t.step("need", "Assessed hardship to cover for this event", need)
@@ -176,10 +176,7 @@ class TemporaryAssistance(Program):
     def _spending_test(
         self, pop: Population, p: Params, t: Trace, standard: IntArray, n: IntArray
     ) -> BoolArray:
-        member = is_family_member(pop)
-        monthly = np.maximum(
-            pop.sum_h(np.where(member, counted_income_per_person(pop, p, t), 0)), 0
-        )
+        monthly = household_counted_income(pop, p, t)
         annual = monthly * 12
         t.step(
             "annual_income",
@@ -222,6 +219,6 @@ class TemporaryAssistance(Program):
                 "needs_case_decision": above_cap > 0,
                 "amount_above_cap": above_cap,
                 "standard": standard,
-                "members": n,
+                "members": n.copy(),
             },
         )
