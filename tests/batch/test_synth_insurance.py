@@ -90,16 +90,17 @@ def test_who_is_retired_follows_the_2024_reform(district: CountyData) -> None:
     pop = district.population
     params = Params(ON, DISTRICT, fallbacks=load_parameter_values("demo"))
     r = retirement(pop, params, Trace())
+    effective, delay = r.per_person(r.effective_at), r.per_person(r.delay_at)
     now = date_month_index(ON)
     pensioner = pop.p("is_employee_pension_recipient")
-    assert (r.effective[pensioner] < now).all()  # retired before the month
-    assert r.minimum_met[pensioner].all()
+    assert (effective[pensioner] < now).all()  # retired before the month
+    assert r.per_person(r.minimum_met_at)[pensioner].all()
     history = pop.p("employee_pension_insured")
     assert not (pensioner & ~history).any()
     # Persons with a history whose statutory month is still to come are not pensioners: under the
     # reform a man born in 1965-09 retires in 2025-09 + delay, after this month.
-    assert not (pensioner & (r.effective > now)).any()
-    delayed = pensioner & (r.delay > 0)
+    assert not (pensioner & (effective > now)).any()
+    delayed = pensioner & (delay > 0)
     assert delayed.any()  # 2025 retirees already retire some months later than before
     # Women retire from 50 (workers) or 55 (cadres): some pensioners are women under 60.
     age = pop.age(ON)

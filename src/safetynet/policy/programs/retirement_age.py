@@ -137,8 +137,7 @@ def _by_category(table: dict[str, int], category: IntArray) -> IntArray:
 class Retirement:
     """Retirement facts (month indices). ``subject``: employee-pension insured persons whose
     category agrees with their sex; the facts are worked out for them alone (``who``: their rows;
-    the ``*_at`` arrays, one value per subject) and are 0 for everybody else (the properties
-    without ``_at`` give them per person)."""
+    the ``*_at`` arrays, one value per subject) and are 0 for everybody else (``per_person``)."""
 
     subject: BoolArray
     category_at: IntArray
@@ -157,53 +156,9 @@ class Retirement:
     minimum_met_at: BoolArray
     reached_at: BoolArray  # the calculation month is at or after the effective retirement month
 
-    @property
-    def original(self) -> IntArray:
-        return self.who.spread(self.original_at)
-
-    @property
-    def delay(self) -> IntArray:
-        return self.who.spread(self.delay_at)
-
-    @property
-    def statutory(self) -> IntArray:
-        return self.who.spread(self.statutory_at)
-
-    @property
-    def effective(self) -> IntArray:
-        return self.who.spread(self.effective_at)
-
-    @property
-    def flexible_allowed(self) -> BoolArray:
-        return self.who.spread(self.flexible_allowed_at)
-
-    @property
-    def earliest(self) -> IntArray:
-        return self.who.spread(self.earliest_at)
-
-    @property
-    def latest(self) -> IntArray:
-        return self.who.spread(self.latest_at)
-
-    @property
-    def age_at_retirement(self) -> IntArray:
-        return self.who.spread(self.age_at_retirement_at)
-
-    @property
-    def minimum(self) -> IntArray:
-        return self.who.spread(self.minimum_at)
-
-    @property
-    def contribution_months(self) -> IntArray:
-        return self.who.spread(self.contribution_months_at)
-
-    @property
-    def minimum_met(self) -> BoolArray:
-        return self.who.spread(self.minimum_met_at)
-
-    @property
-    def reached(self) -> BoolArray:
-        return self.who.spread(self.reached_at)
+    def per_person(self, values_at: np.ndarray) -> np.ndarray:
+        """One of the ``*_at`` facts as a column of the population (0 for non-subjects)."""
+        return self.who.spread(values_at)
 
 
 def statutory_retirement(
