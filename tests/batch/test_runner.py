@@ -176,3 +176,57 @@ def test_region_codes_without_sorting_strings_for_a_one_region_county() -> None:
     assert [names[c] for c in codes] == mixed.tolist()
     assert region_codes(np.array([510181, 510104]))[0] == ["510104", "510181"]
     assert region_codes(np.array([], dtype=object))[0] == []
+
+
+def test_a_county_of_two_regions_gives_each_household_its_regions_numbers() -> None:
+    """Households of a county in two regions (a district and a county-level city under one
+    office, say) get their own region's amounts, in the county's order, persons included."""
+    base = population_from_households(example_households()).tile(4)
+    n = base.n_households
+    region = np.array([COUNTIES[i % 2] for i in range(n)])
+    data = CountyData(
+        county="330102",
+        population=base,
+        household_id=np.arange(101, 101 + n, dtype=np.int64),
+        region=region,
+        person_id=np.arange(1001, 1001 + base.n_persons, dtype=np.int64),
+        id_number=None,
+    )
+    on = dt.date(2025, 9, 1)
+    result = evaluate_county(data, on, fallbacks=FALLBACKS)
+    expected_h: list[tuple[int, str, bool, int]] = []
+    expected_p: list[tuple[int, str, int]] = []
+    paid_persons = 0
+    for code in COUNTIES:
+        rows = np.flatnonzero(region == code)
+        part = base.take(rows)
+        members = base.person_rows(rows)
+        for pid, res in evaluate_all(part, on, code, fallbacks=FALLBACKS).items():
+            for i in np.flatnonzero(res.eligible | (res.amount != 0)):
+                expected_h.append(
+                    (
+                        int(data.household_id[rows[i]]),
+                        pid,
+                        bool(res.eligible[i]),
+                        int(res.amount[i]),
+                    )
+                )
+            if res.person_amount is not None:
+                for j in np.flatnonzero(res.person_amount):
+                    expected_p.append(
+                        (int(data.person_id[members[j]]), pid, int(res.person_amount[j]))
+                    )
+                    paid_persons += 1
+    got_h = list(zip(*(result.results.column(c).to_pylist() for c in
+                       ("household_id", "program", "eligible", "amount_fen")), strict=True))  # fmt: skip
+    got_p = list(zip(*(result.person_results.column(c).to_pylist() for c in
+                       ("person_id", "program", "amount_fen")), strict=True))  # fmt: skip
+    for rows_of in (got_h, got_p):  # each program's rows in the county's order
+        for pid in {r[1] for r in rows_of}:
+            ids = [r[0] for r in rows_of if r[1] == pid]
+            assert ids == sorted(ids), pid
+    assert sorted(got_h) == sorted(expected_h)
+    assert sorted(got_p) == sorted(expected_p)
+    assert paid_persons > 0
+    by_program = {t.program: t for t in result.totals}
+    assert by_program["dibao"].amount_fen == sum(r[3] for r in expected_h if r[1] == "dibao")

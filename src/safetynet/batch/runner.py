@@ -26,14 +26,14 @@ from safetynet.errors import InputError
 from safetynet.policy.engine import (
     Evaluation,
     Params,
-    ProgramResult,
+    PartResult,
     Trace,
     evaluate,
-    payable,
+    payable_part,
     programs,
 )
 from safetynet.policy.parameters import ParameterTree
-from safetynet.policy.population import Population
+from safetynet.policy.population import BoolArray, IntArray
 from safetynet.registry.county_data import (
     CountyData,
     choose_counties,
@@ -99,50 +99,51 @@ def evaluate_county(
     pop = data.population
     chosen = {pid: prog for pid, prog in programs().items() if only is None or pid in only}
     names, codes = region_codes(data.region)
-    results: dict[str, ProgramResult] = {}
+    pieces: dict[str, list[_Piece]] = {pid: [] for pid in chosen}
     for code, region in enumerate(names):
         # Households of one region share one parameter view; a county usually has one region.
-        rows = np.arange(pop.n_households) if len(names) == 1 else np.flatnonzero(codes == code)
-        part = pop if len(names) == 1 else pop.take(rows)
+        rows = members = None
+        part = pop
+        if len(names) > 1:
+            rows = np.flatnonzero(codes == code)
+            members = pop.person_rows(rows)
+            part = pop.take(rows)
         params = Params(on, region, tree, overrides, fallbacks)
         trace = Trace()
         for pid, prog in chosen.items():
-            res = payable(prog, part, params, trace)
-            results[pid] = res if len(names) == 1 else _merge(results.get(pid), res, rows, pop)
+            found = payable_part(prog, part, params, trace)
+            pieces[pid].append(_Piece.of(found, rows, members))
     sizes = pop.ends - pop.starts
     totals, tables, person_tables = [], [], []
-    for pid, res in results.items():
-        # The households a program concerns (eligible, or an amount): found once, then taken
-        # from each column (most programs concern a few households of a county).
-        concerned = np.flatnonzero(res.eligible | (res.amount != 0))
+    for pid, parts in pieces.items():
+        res = _Piece.joined(parts)
         totals.append(
             ProgramTotals(
                 pid,
                 programs()[pid].period,
-                len(concerned),
-                int(sizes[concerned].sum()),
-                int(res.amount[concerned].sum()),
+                len(res.households),
+                int(sizes[res.households].sum()),
+                int(res.amount.sum()),
                 res.not_available,
             )
         )
         tables.append(
             pa.table(
                 {
-                    "household_id": data.household_id[concerned],
-                    "program": pa.repeat(pa.scalar(pid, pa.string()), len(concerned)),
-                    "eligible": res.eligible[concerned],
-                    "amount_fen": res.amount[concerned],
+                    "household_id": data.household_id[res.households],
+                    "program": pa.repeat(pa.scalar(pid, pa.string()), len(res.households)),
+                    "eligible": res.eligible,
+                    "amount_fen": res.amount,
                 }
             )
         )
-        if res.person_amount is not None:
-            paid = np.flatnonzero(res.person_amount)
+        if res.persons is not None and res.person_amount is not None:
             person_tables.append(
                 pa.table(
                     {
-                        "person_id": data.person_id[paid],
-                        "program": pa.repeat(pa.scalar(pid, pa.string()), len(paid)),
-                        "amount_fen": res.person_amount[paid],
+                        "person_id": data.person_id[res.persons],
+                        "program": pa.repeat(pa.scalar(pid, pa.string()), len(res.persons)),
+                        "amount_fen": res.person_amount,
                     }
                 )
             )
@@ -158,6 +159,62 @@ def evaluate_county(
         results=pa.concat_tables(tables),
         person_results=pa.concat_tables(person_tables) if person_tables else empty_p,
     )
+
+
+@dataclass
+class _Piece:
+    """A program's result in one region of a county, kept for the households it concerns
+    (eligible, or an amount) and the persons it pays, as indices into the county."""
+
+    households: IntArray
+    eligible: BoolArray
+    amount: IntArray
+    persons: IntArray | None  # None: the program pays households only
+    person_amount: IntArray | None
+    not_available: str
+
+    @classmethod
+    def of(cls, found: PartResult, rows: IntArray | None, members: IntArray | None) -> _Piece:
+        """``found`` for the population of ``rows`` (its households in the county; None: the
+        county itself) whose members are ``members``. A program computed for the households it
+        concerns is searched among those only, not over the county."""
+        res = found.result
+        hit = np.flatnonzero(res.eligible | (res.amount != 0))
+        households = hit if found.households is None else found.households[hit]
+        persons = person_amount = None
+        if res.person_amount is not None:
+            paid = np.flatnonzero(res.person_amount)
+            person_amount = res.person_amount[paid]
+            persons = paid if found.persons is None else found.persons[paid]
+            persons = persons if members is None else members[persons]
+        households = households if rows is None else rows[households]
+        return cls(households, res.eligible[hit], res.amount[hit], persons, person_amount,
+                   res.not_available)  # fmt: skip
+
+    @classmethod
+    def joined(cls, pieces: Sequence[_Piece]) -> _Piece:
+        """The pieces of every region of a county as one, in the county's order; the program
+        is not available in the county only where it is available in none of its regions."""
+        if len(pieces) == 1:
+            return pieces[0]
+        order = np.argsort(np.concatenate([p.households for p in pieces]), kind="stable")
+        persons = person_amount = None
+        if all(p.persons is not None for p in pieces):
+            by_person = np.concatenate([p.persons for p in pieces if p.persons is not None])
+            keep = np.argsort(by_person, kind="stable")
+            persons = by_person[keep]
+            person_amount = np.concatenate(
+                [p.person_amount for p in pieces if p.person_amount is not None]
+            )[keep]
+        reasons = [p.not_available for p in pieces]
+        return cls(
+            np.concatenate([p.households for p in pieces])[order],
+            np.concatenate([p.eligible for p in pieces])[order],
+            np.concatenate([p.amount for p in pieces])[order],
+            persons,
+            person_amount,
+            "; ".join(dict.fromkeys(reasons)) if all(reasons) else "",
+        )
 
 
 def region_codes(region: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -183,23 +240,6 @@ def region_codes(region: np.ndarray) -> tuple[list[str], np.ndarray]:
     rank[order] = np.arange(len(found), dtype=np.int32)
     codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
     return [found[i] for i in order], codes
-
-
-def _merge(
-    acc: ProgramResult | None, part: ProgramResult, rows: np.ndarray, pop: Population
-) -> ProgramResult:
-    """Place one region's results into the county-wide arrays."""
-    if acc is None:
-        acc = ProgramResult(
-            eligible=np.zeros(pop.n_households, dtype=np.bool_),
-            amount=np.zeros(pop.n_households, dtype=np.int64),
-            person_amount=None if part.person_amount is None else np.zeros(pop.n_persons, np.int64),
-        )
-    acc.eligible[rows] = part.eligible
-    acc.amount[rows] = part.amount
-    if part.person_amount is not None and acc.person_amount is not None:
-        acc.person_amount[pop.person_rows(rows)] = part.person_amount
-    return acc
 
 
 # -- the run: I/O around the pure county function ------------------------------------------------

@@ -506,39 +506,67 @@ employee pension for the 55 % of households with an insured member takes 60 % of
 the whole; the residents' pension, 60 % of households, about the same; ADR 0032)."""
 
 
+@dataclass
+class PartResult:
+    """A program's result computed for some households of a population (``payable_part``):
+    ``result`` holds the values of ``households`` (indices, ascending) and of their members
+    ``persons``, in that order; every other household is not eligible and paid nothing, and so
+    is each of its members. ``households`` is None when the result is the whole population's."""
+
+    result: ProgramResult
+    households: IntArray | None = None
+    persons: IntArray | None = None
+
+    def whole(self, pop: Population) -> ProgramResult:
+        """The result for every household and person of ``pop``."""
+        if self.households is None or self.persons is None:
+            return self.result
+        found = self.result
+        eligible = np.zeros(pop.n_households, dtype=found.eligible.dtype)
+        eligible[self.households] = found.eligible
+        amount = np.zeros(pop.n_households, dtype=found.amount.dtype)
+        amount[self.households] = found.amount
+        person_amount = None
+        if found.person_amount is not None:
+            person_amount = np.zeros(pop.n_persons, dtype=found.person_amount.dtype)
+            person_amount[self.persons] = found.person_amount
+        return ProgramResult(eligible, amount, {}, person_amount, found.not_available)
+
+
 def payable(prog: Program, pop: Population, p: Params, t: Trace) -> ProgramResult:
     """``compute`` for the callers that read only who is eligible and the amounts, household and
-    person (a county's results, ``POST /calculate``), never the other outputs (left empty here
-    when the program is computed for part of the population). A program that declares the facts
-    it ``concerns`` is computed for the households having one of them; the others are not
-    eligible and paid nothing, as the whole computation would find (ADR 0032). An explained
-    evaluation, a program not available here, or one missing a local value is computed whole."""
+    person (``POST /calculate``), never the other outputs (left empty here when the program is
+    computed for part of the population): ``payable_part`` for every household."""
+    return payable_part(prog, pop, p, t).whole(pop)
+
+
+def payable_part(prog: Program, pop: Population, p: Params, t: Trace) -> PartResult:
+    """A program that declares the facts it ``concerns`` computed for the households having one
+    of them; the others are not eligible and paid nothing, as the whole computation would find
+    (ADR 0032). A county's results read the part as it is (its paid persons are found among the
+    part's, not the county's). An explained evaluation, a program not available here, or one
+    missing a local value is computed whole."""
     names = prog.info.concerns
     if not names or t.enabled or not_available(prog, p):
-        return compute(prog, pop, p, t)
+        return PartResult(compute(prog, pop, p, t))
     rows = pop.concerned(names)
     if len(rows) > _CONCERNED_SHARE * pop.n_households:
-        return compute(prog, pop, p, t)
+        return PartResult(compute(prog, pop, p, t))
     if len(rows) == 0:
-        return ProgramResult(
-            eligible=np.zeros(pop.n_households, dtype=np.bool_),
-            amount=np.zeros(pop.n_households, dtype=np.int64),
+        nobody = ProgramResult(
+            eligible=np.zeros(0, dtype=np.bool_),
+            amount=np.zeros(0, dtype=np.int64),
             outputs={},
-            person_amount=np.zeros(pop.n_persons, dtype=np.int64) if prog.pays_persons else None,
+            person_amount=np.zeros(0, dtype=np.int64) if prog.pays_persons else None,
         )
+        return PartResult(nobody, rows, rows)
     try:
         found = prog.compute(pop.part_of(names), p, t)
     except LocalValueMissingError:  # which households depend on it is found on the whole
-        return compute(prog, pop, p, t)
-    eligible = np.zeros(pop.n_households, dtype=found.eligible.dtype)
-    eligible[rows] = found.eligible
-    amount = np.zeros(pop.n_households, dtype=found.amount.dtype)
-    amount[rows] = found.amount
-    person_amount = None
-    if found.person_amount is not None:
-        person_amount = np.zeros(pop.n_persons, dtype=found.person_amount.dtype)
-        person_amount[pop.person_rows(rows)] = found.person_amount
-    return ProgramResult(eligible, amount, {}, person_amount, found.not_available)
+        return PartResult(compute(prog, pop, p, t))
+    found = ProgramResult(found.eligible, found.amount, {}, found.person_amount,
+                          found.not_available)  # fmt: skip
+    return PartResult(found, rows, pop.concerned_members(names))
 
 
 def _not_here(

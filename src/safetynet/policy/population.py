@@ -264,6 +264,7 @@ class Population:
         self._groups: IntArray | None = None  # each person's household by position (``sum_h``)
         self._concerned: dict[tuple[str, ...], IntArray] = {}  # households (``concerned``)
         self._parts: dict[tuple[str, ...], Population] = {}  # those as populations (``part_of``)
+        self._members: dict[tuple[str, ...], IntArray] = {}  # their persons (``concerned_members``)
 
     @property
     def n_persons(self) -> int:
@@ -440,11 +441,12 @@ class Population:
             household_ids=[self.household_ids[i] for i in households] if self.household_ids else [],
         )
 
-    def part(self, households: IntArray) -> Population:
+    def part(self, households: IntArray, rows: IntArray | None = None) -> Population:
         """The given households (indices, in order) as a population whose columns are taken
         from this one when first read: a program computed for a few households of a county
-        reads only its own fields of them (``take`` copies every column)."""
-        rows = self.person_rows(households)
+        reads only its own fields of them (``take`` copies every column). ``rows``: their
+        members (``person_rows``), when already known."""
+        rows = self.person_rows(households) if rows is None else rows
         sizes = self.ends[households] - self.starts[households]
         return Population(
             persons=_TakenColumns(self.persons, rows),
@@ -482,7 +484,17 @@ class Population:
         programs declaring the same facts share what they compute on it (``Params.shared``)."""
         found = self._parts.get(names)
         if found is None:
-            found = self._parts[names] = self.part(self.concerned(names))
+            found = self._parts[names] = self.part(
+                self.concerned(names), self.concerned_members(names)
+            )
+        return found
+
+    def concerned_members(self, names: tuple[str, ...]) -> IntArray:
+        """The members of the households ``concerned`` by ``names``, household by household
+        (``person_rows``), found once: where a part's person amounts belong in this population."""
+        found = self._members.get(names)
+        if found is None:
+            found = self._members[names] = self.person_rows(self.concerned(names))
         return found
 
     def tile(self, times: int) -> Population:
