@@ -3,6 +3,7 @@ law's shape holds (amounts never negative; more income never raises dibao)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -10,9 +11,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from safetynet.batch.synth import generate_county
 from safetynet.errors import UnknownNameError
-from safetynet.policy.engine import evaluate_all, program, programs
+from safetynet.policy.engine import (
+    Params,
+    Trace,
+    compute,
+    evaluate_all,
+    payable,
+    program,
+    programs,
+)
 from safetynet.policy.population import population_from_households
+from safetynet.policy.screening import load_parameter_values
 from tests.policy.strategies import ON, household_strategy, illustrative_overrides
 
 OVERRIDES = illustrative_overrides()
@@ -82,3 +93,33 @@ def test_programs_are_known_by_glossary_identifier_with_hyphens_too() -> None:
     assert program("dibao") is programs()["dibao"]
     with pytest.raises(UnknownNameError, match="known programs"):
         program("dibaoo")
+
+
+def test_a_region_without_local_values_pays_whoever_does_not_need_them() -> None:
+    """A county whose local standards are not loaded yet (the shipped parameters for 510181 give
+    no dibao standard, no hospital deductibles, …): a household whose result does not depend
+    on a missing value gets exactly what it gets once the values are there; the others are "not
+    eligible here" and paid nothing. Households in hospital are not all turned away because the
+    deductible table is missing, and a stay is never paid as free of charge."""
+    on = dt.date(2026, 7, 1)
+    pop = generate_county("510181", 60_000, seed=5, on=on).population
+    demo = load_parameter_values("demo")
+    without, full = Params(on, "510181"), Params(on, "510181", fallbacks=demo)
+    kept_somewhere = 0
+    for pid, prog in programs().items():
+        for use in (compute, payable):
+            got = use(prog, pop, without, Trace())
+            want = compute(prog, pop, full, Trace())
+            same = (got.eligible == want.eligible) & (got.amount == want.amount)
+            if got.person_amount is not None and want.person_amount is not None:
+                same &= ~pop.any_h(got.person_amount != want.person_amount)
+            nothing = ~got.eligible & (got.amount == 0)
+            if got.person_amount is not None:
+                nothing &= ~pop.any_h(got.person_amount != 0)
+            assert (same | nothing).all(), (pid, use.__name__, np.flatnonzero(~(same | nothing)))
+            if got.not_available and use is compute:
+                kept_somewhere += int((same & (want.eligible | (want.amount != 0))).any())
+    medical = compute(programs()["resident_medical"], pop, without, Trace())
+    insured = compute(programs()["resident_medical"], pop, full, Trace())
+    assert (medical.eligible == insured.eligible).mean() > 0.9  # not turned away wholesale
+    assert kept_somewhere >= 3  # programs missing a value still pay those who do not need it

@@ -174,6 +174,43 @@ def test_malformed_parameter_files_are_named(tmp_path: Path, national: str, frag
     assert "assistance/test.yaml" in str(info.value)
 
 
+CARE_TABLE = """
+description: test program
+care:
+  description: Care standard by self-care tier, set locally.
+  unit: table
+  table_unit: yuan/month
+  keys: [capable, partially_lost, fully_lost]
+  provenance: S
+  values:
+    2020-01-01: null
+  reference:
+    - title: Interim Measures
+"""
+
+
+def test_a_local_table_may_give_only_the_keys_its_definition_fixes(tmp_path: Path) -> None:
+    """A province's care table with a misspelt tier is refused at load, naming the key and the
+    keys the table takes (it would otherwise pay nothing for that tier, silently)."""
+    local = HUBEI.replace("assistance.test.standard", "assistance.test.care").replace(
+        "values: {2024-01-01: 800}", "values: {2024-01-01: {capable: 0, fully-lost: 900}}"
+    )
+    with pytest.raises(ParameterFileError, match="'fully-lost' is not a key") as info:
+        load_tree(make_tree(tmp_path, local, national=CARE_TABLE), default_registry())
+    assert "fully_lost" in str(info.value)
+    good = local.replace("fully-lost", "fully_lost")
+    (tmp_path / "good").mkdir()
+    (tmp_path / "bad").mkdir()
+    tree = load_tree(make_tree(tmp_path / "good", good, national=CARE_TABLE), default_registry())
+    assert tree.spec("assistance.test.care").keys == ("capable", "partially_lost", "fully_lost")
+    with pytest.raises(ParameterFileError, match="only a table has them"):
+        load_tree(
+            make_tree(tmp_path / "bad", national=NATIONAL.replace(
+                "  unit: yuan/month\n", "  unit: yuan/month\n  keys: [a]\n", 1)),
+            default_registry(),
+        )  # fmt: skip
+
+
 def test_region_may_only_override_national_parameters(tmp_path: Path) -> None:
     bad = WUHAN.replace("assistance.test.standard", "assistance.test.invented")
     with pytest.raises(ParameterFileError, match="not a national parameter"):

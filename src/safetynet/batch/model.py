@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -51,7 +52,7 @@ class CountyProgramSummary(Base):
     persons: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     # Why the program is not eligible in the county: not in force, or no local standard.
-    not_available: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    not_available: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (UniqueConstraint("run_id", "county", "program"),)
 

@@ -24,6 +24,7 @@ from safetynet.domain.money import Rounding, format_yuan, mul_ratio, round_to_un
 from safetynet.domain.regions import default_registry
 from safetynet.errors import CoverageError, UnknownNameError
 from safetynet.policy.parameters import (
+    MONEY_UNITS,
     NATION,
     LocalValueMissingError,
     ParameterFileError,
@@ -560,10 +561,15 @@ def payable_part(prog: Program, pop: Population, p: Params, t: Trace) -> PartRes
             person_amount=np.zeros(0, dtype=np.int64) if prog.pays_persons else None,
         )
         return PartResult(nobody, rows, rows)
+    part = pop.part_of(names)
     try:
-        found = prog.compute(pop.part_of(names), p, t)
-    except LocalValueMissingError:  # which households depend on it is found on the whole
-        return PartResult(compute(prog, pop, p, t))
+        found = prog.compute(part, p, t)
+    except LocalValueMissingError as missing:
+        if p.region == NATION:
+            raise
+        # Which households depend on the missing value is probed on the part: the others get
+        # nothing whatever its value.
+        found = _without_local_values(prog, part, p, t, missing, among_more=True)
     found = ProgramResult(found.eligible, found.amount, {}, found.person_amount,
                           found.not_available)  # fmt: skip
     return PartResult(found, rows, pop.concerned_members(names))
@@ -584,8 +590,15 @@ def _not_here(
     )
 
 
-_PROBES = (0, 987_654)  # two values of a missing local parameter: what changes depends on it
+# Values a missing local parameter is probed at; what changes between them depends on it. The
+# two extremes alone can agree where parameters interact (a ratio of 0 and a deductible of
+# 987,654 yuan both leave a hospital stay unpaid), and so can an ordinary value (a deductible of
+# 1,234 yuan above a stay's cost): a small value (a deductible and a cap of 1 yuan, half paid)
+# is probed as well. The first is the value a household that depends on none of them is
+# computed with.
+_PROBES = ("zero", "huge", "small", "ordinary")
 _PARTS_BUDGET = 4_096  # parts evaluated; beyond it a part still not probed is not eligible here
+_PROBED_NAMES = 32  # missing local values probed at once (medical settlement reads ten)
 
 
 @dataclass
@@ -600,21 +613,29 @@ class _Probed:
 
 
 def _without_local_values(
-    prog: Program, pop: Population, p: Params, t: Trace, missing: LocalValueMissingError
+    prog: Program,
+    pop: Population,
+    p: Params,
+    t: Trace,
+    missing: LocalValueMissingError,
+    *,
+    among_more: bool = False,
 ) -> ProgramResult:
     """Households whose result depends on a local-only value the region lacks are not eligible
     here; the others keep their result. Dependence is probed: the program runs with each missing
     value at two values and a household depends on it where its result differs (programs are
     row-independent: ``tests/policy/test_engine.py``). Where a value cannot be probed for some
     households (a table no region gives keys), the population is halved until those stand
-    alone, so a household gets the same answer alone and inside its county."""
+    alone, so a household gets the same answer alone and inside its county. ``among_more``:
+    ``pop`` is part of a population whose other households depend on nothing (``payable_part``),
+    so the reason counts the households even when all of these depend."""
     names, parts = [missing.parameter], _by_parts(prog, pop, p)
     names += sorted({n for _, part in parts for n in part.names} - set(names))
     reason = f"no local standard for {p.region}: {', '.join(names)}"
     depends = np.zeros(pop.n_households, np.bool_)
     for rows, part in parts:
         depends[rows] = part.depends
-    if depends.all():
+    if depends.all() and not among_more:
         return _not_here(pop, t, prog, reason, names)
     if len(parts) == 1 and not depends.any():  # the trace of the one evaluation that counts
         return prog.compute(pop, _with_fallbacks(p, parts[0][1].fallbacks), t)
@@ -636,10 +657,10 @@ def _without_local_values(
 def _probed(prog: Program, pop: Population, p: Params) -> _Probed | None:
     """``prog`` on ``pop`` with every missing local value probed; None where one cannot be."""
     names: list[str] = []
-    while len(names) <= 8:
+    while len(names) <= _PROBED_NAMES:
         try:
             probes = [{n: _probe(p.tree, n, v) for n in names} for v in _PROBES]
-            low, high = (prog.compute(pop, _with_fallbacks(p, f), Trace()) for f in probes)
+            low, *others = (prog.compute(pop, _with_fallbacks(p, f), Trace()) for f in probes)
         except LocalValueMissingError as again:
             if again.parameter in names:
                 return None
@@ -647,9 +668,11 @@ def _probed(prog: Program, pop: Population, p: Params) -> _Probed | None:
             continue
         except (ParameterFileError, TypeError, ValueError, ArithmeticError):
             return None
-        depends = (low.eligible != high.eligible) | (low.amount != high.amount)
-        if low.person_amount is not None and high.person_amount is not None:
-            depends |= pop.any_h(low.person_amount != high.person_amount)
+        depends = np.zeros(pop.n_households, np.bool_)
+        for other in others:
+            depends |= (low.eligible != other.eligible) | (low.amount != other.amount)
+            if low.person_amount is not None and other.person_amount is not None:
+                depends |= pop.any_h(low.person_amount != other.person_amount)
         return _Probed(low, depends, names, probes[0])
     return None
 
@@ -686,19 +709,33 @@ def _merged(pop: Population, parts: list[tuple[np.ndarray, _Probed]]) -> Program
     return ProgramResult(eligible, amount, {}, person_amount)
 
 
-def _probe(tree: ParameterTree, name: str, value: int) -> Any:
-    """``value`` in the form of parameter ``name``: a number, a one-row scale, or a table with
-    the keys some region gives it (none anywhere: not probed)."""
+def _probe_value(kind: str, unit: str) -> Any:
+    """The raw value of probe ``kind`` (``_PROBES``) in ``unit``."""
+    ratio, money = unit == "ratio", unit in MONEY_UNITS
+    if kind == "zero":
+        return 0
+    if kind == "huge":
+        return 987_654
+    if kind == "small":
+        return Decimal("0.5") if ratio else 1
+    return Decimal("0.37") if ratio else 1_234 if money else 7
+
+
+def _probe(tree: ParameterTree, name: str, kind: str) -> Any:
+    """Probe ``kind`` in the form of parameter ``name``: a number, a one-row scale, or a table
+    with the keys its definition fixes, else those some region gives it (none anywhere: not
+    probed)."""
     spec = tree.spec(name)
-    raw: Any = value
+    raw = _probe_value(kind, spec.table_unit or spec.scale_unit or spec.unit)
     if spec.unit == "scale":
-        raw = [{"from": 0, "value": value}]
+        raw = [{"from": 0, "value": raw}]
     elif spec.unit == "table":
-        keys = next((list(v.value) for level in tree.levels.values() for v in level.get(name, [])
-                     if isinstance(v.value, dict) and v.value), None)  # fmt: skip
-        if keys is None:
+        given = (list(v.value) for level in tree.levels.values() for v in level.get(name, [])
+                 if isinstance(v.value, dict) and v.value)  # fmt: skip
+        keys = list(spec.keys) or next(given, [])
+        if not keys:
             raise ParameterFileError(f"{name}: no region gives this table its keys")
-        raw = dict.fromkeys(keys, value)
+        raw = dict.fromkeys(keys, raw)
     return coerce_value(spec, raw, name)
 
 

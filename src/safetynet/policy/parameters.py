@@ -101,6 +101,7 @@ class ParameterSpec:
     table_unit: str = ""
     scale_unit: str = ""
     choices: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()  # a table's keys where the national rule fixes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +416,9 @@ def _parse_spec(node: dict[str, Any], name: str, file: str) -> ParameterSpec:
     choices = tuple(node.get("choices", ()))
     if unit == "choice" and not choices:
         raise ParameterFileError(f"{where}: a choice needs choices")
+    keys = node.get("keys", [])
+    if keys and (unit != "table" or not isinstance(keys, list)):
+        raise ParameterFileError(f"{where}: keys are a list, and only a table has them")
     return ParameterSpec(
         name,
         str(description).strip(),
@@ -422,6 +426,7 @@ def _parse_spec(node: dict[str, Any], name: str, file: str) -> ParameterSpec:
         node.get("table_unit", ""),
         node.get("scale_unit", ""),
         choices,
+        tuple(str(k) for k in keys),
     )
 
 
@@ -548,6 +553,12 @@ def coerce_value(spec: ParameterSpec, value: Any, where: str) -> Any:
     if spec.unit == "table":
         if not isinstance(value, dict) or not value:
             raise ParameterFileError(f"{where}: a table value maps keys to numbers")
+        unknown = [str(k) for k in value if spec.keys and str(k) not in spec.keys]
+        if unknown:
+            raise ParameterFileError(
+                f"{where}: {', '.join(map(repr, unknown))} is not a key of this table; "
+                f"its keys are {list(spec.keys)}"
+            )
         return {str(k): _number(spec.table_unit, v, f"{where}[{k}]") for k, v in value.items()}
     if spec.unit == "scale":
         if not isinstance(value, list) or not value:
