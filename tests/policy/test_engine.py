@@ -14,14 +14,17 @@ from hypothesis import strategies as st
 from safetynet.batch.synth import generate_county
 from safetynet.errors import UnknownNameError
 from safetynet.policy.engine import (
+    _PROBES,
     Params,
     Trace,
+    _probe,
     compute,
     evaluate_all,
     payable,
     program,
     programs,
 )
+from safetynet.policy.parameters import NATION, default_tree
 from safetynet.policy.population import population_from_households
 from safetynet.policy.screening import load_parameter_values
 from tests.policy.strategies import ON, household_strategy, illustrative_overrides
@@ -123,3 +126,15 @@ def test_a_region_without_local_values_pays_whoever_does_not_need_them() -> None
     insured = compute(programs()["resident_medical"], pop, full, Trace())
     assert (medical.eligible == insured.eligible).mean() > 0.9  # not turned away wholesale
     assert kept_somewhere >= 3  # programs missing a value still pay those who do not need it
+
+
+def test_every_value_only_localities_set_can_be_probed() -> None:
+    """A parameter with no national value that a region lacks is probed to find the households
+    that need it (ADR 0033); one that cannot be probed (a table declaring no keys that no region
+    gives) would cut a county into thousands of parts and turn away whoever is left."""
+    tree = default_tree()
+    local_only = [n for n in tree.names() if any(v.value is None for v in tree.history(n, NATION))]
+    assert len(local_only) > 20
+    for name in local_only:
+        for kind in _PROBES:
+            _probe(tree, name, kind)  # raises ParameterFileError if it cannot be
