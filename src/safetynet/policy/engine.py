@@ -545,8 +545,8 @@ def payable_part(prog: Program, pop: Population, p: Params, t: Trace) -> PartRes
     """A program that declares the facts it ``concerns`` computed for the households having one
     of them; the others are not eligible and paid nothing, as the whole computation would find
     (ADR 0032). A county's results read the part as it is (its paid persons are found among the
-    part's, not the county's). An explained evaluation, a program not available here, or one
-    missing a local value is computed whole."""
+    part's, not the county's). A local value the region lacks is probed on the part (ADR 0033).
+    An explained evaluation, or a program not available here, is computed whole."""
     names = prog.info.concerns
     if not names or t.enabled or not_available(prog, p):
         return PartResult(compute(prog, pop, p, t))
@@ -622,11 +622,12 @@ def _without_local_values(
     among_more: bool = False,
 ) -> ProgramResult:
     """Households whose result depends on a local-only value the region lacks are not eligible
-    here; the others keep their result. Dependence is probed: the program runs with each missing
-    value at two values and a household depends on it where its result differs (programs are
-    row-independent: ``tests/policy/test_engine.py``). Where a value cannot be probed for some
-    households (a table no region gives keys), the population is halved until those stand
-    alone, so a household gets the same answer alone and inside its county. ``among_more``:
+    here; the others keep their result. Dependence is probed: the program runs with the missing
+    values at each of ``_PROBES`` and a household depends on them where its result differs
+    (programs are row-independent: ``tests/policy/test_engine.py``; ADR 0033). Where a value
+    cannot be probed for some households (a table that declares no keys and that no region
+    gives), the population is halved until those stand alone, so a household gets the same
+    answer alone and inside its county. ``among_more``:
     ``pop`` is part of a population whose other households depend on nothing (``payable_part``),
     so the reason counts the households even when all of these depend."""
     names, parts = [missing.parameter], _by_parts(prog, pop, p)
