@@ -327,3 +327,35 @@ def test_a_batch_written_by_copy_gives_what_one_written_as_arrays_gives(
     statuses = {values[6] for values in _month_rows(database, "2025-10").values()}
     assert statuses == {"pending", "held"}
     assert all(v[3] is not None for v in _month_rows(database, "2025-10").values())
+
+
+def test_the_roll_finds_a_batchs_earlier_instructions_by_index_and_fresh_statistics(
+    database: Database,
+) -> None:
+    """From the second month on each batch sums what was recovered from its households'
+    instructions of every month; with no index it could use, PostgreSQL read the whole table
+    once per batch of 2,000 (a month at 1 M persons: 234.6 s, 39.7 s with the index and the
+    statistics refreshed before the first batch; ADR 0034)."""
+    seed(database, [Spec(amount_fen=80_000), Spec(program="tekun", amount_fen=123_456)])
+    roll_month(database, "2025-09")
+    roll_month(database, "2025-10")
+    assert len(_instructions(database)) == 4
+    if database.dialect != "postgresql":
+        return
+    with database.sessions.begin() as session:
+        analyzed = session.scalar(
+            text(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'payment_instructions'"
+            )
+        )
+        assert analyzed is not None  # refreshed by the roll itself, not left to autovacuum
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # an index if there is one
+        plan = session.scalars(
+            text(
+                "EXPLAIN SELECT household_id, program, sum(recovery_fen) FROM payment_instructions"
+                " WHERE household_id = ANY(CAST(:households AS integer[])) AND month <> :month"
+                " GROUP BY household_id, program"
+            ),
+            {"households": [1, 2], "month": "2025-11"},
+        ).all()
+    assert not any("Seq Scan on payment_instructions" in line for line in plan), plan

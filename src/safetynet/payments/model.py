@@ -163,6 +163,9 @@ class PaymentInstruction(Base):
             sqlite_where=text("award_id IS NULL"),
             postgresql_where=text("award_id IS NULL"),
         ),
+        # A household's instructions of every month and kind (the roll's sums of what was
+        # recovered before): without it each batch of the roll read the whole table (ADR 0034).
+        Index("ix_payment_instructions_household_id", "household_id"),
         CheckConstraint("(award_id IS NULL) <> (enrolment_id IS NULL)", name="source"),
         CheckConstraint("provider_id IS NULL OR award_id IS NOT NULL", name="provider"),
         CheckConstraint(_one_of("status", INSTRUCTION_STATUSES), name="status"),

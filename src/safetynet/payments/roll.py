@@ -24,7 +24,7 @@ from sqlalchemy import Select, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.db.bulk import among, insert_new, update_rows, without_jit
+from safetynet.db.bulk import among, insert_new, refresh_statistics, update_rows, without_jit
 from safetynet.db.engine import Database
 from safetynet.domain.money import Rounding, format_yuan
 from safetynet.domain.regions import default_registry
@@ -761,6 +761,8 @@ def _roll_locked(
     tree: ParameterTree | None,
 ) -> RollReport:
     run_id, interrupted = _start_run(db, month, county, clock)
+    with db.sessions.begin() as session:  # the tables last month's roll and bank files grew
+        refresh_statistics(session, PaymentInstruction, PaymentAdjustment, PaymentRecovery)
     params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
     totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
     awards = roll_awards(db, month, county, batch_size, run_id, clock)
