@@ -14,8 +14,12 @@ store alerts, evaluate every program for every household, roll the month's payme
 and write the bank files — in its own process. Peak RSS is the largest sum of the resident memory
 of the command and its worker processes, sampled every 0.1 s.
 
-    ./run bench cycle                        # 1 M and 10 M persons
+    ./run bench cycle                        # 1 M and 10 M persons, two months each
     ./run bench cycle --persons 200000       # a quick look
+    ./run bench cycle --months 1             # the first month of a fresh registry only
+
+From the second month on the roll reads the instructions of the months paid before (ADR 0034);
+each month's stage times are reported.
 
 Results go to stdout as Markdown and to bench/results/cycle-<date>.md.
 """
@@ -26,6 +30,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -55,6 +60,7 @@ class Row:
     prepare: dict[str, Stage]
     cycle: Stage
     report: str
+    later: list[tuple[str, Stage, str]]  # the months after the first: month, cycle, run report
 
 
 def run_tree(args: list[str]) -> tuple[Stage, str]:
@@ -107,8 +113,30 @@ def drop_postgres_database(url: str) -> None:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def following(month: str, count: int) -> list[str]:
+    """The ``count`` months after ``month`` (YYYY-MM)."""
+    year, number = map(int, month.split("-"))
+    out = []
+    for _ in range(count):
+        year, number = year + number // 12, number % 12 + 1
+        out.append(f"{year:04d}-{number:02d}")
+    return out
+
+
+def stage_times(run_report: str) -> str:
+    """The run's "Stage times: …" line, without its label."""
+    found = re.search(r"Stage times: (.*)", run_report)
+    return found.group(1).strip() if found else "-"
+
+
 def bench_size(
-    persons: int, county_size: int, month: str, workdir: Path, seed: int, sqlite: bool
+    persons: int,
+    county_size: int,
+    month: str,
+    workdir: Path,
+    seed: int,
+    sqlite: bool,
+    months: int = 1,
 ) -> Row:
     n_counties = max(1, -(-persons // county_size))
     folder = workdir / f"p{persons}"
@@ -146,13 +174,30 @@ def bench_size(
              "--fallback-parameters", FALLBACKS, "--url", url, "--quiet"]
         )  # fmt: skip
         enrolments = _count(url, "SELECT count(*) FROM enrolments")
+        # The months after: the same registry, its instructions of every earlier month in it
+        # (a roll reads them; the first month of a fresh registry has none).
+        later = []
+        for next_month in following(month, months - 1):
+            next_feeds = folder / f"feeds-{next_month}"
+            run_stage(
+                ["synth-feeds", "--snapshot", str(snapshot), "--out", str(next_feeds),
+                 "--month", next_month, "--seed", str(seed)]
+            )  # fmt: skip
+            later.append(
+                (next_month, *run_tree(
+                    ["run-month", "--month", next_month, "--snapshot", str(snapshot),
+                     "--feeds", str(next_feeds), "--out", str(folder / "results"),
+                     "--bank-files", str(folder / "bank"), "--fallback-parameters", FALLBACKS,
+                     "--url", url, "--quiet"]
+                ))
+            )  # fmt: skip
     finally:
         if not sqlite:
             drop_postgres_database(url)
     manifest = json.loads((feeds / "manifest.json").read_text(encoding="utf-8"))
     feed_rows = sum(c["rows"] for kind in manifest["files"].values() for c in kind.values())
     shutil.rmtree(folder)
-    return Row(persons, n_counties, feed_rows, enrolments, prepare, cycle, stdout)
+    return Row(persons, n_counties, feed_rows, enrolments, prepare, cycle, stdout, later)
 
 
 def _count(url: str, query: str) -> int:
@@ -193,6 +238,14 @@ def report(rows: list[Row], county_size: int, month: str, sqlite: bool) -> str:
             f"| {r.cycle.peak_rss_mib / 1024:.2f} GiB | {p['population'].seconds:.1f} s "
             f"| {p['feeds'].seconds:.1f} s | {p['caseload'].seconds:.1f} s |"
         )
+    lines += ["", "Stage times, month by month on the same registry:", ""]
+    for r in rows:
+        lines.append(f"- {r.persons:,} persons, {month}: {stage_times(r.report)}")
+        for later_month, stage, run_report in r.later:
+            lines.append(
+                f"- {r.persons:,} persons, {later_month}: cycle {stage.seconds:.1f} s; "
+                f"{stage_times(run_report)}"
+            )
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         lines += ["", growth_line(a.persons, a.cycle.seconds, b.persons, b.cycle.seconds)]
@@ -217,6 +270,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20250901)
     parser.add_argument("--sqlite", action="store_true", help="The embedded registry instead.")
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-cycle")
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=2,
+        help="Consecutive months run on the same registry (from the second on, the roll reads "
+        "the months paid before).",
+    )
     args = parser.parse_args()
     # Throwaway registries: a key of their own, never the office's (docs/audit.md).
     os.environ.setdefault("SAFETYNET_AUDIT_KEY", f"bench:{secrets.token_hex(32)}")
@@ -224,7 +284,13 @@ def main() -> None:
     rows = []
     for persons in args.persons:
         row = bench_size(
-            persons, args.county_size, args.month, args.workdir, args.seed, args.sqlite
+            persons,
+            args.county_size,
+            args.month,
+            args.workdir,
+            args.seed,
+            args.sqlite,
+            max(1, args.months),
         )
         print(f"{persons:,} persons: cycle {row.cycle.seconds:.1f} s", file=sys.stderr)
         rows.append(row)
