@@ -197,18 +197,18 @@ class _Piece:
         is not available in the county only where it is available in none of its regions."""
         if len(pieces) == 1:
             return pieces[0]
-        order = np.argsort(np.concatenate([p.households for p in pieces]), kind="stable")
+        households = np.concatenate([p.households for p in pieces])
+        order = np.argsort(households, kind="stable")
+        paid = [(p.persons, p.person_amount) for p in pieces]
         persons = person_amount = None
-        if all(p.persons is not None for p in pieces):
-            by_person = np.concatenate([p.persons for p in pieces if p.persons is not None])
+        if all(ps is not None and pa_ is not None for ps, pa_ in paid):
+            by_person = np.concatenate([ps for ps, _ in paid if ps is not None])
             keep = np.argsort(by_person, kind="stable")
             persons = by_person[keep]
-            person_amount = np.concatenate(
-                [p.person_amount for p in pieces if p.person_amount is not None]
-            )[keep]
+            person_amount = np.concatenate([a for _, a in paid if a is not None])[keep]
         reasons = [p.not_available for p in pieces]
         return cls(
-            np.concatenate([p.households for p in pieces])[order],
+            households[order],
             np.concatenate([p.eligible for p in pieces])[order],
             np.concatenate([p.amount for p in pieces])[order],
             persons,
