@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from safetynet.audit.log import verify
 from safetynet.batch import synth
@@ -180,3 +180,23 @@ def test_coverage_sets_the_months_eligible_against_the_enrolled(
         extra = paid["tekun"] if program_id == "dibao" else set()
         assert row.eligible == len(paid[program_id] - extra), program_id
         assert row.ratio == (row.enrolled / row.eligible if row.eligible else 0.0)
+
+
+def test_the_planner_knows_the_loaded_caseload(database: Database, snapshot: Path) -> None:
+    """A caseload is loaded in bulk, then rolled and paid straight away: the tables it filled are
+    planned as filled, not as the empty tables they were (ADR 0035)."""
+    load_caseload(database, snapshot, MONTH, fallbacks=FALLBACKS)
+    if database.dialect != "postgresql":
+        return
+    with database.sessions() as session:
+        counted = {
+            table: session.scalar(select(func.count()).select_from(text(table)))
+            for table in ("households", "enrolments")
+        }
+        planned = {
+            table: session.scalar(
+                text("SELECT reltuples FROM pg_class WHERE relname = :table"), {"table": table}
+            )
+            for table in counted
+        }
+    assert planned == counted

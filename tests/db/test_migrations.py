@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from safetynet.bootstrap import all_metadata, upgrade
 from safetynet.db.engine import alembic_config, create_database, current_revision, head_revision
@@ -19,6 +19,29 @@ def test_migrations_and_models_agree(empty_database_url: str) -> None:
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, all_metadata()) == []
+    finally:
+        db.dispose()
+
+
+def test_instructions_leave_room_for_their_bank_file_update(empty_database_url: str) -> None:
+    """On PostgreSQL the instructions' pages keep room for a second version of each row, and no
+    index covers what the bank file's update sets, so that update stays on the row's page
+    (ADR 0035; measured in docs/performance.md)."""
+    db = create_database(empty_database_url)
+    try:
+        upgrade(db)
+        indexed = {
+            column
+            for index in inspect(db.engine).get_indexes("payment_instructions")
+            for column in index["column_names"]
+        }
+        assert not indexed & {"status", "bank_file_id", "failure_code", "failure_text"}
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as connection:
+                options = connection.execute(
+                    text("SELECT reloptions FROM pg_class WHERE relname = 'payment_instructions'")
+                ).scalar_one()
+            assert options == ["fillfactor=50"]
     finally:
         db.dispose()
 

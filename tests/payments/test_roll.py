@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import typer
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from safetynet.audit.log import verify
@@ -74,6 +75,24 @@ def test_roll_pays_active_enrolments_covering_the_month(database: Database) -> N
         assert run.finished_at is not None
         assert (run.eligible_count, run.created_count, run.present_count) == (5, 5, 0)
         assert run.last_enrolment_id == 9
+
+
+def test_an_instruction_pays_only_its_enrolments_household(database: Database) -> None:
+    """The household an instruction pays is checked through its enrolment (ADR 0035): moving it
+    to another household, or making one for a household the enrolment is not of, is refused."""
+    seed(database, [Spec(), Spec()])
+    roll_month(database, "2025-09")
+    with database.sessions() as session:
+        moved = (
+            update(PaymentInstruction)
+            .where(PaymentInstruction.household_id == 1)
+            .values(household_id=2, program="tekun")  # another program: no duplicate key
+        )
+        with pytest.raises(IntegrityError):
+            session.execute(moved)
+        session.rollback()
+        paid = session.scalars(select(PaymentInstruction).order_by(PaymentInstruction.id)).all()
+        assert [(i.household_id, i.enrolment_id) for i in paid] == [(1, 1), (2, 2)]
 
 
 def test_rerun_creates_nothing_and_audits_once_per_run(database: Database) -> None:
@@ -359,3 +378,18 @@ def test_the_roll_finds_a_batchs_earlier_instructions_by_index_and_fresh_statist
             {"households": [1, 2], "month": "2025-11"},
         ).all()
     assert not any("Seq Scan on payment_instructions" in line for line in plan), plan
+
+
+def test_the_roll_leaves_the_planner_knowing_the_months_instructions(database: Database) -> None:
+    """The bank files that follow a roll choose their plans from the table's statistics: left
+    as the roll found them (last month's rows), each county's export read every county's
+    instructions (2 s a county at 10 M persons; ADR 0035)."""
+    seed(database, [Spec(amount_fen=1000 + i) for i in range(30)])
+    roll_month(database, "2025-09")
+    if database.dialect != "postgresql":
+        return
+    with database.sessions() as session:
+        planned = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'payment_instructions'")
+        )
+    assert planned == 30

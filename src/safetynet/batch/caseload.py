@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
 from safetynet.batch.runner import evaluate_county, parse_month
-from safetynet.db.bulk import copy_columns, read_frame, tables_checked_once
+from safetynet.db.bulk import copy_columns, read_frame, refresh_statistics, tables_checked_once
 from safetynet.db.engine import Database, require_current_schema
 from safetynet.errors import InputError
 from safetynet.logs import logged_stage
@@ -479,6 +479,8 @@ def load_caseload(
             _advance_sequences(session)
         if on_county is not None:
             on_county(county, i + 1, len(chosen))
+    with db.sessions.begin() as session:  # planned as loaded, not as the empty tables they were
+        refresh_statistics(session, *_WRITTEN)
     return report
 
 

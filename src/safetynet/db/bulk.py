@@ -55,7 +55,8 @@ def without_jit(session: Session) -> None:
 
 
 def refresh_statistics(session: Session, *models: Any) -> None:
-    """On PostgreSQL, the planner's statistics of the tables of ``models`` brought up to date
+    """On PostgreSQL, the planner's statistics of the tables of ``models`` (models or table
+    names) brought up to date
     (``ANALYZE``, a sample of some 30,000 rows whatever the table's size): a table that grew by a
     month of rows since autovacuum last looked at it is otherwise planned as the smaller table it
     was (a bitmap over every row whose one-off award is empty, 0.2–0.3 s a batch). A role that
@@ -64,7 +65,8 @@ def refresh_statistics(session: Session, *models: Any) -> None:
     if _postgresql(session):
         quote = session.get_bind().dialect.identifier_preparer.quote
         for model in models:
-            session.execute(text(f"ANALYZE {quote(model.__table__.name)}"))
+            name = model if isinstance(model, str) else model.__table__.name
+            session.execute(text(f"ANALYZE {quote(name)}"))
 
 
 def among(session: Session, column: Any, values: Sequence[Any]) -> Any:

@@ -21,7 +21,7 @@ from sqlalchemy import Date, Integer, String, text
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
-from safetynet.db.bulk import copy_rows, temp_table
+from safetynet.db.bulk import copy_rows, refresh_statistics, temp_table
 from safetynet.db.engine import Database
 from safetynet.domain.identity import mask_identity_number, parse_identity_number
 from safetynet.errors import InputError
@@ -622,6 +622,9 @@ def import_accounts(
         )
         if dry_run:
             transaction.rollback()
+    if imported and not dry_run:
+        with db.sessions.begin() as session:  # the roll and bank files plan with the accounts
+            refresh_statistics(session, PayeeAccount)
     return AccountImportReport(
         batch.read, imported, already, tuple(batch.quarantine), batch.headers
     )

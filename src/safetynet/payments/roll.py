@@ -766,6 +766,8 @@ def _roll_locked(
     params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
     totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
     awards = roll_awards(db, month, county, batch_size, run_id, clock)
+    with db.sessions.begin() as session:  # the month's rows, for the bank files that follow
+        refresh_statistics(session, PaymentInstruction, PaymentAdjustment, PaymentRecovery)
     report = RollReport(
         run_id=run_id,
         month=month,

@@ -250,6 +250,9 @@ class Enrolment(Base):
         CheckConstraint(_one_of("status", ENROLMENT_STATUSES), name="status"),
         CheckConstraint("amount_fen >= 0", name="amount_fen"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
+        # What an instruction's composite reference checks: the household it pays is its
+        # enrolment's (payment_instructions, ADR 0035).
+        UniqueConstraint("id", "household_id"),
         # One enrolment that is not ended per household and program.
         Index(
             "uq_enrolments_current",
