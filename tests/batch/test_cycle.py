@@ -174,6 +174,11 @@ def test_the_cycle_catches_every_planted_discrepancy_and_pays_once(
     assert "(no account)" not in printed.getvalue()
     bank_files = sorted((tmp_path / "bank").glob("*.txt"))
     assert [p.name for p in bank_files] == ["SN310104202509001.txt", "SN310115202509001.txt"]
+    # exported side by side on PostgreSQL (ADR 0036), reported in the counties' order
+    assert [bank.county for bank in report.bank_files] == sorted(COUNTIES)
+    assert sum(file.count for bank in report.bank_files for file in bank.files) == sum(
+        len(p.read_bytes().splitlines()) - 2 for p in bank_files
+    )
     before = [p.read_bytes() for p in bank_files]
 
     again = run(snapshot, feeds, tmp_path / "out", database, bank_files=tmp_path / "bank")
