@@ -107,3 +107,12 @@ def instruction(
     with db.sessions() as session:
         row = session.execute(query).one()
     return (row[0], row[1], row[2], row[3])
+
+
+def planned_rows(db: Database, table: str) -> float | None:
+    """How many rows PostgreSQL's planner takes ``table`` to hold (its statistics' row count)."""
+    with db.sessions() as session:
+        rows = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = :table"), {"table": table}
+        )
+    return None if rows is None else float(rows)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from safetynet.audit.model import AuditEvent
 from safetynet.db.engine import Database
 from safetynet.payments.accounts import import_accounts, read_accounts
 from safetynet.payments.model import PayeeAccount
+from tests.payments.helpers import planned_rows
 from tests.registry.helpers import run_import
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -154,8 +155,4 @@ def test_the_planner_knows_the_imported_accounts(database: Database, tmp_path: P
     _import(database, accounts)
     if database.dialect != "postgresql":
         return
-    with database.sessions() as session:
-        planned = session.scalar(
-            text("SELECT reltuples FROM pg_class WHERE relname = 'payee_accounts'")
-        )
-    assert planned == 2
+    assert planned_rows(database, "payee_accounts") == 2

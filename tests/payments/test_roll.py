@@ -20,7 +20,7 @@ from safetynet.errors import InputError
 from safetynet.payments.model import PaymentInstruction, PaymentRun
 from safetynet.payments.roll import month_bounds, parse_month, roll_month
 from safetynet.registry.model import Enrolment
-from tests.payments.helpers import NOW, Spec, seed
+from tests.payments.helpers import NOW, Spec, planned_rows, seed
 
 D = dt.date
 
@@ -388,8 +388,4 @@ def test_the_roll_leaves_the_planner_knowing_the_months_instructions(database: D
     roll_month(database, "2025-09")
     if database.dialect != "postgresql":
         return
-    with database.sessions() as session:
-        planned = session.scalar(
-            text("SELECT reltuples FROM pg_class WHERE relname = 'payment_instructions'")
-        )
-    assert planned == 30
+    assert planned_rows(database, "payment_instructions") == 30
