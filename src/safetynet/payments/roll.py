@@ -761,13 +761,11 @@ def _roll_locked(
     tree: ParameterTree | None,
 ) -> RollReport:
     run_id, interrupted = _start_run(db, month, county, clock)
-    with db.sessions.begin() as session:  # the tables last month's roll and bank files grew
-        refresh_statistics(session, PaymentInstruction, PaymentAdjustment, PaymentRecovery)
+    _refresh_payment_statistics(db)  # what last month's roll, bank files and returns changed
     params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
     totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
     awards = roll_awards(db, month, county, batch_size, run_id, clock)
-    with db.sessions.begin() as session:  # the month's rows, for the bank files that follow
-        refresh_statistics(session, PaymentInstruction, PaymentAdjustment, PaymentRecovery)
+    _refresh_payment_statistics(db)  # this month's rows, for the bank files that follow
     report = RollReport(
         run_id=run_id,
         month=month,
@@ -790,6 +788,12 @@ def _roll_locked(
     )
     _finish_run(db, report, actor, clock)
     return report
+
+
+def _refresh_payment_statistics(db: Database) -> None:
+    """The planner's statistics of the tables a roll writes and reads back (ADR 0034, 0035)."""
+    with db.sessions.begin() as session:
+        refresh_statistics(session, PaymentInstruction, PaymentAdjustment, PaymentRecovery)
 
 
 def _start_run(
