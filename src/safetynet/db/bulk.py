@@ -15,10 +15,11 @@ import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
-from sqlalchemy import any_, bindparam, func, literal, select, text, update
+from sqlalchemy import Integer, any_, bindparam, cast, func, literal, select, text, update
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -70,9 +71,14 @@ def refresh_statistics(session: Session, *models: Any) -> None:
 
 
 def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
-    """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter."""
+    """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter. Integers
+    travel as the array's text, written by ``str.join`` (a fifth of the time the driver takes to
+    write a list of 2,000 numbers element by element, which a batch of the roll does ten times)."""
     if _postgresql(session):
-        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
+        array = postgresql.ARRAY(column.type)
+        if isinstance(column.type, Integer) and set(map(type, values)) <= {int}:
+            return column == any_(cast(literal("{" + ",".join(map(str, values)) + "}"), array))
+        return column == any_(literal(list(values), array))
     return column.in_(values)
 
 
@@ -160,12 +166,8 @@ def staged_rows(
             f"SELECT 0 AS {_ORDINAL}, {columns} FROM {_quoted(table.name)} LIMIT 0"
         )
     )
-    copy_rows(
-        session,
-        name,
-        [_ORDINAL, *names],
-        ((i, *(r[n] for n in names)) for i, r in enumerate(rows)),
-    )
+    values = itemgetter(*names) if len(names) > 1 else lambda r: (r[names[0]],)
+    copy_rows(session, name, [_ORDINAL, *names], ((i, *values(r)) for i, r in enumerate(rows)))
     staged = sa_table(name, sa_column(_ORDINAL), *(sa_column(n) for n in names))
     return staged, [staged.c[_ORDINAL]]
 

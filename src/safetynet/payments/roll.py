@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select, text, update
@@ -299,6 +300,7 @@ _VALUE_COLUMNS = tuple(f.name for f in fields(InstructionValues))
 
 
 _VALUES = tuple(getattr(PaymentInstruction, name) for name in _VALUE_COLUMNS)
+_VALUE_GETTER = attrgetter(*_VALUE_COLUMNS)
 
 
 def _load_current(
@@ -579,7 +581,7 @@ def _apply_adjustments(
 def _columns(values: InstructionValues) -> dict[str, Any]:
     """The instruction's columns the roll decides (every value a scalar: what ``asdict`` gives,
     without its deep copy of each value, once per instruction)."""
-    return {name: getattr(values, name) for name in _VALUE_COLUMNS}
+    return dict(zip(_VALUE_COLUMNS, _VALUE_GETTER(values), strict=True))
 
 
 def _apply_instructions(

@@ -233,13 +233,14 @@ def plan_roll(inputs: RollInputs, params: RollParams) -> RollPlan:
             plan.frozen += 1  # exported or settled by the bank: frozen until the next month
             continue
         plan.held_updates += _update_held(inputs, state, candidate)
+        arrears = inputs.arrears_now.get(candidate.id, 0)
         adjustments = _adjustments(inputs, state, candidate)
-        plan.adjustments += adjustments
-        overpaid = -sum(a.amount_fen for a in adjustments if a.amount_fen < 0)
-        state.recovered[candidate.key] = state.recovered.get(candidate.key, 0) + overpaid
-        arrears = inputs.arrears_now.get(candidate.id, 0) + sum(
-            a.amount_fen for a in adjustments if a.amount_fen > 0
-        )
+        if adjustments:  # most candidates have none: no sums over nothing
+            plan.adjustments += adjustments
+            key = candidate.key
+            overpaid = -sum(a.amount_fen for a in adjustments if a.amount_fen < 0)
+            state.recovered[key] = state.recovered.get(key, 0) + overpaid
+            arrears += sum(a.amount_fen for a in adjustments if a.amount_fen > 0)
         if existing is None and not candidate.eligible and arrears == 0:
             continue  # ended: nothing due this month and no arrears to carry
         values = _month_values(inputs, params, state, candidate, existing, arrears)
