@@ -46,6 +46,43 @@ def test_instructions_leave_room_for_their_bank_file_update(empty_database_url: 
         db.dispose()
 
 
+def test_a_monthly_instruction_enters_only_the_indexes_it_is_found_by(
+    empty_database_url: str,
+) -> None:
+    """Nothing indexes the instructions by run, and the award's and the hold's indexes hold only
+    the rows that have one, so a monthly instruction without a hold adds no entry to them
+    (ADR 0037)."""
+    db = create_database(empty_database_url)
+    try:
+        upgrade(db)
+        found = {
+            index["name"]: (
+                tuple(index["column_names"]),
+                bool(index["unique"]),
+                # PostgreSQL gives the predicate in parentheses, SQLite as written
+                " ".join(
+                    str(v).strip("()")
+                    for k, v in index.get("dialect_options", {}).items()
+                    if k.endswith("where")
+                ),
+            )
+            for index in inspect(db.engine).get_indexes("payment_instructions")
+        }
+        assert not any("run_id" in columns for columns, _, _ in found.values())
+        assert found["uq_payment_instructions_award_id"] == (
+            ("award_id",),
+            True,
+            "award_id IS NOT NULL",
+        )
+        assert found["ix_payment_instructions_hold_id"] == (
+            ("hold_id",),
+            False,
+            "hold_id IS NOT NULL",
+        )
+    finally:
+        db.dispose()
+
+
 def test_upgrade_is_repeatable_and_downgrade_removes_everything(empty_database_url: str) -> None:
     db = create_database(empty_database_url)
     try:

@@ -64,6 +64,8 @@ RUN_STATUSES = ("running", "finished", "interrupted")
 INSTRUCTION_STATUSES = ("pending", "held", "settled", "exported", "paid", "failed", "cancelled")
 # Percent of each page of payment_instructions filled by inserts (ADR 0035, PostgreSQL only).
 INSTRUCTION_FILLFACTOR = 50
+# The predicate of the unique index on a one-off award's instruction (``ON CONFLICT`` names it).
+AWARD_ONLY = "award_id IS NOT NULL"
 ADJUSTMENT_KINDS = ("arrears", "overpayment")
 ENTITLEMENT_CHANGE_KINDS = ("amount", "end")
 BANK_RESULTS = ("paid", "failed")
@@ -140,7 +142,8 @@ class PaymentInstruction(Base):
     enrolment_id: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    run_id: Mapped[int] = mapped_column(ForeignKey("payment_runs.id"), index=True)
+    # Not indexed: no query looks instructions up by their run (ADR 0037).
+    run_id: Mapped[int] = mapped_column(ForeignKey("payment_runs.id"))
     arrears_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
     recovery_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
     bank_code: Mapped[str | None] = mapped_column(String(12))
@@ -151,11 +154,11 @@ class PaymentInstruction(Base):
     paid_on: Mapped[dt.date | None] = mapped_column(Date)
     failure_code: Mapped[str | None] = mapped_column(String(20))
     failure_text: Mapped[str | None] = mapped_column(Text)
-    hold_id: Mapped[int | None] = mapped_column(ForeignKey("payment_holds.id"), index=True)
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("payment_holds.id"))
     held_reason: Mapped[str | None] = mapped_column(Text)
     # A one-off award's instruction: the award (its natural key) and, paid to a provider, the
     # provider; a monthly instruction has an enrolment instead.
-    award_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    award_id: Mapped[int | None] = mapped_column(Integer)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
 
     __table_args__ = (
@@ -168,7 +171,7 @@ class PaymentInstruction(Base):
             ["award_id", "household_id"], ["one_off_awards.id", "one_off_awards.household_id"]
         ),
         # The natural key of a monthly instruction: one per (beneficiary household, program,
-        # month); a one-off award's instruction is known by its award (UNIQUE above).
+        # month); a one-off award's instruction is known by its award (below).
         Index(
             "uq_payment_instructions_monthly_key",
             "household_id",
@@ -177,6 +180,22 @@ class PaymentInstruction(Base):
             unique=True,
             sqlite_where=text("award_id IS NULL"),
             postgresql_where=text("award_id IS NULL"),
+        ),
+        # A one-off award's instruction is known by its award; the instructions a hold keeps are
+        # found by the hold. Both indexes hold only the rows that have one, so a monthly
+        # instruction (no award, rarely a hold) adds nothing to them (ADR 0037).
+        Index(
+            "uq_payment_instructions_award_id",
+            "award_id",
+            unique=True,
+            sqlite_where=text(AWARD_ONLY),
+            postgresql_where=text(AWARD_ONLY),
+        ),
+        Index(
+            "ix_payment_instructions_hold_id",
+            "hold_id",
+            sqlite_where=text("hold_id IS NOT NULL"),
+            postgresql_where=text("hold_id IS NOT NULL"),
         ),
         # A household's instructions of every month and kind (the roll's sums of what was
         # recovered before): without it each batch of the roll read the whole table (ADR 0034).

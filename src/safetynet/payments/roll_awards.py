@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from safetynet.db.engine import Database
 from safetynet.payments.accounts import account_for_month
 from safetynet.payments.holds import NO_ACCOUNT, active_holds, covering_hold
 from safetynet.payments.model import (
+    AWARD_ONLY,
     OneOffAward,
     PayeeAccount,
     PaymentHold,
@@ -166,10 +167,17 @@ def _apply(
     the rows made are read back by run instead, under the database's write lock."""
     full = [{**row, "run_id": run_id, "created_at": now} for row in rows]
     if session.get_bind().dialect.name == "postgresql":
-        insert_new(session, PaymentInstruction, full, AWARD_INSTRUCTION_KEY, PaymentInstruction.id)
+        insert_new(
+            session,
+            PaymentInstruction,
+            full,
+            AWARD_INSTRUCTION_KEY,
+            PaymentInstruction.id,
+            index_where=AWARD_ONLY,
+        )
     else:
         statement = sqlite.insert(PaymentInstruction).on_conflict_do_nothing(
-            index_elements=list(AWARD_INSTRUCTION_KEY)
+            index_elements=list(AWARD_INSTRUCTION_KEY), index_where=text(AWARD_ONLY)
         )
         session.execute(statement, full)
     awards = [int(str(row["award_id"])) for row in rows]
