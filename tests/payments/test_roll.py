@@ -389,3 +389,54 @@ def test_the_roll_leaves_the_planner_knowing_the_months_instructions(database: D
     if database.dialect != "postgresql":
         return
     assert planned_rows(database, "payment_instructions") == 30
+
+
+def test_households_shared_out_among_workers_are_rolled_as_by_one(database: Database) -> None:
+    """``workers=2``: on PostgreSQL two threads roll the households by halves (by household id),
+    batch after batch, side by side; on SQLite one thread. Either way October's instructions
+    are September's (rolled by one worker), each exactly once, and the run's progress adds up
+    every batch of both halves."""
+    from sqlalchemy import insert
+
+    from safetynet.payments.model import PaymentHold
+
+    specs = [
+        [Spec(), Spec(program="tekun", amount_fen=123_456), Spec(status="suspended")][n % 3]
+        for n in range(300)
+    ]
+    households = seed(database, specs)
+    # a second program for some households, its enrolment far from their first one's (another
+    # block of candidates): still in the household's half, rolled once
+    with database.sessions.begin() as session:
+        session.execute(
+            insert(Enrolment),
+            [
+                {"id": 1000 + h, "household_id": h, "program": "temporary", "amount_fen": 30_000,
+                 "start_date": D(2025, 1, 1), "status": "active", "version": 1}
+                for h in households[::4]
+            ],
+        )  # fmt: skip
+        session.add_all(
+            PaymentHold(household_id=h, program="dibao", from_month="2025-09", reason="review",
+                        source="manual", placed_at=NOW, placed_by="clerk")
+            for h in households[::7]
+        )  # fmt: skip
+    _persons_and_accounts(database, [h for h in households if h % 5])
+    september = roll_month(database, "2025-09", batch_size=40)
+    october = roll_month(database, "2025-10", batch_size=40, workers=2)
+    assert september.created == october.created == 200 + 75
+    assert (september.held, september.held_by_hold) == (october.held, october.held_by_hold)
+    assert _month_rows(database, "2025-09") == _month_rows(database, "2025-10")
+    with database.sessions() as session:
+        run = session.get_one(PaymentRun, october.run_id)
+        assert (run.batches, run.eligible_count, run.created_count, run.present_count) == (
+            october.batches,
+            275,
+            275,
+            0,
+        )
+        assert run.last_enrolment_id == 1000 + households[::4][-1]
+    again = roll_month(database, "2025-10", batch_size=40, workers=2)
+    assert (again.created, again.already_present) == (0, 275)  # exactly once
+    with pytest.raises(InputError, match="workers"):
+        roll_month(database, "2025-10", workers=0)

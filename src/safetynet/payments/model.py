@@ -87,8 +87,9 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 class PaymentRun(Base):
     """One call of ``roll_month`` for a month and (optionally) a county, with its progress.
 
-    ``last_enrolment_id`` and the counts are updated in the transaction of each batch, so after a
-    crash they say exactly what the run had committed.
+    ``last_enrolment_id`` (the furthest enrolment a batch has reached) and the counts are
+    updated in the transaction of each batch, so after a crash they say exactly what the run had
+    committed.
     """
 
     __tablename__ = "payment_runs"

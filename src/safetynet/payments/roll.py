@@ -14,14 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, text, update
+from sqlalchemy import Select, case, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from safetynet.audit.log import Actor, append
@@ -207,6 +209,13 @@ class _Totals:
     held: int = 0
     held_by_hold: int = 0
     settled_held: int = 0
+
+    def add(self, other: _Totals) -> None:
+        for name in _TOTALS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_TOTALS = tuple(f.name for f in fields(_Totals))
 
 
 class _RecoveryParams:
@@ -735,6 +744,7 @@ def roll_month(
     clock: Clock = _now,
     tree: ParameterTree | None = None,
     wait_seconds: float = 900.0,
+    workers: int = 1,
 ) -> RollReport:
     """Create the missing payment instructions of ``month`` (optionally one county's), with the
     adjustments of earlier months and the recoveries they call for.
@@ -743,14 +753,21 @@ def roll_month(
     month (whatever their county) run one at a time (``month_lock``): a second waits up to
     ``wait_seconds`` for the first to finish, then completes whatever is left. Runs of the same
     month and county left ``running`` by a crash are marked ``interrupted`` by the next call.
+
+    ``workers``: on PostgreSQL, the households are shared out among as many threads, each rolling
+    its share batch after batch on a connection of its own (one household's enrolments always in
+    the same share), so that one share's statements run on the server while another's batch is
+    planned. On SQLite one share: it writes one transaction at a time.
     """
     month = parse_month(month)
     if county is not None and not _COUNTY.fullmatch(county):
         raise InputError("county", f"{county!r} is not a 6-digit county code")
     if batch_size < 1:
         raise InputError("batch_size", "must be at least 1")
+    if workers < 1:
+        raise InputError("workers", "must be at least 1")
     with month_lock(db, month, wait_seconds):
-        return _roll_locked(db, month, county, batch_size, actor, clock, tree)
+        return _roll_locked(db, month, county, batch_size, actor, clock, tree, workers)
 
 
 def _roll_locked(
@@ -761,11 +778,15 @@ def _roll_locked(
     actor: Actor,
     clock: Clock,
     tree: ParameterTree | None,
+    workers: int,
 ) -> RollReport:
     run_id, interrupted = _start_run(db, month, county, clock)
     _refresh_payment_statistics(db)  # what last month's roll, bank files and returns changed
     params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
-    totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
+    if db.dialect == "postgresql" and workers > 1:
+        totals = _roll_shared(db, month, county, batch_size, run_id, clock, params, workers)
+    else:
+        totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
     awards = roll_awards(db, month, county, batch_size, run_id, clock)
     _refresh_payment_statistics(db)  # this month's rows, for the bank files that follow
     report = RollReport(
@@ -842,32 +863,108 @@ def _roll_batches(
     params: _RecoveryParams,
 ) -> _Totals:
     """Every batch of candidates in enrolment-id order, each in its own transaction that also
-    records the run's progress."""
+    adds its counts to the run's progress."""
     query = roll_candidates(month, county).limit(batch_size)
     cursor = 0
     totals = _Totals()
     while True:
+        batch = _Totals(batches=1)
         with db.sessions.begin() as session:
             without_jit(session)
             found = [Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))]
             if not found:
                 return totals
-            _roll_batch(session, month, found, run_id, clock(), params, totals)
+            _roll_batch(session, month, found, run_id, clock(), params, batch)
             cursor = found[-1].id
-            totals.batches += 1
-            session.execute(
-                update(PaymentRun)
-                .where(PaymentRun.id == run_id)
-                .values(
-                    batches=totals.batches,
-                    eligible_count=totals.eligible,
-                    created_count=totals.created,
-                    present_count=totals.eligible - totals.created,
-                    last_enrolment_id=cursor,
-                    adjustment_count=totals.adjustments,
-                    held_count=totals.held,
-                )
+            _record_progress(session, run_id, batch, cursor)
+        totals.add(batch)
+
+
+def _roll_shared(
+    db: Database,
+    month: str,
+    county: str | None,
+    batch_size: int,
+    run_id: int,
+    clock: Clock,
+    params: _RecoveryParams,
+    shares: int,
+) -> _Totals:
+    """The candidates read in enrolment-id order, ``shares`` batches' worth at a time, and each
+    block shared out by household (id modulo ``shares``); each share's batches run one after
+    another on a thread of its own, each in its own transaction. A household is always in the
+    same share, so two batches that run at the same time never touch the same household's rows,
+    and each household's candidates are rolled in enrolment-id order, as by one thread."""
+    query = roll_candidates(month, county).limit(batch_size * shares)
+    pools = [
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"roll-{share}")
+        for share in range(shares)
+    ]
+    pending: deque[Future[_Totals]] = deque()
+    totals = _Totals()
+    cursor = 0
+    try:
+        while True:
+            with db.sessions() as session:
+                without_jit(session)
+                found = [Candidate(*r) for r in session.execute(query.where(Enrolment.id > cursor))]
+            if not found:
+                break
+            cursor = found[-1].id
+            parts: list[list[Candidate]] = [[] for _ in range(shares)]
+            for candidate in found:
+                parts[candidate.household_id % shares].append(candidate)
+            pending.extend(
+                pool.submit(_roll_found, db, month, part, run_id, clock, params)
+                for pool, part in zip(pools, parts, strict=True)
+                if part
             )
+            while len(pending) > 2 * shares:  # read ahead no more than two blocks
+                totals.add(pending.popleft().result())
+        while pending:
+            totals.add(pending.popleft().result())
+    finally:
+        for pool in pools:
+            pool.shutdown(cancel_futures=True)
+    return totals
+
+
+def _roll_found(
+    db: Database,
+    month: str,
+    found: list[Candidate],
+    run_id: int,
+    clock: Clock,
+    params: _RecoveryParams,
+) -> _Totals:
+    """One batch of a share (``_roll_shared``) in its own transaction, with the run's progress."""
+    batch = _Totals(batches=1)
+    with db.sessions.begin() as session:
+        without_jit(session)
+        _roll_batch(session, month, found, run_id, clock(), params, batch)
+        _record_progress(session, run_id, batch, found[-1].id)
+    return batch
+
+
+def _record_progress(session: Session, run_id: int, batch: _Totals, cursor: int) -> None:
+    """Add a batch's counts to its run's (by increments: several shares may be adding theirs);
+    ``last_enrolment_id``: the furthest enrolment a batch has reached."""
+    run = PaymentRun
+    session.execute(
+        update(run)
+        .where(run.id == run_id)
+        .values(
+            batches=run.batches + 1,
+            eligible_count=run.eligible_count + batch.eligible,
+            created_count=run.created_count + batch.created,
+            present_count=run.present_count + batch.eligible - batch.created,
+            last_enrolment_id=case(
+                (run.last_enrolment_id > cursor, run.last_enrolment_id), else_=cursor
+            ),
+            adjustment_count=run.adjustment_count + batch.adjustments,
+            held_count=run.held_count + batch.held,
+        )
+    )
 
 
 def _finish_run(db: Database, report: RollReport, actor: Actor, clock: Clock) -> None:

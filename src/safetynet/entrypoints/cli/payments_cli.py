@@ -86,12 +86,22 @@ def roll(
     month: Annotated[str, typer.Option("--month", help="Month to roll, YYYY-MM.")],
     county: CountyOption = None,
     url: UrlOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="On PostgreSQL, roll this many shares of the households side by side.",
+        ),
+    ] = 1,
 ) -> None:
     """Create the month's missing payment instructions; safe to rerun and to resume after a crash."""
     from safetynet.payments.roll import parse_month, roll_month
 
     month = parse_month(month, "--month")
-    report = _with_database(url, lambda db: roll_month(db, month, county, actor=_actor(county)))
+    report = _with_database(
+        url, lambda db: roll_month(db, month, county, actor=_actor(county), workers=workers)
+    )
     scope = f"county {report.county}" if report.county else "all counties"
     out.print(
         f"run {report.run_id} ({report.month}, {scope}): {report.eligible} eligible: "
