@@ -19,11 +19,15 @@ from operator import itemgetter
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Integer, any_, bindparam, cast, func, literal, select, text, update
+import psycopg
+from psycopg import postgres
+from psycopg.adapt import Dumper
+from sqlalchemy import BigInteger, Integer, any_, bindparam, func, literal, select, text, update
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 __all__ = [
     "CHUNK_ROWS",
@@ -70,15 +74,42 @@ def refresh_statistics(session: Session, *models: Any) -> None:
             session.execute(text(f"ANALYZE {quote(name)}"))
 
 
+class _IntegerArrayText(str):
+    """An array of integers written as PostgreSQL's array text (``{1,2,3}``), sent typed as an
+    array of ``int4`` (``_BigintArrayText``: ``int8``), so the server reads it as it reads an
+    array parameter: the planner sees the array's values, as with a list."""
+
+
+class _BigintArrayText(str):
+    """``_IntegerArrayText`` of ``int8``."""
+
+
+class _ArrayTextDumper(Dumper):
+    oid = postgres.types["int4"].array_oid
+
+    def dump(self, obj: Any) -> bytes:
+        return str(obj).encode("ascii")
+
+
+class _BigintArrayTextDumper(_ArrayTextDumper):
+    oid = postgres.types["int8"].array_oid
+
+
+psycopg.adapters.register_dumper(_IntegerArrayText, _ArrayTextDumper)
+psycopg.adapters.register_dumper(_BigintArrayText, _BigintArrayTextDumper)
+
+
 def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
     """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter. Integers
-    travel as the array's text, written by ``str.join`` (a fifth of the time the driver takes to
-    write a list of 2,000 numbers element by element, which a batch of the roll does ten times)."""
+    travel as the array's text, written by ``str.join`` and sent typed as an integer array: a
+    fifth of the time the driver takes to write a list of 2,000 numbers element by element,
+    which a batch of the roll does ten times."""
     if _postgresql(session):
-        array = postgresql.ARRAY(column.type)
         if isinstance(column.type, Integer) and set(map(type, values)) <= {int}:
-            return column == any_(cast(literal("{" + ",".join(map(str, values)) + "}"), array))
-        return column == any_(literal(list(values), array))
+            kind = _BigintArrayText if isinstance(column.type, BigInteger) else _IntegerArrayText
+            array = kind("{" + ",".join(map(str, values)) + "}")
+            return column == any_(literal(array, NullType()))
+        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
     return column.in_(values)
 
 
