@@ -490,8 +490,7 @@ def _payments(
     gc.freeze()
     try:
         _award_subsidies(month, chosen, report, s)
-        workers = s.workers or os.cpu_count() or 1
-        report.roll = roll_month(db, month, actor=SYSTEM, clock=s.clock, workers=workers)
+        report.roll = roll_month(db, month, actor=SYSTEM, clock=s.clock)
         report.seconds["roll"] = time.perf_counter() - started
         if s.bank_files is not None:
             started = time.perf_counter()
