@@ -868,16 +868,35 @@ def _roll_batches(
     cursor = 0
     totals = _Totals()
     while True:
-        batch = _Totals(batches=1)
         with db.sessions.begin() as session:
-            without_jit(session)
-            found = [Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))]
+            found = _candidates_after(session, query, cursor)
             if not found:
                 return totals
-            _roll_batch(session, month, found, run_id, clock(), params, batch)
-            cursor = found[-1].id
-            _record_progress(session, run_id, batch, cursor)
+            batch = _batch_in(session, month, found, run_id, clock, params)
+        cursor = found[-1].id
         totals.add(batch)
+
+
+def _candidates_after(session: Session, query: Any, cursor: int) -> list[Candidate]:
+    """The candidates of ``query`` after enrolment ``cursor``, with JIT off for the rest of the
+    caller's transaction (``without_jit``)."""
+    without_jit(session)
+    return [Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))]
+
+
+def _batch_in(
+    session: Session,
+    month: str,
+    found: list[Candidate],
+    run_id: int,
+    clock: Clock,
+    params: _RecoveryParams,
+) -> _Totals:
+    """One batch in the caller's transaction, its counts added to the run's progress."""
+    batch = _Totals(batches=1)
+    _roll_batch(session, month, found, run_id, clock(), params, batch)
+    _record_progress(session, run_id, batch, found[-1].id)
+    return batch
 
 
 def _roll_shared(
@@ -906,8 +925,7 @@ def _roll_shared(
     try:
         while True:
             with db.sessions() as session:
-                without_jit(session)
-                found = [Candidate(*r) for r in session.execute(query.where(Enrolment.id > cursor))]
+                found = _candidates_after(session, query, cursor)
             if not found:
                 break
             cursor = found[-1].id
@@ -938,12 +956,9 @@ def _roll_found(
     params: _RecoveryParams,
 ) -> _Totals:
     """One batch of a share (``_roll_shared``) in its own transaction, with the run's progress."""
-    batch = _Totals(batches=1)
     with db.sessions.begin() as session:
         without_jit(session)
-        _roll_batch(session, month, found, run_id, clock(), params, batch)
-        _record_progress(session, run_id, batch, found[-1].id)
-    return batch
+        return _batch_in(session, month, found, run_id, clock, params)
 
 
 def _record_progress(session: Session, run_id: int, batch: _Totals, cursor: int) -> None:
