@@ -39,12 +39,14 @@ from safetynet.payments.model import (
     EntitlementChange,
     PayeeAccount,
     PaymentAdjustment,
+    PaymentHold,
     PaymentInstruction,
     PaymentRecovery,
     PaymentRun,
 )
 from safetynet.payments.months import month_bounds, month_of, parse_month
 from safetynet.payments.roll_awards import roll_awards
+from safetynet.payments.roll_plain import MONTHLY, NATURAL_KEY, insert_plain
 from safetynet.payments.roll_plan import (
     TOUCHABLE,
     Account,
@@ -82,10 +84,6 @@ __all__ = [
 ]
 
 Clock = Callable[[], dt.datetime]
-NATURAL_KEY = ("household_id", "program", "month")
-# The monthly key is a unique index on the instructions without an award (a one-off award's
-# instruction is known by its award: ``payments.roll_awards``).
-MONTHLY = "award_id IS NULL"
 ADJUSTMENT_KEY = ("household_id", "program", "for_month", "roll_month")
 OFFSET_SHARE = "payments.recovery.max_offset_share"
 OFFSET_ROUNDING = "payments.recovery.offset_rounding"
@@ -682,9 +680,20 @@ def _roll_batch(
     params: _RecoveryParams,
     totals: _Totals,
 ) -> None:
-    """One batch in one transaction: load, plan (``payments.roll_plan``), apply."""
-    plan = plan_roll(load_roll_inputs(session, month, found), params.for_batch(found))
-    apply_roll_plan(session, plan, month, run_id, now, totals)
+    """One batch in the caller's transaction: the plain enrolments' instructions set at a time
+    (``payments.roll_plain``), then the others loaded, planned (``payments.roll_plan``) and
+    applied."""
+    made = insert_plain(session, month, [c.id for c in found if c.eligible], run_id, now)
+    if made:
+        totals.created += len(made)
+        totals.eligible += len(made)
+        totals.held += sum(status == "held" for _, status, _ in made)
+        totals.held_by_hold += sum(hold_id is not None for _, _, hold_id in made)
+        done = {enrolment_id for enrolment_id, _, _ in made}
+        found = [c for c in found if c.id not in done]
+    if found:
+        plan = plan_roll(load_roll_inputs(session, month, found), params.for_batch(found))
+        apply_roll_plan(session, plan, month, run_id, now, totals)
 
 
 class RollInProgressError(SafetyNetError):
@@ -816,7 +825,14 @@ def _roll_locked(
 def _refresh_payment_statistics(db: Database) -> None:
     """The planner's statistics of the tables a roll writes and reads back (ADR 0034, 0035)."""
     with db.sessions.begin() as session:
-        refresh_statistics(session, PaymentInstruction, PaymentAdjustment, PaymentRecovery)
+        refresh_statistics(
+            session,
+            PaymentInstruction,
+            PaymentAdjustment,
+            PaymentRecovery,
+            EntitlementChange,  # the plain enrolments' checks (ADR 0039)
+            PaymentHold,
+        )
 
 
 def _start_run(
