@@ -23,7 +23,15 @@ from sqlalchemy import insert, select, update
 from safetynet.audit.log import Actor
 from safetynet.db.engine import Database
 from safetynet.payments.entitlements import ChangeEntitlement, change_entitlement
-from safetynet.payments.model import PayeeAccount, PaymentHold, PaymentInstruction, PaymentRun
+from safetynet.payments.holds import ENDED
+from safetynet.payments.model import (
+    PayeeAccount,
+    PaymentAdjustment,
+    PaymentHold,
+    PaymentInstruction,
+    PaymentRecovery,
+    PaymentRun,
+)
 from safetynet.payments.months import month_bounds
 from safetynet.payments.roll import _RecoveryParams, load_roll_inputs, roll_candidates, roll_month
 from safetynet.payments.roll_plain import insert_plain
@@ -146,6 +154,57 @@ def _changes_after_a_month(db: Database, rng: random.Random) -> None:
                 .where(Enrolment.id == enrolment_id, Enrolment.end_date.is_(None))
                 .values(start_date=D(2025, 10, 1))
             )
+    _corrections(db, rng, [instruction_id for instruction_id, _ in paid])
+
+
+def _corrections(db: Database, rng: random.Random, paid: list[int]) -> None:
+    """Rows the roll reads that no roll wrote here, each on households of its own, so that only
+    one of the plain conditions excludes them: arrears of a household's program recorded by an
+    earlier roll of October under another household's enrolment; an overpayment recovered from a
+    household's program under another household's adjustment; an adjustment of another program
+    made under an enrolment; an instruction of another program held under an enrolment. The last
+    ten households carry the other households' enrolments and adjustments."""
+    i = PaymentInstruction
+    with db.sessions.begin() as session:
+        run_id = session.scalar(select(PaymentRun.id).order_by(PaymentRun.id))
+        picked = session.execute(
+            select(i.household_id, i.program, i.enrolment_id).where(i.id.in_(rng.sample(paid, 50)))
+        ).all()
+
+        def adjustment(
+            household: int, program: str, for_month: str, enrolment: int | None, amount: int
+        ) -> PaymentAdjustment:
+            return PaymentAdjustment(
+                household_id=household, program=program, for_month=for_month,
+                roll_month="2025-10", enrolment_id=enrolment,
+                kind="arrears" if amount > 0 else "overpayment", amount_fen=amount,
+                due_fen=max(amount, 0), paid_before_fen=max(-amount, 0), run_id=run_id,
+                created_at=NOW,
+            )  # fmt: skip
+
+        # arrears of a household's program recorded under another household's enrolment
+        for (household, program, _), (_, _, enrolment) in zip(
+            picked[:10], picked[40:], strict=True
+        ):
+            session.add(adjustment(household, program, "2025-09", enrolment, 300))
+        overpaid = [adjustment(h, p, "2025-08", e, -500) for h, p, e in picked[40:]]
+        session.add_all(overpaid)
+        session.flush()
+        for (household, program, _), source in zip(picked[10:20], overpaid, strict=True):
+            session.add(
+                PaymentRecovery(household_id=household, program=program,
+                                adjustment_id=source.id, amount_fen=500, created_at=NOW)
+            )  # fmt: skip
+        for household, program, enrolment in picked[20:30]:
+            other = "tekun" if program == "dibao" else "dibao"
+            session.add(adjustment(household, other, "2025-09", enrolment, 700))
+        for household, program, enrolment in picked[30:40]:
+            session.add(
+                i(household_id=household, program="tekun" if program == "dibao" else "dibao",
+                  month="2025-08", amount_fen=1, account=None, enrolment_id=enrolment,
+                  status="held", created_at=NOW, run_id=run_id,
+                  held_reason=f"{ENDED} on 2025-08-31: test")
+            )  # fmt: skip
 
 
 def _check_month(db: Database, month: str) -> tuple[int, RollPlan]:
@@ -225,8 +284,13 @@ def test_the_plain_instructions_written_at_once_are_those_the_plan_makes(
     assert plan.adjustments  # the changes call for some
     # the whole roll (plain enrolments set at a time, the others planned) writes what the plan
     # alone says, and each instruction once
+    a = PaymentAdjustment
+    with database.sessions() as session:
+        recorded = set(session.execute(select(a.household_id, a.program, a.for_month)).all())
     report = roll_month(database, "2025-10")
     assert _month_rows(database, "2025-10") == _planned_rows(plan)
     assert report.created == len(_planned_rows(plan))
-    assert report.adjustments == len(plan.adjustments)
+    # an adjustment whose key an earlier roll of October recorded is not recorded twice
+    new = [p for p in plan.adjustments if (p.household_id, p.program, p.for_month) not in recorded]
+    assert report.adjustments == len(new)
     assert roll_month(database, "2025-10").created == 0

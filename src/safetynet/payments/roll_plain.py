@@ -126,14 +126,15 @@ def _plain(session: Session, month: str, ids: Sequence[int]) -> Any:
             ),
             ~exists().where(EntitlementChange.enrolment_id == e.id),
             ~exists().where(of_program(PaymentAdjustment)),
+            # nor one of another program made under it (the plan reads it as this enrolment's)
+            ~exists().where(PaymentAdjustment.enrolment_id == e.id),
             ~exists().where(of_program(PaymentRecovery)),
             # what was paid before is what is due now, and nothing is there yet for the month
             ~exists().where(
                 of_program(i),
                 i.award_id.is_(None),
                 i.month <= month,
-                (i.month == month)
-                | (i.enrolment_id != e.id)
+                (i.month == month)  # (the insert would skip its key anyway)
                 | (i.amount_fen != e.amount_fen)
                 | (i.month < _month_of(session, e.start_date)),
             ),
