@@ -1,10 +1,11 @@
 """The month's plain instructions, written set at a time on the database server.
 
 Most enrolments a roll looks at are *plain*: eligible for the month; the only enrolment of their
-household in the program (whatever its status); no entitlement schedule; no adjustment and no
-recovery of the household's program; every instruction of the program made before the month made
-under this enrolment, for a month it covers, at its amount; none made yet for the month. For such
-an enrolment ``plan_roll`` (``payments.roll_plan``) decides only the month's instruction, and
+household in the program (whatever its status); no entitlement schedule; no adjustment or
+recovery of the household's program and no adjustment made under the enrolment; every instruction
+of the program before the month for a month the enrolment covers, at its amount, and none of
+another program made under it; none made yet for the month. For such an enrolment ``plan_roll``
+(``payments.roll_plan``) decides only the month's instruction, and
 decides it from the enrolment, the household's accounts and its holds alone:
 
 - the amount is the enrolment's, with no arrears and no offset (nothing paid differs from what is
