@@ -61,6 +61,23 @@ def seed(db: Database, specs: list[Spec]) -> list[int]:
     return [h["id"] for h in households]  # type: ignore[misc]
 
 
+def heads(session: Session, households: list[int]) -> None:
+    """A head for each household without one (person id = household id), in the caller's
+    transaction: the holder an account names."""
+    from safetynet.registry.model import Person
+
+    session.execute(
+        insert(Person),
+        [
+            {"id": h, "id_number": f"110105{h:011d}X", "name": "李强", "sex": "male",
+             "birth_date": dt.date(1970, 5, 1), "hukou_region_code": "110105",
+             "hukou_type": "urban", "created_at": NOW, "updated_at": NOW}
+            for h in households
+            if not session.get(Person, h)
+        ],
+    )  # fmt: skip
+
+
 def month_instructions(session: Session, month: str) -> list[Any]:
     """The month's monthly instructions (one-off awards left out) as (household, program, month,
     amount, arrears, recovery)."""

@@ -20,7 +20,7 @@ from safetynet.errors import InputError
 from safetynet.payments.model import PaymentInstruction, PaymentRun
 from safetynet.payments.roll import month_bounds, parse_month, roll_month
 from safetynet.registry.model import Enrolment
-from tests.payments.helpers import NOW, Spec, planned_rows, seed
+from tests.payments.helpers import NOW, Spec, heads, planned_rows, seed
 
 D = dt.date
 
@@ -263,19 +263,9 @@ def _persons_and_accounts(db: Database, households: list[int]) -> None:
     from sqlalchemy import insert
 
     from safetynet.payments.model import PayeeAccount
-    from safetynet.registry.model import Person
 
     with db.sessions.begin() as session:
-        session.execute(
-            insert(Person),
-            [
-                {"id": h, "id_number": f"110105{h:011d}X", "name": "李强", "sex": "male",
-                 "birth_date": D(1970, 5, 1), "hukou_region_code": "110105",
-                 "hukou_type": "urban", "created_at": NOW, "updated_at": NOW}
-                for h in households
-                if not session.get(Person, h)
-            ],
-        )  # fmt: skip
+        heads(session, households)
         session.execute(
             insert(PayeeAccount),
             [

@@ -37,8 +37,8 @@ from safetynet.payments.roll import _RecoveryParams, load_roll_inputs, roll_cand
 from safetynet.payments.roll_plain import insert_plain
 from safetynet.payments.roll_plan import Candidate, InstructionValues, RollPlan, plan_roll
 from safetynet.policy.parameters import default_tree
-from safetynet.registry.model import Enrolment, Person
-from tests.payments.helpers import NOW, Spec, seed
+from safetynet.registry.model import Enrolment
+from tests.payments.helpers import NOW, Spec, heads, seed
 
 D = dt.date
 CLERK = Actor(name="clerk", role="payments_clerk")
@@ -86,15 +86,7 @@ def _registry(db: Database, rng: random.Random, households: int) -> None:
                      "version": 1},
                 )  # fmt: skip
                 next_id += 1
-        session.execute(
-            insert(Person),
-            [
-                {"id": h, "id_number": f"110105{h:011d}X", "name": "李强", "sex": "male",
-                 "birth_date": D(1970, 5, 1), "hukou_region_code": "110105",
-                 "hukou_type": "urban", "created_at": NOW, "updated_at": NOW}
-                for h in ids
-            ],
-        )  # fmt: skip
+        heads(session, ids)
         accounts: list[dict[str, Any]] = []
         for h in ids:
             windows = rng.choice(ACCOUNTS)
