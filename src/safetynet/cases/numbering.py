@@ -10,20 +10,18 @@ increment with it: no number is given twice or left out.
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from safetynet.cases.model import NoticeSequence
+from safetynet.db.bulk import conflict_insert
 
 __all__ = ["next_number"]
 
 
 def next_number(session: Session, office: str, year: int) -> int:
     """The next document number of ``office`` in ``year`` (1, 2, …)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(NoticeSequence)
+        conflict_insert(session, NoticeSequence)
         .values(office=office, year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["office", "year"])
     )

@@ -113,6 +113,12 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
     return column.in_(values)
 
 
+def conflict_insert(session: Session, model: Any) -> Any:
+    """``INSERT`` into ``model`` in the session's dialect, the one that takes ``ON CONFLICT``
+    (``on_conflict_do_nothing``) on both PostgreSQL and SQLite."""
+    return postgresql.insert(model) if _postgresql(session) else sqlite.insert(model)
+
+
 def insert_new(
     session: Session,
     model: Any,

@@ -629,8 +629,14 @@ def _apply_instructions(
         PaymentInstruction.hold_id,
         index_where=MONTHLY,
     )
+    _count_new(totals, made, tried=len(new_rows))
+
+
+def _count_new(totals: _Totals, made: Sequence[Any], tried: int) -> None:
+    """Count ``tried`` new instructions of the month, ``made`` of them written (rows of
+    (id or enrolment, status, hold id)): a key taken meanwhile counts as present."""
     totals.created += len(made)
-    totals.eligible += len(new_rows)
+    totals.eligible += tried
     totals.held += sum(status == "held" for _, status, _ in made)
     totals.held_by_hold += sum(hold_id is not None for _, _, hold_id in made)
 
@@ -685,10 +691,7 @@ def _roll_batch(
     applied."""
     made = insert_plain(session, month, [c.id for c in found if c.eligible], run_id, now)
     if made:
-        totals.created += len(made)
-        totals.eligible += len(made)
-        totals.held += sum(status == "held" for _, status, _ in made)
-        totals.held_by_hold += sum(hold_id is not None for _, _, hold_id in made)
+        _count_new(totals, made, tried=len(made))  # a plain one not written is planned below
         done = {enrolment_id for enrolment_id, _, _ in made}
         found = [c for c in found if c.id not in done]
     if found:
@@ -792,10 +795,11 @@ def _roll_locked(
     run_id, interrupted = _start_run(db, month, county, clock)
     _refresh_payment_statistics(db)  # what last month's roll, bank files and returns changed
     params = _RecoveryParams(tree or default_tree(), month_bounds(month)[0])
+    run = _RollRun(month, run_id, clock, params)
     if db.dialect == "postgresql" and workers > 1:
-        totals = _roll_shared(db, month, county, batch_size, run_id, clock, params, workers)
+        totals = _roll_shared(db, county, batch_size, run, workers)
     else:
-        totals = _roll_batches(db, month, county, batch_size, run_id, clock, params)
+        totals = _roll_batches(db, county, batch_size, run)
     awards = roll_awards(db, month, county, batch_size, run_id, clock)
     _refresh_payment_statistics(db)  # this month's rows, for the bank files that follow
     report = RollReport(
@@ -869,18 +873,20 @@ def _start_run(
         return run.id, interrupted
 
 
-def _roll_batches(
-    db: Database,
-    month: str,
-    county: str | None,
-    batch_size: int,
-    run_id: int,
-    clock: Clock,
-    params: _RecoveryParams,
-) -> _Totals:
+@dataclass(frozen=True, slots=True)
+class _RollRun:
+    """What every batch of one run of the roll shares."""
+
+    month: str
+    run_id: int
+    clock: Clock
+    params: _RecoveryParams
+
+
+def _roll_batches(db: Database, county: str | None, batch_size: int, run: _RollRun) -> _Totals:
     """Every batch of candidates in enrolment-id order, each in its own transaction that also
     adds its counts to the run's progress."""
-    query = roll_candidates(month, county).limit(batch_size)
+    query = roll_candidates(run.month, county).limit(batch_size)
     cursor = 0
     totals = _Totals()
     while True:
@@ -888,7 +894,7 @@ def _roll_batches(
             found = _candidates_after(session, query, cursor)
             if not found:
                 return totals
-            batch = _batch_in(session, month, found, run_id, clock, params)
+            batch = _batch_in(session, found, run)
         cursor = found[-1].id
         totals.add(batch)
 
@@ -900,37 +906,23 @@ def _candidates_after(session: Session, query: Any, cursor: int) -> list[Candida
     return [Candidate(*row) for row in session.execute(query.where(Enrolment.id > cursor))]
 
 
-def _batch_in(
-    session: Session,
-    month: str,
-    found: list[Candidate],
-    run_id: int,
-    clock: Clock,
-    params: _RecoveryParams,
-) -> _Totals:
+def _batch_in(session: Session, found: list[Candidate], run: _RollRun) -> _Totals:
     """One batch in the caller's transaction, its counts added to the run's progress."""
     batch = _Totals(batches=1)
-    _roll_batch(session, month, found, run_id, clock(), params, batch)
-    _record_progress(session, run_id, batch, found[-1].id)
+    _roll_batch(session, run.month, found, run.run_id, run.clock(), run.params, batch)
+    _record_progress(session, run.run_id, batch, found[-1].id)
     return batch
 
 
 def _roll_shared(
-    db: Database,
-    month: str,
-    county: str | None,
-    batch_size: int,
-    run_id: int,
-    clock: Clock,
-    params: _RecoveryParams,
-    shares: int,
+    db: Database, county: str | None, batch_size: int, run: _RollRun, shares: int
 ) -> _Totals:
     """The candidates read in enrolment-id order, ``shares`` batches' worth at a time, and each
     block shared out by household (id modulo ``shares``); each share's batches run one after
     another on a thread of its own, each in its own transaction. A household is always in the
     same share, so two batches that run at the same time never touch the same household's rows,
     and each household's candidates are rolled in enrolment-id order, as by one thread."""
-    query = roll_candidates(month, county).limit(batch_size * shares)
+    query = roll_candidates(run.month, county).limit(batch_size * shares)
     pools = [
         ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"roll-{share}")
         for share in range(shares)
@@ -949,7 +941,7 @@ def _roll_shared(
             for candidate in found:
                 parts[candidate.household_id % shares].append(candidate)
             pending.extend(
-                pool.submit(_roll_found, db, month, part, run_id, clock, params)
+                pool.submit(_roll_found, db, part, run)
                 for pool, part in zip(pools, parts, strict=True)
                 if part
             )
@@ -963,18 +955,11 @@ def _roll_shared(
     return totals
 
 
-def _roll_found(
-    db: Database,
-    month: str,
-    found: list[Candidate],
-    run_id: int,
-    clock: Clock,
-    params: _RecoveryParams,
-) -> _Totals:
+def _roll_found(db: Database, found: list[Candidate], run: _RollRun) -> _Totals:
     """One batch of a share (``_roll_shared``) in its own transaction, with the run's progress."""
     with db.sessions.begin() as session:
         without_jit(session)
-        return _batch_in(session, month, found, run_id, clock, params)
+        return _batch_in(session, found, run)
 
 
 def _record_progress(session: Session, run_id: int, batch: _Totals, cursor: int) -> None:

@@ -40,10 +40,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import true as sql_true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from safetynet.db.bulk import among
+from safetynet.db.bulk import among, conflict_insert
 from safetynet.payments.holds import NO_ACCOUNT
 from safetynet.payments.model import (
     EntitlementChange,
@@ -211,13 +210,9 @@ def insert_plain(
         "hold_id",
         "held_reason",
     ]
-    insert = (
-        postgresql.insert(PaymentInstruction)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(PaymentInstruction)
-    )
     statement = (
-        insert.from_select(columns, source)
+        conflict_insert(session, PaymentInstruction)
+        .from_select(columns, source)
         .on_conflict_do_nothing(index_elements=list(NATURAL_KEY), index_where=text(MONTHLY))
         .returning(
             PaymentInstruction.enrolment_id, PaymentInstruction.status, PaymentInstruction.hold_id
